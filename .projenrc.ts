@@ -1,0 +1,167 @@
+import { awscdk, DependencyType, javascript } from 'projen';
+
+/** Toolchain pins: projen's components would otherwise ask for "*" or caret ranges. */
+const TOOLCHAIN = [
+  'jest@30.5.2',
+  'ts-jest@29.4.15',
+  '@types/jest@30.0.0',
+  '@types/node@20.19.43',
+  'eslint@9.39.5',
+  'jsii-rosetta@6.0.17',
+  'jsii-pacmak@1.140.0',
+  'jsii-docgen@10.12.6',
+  'jsii-diff@1.134.0',
+  'ts-node@10.9.2',
+  '@stylistic/eslint-plugin@2.8.0',
+  '@typescript-eslint/eslint-plugin@8.73.0',
+  '@typescript-eslint/parser@8.73.0',
+  'eslint-import-resolver-typescript@4.4.5',
+  'eslint-plugin-import@2.32.0',
+  'jest-junit@17.0.0',
+  'commit-and-tag-version@13.2.1',
+];
+
+/** Exact versions that work together on Node 20 (see docs/architecture.md, "Toolchain"). */
+const V = {
+  cdk: '2.260.0',
+  constructs: '10.5.1',
+  sdk: '3.1169.0',
+  sdkS3: '3.1175.0',
+  sdkBedrock: '3.1164.0',
+  sdkLambda: '3.1164.0',
+  smithy: '4.5.2',
+};
+
+const project = new awscdk.AwsCdkConstructLibrary({
+  name: 'cdk-bedrock-chat',
+  description: 'Bedrock Chat as reusable AWS CDK constructs: streaming chat on Amazon Bedrock, an embeddable <bedrock-chat> web component, and a local playground.',
+  author: 'cdk-bedrock-chat developers',
+  authorAddress: 'cdk-bedrock-chat@users.noreply.github.com',
+  repositoryUrl: 'https://github.com/cdk-bedrock-chat/cdk-bedrock-chat.git',
+  keywords: ['cdk', 'aws-cdk', 'bedrock', 'chat', 'generative-ai', 'web-component', 'lit'],
+  license: 'Apache-2.0',
+  defaultReleaseBranch: 'main',
+  projenVersion: '0.103.25',
+  projenrcTs: true,
+  github: false,
+  release: false,
+  packageManager: javascript.NodePackageManager.NPM,
+  minNodeVersion: '20.19.0',
+
+  cdkVersion: V.cdk,
+  constructsVersion: V.constructs,
+  cdkVersionPinning: false,
+  jsiiVersion: '~6.0.16',
+  typescriptVersion: '6.0.3',
+
+  publishToPypi: { distName: 'cdk-bedrock-chat', module: 'cdk_bedrock_chat' },
+  publishToMaven: {
+    javaPackage: 'io.github.cdkbedrockchat',
+    mavenGroupId: 'io.github.cdk-bedrock-chat',
+    mavenArtifactId: 'cdk-bedrock-chat',
+  },
+  publishToNuget: { dotNetNamespace: 'CdkBedrockChat', packageId: 'CdkBedrockChat' },
+  publishToGo: { moduleName: 'github.com/cdk-bedrock-chat/cdk-bedrock-chat-go' },
+
+  lambdaOptions: {
+    runtime: awscdk.LambdaRuntime.NODEJS_24_X,
+    // Bundle the pinned SDK instead of relying on whatever the runtime ships.
+    bundlingOptions: { externals: [], sourcemap: false },
+    awsSdkConnectionReuse: false,
+  },
+
+  // The widget and the playground are not part of the jsii API: Vite and tsx build and run them.
+  excludeTypescript: ['src/local/**', 'src/web-components/**'],
+
+  jestOptions: {
+    updateSnapshot: javascript.UpdateSnapshot.NEVER,
+    jestConfig: {
+      testTimeout: 60_000,
+      collectCoverage: false,
+      coveragePathIgnorePatterns: ['/node_modules/', '/test/'],
+      testPathIgnorePatterns: ['/node_modules/', '/cdk.out/', '/test-out/'],
+    },
+  },
+  tsJestOptions: {},
+
+  devDeps: [
+    // runtime code bundled into the Lambda assets, the emulators and the web components
+    `@aws-sdk/client-dynamodb@${V.sdk}`,
+    `@aws-sdk/lib-dynamodb@${V.sdk}`,
+    `@aws-sdk/client-apigatewaymanagementapi@${V.sdk}`,
+    `@aws-sdk/s3-request-presigner@${V.sdk}`,
+    `@aws-sdk/client-s3@${V.sdkS3}`,
+    `@aws-sdk/client-bedrock-runtime@${V.sdkBedrock}`,
+    `@aws-sdk/client-lambda@${V.sdkLambda}`,
+    `@smithy/eventstream-codec@${V.smithy}`,
+    `@smithy/util-utf8@${V.smithy}`,
+    '@types/aws-lambda@8.10.164',
+    'aws-jwt-verify@5.2.1',
+    'dynalite@4.0.0',
+    's3rver@3.7.1',
+    '@types/s3rver@3.7.4',
+    'ws@8.23.0',
+    '@types/ws@8.18.2',
+    'lit@3.3.3',
+    'vite@8.3.8',
+    'playwright-core@1.65.1',
+    'axe-core@4.14.1',
+    'fast-check@4.10.2',
+    'tsx@4.23.15',
+    'cdk-nag@3.0.2',
+    'aws-cdk@2.1148.1',
+    'esbuild@0.28.2',
+  ],
+  gitignore: ['/cdk.out', '/test-out', '/.playground', 'test/**/cdk.out', 'examples/**/cdk.out', '/assets/'],
+  npmignoreEnabled: true,
+});
+
+for (const spec of TOOLCHAIN) {
+  const name = spec.slice(0, spec.lastIndexOf('@'));
+  project.deps.removeDependency(name);
+  project.deps.addDependency(spec, DependencyType.BUILD);
+}
+
+// Minify every Lambda bundle (projen's discovery has no switch for it).
+for (const task of project.tasks.all) {
+  if (task.name.startsWith('bundle:') && task.name.endsWith('.lambda')) {
+    const exec = task.steps[0]?.exec;
+    if (exec && !exec.includes('--minify')) task.reset(`${exec} --minify --legal-comments=none`);
+  }
+}
+
+// The web components: Vite builds them into assets/web as part of the bundle step.
+const bundleWeb = project.addTask('bundle:web', {
+  description: 'Build the <bedrock-chat> web component and the app with Vite into assets/web',
+  exec: 'vite build --config src/web-components/vite.config.ts --logLevel warn',
+});
+project.tasks.tryFind('bundle')?.spawn(bundleWeb);
+
+// Local playground: build what it needs, then start emulators, WebSocket stand-in and static server.
+project.addTask('start', {
+  description: 'Run the local playground (emulated DynamoDB, S3, Bedrock, API Gateway) and print its URL',
+  steps: [{ spawn: 'bundle:web' }, { exec: 'tsx src/local/main.ts' }],
+});
+
+project.addTask('bench', {
+  description: 'Run the benchmarks and write bench/results/latest.json',
+  exec: 'tsx bench/run.ts',
+});
+
+// jsii targets: locally generate code only (no PyPI, Maven, NuGet or Go toolchains offline),
+// then prove the bindings carry the current API.
+for (const lang of ['python', 'java', 'dotnet', 'go']) {
+  project.tasks.tryFind(`package:${lang}`)?.reset(`jsii-pacmak -v --code-only --target ${lang}`);
+}
+const pkg = project.tasks.tryFind('package')!;
+pkg.reset();
+pkg.spawn(project.tasks.tryFind('package-all')!);
+pkg.exec('node scripts/check-bindings.js');
+
+project.addFields({
+  allowScripts: { esbuild: true },
+});
+project.tsconfigDev.addInclude('examples/**/*.ts');
+project.tsconfigDev.addInclude('bench/**/*.ts');
+
+project.synth();
