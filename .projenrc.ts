@@ -125,8 +125,8 @@ for (const spec of TOOLCHAIN) {
 // Minify every Lambda bundle (projen's discovery has no switch for it).
 for (const task of project.tasks.all) {
   if (task.name.startsWith('bundle:') && task.name.endsWith('.lambda')) {
-    const exec = task.steps[0]?.exec;
-    if (exec && !exec.includes('--minify')) task.reset(`${exec} --minify --legal-comments=none`);
+    const args = task.steps[0]?.execArgs;
+    if (args && !args.includes('--minify')) task.reset([...args, '--minify', '--legal-comments=none'].join(' '));
   }
 }
 
