@@ -1,0 +1,66 @@
+import * as fc from 'fast-check';
+import { MAX_FRAME_BYTES, parseClientFrame, tokenFromSubprotocols } from '../../src/lambdas/core/protocol';
+
+const ULID = '01JAAAAAAAAAAAAAAAAAAAAAAA';
+
+describe('parseClientFrame', () => {
+  test('accepts a valid sendMessage', () => {
+    const r = parseClientFrame(JSON.stringify({ action: 'sendMessage', v: 1, requestId: 'r-1', conversationId: ULID, content: [{ text: 'hi' }] }));
+    expect(r).toEqual({ ok: true, frame: expect.objectContaining({ action: 'sendMessage', requestId: 'r-1' }) });
+  });
+
+  test.each([
+    ['', 'The message is empty.'],
+    ['{', 'The message is not valid JSON.'],
+    ['[]', 'Unknown action null; expected "sendMessage" or "ping".'],
+    ['{"action":"dance"}', 'Unknown action "dance"; expected "sendMessage" or "ping".'],
+    ['{"action":"sendMessage","v":1,"requestId":"r","content":[]}', 'Content must have at least 1 item(s).'],
+    ['{"action":"sendMessage","v":1,"requestId":"r","content":[{"text":""}]}', 'Content[0].text must not be empty.'],
+    ['{"action":"sendMessage","v":1,"requestId":"r","content":[{"text":5}]}', 'Content[0].text must be a string.'],
+    ['{"action":"sendMessage","v":2,"requestId":"r","content":[{"text":"x"}]}', 'V must be 1.'],
+    ['{"action":"sendMessage","v":1,"content":[{"text":"x"}]}', 'RequestId is required.'],
+    ['{"action":"sendMessage","v":1,"requestId":"a b","content":[{"text":"x"}]}', 'RequestId has an invalid format.'],
+    ['{"action":"sendMessage","v":1,"requestId":"r","conversationId":"../x","content":[{"text":"x"}]}', 'ConversationId has an invalid format.'],
+    ['{"action":"sendMessage","v":1,"requestId":"r","content":[{"text":"x"}],"admin":true}', 'Admin is not allowed.'],
+  ])('rejects %s', (body, message) => {
+    const r = parseClientFrame(body);
+    expect(r.ok).toBe(false);
+    expect(!r.ok && r.message).toBe(message);
+  });
+
+  test('rejects frames over 32 KB', () => {
+    const body = JSON.stringify({ action: 'sendMessage', v: 1, requestId: 'r', content: [{ text: 'x'.repeat(MAX_FRAME_BYTES) }] });
+    expect(parseClientFrame(body)).toEqual({ ok: false, message: 'The message is larger than 32 KB.' });
+  });
+
+  test('keeps a well-formed requestId so the client can match the error', () => {
+    const r = parseClientFrame('{"action":"sendMessage","v":1,"requestId":"abc","content":"nope"}');
+    expect(r).toEqual({ ok: false, requestId: 'abc', message: 'Content must be a list.' });
+  });
+
+  test('never throws and never accepts arbitrary JSON as a sendMessage (property)', () => {
+    fc.assert(fc.property(fc.jsonValue(), (value) => {
+      const r = parseClientFrame(JSON.stringify(value));
+      if (r.ok) {
+        expect(['sendMessage', 'ping']).toContain((r.frame as { action: string }).action);
+      } else {
+        expect(r.message.length).toBeGreaterThan(5);
+      }
+    }), { numRuns: 500 });
+    fc.assert(fc.property(fc.string(), (s) => {
+      expect(() => parseClientFrame(s)).not.toThrow();
+    }), { numRuns: 500 });
+  });
+});
+
+describe('tokenFromSubprotocols', () => {
+  test('takes the token offered beside the protocol name', () => {
+    expect(tokenFromSubprotocols('bedrock-chat.v1, aaa.bbb.ccc')).toBe('aaa.bbb.ccc');
+    expect(tokenFromSubprotocols('aaa.bbb.ccc,bedrock-chat.v1')).toBe('aaa.bbb.ccc');
+  });
+  test('needs the protocol name and a token', () => {
+    expect(tokenFromSubprotocols(undefined)).toBeUndefined();
+    expect(tokenFromSubprotocols('aaa.bbb.ccc')).toBeUndefined();
+    expect(tokenFromSubprotocols('bedrock-chat.v1')).toBeUndefined();
+  });
+});
