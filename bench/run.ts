@@ -1,0 +1,70 @@
+/**
+ * `npm run bench`: measures the figures of bench/README.md in one run and writes bench/results/latest.json
+ * (one flat object of named numbers plus "measuredAt" and "node"). Needs the bundles: run `npx projen bundle` first
+ * (`npm run build` does).
+ */
+import { execFileSync } from 'child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
+import { join, resolve } from 'path';
+
+const ROOT = resolve(__dirname, '..');
+const LAMBDAS = join(ROOT, 'assets', 'lambdas');
+const RUNS = Number(process.env.BENCH_RUNS ?? 7);
+
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
+const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
+
+/** Cold module init: a fresh Node process requires the bundle; the time of the require alone, median of RUNS. */
+function initMs(bundle: string): number {
+  const script = `const t=process.hrtime.bigint();require(${JSON.stringify(bundle)});process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6))`;
+  const samples: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    samples.push(Number(execFileSync(process.execPath, ['-e', script], {
+      env: { ...process.env, AWS_REGION: 'us-east-1', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+    }).toString()));
+  }
+  return median(samples);
+}
+
+/** Wall time of synthesizing examples/full-system in a fresh process, median of 3. */
+function synthMs(): number {
+  const samples: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const out = mkdtempSync(join(tmpdir(), 'bench-synth-'));
+    const t = process.hrtime.bigint();
+    execFileSync(join(ROOT, 'node_modules', '.bin', 'tsx'), [join(ROOT, 'examples', 'full-system', 'app.ts')], {
+      env: { ...process.env, CDK_OUTDIR: out, JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION: '20' },
+      stdio: 'ignore',
+    });
+    samples.push(Number(process.hrtime.bigint() - t) / 1e6);
+    rmSync(out, { recursive: true, force: true });
+  }
+  return median(samples);
+}
+
+function main(): void {
+  if (!existsSync(LAMBDAS)) throw new Error('No Lambda bundles in assets/lambdas: run `npx projen bundle` first.');
+  const results: Record<string, number | string> = {};
+  for (const dir of readdirSync(LAMBDAS).sort()) {
+    const bundle = join(LAMBDAS, dir, 'index.js');
+    if (!existsSync(bundle)) continue;
+    const name = dir.replace(/\.lambda$/, '');
+    results[`handler.${name}.bundleKb`] = round(statSync(bundle).size / 1024);
+    results[`handler.${name}.initMs`] = round(initMs(bundle));
+  }
+  results['synth.fullExampleMs'] = Math.round(synthMs());
+  results.measuredAt = new Date().toISOString();
+  results.node = process.version;
+  const file = join(ROOT, 'bench', 'results', 'latest.json');
+  writeFileSync(file, JSON.stringify(results, null, 2) + '\n');
+  console.table(Object.entries(results).map(([figure, value]) => ({ figure, value })));
+  console.log(`written to ${file}`);
+}
+
+main();
