@@ -158,6 +158,17 @@ pkg.reset();
 pkg.spawn(project.tasks.tryFind('package-all')!);
 pkg.exec('node scripts/check-bindings.js');
 
+// Quiet the Node 20 end-of-life notices of jsii and the AWS SDK; no CDK CLI telemetry or notices.
+project.tasks.addEnvironment('JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION', '20');
+project.tasks.addEnvironment('AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED', 'true');
+project.tasks.addEnvironment('CDK_DISABLE_CLI_TELEMETRY', 'true');
+
+// Handler code, emulators, playground and widget are bundled (or run locally): their packages are devDependencies.
+project.eslint?.addOverride({
+  files: ['src/lambdas/**', 'src/local/**', 'src/web-components/**', 'bench/**', 'examples/**'],
+  rules: { 'import/no-extraneous-dependencies': ['error', { devDependencies: true, optionalDependencies: false, peerDependencies: true }] },
+});
+
 project.addFields({
   allowScripts: { esbuild: true },
 });

@@ -6,9 +6,9 @@
 import { existsSync } from 'fs';
 import { join } from 'path';
 import type { Browser, Page } from 'playwright-core';
+import { chromiumPath, launchChromium } from './browser';
 import { offlineReply } from '../../src/local/offline-model';
 import { Playground, startPlayground } from '../../src/local/playground';
-import { chromiumPath, launchChromium } from './browser';
 
 const executable = chromiumPath();
 const maybe = executable ? describe : describe.skip;

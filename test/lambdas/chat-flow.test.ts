@@ -27,15 +27,6 @@ afterEach(async () => {
 });
 
 class Client {
-  readonly frames: Frame[] = [];
-  private waiters: (() => void)[] = [];
-  private constructor(readonly socket: WebSocket) {
-    socket.on('message', (data) => {
-      this.frames.push(JSON.parse(data.toString()));
-      this.waiters.splice(0).forEach((w) => w());
-    });
-  }
-
   static async connect(username: string | undefined, protocols?: string[]): Promise<Client> {
     const token = username ? pg.issueToken(username) : undefined;
     const socket = new WebSocket(pg.webSocketUrl, protocols ?? ['bedrock-chat.v1', ...(token ? [token] : [])]);
@@ -45,6 +36,15 @@ class Client {
       socket.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
     });
     return new Client(socket);
+  }
+
+  readonly frames: Frame[] = [];
+  private waiters: (() => void)[] = [];
+  private constructor(readonly socket: WebSocket) {
+    socket.on('message', (data) => {
+      this.frames.push(JSON.parse(data.toString()));
+      this.waiters.splice(0).forEach((w) => w());
+    });
   }
 
   send(frame: Frame | string): void {
@@ -212,7 +212,7 @@ test('throttling that clears on retry still produces the answer', async () => {
 });
 
 test('the answer is stored even when the client leaves mid-stream', async () => {
-  script = (req) => ({ steps: Array.from({ length: 30 }, (_, i) => ({ type: 'text' as const, text: `w${i} `, delayMs: 5 })), usage: { inputTokens: 1, outputTokens: 30 } , ...(req ? {} : {}) });
+  script = (req) => ({ steps: Array.from({ length: 30 }, (_, i) => ({ type: 'text' as const, text: `w${i} `, delayMs: 5 })), usage: { inputTokens: 1, outputTokens: 30 }, ...(req ? {} : {}) });
   const c = await Client.connect('alice');
   c.send({ action: 'sendMessage', v: 1, requestId: 'gone', content: [{ text: 'long story' }] });
   const first = await c.until((f) => f.type === 'text');

@@ -148,7 +148,10 @@ export async function runTurn(deps: TurnDeps, job: TurnJob): Promise<void> {
       await sink.send({ type: 'error', ...ids, messageId: assistantId, code: failure.code, message: failure.message });
     } else {
       await sink.send({
-        type: 'end', ...ids, messageId: assistantId, stopReason,
+        type: 'end',
+        ...ids,
+        messageId: assistantId,
+        stopReason,
         usage: usage ?? { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 },
       });
     }

@@ -1,6 +1,6 @@
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import type { TurnJob } from '../core/chat';
 import { env, once } from './env';
+import type { TurnJob } from '../core/chat';
 
 const lambda = once(() => new LambdaClient({}));
 

@@ -1,6 +1,6 @@
 import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
-import { managementApiSink } from '../core/frames';
 import { env, once } from './env';
+import { managementApiSink } from '../core/frames';
 
 const client = once(() => new ApiGatewayManagementApiClient({ endpoint: env('WEBSOCKET_CALLBACK_URL') }));
 

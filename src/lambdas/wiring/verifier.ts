@@ -1,5 +1,5 @@
-import { createTokenVerifier, TokenVerifier } from '../core/auth';
 import { env, once } from './env';
+import { createTokenVerifier, TokenVerifier } from '../core/auth';
 
 export const tokenVerifier = once((): TokenVerifier => createTokenVerifier({
   issuer: env('JWT_ISSUER'),
