@@ -8,7 +8,6 @@ import { createServer, IncomingMessage, Server, ServerResponse } from 'http';
 import { extname, join, normalize, resolve } from 'path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { handler as apiHandler } from '../lambdas/api.lambda';
-import { createTokenVerifier } from '../lambdas/core/auth';
 import { handler as workerHandler } from '../lambdas/chat-worker.lambda';
 import { handler as authorizerHandler } from '../lambdas/ws-authorizer.lambda';
 import { handler as wsHandler } from '../lambdas/ws.lambda';
@@ -19,6 +18,7 @@ import { startLambda } from './emulators/lambda';
 import { closeServer, readBody } from './emulators/util';
 import { createLocalIdp, LOCAL_USERS } from './idp';
 import { OFFLINE_MODEL_ID, offlineModel } from './offline-model';
+import { createTokenVerifier } from '../lambdas/core/auth';
 
 const ROOT = resolve(__dirname, '../..');
 const WEB_DIR = join(ROOT, 'assets', 'web');
