@@ -1,1 +1,2 @@
-export {};
+export { ChatBackend, ChatBackendProps, IBedrockChatBackend } from './constructs/chat-backend/chat-backend';
+export { BedrockChatFrontend, BedrockChatFrontendProps } from './constructs/frontend/bedrock-chat-frontend';
