@@ -1,0 +1,265 @@
+import { css } from 'lit';
+
+/**
+ * Every public custom property has a light and a dark default; the host page overrides them on the element
+ * (or any ancestor). Private `--_*` properties are the resolved values used below.
+ */
+export const styles = css`
+  :host {
+    --_accent: var(--bedrock-chat-accent, #0b5cad);
+    --_accent-fg: var(--bedrock-chat-accent-fg, #ffffff);
+    --_bg: var(--bedrock-chat-bg, #ffffff);
+    --_fg: var(--bedrock-chat-fg, #1b1f24);
+    --_muted: var(--bedrock-chat-muted, #57606a);
+    --_border: var(--bedrock-chat-border, #d0d7de);
+    --_user-bg: var(--bedrock-chat-user-bg, #e8f0fb);
+    --_assistant-bg: var(--bedrock-chat-assistant-bg, #f6f8fa);
+    --_error-fg: var(--bedrock-chat-error-fg, #a40e26);
+    --_error-bg: var(--bedrock-chat-error-bg, #ffebe9);
+    --_focus: var(--bedrock-chat-focus-ring, #0969da);
+    --_radius: var(--bedrock-chat-radius, 0.75rem);
+    --_font: var(--bedrock-chat-font, system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif);
+    --_mono: var(--bedrock-chat-font-mono, ui-monospace, 'SFMono-Regular', Menlo, Consolas, monospace);
+    --_max: var(--bedrock-chat-max-width, 48rem);
+
+    display: block;
+    box-sizing: border-box;
+    height: var(--bedrock-chat-height, 32rem);
+    color: var(--_fg);
+    background: var(--_bg);
+    font-family: var(--_font);
+    font-size: var(--bedrock-chat-font-size, 1rem);
+    line-height: 1.5;
+    color-scheme: light dark;
+  }
+
+  @media (prefers-color-scheme: dark) {
+    :host {
+      --_accent: var(--bedrock-chat-accent, #4493f8);
+      --_accent-fg: var(--bedrock-chat-accent-fg, #0d1117);
+      --_bg: var(--bedrock-chat-bg, #0d1117);
+      --_fg: var(--bedrock-chat-fg, #e6edf3);
+      --_muted: var(--bedrock-chat-muted, #9198a1);
+      --_border: var(--bedrock-chat-border, #3d444d);
+      --_user-bg: var(--bedrock-chat-user-bg, #172a45);
+      --_assistant-bg: var(--bedrock-chat-assistant-bg, #161b22);
+      --_error-fg: var(--bedrock-chat-error-fg, #ffa198);
+      --_error-bg: var(--bedrock-chat-error-bg, #3c1618);
+      --_focus: var(--bedrock-chat-focus-ring, #4493f8);
+    }
+  }
+
+  :host([hidden]) {
+    display: none;
+  }
+
+  *,
+  *::before,
+  *::after {
+    box-sizing: border-box;
+  }
+
+  .base {
+    display: flex;
+    flex-direction: column;
+    height: 100%;
+    min-height: 0;
+  }
+
+  .header {
+    display: flex;
+    align-items: center;
+    gap: 0.75rem;
+    padding: 0.5rem 0.75rem;
+    border-bottom: 1px solid var(--_border);
+  }
+
+  .model {
+    flex: 1;
+    min-width: 0;
+    overflow: hidden;
+    text-overflow: ellipsis;
+    white-space: nowrap;
+    color: var(--_muted);
+    font-size: 0.875em;
+  }
+
+  .log {
+    flex: 1;
+    min-height: 0;
+    overflow-y: auto;
+    padding: 1rem 0.75rem;
+    display: flex;
+    flex-direction: column;
+    gap: 0.75rem;
+  }
+
+  .message {
+    width: 100%;
+    max-width: var(--_max);
+    margin-inline: auto;
+    display: flex;
+    flex-direction: column;
+  }
+
+  .text {
+    white-space: pre-wrap;
+    overflow-wrap: anywhere;
+    padding: 0.5rem 0.75rem;
+    border-radius: var(--_radius);
+    max-width: 100%;
+  }
+
+  .user .text {
+    align-self: flex-end;
+    background: var(--_user-bg);
+  }
+
+  .assistant .text {
+    align-self: flex-start;
+    background: var(--_assistant-bg);
+  }
+
+  .message-note {
+    font-size: 0.8125em;
+    color: var(--_error-fg);
+    padding-inline: 0.75rem;
+  }
+
+  .user .message-note {
+    align-self: flex-end;
+  }
+
+  .typing {
+    max-width: var(--_max);
+    width: 100%;
+    margin-inline: auto;
+    color: var(--_muted);
+    padding-inline: 0.75rem;
+  }
+
+  .typing span {
+    animation: blink 1.2s infinite both;
+  }
+
+  .typing span:nth-child(2) {
+    animation-delay: 0.2s;
+  }
+
+  .typing span:nth-child(3) {
+    animation-delay: 0.4s;
+  }
+
+  @keyframes blink {
+    0%, 80%, 100% { opacity: 0.25; }
+    40% { opacity: 1; }
+  }
+
+  .notice,
+  .error {
+    margin: 0 0.75rem 0.5rem;
+    padding: 0.5rem 0.75rem;
+    border-radius: var(--_radius);
+  }
+
+  .notice {
+    border: 1px solid var(--_border);
+    color: var(--_fg);
+  }
+
+  .error {
+    color: var(--_error-fg);
+    background: var(--_error-bg);
+  }
+
+  .error:empty {
+    display: none;
+  }
+
+  .composer {
+    display: flex;
+    align-items: flex-end;
+    gap: 0.5rem;
+    padding: 0.75rem;
+    border-top: 1px solid var(--_border);
+  }
+
+  textarea {
+    flex: 1;
+    min-width: 0;
+    resize: none;
+    field-sizing: content;
+    min-height: 2.5rem;
+    max-height: 12rem;
+    padding: 0.5rem 0.75rem;
+    font: inherit;
+    color: inherit;
+    background: var(--_bg);
+    border: 1px solid var(--_border);
+    border-radius: var(--_radius);
+  }
+
+  button {
+    font: inherit;
+    cursor: pointer;
+    border-radius: var(--_radius);
+    padding: 0.5rem 1rem;
+    min-height: 2.5rem;
+  }
+
+  .send {
+    color: var(--_accent-fg);
+    background: var(--_accent);
+    border: 1px solid var(--_accent);
+    font-weight: 600;
+  }
+
+  .new-chat {
+    color: var(--_fg);
+    background: transparent;
+    border: 1px solid var(--_border);
+    padding: 0.25rem 0.75rem;
+    min-height: 2rem;
+  }
+
+  button:disabled,
+  textarea:disabled {
+    cursor: not-allowed;
+    opacity: 0.6;
+  }
+
+  :focus {
+    outline: none;
+  }
+
+  :focus-visible,
+  textarea:focus {
+    outline: 2px solid var(--_focus);
+    outline-offset: 2px;
+  }
+
+  .sr-only {
+    position: absolute;
+    width: 1px;
+    height: 1px;
+    padding: 0;
+    margin: -1px;
+    overflow: hidden;
+    clip: rect(0, 0, 0, 0);
+    white-space: nowrap;
+    border: 0;
+  }
+
+  @media (prefers-reduced-motion: reduce) {
+    .typing span {
+      animation: none;
+      opacity: 1;
+    }
+  }
+
+  @media (forced-colors: active) {
+    .text {
+      border: 1px solid CanvasText;
+    }
+  }
+`;

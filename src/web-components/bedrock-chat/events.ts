@@ -1,0 +1,49 @@
+import type { Usage } from '../shared/protocol.js';
+
+/** `bedrock-chat-send`: cancelable; the host may veto the message or rewrite `detail.text`. */
+export interface BedrockChatSendDetail {
+  text: string;
+}
+
+/** `bedrock-chat-message`: an assistant answer finished streaming. */
+export interface BedrockChatMessageDetail {
+  readonly conversationId?: string;
+  readonly messageId: string;
+  readonly parentMessageId?: string;
+  readonly text: string;
+  readonly stopReason?: string;
+  readonly usage?: Usage;
+}
+
+/** `bedrock-chat-error`: an error frame, or a failure to load the config, the conversation or to connect. */
+export interface BedrockChatErrorDetail {
+  /** Protocol codes (`BAD_REQUEST`, `NOT_FOUND`, `THROTTLED`, `MODEL_ERROR`, `INTERNAL`) or `CONFIG`, `CONNECTION`, `HISTORY`, `AUTH`. */
+  readonly code: string;
+  /** The text shown to the user. */
+  readonly message: string;
+  /** The server's message, if any (may be technical). */
+  readonly serverMessage?: string;
+  readonly requestId?: string;
+}
+
+declare global {
+  interface HTMLElementEventMap {
+    'bedrock-chat-send': CustomEvent<BedrockChatSendDetail>;
+    'bedrock-chat-message': CustomEvent<BedrockChatMessageDetail>;
+    'bedrock-chat-error': CustomEvent<BedrockChatErrorDetail>;
+  }
+}
+
+/** Words a user understands, by error code. */
+export const ERROR_TEXT: Readonly<Record<string, string>> = {
+  BAD_REQUEST: 'The message could not be sent. Please shorten or rephrase it and try again.',
+  NOT_FOUND: 'This conversation no longer exists. Start a new chat to continue.',
+  THROTTLED: 'The assistant is busy right now. Please wait a moment and try again.',
+  MODEL_ERROR: 'The model could not answer this time. Please try again.',
+  INTERNAL: 'Something went wrong on our side. Please try again.',
+  CONNECTION: 'Cannot reach the chat service. Check your connection and try again.',
+  LOST: 'The connection was lost before the answer finished. Please try again.',
+  CONFIG: 'The chat is not configured correctly (config.json could not be loaded).',
+  HISTORY: 'The previous conversation could not be loaded. You can start a new chat.',
+  AUTH: 'You are not signed in, or your sign-in has expired. Please sign in again.',
+};
