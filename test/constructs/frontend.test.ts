@@ -1,0 +1,202 @@
+import { RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
+import { BedrockChatFrontend, BedrockChatFrontendProps, ChatBackend, IBedrockChatBackend } from '../../src';
+import { requireBundles, testApp, withoutAssetHashes } from './helpers';
+
+beforeAll(requireBundles);
+
+/** A backend deployed elsewhere: the frontend only needs its endpoints. */
+const externalBackend: IBedrockChatBackend = {
+  webSocketUrl: 'wss://abc123.execute-api.eu-west-1.amazonaws.com/ws',
+  restApiUrl: 'https://def456.execute-api.eu-west-1.amazonaws.com',
+  userPoolId: 'eu-west-1_AbCdEf123',
+  userPoolClientId: '1example23456789',
+  defaultModelId: 'eu.anthropic.claude-sonnet-4-5-20250929-v1:0',
+};
+
+function synth(props: Partial<BedrockChatFrontendProps> = {}) {
+  const app = testApp();
+  const stack = new Stack(app, 'Test');
+  const frontend = new BedrockChatFrontend(stack, 'Web', { backend: externalBackend, ...props });
+  return { stack, frontend, template: Template.fromStack(stack) };
+}
+
+function distributionConfig(template: Template): any {
+  return (Object.values(template.findResources('AWS::CloudFront::Distribution'))[0] as any).Properties.DistributionConfig;
+}
+
+describe('BedrockChatFrontend defaults', () => {
+  const { stack, frontend, template } = synth();
+
+  test('site bucket: private, TLS only, encrypted, logs to the log bucket, retained', () => {
+    const siteId = stack.getLogicalId(frontend.bucket.node.defaultChild as any);
+    const site = template.toJSON().Resources[siteId];
+    expect(site.DeletionPolicy).toBe('Retain');
+    expect(site.Properties).toMatchObject({
+      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+      LoggingConfiguration: { DestinationBucketName: { Ref: stack.getLogicalId(frontend.logBucket.node.defaultChild as any) }, LogFilePrefix: 's3/site/' },
+    });
+    expect(site.Properties.BucketName).toBeUndefined();
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      Bucket: { Ref: siteId },
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+    });
+  });
+
+  test('log bucket accepts CloudFront standard logs (ACLs, bucket owner preferred)', () => {
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerPreferred' }] },
+      LifecycleConfiguration: Match.anyValue(),
+    });
+  });
+
+  test('distribution: OAC, HTTPS redirect, IPv6, price class, index.html, SPA fallback, logs', () => {
+    template.resourceCountIs('AWS::CloudFront::OriginAccessControl', 1);
+    const config = distributionConfig(template);
+    expect(config).toMatchObject({
+      DefaultRootObject: 'index.html',
+      IPV6Enabled: true,
+      PriceClass: 'PriceClass_100',
+      Enabled: true,
+      DefaultCacheBehavior: { ViewerProtocolPolicy: 'redirect-to-https', Compress: true },
+      CustomErrorResponses: [
+        { ErrorCode: 403, ResponseCode: 200, ResponsePagePath: '/index.html', ErrorCachingMinTTL: 10 },
+        { ErrorCode: 404, ResponseCode: 200, ResponsePagePath: '/index.html', ErrorCachingMinTTL: 10 },
+      ],
+      Logging: { Bucket: { 'Fn::GetAtt': [stack.getLogicalId(frontend.logBucket.node.defaultChild as any), 'RegionalDomainName'] }, Prefix: 'cloudfront/' },
+    });
+    expect(config.Origins[0].OriginAccessControlId).toBeDefined();
+    expect(config.Origins[0].S3OriginConfig.OriginAccessIdentity).toBe('');
+    expect(config.WebACLId).toBeUndefined();
+    expect(config.ViewerCertificate).toBeUndefined();
+  });
+
+  test('security headers: HSTS, nosniff, DENY, referrer policy, a CSP allowing only the backend hosts, CORS for embedding', () => {
+    const policy = (Object.values(template.findResources('AWS::CloudFront::ResponseHeadersPolicy'))[0] as any).Properties.ResponseHeadersPolicyConfig;
+    const headers = policy.SecurityHeadersConfig;
+    expect(headers.StrictTransportSecurity).toMatchObject({ AccessControlMaxAgeSec: 63072000, IncludeSubdomains: true, Override: true });
+    expect(headers.ContentTypeOptions).toEqual({ Override: true });
+    expect(headers.FrameOptions).toEqual({ FrameOption: 'DENY', Override: true });
+    expect(headers.ReferrerPolicy.ReferrerPolicy).toBe('strict-origin-when-cross-origin');
+    const csp = JSON.stringify(stack.resolve(headers.ContentSecurityPolicy.ContentSecurityPolicy));
+    for (const part of ["default-src 'self'", "script-src 'self'", "object-src 'none'", "frame-ancestors 'none'", 'connect-src', 'https://cognito-idp.']) {
+      expect(csp).toContain(part);
+    }
+    expect(csp).not.toContain('unsafe-inline');
+    expect(csp).not.toContain('unsafe-eval');
+    expect(policy.CorsConfig).toMatchObject({ AccessControlAllowOrigins: { Items: ['*'] }, AccessControlAllowCredentials: false });
+    expect(distributionConfig(template).DefaultCacheBehavior.ResponseHeadersPolicyId).toEqual({ Ref: stack.getLogicalId(frontend.responseHeadersPolicy.node.defaultChild as any) });
+  });
+
+  test('CSP connect-src resolves to exactly the backend hosts', () => {
+    // The hosts are extracted from the URLs with Fn::Split/Fn::Select; evaluate them on the literal test backend.
+    const cspValue = (Object.values(template.findResources('AWS::CloudFront::ResponseHeadersPolicy'))[0] as any)
+      .Properties.ResponseHeadersPolicyConfig.SecurityHeadersConfig.ContentSecurityPolicy.ContentSecurityPolicy;
+    expect(evaluate(cspValue)).toContain(
+      "connect-src 'self' https://def456.execute-api.eu-west-1.amazonaws.com wss://abc123.execute-api.eu-west-1.amazonaws.com https://cognito-idp.eu-west-1.amazonaws.com");
+  });
+
+  test('deploys the web bundle and config.json with the runtime config shape', () => {
+    template.hasResourceProperties('Custom::CDKBucketDeployment', {
+      Prune: true,
+      DistributionPaths: ['/*'],
+      SourceObjectKeys: Match.arrayWith([Match.stringLikeRegexp('\\.zip$')]),
+    });
+    const deployment = Object.values(template.findResources('Custom::CDKBucketDeployment'))[0] as any;
+    // Two sources: assets/web and config.json.
+    expect(deployment.Properties.SourceObjectKeys).toHaveLength(2);
+    expect(deployment.Properties.DestinationBucketName).toEqual({ Ref: stack.getLogicalId(frontend.bucket.node.defaultChild as any) });
+  });
+
+  test('url and widgetUrl', () => {
+    expect(stack.resolve(frontend.url)).toEqual({ 'Fn::Join': ['', ['https://', { 'Fn::GetAtt': [expect.stringMatching(/Distribution/), 'DomainName'] }]] });
+    expect(stack.resolve(frontend.widgetUrl)).toEqual({ 'Fn::Join': ['', ['https://', { 'Fn::GetAtt': [expect.stringMatching(/Distribution/), 'DomainName'] }, '/bedrock-chat.js']] });
+  });
+
+  test('snapshot (asset hashes stripped)', () => {
+    expect(withoutAssetHashes(template.toJSON())).toMatchSnapshot();
+  });
+});
+
+describe('BedrockChatFrontend props', () => {
+  test('config.json carries version, region, endpoints, user pool, client and default model', () => {
+    const app = testApp();
+    const stack = new Stack(app, 'Test', { env: { region: 'eu-west-1', account: '111111111111' } });
+    new BedrockChatFrontend(stack, 'Web', { backend: externalBackend });
+    const assembly = app.synth();
+    const fs = require('fs') as typeof import('fs');
+    const path = require('path') as typeof import('path');
+    const configs: any[] = [];
+    for (const entry of fs.readdirSync(assembly.directory)) {
+      const dir = path.join(assembly.directory, entry);
+      if (entry.startsWith('asset.') && fs.statSync(dir).isDirectory() && fs.existsSync(path.join(dir, 'config.json'))) {
+        configs.push(JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8')));
+      }
+    }
+    expect(configs).toEqual([{
+      version: 1,
+      region: 'eu-west-1',
+      webSocketUrl: externalBackend.webSocketUrl,
+      restApiUrl: externalBackend.restApiUrl,
+      userPoolId: externalBackend.userPoolId,
+      userPoolClientId: externalBackend.userPoolClientId,
+      defaultModel: externalBackend.defaultModelId,
+    }]);
+  });
+
+  test('composes with ChatBackend: tokens in config.json are substituted at deploy time', () => {
+    const app = testApp();
+    const stack = new Stack(app, 'Test');
+    const backend = new ChatBackend(stack, 'Chat');
+    new BedrockChatFrontend(stack, 'Web', { backend });
+    const template = Template.fromStack(stack);
+    const deployment = Object.values(template.findResources('Custom::CDKBucketDeployment'))[0] as any;
+    const markers = JSON.stringify(deployment.Properties.SourceMarkers);
+    for (const ref of ['ChatUserPool', 'ChatUserPoolWebClient', 'ChatWebSocketApi', 'ChatHttpApi']) expect(markers).toContain(ref);
+  });
+
+  test('enableIpv6 false and a price class', () => {
+    const { template } = synth({ enableIpv6: false, priceClass: cloudfront.PriceClass.PRICE_CLASS_ALL });
+    expect(distributionConfig(template)).toMatchObject({ IPV6Enabled: false, PriceClass: 'PriceClass_All' });
+  });
+
+  test('a custom domain requires TLSv1.2_2021 and SNI', () => {
+    const app = testApp();
+    const stack = new Stack(app, 'Test');
+    const certificate = acm.Certificate.fromCertificateArn(stack, 'Cert', 'arn:aws:acm:us-east-1:111111111111:certificate/abc');
+    new BedrockChatFrontend(stack, 'Web', { backend: externalBackend, domainNames: ['chat.example.com'], certificate });
+    const config = distributionConfig(Template.fromStack(stack));
+    expect(config.Aliases).toEqual(['chat.example.com']);
+    expect(config.ViewerCertificate).toMatchObject({ MinimumProtocolVersion: 'TLSv1.2_2021', SslSupportMethod: 'sni-only' });
+  });
+
+  test('domainNames without certificate is rejected', () => {
+    expect(() => synth({ domainNames: ['chat.example.com'] })).toThrow(/domainNames requires certificate/);
+  });
+
+  test('webAclId is attached', () => {
+    const arn = 'arn:aws:wafv2:us-east-1:111111111111:global/webacl/chat/abc';
+    const { template } = synth({ webAclId: arn });
+    expect(distributionConfig(template).WebACLId).toBe(arn);
+  });
+
+  test('removalPolicy DESTROY empties and deletes both buckets', () => {
+    const { template } = synth({ removalPolicy: RemovalPolicy.DESTROY });
+    template.allResources('AWS::S3::Bucket', { DeletionPolicy: 'Delete' });
+    template.resourceCountIs('Custom::S3AutoDeleteObjects', 2);
+  });
+});
+
+/** Evaluate Fn::Join / Fn::Select / Fn::Split over literals (enough for the CSP of a literal backend). */
+function evaluate(v: any): any {
+  if (typeof v === 'string') return v;
+  if (Array.isArray(v)) return v.map(evaluate);
+  if (v['Fn::Join']) return (evaluate(v['Fn::Join'][1]) as string[]).join(v['Fn::Join'][0]);
+  if (v['Fn::Select']) return evaluate(v['Fn::Select'][1])[Number(v['Fn::Select'][0])];
+  if (v['Fn::Split']) return String(evaluate(v['Fn::Split'][1])).split(v['Fn::Split'][0]);
+  if (v.Ref === 'AWS::URLSuffix') return 'amazonaws.com';
+  throw new Error(`cannot evaluate ${JSON.stringify(v)}`);
+}
