@@ -2,8 +2,8 @@ import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { ChatBackend, ChatBackendProps } from '../../src';
 import { requireBundles, testApp, withoutAssetHashes } from './helpers';
+import { ChatBackend, ChatBackendProps } from '../../src';
 
 beforeAll(requireBundles);
 
@@ -60,7 +60,9 @@ describe('ChatBackend defaults', () => {
         UsernameAttributes: ['email'],
         AutoVerifiedAttributes: ['email'],
         AdminCreateUserConfig: { AllowAdminCreateUserOnly: false },
-        Policies: { PasswordPolicy: Match.objectLike({ MinimumLength: 12, RequireLowercase: true, RequireUppercase: true, RequireNumbers: true, RequireSymbols: true }) },
+        Policies: {
+          PasswordPolicy: Match.objectLike({ MinimumLength: 12, RequireLowercase: true, RequireUppercase: true, RequireNumbers: true, RequireSymbols: true }),
+        },
         MfaConfiguration: 'OPTIONAL',
         DeletionProtection: 'ACTIVE',
       }),
@@ -135,7 +137,9 @@ describe('ChatBackend defaults', () => {
     expect(wsEnv.toHumanStrings()).toEqual([]);
     template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: { Variables: { TABLE_NAME: table, WEBSOCKET_CALLBACK_URL: callbackUrl, DEFAULT_MODEL_ID: model } },
-      Timeout: 300, MemorySize: 1024, Runtime: 'nodejs24.x',
+      Timeout: 300,
+      MemorySize: 1024,
+      Runtime: 'nodejs24.x',
     });
     expect(envOf(template, stack, backend.apiFunction)).toEqual({ TABLE_NAME: expect.anything() });
     for (const fn of [backend.authorizerFunction, backend.webSocketFunction, backend.apiFunction]) {
@@ -232,20 +236,24 @@ describe('ChatBackend props', () => {
   test('a global profile also allows the region-less foundation model ARN', () => {
     const { template } = synth(undefined, { region: 'ap-northeast-1', account: '111111111111' });
     template.hasResourceProperties('AWS::IAM::Policy', {
-      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({
-        Action: ['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream'],
-        Resource: Match.arrayWith([{ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':bedrock:::foundation-model/anthropic.claude-sonnet-4-5-20250929-v1:0']] }]),
-      })]) },
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({
+          Action: ['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream'],
+          Resource: Match.arrayWith([{ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':bedrock:::foundation-model/anthropic.claude-sonnet-4-5-20250929-v1:0']] }]),
+        })]),
+      },
     });
   });
 
   test('a plain foundation model id is allowed in the stack region only', () => {
     const { template } = synth({ defaultModelId: 'amazon.nova-pro-v1:0' });
     template.hasResourceProperties('AWS::IAM::Policy', {
-      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({
-        Action: ['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream'],
-        Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':bedrock:', { Ref: 'AWS::Region' }, '::foundation-model/amazon.nova-pro-v1:0']] },
-      })]) },
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({
+          Action: ['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream'],
+          Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':bedrock:', { Ref: 'AWS::Region' }, '::foundation-model/amazon.nova-pro-v1:0']] },
+        })]),
+      },
     });
     template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ DEFAULT_MODEL_ID: 'amazon.nova-pro-v1:0' }) } });
   });

@@ -1,9 +1,11 @@
+import * as fs from 'fs';
+import * as path from 'path';
 import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
-import { BedrockChatFrontend, BedrockChatFrontendProps, ChatBackend, IBedrockChatBackend } from '../../src';
 import { requireBundles, testApp, withoutAssetHashes } from './helpers';
+import { BedrockChatFrontend, BedrockChatFrontendProps, ChatBackend, IBedrockChatBackend } from '../../src';
 
 beforeAll(requireBundles);
 
@@ -95,8 +97,12 @@ describe('BedrockChatFrontend defaults', () => {
     // The hosts are extracted from the URLs with Fn::Split/Fn::Select; evaluate them on the literal test backend.
     const cspValue = (Object.values(template.findResources('AWS::CloudFront::ResponseHeadersPolicy'))[0] as any)
       .Properties.ResponseHeadersPolicyConfig.SecurityHeadersConfig.ContentSecurityPolicy.ContentSecurityPolicy;
-    expect(evaluate(cspValue)).toContain(
-      "connect-src 'self' https://def456.execute-api.eu-west-1.amazonaws.com wss://abc123.execute-api.eu-west-1.amazonaws.com https://cognito-idp.eu-west-1.amazonaws.com");
+    expect(evaluate(cspValue)).toContain([
+      "connect-src 'self'",
+      'https://def456.execute-api.eu-west-1.amazonaws.com',
+      'wss://abc123.execute-api.eu-west-1.amazonaws.com',
+      'https://cognito-idp.eu-west-1.amazonaws.com',
+    ].join(' '));
   });
 
   test('deploys the web bundle and config.json with the runtime config shape', () => {
@@ -127,8 +133,6 @@ describe('BedrockChatFrontend props', () => {
     const stack = new Stack(app, 'Test', { env: { region: 'eu-west-1', account: '111111111111' } });
     new BedrockChatFrontend(stack, 'Web', { backend: externalBackend });
     const assembly = app.synth();
-    const fs = require('fs') as typeof import('fs');
-    const path = require('path') as typeof import('path');
     const configs: any[] = [];
     for (const entry of fs.readdirSync(assembly.directory)) {
       const dir = path.join(assembly.directory, entry);
