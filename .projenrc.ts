@@ -133,7 +133,7 @@ for (const task of project.tasks.all) {
 // The web components: Vite builds them into assets/web as part of the bundle step.
 const bundleWeb = project.addTask('bundle:web', {
   description: 'Build the <bedrock-chat> web component and the app with Vite into assets/web',
-  exec: 'vite build --config src/web-components/vite.config.ts --logLevel warn',
+  exec: 'vite build --config src/web-components/vite.config.mts --logLevel warn',
 });
 project.tasks.tryFind('bundle')?.spawn(bundleWeb);
 

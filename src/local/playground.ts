@@ -157,6 +157,10 @@ export async function startPlayground(options: PlaygroundOptions = {}): Promise<
             local: true,
           });
         }
+        if (path === '/favicon.ico') {
+          res.writeHead(204, { 'cache-control': 'max-age=86400' });
+          return res.end();
+        }
         if (path === '/local-idp/.well-known/jwks.json') return json(res, 200, idp.jwks);
         if (path === '/local/users') {
           return json(res, 200, Object.values(LOCAL_USERS).map((u) => ({ username: u.username, displayName: u.username, groups: u.groups ?? [] })));

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { defineConfig } from 'vite';
 
-const here = __dirname;
+const here = import.meta.dirname;
 const repoRoot = resolve(here, '..', '..');
 
 /**

@@ -206,7 +206,7 @@ describeBrowser('<bedrock-chat> in Chromium', () => {
 
   beforeAll(async () => {
     if (!existsSync(BUNDLE)) {
-      throw new Error(`${BUNDLE} is missing: build it first with \`npx projen bundle:web\` (vite build --config src/web-components/vite.config.ts)`);
+      throw new Error(`${BUNDLE} is missing: build it first with \`npx projen bundle:web\` (vite build --config src/web-components/vite.config.mts)`);
     }
     await backend.start();
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
