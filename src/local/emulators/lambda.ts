@@ -1,0 +1,124 @@
+import { randomUUID } from 'node:crypto';
+import * as http from 'node:http';
+import { closeServer, listenLoopback, readBody } from './util';
+
+export type LocalFunction = (event: unknown) => Promise<unknown>;
+
+export interface StartLambdaOptions {
+  /** Functions by name. */
+  readonly functions: Record<string, LocalFunction>;
+}
+
+export interface LambdaEmulator {
+  /** `http://127.0.0.1:<port>` — use as `AWS_ENDPOINT_URL_LAMBDA` or the client's `endpoint`. */
+  readonly endpoint: string;
+  /** Number of invocations received, by function name. */
+  readonly invocations: Record<string, number>;
+  /** Resolves when no background (`Event`) invocation is running. */
+  idle(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/;
+
+/** `arn:aws:lambda:us-east-1:123:function:name[:qualifier]`, `123:function:name` or `name[:qualifier]` → `name`. */
+export function functionNameOf(nameOrArn: string): string {
+  const marker = ':function:';
+  const at = nameOrArn.indexOf(marker);
+  const rest = at >= 0 ? nameOrArn.slice(at + marker.length) : nameOrArn;
+  return rest.split(':')[0];
+}
+
+function sendJson(res: http.ServerResponse, status: number, body: unknown, headers: http.OutgoingHttpHeaders = {}): void {
+  res.writeHead(status, { 'content-type': 'application/json', 'x-amzn-requestid': randomUUID(), ...headers });
+  res.end(JSON.stringify(body));
+}
+
+function errorPayload(err: unknown) {
+  const e = err instanceof Error ? err : new Error(String(err));
+  return { errorType: e.name, errorMessage: e.message, trace: (e.stack ?? '').split('\n') };
+}
+
+/**
+ * Starts a Lambda Invoke API emulator (`POST /2015-03-31/functions/{name}/invocations`) running the given
+ * functions in this process: `RequestResponse` answers the result, `Event` answers 202 and runs in the background.
+ */
+export async function startLambda(options: StartLambdaOptions): Promise<LambdaEmulator> {
+  const background = new Set<Promise<void>>();
+  const invocations: Record<string, number> = {};
+
+  const handle = async (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const match = INVOKE_PATH.exec(url.pathname);
+    const raw = await readBody(req);
+    if (req.method !== 'POST' || !match) {
+      sendJson(res, 404, { Type: 'User', message: `no route for ${req.method} ${url.pathname}` }, { 'x-amzn-errortype': 'ResourceNotFoundException' });
+      return;
+    }
+    const name = functionNameOf(decodeURIComponent(match[1]));
+    const fn = Object.prototype.hasOwnProperty.call(options.functions, name) ? options.functions[name] : undefined;
+    if (!fn) {
+      sendJson(res, 404, { Type: 'User', message: `Function not found: ${name}` }, { 'x-amzn-errortype': 'ResourceNotFoundException' });
+      return;
+    }
+    let event: unknown;
+    try {
+      event = raw.length ? JSON.parse(raw.toString('utf8')) : {};
+    } catch {
+      sendJson(res, 400, { Type: 'User', message: 'Could not parse request body into json' }, { 'x-amzn-errortype': 'InvalidRequestContentException' });
+      return;
+    }
+    invocations[name] = (invocations[name] ?? 0) + 1;
+    const invocationType = String(req.headers['x-amz-invocation-type'] ?? 'RequestResponse');
+    if (invocationType === 'DryRun') {
+      res.writeHead(204, { 'x-amzn-requestid': randomUUID() });
+      res.end();
+      return;
+    }
+    if (invocationType === 'Event') {
+      const run = (async () => {
+        try {
+          await fn(event);
+        } catch (err) {
+          process.stderr.write(`lambda emulator: async invocation of ${name} failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+        }
+      })();
+      background.add(run);
+      void run.finally(() => background.delete(run));
+      res.writeHead(202, { 'x-amzn-requestid': randomUUID() });
+      res.end();
+      return;
+    }
+    try {
+      const result = await fn(event);
+      res.writeHead(200, { 'content-type': 'application/json', 'x-amzn-requestid': randomUUID(), 'x-amz-executed-version': '$LATEST' });
+      res.end(result === undefined ? 'null' : JSON.stringify(result));
+    } catch (err) {
+      sendJson(res, 200, errorPayload(err), { 'x-amz-function-error': 'Unhandled', 'x-amz-executed-version': '$LATEST' });
+    }
+  };
+
+  const server = http.createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      process.stderr.write(`lambda emulator: ${err instanceof Error ? err.stack : String(err)}\n`);
+      if (!res.headersSent) sendJson(res, 500, { message: String(err) }, { 'x-amzn-errortype': 'ServiceException' });
+    });
+  });
+  const port = await listenLoopback(server);
+  const idle = async () => {
+    while (background.size > 0) await Promise.allSettled([...background]);
+  };
+  let stopped: Promise<void> | undefined;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    idle,
+    invocations,
+    stop: () => {
+      stopped ??= (async () => {
+        await closeServer(server);
+        await idle();
+      })();
+      return stopped;
+    },
+  };
+}

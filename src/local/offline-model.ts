@@ -1,0 +1,47 @@
+import { countRequestWords, countWords, FakeRequest, FakeScript } from './emulators/bedrock';
+
+/** The model id of the deterministic offline model of the playground. */
+export const OFFLINE_MODEL_ID = 'local.offline-model-v1';
+
+export interface OfflineModelOptions {
+  /** Delay before each word (default 25 ms). */
+  readonly wordDelayMs?: number;
+}
+
+/** The exact reply of the offline model to a user message. */
+export function offlineReply(userText: string): string {
+  return `I am the offline model of cdk-bedrock-chat, running on this machine: no request left it. You said: "${userText}"`;
+}
+
+/** The text of the last user message of a Converse request (its text blocks joined with newlines). */
+export function lastUserText(req: FakeRequest): string {
+  const messages = req.body.messages ?? [];
+  for (let i = messages.length - 1; i >= 0; i--) {
+    const m = messages[i];
+    if (m.role !== 'user') continue;
+    const texts = (m.content ?? []).map((b) => b.text).filter((t): t is string => typeof t === 'string');
+    if (texts.length > 0) return texts.join('\n');
+  }
+  return '';
+}
+
+/** Splits a text into words, each with its trailing whitespace, so that joining them gives the text back. */
+export function splitWords(text: string): string[] {
+  return text.match(/\s*\S+\s*/g) ?? (text ? [text] : []);
+}
+
+/**
+ * The deterministic default model of the playground: streams, one text step per word,
+ * a reply saying it is the offline model and quoting the user's last message verbatim.
+ */
+export function offlineModel(options: OfflineModelOptions = {}): (req: FakeRequest) => FakeScript {
+  const wordDelayMs = options.wordDelayMs ?? 25;
+  return (req) => {
+    const reply = offlineReply(lastUserText(req));
+    return {
+      steps: splitWords(reply).map((text) => ({ type: 'text', text, delayMs: wordDelayMs })),
+      stopReason: 'end_turn',
+      usage: { inputTokens: countRequestWords(req.body), outputTokens: countWords(reply) },
+    };
+  };
+}

@@ -1,0 +1,86 @@
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { credentials, region, useDummyAwsEnv } from './env';
+import { functionNameOf, LambdaEmulator, startLambda } from '../../src/local/emulators/lambda';
+
+useDummyAwsEnv();
+
+let lambda: LambdaEmulator;
+let client: LambdaClient;
+const seen: unknown[] = [];
+
+beforeAll(async () => {
+  lambda = await startLambda({
+    functions: {
+      echo: async (event) => ({ echoed: event }),
+      fails: async () => { throw new TypeError('boom'); },
+      slow: async (event) => {
+        await new Promise((r) => setTimeout(r, 200));
+        seen.push(event);
+      },
+      slowFails: async () => {
+        await new Promise((r) => setTimeout(r, 50));
+        throw new Error('background failure');
+      },
+    },
+  });
+  client = new LambdaClient({ endpoint: lambda.endpoint, credentials, region, maxAttempts: 1 });
+});
+
+afterAll(async () => {
+  client.destroy();
+  await lambda.stop();
+});
+
+const payload = (value: unknown) => Buffer.from(JSON.stringify(value));
+const decode = (bytes: Uint8Array | undefined) => JSON.parse(Buffer.from(bytes ?? []).toString('utf8'));
+
+test('RequestResponse returns the result', async () => {
+  const out = await client.send(new InvokeCommand({ FunctionName: 'echo', Payload: payload({ a: 1 }) }));
+  expect(out.StatusCode).toBe(200);
+  expect(out.FunctionError).toBeUndefined();
+  expect(decode(out.Payload)).toEqual({ echoed: { a: 1 } });
+});
+
+test('an ARN (with qualifier) names the function', async () => {
+  expect(functionNameOf('arn:aws:lambda:us-east-1:123456789012:function:echo:live')).toBe('echo');
+  const out = await client.send(new InvokeCommand({
+    FunctionName: 'arn:aws:lambda:us-east-1:123456789012:function:echo',
+    Payload: payload('x'),
+  }));
+  expect(decode(out.Payload)).toEqual({ echoed: 'x' });
+});
+
+test('a throwing function gives FunctionError Unhandled', async () => {
+  const out = await client.send(new InvokeCommand({ FunctionName: 'fails', Payload: payload({}) }));
+  expect(out.StatusCode).toBe(200);
+  expect(out.FunctionError).toBe('Unhandled');
+  expect(decode(out.Payload)).toMatchObject({ errorType: 'TypeError', errorMessage: 'boom' });
+});
+
+test('Event invocation answers 202 at once and runs in the background', async () => {
+  const started = Date.now();
+  const out = await client.send(new InvokeCommand({ FunctionName: 'slow', InvocationType: 'Event', Payload: payload({ n: 2 }) }));
+  expect(out.StatusCode).toBe(202);
+  expect(Date.now() - started).toBeLessThan(150);
+  expect(seen).toEqual([]);
+  await lambda.idle();
+  expect(seen).toEqual([{ n: 2 }]);
+  expect(lambda.invocations.slow).toBe(1);
+});
+
+test('a failing background invocation is logged, not thrown', async () => {
+  const write = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+  try {
+    const out = await client.send(new InvokeCommand({ FunctionName: 'slowFails', InvocationType: 'Event', Payload: payload({}) }));
+    expect(out.StatusCode).toBe(202);
+    await lambda.idle();
+    expect(write.mock.calls.map((c) => String(c[0])).join('')).toContain('background failure');
+  } finally {
+    write.mockRestore();
+  }
+});
+
+test('an unknown function is ResourceNotFoundException', async () => {
+  await expect(client.send(new InvokeCommand({ FunctionName: 'nope', Payload: payload({}) })))
+    .rejects.toMatchObject({ name: 'ResourceNotFoundException', $metadata: { httpStatusCode: 404 } });
+});
