@@ -61,7 +61,9 @@ describe('ChatBackend defaults', () => {
         AutoVerifiedAttributes: ['email'],
         AdminCreateUserConfig: { AllowAdminCreateUserOnly: false },
         Policies: {
-          PasswordPolicy: Match.objectLike({ MinimumLength: 12, RequireLowercase: true, RequireUppercase: true, RequireNumbers: true, RequireSymbols: true }),
+          PasswordPolicy: Match.objectLike({
+            MinimumLength: 12, RequireLowercase: true, RequireUppercase: true, RequireNumbers: true, RequireSymbols: true,
+          }),
         },
         MfaConfiguration: 'OPTIONAL',
         DeletionProtection: 'ACTIVE',

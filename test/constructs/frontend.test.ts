@@ -90,7 +90,8 @@ describe('BedrockChatFrontend defaults', () => {
     expect(csp).not.toContain('unsafe-inline');
     expect(csp).not.toContain('unsafe-eval');
     expect(policy.CorsConfig).toMatchObject({ AccessControlAllowOrigins: { Items: ['*'] }, AccessControlAllowCredentials: false });
-    expect(distributionConfig(template).DefaultCacheBehavior.ResponseHeadersPolicyId).toEqual({ Ref: stack.getLogicalId(frontend.responseHeadersPolicy.node.defaultChild as any) });
+    const policyId = stack.getLogicalId(frontend.responseHeadersPolicy.node.defaultChild as any);
+    expect(distributionConfig(template).DefaultCacheBehavior.ResponseHeadersPolicyId).toEqual({ Ref: policyId });
   });
 
   test('CSP connect-src resolves to exactly the backend hosts', () => {
