@@ -1,5 +1,4 @@
 // src/local runs only in development (playground, tests): its imports are devDependencies.
-/* eslint-disable import/no-extraneous-dependencies */
 import { randomBytes, randomUUID } from 'node:crypto';
 import * as http from 'node:http';
 import type { Duplex } from 'node:stream';

@@ -1,5 +1,4 @@
 // src/local runs only in development (playground, tests): its imports are devDependencies.
-/* eslint-disable import/no-extraneous-dependencies */
 import { randomUUID } from 'node:crypto';
 import * as http2 from 'node:http2';
 import { EventStreamCodec } from '@smithy/eventstream-codec';

@@ -1,6 +1,5 @@
 /// <reference path="../types.d.ts" />
 // src/local runs only in development (playground, tests): its imports are devDependencies.
-/* eslint-disable import/no-extraneous-dependencies */
 import { mkdtemp, rm } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
