@@ -1,0 +1,42 @@
+import { App, CfnOutput, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { BedrockChatFrontend, ChatBackend } from '../../src';
+
+/**
+ * The full Bedrock Chat system in one stack: the backend (sign-in, conversations, WebSocket and REST APIs,
+ * Bedrock streaming) and the frontend (CloudFront + S3) serving the app and the `<bedrock-chat>` widget.
+ */
+export class BedrockChatStack extends Stack {
+  public readonly backend: ChatBackend;
+  public readonly frontend: BedrockChatFrontend;
+
+  constructor(scope: Construct, id: string, props?: StackProps) {
+    super(scope, id, props);
+    const removalPolicy = this.node.tryGetContext('destroyOnRemoval') === 'true' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
+
+    this.backend = new ChatBackend(this, 'Backend', { removalPolicy });
+    this.frontend = new BedrockChatFrontend(this, 'Frontend', { backend: this.backend, removalPolicy });
+
+    new CfnOutput(this, 'AppUrl', { value: this.frontend.url, description: 'Open this in a browser' });
+    new CfnOutput(this, 'WidgetUrl', {
+      value: this.frontend.widgetUrl,
+      description: 'Embed: <script type="module" src="WidgetUrl"></script><bedrock-chat></bedrock-chat>',
+    });
+    new CfnOutput(this, 'WebSocketUrl', { value: this.backend.webSocketUrl });
+    new CfnOutput(this, 'RestApiUrl', { value: this.backend.restApiUrl });
+    new CfnOutput(this, 'UserPoolId', { value: this.backend.userPool.userPoolId });
+    new CfnOutput(this, 'UserPoolClientId', { value: this.backend.userPoolClient.userPoolClientId });
+  }
+}
+
+/** Builds the example app (used by `cdk synth` and by the tests). */
+export function buildApp(app: App = new App()): App {
+  new BedrockChatStack(app, 'BedrockChat', {
+    env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
+  });
+  return app;
+}
+
+if (require.main === module) {
+  buildApp().synth();
+}

@@ -1,0 +1,99 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { App, Stack, Validations } from 'aws-cdk-lib';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { IConstruct } from 'constructs';
+import { buildApp } from '../examples/full-system/app';
+import { BedrockChatFrontend, ChatBackend } from '../src';
+import { requireBundles, testApp } from './constructs/helpers';
+
+beforeAll(requireBundles);
+beforeEach(() => {
+  // aws-cdk-lib announces every policy validation run on stderr; keep the test output readable.
+  const original = console.error;
+  jest.spyOn(console, 'error').mockImplementation((...args: unknown[]) => {
+    if (String(args[0]).includes('Performing Policy Validations')) return;
+    original(...args);
+  });
+});
+
+interface Finding { readonly rule: string; readonly path: string }
+
+/** Synthesize `app` with the AwsSolutions pack and return every finding of validation-report.json. */
+function nagFindings(app: App): Finding[] {
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  const assembly = app.synth();
+  const report = JSON.parse(fs.readFileSync(path.join(assembly.directory, 'validation-report.json'), 'utf8'));
+  const findings: Finding[] = [];
+  for (const plugin of report.pluginReports ?? []) {
+    for (const v of plugin.violations ?? []) {
+      for (const c of v.violatingConstructs ?? []) findings.push({ rule: v.ruleName, path: c.constructPath });
+    }
+  }
+  return findings;
+}
+
+/** Every acknowledgement recorded in the tree: rule id (with finding) → reason. */
+function acknowledgements(root: IConstruct): Array<{ path: string; id: string; reason: string }> {
+  return root.node.findAll().flatMap((c) => c.node.metadata
+    .filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+    .flatMap((m) => Object.entries(m.data as Record<string, string>).map(([id, reason]) => ({ path: c.node.path, id, reason }))));
+}
+
+function expectEveryAcknowledgementExplained(root: IConstruct): void {
+  const acks = acknowledgements(root);
+  expect(acks.length).toBeGreaterThan(0);
+  for (const ack of acks) {
+    expect({ ...ack, idOk: /^(annotation::)?AwsSolutions-[A-Z]+[0-9]+(\[.+\])?$/.test(ack.id) }).toMatchObject({ idOk: true });
+    expect(ack.reason.length).toBeGreaterThanOrEqual(20);
+  }
+}
+
+describe('cdk-nag AwsSolutions', () => {
+  test('the check finds problems (control: an insecure bucket)', () => {
+    const app = testApp();
+    new s3.Bucket(new Stack(app, 'Control'), 'Insecure');
+    const rules = nagFindings(app).map((f) => f.rule);
+    expect(rules).toEqual(expect.arrayContaining(['AwsSolutions-S1', 'AwsSolutions-S10']));
+  });
+
+  test('ChatBackend default stack: no unacknowledged findings, every acknowledgement explained', () => {
+    const app = testApp();
+    const stack = new Stack(app, 'Backend');
+    new ChatBackend(stack, 'Chat');
+    expect(nagFindings(app)).toEqual([]);
+    expectEveryAcknowledgementExplained(stack);
+  });
+
+  test('BedrockChatFrontend default stack: no unacknowledged findings, every acknowledgement explained', () => {
+    const app = testApp();
+    const stack = new Stack(app, 'Frontend');
+    new BedrockChatFrontend(stack, 'Web', {
+      backend: {
+        webSocketUrl: 'wss://abc123.execute-api.us-east-1.amazonaws.com/ws',
+        restApiUrl: 'https://def456.execute-api.us-east-1.amazonaws.com',
+        userPoolId: 'us-east-1_AbCdEf123',
+        userPoolClientId: '1example23456789',
+        defaultModelId: 'us.anthropic.claude-sonnet-4-5-20250929-v1:0',
+      },
+    });
+    expect(nagFindings(app)).toEqual([]);
+    expectEveryAcknowledgementExplained(stack);
+  });
+
+  test('full example: no unacknowledged findings, every acknowledgement explained', () => {
+    const app = buildApp(testApp());
+    expect(nagFindings(app)).toEqual([]);
+    expectEveryAcknowledgementExplained(app);
+  });
+
+  test('full example with removal on delete (auto-delete providers): no unacknowledged findings', () => {
+    const app = new App({
+      outdir: testApp().outdir,
+      context: { '@aws-cdk/core:failSynthOnValidationErrors': false, 'destroyOnRemoval': 'true' },
+    });
+    buildApp(app);
+    expect(nagFindings(app)).toEqual([]);
+  });
+});

@@ -1,0 +1,33 @@
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { requireBundles } from '../constructs/helpers';
+
+const EXAMPLE = path.join(__dirname, '..', '..', 'examples', 'full-system');
+
+beforeAll(requireBundles);
+
+test('`cdk synth` of examples/full-system runs offline and yields the whole system', () => {
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'full-system-'));
+  execFileSync('npx', ['cdk', 'synth', '--no-notices', '--quiet', '-o', outdir], {
+    cwd: EXAMPLE,
+    env: { ...process.env, CDK_DISABLE_CLI_TELEMETRY: 'true', CDK_DEFAULT_REGION: 'us-east-1', CDK_DEFAULT_ACCOUNT: '111111111111' },
+    stdio: 'pipe',
+    timeout: 120_000,
+  });
+  const template = JSON.parse(fs.readFileSync(path.join(outdir, 'BedrockChat.template.json'), 'utf8'));
+  const count = (type: string) => Object.values(template.Resources as Record<string, any>).filter((r) => r.Type === type).length;
+  expect(count('AWS::Cognito::UserPool')).toBe(1);
+  expect(count('AWS::Cognito::UserPoolGroup')).toBe(3);
+  expect(count('AWS::DynamoDB::Table')).toBe(1);
+  expect(count('AWS::ApiGatewayV2::Api')).toBe(2);
+  expect(count('AWS::ApiGatewayV2::Stage')).toBe(2);
+  expect(count('AWS::Lambda::Function')).toBe(5); // four chat functions + the BucketDeployment provider
+  expect(count('AWS::CloudFront::Distribution')).toBe(1);
+  expect(count('AWS::CloudFront::OriginAccessControl')).toBe(1);
+  expect(count('Custom::CDKBucketDeployment')).toBe(1);
+  expect(Object.keys(template.Outputs).sort()).toEqual(['AppUrl', 'RestApiUrl', 'UserPoolClientId', 'UserPoolId', 'WebSocketUrl', 'WidgetUrl']);
+  // The stack's region is known, so the default model is the US profile.
+  expect(JSON.stringify(template)).toContain('us.anthropic.claude-sonnet-4-5-20250929-v1:0');
+});
