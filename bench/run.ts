@@ -4,7 +4,7 @@
  * (`npm run build` does).
  */
 import { execFileSync } from 'child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join, resolve } from 'path';
 
@@ -62,6 +62,7 @@ function main(): void {
   results.measuredAt = new Date().toISOString();
   results.node = process.version;
   const file = join(ROOT, 'bench', 'results', 'latest.json');
+  mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
   writeFileSync(file, JSON.stringify(results, null, 2) + '\n');
   console.table(Object.entries(results).map(([figure, value]) => ({ figure, value })));
   console.log(`written to ${file}`);
