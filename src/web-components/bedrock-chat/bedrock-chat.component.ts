@@ -6,6 +6,7 @@ import { repeat } from 'lit/directives/repeat.js';
 import { styles } from './bedrock-chat.styles.js';
 import { ERROR_TEXT } from './events.js';
 import type { BedrockChatErrorDetail, BedrockChatMessageDetail, BedrockChatSendDetail } from './events.js';
+import { MarkdownStream, markdownStyles } from '../shared/markdown/index.js';
 import { randomId } from '../shared/protocol.js';
 import type { ContentBlock, SendMessageFrame, ServerFrame } from '../shared/protocol.js';
 import { ScrollPinController } from '../shared/scroll-pin-controller.js';
@@ -36,8 +37,13 @@ interface ChatMessage {
   parentId?: string;
   readonly role: Role;
   text: string;
-  /** The rendered text; streamed deltas are appended to it directly, without a re-render. */
-  readonly node: Text;
+  /**
+   * The rendered body: a text node for user messages; for answers, an element filled by `markdown`. Streamed
+   * deltas go to it directly, without a Lit re-render.
+   */
+  readonly node: Text | HTMLElement;
+  /** Answers only: the incremental markdown renderer writing into `node`. */
+  readonly markdown?: MarkdownStream;
   status: MessageStatus;
 }
 
@@ -69,7 +75,7 @@ const TYPING = html`<div part="typing" class="typing" aria-hidden="true"><span>â
  *   typing, notice, error, composer, input, send
  */
 export class BedrockChat extends LitElement {
-  static override styles = styles;
+  static override styles = [styles, markdownStyles];
 
   /** Where to load the runtime config from. Ignored when the `config` property is set. */
   @property({ attribute: 'config-url' }) configUrl = '/config.json';
@@ -329,8 +335,9 @@ export class BedrockChat extends LitElement {
       case 'text': {
         const answer = turn.assistant ?? this.startAnswer(turn);
         answer.text += frame.delta;
-        // Incremental: only the streaming text node changes; earlier messages are not rendered again.
-        answer.node.appendData(frame.delta);
+        // Incremental: only the open markdown block of this answer is rendered again; earlier messages and
+        // finished blocks are not touched.
+        answer.markdown?.append(frame.delta);
         this.scrollPin.follow();
         break;
       }
@@ -359,6 +366,7 @@ export class BedrockChat extends LitElement {
     const answer = turn.assistant ?? this.startAnswer(turn, messageId);
     if (messageId) answer.id = messageId;
     answer.status = 'done';
+    answer.markdown?.end();
     this.turn = undefined;
     this.announcement = answer.text;
     this.requestUpdate();
@@ -375,8 +383,10 @@ export class BedrockChat extends LitElement {
   private failTurn(code: string, serverMessage?: string): void {
     const turn = this.turn;
     if (turn) {
-      if (turn.assistant) turn.assistant.status = 'failed';
-      else if (turn.user.status === 'sending') turn.user.status = 'failed';
+      if (turn.assistant) {
+        turn.assistant.status = 'failed';
+        turn.assistant.markdown?.end();
+      } else if (turn.user.status === 'sending') {turn.user.status = 'failed';}
       this.turn = undefined;
     }
     this.fail(code, serverMessage, turn?.requestId);
@@ -408,7 +418,14 @@ export class BedrockChat extends LitElement {
 class AuthError extends Error {}
 
 function createMessage(role: Role, text: string, status: MessageStatus): ChatMessage {
-  return { key: randomId(), role, text, node: document.createTextNode(text), status };
+  if (role === 'user') return { key: randomId(), role, text, node: document.createTextNode(text), status };
+  // Answers are markdown: rendered into a container with createElement/textContent only (no HTML is parsed).
+  const node = document.createElement('div');
+  node.className = 'md';
+  const markdown = new MarkdownStream(node);
+  markdown.append(text);
+  if (status !== 'streaming') markdown.end();
+  return { key: randomId(), role, text, node, markdown, status };
 }
 
 function textOf(content: ContentBlock[] | undefined): string {
