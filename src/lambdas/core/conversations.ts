@@ -1,6 +1,6 @@
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { invalid } from './errors';
+import { ChatError, invalid } from './errors';
 import type { TextBlock, Usage } from './protocol';
 
 export type Role = 'user' | 'assistant';
@@ -15,7 +15,37 @@ export interface Message {
   readonly model?: string;
   readonly usage?: Usage;
   readonly stopReason?: string;
+  readonly feedback?: Feedback;
 }
+
+export type FeedbackCategory = 'notFactuallyCorrect' | 'notFollowingInstructions' | 'other';
+
+export interface Feedback {
+  readonly thumbsUp: boolean;
+  readonly category?: FeedbackCategory;
+  readonly comment?: string;
+  readonly createdAt: string;
+}
+
+export interface SearchHit {
+  readonly conversationId: string;
+  readonly title: string;
+  /** Set when the text matched in a message; absent when the title matched. */
+  readonly messageId?: string;
+  readonly snippet: string;
+}
+
+export interface SearchOptions {
+  /** Most hits returned. @default 20 */
+  readonly maxHits?: number;
+  /** Most Query pages read (each at most `pageSize` items). @default 5 */
+  readonly maxPages?: number;
+  /** @default 200 */
+  readonly pageSize?: number;
+  readonly nextToken?: string;
+}
+
+export type FeedbackResult = 'stored' | 'no-message' | 'not-an-answer';
 
 export interface Conversation {
   readonly id: string;
@@ -31,6 +61,8 @@ export interface ConversationPage {
   readonly items: Omit<Conversation, 'lastMessageId' | 'usage'>[];
   readonly nextToken?: string;
 }
+
+type Key = Record<string, unknown>;
 
 const userKey = (userId: string) => `USER#${userId}`;
 const convKey = (conversationId: string) => `CONV#${conversationId}`;
@@ -72,6 +104,7 @@ export class ConversationStore {
         type: 'conversation',
         id: conv.id,
         title: conv.title,
+        searchText: searchTextOf(conv.title),
         model: conv.model,
         createdAt: now,
         updatedAt: now,
@@ -88,7 +121,14 @@ export class ConversationStore {
   async putMessage(userId: string, conversationId: string, message: Message): Promise<void> {
     await this.db.send(new PutCommand({
       TableName: this.tableName,
-      Item: { pk: userKey(userId), sk: msgKey(conversationId, message.id), type: 'message', conversationId, ...message },
+      Item: {
+        pk: userKey(userId),
+        sk: msgKey(conversationId, message.id),
+        type: 'message',
+        conversationId,
+        ...message,
+        searchText: searchTextOf(message.content.map((b) => b.text).join('\n')),
+      },
       ConditionExpression: 'attribute_not_exists(pk)',
     }));
   }
@@ -141,14 +181,190 @@ export class ConversationStore {
       ExpressionAttributeValues: { ':pk': userKey(userId) },
       ScanIndexForward: false,
       Limit: options.limit ?? 50,
-      ExclusiveStartKey: options.nextToken ? decodeToken(options.nextToken, userKey(userId)) : undefined,
+      ExclusiveStartKey: options.nextToken
+        ? decodeToken(options.nextToken, (k) => k.gsi1pk === userKey(userId) && k.pk === userKey(userId))
+        : undefined,
       ProjectionExpression: 'id, title, model, createdAt, updatedAt',
     }));
     return {
       items: (res.Items ?? []).map((i) => ({ id: i.id, title: i.title, model: i.model, createdAt: i.createdAt, updatedAt: i.updatedAt })),
-      nextToken: res.LastEvaluatedKey ? Buffer.from(JSON.stringify(res.LastEvaluatedKey)).toString('base64url') : undefined,
+      nextToken: encodeToken(res.LastEvaluatedKey),
     };
   }
+
+  /** Sets the title (and its search text). Does not change the recency. Undefined when there is no such conversation. */
+  async rename(userId: string, conversationId: string, title: string): Promise<ConversationPage['items'][number] | undefined> {
+    try {
+      const res = await this.db.send(new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: userKey(userId), sk: convKey(conversationId) },
+        UpdateExpression: 'SET title = :t, searchText = :s',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':t': title, ':s': searchTextOf(title) },
+        ReturnValues: 'ALL_NEW',
+      }));
+      const c = toConversation(res.Attributes!);
+      return { id: c.id, title: c.title, model: c.model, createdAt: c.createdAt, updatedAt: c.updatedAt };
+    } catch (err) {
+      if (isConditionFailure(err)) return undefined;
+      throw err;
+    }
+  }
+
+  /** Stores feedback on an answer (an assistant message), replacing earlier feedback. */
+  async setFeedback(userId: string, conversationId: string, messageId: string, feedback: Feedback): Promise<FeedbackResult> {
+    const Key = { pk: userKey(userId), sk: msgKey(conversationId, messageId) };
+    try {
+      await this.db.send(new UpdateCommand({
+        TableName: this.tableName,
+        Key,
+        UpdateExpression: 'SET feedback = :f',
+        ConditionExpression: 'attribute_exists(pk) AND #role = :assistant',
+        ExpressionAttributeNames: { '#role': 'role' },
+        ExpressionAttributeValues: { ':f': feedback, ':assistant': 'assistant' },
+      }));
+      return 'stored';
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
+    }
+    const res = await this.db.send(new GetCommand({ TableName: this.tableName, Key, ProjectionExpression: 'sk' }));
+    return res.Item ? 'not-an-answer' : 'no-message';
+  }
+
+  /**
+   * Deletes a conversation and all its messages: a keys-only Query, then BatchWriteItem in chunks of 25. Messages go
+   * first and the conversation item last, so an interrupted delete leaves a conversation that can be deleted again.
+   * False when there is no such conversation (nothing is deleted then).
+   */
+  async delete(userId: string, conversationId: string): Promise<boolean> {
+    const keys: Key[] = [];
+    let conversation: Key | undefined;
+    for await (const page of this.keyPages(userId, convKey(conversationId))) {
+      for (const key of page) {
+        if (key.sk === convKey(conversationId)) conversation = key;
+        else keys.push(key);
+      }
+    }
+    if (!conversation) return false;
+    await this.deleteKeys(keys);
+    await this.deleteKeys([conversation]);
+    return true;
+  }
+
+  /**
+   * Deletes every conversation and message of the user, page by page over the user's partition (keys only). Reading
+   * the table rather than the (eventually consistent) recency index also catches a conversation created a moment ago
+   * and orphan messages, so running it again always finishes the job. Returns the number of conversations deleted.
+   */
+  async deleteAll(userId: string): Promise<number> {
+    let conversations = 0;
+    for await (const page of this.keyPages(userId, 'CONV#')) {
+      conversations += page.filter((k) => !String(k.sk).includes('#MSG#')).length;
+      await this.deleteKeys(page);
+    }
+    return conversations;
+  }
+
+  /**
+   * Case-insensitive keyword search over the user's conversation titles and message texts, newest conversations first.
+   * Reads at most `maxPages` pages of the user's partition; `nextToken` continues where the budget ran out.
+   */
+  async search(userId: string, text: string, options: SearchOptions = {}): Promise<{ items: SearchHit[]; nextToken?: string }> {
+    const needle = searchTextOf(text);
+    const maxHits = options.maxHits ?? 20;
+    const titles = new Map<string, string>();
+    const hits: { conversationId: string; messageId?: string; snippet: string }[] = [];
+    let startKey = options.nextToken
+      ? decodeToken(options.nextToken, (k) => k.pk === userKey(userId) && typeof k.sk === 'string' && k.sk.startsWith('CONV#'))
+      : undefined;
+    for (let page = 0; page < (options.maxPages ?? 5) && hits.length < maxHits; page++) {
+      const res = await this.db.send(new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        // Conversation items always come back (their titles name the hits); messages only when they match.
+        FilterExpression: '#type = :conversation OR contains(searchText, :q)',
+        ProjectionExpression: 'pk, sk, #type, id, conversationId, title, content',
+        ExpressionAttributeNames: { '#type': 'type' },
+        ExpressionAttributeValues: { ':pk': userKey(userId), ':prefix': 'CONV#', ':conversation': 'conversation', ':q': needle },
+        ScanIndexForward: false,
+        Limit: options.pageSize ?? 200,
+        ExclusiveStartKey: startKey,
+      }));
+      const items = res.Items ?? [];
+      let i = 0;
+      for (; i < items.length && hits.length < maxHits; i++) {
+        const item = items[i];
+        if (item.type === 'conversation') {
+          titles.set(item.id, item.title);
+          if (searchTextOf(item.title).includes(needle)) hits.push({ conversationId: item.id, snippet: snippetOf(item.title, needle) });
+        } else if (item.type === 'message') {
+          const body = (item.content as ContentBlock[] | undefined ?? []).map((b) => b.text).join('\n');
+          hits.push({ conversationId: item.conversationId, messageId: item.id, snippet: snippetOf(body, needle) });
+        }
+      }
+      // Full in the middle of a page: the next search resumes just after the last item looked at.
+      startKey = i < items.length ? { pk: items[i - 1].pk, sk: items[i - 1].sk } : res.LastEvaluatedKey;
+      if (!startKey) break;
+    }
+    // Newest first puts a conversation's messages before its item: a hit in the last conversation read may need its title.
+    for (const id of new Set(hits.filter((h) => !titles.has(h.conversationId)).map((h) => h.conversationId))) {
+      const conv = await this.get(userId, id);
+      if (conv) titles.set(id, conv.title);
+    }
+    return {
+      // Messages left behind by an interrupted delete have no conversation: they are not results.
+      items: hits.filter((h) => titles.has(h.conversationId)).map((h) => ({ ...h, title: titles.get(h.conversationId)! })),
+      nextToken: encodeToken(startKey),
+    };
+  }
+
+  /** Keys (pk, sk) of the user's items whose sort key starts with `prefix`, one Query page at a time. */
+  private async *keyPages(userId: string, prefix: string): AsyncGenerator<Key[]> {
+    let startKey: Key | undefined;
+    do {
+      const res = await this.db.send(new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: { ':pk': userKey(userId), ':prefix': prefix },
+        ProjectionExpression: 'pk, sk',
+        ExclusiveStartKey: startKey,
+      }));
+      const keys = (res.Items ?? []).map((i) => ({ pk: i.pk, sk: i.sk }));
+      if (keys.length) yield keys;
+      startKey = res.LastEvaluatedKey;
+    } while (startKey);
+  }
+
+  /** BatchWriteItem deletes in chunks of 25, retrying unprocessed items with backoff. */
+  private async deleteKeys(keys: readonly Key[]): Promise<void> {
+    for (let i = 0; i < keys.length; i += BATCH_SIZE) {
+      let requests = keys.slice(i, i + BATCH_SIZE).map((Key) => ({ DeleteRequest: { Key } }));
+      for (let attempt = 0; requests.length > 0; attempt++) {
+        if (attempt >= MAX_BATCH_ATTEMPTS) throw new ChatError('THROTTLED', 'Too many requests right now. Please try again in a moment.');
+        if (attempt > 0) await sleep(Math.min(1000, 25 * 2 ** attempt) * (0.5 + Math.random() / 2));
+        const res = await this.db.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: requests } }));
+        requests = (res.UnprocessedItems?.[this.tableName] ?? []) as typeof requests;
+      }
+    }
+  }
+}
+
+const BATCH_SIZE = 25;
+const MAX_BATCH_ATTEMPTS = 8;
+const SNIPPET_CHARS = 160;
+
+/** What search matches against: the text lower-cased, whitespace collapsed. */
+export function searchTextOf(text: string): string {
+  return text.toLowerCase().replace(/\s+/g, ' ');
+}
+
+/** Up to SNIPPET_CHARS characters of `text` around the first match of `needle` (already in search form). */
+export function snippetOf(text: string, needle: string): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  if (flat.length <= SNIPPET_CHARS) return flat;
+  const at = Math.max(0, searchTextOf(flat).indexOf(needle));
+  const start = Math.max(0, Math.min(at - Math.floor((SNIPPET_CHARS - needle.length) / 2), flat.length - SNIPPET_CHARS));
+  return (start > 0 ? '…' : '') + flat.slice(start, start + SNIPPET_CHARS).trim() + (start + SNIPPET_CHARS < flat.length ? '…' : '');
 }
 
 /** The path from the root to `leafId`, oldest first: the history the model sees. */
@@ -163,14 +379,27 @@ export function pathTo(messages: readonly Message[], leafId: string): Message[] 
   return path.reverse();
 }
 
-function decodeToken(token: string, pk: string): Record<string, unknown> {
+function encodeToken(key: Key | undefined): string | undefined {
+  return key ? Buffer.from(JSON.stringify(key)).toString('base64url') : undefined;
+}
+
+/** A pagination token back to a key, accepted only if `belongs` (it is the caller's own partition). */
+function decodeToken(token: string, belongs: (key: Key) => boolean): Key {
   try {
     const key = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
-    if (key && typeof key === 'object' && key.gsi1pk === pk && key.pk === pk) return key;
+    if (key && typeof key === 'object' && !Array.isArray(key) && Object.values(key).every((v) => typeof v === 'string') && belongs(key)) return key;
   } catch {
     // fall through
   }
   throw invalid('nextToken is not valid.');
+}
+
+function isConditionFailure(err: unknown): boolean {
+  return (err as { name?: string } | undefined)?.name === 'ConditionalCheckFailedException';
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 function toConversation(item: Record<string, any>): Conversation {
@@ -195,5 +424,6 @@ function toMessage(item: Record<string, any>): Message {
     ...(item.model ? { model: item.model } : {}),
     ...(item.usage ? { usage: item.usage } : {}),
     ...(item.stopReason ? { stopReason: item.stopReason } : {}),
+    ...(item.feedback ? { feedback: item.feedback } : {}),
   };
 }

@@ -1,104 +1,458 @@
+import type { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import type { Caller } from './auth';
-import type { ConversationStore } from './conversations';
-import { ChatError, notFound, statusOf, toChatError } from './errors';
+import type { ConversationStore, Feedback, FeedbackCategory } from './conversations';
+import { ChatError, invalid, notFound, statusOf, toChatError, unprocessable } from './errors';
 import { ULID_PATTERN } from './ids';
 import { errorFields, Logger } from './log';
+import { openApiDocument, RouteSpec } from './openapi';
 import { Schema, validate } from './schema';
+import { proposeTitle } from './titles';
 
 export interface RestRequest {
   readonly method: string;
+  /** The path as received (percent-encoded), without the stage. */
   readonly path: string;
   readonly query: Record<string, string | undefined>;
+  /** The body as text (already base64-decoded), if any. */
+  readonly body?: string;
   readonly caller: Caller | undefined;
 }
 
 export interface RestResponse {
   readonly status: number;
+  /** Undefined for 204 No Content. */
   readonly body: unknown;
+}
+
+export interface ModelSettings {
+  readonly defaultModelId: string;
+  readonly allowedModelIds: readonly string[];
+  /** Model that proposes titles. */
+  readonly titleModelId: string;
 }
 
 export interface RestDeps {
   readonly store: ConversationStore;
   readonly log: Logger;
+  /** Read when a route needs it, so a missing setting only fails the routes that use it. */
+  readonly settings: () => ModelSettings;
+  readonly bedrock: () => BedrockRuntimeClient;
 }
 
-interface Route {
-  readonly method: string;
-  readonly pattern: RegExp;
-  readonly params: readonly string[];
-  readonly query?: Schema;
-  readonly summary: string;
-  readonly handle: (deps: RestDeps, caller: Caller, params: Record<string, string>, query: Record<string, string | undefined>) => Promise<unknown>;
+interface RouteContext {
+  readonly deps: RestDeps;
+  readonly caller: Caller;
+  readonly params: Record<string, string>;
+  readonly query: Record<string, string | undefined>;
+  readonly body: unknown;
 }
 
-const ID = ULID_PATTERN.slice(1, -1);
+interface Route extends RouteSpec {
+  readonly handle: (ctx: RouteContext) => Promise<unknown>;
+}
 
-/** Every REST route: method, path, input schema, handler. The schemas double as the API description. */
+/** Largest body accepted (bodies here are a title or a feedback comment). */
+export const MAX_BODY_BYTES = 16 * 1024;
+export const MAX_TITLE = 200;
+export const MAX_COMMENT = 1000;
+export const FEEDBACK_CATEGORIES: readonly FeedbackCategory[] = ['notFactuallyCorrect', 'notFollowingInstructions', 'other'];
+
+// ------------------------------------------------------------------------------------------------ schemas
+const ulid = (what: string): Schema => ({ type: 'string', pattern: ULID_PATTERN, description: `${what} (a ULID)` });
+const conversationParams: Schema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['conversationId'],
+  properties: { conversationId: ulid('Conversation id') },
+};
+const messageParams: Schema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['conversationId', 'messageId'],
+  properties: { conversationId: ulid('Conversation id'), messageId: ulid('Message id') },
+};
+const nextToken: Schema = { type: 'string', minLength: 1, maxLength: 2048, description: 'From the previous page' };
+const time: Schema = { type: 'string', format: 'date-time' };
+const usage: Schema = {
+  type: 'object',
+  properties: {
+    inputTokens: { type: 'integer' }, outputTokens: { type: 'integer' }, cacheReadTokens: { type: 'integer' }, cacheWriteTokens: { type: 'integer' },
+  },
+};
+const summary: Schema = {
+  type: 'object',
+  required: ['id', 'title', 'model', 'createdAt', 'updatedAt'],
+  properties: { id: { type: 'string' }, title: { type: 'string' }, model: { type: 'string' }, createdAt: time, updatedAt: time },
+};
+const feedback: Schema = {
+  type: 'object',
+  required: ['thumbsUp', 'createdAt'],
+  properties: {
+    thumbsUp: { type: 'boolean' },
+    category: { type: 'string', enum: FEEDBACK_CATEGORIES },
+    comment: { type: 'string' },
+    createdAt: time,
+  },
+};
+const message: Schema = {
+  type: 'object',
+  required: ['id', 'parentId', 'role', 'content', 'createdAt'],
+  properties: {
+    id: { type: 'string' },
+    parentId: { type: ['string', 'null'] },
+    role: { type: 'string', enum: ['user', 'assistant'] },
+    content: { type: 'array', items: { type: 'object', properties: { text: { type: 'string' } } } },
+    model: { type: 'string' },
+    usage,
+    stopReason: { type: 'string' },
+    feedback,
+    createdAt: time,
+  },
+};
+const noQuery: Schema = { type: 'object', additionalProperties: false, properties: {} };
+
+// ------------------------------------------------------------------------------------------------ routes
+/**
+ * Every REST route: method, path, input schemas, answer, handler. The schemas validate the input at the edge and
+ * describe the API (`GET /openapi.json`, `docs/openapi.json`). Every route reads and writes only the caller's data:
+ * the store takes the caller's user id and builds every key from it.
+ */
 export const ROUTES: readonly Route[] = [
   {
     method: 'GET',
-    pattern: /^\/conversations$/,
-    params: [],
+    path: '/conversations',
+    operationId: 'listConversations',
     summary: 'List the caller\'s conversations, most recent first',
+    description: 'Reads only conversation items (a sparse index), never messages.',
     query: {
       type: 'object',
       additionalProperties: false,
       properties: {
-        limit: { type: 'string', pattern: '^([1-9]|[1-9][0-9]|100)$', description: '1 to 100' },
-        nextToken: { type: 'string', maxLength: 2048 },
+        limit: { type: 'string', pattern: '^([1-9]|[1-9][0-9]|100)$', description: 'Page size, 1 to 100 (default 50)' },
+        nextToken,
       },
     },
-    handle: async ({ store }, caller, _p, query) => store.list(caller.userId, {
+    response: {
+      status: 200,
+      description: 'One page of conversations',
+      schema: { type: 'object', required: ['items'], properties: { items: { type: 'array', items: summary }, nextToken: { type: 'string' } } },
+    },
+    errors: ['THROTTLED'],
+    handle: async ({ deps, caller, query }) => deps.store.list(caller.userId, {
       limit: query.limit ? Number(query.limit) : undefined,
       nextToken: query.nextToken,
     }),
   },
   {
+    method: 'DELETE',
+    path: '/conversations',
+    operationId: 'deleteAllConversations',
+    summary: 'Delete all of the caller\'s conversations and their messages',
+    response: {
+      status: 200,
+      description: 'All deleted',
+      schema: { type: 'object', required: ['deleted'], properties: { deleted: { type: 'integer', description: 'Conversations deleted' } } },
+    },
+    errors: ['THROTTLED'],
+    handle: async ({ deps, caller }) => ({ deleted: await deps.store.deleteAll(caller.userId) }),
+  },
+  {
     method: 'GET',
-    pattern: new RegExp(`^/conversations/(${ID})$`),
-    params: ['conversationId'],
+    path: '/conversations/search',
+    operationId: 'searchConversations',
+    summary: 'Keyword search over the caller\'s conversation titles and messages',
+    description: 'Case-insensitive, newest conversations first, at most 20 hits per call. Each call reads a bounded part of '
+      + 'the history; when `nextToken` is returned, more may be found by calling again with it.',
+    query: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['q'],
+      properties: {
+        q: { type: 'string', minLength: 2, maxLength: 100, pattern: '^\\s*\\S[\\s\\S]*\\S\\s*$', description: 'Words to find (2 to 100 characters)' },
+        nextToken,
+      },
+    },
+    response: {
+      status: 200,
+      description: 'Hits, newest conversation first',
+      schema: {
+        type: 'object',
+        required: ['items'],
+        properties: {
+          items: {
+            type: 'array',
+            items: {
+              type: 'object',
+              required: ['conversationId', 'title', 'snippet'],
+              properties: {
+                conversationId: { type: 'string' },
+                title: { type: 'string' },
+                messageId: { type: 'string', description: 'Absent when the title matched' },
+                snippet: { type: 'string', description: 'The matching text around the first match' },
+              },
+            },
+          },
+          nextToken: { type: 'string' },
+        },
+      },
+    },
+    errors: ['THROTTLED'],
+    handle: async ({ deps, caller, query }) => deps.store.search(caller.userId, query.q!.trim(), { nextToken: query.nextToken }),
+  },
+  {
+    method: 'GET',
+    path: '/conversations/{conversationId}',
+    operationId: 'getConversation',
     summary: 'Get one conversation with its message tree',
-    handle: async ({ store }, caller, params) => {
-      const found = await store.getWithMessages(caller.userId, params.conversationId);
+    params: conversationParams,
+    response: {
+      status: 200,
+      description: 'The conversation and every message (a tree: each message names its parent)',
+      schema: {
+        type: 'object',
+        required: ['conversation', 'messages'],
+        properties: {
+          conversation: {
+            ...summary,
+            required: [...summary.required!, 'lastMessageId', 'usage'],
+            properties: { ...summary.properties, lastMessageId: { type: 'string' }, usage },
+          },
+          messages: { type: 'array', items: message },
+        },
+      },
+    },
+    errors: ['NOT_FOUND', 'THROTTLED'],
+    handle: async ({ deps, caller, params }) => {
+      const found = await deps.store.getWithMessages(caller.userId, params.conversationId);
       if (!found) throw notFound('Conversation not found.');
       return found;
     },
   },
   {
+    method: 'PATCH',
+    path: '/conversations/{conversationId}',
+    operationId: 'renameConversation',
+    summary: 'Rename a conversation',
+    description: 'The title is trimmed and its runs of whitespace become one space. Renaming does not change the recency.',
+    params: conversationParams,
+    body: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['title'],
+      properties: { title: { type: 'string', minLength: 1, maxLength: MAX_TITLE, pattern: '\\S', description: `1 to ${MAX_TITLE} characters` } },
+    },
+    response: { status: 200, description: 'The renamed conversation', schema: summary },
+    errors: ['NOT_FOUND', 'THROTTLED'],
+    handle: async ({ deps, caller, params, body }) => {
+      const title = (body as { title: string }).title.replace(/[\s\p{Cc}]+/gu, ' ').trim();
+      if (!title) throw invalid('Title must not be empty.');
+      const renamed = await deps.store.rename(caller.userId, params.conversationId, title);
+      if (!renamed) throw notFound('Conversation not found.');
+      return renamed;
+    },
+  },
+  {
+    method: 'DELETE',
+    path: '/conversations/{conversationId}',
+    operationId: 'deleteConversation',
+    summary: 'Delete a conversation and all its messages',
+    params: conversationParams,
+    response: { status: 204, description: 'Deleted' },
+    errors: ['NOT_FOUND', 'THROTTLED'],
+    handle: async ({ deps, caller, params }) => {
+      if (!(await deps.store.delete(caller.userId, params.conversationId))) throw notFound('Conversation not found.');
+    },
+  },
+  {
+    method: 'POST',
+    path: '/conversations/{conversationId}/title',
+    operationId: 'proposeTitle',
+    summary: 'Propose a title with the title model (not saved)',
+    description: 'The title model reads the first question and its answer. Rename with PATCH to keep the proposal.',
+    params: conversationParams,
+    response: {
+      status: 200,
+      description: 'A proposed title',
+      schema: { type: 'object', required: ['title'], properties: { title: { type: 'string' } } },
+    },
+    errors: ['NOT_FOUND', 'UNPROCESSABLE', 'THROTTLED', 'MODEL_ERROR'],
+    handle: async ({ deps, caller, params }) => {
+      const found = await deps.store.getWithMessages(caller.userId, params.conversationId);
+      if (!found) throw notFound('Conversation not found.');
+      return { title: await proposeTitle(deps.bedrock(), deps.settings().titleModelId, found.messages) };
+    },
+  },
+  {
+    method: 'PUT',
+    path: '/conversations/{conversationId}/messages/{messageId}/feedback',
+    operationId: 'putFeedback',
+    summary: 'Give feedback on an answer (replaces earlier feedback)',
+    params: messageParams,
+    body: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['thumbsUp'],
+      properties: {
+        thumbsUp: { type: 'boolean' },
+        category: { type: 'string', enum: FEEDBACK_CATEGORIES, description: 'Required when thumbsUp is false' },
+        comment: { type: 'string', maxLength: MAX_COMMENT },
+      },
+      if: { type: 'object', required: ['thumbsUp'], properties: { thumbsUp: { const: false } } },
+      then: { type: 'object', required: ['category'] },
+    },
+    response: { status: 200, description: 'Stored', schema: { type: 'object', required: ['feedback'], properties: { feedback } } },
+    errors: ['NOT_FOUND', 'UNPROCESSABLE', 'THROTTLED'],
+    handle: async ({ deps, caller, params, body }) => {
+      const input = body as { thumbsUp: boolean; category?: FeedbackCategory; comment?: string };
+      const stored: Feedback = {
+        thumbsUp: input.thumbsUp,
+        ...(input.category ? { category: input.category } : {}),
+        ...(input.comment?.trim() ? { comment: input.comment.trim() } : {}),
+        createdAt: new Date().toISOString(),
+      };
+      const result = await deps.store.setFeedback(caller.userId, params.conversationId, params.messageId, stored);
+      if (result === 'no-message') throw notFound('Message not found.');
+      if (result === 'not-an-answer') throw unprocessable('Feedback can only be given on an answer.');
+      return { feedback: stored };
+    },
+  },
+  {
     method: 'GET',
-    pattern: /^\/health$/,
-    params: [],
+    path: '/models',
+    operationId: 'listModels',
+    summary: 'The models allowed in this deployment',
+    response: {
+      status: 200,
+      description: 'Allowed models; one is the default',
+      schema: {
+        type: 'object',
+        required: ['items'],
+        properties: {
+          items: {
+            type: 'array',
+            items: { type: 'object', required: ['id', 'default'], properties: { id: { type: 'string' }, default: { type: 'boolean' } } },
+          },
+        },
+      },
+    },
+    errors: [],
+    handle: async ({ deps }) => {
+      const { defaultModelId, allowedModelIds } = deps.settings();
+      return { items: allowedModelIds.map((id) => ({ id, default: id === defaultModelId })) };
+    },
+  },
+  {
+    method: 'GET',
+    path: '/health',
+    operationId: 'health',
     summary: 'Liveness',
+    description: 'Needs a token like every route: the HTTP API authorizer answers anonymous requests without running the '
+      + 'function, so nobody can make the function run (and cost) without signing in.',
+    response: { status: 200, description: 'Alive', schema: { type: 'object', required: ['ok'], properties: { ok: { const: true } } } },
+    errors: [],
     handle: async () => ({ ok: true }),
+  },
+  {
+    method: 'GET',
+    path: '/openapi.json',
+    operationId: 'openApi',
+    summary: 'This API described as an OpenAPI 3.1 document',
+    response: { status: 200, description: 'The OpenAPI document', schema: { type: 'object' } },
+    errors: [],
+    handle: async () => apiDocument(),
   },
 ];
 
-/** Routes a request; every failure becomes `{code, message}` with its status. */
+let document: Record<string, unknown> | undefined;
+
+/** The OpenAPI document of ROUTES (also committed as docs/openapi.json). */
+export function apiDocument(): Record<string, unknown> {
+  return (document ??= openApiDocument(ROUTES));
+}
+
+// ------------------------------------------------------------------------------------------------ routing
+/** Routes a request; every failure becomes `{code, message}` with the status of its code. */
 export async function handleRest(deps: RestDeps, req: RestRequest): Promise<RestResponse> {
+  const started = Date.now();
+  let route: Route | undefined;
+  let res: RestResponse;
   try {
-    const path = req.path.replace(/\/+$/, '') || '/';
-    const candidates = ROUTES.map((r) => ({ r, m: r.pattern.exec(path) })).filter((x) => x.m);
-    if (candidates.length === 0) {
-      if (/^\/conversations\/[^/]+$/.test(path)) throw notFound('Conversation not found.');
-      throw notFound(`No route for ${req.method} ${path.slice(0, 100)}.`);
-    }
-    const match = candidates.find((x) => x.r.method === req.method);
-    if (!match) return error(405, 'BAD_REQUEST', `Method ${req.method} is not allowed here.`);
+    // Like the HTTP API's authorizer: anonymous requests learn nothing, not even which paths exist.
     if (!req.caller) throw new ChatError('UNAUTHORIZED', 'Sign in first.');
-    if (match.r.query) {
-      const problem = validate(match.r.query, req.query, 'query');
-      if (problem) return error(400, 'BAD_REQUEST', problem + '.');
-    }
-    const params: Record<string, string> = {};
-    match.r.params.forEach((name, i) => { params[name] = match.m![i + 1]; });
-    return { status: 200, body: await match.r.handle(deps, req.caller, params, req.query) };
+    const found = findRoute(req.method, req.path);
+    route = found.route;
+    const body = parseBody(route, req.body);
+    check(route.params, found.params, 'the path parameter ');
+    check(route.query ?? noQuery, req.query, 'the query parameter ');
+    if (route.body) check(route.body, body, '');
+    const result = await route.handle({ deps, caller: req.caller, params: found.params, query: req.query, body });
+    res = route.response.status === 204 ? { status: 204, body: undefined } : { status: 200, body: result };
   } catch (err) {
     const e = toChatError(err);
-    if (e.code === 'INTERNAL') deps.log.error('request failed', { method: req.method, ...errorFields(err) });
-    return error(statusOf(e.code), e.code, e.message);
+    if (e.code === 'INTERNAL') deps.log.error('request failed', { method: req.method, route: route?.path, ...errorFields(err) });
+    res = { status: statusOf(e.code), body: { code: e.code, message: e.message } };
+  }
+  deps.log.info('request', { method: req.method, route: route?.path ?? 'unmatched', status: res.status, ms: Date.now() - started });
+  return res;
+}
+
+/** The route for a method and path, preferring literal segments (`/conversations/search`) over parameters. */
+function findRoute(method: string, rawPath: string): { route: Route; params: Record<string, string> } {
+  const segments = rawPath.replace(/\/+$/, '').split('/').slice(1);
+  const matches = ROUTES.flatMap((route) => {
+    const params = matchPath(route.path, segments);
+    return params ? [{ route, params }] : [];
+  });
+  if (matches.length === 0) throw notFound(`No route for ${truncate(rawPath, 100)}.`);
+  const sameMethod = matches.filter((m) => m.route.method === method);
+  if (sameMethod.length === 0) {
+    const allowed = [...new Set(matches.map((m) => m.route.method))].join(', ');
+    throw new ChatError('METHOD_NOT_ALLOWED', `${truncate(method, 10)} is not allowed here; use ${allowed}.`);
+  }
+  return sameMethod.sort((a, b) => Object.keys(a.params).length - Object.keys(b.params).length)[0];
+}
+
+function matchPath(template: string, segments: readonly string[]): Record<string, string> | undefined {
+  const parts = template.split('/').slice(1);
+  if (parts.length !== segments.length) return undefined;
+  const params: Record<string, string> = {};
+  for (let i = 0; i < parts.length; i++) {
+    const name = /^\{(\w+)\}$/.exec(parts[i])?.[1];
+    if (!name) {
+      if (parts[i] !== segments[i]) return undefined;
+    } else {
+      try {
+        params[name] = decodeURIComponent(segments[i]);
+      } catch {
+        params[name] = segments[i]; // Not decodable: left as sent, the schema rejects it.
+      }
+    }
+  }
+  return params;
+}
+
+function parseBody(route: Route, text: string | undefined): unknown {
+  if (!text) {
+    if (route.body) throw invalid('This request needs a JSON body.');
+    return undefined;
+  }
+  if (!route.body) throw invalid('This request takes no body.');
+  if (Buffer.byteLength(text) > MAX_BODY_BYTES) throw new ChatError('TOO_LARGE', `The body is larger than ${MAX_BODY_BYTES / 1024} KB.`);
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw invalid('The body is not valid JSON.');
   }
 }
 
-function error(status: number, code: string, message: string): RestResponse {
-  return { status, body: { code, message } };
+/** Validates one part of the request; the message names the field (`prefix` says where it is). */
+function check(schema: Schema | undefined, value: unknown, prefix: string): void {
+  const problem = schema && validate(schema, value);
+  if (!problem) return;
+  const sentence = (prefix + problem).replace(/^the message /, 'the body ');
+  throw invalid(truncate(sentence.charAt(0).toUpperCase() + sentence.slice(1), 300) + '.');
+}
+
+function truncate(text: string, max: number): string {
+  return text.length <= max ? text : text.slice(0, max - 1) + '…';
 }
