@@ -93,6 +93,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
     `@aws-sdk/client-s3@${V.sdkS3}`,
     `@aws-sdk/client-bedrock-runtime@${V.sdkBedrock}`,
     `@aws-sdk/client-lambda@${V.sdkLambda}`,
+    `@aws-sdk/client-cognito-identity-provider@${V.sdk}`,
     `@smithy/eventstream-codec@${V.smithy}`,
     `@smithy/util-utf8@${V.smithy}`,
     '@types/aws-lambda@8.10.164',
