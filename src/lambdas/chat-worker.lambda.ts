@@ -1,15 +1,19 @@
 import { runTurn, TurnJob } from './core/chat';
 import { bedrock } from './wiring/bedrock';
-import { log } from './wiring/env';
+import { loadBlob } from './wiring/blobs';
+import { log, modelSettings } from './wiring/env';
 import { sinkFor } from './wiring/management-api';
-import { store } from './wiring/store';
+import { requests, store } from './wiring/store';
 
 /** One assistant answer, invoked asynchronously by the WebSocket function. Never throws (no retried answers). */
 export async function handler(job: TurnJob): Promise<void> {
   await runTurn({
     store: store(),
+    requests: requests(),
     sink: sinkFor(job.connectionId),
     bedrock: bedrock(),
+    loadBlob,
+    models: modelSettings(),
     log: log.child({ requestId: job.requestId }),
   }, job);
 }

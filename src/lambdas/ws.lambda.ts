@@ -1,48 +1,59 @@
 import type { APIGatewayProxyResult, APIGatewayProxyWebsocketEventV2 } from 'aws-lambda';
-import { acceptMessage } from './core/chat';
+import { acceptContinue, AcceptDeps, acceptMessage, acceptRegenerate, acceptStop } from './core/chat';
 import { toChatError } from './core/errors';
 import { errorFields } from './core/log';
-import { parseClientFrame, SUBPROTOCOL } from './core/protocol';
+import { ClientFrame, parseClientFrame, SUBPROTOCOL } from './core/protocol';
 import { dispatchTurn } from './wiring/dispatch';
-import { chatSettings, log } from './wiring/env';
+import { log, modelSettings } from './wiring/env';
 import { sinkFor } from './wiring/management-api';
-import { store } from './wiring/store';
+import { requests, store } from './wiring/store';
 
 type WebSocketEvent = APIGatewayProxyWebsocketEventV2 & {
   requestContext: { authorizer?: { userId?: string } };
 };
 
+const OK = { statusCode: 200, body: '' };
+
 /** Every WebSocket route of protocol v1. Routes return at once; answers are streamed by the chat worker. */
 export async function handler(event: WebSocketEvent): Promise<APIGatewayProxyResult> {
   const { routeKey, connectionId } = event.requestContext;
-  if (routeKey === '$connect') {
-    return { statusCode: 200, headers: { 'Sec-WebSocket-Protocol': SUBPROTOCOL }, body: '' };
-  }
-  if (routeKey === '$disconnect') return { statusCode: 200, body: '' };
+  if (routeKey === '$connect') return { ...OK, headers: { 'Sec-WebSocket-Protocol': SUBPROTOCOL } };
+  if (routeKey === '$disconnect') return OK;
 
   const userId = event.requestContext.authorizer?.userId;
   const sink = sinkFor(connectionId);
   const parsed = parseClientFrame(event.body);
   if (!parsed.ok) {
     await sink.send({ type: 'error', requestId: parsed.requestId, code: 'BAD_REQUEST', message: parsed.message });
-    return { statusCode: 200, body: '' };
+    return OK;
   }
   const frame = parsed.frame;
   if (frame.action === 'ping') {
     await sink.send({ type: 'pong' });
-    return { statusCode: 200, body: '' };
+    return OK;
   }
   if (!userId) {
     await sink.send({ type: 'error', requestId: frame.requestId, code: 'UNAUTHORIZED', message: 'Sign in first.' });
-    return { statusCode: 200, body: '' };
+    return OK;
   }
-  const rlog = log.child({ requestId: frame.requestId, connectionId });
+  const rlog = log.child({ requestId: frame.requestId, connectionId, action: frame.action });
+  const deps: AcceptDeps = { store: store(), requests: requests(), sink, dispatch: dispatchTurn, models: modelSettings(), log: rlog };
   try {
-    await acceptMessage({ store: store(), sink, dispatch: dispatchTurn, settings: chatSettings(), log: rlog }, userId, connectionId, frame);
+    await route(deps, userId, connectionId, frame);
   } catch (err) {
     const e = toChatError(err);
-    if (e.code === 'INTERNAL') rlog.error('sendMessage failed', errorFields(err));
-    await sink.send({ type: 'error', requestId: frame.requestId, conversationId: frame.conversationId, code: e.code, message: e.message });
+    if (e.code === 'INTERNAL') rlog.error('action failed', errorFields(err));
+    const conversationId = 'conversationId' in frame ? frame.conversationId : undefined;
+    await sink.send({ type: 'error', requestId: frame.requestId, conversationId, code: e.code, message: e.message });
   }
-  return { statusCode: 200, body: '' };
+  return OK;
+}
+
+function route(deps: AcceptDeps, userId: string, connectionId: string, frame: Exclude<ClientFrame, { action: 'ping' }>): Promise<void> {
+  switch (frame.action) {
+    case 'sendMessage': return acceptMessage(deps, userId, connectionId, frame);
+    case 'regenerate': return acceptRegenerate(deps, userId, connectionId, frame);
+    case 'continue': return acceptContinue(deps, userId, connectionId, frame);
+    case 'stop': return acceptStop(deps, userId, frame);
+  }
 }

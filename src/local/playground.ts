@@ -15,15 +15,18 @@ import { httpApiMiddleware, startWebSocketApi, WebSocketHandler } from './emulat
 import { FakeRequest, startBedrockFake, StartBedrockFakeOptions } from './emulators/bedrock';
 import { ensureConversationTable, startDynamoDb } from './emulators/dynamodb';
 import { startLambda } from './emulators/lambda';
+import { startS3 } from './emulators/s3';
 import { closeServer, readBody } from './emulators/util';
 import { createLocalIdp, LOCAL_USERS } from './idp';
 import { OFFLINE_MODEL_ID, offlineModel } from './offline-model';
 import { createTokenVerifier } from '../lambdas/core/auth';
+import type { RuntimeModel } from '../lambdas/core/models';
 
 const ROOT = resolve(__dirname, '../..');
 const WEB_DIR = join(ROOT, 'assets', 'web');
 const PUBLIC_DIR = join(__dirname, 'public');
 const TABLE_NAME = 'bedrock-chat-local-conversations';
+const LARGE_MESSAGE_BUCKET = 'bedrock-chat-local-large-messages';
 const WORKER_NAME = 'bedrock-chat-local-worker';
 const CLIENT_ID = 'local-playground';
 
@@ -38,8 +41,10 @@ export interface PlaygroundOptions {
   readonly wordDelayMs?: number;
   /** Replace the offline model with a script (tests and benchmarks). */
   readonly respond?: StartBedrockFakeOptions['respond'];
-  /** Text coalescing of the worker: see TextCoalescer. */
+  /** Silence the handlers' logs. */
   readonly quiet?: boolean;
+  /** The deployment's models (`MODELS_JSON`). @default the offline model (or the AWS model), without prices */
+  readonly models?: readonly RuntimeModel[];
 }
 
 export interface Playground {
@@ -73,6 +78,11 @@ export async function startPlayground(options: PlaygroundOptions = {}): Promise<
     stops.push(dynamo.stop);
     process.env.AWS_ENDPOINT_URL_DYNAMODB = dynamo.endpoint;
     await ensureConversationTable(new DynamoDBClient({ endpoint: dynamo.endpoint }), TABLE_NAME);
+
+    const s3 = await startS3({ buckets: [LARGE_MESSAGE_BUCKET] });
+    stops.push(s3.stop);
+    process.env.AWS_ENDPOINT_URL_S3 = s3.endpoint;
+    process.env.S3_FORCE_PATH_STYLE = 'true';
 
     let defaultModelId: string;
     let bedrockRequests: readonly FakeRequest[] = [];
@@ -112,6 +122,8 @@ export async function startPlayground(options: PlaygroundOptions = {}): Promise<
       WORKER_FUNCTION_NAME: WORKER_NAME,
       WEBSOCKET_CALLBACK_URL: ws.callbackUrl,
       DEFAULT_MODEL_ID: defaultModelId,
+      MODELS_JSON: JSON.stringify(options.models ?? [{ key: defaultModelId, modelId: defaultModelId, displayName: options.bedrock === 'aws' ? defaultModelId : 'Offline model' }]),
+      LARGE_MESSAGE_BUCKET,
       JWT_ISSUER: issuer,
       JWT_AUDIENCE: CLIENT_ID,
       JWT_JWKS_URI: `${issuer}/.well-known/jwks.json`,

@@ -4,12 +4,11 @@
  * dynalite. No code of ours is mocked.
  */
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
-import WebSocket from 'ws';
+import { Frame, WsClient } from './ws-client';
 import type { FakeRequest, FakeScript } from '../../src/local/emulators/bedrock';
 import { offlineModel, offlineReply } from '../../src/local/offline-model';
 import { Playground, startPlayground } from '../../src/local/playground';
 
-type Frame = Record<string, any>;
 
 let script: ((req: FakeRequest) => FakeScript) | undefined;
 const offline = offlineModel({ wordDelayMs: 2 });
@@ -26,49 +25,11 @@ afterEach(async () => {
   await pg.idle();
 });
 
-class Client {
-  static async connect(username: string | undefined, protocols?: string[]): Promise<Client> {
-    const token = username ? pg.issueToken(username) : undefined;
-    const socket = new WebSocket(pg.webSocketUrl, protocols ?? ['bedrock-chat.v1', ...(token ? [token] : [])]);
-    await new Promise<void>((resolve, reject) => {
-      socket.once('open', () => resolve());
-      socket.once('error', reject);
-      socket.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
-    });
-    return new Client(socket);
-  }
-
-  readonly frames: Frame[] = [];
-  private waiters: (() => void)[] = [];
-  private constructor(readonly socket: WebSocket) {
-    socket.on('message', (data) => {
-      this.frames.push(JSON.parse(data.toString()));
-      this.waiters.splice(0).forEach((w) => w());
-    });
-  }
-
-  send(frame: Frame | string): void {
-    this.socket.send(typeof frame === 'string' ? frame : JSON.stringify(frame));
-  }
-
-  async until(predicate: (f: Frame) => boolean, timeoutMs = 10_000): Promise<Frame> {
-    return (await this.untilAll(predicate, 1, timeoutMs))[0];
-  }
-
-  async untilAll(predicate: (f: Frame) => boolean, count: number, timeoutMs = 10_000): Promise<Frame[]> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const found = this.frames.filter(predicate);
-      if (found.length >= count) return found;
-      if (Date.now() > deadline) throw new Error(`no matching frame; got ${JSON.stringify(this.frames.map((f) => f.type))}`);
-      await new Promise<void>((r) => { this.waiters.push(r); setTimeout(r, 50); });
-    }
-  }
-
-  close(): void {
-    this.socket.close();
-  }
-}
+const Client = {
+  connect: (username: string | undefined, protocols?: string[]) =>
+    WsClient.connect(pg.webSocketUrl, username ? pg.issueToken(username) : undefined, protocols),
+};
+type Client = WsClient;
 
 async function ask(client: Client, text: string, extra: Frame = {}): Promise<{ ack: Frame; end: Frame; text: string; frames: Frame[] }> {
   const requestId = `r${Math.random().toString(36).slice(2)}`;
@@ -122,7 +83,8 @@ test('a follow-up continues the conversation and the model sees the whole path',
   const second = await ask(c, 'second question', { conversationId: first.ack.conversationId });
   c.close();
   expect(second.ack.conversationId).toBe(first.ack.conversationId);
-  const sent = pg.bedrockRequests()[before].body.messages!;
+  // The first answer is followed by a title request (Converse); the follow-up is the next ConverseStream request.
+  const sent = pg.bedrockRequests().slice(before).find((r) => r.operation === 'ConverseStream')!.body.messages!;
   expect(sent.map((m) => m.role)).toEqual(['user', 'assistant', 'user']);
   expect(sent[0].content[0].text).toBe('first question');
   expect(sent[2].content[0].text).toBe('second question');

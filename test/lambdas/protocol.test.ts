@@ -12,8 +12,8 @@ describe('parseClientFrame', () => {
   test.each([
     ['', 'The message is empty.'],
     ['{', 'The message is not valid JSON.'],
-    ['[]', 'Unknown action null; expected "sendMessage" or "ping".'],
-    ['{"action":"dance"}', 'Unknown action "dance"; expected "sendMessage" or "ping".'],
+    ['[]', 'Unknown action null; expected one of "sendMessage", "regenerate", "continue", "stop", "ping".'],
+    ['{"action":"dance"}', 'Unknown action "dance"; expected one of "sendMessage", "regenerate", "continue", "stop", "ping".'],
     ['{"action":"sendMessage","v":1,"requestId":"r","content":[]}', 'Content must have at least 1 item(s).'],
     ['{"action":"sendMessage","v":1,"requestId":"r","content":[{"text":""}]}', 'Content[0].text must not be empty.'],
     ['{"action":"sendMessage","v":1,"requestId":"r","content":[{"text":5}]}', 'Content[0].text must be a string.'],
@@ -22,6 +22,14 @@ describe('parseClientFrame', () => {
     ['{"action":"sendMessage","v":1,"requestId":"a b","content":[{"text":"x"}]}', 'RequestId has an invalid format.'],
     ['{"action":"sendMessage","v":1,"requestId":"r","conversationId":"../x","content":[{"text":"x"}]}', 'ConversationId has an invalid format.'],
     ['{"action":"sendMessage","v":1,"requestId":"r","content":[{"text":"x"}],"admin":true}', 'Admin is not allowed.'],
+    ['{"action":"sendMessage","v":1,"requestId":"r","content":[{"text":"x","image":{"format":"png","key":"uploads/u/01JAAAAAAAAAAAAAAAAAAAAAAA/a.png"}}]}', 'Content[0] must have exactly one of text, image or document.'],
+    ['{"action":"sendMessage","v":1,"requestId":"r","content":[{"image":{"format":"bmp","key":"uploads/u/01JAAAAAAAAAAAAAAAAAAAAAAA/a.png"}}]}', 'Content[0].image.format must be one of "png", "jpeg", "gif", "webp".'],
+    ['{"action":"sendMessage","v":1,"requestId":"r","content":[{"image":{"format":"png","key":"../etc/passwd"}}]}', 'Content[0].image.key has an invalid format.'],
+    ['{"action":"sendMessage","v":1,"requestId":"r","content":[{"document":{"format":"pdf","name":"a/b","key":"uploads/u/01JAAAAAAAAAAAAAAAAAAAAAAA/a.pdf"}}]}', 'Content[0].document.name has an invalid format.'],
+    ['{"action":"regenerate","v":1,"requestId":"r","conversationId":"01JAAAAAAAAAAAAAAAAAAAAAAA"}', 'MessageId is required.'],
+    ['{"action":"continue","v":1,"requestId":"r","messageId":"01JAAAAAAAAAAAAAAAAAAAAAAA"}', 'ConversationId is required.'],
+    ['{"action":"stop","v":1}', 'RequestId is required.'],
+    ['{"action":"constructor"}', 'Unknown action "constructor"; expected one of "sendMessage", "regenerate", "continue", "stop", "ping".'],
   ])('rejects %s', (body, message) => {
     const r = parseClientFrame(body);
     expect(r.ok).toBe(false);
@@ -42,7 +50,7 @@ describe('parseClientFrame', () => {
     fc.assert(fc.property(fc.jsonValue(), (value) => {
       const r = parseClientFrame(JSON.stringify(value));
       if (r.ok) {
-        expect(['sendMessage', 'ping']).toContain((r.frame as { action: string }).action);
+        expect(['sendMessage', 'regenerate', 'continue', 'stop', 'ping']).toContain((r.frame as { action: string }).action);
       } else {
         expect(r.message.length).toBeGreaterThan(5);
       }

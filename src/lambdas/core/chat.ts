@@ -1,11 +1,14 @@
 import type { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import { ConversationStore, Message, pathTo } from './conversations';
-import { ChatError, invalid, notFound, toChatError } from './errors';
+import { ChatError, forbidden, invalid, notFound, toChatError } from './errors';
 import { FrameSink, TextCoalescer } from './frames';
 import { ulid } from './ids';
 import { errorFields, Logger } from './log';
-import { streamAnswer } from './model';
-import type { SendMessageFrame, Usage } from './protocol';
+import { AnswerStopped, BlobLoader, streamAnswer, toConverseMessages } from './model';
+import { findModel, ModelSettings, priceOf, RuntimeModel } from './models';
+import type { ContentBlock, ContinueFrame, RegenerateFrame, SendMessageFrame, StopFrame, Usage } from './protocol';
+import type { RequestStore } from './requests';
+import { proposeTitle } from './titles';
 
 /** What the WebSocket route hands to the asynchronously invoked worker. */
 export interface TurnJob {
@@ -13,128 +16,244 @@ export interface TurnJob {
   readonly connectionId: string;
   readonly requestId: string;
   readonly conversationId: string;
-  readonly userMessageId: string;
-  readonly modelId: string;
-}
-
-export interface ChatSettings {
-  readonly defaultModelId: string;
-  /** Models a client may ask for. @default - only the default model */
-  readonly allowedModelIds?: readonly string[];
+  /** `answer`: answer the user message `messageId`; `continue`: extend the assistant message `messageId`. */
+  readonly kind: 'answer' | 'continue';
+  readonly messageId: string;
+  /** Model key. */
+  readonly model: string;
+  readonly reasoning?: boolean;
+  /** The conversation was created by this request: the worker proposes its title after the answer. */
+  readonly newConversation?: boolean;
 }
 
 export interface AcceptDeps {
   readonly store: ConversationStore;
+  readonly requests: RequestStore;
   readonly sink: FrameSink;
   readonly dispatch: (job: TurnJob) => Promise<void>;
-  readonly settings: ChatSettings;
+  readonly models: ModelSettings;
   readonly log: Logger;
 }
 
 const TITLE_LENGTH = 60;
+/** Extended thinking budget when a client asks for reasoning. */
+export const REASONING_BUDGET_TOKENS = 4096;
+
+function modelFor(models: ModelSettings, requested: string | undefined): RuntimeModel {
+  if (!requested) return models.defaultModel;
+  const model = findModel(models.models, requested);
+  if (!model) throw invalid(`The model "${requested}" is not available in this deployment.`);
+  return model;
+}
+
+/** Files must be the caller's own uploads. */
+function checkOwnership(userId: string, content: readonly ContentBlock[]): void {
+  for (const b of content) {
+    const key = 'image' in b ? b.image.key : 'document' in b ? b.document.key : undefined;
+    if (key && !key.startsWith(`uploads/${userId}/`)) throw forbidden('An attachment does not belong to you.');
+  }
+}
 
 /**
- * `sendMessage`: stores the user's message (so it is never lost), acknowledges it, and hands the answer to the
- * worker. Returns at once: the 29-second API Gateway integration limit never applies to generation.
+ * `sendMessage`: validates, stores the user's message (so it is never lost), acknowledges it, and hands the answer to
+ * the worker. Returns at once: the 29-second API Gateway integration limit never applies to generation. A retried
+ * frame (same requestId) is acknowledged again with the same ids and never makes a second answer.
  */
 export async function acceptMessage(deps: AcceptDeps, userId: string, connectionId: string, frame: SendMessageFrame): Promise<void> {
-  const { store, sink, settings } = deps;
-  const modelId = frame.model ?? settings.defaultModelId;
-  const allowed = settings.allowedModelIds ?? [settings.defaultModelId];
-  if (!allowed.includes(modelId)) throw invalid(`The model "${modelId}" is not available in this deployment.`);
-
+  const { store, sink } = deps;
+  const model = modelFor(deps.models, frame.model);
+  checkOwnership(userId, frame.content);
   const createdAt = new Date().toISOString();
-  const userMessage = (parentId: string | null): Message => ({
-    id: ulid(), parentId, role: 'user', content: frame.content.map((b) => ({ text: b.text })), createdAt,
-  });
-
+  const content = frame.content.map((b) => ({ ...b }));
+  let parentId: string | null = null;
   let conversationId: string;
-  let message: Message;
   if (frame.conversationId) {
     conversationId = frame.conversationId;
     const conv = await store.get(userId, conversationId);
     if (!conv) throw notFound('This conversation does not exist or was deleted.');
-    const parentId = frame.parentMessageId ?? conv.lastMessageId;
-    if (frame.parentMessageId && !(await store.hasMessage(userId, conversationId, frame.parentMessageId))) {
-      throw notFound('The message you replied to does not exist in this conversation.');
+    if (frame.editOf) {
+      if (frame.parentMessageId) throw invalid('Send either parentMessageId or editOf, not both.');
+      const edited = await store.getMessage(userId, conversationId, frame.editOf);
+      if (!edited || edited.role !== 'user') throw notFound('The message you edit does not exist in this conversation.');
+      parentId = edited.parentId;
+    } else {
+      parentId = frame.parentMessageId ?? conv.lastMessageId;
+      if (frame.parentMessageId && !(await store.getMessage(userId, conversationId, frame.parentMessageId))) {
+        throw notFound('The message you replied to does not exist in this conversation.');
+      }
     }
-    message = userMessage(parentId);
+  } else {
+    if (frame.parentMessageId || frame.editOf) throw invalid('parentMessageId and editOf need a conversationId.');
+    conversationId = ulid();
+  }
+  const message: Message = { id: ulid(), parentId, role: 'user', content, createdAt };
+
+  const claim = await deps.requests.claim(userId, { requestId: frame.requestId, conversationId, messageId: message.id, createdAt });
+  if (!claim.fresh) {
+    await sink.send({ type: 'ack', requestId: frame.requestId, conversationId: claim.existing.conversationId, messageId: claim.existing.messageId });
+    return;
+  }
+  if (frame.conversationId) {
     await store.putMessage(userId, conversationId, message);
     await store.advance(userId, conversationId, message.id);
   } else {
-    if (frame.parentMessageId) throw invalid('parentMessageId needs a conversationId.');
-    conversationId = ulid();
-    message = userMessage(null);
-    await store.create(userId, { id: conversationId, title: titleOf(frame.content.map((b) => b.text).join(' ')), model: modelId }, message);
+    await store.create(userId, { id: conversationId, title: titleOf(content), model: model.key }, message);
   }
-
   await sink.send({ type: 'ack', requestId: frame.requestId, conversationId, messageId: message.id });
-  await deps.dispatch({ userId, connectionId, requestId: frame.requestId, conversationId, userMessageId: message.id, modelId });
+  await deps.dispatch({
+    userId,
+    connectionId,
+    requestId: frame.requestId,
+    conversationId,
+    kind: 'answer',
+    messageId: message.id,
+    model: model.key,
+    reasoning: frame.reasoning,
+    newConversation: !frame.conversationId,
+  });
+}
+
+/** `regenerate`: a new answer to an existing user message, as a sibling of the earlier answers. */
+export async function acceptRegenerate(deps: AcceptDeps, userId: string, connectionId: string, frame: RegenerateFrame): Promise<void> {
+  const model = modelFor(deps.models, frame.model);
+  const message = await deps.store.getMessage(userId, frame.conversationId, frame.messageId);
+  if (!message) throw notFound('This message does not exist in this conversation.');
+  if (message.role !== 'user') throw invalid('Only a user message can be answered again; pass the id of the question.');
+  await acceptJob(deps, userId, { userId, connectionId, requestId: frame.requestId, conversationId: frame.conversationId, kind: 'answer', messageId: message.id, model: model.key, reasoning: frame.reasoning });
+}
+
+/** `continue`: extends an answer that stopped at the token limit. */
+export async function acceptContinue(deps: AcceptDeps, userId: string, connectionId: string, frame: ContinueFrame): Promise<void> {
+  const message = await deps.store.getMessage(userId, frame.conversationId, frame.messageId);
+  if (!message) throw notFound('This message does not exist in this conversation.');
+  if (message.role !== 'assistant' || message.stopReason !== 'max_tokens') {
+    throw invalid('Only an answer cut at the token limit can be continued.');
+  }
+  const model = findModel(deps.models.models, message.model ?? '') ?? deps.models.defaultModel;
+  await acceptJob(deps, userId, { userId, connectionId, requestId: frame.requestId, conversationId: frame.conversationId, kind: 'continue', messageId: message.id, model: model.key });
+}
+
+async function acceptJob(deps: AcceptDeps, userId: string, job: TurnJob): Promise<void> {
+  const { requestId, conversationId, messageId } = job;
+  const claim = await deps.requests.claim(userId, { requestId, conversationId, messageId, createdAt: new Date().toISOString() });
+  await deps.sink.send({ type: 'ack', requestId: job.requestId, conversationId: job.conversationId, messageId: job.messageId });
+  if (claim.fresh) await deps.dispatch(job);
+}
+
+/** `stop`: asks the worker generating `requestId` to stop; it keeps the partial answer, marked `stopped`. */
+export async function acceptStop(deps: Pick<AcceptDeps, 'requests'>, userId: string, frame: StopFrame): Promise<void> {
+  if (!(await deps.requests.requestStop(userId, frame.requestId))) throw notFound('There is no answer to stop for this requestId.');
 }
 
 export interface TurnDeps {
   readonly store: ConversationStore;
+  readonly requests: RequestStore;
   readonly sink: FrameSink;
   readonly bedrock: BedrockRuntimeClient;
+  readonly loadBlob: BlobLoader;
+  readonly models: ModelSettings;
   readonly log: Logger;
   /** Coalescing of text frames. */
   readonly coalesce?: { intervalMs?: number; maxChars?: number };
+  /** How often the worker checks for a stop request. @default 500 */
+  readonly stopPollMs?: number;
 }
+
+const NO_USAGE: Usage = { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 };
 
 /**
  * One assistant answer: streams it from Bedrock to the client in coalesced frames and stores it. The answer is stored
- * even if the client went away; a model failure keeps the partial answer (stopReason `error`) and tells the client.
- * Never throws: an asynchronously invoked Lambda that throws would be retried and answer twice.
+ * even if the client went away; a stop keeps the partial answer (stopReason `stopped`); a model failure keeps the
+ * partial answer (stopReason `error`) and tells the client. Never throws: an asynchronously invoked Lambda that throws
+ * would be retried and answer twice.
  */
 export async function runTurn(deps: TurnDeps, job: TurnJob): Promise<void> {
   const { store, sink, log } = deps;
   const ids = { requestId: job.requestId, conversationId: job.conversationId };
-  const assistantId = ulid();
+  const model = findModel(deps.models.models, job.model) ?? deps.models.defaultModel;
+  const continuing = job.kind === 'continue';
+  const assistantId = continuing ? job.messageId : ulid();
   let text = '';
+  let reasoning = '';
   let stopReason = 'error';
   let usage: Usage | undefined;
   let failure: ChatError | undefined;
+  let previous: Message | undefined;
 
-  const coalescer = new TextCoalescer((delta) => sink.send({ type: 'text', ...ids, messageId: assistantId, delta }), deps.coalesce);
+  const abort = new AbortController();
+  const poller = setInterval(() => {
+    deps.requests.isStopRequested(job.userId, job.requestId)
+      .then((stop) => { if (stop) abort.abort(); })
+      .catch((err) => log.warn('stop check failed', errorFields(err)));
+  }, deps.stopPollMs ?? 500);
+
+  const frame = { ...ids, messageId: assistantId };
+  const textOut = new TextCoalescer((delta) => sink.send({ type: 'text', ...frame, delta }), deps.coalesce);
+  const reasoningOut = new TextCoalescer((delta) => sink.send({ type: 'reasoning', ...frame, delta }), deps.coalesce);
   try {
     const found = await store.getWithMessages(job.userId, job.conversationId);
     if (!found) throw notFound('This conversation does not exist or was deleted.');
-    const history = pathTo(found.messages, job.userMessageId);
+    const history = pathTo(found.messages, job.messageId);
     if (history.length === 0) throw notFound('The message to answer was not found.');
-    await sink.send({ type: 'start', ...ids, messageId: assistantId, parentMessageId: job.userMessageId, model: job.modelId });
-    for await (const event of streamAnswer(deps.bedrock, { modelId: job.modelId, history })) {
+    if (continuing) previous = history[history.length - 1];
+    const messages = await toConverseMessages(history, deps.loadBlob);
+    await sink.send({ type: 'start', ...frame, parentMessageId: continuing ? previous!.parentId ?? '' : job.messageId, model: model.key, ...(continuing ? { continued: true } : {}) });
+    const stream = streamAnswer(deps.bedrock, {
+      modelId: model.modelId,
+      messages,
+      reasoningBudget: job.reasoning && model.capabilities?.reasoning !== false ? REASONING_BUDGET_TOKENS : undefined,
+    }, abort.signal);
+    for await (const event of stream) {
       if (event.type === 'text') {
         text += event.text;
-        coalescer.push(event.text);
+        textOut.push(event.text);
+      } else if (event.type === 'reasoning') {
+        reasoning += event.text;
+        reasoningOut.push(event.text);
+      } else if (event.type === 'toolUse') {
+        await sink.send({ type: 'toolUse', ...frame, toolUseId: event.toolUseId, name: event.name, input: event.input });
       } else {
         stopReason = event.stopReason;
         usage = event.usage;
       }
     }
   } catch (err) {
-    failure = toChatError(err);
-    if (failure.code === 'INTERNAL' || failure.code === 'MODEL_ERROR' || failure.code === 'THROTTLED') {
-      log.error('turn failed', { ...ids, ...errorFields(err) });
+    if (err instanceof AnswerStopped) {
+      stopReason = 'stopped';
+    } else {
+      failure = toChatError(err);
+      if (failure.code === 'INTERNAL' || failure.code === 'MODEL_ERROR' || failure.code === 'THROTTLED') {
+        log.error('turn failed', { ...ids, ...errorFields(err) });
+      }
     }
+  } finally {
+    clearInterval(poller);
   }
 
   try {
-    await coalescer.close();
+    await Promise.all([textOut.close(), reasoningOut.close()]);
   } catch (err) {
     log.warn('could not deliver a frame', { ...ids, ...errorFields(err) });
   }
 
+  const finalStop = failure ? 'error' : stopReason;
   try {
-    if (text || !failure) {
+    if (continuing && previous) {
+      if (text) {
+        await store.extendMessage(job.userId, job.conversationId, assistantId, { text, stopReason: finalStop, usage });
+        await store.advance(job.userId, job.conversationId, assistantId, usage);
+      }
+    } else if (text || reasoning || !failure) {
       await store.putMessage(job.userId, job.conversationId, {
         id: assistantId,
-        parentId: job.userMessageId,
+        parentId: job.messageId,
         role: 'assistant',
         content: [{ text }],
         createdAt: new Date().toISOString(),
-        model: job.modelId,
+        model: model.key,
         ...(usage ? { usage } : {}),
-        stopReason,
+        ...(reasoning ? { reasoning } : {}),
+        stopReason: finalStop,
       });
       await store.advance(job.userId, job.conversationId, assistantId, usage);
     }
@@ -145,23 +264,33 @@ export async function runTurn(deps: TurnDeps, job: TurnJob): Promise<void> {
 
   try {
     if (failure) {
-      await sink.send({ type: 'error', ...ids, messageId: assistantId, code: failure.code, message: failure.message });
+      await sink.send({ type: 'error', ...frame, code: failure.code, message: failure.message });
     } else {
-      await sink.send({
-        type: 'end',
-        ...ids,
-        messageId: assistantId,
-        stopReason,
-        usage: usage ?? { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 },
-      });
+      await sink.send({ type: 'end', ...frame, stopReason, usage: usage ?? NO_USAGE, price: priceOf(model.prices, usage ?? NO_USAGE) });
     }
   } catch (err) {
     log.warn('could not deliver the final frame', { ...ids, ...errorFields(err) });
   }
   log.info('turn done', { ...ids, stopReason: failure ? `error:${failure.code}` : stopReason, outputChars: text.length, outputTokens: usage?.outputTokens });
+
+  if (job.newConversation && !failure && text) await nameConversation(deps, job);
 }
 
-function titleOf(text: string): string {
-  const clean = text.replace(/\s+/g, ' ').trim();
+/** After the first answer, the title model names the conversation; the answer is never delayed by it. */
+async function nameConversation(deps: TurnDeps, job: TurnJob): Promise<void> {
+  try {
+    const found = await deps.store.getWithMessages(job.userId, job.conversationId);
+    if (!found) return;
+    const title = await proposeTitle(deps.bedrock, deps.models.titleModel.modelId, found.messages);
+    await deps.store.rename(job.userId, job.conversationId, title);
+    await deps.sink.send({ type: 'title', conversationId: job.conversationId, title });
+  } catch (err) {
+    deps.log.warn('title not proposed', { requestId: job.requestId, ...errorFields(err) });
+  }
+}
+
+function titleOf(content: readonly ContentBlock[]): string {
+  const text = content.map((b) => ('text' in b ? b.text : 'document' in b ? b.document.name : '')).join(' ');
+  const clean = text.replace(/\s+/g, ' ').trim() || 'New conversation';
   return clean.length <= TITLE_LENGTH ? clean : clean.slice(0, TITLE_LENGTH - 1).trimEnd() + '…';
 }

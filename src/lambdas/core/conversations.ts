@@ -1,10 +1,11 @@
 import { BatchWriteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ChatError, invalid } from './errors';
-import type { TextBlock, Usage } from './protocol';
+import { textOf } from './protocol';
+import type { ContentBlock, Usage } from './protocol';
 
 export type Role = 'user' | 'assistant';
-export type ContentBlock = TextBlock;
+export type { ContentBlock };
 
 export interface Message {
   readonly id: string;
@@ -15,6 +16,8 @@ export interface Message {
   readonly model?: string;
   readonly usage?: Usage;
   readonly stopReason?: string;
+  /** The model's reasoning, when it was asked to reason (shown collapsed; not sent back to the model). */
+  readonly reasoning?: string;
   readonly feedback?: Feedback;
 }
 
@@ -127,7 +130,7 @@ export class ConversationStore {
         type: 'message',
         conversationId,
         ...message,
-        searchText: searchTextOf(message.content.map((b) => b.text).join('\n')),
+        searchText: searchTextOf(textOf(message.content)),
       },
       ConditionExpression: 'attribute_not_exists(pk)',
     }));
@@ -147,6 +150,43 @@ export class ConversationStore {
         ':g': `${now}#${conversationId}`,
         ':i': usage?.inputTokens ?? 0,
         ':o': usage?.outputTokens ?? 0,
+      },
+    }));
+  }
+
+  async getMessage(userId: string, conversationId: string, messageId: string): Promise<Message | undefined> {
+    const res = await this.db.send(new GetCommand({
+      TableName: this.tableName,
+      Key: { pk: userKey(userId), sk: msgKey(conversationId, messageId) },
+    }));
+    return res.Item ? toMessage(res.Item) : undefined;
+  }
+
+  /** Appends text to an answer (continue after max tokens), adding usage and setting the new stop reason. */
+  async extendMessage(userId: string, conversationId: string, messageId: string, ext: { text: string; stopReason: string; usage?: Usage }): Promise<void> {
+    const current = await this.getMessage(userId, conversationId, messageId);
+    if (!current) throw invalid('The answer to continue no longer exists.');
+    const blocks = [...current.content];
+    const last = blocks[blocks.length - 1];
+    if (last && 'text' in last) blocks[blocks.length - 1] = { text: last.text + ext.text };
+    else blocks.push({ text: ext.text });
+    const before = current.usage ?? { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 };
+    const add = ext.usage ?? { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 };
+    await this.db.send(new UpdateCommand({
+      TableName: this.tableName,
+      Key: { pk: userKey(userId), sk: msgKey(conversationId, messageId) },
+      UpdateExpression: 'SET content = :c, stopReason = :s, #usage = :u',
+      ConditionExpression: 'attribute_exists(pk)',
+      ExpressionAttributeNames: { '#usage': 'usage' },
+      ExpressionAttributeValues: {
+        ':c': blocks,
+        ':s': ext.stopReason,
+        ':u': {
+          inputTokens: before.inputTokens + add.inputTokens,
+          outputTokens: before.outputTokens + add.outputTokens,
+          cacheReadTokens: before.cacheReadTokens + add.cacheReadTokens,
+          cacheWriteTokens: before.cacheWriteTokens + add.cacheWriteTokens,
+        },
       },
     }));
   }
@@ -298,7 +338,7 @@ export class ConversationStore {
           titles.set(item.id, item.title);
           if (searchTextOf(item.title).includes(needle)) hits.push({ conversationId: item.id, snippet: snippetOf(item.title, needle) });
         } else if (item.type === 'message') {
-          const body = (item.content as ContentBlock[] | undefined ?? []).map((b) => b.text).join('\n');
+          const body = textOf(item.content as ContentBlock[] | undefined ?? []);
           hits.push({ conversationId: item.conversationId, messageId: item.id, snippet: snippetOf(body, needle) });
         }
       }
@@ -424,6 +464,7 @@ function toMessage(item: Record<string, any>): Message {
     ...(item.model ? { model: item.model } : {}),
     ...(item.usage ? { usage: item.usage } : {}),
     ...(item.stopReason ? { stopReason: item.stopReason } : {}),
+    ...(item.reasoning ? { reasoning: item.reasoning } : {}),
     ...(item.feedback ? { feedback: item.feedback } : {}),
   };
 }

@@ -1,56 +1,103 @@
 import { ConverseStreamCommand } from '@aws-sdk/client-bedrock-runtime';
-import type { BedrockRuntimeClient, Message as BedrockMessage } from '@aws-sdk/client-bedrock-runtime';
+import type { BedrockRuntimeClient, ContentBlock as BedrockBlock, Message as BedrockMessage } from '@aws-sdk/client-bedrock-runtime';
 import type { Message } from './conversations';
 import { ChatError } from './errors';
-import type { Usage } from './protocol';
+import type { ContentBlock, Usage } from './protocol';
 
 export type ModelEvent =
   | { readonly type: 'text'; readonly text: string }
+  | { readonly type: 'reasoning'; readonly text: string }
+  | { readonly type: 'toolUse'; readonly toolUseId: string; readonly name: string; readonly input: unknown }
   | { readonly type: 'end'; readonly stopReason: string; readonly usage: Usage };
 
 export interface ModelRequest {
   readonly modelId: string;
-  readonly history: readonly Message[];
+  readonly messages: BedrockMessage[];
   readonly maxTokens?: number;
   readonly system?: string;
+  /** Extended thinking budget in tokens (models that reason); omitted: no reasoning. */
+  readonly reasoningBudget?: number;
 }
 
+/** Reads an uploaded file from the large-message bucket; throws NOT_FOUND when it is gone. */
+export type BlobLoader = (key: string) => Promise<Uint8Array>;
+
 /**
- * The conversation path as Bedrock Converse messages. Consecutive messages of one role (a user message whose answer
- * failed, then another) are merged, since Converse requires alternating roles starting with the user.
+ * The conversation path as Bedrock Converse messages, files read from the large-message bucket. Consecutive messages
+ * of one role (a user message whose answer failed, then another) are merged, since Converse requires alternating
+ * roles starting with the user. A trailing assistant message is a prefill (continue): its trailing whitespace is
+ * removed, which models require.
  */
-export function toConverseMessages(history: readonly Message[]): BedrockMessage[] {
+export async function toConverseMessages(history: readonly Message[], load: BlobLoader): Promise<BedrockMessage[]> {
   const out: BedrockMessage[] = [];
   for (const m of history) {
-    const content = m.content.filter((b) => b.text).map((b) => ({ text: b.text }));
+    const content: BedrockBlock[] = [];
+    for (const b of m.content) {
+      const block = await toBedrockBlock(b, load);
+      if (block) content.push(block);
+    }
     if (content.length === 0) continue;
     const last = out[out.length - 1];
     if (last && last.role === m.role) last.content!.push(...content);
     else out.push({ role: m.role, content });
   }
   while (out.length && out[0].role !== 'user') out.shift();
+  const tail = out[out.length - 1];
+  if (tail?.role === 'assistant') {
+    const lastBlock = tail.content![tail.content!.length - 1];
+    if (lastBlock && 'text' in lastBlock && typeof lastBlock.text === 'string') {
+      (lastBlock as { text: string }).text = lastBlock.text.trimEnd();
+    }
+  }
   return out;
 }
 
-/** Streams one answer from Bedrock ConverseStream as text deltas followed by one end event. */
+async function toBedrockBlock(b: ContentBlock, load: BlobLoader): Promise<BedrockBlock | undefined> {
+  if ('text' in b) return b.text ? { text: b.text } : undefined;
+  if ('image' in b) return { image: { format: b.image.format, source: { bytes: await load(b.image.key) } } };
+  return { document: { format: b.document.format, name: b.document.name, source: { bytes: await load(b.document.key) } } };
+}
+
+/** Streams one answer from Bedrock ConverseStream: text, reasoning and tool-use events, then one end event. */
 export async function* streamAnswer(client: BedrockRuntimeClient, req: ModelRequest, signal?: AbortSignal): AsyncGenerator<ModelEvent> {
+  const maxTokens = req.maxTokens ?? 4096;
   let res;
   try {
     res = await client.send(new ConverseStreamCommand({
       modelId: req.modelId,
-      messages: toConverseMessages(req.history),
+      messages: req.messages,
       system: req.system ? [{ text: req.system }] : undefined,
-      inferenceConfig: { maxTokens: req.maxTokens ?? 4096 },
+      // Thinking needs max tokens above its budget.
+      inferenceConfig: { maxTokens: req.reasoningBudget ? Math.max(maxTokens, req.reasoningBudget + 1024) : maxTokens },
+      additionalModelRequestFields: req.reasoningBudget
+        ? { thinking: { type: 'enabled', budget_tokens: req.reasoningBudget } } as never
+        : undefined,
     }), { abortSignal: signal });
   } catch (err) {
-    throw modelError(err);
+    throw signal?.aborted ? new AnswerStopped() : modelError(err);
   }
   let stopReason = 'end_turn';
   let usage: Usage = { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 };
+  const tools = new Map<number, { toolUseId: string; name: string; input: string }>();
   try {
     for await (const event of res.stream ?? []) {
-      const text = event.contentBlockDelta?.delta?.text;
-      if (text) yield { type: 'text', text };
+      const delta = event.contentBlockDelta?.delta;
+      if (delta?.text) yield { type: 'text', text: delta.text };
+      if (delta?.reasoningContent?.text) yield { type: 'reasoning', text: delta.reasoningContent.text };
+      const start = event.contentBlockStart;
+      if (start?.start?.toolUse) {
+        tools.set(start.contentBlockIndex ?? 0, { toolUseId: start.start.toolUse.toolUseId ?? '', name: start.start.toolUse.name ?? '', input: '' });
+      }
+      if (delta?.toolUse?.input !== undefined) {
+        const tool = tools.get(event.contentBlockDelta!.contentBlockIndex ?? 0);
+        if (tool) tool.input += delta.toolUse.input;
+      }
+      const stop = event.contentBlockStop;
+      if (stop && tools.has(stop.contentBlockIndex ?? 0)) {
+        const tool = tools.get(stop.contentBlockIndex ?? 0)!;
+        tools.delete(stop.contentBlockIndex ?? 0);
+        yield { type: 'toolUse', toolUseId: tool.toolUseId, name: tool.name, input: parseJson(tool.input) };
+      }
       if (event.messageStop?.stopReason) stopReason = event.messageStop.stopReason;
       const u = event.metadata?.usage;
       if (u) {
@@ -63,15 +110,33 @@ export async function* streamAnswer(client: BedrockRuntimeClient, req: ModelRequ
       }
     }
   } catch (err) {
-    throw modelError(err);
+    throw signal?.aborted ? new AnswerStopped() : modelError(err);
   }
+  if (signal?.aborted) throw new AnswerStopped();
   yield { type: 'end', stopReason, usage };
+}
+
+/** Thrown when the client asked to stop the answer. */
+export class AnswerStopped extends Error {
+  constructor() {
+    super('stopped');
+    this.name = 'AnswerStopped';
+  }
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return text ? JSON.parse(text) : {};
+  } catch {
+    return text;
+  }
 }
 
 /** Bedrock failures in words a user understands; the SDK has already retried throttling with backoff. */
 export function modelError(err: unknown): ChatError {
+  if (err instanceof ChatError) return err;
   const name = (err as { name?: string })?.name ?? '';
-  if (name === 'ThrottlingException' || name === 'ServiceQuotaExceededException') {
+  if (name === 'ThrottlingException' || name === 'ServiceQuotaExceededException' || name === 'ModelNotReadyException') {
     return new ChatError('THROTTLED', 'The model is receiving too many requests right now. Please try again in a moment.');
   }
   if (name === 'AccessDeniedException') {

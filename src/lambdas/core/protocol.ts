@@ -11,6 +11,38 @@ export const MAX_INLINE_TEXT = 24_000;
 
 const requestId: Schema = { type: 'string', minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' };
 const id: Schema = { type: 'string', pattern: ULID_PATTERN };
+/** Keys of objects uploaded through presigned URLs: `uploads/<userId>/<ulid>/<file name>`. */
+const uploadKey: Schema = { type: 'string', minLength: 1, maxLength: 512, pattern: '^uploads/[A-Za-z0-9-]+/[0-9A-HJKMNP-TV-Z]{26}/[^/]+$' };
+const model: Schema = { type: 'string', minLength: 1, maxLength: 200, pattern: '^[A-Za-z0-9._:/-]+$' };
+
+export const IMAGE_FORMATS = ['png', 'jpeg', 'gif', 'webp'] as const;
+export const DOCUMENT_FORMATS = ['pdf', 'csv', 'doc', 'docx', 'xls', 'xlsx', 'html', 'txt', 'md'] as const;
+
+const contentBlock: Schema = {
+  type: 'object',
+  additionalProperties: false,
+  description: 'Exactly one of text, image or document.',
+  properties: {
+    text: { type: 'string', minLength: 1, maxLength: MAX_INLINE_TEXT },
+    image: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['format', 'key'],
+      properties: { format: { enum: IMAGE_FORMATS }, key: uploadKey },
+    },
+    document: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['format', 'name', 'key'],
+      properties: {
+        format: { enum: DOCUMENT_FORMATS },
+        // Bedrock allows letters, digits, whitespace, hyphens, parentheses and square brackets in document names.
+        name: { type: 'string', minLength: 1, maxLength: 200, pattern: '^[A-Za-z0-9 ()\\[\\]-]+$' },
+        key: uploadKey,
+      },
+    },
+  },
+};
 
 export const SEND_MESSAGE_SCHEMA: Schema = {
   type: 'object',
@@ -21,20 +53,47 @@ export const SEND_MESSAGE_SCHEMA: Schema = {
     v: { const: PROTOCOL_VERSION },
     requestId,
     conversationId: id,
-    parentMessageId: id,
-    model: { type: 'string', minLength: 1, maxLength: 200, pattern: '^[A-Za-z0-9._:/-]+$' },
-    content: {
-      type: 'array',
-      minItems: 1,
-      maxItems: 20,
-      items: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['text'],
-        properties: { text: { type: 'string', minLength: 1, maxLength: MAX_INLINE_TEXT } },
-      },
-    },
+    parentMessageId: { ...id, description: 'The message this one answers; default: the conversation\'s last message.' },
+    editOf: { ...id, description: 'A user message this one replaces: the new message becomes its sibling (a new branch).' },
+    model,
+    reasoning: { type: 'boolean' },
+    content: { type: 'array', minItems: 1, maxItems: 20, items: contentBlock },
   },
+};
+
+export const REGENERATE_SCHEMA: Schema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['action', 'v', 'requestId', 'conversationId', 'messageId'],
+  properties: {
+    action: { const: 'regenerate' },
+    v: { const: PROTOCOL_VERSION },
+    requestId,
+    conversationId: id,
+    messageId: { ...id, description: 'The user message to answer again; the new answer is a sibling of the old ones.' },
+    model,
+    reasoning: { type: 'boolean' },
+  },
+};
+
+export const CONTINUE_SCHEMA: Schema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['action', 'v', 'requestId', 'conversationId', 'messageId'],
+  properties: {
+    action: { const: 'continue' },
+    v: { const: PROTOCOL_VERSION },
+    requestId,
+    conversationId: id,
+    messageId: { ...id, description: 'The assistant message cut at max tokens, to extend.' },
+  },
+};
+
+export const STOP_SCHEMA: Schema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['action', 'v', 'requestId'],
+  properties: { action: { const: 'stop' }, v: { const: PROTOCOL_VERSION }, requestId },
 };
 
 export const PING_SCHEMA: Schema = {
@@ -44,9 +103,26 @@ export const PING_SCHEMA: Schema = {
   properties: { action: { const: 'ping' }, v: { const: PROTOCOL_VERSION } },
 };
 
-export interface TextBlock {
-  readonly text: string;
-}
+const SCHEMAS: Record<string, Schema> = {
+  sendMessage: SEND_MESSAGE_SCHEMA,
+  regenerate: REGENERATE_SCHEMA,
+  continue: CONTINUE_SCHEMA,
+  stop: STOP_SCHEMA,
+  ping: PING_SCHEMA,
+};
+export const ACTIONS = Object.keys(SCHEMAS);
+
+export type ImageFormat = typeof IMAGE_FORMATS[number];
+export type DocumentFormat = typeof DOCUMENT_FORMATS[number];
+
+/** A content block as the client sends it and as it is stored: text inline, files by key in the large-message bucket. */
+export type ContentBlock =
+  | { readonly text: string }
+  | { readonly image: { readonly format: ImageFormat; readonly key: string } }
+  | { readonly document: { readonly format: DocumentFormat; readonly name: string; readonly key: string } };
+
+/** @deprecated use ContentBlock */
+export type TextBlock = { readonly text: string };
 
 export interface SendMessageFrame {
   readonly action: 'sendMessage';
@@ -54,11 +130,37 @@ export interface SendMessageFrame {
   readonly requestId: string;
   readonly conversationId?: string;
   readonly parentMessageId?: string;
+  readonly editOf?: string;
   readonly model?: string;
-  readonly content: TextBlock[];
+  readonly reasoning?: boolean;
+  readonly content: ContentBlock[];
 }
 
-export type ClientFrame = SendMessageFrame | { readonly action: 'ping'; readonly v?: 1 };
+export interface RegenerateFrame {
+  readonly action: 'regenerate';
+  readonly v: 1;
+  readonly requestId: string;
+  readonly conversationId: string;
+  readonly messageId: string;
+  readonly model?: string;
+  readonly reasoning?: boolean;
+}
+
+export interface ContinueFrame {
+  readonly action: 'continue';
+  readonly v: 1;
+  readonly requestId: string;
+  readonly conversationId: string;
+  readonly messageId: string;
+}
+
+export interface StopFrame {
+  readonly action: 'stop';
+  readonly v: 1;
+  readonly requestId: string;
+}
+
+export type ClientFrame = SendMessageFrame | RegenerateFrame | ContinueFrame | StopFrame | { readonly action: 'ping'; readonly v?: 1 };
 
 export type ParseResult =
   | { readonly ok: true; readonly frame: ClientFrame }
@@ -77,13 +179,22 @@ export function parseClientFrame(body: string | undefined | null): ParseResult {
   const rid = typeof value === 'object' && value !== null && typeof (value as { requestId?: unknown }).requestId === 'string'
     ? ((value as { requestId: string }).requestId.slice(0, 64)) : undefined;
   const action = typeof value === 'object' && value !== null ? (value as { action?: unknown }).action : undefined;
-  const schema = action === 'sendMessage' ? SEND_MESSAGE_SCHEMA : action === 'ping' ? PING_SCHEMA : undefined;
+  const schema = typeof action === 'string' && Object.prototype.hasOwnProperty.call(SCHEMAS, action) ? SCHEMAS[action] : undefined;
   if (!schema) {
-    return { ok: false, requestId: rid, message: `Unknown action ${JSON.stringify(typeof action === 'string' ? action.slice(0, 40) : action ?? null)}; expected "sendMessage" or "ping".` };
+    const expected = ACTIONS.map((a) => `"${a}"`).join(', ');
+    return { ok: false, requestId: rid, message: `Unknown action ${JSON.stringify(typeof action === 'string' ? action.slice(0, 40) : action ?? null)}; expected one of ${expected}.` };
   }
-  const problem = validate(schema, value);
+  const problem = validate(schema, value) ?? contentProblem(value);
   if (problem) return { ok: false, requestId: rid && /^[A-Za-z0-9_-]+$/.test(rid) ? rid : undefined, message: capitalize(problem) + '.' };
   return { ok: true, frame: value as ClientFrame };
+}
+
+/** Each content block carries exactly one kind. */
+function contentProblem(value: unknown): string | undefined {
+  const content = (value as { content?: unknown[] }).content;
+  if (!Array.isArray(content)) return undefined;
+  const i = content.findIndex((b) => Object.keys(b as object).length !== 1);
+  return i >= 0 ? `content[${i}] must have exactly one of text, image or document` : undefined;
 }
 
 function capitalize(s: string): string {
@@ -97,11 +208,18 @@ export interface Usage {
   readonly cacheWriteTokens: number;
 }
 
+interface Ids { requestId: string; conversationId: string; messageId: string }
+
 export type ServerFrame =
-  | { type: 'ack'; requestId: string; conversationId: string; messageId: string }
-  | { type: 'start'; requestId: string; conversationId: string; messageId: string; parentMessageId: string; model: string }
-  | { type: 'text'; requestId: string; conversationId: string; messageId: string; delta: string }
-  | { type: 'end'; requestId: string; conversationId: string; messageId: string; stopReason: string; usage: Usage }
+  | { type: 'ack' } & Ids
+  | { type: 'start'; parentMessageId: string; model: string; continued?: boolean } & Ids
+  | { type: 'text'; delta: string } & Ids
+  | { type: 'reasoning'; delta: string } & Ids
+  | { type: 'toolUse'; toolUseId: string; name: string; input: unknown } & Ids
+  | { type: 'toolResult'; toolUseId: string; status: 'success' | 'error'; content: string } & Ids
+  | { type: 'citation'; sourceId: string; title: string; url?: string; snippet?: string } & Ids
+  | { type: 'end'; stopReason: string; usage: Usage; price: number } & Ids
+  | { type: 'title'; conversationId: string; title: string }
   | { type: 'error'; requestId?: string; conversationId?: string; messageId?: string; code: string; message: string }
   | { type: 'pong' };
 
@@ -115,4 +233,9 @@ export function tokenFromSubprotocols(header: string | undefined): string | unde
   const parts = header.split(',').map((p) => p.trim()).filter(Boolean);
   if (!parts.includes(SUBPROTOCOL)) return undefined;
   return parts.find((p) => p !== SUBPROTOCOL);
+}
+
+/** The text of a message's text blocks, joined by newlines (files contribute nothing). */
+export function textOf(content: readonly ContentBlock[]): string {
+  return content.map((b) => ('text' in b ? b.text : '')).filter(Boolean).join('\n');
 }

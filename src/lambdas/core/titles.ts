@@ -3,6 +3,7 @@ import type { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import type { Message } from './conversations';
 import { ChatError, unprocessable } from './errors';
 import { modelError } from './model';
+import { textOf as blocksText } from './protocol';
 
 /** Longest title proposed (a rename accepts up to 200 characters). */
 export const MAX_PROPOSED_TITLE = 80;
@@ -57,7 +58,7 @@ export function cleanTitle(raw: string): string {
 }
 
 function textOf(m: Message): string {
-  return m.content.map((b) => b.text).join('\n').trim();
+  return blocksText(m.content).trim();
 }
 
 function excerpt(text: string): string {

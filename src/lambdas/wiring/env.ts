@@ -4,6 +4,7 @@
  * variables (set by the local playground and the tests) are read when the first request arrives.
  */
 import { createLogger } from '../core/log';
+import { modelSettingsFrom } from '../core/models';
 
 export function env(name: string): string {
   const value = process.env[name];
@@ -18,7 +19,11 @@ export function once<T>(make: () => T): () => T {
 
 export const log = createLogger({ fn: process.env.AWS_LAMBDA_FUNCTION_NAME ?? 'local' });
 
-export const chatSettings = once(() => ({
-  defaultModelId: env('DEFAULT_MODEL_ID'),
-  allowedModelIds: (process.env.ALLOWED_MODEL_IDS || env('DEFAULT_MODEL_ID')).split(',').map((s) => s.trim()).filter(Boolean),
-}));
+/** The deployment's models (`MODELS_JSON`, `DEFAULT_MODEL`, `TITLE_MODEL`, or `DEFAULT_MODEL_ID`). */
+export const modelSettings = once(() => modelSettingsFrom(process.env));
+
+/** Model ids for the REST routes (default, allowed). */
+export const chatSettings = once(() => {
+  const m = modelSettings();
+  return { defaultModelId: m.defaultModel.modelId, allowedModelIds: m.models.map((x) => x.modelId) };
+});

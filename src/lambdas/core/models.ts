@@ -1,0 +1,64 @@
+import type { Usage } from './protocol';
+
+/** Prices in USD per 1,000 tokens. */
+export interface TokenPrices {
+  readonly inputPer1kTokens: number;
+  readonly outputPer1kTokens: number;
+  readonly cacheReadPer1kTokens?: number;
+  readonly cacheWritePer1kTokens?: number;
+}
+
+/** A model as the Lambdas see it: the construct serializes the deployment's catalog into `MODELS_JSON`. */
+export interface RuntimeModel {
+  /** Stable short key the client may send (e.g. `claude-v4.5-sonnet`). */
+  readonly key: string;
+  /** Model or inference-profile id to call, already resolved for the region. */
+  readonly modelId: string;
+  readonly displayName?: string;
+  readonly prices?: TokenPrices;
+  readonly capabilities?: { readonly reasoning?: boolean; readonly images?: boolean; readonly documents?: boolean };
+}
+
+export interface ModelSettings {
+  readonly models: readonly RuntimeModel[];
+  readonly defaultModel: RuntimeModel;
+  readonly titleModel: RuntimeModel;
+}
+
+/**
+ * The deployment's models from the environment: `MODELS_JSON` (array of RuntimeModel), `DEFAULT_MODEL` and
+ * `TITLE_MODEL` (keys). Without `MODELS_JSON`, `DEFAULT_MODEL_ID` (and optional comma-separated `ALLOWED_MODEL_IDS`)
+ * describe models without prices.
+ */
+export function modelSettingsFrom(env: Record<string, string | undefined>): ModelSettings {
+  let models: RuntimeModel[];
+  if (env.MODELS_JSON) {
+    models = JSON.parse(env.MODELS_JSON);
+    if (!Array.isArray(models) || models.length === 0 || models.some((m) => !m || typeof m.key !== 'string' || typeof m.modelId !== 'string')) {
+      throw new Error('MODELS_JSON must be a non-empty array of {key, modelId}');
+    }
+  } else {
+    const ids = (env.ALLOWED_MODEL_IDS || env.DEFAULT_MODEL_ID || '').split(',').map((s) => s.trim()).filter(Boolean);
+    if (env.DEFAULT_MODEL_ID && !ids.includes(env.DEFAULT_MODEL_ID)) ids.unshift(env.DEFAULT_MODEL_ID);
+    if (ids.length === 0) throw new Error('Environment variable MODELS_JSON or DEFAULT_MODEL_ID is not set');
+    models = ids.map((id) => ({ key: id, modelId: id }));
+  }
+  const pick = (wanted: string | undefined) => (wanted ? findModel(models, wanted) : undefined);
+  const defaultModel = pick(env.DEFAULT_MODEL) ?? pick(env.DEFAULT_MODEL_ID) ?? models[0];
+  return { models, defaultModel, titleModel: pick(env.TITLE_MODEL) ?? pick(env.TITLE_MODEL_ID) ?? defaultModel };
+}
+
+/** The model a client asked for, by key or id, among the deployment's models only. */
+export function findModel(models: readonly RuntimeModel[], keyOrId: string): RuntimeModel | undefined {
+  return models.find((m) => m.key === keyOrId) ?? models.find((m) => m.modelId === keyOrId);
+}
+
+/** The price of one answer in USD, rounded to 6 decimals; 0 when the model has no price data. */
+export function priceOf(prices: TokenPrices | undefined, usage: Usage): number {
+  if (!prices) return 0;
+  const total = (usage.inputTokens * prices.inputPer1kTokens
+    + usage.outputTokens * prices.outputPer1kTokens
+    + usage.cacheReadTokens * (prices.cacheReadPer1kTokens ?? prices.inputPer1kTokens)
+    + usage.cacheWriteTokens * (prices.cacheWritePer1kTokens ?? prices.inputPer1kTokens)) / 1000;
+  return Math.round(total * 1e6) / 1e6;
+}

@@ -1,0 +1,248 @@
+/**
+ * Protocol v1 beyond one question: stop, idempotent retries, edit and regenerate branches, continue after max tokens,
+ * reasoning and tool-use events, attachments through the large-message bucket, titles and prices. Over the wire
+ * against the emulators, like chat-flow.test.ts.
+ */
+import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { newRequestId, request, WsClient } from './ws-client';
+import type { FakeRequest, FakeScript } from '../../src/local/emulators/bedrock';
+import { LOCAL_USERS } from '../../src/local/idp';
+import { offlineModel, offlineReply } from '../../src/local/offline-model';
+import { Playground, startPlayground } from '../../src/local/playground';
+
+let script: ((req: FakeRequest) => FakeScript) | undefined;
+const offline = offlineModel({ wordDelayMs: 1 });
+let pg: Playground;
+
+const PRICED = { key: 'priced', modelId: 'local.priced-model', displayName: 'Priced', prices: { inputPer1kTokens: 0.003, outputPer1kTokens: 0.015 } };
+
+beforeAll(async () => {
+  pg = await startPlayground({
+    quiet: !process.env.DEBUG_LOGS,
+    models: [{ key: 'offline', modelId: 'local.offline-model-v1', displayName: 'Offline' }, PRICED],
+    respond: (req) => {
+      if (req.operation === 'Converse') return { steps: [{ type: 'text', text: '"Title: Fruit questions."' }] };
+      return (script ?? offline)(req);
+    },
+  });
+});
+afterAll(async () => {
+  await pg?.stop();
+});
+afterEach(async () => {
+  script = undefined;
+  await pg.idle();
+});
+
+const connect = (user = 'alice') => WsClient.connect(pg.webSocketUrl, pg.issueToken(user));
+const slow = (n: number, delayMs = 20): FakeScript => ({ steps: Array.from({ length: n }, (_, i) => ({ type: 'text' as const, text: `w${i} `, delayMs })) });
+
+async function conversation(user: string, id: string): Promise<any> {
+  const res = await fetch(`${pg.restApiUrl}/conversations/${id}`, { headers: { authorization: `Bearer ${pg.issueToken(user)}` } });
+  return res.json();
+}
+
+async function count(): Promise<number> {
+  return (await new DynamoDBClient({}).send(new ScanCommand({ TableName: process.env.TABLE_NAME, Select: 'COUNT' }))).Count ?? 0;
+}
+
+const ask = (c: WsClient, text: string, extra: Record<string, unknown> = {}) => request(c, { action: 'sendMessage', content: [{ text }], ...extra });
+
+test('stop ends generation, keeps the partial answer and marks it stopped', async () => {
+  script = () => slow(200, 15);
+  const c = await connect();
+  const requestId = newRequestId();
+  c.send({ action: 'sendMessage', v: 1, requestId, content: [{ text: 'tell me everything' }] });
+  await c.until((f) => f.requestId === requestId && f.type === 'text');
+  c.send({ action: 'stop', v: 1, requestId });
+  const end = await c.until((f) => f.requestId === requestId && (f.type === 'end' || f.type === 'error'));
+  c.close();
+  expect(end).toMatchObject({ type: 'end', stopReason: 'stopped' });
+  const text = c.of(requestId).filter((f) => f.type === 'text').map((f) => f.delta).join('');
+  expect(text.length).toBeGreaterThan(0);
+  expect(text.length).toBeLessThan(slow(200).steps.map((s) => (s as { text: string }).text).join('').length);
+  const got = await conversation('alice', end.conversationId);
+  expect(got.messages[1]).toMatchObject({ role: 'assistant', stopReason: 'stopped', content: [{ text }] });
+});
+
+test('stop of an unknown request is an error frame', async () => {
+  const c = await connect();
+  const res = await request(c, { action: 'stop', requestId: 'never-sent' });
+  c.close();
+  expect(res.end).toMatchObject({ type: 'error', code: 'NOT_FOUND' });
+});
+
+test('a retried sendMessage (same requestId) is acknowledged again and never answered twice', async () => {
+  const c = await connect();
+  const requestId = newRequestId();
+  const frame = { action: 'sendMessage', v: 1, requestId, content: [{ text: 'only once please' }] };
+  c.send(frame);
+  c.send(frame);
+  await c.until((f) => f.requestId === requestId && f.type === 'end');
+  c.send(frame);
+  const acks = await c.untilAll((f) => f.requestId === requestId && f.type === 'ack', 3);
+  await pg.idle();
+  c.close();
+  expect(new Set(acks.map((a) => `${a.conversationId}/${a.messageId}`)).size).toBe(1);
+  expect(c.of(requestId).filter((f) => f.type === 'start')).toHaveLength(1);
+  const got = await conversation('alice', acks[0].conversationId);
+  expect(got.messages.map((m: any) => m.role)).toEqual(['user', 'assistant']);
+});
+
+test('regenerate makes a sibling answer; edit makes a sibling question; history follows the chosen branch', async () => {
+  const c = await connect();
+  const first = await ask(c, 'apples or pears?');
+  const conversationId = first.ack!.conversationId;
+  const regen = await request(c, { action: 'regenerate', conversationId, messageId: first.ack!.messageId });
+  expect(regen.end.type).toBe('end');
+  expect(regen.ack!.messageId).toBe(first.ack!.messageId);
+
+  const follow = await ask(c, 'why?', { conversationId });
+  const before = pg.bedrockRequests().length;
+  const edit = await ask(c, 'why not plums?', { conversationId, editOf: follow.ack!.messageId });
+  c.close();
+
+  const got = await conversation('alice', conversationId);
+  const answers = got.messages.filter((m: any) => m.parentId === first.ack!.messageId);
+  expect(answers.map((m: any) => m.id).sort()).toEqual([first.end.messageId, regen.end.messageId].sort());
+  const questions = got.messages.filter((m: any) => m.role === 'user' && m.parentId === regen.end.messageId);
+  expect(questions.map((m: any) => m.content[0].text).sort()).toEqual(['why not plums?', 'why?']);
+  expect(got.conversation.lastMessageId).toBe(edit.end.messageId);
+  // The edited branch's history: question, the regenerated answer, the edited question; not the old "why?".
+  const sent = pg.bedrockRequests().slice(before).find((r) => r.operation === 'ConverseStream')!.body.messages!;
+  expect(sent.map((m) => m.content.map((b) => b.text).join(''))).toEqual(['apples or pears?', offlineReply('apples or pears?'), 'why not plums?']);
+});
+
+test('regenerate and edit reject ids that are not questions of this conversation', async () => {
+  const c = await connect();
+  const first = await ask(c, 'hello');
+  const before = await count();
+  const a = await request(c, { action: 'regenerate', conversationId: first.ack!.conversationId, messageId: first.end.messageId });
+  const b = await ask(c, 'edited', { conversationId: first.ack!.conversationId, editOf: first.end.messageId });
+  c.close();
+  const bob = await connect('bob');
+  const d = await request(bob, { action: 'regenerate', conversationId: first.ack!.conversationId, messageId: first.ack!.messageId });
+  bob.close();
+  expect(a.end).toMatchObject({ type: 'error', code: 'BAD_REQUEST' });
+  expect(b.end).toMatchObject({ type: 'error', code: 'NOT_FOUND' });
+  expect(d.end).toMatchObject({ type: 'error', code: 'NOT_FOUND' });
+  expect(await count()).toBe(before);
+});
+
+test('continue extends an answer cut at max tokens, with the partial answer as prefill', async () => {
+  script = () => ({ steps: [{ type: 'text', text: 'The list: one, two, ' }], stopReason: 'max_tokens', usage: { inputTokens: 5, outputTokens: 6 } });
+  const c = await connect();
+  const cut = await ask(c, 'count to five');
+  expect(cut.end).toMatchObject({ type: 'end', stopReason: 'max_tokens' });
+  script = () => ({ steps: [{ type: 'text', text: ' three, four, five.' }], usage: { inputTokens: 9, outputTokens: 4 } });
+  const before = pg.bedrockRequests().length;
+  const more = await request(c, { action: 'continue', conversationId: cut.ack!.conversationId, messageId: cut.end.messageId });
+  c.close();
+  expect(more.end.message).toBeUndefined();
+  expect(more.frames.find((f) => f.type === 'start')).toMatchObject({ messageId: cut.end.messageId, continued: true });
+  expect(more.end).toMatchObject({ type: 'end', stopReason: 'end_turn', messageId: cut.end.messageId });
+  const sent = pg.bedrockRequests().slice(before).find((r) => r.operation === 'ConverseStream')!.body.messages!;
+  expect(sent[sent.length - 1]).toEqual({ role: 'assistant', content: [{ text: 'The list: one, two,' }] });
+  const got = await conversation('alice', cut.ack!.conversationId);
+  expect(got.messages).toHaveLength(2);
+  expect(got.messages[1]).toMatchObject({
+    content: [{ text: 'The list: one, two,  three, four, five.' }],
+    stopReason: 'end_turn',
+    usage: { inputTokens: 14, outputTokens: 10 },
+  });
+});
+
+test('continue is refused for an answer that was not cut', async () => {
+  const c = await connect();
+  const done = await ask(c, 'short');
+  const res = await request(c, { action: 'continue', conversationId: done.ack!.conversationId, messageId: done.end.messageId });
+  c.close();
+  expect(res.end).toMatchObject({ type: 'error', code: 'BAD_REQUEST', message: 'Only an answer cut at the token limit can be continued.' });
+});
+
+test('reasoning and tool use stream as typed events; reasoning is stored with the answer', async () => {
+  script = () => ({
+    steps: [
+      { type: 'reasoning', text: 'The user wants ' },
+      { type: 'reasoning', text: 'a fruit.', delayMs: 5 },
+      { type: 'toolUse', toolUseId: 'tool-1', name: 'lookup', input: { fruit: 'kiwi' } },
+      { type: 'text', text: 'Kiwi.' },
+    ],
+  });
+  const c = await connect();
+  const res = await ask(c, 'pick a fruit', { reasoning: true });
+  c.close();
+  const types = res.frames.map((f) => f.type);
+  expect(types).toContain('reasoning');
+  expect(res.frames.filter((f) => f.type === 'reasoning').map((f) => f.delta).join('')).toBe('The user wants a fruit.');
+  expect(res.frames.find((f) => f.type === 'toolUse')).toMatchObject({ toolUseId: 'tool-1', name: 'lookup', input: { fruit: 'kiwi' } });
+  expect(types.indexOf('reasoning')).toBeLessThan(types.indexOf('text'));
+  const stream = pg.bedrockRequests().filter((r) => r.operation === 'ConverseStream').pop()!;
+  expect(stream.body.additionalModelRequestFields).toEqual({ thinking: { type: 'enabled', budget_tokens: 4096 } });
+  const got = await conversation('alice', res.ack!.conversationId);
+  expect(got.messages[1]).toMatchObject({ content: [{ text: 'Kiwi.' }], reasoning: 'The user wants a fruit.' });
+});
+
+test('a new conversation gets its title from the title model after the answer', async () => {
+  const c = await connect();
+  const res = await ask(c, 'what about bananas and mangoes and papayas?');
+  const title = await c.until((f) => f.type === 'title' && f.conversationId === res.ack!.conversationId);
+  c.close();
+  expect(c.frames.indexOf(title)).toBeGreaterThan(c.frames.indexOf(res.end));
+  expect(title.title).toBe('Fruit questions');
+  expect((await conversation('alice', res.ack!.conversationId)).conversation.title).toBe('Fruit questions');
+});
+
+test('the end frame carries the price from the model\'s price data', async () => {
+  script = () => ({ steps: [{ type: 'text', text: 'priced answer' }], usage: { inputTokens: 1000, outputTokens: 2000 } });
+  const c = await connect();
+  const res = await ask(c, 'how much?', { model: 'priced' });
+  c.close();
+  expect(res.end).toMatchObject({ type: 'end', usage: { inputTokens: 1000, outputTokens: 2000 }, price: 0.033 });
+  expect(res.frames.find((f) => f.type === 'start').model).toBe('priced');
+  expect(pg.bedrockRequests().filter((r) => r.operation === 'ConverseStream').pop()!.modelId).toBe('local.priced-model');
+});
+
+describe('attachments', () => {
+  const s3 = () => new S3Client({ forcePathStyle: true });
+  const key = (user: 'alice' | 'bob', name: string) => `uploads/${LOCAL_USERS[user].sub}/01JAAAAAAAAAAAAAAAAAAAAAA${name.length % 10}/${name}`;
+
+  test('images and documents are read from the large-message bucket into the model request', async () => {
+    const png = Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex');
+    await s3().send(new PutObjectCommand({ Bucket: process.env.LARGE_MESSAGE_BUCKET, Key: key('alice', 'pic.png'), Body: png }));
+    await s3().send(new PutObjectCommand({ Bucket: process.env.LARGE_MESSAGE_BUCKET, Key: key('alice', 'notes.txt'), Body: 'long notes' }));
+    const c = await connect();
+    const res = await request(c, {
+      action: 'sendMessage',
+      content: [
+        { text: 'look' },
+        { image: { format: 'png', key: key('alice', 'pic.png') } },
+        { document: { format: 'txt', name: 'notes', key: key('alice', 'notes.txt') } },
+      ],
+    });
+    c.close();
+    expect(res.end.type).toBe('end');
+    const sent = pg.bedrockRequests().filter((r) => r.operation === 'ConverseStream').pop()!.body.messages![0].content;
+    expect(sent[1]).toEqual({ image: { format: 'png', source: { bytes: png.toString('base64') } } });
+    expect(sent[2]).toEqual({ document: { format: 'txt', name: 'notes', source: { bytes: Buffer.from('long notes').toString('base64') } } });
+  });
+
+  test('a missing attachment is reported; the question is kept', async () => {
+    const c = await connect();
+    const res = await request(c, { action: 'sendMessage', content: [{ text: 'see file' }, { document: { format: 'pdf', name: 'gone', key: key('alice', 'gone.pdf') } }] });
+    c.close();
+    expect(res.end).toMatchObject({ type: 'error', code: 'NOT_FOUND', message: 'An attachment of this message is missing; it may have expired. Attach it again.' });
+    const got = await conversation('alice', res.ack!.conversationId);
+    expect(got.messages.map((m: any) => m.role)).toEqual(['user']);
+  });
+
+  test('another user\'s upload cannot be attached, and nothing is written', async () => {
+    const before = await count();
+    const c = await connect('alice');
+    const res = await request(c, { action: 'sendMessage', content: [{ image: { format: 'png', key: key('bob', 'pic.png') } }] });
+    c.close();
+    expect(res.end).toMatchObject({ type: 'error', code: 'FORBIDDEN' });
+    expect(await count()).toBe(before);
+  });
+});
