@@ -1,15 +1,10 @@
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { callerFromClaims } from './core/auth';
-import { handleRest, ModelSettings } from './core/rest';
+import { handleRest } from './core/rest';
 import { bedrock } from './wiring/bedrock';
-import { chatSettings, log } from './wiring/env';
+import { log, modelSettings } from './wiring/env';
 import { store } from './wiring/store';
-
-/** Models: `DEFAULT_MODEL_ID`, `ALLOWED_MODEL_IDS` (comma-separated), `TITLE_MODEL_ID` (default: the default model). */
-const settings = (): ModelSettings => {
-  const { defaultModelId, allowedModelIds } = chatSettings();
-  return { defaultModelId, allowedModelIds, titleModelId: process.env.TITLE_MODEL_ID || defaultModelId };
-};
+import { presignUpload } from './wiring/uploads';
 
 /** The REST router behind the HTTP API's JWT authorizer (which has already verified the token). */
 export async function handler(event: APIGatewayProxyEventV2WithJWTAuthorizer): Promise<APIGatewayProxyStructuredResultV2> {
@@ -20,7 +15,9 @@ export async function handler(event: APIGatewayProxyEventV2WithJWTAuthorizer): P
   } catch {
     caller = undefined;
   }
-  const res = await handleRest({ store: store(), log: log.child({ requestId: event.requestContext.requestId }), settings, bedrock }, {
+  const res = await handleRest({
+    store: store(), log: log.child({ requestId: event.requestContext.requestId }), settings: modelSettings, bedrock, presignUpload,
+  }, {
     method: event.requestContext.http.method,
     path: event.rawPath,
     query: event.queryStringParameters ?? {},

@@ -5,6 +5,7 @@
 import { readFileSync } from 'fs';
 import { OPENAPI_FILE, renderOpenApi } from '../../scripts/openapi';
 import { createLogger } from '../../src/lambdas/core/log';
+import { modelSettingsFrom } from '../../src/lambdas/core/models';
 import { apiDocument, handleRest, RestDeps, ROUTES } from '../../src/lambdas/core/rest';
 import { LOCAL_USERS } from '../../src/local/idp';
 
@@ -64,12 +65,15 @@ test('every $ref resolves and only JSON Schema keywords are used', () => {
 test('GET /models answers the allowed models in their order and marks the default', async () => {
   const deps = {
     log: createLogger({}, () => undefined),
-    settings: () => ({ defaultModelId: 'b.model', allowedModelIds: ['a.model', 'b.model'], titleModelId: 'a.model' }),
+    settings: () => modelSettingsFrom({
+      MODELS_JSON: JSON.stringify([{ key: 'a', modelId: 'a.model', displayName: 'Model A' }, { key: 'b', modelId: 'b.model' }]),
+      DEFAULT_MODEL: 'b',
+    }),
   } as unknown as RestDeps;
   const alice = { userId: LOCAL_USERS.alice.sub, username: 'alice', groups: [] };
   expect(await handleRest(deps, { method: 'GET', path: '/models', query: {}, caller: alice })).toEqual({
     status: 200,
-    body: { items: [{ id: 'a.model', default: false }, { id: 'b.model', default: true }] },
+    body: { items: [{ id: 'a', name: 'Model A', default: false }, { id: 'b', name: 'b', default: true }] },
   });
 });
 

@@ -3,10 +3,12 @@
  * writes dynalite with the real SDK; titles come from the Bedrock fake (Converse). Each route's happy path and 404s.
  */
 import { readFileSync } from 'fs';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { call, clearUser, itemCount, seed, snapshot } from './rest-helpers';
 import { ROUTES } from '../../src/lambdas/core/rest';
 import { validate } from '../../src/lambdas/core/schema';
 import type { FakeRequest, FakeScript } from '../../src/local/emulators/bedrock';
+import { LOCAL_USERS } from '../../src/local/idp';
 import { offlineModel, OFFLINE_MODEL_ID } from '../../src/local/offline-model';
 import { Playground, startPlayground } from '../../src/local/playground';
 
@@ -280,7 +282,7 @@ describe('other routes', () => {
   test('GET /models lists the deployment\'s models and marks the default', async () => {
     const res = await call(pg, 'bob', 'GET', '/models');
     expect(res.status).toBe(200);
-    expect(res.body.items).toContainEqual({ id: OFFLINE_MODEL_ID, default: true });
+    expect(res.body.items).toContainEqual({ id: OFFLINE_MODEL_ID, name: 'Offline model', default: true });
     expect(res.body.items.filter((m: any) => m.default)).toHaveLength(1);
   });
 
@@ -303,6 +305,27 @@ describe('other routes', () => {
     expect(mine.map((i) => i.searchText.S).sort()).toEqual(['hello world', 'mixed title']);
   });
 
+  test('POST /uploads presigns a PUT into the caller\'s own prefix; the file lands in the large-message bucket', async () => {
+    const res = await call(pg, 'alice', 'POST', '/uploads', { name: 'Quarterly report (final).PDF', contentType: 'application/pdf', size: 9 });
+    expect(res.status).toBe(200);
+    expect(res.body.key).toMatch(new RegExp(`^uploads/${LOCAL_USERS.alice.sub}/[0-9A-HJKMNP-TV-Z]{26}/Quarterly-report-final\\.pdf$`));
+    expect(res.body.headers).toEqual({ 'content-type': 'application/pdf' });
+    expect(Date.parse(res.body.expiresAt)).toBeGreaterThan(Date.now());
+    const put = await fetch(res.body.url, { method: 'PUT', headers: res.body.headers, body: '%PDF-1.7\n' });
+    expect(put.status).toBe(200);
+    const s3 = new S3Client({ forcePathStyle: true });
+    const got = await s3.send(new GetObjectCommand({ Bucket: process.env.LARGE_MESSAGE_BUCKET, Key: res.body.key }));
+    expect(await got.Body!.transformToString()).toBe('%PDF-1.7\n');
+    const other = await call(pg, 'bob', 'POST', '/uploads', { name: 'x.png', contentType: 'image/png', size: 1 });
+    expect(other.body.key.startsWith(`uploads/${LOCAL_USERS.bob.sub}/`)).toBe(true);
+  });
+
+  test('POST /uploads refuses types Bedrock cannot read and files over 4.5 MB', async () => {
+    expect((await call(pg, 'alice', 'POST', '/uploads', { name: 'x.svg', contentType: 'image/svg+xml', size: 10 })).status).toBe(400);
+    const big = await call(pg, 'alice', 'POST', '/uploads', { name: 'x.pdf', contentType: 'application/pdf', size: 5_000_000 });
+    expect(big).toMatchObject({ status: 400, body: { code: 'BAD_REQUEST', message: 'Size must be at most 4718592.' } });
+  });
+
   test('GET /openapi.json serves the committed document', async () => {
     const res = await call(pg, 'bob', 'GET', '/openapi.json');
     expect(res.status).toBe(200);
@@ -320,6 +343,7 @@ describe('other routes', () => {
       'POST /conversations/{conversationId}/title': [`/conversations/${c.conversationId}/title`],
       'PUT /conversations/{conversationId}/messages/{messageId}/feedback': [`/conversations/${c.conversationId}/messages/${c.messageIds[1]}/feedback`, { thumbsUp: false, category: 'other' }],
       'GET /models': ['/models'],
+      'POST /uploads': ['/uploads', { name: 'a.pdf', contentType: 'application/pdf', size: 3 }],
       'GET /health': ['/health'],
       'GET /openapi.json': ['/openapi.json'],
       'DELETE /conversations/{conversationId}': [`/conversations/${c.conversationId}`],

@@ -176,6 +176,23 @@ const PROPERTIES: Record<string, () => fc.Arbitrary<BadRequest>> = {
       generic('PUT', path, [], true),
     );
   },
+  'POST /uploads': () => {
+    const post = (body: unknown) => ({ method: 'POST', path: '/uploads', body: typeof body === 'string' ? body : JSON.stringify(body) });
+    const ok = { name: 'a.png', contentType: 'image/png', size: 10 };
+    return fc.oneof(
+      anyBody.map(post),
+      fc.jsonValue().filter((v) => typeof v !== 'string' || v.length === 0 || v.length > 200).map((name) => post({ ...ok, name })),
+      fc.oneof(text(40), fc.constantFrom('image/svg+xml', 'text/javascript', 'application/x-msdownload', 'IMAGE/PNG'))
+        .map((contentType) => post({ ...ok, contentType })),
+      fc.oneof(fc.integer({ max: 0 }), fc.integer({ min: 4_718_593 }), fc.double({ noInteger: true }), fc.jsonValue().filter((v) => typeof v !== 'number'))
+        .map((size) => post({ ...ok, size })),
+      fc.dictionary(text(10).filter((k) => !['name', 'contentType', 'size'].includes(k)), fc.jsonValue(), { minKeys: 1 })
+        .map((extra) => post({ ...extra, ...ok })),
+      fc.tuple(prototypeKey, fc.jsonValue()).map(([key, value]) => post({ [key]: value, ...ok })),
+      hugeBody.map(post),
+      generic('POST', '/uploads', [], true),
+    );
+  },
   'GET /models': () => generic('GET', '/models'),
   'GET /health': () => generic('GET', '/health'),
   'GET /openapi.json': () => generic('GET', '/openapi.json'),

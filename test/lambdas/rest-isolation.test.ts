@@ -51,6 +51,13 @@ const CASES: readonly Case[] = [
     ownerWrites: true,
   },
   { route: 'GET /models', request: () => ({ method: 'GET', path: '/models' }), other: 200, owner: 200 },
+  // Every caller gets an upload key in their own prefix only (asserted in rest-api.test.ts); the table is untouched.
+  {
+    route: 'POST /uploads',
+    request: () => ({ method: 'POST', path: '/uploads', body: { name: 'notes.txt', contentType: 'text/plain', size: 5 } }),
+    other: 200,
+    owner: 200,
+  },
   { route: 'GET /health', request: () => ({ method: 'GET', path: '/health' }), other: 200, owner: 200 },
   { route: 'GET /openapi.json', request: () => ({ method: 'GET', path: '/openapi.json' }), other: 200, owner: 200 },
 ];

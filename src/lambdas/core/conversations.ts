@@ -163,7 +163,9 @@ export class ConversationStore {
   }
 
   /** Appends text to an answer (continue after max tokens), adding usage and setting the new stop reason. */
-  async extendMessage(userId: string, conversationId: string, messageId: string, ext: { text: string; stopReason: string; usage?: Usage }): Promise<void> {
+  async extendMessage(
+    userId: string, conversationId: string, messageId: string, ext: { text: string; stopReason: string; usage?: Usage },
+  ): Promise<void> {
     const current = await this.getMessage(userId, conversationId, messageId);
     if (!current) throw invalid('The answer to continue no longer exists.');
     const blocks = [...current.content];

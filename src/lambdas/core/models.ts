@@ -27,7 +27,7 @@ export interface ModelSettings {
 
 /**
  * The deployment's models from the environment: `MODELS_JSON` (array of RuntimeModel), `DEFAULT_MODEL` and
- * `TITLE_MODEL` (keys). Without `MODELS_JSON`, `DEFAULT_MODEL_ID` (and optional comma-separated `ALLOWED_MODEL_IDS`)
+ * `TITLE_MODEL` (keys), or `TITLE_MODEL_ID` (any model id, for titles only). Without `MODELS_JSON`, `DEFAULT_MODEL_ID` (and optional comma-separated `ALLOWED_MODEL_IDS`)
  * describe models without prices.
  */
 export function modelSettingsFrom(env: Record<string, string | undefined>): ModelSettings {
@@ -45,7 +45,10 @@ export function modelSettingsFrom(env: Record<string, string | undefined>): Mode
   }
   const pick = (wanted: string | undefined) => (wanted ? findModel(models, wanted) : undefined);
   const defaultModel = pick(env.DEFAULT_MODEL) ?? pick(env.DEFAULT_MODEL_ID) ?? models[0];
-  return { models, defaultModel, titleModel: pick(env.TITLE_MODEL) ?? pick(env.TITLE_MODEL_ID) ?? defaultModel };
+  // The title model need not be offered to users: an id that is not in the catalog is used as is.
+  const titleModel = pick(env.TITLE_MODEL) ?? pick(env.TITLE_MODEL_ID)
+    ?? (env.TITLE_MODEL_ID ? { key: env.TITLE_MODEL_ID, modelId: env.TITLE_MODEL_ID } : defaultModel);
+  return { models, defaultModel, titleModel };
 }
 
 /** The model a client asked for, by key or id, among the deployment's models only. */

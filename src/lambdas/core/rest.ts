@@ -2,8 +2,9 @@ import type { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import type { Caller } from './auth';
 import type { ConversationStore, Feedback, FeedbackCategory } from './conversations';
 import { ChatError, invalid, notFound, statusOf, toChatError, unprocessable } from './errors';
-import { ULID_PATTERN } from './ids';
+import { ulid as newUlid, ULID_PATTERN } from './ids';
 import { errorFields, Logger } from './log';
+import type { ModelSettings } from './models';
 import { openApiDocument, RouteSpec } from './openapi';
 import { Schema, validate } from './schema';
 import { proposeTitle } from './titles';
@@ -24,11 +25,12 @@ export interface RestResponse {
   readonly body: unknown;
 }
 
-export interface ModelSettings {
-  readonly defaultModelId: string;
-  readonly allowedModelIds: readonly string[];
-  /** Model that proposes titles. */
-  readonly titleModelId: string;
+/** A presigned PUT for one upload. */
+export interface UploadTarget {
+  readonly url: string;
+  /** Headers the client must send with the PUT, exactly. */
+  readonly headers: Record<string, string>;
+  readonly expiresAt: string;
 }
 
 export interface RestDeps {
@@ -37,6 +39,8 @@ export interface RestDeps {
   /** Read when a route needs it, so a missing setting only fails the routes that use it. */
   readonly settings: () => ModelSettings;
   readonly bedrock: () => BedrockRuntimeClient;
+  /** Presigns a PUT of `size` bytes of `contentType` to `key` in the large-message bucket. */
+  readonly presignUpload: (key: string, contentType: string, size: number) => Promise<UploadTarget>;
 }
 
 interface RouteContext {
@@ -51,7 +55,33 @@ interface Route extends RouteSpec {
   readonly handle: (ctx: RouteContext) => Promise<unknown>;
 }
 
-/** Largest body accepted (bodies here are a title or a feedback comment). */
+/** Largest attachment: Bedrock accepts documents up to 4.5 MB (images up to 3.75 MB). */
+export const MAX_UPLOAD_BYTES = 4_718_592;
+
+/** Attachment types and the extension their key gets. */
+export const UPLOAD_TYPES: Record<string, string> = {
+  'image/png': 'png',
+  'image/jpeg': 'jpeg',
+  'image/gif': 'gif',
+  'image/webp': 'webp',
+  'application/pdf': 'pdf',
+  'text/csv': 'csv',
+  'application/msword': 'doc',
+  'application/vnd.openxmlformats-officedocument.wordprocessingml.document': 'docx',
+  'application/vnd.ms-excel': 'xls',
+  'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet': 'xlsx',
+  'text/html': 'html',
+  'text/plain': 'txt',
+  'text/markdown': 'md',
+};
+
+/** A key segment from a user's file name: letters, digits, `-` and `_` only, with the type's extension. */
+export function safeFileName(name: string, extension: string): string {
+  const base = name.replace(/\.[^.]*$/, '').normalize('NFKD').replace(/[^A-Za-z0-9_-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 80);
+  return `${base || 'file'}.${extension}`;
+}
+
+/** Largest body accepted (bodies here are a title, a feedback comment or an upload request). */
 export const MAX_BODY_BYTES = 16 * 1024;
 export const MAX_TITLE = 200;
 export const MAX_COMMENT = 1000;
@@ -279,7 +309,7 @@ export const ROUTES: readonly Route[] = [
     handle: async ({ deps, caller, params }) => {
       const found = await deps.store.getWithMessages(caller.userId, params.conversationId);
       if (!found) throw notFound('Conversation not found.');
-      return { title: await proposeTitle(deps.bedrock(), deps.settings().titleModelId, found.messages) };
+      return { title: await proposeTitle(deps.bedrock(), deps.settings().titleModel.modelId, found.messages) };
     },
   },
   {
@@ -330,15 +360,64 @@ export const ROUTES: readonly Route[] = [
         properties: {
           items: {
             type: 'array',
-            items: { type: 'object', required: ['id', 'default'], properties: { id: { type: 'string' }, default: { type: 'boolean' } } },
+            items: {
+              type: 'object',
+              required: ['id', 'name', 'default'],
+              properties: {
+                id: { type: 'string', description: 'The key to send as `model`' },
+                name: { type: 'string' },
+                default: { type: 'boolean' },
+                capabilities: { type: 'object', description: 'What the model accepts: reasoning, images, documents' },
+              },
+            },
           },
         },
       },
     },
     errors: [],
     handle: async ({ deps }) => {
-      const { defaultModelId, allowedModelIds } = deps.settings();
-      return { items: allowedModelIds.map((id) => ({ id, default: id === defaultModelId })) };
+      const { models, defaultModel } = deps.settings();
+      return {
+        items: models.map((m) => ({
+          id: m.key,
+          name: m.displayName ?? m.key,
+          default: m.key === defaultModel.key,
+          ...(m.capabilities ? { capabilities: m.capabilities } : {}),
+        })),
+      };
+    },
+  },
+  {
+    method: 'POST',
+    path: '/uploads',
+    operationId: 'createUpload',
+    summary: 'A presigned URL to upload an attachment (image or document) into the large-message bucket',
+    description: 'PUT the file to `url` with exactly `headers` within 5 minutes, then reference `key` in a content block of '
+      + 'sendMessage. Keys are scoped to the caller: nobody can attach another user\'s upload.',
+    body: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['name', 'contentType', 'size'],
+      properties: {
+        name: { type: 'string', minLength: 1, maxLength: 200, description: 'File name (shown to the user)' },
+        contentType: { enum: Object.keys(UPLOAD_TYPES), description: 'MIME type of the file' },
+        size: { type: 'integer', minimum: 1, maximum: MAX_UPLOAD_BYTES, description: 'Size in bytes (at most 4.5 MB)' },
+      },
+    },
+    response: {
+      status: 200,
+      description: 'Where and how to PUT the file',
+      schema: {
+        type: 'object',
+        required: ['key', 'url', 'headers', 'expiresAt'],
+        properties: { key: { type: 'string' }, url: { type: 'string' }, headers: { type: 'object' }, expiresAt: time },
+      },
+    },
+    errors: [],
+    handle: async ({ deps, caller, body }) => {
+      const { name, contentType, size } = body as { name: string; contentType: string; size: number };
+      const key = `uploads/${caller.userId}/${newUlid()}/${safeFileName(name, UPLOAD_TYPES[contentType])}`;
+      return { key, ...(await deps.presignUpload(key, contentType, size)) };
     },
   },
   {

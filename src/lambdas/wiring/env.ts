@@ -22,8 +22,3 @@ export const log = createLogger({ fn: process.env.AWS_LAMBDA_FUNCTION_NAME ?? 'l
 /** The deployment's models (`MODELS_JSON`, `DEFAULT_MODEL`, `TITLE_MODEL`, or `DEFAULT_MODEL_ID`). */
 export const modelSettings = once(() => modelSettingsFrom(process.env));
 
-/** Model ids for the REST routes (default, allowed). */
-export const chatSettings = once(() => {
-  const m = modelSettings();
-  return { defaultModelId: m.defaultModel.modelId, allowedModelIds: m.models.map((x) => x.modelId) };
-});
