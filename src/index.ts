@@ -1,2 +1,10 @@
 export { ChatBackend, ChatBackendProps, IBedrockChatBackend } from './constructs/chat-backend/chat-backend';
 export { BedrockChatFrontend, BedrockChatFrontendProps } from './constructs/frontend/bedrock-chat-frontend';
+export {
+  GoogleIdentityProviderProps,
+  IdentityProvider,
+  MfaMode,
+  OidcIdentityProviderProps,
+  SamlIdentityProviderProps,
+  WafOptions,
+} from './constructs/chat-backend/auth';

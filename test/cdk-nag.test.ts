@@ -1,11 +1,11 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { App, Stack, Validations } from 'aws-cdk-lib';
+import { App, SecretValue, Stack, Validations } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { IConstruct } from 'constructs';
 import { buildApp } from '../examples/full-system/app';
-import { BedrockChatFrontend, ChatBackend } from '../src';
+import { BedrockChatFrontend, ChatBackend, ChatBackendProps, IdentityProvider, MfaMode } from '../src';
 import { requireBundles, testApp } from './constructs/helpers';
 
 beforeAll(requireBundles);
@@ -62,6 +62,29 @@ describe('cdk-nag AwsSolutions', () => {
     const app = testApp();
     const stack = new Stack(app, 'Backend');
     new ChatBackend(stack, 'Chat');
+    expect(nagFindings(app)).toEqual([]);
+    expectEveryAcknowledgementExplained(stack);
+  });
+
+  test.each([
+    ['every sign-in option, required MFA, WAF with IP lists and logging', {
+      allowedSignUpEmailDomains: ['example.com'],
+      autoJoinGroups: ['CreatingBotAllowed', 'PublishAllowed'],
+      identityProviders: [
+        IdentityProvider.google({ clientId: 'g', clientSecret: SecretValue.secretsManager('chat/google') }),
+        IdentityProvider.oidc({ name: 'Entra', clientId: 'e', clientSecret: SecretValue.secretsManager('chat/entra'), issuerUrl: 'https://login.example.com/v2.0' }),
+        IdentityProvider.saml({ name: 'Corp', metadataUrl: 'https://idp.example.com/metadata' }),
+      ],
+      domainPrefix: 'example-chat',
+      callbackUrls: ['https://chat.example.com/'],
+      mfa: MfaMode.REQUIRED,
+      waf: { allowedIpv4Ranges: ['203.0.113.0/24'], blockedIpv6Ranges: ['2001:db8::/32'], loggingEnabled: true },
+    }],
+    ['MFA off, WAF off, no auto-join', { mfa: MfaMode.OFF, waf: { enabled: false }, autoJoinGroups: [] }],
+  ])('ChatBackend with %s: no unacknowledged findings, every acknowledgement explained', (_name, props: ChatBackendProps) => {
+    const app = testApp();
+    const stack = new Stack(app, 'Backend');
+    new ChatBackend(stack, 'Chat', props);
     expect(nagFindings(app)).toEqual([]);
     expectEveryAcknowledgementExplained(stack);
   });

@@ -15,11 +15,13 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { Stack } from 'aws-cdk-lib';
+import { SecretValue, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { testApp } from './constructs/helpers';
 import { BedrockChatStack, buildApp } from '../examples/full-system/app';
+import { ChatBackend, IdentityProvider } from '../src';
 
 const ROOT = path.join(__dirname, '..');
 const ID = '[A-Za-z_$][A-Za-z0-9_$]*';
@@ -51,6 +53,7 @@ const SERVICE_PREFIX: Record<string, string> = {
   BedrockRuntime: 'bedrock',
   BedrockAgentRuntime: 'bedrock',
   ApiGatewayManagementApi: 'execute-api',
+  CognitoIdentityProvider: 'cognito-idp',
 };
 
 /** Operations whose IAM action is not `<prefix>:<Operation>`. */
@@ -152,11 +155,17 @@ const UNREACHABLE: Record<string, Record<string, string>> = {
   },
 };
 
+/** The backend of the stack a function is checked in (see `backendOf`). */
+interface Backends { readonly example: ChatBackend; readonly authOptions: ChatBackend }
+
 const FUNCTIONS = [
-  { bundle: 'ws-authorizer', fn: (s: BedrockChatStack) => s.backend.authorizerFunction },
-  { bundle: 'ws', fn: (s: BedrockChatStack) => s.backend.webSocketFunction },
-  { bundle: 'chat-worker', fn: (s: BedrockChatStack) => s.backend.workerFunction },
-  { bundle: 'api', fn: (s: BedrockChatStack) => s.backend.apiFunction },
+  { bundle: 'ws-authorizer', fn: (b: Backends) => b.example.authorizerFunction },
+  { bundle: 'ws', fn: (b: Backends) => b.example.webSocketFunction },
+  { bundle: 'chat-worker', fn: (b: Backends) => b.example.workerFunction },
+  { bundle: 'api', fn: (b: Backends) => b.example.apiFunction },
+  { bundle: 'cognito-post-confirmation', fn: (b: Backends) => b.example.postConfirmationFunction! },
+  // The full example allows any email domain, so it has no pre sign-up trigger: checked in a backend that has one.
+  { bundle: 'cognito-pre-sign-up', fn: (b: Backends) => b.authOptions.preSignUpFunction! },
 ];
 
 function readBundle(name: string): string {
@@ -167,15 +176,38 @@ function readBundle(name: string): string {
   return fs.readFileSync(file, 'utf8');
 }
 
-describe('IAM coverage of the full example', () => {
+describe('IAM coverage of the full example (and of a backend with every sign-in option)', () => {
   const app = buildApp(testApp());
   const stack = app.node.findAll().find((c): c is BedrockChatStack => c instanceof BedrockChatStack)!;
-  const template = Template.fromStack(stack).toJSON();
+  const authStack = new Stack(app, 'AuthOptions');
+  const backends: Backends = {
+    example: stack.backend,
+    authOptions: new ChatBackend(authStack, 'Backend', {
+      allowedSignUpEmailDomains: ['example.com'],
+      autoJoinGroups: ['CreatingBotAllowed', 'PublishAllowed'],
+      domainPrefix: 'example-chat',
+      identityProviders: [IdentityProvider.oidc({
+        name: 'Corp', clientId: 'c', clientSecret: SecretValue.secretsManager('s'), issuerUrl: 'https://idp.example.com',
+      })],
+    }),
+  };
+  const templates = new Map([stack, authStack].map((s) => [s, Template.fromStack(s).toJSON()]));
   const roleId = (role: iam.IRole) => Stack.of(role).getLogicalId(role.node.defaultChild as iam.CfnRole);
+  const statementsOf = (fn: lambda.IFunction) => allowStatements(templates.get(Stack.of(fn))!, roleId(fn.role!));
+
+  test('every function of both backends is checked (generated class name = bundle name)', () => {
+    const bundleOf = (f: lambda.Function) => f.constructor.name.replace(/Function$/, '').replace(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase();
+    const checked = new Set(FUNCTIONS.map((f) => f.bundle));
+    const all = [backends.example, backends.authOptions]
+      .flatMap((b) => b.node.findAll().filter((c): c is lambda.Function => c instanceof lambda.Function));
+    expect(all.length).toBeGreaterThanOrEqual(11);
+    expect(all.map(bundleOf).filter((b) => !checked.has(b))).toEqual([]);
+    for (const { fn } of FUNCTIONS) expect(fn(backends)).toBeInstanceOf(lambda.Function);
+  });
 
   test.each(FUNCTIONS)('$bundle: every AWS SDK command in the bundle is allowed by the role', ({ bundle, fn }) => {
     const source = readBundle(bundle);
-    const statements = allowStatements(template, roleId(fn(stack).role!));
+    const statements = statementsOf(fn(backends));
     const unreachable = UNREACHABLE[bundle] ?? {};
     expect(missingActions(source, statements, Object.keys(unreachable))).toEqual([]);
     const sentActions = commandsSentBy(source).flatMap((c) => c.actions);
@@ -186,7 +218,7 @@ describe('IAM coverage of the full example', () => {
   });
 
   test.each(FUNCTIONS)('$bundle: no `*` or service-wide action on the role', ({ fn }) => {
-    const statements = allowStatements(template, roleId(fn(stack).role!));
+    const statements = statementsOf(fn(backends));
     expect(statements.length).toBeGreaterThan(0);
     for (const s of statements) {
       for (const action of [s.Action].flat()) expect(action).not.toMatch(/^\*$|^[a-z0-9-]+:\*$/);
@@ -199,9 +231,11 @@ describe('IAM coverage of the full example', () => {
       'ws': ['dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'lambda:InvokeFunction', 'execute-api:ManageConnections'],
       'chat-worker': ['dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'bedrock:InvokeModelWithResponseStream', 'execute-api:ManageConnections'],
       'api': ['dynamodb:Query', 'dynamodb:GetItem'],
+      'cognito-post-confirmation': ['cognito-idp:AdminAddUserToGroup'],
+      'cognito-pre-sign-up': [],
     };
     for (const { bundle, fn } of FUNCTIONS) {
-      const statements = allowStatements(template, roleId(fn(stack).role!));
+      const statements = statementsOf(fn(backends));
       expect({ bundle, missing: documented[bundle].filter((a) => !allows(statements, a)) }).toEqual({ bundle, missing: [] });
     }
   });
@@ -242,6 +276,18 @@ describe('the coverage check can fail', () => {
     } else {
       throw new Error('The worker bundle no longer sends ConverseStream: update this test to another grant it relies on');
     }
+  });
+
+  test('the post confirmation bundle sends exactly cognito-idp:AdminAddUserToGroup, and a missing grant is detected', () => {
+    const source = readBundle('cognito-post-confirmation');
+    expect(commandsSentBy(source)).toEqual([{ client: 'CognitoIdentityProvider', operation: 'AdminAddUserToGroup', actions: ['cognito-idp:AdminAddUserToGroup'] }]);
+    const app = buildApp(testApp());
+    const stack = app.node.findAll().find((c): c is BedrockChatStack => c instanceof BedrockChatStack)!;
+    const role = stack.backend.postConfirmationFunction!.role!;
+    const statements = allowStatements(Template.fromStack(stack).toJSON(), Stack.of(stack).getLogicalId(role.node.defaultChild as iam.CfnRole));
+    expect(missingActions(source, statements)).toEqual([]);
+    const withoutCognito = statements.filter((s) => ![s.Action].flat().some((a: string) => a.startsWith('cognito-idp:')));
+    expect(missingActions(source, withoutCognito)).toEqual(['cognito-idp:AdminAddUserToGroup (CognitoIdentityProvider AdminAddUserToGroup)']);
   });
 
   test('a bundle whose commands cannot be recognised fails loudly', () => {

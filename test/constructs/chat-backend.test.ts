@@ -152,7 +152,8 @@ describe('ChatBackend defaults', () => {
   });
 
   test('functions log to their own log group with retention, through roles without managed policies', () => {
-    template.resourceCountIs('AWS::Logs::LogGroup', 6);
+    // 5 functions (authorizer, WebSocket, worker, REST, post confirmation trigger) + 2 API access logs.
+    template.resourceCountIs('AWS::Logs::LogGroup', 7);
     template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 90 });
     for (const role of Object.values(template.findResources('AWS::IAM::Role')) as any[]) {
       expect(role.Properties.ManagedPolicyArns).toBeUndefined();

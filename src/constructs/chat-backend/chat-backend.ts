@@ -1,4 +1,4 @@
-import { ArnFormat, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, Duration, Lazy, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpJwtAuthorizer, WebSocketLambdaAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
@@ -8,9 +8,15 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
+import { IdentityProvider, MfaMode, WafOptions } from './auth';
+import { createWebAcl } from './waf';
 import { ApiFunction } from '../../lambdas/api-function';
 import { ChatWorkerFunction } from '../../lambdas/chat-worker-function';
+import { CognitoPostConfirmationFunction } from '../../lambdas/cognito-post-confirmation-function';
+import { CognitoPreSignUpFunction } from '../../lambdas/cognito-pre-sign-up-function';
+import { isValidDomain } from '../../lambdas/core/signup';
 import { WsAuthorizerFunction } from '../../lambdas/ws-authorizer-function';
 import { WsFunction } from '../../lambdas/ws-function';
 import {
@@ -72,12 +78,111 @@ export interface ChatBackendProps {
   readonly defaultModelId?: string;
 
   /**
-   * Whether anyone can create an account in the user pool. Turn it off to create users yourself
-   * (console, CLI or an identity provider).
+   * Whether anyone can create an account in the user pool with an email address and a password. Turn it off to
+   * create users yourself (console, CLI) or to let users in through `identityProviders` only (federated users are
+   * created at their first sign-in whatever this setting).
    *
-   * @default true
+   * Setting it to `true` together with `identityProviders` adds a warning: people could then bypass your identity
+   * provider with a local account (still limited to `allowedSignUpEmailDomains`).
+   *
+   * @default - `true` without `identityProviders`, `false` with them
    */
   readonly selfSignUpEnabled?: boolean;
+
+  /**
+   * Email domains allowed to create an account, compared exactly and case-insensitively (`example.com` allows
+   * `alice@Example.COM` but not `alice@sub.example.com`, `alice@evil-example.com` or
+   * `alice@example.com.evil.org`: list subdomains explicitly). A pre sign-up trigger refuses self sign-ups and
+   * first federated sign-ins from other domains with a message saying so. Users created by an administrator
+   * (`AdminCreateUser`) are not checked.
+   *
+   * @default - any domain
+   */
+  readonly allowedSignUpEmailDomains?: string[];
+
+  /**
+   * Groups a new user joins when their account is confirmed (self sign-up) or at their first sign-in through an
+   * identity provider, added by a post confirmation trigger. Each must be one of `Admin`, `CreatingBotAllowed`,
+   * `PublishAllowed` (`Admin` adds a warning). An empty list creates no trigger. Users created by an
+   * administrator join no group automatically.
+   *
+   * @default ['CreatingBotAllowed']
+   */
+  readonly autoJoinGroups?: string[];
+
+  /**
+   * External identity providers users can sign in with (Google, OpenID Connect, SAML). Requires `domainPrefix`
+   * (the managed login pages run on that domain) and turns self sign-up off unless `selfSignUpEnabled` says
+   * otherwise. Local accounts (`COGNITO`) stay available to users created by an administrator.
+   *
+   * @default - none: email and password only
+   */
+  readonly identityProviders?: IdentityProvider[];
+
+  /**
+   * The domain prefix of the Cognito managed login pages: `https://<prefix>.auth.<region>.amazoncognito.com`.
+   * Lower-case letters, digits and hyphens, 1 to 63 characters, unique in the region, without `aws`, `amazon`
+   * or `cognito`. Required with `identityProviders`.
+   *
+   * @default - no domain (no managed login pages)
+   */
+  readonly domainPrefix?: string;
+
+  /**
+   * URLs the managed login pages may redirect to after sign-in (OAuth authorization code grant with PKCE; the app
+   * client has no secret). `https://` URLs, or `http://localhost` for development. `BedrockChatFrontend` (or
+   * `addCallbackUrl`) adds more.
+   *
+   * @default ['http://localhost:8080/']
+   */
+  readonly callbackUrls?: string[];
+
+  /**
+   * URLs the managed login pages may redirect to after sign-out (same rules as `callbackUrls`).
+   *
+   * @default ['http://localhost:8080/']
+   */
+  readonly logoutUrls?: string[];
+
+  /**
+   * Multi-factor authentication for users signing in with a password (TOTP authenticator apps).
+   *
+   * @default MfaMode.OPTIONAL
+   */
+  readonly mfa?: MfaMode;
+
+  /**
+   * How long an ID token is valid (5 minutes to 1 day). The WebSocket authorizer and the REST API verify ID tokens.
+   *
+   * @default Duration.minutes(60)
+   */
+  readonly idTokenValidity?: Duration;
+
+  /**
+   * How long an access token is valid (5 minutes to 1 day).
+   *
+   * @default Duration.minutes(60)
+   */
+  readonly accessTokenValidity?: Duration;
+
+  /**
+   * How long a refresh token is valid (60 minutes to 3650 days, and at least the ID and access token validity).
+   * Revoked on sign-out (token revocation is on).
+   *
+   * @default Duration.days(30)
+   */
+  readonly refreshTokenValidity?: Duration;
+
+  /**
+   * The regional AWS WAF web ACL associated with the Cognito user pool. API Gateway HTTP and WebSocket APIs cannot
+   * be associated with AWS WAF (only REST APIs can), so the APIs are not behind it: they accept only requests
+   * carrying a token from this user pool, and API Gateway throttles them.
+   *
+   * @default - enabled: rate limit 2000 requests per IP per 5 minutes, AWS managed rule groups
+   * `AWSManagedRulesCommonRuleSet`, `AWSManagedRulesKnownBadInputsRuleSet`, `AWSManagedRulesAmazonIpReputationList`,
+   * no IP lists, no logging
+   */
+  readonly waf?: WafOptions;
 
   /**
    * Retention of the function logs and the API access logs.
@@ -110,6 +215,19 @@ const USER_POOL_GROUPS: Array<{ id: string; name: string; description: string }>
   { id: 'CreatingBotAllowedGroup', name: 'CreatingBotAllowed', description: 'Users allowed to create bots.' },
   { id: 'PublishAllowedGroup', name: 'PublishAllowed', description: 'Users allowed to publish bots as APIs.' },
 ];
+
+/** Default of `autoJoinGroups`. */
+const DEFAULT_AUTO_JOIN_GROUPS = ['CreatingBotAllowed'];
+
+/** Default of `callbackUrls` and `logoutUrls`: the local development server. */
+const DEFAULT_REDIRECT_URL = 'http://localhost:8080/';
+
+/** Cognito's limits on token validity. */
+const TOKEN_LIMITS = {
+  idTokenValidity: { min: Duration.minutes(5), max: Duration.days(1), text: '5 minutes and 1 day' },
+  accessTokenValidity: { min: Duration.minutes(5), max: Duration.days(1), text: '5 minutes and 1 day' },
+  refreshTokenValidity: { min: Duration.minutes(60), max: Duration.days(3650), text: '60 minutes and 3650 days' },
+};
 
 /**
  * The serverless backend of Bedrock Chat: sign-in (Cognito), conversations (DynamoDB), a WebSocket API that
@@ -148,6 +266,23 @@ export class ChatBackend extends Construct implements IBedrockChatBackend {
   public readonly workerFunction: lambda.Function;
   /** The REST API router. */
   public readonly apiFunction: lambda.Function;
+  /** The pre sign-up trigger checking email domains (only with `allowedSignUpEmailDomains`). */
+  public readonly preSignUpFunction?: lambda.Function;
+  /** The post confirmation trigger adding new users to `autoJoinGroups` (absent when that list is empty). */
+  public readonly postConfirmationFunction?: lambda.Function;
+  /** The external identity providers created from `identityProviders`, in the same order. */
+  public readonly userPoolIdentityProviders: cognito.IUserPoolIdentityProvider[];
+  /** The managed login domain (only with `domainPrefix`). */
+  public readonly userPoolDomain?: cognito.UserPoolDomain;
+  /** The managed login branding of the web client (Cognito's default style; only with `domainPrefix`). */
+  public readonly managedLoginBranding?: cognito.CfnManagedLoginBranding;
+  /** The regional web ACL associated with the user pool (absent when `waf.enabled` is `false`). */
+  public readonly webAcl?: wafv2.CfnWebACL;
+  /** The log group of the web ACL (only with `waf.loggingEnabled`). */
+  public readonly wafLogGroup?: logs.ILogGroup;
+
+  private readonly callbackUrls: string[];
+  private readonly logoutUrls: string[];
 
   constructor(scope: Construct, id: string, props: ChatBackendProps = {}) {
     super(scope, id);
@@ -157,68 +292,7 @@ export class ChatBackend extends Construct implements IBedrockChatBackend {
     this.defaultModelId = props.defaultModelId ?? defaultModelIdFor(stack.region);
     validateModelId(this.defaultModelId);
 
-    // ---------------------------------------------------------------- sign-in
-    this.userPool = new cognito.UserPool(this, 'UserPool', {
-      selfSignUpEnabled: props.selfSignUpEnabled ?? true,
-      signInAliases: { email: true },
-      autoVerify: { email: true },
-      standardAttributes: { email: { required: true, mutable: true } },
-      passwordPolicy: {
-        minLength: 12,
-        requireLowercase: true,
-        requireUppercase: true,
-        requireDigits: true,
-        requireSymbols: true,
-        tempPasswordValidity: Duration.days(3),
-      },
-      accountRecovery: cognito.AccountRecovery.EMAIL_ONLY,
-      mfa: cognito.Mfa.OPTIONAL,
-      mfaSecondFactor: { otp: true, sms: false },
-      featurePlan: cognito.FeaturePlan.ESSENTIALS,
-      deletionProtection: removalPolicy === RemovalPolicy.RETAIN,
-      removalPolicy,
-    });
-    acknowledge(this.userPool, {
-      id: 'AwsSolutions-COG2',
-      reason: 'MFA is optional (TOTP offered to every user) rather than required: required MFA would block sign-up from the embeddable widget. Require it with an escape hatch on userPool if your organisation needs it.',
-    }, {
-      id: 'AwsSolutions-COG8',
-      reason: 'The Essentials feature plan is the default to keep the per-user price low; threat protection needs the Plus plan, which bills every monthly active user. Switch featurePlan through the escape hatch to enable it.',
-    });
-    this.userPoolClient = this.userPool.addClient('WebClient', {
-      generateSecret: false,
-      authFlows: { userSrp: true },
-      oAuth: {
-        flows: { authorizationCodeGrant: true, implicitCodeGrant: false },
-        scopes: [cognito.OAuthScope.OPENID, cognito.OAuthScope.EMAIL, cognito.OAuthScope.PROFILE],
-      },
-      preventUserExistenceErrors: true,
-      enableTokenRevocation: true,
-      idTokenValidity: Duration.hours(1),
-      accessTokenValidity: Duration.hours(1),
-      refreshTokenValidity: Duration.days(30),
-    });
-    this.userPoolId = this.userPool.userPoolId;
-    this.userPoolClientId = this.userPoolClient.userPoolClientId;
-    for (const group of USER_POOL_GROUPS) {
-      this.userPool.addGroup(group.id, { groupName: group.name, description: group.description });
-    }
-    const jwtIssuer = `https://cognito-idp.${stack.region}.${stack.urlSuffix}/${this.userPool.userPoolId}`;
-
-    // ---------------------------------------------------------------- data
-    this.conversationTable = new dynamodb.Table(this, 'ConversationTable', secureTableProps({
-      removalPolicy,
-      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
-      sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
-    }));
-    this.conversationTable.addGlobalSecondaryIndex({
-      indexName: 'byUpdatedAt',
-      partitionKey: { name: 'gsi1pk', type: dynamodb.AttributeType.STRING },
-      sortKey: { name: 'gsi1sk', type: dynamodb.AttributeType.STRING },
-      projectionType: dynamodb.ProjectionType.ALL,
-    });
-
-    // ---------------------------------------------------------------- functions
+    // ---------------------------------------------------------------- functions (helper)
     const fn = <T extends lambda.Function>(
       name: string,
       ctor: new (s: Construct, i: string, p?: lambda.FunctionOptions) => T,
@@ -235,6 +309,182 @@ export class ChatBackend extends Construct implements IBedrockChatBackend {
       });
     };
 
+    // ---------------------------------------------------------------- sign-in
+    const providers = props.identityProviders ?? [];
+    const selfSignUpEnabled = props.selfSignUpEnabled ?? providers.length === 0;
+    if (providers.length > 0 && props.selfSignUpEnabled === true) {
+      Annotations.of(this).addWarningV2('cdk-bedrock-chat:selfSignUpWithIdentityProviders',
+        'ChatBackend: selfSignUpEnabled is true while identityProviders are configured: anyone can create a local account and bypass your identity provider (allowedSignUpEmailDomains still applies). Leave selfSignUpEnabled unset to turn it off.');
+    }
+    const mfa = props.mfa ?? MfaMode.OPTIONAL;
+    const tokenValidity = {
+      idTokenValidity: props.idTokenValidity ?? Duration.minutes(60),
+      accessTokenValidity: props.accessTokenValidity ?? Duration.minutes(60),
+      refreshTokenValidity: props.refreshTokenValidity ?? Duration.days(30),
+    };
+    validateTokenValidity(tokenValidity);
+    const allowedDomains = validateEmailDomains(props.allowedSignUpEmailDomains);
+    const autoJoinGroups = validateAutoJoinGroups(this, props.autoJoinGroups ?? DEFAULT_AUTO_JOIN_GROUPS);
+    if (providers.length > 0 && props.domainPrefix === undefined) {
+      throw new Error('ChatBackend: identityProviders need a managed login domain: set domainPrefix (e.g. \'my-company-chat\'), the sign-in pages then run at https://<domainPrefix>.auth.<region>.amazoncognito.com');
+    }
+    if (props.domainPrefix !== undefined) validateDomainPrefix(props.domainPrefix);
+    const providerNames = providers.map((p) => p.providerName);
+    if (new Set(providerNames).size !== providerNames.length) {
+      throw new Error(`ChatBackend: identityProviders must have distinct names; got ${providerNames.join(', ')}`);
+    }
+
+    this.userPool = new cognito.UserPool(this, 'UserPool', {
+      selfSignUpEnabled,
+      signInAliases: { email: true },
+      autoVerify: { email: true },
+      standardAttributes: { email: { required: true, mutable: true } },
+      passwordPolicy: {
+        minLength: 12,
+        requireLowercase: true,
+        requireUppercase: true,
+        requireDigits: true,
+        requireSymbols: true,
+        tempPasswordValidity: Duration.days(3),
+      },
+      accountRecovery: cognito.AccountRecovery.EMAIL_ONLY,
+      ...cognitoMfa(mfa),
+      featurePlan: cognito.FeaturePlan.ESSENTIALS,
+      deletionProtection: removalPolicy === RemovalPolicy.RETAIN,
+      removalPolicy,
+    });
+    if (mfa === MfaMode.OPTIONAL) {
+      acknowledge(this.userPool, {
+        id: 'AwsSolutions-COG2',
+        reason: 'MFA is optional (TOTP offered to every user) rather than required: required MFA would block sign-up from the embeddable widget. Set mfa: MfaMode.REQUIRED if your organisation needs it.',
+      });
+    } else if (mfa === MfaMode.OFF) {
+      Annotations.of(this).addWarningV2('cdk-bedrock-chat:mfaOff',
+        'ChatBackend: mfa is MfaMode.OFF: users cannot protect their account with a second factor. The default, MfaMode.OPTIONAL, offers TOTP to every user.');
+      acknowledge(this.userPool, {
+        id: 'AwsSolutions-COG2',
+        reason: 'MFA was switched off explicitly with mfa: MfaMode.OFF (the construct adds a warning annotation); the default offers TOTP to every user.',
+      });
+    }
+    acknowledge(this.userPool, {
+      id: 'AwsSolutions-COG8',
+      reason: 'The Essentials feature plan is the default to keep the per-user price low; threat protection needs the Plus plan, which bills every monthly active user. Switch featurePlan through the escape hatch to enable it.',
+    });
+
+    this.userPoolIdentityProviders = providers.map((p, i) => p._bind(this, `IdentityProvider${i}`, this.userPool));
+
+    this.callbackUrls = [];
+    this.logoutUrls = [];
+    this.userPoolClient = this.userPool.addClient('WebClient', {
+      generateSecret: false,
+      authFlows: { userSrp: true },
+      oAuth: {
+        // Authorization code grant only; the browser client (no secret) uses PKCE.
+        flows: { authorizationCodeGrant: true, implicitCodeGrant: false },
+        scopes: [cognito.OAuthScope.OPENID, cognito.OAuthScope.EMAIL, cognito.OAuthScope.PROFILE],
+      },
+      supportedIdentityProviders: [
+        cognito.UserPoolClientIdentityProvider.COGNITO,
+        ...providerNames.map((name) => cognito.UserPoolClientIdentityProvider.custom(name)),
+      ],
+      preventUserExistenceErrors: true,
+      enableTokenRevocation: true,
+      ...tokenValidity,
+    });
+    for (const provider of this.userPoolIdentityProviders) this.userPoolClient.node.addDependency(provider);
+    // Rendered at synth time, so BedrockChatFrontend (or the app) can add its URL after construction.
+    const cfnClient = this.userPoolClient.node.defaultChild as cognito.CfnUserPoolClient;
+    cfnClient.callbackUrLs = Lazy.list({ produce: () => [...this.callbackUrls] });
+    cfnClient.logoutUrLs = Lazy.list({ produce: () => [...this.logoutUrls] });
+    for (const url of props.callbackUrls ?? [DEFAULT_REDIRECT_URL]) this.addCallbackUrl(url);
+    for (const url of props.logoutUrls ?? [DEFAULT_REDIRECT_URL]) this.addLogoutUrl(url);
+    this.node.addValidation({
+      validate: () => this.callbackUrls.length === 0
+        ? ['ChatBackend: the user pool client needs at least one callback URL for the authorization code grant: set callbackUrls or call addCallbackUrl()']
+        : [],
+    });
+
+    this.userPoolId = this.userPool.userPoolId;
+    this.userPoolClientId = this.userPoolClient.userPoolClientId;
+    for (const group of USER_POOL_GROUPS) {
+      this.userPool.addGroup(group.id, { groupName: group.name, description: group.description });
+    }
+    const jwtIssuer = `https://cognito-idp.${stack.region}.${stack.urlSuffix}/${this.userPool.userPoolId}`;
+
+    if (props.domainPrefix !== undefined) {
+      this.userPoolDomain = this.userPool.addDomain('Domain', {
+        cognitoDomain: { domainPrefix: props.domainPrefix },
+        managedLoginVersion: cognito.ManagedLoginVersion.NEWER_MANAGED_LOGIN,
+      });
+      // Managed login (version 2) shows a page per app client only once the client has a branding style.
+      this.managedLoginBranding = new cognito.CfnManagedLoginBranding(this, 'ManagedLoginBranding', {
+        userPoolId: this.userPool.userPoolId,
+        clientId: this.userPoolClient.userPoolClientId,
+        useCognitoProvidedValues: true,
+      });
+      this.managedLoginBranding.node.addDependency(this.userPoolDomain);
+    }
+
+    // ---------------------------------------------------------------- sign-up triggers
+    if (allowedDomains) {
+      this.preSignUpFunction = fn('PreSignUp', CognitoPreSignUpFunction, {
+        description: 'bedrock-chat: Cognito pre sign-up trigger (allowed email domains)',
+        // Cognito waits at most 5 seconds for a trigger.
+        timeout: Duration.seconds(5),
+        memorySize: 256,
+        environment: { ALLOWED_EMAIL_DOMAINS: allowedDomains.join(',') },
+      });
+      this.userPool.addTrigger(cognito.UserPoolOperation.PRE_SIGN_UP, this.preSignUpFunction);
+    }
+    if (autoJoinGroups.length > 0) {
+      this.postConfirmationFunction = fn('PostConfirmation', CognitoPostConfirmationFunction, {
+        description: 'bedrock-chat: Cognito post confirmation trigger (adds new users to the auto-join groups)',
+        timeout: Duration.seconds(5),
+        memorySize: 256,
+        environment: { AUTO_JOIN_GROUPS: autoJoinGroups.join(',') },
+      });
+      this.userPool.addTrigger(cognito.UserPoolOperation.POST_CONFIRMATION, this.postConfirmationFunction);
+      // The pool references the function (trigger) and the function's role would reference the pool: a grant on
+      // the role's default policy makes a cycle (the function depends on that policy). A separate policy attached
+      // to the role depends on the pool without the function depending on it, and names this pool exactly.
+      const policy = new iam.Policy(this, 'PostConfirmationPolicy', {
+        statements: [new iam.PolicyStatement({
+          actions: ['cognito-idp:AdminAddUserToGroup'],
+          resources: [this.userPool.userPoolArn],
+        })],
+      });
+      this.postConfirmationFunction.role!.attachInlinePolicy(policy);
+    }
+
+    // ---------------------------------------------------------------- WAF (user pool only)
+    const waf = props.waf ?? {};
+    if (waf.enabled ?? true) {
+      const created = createWebAcl(this, waf, { retention: logRetention, removalPolicy });
+      this.webAcl = created.webAcl;
+      this.wafLogGroup = created.logGroup;
+      new wafv2.CfnWebACLAssociation(this, 'UserPoolWebAclAssociation', {
+        resourceArn: this.userPool.userPoolArn,
+        webAclArn: this.webAcl.attrArn,
+      });
+    } else {
+      Annotations.of(this).addWarningV2('cdk-bedrock-chat:wafDisabled',
+        'ChatBackend: waf.enabled is false: the Cognito user pool has no rate limit per IP and no AWS managed rules in front of it.');
+    }
+
+    // ---------------------------------------------------------------- data
+    this.conversationTable = new dynamodb.Table(this, 'ConversationTable', secureTableProps({
+      removalPolicy,
+      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+      sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
+    }));
+    this.conversationTable.addGlobalSecondaryIndex({
+      indexName: 'byUpdatedAt',
+      partitionKey: { name: 'gsi1pk', type: dynamodb.AttributeType.STRING },
+      sortKey: { name: 'gsi1sk', type: dynamodb.AttributeType.STRING },
+      projectionType: dynamodb.ProjectionType.ALL,
+    });
+
+    // ---------------------------------------------------------------- functions
     this.authorizerFunction = fn('Authorizer', WsAuthorizerFunction, {
       description: 'bedrock-chat: WebSocket $connect authorizer (Cognito ID token in Sec-WebSocket-Protocol)',
       timeout: Duration.seconds(10),
@@ -403,6 +653,23 @@ export class ChatBackend extends Construct implements IBedrockChatBackend {
   }
 
   /**
+   * Allow the managed login pages to redirect to `url` after sign-in (an `https://` URL, or `http://localhost`
+   * for development). Rendered at synth time; adding a URL twice has no effect.
+   */
+  public addCallbackUrl(url: string): void {
+    validateRedirectUrl('callbackUrls', url);
+    if (!this.callbackUrls.includes(url)) this.callbackUrls.push(url);
+  }
+
+  /**
+   * Allow the managed login pages to redirect to `url` after sign-out (same rules as `addCallbackUrl`).
+   */
+  public addLogoutUrl(url: string): void {
+    validateRedirectUrl('logoutUrls', url);
+    if (!this.logoutUrls.includes(url)) this.logoutUrls.push(url);
+  }
+
+  /**
    * Grant read access to conversations and messages (GetItem, BatchGetItem, Query on the table and the
    * `byUpdatedAt` index).
    */
@@ -412,6 +679,79 @@ export class ChatBackend extends Construct implements IBedrockChatBackend {
       actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'],
       resourceArns: [this.conversationTable.tableArn, `${this.conversationTable.tableArn}/index/byUpdatedAt`],
     });
+  }
+}
+
+/** The user pool MFA settings for a mode: TOTP only, never SMS. */
+function cognitoMfa(mode: MfaMode): Pick<cognito.UserPoolProps, 'mfa' | 'mfaSecondFactor'> {
+  switch (mode.mode) {
+    case 'OFF': return { mfa: cognito.Mfa.OFF };
+    case 'REQUIRED': return { mfa: cognito.Mfa.REQUIRED, mfaSecondFactor: { otp: true, sms: false } };
+    default: return { mfa: cognito.Mfa.OPTIONAL, mfaSecondFactor: { otp: true, sms: false } };
+  }
+}
+
+function describeDuration(d: Duration): string {
+  return d.toHumanString();
+}
+
+/** Token validity within Cognito's limits, and the refresh token living at least as long as the others. */
+function validateTokenValidity(v: Record<keyof typeof TOKEN_LIMITS, Duration>): void {
+  const seconds = (d: Duration) => d.toSeconds({ integral: false });
+  for (const [name, limit] of Object.entries(TOKEN_LIMITS) as Array<[keyof typeof TOKEN_LIMITS, typeof TOKEN_LIMITS.idTokenValidity]>) {
+    const d = v[name];
+    if (d.isUnresolved()) continue;
+    if (seconds(d) < seconds(limit.min) || seconds(d) > seconds(limit.max)) {
+      throw new Error(`ChatBackend: ${name} must be between ${limit.text} (Cognito's limits); got ${describeDuration(d)}`);
+    }
+  }
+  for (const name of ['idTokenValidity', 'accessTokenValidity'] as const) {
+    if (v[name].isUnresolved() || v.refreshTokenValidity.isUnresolved()) continue;
+    if (seconds(v.refreshTokenValidity) < seconds(v[name])) {
+      throw new Error(`ChatBackend: refreshTokenValidity (${describeDuration(v.refreshTokenValidity)}) must be at least ${name} (${describeDuration(v[name])})`);
+    }
+  }
+}
+
+/** The allowed domains, lower-cased, or `undefined` for any domain. */
+function validateEmailDomains(domains: string[] | undefined): string[] | undefined {
+  if (domains === undefined) return undefined;
+  if (domains.length === 0) {
+    throw new Error('ChatBackend: allowedSignUpEmailDomains is empty, which would refuse every sign-up: leave it unset to allow any domain, or set selfSignUpEnabled: false');
+  }
+  const normalized = domains.map((d) => (Token.isUnresolved(d) ? d : d.trim().toLowerCase()));
+  const bad = normalized.filter((d) => !Token.isUnresolved(d) && !isValidDomain(d));
+  if (bad.length > 0) {
+    throw new Error(`ChatBackend: allowedSignUpEmailDomains holds entries that are not domain names (e.g. 'example.com'; no '@', no wildcards, internationalised names in their xn-- form): ${bad.join(', ')}`);
+  }
+  return [...new Set(normalized)];
+}
+
+function validateAutoJoinGroups(scope: Construct, groups: string[]): string[] {
+  const known = USER_POOL_GROUPS.map((g) => g.name);
+  const unknown = groups.filter((g) => !known.includes(g));
+  if (unknown.length > 0) {
+    throw new Error(`ChatBackend: autoJoinGroups must name groups of the user pool (${known.join(', ')}); unknown: ${unknown.join(', ')}`);
+  }
+  if (groups.includes('Admin')) {
+    Annotations.of(scope).addWarningV2('cdk-bedrock-chat:autoJoinAdmin',
+      'ChatBackend: autoJoinGroups includes Admin: every new user becomes an administrator.');
+  }
+  return [...new Set(groups)];
+}
+
+function validateDomainPrefix(prefix: string): void {
+  if (Token.isUnresolved(prefix)) return;
+  if (!/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/.test(prefix) || /aws|amazon|cognito/.test(prefix)) {
+    throw new Error(`ChatBackend: domainPrefix '${prefix}' must be 1 to 63 lower-case letters, digits and hyphens (not at either end) and must not contain 'aws', 'amazon' or 'cognito'`);
+  }
+}
+
+function validateRedirectUrl(prop: string, url: string): void {
+  if (Token.isUnresolved(url)) return;
+  const ok = /^https:\/\/[^\s/#]+[^\s#]*$/.test(url) || /^http:\/\/localhost(:\d+)?(\/[^\s#]*)?$/.test(url);
+  if (!ok) {
+    throw new Error(`ChatBackend: ${prop}: '${url}' must be an https:// URL, or http://localhost[:port] for development, without a fragment (#)`);
   }
 }
 
