@@ -8,3 +8,6 @@ export {
   SamlIdentityProviderProps,
   WafOptions,
 } from './constructs/chat-backend/auth';
+export { ChatModel, ChatModelCapabilities, ChatModelOptions, ModelCatalogEntry, ModelIamResources } from './models/chat-model';
+export { InferenceProfileMode } from './models/inference-profile-mode';
+export { ModelPrices, TokenUsage } from './models/pricing';
