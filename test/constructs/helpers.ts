@@ -23,7 +23,7 @@ export function withoutAssetHashes<T>(value: T): T {
 /** The repository's asset directories the constructs point at, checked before a synth with a clear message. */
 export function requireBundles(): void {
   const root = path.join(__dirname, '..', '..');
-  const missing = ['ws-authorizer', 'ws', 'chat-worker', 'api']
+  const missing = ['ws-authorizer', 'ws', 'chat-worker', 'api', 'cognito-pre-sign-up', 'cognito-post-confirmation']
     .map((n) => path.join(root, 'assets', 'lambdas', `${n}.lambda`, 'index.js'))
     .filter((f) => !fs.existsSync(f));
   if (!fs.existsSync(path.join(root, 'assets', 'web'))) missing.push(path.join(root, 'assets', 'web'));
