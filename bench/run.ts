@@ -7,6 +7,8 @@ import { execFileSync } from 'child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join, resolve } from 'path';
+import { storageFigures } from './storage';
+import { streamFigures } from './stream';
 
 const ROOT = resolve(__dirname, '..');
 const LAMBDAS = join(ROOT, 'assets', 'lambdas');
@@ -48,7 +50,7 @@ function synthMs(): number {
   return median(samples);
 }
 
-function main(): void {
+async function main(): Promise<void> {
   if (!existsSync(LAMBDAS)) throw new Error('No Lambda bundles in assets/lambdas: run `npx projen bundle` first.');
   const results: Record<string, number | string> = {};
   for (const dir of readdirSync(LAMBDAS).sort()) {
@@ -59,6 +61,8 @@ function main(): void {
     results[`handler.${name}.initMs`] = round(initMs(bundle));
   }
   results['synth.fullExampleMs'] = Math.round(synthMs());
+  Object.assign(results, await streamFigures());
+  Object.assign(results, await storageFigures());
   results.measuredAt = new Date().toISOString();
   results.node = process.version;
   const file = join(ROOT, 'bench', 'results', 'latest.json');
@@ -68,4 +72,7 @@ function main(): void {
   console.log(`written to ${file}`);
 }
 
-main();
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

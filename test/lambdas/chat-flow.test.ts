@@ -4,10 +4,10 @@
  * dynalite. No code of ours is mocked.
  */
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
-import { Frame, WsClient } from './ws-client';
 import type { FakeRequest, FakeScript } from '../../src/local/emulators/bedrock';
 import { offlineModel, offlineReply } from '../../src/local/offline-model';
 import { Playground, startPlayground } from '../../src/local/playground';
+import { Frame, WsClient } from '../../src/local/ws-client';
 
 
 let script: ((req: FakeRequest) => FakeScript) | undefined;

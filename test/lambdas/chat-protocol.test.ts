@@ -5,11 +5,11 @@
  */
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { newRequestId, request, WsClient } from './ws-client';
 import type { FakeRequest, FakeScript } from '../../src/local/emulators/bedrock';
 import { LOCAL_USERS } from '../../src/local/idp';
 import { offlineModel, offlineReply } from '../../src/local/offline-model';
 import { Playground, startPlayground } from '../../src/local/playground';
+import { newRequestId, request, WsClient } from '../../src/local/ws-client';
 
 let script: ((req: FakeRequest) => FakeScript) | undefined;
 const offline = offlineModel({ wordDelayMs: 1 });

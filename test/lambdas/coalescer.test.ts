@@ -46,3 +46,24 @@ describe('TextCoalescer', () => {
     await expect(c.close()).rejects.toThrow('boom');
   });
 });
+
+describe('TextCoalescer flush schedule', () => {
+  test('updates quickly while the answer starts, then sends fewer, larger frames', async () => {
+    const sent: { at: number; text: string }[] = [];
+    const t0 = Date.now();
+    const c = new TextCoalescer(async (d) => { sent.push({ at: Date.now() - t0, text: d }); });
+    // 100 tokens per second for 3 seconds.
+    for (let i = 0; i < 300; i++) {
+      c.push(`t${i} `);
+      await sleep(10);
+    }
+    await c.close();
+    expect(sent.map((s) => s.text).join('')).toBe(Array.from({ length: 300 }, (_, i) => `t${i} `).join(''));
+    // Timers never fire early, so the gaps between frames show the schedule whatever the machine's load.
+    const gaps = sent.slice(1, -1).map((f, i) => ({ at: sent[i].at, gap: f.at - sent[i].at }));
+    expect(gaps.filter((g) => g.at < 200).some((g) => g.gap < 100)).toBe(true);
+    const late = gaps.filter((g) => g.at >= 2100);
+    expect(late.length).toBeGreaterThan(0);
+    for (const g of late) expect(g.gap).toBeGreaterThanOrEqual(290);
+  });
+});

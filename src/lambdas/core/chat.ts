@@ -24,6 +24,8 @@ export interface TurnJob {
   readonly reasoning?: boolean;
   /** The conversation was created by this request: the worker proposes its title after the answer. */
   readonly newConversation?: boolean;
+  /** For a new conversation, its only message (saves the worker a read on the way to the first token). */
+  readonly firstMessage?: Message;
 }
 
 export interface AcceptDeps {
@@ -99,18 +101,23 @@ export async function acceptMessage(deps: AcceptDeps, userId: string, connection
   } else {
     await store.create(userId, { id: conversationId, title: titleOf(content), model: model.key }, message);
   }
-  await sink.send({ type: 'ack', requestId: frame.requestId, conversationId, messageId: message.id });
-  await deps.dispatch({
-    userId,
-    connectionId,
-    requestId: frame.requestId,
-    conversationId,
-    kind: 'answer',
-    messageId: message.id,
-    model: model.key,
-    reasoning: frame.reasoning,
-    newConversation: !frame.conversationId,
-  });
+  // The ack and the hand-over to the worker go out together: neither waits for the other.
+  await Promise.all([
+    sink.send({ type: 'ack', requestId: frame.requestId, conversationId, messageId: message.id }),
+    deps.dispatch({
+      userId,
+      connectionId,
+      requestId: frame.requestId,
+      conversationId,
+      kind: 'answer',
+      messageId: message.id,
+      model: model.key,
+      reasoning: frame.reasoning,
+      newConversation: !frame.conversationId,
+      // A new conversation's history is this one message: the worker need not read it back.
+      ...(frame.conversationId ? {} : { firstMessage: message }),
+    }),
+  ]);
 }
 
 /** `regenerate`: a new answer to an existing user message, as a sibling of the earlier answers. */
@@ -191,19 +198,25 @@ export async function runTurn(deps: TurnDeps, job: TurnJob): Promise<void> {
   const textOut = new TextCoalescer((delta) => sink.send({ type: 'text', ...frame, delta }), deps.coalesce);
   const reasoningOut = new TextCoalescer((delta) => sink.send({ type: 'reasoning', ...frame, delta }), deps.coalesce);
   try {
-    const found = await store.getWithMessages(job.userId, job.conversationId);
-    if (!found) throw notFound('This conversation does not exist or was deleted.');
-    const history = pathTo(found.messages, job.messageId);
-    if (history.length === 0) throw notFound('The message to answer was not found.');
+    const history = job.firstMessage?.id === job.messageId ? [job.firstMessage] : await historyOf(store, job);
     if (continuing) previous = history[history.length - 1];
     const messages = await toConverseMessages(history, deps.loadBlob);
-    await sink.send({ type: 'start', ...frame, parentMessageId: continuing ? previous!.parentId ?? '' : job.messageId, model: model.key, ...(continuing ? { continued: true } : {}) });
+    // The start frame goes out while the model request is already on its way.
+    const started = sink.send({
+      type: 'start', ...frame, parentMessageId: continuing ? previous!.parentId ?? '' : job.messageId, model: model.key, ...(continuing ? { continued: true } : {}),
+    });
     const stream = streamAnswer(deps.bedrock, {
       modelId: model.modelId,
       messages,
       reasoningBudget: job.reasoning && model.capabilities?.reasoning !== false ? REASONING_BUDGET_TOKENS : undefined,
+      adaptiveReasoning: model.capabilities?.adaptiveReasoningOnly,
     }, abort.signal);
+    let first = true;
     for await (const event of stream) {
+      if (first) {
+        first = false;
+        await started;
+      }
       if (event.type === 'text') {
         text += event.text;
         textOut.push(event.text);
@@ -274,6 +287,14 @@ export async function runTurn(deps: TurnDeps, job: TurnJob): Promise<void> {
   log.info('turn done', { ...ids, stopReason: failure ? `error:${failure.code}` : stopReason, outputChars: text.length, outputTokens: usage?.outputTokens });
 
   if (job.newConversation && !failure && text) await nameConversation(deps, job);
+}
+
+async function historyOf(store: ConversationStore, job: TurnJob): Promise<Message[]> {
+  const found = await store.getWithMessages(job.userId, job.conversationId);
+  if (!found) throw notFound('This conversation does not exist or was deleted.');
+  const history = pathTo(found.messages, job.messageId);
+  if (history.length === 0) throw notFound('The message to answer was not found.');
+  return history;
 }
 
 /** After the first answer, the title model names the conversation; the answer is never delayed by it. */

@@ -17,6 +17,8 @@ export interface ModelRequest {
   readonly system?: string;
   /** Extended thinking budget in tokens (models that reason); omitted: no reasoning. */
   readonly reasoningBudget?: number;
+  /** The model only accepts adaptive thinking: the budget is left to it. */
+  readonly adaptiveReasoning?: boolean;
 }
 
 /** Reads an uploaded file from the large-message bucket; throws NOT_FOUND when it is gone. */
@@ -69,9 +71,9 @@ export async function* streamAnswer(client: BedrockRuntimeClient, req: ModelRequ
       system: req.system ? [{ text: req.system }] : undefined,
       // Thinking needs max tokens above its budget.
       inferenceConfig: { maxTokens: req.reasoningBudget ? Math.max(maxTokens, req.reasoningBudget + 1024) : maxTokens },
-      additionalModelRequestFields: req.reasoningBudget
-        ? { thinking: { type: 'enabled', budget_tokens: req.reasoningBudget } } as never
-        : undefined,
+      additionalModelRequestFields: !req.reasoningBudget ? undefined
+        : req.adaptiveReasoning ? { thinking: { type: 'adaptive' } } as never
+          : { thinking: { type: 'enabled', budget_tokens: req.reasoningBudget } } as never,
     }), { abortSignal: signal });
   } catch (err) {
     throw signal?.aborted ? new AnswerStopped() : modelError(err);

@@ -16,7 +16,13 @@ export interface RuntimeModel {
   readonly modelId: string;
   readonly displayName?: string;
   readonly prices?: TokenPrices;
-  readonly capabilities?: { readonly reasoning?: boolean; readonly images?: boolean; readonly documents?: boolean };
+  readonly capabilities?: {
+    readonly reasoning?: boolean;
+    /** The model only accepts adaptive thinking (no token budget). */
+    readonly adaptiveReasoningOnly?: boolean;
+    readonly images?: boolean;
+    readonly documents?: boolean;
+  };
 }
 
 export interface ModelSettings {

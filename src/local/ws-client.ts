@@ -1,3 +1,4 @@
+/** A WebSocket protocol v1 client for the tests, the benchmarks and scripts against the playground. */
 import WebSocket from 'ws';
 
 export type Frame = Record<string, any>;
@@ -15,10 +16,13 @@ export class WsClient {
   }
 
   readonly frames: Frame[] = [];
+  /** When each frame arrived (performance.now()), aligned with `frames`. */
+  readonly times: number[] = [];
   private waiters: (() => void)[] = [];
 
   private constructor(readonly socket: WebSocket) {
     socket.on('message', (data) => {
+      this.times.push(performance.now());
       this.frames.push(JSON.parse(data.toString()));
       this.waiters.splice(0).forEach((w) => w());
     });
