@@ -37,6 +37,8 @@ export function splitWords(text: string): string[] {
 export function offlineModel(options: OfflineModelOptions = {}): (req: FakeRequest) => FakeScript {
   const wordDelayMs = options.wordDelayMs ?? 25;
   return (req) => {
+    const title = titleRequest(req);
+    if (title !== undefined) return { steps: [{ type: 'text', text: title }], usage: { inputTokens: countRequestWords(req.body), outputTokens: countWords(title) } };
     const reply = offlineReply(lastUserText(req));
     return {
       steps: splitWords(reply).map((text) => ({ type: 'text', text, delayMs: wordDelayMs })),
@@ -44,4 +46,17 @@ export function offlineModel(options: OfflineModelOptions = {}): (req: FakeReque
       usage: { inputTokens: countRequestWords(req.body), outputTokens: countWords(reply) },
     };
   };
+}
+
+/**
+ * Title requests (a Converse call whose system prompt asks to name the conversation) get the first words of the
+ * conversation's first question: deterministic, and readable in the playground's history.
+ */
+function titleRequest(req: FakeRequest): string | undefined {
+  if (req.operation !== 'Converse') return undefined;
+  const system = (req.body.system ?? []).map((b) => (typeof b.text === 'string' ? b.text : '')).join(' ');
+  if (!/\bname\b.*\bconversations?\b|\btitle\b/i.test(system)) return undefined;
+  const prompt = lastUserText(req);
+  const question = /^User:\s*(.*)$/m.exec(prompt)?.[1] ?? prompt;
+  return question.split(/\s+/).filter(Boolean).slice(0, 6).join(' ').replace(/[.?!,;:]+$/, '') || 'New conversation';
 }

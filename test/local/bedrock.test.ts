@@ -246,6 +246,16 @@ describe('offline model', () => {
     expect(usage).toEqual({ inputTokens: 2 + 2 + 5, outputTokens: deltas.length, totalTokens: 9 + deltas.length });
   });
 
+  test('names conversations with the first words of the first question (title requests)', async () => {
+    next = offlineModel();
+    const out = await client.send(new ConverseCommand({
+      modelId: OFFLINE_MODEL_ID,
+      system: [{ text: 'You name chat conversations. Reply with a short title.' }],
+      messages: [userMessage('<conversation>\nUser: How do I rotate my access keys safely?\nAssistant: I am the offline model\n</conversation>\nTitle:')],
+    }));
+    expect(out.output?.message?.content?.[0].text).toBe('How do I rotate my access');
+  });
+
   test('default word delay is 25 ms', () => {
     const script = offlineModel()({ modelId: OFFLINE_MODEL_ID, operation: 'ConverseStream', body: { messages: [userMessage('hi')] } });
     expect(script.steps.every((s) => s.delayMs === 25)).toBe(true);
