@@ -238,6 +238,6 @@ describe('bedrock-chat.js bundle', () => {
     const code = readFileSync(BUNDLE, 'utf8');
     expect(code).not.toMatch(/\beval\(|new Function\(/);
     expect(code).not.toMatch(/\bimport\(["'`]\.\//); // no chunks
-    expect(gzipSync(code).length).toBeLessThan(20 * 1024);
+    expect(gzipSync(code).length).toBeLessThan(45 * 1024); // the budget of the full widget (issue: at most 45 KB gzip)
   });
 });

@@ -32,18 +32,57 @@ if (!haveChromium) {
 }
 export const describeBrowser = haveChromium ? describe : describe.skip;
 
-interface StoredMessage { id: string; parentId: string | null; role: string; content: { text: string }[] }
-interface Conversation { id: string; lastMessageId: string; messages: Map<string, StoredMessage> }
+/** A content block as the widget sends it. */
+export interface Block {
+  text?: string;
+  image?: { format: string; key: string };
+  document?: { format: string; name: string; key: string };
+}
+interface StoredMessage {
+  id: string;
+  parentId: string | null;
+  role: string;
+  content: Block[];
+  createdAt: string;
+  stopReason?: string;
+  reasoning?: string;
+  usage?: Record<string, number>;
+}
+interface Conversation { id: string; title: string; lastMessageId: string; messages: Map<string, StoredMessage> }
 export interface Frame {
   action?: string;
   v?: number;
   requestId?: string;
   conversationId?: string;
   parentMessageId?: string;
+  messageId?: string;
+  editOf?: string;
   model?: string;
-  content?: { text: string }[];
+  reasoning?: boolean;
+  content?: Block[];
 }
 export interface AxeResult { violations: { id: string; nodes: { target: unknown }[] }[] }
+
+/** A scripted answer, chosen by the text of the user message. */
+export interface Script {
+  deltas?: string[];
+  reasoning?: string[];
+  tools?: { toolUseId: string; name: string; input: unknown; result?: { status: string; content: unknown } }[];
+  citations?: { sourceId: string; title: string; url?: string }[];
+  stopReason?: string;
+  /** Default 0.0042. */
+  price?: number;
+  /** Default `{ inputTokens: 3, outputTokens: 9 }`; `null` sends none. */
+  usage?: Record<string, number> | null;
+}
+
+/** A request being answered: its pending frames can be cancelled by `stop`. */
+interface Running {
+  timers: ReturnType<typeof setTimeout>[];
+  finish: (stopReason: string) => void;
+}
+
+export const MODELS = [{ id: 'fake.model-v1', default: true }, { id: 'fake.model-v2', default: false }];
 
 /** Fake backend: static files, config.json, REST API and a protocol v1 WebSocket server on one port. */
 export class FakeBackend {
@@ -53,8 +92,19 @@ export class FakeBackend {
   readonly conversations = new Map<string, Conversation>();
   /** Scripted answers: when the user message equals a key, these deltas are streamed instead of the echo. */
   readonly answers = new Map<string, string[]>();
+  /** Richer scripted answers (reasoning, tools, citations, stop reason, price), by user message text. */
+  readonly scripts = new Map<string, Script>();
   /** Extra files served as is: URL path → file. */
   readonly files = new Map<string, string>();
+  /** `GET /api/models`. */
+  models = MODELS;
+  /** `POST /api/uploads` bodies, and the PUTs to the presigned URLs (body and content-type as received). */
+  readonly uploads: { name: string; contentType: string; size: number; authorization?: string }[] = [];
+  readonly puts: { path: string; contentType?: string; body: Buffer; status: number }[] = [];
+  /** Delay before `POST /api/uploads` answers (to see the uploading state). */
+  uploadDelayMs = 0;
+  private readonly running = new Map<string, Running>();
+  private readonly presigned = new Map<string, string>();
   private server!: Server;
   private wss!: WebSocketServer;
   private counter = 0;
@@ -98,37 +148,124 @@ export class FakeBackend {
     return `${prefix}${String(this.counter).padStart(4, '0')}`;
   }
 
+  private store(conversation: Conversation, message: Omit<StoredMessage, 'createdAt'>): StoredMessage {
+    const stored = { ...message, createdAt: new Date(1_700_000_000_000 + this.counter * 1000).toISOString() };
+    conversation.messages.set(stored.id, stored);
+    conversation.lastMessageId = stored.id;
+    return stored;
+  }
+
   private onFrame(ws: WebSocket, frame: Frame): void {
     this.frames.push(frame);
     const send = (body: Record<string, unknown>) => ws.send(JSON.stringify({ v: 1, ...body }));
-    if (frame.action === 'ping') {
-      send({ type: 'pong' });
-      return;
-    }
-    const text = frame.content?.[0]?.text ?? '';
     const requestId = frame.requestId;
+    if (frame.action === 'ping') return send({ type: 'pong' });
+    if (frame.action === 'stop') return this.running.get(requestId ?? '')?.finish('stopped');
+    const isNew = !frame.conversationId;
     const conversationId = frame.conversationId ?? this.id('CONV');
-    const conversation = this.conversations.get(conversationId) ?? { id: conversationId, lastMessageId: '', messages: new Map() };
+    const conversation = this.conversations.get(conversationId) ?? (isNew ? { id: conversationId, title: '', lastMessageId: '', messages: new Map() } : undefined);
+    if (!conversation) return send({ type: 'error', requestId, code: 'NOT_FOUND', message: 'no such conversation' });
     this.conversations.set(conversationId, conversation);
-    const userId = this.id('MSGU');
-    conversation.messages.set(userId, { id: userId, parentId: frame.parentMessageId ?? null, role: 'user', content: [{ text }] });
-    conversation.lastMessageId = userId;
-    send({ type: 'ack', requestId, conversationId, messageId: userId });
-    if (text.includes('please fail')) {
-      setTimeout(() => send({ type: 'error', requestId, conversationId, code: 'THROTTLED', message: 'ThrottlingException: Rate exceeded' }), 50);
+    const ids = { requestId, conversationId };
+
+    if (frame.action === 'continue') {
+      const answer = conversation.messages.get(frame.messageId ?? '');
+      if (!answer || answer.role !== 'assistant') return send({ type: 'error', ...ids, code: 'NOT_FOUND', message: 'no such answer' });
+      send({ type: 'ack', ...ids, messageId: answer.id });
+      return this.stream(send, conversation, answer, { deltas: [' and', ' more.'] }, frame, false);
+    }
+
+    let user: StoredMessage | undefined;
+    let text: string;
+    if (frame.action === 'regenerate') {
+      user = conversation.messages.get(frame.messageId ?? '');
+      if (!user || user.role !== 'user') return send({ type: 'error', ...ids, code: 'NOT_FOUND', message: 'no such message' });
+      text = user.content.map((b) => b.text ?? '').join('');
+      send({ type: 'ack', ...ids, messageId: user.id });
+    } else {
+      text = frame.content?.map((b) => b.text ?? '').join('') ?? '';
+      const edited = frame.editOf ? conversation.messages.get(frame.editOf) : undefined;
+      if (frame.editOf && !edited) return send({ type: 'error', ...ids, code: 'NOT_FOUND', message: 'no such message' });
+      const parentId = edited ? edited.parentId : frame.parentMessageId ?? (conversation.lastMessageId || null);
+      user = this.store(conversation, { id: this.id('MSGU'), parentId, role: 'user', content: frame.content ?? [] });
+      send({ type: 'ack', ...ids, messageId: user.id });
+      if (text.includes('please fail')) {
+        setTimeout(() => send({ type: 'error', ...ids, code: 'THROTTLED', message: 'ThrottlingException: Rate exceeded' }), 50);
+        return;
+      }
+    }
+    const take = [...conversation.messages.values()].filter((m) => m.parentId === user.id).length + 1;
+    const script: Script = frame.action === 'regenerate'
+      ? { ...this.scripts.get(text), deltas: ['Take ', String(take), ': ', text] }
+      : this.scripts.get(text) ?? { deltas: this.answers.get(text) ?? [...DELTAS, text] };
+    const answer = this.store(conversation, { id: this.id('MSGA'), parentId: user.id, role: 'assistant', content: [] });
+    this.stream(send, conversation, answer, script, frame, isNew ? text : false);
+  }
+
+  /** Streams an answer (a new one, or more of a continued one), one frame every DELTA_SPACING_MS. */
+  private stream(send: (body: Record<string, unknown>) => void, conversation: Conversation, answer: StoredMessage,
+    script: Script, frame: Frame, titleFrom: string | false): void {
+    const ids = { requestId: frame.requestId, conversationId: conversation.id, messageId: answer.id };
+    const continued = frame.action === 'continue';
+    let text = answer.content.map((b) => b.text ?? '').join('');
+    let reasoning = '';
+    send({ type: 'start', ...ids, parentMessageId: answer.parentId, model: frame.model ?? 'fake.model-v1', ...(continued ? { continued: true } : {}) });
+    const steps: (() => void)[] = [];
+    for (const delta of script.reasoning ?? []) steps.push(() => { reasoning += delta; send({ type: 'reasoning', ...ids, delta }); });
+    for (const tool of script.tools ?? []) {
+      steps.push(() => send({ type: 'toolUse', ...ids, toolUseId: tool.toolUseId, name: tool.name, input: tool.input }));
+      if (tool.result) steps.push(() => send({ type: 'toolResult', ...ids, toolUseId: tool.toolUseId, ...tool.result }));
+    }
+    for (const delta of script.deltas ?? []) steps.push(() => { text += delta; send({ type: 'text', ...ids, delta }); });
+    for (const citation of script.citations ?? []) steps.push(() => send({ type: 'citation', ...ids, ...citation }));
+    const usage = script.usage === null ? undefined : script.usage ?? { inputTokens: 3, outputTokens: 9 };
+    const running: Running = {
+      timers: [],
+      finish: (stopReason) => {
+        running.timers.forEach(clearTimeout);
+        this.running.delete(frame.requestId ?? '');
+        Object.assign(answer, { content: [{ text }], stopReason, usage, ...(reasoning ? { reasoning } : {}) });
+        conversation.lastMessageId = answer.id;
+        send({ type: 'end', ...ids, stopReason, ...(usage ? { usage } : {}), price: script.price ?? 0.0042 });
+        if (titleFrom !== false) {
+          conversation.title = `About: ${titleFrom.slice(0, 40)}`;
+          send({ type: 'title', conversationId: conversation.id, title: conversation.title });
+        }
+      },
+    };
+    this.running.set(frame.requestId ?? '', running);
+    steps.forEach((step, i) => running.timers.push(setTimeout(step, (i + 1) * DELTA_SPACING_MS)));
+    running.timers.push(setTimeout(() => running.finish(script.stopReason ?? 'end_turn'), (steps.length + 1) * DELTA_SPACING_MS));
+  }
+
+  /** `POST /api/uploads` `{name, contentType, size}` → a presigned PUT to `/put/<n>` that requires that content-type. */
+  private async presign(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = JSON.parse(String(await readBody(req))) as { name: string; contentType: string; size: number };
+    this.uploads.push({ ...body, authorization: req.headers.authorization });
+    await new Promise((r) => setTimeout(r, this.uploadDelayMs));
+    res.setHeader('content-type', 'application/json');
+    if (req.headers.authorization !== `Bearer ${TOKEN}`) {
+      res.writeHead(401).end('{"code":"UNAUTHORIZED","message":"no"}');
       return;
     }
-    const answerId = this.id('MSGA');
-    const deltas = this.answers.get(text) ?? [...DELTAS, text];
-    send({ type: 'start', requestId, conversationId, messageId: answerId, parentMessageId: userId });
-    deltas.forEach((delta, i) => {
-      setTimeout(() => send({ type: 'text', requestId, conversationId, messageId: answerId, delta }), (i + 1) * DELTA_SPACING_MS);
-    });
-    setTimeout(() => {
-      conversation.messages.set(answerId, { id: answerId, parentId: userId, role: 'assistant', content: [{ text: deltas.join('') }] });
-      conversation.lastMessageId = answerId;
-      send({ type: 'end', requestId, conversationId, messageId: answerId, stopReason: 'end_turn', usage: { inputTokens: 3, outputTokens: 9 } });
-    }, (deltas.length + 1) * DELTA_SPACING_MS);
+    const n = this.id('');
+    const path = `/put/${n}`;
+    this.presigned.set(path, body.contentType);
+    res.writeHead(200).end(JSON.stringify({
+      key: `uploads/user-1/01HZZZZZZZZZZZZZZZZZZZ${n}/${body.name.replace(/[^A-Za-z0-9._-]/g, '_')}`,
+      url: `${this.origin}${path}`,
+      headers: { 'content-type': body.contentType },
+      expiresAt: new Date(Date.now() + 300_000).toISOString(),
+    }));
+  }
+
+  /** The presigned PUT: refused (403, like S3's signature check) unless the content-type is the signed one. */
+  private async put(path: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = await readBody(req);
+    const expected = this.presigned.get(path);
+    const status = expected && req.headers['content-type'] === expected ? 200 : 403;
+    this.puts.push({ path, contentType: req.headers['content-type'], body, status });
+    res.writeHead(status).end();
   }
 
   private http(req: IncomingMessage, res: ServerResponse): void {
@@ -149,6 +286,12 @@ export class FakeBackend {
       }));
       return;
     }
+    if (url.pathname === '/api/models') {
+      if (req.headers.authorization !== `Bearer ${TOKEN}`) return reply(401, 'application/json', '{"code":"UNAUTHORIZED","message":"no"}');
+      return reply(200, 'application/json', JSON.stringify({ items: this.models }));
+    }
+    if (url.pathname === '/api/uploads' && req.method === 'POST') return void this.presign(req, res);
+    if (url.pathname.startsWith('/put/') && req.method === 'PUT') return void this.put(url.pathname, req, res);
     const match = /^\/api\/conversations\/([^/]+)$/.exec(url.pathname);
     if (match) {
       this.restCalls.push({ url: url.pathname, authorization: req.headers.authorization });
@@ -157,9 +300,9 @@ export class FakeBackend {
       if (!conversation) return reply(404, 'application/json', '{"code":"NOT_FOUND","message":"no such conversation"}');
       // Messages in an order unrelated to the path, plus a sibling branch that must not be shown.
       const messages = [...conversation.messages.values()].reverse();
-      messages.push({ id: 'MSGX', parentId: messages[messages.length - 1]?.id ?? null, role: 'assistant', content: [{ text: 'other branch' }] });
+      messages.push({ id: 'MSGX', parentId: messages[messages.length - 1]?.id ?? null, role: 'assistant', content: [{ text: 'other branch' }], createdAt: '2099-01-01T00:00:00.000Z' });
       return reply(200, 'application/json', JSON.stringify({
-        conversation: { id: conversation.id, title: 't', model: 'fake.model-v1', lastMessageId: conversation.lastMessageId },
+        conversation: { id: conversation.id, title: conversation.title || 't', model: 'fake.model-v1', lastMessageId: conversation.lastMessageId },
         messages,
       }));
     }
@@ -180,6 +323,15 @@ export class FakeBackend {
     }
     reply(404, 'text/plain', 'not found');
   }
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((done, fail) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => done(Buffer.concat(chunks)));
+    req.on('error', fail);
+  });
 }
 
 /** The test page's script: records events and the live region, sets a token provider, sets `window.testReady`. */

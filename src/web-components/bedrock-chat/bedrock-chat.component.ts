@@ -4,11 +4,14 @@ import { property, state } from 'lit/decorators.js';
 import { ifDefined } from 'lit/directives/if-defined.js';
 import { repeat } from 'lit/directives/repeat.js';
 import { styles } from './bedrock-chat.styles.js';
+import { createMessage, fileLabel, newestLeaf, pathTo, renderAnswer, siblingsOf, treeOf } from './conversation.js';
+import type { ChatMessage, StoredMessage } from './conversation.js';
 import { ERROR_TEXT } from './events.js';
 import type { BedrockChatErrorDetail, BedrockChatMessageDetail, BedrockChatSendDetail } from './events.js';
-import { MarkdownStream, markdownStyles } from '../shared/markdown/index.js';
+import { ACCEPT, AttachmentsController, LONG_TEXT_CHARS } from '../shared/attachments-controller.js';
+import { markdownStyles, safeUrl } from '../shared/markdown/index.js';
 import { randomId } from '../shared/protocol.js';
-import type { ContentBlock, SendMessageFrame, ServerFrame } from '../shared/protocol.js';
+import type { ClientFrame, ContentBlock, EndFrame, ServerFrame } from '../shared/protocol.js';
 import { ScrollPinController } from '../shared/scroll-pin-controller.js';
 import { SocketController } from '../shared/socket-controller.js';
 import type { SocketStatus } from '../shared/socket-controller.js';
@@ -27,52 +30,41 @@ export interface BedrockChatConfig {
   readonly defaultModel?: string;
 }
 
-type Role = 'user' | 'assistant';
-type MessageStatus = 'sending' | 'streaming' | 'done' | 'failed';
-
-interface ChatMessage {
-  /** Local key for rendering; stable while the server id is still unknown. */
-  readonly key: string;
-  id?: string;
-  parentId?: string;
-  readonly role: Role;
-  text: string;
-  /**
-   * The rendered body: a text node for user messages; for answers, an element filled by `markdown`. Streamed
-   * deltas go to it directly, without a Lit re-render.
-   */
-  readonly node: Text | HTMLElement;
-  /** Answers only: the incremental markdown renderer writing into `node`. */
-  readonly markdown?: MarkdownStream;
-  status: MessageStatus;
-}
-
+/** A request being answered. */
 interface Turn {
   readonly requestId: string;
+  readonly kind: 'send' | 'regenerate' | 'continue';
+  /** The user message being answered. */
   readonly user: ChatMessage;
   assistant?: ChatMessage;
+  /** The text of the user message, put back into the input if a new message cannot be sent. */
+  readonly text?: string;
+  stopping?: boolean;
 }
 
-interface StoredMessage {
+interface ModelItem {
   readonly id: string;
-  readonly parentId?: string | null;
-  readonly role: string;
-  readonly content?: ContentBlock[];
+  readonly default?: boolean;
 }
 
 const STORAGE_PREFIX = 'bedrock-chat:conversation:';
+/** After Stop, the answer is closed locally if the server does not end it in this time. */
+const STOP_GRACE_MS = 5000;
 const TYPING = html`<div part="typing" class="typing" aria-hidden="true"><span>●</span><span>●</span><span>●</span></div>`;
+const TOO_LONG = 'Your text was too long for one message, so it was attached as a text file. Add your question and send.';
 
 /**
  * `<bedrock-chat>`: a streaming chat with a model on Amazon Bedrock, over the bedrock-chat WebSocket protocol v1.
  *
  * @attr config-url - where to load `config.json` from (default `/config.json`); ignored when `config` is set.
- * @attr model - the model id to ask (default: the backend's default model).
+ * @attr model - the model id to ask (default: the backend's default model); preselects the model picker.
  * @fires bedrock-chat-send - cancelable, before a message is sent; `detail.text` may be rewritten.
  * @fires bedrock-chat-message - an answer finished streaming.
- * @fires bedrock-chat-error - an error frame or a failure (config, connection, history).
- * @csspart base, header, model, new-chat, log, message, user, assistant, failed, message-text, message-note,
- *   typing, notice, error, composer, input, send
+ * @fires bedrock-chat-error - an error frame or a failure (config, connection, history, attachment).
+ * @csspart base, header, title, model, model-picker, new-chat, log, message, user, assistant, failed, message-text,
+ *   message-note, message-actions, branch-nav, branch-prev, branch-next, edit, edit-input, edit-save, edit-cancel,
+ *   regenerate, continue, copy, retry, reasoning, tool-use, tool-result, citations, citation, usage, attachments,
+ *   attachment, attachment-remove, typing, notice, error, composer, attach, input, reasoning-toggle, send, stop
  */
 export class BedrockChat extends LitElement {
   static override styles = [styles, markdownStyles];
@@ -80,7 +72,7 @@ export class BedrockChat extends LitElement {
   /** Where to load the runtime config from. Ignored when the `config` property is set. */
   @property({ attribute: 'config-url' }) configUrl = '/config.json';
 
-  /** The model id sent with each message; the backend's default model when unset. */
+  /** The model id sent with each message (preselected in the picker); the backend's default model when unset. */
   @property() model?: string;
 
   /** Returns the id token used for the WebSocket subprotocol and the REST API. */
@@ -90,12 +82,22 @@ export class BedrockChat extends LitElement {
   @property({ attribute: false }) config?: BedrockChatConfig;
 
   @state() private loadedConfig?: BedrockChatConfig;
-  @state() private messages: ChatMessage[] = [];
+  /** Every message of the conversation (a tree through `parent`), in creation order. */
+  @state() private all: ChatMessage[] = [];
+  /** The chosen leaf: the visible path is root → leaf. */
+  @state() private leaf?: ChatMessage;
   @state() private conversationId?: string;
+  @state() private conversationTitle = '';
   @state() private errorText = '';
   @state() private announcement = '';
   @state() private turn?: Turn;
   @state() private restoring = false;
+  @state() private models: ModelItem[] = [];
+  @state() private pickedModel?: string;
+  @state() private reasoningOn = false;
+  @state() private editing?: ChatMessage;
+  @state() private copied?: { key: string; ok: boolean };
+  @state() private dragging = false;
 
   private readonly socket = new SocketController(this, {
     url: () => this.currentConfig?.webSocketUrl,
@@ -104,11 +106,18 @@ export class BedrockChat extends LitElement {
     onStatus: (status, lost) => this.onSocketStatus(status, lost),
   });
 
+  private readonly attachments = new AttachmentsController(this, {
+    restApiUrl: () => this.currentConfig?.restApiUrl,
+    token: () => this.token(),
+    onReject: (message) => this.fail('ATTACHMENT', undefined, undefined, message),
+  });
+
   private readonly scrollPin = new ScrollPinController(this, () => this.renderRoot.querySelector<HTMLElement>('.log'));
   /** Incremented whenever config, token provider or conversation change, to drop stale async results. */
   private session = 0;
   private storageKey?: string;
   private configRequest?: string;
+  private copyTimer?: ReturnType<typeof setTimeout>;
 
   /** The config in effect: the `config` property, else the one loaded from `config-url`. */
   get currentConfig(): BedrockChatConfig | undefined {
@@ -118,9 +127,7 @@ export class BedrockChat extends LitElement {
   /** Forgets the current conversation and starts a new one. */
   newChat(): void {
     this.session += 1;
-    this.turn = undefined;
-    this.messages = [];
-    this.conversationId = undefined;
+    this.reset();
     this.errorText = '';
     this.announcement = '';
     this.restoring = false;
@@ -146,46 +153,150 @@ export class BedrockChat extends LitElement {
     const config = this.currentConfig;
     const canChat = !!this.tokenProvider && !!config;
     const busy = !!this.turn || this.restoring;
-    const modelName = this.model ?? config?.defaultModel;
+    const files = this.attachments.items;
     return html`
       <div part="base" class="base">
         <div part="header" class="header">
-          <span part="model" class="model">${modelName ? `Model: ${modelName}` : ''}</span>
+          <span part="title" class="title">${this.conversationTitle}</span>
+          ${this.models.length > 1 ? this.renderModelPicker() : html`<span part="model" class="model">${this.modelName() ? `Model: ${this.modelName()}` : ''}</span>`}
           <button part="new-chat" class="new-chat" type="button" @click=${this.newChat}
             ?disabled=${!canChat}>New chat</button>
         </div>
         <div part="log" class="log" role="log" aria-live="off" aria-label="Conversation" tabindex="0"
           aria-busy=${busy ? 'true' : 'false'}>
-          ${repeat(this.messages, (m) => m.key, (m) => this.renderMessage(m))}
+          ${repeat(pathTo(this.leaf), (m) => m.key, (m) => this.renderMessage(m))}
           ${this.turn && !this.turn.assistant ? TYPING : nothing}
         </div>
         <div class="sr-only" aria-live="polite" aria-atomic="true">${this.announcement}</div>
         ${this.tokenProvider ? nothing : html`<p part="notice" class="notice">Sign-in is not configured on this page.</p>`}
         <div part="error" class="error" role="alert">${this.errorText}</div>
-        <form part="composer" class="composer" @submit=${this.onSubmit}>
+        <form part="composer" class="composer${this.dragging ? ' dragging' : ''}" @submit=${this.onSubmit}
+          @dragover=${this.onDragOver} @dragleave=${() => { this.dragging = false; }} @drop=${this.onDrop}>
+          ${files.length ? html`<ul part="attachments" class="chips" aria-label="Attachments">${files.map((a) => html`
+            <li part="attachment" class="chip" data-state=${a.state}>
+              <span class="chip-name">${a.file.name || a.name}</span>
+              <span class="chip-meta">${a.format.toUpperCase()}${a.state === 'ready' ? '' : a.state === 'uploading' ? ' · uploading…' : ' · upload failed'}</span>
+              <button part="attachment-remove" class="icon" type="button" aria-label=${`Remove ${a.file.name || a.name}`}
+                @click=${() => this.attachments.remove(a.id)}>×</button>
+            </li>`)}</ul>` : nothing}
+          <button part="attach" class="tool" type="button" aria-label="Attach files" title="Attach files"
+            ?disabled=${!canChat} @click=${() => this.renderRoot.querySelector<HTMLInputElement>('input[type=file]')?.click()}>📎</button>
+          <input type="file" multiple hidden accept=${ACCEPT} tabindex="-1" @change=${this.onFilesChosen}>
           <textarea part="input" aria-label="Message" placeholder="Write a message…" rows="1"
-            ?disabled=${!canChat} @keydown=${this.onKeyDown}></textarea>
-          <button part="send" class="send" type="submit" ?disabled=${!canChat || busy}>Send</button>
+            ?disabled=${!canChat} @keydown=${this.onKeyDown} @paste=${this.onPaste}></textarea>
+          <button part="reasoning-toggle" class="tool" type="button" aria-pressed=${this.reasoningOn ? 'true' : 'false'}
+            title="Let the model reason before answering" ?disabled=${!canChat}
+            @click=${() => { this.reasoningOn = !this.reasoningOn; }}>Reason</button>
+          ${this.turn
+              ? html`<button part="stop" class="send" type="button" @click=${this.stop} ?disabled=${!!this.turn.stopping}>Stop</button>`
+              : html`<button part="send" class="send" type="submit" ?disabled=${!canChat || busy || this.attachments.busy}>Send</button>`}
         </form>
       </div>
     `;
   }
 
+  private modelName(): string | undefined {
+    return this.pickedModel ?? this.model ?? this.models.find((m) => m.default)?.id ?? this.currentConfig?.defaultModel;
+  }
+
+  private renderModelPicker(): TemplateResult {
+    const chosen = this.modelName();
+    return html`<select part="model-picker" class="picker" aria-label="Model" ?disabled=${!!this.turn}
+      @change=${(e: Event) => { this.pickedModel = (e.target as HTMLSelectElement).value; }}>
+      ${this.models.map((m) => html`<option value=${m.id} ?selected=${m.id === chosen}>${m.id}</option>`)}
+    </select>`;
+  }
+
   private renderMessage(m: ChatMessage): TemplateResult {
     const failed = m.status === 'failed';
-    const note = m.role === 'user' ? 'Not sent.' : 'The answer is incomplete.';
+    const user = m.role === 'user';
+    const notes: string[] = [];
+    if (failed) notes.push(user ? 'Not sent.' : m.text || m.tools.length ? 'The answer is incomplete.' : 'No answer.');
+    if (m.stopReason === 'stopped') notes.push('Stopped');
+    if (m.stopReason === 'max_tokens' && m.status === 'done') notes.push('The answer reached the length limit.');
+    const usage = m.status === 'done' ? usageText(m) : '';
     return html`
-      <div part="message ${m.role}${failed ? ' failed' : ''}" class="message ${m.role}"
+      <div part="message ${m.role}${failed ? ' failed' : ''}" class="message ${m.role}" data-key=${m.key}
         data-message-id=${ifDefined(m.id)} data-status=${m.status}>
-        <span class="sr-only">${m.role === 'user' ? 'You said:' : 'Assistant:'}</span>
-        <div part="message-text" class="text">${m.node}</div>
-        ${failed ? html`<div part="message-note" class="message-note">${note}</div>` : nothing}
+        <span class="sr-only">${user ? 'You said:' : 'Assistant:'}</span>
+        ${m.reasoning.data ? html`<details part="reasoning" class="reasoning"><summary>Reasoning</summary><div class="reasoning-text">${m.reasoning}</div></details>` : nothing}
+        ${m.tools.map((t) => html`
+          <div part="tool-use" class="card"><div class="card-title">Tool: ${t.name}</div><pre>${asJson(t.input)}</pre></div>
+          ${t.result ? html`<div part="tool-result" class="card"><div class="card-title">Result${t.result.status ? ` (${t.result.status})` : ''}</div><pre>${asJson(t.result.content)}</pre></div>` : nothing}`)}
+        ${this.editing === m ? this.renderEditor(m) : m.text ? html`<div part="message-text" class="text">${m.node}</div>` : nothing}
+        ${m.files.length ? html`<ul class="chips" aria-label="Attachments">${m.files.map((b) => {
+            const { label, format } = fileLabel(b);
+            return html`<li part="attachment" class="chip"><span class="chip-name">${label}</span><span class="chip-meta">${format.toUpperCase()}</span></li>`;
+          })}</ul>` : nothing}
+        ${m.citations.length ? html`<ol part="citations" class="citations" aria-label="Sources">${m.citations.map((c) => {
+            const url = c.url ? safeUrl(c.url) : undefined;
+            return html`<li part="citation">${url && /^https?:/.test(url)
+              ? html`<a href=${url} target="_blank" rel="noopener noreferrer nofollow">${c.title}</a>` : c.title}</li>`;
+          })}</ol>` : nothing}
+        ${notes.length ? html`<div part="message-note" class="message-note">${notes.join(' ')}</div>` : nothing}
+        ${usage ? html`<div part="usage" class="usage">${usage}</div>` : nothing}
+        ${m.status === 'streaming' || m.status === 'sending' || this.editing === m ? nothing : this.renderActions(m)}
       </div>
     `;
   }
 
+  private renderActions(m: ChatMessage): TemplateResult {
+    const busy = !!this.turn || this.restoring;
+    const versions = siblingsOf(this.all, m);
+    const i = versions.indexOf(m);
+    const copied = this.copied?.key === m.key ? (this.copied.ok ? 'Copied' : 'Copy failed') : 'Copy';
+    const answered = !!m.parent?.id && !!this.conversationId;
+    return html`<div part="message-actions" class="actions">
+      ${versions.length > 1 ? html`<span part="branch-nav" class="branch" role="group" aria-label=${`Version ${i + 1} of ${versions.length}`}>
+        <button part="branch-prev" class="icon" type="button" aria-label="Previous version" ?disabled=${busy || i === 0}
+          @click=${() => this.showVersion(versions[i - 1], 'branch-prev')}>‹</button>
+        <span aria-hidden="true">${i + 1}/${versions.length}</span>
+        <button part="branch-next" class="icon" type="button" aria-label="Next version" ?disabled=${busy || i === versions.length - 1}
+          @click=${() => this.showVersion(versions[i + 1], 'branch-next')}>›</button>
+      </span>` : nothing}
+      ${m.role === 'user'
+          ? (m.id ? html`<button part="edit" type="button" ?disabled=${busy} @click=${() => this.startEdit(m)}>Edit</button>` : nothing)
+          : html`
+          ${m.text ? html`<button part="copy" type="button" @click=${() => this.copy(m)}>${copied}</button>` : nothing}
+          ${m.status === 'failed'
+              ? (answered ? html`<button part="retry" type="button" ?disabled=${busy} @click=${() => this.regenerate(m)}>Retry</button>` : nothing)
+              : answered ? html`<button part="regenerate" type="button" ?disabled=${busy} @click=${() => this.regenerate(m)}>Regenerate</button>` : nothing}
+          ${m.stopReason === 'max_tokens' && m.id && this.conversationId
+              ? html`<button part="continue" type="button" ?disabled=${busy} @click=${() => this.continueAnswer(m)}>Continue</button>` : nothing}`}
+    </div>`;
+  }
+
+  private renderEditor(m: ChatMessage): TemplateResult {
+    return html`<div class="editor">
+      <textarea part="edit-input" aria-label="Edit message" .value=${m.text} @keydown=${(e: KeyboardEvent) => this.onEditKey(e, m)}></textarea>
+      <div class="actions">
+        <button part="edit-save" class="send" type="button" ?disabled=${!!this.turn} @click=${() => this.saveEdit(m)}>Save</button>
+        <button part="edit-cancel" type="button" @click=${this.cancelEdit}>Cancel</button>
+      </div>
+    </div>`;
+  }
+
   private get input(): HTMLTextAreaElement | null {
-    return this.renderRoot?.querySelector('textarea') ?? null;
+    return this.renderRoot?.querySelector('textarea[part="input"]') ?? null;
+  }
+
+  /** Focuses a part inside a message once it is rendered (keeps the keyboard user's place after a switch). */
+  private focusLater(key: string, ...parts: string[]): void {
+    void this.updateComplete.then(() => {
+      for (const part of parts) {
+        const el = this.renderRoot.querySelector<HTMLElement>(`[data-key="${key}"] [part~="${part}"]`);
+        if (el && !(el as HTMLButtonElement).disabled) return el.focus();
+      }
+    });
+  }
+
+  private reset(): void {
+    this.turn = undefined;
+    this.all = [];
+    this.leaf = undefined;
+    this.editing = undefined;
+    this.conversationId = undefined;
+    this.conversationTitle = '';
   }
 
   private loadConfig(url: string): void {
@@ -204,14 +315,13 @@ export class BedrockChat extends LitElement {
       });
   }
 
-  /** Called when config or token provider change: restore the remembered conversation and connect. */
+  /** Called when config or token provider change: restore the remembered conversation, load models, connect. */
   private begin(): void {
     const config = this.currentConfig;
     this.session += 1;
     const session = this.session;
-    this.turn = undefined;
-    this.messages = [];
-    this.conversationId = undefined;
+    this.reset();
+    this.models = [];
     this.socket.close();
     if (!config || !this.tokenProvider) return;
     this.restoring = true;
@@ -222,7 +332,20 @@ export class BedrockChat extends LitElement {
       .finally(() => {
         if (session === this.session) this.restoring = false;
       });
+    this.loadModels(config, session).catch(() => {
+      // Without the list there is no picker: messages use the `model` attribute or the backend's default.
+    });
     this.socket.connect();
+  }
+
+  private async get<T>(config: BedrockChatConfig, path: string, token: string): Promise<{ status: number; body?: T }> {
+    const response = await fetch(`${config.restApiUrl.replace(/\/+$/, '')}${path}`, { headers: { Authorization: `Bearer ${token}` } });
+    return { status: response.status, body: response.ok ? (await response.json()) as T : undefined };
+  }
+
+  private async loadModels(config: BedrockChatConfig, session: number): Promise<void> {
+    const { body: list } = await this.get<{ items?: ModelItem[] }>(config, '/models', await this.token());
+    if (session === this.session && Array.isArray(list?.items)) this.models = list.items.filter((m) => typeof m?.id === 'string');
   }
 
   private async restore(config: BedrockChatConfig, session: number): Promise<void> {
@@ -231,25 +354,20 @@ export class BedrockChat extends LitElement {
     this.storageKey = storageKeyFor(config.webSocketUrl, token);
     const id = readStored(this.storageKey);
     if (!id) return;
-    const url = `${config.restApiUrl.replace(/\/+$/, '')}/conversations/${encodeURIComponent(id)}`;
-    const response = await fetch(url, { headers: { Authorization: `Bearer ${token}` } });
+    const { status, body } = await this.get<{ conversation?: { lastMessageId?: string; title?: string }; messages?: StoredMessage[] }>(
+      config, `/conversations/${encodeURIComponent(id)}`, token);
     if (session !== this.session) return;
-    if (response.status === 404 || response.status === 403) {
+    if (status === 404 || status === 403) {
       removeStored(this.storageKey);
       return;
     }
-    if (response.status === 401) throw new AuthError('HTTP 401 from the REST API');
-    if (!response.ok) throw new Error(`GET conversation: HTTP ${response.status}`);
-    const body = (await response.json()) as { conversation?: { lastMessageId?: string }; messages?: StoredMessage[] };
-    if (session !== this.session) return;
-    const path = pathTo(body.conversation?.lastMessageId, body.messages ?? []);
+    if (status === 401) throw new AuthError('HTTP 401 from the REST API');
+    if (!body) throw new Error(`GET conversation: HTTP ${status}`);
     this.conversationId = id;
-    this.messages = path.map((m) => {
-      const message = createMessage(m.role === 'user' ? 'user' : 'assistant', textOf(m.content), 'done');
-      message.id = m.id;
-      message.parentId = m.parentId ?? undefined;
-      return message;
-    });
+    this.conversationTitle = body.conversation?.title ?? '';
+    this.all = treeOf(body.messages ?? []);
+    const last = body.conversation?.lastMessageId;
+    this.leaf = this.all.find((m) => m.id === last);
   }
 
   private async token(): Promise<string> {
@@ -271,52 +389,202 @@ export class BedrockChat extends LitElement {
     this.send();
   }
 
+  private onPaste(event: ClipboardEvent): void {
+    const data = event.clipboardData;
+    const files = [...(data?.files ?? [])];
+    const text = data?.getData('text/plain') ?? '';
+    if (files.length && !text) {
+      event.preventDefault();
+      this.attachments.add(files);
+    } else if (text.length > LONG_TEXT_CHARS) {
+      event.preventDefault();
+      this.attachLongText(text);
+    }
+  }
+
+  private attachLongText(text: string): void {
+    this.attachments.add([new File([text], 'Pasted text.txt', { type: 'text/plain' })]);
+  }
+
+  private onFilesChosen(event: Event): void {
+    const input = event.target as HTMLInputElement;
+    this.attachments.add([...(input.files ?? [])]);
+    input.value = '';
+  }
+
+  private onDragOver(event: DragEvent): void {
+    if (!event.dataTransfer?.types.includes('Files') || !this.tokenProvider) return;
+    event.preventDefault();
+    this.dragging = true;
+  }
+
+  private onDrop(event: DragEvent): void {
+    this.dragging = false;
+    const files = [...(event.dataTransfer?.files ?? [])];
+    if (!files.length || !this.tokenProvider) return;
+    event.preventDefault();
+    this.attachments.add(files);
+  }
+
+  /** Whether a new request may start now. */
+  private get ready(): boolean {
+    return !this.turn && !this.restoring && !!this.currentConfig && !!this.tokenProvider;
+  }
+
+  /** Emits the cancelable send event; returns the (possibly rewritten) text, or undefined when vetoed. */
+  private approve(text: string): string | undefined {
+    const detail: BedrockChatSendDetail = { text };
+    return this.emit('bedrock-chat-send', detail, true) ? detail.text : undefined;
+  }
+
   private send(): void {
     const input = this.input;
-    if (!input || !input.value.trim() || this.turn || this.restoring || !this.currentConfig || !this.tokenProvider) return;
-    const detail: BedrockChatSendDetail = { text: input.value };
-    if (!this.emit('bedrock-chat-send', detail, true)) return;
-    const text = detail.text;
-    if (!text.trim()) return;
+    if (!input || !this.ready || this.attachments.busy) return;
+    if (input.value.length > LONG_TEXT_CHARS) {
+      // Too long for one frame: sent as a document instead (the user adds a question).
+      this.attachLongText(input.value);
+      input.value = '';
+      this.errorText = TOO_LONG;
+      return;
+    }
+    const files = this.attachments.blocks();
+    if (!input.value.trim() && !files.length) return;
+    const text = this.approve(input.value);
+    if (text === undefined || (!text.trim() && !files.length)) return;
+    input.value = '';
+    this.attachments.clear();
+    const parent = this.anchor();
+    this.request({ kind: 'send', user: this.addUser(text, files, parent), text }, {
+      action: 'sendMessage',
+      ...(parent?.id ? { parentMessageId: parent.id } : {}),
+      ...this.options(),
+      content: content(text, files),
+    });
+  }
 
+  private startEdit(m: ChatMessage): void {
+    this.editing = m;
+    this.focusLater(m.key, 'edit-input');
+  }
+
+  private onEditKey(event: KeyboardEvent, m: ChatMessage): void {
+    if (event.key === 'Escape') {
+      this.cancelEdit();
+    } else if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      this.saveEdit(m);
+    }
+  }
+
+  private cancelEdit(): void {
+    const m = this.editing;
+    this.editing = undefined;
+    if (m) this.focusLater(m.key, 'edit');
+  }
+
+  private saveEdit(m: ChatMessage): void {
+    const field = this.renderRoot.querySelector<HTMLTextAreaElement>('[part="edit-input"]');
+    if (!field || !m.id || !this.ready) return;
+    if (!field.value.trim() && !m.files.length) return;
+    const text = this.approve(field.value);
+    if (text === undefined || (!text.trim() && !m.files.length)) return;
+    this.editing = undefined;
+    this.request({ kind: 'send', user: this.addUser(text, m.files, m.parent) }, {
+      action: 'sendMessage',
+      editOf: m.id,
+      ...this.options(),
+      content: content(text, m.files),
+    });
+  }
+
+  private regenerate(answer: ChatMessage): void {
+    const user = answer.parent;
+    if (!user?.id || !this.conversationId || !this.ready) return;
+    if (!answer.id) this.all = this.all.filter((m) => m !== answer);
+    this.leaf = user;
+    this.request({ kind: 'regenerate', user }, { action: 'regenerate', messageId: user.id, ...this.options() });
+  }
+
+  private continueAnswer(answer: ChatMessage): void {
+    if (!answer.id || !answer.parent || !this.conversationId || !this.ready) return;
+    this.request({ kind: 'continue', user: answer.parent, assistant: answer }, { action: 'continue', messageId: answer.id });
+  }
+
+  private stop(): void {
+    const turn = this.turn;
+    if (!turn || turn.stopping) return;
+    turn.stopping = true;
+    this.requestUpdate();
+    this.socket.send({ action: 'stop', v: 1, requestId: turn.requestId }).catch(() => undefined);
+    setTimeout(() => {
+      if (this.turn === turn) this.finishAnswer(turn, { type: 'end', v: 1, stopReason: 'stopped' });
+    }, STOP_GRACE_MS);
+  }
+
+  private options(): { model?: string; reasoning?: true } {
+    const model = this.pickedModel ?? this.model;
+    return { ...(model ? { model } : {}), ...(this.reasoningOn ? { reasoning: true } : {}) };
+  }
+
+  private addUser(text: string, files: ContentBlock[], parent: ChatMessage | undefined): ChatMessage {
+    this.prune();
+    const user = createMessage('user', text, 'sending', files);
+    user.parent = parent;
+    this.all = [...this.all, user];
+    this.leaf = user;
+    return user;
+  }
+
+  /** Sends a request frame (adding `v`, `requestId` and `conversationId`) and makes it the current turn. */
+  private request(turn: Omit<Turn, 'requestId'>, frame: Record<string, unknown> & { action: string }): void {
     const requestId = randomId();
-    const user = createMessage('user', text, 'sending');
-    const parentMessageId = this.lastMessageId();
-    user.parentId = parentMessageId;
-    this.turn = { requestId, user };
-    this.messages = [...this.messages, user];
+    const current: Turn = { ...turn, requestId };
+    this.turn = current;
     this.errorText = '';
     this.announcement = '';
-    input.value = '';
     this.scrollPin.pin();
-
-    const frame: SendMessageFrame = {
-      action: 'sendMessage',
-      v: 1,
-      requestId,
-      ...(this.conversationId ? { conversationId: this.conversationId } : {}),
-      ...(parentMessageId ? { parentMessageId } : {}),
-      ...(this.model ? { model: this.model } : {}),
-      content: [{ text }],
-    };
     const session = this.session;
-    this.socket.send(frame).catch((err: unknown) => {
-      if (session !== this.session || this.turn?.requestId !== requestId) return;
-      if (this.input && !this.input.value) this.input.value = text;
+    const full = { ...frame, v: 1, requestId, ...(this.conversationId ? { conversationId: this.conversationId } : {}) };
+    this.socket.send(full as unknown as ClientFrame).catch((err: unknown) => {
+      if (session !== this.session || this.turn !== current) return;
+      if (current.text !== undefined && this.input && !this.input.value) this.input.value = current.text;
       this.failTurn(err instanceof AuthError ? 'AUTH' : 'CONNECTION', String(err));
     });
   }
 
-  /** The id of the last message of the current path (the parent of the next user message). */
-  private lastMessageId(): string | undefined {
-    for (let i = this.messages.length - 1; i >= 0; i--) {
-      const m = this.messages[i];
-      if (m.id && m.status !== 'failed') return m.id;
-    }
-    return undefined;
+  /** The message a new user message answers: the last sent message of the path. */
+  private anchor(): ChatMessage | undefined {
+    let m = this.leaf;
+    while (m && (!m.id || m.status === 'failed')) m = m.parent;
+    return m;
+  }
+
+  /** Drops messages that never reached the server (failed, without an id). */
+  private prune(): void {
+    this.leaf = this.anchor() ?? this.leaf;
+    this.all = this.all.filter((m) => m.id || m.status !== 'failed');
+    if (this.leaf && !this.all.includes(this.leaf)) this.leaf = undefined;
+  }
+
+  private showVersion(m: ChatMessage, part: string): void {
+    this.leaf = newestLeaf(this.all, m);
+    this.focusLater(m.key, part, part === 'branch-prev' ? 'branch-next' : 'branch-prev');
+  }
+
+  private copy(m: ChatMessage): void {
+    const done = (ok: boolean) => {
+      this.copied = { key: m.key, ok };
+      clearTimeout(this.copyTimer);
+      this.copyTimer = setTimeout(() => { this.copied = undefined; }, 2000);
+    };
+    navigator.clipboard.writeText(m.text).then(() => done(true), () => done(false));
   }
 
   private onFrame(frame: ServerFrame): void {
+    if (frame.type === 'title') {
+      if (frame.conversationId && frame.conversationId === this.conversationId) this.conversationTitle = frame.title;
+      return;
+    }
     const turn = this.turn;
     if (!turn || frame.requestId !== turn.requestId) {
       if (frame.type === 'error' && !frame.requestId) this.fail(frame.code, frame.message);
@@ -324,25 +592,49 @@ export class BedrockChat extends LitElement {
     }
     switch (frame.type) {
       case 'ack':
-        turn.user.id = frame.messageId;
-        turn.user.status = 'done';
+        if (turn.kind === 'send') {
+          turn.user.id = frame.messageId;
+          turn.user.status = 'done';
+        }
         if (frame.conversationId) this.rememberConversation(frame.conversationId);
         this.requestUpdate();
         break;
       case 'start':
-        this.startAnswer(turn, frame.messageId, frame.parentMessageId);
+        this.startAnswer(turn, frame.messageId, frame.model);
         break;
-      case 'text': {
-        const answer = turn.assistant ?? this.startAnswer(turn);
-        answer.text += frame.delta;
-        // Incremental: only the open markdown block of this answer is rendered again; earlier messages and
-        // finished blocks are not touched.
-        answer.markdown?.append(frame.delta);
+      case 'text':
+      case 'reasoning': {
+        const answer = this.startAnswer(turn);
+        // Incremental: only the open markdown block of this answer (or the reasoning text node) changes; a Lit
+        // render only happens when the first delta makes the part appear.
+        const first = frame.type === 'text' ? !answer.text : !answer.reasoning.data;
+        if (frame.type === 'text') {
+          answer.text += frame.delta;
+          answer.markdown?.append(frame.delta);
+        } else {answer.reasoning.appendData(frame.delta);}
+        if (first) this.requestUpdate();
         this.scrollPin.follow();
         break;
       }
+      case 'toolUse':
+        this.startAnswer(turn).tools.push({ id: frame.toolUseId, name: frame.name, input: frame.input });
+        this.requestUpdate();
+        break;
+      case 'toolResult': {
+        const answer = this.startAnswer(turn);
+        const result = { status: frame.status, content: frame.content };
+        const tool = answer.tools.find((t) => t.id === frame.toolUseId);
+        if (tool) tool.result = result;
+        else answer.tools.push({ id: frame.toolUseId, name: '', input: undefined, result });
+        this.requestUpdate();
+        break;
+      }
+      case 'citation':
+        this.startAnswer(turn).citations.push({ title: frame.title || frame.sourceId || 'Source', url: frame.url });
+        this.requestUpdate();
+        break;
       case 'end':
-        this.finishAnswer(turn, frame.messageId, frame.stopReason, frame.usage);
+        this.finishAnswer(turn, frame);
         break;
       case 'error':
         this.failTurn(frame.code, frame.message);
@@ -352,20 +644,32 @@ export class BedrockChat extends LitElement {
     }
   }
 
-  private startAnswer(turn: Turn, messageId?: string, parentMessageId?: string): ChatMessage {
-    if (turn.assistant) return turn.assistant;
-    const answer = createMessage('assistant', '', 'streaming');
-    answer.id = messageId;
-    answer.parentId = parentMessageId ?? turn.user.id;
-    turn.assistant = answer;
-    this.messages = [...this.messages, answer];
+  /** The answer of the turn, created on its first frame; a continued answer is opened again for more text. */
+  private startAnswer(turn: Turn, messageId?: string, model?: string): ChatMessage {
+    let answer = turn.assistant;
+    if (!answer) {
+      answer = createMessage('assistant', '', 'streaming');
+      answer.parent = turn.user;
+      turn.assistant = answer;
+      this.all = [...this.all, answer];
+      this.leaf = answer;
+    } else if (answer.status !== 'streaming') {
+      answer.status = 'streaming';
+      answer.stopReason = undefined;
+      renderAnswer(answer, false);
+      this.requestUpdate();
+    }
+    if (messageId) answer.id = messageId;
+    if (model) answer.model = model;
     return answer;
   }
 
-  private finishAnswer(turn: Turn, messageId?: string, stopReason?: string, usage?: BedrockChatMessageDetail['usage']): void {
-    const answer = turn.assistant ?? this.startAnswer(turn, messageId);
-    if (messageId) answer.id = messageId;
+  private finishAnswer(turn: Turn, frame: EndFrame): void {
+    const answer = this.startAnswer(turn, frame.messageId);
     answer.status = 'done';
+    answer.stopReason = frame.stopReason;
+    answer.usage = frame.usage;
+    answer.price = frame.price;
     answer.markdown?.end();
     this.turn = undefined;
     this.announcement = answer.text;
@@ -373,27 +677,43 @@ export class BedrockChat extends LitElement {
     this.emit<BedrockChatMessageDetail>('bedrock-chat-message', {
       conversationId: this.conversationId,
       messageId: answer.id ?? '',
-      parentMessageId: answer.parentId,
+      parentMessageId: answer.parent?.id,
       text: answer.text,
-      stopReason,
-      usage,
+      stopReason: frame.stopReason,
+      usage: frame.usage,
+      price: frame.price,
+      model: answer.model,
     });
   }
 
   private failTurn(code: string, serverMessage?: string): void {
     const turn = this.turn;
     if (turn) {
-      if (turn.assistant) {
-        turn.assistant.status = 'failed';
-        turn.assistant.markdown?.end();
-      } else if (turn.user.status === 'sending') {turn.user.status = 'failed';}
       this.turn = undefined;
+      const answer = turn.assistant;
+      if (turn.kind === 'continue' && answer) {
+        // The answer keeps what it had (and what came); it can be continued again.
+        answer.markdown?.end();
+        answer.status = 'done';
+        answer.stopReason = 'max_tokens';
+      } else if (answer) {
+        answer.status = 'failed';
+        answer.markdown?.end();
+      } else if (turn.user.status === 'sending') {
+        turn.user.status = 'failed';
+      } else {
+        // Accepted but not answered: a failed answer, so that Retry is offered.
+        const failed = createMessage('assistant', '', 'failed');
+        failed.parent = turn.user;
+        this.all = [...this.all, failed];
+        this.leaf = failed;
+      }
     }
     this.fail(code, serverMessage, turn?.requestId);
   }
 
-  private fail(code: string, serverMessage?: string, requestId?: string): void {
-    const message = ERROR_TEXT[code] ?? ERROR_TEXT.INTERNAL;
+  private fail(code: string, serverMessage?: string, requestId?: string, text?: string): void {
+    const message = text ?? ERROR_TEXT[code] ?? ERROR_TEXT.INTERNAL;
     this.errorText = message;
     this.emit<BedrockChatErrorDetail>('bedrock-chat-error', { code, message, serverMessage, requestId });
   }
@@ -415,36 +735,31 @@ export class BedrockChat extends LitElement {
   }
 }
 
-class AuthError extends Error {}
-
-function createMessage(role: Role, text: string, status: MessageStatus): ChatMessage {
-  if (role === 'user') return { key: randomId(), role, text, node: document.createTextNode(text), status };
-  // Answers are markdown: rendered into a container with createElement/textContent only (no HTML is parsed).
-  const node = document.createElement('div');
-  node.className = 'md';
-  const markdown = new MarkdownStream(node);
-  markdown.append(text);
-  if (status !== 'streaming') markdown.end();
-  return { key: randomId(), role, text, node, markdown, status };
+function content(text: string, files: ContentBlock[]): ContentBlock[] {
+  return [...(text.trim() ? [{ text }] : []), ...files];
 }
 
-function textOf(content: ContentBlock[] | undefined): string {
-  return (content ?? []).map((block) => block.text ?? '').join('');
-}
-
-/** The messages from the root to `lastId`, following `parentId` (guarding against cycles and gaps). */
-function pathTo(lastId: string | undefined, messages: StoredMessage[]): StoredMessage[] {
-  const byId = new Map(messages.map((m) => [m.id, m]));
-  const path: StoredMessage[] = [];
-  const seen = new Set<string>();
-  let current = lastId ? byId.get(lastId) : undefined;
-  while (current && !seen.has(current.id)) {
-    seen.add(current.id);
-    path.push(current);
-    current = current.parentId ? byId.get(current.parentId) : undefined;
+/** JSON as text (rendered through a text binding, never as HTML). */
+function asJson(value: unknown): string {
+  if (typeof value === 'string') return value;
+  try {
+    return JSON.stringify(value, null, 2) ?? '';
+  } catch {
+    return String(value);
   }
-  return path.reverse();
 }
+
+/** "1,234 tokens · $0.0042"; empty when neither is known. */
+function usageText(m: ChatMessage): string {
+  const tokens = (m.usage?.inputTokens ?? 0) + (m.usage?.outputTokens ?? 0);
+  const price = m.price ?? 0;
+  const parts: string[] = [];
+  if (tokens > 0) parts.push(`${tokens.toLocaleString('en-US')} tokens`);
+  if (price > 0) parts.push(price >= 0.01 ? `$${price.toFixed(2)}` : price >= 0.0001 ? `$${price.toFixed(4)}` : '< $0.0001');
+  return parts.join(' · ');
+}
+
+class AuthError extends Error {}
 
 /**
  * The localStorage key for the remembered conversation: per backend (webSocketUrl) and, when the token is a JWT,

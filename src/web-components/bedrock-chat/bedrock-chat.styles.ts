@@ -74,8 +74,17 @@ export const styles = css`
     border-bottom: 1px solid var(--_border);
   }
 
-  .model {
+  .title {
     flex: 1;
+    min-width: 0;
+    overflow: hidden;
+    text-overflow: ellipsis;
+    white-space: nowrap;
+    font-weight: 600;
+  }
+
+  .model {
+    flex: 0 1 auto;
     min-width: 0;
     overflow: hidden;
     text-overflow: ellipsis;
@@ -126,8 +135,160 @@ export const styles = css`
     padding-inline: 0.75rem;
   }
 
-  .user .message-note {
+  .user .message-note,
+  .user .actions,
+  .user .chips {
     align-self: flex-end;
+  }
+
+  .usage {
+    font-size: 0.8125em;
+    padding-inline: 0.75rem;
+    color: var(--_muted);
+  }
+
+  .actions {
+    display: flex;
+    flex-wrap: wrap;
+    align-items: center;
+    gap: 0.25rem;
+    padding: 0.125rem 0.5rem;
+    font-size: 0.8125em;
+    color: var(--_muted);
+  }
+
+  .actions button,
+  .icon,
+  .tool {
+    color: var(--_fg);
+    background: transparent;
+    border: 1px solid transparent;
+    padding: 0.125rem 0.5rem;
+    min-height: 1.75rem;
+  }
+
+  .actions button:hover,
+  .tool:hover,
+  .tool[aria-pressed='true'] {
+    border-color: var(--_border);
+  }
+
+  .tool[aria-pressed='true'] {
+    color: var(--_accent-fg);
+    background: var(--_accent);
+  }
+
+  .branch {
+    display: inline-flex;
+    align-items: center;
+    gap: 0.125rem;
+  }
+
+  .editor {
+    display: flex;
+    flex-direction: column;
+    gap: 0.25rem;
+    align-self: stretch;
+  }
+
+  .editor .actions {
+    align-self: flex-end;
+  }
+
+  .reasoning,
+  .card {
+    align-self: flex-start;
+    max-width: 100%;
+    margin-bottom: 0.25rem;
+    padding: 0.25rem 0.75rem;
+    border: 1px solid var(--_border);
+    border-radius: var(--_radius);
+    font-size: 0.875em;
+  }
+
+  .reasoning summary {
+    cursor: pointer;
+    color: var(--_muted);
+  }
+
+  .reasoning-text {
+    white-space: pre-wrap;
+    overflow-wrap: anywhere;
+    color: var(--_muted);
+  }
+
+  .card-title {
+    font-weight: 600;
+  }
+
+  .card pre {
+    margin: 0.25rem 0;
+    font-family: var(--_mono);
+    white-space: pre-wrap;
+    overflow-wrap: anywhere;
+  }
+
+  .citations {
+    margin: 0.25rem 0;
+    padding-inline-start: 2rem;
+    font-size: 0.875em;
+  }
+
+  .citations a {
+    color: var(--_accent);
+  }
+
+  .chips {
+    display: flex;
+    flex-wrap: wrap;
+    gap: 0.25rem;
+    margin: 0.25rem 0;
+    padding: 0;
+    list-style: none;
+    flex-basis: 100%;
+  }
+
+  .chip {
+    display: inline-flex;
+    align-items: center;
+    gap: 0.375rem;
+    max-width: 100%;
+    padding: 0.125rem 0.25rem 0.125rem 0.625rem;
+    border: 1px solid var(--_border);
+    border-radius: 999px;
+    font-size: 0.8125em;
+  }
+
+  .chip-name {
+    overflow: hidden;
+    text-overflow: ellipsis;
+    white-space: nowrap;
+  }
+
+  .chip-meta {
+    color: var(--_muted);
+    white-space: nowrap;
+  }
+
+  .chip[data-state='failed'] .chip-meta {
+    color: var(--_error-fg);
+  }
+
+  .chip .icon {
+    min-height: 1.5rem;
+    padding: 0 0.375rem;
+    border-radius: 999px;
+  }
+
+  .picker {
+    font: inherit;
+    font-size: 0.875em;
+    color: inherit;
+    background: var(--_bg);
+    border: 1px solid var(--_border);
+    border-radius: var(--_radius);
+    padding: 0.25rem 0.5rem;
+    max-width: 50%;
   }
 
   .typing {
@@ -172,6 +333,7 @@ export const styles = css`
     background: var(--_error-bg);
   }
 
+  .title:empty,
   .error:empty {
     display: none;
   }
@@ -182,6 +344,12 @@ export const styles = css`
     gap: 0.5rem;
     padding: 0.75rem;
     border-top: 1px solid var(--_border);
+    flex-wrap: wrap;
+  }
+
+  .composer.dragging {
+    outline: 2px dashed var(--_accent);
+    outline-offset: -4px;
   }
 
   textarea {

@@ -13,11 +13,18 @@ export interface BedrockChatMessageDetail {
   readonly text: string;
   readonly stopReason?: string;
   readonly usage?: Usage;
+  /** The price of the answer in USD, as the backend computed it. */
+  readonly price?: number;
+  /** The model that answered. */
+  readonly model?: string;
 }
 
 /** `bedrock-chat-error`: an error frame, or a failure to load the config, the conversation or to connect. */
 export interface BedrockChatErrorDetail {
-  /** Protocol codes (`BAD_REQUEST`, `NOT_FOUND`, `THROTTLED`, `MODEL_ERROR`, `INTERNAL`) or `CONFIG`, `CONNECTION`, `HISTORY`, `AUTH`. */
+  /**
+   * Protocol codes (`BAD_REQUEST`, `UNAUTHORIZED`, `FORBIDDEN`, `NOT_FOUND`, `TOO_LARGE`, `THROTTLED`, `MODEL_ERROR`,
+   * `INTERNAL`) or `CONFIG`, `CONNECTION`, `LOST`, `HISTORY`, `AUTH`, `ATTACHMENT` (a file refused or not uploaded).
+   */
   readonly code: string;
   /** The text shown to the user. */
   readonly message: string;
@@ -37,6 +44,9 @@ declare global {
 /** Words a user understands, by error code. */
 export const ERROR_TEXT: Readonly<Record<string, string>> = {
   BAD_REQUEST: 'The message could not be sent. Please shorten or rephrase it and try again.',
+  UNAUTHORIZED: 'You are not signed in, or your sign-in has expired. Please sign in again.',
+  FORBIDDEN: 'You are not allowed to do this. An attachment may not be yours, or this model is not available.',
+  TOO_LARGE: 'The message or an attachment is too large. Please shorten it or attach a smaller file.',
   NOT_FOUND: 'This conversation no longer exists. Start a new chat to continue.',
   THROTTLED: 'The assistant is busy right now. Please wait a moment and try again.',
   MODEL_ERROR: 'The model could not answer this time. Please try again.',

@@ -2,28 +2,58 @@
 
 export const SUBPROTOCOL = 'bedrock-chat.v1';
 
+export type ImageFormat = 'png' | 'jpeg' | 'gif' | 'webp';
+export type DocumentFormat = 'pdf' | 'csv' | 'doc' | 'docx' | 'xls' | 'xlsx' | 'html' | 'txt' | 'md';
+
+/** A content block: text inline, files by the key of their upload. Stored messages may carry tool blocks too. */
 export interface ContentBlock {
   readonly text?: string;
+  readonly image?: { readonly format: ImageFormat; readonly key: string };
+  readonly document?: { readonly format: DocumentFormat; readonly name: string; readonly key: string };
+  readonly toolUse?: { readonly toolUseId?: string; readonly name?: string; readonly input?: unknown };
+  readonly toolResult?: { readonly toolUseId?: string; readonly status?: string; readonly content?: unknown };
 }
 
-export interface SendMessageFrame {
-  readonly action: 'sendMessage';
+interface RequestFrame {
   readonly v: 1;
   readonly requestId: string;
+}
+
+export interface SendMessageFrame extends RequestFrame {
+  readonly action: 'sendMessage';
   readonly conversationId?: string;
   readonly parentMessageId?: string;
+  readonly editOf?: string;
   readonly model?: string;
+  readonly reasoning?: boolean;
   readonly content: ContentBlock[];
 }
+
+export interface RegenerateFrame extends RequestFrame {
+  readonly action: 'regenerate';
+  readonly conversationId: string;
+  readonly messageId: string;
+  readonly model?: string;
+  readonly reasoning?: boolean;
+}
+
+export interface ContinueFrame extends RequestFrame {
+  readonly action: 'continue';
+  readonly conversationId: string;
+  readonly messageId: string;
+}
+
+export interface StopFrame extends RequestFrame { readonly action: 'stop' }
 
 export interface PingFrame {
   readonly action: 'ping';
   readonly v: 1;
 }
 
-export type ClientFrame = SendMessageFrame | PingFrame;
+export type ClientFrame = SendMessageFrame | RegenerateFrame | ContinueFrame | StopFrame | PingFrame;
 
-export type ErrorCode = 'BAD_REQUEST' | 'NOT_FOUND' | 'THROTTLED' | 'MODEL_ERROR' | 'INTERNAL';
+export type ErrorCode = 'BAD_REQUEST' | 'UNAUTHORIZED' | 'FORBIDDEN' | 'NOT_FOUND' | 'TOO_LARGE' | 'THROTTLED'
+| 'MODEL_ERROR' | 'INTERNAL';
 
 export interface Usage {
   readonly inputTokens?: number;
@@ -40,15 +70,41 @@ interface FrameBase {
 }
 
 export interface AckFrame extends FrameBase { readonly type: 'ack' }
-export interface StartFrame extends FrameBase { readonly type: 'start'; readonly parentMessageId?: string }
-export interface TextFrame extends FrameBase { readonly type: 'text'; readonly delta: string }
-export interface EndFrame extends FrameBase { readonly type: 'end'; readonly stopReason?: string; readonly usage?: Usage }
+export interface StartFrame extends FrameBase {
+  readonly type: 'start';
+  readonly parentMessageId?: string;
+  readonly model?: string;
+  readonly continued?: boolean;
+}
+export interface TextFrame extends FrameBase { readonly type: 'text' | 'reasoning'; readonly delta: string }
+export interface ToolUseFrame extends FrameBase { readonly type: 'toolUse'; readonly toolUseId: string; readonly name: string; readonly input: unknown }
+export interface ToolResultFrame extends FrameBase {
+  readonly type: 'toolResult';
+  readonly toolUseId: string;
+  readonly status: string;
+  readonly content: unknown;
+}
+export interface CitationFrame extends FrameBase {
+  readonly type: 'citation';
+  readonly sourceId?: string;
+  readonly title?: string;
+  readonly url?: string;
+  readonly snippet?: string;
+}
+export interface EndFrame extends FrameBase {
+  readonly type: 'end';
+  readonly stopReason?: string;
+  readonly usage?: Usage;
+  readonly price?: number;
+}
+export interface TitleFrame extends FrameBase { readonly type: 'title'; readonly title: string }
 export interface ErrorFrame extends FrameBase { readonly type: 'error'; readonly code: ErrorCode | string; readonly message?: string }
 export interface PongFrame extends FrameBase { readonly type: 'pong' }
 
-export type ServerFrame = AckFrame | StartFrame | TextFrame | EndFrame | ErrorFrame | PongFrame;
+export type ServerFrame = AckFrame | StartFrame | TextFrame | ToolUseFrame | ToolResultFrame | CitationFrame | EndFrame
+| TitleFrame | ErrorFrame | PongFrame;
 
-const FRAME_TYPES = new Set(['ack', 'start', 'text', 'end', 'error', 'pong']);
+const FRAME_TYPES = new Set(['ack', 'start', 'text', 'reasoning', 'toolUse', 'toolResult', 'citation', 'end', 'title', 'error', 'pong']);
 
 /** Parses a server frame; returns undefined for anything that is not a v1 frame we know. */
 export function parseServerFrame(data: unknown): ServerFrame | undefined {
@@ -60,9 +116,11 @@ export function parseServerFrame(data: unknown): ServerFrame | undefined {
     return undefined;
   }
   if (typeof value !== 'object' || value === null) return undefined;
-  const frame = value as { type?: unknown; v?: unknown; delta?: unknown };
+  const frame = value as { type?: unknown; v?: unknown; delta?: unknown; title?: unknown; name?: unknown };
   if (frame.v !== 1 || typeof frame.type !== 'string' || !FRAME_TYPES.has(frame.type)) return undefined;
-  if (frame.type === 'text' && typeof frame.delta !== 'string') return undefined;
+  if ((frame.type === 'text' || frame.type === 'reasoning') && typeof frame.delta !== 'string') return undefined;
+  if (frame.type === 'title' && typeof frame.title !== 'string') return undefined;
+  if (frame.type === 'toolUse' && typeof frame.name !== 'string') return undefined;
   return value as ServerFrame;
 }
 

@@ -1,0 +1,154 @@
+import { MarkdownStream } from '../shared/markdown/index.js';
+import { randomId } from '../shared/protocol.js';
+import type { ContentBlock, Usage } from '../shared/protocol.js';
+
+export type Role = 'user' | 'assistant';
+export type MessageStatus = 'sending' | 'streaming' | 'done' | 'failed';
+
+export interface ToolCard {
+  readonly id: string;
+  readonly name: string;
+  readonly input: unknown;
+  result?: { readonly status: string; readonly content: unknown };
+}
+
+export interface Citation {
+  readonly title: string;
+  readonly url?: string;
+}
+
+/** One message of the conversation tree. */
+export interface ChatMessage {
+  /** Local key for rendering; stable while the server id is still unknown. */
+  readonly key: string;
+  id?: string;
+  parent?: ChatMessage;
+  readonly role: Role;
+  /** The raw text (markdown for answers). */
+  text: string;
+  /** Attachments (image and document blocks) of a user message. */
+  readonly files: ContentBlock[];
+  /**
+   * The rendered body: a text node for user messages; for answers, an element filled by `markdown`. Streamed
+   * deltas go to it directly, without a Lit re-render.
+   */
+  node: Text | HTMLElement;
+  /** Answers only: the incremental markdown renderer writing into `node`. */
+  markdown?: MarkdownStream;
+  status: MessageStatus;
+  stopReason?: string;
+  usage?: Usage;
+  price?: number;
+  model?: string;
+  /** Reasoning text, streamed into `reasoningNode` without a re-render. */
+  reasoning: Text;
+  tools: ToolCard[];
+  citations: Citation[];
+}
+
+/** A message as `GET /conversations/{id}` returns it. */
+export interface StoredMessage {
+  readonly id: string;
+  readonly parentId?: string | null;
+  readonly role: string;
+  readonly content?: ContentBlock[];
+  readonly model?: string;
+  readonly usage?: Usage;
+  readonly stopReason?: string;
+  readonly reasoning?: string;
+  readonly createdAt?: string;
+}
+
+export function createMessage(role: Role, text: string, status: MessageStatus, files: ContentBlock[] = []): ChatMessage {
+  const message: ChatMessage = {
+    key: randomId(),
+    role,
+    text,
+    files,
+    status,
+    node: document.createTextNode(text),
+    reasoning: document.createTextNode(''),
+    tools: [],
+    citations: [],
+  };
+  if (role === 'assistant') renderAnswer(message, status !== 'streaming');
+  return message;
+}
+
+/**
+ * (Re)renders an answer's markdown from its text into a fresh element, with createElement/textContent only (no HTML
+ * is parsed). Open (`final` false) while it streams, so that later deltas are appended incrementally.
+ */
+export function renderAnswer(message: ChatMessage, final: boolean): void {
+  const node = document.createElement('div');
+  node.className = 'md';
+  message.node = node;
+  message.markdown = new MarkdownStream(node);
+  message.markdown.append(message.text);
+  if (final) message.markdown.end();
+}
+
+export function fromStored(stored: StoredMessage): ChatMessage {
+  const content = stored.content ?? [];
+  const role = stored.role === 'user' ? 'user' : 'assistant';
+  const message = createMessage(role, content.map((b) => b.text ?? '').join(''), 'done', content.filter((b) => b.image || b.document));
+  message.id = stored.id;
+  message.stopReason = stored.stopReason;
+  message.usage = stored.usage;
+  message.model = stored.model;
+  message.reasoning.data = stored.reasoning ?? '';
+  for (const block of content) {
+    if (block.toolUse) message.tools.push({ id: block.toolUse.toolUseId ?? '', name: block.toolUse.name ?? '', input: block.toolUse.input });
+    const result = block.toolResult;
+    const tool = result && message.tools.find((t) => t.id === result.toolUseId);
+    if (tool && result) tool.result = { status: result.status ?? '', content: result.content };
+  }
+  return message;
+}
+
+/** The stored messages as a tree (parents linked, in creation order); unknown parents become roots. */
+export function treeOf(stored: StoredMessage[]): ChatMessage[] {
+  const sorted = [...stored].sort((a, b) => (a.createdAt ?? '').localeCompare(b.createdAt ?? '') || a.id.localeCompare(b.id));
+  const messages = sorted.map(fromStored);
+  const byId = new Map(messages.map((m) => [m.id!, m]));
+  sorted.forEach((s, i) => {
+    let parent = s.parentId ? byId.get(s.parentId) : undefined;
+    // Guard against cycles: a parent must not descend from the message itself.
+    for (let p = parent; p; p = p.parent) if (p === messages[i]) parent = undefined;
+    messages[i].parent = parent;
+  });
+  return messages;
+}
+
+/** Root → leaf. */
+export function pathTo(leaf: ChatMessage | undefined): ChatMessage[] {
+  const path: ChatMessage[] = [];
+  for (let m = leaf; m && path.length < 10_000; m = m.parent) path.push(m);
+  return path.reverse();
+}
+
+/** The versions of a message: same parent, same role, in creation order (itself included). */
+export function siblingsOf(all: ChatMessage[], message: ChatMessage): ChatMessage[] {
+  return all.filter((m) => m.parent === message.parent && m.role === message.role);
+}
+
+/** The newest message under `root` (or `root` itself); it is always a leaf, as children are newer than parents. */
+export function newestLeaf(all: ChatMessage[], root: ChatMessage): ChatMessage {
+  for (let i = all.length - 1; i >= 0; i--) {
+    for (let m: ChatMessage | undefined = all[i]; m; m = m.parent) if (m === root) return all[i];
+  }
+  return root;
+}
+
+/** The label of a file block: a document's name, or an image's file name from its key. */
+export function fileLabel(block: ContentBlock): { label: string; format: string } {
+  if (block.document) return { label: block.document.name, format: block.document.format };
+  const key = block.image?.key ?? '';
+  let label = key.slice(key.lastIndexOf('/') + 1);
+  try {
+    label = decodeURIComponent(label);
+  } catch {
+    // Keep it encoded.
+  }
+  return { label: label || 'image', format: block.image?.format ?? '' };
+}

@@ -1,0 +1,453 @@
+/// <reference lib="dom" />
+/**
+ * <bedrock-chat> conversation features in real Chromium against the fake protocol v1 backend: the conversation tree
+ * (regenerate, edit, branch navigation), stop, continue, the model picker, attachments (presigned uploads, drag and
+ * drop, paste, long text), reasoning, tool cards, citations, title, price, retry, keyboard use and axe-core.
+ * Needs the built bundle: `npx vite build --config src/web-components/vite.config.mts`.
+ */
+import { existsSync } from 'node:fs';
+import { chromium } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { ASSISTANT_TEXT, AXE, BUNDLE, CHROMIUM, CHROMIUM_ARGS, DELTA_SPACING_MS, describeBrowser, FakeBackend, TOKEN } from './fake-backend';
+import type { AxeResult, Frame } from './fake-backend';
+
+const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
+const XSS = '<img src=x onerror="window.pwned=1"><script>window.pwned=2</script>';
+
+describeBrowser('<bedrock-chat> conversation features in Chromium', () => {
+  const backend = new FakeBackend();
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+
+  const user = () => page.locator('[part~="message"][part~="user"]');
+  const assistant = () => page.locator('[part~="message"][part~="assistant"]');
+  const framesOf = (action: string): Frame[] => backend.frames.filter((f) => f.action === action);
+
+  beforeAll(async () => {
+    if (!existsSync(BUNDLE)) throw new Error(`${BUNDLE} is missing: build it first (vite build --config src/web-components/vite.config.mts)`);
+    await backend.start();
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await backend.stop();
+  });
+
+  beforeEach(async () => {
+    context = await browser.newContext({ permissions: ['clipboard-read', 'clipboard-write'] });
+    page = await context.newPage();
+    page.on('pageerror', (err) => { throw err; });
+  });
+
+  afterEach(async () => {
+    await context.close();
+  });
+
+  async function openTestPage(): Promise<void> {
+    await page.goto(`${backend.origin}/test.html`);
+    await page.waitForFunction(() => (window as unknown as { testReady?: boolean }).testReady === true);
+    await page.locator('[part="input"]').and(page.locator(':enabled')).waitFor();
+  }
+
+  async function finished(): Promise<number> {
+    return page.evaluate(() => (window as unknown as { events: { type: string }[] }).events.filter((e) => e.type === 'bedrock-chat-message').length);
+  }
+
+  /** Runs an action and waits for the answer it causes to finish. */
+  async function answered(action: () => Promise<unknown>): Promise<void> {
+    const before = await finished();
+    await action();
+    await page.waitForFunction((n) => (window as unknown as { events: { type: string }[] }).events
+      .filter((e) => e.type === 'bedrock-chat-message').length > n, before, { timeout: 10_000 });
+  }
+
+  async function send(text: string): Promise<void> {
+    await answered(async () => {
+      await page.locator('[part="input"]').fill(text);
+      await page.locator('[part="input"]').press('Enter');
+    });
+  }
+
+  async function runAxe(): Promise<string[]> {
+    await page.addScriptTag({ path: AXE });
+    return page.evaluate(async () => {
+      const axe = (window as unknown as { axe: { run: (ctx: unknown) => Promise<AxeResult> } }).axe;
+      const result = await axe.run(document);
+      return result.violations.map((v) => `${v.id}: ${JSON.stringify(v.nodes.map((n) => n.target))}`);
+    });
+  }
+
+  /** The part (else the tag name) of the element focused inside the shadow root. */
+  async function focusedPart(): Promise<string | null> {
+    return page.evaluate(() => {
+      const active = document.querySelector('bedrock-chat')!.shadowRoot!.activeElement;
+      return active ? active.getAttribute('part') ?? active.tagName.toLowerCase() : null;
+    });
+  }
+
+  test('regenerate and edit make branches; ‹ n/m › switches between them and to the newest leaf under each', async () => {
+    await openTestPage();
+    await send('hello tree');
+    const userId = await user().getAttribute('data-message-id');
+    const firstAnswer = await assistant().getAttribute('data-message-id');
+    await expect(page.locator('[part="branch-nav"]').count()).resolves.toBe(0);
+
+    // Regenerate: a sibling answer, 2/2.
+    await answered(() => page.locator('[part="regenerate"]').click());
+    const regenerate = framesOf('regenerate').pop()!;
+    expect(regenerate).toEqual({ action: 'regenerate', v: 1, requestId: expect.any(String), conversationId: expect.stringMatching(/^CONV/), messageId: userId });
+    await expect(page.locator(ASSISTANT_TEXT).textContent()).resolves.toBe('Take 2: hello tree');
+    const nav = assistant().locator('[part="branch-nav"]');
+    await expect(nav.textContent()).resolves.toContain('2/2');
+    await expect(nav.getAttribute('aria-label')).resolves.toBe('Version 2 of 2');
+    await expect(assistant().locator('[part="branch-next"]').isDisabled()).resolves.toBe(true);
+    await assistant().locator('[part="branch-prev"]').click();
+    await expect(assistant().getAttribute('data-message-id')).resolves.toBe(firstAnswer);
+    await expect(page.locator(ASSISTANT_TEXT).textContent()).resolves.toContain('You said: hello tree');
+    await expect(assistant().locator('[part="branch-nav"]').textContent()).resolves.toContain('1/2');
+    await assistant().locator('[part="branch-next"]').click();
+    await expect(page.locator(ASSISTANT_TEXT).textContent()).resolves.toBe('Take 2: hello tree');
+
+    // Edit: a sibling user message (editOf, new content, no parentMessageId) with its own answer.
+    await user().locator('[part="edit"]').click();
+    const editor = page.locator('[part="edit-input"]');
+    await expect(editor.inputValue()).resolves.toBe('hello tree');
+    await answered(async () => {
+      await editor.fill('hello edited');
+      await page.locator('[part="edit-save"]').click();
+    });
+    const edit = backend.sendMessages().pop()!;
+    expect(edit).toEqual({
+      action: 'sendMessage',
+      v: 1,
+      requestId: expect.any(String),
+      conversationId: regenerate.conversationId,
+      editOf: userId,
+      content: [{ text: 'hello edited' }],
+    });
+    await expect(user().locator('[part="message-text"]').textContent()).resolves.toBe('hello edited');
+    await expect(user().locator('[part="branch-nav"]').textContent()).resolves.toContain('2/2');
+    await expect(assistant().locator('[part="branch-nav"]').count()).resolves.toBe(0);
+
+    // Back to the first user message: its newest answer (Take 2) is shown, with 2/2.
+    await user().locator('[part="branch-prev"]').click();
+    await expect(user().getAttribute('data-message-id')).resolves.toBe(userId);
+    await expect(page.locator(ASSISTANT_TEXT).textContent()).resolves.toBe('Take 2: hello tree');
+    await expect(assistant().locator('[part="branch-nav"]').textContent()).resolves.toContain('2/2');
+    // A new message continues the branch shown.
+    const shown = await assistant().getAttribute('data-message-id');
+    await send('follow-up');
+    expect(backend.sendMessages().pop()!.parentMessageId).toBe(shown);
+    await expect(page.locator('[part~="message"]').count()).resolves.toBe(4);
+
+    // Cancel leaves the message as it was; Escape too.
+    await user().first().locator('[part="edit"]').click();
+    await page.locator('[part="edit-cancel"]').click();
+    await expect(page.locator('[part="edit-input"]').count()).resolves.toBe(0);
+    await expect(user().first().locator('[part="message-text"]').textContent()).resolves.toBe('hello tree');
+  });
+
+  test('Stop sends stop with the streaming requestId; the partial answer stays, marked Stopped', async () => {
+    backend.scripts.set('long story', { deltas: Array.from({ length: 40 }, (_, i) => `word${i} `) });
+    await openTestPage();
+    await page.locator('[part="input"]').fill('long story');
+    await page.locator('[part="input"]').press('Enter');
+    await page.locator(ASSISTANT_TEXT).filter({ hasText: 'word2' }).waitFor();
+    await expect(page.locator('[part="send"]').count()).resolves.toBe(0);
+    await answered(() => page.locator('[part="stop"]').click());
+    const request = backend.sendMessages().pop()!;
+    expect(framesOf('stop').pop()).toEqual({ action: 'stop', v: 1, requestId: request.requestId });
+    const text = await page.locator(ASSISTANT_TEXT).textContent();
+    expect(text).toMatch(/^word0 word1 word2/);
+    expect(text).not.toContain('word39');
+    await expect(assistant().locator('[part="message-note"]').textContent()).resolves.toBe('Stopped');
+    await expect(page.locator('[part="stop"]').count()).resolves.toBe(0);
+    await expect(page.locator('[part="send"]').isEnabled()).resolves.toBe(true);
+    await page.waitForTimeout(DELTA_SPACING_MS * 3);
+    await expect(page.locator(ASSISTANT_TEXT).textContent()).resolves.toBe(text);
+  });
+
+  test('Continue is offered only on an answer cut at max_tokens, and extends it in place', async () => {
+    backend.scripts.set('please cut', { deltas: ['This is', ' cut'], stopReason: 'max_tokens' });
+    await openTestPage();
+    await send('not cut');
+    await expect(page.locator('[part="continue"]').count()).resolves.toBe(0);
+    await send('please cut');
+    await expect(page.locator('[part="continue"]').count()).resolves.toBe(1);
+    await expect(assistant().last().locator('[part="message-note"]').textContent()).resolves.toContain('length limit');
+    const answerId = await assistant().last().getAttribute('data-message-id');
+    await answered(() => page.locator('[part="continue"]').click());
+    expect(framesOf('continue').pop()).toEqual({ action: 'continue', v: 1, requestId: expect.any(String), conversationId: expect.stringMatching(/^CONV/), messageId: answerId });
+    await expect(page.locator(ASSISTANT_TEXT).last().textContent()).resolves.toBe('This is cut and more.');
+    await expect(assistant().count()).resolves.toBe(2);
+    await expect(assistant().last().getAttribute('data-message-id')).resolves.toBe(answerId);
+    await expect(page.locator('[part="continue"]').count()).resolves.toBe(0);
+    await expect(assistant().last().locator('[part="message-note"]').count()).resolves.toBe(0);
+  });
+
+  test('the model picker lists GET /models and sends the chosen model; the model attribute preselects', async () => {
+    await openTestPage();
+    const picker = page.locator('[part="model-picker"]');
+    await picker.waitFor();
+    await expect(picker.getAttribute('aria-label')).resolves.toBe('Model');
+    await expect(picker.locator('option').allTextContents()).resolves.toEqual(['fake.model-v1', 'fake.model-v2']);
+    await expect(picker.inputValue()).resolves.toBe('fake.model-v1');
+    await send('default model');
+    expect(backend.sendMessages().pop()!.model).toBeUndefined();
+    await picker.selectOption('fake.model-v2');
+    await send('second model');
+    expect(backend.sendMessages().pop()!.model).toBe('fake.model-v2');
+    await answered(() => page.locator('[part="regenerate"]').last().click());
+    expect(framesOf('regenerate').pop()!.model).toBe('fake.model-v2');
+
+    await openTestPage();
+    await page.evaluate(() => document.querySelector('bedrock-chat')!.setAttribute('model', 'fake.model-v2'));
+    await picker.waitFor();
+    await expect(picker.inputValue()).resolves.toBe('fake.model-v2');
+  });
+
+  test('attachments: POST /uploads then PUT with exactly the signed headers; chips; image and document blocks', async () => {
+    backend.uploadDelayMs = 1500; // long enough to see the uploading state, even on a busy machine
+    await openTestPage();
+    const before = backend.uploads.length;
+    await page.locator('input[type="file"]').setInputFiles([
+      { name: 'pixel.png', mimeType: 'image/png', buffer: PNG },
+      { name: 'Q3 report_v1.final (draft) é.pdf', mimeType: 'application/pdf', buffer: Buffer.from('%PDF-1.4 fake') },
+    ]);
+    const chips = page.locator('[part="composer"] [part="attachment"]');
+    await expect(chips.count()).resolves.toBe(2);
+    await expect(chips.first().textContent()).resolves.toContain('uploading');
+    await expect(page.locator('[part="send"]').isDisabled()).resolves.toBe(true);
+    await page.waitForFunction(() => document.querySelector('bedrock-chat')!.shadowRoot!.querySelectorAll('[data-state="ready"]').length === 2);
+    expect(backend.uploads.slice(before)).toEqual([
+      { name: 'pixel.png', contentType: 'image/png', size: PNG.length, authorization: `Bearer ${TOKEN}` },
+      { name: 'Q3 report_v1.final (draft) é.pdf', contentType: 'application/pdf', size: 13, authorization: `Bearer ${TOKEN}` },
+    ]);
+    const puts = backend.puts.slice(-2);
+    expect(puts.map((p) => [p.contentType, p.status])).toEqual([['image/png', 200], ['application/pdf', 200]]);
+    expect(puts[0].body.equals(PNG)).toBe(true);
+    expect(String(puts[1].body)).toBe('%PDF-1.4 fake');
+    await expect(chips.allTextContents()).resolves.toEqual([expect.stringContaining('pixel.png'), expect.stringContaining('Q3 report_v1.final (draft) é.pdf')]);
+
+    await send('what is in these?');
+    const frame = backend.sendMessages().pop()!;
+    expect(frame.content).toEqual([
+      { text: 'what is in these?' },
+      { image: { format: 'png', key: expect.stringMatching(/^uploads\/user-1\/[0-9A-Z]{26}\/pixel\.png$/) } },
+      { document: { format: 'pdf', name: 'Q3 report v1 final (draft) e', key: expect.stringMatching(/^uploads\/user-1\//) } },
+    ]);
+    // The composer is empty again; the user message shows the files.
+    await expect(chips.count()).resolves.toBe(0);
+    const sentChips = user().locator('[part="attachment"]');
+    await expect(sentChips.allTextContents()).resolves.toEqual(['pixel.pngPNG', 'Q3 report v1 final (draft) ePDF']);
+
+    // Removing a chip: nothing of it is sent.
+    await page.locator('input[type="file"]').setInputFiles([{ name: 'notes.md', mimeType: 'text/markdown', buffer: Buffer.from('# hi') }]);
+    await page.locator('[part="attachment-remove"]').click();
+    await expect(chips.count()).resolves.toBe(0);
+    backend.uploadDelayMs = 0;
+  });
+
+  test('attachments: wrong types and files over 4.5 MB are refused with a clear message and never uploaded', async () => {
+    await openTestPage();
+    const before = backend.uploads.length;
+    await page.locator('input[type="file"]').setInputFiles([
+      { name: 'tool.exe', mimeType: 'application/octet-stream', buffer: Buffer.from('MZ') },
+      { name: 'huge.txt', mimeType: 'text/plain', buffer: Buffer.alloc(4.6 * 1024 * 1024, 97) },
+    ]);
+    const alert = page.locator('[part="error"]');
+    await alert.filter({ hasText: 'tool.exe' }).waitFor();
+    const message = await alert.textContent();
+    expect(message).toContain('tool.exe cannot be attached: only images (PNG, JPEG, GIF, WebP) and documents');
+    expect(message).toContain('huge.txt is too large: files can be at most 4.5 MB.');
+    await expect(page.locator('[part="composer"] [part="attachment"]').count()).resolves.toBe(0);
+    expect(backend.uploads.length).toBe(before);
+    const error = await page.evaluate(() => (window as unknown as { events: { type: string; detail: { code: string } }[] }).events.find((e) => e.type === 'bedrock-chat-error'));
+    expect(error?.detail.code).toBe('ATTACHMENT');
+  });
+
+  test('attachments: drop and paste of files; pasting over 20,000 characters makes a txt document', async () => {
+    await openTestPage();
+    const before = backend.uploads.length;
+    const long = 'long line of pasted text\n'.repeat(1000); // 25,000 characters
+    await page.evaluate(({ long: text }) => {
+      const root = document.querySelector('bedrock-chat')!.shadowRoot!;
+      const dropped = new DataTransfer();
+      dropped.items.add(new File(['a,b\n1,2\n'], 'table.csv', { type: 'text/csv' }));
+      const composer = root.querySelector('[part="composer"]')!;
+      composer.dispatchEvent(new DragEvent('dragover', { dataTransfer: dropped, bubbles: true, cancelable: true }));
+      composer.dispatchEvent(new DragEvent('drop', { dataTransfer: dropped, bubbles: true, cancelable: true }));
+      const input = root.querySelector('[part="input"]')!;
+      const image = new DataTransfer();
+      image.items.add(new File([new Uint8Array([1, 2, 3])], 'image.gif', { type: 'image/gif' }));
+      input.dispatchEvent(new ClipboardEvent('paste', { clipboardData: image, bubbles: true, cancelable: true }));
+      const pasted = new DataTransfer();
+      pasted.setData('text/plain', text);
+      input.dispatchEvent(new ClipboardEvent('paste', { clipboardData: pasted, bubbles: true, cancelable: true }));
+    }, { long });
+    await page.waitForFunction(() => document.querySelector('bedrock-chat')!.shadowRoot!.querySelectorAll('[data-state="ready"]').length === 3);
+    expect(backend.uploads.slice(before).map((u) => [u.name, u.contentType, u.size])).toEqual([
+      ['table.csv', 'text/csv', 8], ['image.gif', 'image/gif', 3], ['Pasted text.txt', 'text/plain', long.length],
+    ]);
+    expect(String(backend.puts[backend.puts.length - 1].body)).toBe(long);
+    await expect(page.locator('[part="input"]').inputValue()).resolves.toBe('');
+    await send('summarize');
+    expect(backend.sendMessages().pop()!.content).toEqual([
+      { text: 'summarize' },
+      { document: { format: 'csv', name: 'table', key: expect.any(String) } },
+      { image: { format: 'gif', key: expect.any(String) } },
+      { document: { format: 'txt', name: 'Pasted text', key: expect.any(String) } },
+    ]);
+  });
+
+  test('reasoning streams into a closed <details>; the Reason toggle sends reasoning: true', async () => {
+    backend.scripts.set('think first', { reasoning: ['Let me ', 'think <b>hard</b>.'], deltas: ['The answer.'] });
+    await openTestPage();
+    const toggle = page.locator('[part="reasoning-toggle"]');
+    await expect(toggle.getAttribute('aria-pressed')).resolves.toBe('false');
+    await toggle.click();
+    await expect(toggle.getAttribute('aria-pressed')).resolves.toBe('true');
+    await send('think first');
+    expect(backend.sendMessages().pop()!.reasoning).toBe(true);
+    const details = page.locator('[part="reasoning"]');
+    await expect(details.evaluate((d) => (d as HTMLDetailsElement).open)).resolves.toBe(false);
+    await expect(details.locator('summary').textContent()).resolves.toBe('Reasoning');
+    await expect(details.locator('.reasoning-text').textContent()).resolves.toBe('Let me think <b>hard</b>.');
+    await expect(details.locator('b').count()).resolves.toBe(0);
+    await details.locator('summary').focus();
+    await page.keyboard.press('Enter');
+    await expect(details.evaluate((d) => (d as HTMLDetailsElement).open)).resolves.toBe(true);
+    await toggle.press('Space');
+    await expect(toggle.getAttribute('aria-pressed')).resolves.toBe('false');
+
+    // Stored reasoning is shown after a reload.
+    await openTestPage();
+    await page.locator('[part="reasoning"]').waitFor();
+    await expect(page.locator('[part="reasoning"] .reasoning-text').textContent()).resolves.toBe('Let me think <b>hard</b>.');
+  });
+
+  test('tool cards show JSON as text (an XSS payload stays text); citations are allow-listed links; title and price', async () => {
+    backend.scripts.set('use tools', {
+      tools: [{ toolUseId: 't1', name: 'search', input: { q: XSS, n: 2 }, result: { status: 'success', content: `found ${XSS}` } }],
+      deltas: ['Here is what I found.'],
+      citations: [
+        { sourceId: 's1', title: 'Good source', url: 'https://example.com/doc?a=1' },
+        { sourceId: 's2', title: 'Bad source', url: 'javascript:alert(1)' },
+        { sourceId: 's3', title: 'No link' },
+      ],
+      usage: { inputTokens: 1000, outputTokens: 234 },
+      price: 0.0042,
+    });
+    await openTestPage();
+    await send('use tools');
+    const card = page.locator('[part="tool-use"]');
+    await expect(card.locator('.card-title').textContent()).resolves.toBe('Tool: search');
+    await expect(card.locator('pre').textContent()).resolves.toBe(JSON.stringify({ q: XSS, n: 2 }, null, 2));
+    await expect(page.locator('[part="tool-result"] pre').textContent()).resolves.toBe(`found ${XSS}`);
+    const active = await page.evaluate(() => {
+      const root = document.querySelector('bedrock-chat')!.shadowRoot!;
+      return root.querySelectorAll('img, script, [onerror]').length + ((window as unknown as { pwned?: number }).pwned ?? 0);
+    });
+    expect(active).toBe(0);
+
+    const citations = page.locator('[part="citation"]');
+    await expect(citations.allTextContents()).resolves.toEqual(['Good source', 'Bad source', 'No link']);
+    const links = page.locator('[part="citation"] a');
+    await expect(links.count()).resolves.toBe(1);
+    await expect(links.getAttribute('href')).resolves.toBe('https://example.com/doc?a=1');
+    await expect(links.getAttribute('rel')).resolves.toContain('noopener');
+
+    await expect(page.locator('[part="usage"]').textContent()).resolves.toBe('1,234 tokens · $0.0042');
+    await page.locator('[part="title"]').filter({ hasText: 'About: use tools' }).waitFor();
+
+    // No price and no usage: no line.
+    backend.scripts.set('free', { deltas: ['Free.'], price: 0, usage: null });
+    await send('free');
+    await expect(assistant().last().locator('[part="usage"]').count()).resolves.toBe(0);
+  });
+
+  test('an error frame leaves a failed answer with Retry, which regenerates it', async () => {
+    await openTestPage();
+    await page.locator('[part="input"]').fill('please fail once');
+    await page.locator('[part="input"]').press('Enter');
+    await page.locator('[part="error"]').filter({ hasText: 'busy' }).waitFor();
+    const userId = await user().getAttribute('data-message-id');
+    await expect(assistant().getAttribute('part')).resolves.toContain('failed');
+    await expect(assistant().locator('[part="message-note"]').textContent()).resolves.toBe('No answer.');
+    await answered(() => page.locator('[part="retry"]').click());
+    expect(framesOf('regenerate').pop()).toMatchObject({ action: 'regenerate', messageId: userId });
+    await expect(assistant().count()).resolves.toBe(1);
+    await expect(page.locator(ASSISTANT_TEXT).textContent()).resolves.toBe('Take 1: please fail once');
+    await expect(page.locator('[part="branch-nav"]').count()).resolves.toBe(0);
+    await expect(page.locator('[part="error"]').textContent()).resolves.toBe('');
+  });
+
+  test('every new control is reachable with Tab and works from the keyboard; axe finds nothing in a rich conversation', async () => {
+    backend.scripts.set('rich', {
+      reasoning: ['Thinking.'],
+      tools: [{ toolUseId: 't1', name: 'lookup', input: { id: 1 }, result: { status: 'success', content: 'ok' } }],
+      deltas: ['# Rich\n\nAn **answer** with a [link](https://example.com).'],
+      citations: [{ sourceId: 's1', title: 'Source', url: 'https://example.com/s' }],
+      stopReason: 'max_tokens',
+    });
+    await openTestPage();
+    await page.locator('input[type="file"]').setInputFiles([{ name: 'a.txt', mimeType: 'text/plain', buffer: Buffer.from('a') }]);
+    await page.locator('[data-state="ready"]').waitFor();
+    await send('rich');
+    await answered(() => page.locator('[part="regenerate"]').click());
+    await page.locator('[part="model-picker"]').waitFor();
+    await page.locator('input[type="file"]').setInputFiles([{ name: 'b.txt', mimeType: 'text/plain', buffer: Buffer.from('b') }]);
+    await page.locator('[data-state="ready"]').waitFor();
+
+    // Tab through the whole page once.
+    await page.locator('h1').click();
+    const seen = new Set<string>();
+    for (let i = 0; i < 60; i++) {
+      await page.keyboard.press('Tab');
+      const part = await focusedPart();
+      if (part) seen.add(part);
+    }
+    for (const part of ['model-picker', 'new-chat', 'branch-prev', 'edit', 'copy', 'regenerate', 'continue', 'attachment-remove', 'attach', 'input', 'reasoning-toggle', 'send']) {
+      expect([part, seen.has(part)]).toEqual([part, true]);
+    }
+    expect(seen.has('summary')).toBe(true); // the reasoning disclosure
+
+    // Branch navigation by keyboard keeps the focus on the navigation.
+    await assistant().locator('[part="branch-prev"]').focus();
+    await page.keyboard.press('Enter');
+    await expect(assistant().locator('[part="branch-nav"]').textContent()).resolves.toContain('1/2');
+    await expect(focusedPart()).resolves.toBe('branch-next');
+    await page.keyboard.press('Enter');
+    await expect(assistant().locator('[part="branch-nav"]').textContent()).resolves.toContain('2/2');
+
+    // Copy by keyboard: the raw markdown.
+    await assistant().locator('[part="copy"]').focus();
+    await page.keyboard.press('Enter');
+    await expect(assistant().locator('[part="copy"]').textContent()).resolves.toBe('Copied');
+    await expect(page.evaluate(() => navigator.clipboard.readText())).resolves.toBe('Take 2: rich');
+
+    // Edit by keyboard: Enter opens, Escape cancels and gives the focus back.
+    await user().locator('[part="edit"]').focus();
+    await page.keyboard.press('Enter');
+    await expect(focusedPart()).resolves.toBe('edit-input');
+    await page.keyboard.press('Escape');
+    await expect(focusedPart()).resolves.toBe('edit');
+
+    expect(await runAxe()).toEqual([]);
+
+    // Stop by keyboard while streaming.
+    backend.scripts.set('slow', { deltas: Array.from({ length: 30 }, (_, i) => `w${i} `) });
+    await page.locator('[part="input"]').fill('slow');
+    await page.locator('[part="input"]').press('Enter');
+    await page.locator(ASSISTANT_TEXT).filter({ hasText: 'w1' }).waitFor();
+    await page.locator('[part="input"]').focus();
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Tab');
+    await expect(focusedPart()).resolves.toBe('stop');
+    await answered(() => page.keyboard.press('Enter'));
+    await expect(assistant().last().locator('[part="message-note"]').textContent()).resolves.toBe('Stopped');
+    expect(await runAxe()).toEqual([]);
+  });
+});
