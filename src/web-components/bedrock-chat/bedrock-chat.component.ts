@@ -201,9 +201,11 @@ export class BedrockChat extends LitElement {
 
   private renderModelPicker(): TemplateResult {
     const chosen = this.modelName();
+    // A `model` attribute outside the list is still offered (and sent): the backend decides whether it is allowed.
+    const items = chosen && !this.models.some((m) => m.id === chosen) ? [{ id: chosen }, ...this.models] : this.models;
     return html`<select part="model-picker" class="picker" aria-label="Model" ?disabled=${!!this.turn}
       @change=${(e: Event) => { this.pickedModel = (e.target as HTMLSelectElement).value; }}>
-      ${this.models.map((m) => html`<option value=${m.id} ?selected=${m.id === chosen}>${m.id}</option>`)}
+      ${items.map((m) => html`<option value=${m.id} ?selected=${m.id === chosen}>${m.id}</option>`)}
     </select>`;
   }
 
@@ -367,7 +369,7 @@ export class BedrockChat extends LitElement {
     this.conversationTitle = body.conversation?.title ?? '';
     this.all = treeOf(body.messages ?? []);
     const last = body.conversation?.lastMessageId;
-    this.leaf = this.all.find((m) => m.id === last);
+    this.leaf = this.all.find((m) => m.id === last) ?? this.all[this.all.length - 1];
   }
 
   private async token(): Promise<string> {
