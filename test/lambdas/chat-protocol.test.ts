@@ -15,7 +15,13 @@ let script: ((req: FakeRequest) => FakeScript) | undefined;
 const offline = offlineModel({ wordDelayMs: 1 });
 let pg: Playground;
 
-const PRICED = { key: 'priced', modelId: 'local.priced-model', displayName: 'Priced', prices: { inputPer1kTokens: 0.003, outputPer1kTokens: 0.015 } };
+const PRICED = {
+  key: 'priced',
+  modelId: 'local.priced-model',
+  displayName: 'Priced',
+  prices: { inputPer1kTokens: 0.003, outputPer1kTokens: 0.015 },
+  capabilities: { promptCaching: true },
+};
 
 beforeAll(async () => {
   pg = await startPlayground({
@@ -26,6 +32,9 @@ beforeAll(async () => {
       return (script ?? offline)(req);
     },
   });
+  // Read by the handlers at their first request, like a Lambda's environment.
+  process.env.GUARDRAIL_ID = 'gr-test';
+  process.env.GUARDRAIL_VERSION = '3';
 });
 afterAll(async () => {
   await pg?.stop();
@@ -202,6 +211,31 @@ test('the end frame carries the price from the model\'s price data', async () =>
   expect(res.end).toMatchObject({ type: 'end', usage: { inputTokens: 1000, outputTokens: 2000 }, price: 0.033 });
   expect(res.frames.find((f) => f.type === 'start').model).toBe('priced');
   expect(pg.bedrockRequests().filter((r) => r.operation === 'ConverseStream').pop()!.modelId).toBe('local.priced-model');
+  const got = await conversation('alice', res.ack!.conversationId);
+  expect(got.messages[1]).toMatchObject({ price: 0.033, usage: { inputTokens: 1000, outputTokens: 2000 } });
+  expect(got.conversation).toMatchObject({ price: 0.033, usage: { inputTokens: 1000, outputTokens: 2000 } });
+});
+
+test('a model with prompt caching gets a cache point after the latest question; the guardrail applies to every answer', async () => {
+  script = () => ({ steps: [{ type: 'text', text: 'I cannot help with that.' }], stopReason: 'guardrail_intervened' as never });
+  const c = await connect();
+  const first = await ask(c, 'first', { model: 'priced' });
+  const second = await ask(c, 'second', { model: 'priced', conversationId: first.ack!.conversationId });
+  const plain = await ask(c, 'no caching here');
+  c.close();
+  expect(second.end).toMatchObject({ type: 'end', stopReason: 'guardrail_intervened' });
+  const streams = pg.bedrockRequests().filter((r) => r.operation === 'ConverseStream').slice(-3);
+  const [, cached, uncached] = streams;
+  expect(cached.body.messages!.map((m) => m.content)).toEqual([
+    [{ text: 'first' }],
+    [{ text: 'I cannot help with that.' }],
+    [{ text: 'second' }, { cachePoint: { type: 'default' } }],
+  ]);
+  expect(uncached.body.messages![0].content).toEqual([{ text: 'no caching here' }]);
+  for (const r of streams) {
+    expect(r.body.guardrailConfig).toEqual({ guardrailIdentifier: 'gr-test', guardrailVersion: '3', streamProcessingMode: 'async' });
+  }
+  expect(plain.end.type).toBe('end');
 });
 
 describe('attachments', () => {
@@ -226,6 +260,16 @@ describe('attachments', () => {
     const sent = pg.bedrockRequests().filter((r) => r.operation === 'ConverseStream').pop()!.body.messages![0].content;
     expect(sent[1]).toEqual({ image: { format: 'png', source: { bytes: png.toString('base64') } } });
     expect(sent[2]).toEqual({ document: { format: 'txt', name: 'notes', source: { bytes: Buffer.from('long notes').toString('base64') } } });
+  });
+
+  test('a message of documents only gets the text block Converse requires beside documents', async () => {
+    await s3().send(new PutObjectCommand({ Bucket: process.env.LARGE_MESSAGE_BUCKET, Key: key('alice', 'only.txt'), Body: 'just a file' }));
+    const c = await connect();
+    const res = await request(c, { action: 'sendMessage', content: [{ document: { format: 'txt', name: 'only', key: key('alice', 'only.txt') } }] });
+    c.close();
+    expect(res.end.type).toBe('end');
+    const sent = pg.bedrockRequests().filter((r) => r.operation === 'ConverseStream').pop()!.body.messages![0].content;
+    expect(sent).toEqual([{ document: expect.objectContaining({ name: 'only' }) }, { text: 'See the attached document.' }]);
   });
 
   test('a missing attachment is reported; the question is kept', async () => {

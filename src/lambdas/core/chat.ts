@@ -210,6 +210,8 @@ export async function runTurn(deps: TurnDeps, job: TurnJob): Promise<void> {
       messages,
       reasoningBudget: job.reasoning && model.capabilities?.reasoning !== false ? REASONING_BUDGET_TOKENS : undefined,
       adaptiveReasoning: model.capabilities?.adaptiveReasoningOnly,
+      cacheConversation: deps.models.promptCaching && model.capabilities?.promptCaching === true,
+      guardrail: deps.models.guardrail,
     }, abort.signal);
     let first = true;
     for await (const event of stream) {
@@ -250,11 +252,12 @@ export async function runTurn(deps: TurnDeps, job: TurnJob): Promise<void> {
   }
 
   const finalStop = failure ? 'error' : stopReason;
+  const price = priceOf(model.prices, usage ?? NO_USAGE);
   try {
     if (continuing && previous) {
       if (text) {
-        await store.extendMessage(job.userId, job.conversationId, assistantId, { text, stopReason: finalStop, usage });
-        await store.advance(job.userId, job.conversationId, assistantId, usage);
+        await store.extendMessage(job.userId, job.conversationId, assistantId, { text, stopReason: finalStop, usage, price });
+        await store.advance(job.userId, job.conversationId, assistantId, usage, price);
       }
     } else if (text || reasoning || !failure) {
       await store.putMessage(job.userId, job.conversationId, {
@@ -264,11 +267,11 @@ export async function runTurn(deps: TurnDeps, job: TurnJob): Promise<void> {
         content: [{ text }],
         createdAt: new Date().toISOString(),
         model: model.key,
-        ...(usage ? { usage } : {}),
+        ...(usage ? { usage, price } : {}),
         ...(reasoning ? { reasoning } : {}),
         stopReason: finalStop,
       });
-      await store.advance(job.userId, job.conversationId, assistantId, usage);
+      await store.advance(job.userId, job.conversationId, assistantId, usage, price);
     }
   } catch (err) {
     log.error('could not store the answer', { ...ids, ...errorFields(err) });
@@ -279,7 +282,7 @@ export async function runTurn(deps: TurnDeps, job: TurnJob): Promise<void> {
     if (failure) {
       await sink.send({ type: 'error', ...frame, code: failure.code, message: failure.message });
     } else {
-      await sink.send({ type: 'end', ...frame, stopReason, usage: usage ?? NO_USAGE, price: priceOf(model.prices, usage ?? NO_USAGE) });
+      await sink.send({ type: 'end', ...frame, stopReason, usage: usage ?? NO_USAGE, price });
     }
   } catch (err) {
     log.warn('could not deliver the final frame', { ...ids, ...errorFields(err) });

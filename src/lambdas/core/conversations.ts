@@ -15,6 +15,8 @@ export interface Message {
   readonly createdAt: string;
   readonly model?: string;
   readonly usage?: Usage;
+  /** Price of this answer in USD (from the model's price data). */
+  readonly price?: number;
   readonly stopReason?: string;
   /** The model's reasoning, when it was asked to reason (shown collapsed; not sent back to the model). */
   readonly reasoning?: string;
@@ -58,10 +60,12 @@ export interface Conversation {
   readonly updatedAt: string;
   readonly lastMessageId: string;
   readonly usage: { readonly inputTokens: number; readonly outputTokens: number };
+  /** Total price of the conversation's answers in USD. */
+  readonly price: number;
 }
 
 export interface ConversationPage {
-  readonly items: Omit<Conversation, 'lastMessageId' | 'usage'>[];
+  readonly items: Omit<Conversation, 'lastMessageId' | 'usage' | 'price'>[];
   readonly nextToken?: string;
 }
 
@@ -137,12 +141,13 @@ export class ConversationStore {
   }
 
   /** Moves the conversation's head to `lastMessageId`, bumps its recency and adds usage to its totals. */
-  async advance(userId: string, conversationId: string, lastMessageId: string, usage?: Usage): Promise<void> {
+  /** Moves the head, bumps recency, and adds the answer's tokens and price (USD) to the conversation's totals. */
+  async advance(userId: string, conversationId: string, lastMessageId: string, usage?: Usage, price = 0): Promise<void> {
     const now = new Date().toISOString();
     await this.db.send(new UpdateCommand({
       TableName: this.tableName,
       Key: { pk: userKey(userId), sk: convKey(conversationId) },
-      UpdateExpression: 'SET lastMessageId = :m, updatedAt = :t, gsi1sk = :g ADD inputTokens :i, outputTokens :o',
+      UpdateExpression: 'SET lastMessageId = :m, updatedAt = :t, gsi1sk = :g ADD inputTokens :i, outputTokens :o, price :p',
       ConditionExpression: 'attribute_exists(pk)',
       ExpressionAttributeValues: {
         ':m': lastMessageId,
@@ -150,6 +155,7 @@ export class ConversationStore {
         ':g': `${now}#${conversationId}`,
         ':i': usage?.inputTokens ?? 0,
         ':o': usage?.outputTokens ?? 0,
+        ':p': price,
       },
     }));
   }
@@ -164,7 +170,7 @@ export class ConversationStore {
 
   /** Appends text to an answer (continue after max tokens), adding usage and setting the new stop reason. */
   async extendMessage(
-    userId: string, conversationId: string, messageId: string, ext: { text: string; stopReason: string; usage?: Usage },
+    userId: string, conversationId: string, messageId: string, ext: { text: string; stopReason: string; usage?: Usage; price?: number },
   ): Promise<void> {
     const current = await this.getMessage(userId, conversationId, messageId);
     if (!current) throw invalid('The answer to continue no longer exists.');
@@ -177,12 +183,13 @@ export class ConversationStore {
     await this.db.send(new UpdateCommand({
       TableName: this.tableName,
       Key: { pk: userKey(userId), sk: msgKey(conversationId, messageId) },
-      UpdateExpression: 'SET content = :c, stopReason = :s, #usage = :u',
+      UpdateExpression: 'SET content = :c, stopReason = :s, #usage = :u, price = :p',
       ConditionExpression: 'attribute_exists(pk)',
       ExpressionAttributeNames: { '#usage': 'usage' },
       ExpressionAttributeValues: {
         ':c': blocks,
         ':s': ext.stopReason,
+        ':p': Math.round(((current.price ?? 0) + (ext.price ?? 0)) * 1e6) / 1e6,
         ':u': {
           inputTokens: before.inputTokens + add.inputTokens,
           outputTokens: before.outputTokens + add.outputTokens,
@@ -453,6 +460,7 @@ function toConversation(item: Record<string, any>): Conversation {
     updatedAt: item.updatedAt,
     lastMessageId: item.lastMessageId,
     usage: { inputTokens: Number(item.inputTokens ?? 0), outputTokens: Number(item.outputTokens ?? 0) },
+    price: Math.round(Number(item.price ?? 0) * 1e6) / 1e6,
   };
 }
 
@@ -465,6 +473,7 @@ function toMessage(item: Record<string, any>): Message {
     createdAt: item.createdAt,
     ...(item.model ? { model: item.model } : {}),
     ...(item.usage ? { usage: item.usage } : {}),
+    ...(item.price !== undefined ? { price: Number(item.price) } : {}),
     ...(item.stopReason ? { stopReason: item.stopReason } : {}),
     ...(item.reasoning ? { reasoning: item.reasoning } : {}),
     ...(item.feedback ? { feedback: item.feedback } : {}),

@@ -2,6 +2,7 @@ import { ConverseStreamCommand } from '@aws-sdk/client-bedrock-runtime';
 import type { BedrockRuntimeClient, ContentBlock as BedrockBlock, Message as BedrockMessage } from '@aws-sdk/client-bedrock-runtime';
 import type { Message } from './conversations';
 import { ChatError } from './errors';
+import type { GuardrailRef } from './models';
 import type { ContentBlock, Usage } from './protocol';
 
 export type ModelEvent =
@@ -19,6 +20,19 @@ export interface ModelRequest {
   readonly reasoningBudget?: number;
   /** The model only accepts adaptive thinking: the budget is left to it. */
   readonly adaptiveReasoning?: boolean;
+  /**
+   * Put a cache point after the latest user message: the next turn's prompt starts with this one, so the model reads
+   * the conversation so far from its prompt cache (cheaper, faster). Below the model's minimum size nothing is cached.
+   */
+  readonly cacheConversation?: boolean;
+  readonly guardrail?: GuardrailRef;
+}
+
+/** The messages with a cache point closing the last user message. */
+export function withCachePoint(messages: BedrockMessage[]): BedrockMessage[] {
+  const i = messages.map((m) => m.role).lastIndexOf('user');
+  if (i < 0) return messages;
+  return messages.map((m, j) => (j === i ? { ...m, content: [...m.content!, { cachePoint: { type: 'default' } }] } : m));
 }
 
 /** Reads an uploaded file from the large-message bucket; throws NOT_FOUND when it is gone. */
@@ -39,6 +53,10 @@ export async function toConverseMessages(history: readonly Message[], load: Blob
       if (block) content.push(block);
     }
     if (content.length === 0) continue;
+    // Converse needs a text block beside documents; a message of files only gets a neutral one.
+    if (m.role === 'user' && content.some((b) => 'document' in b) && !content.some((b) => 'text' in b)) {
+      content.push({ text: 'See the attached document.' });
+    }
     const last = out[out.length - 1];
     if (last && last.role === m.role) last.content!.push(...content);
     else out.push({ role: m.role, content });
@@ -67,8 +85,11 @@ export async function* streamAnswer(client: BedrockRuntimeClient, req: ModelRequ
   try {
     res = await client.send(new ConverseStreamCommand({
       modelId: req.modelId,
-      messages: req.messages,
+      messages: req.cacheConversation ? withCachePoint(req.messages) : req.messages,
       system: req.system ? [{ text: req.system }] : undefined,
+      guardrailConfig: req.guardrail
+        ? { guardrailIdentifier: req.guardrail.id, guardrailVersion: req.guardrail.version, streamProcessingMode: 'async' }
+        : undefined,
       // Thinking needs max tokens above its budget.
       inferenceConfig: { maxTokens: req.reasoningBudget ? Math.max(maxTokens, req.reasoningBudget + 1024) : maxTokens },
       additionalModelRequestFields: !req.reasoningBudget ? undefined

@@ -22,13 +22,23 @@ export interface RuntimeModel {
     readonly adaptiveReasoningOnly?: boolean;
     readonly images?: boolean;
     readonly documents?: boolean;
+    readonly promptCaching?: boolean;
   };
+}
+
+export interface GuardrailRef {
+  readonly id: string;
+  readonly version: string;
 }
 
 export interface ModelSettings {
   readonly models: readonly RuntimeModel[];
   readonly defaultModel: RuntimeModel;
   readonly titleModel: RuntimeModel;
+  /** An Amazon Bedrock Guardrail applied to every answer (`GUARDRAIL_ID`, `GUARDRAIL_VERSION`). */
+  readonly guardrail?: GuardrailRef;
+  /** Cache points on models that support prompt caching, unless `PROMPT_CACHING=off`. */
+  readonly promptCaching: boolean;
 }
 
 /**
@@ -54,7 +64,8 @@ export function modelSettingsFrom(env: Record<string, string | undefined>): Mode
   // The title model need not be offered to users: an id that is not in the catalog is used as is.
   const titleModel = pick(env.TITLE_MODEL) ?? pick(env.TITLE_MODEL_ID)
     ?? (env.TITLE_MODEL_ID ? { key: env.TITLE_MODEL_ID, modelId: env.TITLE_MODEL_ID } : defaultModel);
-  return { models, defaultModel, titleModel };
+  const guardrail = env.GUARDRAIL_ID ? { id: env.GUARDRAIL_ID, version: env.GUARDRAIL_VERSION || 'DRAFT' } : undefined;
+  return { models, defaultModel, titleModel, guardrail, promptCaching: env.PROMPT_CACHING !== 'off' };
 }
 
 /** The model a client asked for, by key or id, among the deployment's models only. */

@@ -131,9 +131,22 @@ const message: Schema = {
     id: { type: 'string' },
     parentId: { type: ['string', 'null'] },
     role: { type: 'string', enum: ['user', 'assistant'] },
-    content: { type: 'array', items: { type: 'object', properties: { text: { type: 'string' } } } },
+    content: {
+      type: 'array',
+      description: 'Blocks: {text}, {image: {format, key}} or {document: {format, name, key}}',
+      items: {
+        type: 'object',
+        properties: {
+          text: { type: 'string' },
+          image: { type: 'object', properties: { format: { type: 'string' }, key: { type: 'string' } } },
+          document: { type: 'object', properties: { format: { type: 'string' }, name: { type: 'string' }, key: { type: 'string' } } },
+        },
+      },
+    },
     model: { type: 'string' },
     usage,
+    price: { type: 'number', description: 'USD' },
+    reasoning: { type: 'string' },
     stopReason: { type: 'string' },
     feedback,
     createdAt: time,
@@ -244,8 +257,8 @@ export const ROUTES: readonly Route[] = [
         properties: {
           conversation: {
             ...summary,
-            required: [...summary.required!, 'lastMessageId', 'usage'],
-            properties: { ...summary.properties, lastMessageId: { type: 'string' }, usage },
+            required: [...summary.required!, 'lastMessageId', 'usage', 'price'],
+            properties: { ...summary.properties, lastMessageId: { type: 'string' }, usage, price: { type: 'number', description: 'Total in USD' } },
           },
           messages: { type: 'array', items: message },
         },
