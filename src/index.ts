@@ -11,3 +11,5 @@ export {
 export { ChatModel, ChatModelCapabilities, ChatModelOptions, ModelCatalogEntry, ModelIamResources } from './models/chat-model';
 export { InferenceProfileMode } from './models/inference-profile-mode';
 export { ModelPrices, TokenUsage } from './models/pricing';
+export { FrontendDomain } from './constructs/frontend/domain';
+export { FrontendWafOptions, FrontendWebAcl } from './constructs/frontend/web-acl';

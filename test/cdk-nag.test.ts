@@ -1,11 +1,12 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { App, SecretValue, Stack, Validations } from 'aws-cdk-lib';
+import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { IConstruct } from 'constructs';
 import { buildApp } from '../examples/full-system/app';
-import { BedrockChatFrontend, ChatBackend, ChatBackendProps, IdentityProvider, MfaMode } from '../src';
+import { BedrockChatFrontend, ChatBackend, ChatBackendProps, FrontendWebAcl, IdentityProvider, MfaMode } from '../src';
 import { requireBundles, testApp } from './constructs/helpers';
 
 beforeAll(requireBundles);
@@ -17,6 +18,15 @@ beforeEach(() => {
     original(...args);
   });
 });
+
+/** A backend deployed elsewhere, for frontend-only stacks. */
+const frontendBackend = {
+  webSocketUrl: 'wss://abc123.execute-api.us-east-1.amazonaws.com/ws',
+  restApiUrl: 'https://def456.execute-api.us-east-1.amazonaws.com',
+  userPoolId: 'us-east-1_AbCdEf123',
+  userPoolClientId: '1example23456789',
+  defaultModelId: 'us.anthropic.claude-sonnet-4-5-20250929-v1:0',
+};
 
 interface Finding { readonly rule: string; readonly path: string }
 
@@ -103,6 +113,32 @@ describe('cdk-nag AwsSolutions', () => {
     });
     expect(nagFindings(app)).toEqual([]);
     expectEveryAcknowledgementExplained(stack);
+  });
+
+  test('BedrockChatFrontend in us-east-1 (explicit account and region: the deployment provider\'s asset bucket finding names them) with WAF, geo restriction and a custom domain: no unacknowledged findings', () => {
+    const app = testApp();
+    const stack = new Stack(app, 'FrontendAllOptions', { env: { account: '111111111111', region: 'us-east-1' } });
+    const hostedZone = route53.HostedZone.fromHostedZoneAttributes(stack, 'Zone', { hostedZoneId: 'Z0123456789ABC', zoneName: 'example.com' });
+    new BedrockChatFrontend(stack, 'Web', {
+      backend: frontendBackend,
+      waf: { allowedIpv4Ranges: ['203.0.113.0/24'], blockedIpv6Ranges: ['2001:db8::/32'] },
+      allowedCountries: ['US', 'DE'],
+      domain: { domainName: 'chat.example.com', hostedZone },
+    });
+    expect(nagFindings(app)).toEqual([]);
+    expectEveryAcknowledgementExplained(stack);
+    // Geo restriction, web ACL and TLS policy are now satisfied, not acknowledged.
+    const ids = acknowledgements(stack).map((a) => a.id);
+    for (const rule of ['AwsSolutions-CFR1', 'AwsSolutions-CFR2', 'AwsSolutions-CFR4']) expect(ids).not.toContain(rule);
+  });
+
+  test('cross-region WAF (FrontendWebAcl in us-east-1, frontend in eu-west-1): no unacknowledged findings', () => {
+    const app = testApp();
+    const edge = new Stack(app, 'ChatEdge', { env: { account: '111111111111', region: 'us-east-1' } });
+    const acl = new FrontendWebAcl(edge, 'WebAcl');
+    const site = new Stack(app, 'ChatSite', { env: { account: '111111111111', region: 'eu-west-1' }, crossRegionReferences: true });
+    new BedrockChatFrontend(site, 'Web', { backend: frontendBackend, webAclArn: acl.webAclArn });
+    expect(nagFindings(app)).toEqual([]);
   });
 
   test('full example: no unacknowledged findings, every acknowledgement explained', () => {

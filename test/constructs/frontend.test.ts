@@ -2,7 +2,6 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import { requireBundles, testApp, withoutAssetHashes } from './helpers';
 import { BedrockChatFrontend, BedrockChatFrontendProps, ChatBackend, IBedrockChatBackend } from '../../src';
@@ -166,26 +165,6 @@ describe('BedrockChatFrontend props', () => {
   test('enableIpv6 false and a price class', () => {
     const { template } = synth({ enableIpv6: false, priceClass: cloudfront.PriceClass.PRICE_CLASS_ALL });
     expect(distributionConfig(template)).toMatchObject({ IPV6Enabled: false, PriceClass: 'PriceClass_All' });
-  });
-
-  test('a custom domain requires TLSv1.2_2021 and SNI', () => {
-    const app = testApp();
-    const stack = new Stack(app, 'Test');
-    const certificate = acm.Certificate.fromCertificateArn(stack, 'Cert', 'arn:aws:acm:us-east-1:111111111111:certificate/abc');
-    new BedrockChatFrontend(stack, 'Web', { backend: externalBackend, domainNames: ['chat.example.com'], certificate });
-    const config = distributionConfig(Template.fromStack(stack));
-    expect(config.Aliases).toEqual(['chat.example.com']);
-    expect(config.ViewerCertificate).toMatchObject({ MinimumProtocolVersion: 'TLSv1.2_2021', SslSupportMethod: 'sni-only' });
-  });
-
-  test('domainNames without certificate is rejected', () => {
-    expect(() => synth({ domainNames: ['chat.example.com'] })).toThrow(/domainNames requires certificate/);
-  });
-
-  test('webAclId is attached', () => {
-    const arn = 'arn:aws:wafv2:us-east-1:111111111111:global/webacl/chat/abc';
-    const { template } = synth({ webAclId: arn });
-    expect(distributionConfig(template).WebACLId).toBe(arn);
   });
 
   test('removalPolicy DESTROY empties and deletes both buckets', () => {

@@ -1,14 +1,19 @@
 import * as path from 'path';
-import { Duration, Fn, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Arn, ArnFormat, Duration, Fn, RemovalPolicy, Resource, Stack, Token } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
+import * as route53 from 'aws-cdk-lib/aws-route53';
+import * as targets from 'aws-cdk-lib/aws-route53-targets';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct, IConstruct } from 'constructs';
+import { FrontendDomain } from './domain';
+import { FrontendWafOptions, FrontendWebAcl } from './web-acl';
 import { IBedrockChatBackend } from '../chat-backend/chat-backend';
 import { createAccessLogsBucket, DEFAULT_REMOVAL_POLICY, secureBucketProps } from '../private/defaults';
-import { acknowledge } from '../private/nag';
+import { acknowledge, NagAcknowledgement } from '../private/nag';
+import { CLOUDFRONT_REGION, requireUsEast1 } from '../private/us-east-1';
 
 /**
  * Properties of `BedrockChatFrontend`.
@@ -44,29 +49,73 @@ export interface BedrockChatFrontendProps {
   readonly priceClass?: cloudfront.PriceClass;
 
   /**
-   * Custom domain names of the distribution. Requires `certificate`.
+   * A custom domain for the site (Route 53 and ACM): the distribution answers on `domain.domainName`, with a
+   * certificate you give (in us-east-1) or one this construct creates and validates through DNS (only when this
+   * stack is in us-east-1), and A (and, with IPv6, AAAA) alias records in the hosted zone. Viewers then need
+   * TLS 1.2 or later (`TLSv1.2_2021`).
    *
    * @default - the distribution's `*.cloudfront.net` domain only
    */
-  readonly domainNames?: string[];
+  readonly domain?: FrontendDomain;
 
   /**
-   * Certificate (in us-east-1) for `domainNames`. Viewers then need TLS 1.2 or later (`TLSv1.2_2021`).
+   * Create an AWS WAF web ACL (scope CLOUDFRONT) with these rules in this stack and associate it with the
+   * distribution. CloudFront only accepts web ACLs from us-east-1: with this stack in another region, create a
+   * `FrontendWebAcl` in a us-east-1 stack and pass its ARN as `webAclArn` instead (synth fails with that advice).
+   * Costs about USD 5 per month, USD 1 per rule and USD 0.60 per million requests.
    *
-   * @default - the default CloudFront certificate
+   * @default - no web ACL (unless `webAclArn` is given)
    */
-  readonly certificate?: acm.ICertificate;
+  readonly waf?: FrontendWafOptions;
 
   /**
-   * ARN of an AWS WAF web ACL (scope CLOUDFRONT, in us-east-1) to associate with the distribution.
+   * ARN of an existing AWS WAF web ACL (scope CLOUDFRONT, in us-east-1) to associate with the distribution, e.g.
+   * `FrontendWebAcl.webAclArn` from a us-east-1 stack (with `crossRegionReferences: true`). Not together with `waf`.
    *
-   * @default - no web ACL
+   * @default - no web ACL (unless `waf` is given)
    */
-  readonly webAclId?: string;
+  readonly webAclArn?: string;
+
+  /**
+   * Serve only viewers in these countries (ISO 3166-1 alpha-2 codes, e.g. `['DE', 'FR']`); others get 403.
+   * Not together with `blockedCountries`.
+   *
+   * @default - no geo restriction
+   */
+  readonly allowedCountries?: string[];
+
+  /**
+   * Refuse viewers in these countries (ISO 3166-1 alpha-2 codes) with 403. Not together with `allowedCountries`.
+   *
+   * @default - no geo restriction
+   */
+  readonly blockedCountries?: string[];
+
+  /**
+   * More sources for the Content-Security-Policy `connect-src` of the app page, e.g. the Cognito managed login
+   * domain (`https://<prefix>.auth.<region>.amazoncognito.com`) or the upload bucket
+   * (`https://<bucket>.s3.<region>.amazonaws.com`). Hosts with a scheme; no quotes, spaces, `;` or `,`.
+   *
+   * @default - the backend's REST, WebSocket and Cognito endpoints only
+   */
+  readonly additionalConnectSources?: string[];
 }
 
 /** The web bundle, built into `assets/web` when the library is built (resolved from `lib/constructs/frontend/`). */
 const WEB_ASSETS_DIR = path.join(__dirname, '../../../assets/web');
+/** The widget module's stable path (the embed snippet's `src`). */
+const WIDGET_FILE = 'bedrock-chat.js';
+/** The runtime config's path. */
+const CONFIG_FILE = 'config.json';
+/** Cache-Control of every deployed object (see the deployment). */
+const SITE_CACHE_CONTROL = [
+  s3deploy.CacheControl.setPublic(),
+  s3deploy.CacheControl.maxAge(Duration.seconds(0)),
+  s3deploy.CacheControl.mustRevalidate(),
+  s3deploy.CacheControl.sMaxAge(Duration.days(1)),
+];
+const DOMAIN_NAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$/;
+const COUNTRY_CODE = /^[A-Z]{2}$/;
 
 /**
  * Hosts the Bedrock Chat app and the `<bedrock-chat>` widget bundle: a private S3 bucket behind CloudFront
@@ -80,23 +129,62 @@ export class BedrockChatFrontend extends Construct {
   public readonly bucket: s3.Bucket;
   /** Receives CloudFront standard logs (`cloudfront/`) and the site bucket's server access logs (`s3/`). */
   public readonly logBucket: s3.Bucket;
-  /** The security headers (HSTS, CSP, frame options, ...) applied to every response. */
+  /** The security headers (HSTS, CSP, frame options, CORS) applied to every response. */
   public readonly responseHeadersPolicy: cloudfront.ResponseHeadersPolicy;
   /** The deployment of the web bundle and `config.json`. */
   public readonly deployment: s3deploy.BucketDeployment;
-  /** `https://<distribution domain>` (no trailing slash). */
+  /** `https://<custom domain or distribution domain>` (no trailing slash). */
   public readonly url: string;
   /** URL of the widget module: `<url>/bedrock-chat.js`. */
   public readonly widgetUrl: string;
+  /** URL of the runtime config: `<url>/config.json` (the `config-url` of a widget embedded on another site). */
+  public readonly configUrl: string;
+  /** The web ACL created from the `waf` prop (stack in us-east-1 only). */
+  public readonly webAcl?: FrontendWebAcl;
+  /** ARN of the web ACL associated with the distribution (`webAclArn` or the created one's). */
+  public readonly webAclArn?: string;
+  /** The certificate of the custom domain (given or created). */
+  public readonly certificate?: acm.ICertificate;
+  /** The A alias record of the custom domain (with `domain.hostedZone`). */
+  public readonly aliasRecord?: route53.ARecord;
+  /** The AAAA alias record of the custom domain (with `domain.hostedZone` and IPv6). */
+  public readonly aliasRecordIpv6?: route53.AaaaRecord;
 
   constructor(scope: Construct, id: string, props: BedrockChatFrontendProps) {
     super(scope, id);
     const removalPolicy = props.removalPolicy ?? DEFAULT_REMOVAL_POLICY;
     const autoDeleteObjects = removalPolicy === RemovalPolicy.DESTROY;
-    if (props.domainNames && props.domainNames.length > 0 && !props.certificate) {
-      throw new Error('BedrockChatFrontend: domainNames requires certificate (an ACM certificate in us-east-1)');
-    }
+    const enableIpv6 = props.enableIpv6 ?? true;
     const backend = props.backend;
+    const geoRestriction = geoRestrictionOf(props.allowedCountries, props.blockedCountries);
+    const connectSources = checkConnectSources(props.additionalConnectSources ?? []);
+
+    if (props.waf && props.webAclArn) {
+      throw new Error('BedrockChatFrontend: give either waf (create a web ACL in this stack) or webAclArn (use an existing one), not both');
+    }
+    if (props.waf) {
+      const region = Stack.of(this).region;
+      if (!Token.isUnresolved(region) && region !== CLOUDFRONT_REGION) {
+        this.node.addValidation({
+          validate: () => [
+            `BedrockChatFrontend: waf creates a CloudFront web ACL, which must be in ${CLOUDFRONT_REGION}, but this stack is in ${region}. ` +
+            `Create a FrontendWebAcl (with these options) in a ${CLOUDFRONT_REGION} stack and pass its webAclArn to this frontend ` +
+            '(set crossRegionReferences: true on this stack), or pass the ARN of an existing CLOUDFRONT web ACL as webAclArn, ' +
+            `or deploy this stack to ${CLOUDFRONT_REGION}.`,
+          ],
+        });
+      } else {
+        this.webAcl = new FrontendWebAcl(this, 'WebAcl', props.waf);
+      }
+    }
+    this.webAclArn = this.webAcl?.webAclArn ?? props.webAclArn;
+    if (props.webAclArn && !Token.isUnresolved(props.webAclArn) && !/^arn:[\w-]+:wafv2:us-east-1:\d{12}:global\/webacl\/.+/.test(props.webAclArn)) {
+      throw new Error(`BedrockChatFrontend: webAclArn must be the ARN of a CLOUDFRONT-scope AWS WAF web ACL in us-east-1 (arn:aws:wafv2:us-east-1:<account>:global/webacl/<name>/<id>); got ${props.webAclArn}`);
+    }
+
+    if (props.domain) {
+      this.certificate = this.domainCertificate(props.domain);
+    }
 
     this.logBucket = createAccessLogsBucket(this, 'LogBucket', { removalPolicy, forCloudFrontLogs: true, autoDeleteObjects });
     this.bucket = new s3.Bucket(this, 'SiteBucket', {
@@ -113,10 +201,12 @@ export class BedrockChatFrontend extends Construct {
       "style-src 'self'",
       "img-src 'self' data: blob:",
       "font-src 'self'",
-      `connect-src 'self' https://${host(backend.restApiUrl)} wss://${host(backend.webSocketUrl)} ${cognitoEndpoint}`,
+      ['connect-src', "'self'", `https://${host(backend.restApiUrl)}`, `wss://${host(backend.webSocketUrl)}`, cognitoEndpoint, ...connectSources].join(' '),
       "object-src 'none'",
-      "base-uri 'self'",
+      "base-uri 'none'",
       "form-action 'self'",
+      // The app page is never framed. Other sites embed the widget with <script type="module">, which this
+      // policy (sent with the app's own pages) does not restrict: the embedding page's CSP applies there.
       "frame-ancestors 'none'",
     ].join('; ');
 
@@ -130,6 +220,7 @@ export class BedrockChatFrontend extends Construct {
         contentSecurityPolicy: { contentSecurityPolicy: csp, override: true },
       },
       // Any page may embed the widget: `<script type="module">` and its fetch of config.json are CORS requests.
+      // Nothing served is private and no credentials are allowed.
       corsBehavior: {
         accessControlAllowOrigins: ['*'],
         accessControlAllowMethods: ['GET', 'HEAD', 'OPTIONS'],
@@ -140,59 +231,80 @@ export class BedrockChatFrontend extends Construct {
       },
     });
 
+    const origin = origins.S3BucketOrigin.withOriginAccessControl(this.bucket);
+    const behavior = (cachePolicy: cloudfront.ICachePolicy): cloudfront.BehaviorOptions => ({
+      origin,
+      viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+      allowedMethods: cloudfront.AllowedMethods.ALLOW_GET_HEAD_OPTIONS,
+      cachedMethods: cloudfront.CachedMethods.CACHE_GET_HEAD_OPTIONS,
+      cachePolicy,
+      responseHeadersPolicy: this.responseHeadersPolicy,
+      compress: true,
+    });
     const spaFallback = (httpStatus: number): cloudfront.ErrorResponse => ({
       httpStatus, responseHttpStatus: 200, responsePagePath: '/index.html', ttl: Duration.seconds(10),
     });
     this.distribution = new cloudfront.Distribution(this, 'Distribution', {
       comment: 'bedrock-chat: app and widget',
-      defaultBehavior: {
-        origin: origins.S3BucketOrigin.withOriginAccessControl(this.bucket),
-        viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
-        allowedMethods: cloudfront.AllowedMethods.ALLOW_GET_HEAD_OPTIONS,
-        cachedMethods: cloudfront.CachedMethods.CACHE_GET_HEAD_OPTIONS,
-        cachePolicy: cloudfront.CachePolicy.CACHING_OPTIMIZED,
-        responseHeadersPolicy: this.responseHeadersPolicy,
-        compress: true,
-      },
+      defaultBehavior: behavior(cloudfront.CachePolicy.CACHING_OPTIMIZED),
+      // The edge never caches config.json: a changed config reaches viewers as soon as it is written.
+      additionalBehaviors: { [`/${CONFIG_FILE}`]: behavior(cloudfront.CachePolicy.CACHING_DISABLED) },
       defaultRootObject: 'index.html',
       errorResponses: [spaFallback(403), spaFallback(404)],
-      enableIpv6: props.enableIpv6 ?? true,
+      enableIpv6,
       priceClass: props.priceClass ?? cloudfront.PriceClass.PRICE_CLASS_100,
       httpVersion: cloudfront.HttpVersion.HTTP2_AND_3,
       minimumProtocolVersion: cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021,
-      domainNames: props.domainNames,
-      certificate: props.certificate,
-      webAclId: props.webAclId,
+      domainNames: props.domain ? [props.domain.domainName] : undefined,
+      certificate: this.certificate,
+      webAclId: this.webAclArn,
+      geoRestriction,
       enableLogging: true,
       logBucket: this.logBucket,
       logFilePrefix: 'cloudfront/',
     });
-    const nagAcks = [{
-      id: 'AwsSolutions-CFR1',
-      reason: 'The chat is meant for a global audience; add geo restrictions through the distribution escape hatch when your use requires them.',
-    }];
-    if (!props.webAclId) {
+
+    const nagAcks: NagAcknowledgement[] = [];
+    if (!geoRestriction) {
+      nagAcks.push({
+        id: 'AwsSolutions-CFR1',
+        reason: 'The chat is meant for a global audience by default; the allowedCountries and blockedCountries props add a geo restriction (no finding then).',
+      });
+    }
+    if (!this.webAclArn) {
       nagAcks.push({
         id: 'AwsSolutions-CFR2',
-        reason: 'The site serves static files only (the APIs are separate origins); a web ACL costs a monthly fee, so it is opt-in through the webAclId prop.',
+        reason: 'The site serves static files only (the APIs are separate origins); a web ACL costs a monthly fee, so it is opt-in through the waf or webAclArn props (no finding then).',
       });
     }
-    if (!props.certificate) {
+    if (!this.certificate) {
       nagAcks.push({
         id: 'AwsSolutions-CFR4',
-        reason: 'Without a custom domain CloudFront serves its default *.cloudfront.net certificate, whose TLS policy cannot be chosen; with certificate and domainNames the distribution requires TLSv1.2_2021.',
+        reason: 'Without a custom domain CloudFront serves its default *.cloudfront.net certificate, whose TLS policy cannot be chosen; with the domain prop the distribution requires TLSv1.2_2021.',
       });
     }
-    acknowledge(this.distribution, ...nagAcks);
+    if (nagAcks.length > 0) acknowledge(this.distribution, ...nagAcks);
 
-    this.url = `https://${this.distribution.distributionDomainName}`;
-    this.widgetUrl = `${this.url}/bedrock-chat.js`;
+    if (props.domain?.hostedZone) {
+      const zone = props.domain.hostedZone;
+      // A trailing dot makes the name absolute (no need to read the zone's name, unknown for fromHostedZoneId).
+      const recordName = `${props.domain.domainName}.`;
+      const target = route53.RecordTarget.fromAlias(new targets.CloudFrontTarget(this.distribution));
+      this.aliasRecord = new route53.ARecord(this, 'AliasRecord', { zone, recordName, target });
+      if (enableIpv6) {
+        this.aliasRecordIpv6 = new route53.AaaaRecord(this, 'AliasRecordIpv6', { zone, recordName, target });
+      }
+    }
+
+    this.url = `https://${props.domain ? props.domain.domainName : this.distribution.distributionDomainName}`;
+    this.widgetUrl = `${this.url}/${WIDGET_FILE}`;
+    this.configUrl = `${this.url}/${CONFIG_FILE}`;
 
     this.deployment = new s3deploy.BucketDeployment(this, 'Deployment', {
       destinationBucket: this.bucket,
       sources: [
         s3deploy.Source.asset(WEB_ASSETS_DIR),
-        s3deploy.Source.jsonData('config.json', {
+        s3deploy.Source.jsonData(CONFIG_FILE, {
           version: 1,
           region: Stack.of(this).region,
           webSocketUrl: backend.webSocketUrl,
@@ -202,12 +314,46 @@ export class BedrockChatFrontend extends Construct {
           defaultModel: backend.defaultModelId,
         }),
       ],
+      // No file of the bundle has a content hash in its name (the widget lives at the stable /bedrock-chat.js):
+      // browsers revalidate every time (max-age=0, a 304 by ETag when unchanged) while the edge keeps a copy for a
+      // day (s-maxage); each deployment invalidates the edge caches.
+      cacheControl: SITE_CACHE_CONTROL,
       prune: true,
       distribution: this.distribution,
       distributionPaths: ['/*'],
       memoryLimit: 512,
     });
     this.acknowledgeDeploymentProvider();
+  }
+
+  /** The given certificate (checked to be in us-east-1) or a DNS-validated one created here. */
+  private domainCertificate(domain: FrontendDomain): acm.ICertificate | undefined {
+    const name = domain.domainName;
+    if (!Token.isUnresolved(name) && !DOMAIN_NAME.test(name)) {
+      throw new Error(`BedrockChatFrontend: domain.domainName '${name}' is not a domain name (e.g. 'chat.example.com': lower-case letters, digits, hyphens, dots)`);
+    }
+    const zoneName = tryZoneName(domain.hostedZone);
+    if (zoneName && !Token.isUnresolved(name) && name !== zoneName && !name.endsWith(`.${zoneName}`)) {
+      throw new Error(`BedrockChatFrontend: domain.domainName '${name}' is not in the hosted zone '${zoneName}'`);
+    }
+    if (domain.certificate) {
+      const region = certificateRegion(domain.certificate);
+      if (region && region !== CLOUDFRONT_REGION) {
+        throw new Error(`BedrockChatFrontend: domain.certificate is in ${region}, but CloudFront only uses certificates from ${CLOUDFRONT_REGION}: request or import it there (a us-east-1 stack with crossRegionReferences: true works), or omit it to have one created when this stack is in ${CLOUDFRONT_REGION}`);
+      }
+      return domain.certificate;
+    }
+    if (!domain.hostedZone) {
+      throw new Error('BedrockChatFrontend: domain needs certificate (an ACM certificate in us-east-1) or hostedZone (to create and validate one through DNS)');
+    }
+    const canCreate = requireUsEast1(this, 'CertificateRegionRule', 'BedrockChatFrontend: domain without certificate creates an ACM certificate for CloudFront',
+      `Create the certificate in a ${CLOUDFRONT_REGION} stack (acm.Certificate with DNS validation) and pass it as domain.certificate ` +
+      '(set crossRegionReferences: true on this stack), or deploy this stack to us-east-1.');
+    if (!canCreate) return undefined;
+    return new acm.Certificate(this, 'Certificate', {
+      domainName: name,
+      validation: acm.CertificateValidation.fromDns(domain.hostedZone),
+    });
   }
 
   /**
@@ -239,13 +385,16 @@ export class BedrockChatFrontend extends Construct {
 function deploymentWildcards(frontend: BedrockChatFrontend): string[] {
   const stack = Stack.of(frontend);
   const bucketId = stack.getLogicalId(frontend.bucket.node.defaultChild as s3.CfnBucket);
+  const account = Token.isUnresolved(stack.account) ? '<AWS::AccountId>' : stack.account;
+  const region = Token.isUnresolved(stack.region) ? '<AWS::Region>' : stack.region;
   return [
     'Action::s3:GetBucket*',
     'Action::s3:GetObject*',
     'Action::s3:List*',
     'Action::s3:Abort*',
     'Action::s3:DeleteObject*',
-    `Resource::arn:<AWS::Partition>:s3:::cdk-${stack.synthesizer.bootstrapQualifier ?? 'hnb659fds'}-assets-<AWS::AccountId>-<AWS::Region>/*`,
+    // The asset bucket name carries the account and region literally when the stack has an explicit environment.
+    `Resource::arn:<AWS::Partition>:s3:::cdk-${stack.synthesizer.bootstrapQualifier ?? 'hnb659fds'}-assets-${account}-${region}/*`,
     `Resource::<${bucketId}.Arn>/*`,
     'Resource::*',
   ];
@@ -255,4 +404,51 @@ function deploymentWildcards(frontend: BedrockChatFrontend): string[] {
 function findDeploymentProvider(scope: Construct): IConstruct | undefined {
   const stack = Stack.of(scope);
   return stack.node.children.find((c) => c.node.id.startsWith('Custom::CDKBucketDeployment'));
+}
+
+/** The geo restriction of the allowed or blocked country lists (at most one of them). */
+function geoRestrictionOf(allowed: string[] | undefined, blocked: string[] | undefined): cloudfront.GeoRestriction | undefined {
+  const allow = allowed ?? [];
+  const block = blocked ?? [];
+  if (allow.length > 0 && block.length > 0) {
+    throw new Error('BedrockChatFrontend: give either allowedCountries or blockedCountries, not both');
+  }
+  const list = allow.length > 0 ? allow : block;
+  const bad = list.filter((c) => !Token.isUnresolved(c) && !COUNTRY_CODE.test(c));
+  if (bad.length > 0) {
+    throw new Error(`BedrockChatFrontend: ${allow.length > 0 ? 'allowedCountries' : 'blockedCountries'} must hold ISO 3166-1 alpha-2 country codes in upper case (e.g. 'DE', 'US'); got ${bad.join(', ')}`);
+  }
+  if (list.length === 0) return undefined;
+  return allow.length > 0 ? cloudfront.GeoRestriction.allowlist(...allow) : cloudfront.GeoRestriction.denylist(...block);
+}
+
+/** Validated `additionalConnectSources`: each a single CSP source expression with a scheme, nothing that widens it to anything. */
+function checkConnectSources(sources: string[]): string[] {
+  const bad = sources.filter((s) => !Token.isUnresolved(s) && !/^(https|wss):\/\/[A-Za-z0-9*.-]+(:\d+)?(\/[^\s;,']*)?$/.test(s));
+  if (bad.length > 0) {
+    throw new Error(`BedrockChatFrontend: additionalConnectSources entries must be https:// or wss:// sources without quotes, spaces, ';' or ',' (e.g. 'https://example-chat.auth.us-east-1.amazoncognito.com'); got ${bad.join(', ')}`);
+  }
+  return sources;
+}
+
+/** The name of a hosted zone, or undefined when it cannot be known at synth (`fromHostedZoneId`, tokens). */
+function tryZoneName(zone: route53.IHostedZone | undefined): string | undefined {
+  if (!zone) return undefined;
+  try {
+    const name = zone.zoneName.replace(/\.$/, '');
+    return Token.isUnresolved(name) ? undefined : name;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The region of a certificate when known at synth: from a literal ARN, or the stack of a certificate created in this app. */
+function certificateRegion(certificate: acm.ICertificate): string | undefined {
+  if (!Token.isUnresolved(certificate.certificateArn)) {
+    return Arn.split(certificate.certificateArn, ArnFormat.SLASH_RESOURCE_NAME).region;
+  }
+  if (Resource.isOwnedResource(certificate) && !Token.isUnresolved(certificate.env.region)) {
+    return certificate.env.region;
+  }
+  return undefined;
 }
