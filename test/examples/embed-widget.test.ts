@@ -1,5 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
+import * as ts from 'typescript';
 
 const EXAMPLE = path.join(__dirname, '..', '..', 'examples', 'embed-widget');
 const read = (file: string) => fs.readFileSync(path.join(EXAMPLE, file), 'utf8');
@@ -40,7 +41,6 @@ describe('examples/embed-widget (static checks; the browser test embeds it for r
 
   test('embed.js parses as an ES module', () => {
     // No build step: the file must be valid JavaScript as shipped (checked without running it).
-    const ts = require('typescript');
     const out = ts.transpileModule(js, { reportDiagnostics: true, compilerOptions: { module: ts.ModuleKind.ESNext, allowJs: true } });
     expect(out.diagnostics).toEqual([]);
   });
