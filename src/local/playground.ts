@@ -79,7 +79,8 @@ export async function startPlayground(options: PlaygroundOptions = {}): Promise<
     process.env.AWS_ENDPOINT_URL_DYNAMODB = dynamo.endpoint;
     await ensureConversationTable(new DynamoDBClient({ endpoint: dynamo.endpoint }), TABLE_NAME);
 
-    const s3 = await startS3({ buckets: [LARGE_MESSAGE_BUCKET] });
+    // Browsers PUT attachments straight to the bucket with presigned URLs, as in AWS: the bucket allows it by CORS.
+    const s3 = await startS3({ buckets: [LARGE_MESSAGE_BUCKET], corsOrigins: ['*'] });
     stops.push(s3.stop);
     process.env.AWS_ENDPOINT_URL_S3 = s3.endpoint;
     process.env.S3_FORCE_PATH_STYLE = 'true';
@@ -117,12 +118,14 @@ export async function startPlayground(options: PlaygroundOptions = {}): Promise<
     });
     stops.push(ws.stop);
 
+    const models = options.models ?? [{ key: defaultModelId, modelId: defaultModelId, displayName: options.bedrock === 'aws' ? defaultModelId : 'Offline model' }];
     Object.assign(process.env, {
       TABLE_NAME,
       WORKER_FUNCTION_NAME: WORKER_NAME,
       WEBSOCKET_CALLBACK_URL: ws.callbackUrl,
       DEFAULT_MODEL_ID: defaultModelId,
-      MODELS_JSON: JSON.stringify(options.models ?? [{ key: defaultModelId, modelId: defaultModelId, displayName: options.bedrock === 'aws' ? defaultModelId : 'Offline model' }]),
+      MODELS_JSON: JSON.stringify(models),
+      DEFAULT_MODEL: models[0].key,
       LARGE_MESSAGE_BUCKET,
       JWT_ISSUER: issuer,
       JWT_AUDIENCE: CLIENT_ID,
@@ -143,7 +146,7 @@ export async function startPlayground(options: PlaygroundOptions = {}): Promise<
       "default-src 'self'",
       "script-src 'self'",
       "style-src 'self'",
-      `connect-src 'self' ${ws.url.replace(/\/ws$/, '')}`,
+      `connect-src 'self' ${ws.url.replace(/\/ws$/, '')} ${s3.endpoint}`,
       "img-src 'self' data:",
       "object-src 'none'",
       "base-uri 'none'",
@@ -165,7 +168,7 @@ export async function startPlayground(options: PlaygroundOptions = {}): Promise<
             restApiUrl: `http://${host}/api`,
             userPoolId: 'local',
             userPoolClientId: CLIENT_ID,
-            defaultModel: defaultModelId,
+            defaultModel: models[0].key,
             local: true,
           });
         }

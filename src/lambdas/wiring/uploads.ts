@@ -6,7 +6,8 @@ import type { UploadTarget } from '../core/rest';
 /** Presigned PUTs live this long. */
 const EXPIRES_IN_SECONDS = 300;
 
-const s3 = once(() => new S3Client({ forcePathStyle: process.env.S3_FORCE_PATH_STYLE === 'true' }));
+// WHEN_REQUIRED: otherwise the SDK adds a CRC32 of the (empty) body to the URL and S3 rejects the real upload.
+const s3 = once(() => new S3Client({ forcePathStyle: process.env.S3_FORCE_PATH_STYLE === 'true', requestChecksumCalculation: 'WHEN_REQUIRED' }));
 
 /** A presigned PUT into the large-message bucket (`LARGE_MESSAGE_BUCKET`), bound to the content type and length. */
 export async function presignUpload(key: string, contentType: string, size: number): Promise<UploadTarget> {

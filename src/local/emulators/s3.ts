@@ -27,6 +27,15 @@ export interface StartS3Options {
    * verify SigV4 signatures). Default: `test` and the current `AWS_ACCESS_KEY_ID`.
    */
   readonly accessKeyIds?: string[];
+  /** Origins allowed to PUT and GET from a browser (bucket CORS, like the large-message bucket's in AWS). */
+  readonly corsOrigins?: string[];
+}
+
+/** A bucket CORS configuration as S3 takes it. */
+export function corsXml(origins: readonly string[]): string {
+  const rules = origins.map((o) => `<CORSRule><AllowedOrigin>${o}</AllowedOrigin><AllowedMethod>PUT</AllowedMethod>`
+    + '<AllowedMethod>GET</AllowedMethod><AllowedHeader>*</AllowedHeader><MaxAgeSeconds>3000</MaxAgeSeconds></CORSRule>').join('');
+  return `<CORSConfiguration>${rules}</CORSConfiguration>`;
 }
 
 /** Starts s3rver on a random loopback port, storing objects in a temporary directory. */
@@ -39,7 +48,7 @@ export async function startS3(options: StartS3Options = {}): Promise<S3Emulator>
     port: 0,
     silent: true,
     directory,
-    configureBuckets: (options.buckets ?? []).map((name) => ({ name, configs: [] })),
+    configureBuckets: (options.buckets ?? []).map((name) => ({ name, configs: options.corsOrigins ? [corsXml(options.corsOrigins)] : [] })),
   });
   let port: number;
   try {

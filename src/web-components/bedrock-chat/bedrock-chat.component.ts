@@ -1,4 +1,4 @@
-import { html, LitElement, nothing } from 'lit';
+import { html, LitElement, nothing, svg } from 'lit';
 import type { PropertyValues, TemplateResult } from 'lit';
 import { property, state } from 'lit/decorators.js';
 import { ifDefined } from 'lit/directives/if-defined.js';
@@ -44,10 +44,17 @@ interface Turn {
 
 interface ModelItem {
   readonly id: string;
+  /** Display name (GET /models); the id when absent. */
+  readonly name?: string;
   readonly default?: boolean;
 }
 
 const STORAGE_PREFIX = 'bedrock-chat:conversation:';
+
+/** An inline icon (no emoji font needed, no request, allowed by a strict CSP). */
+const PAPERCLIP = svg`<svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true" focusable="false" fill="none"
+  stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"><path
+  d="M21.4 11.1 12.2 20.3a6 6 0 0 1-8.5-8.5l9.2-9.2a4 4 0 0 1 5.7 5.7l-9.2 9.2a2 2 0 0 1-2.8-2.8l8.5-8.5"/></svg>`;
 /** After Stop, the answer is closed locally if the server does not end it in this time. */
 const STOP_GRACE_MS = 5000;
 const TYPING = html`<div part="typing" class="typing" aria-hidden="true"><span>●</span><span>●</span><span>●</span></div>`;
@@ -180,7 +187,7 @@ export class BedrockChat extends LitElement {
                 @click=${() => this.attachments.remove(a.id)}>×</button>
             </li>`)}</ul>` : nothing}
           <button part="attach" class="tool" type="button" aria-label="Attach files" title="Attach files"
-            ?disabled=${!canChat} @click=${() => this.renderRoot.querySelector<HTMLInputElement>('input[type=file]')?.click()}>📎</button>
+            ?disabled=${!canChat} @click=${() => this.renderRoot.querySelector<HTMLInputElement>('input[type=file]')?.click()}>${PAPERCLIP}</button>
           <input type="file" multiple hidden accept=${ACCEPT} tabindex="-1" @change=${this.onFilesChosen}>
           <textarea part="input" aria-label="Message" placeholder="Write a message…" rows="1"
             ?disabled=${!canChat} @keydown=${this.onKeyDown} @paste=${this.onPaste}></textarea>
@@ -195,17 +202,22 @@ export class BedrockChat extends LitElement {
     `;
   }
 
-  private modelName(): string | undefined {
+  private modelId(): string | undefined {
     return this.pickedModel ?? this.model ?? this.models.find((m) => m.default)?.id ?? this.currentConfig?.defaultModel;
   }
 
+  private modelName(): string | undefined {
+    const id = this.modelId();
+    return this.models.find((m) => m.id === id)?.name ?? id;
+  }
+
   private renderModelPicker(): TemplateResult {
-    const chosen = this.modelName();
+    const chosen = this.modelId();
     // A `model` attribute outside the list is still offered (and sent): the backend decides whether it is allowed.
     const items = chosen && !this.models.some((m) => m.id === chosen) ? [{ id: chosen }, ...this.models] : this.models;
     return html`<select part="model-picker" class="picker" aria-label="Model" ?disabled=${!!this.turn}
       @change=${(e: Event) => { this.pickedModel = (e.target as HTMLSelectElement).value; }}>
-      ${items.map((m) => html`<option value=${m.id} ?selected=${m.id === chosen}>${m.id}</option>`)}
+      ${items.map((m) => html`<option value=${m.id} ?selected=${m.id === chosen}>${m.name ?? m.id}</option>`)}
     </select>`;
   }
 
