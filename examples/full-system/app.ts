@@ -1,6 +1,6 @@
 import { App, CfnOutput, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { BedrockChatFrontend, ChatBackend } from '../../src';
+import { BedrockChatFrontend, ChatBackend, ChatModel, InferenceProfileMode } from '../../src';
 
 /**
  * The full Bedrock Chat system in one stack: the backend (sign-in, conversations, WebSocket and REST APIs,
@@ -14,7 +14,15 @@ export class BedrockChatStack extends Stack {
     super(scope, id, props);
     const removalPolicy = this.node.tryGetContext('destroyOnRemoval') === 'true' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
 
-    this.backend = new ChatBackend(this, 'Backend', { removalPolicy });
+    const profileMode = this.node.tryGetContext('inferenceProfileMode') as string | undefined;
+
+    this.backend = new ChatBackend(this, 'Backend', {
+      removalPolicy,
+      // The models users can pick from; the first is the default. Claude Haiku 4.5 also proposes the titles.
+      models: [ChatModel.CLAUDE_SONNET_4_5, ChatModel.CLAUDE_HAIKU_4_5, ChatModel.NOVA_PRO],
+      // `-c inferenceProfileMode=GEOGRAPHIC` keeps requests in the stack's geography (default: global profiles first).
+      inferenceProfileMode: profileMode ? InferenceProfileMode.of(profileMode) : undefined,
+    });
     this.frontend = new BedrockChatFrontend(this, 'Frontend', { backend: this.backend, removalPolicy });
 
     new CfnOutput(this, 'AppUrl', { value: this.frontend.url, description: 'Open this in a browser' });

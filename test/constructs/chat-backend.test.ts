@@ -1,9 +1,9 @@
-import { RemovalPolicy, Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { requireBundles, testApp, withoutAssetHashes } from './helpers';
-import { ChatBackend, ChatBackendProps } from '../../src';
+import { ChatBackend, ChatBackendProps, ChatModel, InferenceProfileMode } from '../../src';
 
 beforeAll(requireBundles);
 
@@ -20,6 +20,21 @@ function statementsOf(template: Template, stack: Stack, role: iam.IRole): any[] 
   return Object.values(template.findResources('AWS::IAM::Policy'))
     .filter((p: any) => p.Properties.Roles.some((r: any) => r.Ref === roleId))
     .flatMap((p: any) => p.Properties.PolicyDocument.Statement);
+}
+
+const EU = { region: 'eu-west-1', account: '111111111111' };
+
+/** The models the functions read (MODELS_JSON of the worker). */
+function modelsOf(template: Template, stack: Stack, backend: ChatBackend): any[] {
+  return JSON.parse(envOf(template, stack, backend.workerFunction).MODELS_JSON as string);
+}
+
+/** The Resource list of the statement of `role` allowing `action`, resolved to strings where literal. */
+function bedrockResources(template: Template, stack: Stack, role: iam.IRole, action: string): string[] {
+  return statementsOf(template, stack, role)
+    .filter((s) => [s.Action].flat().includes(action))
+    .flatMap((s) => [s.Resource].flat())
+    .map((r) => (typeof r === 'string' ? r : r['Fn::Join'][1].map((p: any) => (typeof p === 'string' ? p : `<${p.Ref}>`)).join('')));
 }
 
 function envOf(template: Template, stack: Stack, fn: { node: any }): Record<string, unknown> {
@@ -47,11 +62,48 @@ describe('ChatBackend defaults', () => {
         PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
         SSESpecification: { SSEEnabled: true },
         DeletionProtectionEnabled: true,
+        // Request items (idempotency, stop flag) expire after a day.
+        TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
       },
       DeletionPolicy: 'Retain',
       UpdateReplacePolicy: 'Retain',
     });
     expect(JSON.stringify(template.findResources('AWS::DynamoDB::Table'))).not.toContain('TableName');
+  });
+
+  test('large-message bucket: private, TLS only, SSE-S3, unversioned, access logs, CORS PUT, abort multipart uploads, retained', () => {
+    const bucketId = stack.getLogicalId(backend.largeMessageBucket.node.defaultChild as any);
+    const logsId = stack.getLogicalId(backend.accessLogsBucket.node.defaultChild as any);
+    const bucket = template.toJSON().Resources[bucketId];
+    expect(bucket).toMatchObject({
+      DeletionPolicy: 'Retain',
+      Properties: {
+        PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+        BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+        OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
+        LoggingConfiguration: { DestinationBucketName: { Ref: logsId }, LogFilePrefix: 'large-message-bucket/' },
+        CorsConfiguration: { CorsRules: [{ AllowedMethods: ['PUT'], AllowedOrigins: ['*'], AllowedHeaders: ['content-type'], MaxAge: 3600 }] },
+        LifecycleConfiguration: { Rules: [{ Id: 'AbortIncompleteMultipartUploads', AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 }, Status: 'Enabled' }] },
+      },
+    });
+    expect(bucket.Properties.VersioningConfiguration).toBeUndefined();
+    expect(bucket.Properties.BucketName).toBeUndefined();
+    // TLS only, and the log bucket accepts logs from this bucket only (bucket policy, whatever the app's feature flags).
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      Bucket: { Ref: bucketId },
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+    });
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      Bucket: { Ref: logsId },
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({
+          Principal: { Service: 'logging.s3.amazonaws.com' },
+          Action: 's3:PutObject',
+          Condition: { ArnLike: { 'aws:SourceArn': { 'Fn::GetAtt': [bucketId, 'Arn'] } }, StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+        })]),
+      },
+    });
+    template.resourceCountIs('Custom::S3AutoDeleteObjects', 0);
   });
 
   test('user pool: email sign-in, strong passwords, self sign-up, retained, three groups, public client', () => {
@@ -131,24 +183,56 @@ describe('ChatBackend defaults', () => {
   test('functions: environment exactly per docs/architecture.md', () => {
     const callbackUrl = { 'Fn::Join': ['', ['https://', { Ref: Match.stringLikeRegexp('ChatWebSocketApi') }, '.execute-api.', { Ref: 'AWS::Region' }, '.', { Ref: 'AWS::URLSuffix' }, '/ws']] };
     const table = { Ref: Match.stringLikeRegexp('ChatConversationTable') };
-    const model = 'us.anthropic.claude-sonnet-4-5-20250929-v1:0';
+    const bucket = { Ref: Match.stringLikeRegexp('ChatLargeMessageBucket') };
+    const models = {
+      MODELS_JSON: Match.serializedJson(Match.arrayWith([Match.objectLike({ key: 'claude-v4.5-sonnet' })])),
+      DEFAULT_MODEL: 'claude-v4.5-sonnet',
+      TITLE_MODEL_ID: 'global.anthropic.claude-haiku-4-5-20251001-v1:0',
+    };
+    const exactly = (fn: { node: any }, expected: Record<string, unknown>) =>
+      expect(Match.objectEquals(expected).test(envOf(template, stack, fn)).toHumanStrings()).toEqual([]);
     expect(Object.keys(envOf(template, stack, backend.authorizerFunction)).sort()).toEqual(['JWT_AUDIENCE', 'JWT_ISSUER']);
-    const wsEnv = Match.objectEquals({
-      TABLE_NAME: table, WORKER_FUNCTION_NAME: { Ref: Match.stringLikeRegexp('ChatChatWorker') }, WEBSOCKET_CALLBACK_URL: callbackUrl, DEFAULT_MODEL_ID: model,
-    }).test(envOf(template, stack, backend.webSocketFunction));
-    expect(wsEnv.toHumanStrings()).toEqual([]);
+    exactly(backend.webSocketFunction, {
+      TABLE_NAME: table, WORKER_FUNCTION_NAME: { Ref: Match.stringLikeRegexp('ChatChatWorker') }, WEBSOCKET_CALLBACK_URL: callbackUrl, ...models,
+    });
+    exactly(backend.workerFunction, { TABLE_NAME: table, WEBSOCKET_CALLBACK_URL: callbackUrl, LARGE_MESSAGE_BUCKET: bucket, ...models });
+    exactly(backend.apiFunction, { TABLE_NAME: table, LARGE_MESSAGE_BUCKET: bucket, ...models });
     template.hasResourceProperties('AWS::Lambda::Function', {
-      Environment: { Variables: { TABLE_NAME: table, WEBSOCKET_CALLBACK_URL: callbackUrl, DEFAULT_MODEL_ID: model } },
+      Environment: { Variables: { TABLE_NAME: table, WEBSOCKET_CALLBACK_URL: callbackUrl, LARGE_MESSAGE_BUCKET: bucket } },
       Timeout: 300,
       MemorySize: 1024,
       Runtime: 'nodejs24.x',
     });
-    expect(envOf(template, stack, backend.apiFunction)).toEqual({ TABLE_NAME: expect.anything() });
     for (const fn of [backend.authorizerFunction, backend.webSocketFunction, backend.apiFunction]) {
       const props = template.toJSON().Resources[stack.getLogicalId(fn.node.defaultChild as any)].Properties;
       expect(props.Timeout).toBeLessThanOrEqual(30);
       expect(props.Timeout).toBeGreaterThanOrEqual(10);
     }
+  });
+
+  test('MODELS_JSON: the default models in the runtime shape (key, resolved id, name, prices, capabilities)', () => {
+    const models = modelsOf(template, stack, backend);
+    expect(models.map((m) => m.key)).toEqual(['claude-v4.5-sonnet', 'claude-v4.5-haiku', 'amazon-nova-pro']);
+    expect(models[0]).toEqual({
+      key: 'claude-v4.5-sonnet',
+      modelId: 'global.anthropic.claude-sonnet-4-5-20250929-v1:0',
+      displayName: 'Claude Sonnet 4.5',
+      prices: { inputPer1kTokens: 0.003, outputPer1kTokens: 0.015, cacheWritePer1kTokens: 0.00375, cacheReadPer1kTokens: 0.0003 },
+      capabilities: { reasoning: true, images: true, documents: true, promptCaching: true },
+    });
+    expect(backend.defaultModelId).toBe('claude-v4.5-sonnet');
+    expect(backend.defaultModel).toBe(ChatModel.CLAUDE_SONNET_4_5);
+    expect(backend.titleModel).toBe(ChatModel.CLAUDE_HAIKU_4_5);
+  });
+
+  test('environment-agnostic stack: models resolved as for us-east-1, with a warning naming the geographic ones', () => {
+    expect(modelsOf(template, stack, backend).map((m) => m.modelId)).toEqual([
+      'global.anthropic.claude-sonnet-4-5-20250929-v1:0', 'global.anthropic.claude-haiku-4-5-20251001-v1:0', 'us.amazon.nova-pro-v1:0',
+    ]);
+    Annotations.fromStack(stack).hasWarning('/Test/Chat', Match.stringLikeRegexp('amazon-nova-pro \\(us\\.amazon\\.nova-pro-v1:0\\) can then only be called from a US or Canadian Region'));
+    // The ARNs keep the deploy-time Region: the profile is allowed where the stack is deployed.
+    expect(bedrockResources(template, stack, backend.workerFunction.role!, 'bedrock:InvokeModelWithResponseStream'))
+      .toContain('arn:<AWS::Partition>:bedrock:<AWS::Region>:<AWS::AccountId>:inference-profile/us.amazon.nova-pro-v1:0');
   });
 
   test('functions log to their own log group with retention, through roles without managed policies', () => {
@@ -173,20 +257,37 @@ describe('ChatBackend defaults', () => {
       'execute-api:ManageConnections', 'lambda:InvokeFunction', 'logs:CreateLogStream', 'logs:PutLogEvents']);
     expect(actions(worker)).toEqual(['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream',
       'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem',
-      'execute-api:ManageConnections', 'logs:CreateLogStream', 'logs:PutLogEvents']);
-    expect(actions(api)).toEqual(['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query', 'logs:CreateLogStream', 'logs:PutLogEvents']);
+      'execute-api:ManageConnections', 'logs:CreateLogStream', 'logs:PutLogEvents', 's3:GetObject', 's3:ListBucket']);
+    expect(actions(api)).toEqual(['bedrock:InvokeModel', 'dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Query',
+      'dynamodb:UpdateItem', 'logs:CreateLogStream', 'logs:PutLogEvents', 's3:PutObject']);
 
     expect(ws.find((s) => s.Action === 'lambda:InvokeFunction').Resource).toEqual({ 'Fn::GetAtt': [stack.getLogicalId(backend.workerFunction.node.defaultChild as any), 'Arn'] });
     expect(Match.objectLike({ Resource: tableArn }).test(ws.find((s) => [s.Action].flat().includes('dynamodb:PutItem'))).isSuccess).toBe(true);
     const manage = worker.find((s) => s.Action === 'execute-api:ManageConnections');
     expect(JSON.stringify(manage.Resource)).toContain('/ws/*/@connections/*');
-    const bedrock = worker.find((s) => [s.Action].flat().includes('bedrock:InvokeModelWithResponseStream'));
-    expect(bedrock.Resource).toEqual([
-      { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':bedrock:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':inference-profile/us.anthropic.claude-sonnet-4-5-20250929-v1:0']] },
-      { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':bedrock:*::foundation-model/anthropic.claude-sonnet-4-5-20250929-v1:0']] },
+    // Attachments: only under uploads/ of the large-message bucket; reads for the worker, presigned writes for the api.
+    const bucketArn = { 'Fn::GetAtt': [stack.getLogicalId(backend.largeMessageBucket.node.defaultChild as any), 'Arn'] };
+    const uploads = { 'Fn::Join': ['', [bucketArn, '/uploads/*']] };
+    expect(worker.find((s) => s.Action === 's3:GetObject').Resource).toEqual(uploads);
+    expect(worker.find((s) => s.Action === 's3:ListBucket').Resource).toEqual(bucketArn);
+    expect(api.find((s) => s.Action === 's3:PutObject').Resource).toEqual(uploads);
+    // Bedrock: every offered model for the worker (profile + foundation models), the title model only for the api.
+    const chat = bedrockResources(template, stack, backend.workerFunction.role!, 'bedrock:InvokeModelWithResponseStream');
+    expect(chat).toEqual(expect.arrayContaining([
+      'arn:<AWS::Partition>:bedrock:<AWS::Region>:<AWS::AccountId>:inference-profile/global.anthropic.claude-sonnet-4-5-20250929-v1:0',
+      'arn:<AWS::Partition>:bedrock:*::foundation-model/anthropic.claude-sonnet-4-5-20250929-v1:0',
+      'arn:<AWS::Partition>:bedrock:<AWS::Region>:<AWS::AccountId>:inference-profile/global.anthropic.claude-haiku-4-5-20251001-v1:0',
+      'arn:<AWS::Partition>:bedrock:us-west-2::foundation-model/amazon.nova-pro-v1:0',
+    ]));
+    expect(bedrockResources(template, stack, backend.workerFunction.role!, 'bedrock:InvokeModel')).toEqual(chat);
+    expect(bedrockResources(template, stack, backend.apiFunction.role!, 'bedrock:InvokeModel')).toEqual([
+      'arn:<AWS::Partition>:bedrock:<AWS::Region>:<AWS::AccountId>:inference-profile/global.anthropic.claude-haiku-4-5-20251001-v1:0',
+      'arn:<AWS::Partition>:bedrock:*::foundation-model/anthropic.claude-haiku-4-5-20251001-v1:0',
     ]);
-    const read = api.find((s) => [s.Action].flat().includes('dynamodb:Query'));
-    expect(JSON.stringify(read.Resource)).toContain('/index/byUpdatedAt');
+    expect(api.find((s) => s.Action === 'bedrock:InvokeModelWithResponseStream')).toBeUndefined();
+    const indexQuery = api.find((s) => s.Action === 'dynamodb:Query');
+    const tableId = stack.getLogicalId(backend.conversationTable.node.defaultChild as any);
+    expect(indexQuery.Resource).toEqual({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [tableId, 'Arn'] }, '/index/byUpdatedAt']] });
     for (const s of [...ws, ...worker, ...api, ...auth]) {
       for (const a of [s.Action].flat()) expect(a).not.toMatch(/(^\*$|:\*$)/);
     }
@@ -195,7 +296,8 @@ describe('ChatBackend defaults', () => {
   test('exposes the URLs and every created resource', () => {
     expect(stack.resolve(backend.webSocketUrl)).toEqual({ 'Fn::Join': ['', ['wss://', { Ref: expect.stringMatching(/WebSocketApi/) }, '.execute-api.', { Ref: 'AWS::Region' }, '.', { Ref: 'AWS::URLSuffix' }, '/ws']] });
     expect(stack.resolve(backend.restApiUrl)).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/HttpApi/), 'ApiEndpoint'] });
-    for (const r of [backend.userPool, backend.userPoolClient, backend.conversationTable, backend.webSocketApi, backend.webSocketStage,
+    for (const r of [backend.userPool, backend.userPoolClient, backend.conversationTable, backend.largeMessageBucket, backend.accessLogsBucket,
+      backend.webSocketApi, backend.webSocketStage,
       backend.httpApi, backend.httpStage, backend.authorizerFunction, backend.webSocketFunction, backend.workerFunction, backend.apiFunction]) {
       expect(r).toBeDefined();
     }
@@ -207,8 +309,10 @@ describe('ChatBackend defaults', () => {
 });
 
 describe('ChatBackend props', () => {
-  test('removalPolicy DESTROY: table, user pool and logs are deleted, without deletion protection', () => {
+  test('removalPolicy DESTROY: table, user pool, buckets and logs are deleted, without deletion protection', () => {
     const { template } = synth({ removalPolicy: RemovalPolicy.DESTROY });
+    template.allResources('AWS::S3::Bucket', { DeletionPolicy: 'Delete' });
+    template.resourceCountIs('Custom::S3AutoDeleteObjects', 2);
     template.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Delete', Properties: Match.objectLike({ DeletionProtectionEnabled: false }) });
     template.hasResource('AWS::Cognito::UserPool', { DeletionPolicy: 'Delete', Properties: Match.objectLike({ DeletionProtection: 'INACTIVE' }) });
     template.allResources('AWS::Logs::LogGroup', { DeletionPolicy: 'Delete' });
@@ -229,40 +333,92 @@ describe('ChatBackend props', () => {
     template.hasResourceProperties('AWS::ApiGatewayV2::Api', { CorsConfiguration: Match.objectLike({ AllowOrigins: ['https://chat.example.com'] }) });
   });
 
-  test('defaultModelId follows the stack geography when not given', () => {
-    const model = (region: string) => synth(undefined, { region, account: '111111111111' }).backend.defaultModelId;
-    expect(model('us-west-2')).toBe('us.anthropic.claude-sonnet-4-5-20250929-v1:0');
-    expect(model('eu-central-1')).toBe('eu.anthropic.claude-sonnet-4-5-20250929-v1:0');
-    expect(model('ap-northeast-1')).toBe('global.anthropic.claude-sonnet-4-5-20250929-v1:0');
+  test('models follow the stack Region: global profiles first, then the geography, without a warning', () => {
+    const { stack, backend, template } = synth(undefined, EU);
+    expect(modelsOf(template, stack, backend).map((m) => m.modelId)).toEqual([
+      'global.anthropic.claude-sonnet-4-5-20250929-v1:0', 'global.anthropic.claude-haiku-4-5-20251001-v1:0', 'eu.amazon.nova-pro-v1:0',
+    ]);
+    Annotations.fromStack(stack).hasNoWarning('*', Match.stringLikeRegexp('Region is not known'));
+    const arns = bedrockResources(template, stack, backend.workerFunction.role!, 'bedrock:InvokeModelWithResponseStream');
+    expect(arns).toEqual(expect.arrayContaining([
+      'arn:<AWS::Partition>:bedrock:eu-west-1:111111111111:inference-profile/eu.amazon.nova-pro-v1:0',
+      'arn:<AWS::Partition>:bedrock:eu-central-1::foundation-model/amazon.nova-pro-v1:0',
+    ]));
+    expect(arns.filter((a) => a.includes(':bedrock:us-'))).toEqual([]);
   });
 
-  test('a global profile also allows the region-less foundation model ARN', () => {
-    const { template } = synth(undefined, { region: 'ap-northeast-1', account: '111111111111' });
-    template.hasResourceProperties('AWS::IAM::Policy', {
-      PolicyDocument: {
-        Statement: Match.arrayWith([Match.objectLike({
-          Action: ['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream'],
-          Resource: Match.arrayWith([{ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':bedrock:::foundation-model/anthropic.claude-sonnet-4-5-20250929-v1:0']] }]),
-        })]),
+  test('models, defaultModel, titleModel and inferenceProfileMode', () => {
+    const nova = ChatModel.NOVA_LITE;
+    const { stack, backend, template } = synth({
+      models: [ChatModel.CLAUDE_SONNET_4_6, nova],
+      defaultModel: nova,
+      titleModel: ChatModel.NOVA_MICRO,
+      inferenceProfileMode: InferenceProfileMode.GEOGRAPHIC,
+    }, EU);
+    const worker = envOf(template, stack, backend.workerFunction);
+    expect(modelsOf(template, stack, backend).map((m) => [m.key, m.modelId])).toEqual([
+      ['claude-v4.6-sonnet', 'eu.anthropic.claude-sonnet-4-6'], ['amazon-nova-lite', 'eu.amazon.nova-lite-v1:0'],
+    ]);
+    expect(worker).toMatchObject({ DEFAULT_MODEL: 'amazon-nova-lite', TITLE_MODEL_ID: 'eu.amazon.nova-micro-v1:0' });
+    expect(backend.defaultModelId).toBe('amazon-nova-lite');
+    // The title model is not offered to users but callable: Converse (InvokeModel) for the worker and the api only.
+    const micro = 'arn:<AWS::Partition>:bedrock:eu-west-1:111111111111:inference-profile/eu.amazon.nova-micro-v1:0';
+    expect(bedrockResources(template, stack, backend.workerFunction.role!, 'bedrock:InvokeModelWithResponseStream')).not.toContain(micro);
+    expect(bedrockResources(template, stack, backend.workerFunction.role!, 'bedrock:InvokeModel')).toContain(micro);
+    expect(bedrockResources(template, stack, backend.apiFunction.role!, 'bedrock:InvokeModel')).toContain(micro);
+    expect(bedrockResources(template, stack, backend.apiFunction.role!, 'bedrock:InvokeModel')
+      .some((a) => a.includes('claude') || a.includes('nova-lite'))).toBe(false);
+    // Geographic mode: no Region wildcard anywhere.
+    expect(bedrockResources(template, stack, backend.workerFunction.role!, 'bedrock:InvokeModel').some((a) => a.includes('*'))).toBe(false);
+  });
+
+  test('InferenceProfileMode.NONE: base ids, foundation models of the stack Region only', () => {
+    const { stack, backend, template } = synth({ models: [ChatModel.NOVA_PRO], inferenceProfileMode: InferenceProfileMode.NONE });
+    expect(modelsOf(template, stack, backend).map((m) => m.modelId)).toEqual(['amazon.nova-pro-v1:0']);
+    expect(bedrockResources(template, stack, backend.workerFunction.role!, 'bedrock:InvokeModelWithResponseStream'))
+      .toEqual(['arn:<AWS::Partition>:bedrock:<AWS::Region>::foundation-model/amazon.nova-pro-v1:0']);
+    Annotations.fromStack(stack).hasNoWarning('*', Match.stringLikeRegexp('Region is not known'));
+  });
+
+  test('the title model defaults to Claude Haiku 4.5 when offered, else the cheapest offered model with known prices', () => {
+    expect(synth({ models: [ChatModel.CLAUDE_OPUS_4_5, ChatModel.CLAUDE_HAIKU_4_5] }, EU).backend.titleModel.key).toBe('claude-v4.5-haiku');
+    expect(synth({ models: [ChatModel.CLAUDE_SONNET_4_5, ChatModel.NOVA_PRO, ChatModel.NOVA_LITE] }, EU).backend.titleModel.key).toBe('amazon-nova-lite');
+    // Unknown prices are never "cheapest": the default model then proposes titles.
+    expect(synth({ models: [ChatModel.NOVA_2_LITE, ChatModel.GPT_OSS_20B] }, EU).backend.titleModel.key).toBe('amazon-nova-2-lite');
+  });
+
+  test('models with unknown prices travel without prices (answers priced at 0)', () => {
+    const { stack, backend, template } = synth({ models: [ChatModel.NOVA_2_LITE] }, EU);
+    expect(modelsOf(template, stack, backend)[0]).not.toHaveProperty('prices');
+  });
+
+  test('invalid model settings are rejected with a message saying what to change', () => {
+    expect(() => synth({ models: [] })).toThrow(/models is empty: list at least one ChatModel/);
+    expect(() => synth({ models: [ChatModel.CLAUDE_SONNET_4_5], defaultModel: ChatModel.NOVA_PRO }))
+      .toThrow(/defaultModel 'amazon-nova-pro' is not one of models \(claude-v4.5-sonnet\): add it to models/);
+    expect(() => synth({ models: [ChatModel.NOVA_PRO, ChatModel.NOVA_LITE.withOverrides({ key: 'amazon-nova-pro' })] }))
+      .toThrow(/distinct keys.*duplicated: amazon-nova-pro/);
+    expect(() => synth({ models: ChatModel.values() }, EU)).toThrow(/offer fewer models/);
+  });
+
+  test('attachmentRetention expires uploads/ objects; it must be whole days', () => {
+    const { template } = synth({ attachmentRetention: Duration.days(90) });
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      LifecycleConfiguration: {
+        Rules: [
+          Match.objectLike({ AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } }),
+          { Id: 'ExpireAttachments', Prefix: 'uploads/', ExpirationInDays: 90, Status: 'Enabled' },
+        ],
       },
     });
+    expect(() => synth({ attachmentRetention: Duration.hours(12) })).toThrow(/attachmentRetention must be a whole number of days, at least 1/);
   });
 
-  test('a plain foundation model id is allowed in the stack region only', () => {
-    const { template } = synth({ defaultModelId: 'amazon.nova-pro-v1:0' });
-    template.hasResourceProperties('AWS::IAM::Policy', {
-      PolicyDocument: {
-        Statement: Match.arrayWith([Match.objectLike({
-          Action: ['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream'],
-          Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':bedrock:', { Ref: 'AWS::Region' }, '::foundation-model/amazon.nova-pro-v1:0']] },
-        })]),
-      },
+  test('corsAllowedOrigins also restricts browser uploads into the large-message bucket', () => {
+    const { template } = synth({ corsAllowedOrigins: ['https://chat.example.com'] });
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      CorsConfiguration: { CorsRules: [Match.objectLike({ AllowedMethods: ['PUT'], AllowedOrigins: ['https://chat.example.com'] })] },
     });
-    template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ DEFAULT_MODEL_ID: 'amazon.nova-pro-v1:0' }) } });
-  });
-
-  test('an invalid defaultModelId is rejected with a message saying what to change', () => {
-    expect(() => synth({ defaultModelId: 'not a model' })).toThrow(/defaultModelId 'not a model' is not a Bedrock model id/);
   });
 
   test('grantReadConversations grants reads on the table and the recency index', () => {

@@ -28,6 +28,13 @@ test('`cdk synth` of examples/full-system runs offline and yields the whole syst
   expect(count('AWS::CloudFront::OriginAccessControl')).toBe(1);
   expect(count('Custom::CDKBucketDeployment')).toBe(1);
   expect(Object.keys(template.Outputs).sort()).toEqual(['AppUrl', 'RestApiUrl', 'UserPoolClientId', 'UserPoolId', 'WebSocketUrl', 'WidgetUrl']);
-  // The stack's region is known, so the default model is the US profile.
-  expect(JSON.stringify(template)).toContain('us.anthropic.claude-sonnet-4-5-20250929-v1:0');
+  expect(count('AWS::S3::Bucket')).toBe(4); // large messages + its access logs, site + its logs
+  // The stack's Region is known: Claude resolves to global profiles, Nova Pro to the US one; Sonnet is the default.
+  const worker = Object.values(template.Resources as Record<string, any>)
+    .find((r) => r.Type === 'AWS::Lambda::Function' && r.Properties.Environment?.Variables?.LARGE_MESSAGE_BUCKET && r.Properties.MemorySize === 1024);
+  const env = worker.Properties.Environment.Variables;
+  expect(JSON.parse(env.MODELS_JSON).map((m: any) => m.modelId)).toEqual([
+    'global.anthropic.claude-sonnet-4-5-20250929-v1:0', 'global.anthropic.claude-haiku-4-5-20251001-v1:0', 'us.amazon.nova-pro-v1:0',
+  ]);
+  expect(env.DEFAULT_MODEL).toBe('claude-v4.5-sonnet');
 });

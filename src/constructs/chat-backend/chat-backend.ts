@@ -1,4 +1,4 @@
-import { Annotations, ArnFormat, Duration, Lazy, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, Duration, Lazy, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpJwtAuthorizer, WebSocketLambdaAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
@@ -8,6 +8,7 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { IdentityProvider, MfaMode, WafOptions } from './auth';
@@ -19,11 +20,16 @@ import { CognitoPreSignUpFunction } from '../../lambdas/cognito-pre-sign-up-func
 import { isValidDomain } from '../../lambdas/core/signup';
 import { WsAuthorizerFunction } from '../../lambdas/ws-authorizer-function';
 import { WsFunction } from '../../lambdas/ws-function';
+import { ChatModel } from '../../models/chat-model';
+import { InferenceProfileMode } from '../../models/inference-profile-mode';
+import { modelArns } from '../../models/profiles';
 import {
+  createAccessLogsBucket,
   createFunctionRole,
   createLogGroup,
   DEFAULT_LOG_RETENTION,
   DEFAULT_REMOVAL_POLICY,
+  logServerAccessTo,
   secureTableProps,
 } from '../private/defaults';
 import { acknowledge } from '../private/nag';
@@ -44,7 +50,10 @@ export interface IBedrockChatBackend {
   readonly userPoolId: string;
   /** Id of the public (secretless) app client the browser uses. */
   readonly userPoolClientId: string;
-  /** The Bedrock model or inference profile id selected when a request names none. */
+  /**
+   * The model selected when a request names none: its key (`claude-v4.5-sonnet`) or a Bedrock model or inference
+   * profile id. The backend accepts both in the `model` field of a request.
+   */
   readonly defaultModelId: string;
 }
 
@@ -63,19 +72,55 @@ export interface ChatBackendProps {
   readonly removalPolicy?: RemovalPolicy;
 
   /**
-   * The Bedrock model id or inference profile id used when a request does not name a model.
+   * The models users can choose from (the allowlist of this deployment): the WebSocket handler refuses any other
+   * model, `GET /models` lists them, and the worker may call only them. Pick constants of the catalog
+   * (`ChatModel.CLAUDE_SONNET_4_6`, ...), `ChatModel.of('<id>', {...})` for other models, and
+   * `withOverrides({ prices })` to bill your own prices. At most about ten (they travel in the functions'
+   * environment, limited to 4 KB).
    *
-   * A cross-region inference profile id (`us.`, `eu.`, `apac.`, `jp.`, `au.`, `ca.`, `us-gov.` or `global.` prefix)
-   * lets the worker invoke the profile in this stack's region and its foundation model in every region the
-   * profile routes to; a plain foundation model id only in this stack's region.
-   *
-   * @default - Claude Sonnet 4.5 through the cross-region inference profile of the stack's geography:
-   * `eu.anthropic.claude-sonnet-4-5-20250929-v1:0` in `eu-*` regions,
-   * `global.anthropic.claude-sonnet-4-5-20250929-v1:0` in other non-US regions, and
-   * `us.anthropic.claude-sonnet-4-5-20250929-v1:0` in `us-*` regions and when the stack's region is not known at
-   * synth time (environment-agnostic stack).
+   * @default - `[ChatModel.CLAUDE_SONNET_4_5, ChatModel.CLAUDE_HAIKU_4_5, ChatModel.NOVA_PRO]`: a strong default,
+   * a fast and cheaper Claude, and a non-Anthropic model
    */
-  readonly defaultModelId?: string;
+  readonly models?: ChatModel[];
+
+  /**
+   * The model used when a request names none (and shown first in the model picker). Must be one of `models`
+   * (compared by key).
+   *
+   * @default - the first of `models`
+   */
+  readonly defaultModel?: ChatModel;
+
+  /**
+   * The model that proposes conversation titles (a short Converse call after the first answer, and
+   * `POST /conversations/{id}/title`). It need not be one of `models`: users cannot chat with it unless it is.
+   *
+   * @default - `ChatModel.CLAUDE_HAIKU_4_5` when `models` includes it, otherwise the model of `models` with the
+   * lowest known input + output price, otherwise `defaultModel`
+   */
+  readonly titleModel?: ChatModel;
+
+  /**
+   * How each model id is resolved for the stack's Region: a global or geographic cross-region inference profile, or
+   * the base model id (in-Region). IAM allows exactly the resolved profiles and the foundation models they route to.
+   *
+   * The choice needs the stack's Region at synth time. In an environment-agnostic stack (no `env.region`) models
+   * are resolved as for `us-east-1` (global profiles work from every commercial Region, `us.` profiles only from US
+   * and Canadian Regions) and a warning names the models that then need a US Region: give the stack a Region.
+   *
+   * @default InferenceProfileMode.GLOBAL_THEN_GEOGRAPHIC
+   */
+  readonly inferenceProfileMode?: InferenceProfileMode;
+
+  /**
+   * How long uploaded attachments (`uploads/` in `largeMessageBucket`: images, documents, long texts) are kept.
+   * Messages keep referencing an expired attachment: the model can no longer read it, so regenerating or continuing
+   * an answer to that question, or asking a follow-up in its conversation, fails with "An attachment of this message
+   * is missing" until the user attaches the file again. Whole days, at least 1.
+   *
+   * @default - kept as long as the conversations (never expire)
+   */
+  readonly attachmentRetention?: Duration;
 
   /**
    * Whether anyone can create an account in the user pool with an email address and a password. Turn it off to
@@ -192,7 +237,8 @@ export interface ChatBackendProps {
   readonly logRetention?: logs.RetentionDays;
 
   /**
-   * Origins allowed to call the REST API from a browser (CORS). Requests carry a bearer token, never
+   * Origins allowed to call the REST API from a browser, and to upload attachments into `largeMessageBucket` with
+   * the presigned URLs the API returns (CORS). Requests carry a bearer token or a presigned signature, never
    * cookies, so `*` exposes nothing a token holder could not already read.
    *
    * @default ['*']
@@ -200,11 +246,17 @@ export interface ChatBackendProps {
   readonly corsAllowedOrigins?: string[];
 }
 
-/** The base model of the default inference profiles. */
-const DEFAULT_BASE_MODEL_ID = 'anthropic.claude-sonnet-4-5-20250929-v1:0';
+/** Default of `models` (see `ChatBackendProps.models`). */
+const DEFAULT_MODELS = (): ChatModel[] => [ChatModel.CLAUDE_SONNET_4_5, ChatModel.CLAUDE_HAIKU_4_5, ChatModel.NOVA_PRO];
 
-/** Prefixes of Bedrock cross-region (system-defined) inference profile ids. */
-const INFERENCE_PROFILE_PREFIXES = ['us', 'eu', 'apac', 'jp', 'au', 'ca', 'us-gov', 'global'];
+/** The Region models are resolved for when the stack's Region is not known at synth time. */
+const ASSUMED_REGION = 'us-east-1';
+
+/** Lambda allows 4 KB of environment variables per function; the models must leave room for the others. */
+const MAX_MODELS_JSON_LENGTH = 3400;
+
+/** Prefix of the uploaded attachments in the large-message bucket (see `POST /uploads`). */
+const UPLOADS_PREFIX = 'uploads/';
 
 /** Name of the WebSocket stage (part of the WebSocket URL and of the Management API callback URL). */
 const WEBSOCKET_STAGE_NAME = 'ws';
@@ -256,8 +308,23 @@ export class ChatBackend extends Construct implements IBedrockChatBackend {
   public readonly httpStage: apigwv2.HttpStage;
   /** The base URL of the REST API: `https://<api>.execute-api.<region>.<suffix>` (no trailing slash). */
   public readonly restApiUrl: string;
-  /** The model id or inference profile id used when a request names none. */
+  /** The key of the model used when a request names none (`defaultModel.key`). */
   public readonly defaultModelId: string;
+  /** The models users can choose from, in the order given. */
+  public readonly models: ChatModel[];
+  /** The model used when a request names none. */
+  public readonly defaultModel: ChatModel;
+  /** The model proposing conversation titles. */
+  public readonly titleModel: ChatModel;
+  /** How model ids are resolved for the stack's Region. */
+  public readonly inferenceProfileMode: InferenceProfileMode;
+  /**
+   * Attachments uploaded with presigned PUTs (`uploads/<userId>/...`), read by the worker. Private, TLS only,
+   * SSE-S3, access logs to `accessLogsBucket`.
+   */
+  public readonly largeMessageBucket: s3.Bucket;
+  /** Receives the S3 server access logs of `largeMessageBucket` (prefix `large-message-bucket/`). */
+  public readonly accessLogsBucket: s3.Bucket;
   /** The `$connect` authorizer: verifies the Cognito ID token sent in `Sec-WebSocket-Protocol`. */
   public readonly authorizerFunction: lambda.Function;
   /** Handles every WebSocket route and hands each chat turn to the worker. */
@@ -289,8 +356,13 @@ export class ChatBackend extends Construct implements IBedrockChatBackend {
     const stack = Stack.of(this);
     const removalPolicy = props.removalPolicy ?? DEFAULT_REMOVAL_POLICY;
     const logRetention = props.logRetention ?? DEFAULT_LOG_RETENTION;
-    this.defaultModelId = props.defaultModelId ?? defaultModelIdFor(stack.region);
-    validateModelId(this.defaultModelId);
+    this.inferenceProfileMode = props.inferenceProfileMode ?? InferenceProfileMode.GLOBAL_THEN_GEOGRAPHIC;
+    this.models = validateModels(props.models ?? DEFAULT_MODELS());
+    this.defaultModel = validateDefaultModel(this.models, props.defaultModel ?? this.models[0]);
+    this.titleModel = props.titleModel ?? defaultTitleModel(this.models, this.defaultModel);
+    this.defaultModelId = this.defaultModel.key;
+    const resolved = resolveModels(this, this.models, this.defaultModel, this.titleModel, this.inferenceProfileMode);
+    if (props.attachmentRetention !== undefined) validateAttachmentRetention(props.attachmentRetention);
 
     // ---------------------------------------------------------------- functions (helper)
     const fn = <T extends lambda.Function>(
@@ -472,17 +544,49 @@ export class ChatBackend extends Construct implements IBedrockChatBackend {
     }
 
     // ---------------------------------------------------------------- data
-    this.conversationTable = new dynamodb.Table(this, 'ConversationTable', secureTableProps({
-      removalPolicy,
-      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
-      sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
-    }));
+    this.conversationTable = new dynamodb.Table(this, 'ConversationTable', {
+      ...secureTableProps({
+        removalPolicy,
+        partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+        sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
+      }),
+      // Request items (REQ#<requestId>: idempotency and the stop flag) expire a day after they are written.
+      timeToLiveAttribute: 'expiresAt',
+    });
     this.conversationTable.addGlobalSecondaryIndex({
       indexName: 'byUpdatedAt',
       partitionKey: { name: 'gsi1pk', type: dynamodb.AttributeType.STRING },
       sortKey: { name: 'gsi1sk', type: dynamodb.AttributeType.STRING },
       projectionType: dynamodb.ProjectionType.ALL,
     });
+
+    this.accessLogsBucket = createAccessLogsBucket(this, 'AccessLogsBucket', {
+      removalPolicy,
+      autoDeleteObjects: removalPolicy === RemovalPolicy.DESTROY,
+    });
+    this.largeMessageBucket = new s3.Bucket(this, 'LargeMessageBucket', {
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      removalPolicy,
+      autoDeleteObjects: removalPolicy === RemovalPolicy.DESTROY,
+      versioned: false,
+      // The browser PUTs attachments with the presigned URL of POST /uploads, signed for exactly this content type.
+      cors: [{
+        allowedMethods: [s3.HttpMethods.PUT],
+        allowedOrigins: props.corsAllowedOrigins ?? ['*'],
+        allowedHeaders: ['content-type'],
+        maxAge: Duration.hours(1).toSeconds(),
+      }],
+      lifecycleRules: [
+        { id: 'AbortIncompleteMultipartUploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
+        ...(props.attachmentRetention
+          ? [{ id: 'ExpireAttachments', prefix: UPLOADS_PREFIX, expiration: props.attachmentRetention }]
+          : []),
+      ],
+    });
+    logServerAccessTo(this.largeMessageBucket, this.accessLogsBucket, 'large-message-bucket/');
 
     // ---------------------------------------------------------------- functions
     this.authorizerFunction = fn('Authorizer', WsAuthorizerFunction, {
@@ -529,7 +633,8 @@ export class ChatBackend extends Construct implements IBedrockChatBackend {
       environment: {
         TABLE_NAME: this.conversationTable.tableName,
         WEBSOCKET_CALLBACK_URL: callbackUrl,
-        DEFAULT_MODEL_ID: this.defaultModelId,
+        LARGE_MESSAGE_BUCKET: this.largeMessageBucket.bucketName,
+        ...resolved.environment,
       },
     });
 
@@ -541,17 +646,19 @@ export class ChatBackend extends Construct implements IBedrockChatBackend {
         TABLE_NAME: this.conversationTable.tableName,
         WORKER_FUNCTION_NAME: this.workerFunction.functionName,
         WEBSOCKET_CALLBACK_URL: callbackUrl,
-        // The handler validates the requested model against the allowlist (the default model) before queuing a turn.
-        DEFAULT_MODEL_ID: this.defaultModelId,
+        // The handler checks the requested model against the allowlist (MODELS_JSON) before queuing a turn.
+        ...resolved.environment,
       },
     });
 
     this.apiFunction = fn('RestApiHandler', ApiFunction, {
-      description: 'bedrock-chat: REST API router (conversations)',
+      description: 'bedrock-chat: REST API router (conversations, models, uploads)',
       timeout: Duration.seconds(29),
       memorySize: 512,
       environment: {
         TABLE_NAME: this.conversationTable.tableName,
+        LARGE_MESSAGE_BUCKET: this.largeMessageBucket.bucketName,
+        ...resolved.environment,
       },
     });
 
@@ -619,10 +726,14 @@ export class ChatBackend extends Construct implements IBedrockChatBackend {
     });
 
     // ---------------------------------------------------------------- least-privilege grants
+    // Each list is what the function's bundle sends (test/iam-coverage.test.ts checks it against the bundles).
     const table = this.conversationTable;
-    const readWrite = ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'];
+    const grant = (grantee: iam.IGrantable, actions: string[], resourceArns: string[]) =>
+      iam.Grant.addToPrincipal({ grantee, actions, resourceArns });
+    // ws: request claim (Put), stop flag (Update), conversation and message checks (Get, Query).
+    // worker: history (Query), messages (Put), conversation totals, title and continued answers (Update), stop flag (Get).
     for (const f of [this.webSocketFunction, this.workerFunction]) {
-      iam.Grant.addToPrincipal({ grantee: f, actions: readWrite, resourceArns: [table.tableArn] });
+      grant(f, ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'], [table.tableArn]);
       this.webSocketStage.grantManagementApiAccess(f);
       acknowledge(f.role!, {
         id: 'AwsSolutions-IAM5',
@@ -630,24 +741,40 @@ export class ChatBackend extends Construct implements IBedrockChatBackend {
         reason: 'execute-api:ManageConnections is scoped to this API and stage; the trailing wildcard stands for the connection ids, which only exist at run time.',
       });
     }
-    this.grantReadConversations(this.apiFunction);
-    iam.Grant.addToPrincipal({
-      grantee: this.webSocketFunction,
-      actions: ['lambda:InvokeFunction'],
-      resourceArns: [this.workerFunction.functionArn],
-    });
+    // api: list and search (Query, index for recency), rename and feedback (Update, Get), delete (Query + BatchWrite).
+    // It never writes new items (PutItem): see test/iam-coverage.test.ts.
+    grant(this.apiFunction, ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem'], [table.tableArn]);
+    grant(this.apiFunction, ['dynamodb:Query'], [`${table.tableArn}/index/byUpdatedAt`]);
+    grant(this.webSocketFunction, ['lambda:InvokeFunction'], [this.workerFunction.functionArn]);
 
-    const model = modelArns(stack, this.defaultModelId);
-    iam.Grant.addToPrincipal({
-      grantee: this.workerFunction,
-      actions: ['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream'],
-      resourceArns: model.arns,
-    });
-    if (model.wildcardFindings.length > 0) {
-      acknowledge(this.workerFunction.role!, {
+    // Attachments: the api presigns PUTs (the URL carries its role's permission), the worker reads them. ListBucket
+    // lets S3 answer a missing (expired) attachment with 404 NoSuchKey instead of 403, so the user is told what happened.
+    const uploads = this.largeMessageBucket.arnForObjects(`${UPLOADS_PREFIX}*`);
+    grant(this.apiFunction, ['s3:PutObject'], [uploads]);
+    grant(this.workerFunction, ['s3:GetObject'], [uploads]);
+    grant(this.workerFunction, ['s3:ListBucket'], [this.largeMessageBucket.bucketArn]);
+    for (const f of [this.apiFunction, this.workerFunction]) {
+      acknowledge(f.role!, {
         id: 'AwsSolutions-IAM5',
-        appliesTo: model.wildcardFindings.map((f) => `Resource::${f}`),
-        reason: 'A cross-region inference profile routes each request to one of several regions chosen by Bedrock at run time, so the foundation model must be allowed in every region (region wildcard); the model itself is named exactly.',
+        appliesTo: [`Resource::<${stack.getLogicalId(this.largeMessageBucket.node.defaultChild as s3.CfnBucket)}.Arn>/${UPLOADS_PREFIX}*`],
+        reason: 'Attachment keys (uploads/<userId>/<ulid>/<name>) are created at run time; the grant is limited to the uploads/ prefix of this bucket, and the API checks that a key lies under the caller\'s own prefix.',
+      });
+    }
+
+    // Bedrock: the worker streams answers from every offered model and proposes titles (Converse); the api proposes
+    // titles only (POST /conversations/{id}/title).
+    grant(this.workerFunction, ['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream'], resolved.chatModelArns);
+    const titleOnly = resolved.titleModelArns.filter((arn) => !resolved.chatModelArns.includes(arn));
+    if (titleOnly.length > 0) grant(this.workerFunction, ['bedrock:InvokeModel'], titleOnly);
+    grant(this.apiFunction, ['bedrock:InvokeModel'], resolved.titleModelArns);
+    const workerWildcards = wildcardFindings(stack, [...resolved.chatModelArns, ...titleOnly]);
+    const apiWildcards = wildcardFindings(stack, resolved.titleModelArns);
+    for (const [f, findings] of [[this.workerFunction, workerWildcards], [this.apiFunction, apiWildcards]] as const) {
+      if (findings.length === 0) continue;
+      acknowledge(f.role!, {
+        id: 'AwsSolutions-IAM5',
+        appliesTo: findings.map((finding) => `Resource::${finding}`),
+        reason: 'A global cross-region inference profile routes each request to a commercial Region chosen by Bedrock at run time, so its foundation model must be allowed in every Region (Region wildcard); the model itself is named exactly.',
       });
     }
   }
@@ -755,46 +882,130 @@ function validateRedirectUrl(prop: string, url: string): void {
   }
 }
 
-/** The default model for a region (see `ChatBackendProps.defaultModelId`). */
-function defaultModelIdFor(region: string): string {
-  if (Token.isUnresolved(region) || region.startsWith('us-')) return `us.${DEFAULT_BASE_MODEL_ID}`;
-  if (region.startsWith('eu-')) return `eu.${DEFAULT_BASE_MODEL_ID}`;
-  return `global.${DEFAULT_BASE_MODEL_ID}`;
+/** Non-empty, distinct keys. */
+function validateModels(models: ChatModel[]): ChatModel[] {
+  if (models.length === 0) {
+    throw new Error('ChatBackend: models is empty: list at least one ChatModel (e.g. [ChatModel.CLAUDE_SONNET_4_5]), or leave it unset for the default list');
+  }
+  const keys = models.map((m) => m.key);
+  const duplicates = [...new Set(keys.filter((k, i) => keys.indexOf(k) !== i))];
+  if (duplicates.length > 0) {
+    throw new Error(`ChatBackend: models must have distinct keys (clients choose a model by key); duplicated: ${duplicates.join(', ')}. Give one of them another key with withOverrides({ key })`);
+  }
+  return [...models];
 }
 
-function validateModelId(modelId: string): void {
-  if (Token.isUnresolved(modelId)) {
-    throw new Error('ChatBackend: defaultModelId must be a literal model or inference profile id (IAM permissions are derived from it at synth time), not a token');
+function validateDefaultModel(models: ChatModel[], model: ChatModel): ChatModel {
+  const found = models.find((m) => m.key === model.key);
+  if (!found) {
+    throw new Error(`ChatBackend: defaultModel '${model.key}' is not one of models (${models.map((m) => m.key).join(', ')}): add it to models or choose one of them`);
   }
-  if (!/^[a-z0-9-]+(\.[A-Za-z0-9-]+)+(:[0-9]+)?(:[A-Za-z0-9-]+)?$/.test(modelId)) {
-    throw new Error(`ChatBackend: defaultModelId '${modelId}' is not a Bedrock model id (e.g. 'anthropic.claude-sonnet-4-5-20250929-v1:0') or inference profile id (e.g. 'us.anthropic.claude-sonnet-4-5-20250929-v1:0')`);
+  return found;
+}
+
+/** Claude Haiku 4.5 when offered, otherwise the cheapest offered model with known prices, otherwise the default. */
+function defaultTitleModel(models: ChatModel[], defaultModel: ChatModel): ChatModel {
+  const haiku = models.find((m) => m.key === ChatModel.CLAUDE_HAIKU_4_5.key);
+  if (haiku) return haiku;
+  const priced = models.filter((m) => m.pricesKnown);
+  const cost = (m: ChatModel) => m.prices.inputPer1kTokens + m.prices.outputPer1kTokens;
+  return priced.reduce<ChatModel | undefined>((best, m) => (!best || cost(m) < cost(best) ? m : best), undefined) ?? defaultModel;
+}
+
+function validateAttachmentRetention(retention: Duration): void {
+  if (retention.isUnresolved()) return;
+  const days = retention.toDays({ integral: false });
+  if (!Number.isInteger(days) || days < 1) {
+    throw new Error(`ChatBackend: attachmentRetention must be a whole number of days, at least 1 (S3 lifecycle rules count days); got ${retention.toHumanString()}`);
   }
+}
+
+/** A model as the functions read it (`RuntimeModel` of src/lambdas/core/models.ts): only what they use. */
+function toRuntimeModel(model: ChatModel, region: string, mode: InferenceProfileMode): Record<string, unknown> {
+  const entry = model.toRuntimeConfig(region, mode);
+  const c = entry.capabilities;
+  return {
+    key: entry.key,
+    modelId: entry.modelId,
+    displayName: entry.displayName,
+    // Unknown prices are absent (the functions price such answers at 0) rather than a misleading 0.
+    ...(entry.pricesKnown ? { prices: entry.prices } : {}),
+    capabilities: {
+      reasoning: c.reasoning,
+      ...(c.adaptiveReasoningOnly ? { adaptiveReasoningOnly: true } : {}),
+      images: c.images,
+      documents: c.documents,
+      promptCaching: c.promptCaching,
+    },
+  };
+}
+
+interface ResolvedModels {
+  /** `MODELS_JSON`, `DEFAULT_MODEL`, `TITLE_MODEL_ID` (ws, worker and api). */
+  readonly environment: Record<string, string>;
+  /** ARNs for the chat models (profiles and foundation models), without duplicates. */
+  readonly chatModelArns: string[];
+  /** ARNs for the title model. */
+  readonly titleModelArns: string[];
 }
 
 /**
- * The resources `bedrock:InvokeModel*` needs for a model id, and the wildcard findings they cause.
- * A cross-region inference profile needs the profile (in this region) and its foundation model in every
- * region it routes to; a global profile also the region-less foundation model ARN.
+ * Resolve every model for the stack's Region: the functions' environment and the IAM resources. In an
+ * environment-agnostic stack the ids are chosen as for `ASSUMED_REGION` (with a warning when that ties the
+ * deployment to a geography) while the ARNs keep the deploy-time Region, account and partition.
  */
-function modelArns(stack: Stack, modelId: string): { arns: string[]; wildcardFindings: string[] } {
-  const [prefix, ...rest] = modelId.split('.');
-  const isProfile = INFERENCE_PROFILE_PREFIXES.includes(prefix) && rest.length > 1;
-  const foundation = (region: string, id: string) => stack.formatArn({
-    service: 'bedrock', region, account: '', resource: 'foundation-model', resourceName: id, arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-  });
-  if (!isProfile) {
-    return { arns: [foundation(stack.region, modelId)], wildcardFindings: [] };
-  }
-  const baseId = rest.join('.');
-  const arns = [
-    stack.formatArn({ service: 'bedrock', resource: 'inference-profile', resourceName: modelId, arnFormat: ArnFormat.SLASH_RESOURCE_NAME }),
-    foundation('*', baseId),
-  ];
-  if (prefix === 'global') arns.push(foundation('', baseId));
-  return {
-    arns,
-    wildcardFindings: [`arn:<AWS::Partition>:bedrock:*::foundation-model/${baseId}`],
+function resolveModels(
+  scope: Construct, models: ChatModel[], defaultModel: ChatModel, titleModel: ChatModel, mode: InferenceProfileMode,
+): ResolvedModels {
+  const stack = Stack.of(scope);
+  const agnostic = Token.isUnresolved(stack.region);
+  const region = agnostic ? ASSUMED_REGION : stack.region;
+  const arnsOf = (m: ChatModel): string[] => {
+    const r = agnostic
+      ? modelArns(stack.region, stack.account, stack.partition, m.resolveModelId(region, mode))
+      : m.iamResourcesForStack(stack, mode);
+    return [...r.inferenceProfileArns, ...r.foundationModelArns];
   };
+  if (agnostic) {
+    const geographic = [...models, titleModel]
+      .filter((m, i, all) => all.findIndex((x) => x.key === m.key) === i)
+      .filter((m) => { const p = m.inferenceProfileFor(region, mode); return p !== undefined && p !== 'global'; });
+    if (geographic.length > 0) {
+      Annotations.of(scope).addWarningV2('cdk-bedrock-chat:modelsResolvedForUsRegion',
+        `ChatBackend: the stack's Region is not known at synth time, so models are resolved for ${ASSUMED_REGION}: `
+        + `${geographic.map((m) => `${m.key} (${m.resolveModelId(region, mode)})`).join(', ')} can then only be called from a US or Canadian Region. `
+        + 'Give the stack env: { region } to resolve every model for the Region it is deployed to.');
+    }
+  }
+  const modelsJson = JSON.stringify(models.map((m) => toRuntimeModel(m, region, mode)));
+  if (modelsJson.length > MAX_MODELS_JSON_LENGTH) {
+    throw new Error(`ChatBackend: the ${models.length} models take ${modelsJson.length} characters in the functions' environment (at most ${MAX_MODELS_JSON_LENGTH}: Lambda allows 4 KB of variables): offer fewer models`);
+  }
+  const unique = (arns: string[]) => [...new Set(arns)];
+  return {
+    environment: {
+      MODELS_JSON: modelsJson,
+      DEFAULT_MODEL: defaultModel.key,
+      TITLE_MODEL_ID: titleModel.resolveModelId(region, mode),
+    },
+    chatModelArns: unique(models.flatMap(arnsOf)),
+    titleModelArns: unique(arnsOf(titleModel)),
+  };
+}
+
+/**
+ * cdk-nag's rendering of the resources holding a `*` (the Region wildcard of global inference profiles):
+ * `Fn::Join` parts concatenated, `{ Ref: X }` as `<X>`.
+ */
+function wildcardFindings(stack: Stack, arns: string[]): string[] {
+  const render = (v: any): string => {
+    if (typeof v === 'string') return v;
+    if (v && v['Fn::Join']) return (v['Fn::Join'][1] as any[]).map(render).join(v['Fn::Join'][0]);
+    if (v && v.Ref) return `<${v.Ref}>`;
+    if (v && v['Fn::GetAtt']) return `<${v['Fn::GetAtt'].join('.')}>`;
+    throw new Error(`ChatBackend: cannot render ${JSON.stringify(v)} for a cdk-nag acknowledgement`);
+  };
+  return [...new Set(arns.map((arn) => render(stack.resolve(arn))).filter((arn) => arn.includes('*')))];
 }
 
 /** The cdk-nag rendering of the Management API resource granted by `WebSocketStage.grantManagementApiAccess`. */

@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, Names, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -59,6 +59,31 @@ export function secureBucketProps(options: {
     serverAccessLogsBucket: options.serverAccessLogsBucket,
     serverAccessLogsPrefix: options.serverAccessLogsPrefix,
     removalPolicy: options.removalPolicy,
+  };
+}
+
+/**
+ * S3 server access logs of `bucket` delivered to `target` under `prefix`, authorized by a bucket policy on `target`
+ * (the logging service principal, limited to this source bucket and account) whatever the app's
+ * `@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy` flag says. Without the flag, `serverAccessLogsBucket` would put
+ * the `LogDeliveryWrite` ACL on `target`, which a bucket with ACLs disabled (`BUCKET_OWNER_ENFORCED`) refuses.
+ */
+export function logServerAccessTo(bucket: s3.Bucket, target: s3.Bucket, prefix: string): void {
+  // No dependency of `bucket` on the policy: the policy names `bucket` (a cycle). S3 delivers logs with a delay and
+  // checks the policy at delivery, as with aws-cdk-lib's own bucket-policy mode.
+  target.addToResourcePolicy(new iam.PolicyStatement({
+    sid: `S3ServerAccessLogs${Names.uniqueId(bucket).slice(-24)}`,
+    principals: [new iam.ServicePrincipal('logging.s3.amazonaws.com')],
+    actions: ['s3:PutObject'],
+    resources: [target.arnForObjects(`${prefix}*`)],
+    conditions: {
+      ArnLike: { 'aws:SourceArn': bucket.bucketArn },
+      StringEquals: { 'aws:SourceAccount': Stack.of(bucket).account },
+    },
+  }));
+  (bucket.node.defaultChild as s3.CfnBucket).loggingConfiguration = {
+    destinationBucketName: target.bucketName,
+    logFilePrefix: prefix,
   };
 }
 
