@@ -104,6 +104,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     'ws@8.23.0',
     '@types/ws@8.18.2',
     'lit@3.3.3',
+    // bench only: the widget's render time is compared with deep-chat's in the same browser run
+    'deep-chat@2.4.2',
     'vite@8.3.8',
     'playwright-core@1.65.1',
     'axe-core@4.14.1',
