@@ -172,6 +172,10 @@ export async function startPlayground(options: PlaygroundOptions = {}): Promise<
             local: true,
           });
         }
+        if (req.method === 'OPTIONS') {
+          res.writeHead(204, { ...CORS, 'access-control-allow-methods': 'GET, POST', 'access-control-allow-headers': 'content-type', 'access-control-max-age': '600' });
+          return res.end();
+        }
         if (path === '/favicon.ico') {
           res.writeHead(204, { 'cache-control': 'max-age=86400' });
           return res.end();
@@ -198,6 +202,7 @@ export async function startPlayground(options: PlaygroundOptions = {}): Promise<
           'content-type': MIME[extname(file)] ?? 'application/octet-stream',
           'content-security-policy': csp,
           'x-content-type-options': 'nosniff',
+          ...CORS,
           'referrer-policy': 'no-referrer',
           'cache-control': 'no-cache',
         });
@@ -247,7 +252,13 @@ const MIME: Record<string, string> = {
 
 /** A file under src/local/public (the playground page) or assets/web (the built widget and app); never outside. */
 function staticFile(path: string): string | undefined {
-  const rel = normalize(decodeURIComponent(path)).replace(/^(\.\.[/\\])+/, '');
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(path);
+  } catch {
+    return undefined;
+  }
+  const rel = normalize(decoded).replace(/^(\.\.[/\\])+/, '');
   for (const dir of [PUBLIC_DIR, WEB_DIR]) {
     const candidate = join(dir, rel === '/' ? 'index.html' : rel);
     if (!candidate.startsWith(dir)) continue;
@@ -256,8 +267,15 @@ function staticFile(path: string): string | undefined {
   return undefined;
 }
 
+/**
+ * Any origin may load the widget, config.json and the local sign-in (like the deployed frontend, which serves the
+ * widget with `Access-Control-Allow-Origin: *`), so a page on another local origin can embed it
+ * (examples/embed-widget). No credentials are involved: tokens travel in headers.
+ */
+const CORS = { 'access-control-allow-origin': '*' };
+
 function json(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...CORS });
   res.end(JSON.stringify(body));
 }
 
