@@ -1,4 +1,4 @@
-export { ChatBackend, ChatBackendProps, IBedrockChatBackend } from './constructs/chat-backend/chat-backend';
+export { ChatBackend, ChatBackendProps, GuardrailReference, IBedrockChatBackend } from './constructs/chat-backend/chat-backend';
 export { BedrockChatFrontend, BedrockChatFrontendProps } from './constructs/frontend/bedrock-chat-frontend';
 export {
   GoogleIdentityProviderProps,

@@ -134,7 +134,7 @@ describe('ChatBackend defaults', () => {
     });
   });
 
-  test('WebSocket API: stage ws with auto deploy and access logs, five routes on one function, authorizer on $connect only', () => {
+  test('WebSocket API: stage ws with auto deploy and access logs, every protocol v1 route on one function, authorizer on $connect only', () => {
     template.hasResourceProperties('AWS::ApiGatewayV2::Api', { ProtocolType: 'WEBSOCKET' });
     template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
       StageName: 'ws', AutoDeploy: true, AccessLogSettings: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('connectionId') },
@@ -145,7 +145,7 @@ describe('ChatBackend defaults', () => {
     });
     const routes = Object.values(template.findResources('AWS::ApiGatewayV2::Route')) as any[];
     const wsRoutes = routes.filter((r) => !String(r.Properties.RouteKey).includes(' '));
-    expect(wsRoutes.map((r) => r.Properties.RouteKey).sort()).toEqual(['$connect', '$default', '$disconnect', 'ping', 'sendMessage']);
+    expect(wsRoutes.map((r) => r.Properties.RouteKey).sort()).toEqual(['$connect', '$default', '$disconnect', 'continue', 'ping', 'regenerate', 'sendMessage', 'stop']);
     for (const r of wsRoutes) {
       expect(r.Properties.AuthorizationType).toBe(r.Properties.RouteKey === '$connect' ? 'CUSTOM' : 'NONE');
     }
@@ -419,6 +419,31 @@ describe('ChatBackend props', () => {
     template.hasResourceProperties('AWS::S3::Bucket', {
       CorsConfiguration: { CorsRules: [Match.objectLike({ AllowedMethods: ['PUT'], AllowedOrigins: ['https://chat.example.com'] })] },
     });
+  });
+
+  test('guardrail: applied by the worker (environment and ApplyGuardrail on that guardrail only); a malformed id is refused', () => {
+    const { template, stack, backend } = synth({ guardrail: { guardrailId: 'abc123xyz', guardrailVersion: '2' } }, EU);
+    expect(envOf(template, stack, backend.workerFunction)).toMatchObject({ GUARDRAIL_ID: 'abc123xyz', GUARDRAIL_VERSION: '2' });
+    expect(envOf(template, stack, backend.webSocketFunction)).not.toHaveProperty('GUARDRAIL_ID');
+    const guardrail = statementsOf(template, stack, backend.workerFunction.role!).filter((st) => [st.Action].flat().includes('bedrock:ApplyGuardrail'));
+    expect(guardrail).toHaveLength(1);
+    expect(JSON.stringify(guardrail[0].Resource)).toContain(':guardrail/abc123xyz');
+    expect(statementsOf(template, stack, backend.apiFunction.role!).some((st) => [st.Action].flat().includes('bedrock:ApplyGuardrail'))).toBe(false);
+    expect(envOf(synth({ guardrail: { guardrailId: 'g1' } }).template, stack, backend.workerFunction)).toBeDefined();
+    expect(() => synth({ guardrail: { guardrailId: 'arn:aws:bedrock:us-east-1:1:guardrail/x' } })).toThrow(/guardrailId must be a guardrail id/);
+  });
+
+  test('promptCaching false turns cache points off; on by default', () => {
+    const off = synth({ promptCaching: false });
+    expect(envOf(off.template, off.stack, off.backend.workerFunction)).toMatchObject({ PROMPT_CACHING: 'off' });
+    const on = synth();
+    expect(envOf(on.template, on.stack, on.backend.workerFunction)).not.toHaveProperty('PROMPT_CACHING');
+  });
+
+  test('uploadOrigin is the large-message bucket\'s regional endpoint; authDomain only with managed login', () => {
+    const { stack, backend } = synth(undefined, EU);
+    expect(stack.resolve(backend.uploadOrigin)).toEqual({ 'Fn::Join': ['', ['https://', { 'Fn::GetAtt': [expect.stringMatching(/LargeMessageBucket/), 'RegionalDomainName'] }]] });
+    expect(backend.authDomain).toBeUndefined();
   });
 
   test('grantReadConversations grants reads on the table and the recency index', () => {

@@ -162,6 +162,36 @@ describe('BedrockChatFrontend props', () => {
     for (const ref of ['ChatUserPool', 'ChatUserPoolWebClient', 'ChatWebSocketApi', 'ChatHttpApi']) expect(markers).toContain(ref);
   });
 
+  test('a backend with an upload origin and a managed login domain: both allowed by the CSP, authDomain in config.json', () => {
+    const app = testApp();
+    const stack = new Stack(app, 'Test', { env: { region: 'eu-west-1', account: '111111111111' } });
+    const backend = {
+      ...externalBackend,
+      uploadOrigin: 'https://uploads-bucket.s3.eu-west-1.amazonaws.com',
+      authDomain: 'https://chat-login.auth.eu-west-1.amazoncognito.com',
+    };
+    new BedrockChatFrontend(stack, 'Web', { backend });
+    const template = Template.fromStack(stack);
+    const cspValue = (Object.values(template.findResources('AWS::CloudFront::ResponseHeadersPolicy'))[0] as any)
+      .Properties.ResponseHeadersPolicyConfig.SecurityHeadersConfig.ContentSecurityPolicy.ContentSecurityPolicy;
+    expect(evaluate(cspValue)).toContain('https://cognito-idp.eu-west-1.amazonaws.com https://uploads-bucket.s3.eu-west-1.amazonaws.com https://chat-login.auth.eu-west-1.amazoncognito.com');
+    const assembly = app.synth();
+    const config = fs.readdirSync(assembly.directory)
+      .map((e) => path.join(assembly.directory, e, 'config.json'))
+      .filter((f) => fs.existsSync(f))
+      .map((f) => JSON.parse(fs.readFileSync(f, 'utf8')))[0];
+    expect(config.authDomain).toBe(backend.authDomain);
+  });
+
+  test('composed with ChatBackend, the CSP allows browser uploads to its large-message bucket', () => {
+    const app = testApp();
+    const stack = new Stack(app, 'Test');
+    const backend = new ChatBackend(stack, 'Chat');
+    new BedrockChatFrontend(stack, 'Web', { backend });
+    const csp = JSON.stringify(Template.fromStack(stack).findResources('AWS::CloudFront::ResponseHeadersPolicy'));
+    expect(csp).toMatch(/LargeMessageBucket[A-Za-z0-9]*","RegionalDomainName"/);
+  });
+
   test('enableIpv6 false and a price class', () => {
     const { template } = synth({ enableIpv6: false, priceClass: cloudfront.PriceClass.PRICE_CLASS_ALL });
     expect(distributionConfig(template)).toMatchObject({ IPV6Enabled: false, PriceClass: 'PriceClass_All' });

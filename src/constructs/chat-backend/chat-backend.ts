@@ -55,6 +55,33 @@ export interface IBedrockChatBackend {
    * profile id. The backend accepts both in the `model` field of a request.
    */
   readonly defaultModelId: string;
+
+  /**
+   * The origin browsers upload attachments to with presigned URLs (`https://<bucket>.s3.<region>.amazonaws.com`):
+   * the frontend allows it in its Content-Security-Policy.
+   *
+   * @default - uploads are not allowed by the frontend's CSP
+   */
+  readonly uploadOrigin?: string;
+
+  /**
+   * The Cognito managed login domain (`https://<prefix>.auth.<region>.amazoncognito.com`) when sign-in goes through
+   * it; the widget signs users in there (authorization code with PKCE).
+   *
+   * @default - no managed login
+   */
+  readonly authDomain?: string;
+}
+
+/** An Amazon Bedrock Guardrail applied to every answer. */
+export interface GuardrailReference {
+  /** The guardrail id (not the ARN). */
+  readonly guardrailId: string;
+  /**
+   * The guardrail version.
+   * @default 'DRAFT'
+   */
+  readonly guardrailVersion?: string;
 }
 
 /**
@@ -244,6 +271,22 @@ export interface ChatBackendProps {
    * @default ['*']
    */
   readonly corsAllowedOrigins?: string[];
+
+  /**
+   * An Amazon Bedrock Guardrail applied to every answer (streamed asynchronously: the answer is not delayed; a
+   * blocked answer ends with stop reason `guardrail_intervened`).
+   *
+   * @default - no guardrail
+   */
+  readonly guardrail?: GuardrailReference;
+
+  /**
+   * Prompt caching on models that support it: a cache point after the latest question, so the next turn reads the
+   * conversation so far from the model's prompt cache (cheaper and faster for long conversations).
+   *
+   * @default true
+   */
+  readonly promptCaching?: boolean;
 }
 
 /** Default of `models` (see `ChatBackendProps.models`). */
@@ -310,6 +353,12 @@ export class ChatBackend extends Construct implements IBedrockChatBackend {
   public readonly restApiUrl: string;
   /** The key of the model used when a request names none (`defaultModel.key`). */
   public readonly defaultModelId: string;
+  /** The origin browsers upload attachments to: `https://<largeMessageBucket regional domain>`. */
+  public readonly uploadOrigin?: string;
+  /** The managed login domain (`https://...amazoncognito.com`) when `domainPrefix` is set. */
+  public readonly authDomain?: string;
+  /** The guardrail applied to every answer, if any. */
+  public readonly guardrail?: GuardrailReference;
   /** The models users can choose from, in the order given. */
   public readonly models: ChatModel[];
   /** The model used when a request names none. */
@@ -362,6 +411,14 @@ export class ChatBackend extends Construct implements IBedrockChatBackend {
     this.titleModel = props.titleModel ?? defaultTitleModel(this.models, this.defaultModel);
     this.defaultModelId = this.defaultModel.key;
     const resolved = resolveModels(this, this.models, this.defaultModel, this.titleModel, this.inferenceProfileMode);
+    this.guardrail = props.guardrail;
+    if (props.guardrail && !/^[a-z0-9]+$/.test(props.guardrail.guardrailId) && !Token.isUnresolved(props.guardrail.guardrailId)) {
+      throw new Error(`ChatBackend: guardrail.guardrailId must be a guardrail id (lower-case letters and digits), not "${props.guardrail.guardrailId}"`);
+    }
+    const answerEnvironment: Record<string, string> = {
+      ...(props.guardrail ? { GUARDRAIL_ID: props.guardrail.guardrailId, GUARDRAIL_VERSION: props.guardrail.guardrailVersion ?? 'DRAFT' } : {}),
+      ...(props.promptCaching === false ? { PROMPT_CACHING: 'off' } : {}),
+    };
     if (props.attachmentRetention !== undefined) validateAttachmentRetention(props.attachmentRetention);
 
     // ---------------------------------------------------------------- functions (helper)
@@ -495,6 +552,7 @@ export class ChatBackend extends Construct implements IBedrockChatBackend {
         useCognitoProvidedValues: true,
       });
       this.managedLoginBranding.node.addDependency(this.userPoolDomain);
+      this.authDomain = this.userPoolDomain.baseUrl();
     }
 
     // ---------------------------------------------------------------- sign-up triggers
@@ -587,6 +645,7 @@ export class ChatBackend extends Construct implements IBedrockChatBackend {
       ],
     });
     logServerAccessTo(this.largeMessageBucket, this.accessLogsBucket, 'large-message-bucket/');
+    this.uploadOrigin = `https://${this.largeMessageBucket.bucketRegionalDomainName}`;
 
     // ---------------------------------------------------------------- functions
     this.authorizerFunction = fn('Authorizer', WsAuthorizerFunction, {
@@ -635,11 +694,12 @@ export class ChatBackend extends Construct implements IBedrockChatBackend {
         WEBSOCKET_CALLBACK_URL: callbackUrl,
         LARGE_MESSAGE_BUCKET: this.largeMessageBucket.bucketName,
         ...resolved.environment,
+        ...answerEnvironment,
       },
     });
 
     this.webSocketFunction = fn('WebSocketHandler', WsFunction, {
-      description: 'bedrock-chat: WebSocket routes ($connect, $disconnect, $default, sendMessage, ping)',
+      description: 'bedrock-chat: WebSocket routes ($connect, $disconnect, $default, sendMessage, regenerate, continue, stop, ping)',
       timeout: Duration.seconds(29),
       memorySize: 512,
       environment: {
@@ -670,7 +730,7 @@ export class ChatBackend extends Construct implements IBedrockChatBackend {
         identitySource: ['route.request.header.Sec-WebSocket-Protocol'],
       }),
     });
-    for (const routeKey of ['$disconnect', '$default', 'sendMessage', 'ping']) {
+    for (const routeKey of ['$disconnect', '$default', 'sendMessage', 'regenerate', 'continue', 'stop', 'ping']) {
       const route = this.webSocketApi.addRoute(routeKey, { integration: wsIntegration });
       acknowledge(route, {
         id: 'AwsSolutions-APIG4',
@@ -767,6 +827,11 @@ export class ChatBackend extends Construct implements IBedrockChatBackend {
     const titleOnly = resolved.titleModelArns.filter((arn) => !resolved.chatModelArns.includes(arn));
     if (titleOnly.length > 0) grant(this.workerFunction, ['bedrock:InvokeModel'], titleOnly);
     grant(this.apiFunction, ['bedrock:InvokeModel'], resolved.titleModelArns);
+    if (props.guardrail) {
+      grant(this.workerFunction, ['bedrock:ApplyGuardrail'], [Stack.of(this).formatArn({
+        service: 'bedrock', resource: 'guardrail', resourceName: props.guardrail.guardrailId,
+      })]);
+    }
     const workerWildcards = wildcardFindings(stack, [...resolved.chatModelArns, ...titleOnly]);
     const apiWildcards = wildcardFindings(stack, resolved.titleModelArns);
     for (const [f, findings] of [[this.workerFunction, workerWildcards], [this.apiFunction, apiWildcards]] as const) {

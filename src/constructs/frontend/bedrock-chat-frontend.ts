@@ -201,7 +201,10 @@ export class BedrockChatFrontend extends Construct {
       "style-src 'self'",
       "img-src 'self' data: blob:",
       "font-src 'self'",
-      ['connect-src', "'self'", `https://${host(backend.restApiUrl)}`, `wss://${host(backend.webSocketUrl)}`, cognitoEndpoint, ...connectSources].join(' '),
+      ['connect-src', "'self'", `https://${host(backend.restApiUrl)}`, `wss://${host(backend.webSocketUrl)}`, cognitoEndpoint,
+        // Attachments go straight to the large-message bucket (presigned PUTs); sign-in to the managed login domain.
+        ...(backend.uploadOrigin ? [backend.uploadOrigin] : []), ...(backend.authDomain ? [backend.authDomain] : []),
+        ...connectSources].join(' '),
       "object-src 'none'",
       "base-uri 'none'",
       "form-action 'self'",
@@ -312,6 +315,7 @@ export class BedrockChatFrontend extends Construct {
           userPoolId: backend.userPoolId,
           userPoolClientId: backend.userPoolClientId,
           defaultModel: backend.defaultModelId,
+          ...(backend.authDomain ? { authDomain: backend.authDomain } : {}),
         }),
       ],
       // No file of the bundle has a content hash in its name (the widget lives at the stable /bedrock-chat.js):
