@@ -5,8 +5,13 @@ const here = import.meta.dirname;
 const repoRoot = resolve(here, '..', '..');
 
 /**
- * Library build of <bedrock-chat> into assets/web/bedrock-chat.js (one minified ES module) and the
- * deployed app page (src/web-components/public/* copied as-is into assets/web).
+ * Library build of <bedrock-chat> into assets/web/ (minified ES modules) and the deployed app page
+ * (src/web-components/public/* copied as-is into assets/web):
+ * - `bedrock-chat.js`: the entry, a few KB: defines `<bedrock-chat>` (inline and launcher modes), no Lit;
+ * - `bedrock-chat-full.js`: everything else (Lit, the chat, markdown, sign-in) in one chunk, imported by the entry
+ *   at runtime from `new URL('./bedrock-chat-full.js', import.meta.url)`.
+ * Both are entries of one build, so each is one file with a stable name; they share no module (the entry imports
+ * only types from the full part), so no third chunk appears (the browser tests check the file list).
  *
  * Only assets/web is emptied; the Lambda bundles in assets/lambdas are never touched.
  */
@@ -22,15 +27,17 @@ export default defineConfig({
     sourcemap: false,
     reportCompressedSize: false,
     lib: {
-      entry: resolve(here, 'bedrock-chat.ts'),
+      entry: {
+        'bedrock-chat': resolve(here, 'bedrock-chat.ts'),
+        'bedrock-chat-full': resolve(here, 'launcher', 'full.ts'),
+      },
       formats: ['es'],
-      fileName: () => 'bedrock-chat.js',
+      fileName: (_format, name) => `${name}.js`,
     },
     rolldownOptions: {
       output: {
-        // One file: the element module is imported lazily (SSR-safe entry) but inlined into the entry chunk.
-        codeSplitting: false,
-        // Vite keeps whitespace in ES library builds (for consumers' tree-shaking); this file is served as is.
+        chunkFileNames: 'bedrock-chat-[name]-[hash].js',
+        // Vite keeps whitespace in ES library builds (for consumers' tree-shaking); these files are served as is.
         minify: true,
       },
     },

@@ -175,7 +175,7 @@ export class BedrockChat extends LitElement {
           ${this.turn && !this.turn.assistant ? TYPING : nothing}
         </div>
         <div class="sr-only" aria-live="polite" aria-atomic="true">${this.announcement}</div>
-        ${this.tokenProvider ? nothing : html`<p part="notice" class="notice">Sign-in is not configured on this page.</p>`}
+        ${this.renderAuth()}
         <div part="error" class="error" role="alert">${this.errorText}</div>
         <form part="composer" class="composer${this.dragging ? ' dragging' : ''}" @submit=${this.onSubmit}
           @dragover=${this.onDragOver} @dragleave=${() => { this.dragging = false; }} @drop=${this.onDrop}>
@@ -288,6 +288,11 @@ export class BedrockChat extends LitElement {
         <button part="edit-cancel" type="button" @click=${this.cancelEdit}>Cancel</button>
       </div>
     </div>`;
+  }
+
+  /** Above the composer: without a token provider, the sign-in notice (built-in sign-in overrides this). */
+  protected renderAuth(): TemplateResult | typeof nothing {
+    return this.tokenProvider ? nothing : html`<p part="notice" class="notice">Sign-in is not configured on this page.</p>`;
   }
 
   private get input(): HTMLTextAreaElement | null {
