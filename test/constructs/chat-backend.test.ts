@@ -433,6 +433,12 @@ describe('ChatBackend props', () => {
     expect(() => synth({ guardrail: { guardrailId: 'arn:aws:bedrock:us-east-1:1:guardrail/x' } })).toThrow(/guardrailId must be a guardrail id/);
   });
 
+  test('reasoningBudgetTokens reaches the worker; out-of-range budgets are refused', () => {
+    const { template, stack, backend } = synth({ reasoningBudgetTokens: 8000 });
+    expect(envOf(template, stack, backend.workerFunction)).toMatchObject({ REASONING_BUDGET_TOKENS: '8000' });
+    expect(() => synth({ reasoningBudgetTokens: 512 })).toThrow(/reasoningBudgetTokens must be a whole number from 1024 to 64000/);
+  });
+
   test('promptCaching false turns cache points off; on by default', () => {
     const off = synth({ promptCaching: false });
     expect(envOf(off.template, off.stack, off.backend.workerFunction)).toMatchObject({ PROMPT_CACHING: 'off' });

@@ -287,6 +287,14 @@ export interface ChatBackendProps {
    * @default true
    */
   readonly promptCaching?: boolean;
+
+  /**
+   * The thinking budget, in tokens, when a user asks a reasoning model to reason (extended thinking). At least 1,024;
+   * the answer's maximum tokens are raised above it.
+   *
+   * @default 4096
+   */
+  readonly reasoningBudgetTokens?: number;
 }
 
 /** Default of `models` (see `ChatBackendProps.models`). */
@@ -418,7 +426,12 @@ export class ChatBackend extends Construct implements IBedrockChatBackend {
     const answerEnvironment: Record<string, string> = {
       ...(props.guardrail ? { GUARDRAIL_ID: props.guardrail.guardrailId, GUARDRAIL_VERSION: props.guardrail.guardrailVersion ?? 'DRAFT' } : {}),
       ...(props.promptCaching === false ? { PROMPT_CACHING: 'off' } : {}),
+      ...(props.reasoningBudgetTokens !== undefined ? { REASONING_BUDGET_TOKENS: String(props.reasoningBudgetTokens) } : {}),
     };
+    const budget = props.reasoningBudgetTokens;
+    if (budget !== undefined && (!Number.isInteger(budget) || budget < 1024 || budget > 64_000)) {
+      throw new Error(`ChatBackend: reasoningBudgetTokens must be a whole number from 1024 to 64000, not ${props.reasoningBudgetTokens}`);
+    }
     if (props.attachmentRetention !== undefined) validateAttachmentRetention(props.attachmentRetention);
 
     // ---------------------------------------------------------------- functions (helper)

@@ -38,8 +38,6 @@ export interface AcceptDeps {
 }
 
 const TITLE_LENGTH = 60;
-/** Extended thinking budget when a client asks for reasoning. */
-export const REASONING_BUDGET_TOKENS = 4096;
 
 function modelFor(models: ModelSettings, requested: string | undefined): RuntimeModel {
   if (!requested) return models.defaultModel;
@@ -95,11 +93,17 @@ export async function acceptMessage(deps: AcceptDeps, userId: string, connection
     await sink.send({ type: 'ack', requestId: frame.requestId, conversationId: claim.existing.conversationId, messageId: claim.existing.messageId });
     return;
   }
-  if (frame.conversationId) {
-    await store.putMessage(userId, conversationId, message);
-    await store.advance(userId, conversationId, message.id);
-  } else {
-    await store.create(userId, { id: conversationId, title: titleOf(content), model: model.key }, message);
+  try {
+    if (frame.conversationId) {
+      await store.putMessage(userId, conversationId, message);
+      await store.advance(userId, conversationId, message.id);
+    } else {
+      await store.create(userId, { id: conversationId, title: titleOf(content), model: model.key }, message);
+    }
+  } catch (err) {
+    // Nothing was answered: let a retry of this requestId be processed again rather than acknowledged.
+    await deps.requests.release(userId, frame.requestId).catch(() => undefined);
+    throw err;
   }
   // The ack and the hand-over to the worker go out together: neither waits for the other.
   await Promise.all([
@@ -208,7 +212,7 @@ export async function runTurn(deps: TurnDeps, job: TurnJob): Promise<void> {
     const stream = streamAnswer(deps.bedrock, {
       modelId: model.modelId,
       messages,
-      reasoningBudget: job.reasoning && model.capabilities?.reasoning !== false ? REASONING_BUDGET_TOKENS : undefined,
+      reasoningBudget: job.reasoning && model.capabilities?.reasoning !== false ? deps.models.reasoningBudget : undefined,
       adaptiveReasoning: model.capabilities?.adaptiveReasoningOnly,
       cacheConversation: deps.models.promptCaching && model.capabilities?.promptCaching === true,
       guardrail: deps.models.guardrail,

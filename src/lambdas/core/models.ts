@@ -39,7 +39,12 @@ export interface ModelSettings {
   readonly guardrail?: GuardrailRef;
   /** Cache points on models that support prompt caching, unless `PROMPT_CACHING=off`. */
   readonly promptCaching: boolean;
+  /** Thinking budget in tokens when a client asks for reasoning (`REASONING_BUDGET_TOKENS`, at least 1,024). */
+  readonly reasoningBudget: number;
 }
+
+/** The thinking budget used when none is configured. */
+export const DEFAULT_REASONING_BUDGET = 4096;
 
 /**
  * The deployment's models from the environment: `MODELS_JSON` (array of RuntimeModel), `DEFAULT_MODEL` and
@@ -65,7 +70,9 @@ export function modelSettingsFrom(env: Record<string, string | undefined>): Mode
   const titleModel = pick(env.TITLE_MODEL) ?? pick(env.TITLE_MODEL_ID)
     ?? (env.TITLE_MODEL_ID ? { key: env.TITLE_MODEL_ID, modelId: env.TITLE_MODEL_ID } : defaultModel);
   const guardrail = env.GUARDRAIL_ID ? { id: env.GUARDRAIL_ID, version: env.GUARDRAIL_VERSION || 'DRAFT' } : undefined;
-  return { models, defaultModel, titleModel, guardrail, promptCaching: env.PROMPT_CACHING !== 'off' };
+  const budget = Number(env.REASONING_BUDGET_TOKENS || DEFAULT_REASONING_BUDGET);
+  if (!Number.isInteger(budget) || budget < 1024) throw new Error('REASONING_BUDGET_TOKENS must be a whole number of at least 1024');
+  return { models, defaultModel, titleModel, guardrail, promptCaching: env.PROMPT_CACHING !== 'off', reasoningBudget: budget };
 }
 
 /** The model a client asked for, by key or id, among the deployment's models only. */

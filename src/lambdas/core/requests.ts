@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
 /** How long a request id is remembered (idempotency window and stop flag). */
@@ -42,6 +42,11 @@ export class RequestStore {
       if (!existing) throw err;
       return { fresh: false, existing };
     }
+  }
+
+  /** Forgets a request whose writes failed, so that the client's retry is processed instead of acknowledged. */
+  async release(userId: string, requestId: string): Promise<void> {
+    await this.db.send(new DeleteCommand({ TableName: this.tableName, Key: { pk: `USER#${userId}`, sk: `REQ#${requestId}` } }));
   }
 
   async get(userId: string, requestId: string): Promise<RequestRecord | undefined> {
