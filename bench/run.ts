@@ -9,6 +9,7 @@ import { tmpdir } from 'os';
 import { join, resolve } from 'path';
 import { storageFigures } from './storage';
 import { streamFigures } from './stream';
+import { widgetFigures } from './widget';
 
 const ROOT = resolve(__dirname, '..');
 const LAMBDAS = join(ROOT, 'assets', 'lambdas');
@@ -63,6 +64,7 @@ async function main(): Promise<void> {
   results['synth.fullExampleMs'] = Math.round(synthMs());
   Object.assign(results, await streamFigures());
   Object.assign(results, await storageFigures());
+  Object.assign(results, await widgetFigures());
   results.measuredAt = new Date().toISOString();
   results.node = process.version;
   const file = join(ROOT, 'bench', 'results', 'latest.json');

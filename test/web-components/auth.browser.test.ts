@@ -138,8 +138,11 @@ describeBrowser('built-in sign-in (Cognito managed login, code + PKCE) in Chromi
       } else if (url.pathname === '/config.json') {
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end(JSON.stringify({
-          webSocketUrl: `${backend.origin.replace('http', 'ws')}/ws`, restApiUrl: `${origin(site)}/api/`, defaultModel: 'fake.model-v1',
-          authDomain: origin(oauth.server), userPoolClientId: CLIENT_ID,
+          webSocketUrl: `${backend.origin.replace('http', 'ws')}/ws`,
+          restApiUrl: `${origin(site)}/api/`,
+          defaultModel: 'fake.model-v1',
+          authDomain: origin(oauth.server),
+          userPoolClientId: CLIENT_ID,
         }));
       } else if (url.pathname.startsWith('/api/')) {
         // Same-origin REST: proxied to the fake backend.
@@ -196,8 +199,13 @@ describeBrowser('built-in sign-in (Cognito managed login, code + PKCE) in Chromi
     await page.locator('[part="input"]:enabled').waitFor();
     const q = oauth.authorizeRequests[before];
     expect(Object.fromEntries(q)).toEqual({
-      response_type: 'code', client_id: CLIENT_ID, redirect_uri: pageUrl(), scope: 'openid email profile',
-      code_challenge_method: 'S256', code_challenge: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/), state: expect.stringMatching(/^[A-Za-z0-9_-]{16,}$/),
+      response_type: 'code',
+      client_id: CLIENT_ID,
+      redirect_uri: pageUrl(),
+      scope: 'openid email profile',
+      code_challenge_method: 'S256',
+      code_challenge: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
+      state: expect.stringMatching(/^[A-Za-z0-9_-]{16,}$/),
     });
     const exchange = oauth.tokenRequests[oauth.tokenRequests.length - 1];
     expect(exchange.get('grant_type')).toBe('authorization_code');
@@ -267,7 +275,8 @@ describeBrowser('built-in sign-in (Cognito managed login, code + PKCE) in Chromi
     await expect(page.evaluate(() => sessionStorage.length)).resolves.toBe(0);
     // The revoked refresh token no longer works at the token endpoint.
     const status = await page.evaluate(async ([url, token, client]) => (await fetch(url, {
-      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: token, client_id: client }),
     })).status, [`${origin(oauth.server)}/oauth2/token`, oauth.revoked[0], CLIENT_ID]);
     expect(status).toBe(400);

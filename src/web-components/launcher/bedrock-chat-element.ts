@@ -185,12 +185,17 @@ export function defineBedrockChat(fullUrl: string): void {
       this.#view = el('div', { class: 'view' });
       if (this.mode === 'launcher') {
         this.#launcher = el('button', {
-          part: 'launcher', class: 'launcher', type: 'button', 'aria-label': 'Open chat', 'aria-expanded': 'false',
-          'aria-haspopup': 'dialog', 'aria-controls': 'panel',
+          'part': 'launcher',
+          'class': 'launcher',
+          'type': 'button',
+          'aria-label': 'Open chat',
+          'aria-expanded': 'false',
+          'aria-haspopup': 'dialog',
+          'aria-controls': 'panel',
         });
         this.#launcher.append(icon(CHAT_ICON));
         this.#launcher.addEventListener('click', () => (this.#open ? this.hide() : void this.show()));
-        this.#dialog = el('div', { part: 'panel', class: 'panel', id: 'panel', role: 'dialog', 'aria-label': 'Chat', tabindex: '-1' });
+        this.#dialog = el('div', { 'part': 'panel', 'class': 'panel', 'id': 'panel', 'role': 'dialog', 'aria-label': 'Chat', 'tabindex': '-1' });
         this.#dialog.hidden = true;
         this.#dialog.addEventListener('keydown', (event) => {
           // Escape in the message editor cancels the edit only.
@@ -278,8 +283,14 @@ function icon(d: string): SVGSVGElement {
   const svg = document.createElementNS(ns, 'svg');
   const path = document.createElementNS(ns, 'path');
   for (const [name, value] of Object.entries({
-    'viewBox': '0 0 24 24', 'aria-hidden': 'true', 'focusable': 'false', 'fill': 'none', 'stroke': 'currentColor',
-    'stroke-width': '2', 'stroke-linecap': 'round', 'stroke-linejoin': 'round',
+    'viewBox': '0 0 24 24',
+    'aria-hidden': 'true',
+    'focusable': 'false',
+    'fill': 'none',
+    'stroke': 'currentColor',
+    'stroke-width': '2',
+    'stroke-linecap': 'round',
+    'stroke-linejoin': 'round',
   })) svg.setAttribute(name, value);
   path.setAttribute('d', d);
   svg.append(path);

@@ -53,7 +53,9 @@ export class BedrockChatPanel extends BedrockChat {
   renderTarget?: HTMLElement;
 
   private readonly auth = new CognitoAuthController(this, {
-    config: () => (this.tokenProvider && this.tokenProvider !== this.builtInProvider ? undefined : this.currentConfig as BedrockChatPanelConfig | undefined),
+    // Off while the host provides its own tokens.
+    config: () => (this.tokenProvider && this.tokenProvider !== this.builtInProvider
+      ? undefined : this.currentConfig as BedrockChatPanelConfig | undefined),
     onError: (error) => this.dispatchEvent(new CustomEvent<BedrockChatErrorDetail>('bedrock-chat-error', {
       detail: { code: 'AUTH', message: error.message, serverMessage: error.code },
       bubbles: true,
