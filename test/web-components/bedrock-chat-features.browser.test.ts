@@ -425,7 +425,8 @@ describeBrowser('<bedrock-chat> conversation features in Chromium', () => {
     // Copy by keyboard: the raw markdown.
     await assistant().locator('[part="copy"]').focus();
     await page.keyboard.press('Enter');
-    await expect(assistant().locator('[part="copy"]').textContent()).resolves.toBe('Copied');
+    // The label changes once the (asynchronous) clipboard write has finished: wait for it rather than read at once.
+    await assistant().locator('[part="copy"]').filter({ hasText: 'Copied' }).waitFor({ timeout: 5000 });
     await expect(page.evaluate(() => navigator.clipboard.readText())).resolves.toBe('Take 2: rich');
 
     // Edit by keyboard: Enter opens, Escape cancels and gives the focus back.
