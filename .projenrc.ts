@@ -172,6 +172,8 @@ project.eslint?.addOverride({
   rules: { 'import/no-extraneous-dependencies': ['error', { devDependencies: true, optionalDependencies: false, peerDependencies: true }] },
 });
 
+project.eslint?.addLintPattern('bench');
+
 project.addFields({
   allowScripts: { esbuild: true },
 });

@@ -4,7 +4,7 @@
  * (`npm run build` does).
  */
 import { execFileSync } from 'child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join, resolve } from 'path';
 import { storageFigures } from './storage';
@@ -70,6 +70,10 @@ async function main(): Promise<void> {
   const file = join(ROOT, 'bench', 'results', 'latest.json');
   mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
   writeFileSync(file, JSON.stringify(results, null, 2) + '\n');
+  const readme = join(ROOT, 'bench', 'README.md');
+  const table = ['| figure | value |', '|---|---|', ...Object.entries(results).map(([k, v]) => `| ${k} | ${v} |`)].join('\n');
+  writeFileSync(readme, readFileSync(readme, 'utf8').replace(
+    /(<!-- latest:start[^>]*-->)[\s\S]*?(<!-- latest:end -->)/, `$1\n${table}\n$2`));
   console.table(Object.entries(results).map(([figure, value]) => ({ figure, value })));
   console.log(`written to ${file}`);
 }
