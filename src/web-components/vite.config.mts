@@ -10,8 +10,12 @@ const repoRoot = resolve(here, '..', '..');
  * - `bedrock-chat.js`: the entry, a few KB: defines `<bedrock-chat>` (inline and launcher modes), no Lit;
  * - `bedrock-chat-full.js`: everything else (Lit, the chat, markdown, sign-in) in one chunk, imported by the entry
  *   at runtime from `new URL('./bedrock-chat-full.js', import.meta.url)`.
- * Both are entries of one build, so each is one file with a stable name; they share no module (the entry imports
- * only types from the full part), so no third chunk appears (the browser tests check the file list).
+ * - `bedrock-chat-app.js`: the web app entry (`<bedrock-chat-app>`), a few hundred bytes: it imports `bedrock-chat.js`
+ *   and, in a browser, the app chunk `bedrock-chat-app-[hash].js` (history and app elements), which imports
+ *   `bedrock-chat-full.js` for Lit and the chat.
+ * All are entries of one build, so each is one file with a stable name; the entry and the full chunk share no module
+ * (the entry imports only types from the full part), and everything the app chunk shares with the full chunk is in
+ * the full chunk (the app chunk imports it), so no other chunk appears (the browser tests check the file list).
  *
  * Only assets/web is emptied; the Lambda bundles in assets/lambdas are never touched.
  */
@@ -30,11 +34,14 @@ export default defineConfig({
       entry: {
         'bedrock-chat': resolve(here, 'bedrock-chat.ts'),
         'bedrock-chat-full': resolve(here, 'launcher', 'full.ts'),
+        'bedrock-chat-app': resolve(here, 'bedrock-chat-app.ts'),
       },
       formats: ['es'],
       fileName: (_format, name) => `${name}.js`,
     },
     rolldownOptions: {
+      // The full chunk may export what the app chunk needs (Lit, the chat) instead of getting a facade and a second file.
+      preserveEntrySignatures: 'allow-extension',
       output: {
         chunkFileNames: 'bedrock-chat-[name]-[hash].js',
         // Vite keeps whitespace in ES library builds (for consumers' tree-shaking); these files are served as is.

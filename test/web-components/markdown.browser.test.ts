@@ -401,7 +401,8 @@ describeBrowser('markdown answers of <bedrock-chat> in Chromium', () => {
       const found = await page.evaluate(() => {
         const root = document.querySelector('bedrock-chat')!.shadowRoot!;
         const all = [...root.querySelectorAll('*')];
-        const messages = [...root.querySelectorAll('[part="log"] *')];
+        // The widget's own controls under an answer (the thumbs icons are SVG) are not model output.
+        const messages = [...root.querySelectorAll('[part="log"] *')].filter((e) => !e.closest('[part~="message-actions"]'));
         const answer = [...root.querySelectorAll('[part~="assistant"] [part="message-text"]')].pop()!;
         return {
           xss: (window as unknown as { __xss?: unknown }).__xss,

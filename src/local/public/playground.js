@@ -1,5 +1,5 @@
 // Local playground page (plain ES module, no build). Served by the playground server at `/`, next to
-// /bedrock-chat.js (assets/web), /config.json and the local identity provider (/local/users, /local/sign-in).
+// /bedrock-chat-app.js (assets/web), /config.json and the local identity provider (/local/users, /local/sign-in).
 
 const STORAGE_KEY = 'bedrock-chat-playground:user';
 /** Local id tokens are short-lived; sign in again a little before this age. */
@@ -48,19 +48,21 @@ function showSignedIn() {
   out.addEventListener('click', signOut);
   account.append(who, out);
 
-  let widget = document.querySelector('bedrock-chat');
-  if (!widget) {
-    widget = document.createElement('bedrock-chat');
-    widget.setAttribute('config-url', '/config.json');
-    $('chat').append(widget);
+  // The web app: conversations in a sidebar, <bedrock-chat> in the chat pane, settings.
+  let app = document.querySelector('bedrock-chat-app');
+  if (!app) {
+    app = document.createElement('bedrock-chat-app');
+    app.setAttribute('config-url', '/config.json');
+    app.setAttribute('app-title', 'Conversations');
+    $('chat').append(app);
   }
-  widget.tokenProvider = tokenProvider;
+  app.tokenProvider = tokenProvider;
 }
 
 function signOut() {
   session = undefined;
   sessionStorage.removeItem(STORAGE_KEY);
-  document.querySelector('bedrock-chat')?.remove();
+  document.querySelector('bedrock-chat-app')?.remove();
   $('account').replaceChildren();
   $('sign-in').hidden = false;
   $('users').querySelector('button')?.focus();

@@ -7,8 +7,13 @@ import { styles } from './bedrock-chat.styles.js';
 import { createMessage, fileLabel, newestLeaf, pathTo, renderAnswer, siblingsOf, treeOf } from './conversation.js';
 import type { ChatMessage, StoredMessage } from './conversation.js';
 import { ERROR_TEXT } from './events.js';
-import type { BedrockChatErrorDetail, BedrockChatMessageDetail, BedrockChatSendDetail } from './events.js';
+import type {
+  BedrockChatConversationDetail, BedrockChatErrorDetail, BedrockChatMessageDetail, BedrockChatSendDetail,
+} from './events.js';
+import { FeedbackController } from './feedback.js';
 import { ACCEPT, AttachmentsController, LONG_TEXT_CHARS } from '../shared/attachments-controller.js';
+import { api, apiOk, AuthError, fetchConfig, tokenFrom } from '../shared/config.js';
+import type { BedrockChatConfig, TokenProvider } from '../shared/config.js';
 import { markdownStyles, safeUrl } from '../shared/markdown/index.js';
 import { randomId } from '../shared/protocol.js';
 import type { ClientFrame, ContentBlock, EndFrame, ServerFrame } from '../shared/protocol.js';
@@ -16,19 +21,7 @@ import { ScrollPinController } from '../shared/scroll-pin-controller.js';
 import { SocketController } from '../shared/socket-controller.js';
 import type { SocketStatus } from '../shared/socket-controller.js';
 
-/** Returns a current id token (called before each connection and REST call, so it may refresh). */
-export type TokenProvider = () => Promise<string>;
-
-/** The runtime config (`config.json`) written by BedrockChatFrontend. */
-export interface BedrockChatConfig {
-  readonly version?: number;
-  readonly region?: string;
-  readonly webSocketUrl: string;
-  readonly restApiUrl: string;
-  readonly userPoolId?: string;
-  readonly userPoolClientId?: string;
-  readonly defaultModel?: string;
-}
+export type { BedrockChatConfig, TokenProvider } from '../shared/config.js';
 
 /** A request being answered. */
 interface Turn {
@@ -65,12 +58,15 @@ const TOO_LONG = 'Your text was too long for one message, so it was attached as 
  *
  * @attr config-url - where to load `config.json` from (default `/config.json`); ignored when `config` is set.
  * @attr model - the model id to ask (default: the backend's default model); preselects the model picker.
+ * @attr conversation-id - the conversation to open (loaded with GET); changes when a new conversation starts.
  * @fires bedrock-chat-send - cancelable, before a message is sent; `detail.text` may be rewritten.
  * @fires bedrock-chat-message - an answer finished streaming.
- * @fires bedrock-chat-error - an error frame or a failure (config, connection, history, attachment).
+ * @fires bedrock-chat-error - an error frame or a failure (config, connection, history, attachment, feedback).
+ * @fires bedrock-chat-conversation - a conversation started, got its title, or was opened (or a new chat began).
  * @csspart base, header, title, model, model-picker, new-chat, log, message, user, assistant, failed, message-text,
  *   message-note, message-actions, branch-nav, branch-prev, branch-next, edit, edit-input, edit-save, edit-cancel,
- *   regenerate, continue, copy, retry, reasoning, tool-use, tool-result, citations, citation, usage, attachments,
+ *   regenerate, continue, copy, retry, feedback-up, feedback-down, feedback-form, feedback-category,
+ *   feedback-comment, feedback-error, feedback-submit, feedback-cancel, reasoning, tool-use, tool-result, citations, citation, usage, attachments,
  *   attachment, attachment-remove, typing, notice, error, composer, attach, input, reasoning-toggle, send, stop
  */
 export class BedrockChat extends LitElement {
@@ -88,12 +84,17 @@ export class BedrockChat extends LitElement {
   /** The runtime config, as an alternative to `config-url`. */
   @property({ attribute: false }) config?: BedrockChatConfig;
 
+  /**
+   * The open conversation. Set it (or the `conversation-id` attribute) to open a stored conversation (empty: a new
+   * chat); the element sets it when a new conversation starts or one is restored.
+   */
+  @property({ attribute: 'conversation-id' }) conversationId?: string;
+
   @state() private loadedConfig?: BedrockChatConfig;
   /** Every message of the conversation (a tree through `parent`), in creation order. */
   @state() private all: ChatMessage[] = [];
   /** The chosen leaf: the visible path is root → leaf. */
   @state() private leaf?: ChatMessage;
-  @state() private conversationId?: string;
   @state() private conversationTitle = '';
   @state() private errorText = '';
   @state() private announcement = '';
@@ -119,11 +120,26 @@ export class BedrockChat extends LitElement {
     onReject: (message) => this.fail('ATTACHMENT', undefined, undefined, message),
   });
 
+  private readonly feedback = new FeedbackController(this, {
+    send: async (m, feedback) => {
+      const config = this.currentConfig;
+      if (!config || !this.conversationId || !m.id) throw new Error('Nothing to give feedback on');
+      await apiOk(config, `/conversations/${encodeURIComponent(this.conversationId)}/messages/${encodeURIComponent(m.id)}/feedback`,
+        await this.token(), { method: 'PUT', body: feedback });
+    },
+    sent: () => { this.announcement = 'Thank you for your feedback.'; },
+    failed: (err) => this.fail('FEEDBACK', String(err)),
+  });
+
   private readonly scrollPin = new ScrollPinController(this, () => this.renderRoot.querySelector<HTMLElement>('.log'));
   /** Incremented whenever config, token provider or conversation change, to drop stale async results. */
   private session = 0;
   private storageKey?: string;
   private configRequest?: string;
+  /** The conversation id as the element itself last set it (a different `conversationId` was set by the host). */
+  private ownId?: string;
+  /** A conversation the host asked for ('' = a new chat), opened once config and token provider are there. */
+  private wanted?: string;
   private copyTimer?: ReturnType<typeof setTimeout>;
 
   /** The config in effect: the `config` property, else the one loaded from `config-url`. */
@@ -134,12 +150,14 @@ export class BedrockChat extends LitElement {
   /** Forgets the current conversation and starts a new one. */
   newChat(): void {
     this.session += 1;
+    this.wanted = undefined;
     this.reset();
     this.errorText = '';
     this.announcement = '';
     this.restoring = false;
     if (this.storageKey) removeStored(this.storageKey);
     this.input?.focus();
+    this.emitConversation('new');
   }
 
   override disconnectedCallback(): void {
@@ -151,8 +169,11 @@ export class BedrockChat extends LitElement {
     if (!this.config && (changed.has('configUrl') || this.configRequest === undefined)) {
       this.loadConfig(this.configUrl);
     }
+    if (changed.has('conversationId') && this.conversationId !== this.ownId) this.wanted = this.conversationId ?? '';
     if (changed.has('config') || changed.has('tokenProvider') || changed.has('loadedConfig' as keyof BedrockChat)) {
       this.begin();
+    } else if (this.wanted !== undefined && this.currentConfig && this.tokenProvider) {
+      this.open();
     }
   }
 
@@ -250,6 +271,7 @@ export class BedrockChat extends LitElement {
         ${notes.length ? html`<div part="message-note" class="message-note">${notes.join(' ')}</div>` : nothing}
         ${usage ? html`<div part="usage" class="usage">${usage}</div>` : nothing}
         ${m.status === 'streaming' || m.status === 'sending' || this.editing === m ? nothing : this.renderActions(m)}
+        ${this.feedback.renderForm(m)}
       </div>
     `;
   }
@@ -272,6 +294,7 @@ export class BedrockChat extends LitElement {
           ? (m.id ? html`<button part="edit" type="button" ?disabled=${busy} @click=${() => this.startEdit(m)}>Edit</button>` : nothing)
           : html`
           ${m.text ? html`<button part="copy" type="button" @click=${() => this.copy(m)}>${copied}</button>` : nothing}
+          ${m.id && this.conversationId && m.status === 'done' ? this.feedback.renderButtons(m, this.restoring) : nothing}
           ${m.status === 'failed'
               ? (answered ? html`<button part="retry" type="button" ?disabled=${busy} @click=${() => this.regenerate(m)}>Retry</button>` : nothing)
               : answered ? html`<button part="regenerate" type="button" ?disabled=${busy} @click=${() => this.regenerate(m)}>Regenerate</button>` : nothing}
@@ -314,19 +337,15 @@ export class BedrockChat extends LitElement {
     this.all = [];
     this.leaf = undefined;
     this.editing = undefined;
-    this.conversationId = undefined;
+    this.conversationId = this.ownId = undefined;
     this.conversationTitle = '';
+    this.feedback.reset();
   }
 
   private loadConfig(url: string): void {
     this.configRequest = url;
-    fetch(url, { credentials: 'same-origin' })
-      .then(async (response) => {
-        if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
-        const value = (await response.json()) as BedrockChatConfig;
-        if (typeof value?.webSocketUrl !== 'string' || typeof value.restApiUrl !== 'string') {
-          throw new Error(`${url}: webSocketUrl and restApiUrl are required`);
-        }
+    fetchConfig(url)
+      .then((value) => {
         if (this.configRequest === url && !this.config) this.loadedConfig = value;
       })
       .catch((err: unknown) => {
@@ -343,57 +362,71 @@ export class BedrockChat extends LitElement {
     this.models = [];
     this.socket.close();
     if (!config || !this.tokenProvider) return;
-    this.restoring = true;
-    this.restore(config, session)
-      .catch((err: unknown) => {
-        if (session === this.session) this.fail(err instanceof AuthError ? 'AUTH' : 'HISTORY', String(err));
-      })
-      .finally(() => {
-        if (session === this.session) this.restoring = false;
-      });
+    this.load(config, session);
     this.loadModels(config, session).catch(() => {
       // Without the list there is no picker: messages use the `model` attribute or the backend's default.
     });
     this.socket.connect();
   }
 
-  private async get<T>(config: BedrockChatConfig, path: string, token: string): Promise<{ status: number; body?: T }> {
-    const response = await fetch(`${config.restApiUrl.replace(/\/+$/, '')}${path}`, { headers: { Authorization: `Bearer ${token}` } });
-    return { status: response.status, body: response.ok ? (await response.json()) as T : undefined };
+  /** Opens the conversation the host asked for (`conversationId`), or a new chat when it was emptied. */
+  private open(): void {
+    const config = this.currentConfig;
+    this.session += 1;
+    this.reset();
+    this.errorText = '';
+    this.announcement = '';
+    if (config) this.load(config, this.session);
+  }
+
+  /** Restores the wanted or remembered conversation (the composer waits). */
+  private load(config: BedrockChatConfig, session: number): void {
+    const wanted = this.wanted;
+    this.wanted = undefined;
+    this.restoring = true;
+    this.restore(config, session, wanted)
+      .catch((err: unknown) => {
+        if (session === this.session) this.fail(err instanceof AuthError ? 'AUTH' : 'HISTORY', String(err));
+      })
+      .finally(() => {
+        if (session === this.session) this.restoring = false;
+      });
   }
 
   private async loadModels(config: BedrockChatConfig, session: number): Promise<void> {
-    const { body: list } = await this.get<{ items?: ModelItem[] }>(config, '/models', await this.token());
+    const { body: list } = await api<{ items?: ModelItem[] }>(config, '/models', await this.token());
     if (session === this.session && Array.isArray(list?.items)) this.models = list.items.filter((m) => typeof m?.id === 'string');
   }
 
-  private async restore(config: BedrockChatConfig, session: number): Promise<void> {
+  /** Loads `wanted` (the host's choice; '' = a new chat), else the remembered conversation. */
+  private async restore(config: BedrockChatConfig, session: number, wanted?: string): Promise<void> {
     const token = await this.token();
     if (session !== this.session) return;
     this.storageKey = storageKeyFor(config.webSocketUrl, token);
-    const id = readStored(this.storageKey);
+    if (wanted === '') removeStored(this.storageKey);
+    const id = wanted === undefined ? readStored(this.storageKey) : wanted;
     if (!id) return;
-    const { status, body } = await this.get<{ conversation?: { lastMessageId?: string; title?: string }; messages?: StoredMessage[] }>(
+    const { status, body } = await api<{ conversation?: { lastMessageId?: string; title?: string }; messages?: StoredMessage[] }>(
       config, `/conversations/${encodeURIComponent(id)}`, token);
     if (session !== this.session) return;
     if (status === 404 || status === 403) {
       removeStored(this.storageKey);
+      if (wanted) this.fail('NOT_FOUND', `GET conversation: HTTP ${status}`);
       return;
     }
     if (status === 401) throw new AuthError('HTTP 401 from the REST API');
     if (!body) throw new Error(`GET conversation: HTTP ${status}`);
-    this.conversationId = id;
+    this.conversationId = this.ownId = id;
     this.conversationTitle = body.conversation?.title ?? '';
     this.all = treeOf(body.messages ?? []);
     const last = body.conversation?.lastMessageId;
     this.leaf = this.all.find((m) => m.id === last) ?? this.all[this.all.length - 1];
+    if (wanted) writeStored(this.storageKey, id);
+    this.emitConversation('opened');
   }
 
-  private async token(): Promise<string> {
-    if (!this.tokenProvider) throw new AuthError('No token provider');
-    const token = await this.tokenProvider();
-    if (!token) throw new AuthError('The token provider returned no token');
-    return token;
+  private token(): Promise<string> {
+    return tokenFrom(this.tokenProvider);
   }
 
   private onKeyDown(event: KeyboardEvent): void {
@@ -601,7 +634,10 @@ export class BedrockChat extends LitElement {
 
   private onFrame(frame: ServerFrame): void {
     if (frame.type === 'title') {
-      if (frame.conversationId && frame.conversationId === this.conversationId) this.conversationTitle = frame.title;
+      if (frame.conversationId && frame.conversationId === this.conversationId) {
+        this.conversationTitle = frame.title;
+        this.emitConversation('titled');
+      }
       return;
     }
     const turn = this.turn;
@@ -743,10 +779,20 @@ export class BedrockChat extends LitElement {
   }
 
   private rememberConversation(id: string): void {
-    this.conversationId = id;
+    const started = id !== this.conversationId;
+    this.conversationId = this.ownId = id;
     const config = this.currentConfig;
     const key = this.storageKey ?? (config ? storageKeyFor(config.webSocketUrl) : undefined);
     if (key) writeStored(key, id);
+    if (started) this.emitConversation('started');
+  }
+
+  private emitConversation(reason: BedrockChatConversationDetail['reason']): void {
+    this.emit<BedrockChatConversationDetail>('bedrock-chat-conversation', {
+      conversationId: this.conversationId,
+      title: this.conversationTitle,
+      reason,
+    });
   }
 
   private emit<T>(type: string, detail: T, cancelable = false): boolean {
@@ -777,8 +823,6 @@ function usageText(m: ChatMessage): string {
   if (price > 0) parts.push(price >= 0.01 ? `$${price.toFixed(2)}` : price >= 0.0001 ? `$${price.toFixed(4)}` : '< $0.0001');
   return parts.join(' · ');
 }
-
-class AuthError extends Error {}
 
 /**
  * The localStorage key for the remembered conversation: per backend (webSocketUrl) and, when the token is a JWT,

@@ -12,6 +12,15 @@ export interface ToolCard {
   result?: { readonly status: string; readonly content: unknown };
 }
 
+export type FeedbackCategory = 'notFactuallyCorrect' | 'notFollowingInstructions' | 'other';
+
+/** Feedback on an answer (`PUT …/feedback`; stored feedback comes with the message). */
+export interface Feedback {
+  readonly thumbsUp: boolean;
+  readonly category?: FeedbackCategory;
+  readonly comment?: string;
+}
+
 export interface Citation {
   readonly title: string;
   readonly url?: string;
@@ -44,6 +53,8 @@ export interface ChatMessage {
   reasoning: Text;
   tools: ToolCard[];
   citations: Citation[];
+  /** Answers: the user's feedback, once given (or stored). */
+  feedback?: Feedback;
 }
 
 /** A message as `GET /conversations/{id}` returns it. */
@@ -56,6 +67,7 @@ export interface StoredMessage {
   readonly usage?: Usage;
   readonly stopReason?: string;
   readonly reasoning?: string;
+  readonly feedback?: Feedback;
   readonly createdAt?: string;
 }
 
@@ -97,6 +109,7 @@ export function fromStored(stored: StoredMessage): ChatMessage {
   message.usage = stored.usage;
   message.model = stored.model;
   message.reasoning.data = stored.reasoning ?? '';
+  if (stored.feedback && typeof stored.feedback.thumbsUp === 'boolean') message.feedback = stored.feedback;
   for (const block of content) {
     if (block.toolUse) message.tools.push({ id: block.toolUse.toolUseId ?? '', name: block.toolUse.name ?? '', input: block.toolUse.input });
     const result = block.toolResult;

@@ -33,8 +33,20 @@ export interface BedrockChatErrorDetail {
   readonly requestId?: string;
 }
 
+/**
+ * `bedrock-chat-conversation`: a conversation started (`started`: the first message was accepted), got its title
+ * (`titled`), or was opened (`opened`: set by the host or restored); `new`: a new chat began (no id yet).
+ */
+export interface BedrockChatConversationDetail {
+  readonly conversationId?: string;
+  /** The title ('' until the title model proposed one). */
+  readonly title: string;
+  readonly reason: 'started' | 'titled' | 'opened' | 'new';
+}
+
 declare global {
   interface HTMLElementEventMap {
+    'bedrock-chat-conversation': CustomEvent<BedrockChatConversationDetail>;
     'bedrock-chat-send': CustomEvent<BedrockChatSendDetail>;
     'bedrock-chat-message': CustomEvent<BedrockChatMessageDetail>;
     'bedrock-chat-error': CustomEvent<BedrockChatErrorDetail>;
@@ -56,4 +68,5 @@ export const ERROR_TEXT: Readonly<Record<string, string>> = {
   CONFIG: 'The chat is not configured correctly (config.json could not be loaded).',
   HISTORY: 'The previous conversation could not be loaded. You can start a new chat.',
   AUTH: 'You are not signed in, or your sign-in has expired. Please sign in again.',
+  FEEDBACK: 'Your feedback could not be sent. Please try again.',
 };

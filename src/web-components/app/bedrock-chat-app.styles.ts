@@ -1,0 +1,250 @@
+import { css } from 'lit';
+
+const LIGHT = css`
+  --bedrock-chat-accent: #0b5cad;
+  --bedrock-chat-accent-fg: #ffffff;
+  --bedrock-chat-bg: #ffffff;
+  --bedrock-chat-fg: #1b1f24;
+  --bedrock-chat-muted: #57606a;
+  --bedrock-chat-border: #d0d7de;
+  --bedrock-chat-user-bg: #e8f0fb;
+  --bedrock-chat-assistant-bg: #f6f8fa;
+  --bedrock-chat-error-fg: #a40e26;
+  --bedrock-chat-error-bg: #ffebe9;
+  --bedrock-chat-focus-ring: #0969da;
+`;
+
+const DARK = css`
+  --bedrock-chat-accent: #4493f8;
+  --bedrock-chat-accent-fg: #0d1117;
+  --bedrock-chat-bg: #0d1117;
+  --bedrock-chat-fg: #e6edf3;
+  --bedrock-chat-muted: #9198a1;
+  --bedrock-chat-border: #3d444d;
+  --bedrock-chat-user-bg: #172a45;
+  --bedrock-chat-assistant-bg: #161b22;
+  --bedrock-chat-error-fg: #ffa198;
+  --bedrock-chat-error-bg: #3c1618;
+  --bedrock-chat-focus-ring: #4493f8;
+`;
+
+/**
+ * `data-theme="light"` / `"dark"` on the host sets every `--bedrock-chat-*` colour (inherited by the chat and the
+ * history); `"system"` sets none, so each part follows `prefers-color-scheme`.
+ */
+export const styles = css`
+  :host {
+    --_bg: var(--bedrock-chat-bg, #ffffff);
+    --_fg: var(--bedrock-chat-fg, #1b1f24);
+    --_border: var(--bedrock-chat-border, #d0d7de);
+    --_accent: var(--bedrock-chat-accent, #0b5cad);
+    --_accent-fg: var(--bedrock-chat-accent-fg, #ffffff);
+    --_focus: var(--bedrock-chat-focus-ring, #0969da);
+    --_error-fg: var(--bedrock-chat-error-fg, #a40e26);
+
+    display: block;
+    box-sizing: border-box;
+    height: 100%;
+    min-height: 0;
+    color: var(--_fg);
+    background: var(--_bg);
+    font-family: var(--bedrock-chat-font, system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif);
+    color-scheme: light dark;
+  }
+
+  @media (prefers-color-scheme: dark) {
+    :host {
+      --_bg: var(--bedrock-chat-bg, #0d1117);
+      --_fg: var(--bedrock-chat-fg, #e6edf3);
+      --_border: var(--bedrock-chat-border, #3d444d);
+      --_accent: var(--bedrock-chat-accent, #4493f8);
+      --_accent-fg: var(--bedrock-chat-accent-fg, #0d1117);
+      --_focus: var(--bedrock-chat-focus-ring, #4493f8);
+      --_error-fg: var(--bedrock-chat-error-fg, #ffa198);
+    }
+  }
+
+  :host([data-theme='light']) {
+    ${LIGHT}
+    color-scheme: light;
+  }
+
+  :host([data-theme='dark']) {
+    ${DARK}
+    color-scheme: dark;
+  }
+
+  :host([hidden]) {
+    display: none;
+  }
+
+  *,
+  *::before,
+  *::after {
+    box-sizing: border-box;
+  }
+
+  .app {
+    display: grid;
+    grid-template-columns: var(--bedrock-chat-app-sidebar-width, 17rem) minmax(0, 1fr);
+    grid-template-rows: auto minmax(0, 1fr);
+    height: 100%;
+    min-height: 0;
+  }
+
+  .topbar {
+    grid-column: 1 / -1;
+    display: flex;
+    align-items: center;
+    gap: 0.5rem;
+    padding: 0.375rem 0.75rem;
+    border-bottom: 1px solid var(--_border);
+  }
+
+  .brand {
+    flex: 1;
+    min-width: 0;
+    font-weight: 600;
+    overflow: hidden;
+    text-overflow: ellipsis;
+    white-space: nowrap;
+  }
+
+  button,
+  select {
+    font: inherit;
+    color: inherit;
+  }
+
+  button {
+    cursor: pointer;
+    min-height: 2rem;
+    padding: 0.25rem 0.75rem;
+    border: 1px solid var(--_border);
+    border-radius: 0.375rem;
+    background: transparent;
+  }
+
+  .menu {
+    display: none;
+    padding: 0.25rem 0.5rem;
+  }
+
+  .menu svg {
+    display: block;
+  }
+
+  .sidebar {
+    grid-row: 2;
+    grid-column: 1;
+    min-height: 0;
+    border-inline-end: 1px solid var(--_border);
+  }
+
+  .pane {
+    grid-row: 2;
+    grid-column: 2;
+    min-width: 0;
+    min-height: 0;
+  }
+
+  .pane bedrock-chat {
+    --bedrock-chat-height: 100%;
+    height: 100%;
+  }
+
+  .status {
+    margin: 1rem;
+  }
+
+  .status.error {
+    color: var(--_error-fg);
+  }
+
+  dialog {
+    color: var(--_fg);
+    background: var(--_bg);
+    border: 1px solid var(--_border);
+    border-radius: 0.75rem;
+    padding: 1rem 1.25rem;
+    width: min(26rem, calc(100vw - 2rem));
+  }
+
+  dialog::backdrop {
+    background: rgb(0 0 0 / 40%);
+  }
+
+  dialog h2 {
+    margin: 0 0 0.75rem;
+    font-size: 1.125rem;
+  }
+
+  fieldset {
+    margin: 0 0 1rem;
+    padding: 0.5rem 0.75rem;
+    border: 1px solid var(--_border);
+    border-radius: 0.5rem;
+  }
+
+  fieldset label {
+    display: block;
+    padding: 0.125rem 0;
+  }
+
+  .field {
+    display: flex;
+    flex-direction: column;
+    gap: 0.25rem;
+    margin-bottom: 1rem;
+  }
+
+  select {
+    padding: 0.375rem;
+    border: 1px solid var(--_border);
+    border-radius: 0.375rem;
+    background: var(--_bg);
+  }
+
+  .dialog-actions {
+    display: flex;
+    justify-content: flex-end;
+  }
+
+  .primary {
+    color: var(--_accent-fg);
+    background: var(--_accent);
+    border-color: var(--_accent);
+  }
+
+  :focus-visible {
+    outline: 2px solid var(--_focus);
+    outline-offset: 2px;
+  }
+
+  /* Phones and narrow windows: the sidebar is behind the menu button and overlays the chat when open. */
+  @media (max-width: 719.98px) {
+    .app {
+      grid-template-columns: minmax(0, 1fr);
+    }
+
+    .menu {
+      display: inline-flex;
+    }
+
+    .sidebar {
+      display: none;
+      z-index: 1;
+      width: min(85vw, 20rem);
+      justify-self: start;
+      box-shadow: 0 0.5rem 1.5rem rgb(0 0 0 / 25%);
+    }
+
+    .menu-open .sidebar {
+      display: block;
+    }
+
+    .pane {
+      grid-column: 1;
+    }
+  }
+`;
