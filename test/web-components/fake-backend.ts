@@ -47,8 +47,9 @@ interface StoredMessage {
   stopReason?: string;
   reasoning?: string;
   usage?: Record<string, number>;
+  feedback?: Record<string, unknown>;
 }
-interface Conversation { id: string; title: string; lastMessageId: string; messages: Map<string, StoredMessage> }
+interface Conversation { id: string; title: string; lastMessageId: string; messages: Map<string, StoredMessage>; updatedAt?: number }
 export interface Frame {
   action?: string;
   v?: number;
@@ -88,7 +89,11 @@ export const MODELS = [{ id: 'fake.model-v1', default: true }, { id: 'fake.model
 export class FakeBackend {
   readonly frames: Frame[] = [];
   readonly handshakes: { protocols: string; url: string }[] = [];
-  readonly restCalls: { url: string; authorization?: string }[] = [];
+  readonly restCalls: { url: string; authorization?: string; method?: string }[] = [];
+  /** `PUT …/feedback`, `PATCH` and `DELETE` calls with their bodies. */
+  readonly writes: { method: string; path: string; body?: unknown }[] = [];
+  /** Status of `PUT …/feedback` (200 stores it). */
+  feedbackStatus = 200;
   readonly conversations = new Map<string, Conversation>();
   /** Scripted answers: when the user message equals a key, these deltas are streamed instead of the echo. */
   readonly answers = new Map<string, string[]>();
@@ -139,6 +144,16 @@ export class FakeBackend {
     await new Promise<void>((done) => this.server.close(() => done()));
   }
 
+  /** Adds a stored conversation with one question and one answer (newest last added). */
+  seed(title: string, question: string, answer: string): string {
+    const id = this.id('CONV');
+    const conversation: Conversation = { id, title, lastMessageId: '', messages: new Map(), updatedAt: this.counter };
+    this.conversations.set(id, conversation);
+    const user = this.store(conversation, { id: this.id('MSGU'), parentId: null, role: 'user', content: [{ text: question }] });
+    this.store(conversation, { id: this.id('MSGA'), parentId: user.id, role: 'assistant', content: [{ text: answer }], stopReason: 'end_turn' });
+    return id;
+  }
+
   sendMessages(): Frame[] {
     return this.frames.filter((f) => f.action === 'sendMessage');
   }
@@ -152,6 +167,7 @@ export class FakeBackend {
     const stored = { ...message, createdAt: new Date(1_700_000_000_000 + this.counter * 1000).toISOString() };
     conversation.messages.set(stored.id, stored);
     conversation.lastMessageId = stored.id;
+    conversation.updatedAt = this.counter;
     return stored;
   }
 
@@ -292,10 +308,58 @@ export class FakeBackend {
     }
     if (url.pathname === '/api/uploads' && req.method === 'POST') return void this.presign(req, res);
     if (url.pathname.startsWith('/put/') && req.method === 'PUT') return void this.put(url.pathname, req, res);
-    const match = /^\/api\/conversations\/([^/]+)$/.exec(url.pathname);
-    if (match) {
-      this.restCalls.push({ url: url.pathname, authorization: req.headers.authorization });
+    if (url.pathname.startsWith('/api/conversations')) {
+      this.restCalls.push({ url: url.pathname + url.search, authorization: req.headers.authorization, method: req.method });
       if (req.headers.authorization !== `Bearer ${TOKEN}`) return reply(401, 'application/json', '{"code":"UNAUTHORIZED","message":"no"}');
+    }
+    if (url.pathname === '/api/conversations' && req.method === 'GET') {
+      const all = [...this.conversations.values()].sort((a, b) => (b.updatedAt ?? 0) - (a.updatedAt ?? 0));
+      const start = Number(url.searchParams.get('nextToken') ?? 0);
+      const limit = Number(url.searchParams.get('limit') ?? 50);
+      const items = all.slice(start, start + limit).map((c) => ({ id: c.id, title: c.title, model: 'fake.model-v1', createdAt: '2024-01-01T00:00:00.000Z', updatedAt: '2024-01-01T00:00:00.000Z' }));
+      return reply(200, 'application/json', JSON.stringify({ items, ...(start + limit < all.length ? { nextToken: String(start + limit) } : {}) }));
+    }
+    if (url.pathname === '/api/conversations/search') {
+      const q = (url.searchParams.get('q') ?? '').toLowerCase();
+      const items: { conversationId: string; title: string; messageId?: string; snippet: string }[] = [];
+      for (const c of [...this.conversations.values()].sort((a, b) => (b.updatedAt ?? 0) - (a.updatedAt ?? 0))) {
+        if (c.title.toLowerCase().includes(q)) items.push({ conversationId: c.id, title: c.title, snippet: c.title });
+        for (const m of c.messages.values()) {
+          const text = m.content.map((b) => b.text ?? '').join('');
+          if (text.toLowerCase().includes(q)) items.push({ conversationId: c.id, title: c.title, messageId: m.id, snippet: text });
+        }
+      }
+      return reply(200, 'application/json', JSON.stringify({ items }));
+    }
+    const feedback = /^\/api\/conversations\/([^/]+)\/messages\/([^/]+)\/feedback$/.exec(url.pathname);
+    if (feedback && req.method === 'PUT') {
+      void readBody(req).then((raw) => {
+        const body = JSON.parse(String(raw)) as Record<string, unknown>;
+        this.writes.push({ method: 'PUT', path: url.pathname, body });
+        const message = this.conversations.get(decodeURIComponent(feedback[1]))?.messages.get(decodeURIComponent(feedback[2]));
+        if (this.feedbackStatus !== 200 || !message) return reply(this.feedbackStatus === 200 ? 404 : this.feedbackStatus, 'application/json', '{"code":"INTERNAL","message":"no"}');
+        message.feedback = { ...body, createdAt: '2024-01-01T00:00:00.000Z' };
+        reply(200, 'application/json', JSON.stringify({ feedback: message.feedback }));
+      });
+      return;
+    }
+    const match = /^\/api\/conversations\/([^/]+)$/.exec(url.pathname);
+    if (match && req.method === 'DELETE') {
+      this.writes.push({ method: 'DELETE', path: url.pathname });
+      return this.conversations.delete(decodeURIComponent(match[1])) ? reply(204, 'application/json', '') : reply(404, 'application/json', '{"code":"NOT_FOUND","message":"no"}');
+    }
+    if (match && req.method === 'PATCH') {
+      void readBody(req).then((raw) => {
+        const body = JSON.parse(String(raw)) as { title: string };
+        this.writes.push({ method: 'PATCH', path: url.pathname, body });
+        const conversation = this.conversations.get(decodeURIComponent(match[1]));
+        if (!conversation) return reply(404, 'application/json', '{"code":"NOT_FOUND","message":"no"}');
+        conversation.title = body.title;
+        reply(200, 'application/json', JSON.stringify({ id: conversation.id, title: body.title, model: 'fake.model-v1', createdAt: '2024-01-01T00:00:00.000Z', updatedAt: '2024-01-01T00:00:00.000Z' }));
+      });
+      return;
+    }
+    if (match) {
       const conversation = this.conversations.get(decodeURIComponent(match[1]));
       if (!conversation) return reply(404, 'application/json', '{"code":"NOT_FOUND","message":"no such conversation"}');
       // Messages in an order unrelated to the path, plus a sibling branch that must not be shown.
@@ -307,6 +371,7 @@ export class FakeBackend {
       }));
     }
     if (url.pathname === '/test.html') return reply(200, 'text/html', TEST_PAGE);
+    if (url.pathname === '/app-test.html') return reply(200, 'text/html', APP_TEST_PAGE);
     if (url.pathname === '/test-page.js') return reply(200, 'text/javascript', TEST_SCRIPT);
     if (url.pathname === '/csp.html') {
       // The same page with its script external, under a strict Content Security Policy.
@@ -368,3 +433,19 @@ export const CSP_PAGE = `<!doctype html>
 <body><main><h1>Test page</h1><bedrock-chat config-url="/config.json"></bedrock-chat></main></body></html>`;
 
 export const ASSISTANT_TEXT = '[part~="message"][part~="assistant"] [part="message-text"]';
+
+/** The web app with a token provider; records the app's events in `window.events`. */
+export const APP_TEST_PAGE = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>bedrock-chat-app test</title>
+<link rel="stylesheet" href="/app.css">
+<script type="module">
+  import { ready } from '/bedrock-chat-app.js';
+  window.events = [];
+  for (const type of ['bedrock-chat-conversation', 'bedrock-chat-select', 'bedrock-chat-delete', 'bedrock-chat-rename', 'bedrock-chat-new-chat', 'bedrock-chat-message', 'bedrock-chat-error']) {
+    document.addEventListener(type, (e) => window.events.push({ type, detail: JSON.parse(JSON.stringify(e.detail ?? null)), composed: e.composed, bubbles: e.bubbles }));
+  }
+  await ready;
+  document.querySelector('bedrock-chat-app').tokenProvider = async () => ${JSON.stringify(TOKEN)};
+  window.testReady = true;
+</script></head>
+<body><main><h1 class="sr-only">App test</h1><bedrock-chat-app config-url="/config.json"></bedrock-chat-app></main></body></html>`;
