@@ -1,0 +1,114 @@
+/**
+ * The web app on the real local stack (handlers, emulators, offline model): two conversations, switching between them
+ * in the sidebar, rename, search for a word of an answer, delete; axe finds nothing. Strict CSP in force.
+ */
+import { existsSync, readFileSync } from 'fs';
+import { join } from 'path';
+import type { Browser, Page } from 'playwright-core';
+import { chromiumPath, launchChromium } from './browser';
+import { Playground, startPlayground } from '../../src/local/playground';
+
+const executable = chromiumPath();
+const maybe = executable ? describe : describe.skip;
+const AXE = join(__dirname, '../../node_modules/axe-core/axe.min.js');
+
+maybe('web app on the playground', () => {
+  let pg: Playground;
+  let browser: Browser;
+  let page: Page;
+  const problems: string[] = [];
+  const chat = (part: string) => page.locator(`bedrock-chat [part~="${part}"]`);
+  const item = (name: string) => page.locator('bedrock-chat-history [part~="select"]').filter({ hasText: name });
+
+  beforeAll(async () => {
+    if (!existsSync(join(__dirname, '../../assets/web/bedrock-chat-app.js'))) throw new Error('Build the widget first: npx projen bundle:web');
+    pg = await startPlayground({ quiet: true, wordDelayMs: 5 });
+    browser = await launchChromium(executable!);
+    page = await browser.newPage();
+    page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+    page.on('console', (msg) => {
+      if (/Content Security Policy/i.test(msg.text())) problems.push(`console: ${msg.text()}`);
+    });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await pg?.stop();
+  });
+
+  /** Waits until `read()` gives `expected` (10 s). */
+  async function until<T>(read: () => Promise<T>, expected: T): Promise<void> {
+    const deadline = Date.now() + 10_000;
+    let value = await read();
+    while (value !== expected && Date.now() < deadline) {
+      await page.waitForTimeout(50);
+      value = await read();
+    }
+    expect(value).toBe(expected);
+  }
+
+  async function ask(text: string): Promise<void> {
+    const answers = await chat('assistant').count();
+    await chat('input').fill(text);
+    await chat('input').press('Enter');
+    await page.locator('bedrock-chat [part~="assistant"][data-status="done"]').nth(answers).waitFor({ timeout: 20_000 });
+  }
+
+  test('two conversations, switch, rename, search, delete', async () => {
+    await page.goto(pg.url);
+    await page.getByRole('button', { name: /alice/i }).click();
+    await page.getByText(/Signed in as alice/i).waitFor();
+    await chat('input').and(page.locator(':enabled')).waitFor();
+
+    await ask('Tell me about pelicans');
+    await page.locator('bedrock-chat-history [part~="new-chat"]').click();
+    await ask('What do walruses eat?');
+    // Both appear in the sidebar (with the title model's titles once proposed), newest first.
+    await until(() => page.locator('bedrock-chat-history [part~="select"]').count(), 2);
+    const current = page.locator('bedrock-chat-history [part~="select"][aria-current="page"]');
+    const secondTitle = (await current.textContent())!.trim();
+
+    // Switch to the first conversation and back.
+    const first = page.locator('bedrock-chat-history [part~="select"]').nth(1);
+    await first.click();
+    await chat('user').filter({ hasText: 'Tell me about pelicans' }).waitFor();
+    await expect(chat('user').count()).resolves.toBe(1);
+    await item(secondTitle).click();
+    await chat('user').filter({ hasText: 'What do walruses eat?' }).waitFor();
+
+    // Rename the open conversation.
+    await page.locator('bedrock-chat-history [part~="item"][part~="current"] [part~="rename"]').click();
+    await page.locator('bedrock-chat-history [part~="rename-input"]').fill('Walrus diet');
+    await page.locator('bedrock-chat-history [part~="rename-input"]').press('Enter');
+    await item('Walrus diet').waitFor();
+
+    // Search finds a word that only the answer contains (the offline model quotes the question and names itself).
+    const answer = (await page.locator('bedrock-chat [part~="assistant"] [part="message-text"]').last().textContent()) ?? '';
+    const word = answer.split(/\W+/).find((w) => w.length > 5 && !/walrus|eat/i.test(w))!;
+    expect(word).toBeTruthy();
+    await page.locator('bedrock-chat-history [part~="search"]').fill(word.toLowerCase());
+    await page.locator('bedrock-chat-history [part~="snippet"]').first().waitFor({ timeout: 10_000 });
+    await expect(page.locator('bedrock-chat-history [part~="snippet"]').first().textContent()).resolves.toMatch(new RegExp(word, 'i'));
+    await page.locator('bedrock-chat-history [part~="search"]').fill('');
+    await until(() => page.locator('bedrock-chat-history [part~="select"]').count(), 2);
+
+    // Delete the open conversation: the chat starts a new one, the list keeps the other.
+    await page.locator('bedrock-chat-history [part~="item"][part~="current"] [part~="delete"]').click();
+    await page.locator('bedrock-chat-history [part~="delete-confirm"]').click();
+    await until(() => page.locator('bedrock-chat-history [part~="select"]').count(), 1);
+    await until(() => chat('message').count(), 0);
+    await page.reload();
+    await page.getByText(/Signed in as alice/i).waitFor();
+    await until(() => page.locator('bedrock-chat-history [part~="select"]').count(), 1);
+    await expect(item('Walrus diet').count()).resolves.toBe(0);
+
+    // axe, injected through the DevTools protocol (the page's CSP allows no inline script).
+    await page.evaluate(readFileSync(AXE, 'utf8'));
+    const violations = await page.evaluate(async () => {
+      const axe = (window as unknown as { axe: { run: (ctx: unknown) => Promise<{ violations: { id: string; nodes: { target: unknown }[] }[] }> } }).axe;
+      return (await axe.run(document)).violations.map((v) => `${v.id}: ${JSON.stringify(v.nodes.map((n) => n.target))}`);
+    });
+    expect(violations).toEqual([]);
+    expect(problems).toEqual([]);
+  });
+});
