@@ -105,7 +105,8 @@ maybe('web app on the playground', () => {
     // axe, injected through the DevTools protocol (the page's CSP allows no inline script).
     await page.evaluate(readFileSync(AXE, 'utf8'));
     const violations = await page.evaluate(async () => {
-      const axe = (window as unknown as { axe: { run: (ctx: unknown) => Promise<{ violations: { id: string; nodes: { target: unknown }[] }[] }> } }).axe;
+      type Result = { violations: { id: string; nodes: { target: unknown }[] }[] };
+      const axe = (window as unknown as { axe: { run: (ctx: unknown) => Promise<Result> } }).axe;
       return (await axe.run(document)).violations.map((v) => `${v.id}: ${JSON.stringify(v.nodes.map((n) => n.target))}`);
     });
     expect(violations).toEqual([]);

@@ -118,7 +118,7 @@ export class BedrockChatApp extends LitElement {
           <bedrock-chat part="chat" .config=${config} .tokenProvider=${this.tokenProvider} model=${ifDefined(this.model || undefined)}
             @bedrock-chat-conversation=${this.onConversation} @bedrock-chat-message=${this.onMessage}></bedrock-chat>
         </div>`
-        : html`<p class=${this.configError ? 'status error' : 'status'} role=${this.configError ? 'alert' : 'status'}>${this.configError || 'Loading…'}</p>`}
+          : html`<p class=${this.configError ? 'status error' : 'status'} role=${this.configError ? 'alert' : 'status'}>${this.configError || 'Loading…'}</p>`}
       ${this.renderSettings()}
     </div>`;
   }
