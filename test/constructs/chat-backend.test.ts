@@ -253,7 +253,7 @@ describe('ChatBackend defaults', () => {
     const tableArn = { 'Fn::GetAtt': [Match.stringLikeRegexp('ChatConversationTable'), 'Arn'] };
 
     expect(actions(auth)).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
-    expect(actions(ws)).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem',
+    expect(actions(ws)).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem',
       'execute-api:ManageConnections', 'lambda:InvokeFunction', 'logs:CreateLogStream', 'logs:PutLogEvents']);
     expect(actions(worker)).toEqual(['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream',
       'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem',

@@ -803,6 +803,8 @@ export class ChatBackend extends Construct implements IBedrockChatBackend {
     const table = this.conversationTable;
     const grant = (grantee: iam.IGrantable, actions: string[], resourceArns: string[]) =>
       iam.Grant.addToPrincipal({ grantee, actions, resourceArns });
+    // ws: a request claim is deleted when storing the question fails, so the client's retry is processed.
+    grant(this.webSocketFunction, ['dynamodb:DeleteItem'], [table.tableArn]);
     // ws: request claim (Put), stop flag (Update), conversation and message checks (Get, Query).
     // worker: history (Query), messages (Put), conversation totals, title and continued answers (Update), stop flag (Get).
     for (const f of [this.webSocketFunction, this.workerFunction]) {
