@@ -105,11 +105,8 @@ maybe('widget controls on the playground', () => {
 
   test('an attachment is uploaded with a presigned PUT and reaches the model as a document', async () => {
     await page.locator('bedrock-chat input[type=file]').setInputFiles({ name: 'meeting notes.txt', mimeType: 'text/plain', buffer: Buffer.from('Agenda: ship it') });
-    await widget('attachment').first().waitFor();
-    await page.waitForFunction(() => {
-      const root = document.querySelector('bedrock-chat')?.shadowRoot;
-      return [...(root?.querySelectorAll('[part~="attachment"]') ?? [])].every((c) => c.getAttribute('data-state') === 'ready');
-    });
+    // The locator reaches into nested shadow roots (the chat may sit inside <bedrock-chat-app>).
+    await page.locator('bedrock-chat [part~="attachment"][data-state="ready"]').first().waitFor();
     await send('summarize the notes');
     await answers().last().locator('[part~="message-text"]').filter({ hasText: 'summarize the notes' }).waitFor();
     const content = lastStream().body.messages!.pop()!.content;
