@@ -8,9 +8,9 @@ import { createServer } from 'http';
 import type { AddressInfo } from 'net';
 import { join, resolve } from 'path';
 import { gzipSync } from 'zlib';
-import { chromium } from 'playwright-core';
 import type { Browser } from 'playwright-core';
 import { WebSocketServer } from 'ws';
+import { launchChromium } from '../src/local/browser';
 
 const ROOT = resolve(__dirname, '..');
 const WEB = join(ROOT, 'assets', 'web');
@@ -133,7 +133,7 @@ export async function widgetFigures(): Promise<Record<string, number>> {
   }));
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+  const browser = await launchChromium(CHROMIUM);
   try {
     for (const [name, bytes, page] of [['render.ms.16kb', 16_384, 'ours'], ['render.ms.64kb', 65_536, 'ours'], ['render.deepChat.ms.64kb', 65_536, 'deep']] as const) {
       answer = markdownAnswer(bytes);

@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'fs';
 import { join } from 'path';
 import type { Browser, Page } from 'playwright-core';
-import { chromiumPath, launchChromium } from './browser';
+import { chromiumPath, launchChromium } from '../../src/local/browser';
 import { Playground, startPlayground } from '../../src/local/playground';
 
 const executable = chromiumPath();

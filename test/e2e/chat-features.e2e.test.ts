@@ -5,7 +5,7 @@
 import { existsSync } from 'fs';
 import { join } from 'path';
 import type { Browser, Page } from 'playwright-core';
-import { chromiumPath, launchChromium } from './browser';
+import { chromiumPath, launchChromium } from '../../src/local/browser';
 import type { FakeRequest, FakeScript } from '../../src/local/emulators/bedrock';
 import { offlineModel } from '../../src/local/offline-model';
 import { Playground, startPlayground } from '../../src/local/playground';

@@ -6,7 +6,7 @@
 import { existsSync } from 'fs';
 import { join } from 'path';
 import type { Browser, Page } from 'playwright-core';
-import { chromiumPath, launchChromium } from './browser';
+import { chromiumPath, launchChromium } from '../../src/local/browser';
 import { offlineReply } from '../../src/local/offline-model';
 import { Playground, startPlayground } from '../../src/local/playground';
 

@@ -4,10 +4,10 @@
  * search, rename, delete, feedback). Needs the built bundle: `npx projen bundle:web`.
  */
 import { existsSync } from 'node:fs';
-import { chromium } from 'playwright-core';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { ASSISTANT_TEXT, AXE, BUNDLE, CHROMIUM, CHROMIUM_ARGS, describeBrowser, FakeBackend } from './fake-backend';
+import { ASSISTANT_TEXT, AXE, BUNDLE, CHROMIUM, describeBrowser, FakeBackend } from './fake-backend';
 import type { AxeResult } from './fake-backend';
+import { launchChromium } from '../../src/local/browser';
 
 describeBrowser('feedback, history and the web app in Chromium', () => {
   const backend = new FakeBackend();
@@ -18,7 +18,7 @@ describeBrowser('feedback, history and the web app in Chromium', () => {
   beforeAll(async () => {
     if (!existsSync(BUNDLE)) throw new Error(`${BUNDLE} is missing: npx vite build --config src/web-components/vite.config.mts`);
     await backend.start();
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+    browser = await launchChromium(CHROMIUM);
   });
   afterAll(async () => {
     await browser?.close();

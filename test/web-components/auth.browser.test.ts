@@ -10,10 +10,10 @@ import { createServer, request } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { ASSISTANT_TEXT, AXE, BUNDLE, CHROMIUM, CHROMIUM_ARGS, describeBrowser, FakeBackend, TOKEN, WEB } from './fake-backend';
+import { ASSISTANT_TEXT, AXE, BUNDLE, CHROMIUM, describeBrowser, FakeBackend, TOKEN, WEB } from './fake-backend';
 import type { AxeResult } from './fake-backend';
+import { launchChromium } from '../../src/local/browser';
 
 const CLIENT_ID = 'client-1';
 const origin = (s: Server) => `http://127.0.0.1:${(s.address() as AddressInfo).port}`;
@@ -160,7 +160,7 @@ describeBrowser('built-in sign-in (Cognito managed login, code + PKCE) in Chromi
     });
     await listen(site);
     oauth.allowedRedirect = pageUrl();
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+    browser = await launchChromium(CHROMIUM);
   });
 
   afterAll(async () => {

@@ -6,10 +6,10 @@
  * Needs the built bundle: `npx vite build --config src/web-components/vite.config.mts`.
  */
 import { existsSync } from 'node:fs';
-import { chromium } from 'playwright-core';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { ASSISTANT_TEXT, AXE, BUNDLE, CHROMIUM, CHROMIUM_ARGS, DELTA_SPACING_MS, describeBrowser, FakeBackend, TOKEN } from './fake-backend';
+import { ASSISTANT_TEXT, AXE, BUNDLE, CHROMIUM, DELTA_SPACING_MS, describeBrowser, FakeBackend, TOKEN } from './fake-backend';
 import type { AxeResult, Frame } from './fake-backend';
+import { launchChromium } from '../../src/local/browser';
 
 const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
 const XSS = '<img src=x onerror="window.pwned=1"><script>window.pwned=2</script>';
@@ -27,7 +27,7 @@ describeBrowser('<bedrock-chat> conversation features in Chromium', () => {
   beforeAll(async () => {
     if (!existsSync(BUNDLE)) throw new Error(`${BUNDLE} is missing: build it first (vite build --config src/web-components/vite.config.mts)`);
     await backend.start();
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+    browser = await launchChromium(CHROMIUM);
   });
 
   afterAll(async () => {
@@ -291,7 +291,9 @@ describeBrowser('<bedrock-chat> conversation features in Chromium', () => {
     expect(backend.uploads.slice(before).map((u) => [u.name, u.contentType, u.size])).toEqual([
       ['table.csv', 'text/csv', 8], ['image.gif', 'image/gif', 3], ['Pasted text.txt', 'text/plain', long.length],
     ]);
-    expect(String(backend.puts[backend.puts.length - 1].body)).toBe(long);
+    // The three uploads run concurrently: find the text file's PUT by its type, not by its place in the list.
+    const textPuts = backend.puts.filter((p) => p.contentType === 'text/plain');
+    expect(textPuts.map((p) => String(p.body))).toContain(long);
     await expect(page.locator('[part="input"]').inputValue()).resolves.toBe('');
     await send('summarize');
     expect(backend.sendMessages().pop()!.content).toEqual([

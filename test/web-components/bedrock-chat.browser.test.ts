@@ -6,12 +6,12 @@
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
-import { chromium } from 'playwright-core';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import {
-  ASSISTANT_TEXT, AXE, BUNDLE, CHROMIUM, CHROMIUM_ARGS, DELTAS, describeBrowser, FakeBackend, TOKEN,
+  ASSISTANT_TEXT, AXE, BUNDLE, CHROMIUM, DELTAS, describeBrowser, FakeBackend, TOKEN,
 } from './fake-backend';
 import type { AxeResult } from './fake-backend';
+import { launchChromium } from '../../src/local/browser';
 
 describeBrowser('<bedrock-chat> in Chromium', () => {
   const backend = new FakeBackend();
@@ -24,7 +24,7 @@ describeBrowser('<bedrock-chat> in Chromium', () => {
       throw new Error(`${BUNDLE} is missing: build it first with \`npx projen bundle:web\` (vite build --config src/web-components/vite.config.mts)`);
     }
     await backend.start();
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+    browser = await launchChromium(CHROMIUM);
   });
 
   afterAll(async () => {

@@ -16,8 +16,7 @@ export const WEB = join(ROOT, 'assets', 'web');
 export const BUNDLE = join(WEB, 'bedrock-chat.js');
 export const AXE = join(ROOT, 'node_modules', 'axe-core', 'axe.min.js');
 export const CHROMIUM = '/usr/bin/chromium';
-export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-dev-shm-usage'];
+export { CHROMIUM_ARGS } from '../../src/local/browser';
 
 /** An unsigned JWT-shaped token: the element derives its storage key from `sub`. */
 export const TOKEN = ['e30', Buffer.from(JSON.stringify({ sub: 'user-1' })).toString('base64url'), 'sig'].join('.');

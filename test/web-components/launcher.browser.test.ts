@@ -10,10 +10,10 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
-import { ASSISTANT_TEXT, AXE, BUNDLE, CHROMIUM, CHROMIUM_ARGS, describeBrowser, FakeBackend, TOKEN, WEB } from './fake-backend';
+import { ASSISTANT_TEXT, AXE, BUNDLE, CHROMIUM, describeBrowser, FakeBackend, TOKEN, WEB } from './fake-backend';
 import type { AxeResult } from './fake-backend';
+import { launchChromium } from '../../src/local/browser';
 
 const FULL = join(WEB, 'bedrock-chat-full.js');
 const origin = (s: Server) => `http://127.0.0.1:${(s.address() as AddressInfo).port}`;
@@ -57,7 +57,7 @@ describeBrowser('<bedrock-chat mode="launcher"> in Chromium', () => {
     });
     await new Promise<void>((done) => cdn.listen(0, '127.0.0.1', done));
     await new Promise<void>((done) => site.listen(0, '127.0.0.1', done));
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+    browser = await launchChromium(CHROMIUM);
   });
 
   afterAll(async () => {

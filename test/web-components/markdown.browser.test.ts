@@ -10,10 +10,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { chromium } from 'playwright-core';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { ASSISTANT_TEXT, AXE, BUNDLE, CHROMIUM, CHROMIUM_ARGS, describeBrowser, FakeBackend, ROOT } from './fake-backend';
+import { ASSISTANT_TEXT, AXE, BUNDLE, CHROMIUM, describeBrowser, FakeBackend, ROOT } from './fake-backend';
 import type { AxeResult } from './fake-backend';
+import { launchChromium } from '../../src/local/browser';
 
 /** A long document with every supported block and inline construct. */
 const DOC = `# Streaming markdown
@@ -177,7 +177,7 @@ describeBrowser('markdown answers of <bedrock-chat> in Chromium', () => {
     backend.answers.set('xss please', chunks(XSS_DOC, 24));
     backend.answers.set('rich please', chunks(RICH, 12));
     await backend.start();
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+    browser = await launchChromium(CHROMIUM);
   });
 
   afterAll(async () => {
