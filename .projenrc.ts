@@ -104,6 +104,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
     'ws@8.23.0',
     '@types/ws@8.18.2',
     'lit@3.3.3',
+    '@custom-elements-manifest/analyzer@0.11.0',
     // bench only: the widget's render time is compared with deep-chat's in the same browser run
     'deep-chat@2.4.2',
     'vite@8.3.8',
@@ -138,6 +139,9 @@ const bundleWeb = project.addTask('bundle:web', {
   description: 'Build the <bedrock-chat> web component and the app with Vite into assets/web',
   exec: 'vite build --config src/web-components/vite.config.mts --logLevel warn',
 });
+// The custom elements manifest (custom-elements.json) describes the elements' attributes, properties, events, parts
+// and CSS custom properties for IDEs and documentation tools; it ships with the web bundle.
+bundleWeb.exec('cem analyze --litelement --quiet --globs "src/web-components/**/*.ts" --exclude "src/web-components/vite.config.mts" --outdir assets/web');
 project.tasks.tryFind('bundle')?.spawn(bundleWeb);
 
 // Local playground: build what it needs, then start emulators, WebSocket stand-in and static server.
@@ -175,6 +179,7 @@ project.eslint?.addOverride({
 project.eslint?.addLintPattern('bench');
 
 project.addFields({
+  customElements: 'assets/web/custom-elements.json',
   allowScripts: { esbuild: true },
 });
 project.tsconfigDev.addInclude('examples/**/*.ts');
