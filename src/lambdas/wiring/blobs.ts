@@ -1,12 +1,12 @@
-import { GetObjectCommand, NoSuchKey, S3Client } from '@aws-sdk/client-s3';
-import { env, once } from './env';
+import { GetObjectCommand, NoSuchKey } from '@aws-sdk/client-s3';
+import { env } from './env';
+import { s3 } from './s3';
 import { ChatError } from '../core/errors';
 import type { BlobLoader } from '../core/model';
 
 /** Largest file the worker reads into a model request (Bedrock's document limit is 4.5 MB, images 3.75 MB). */
 const MAX_BYTES = 4.5 * 1024 * 1024;
 
-const s3 = once(() => new S3Client({ forcePathStyle: process.env.S3_FORCE_PATH_STYLE === 'true' }));
 
 /** Reads uploads from the large-message bucket (`LARGE_MESSAGE_BUCKET`). */
 export const loadBlob: BlobLoader = async (key) => {

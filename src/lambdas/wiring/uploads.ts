@@ -1,13 +1,12 @@
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { env, once } from './env';
+import { env } from './env';
+import { s3 } from './s3';
 import type { UploadTarget } from '../core/rest';
 
 /** Presigned PUTs live this long. */
 const EXPIRES_IN_SECONDS = 300;
 
-// WHEN_REQUIRED: otherwise the SDK adds a CRC32 of the (empty) body to the URL and S3 rejects the real upload.
-const s3 = once(() => new S3Client({ forcePathStyle: process.env.S3_FORCE_PATH_STYLE === 'true', requestChecksumCalculation: 'WHEN_REQUIRED' }));
 
 /** A presigned PUT into the large-message bucket (`LARGE_MESSAGE_BUCKET`), bound to the content type and length. */
 export async function presignUpload(key: string, contentType: string, size: number): Promise<UploadTarget> {
