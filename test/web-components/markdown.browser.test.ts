@@ -13,6 +13,7 @@ import { gzipSync } from 'node:zlib';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { ASSISTANT_TEXT, AXE, BUNDLE, CHROMIUM, describeBrowser, FakeBackend, ROOT } from './fake-backend';
 import type { AxeResult } from './fake-backend';
+import { XSS_ALLOWED_ANCHORS, XSS_DOC, XSS_LITERALS } from './xss-corpus';
 import { launchChromium } from '../../src/local/browser';
 
 /** A long document with every supported block and inline construct. */
@@ -78,35 +79,6 @@ no language <b>here</b>
 Raw <b>html</b> & entities &amp; &#106; stay text.
 Last line without a newline`;
 
-const XSS_PAYLOADS = [
-  '<script>window.__xss = "script"</script>',
-  '<img src=x onerror="window.__xss = \'img\'">',
-  '<svg onload="window.__xss = \'svg\'"><circle r="1"/></svg>',
-  '[x](javascript:void(window.__xss=\'link\'))',
-  '[x](JaVaScRiPt:void(window.__xss=\'case\'))',
-  '[x](java\tscript:void(window.__xss=\'tab\'))',
-  '[x](java\nscript:void(window.__xss=\'newline\'))',
-  '[x]( javascript:void(window.__xss=\'space\'))',
-  '[x](<javascript:void(window.__xss=\'angle\')>)',
-  '[x](data:text/html,<script>window.__xss=\'data\'</script>)',
-  '[x](vbscript:msgbox(1)) [x](file:///etc/passwd) [x](//evil.example/path) [x](/relative)',
-  '<a href="javascript:void(window.__xss=\'anchor\')">click</a>',
-  '<img src="x" onerror="window.__xss=\'malformed\'"',
-  '<<script>script>window.__xss = "nested"<</script>/script>',
-  '<iframe srcdoc="<script>parent.__xss=\'iframe\'</script>"></iframe>',
-  '![img](javascript:void(window.__xss=\'image\'))',
-  '<javascript:void(window.__xss=\'autolink\')>',
-  '[x](&#106;avascript:void(window.__xss=\'entity\'))',
-  '[x](&#x6A;avascript&#58;void(window.__xss=\'hexentity\'))',
-  '&lt;img src=x onerror="window.__xss=\'escaped\'"&gt; &#60;script&#62;',
-  '**<img src=x onerror="window.__xss=\'strong\'">** `<img src=x onerror="window.__xss=\'code\'">`',
-  '| h | i |\n|---|---|\n| <img src=x onerror="window.__xss=\'cell\'"> | [x](javascript:void(0)) |',
-  '> <svg onload="window.__xss=\'quote\'">',
-  '- [x](javascript:void(0))\n- <details open ontoggle="window.__xss=\'details\'">',
-  '```html\n<script>window.__xss = "fence"</script>\n```',
-  'Allowed: [docs](https://example.com/docs) <mailto:someone@example.com> https://example.org/ok',
-];
-const XSS_DOC = XSS_PAYLOADS.join('\n\n');
 
 const RICH = `# Release notes
 
@@ -422,16 +394,9 @@ describeBrowser('markdown answers of <bedrock-chat> in Chromium', () => {
       expect(found.styles).toEqual([]);
       for (const url of found.urls) expect(url).toMatch(/^(https?:\/\/|mailto:)/);
       // Only the allow-listed links of the last payload became links, each opening safely in a new tab.
-      expect(found.anchors).toEqual([
-        { href: 'https://example.com/docs', rel: 'noopener noreferrer nofollow', target: '_blank', text: 'docs' },
-        { href: 'mailto:someone@example.com', rel: 'noopener noreferrer nofollow', target: '_blank', text: 'mailto:someone@example.com' },
-        { href: 'https://example.org/ok', rel: 'noopener noreferrer nofollow', target: '_blank', text: 'https://example.org/ok' },
-      ]);
+      expect(found.anchors).toEqual(XSS_ALLOWED_ANCHORS);
       // The markup is shown as text.
-      expect(found.text).toContain('<script>window.__xss = "script"</script>');
-      expect(found.text).toContain('<img src=x onerror="window.__xss = \'img\'">');
-      expect(found.text).toContain('[x](javascript:void(window.__xss=\'link\'))');
-      expect(found.text).toContain('&#106;avascript');
+      for (const literal of XSS_LITERALS) expect(found.text).toContain(literal);
       expect(found.csp).toEqual([]);
       expect(errors).toEqual([]);
     });
