@@ -13,9 +13,12 @@ const repoRoot = resolve(here, '..', '..');
  * - `bedrock-chat-app.js`: the web app entry (`<bedrock-chat-app>`), a few hundred bytes: it imports `bedrock-chat.js`
  *   and, in a browser, the app chunk `bedrock-chat-app-[hash].js` (history and app elements), which imports
  *   `bedrock-chat-full.js` for Lit and the chat.
- * All are entries of one build, so each is one file with a stable name; the entry and the full chunk share no module
- * (the entry imports only types from the full part), and everything the app chunk shares with the full chunk is in
- * the full chunk (the app chunk imports it), so no other chunk appears (the browser tests check the file list).
+ * All are entries of one build, so each is one file with a stable name. The full chunk statically imports the entry
+ * (already loaded, since the entry is what loads it) for what both use (the locale matching), and everything the app
+ * chunk shares with the full chunk is in the full chunk (the app chunk imports it), so no shared chunk appears
+ * (test/web-components/launcher.browser.test.ts checks the imports).
+ * - `bedrock-chat-locale-<locale>-[hash].js`: the translations, one chunk per locale, imported only when a page
+ *   uses that locale.
  *
  * Only assets/web is emptied; the Lambda bundles in assets/lambdas are never touched.
  */
@@ -43,7 +46,9 @@ export default defineConfig({
       // The full chunk may export what the app chunk needs (Lit, the chat) instead of getting a facade and a second file.
       preserveEntrySignatures: 'allow-extension',
       output: {
-        chunkFileNames: 'bedrock-chat-[name]-[hash].js',
+        // The translations: one small chunk per locale, loaded only when a page uses that locale.
+        chunkFileNames: (chunk) => (chunk.moduleIds.some((id) => id.includes('/generated/locales/'))
+          ? 'bedrock-chat-locale-[name]-[hash].js' : 'bedrock-chat-[name]-[hash].js'),
         // Vite keeps whitespace in ES library builds (for consumers' tree-shaking); these files are served as is.
         minify: true,
       },

@@ -1,21 +1,29 @@
-import { html, LitElement, svg } from 'lit';
+import { msg, str } from '@lit/localize';
+import { html, LitElement, nothing, svg } from 'lit';
 import type { PropertyValues, TemplateResult } from 'lit';
 import { property, query, state } from 'lit/decorators.js';
 import { ifDefined } from 'lit/directives/if-defined.js';
 import { styles } from './bedrock-chat-app.styles.js';
+import { ERROR_TEXT } from '../bedrock-chat/events.js';
 import type { BedrockChatConversationDetail, BedrockChatMessageDetail } from '../bedrock-chat/events.js';
 import '../history/define.js';
 import type { BedrockChatHistory, BedrockChatDeleteDetail, BedrockChatSelectDetail } from '../history/bedrock-chat-history.component.js';
 import type { BedrockChatElement } from '../launcher/bedrock-chat-element.js';
+import { CognitoAuthController } from '../shared/auth/cognito-auth-controller.js';
+import type { AuthConfig } from '../shared/auth/pkce.js';
 import { api, fetchConfig, tokenFrom } from '../shared/config.js';
 import type { BedrockChatConfig, TokenProvider } from '../shared/config.js';
+import { LOCALE_NAMES, LocaleController } from '../shared/i18n.js';
+import { LOCALES, matchLocale, preferredLocale } from '../shared/locales.js';
+import type { Locale } from '../shared/locales.js';
 
 export type Theme = 'system' | 'light' | 'dark';
 export const THEME_KEY = 'bedrock-chat-app:theme';
 export const MODEL_KEY = 'bedrock-chat-app:model';
+export const LANG_KEY = 'bedrock-chat-app:lang';
 /** Below this width the sidebar is behind the menu button (the same value as in the styles). */
 const NARROW = '(max-width: 719.98px)';
-const THEMES: readonly (readonly [Theme, string])[] = [['system', 'Same as the system'], ['light', 'Light'], ['dark', 'Dark']];
+const themes = (): readonly (readonly [Theme, string])[] => [['system', msg('Same as the system')], ['light', msg('Light')], ['dark', msg('Dark')]];
 const MENU = svg`<svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true" focusable="false" fill="none"
   stroke="currentColor" stroke-width="2" stroke-linecap="round"><path d="M4 6h16M4 12h16M4 18h16"/></svg>`;
 
@@ -27,14 +35,20 @@ interface ModelItem {
 
 /**
  * `<bedrock-chat-app>`: the full web app page: `<bedrock-chat-history>` in a sidebar and `<bedrock-chat>` in the
- * chat pane, wired both ways, and a settings dialog (theme, default model). Below 720 px the sidebar is behind a
- * menu button.
+ * chat pane, wired both ways, and a settings dialog (language, theme, default model). Below 720 px the sidebar is
+ * behind a menu button.
+ *
+ * Sign-in: a host page that signs users in sets `tokenProvider`; otherwise, when `config.json` has `authDomain` and
+ * `userPoolClientId`, the app signs in with the Cognito managed login (authorization code + PKCE): a sign-in screen
+ * in the pane until then, and the signed-in user with Sign out at the foot of the sidebar.
  *
  * @attr config-url - where to load `config.json` from (default `/config.json`); ignored when `config` is set.
+ * @attr lang - the language (one of the 16 locales); the language setting sets it; default: the page's, then the
+ *   browser's.
  * @attr app-title - the name in the top bar (default "Bedrock Chat").
  * @attr data-theme - `system`, `light` or `dark` (set by the element from the saved setting).
- * @csspart base, topbar, menu, brand, settings, sidebar, history, pane, chat, settings-dialog, theme, default-model,
- *   settings-close
+ * @csspart base, topbar, menu, brand, settings, sidebar, history, account, user, sign-in, sign-out, sign-in-pane,
+ *   auth-error, pane, chat, settings-dialog, language, theme, default-model, settings-close
  */
 export class BedrockChatApp extends LitElement {
   static override styles = styles;
@@ -52,6 +66,19 @@ export class BedrockChatApp extends LitElement {
   @state() private models: ModelItem[] = [];
   @state() private menuOpen = false;
   @state() private currentId?: string;
+  /** The language chosen in the settings ('' = the page's or the browser's). */
+  @state() private language = '';
+
+  /** The page's language (`lang` on the element or an ancestor); re-renders when it changes. */
+  protected readonly locale = new LocaleController(this);
+
+  /** Built-in sign-in; off while the host provides `tokenProvider` or the config has no `authDomain`. */
+  private readonly auth = new CognitoAuthController(this, {
+    config: () => (this.tokenProvider ? undefined : this.currentConfig as (BedrockChatConfig & AuthConfig) | undefined),
+  });
+
+  /** The `lang` attribute the page gave the element, restored when the setting goes back to the default. */
+  private pageLang?: string | null;
 
   @query('bedrock-chat') private chat?: BedrockChatElement;
   @query('bedrock-chat-history') private history?: BedrockChatHistory;
@@ -59,6 +86,10 @@ export class BedrockChatApp extends LitElement {
 
   private configRequest?: string;
   private narrow?: MediaQueryList;
+  /** The token provider the model list was loaded with. */
+  private modelsFor?: TokenProvider;
+  private modelsConfig?: BedrockChatConfig;
+  private readonly builtInProvider: TokenProvider = () => this.auth.idToken();
 
   get currentConfig(): BedrockChatConfig | undefined {
     return this.config ?? this.loadedConfig;
@@ -81,67 +112,133 @@ export class BedrockChatApp extends LitElement {
     this.dialog?.showModal();
   }
 
+  /** Built-in sign-in: redirects to the Cognito managed login page. */
+  signIn(): Promise<void> {
+    return this.auth.signIn();
+  }
+
+  /** Built-in sign-in: forgets the tokens and signs out of the Cognito managed login. */
+  signOut(): Promise<void> {
+    return this.auth.signOut();
+  }
+
+  /** The token provider in effect: the host's, else the built-in sign-in's once signed in. */
+  private get provider(): TokenProvider | undefined {
+    return this.tokenProvider ?? (this.auth.status === 'signed-in' ? this.builtInProvider : undefined);
+  }
+
   override connectedCallback(): void {
     super.connectedCallback();
     this.theme = readTheme();
     this.model = read(MODEL_KEY) ?? '';
     this.narrow = window.matchMedia(NARROW);
+    this.pageLang ??= this.getAttribute('lang');
+    this.setLanguage(matchLocale(read(LANG_KEY)) ?? '', false);
+    // A page without a language gets the one the app shows (screen readers pronounce by it).
+    if (!document.documentElement.hasAttribute('lang')) document.documentElement.lang = preferredLocale(this);
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
     if (!this.config && (changed.has('configUrl') || this.configRequest === undefined)) this.loadConfig(this.configUrl);
+    this.auth.sync();
     const config = this.currentConfig;
-    if ((changed.has('config') || changed.has('tokenProvider') || changed.has('loadedConfig' as keyof BedrockChatApp))) {
+    const provider = this.provider;
+    if (provider !== this.modelsFor || config !== this.modelsConfig) {
+      this.modelsFor = provider;
+      this.modelsConfig = config;
       this.models = [];
-      if (config && this.tokenProvider) this.loadModels(config, this.tokenProvider);
+      if (config && provider) this.loadModels(config, provider);
     }
     if (changed.has('theme' as keyof BedrockChatApp)) this.setAttribute('data-theme', this.theme);
   }
 
   protected override render(): TemplateResult {
     const config = this.currentConfig;
+    const provider = this.provider;
     return html`<div part="base" class=${this.menuOpen ? 'app menu-open' : 'app'} @keydown=${this.onKeyDown}>
       <div part="topbar" class="topbar">
-        <button part="menu" class="menu" type="button" aria-label="Conversations" aria-controls="sidebar"
+        <button part="menu" class="menu" type="button" aria-label=${msg('Conversations')} aria-controls="sidebar"
           aria-expanded=${this.menuOpen ? 'true' : 'false'} @click=${() => this.toggleMenu()}>${MENU}</button>
         <span part="brand" class="brand">${this.appTitle}</span>
-        <button part="settings" type="button" aria-haspopup="dialog" @click=${this.showSettings}>Settings</button>
+        <button part="settings" type="button" aria-haspopup="dialog" @click=${this.showSettings}>${msg('Settings')}</button>
       </div>
       ${config ? html`
         <div part="sidebar" class="sidebar" id="sidebar">
-          <bedrock-chat-history part="history" .config=${config} .tokenProvider=${this.tokenProvider}
+          <bedrock-chat-history part="history" .config=${config} .tokenProvider=${provider}
             conversation-id=${ifDefined(this.currentId)}
             @bedrock-chat-select=${this.onSelect} @bedrock-chat-new-chat=${this.onNewChat}
             @bedrock-chat-delete=${this.onDelete}></bedrock-chat-history>
+          ${this.renderAccount()}
         </div>
         <div part="pane" class="pane">
-          <bedrock-chat part="chat" .config=${config} .tokenProvider=${this.tokenProvider} model=${ifDefined(this.model || undefined)}
-            @bedrock-chat-conversation=${this.onConversation} @bedrock-chat-message=${this.onMessage}></bedrock-chat>
+          ${this.auth.enabled && !provider ? this.renderSignIn() : html`<bedrock-chat part="chat" .config=${config}
+            .tokenProvider=${provider} model=${ifDefined(this.model || undefined)}
+            @bedrock-chat-conversation=${this.onConversation} @bedrock-chat-message=${this.onMessage}></bedrock-chat>`}
         </div>`
-          : html`<p class=${this.configError ? 'status error' : 'status'} role=${this.configError ? 'alert' : 'status'}>${this.configError || 'Loading…'}</p>`}
+          : html`<p class=${this.configError ? 'status error' : 'status'} role=${this.configError ? 'alert' : 'status'}>${this.configError || msg('Loading…')}</p>`}
       ${this.renderSettings()}
     </div>`;
+  }
+
+  /** The foot of the sidebar with built-in sign-in: who is signed in and Sign out, or Sign in. */
+  private renderAccount(): TemplateResult | typeof nothing {
+    if (!this.auth.enabled) return nothing;
+    if (this.auth.status === 'signed-in') {
+      return html`<div part="account" class="account">
+        <span part="user" class="user" title=${this.auth.user?.name ?? ''}>${this.auth.user?.name || msg('Signed in')}</span>
+        <button part="sign-out" type="button" @click=${() => void this.signOut()}>${msg('Sign out')}</button>
+      </div>`;
+    }
+    const busy = this.auth.status === 'redirecting' || this.auth.status === 'completing';
+    return html`<div part="account" class="account">
+      <button part="sign-in" class="primary" type="button" ?disabled=${busy} @click=${() => void this.signIn()}>${msg('Sign in')}</button>
+    </div>`;
+  }
+
+  /** The pane before built-in sign-in: what to do, the button, and the last sign-in error. */
+  private renderSignIn(): TemplateResult {
+    const busy = this.auth.status === 'redirecting' || this.auth.status === 'completing';
+    return html`<section part="sign-in-pane" class="sign-in" aria-labelledby="sign-in-title">
+      <h2 id="sign-in-title">${busy ? msg('Signing in…') : msg('Sign in to start chatting.')}</h2>
+      <button part="sign-in" class="primary" type="button" ?disabled=${busy} @click=${() => void this.signIn()}>${msg('Sign in')}</button>
+      ${this.auth.error ? html`<p part="auth-error" class="status error" role="alert">${this.auth.error}</p>` : nothing}
+    </section>`;
   }
 
   private renderSettings(): TemplateResult {
     const backendDefault = this.models.find((m) => m.default);
     return html`<dialog part="settings-dialog" aria-labelledby="settings-title">
       <form method="dialog">
-        <h2 id="settings-title">Settings</h2>
+        <h2 id="settings-title">${msg('Settings')}</h2>
+        <label class="field">${msg('Language')}
+          <select part="language" @change=${(e: Event) => this.setLanguage(matchLocale((e.target as HTMLSelectElement).value) ?? '')}>
+            <option value="" ?selected=${!this.language}>${msg('Same as the page')}</option>
+            ${LOCALES.map((l) => html`<option value=${l} lang=${l} ?selected=${l === this.language}>${LOCALE_NAMES[l]}</option>`)}
+          </select>
+        </label>
         <fieldset>
-          <legend>Theme</legend>
-          ${THEMES.map(([value, label]) => html`<label><input part="theme" type="radio" name="theme" value=${value}
+          <legend>${msg('Theme')}</legend>
+          ${themes().map(([value, label]) => html`<label><input part="theme" type="radio" name="theme" value=${value}
             .checked=${this.theme === value} @change=${() => this.setTheme(value)}> ${label}</label>`)}
         </fieldset>
-        <label class="field">Default model
+        <label class="field">${msg('Default model')}
           <select part="default-model" ?disabled=${!this.models.length} @change=${this.onModelChange}>
-            <option value="" ?selected=${!this.model}>The service's default${backendDefault ? ` (${backendDefault.name ?? backendDefault.id})` : ''}</option>
+            <option value="" ?selected=${!this.model}>${backendDefault ? msg(str`The service's default (${backendDefault.name ?? backendDefault.id})`) : msg('The service\'s default')}</option>
             ${this.models.map((m) => html`<option value=${m.id} ?selected=${m.id === this.model}>${m.name ?? m.id}</option>`)}
           </select>
         </label>
-        <div class="dialog-actions"><button part="settings-close" class="primary" type="submit">Close</button></div>
+        <div class="dialog-actions"><button part="settings-close" class="primary" type="submit">${msg('Close')}</button></div>
       </form>
     </dialog>`;
+  }
+
+  /** Applies a language ('' = the page's); `save` keeps the choice in localStorage. */
+  private setLanguage(language: Locale | '', save = true): void {
+    this.language = language;
+    if (save) write(LANG_KEY, language);
+    if (language) this.setAttribute('lang', language);
+    else if (this.pageLang) this.setAttribute('lang', this.pageLang);
+    else this.removeAttribute('lang');
   }
 
   private setTheme(theme: Theme): void {
@@ -201,7 +298,7 @@ export class BedrockChatApp extends LitElement {
     fetchConfig(url).then((value) => {
       if (this.configRequest === url && !this.config) this.loadedConfig = value;
     }, () => {
-      if (this.configRequest === url) this.configError = 'The chat is not configured correctly (config.json could not be loaded).';
+      if (this.configRequest === url) this.configError = ERROR_TEXT.CONFIG;
     });
   }
 

@@ -1,3 +1,4 @@
+import { msg, str } from '@lit/localize';
 import { html, LitElement, nothing, svg } from 'lit';
 import type { PropertyValues, TemplateResult } from 'lit';
 import { property, state } from 'lit/decorators.js';
@@ -12,8 +13,10 @@ import type {
 } from './events.js';
 import { FeedbackController } from './feedback.js';
 import { ACCEPT, AttachmentsController, LONG_TEXT_CHARS } from '../shared/attachments-controller.js';
+import { jwtClaims } from '../shared/auth/pkce.js';
 import { api, apiOk, AuthError, fetchConfig, tokenFrom } from '../shared/config.js';
 import type { BedrockChatConfig, TokenProvider } from '../shared/config.js';
+import { formatNumber, formatUsd, LocaleController } from '../shared/i18n.js';
 import { markdownStyles, safeUrl } from '../shared/markdown/index.js';
 import { randomId } from '../shared/protocol.js';
 import type { ClientFrame, ContentBlock, EndFrame, ServerFrame } from '../shared/protocol.js';
@@ -51,12 +54,13 @@ const PAPERCLIP = svg`<svg viewBox="0 0 24 24" width="18" height="18" aria-hidde
 /** After Stop, the answer is closed locally if the server does not end it in this time. */
 const STOP_GRACE_MS = 5000;
 const TYPING = html`<div part="typing" class="typing" aria-hidden="true"><span>●</span><span>●</span><span>●</span></div>`;
-const TOO_LONG = 'Your text was too long for one message, so it was attached as a text file. Add your question and send.';
+const TOO_LONG = () => msg('Your text was too long for one message, so it was attached as a text file. Add your question and send.');
 
 /**
  * `<bedrock-chat>`: a streaming chat with a model on Amazon Bedrock, over the bedrock-chat WebSocket protocol v1.
  *
  * @attr config-url - where to load `config.json` from (default `/config.json`); ignored when `config` is set.
+ * @attr lang - the language of the texts (one of the 16 locales; default: the page's `lang`, then the browser's).
  * @attr model - the model id to ask (default: the backend's default model); preselects the model picker.
  * @attr conversation-id - the conversation to open (loaded with GET); changes when a new conversation starts.
  * @fires bedrock-chat-send - cancelable, before a message is sent; `detail.text` may be rewritten.
@@ -107,6 +111,9 @@ export class BedrockChat extends LitElement {
   @state() private copied?: { key: string; ok: boolean };
   @state() private dragging = false;
 
+  /** The page's language (`lang` on the element or an ancestor); re-renders when it changes. */
+  protected readonly locale = new LocaleController(this);
+
   private readonly socket = new SocketController(this, {
     url: () => this.currentConfig?.webSocketUrl,
     token: () => this.token(),
@@ -127,7 +134,7 @@ export class BedrockChat extends LitElement {
       await apiOk(config, `/conversations/${encodeURIComponent(this.conversationId)}/messages/${encodeURIComponent(m.id)}/feedback`,
         await this.token(), { method: 'PUT', body: feedback });
     },
-    sent: () => { this.announcement = 'Thank you for your feedback.'; },
+    sent: () => { this.announcement = msg('Thank you for your feedback.'); },
     failed: (err) => this.fail('FEEDBACK', String(err)),
   });
 
@@ -186,11 +193,11 @@ export class BedrockChat extends LitElement {
       <div part="base" class="base">
         <div part="header" class="header">
           <span part="title" class="title">${this.conversationTitle}</span>
-          ${this.models.length > 1 ? this.renderModelPicker() : html`<span part="model" class="model">${this.modelName() ? `Model: ${this.modelName()}` : ''}</span>`}
+          ${this.models.length > 1 ? this.renderModelPicker() : html`<span part="model" class="model">${this.modelName() ? msg(str`Model: ${this.modelName()}`) : ''}</span>`}
           <button part="new-chat" class="new-chat" type="button" @click=${this.newChat}
-            ?disabled=${!canChat}>New chat</button>
+            ?disabled=${!canChat}>${msg('New chat')}</button>
         </div>
-        <div part="log" class="log" role="log" aria-live="off" aria-label="Conversation" tabindex="0"
+        <div part="log" class="log" role="log" aria-live="off" aria-label=${msg('Conversation')} tabindex="0"
           aria-busy=${busy ? 'true' : 'false'}>
           ${repeat(pathTo(this.leaf), (m) => m.key, (m) => this.renderMessage(m))}
           ${this.turn && !this.turn.assistant ? TYPING : nothing}
@@ -200,24 +207,24 @@ export class BedrockChat extends LitElement {
         <div part="error" class="error" role="alert">${this.errorText}</div>
         <form part="composer" class="composer${this.dragging ? ' dragging' : ''}" @submit=${this.onSubmit}
           @dragover=${this.onDragOver} @dragleave=${() => { this.dragging = false; }} @drop=${this.onDrop}>
-          ${files.length ? html`<ul part="attachments" class="chips" aria-label="Attachments">${files.map((a) => html`
+          ${files.length ? html`<ul part="attachments" class="chips" aria-label=${msg('Attachments')}>${files.map((a) => html`
             <li part="attachment" class="chip" data-state=${a.state}>
               <span class="chip-name">${a.file.name || a.name}</span>
-              <span class="chip-meta">${a.format.toUpperCase()}${a.state === 'ready' ? '' : a.state === 'uploading' ? ' · uploading…' : ' · upload failed'}</span>
-              <button part="attachment-remove" class="icon" type="button" aria-label=${`Remove ${a.file.name || a.name}`}
+              <span class="chip-meta">${a.format.toUpperCase()}${a.state === 'ready' ? '' : a.state === 'uploading' ? ` · ${msg('uploading…')}` : ` · ${msg('upload failed')}`}</span>
+              <button part="attachment-remove" class="icon" type="button" aria-label=${msg(str`Remove ${a.file.name || a.name}`)}
                 @click=${() => this.attachments.remove(a.id)}>×</button>
             </li>`)}</ul>` : nothing}
-          <button part="attach" class="tool" type="button" aria-label="Attach files" title="Attach files"
+          <button part="attach" class="tool" type="button" aria-label=${msg('Attach files')} title=${msg('Attach files')}
             ?disabled=${!canChat} @click=${() => this.renderRoot.querySelector<HTMLInputElement>('input[type=file]')?.click()}>${PAPERCLIP}</button>
           <input type="file" multiple hidden accept=${ACCEPT} tabindex="-1" @change=${this.onFilesChosen}>
-          <textarea part="input" aria-label="Message" placeholder="Write a message…" rows="1"
+          <textarea part="input" aria-label=${msg('Message')} placeholder=${msg('Write a message…')} rows="1"
             ?disabled=${!canChat} @keydown=${this.onKeyDown} @paste=${this.onPaste}></textarea>
           <button part="reasoning-toggle" class="tool" type="button" aria-pressed=${this.reasoningOn ? 'true' : 'false'}
-            title="Let the model reason before answering" ?disabled=${!canChat}
-            @click=${() => { this.reasoningOn = !this.reasoningOn; }}>Reason</button>
+            title=${msg('Let the model reason before answering')} ?disabled=${!canChat}
+            @click=${() => { this.reasoningOn = !this.reasoningOn; }}>${msg('Reason')}</button>
           ${this.turn
-              ? html`<button part="stop" class="send" type="button" @click=${this.stop} ?disabled=${!!this.turn.stopping}>Stop</button>`
-              : html`<button part="send" class="send" type="submit" ?disabled=${!canChat || busy || this.attachments.busy}>Send</button>`}
+              ? html`<button part="stop" class="send" type="button" @click=${this.stop} ?disabled=${!!this.turn.stopping}>${msg('Stop')}</button>`
+              : html`<button part="send" class="send" type="submit" ?disabled=${!canChat || busy || this.attachments.busy}>${msg('Send')}</button>`}
         </form>
       </div>
     `;
@@ -236,7 +243,7 @@ export class BedrockChat extends LitElement {
     const chosen = this.modelId();
     // A `model` attribute outside the list is still offered (and sent): the backend decides whether it is allowed.
     const items = chosen && !this.models.some((m) => m.id === chosen) ? [{ id: chosen }, ...this.models] : this.models;
-    return html`<select part="model-picker" class="picker" aria-label="Model" ?disabled=${!!this.turn}
+    return html`<select part="model-picker" class="picker" aria-label=${msg('Model')} ?disabled=${!!this.turn}
       @change=${(e: Event) => { this.pickedModel = (e.target as HTMLSelectElement).value; }}>
       ${items.map((m) => html`<option value=${m.id} ?selected=${m.id === chosen}>${m.name ?? m.id}</option>`)}
     </select>`;
@@ -246,24 +253,24 @@ export class BedrockChat extends LitElement {
     const failed = m.status === 'failed';
     const user = m.role === 'user';
     const notes: string[] = [];
-    if (failed) notes.push(user ? 'Not sent.' : m.text || m.tools.length ? 'The answer is incomplete.' : 'No answer.');
-    if (m.stopReason === 'stopped') notes.push('Stopped');
-    if (m.stopReason === 'max_tokens' && m.status === 'done') notes.push('The answer reached the length limit.');
+    if (failed) notes.push(user ? msg('Not sent.') : m.text || m.tools.length ? msg('The answer is incomplete.') : msg('No answer.'));
+    if (m.stopReason === 'stopped') notes.push(msg('Stopped'));
+    if (m.stopReason === 'max_tokens' && m.status === 'done') notes.push(msg('The answer reached the length limit.'));
     const usage = m.status === 'done' ? usageText(m) : '';
     return html`
       <div part="message ${m.role}${failed ? ' failed' : ''}" class="message ${m.role}" data-key=${m.key}
         data-message-id=${ifDefined(m.id)} data-status=${m.status}>
-        <span class="sr-only">${user ? 'You said:' : 'Assistant:'}</span>
-        ${m.reasoning.data ? html`<details part="reasoning" class="reasoning"><summary>Reasoning</summary><div class="reasoning-text">${m.reasoning}</div></details>` : nothing}
+        <span class="sr-only">${user ? msg('You said:') : msg('Assistant:')}</span>
+        ${m.reasoning.data ? html`<details part="reasoning" class="reasoning"><summary>${msg('Reasoning')}</summary><div class="reasoning-text">${m.reasoning}</div></details>` : nothing}
         ${m.tools.map((t) => html`
-          <div part="tool-use" class="card"><div class="card-title">Tool: ${t.name}</div><pre>${asJson(t.input)}</pre></div>
-          ${t.result ? html`<div part="tool-result" class="card"><div class="card-title">Result${t.result.status ? ` (${t.result.status})` : ''}</div><pre>${asJson(t.result.content)}</pre></div>` : nothing}`)}
+          <div part="tool-use" class="card"><div class="card-title">${msg(str`Tool: ${t.name}`)}</div><pre>${asJson(t.input)}</pre></div>
+          ${t.result ? html`<div part="tool-result" class="card"><div class="card-title">${t.result.status ? msg(str`Result (${t.result.status})`) : msg('Result')}</div><pre>${asJson(t.result.content)}</pre></div>` : nothing}`)}
         ${this.editing === m ? this.renderEditor(m) : m.text ? html`<div part="message-text" class="text">${m.node}</div>` : nothing}
-        ${m.files.length ? html`<ul class="chips" aria-label="Attachments">${m.files.map((b) => {
+        ${m.files.length ? html`<ul class="chips" aria-label=${msg('Attachments')}>${m.files.map((b) => {
             const { label, format } = fileLabel(b);
             return html`<li part="attachment" class="chip"><span class="chip-name">${label}</span><span class="chip-meta">${format.toUpperCase()}</span></li>`;
           })}</ul>` : nothing}
-        ${m.citations.length ? html`<ol part="citations" class="citations" aria-label="Sources">${m.citations.map((c) => {
+        ${m.citations.length ? html`<ol part="citations" class="citations" aria-label=${msg('Sources')}>${m.citations.map((c) => {
             const url = c.url ? safeUrl(c.url) : undefined;
             return html`<li part="citation">${url && /^https?:/.test(url)
               ? html`<a href=${url} target="_blank" rel="noopener noreferrer nofollow">${c.title}</a>` : c.title}</li>`;
@@ -280,42 +287,42 @@ export class BedrockChat extends LitElement {
     const busy = !!this.turn || this.restoring;
     const versions = siblingsOf(this.all, m);
     const i = versions.indexOf(m);
-    const copied = this.copied?.key === m.key ? (this.copied.ok ? 'Copied' : 'Copy failed') : 'Copy';
+    const copied = this.copied?.key === m.key ? (this.copied.ok ? msg('Copied') : msg('Copy failed')) : msg('Copy');
     const answered = !!m.parent?.id && !!this.conversationId;
     return html`<div part="message-actions" class="actions">
-      ${versions.length > 1 ? html`<span part="branch-nav" class="branch" role="group" aria-label=${`Version ${i + 1} of ${versions.length}`}>
-        <button part="branch-prev" class="icon" type="button" aria-label="Previous version" ?disabled=${busy || i === 0}
+      ${versions.length > 1 ? html`<span part="branch-nav" class="branch" role="group" aria-label=${msg(str`Version ${i + 1} of ${versions.length}`)}>
+        <button part="branch-prev" class="icon" type="button" aria-label=${msg('Previous version')} ?disabled=${busy || i === 0}
           @click=${() => this.showVersion(versions[i - 1], 'branch-prev')}>‹</button>
         <span aria-hidden="true">${i + 1}/${versions.length}</span>
-        <button part="branch-next" class="icon" type="button" aria-label="Next version" ?disabled=${busy || i === versions.length - 1}
+        <button part="branch-next" class="icon" type="button" aria-label=${msg('Next version')} ?disabled=${busy || i === versions.length - 1}
           @click=${() => this.showVersion(versions[i + 1], 'branch-next')}>›</button>
       </span>` : nothing}
       ${m.role === 'user'
-          ? (m.id ? html`<button part="edit" type="button" ?disabled=${busy} @click=${() => this.startEdit(m)}>Edit</button>` : nothing)
+          ? (m.id ? html`<button part="edit" type="button" ?disabled=${busy} @click=${() => this.startEdit(m)}>${msg('Edit')}</button>` : nothing)
           : html`
           ${m.text ? html`<button part="copy" type="button" @click=${() => this.copy(m)}>${copied}</button>` : nothing}
           ${m.id && this.conversationId && m.status === 'done' ? this.feedback.renderButtons(m, this.restoring) : nothing}
           ${m.status === 'failed'
-              ? (answered ? html`<button part="retry" type="button" ?disabled=${busy} @click=${() => this.regenerate(m)}>Retry</button>` : nothing)
-              : answered ? html`<button part="regenerate" type="button" ?disabled=${busy} @click=${() => this.regenerate(m)}>Regenerate</button>` : nothing}
+              ? (answered ? html`<button part="retry" type="button" ?disabled=${busy} @click=${() => this.regenerate(m)}>${msg('Retry')}</button>` : nothing)
+              : answered ? html`<button part="regenerate" type="button" ?disabled=${busy} @click=${() => this.regenerate(m)}>${msg('Regenerate')}</button>` : nothing}
           ${m.stopReason === 'max_tokens' && m.id && this.conversationId
-              ? html`<button part="continue" type="button" ?disabled=${busy} @click=${() => this.continueAnswer(m)}>Continue</button>` : nothing}`}
+              ? html`<button part="continue" type="button" ?disabled=${busy} @click=${() => this.continueAnswer(m)}>${msg('Continue')}</button>` : nothing}`}
     </div>`;
   }
 
   private renderEditor(m: ChatMessage): TemplateResult {
     return html`<div class="editor">
-      <textarea part="edit-input" aria-label="Edit message" .value=${m.text} @keydown=${(e: KeyboardEvent) => this.onEditKey(e, m)}></textarea>
+      <textarea part="edit-input" aria-label=${msg('Edit message')} .value=${m.text} @keydown=${(e: KeyboardEvent) => this.onEditKey(e, m)}></textarea>
       <div class="actions">
-        <button part="edit-save" class="send" type="button" ?disabled=${!!this.turn} @click=${() => this.saveEdit(m)}>Save</button>
-        <button part="edit-cancel" type="button" @click=${this.cancelEdit}>Cancel</button>
+        <button part="edit-save" class="send" type="button" ?disabled=${!!this.turn} @click=${() => this.saveEdit(m)}>${msg('Save')}</button>
+        <button part="edit-cancel" type="button" @click=${this.cancelEdit}>${msg('Cancel')}</button>
       </div>
     </div>`;
   }
 
   /** Above the composer: without a token provider, the sign-in notice (built-in sign-in overrides this). */
   protected renderAuth(): TemplateResult | typeof nothing {
-    return this.tokenProvider ? nothing : html`<p part="notice" class="notice">Sign-in is not configured on this page.</p>`;
+    return this.tokenProvider ? nothing : html`<p part="notice" class="notice">${msg('Sign-in is not configured on this page.')}</p>`;
   }
 
   private get input(): HTMLTextAreaElement | null {
@@ -455,7 +462,7 @@ export class BedrockChat extends LitElement {
   }
 
   private attachLongText(text: string): void {
-    this.attachments.add([new File([text], 'Pasted text.txt', { type: 'text/plain' })]);
+    this.attachments.add([new File([text], `${msg('Pasted text')}.txt`, { type: 'text/plain' })]);
   }
 
   private onFilesChosen(event: Event): void {
@@ -496,7 +503,7 @@ export class BedrockChat extends LitElement {
       // Too long for one frame: sent as a document instead (the user adds a question).
       this.attachLongText(input.value);
       input.value = '';
-      this.errorText = TOO_LONG;
+      this.errorText = TOO_LONG();
       return;
     }
     const files = this.attachments.blocks();
@@ -685,7 +692,7 @@ export class BedrockChat extends LitElement {
         break;
       }
       case 'citation':
-        this.startAnswer(turn).citations.push({ title: frame.title || frame.sourceId || 'Source', url: frame.url });
+        this.startAnswer(turn).citations.push({ title: frame.title || frame.sourceId || msg('Source'), url: frame.url });
         this.requestUpdate();
         break;
       case 'end':
@@ -814,13 +821,13 @@ function asJson(value: unknown): string {
   }
 }
 
-/** "1,234 tokens · $0.0042"; empty when neither is known. */
+/** "1,234 tokens · $0.0042" in the page's language; empty when neither is known. */
 function usageText(m: ChatMessage): string {
   const tokens = (m.usage?.inputTokens ?? 0) + (m.usage?.outputTokens ?? 0);
   const price = m.price ?? 0;
   const parts: string[] = [];
-  if (tokens > 0) parts.push(`${tokens.toLocaleString('en-US')} tokens`);
-  if (price > 0) parts.push(price >= 0.01 ? `$${price.toFixed(2)}` : price >= 0.0001 ? `$${price.toFixed(4)}` : '< $0.0001');
+  if (tokens > 0) parts.push(msg(str`${formatNumber(tokens)} tokens`));
+  if (price > 0) parts.push(price >= 0.0001 ? formatUsd(price) : `< ${formatUsd(0.0001)}`);
   return parts.join(' · ');
 }
 
@@ -829,20 +836,8 @@ function usageText(m: ChatMessage): string {
  * per user (`sub`), so that two users of one browser do not share it.
  */
 function storageKeyFor(webSocketUrl: string, token?: string): string {
-  const sub = token ? jwtSubject(token) : undefined;
-  return `${STORAGE_PREFIX}${webSocketUrl}${sub ? `#${sub}` : ''}`;
-}
-
-function jwtSubject(token: string): string | undefined {
-  const payload = token.split('.')[1];
-  if (!payload) return undefined;
-  try {
-    const json = atob(payload.replace(/-/g, '+').replace(/_/g, '/'));
-    const sub = (JSON.parse(json) as { sub?: unknown }).sub;
-    return typeof sub === 'string' ? sub : undefined;
-  } catch {
-    return undefined;
-  }
+  const sub = token ? jwtClaims(token)?.sub : undefined;
+  return `${STORAGE_PREFIX}${webSocketUrl}${typeof sub === 'string' ? `#${sub}` : ''}`;
 }
 
 function readStored(key: string): string | undefined {

@@ -1,3 +1,4 @@
+import { msg } from '@lit/localize';
 import type { Usage } from '../shared/protocol.js';
 
 /** `bedrock-chat-send`: cancelable; the host may veto the message or rewrite `detail.text`. */
@@ -53,20 +54,20 @@ declare global {
   }
 }
 
-/** Words a user understands, by error code. */
+/** Words a user understands, by error code (in the page's language: each text is looked up when read). */
 export const ERROR_TEXT: Readonly<Record<string, string>> = {
-  BAD_REQUEST: 'The message could not be sent. Please shorten or rephrase it and try again.',
-  UNAUTHORIZED: 'You are not signed in, or your sign-in has expired. Please sign in again.',
-  FORBIDDEN: 'You are not allowed to do this. An attachment may not be yours, or this model is not available.',
-  TOO_LARGE: 'The message or an attachment is too large. Please shorten it or attach a smaller file.',
-  NOT_FOUND: 'This conversation no longer exists. Start a new chat to continue.',
-  THROTTLED: 'The assistant is busy right now. Please wait a moment and try again.',
-  MODEL_ERROR: 'The model could not answer this time. Please try again.',
-  INTERNAL: 'Something went wrong on our side. Please try again.',
-  CONNECTION: 'Cannot reach the chat service. Check your connection and try again.',
-  LOST: 'The connection was lost before the answer finished. Please try again.',
-  CONFIG: 'The chat is not configured correctly (config.json could not be loaded).',
-  HISTORY: 'The previous conversation could not be loaded. You can start a new chat.',
-  AUTH: 'You are not signed in, or your sign-in has expired. Please sign in again.',
-  FEEDBACK: 'Your feedback could not be sent. Please try again.',
+  get BAD_REQUEST() { return msg('The message could not be sent. Please shorten or rephrase it and try again.'); },
+  get UNAUTHORIZED() { return msg('You are not signed in, or your sign-in has expired. Please sign in again.'); },
+  get FORBIDDEN() { return msg('You are not allowed to do this. An attachment may not be yours, or this model is not available.'); },
+  get TOO_LARGE() { return msg('The message or an attachment is too large. Please shorten it or attach a smaller file.'); },
+  get NOT_FOUND() { return msg('This conversation no longer exists. Start a new chat to continue.'); },
+  get THROTTLED() { return msg('The assistant is busy right now. Please wait a moment and try again.'); },
+  get MODEL_ERROR() { return msg('The model could not answer this time. Please try again.'); },
+  get INTERNAL() { return msg('Something went wrong on our side. Please try again.'); },
+  get CONNECTION() { return msg('Cannot reach the chat service. Check your connection and try again.'); },
+  get LOST() { return msg('The connection was lost before the answer finished. Please try again.'); },
+  get CONFIG() { return msg('The chat is not configured correctly (config.json could not be loaded).'); },
+  get HISTORY() { return msg('The previous conversation could not be loaded. You can start a new chat.'); },
+  get AUTH() { return msg('You are not signed in, or your sign-in has expired. Please sign in again.'); },
+  get FEEDBACK() { return msg('Your feedback could not be sent. Please try again.'); },
 };

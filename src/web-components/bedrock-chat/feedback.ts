@@ -1,15 +1,20 @@
+import { msg, str } from '@lit/localize';
 import { html, nothing, svg } from 'lit';
 import type { ReactiveController, ReactiveControllerHost, TemplateResult } from 'lit';
 import type { ChatMessage, Feedback, FeedbackCategory } from './conversation.js';
+import { formatNumber } from '../shared/i18n.js';
 
 /** The longest comment the backend accepts. */
 export const MAX_COMMENT = 1000;
 
-export const FEEDBACK_CATEGORIES: readonly (readonly [FeedbackCategory, string])[] = [
-  ['notFactuallyCorrect', 'Not factually correct'],
-  ['notFollowingInstructions', 'Not following instructions'],
-  ['other', 'Other'],
-];
+/** The categories of a thumbs-down, with their labels in the page's language. */
+export function feedbackCategories(): readonly (readonly [FeedbackCategory, string])[] {
+  return [
+    ['notFactuallyCorrect', msg('Not factually correct')],
+    ['notFollowingInstructions', msg('Not following instructions')],
+    ['other', msg('Other')],
+  ];
+}
 
 const ICON = (d: string) => svg`<svg viewBox="0 0 24 24" width="16" height="16" aria-hidden="true" focusable="false"
   fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"><path d=${d}/></svg>`;
@@ -57,9 +62,9 @@ export class FeedbackController implements ReactiveController {
     const up = m.feedback?.thumbsUp === true;
     const down = m.feedback?.thumbsUp === false;
     const busy = disabled || this.sending === m;
-    return html`<button part="feedback-up" class="icon" type="button" aria-label="Good answer" title="Good answer"
+    return html`<button part="feedback-up" class="icon" type="button" aria-label=${msg('Good answer')} title=${msg('Good answer')}
         aria-pressed=${up ? 'true' : 'false'} ?disabled=${busy} @click=${() => this.thumbsUp(m)}>${UP}</button>
-      <button part="feedback-down" class="icon" type="button" aria-label="Bad answer" title="Bad answer"
+      <button part="feedback-down" class="icon" type="button" aria-label=${msg('Bad answer')} title=${msg('Bad answer')}
         aria-pressed=${down ? 'true' : 'false'} aria-expanded=${this.form === m ? 'true' : 'false'} ?disabled=${busy}
         @click=${() => this.toggleForm(m)}>${DOWN}</button>`;
   }
@@ -68,21 +73,21 @@ export class FeedbackController implements ReactiveController {
   renderForm(m: ChatMessage): TemplateResult | typeof nothing {
     if (this.form !== m) return nothing;
     const stored = m.feedback?.thumbsUp === false ? m.feedback : undefined;
-    return html`<form part="feedback-form" class="feedback-form" aria-label="Feedback on this answer" novalidate
+    return html`<form part="feedback-form" class="feedback-form" aria-label=${msg('Feedback on this answer')} novalidate
       @submit=${(e: Event) => { e.preventDefault(); this.submit(m); }}
       @keydown=${(e: KeyboardEvent) => { if (e.key === 'Escape') { e.stopPropagation(); this.close(m); } }}>
       <fieldset>
-        <legend>What was wrong with this answer?</legend>
-        ${FEEDBACK_CATEGORIES.map(([value, label]) => html`<label><input part="feedback-category" type="radio"
+        <legend>${msg('What was wrong with this answer?')}</legend>
+        ${feedbackCategories().map(([value, label]) => html`<label><input part="feedback-category" type="radio"
           name="category" value=${value} ?checked=${stored?.category === value}> ${label}</label>`)}
       </fieldset>
-      <label class="feedback-comment">Comment (optional)
+      <label class="feedback-comment">${msg('Comment (optional)')}
         <textarea part="feedback-comment" name="comment" rows="2" maxlength=${MAX_COMMENT}
           .value=${stored?.comment ?? ''}></textarea></label>
       ${this.formError ? html`<p part="feedback-error" class="feedback-error" role="alert">${this.formError}</p>` : nothing}
       <div class="actions">
-        <button part="feedback-submit" class="send" type="submit" ?disabled=${this.sending === m}>Send feedback</button>
-        <button part="feedback-cancel" type="button" @click=${() => this.close(m)}>Cancel</button>
+        <button part="feedback-submit" class="send" type="submit" ?disabled=${this.sending === m}>${msg('Send feedback')}</button>
+        <button part="feedback-cancel" type="button" @click=${() => this.close(m)}>${msg('Cancel')}</button>
       </div>
     </form>`;
   }
@@ -113,17 +118,17 @@ export class FeedbackController implements ReactiveController {
     const category = form.querySelector<HTMLInputElement>('input[name="category"]:checked')?.value as FeedbackCategory | undefined;
     const comment = form.querySelector<HTMLTextAreaElement>('textarea')?.value.trim() ?? '';
     if (!category) {
-      this.formError = 'Choose what was wrong with the answer.';
+      this.formError = msg('Choose what was wrong with the answer.');
       this.focus(m, '[part="feedback-category"]');
     } else if (comment.length > MAX_COMMENT) {
-      this.formError = `The comment can have at most ${MAX_COMMENT.toLocaleString('en-US')} characters.`;
+      this.formError = msg(str`The comment can have at most ${formatNumber(MAX_COMMENT)} characters.`);
       this.focus(m, '[part="feedback-comment"]');
     } else {
       this.formError = '';
       this.store(m, { thumbsUp: false, category, ...(comment ? { comment } : {}) }).then(
         () => this.close(m),
         () => {
-          this.formError = 'Your feedback could not be sent. Please try again.';
+          this.formError = msg('Your feedback could not be sent. Please try again.');
           this.host.requestUpdate();
         });
     }

@@ -1,11 +1,14 @@
+import { msg, str } from '@lit/localize';
 import { html, LitElement, nothing, svg } from 'lit';
 import type { PropertyValues, TemplateResult } from 'lit';
 import { property, state } from 'lit/decorators.js';
 import { repeat } from 'lit/directives/repeat.js';
 import { styles } from './bedrock-chat-history.styles.js';
+import { ERROR_TEXT } from '../bedrock-chat/events.js';
 import type { BedrockChatErrorDetail } from '../bedrock-chat/events.js';
 import { apiOk, AuthError, fetchConfig, HttpError, tokenFrom } from '../shared/config.js';
 import type { BedrockChatConfig, TokenProvider } from '../shared/config.js';
+import { LocaleController } from '../shared/i18n.js';
 
 /** One conversation of `GET /conversations`. */
 export interface ConversationSummary {
@@ -53,7 +56,7 @@ export const SEARCH_DEBOUNCE_MS = 300;
 const MIN_QUERY = 2;
 const MAX_QUERY = 100;
 const MAX_TITLE = 200;
-const UNTITLED = 'Untitled conversation';
+const untitled = () => msg('Untitled conversation');
 
 const ICON = (d: string) => svg`<svg viewBox="0 0 24 24" width="16" height="16" aria-hidden="true" focusable="false"
   fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"><path d=${d}/></svg>`;
@@ -66,6 +69,7 @@ const TRASH = ICON('M3 6h18M8 6V4a2 2 0 0 1 2-2h4a2 2 0 0 1 2 2v2m3 0-1 14a2 2 0
  * `bedrock-chat-select` and set `conversationId` on `<bedrock-chat>`).
  *
  * @attr config-url - where to load `config.json` from (default `/config.json`); ignored when `config` is set.
+ * @attr lang - the language of the texts (one of the 16 locales; default: the page's `lang`, then the browser's).
  * @attr conversation-id - the open conversation (marked `aria-current="page"`).
  * @attr page-size - conversations per page (1-100, default 30).
  * @fires bedrock-chat-select - `{conversationId}`: a conversation was chosen.
@@ -85,6 +89,9 @@ export class BedrockChatHistory extends LitElement {
   /** The open conversation, highlighted in the list. */
   @property({ attribute: 'conversation-id' }) conversationId?: string;
   @property({ attribute: 'page-size', type: Number }) pageSize = 30;
+
+  /** The page's language (`lang` on the element or an ancestor); re-renders when it changes. */
+  protected readonly locale = new LocaleController(this);
 
   @state() private loadedConfig?: BedrockChatConfig;
   @state() private items: ConversationSummary[] = [];
@@ -148,65 +155,65 @@ export class BedrockChatHistory extends LitElement {
     const signedIn = !!this.tokenProvider;
     const searching = !!this.query;
     const more = searching ? this.hitsToken : this.nextToken;
-    return html`<nav part="base" aria-label="Conversations">
+    return html`<nav part="base" aria-label=${msg('Conversations')}>
       <button part="new-chat" class="new-chat" type="button" ?disabled=${!signedIn}
-        @click=${() => this.emit('bedrock-chat-new-chat', {})}>New chat</button>
+        @click=${() => this.emit('bedrock-chat-new-chat', {})}>${msg('New chat')}</button>
       <div role="search">
-        <input part="search" type="search" aria-label="Search conversations" placeholder="Search conversations"
+        <input part="search" type="search" aria-label=${msg('Search conversations')} placeholder=${msg('Search conversations')}
           maxlength=${MAX_QUERY} ?disabled=${!signedIn} @input=${this.onSearchInput}
           @keydown=${(e: KeyboardEvent) => { if (e.key === 'Enter') this.searchNow(); }}>
       </div>
       <p part="error" class="error" role="alert">${this.errorText}</p>
       <div class="scroll">
         <p part="status" class="status" role="status">${this.status(signedIn)}</p>
-        <ul part="list" aria-label=${searching ? 'Search results' : 'Recent conversations'} aria-busy=${this.loading ? 'true' : 'false'}
+        <ul part="list" aria-label=${searching ? msg('Search results') : msg('Recent conversations')} aria-busy=${this.loading ? 'true' : 'false'}
           @keydown=${this.onListKey}>
           ${searching
               ? repeat(this.uniqueHits(), (h) => h.conversationId, (h) => this.renderItem(h.conversationId, h.title, h.snippet))
               : repeat(this.items, (c) => c.id, (c) => this.renderItem(c.id, c.title))}
         </ul>
         ${more ? html`<button part="load-more" class="more" type="button" ?disabled=${this.loading}
-          @click=${() => void (searching ? this.search(this.query, true) : this.loadPage(true))}>Load more</button>` : nothing}
+          @click=${() => void (searching ? this.search(this.query, true) : this.loadPage(true))}>${msg('Load more')}</button>` : nothing}
       </div>
     </nav>`;
   }
 
   private status(signedIn: boolean): string {
-    if (!signedIn) return 'Sign in to see your conversations.';
+    if (!signedIn) return msg('Sign in to see your conversations.');
     if (this.statusText) return this.statusText;
-    if (this.loading && !(this.query ? this.hits.length : this.items.length)) return this.query ? 'Searching…' : 'Loading…';
-    if (this.query && this.loaded && !this.hits.length) return `No conversations match “${this.query}”.`;
-    if (!this.query && this.loaded && !this.items.length) return 'No conversations yet.';
+    if (this.loading && !(this.query ? this.hits.length : this.items.length)) return this.query ? msg('Searching…') : msg('Loading…');
+    if (this.query && this.loaded && !this.hits.length) return msg(str`No conversations match “${this.query}”.`);
+    if (!this.query && this.loaded && !this.items.length) return msg('No conversations yet.');
     return '';
   }
 
   private renderItem(id: string, title: string, snippet?: string): TemplateResult {
     const current = id === this.conversationId;
-    const label = title || UNTITLED;
+    const label = title || untitled();
     const busy = this.busyId === id;
     let body: TemplateResult;
     if (this.renaming === id) {
       body = html`<div class="rename">
-        <input part="rename-input" aria-label=${`New title for “${label}”`} maxlength=${MAX_TITLE} .value=${title}
+        <input part="rename-input" aria-label=${msg(str`New title for “${label}”`)} maxlength=${MAX_TITLE} .value=${title}
           @keydown=${(e: KeyboardEvent) => this.onRenameKey(e, id)}>
-        <button part="rename-save" type="button" ?disabled=${busy} @click=${() => void this.saveRename(id)}>Save</button>
-        <button part="rename-cancel" type="button" @click=${() => this.cancelRename(id)}>Cancel</button>
+        <button part="rename-save" type="button" ?disabled=${busy} @click=${() => void this.saveRename(id)}>${msg('Save')}</button>
+        <button part="rename-cancel" type="button" @click=${() => this.cancelRename(id)}>${msg('Cancel')}</button>
       </div>`;
     } else if (this.confirming === id) {
-      body = html`<div class="confirm" role="group" aria-label=${`Delete “${label}”?`}
+      body = html`<div class="confirm" role="group" aria-label=${msg(str`Delete “${label}”?`)}
         @keydown=${(e: KeyboardEvent) => { if (e.key === 'Escape') this.cancelDelete(id); }}>
-        <span class="confirm-text">Delete “${label}”? This cannot be undone.</span>
-        <button part="delete-confirm" class="danger" type="button" ?disabled=${busy} @click=${() => void this.deleteConversation(id, label)}>Delete</button>
-        <button part="delete-cancel" type="button" @click=${() => this.cancelDelete(id)}>Cancel</button>
+        <span class="confirm-text">${msg(str`Delete “${label}”? This cannot be undone.`)}</span>
+        <button part="delete-confirm" class="danger" type="button" ?disabled=${busy} @click=${() => void this.deleteConversation(id, label)}>${msg('Delete')}</button>
+        <button part="delete-cancel" type="button" @click=${() => this.cancelDelete(id)}>${msg('Cancel')}</button>
       </div>`;
     } else {
       body = html`<button part="select" class="select" type="button" title=${label}
           aria-current=${current ? 'page' : 'false'} @click=${() => this.select(id)}>
           <span class="label">${label}</span>${snippet ? html`<span part="snippet" class="snippet">${snippet}</span>` : nothing}
         </button>
-        <button part="rename" class="icon" type="button" aria-label=${`Rename “${label}”`} title="Rename"
+        <button part="rename" class="icon" type="button" aria-label=${msg(str`Rename “${label}”`)} title=${msg('Rename')}
           @click=${() => this.startRename(id)}>${PENCIL}</button>
-        <button part="delete" class="icon" type="button" aria-label=${`Delete “${label}”`} title="Delete"
+        <button part="delete" class="icon" type="button" aria-label=${msg(str`Delete “${label}”`)} title=${msg('Delete')}
           @click=${() => this.askDelete(id)}>${TRASH}</button>`;
     }
     return html`<li part=${current ? 'item current' : 'item'} class=${current ? 'item current' : 'item'} data-id=${id}>${body}</li>`;
@@ -317,19 +324,19 @@ export class BedrockChatHistory extends LitElement {
     const input = this.partOf(id, 'rename-input') as HTMLInputElement | null;
     const title = input?.value.replace(/\s+/g, ' ').trim() ?? '';
     if (!title) {
-      this.errorText = 'A title cannot be empty.';
+      this.errorText = msg('A title cannot be empty.');
       input?.focus();
       return;
     }
     if (title === this.titleOf(id)) return this.cancelRename(id);
     this.busyId = id;
-    const saved = await this.call<ConversationSummary>(this.generation, `/conversations/${encodeURIComponent(id)}`, { method: 'PATCH', body: { title } }, 'The conversation could not be renamed. Please try again.');
+    const saved = await this.call<ConversationSummary>(this.generation, `/conversations/${encodeURIComponent(id)}`, { method: 'PATCH', body: { title } }, msg('The conversation could not be renamed. Please try again.'));
     this.busyId = undefined;
     if (saved === undefined) return;
     const stored = typeof saved?.title === 'string' ? saved.title : title;
     this.upsert(id, stored);
     this.renaming = undefined;
-    this.statusText = `Renamed to “${stored}”.`;
+    this.statusText = msg(str`Renamed to “${stored}”.`);
     this.focusPart(id, 'rename');
     this.emit<BedrockChatRenameDetail>('bedrock-chat-rename', { conversationId: id, title: stored });
   }
@@ -350,13 +357,13 @@ export class BedrockChatHistory extends LitElement {
     this.busyId = id;
     const order = [...this.renderRoot.querySelectorAll<HTMLElement>('[part~="item"]')].map((li) => li.dataset.id);
     const done = await this.call<unknown>(this.generation, `/conversations/${encodeURIComponent(id)}`, { method: 'DELETE' },
-      'The conversation could not be deleted. Please try again.', [404]);
+      msg('The conversation could not be deleted. Please try again.'), [404]);
     this.busyId = undefined;
     if (done === undefined) return;
     this.confirming = undefined;
     this.items = this.items.filter((c) => c.id !== id);
     this.hits = this.hits.filter((h) => h.conversationId !== id);
-    this.statusText = `Deleted “${label}”.`;
+    this.statusText = msg(str`Deleted “${label}”.`);
     // Keep the keyboard user's place: the next conversation, else the previous one, else New chat.
     const at = order.indexOf(id);
     const neighbour = order[at + 1] ?? order[at - 1];
@@ -370,7 +377,7 @@ export class BedrockChatHistory extends LitElement {
    * stale; failures are shown in the alert region (`failure`) and fired as `bedrock-chat-error`.
    */
   private async call<T>(generation: number, path: string, init: { method?: string; body?: unknown } = {},
-    failure = 'Your conversations could not be loaded. Please try again.', okStatus: number[] = []): Promise<T | null | undefined> {
+    failure?: string, okStatus: number[] = []): Promise<T | null | undefined> {
     const config = this.currentConfig;
     if (!config) return undefined;
     this.loading = true;
@@ -382,7 +389,7 @@ export class BedrockChatHistory extends LitElement {
       if (err instanceof HttpError && okStatus.includes(err.status)) return null;
       if (generation !== this.generation) return undefined;
       const auth = err instanceof AuthError;
-      this.errorText = auth ? 'You are not signed in, or your sign-in has expired. Please sign in again.' : failure;
+      this.errorText = auth ? ERROR_TEXT.AUTH : failure ?? msg('Your conversations could not be loaded. Please try again.');
       this.emit<BedrockChatErrorDetail>('bedrock-chat-error', { code: auth ? 'AUTH' : 'HISTORY', message: this.errorText, serverMessage: String(err) });
       return undefined;
     } finally {
@@ -396,7 +403,7 @@ export class BedrockChatHistory extends LitElement {
       if (this.configRequest === url && !this.config) this.loadedConfig = value;
     }, (err: unknown) => {
       if (this.configRequest !== url) return;
-      this.errorText = 'The chat is not configured correctly (config.json could not be loaded).';
+      this.errorText = ERROR_TEXT.CONFIG;
       this.emit<BedrockChatErrorDetail>('bedrock-chat-error', { code: 'CONFIG', message: this.errorText, serverMessage: String(err) });
     });
   }

@@ -6,7 +6,9 @@
  * Attributes and properties set on `<bedrock-chat>` (also before either script loaded) are forwarded to the
  * panel; its events bubble and are composed, so they reach listeners on `<bedrock-chat>` and the document.
  */
+import { LAUNCHER_TEXT } from './launcher-text.js';
 import { LAUNCHER_CSS } from './launcher.styles.js';
+import { preferredLocale } from '../shared/locales.js';
 
 /** Attributes passed to the full element as they are. */
 export const FORWARDED_ATTRIBUTES = ['config-url', 'model', 'lang', 'conversation-id', 'bot-id'] as const;
@@ -83,6 +85,8 @@ export function defineBedrockChat(fullUrl: string): void {
     #launcher?: HTMLButtonElement;
     #dialog?: HTMLElement;
     #view?: HTMLElement;
+    /** Waits for the message input to be enabled after the first open (see `show`). */
+    #focusWait?: MutationObserver;
 
     constructor() {
       super();
@@ -128,7 +132,10 @@ export function defineBedrockChat(fullUrl: string): void {
     attributeChangedCallback(name: string, _old: string | null, value: string | null): void {
       if (name === 'mode') {
         if (this.isConnected && this.#built && this.#built !== this.mode) this.#build();
-      } else if (this.#panel) {
+        return;
+      }
+      if (name === 'lang') this.#relabel();
+      if (this.#panel) {
         if (value === null) this.#panel.removeAttribute(name);
         else this.#panel.setAttribute(name, value);
       }
@@ -150,18 +157,37 @@ export function defineBedrockChat(fullUrl: string): void {
         panel = await this.load();
         await panel.updateComplete;
       } catch {
-        this.#status('The chat could not be loaded. Check your connection and try again.', true);
+        this.#status(this.#text.failed, true);
         return;
       }
       if (!this.#open) return;
-      const target = this.#view?.querySelector<HTMLElement>('textarea[part="input"]:not(:disabled), [part="sign-in"]:not(:disabled)');
+      const target = this.#focusTarget();
       (target ?? this.#dialog).focus();
+      // With config-url the input is still disabled here (the config is loading): it gets the focus once enabled,
+      // unless the user moved it meanwhile.
+      if (!target) this.#focusWhenReady();
     }
 
     hide(): void {
       if (!this.#open) return;
+      this.#focusWait?.disconnect();
       this.#setOpen(false);
       this.#launcher?.focus();
+    }
+
+    #focusTarget(): HTMLElement | null | undefined {
+      return this.#view?.querySelector<HTMLElement>('textarea[part="input"]:not(:disabled), [part="sign-in"]:not(:disabled)');
+    }
+
+    #focusWhenReady(): void {
+      this.#focusWait?.disconnect();
+      const observer = this.#focusWait = new MutationObserver(() => {
+        const target = this.#focusTarget();
+        if (!target) return;
+        observer.disconnect();
+        if (this.#open && this.#root.activeElement === this.#dialog) target.focus();
+      });
+      observer.observe(this.#view!, { subtree: true, childList: true, attributes: true, attributeFilter: ['disabled'] });
     }
 
     newChat(): void {
@@ -188,14 +214,14 @@ export function defineBedrockChat(fullUrl: string): void {
           'part': 'launcher',
           'class': 'launcher',
           'type': 'button',
-          'aria-label': 'Open chat',
+          'aria-label': this.#text.open,
           'aria-expanded': 'false',
           'aria-haspopup': 'dialog',
           'aria-controls': 'panel',
         });
         this.#launcher.append(icon(CHAT_ICON));
         this.#launcher.addEventListener('click', () => (this.#open ? this.hide() : void this.show()));
-        this.#dialog = el('div', { 'part': 'panel', 'class': 'panel', 'id': 'panel', 'role': 'dialog', 'aria-label': 'Chat', 'tabindex': '-1' });
+        this.#dialog = el('div', { 'part': 'panel', 'class': 'panel', 'id': 'panel', 'role': 'dialog', 'aria-label': this.#text.chat, 'tabindex': '-1' });
         this.#dialog.hidden = true;
         this.#dialog.addEventListener('keydown', (event) => {
           // Escape in the message editor cancels the edit only.
@@ -208,7 +234,7 @@ export function defineBedrockChat(fullUrl: string): void {
       } else {
         this.#launcher = this.#dialog = undefined;
         this.#root.replaceChildren(this.#view);
-        this.load().catch(() => this.#status('The chat could not be loaded. Check your connection and reload the page.', true));
+        this.load().catch(() => this.#status(this.#text.failed, true));
       }
     }
 
@@ -228,12 +254,23 @@ export function defineBedrockChat(fullUrl: string): void {
       return panel;
     }
 
+    /** The launcher and panel labels follow a changed `lang`. */
+    #relabel(): void {
+      this.#launcher?.setAttribute('aria-label', this.#text.open);
+      this.#dialog?.setAttribute('aria-label', this.#text.chat);
+    }
+
     #setOpen(open: boolean): void {
       this.#open = open;
       this.#dialog!.hidden = !open;
       this.#launcher!.setAttribute('aria-expanded', String(open));
       this.#launcher!.replaceChildren(icon(open ? CLOSE_ICON : CHAT_ICON));
-      if (open && !this.#panel) this.#status('Loading…', false);
+      if (open && !this.#panel) this.#status(this.#text.loading, false);
+    }
+
+    /** The entry's own texts, in the language of the element (its `lang`, the page's, else the browser's). */
+    get #text() {
+      return LAUNCHER_TEXT[preferredLocale(this)];
     }
 
     #status(text: string, failed: boolean): void {

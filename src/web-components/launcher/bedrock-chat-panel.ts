@@ -1,3 +1,4 @@
+import { msg } from '@lit/localize';
 import { css, html, nothing } from 'lit';
 import type { PropertyValues, TemplateResult } from 'lit';
 import { BedrockChat } from '../bedrock-chat/bedrock-chat.component.js';
@@ -98,12 +99,12 @@ export class BedrockChatPanel extends BedrockChat {
     const status = this.auth.status;
     if (status === 'signed-in') {
       return html`<div class="auth signed-in"><button part="sign-out" class="sign-out" type="button"
-        @click=${() => void this.signOut()}>Sign out</button></div>`;
+        @click=${() => void this.signOut()}>${msg('Sign out')}</button></div>`;
     }
     const busy = status === 'redirecting' || status === 'completing';
     return html`<div part="sign-in-area" class="auth">
-      <p class="auth-text">${busy ? 'Signing in…' : 'Sign in to start chatting.'}</p>
-      <button part="sign-in" class="send" type="button" ?disabled=${busy} @click=${() => void this.signIn()}>Sign in</button>
+      <p class="auth-text">${busy ? msg('Signing in…') : msg('Sign in to start chatting.')}</p>
+      <button part="sign-in" class="send" type="button" ?disabled=${busy} @click=${() => void this.signIn()}>${msg('Sign in')}</button>
       ${this.auth.error ? html`<p part="auth-error" class="error" role="alert">${this.auth.error}</p>` : nothing}
     </div>`;
   }

@@ -1,3 +1,4 @@
+import { msg, str } from '@lit/localize';
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { randomId } from './protocol.js';
 import type { ContentBlock, DocumentFormat, ImageFormat } from './protocol.js';
@@ -98,7 +99,13 @@ export class AttachmentsController implements ReactiveController {
     const refused: string[] = [];
     for (const file of files) {
       const type = formatOf(file);
-      if (!type) {refused.push(`${file.name || 'This file'} cannot be attached: only images (PNG, JPEG, GIF, WebP) and documents (PDF, CSV, DOC, DOCX, XLS, XLSX, HTML, TXT, MD) are supported.`);} else if (file.size > MAX_FILE_BYTES) {refused.push(`${file.name} is too large: files can be at most 4.5 MB.`);} else if (this.items.length >= MAX_FILES) {refused.push(`${file.name} was not attached: a message can carry at most ${MAX_FILES} files.`);} else {
+      if (!type) {
+        refused.push(msg(str`${file.name || msg('This file')} cannot be attached: only images (PNG, JPEG, GIF, WebP) and documents (PDF, CSV, DOC, DOCX, XLS, XLSX, HTML, TXT, MD) are supported.`));
+      } else if (file.size > MAX_FILE_BYTES) {
+        refused.push(msg(str`${file.name} is too large: files can be at most 4.5 MB.`));
+      } else if (this.items.length >= MAX_FILES) {
+        refused.push(msg(str`${file.name} was not attached: a message can carry at most ${MAX_FILES} files.`));
+      } else {
         const item: Attachment = { id: randomId(), file, ...type, name: this.uniqueName(documentName(file.name)), state: 'uploading' };
         this.items = [...this.items, item];
         void this.upload(item);

@@ -1,6 +1,6 @@
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import {
-  AUTH_TEXT, AuthError, authorizeUrl, challengeOf, exchangeCode, logoutUrl, pageUrl, randomString, refreshTokens, revoke,
+  AUTH_TEXT, AuthError, authorizeUrl, challengeOf, exchangeCode, jwtClaims, logoutUrl, pageUrl, randomString, refreshTokens, revoke,
 } from './pkce.js';
 import type { AuthConfig, PendingSignIn, Tokens } from './pkce.js';
 
@@ -93,6 +93,15 @@ export class CognitoAuthController implements ReactiveController {
     if (!this.tokens) throw new AuthError(AUTH_TEXT.expired, 'signed_out');
     if (this.tokens.expiresAt - Date.now() < REFRESH_MARGIN_MS) return (await this.refresh()).idToken;
     return this.tokens.idToken;
+  }
+
+  /** Who is signed in, from the id token's claims (for display only: the backend verifies the token). */
+  get user(): { readonly name: string } | undefined {
+    const claims = this.tokens ? jwtClaims(this.tokens.idToken) : undefined;
+    if (!claims) return undefined;
+    const name = [claims.name, claims.email, claims.preferred_username, claims['cognito:username']]
+      .find((v): v is string => typeof v === 'string' && v.length > 0);
+    return { name: name ?? '' };
   }
 
   /** Redirects to the managed login page. */

@@ -1,3 +1,4 @@
+import { msg } from '@lit/localize';
 /**
  * Cognito managed login (OAuth 2.0 authorization code with PKCE, RFC 7636) without a library: the authorize URL,
  * the code and refresh-token grants, revocation and the logout URL. A public client: no client secret.
@@ -47,14 +48,14 @@ export class AuthError extends Error {
 
 /** User-facing texts. */
 export const AUTH_TEXT = {
-  state: 'Sign-in could not be completed because the reply did not match the sign-in started on this page. Please sign in again.',
-  denied: 'Sign-in was cancelled or refused.',
-  code: 'Sign-in could not be completed: the sign-in code was refused or has expired. Please sign in again.',
-  client: 'Sign-in is misconfigured on this page (the app client was refused). Please contact the site owner.',
-  network: 'The sign-in service could not be reached. Check your connection and try again.',
-  expired: 'Your session has expired. Please sign in again.',
-  insecure: 'Sign-in needs a secure page (https).',
-} as const;
+  get state() { return msg('Sign-in could not be completed because the reply did not match the sign-in started on this page. Please sign in again.'); },
+  get denied() { return msg('Sign-in was cancelled or refused.'); },
+  get code() { return msg('Sign-in could not be completed: the sign-in code was refused or has expired. Please sign in again.'); },
+  get client() { return msg('Sign-in is misconfigured on this page (the app client was refused). Please contact the site owner.'); },
+  get network() { return msg('The sign-in service could not be reached. Check your connection and try again.'); },
+  get expired() { return msg('Your session has expired. Please sign in again.'); },
+  get insecure() { return msg('Sign-in needs a secure page (https).'); },
+};
 
 const base64url = (bytes: Uint8Array): string =>
   btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
@@ -100,14 +101,21 @@ export function logoutUrl(config: AuthConfig, logoutUri: string): string {
   return `${domainOf(config)}/logout?${new URLSearchParams({ client_id: config.userPoolClientId ?? '', logout_uri: logoutUri })}`;
 }
 
-/** Reads `exp` (seconds) from a JWT without verifying it (the backend verifies); undefined if not a JWT. */
-export function jwtExpiry(token: string): number | undefined {
+/** The claims of a JWT, read without verifying it (the backend verifies); undefined if not a JWT. */
+export function jwtClaims(token: string): Record<string, unknown> | undefined {
   try {
-    const payload = JSON.parse(atob(token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/'))) as { exp?: unknown };
-    return typeof payload.exp === 'number' ? payload.exp * 1000 : undefined;
+    const binary = atob(token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/'));
+    const payload = JSON.parse(new TextDecoder().decode(Uint8Array.from(binary, (c) => c.charCodeAt(0)))) as unknown;
+    return payload && typeof payload === 'object' ? payload as Record<string, unknown> : undefined;
   } catch {
     return undefined;
   }
+}
+
+/** Reads `exp` (seconds) from a JWT without verifying it; undefined if not a JWT. */
+export function jwtExpiry(token: string): number | undefined {
+  const exp = jwtClaims(token)?.exp;
+  return typeof exp === 'number' ? exp * 1000 : undefined;
 }
 
 interface TokenResponse {

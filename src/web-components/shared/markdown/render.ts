@@ -1,11 +1,12 @@
 /** Rendering of one block to DOM (createElement + text nodes only). */
+import { msg } from '@lit/localize';
 import { cells, closes, fenceOf, HEADING, indentOf, isBlank, LIST_ITEM, parseBlocks } from './blocks.js';
 import type { Block } from './blocks.js';
 import { highlight } from './highlight.js';
 import { el, renderInline } from './inline.js';
 
 const ALIGN: Record<string, string> = { l: 'md-left', c: 'md-center', r: 'md-right' };
-const COPY_LABEL = 'Copy';
+const copyLabel = () => msg('Copy');
 
 /** The code of a fenced block, without its fences and the fence's indentation. */
 export function codeOf(block: Block): { lang: string; code: string } {
@@ -56,7 +57,7 @@ function renderCode(block: Block, final: boolean): HTMLElement {
   const wrap = el('div', 'md-code');
   const bar = wrap.appendChild(el('div', 'md-code-bar'));
   bar.appendChild(el('span', 'md-lang', lang || 'text'));
-  const button = bar.appendChild(el('button', 'md-copy', COPY_LABEL));
+  const button = bar.appendChild(el('button', 'md-copy', copyLabel()));
   button.type = 'button';
   const pre = wrap.appendChild(el('pre'));
   pre.tabIndex = 0; // scrollable: reachable by keyboard
@@ -70,14 +71,14 @@ function renderCode(block: Block, final: boolean): HTMLElement {
       button.classList.toggle('md-copied', ok);
       clearTimeout(timer);
       timer = setTimeout(() => {
-        button.textContent = COPY_LABEL;
+        button.textContent = copyLabel();
         button.classList.remove('md-copied');
       }, 2000);
     };
     // Reads the code element at click time: a streaming block may have grown since it was rendered.
     Promise.resolve()
       .then(() => navigator.clipboard.writeText(codeEl.textContent ?? ''))
-      .then(() => show('Copied', true), () => show('Copy failed', false));
+      .then(() => show(msg('Copied'), true), () => show(msg('Copy failed'), false));
   });
   return wrap;
 }
@@ -129,7 +130,7 @@ function renderTable(lines: readonly string[]): HTMLElement {
   const wrap = el('div', 'md-table');
   wrap.tabIndex = 0;
   wrap.setAttribute('role', 'region');
-  wrap.setAttribute('aria-label', 'Table');
+  wrap.setAttribute('aria-label', msg('Table'));
   const table = wrap.appendChild(el('table'));
   const row = (values: string[], tag: 'th' | 'td', parent: HTMLElement) => {
     const tr = parent.appendChild(el('tr'));
