@@ -137,13 +137,17 @@ for (const task of project.tasks.all) {
 }
 
 // The web components: Vite builds them into assets/web as part of the bundle step.
-// Translations (@lit/localize): `extract` adds new msg() strings to src/web-components/xliff/<locale>.xlf (keeping the
-// translations), `build` generates src/web-components/generated/locales/*.ts from them. Both run before every web
-// build, so a string added without running them shows as a diff (CI fails), and test/web-components/i18n.test.ts
-// fails while any translation is missing.
-const i18n = project.addTask('i18n', {
+// Translations (@lit/localize): `npx projen i18n` runs `extract` (adds new msg() strings to
+// src/web-components/xliff/<locale>.xlf, keeping the translations) and `build` (generates
+// src/web-components/generated/locales/*.ts). The web build runs only `build`, which reads the XLIFF files;
+// test/web-components/i18n.test.ts fails when a string is missing from them or a translation is missing.
+project.addTask('i18n', {
   description: 'Extract the widget strings into the XLIFF files and generate the locale modules',
   steps: [{ exec: 'lit-localize extract' }, { exec: 'lit-localize build' }],
+});
+const i18nBuild = project.addTask('i18n:build', {
+  description: 'Generate the locale modules from the XLIFF files',
+  exec: 'lit-localize build',
 });
 const bundleWeb = project.addTask('bundle:web', {
   description: 'Build the <bedrock-chat> web component and the app with Vite into assets/web',
@@ -151,7 +155,7 @@ const bundleWeb = project.addTask('bundle:web', {
 });
 // The custom elements manifest (custom-elements.json) describes the elements' attributes, properties, events, parts
 // and CSS custom properties for IDEs and documentation tools; it ships with the web bundle.
-bundleWeb.prependSpawn(i18n);
+bundleWeb.prependSpawn(i18nBuild);
 bundleWeb.exec('cem analyze --litelement --quiet --globs "src/web-components/**/*.ts" --exclude "src/web-components/vite.config.mts" --exclude "src/web-components/generated/**" --outdir assets/web');
 project.tasks.tryFind('bundle')?.spawn(bundleWeb);
 
