@@ -3,6 +3,7 @@
  *   PORT=8080 npm start                        fixed port (default: 8080, or a random one if taken)
  *   BEDROCK_CHAT_BEDROCK=aws npm start         real Amazon Bedrock with your AWS credentials
  *   BEDROCK_CHAT_MODEL=<model or profile id>   the model for BEDROCK_CHAT_BEDROCK=aws
+ *   BEDROCK_CHAT_OFFLINE_MAX_WORDS=8 npm start  the offline model stops at 8 words (max_tokens): try Continue
  */
 import { startPlayground } from './playground';
 
@@ -13,12 +14,18 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const port = Number(process.env.PORT ?? 8080);
+  const maxWords = Number(process.env.BEDROCK_CHAT_OFFLINE_MAX_WORDS);
+  const options = {
+    bedrock: useAws ? 'aws' as const : 'offline' as const,
+    awsModelId: process.env.BEDROCK_CHAT_MODEL,
+    offlineMaxWords: Number.isInteger(maxWords) && maxWords > 0 ? maxWords : undefined,
+  };
   let pg;
   try {
-    pg = await startPlayground({ port, bedrock: useAws ? 'aws' : 'offline', awsModelId: process.env.BEDROCK_CHAT_MODEL });
+    pg = await startPlayground({ port, ...options });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || process.env.PORT) throw err;
-    pg = await startPlayground({ port: 0, bedrock: useAws ? 'aws' : 'offline', awsModelId: process.env.BEDROCK_CHAT_MODEL });
+    pg = await startPlayground({ port: 0, ...options });
   }
   console.log(`\n  Bedrock Chat playground: ${pg.url}\n  model: ${pg.defaultModelId}${useAws ? ' (Amazon Bedrock)' : ' (offline model, nothing leaves this machine)'}\n  Ctrl+C to stop.\n`);
   const stop = async () => {

@@ -6,6 +6,12 @@ export const OFFLINE_MODEL_ID = 'local.offline-model-v1';
 export interface OfflineModelOptions {
   /** Delay before each word (default 25 ms). */
   readonly wordDelayMs?: number;
+  /**
+   * Cut every answer after this many words with stopReason `max_tokens` (to try Continue). A continue request (the
+   * conversation ends with the cut answer as a prefill) gets the rest of the same reply, cut again if still too long,
+   * so the continued answer is exactly the reply. Default: never cut.
+   */
+  readonly maxOutputWords?: number;
 }
 
 /** The exact reply of the offline model to a user message. */
@@ -30,20 +36,37 @@ export function splitWords(text: string): string[] {
   return text.match(/\s*\S+\s*/g) ?? (text ? [text] : []);
 }
 
+/** The text of a trailing assistant message (a prefill: the answer being continued), else ''. */
+export function prefillText(req: FakeRequest): string {
+  const last = req.body.messages?.[req.body.messages.length - 1];
+  if (last?.role !== 'assistant') return '';
+  return (last.content ?? []).map((b) => b.text).filter((t): t is string => typeof t === 'string').join('');
+}
+
 /**
  * The deterministic default model of the playground: streams, one text step per word,
  * a reply saying it is the offline model and quoting the user's last message verbatim.
  */
 export function offlineModel(options: OfflineModelOptions = {}): (req: FakeRequest) => FakeScript {
   const wordDelayMs = options.wordDelayMs ?? 25;
+  const max = options.maxOutputWords;
   return (req) => {
     const title = titleRequest(req);
     if (title !== undefined) return { steps: [{ type: 'text', text: title }], usage: { inputTokens: countRequestWords(req.body), outputTokens: countWords(title) } };
     const reply = offlineReply(lastUserText(req));
+    const prefill = prefillText(req);
+    let words = splitWords(prefill && reply.startsWith(prefill) ? reply.slice(prefill.length) : reply);
+    let stopReason: FakeScript['stopReason'] = 'end_turn';
+    if (max !== undefined && max > 0 && words.length > max) {
+      // Cut like a model at its limit: after a word, without the whitespace that follows it.
+      words = words.slice(0, max);
+      words[max - 1] = words[max - 1].trimEnd();
+      stopReason = 'max_tokens';
+    }
     return {
-      steps: splitWords(reply).map((text) => ({ type: 'text', text, delayMs: wordDelayMs })),
-      stopReason: 'end_turn',
-      usage: { inputTokens: countRequestWords(req.body), outputTokens: countWords(reply) },
+      steps: words.map((text) => ({ type: 'text', text, delayMs: wordDelayMs })),
+      stopReason,
+      usage: { inputTokens: countRequestWords(req.body), outputTokens: countWords(words.join('')) },
     };
   };
 }

@@ -39,6 +39,8 @@ export interface PlaygroundOptions {
   readonly awsModelId?: string;
   /** Delay between the offline model's words. @default 25 */
   readonly wordDelayMs?: number;
+  /** The offline model cuts every answer after this many words (stopReason `max_tokens`), to try Continue. @default never */
+  readonly offlineMaxWords?: number;
   /** Replace the offline model with a script (tests and benchmarks). */
   readonly respond?: StartBedrockFakeOptions['respond'];
   /** Silence the handlers' logs. */
@@ -91,7 +93,8 @@ export async function startPlayground(options: PlaygroundOptions = {}): Promise<
       defaultModelId = options.awsModelId ?? 'us.anthropic.claude-3-5-haiku-20241022-v1:0';
       delete process.env.AWS_ENDPOINT_URL_BEDROCK_RUNTIME;
     } else {
-      const bedrock = await startBedrockFake({ respond: options.respond ?? offlineModel({ wordDelayMs: options.wordDelayMs }) });
+      const respond = options.respond ?? offlineModel({ wordDelayMs: options.wordDelayMs, maxOutputWords: options.offlineMaxWords });
+      const bedrock = await startBedrockFake({ respond });
       stops.push(bedrock.stop);
       bedrockRequests = bedrock.requests;
       process.env.AWS_ENDPOINT_URL_BEDROCK_RUNTIME = bedrock.endpoint;
