@@ -80,6 +80,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
       collectCoverage: false,
       coveragePathIgnorePatterns: ['/node_modules/', '/test/'],
       testPathIgnorePatterns: ['/node_modules/', '/cdk.out/', '/test-out/'],
+      // The web components import their TypeScript siblings as `./x.js` (ES module style): tests that import them
+      // resolve `./x.js` to `./x.ts`.
+      moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
     },
   },
   tsJestOptions: {},

@@ -18,6 +18,7 @@ import { startLambda } from './emulators/lambda';
 import { startS3 } from './emulators/s3';
 import { closeServer, readBody } from './emulators/util';
 import { createLocalIdp, LOCAL_USERS } from './idp';
+import { createManagedLogin, MANAGED_LOGIN_PATH } from './managed-login';
 import { OFFLINE_MODEL_ID, offlineModel } from './offline-model';
 import { createTokenVerifier } from '../lambdas/core/auth';
 import type { RuntimeModel } from '../lambdas/core/models';
@@ -112,6 +113,7 @@ export async function startPlayground(options: PlaygroundOptions = {}): Promise<
     const origin = `http://127.0.0.1:${port}`;
     const issuer = `${origin}/local-idp`;
     const idp = createLocalIdp({ issuer, audience: CLIENT_ID });
+    const login = createManagedLogin({ idp, clientId: CLIENT_ID, origin });
     const verifyToken = createTokenVerifier({ issuer, audience: CLIENT_ID });
 
     const ws = await startWebSocketApi({
@@ -162,6 +164,7 @@ export async function startPlayground(options: PlaygroundOptions = {}): Promise<
       const path = url.pathname;
       const route = async () => {
         if (await api(req, res)) return;
+        if (await login.handle(req, res, url)) return;
         if (path === '/config.json') {
           const host = req.headers.host ?? `127.0.0.1:${port}`;
           return json(res, 200, {
@@ -171,6 +174,8 @@ export async function startPlayground(options: PlaygroundOptions = {}): Promise<
             restApiUrl: `http://${host}/api`,
             userPoolId: 'local',
             userPoolClientId: CLIENT_ID,
+            // The built-in sign-in of the widget and the app goes through the local managed login.
+            authDomain: `http://${host}${MANAGED_LOGIN_PATH}`,
             defaultModel: models[0].key,
             local: true,
           });

@@ -48,7 +48,15 @@ function showSignedIn() {
   out.addEventListener('click', signOut);
   account.append(who, out);
 
-  // The web app: conversations in a sidebar, <bedrock-chat> in the chat pane, settings.
+  // A quick sign-in gives the app its tokens (the app's own sign-in is then off).
+  showApp().tokenProvider = tokenProvider;
+}
+
+/**
+ * The web app: conversations in a sidebar, <bedrock-chat> in the chat pane, settings. Without a quick sign-in it
+ * signs in by itself, through the local stand-in for the Cognito managed login (config.json's authDomain).
+ */
+function showApp() {
   let app = document.querySelector('bedrock-chat-app');
   if (!app) {
     app = document.createElement('bedrock-chat-app');
@@ -56,13 +64,14 @@ function showSignedIn() {
     app.setAttribute('app-title', 'Conversations');
     $('chat').append(app);
   }
-  app.tokenProvider = tokenProvider;
+  return app;
 }
 
 function signOut() {
   session = undefined;
   sessionStorage.removeItem(STORAGE_KEY);
-  document.querySelector('bedrock-chat-app')?.remove();
+  const app = document.querySelector('bedrock-chat-app');
+  if (app) app.tokenProvider = undefined;
   $('account').replaceChildren();
   $('sign-in').hidden = false;
   $('users').querySelector('button')?.focus();
@@ -114,6 +123,7 @@ async function main() {
     }
   }
   $('sign-in').hidden = false;
+  showApp();
 }
 
 main().catch((err) => setStatus(String(err)));

@@ -1,0 +1,161 @@
+/**
+ * The web app on the playground with its own sign-in and languages, in Chromium under the playground's strict CSP:
+ * - built-in sign-in (authorization code + PKCE) through the local stand-in for the Cognito managed login: the
+ *   sign-in pane, the login page, back signed in (the user at the foot of the sidebar), a chat, a reload that keeps
+ *   the session, Sign out back to the sign-in pane;
+ * - languages: the page's language by default, the settings' language switch (kept after a reload), and only
+ *   the chosen locale's translations downloaded.
+ */
+import { existsSync } from 'fs';
+import { join } from 'path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { chromiumPath, launchChromium } from '../../src/local/browser';
+import { offlineReply } from '../../src/local/offline-model';
+import { Playground, startPlayground } from '../../src/local/playground';
+import { translate } from '../web-components/xliff';
+
+const executable = chromiumPath();
+const maybe = executable ? describe : describe.skip;
+
+maybe('the playground app: built-in sign-in and languages', () => {
+  let pg: Playground;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  let problems: string[];
+  let locales: string[];
+
+  beforeAll(async () => {
+    if (!existsSync(join(__dirname, '../../assets/web/bedrock-chat.js'))) {
+      throw new Error('assets/web/bedrock-chat.js is missing: run `npx projen bundle:web` (npm run build does).');
+    }
+    pg = await startPlayground({ quiet: true, wordDelayMs: 5 });
+    browser = await launchChromium(executable!);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await pg?.stop();
+  });
+
+  async function newPage(locale: string): Promise<Page> {
+    context = await browser.newContext({ locale });
+    page = await context.newPage();
+    problems = [];
+    locales = [];
+    page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+    page.on('console', (msg) => {
+      if ((msg.type() === 'error' && !/Failed to load resource/.test(msg.text())) || /Content Security Policy/i.test(msg.text())) {
+        problems.push(`console: ${msg.text()}`);
+      }
+    });
+    page.on('response', (res) => {
+      if (res.status() >= 400) problems.push(`HTTP ${res.status()} ${res.url()}`);
+    });
+    page.on('request', (req) => {
+      const m = /bedrock-chat-locale-(.+)-[\w-]{8}\.js$/.exec(req.url());
+      if (m) locales.push(m[1]);
+    });
+    return page;
+  }
+
+  afterEach(async () => {
+    await context?.close();
+  });
+
+  test('sign in through the managed login, chat, reload, sign out', async () => {
+    await newPage('en-US');
+    await page.goto(pg.url);
+    const pane = page.locator('bedrock-chat-app [part~="sign-in-pane"]');
+    await pane.waitFor();
+    expect(await page.locator('bedrock-chat-app bedrock-chat').count()).toBe(0);
+    // The sidebar offers it too.
+    await page.locator('bedrock-chat-app [part~="account"] [part~="sign-in"]').waitFor();
+
+    await pane.locator('[part~="sign-in"]').click();
+    await page.waitForURL(/\/local-login\/oauth2\/authorize\?/);
+    const authorize = new URL(page.url());
+    expect(authorize.searchParams.get('code_challenge_method')).toBe('S256');
+    expect(authorize.searchParams.get('client_id')).toBe('local-playground');
+    await page.getByRole('button', { name: /^bob /i }).click();
+
+    await page.waitForURL((url) => url.pathname === '/' && !url.search);
+    const user = page.locator('bedrock-chat-app [part~="user"]');
+    await user.waitFor();
+    expect(await user.textContent()).toBe('bob@example.com');
+
+    const question = 'Signed in on my own?';
+    const input = page.locator('bedrock-chat-app bedrock-chat [part~="input"]');
+    await input.fill(question);
+    await input.press('Enter');
+    const answer = page.locator('bedrock-chat-app bedrock-chat [part~="message"][part~="assistant"][data-status="done"] [part~="message-text"]');
+    await answer.waitFor({ timeout: 20_000 });
+    expect(await answer.textContent()).toBe(offlineReply(question));
+    // The history lists it with the app's token.
+    await page.locator('bedrock-chat-app bedrock-chat-history [part~="select"]').first().waitFor();
+
+    await page.reload();
+    await user.waitFor();
+    await page.locator('bedrock-chat-app bedrock-chat [part~="message"][part~="user"]').first().waitFor();
+    expect(await page.locator('bedrock-chat-app bedrock-chat [part~="message"][part~="user"]').allTextContents())
+      .toEqual([expect.stringContaining(question)]);
+
+    await page.locator('bedrock-chat-app [part~="sign-out"]').click();
+    await page.waitForURL((url) => url.pathname === '/');
+    await pane.waitFor();
+    expect(await page.evaluate(() => Object.keys(sessionStorage).filter((k) => k.startsWith('bedrock-chat:auth:') && sessionStorage.getItem(k))))
+      .toEqual([]);
+    expect(problems).toEqual([]);
+    expect(locales).toEqual([]);
+  });
+
+  test('the page\'s language by default (not the browser\'s); the settings switch it, for the chat and the history, and keep it', async () => {
+    await newPage('de-DE');
+    await page.goto(pg.url);
+    await page.getByRole('button', { name: /alice/i }).click();
+    const send = page.locator('bedrock-chat-app bedrock-chat [part~="send"]');
+    await send.waitFor();
+    // The playground page says lang="en": its app speaks English although the browser prefers German.
+    await expect(send.textContent()).resolves.toBe('Send');
+
+    await page.locator('bedrock-chat-app [part~="settings"]').click();
+    await page.locator('bedrock-chat-app [part~="language"]').selectOption('de');
+    await page.waitForFunction((label) => document.querySelector('bedrock-chat-app')?.shadowRoot?.querySelector('bedrock-chat')
+      ?.shadowRoot?.querySelector('[part~="send"]')?.textContent === label, translate('de', 'Send'));
+    expect(await page.locator('bedrock-chat-app bedrock-chat [part~="input"]').getAttribute('placeholder')).toBe(translate('de', 'Write a message…'));
+    expect(await page.locator('bedrock-chat-app bedrock-chat-history [part~="new-chat"]').textContent()).toBe(translate('de', 'New chat'));
+    expect(await page.locator('bedrock-chat-app [part~="settings"]').textContent()).toBe(translate('de', 'Settings'));
+    expect(await page.locator('bedrock-chat-app [part~="settings-close"]').textContent()).toBe(translate('de', 'Close'));
+    await page.locator('bedrock-chat-app [part~="settings-close"]').click();
+
+    await page.locator('bedrock-chat-app [part~="settings"]').click();
+    await page.locator('bedrock-chat-app [part~="language"]').selectOption('ja');
+    await page.waitForFunction(() => document.querySelector('bedrock-chat-app')?.getAttribute('lang') === 'ja');
+    await page.locator('bedrock-chat-app [part~="settings-close"]').click();
+    await page.waitForFunction((label) => document.querySelector('bedrock-chat-app')?.shadowRoot?.querySelector('bedrock-chat')
+      ?.shadowRoot?.querySelector('[part~="send"]')?.textContent === label, translate('ja', 'Send'));
+    expect(await page.locator('bedrock-chat-app bedrock-chat-history [part~="new-chat"]').textContent()).toBe(translate('ja', 'New chat'));
+
+    // A message and its answer in Japanese: numbers and notes follow the language.
+    const input = page.locator('bedrock-chat-app bedrock-chat [part~="input"]');
+    await input.fill('こんにちは');
+    await input.press('Enter');
+    await page.locator('bedrock-chat-app bedrock-chat [part~="message"][part~="assistant"][data-status="done"]').waitFor({ timeout: 20_000 });
+    expect(await page.locator('bedrock-chat-app bedrock-chat [part~="copy"]').textContent()).toBe(translate('ja', 'Copy'));
+
+    await page.reload();
+    await send.waitFor();
+    await page.waitForFunction((label) => document.querySelector('bedrock-chat-app')?.shadowRoot?.querySelector('bedrock-chat')
+      ?.shadowRoot?.querySelector('[part~="send"]')?.textContent === label, translate('ja', 'Send'));
+
+    // Back to the page's language.
+    await page.locator('bedrock-chat-app [part~="settings"]').click();
+    await page.locator('bedrock-chat-app [part~="language"]').selectOption('');
+    await page.waitForFunction(() => document.querySelector('bedrock-chat-app')?.shadowRoot?.querySelector('bedrock-chat')
+      ?.shadowRoot?.querySelector('[part~="send"]')?.textContent === 'Send');
+    expect(await page.evaluate(() => document.querySelector('bedrock-chat-app')?.hasAttribute('lang'))).toBe(false);
+    expect(problems).toEqual([]);
+    // Only the translations in use were downloaded.
+    expect([...new Set(locales)].sort()).toEqual(['de', 'ja']);
+  });
+});
