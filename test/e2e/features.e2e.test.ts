@@ -6,7 +6,7 @@
  * words with a working Retry, launcher mode on a playground page, the settings' default model, and the main flow by
  * keyboard with a visible focus. Any page error, CSP violation or HTTP error fails a test.
  */
-import { existsSync } from 'fs';
+import { existsSync, readFileSync } from 'fs';
 import { join } from 'path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { chromiumPath, launchChromium } from '../../src/local/browser';
@@ -17,6 +17,7 @@ import { Playground, startPlayground } from '../../src/local/playground';
 const executable = chromiumPath();
 const maybe = executable ? describe : describe.skip;
 const USER = 'bob';
+const AXE = join(__dirname, '../../node_modules/axe-core/axe.min.js');
 
 interface Recorded {
   type: string;
@@ -484,5 +485,38 @@ maybe('widget and app features on the playground', () => {
     expectRing(f);
     await page.keyboard.press('Space');
     await until(() => answers().last().locator('[part~="feedback-up"]').getAttribute('aria-pressed'), 'true');
+  });
+  test('the playground page and the launcher page in the dark scheme: dark colours, and axe finds no contrast violation', async () => {
+    /** axe's color-contrast rule, injected through the DevTools protocol (the page's CSP allows no inline script). */
+    const contrast = async (p: Page) => {
+      await p.evaluate(readFileSync(AXE, 'utf8'));
+      return p.evaluate(async () => {
+        type Result = { violations: { id: string; nodes: { target: unknown }[] }[] };
+        const axe = (window as unknown as { axe: { run: (ctx: unknown, o: unknown) => Promise<Result> } }).axe;
+        const result = await axe.run(document, { runOnly: { type: 'rule', values: ['color-contrast'] } });
+        return result.violations.flatMap((v) => v.nodes.map((n) => `${v.id}: ${JSON.stringify(n.target)}`));
+      });
+    };
+    const background = (p: Page) => p.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    await page.emulateMedia({ colorScheme: 'dark' });
+    const host = await context.newPage();
+    watch(host);
+    try {
+      await fresh();
+      await ask('Is it dark in here?');
+      await expect(background(page)).resolves.toBe('rgb(13, 17, 23)');
+      expect(await contrast(page)).toEqual([]);
+
+      await host.emulateMedia({ colorScheme: 'dark' });
+      await host.goto(`${pg.url}launcher.html?user=admin`);
+      await host.locator('#account').filter({ hasText: 'admin' }).waitFor();
+      await host.locator('bedrock-chat [part="launcher"]').click();
+      await host.locator('bedrock-chat [part~="input"]').and(host.locator(':enabled')).waitFor();
+      await expect(background(host)).resolves.toBe('rgb(13, 17, 23)');
+      expect(await contrast(host)).toEqual([]);
+    } finally {
+      await host.close();
+      await page.emulateMedia({ colorScheme: 'light' });
+    }
   });
 });

@@ -12,6 +12,9 @@ const LIGHT = css`
   --bedrock-chat-error-fg: #a40e26;
   --bedrock-chat-error-bg: #ffebe9;
   --bedrock-chat-focus-ring: #0969da;
+  --bedrock-chat-code-string: #0a7a3a;
+  --bedrock-chat-code-number: #9a4a00;
+  --bedrock-chat-color-scheme: light;
 `;
 
 const DARK = css`
@@ -26,11 +29,15 @@ const DARK = css`
   --bedrock-chat-error-fg: #ffa198;
   --bedrock-chat-error-bg: #3c1618;
   --bedrock-chat-focus-ring: #4493f8;
+  --bedrock-chat-code-string: #7ee787;
+  --bedrock-chat-code-number: #ffa657;
+  --bedrock-chat-color-scheme: dark;
 `;
 
 /**
- * `data-theme="light"` / `"dark"` on the host sets every `--bedrock-chat-*` colour (inherited by the chat and the
- * history); `"system"` sets none, so each part follows `prefers-color-scheme`.
+ * `data-theme="light"` / `"dark"` on the host sets every `--bedrock-chat-*` colour, the code highlighting colours and
+ * `--bedrock-chat-color-scheme` (inherited by the chat and the history, so native controls follow too); `"system"` sets
+ * none, so each part follows `prefers-color-scheme`.
  */
 export const styles = css`
   :host {
@@ -49,7 +56,8 @@ export const styles = css`
     color: var(--_fg);
     background: var(--_bg);
     font-family: var(--bedrock-chat-font, system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif);
-    color-scheme: light dark;
+    color-scheme: var(--bedrock-chat-color-scheme, light dark);
+    accent-color: var(--_accent);
   }
 
   @media (prefers-color-scheme: dark) {

@@ -30,7 +30,9 @@ export const styles = css`
     font-family: var(--_font);
     font-size: var(--bedrock-chat-font-size, 1rem);
     line-height: 1.5;
-    color-scheme: light dark;
+    /* Native parts (form controls, scroll bars, placeholders) follow the scheme; the app sets it with data-theme. */
+    color-scheme: var(--bedrock-chat-color-scheme, light dark);
+    accent-color: var(--_accent);
   }
 
   @media (prefers-color-scheme: dark) {
@@ -415,6 +417,11 @@ export const styles = css`
     background: var(--_bg);
     border: 1px solid var(--_border);
     border-radius: var(--_radius);
+  }
+
+  textarea::placeholder {
+    color: var(--_muted);
+    opacity: 1;
   }
 
   button {

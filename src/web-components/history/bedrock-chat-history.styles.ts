@@ -23,6 +23,8 @@ export const styles = css`
     font-family: var(--_font);
     font-size: var(--bedrock-chat-font-size, 1rem);
     line-height: 1.4;
+    color-scheme: var(--bedrock-chat-color-scheme, light dark);
+    accent-color: var(--_accent);
   }
 
   @media (prefers-color-scheme: dark) {
@@ -92,6 +94,11 @@ export const styles = css`
     border: 1px solid var(--_border);
     border-radius: 0.375rem;
     background: transparent;
+  }
+
+  input::placeholder {
+    color: var(--_muted);
+    opacity: 1;
   }
 
   .scroll {

@@ -37,6 +37,11 @@ const authStyles = css`
   .sign-out {
     font: inherit;
     font-size: 0.85em;
+    color: var(--_fg);
+    background: transparent;
+    border: 1px solid var(--_border);
+    padding: 0.25rem 0.75rem;
+    min-height: 2rem;
   }
 `;
 

@@ -8,6 +8,11 @@ export const LAUNCHER_CSS = `
   display: block;
   box-sizing: border-box;
   height: var(--bedrock-chat-height, 32rem);
+  color-scheme: var(--bedrock-chat-color-scheme, light dark);
+  --_l-text: var(--bedrock-chat-fg, #1b1f24);
+}
+@media (prefers-color-scheme: dark) {
+  :host { --_l-text: var(--bedrock-chat-fg, #e6edf3); }
 }
 :host([hidden]) { display: none !important; }
 .view { display: contents; }
@@ -80,7 +85,7 @@ export const LAUNCHER_CSS = `
 }
 .panel:focus { outline: none; }
 .panel > .view > .base, .panel .base { height: 100%; }
-.status { margin: auto; padding: 1rem; font-family: var(--bedrock-chat-font, system-ui, sans-serif); color: var(--bedrock-chat-fg, inherit); }
+.status { margin: auto; padding: 1rem; font-family: var(--bedrock-chat-font, system-ui, sans-serif); color: var(--_l-text); }
 @media (prefers-reduced-motion: reduce) {
   .launcher, .panel { transition: none; }
   .launcher:hover { transform: none; }
