@@ -100,6 +100,8 @@ export class FakeBackend {
   readonly scripts = new Map<string, Script>();
   /** Extra files served as is: URL path → file. */
   readonly files = new Map<string, string>();
+  /** Extra HTML pages: URL path → markup. */
+  readonly pages = new Map<string, string>();
   /** `GET /api/models`. */
   models = MODELS;
   /** `POST /api/uploads` bodies, and the PUTs to the presigned URLs (body and content-type as received). */
@@ -378,6 +380,8 @@ export class FakeBackend {
       res.setHeader('content-security-policy', `default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self' ${ws}; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`);
       return reply(200, 'text/html', CSP_PAGE);
     }
+    const page = this.pages.get(url.pathname);
+    if (page !== undefined) return reply(200, 'text/html', page);
     const extra = this.files.get(url.pathname);
     if (extra) return reply(200, 'text/javascript', readFileSync(extra));
     const file = join(WEB, url.pathname === '/' ? 'index.html' : url.pathname.slice(1));

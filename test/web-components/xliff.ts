@@ -32,12 +32,12 @@ export function placeholders(text: string): string[] {
 
 const ENTITIES: Record<string, string> = { '&lt;': '<', '&gt;': '>', '&amp;': '&', '&quot;': '"', '&apos;': "'" };
 
-/** The text a user sees for a unit without placeholders (XML entities decoded). */
+/** The text a user sees (XML entities decoded), with each placeholder written `{id}`. */
 export function plain(text: string): string {
-  return text.replace(/&(lt|gt|amp|quot|apos);/g, (e) => ENTITIES[e]);
+  return text.replace(/<x\s+id="(\d+)"[^>]*\/>/g, '{$1}').replace(/&(lt|gt|amp|quot|apos);/g, (e) => ENTITIES[e]);
 }
 
-/** The translation of an English string (without placeholders) in a locale. */
+/** The translation of an English string in a locale; placeholders are written `{0}`, `{1}`… in both. */
 export function translate(locale: string, english: string): string {
   const unit = readXliff(join(XLIFF_DIR, `${locale}.xlf`)).find((u) => plain(u.source) === english);
   if (!unit?.target) throw new Error(`No ${locale} translation of "${english}"`);
