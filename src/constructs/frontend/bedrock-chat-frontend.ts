@@ -318,9 +318,11 @@ export class BedrockChatFrontend extends Construct {
           ...(backend.authDomain ? { authDomain: backend.authDomain } : {}),
         }),
       ],
-      // No file of the bundle has a content hash in its name (the widget lives at the stable /bedrock-chat.js):
-      // browsers revalidate every time (max-age=0, a 304 by ETag when unchanged) while the edge keeps a copy for a
-      // day (s-maxage); each deployment invalidates the edge caches.
+      // The entries have stable names (the widget lives at /bedrock-chat.js) and the chunks they load (app, one per
+      // locale) content hashes: browsers revalidate every file every time (max-age=0, a 304 by ETag when unchanged)
+      // while the edge keeps a copy for a day (s-maxage); each deployment invalidates the edge caches. Pruning
+      // removes the previous deployment's chunks: a page left open across a deployment that then switches language
+      // keeps its current one (a failed locale load changes nothing).
       cacheControl: SITE_CACHE_CONTROL,
       prune: true,
       distribution: this.distribution,
