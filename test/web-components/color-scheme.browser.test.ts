@@ -108,6 +108,7 @@ const CONVERSATION: Parts = {
   'send': chatPart('[part~="send"]'),
   'app top bar': appPart('[part~="topbar"]'),
   'app title': appPart('[part~="brand"]'),
+  'menu button (narrow screens)': appPart('[part~="menu"]'),
   'settings button': appPart('[part~="settings"]'),
   'sidebar': historyPart('[part~="base"]'),
   'history new chat': historyPart('[part~="new-chat"]'),
