@@ -11,6 +11,7 @@ export async function handler(job: TurnJob): Promise<void> {
     store: store(),
     requests: requests(),
     sink: sinkFor(job.connectionId),
+    sinkFor,
     bedrock: bedrock(),
     loadBlob,
     models: modelSettings(),

@@ -1,5 +1,5 @@
 import type { APIGatewayProxyResult, APIGatewayProxyWebsocketEventV2 } from 'aws-lambda';
-import { acceptContinue, AcceptDeps, acceptMessage, acceptRegenerate, acceptStop } from './core/chat';
+import { acceptContinue, AcceptDeps, acceptMessage, acceptRegenerate, acceptResume, acceptStop } from './core/chat';
 import { toChatError } from './core/errors';
 import { errorFields } from './core/log';
 import { ClientFrame, parseClientFrame, SUBPROTOCOL } from './core/protocol';
@@ -55,5 +55,6 @@ function route(deps: AcceptDeps, userId: string, connectionId: string, frame: Ex
     case 'regenerate': return acceptRegenerate(deps, userId, connectionId, frame);
     case 'continue': return acceptContinue(deps, userId, connectionId, frame);
     case 'stop': return acceptStop(deps, userId, frame);
+    case 'resume': return acceptResume(deps, userId, connectionId, frame);
   }
 }

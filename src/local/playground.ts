@@ -62,6 +62,10 @@ export interface Playground {
   bedrockRequests(): readonly FakeRequest[];
   /** Number of frames posted through the Management API so far. */
   postCount(): number;
+  /** Ids of the open WebSocket connections. */
+  connectionIds(): string[];
+  /** Drops a WebSocket connection from the server side like a network failure (see WebSocketApi.dropConnection). */
+  dropConnection(connectionId: string, options?: { lingerMs?: number }): boolean;
   /** Resolves when no answer is being generated. */
   idle(): Promise<void>;
   stop(): Promise<void>;
@@ -235,6 +239,8 @@ export async function startPlayground(options: PlaygroundOptions = {}): Promise<
       },
       bedrockRequests: () => bedrockRequests,
       postCount: () => ws.postCount,
+      connectionIds: () => ws.connectionIds(),
+      dropConnection: (connectionId, dropOptions) => ws.dropConnection(connectionId, dropOptions),
       idle: () => lambda.idle(),
       stop: async () => {
         await lambda.idle();

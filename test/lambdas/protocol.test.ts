@@ -12,8 +12,8 @@ describe('parseClientFrame', () => {
   test.each([
     ['', 'The message is empty.'],
     ['{', 'The message is not valid JSON.'],
-    ['[]', 'Unknown action null; expected one of "sendMessage", "regenerate", "continue", "stop", "ping".'],
-    ['{"action":"dance"}', 'Unknown action "dance"; expected one of "sendMessage", "regenerate", "continue", "stop", "ping".'],
+    ['[]', 'Unknown action null; expected one of "sendMessage", "regenerate", "continue", "stop", "resume", "ping".'],
+    ['{"action":"dance"}', 'Unknown action "dance"; expected one of "sendMessage", "regenerate", "continue", "stop", "resume", "ping".'],
     ['{"action":"sendMessage","v":1,"requestId":"r","content":[]}', 'Content must have at least 1 item(s).'],
     ['{"action":"sendMessage","v":1,"requestId":"r","content":[{"text":""}]}', 'Content[0].text must not be empty.'],
     ['{"action":"sendMessage","v":1,"requestId":"r","content":[{"text":5}]}', 'Content[0].text must be a string.'],
@@ -29,7 +29,8 @@ describe('parseClientFrame', () => {
     ['{"action":"regenerate","v":1,"requestId":"r","conversationId":"01JAAAAAAAAAAAAAAAAAAAAAAA"}', 'MessageId is required.'],
     ['{"action":"continue","v":1,"requestId":"r","messageId":"01JAAAAAAAAAAAAAAAAAAAAAAA"}', 'ConversationId is required.'],
     ['{"action":"stop","v":1}', 'RequestId is required.'],
-    ['{"action":"constructor"}', 'Unknown action "constructor"; expected one of "sendMessage", "regenerate", "continue", "stop", "ping".'],
+    ['{"action":"resume","v":1}', 'RequestId is required.'],
+    ['{"action":"constructor"}', 'Unknown action "constructor"; expected one of "sendMessage", "regenerate", "continue", "stop", "resume", "ping".'],
   ])('rejects %s', (body, message) => {
     const r = parseClientFrame(body);
     expect(r.ok).toBe(false);
@@ -50,7 +51,7 @@ describe('parseClientFrame', () => {
     fc.assert(fc.property(fc.jsonValue(), (value) => {
       const r = parseClientFrame(JSON.stringify(value));
       if (r.ok) {
-        expect(['sendMessage', 'regenerate', 'continue', 'stop', 'ping']).toContain((r.frame as { action: string }).action);
+        expect(['sendMessage', 'regenerate', 'continue', 'stop', 'resume', 'ping']).toContain((r.frame as { action: string }).action);
       } else {
         expect(r.message.length).toBeGreaterThan(5);
       }

@@ -69,10 +69,16 @@ const BAD_FRAMES: Record<string, fc.Arbitrary<unknown>> = {
     badRequestId.map((requestId) => ({ action: 'stop', v: 1, requestId })),
     fc.constant(null).map(() => ({ action: 'stop', v: 1, requestId: newRequestId() })),
   ),
+  resume: fc.oneof(
+    badRequestId.map((requestId) => ({ action: 'resume', v: 1, requestId })),
+    fc.constant(null).map(() => ({ action: 'resume', v: 1, requestId: newRequestId() })),
+    fc.string({ maxLength: 10 }).filter((k) => !['action', 'v', 'requestId'].includes(k))
+      .map((k) => ({ action: 'resume', v: 1, requestId: newRequestId(), [k || 'extra']: 1 })),
+  ),
   other: fc.oneof(
     fc.string({ maxLength: 200 }),
     fc.jsonValue(),
-    fc.string({ maxLength: 20 }).filter((a) => !['sendMessage', 'regenerate', 'continue', 'stop', 'ping'].includes(a)).map((action) => ({ action, v: 1 })),
+    fc.string({ maxLength: 20 }).filter((a) => !['sendMessage', 'regenerate', 'continue', 'stop', 'resume', 'ping'].includes(a)).map((action) => ({ action, v: 1 })),
   ),
 };
 
@@ -109,6 +115,7 @@ test('isolation: another user or an admin cannot act on a conversation, message 
       { action: 'regenerate', conversationId, messageId: question },
       { action: 'continue', conversationId, messageId: answer },
       { action: 'stop', requestId },
+      { action: 'resume', requestId },
     ];
     for (const frame of attempts) {
       const res = await request(c, frame);

@@ -237,6 +237,22 @@ describe('WebSocket API stand-in', () => {
     }
   });
 
+  test('dropConnection: the client sees 1006 (no closing handshake), $disconnect runs, posts get 410; with lingerMs, 200 first', async () => {
+    for (const lingerMs of [undefined, 60_000]) {
+      const { ws } = await open(['bedrock-chat.v1', 'good']);
+      const connectionId = events[events.length - 1].requestContext.connectionId;
+      const closing = closed(ws!);
+      expect(api.dropConnection(connectionId, { lingerMs })).toBe(true);
+      expect(await closing).toBe(1006);
+      await waitFor(() => events.some((e) => e.requestContext.routeKey === '$disconnect' && e.requestContext.connectionId === connectionId));
+      expect(api.connectionIds()).not.toContain(connectionId);
+      const post = management.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: 'lost' }));
+      if (lingerMs) await expect(post).resolves.toMatchObject({ $metadata: { httpStatusCode: 200 } });
+      else await expect(post).rejects.toBeInstanceOf(GoneException);
+      expect(api.dropConnection(connectionId)).toBe(false);
+    }
+  });
+
   test('an unknown connection is 410', async () => {
     await expect(management.send(new PostToConnectionCommand({ ConnectionId: 'nope=', Data: 'x' }))).rejects.toBeInstanceOf(GoneException);
   });

@@ -1,12 +1,12 @@
 import type { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import { ConversationStore, Message, pathTo } from './conversations';
 import { ChatError, forbidden, invalid, notFound, toChatError } from './errors';
-import { FrameSink, TextCoalescer } from './frames';
+import { AnswerRelay, FrameSink, TextCoalescer } from './frames';
 import { ulid } from './ids';
 import { errorFields, Logger } from './log';
 import { AnswerStopped, BlobLoader, streamAnswer, toConverseMessages } from './model';
 import { findModel, ModelSettings, priceOf, RuntimeModel } from './models';
-import type { ContentBlock, ContinueFrame, RegenerateFrame, SendMessageFrame, StopFrame, Usage } from './protocol';
+import type { ContentBlock, ContinueFrame, RegenerateFrame, ResumeFrame, SendMessageFrame, StopFrame, Usage } from './protocol';
 import type { RequestStore } from './requests';
 import { proposeTitle } from './titles';
 
@@ -88,7 +88,7 @@ export async function acceptMessage(deps: AcceptDeps, userId: string, connection
   }
   const message: Message = { id: ulid(), parentId, role: 'user', content, createdAt };
 
-  const claim = await deps.requests.claim(userId, { requestId: frame.requestId, conversationId, messageId: message.id, createdAt });
+  const claim = await deps.requests.claim(userId, { requestId: frame.requestId, conversationId, messageId: message.id, createdAt }, connectionId);
   if (!claim.fresh) {
     await sink.send({ type: 'ack', requestId: frame.requestId, conversationId: claim.existing.conversationId, messageId: claim.existing.messageId });
     return;
@@ -146,7 +146,7 @@ export async function acceptContinue(deps: AcceptDeps, userId: string, connectio
 
 async function acceptJob(deps: AcceptDeps, userId: string, job: TurnJob): Promise<void> {
   const { requestId, conversationId, messageId } = job;
-  const claim = await deps.requests.claim(userId, { requestId, conversationId, messageId, createdAt: new Date().toISOString() });
+  const claim = await deps.requests.claim(userId, { requestId, conversationId, messageId, createdAt: new Date().toISOString() }, job.connectionId);
   await deps.sink.send({ type: 'ack', requestId: job.requestId, conversationId: job.conversationId, messageId: job.messageId });
   if (claim.fresh) await deps.dispatch(job);
 }
@@ -156,17 +156,33 @@ export async function acceptStop(deps: Pick<AcceptDeps, 'requests'>, userId: str
   if (!(await deps.requests.requestStop(userId, frame.requestId))) throw notFound('There is no answer to stop for this requestId.');
 }
 
+/**
+ * `resume`: the client lost its connection while an answer streamed and asks for it on this one. One conditional
+ * write moves the request item to this connection (another user's request id is simply not found under the caller's
+ * key). If the worker already marked the request finished, the answer is stored: `done: true` and the client reloads
+ * it. Otherwise the worker sees the new connection at its next poll (or at its final write, see RequestStore.finish)
+ * and sends a snapshot of the answer so far, then the rest, to this connection.
+ */
+export async function acceptResume(deps: Pick<AcceptDeps, 'requests' | 'sink'>, userId: string, connectionId: string, frame: ResumeFrame): Promise<void> {
+  const found = await deps.requests.resume(userId, frame.requestId, connectionId);
+  if (!found) throw notFound('There is no answer to resume for this requestId.');
+  await deps.sink.send({ type: 'resumed', requestId: frame.requestId, conversationId: found.conversationId, done: found.finished });
+}
+
 export interface TurnDeps {
   readonly store: ConversationStore;
   readonly requests: RequestStore;
+  /** Frames to the connection the request came from (`job.connectionId`). */
   readonly sink: FrameSink;
+  /** Frames to another connection, when the client resumes the answer there. Without it the answer cannot move. */
+  readonly sinkFor?: (connectionId: string) => FrameSink;
   readonly bedrock: BedrockRuntimeClient;
   readonly loadBlob: BlobLoader;
   readonly models: ModelSettings;
   readonly log: Logger;
   /** Coalescing of text frames. */
   readonly coalesce?: { intervalMs?: number; maxChars?: number };
-  /** How often the worker checks for a stop request. @default 500 */
+  /** How often the worker reads its request item (stop flag, connection). @default 500 */
   readonly stopPollMs?: number;
 }
 
@@ -175,11 +191,13 @@ const NO_USAGE: Usage = { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, c
 /**
  * One assistant answer: streams it from Bedrock to the client in coalesced frames and stores it. The answer is stored
  * even if the client went away; a stop keeps the partial answer (stopReason `stopped`); a model failure keeps the
- * partial answer (stopReason `error`) and tells the client. Never throws: an asynchronously invoked Lambda that throws
- * would be retried and answer twice.
+ * partial answer (stopReason `error`) and tells the client. If the client resumes the answer on a new connection, the
+ * rest goes there after a snapshot (AnswerRelay). Never throws: an asynchronously invoked Lambda that throws would be
+ * retried and answer twice.
  */
 export async function runTurn(deps: TurnDeps, job: TurnJob): Promise<void> {
-  const { store, sink, log } = deps;
+  const { store, log } = deps;
+  const sink = new AnswerRelay(job.connectionId, deps.sink, deps.sinkFor);
   const ids = { requestId: job.requestId, conversationId: job.conversationId };
   const model = findModel(deps.models.models, job.model) ?? deps.models.defaultModel;
   const continuing = job.kind === 'continue';
@@ -192,10 +210,26 @@ export async function runTurn(deps: TurnDeps, job: TurnJob): Promise<void> {
   let previous: Message | undefined;
 
   const abort = new AbortController();
+  // One read of the request item per poll: the stop flag, and the connection the client is on now (it changes when
+  // the client resumes on a new connection). After the stream, `polling` is false: from then on only the final write
+  // (RequestStore.finish) moves the answer, so a late poll cannot move it back to a connection read earlier.
+  let polling = true;
+  let reading = false;
+  const moveTo = (connectionId: string) => {
+    sink.moveTo(connectionId)
+      .then((delivered) => { if (delivered !== undefined) log.info('answer moved to a new connection', { ...ids, connectionId, delivered }); })
+      .catch((err) => log.warn('could not move the answer', { ...ids, ...errorFields(err) }));
+  };
   const poller = setInterval(() => {
-    deps.requests.isStopRequested(job.userId, job.requestId)
-      .then((stop) => { if (stop) abort.abort(); })
-      .catch((err) => log.warn('stop check failed', errorFields(err)));
+    if (reading) return;
+    reading = true;
+    deps.requests.poll(job.userId, job.requestId)
+      .then((state) => {
+        if (state.stopRequested) abort.abort();
+        if (polling && state.connectionId && state.connectionId !== sink.connectionId) moveTo(state.connectionId);
+      })
+      .catch((err) => log.warn('request poll failed', errorFields(err)))
+      .finally(() => { reading = false; });
   }, deps.stopPollMs ?? 500);
 
   const frame = { ...ids, messageId: assistantId };
@@ -203,7 +237,10 @@ export async function runTurn(deps: TurnDeps, job: TurnJob): Promise<void> {
   const reasoningOut = new TextCoalescer((delta) => sink.send({ type: 'reasoning', ...frame, delta }), deps.coalesce);
   try {
     const history = job.firstMessage?.id === job.messageId ? [job.firstMessage] : await historyOf(store, job);
-    if (continuing) previous = history[history.length - 1];
+    if (continuing) {
+      previous = history[history.length - 1];
+      sink.continues({ text: previous.content.map((b) => ('text' in b ? b.text : '')).join(''), reasoning: previous.reasoning });
+    }
     const messages = await toConverseMessages(history, deps.loadBlob);
     // The start frame goes out while the model request is already on its way.
     const started = sink.send({
@@ -247,6 +284,7 @@ export async function runTurn(deps: TurnDeps, job: TurnJob): Promise<void> {
     }
   } finally {
     clearInterval(poller);
+    polling = false;
   }
 
   try {
@@ -291,9 +329,21 @@ export async function runTurn(deps: TurnDeps, job: TurnJob): Promise<void> {
   } catch (err) {
     log.warn('could not deliver the final frame', { ...ids, ...errorFields(err) });
   }
+  // After the answer is stored: mark the request finished and learn, in the same atomic write, where the client is
+  // now. A resume that came before this write is seen here (the snapshot and the final frame go to its connection); a
+  // resume after it sees `finishedAt` and reloads the stored answer. Either way the end is never lost.
+  try {
+    const latest = await deps.requests.finish(job.userId, job.requestId);
+    if (latest && latest !== sink.connectionId) {
+      const delivered = await sink.moveTo(latest);
+      if (delivered !== undefined) log.info('answer moved to a new connection', { ...ids, connectionId: latest, delivered, final: true });
+    }
+  } catch (err) {
+    log.warn('could not finish the request', { ...ids, ...errorFields(err) });
+  }
   log.info('turn done', { ...ids, stopReason: failure ? `error:${failure.code}` : stopReason, outputChars: text.length, outputTokens: usage?.outputTokens });
 
-  if (job.newConversation && !failure && text) await nameConversation(deps, job);
+  if (job.newConversation && !failure && text) await nameConversation(deps, job, sink);
 }
 
 async function historyOf(store: ConversationStore, job: TurnJob): Promise<Message[]> {
@@ -305,13 +355,13 @@ async function historyOf(store: ConversationStore, job: TurnJob): Promise<Messag
 }
 
 /** After the first answer, the title model names the conversation; the answer is never delayed by it. */
-async function nameConversation(deps: TurnDeps, job: TurnJob): Promise<void> {
+async function nameConversation(deps: TurnDeps, job: TurnJob, sink: FrameSink): Promise<void> {
   try {
     const found = await deps.store.getWithMessages(job.userId, job.conversationId);
     if (!found) return;
     const title = await proposeTitle(deps.bedrock, deps.models.titleModel.modelId, found.messages);
     await deps.store.rename(job.userId, job.conversationId, title);
-    await deps.sink.send({ type: 'title', conversationId: job.conversationId, title });
+    await sink.send({ type: 'title', conversationId: job.conversationId, title });
   } catch (err) {
     deps.log.warn('title not proposed', { requestId: job.requestId, ...errorFields(err) });
   }

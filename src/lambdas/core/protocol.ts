@@ -96,6 +96,17 @@ export const STOP_SCHEMA: Schema = {
   properties: { action: { const: 'stop' }, v: { const: PROTOCOL_VERSION }, requestId },
 };
 
+export const RESUME_SCHEMA: Schema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['action', 'v', 'requestId'],
+  properties: {
+    action: { const: 'resume' },
+    v: { const: PROTOCOL_VERSION },
+    requestId: { ...requestId, description: 'The request whose answer this connection takes over (after a lost connection).' },
+  },
+};
+
 export const PING_SCHEMA: Schema = {
   type: 'object',
   additionalProperties: false,
@@ -108,6 +119,7 @@ const SCHEMAS: Record<string, Schema> = {
   regenerate: REGENERATE_SCHEMA,
   continue: CONTINUE_SCHEMA,
   stop: STOP_SCHEMA,
+  resume: RESUME_SCHEMA,
   ping: PING_SCHEMA,
 };
 export const ACTIONS = Object.keys(SCHEMAS);
@@ -160,7 +172,13 @@ export interface StopFrame {
   readonly requestId: string;
 }
 
-export type ClientFrame = SendMessageFrame | RegenerateFrame | ContinueFrame | StopFrame | { readonly action: 'ping'; readonly v?: 1 };
+export interface ResumeFrame {
+  readonly action: 'resume';
+  readonly v: 1;
+  readonly requestId: string;
+}
+
+export type ClientFrame = SendMessageFrame | RegenerateFrame | ContinueFrame | StopFrame | ResumeFrame | { readonly action: 'ping'; readonly v?: 1 };
 
 export type ParseResult =
   | { readonly ok: true; readonly frame: ClientFrame }
@@ -209,17 +227,22 @@ export interface Usage {
 }
 
 interface Ids { requestId: string; conversationId: string; messageId: string }
+/** `snapshot: true` marks the frames replaying an answer so far to a connection that resumed it. */
+interface Part extends Ids { snapshot?: true }
 
 export type ServerFrame =
   | { type: 'ack' } & Ids
-  | { type: 'start'; parentMessageId: string; model: string; continued?: boolean } & Ids
-  | { type: 'text'; delta: string } & Ids
-  | { type: 'reasoning'; delta: string } & Ids
-  | { type: 'toolUse'; toolUseId: string; name: string; input: unknown } & Ids
-  | { type: 'toolResult'; toolUseId: string; status: 'success' | 'error'; content: string } & Ids
-  | { type: 'citation'; sourceId: string; title: string; url?: string; snippet?: string } & Ids
+  /** `resumed: true`: the answer moved to this connection; what the client shows of it is replaced by the frames that follow. */
+  | { type: 'start'; parentMessageId: string; model: string; continued?: boolean; resumed?: true } & Ids
+  | { type: 'text'; delta: string } & Part
+  | { type: 'reasoning'; delta: string } & Part
+  | { type: 'toolUse'; toolUseId: string; name: string; input: unknown } & Part
+  | { type: 'toolResult'; toolUseId: string; status: 'success' | 'error'; content: string } & Part
+  | { type: 'citation'; sourceId: string; title: string; url?: string; snippet?: string } & Part
   | { type: 'end'; stopReason: string; usage: Usage; price: number } & Ids
   | { type: 'title'; conversationId: string; title: string }
+  /** The reply to `resume`: `done` when the answer was already finished and stored (the client reloads it). */
+  | { type: 'resumed'; requestId: string; conversationId: string; done: boolean }
   | { type: 'error'; requestId?: string; conversationId?: string; messageId?: string; code: string; message: string }
   | { type: 'pong' };
 

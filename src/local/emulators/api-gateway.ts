@@ -77,6 +77,13 @@ export interface WebSocketApi {
   readonly postCount: number;
   /** Ids of the open connections. */
   connectionIds(): string[];
+  /**
+   * Drops a connection from the server side like a network failure: the TCP socket is destroyed without a closing
+   * handshake (the client sees code 1006), then `$disconnect` runs. With `lingerMs`, the Management API goes on
+   * accepting posts to it for that long (answering 200 and discarding them), as API Gateway does until it notices
+   * that the peer is gone; otherwise posts get 410 Gone at once. False if there is no such open connection.
+   */
+  dropConnection(connectionId: string, options?: { lingerMs?: number }): boolean;
   /** Resolves when no handler invocation is running. */
   idle(): Promise<void>;
   stop(): Promise<void>;
@@ -176,6 +183,8 @@ export async function startWebSocketApi(options: StartWebSocketApiOptions): Prom
   const routes = new Set(options.routes ?? ['sendMessage', 'ping']);
   const protocolHeader = (options.onConnectHeader ?? 'Sec-WebSocket-Protocol').toLowerCase();
   const connections = new Map<string, Connection>();
+  /** Dropped connections whose posts are still accepted (and discarded), until the time given. */
+  const lingering = new Map<string, number>();
   const pending = new Set<Promise<unknown>>();
   const selectedProtocols = new WeakMap<http.IncomingMessage, string | false>();
   let postCount = 0;
@@ -236,6 +245,11 @@ export async function startWebSocketApi(options: StartWebSocketApiOptions): Prom
     const connectionId = path.slice(`${prefix}@connections/`.length);
     if (req.method === 'POST') postCount++;
     const connection = connections.get(connectionId);
+    if ((lingering.get(connectionId) ?? 0) > Date.now() && req.method === 'POST') {
+      res.writeHead(200, { 'x-amzn-requestid': randomUUID() });
+      res.end();
+      return;
+    }
     if (!connection || connection.socket.readyState !== WebSocket.OPEN) {
       sendJsonError(res, 410, 'GoneException', `Connection ${connectionId} is gone`);
       return;
@@ -425,6 +439,13 @@ export async function startWebSocketApi(options: StartWebSocketApiOptions): Prom
     apiId,
     get postCount() { return postCount; },
     connectionIds: () => [...connections.keys()],
+    dropConnection: (connectionId, dropOptions = {}) => {
+      const connection = connections.get(connectionId);
+      if (!connection) return false;
+      if (dropOptions.lingerMs) lingering.set(connectionId, Date.now() + dropOptions.lingerMs);
+      connection.socket.terminate();
+      return true;
+    },
     idle,
     stop: () => {
       stopped ??= (async () => {

@@ -25,7 +25,9 @@ export type FakeStep =
   | { type: 'text'; text: string; delayMs?: number }
   | { type: 'reasoning'; text: string; signature?: string; delayMs?: number }
   | { type: 'toolUse'; toolUseId: string; name: string; input: unknown; delayMs?: number }
-  | { type: 'exception'; name: string /* e.g. ModelStreamErrorException, ThrottlingException */; message: string; delayMs?: number };
+  | { type: 'exception'; name: string /* e.g. ModelStreamErrorException, ThrottlingException */; message: string; delayMs?: number }
+  /** Holds the answer here (after `delayMs`) until `until` settles: a test decides when the model goes on. Sends nothing. */
+  | { type: 'pause'; until: Promise<unknown>; delayMs?: number };
 
 export type FakeStopReason = 'end_turn' | 'max_tokens' | 'tool_use' | 'stop_sequence';
 
@@ -123,7 +125,7 @@ function blockIndexes(steps: FakeStep[]): number[] {
   let index = -1;
   let previous: BlockKind | undefined;
   for (const step of steps) {
-    if (step.type === 'exception') {
+    if (step.type === 'exception' || step.type === 'pause') {
       out.push(index);
       continue;
     }
@@ -189,6 +191,11 @@ async function answerStream(stream: http2.ServerHttp2Stream, script: FakeScript,
   };
   for (let i = 0; i < script.steps.length; i++) {
     const step = script.steps[i];
+    if (step.type === 'pause') {
+      await sleep(step.delayMs);
+      await step.until.catch(() => undefined);
+      continue;
+    }
     await sleep(step.delayMs);
     if (!isOpen(stream)) return; // the client went away
     const contentBlockIndex = indexes[i];
@@ -240,6 +247,11 @@ async function answerConverse(stream: http2.ServerHttp2Stream, script: FakeScrip
   const content: Array<Record<string, unknown>> = [];
   for (let i = 0; i < script.steps.length; i++) {
     const step = script.steps[i];
+    if (step.type === 'pause') {
+      await sleep(step.delayMs);
+      await step.until.catch(() => undefined);
+      continue;
+    }
     await sleep(step.delayMs);
     if (step.type === 'exception') {
       sendJson(stream, ERROR_STATUS[step.name] ?? 500, { message: step.message }, step.name);
