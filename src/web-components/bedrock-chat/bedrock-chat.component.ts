@@ -5,7 +5,7 @@ import { property, state } from 'lit/decorators.js';
 import { ifDefined } from 'lit/directives/if-defined.js';
 import { repeat } from 'lit/directives/repeat.js';
 import { styles } from './bedrock-chat.styles.js';
-import { createMessage, fileLabel, newestLeaf, pathTo, renderAnswer, siblingsOf, treeOf } from './conversation.js';
+import { clearAnswer, createMessage, fileLabel, newestLeaf, pathTo, renderAnswer, siblingsOf, treeOf } from './conversation.js';
 import type { ChatMessage, StoredMessage } from './conversation.js';
 import { ERROR_TEXT } from './events.js';
 import type {
@@ -36,6 +36,8 @@ interface Turn {
   /** The text of the user message, put back into the input if a new message cannot be sent. */
   readonly text?: string;
   stopping?: boolean;
+  /** After a lost connection: `resume` was sent and no frame of the answer has come since. */
+  resuming?: boolean;
 }
 
 interface ModelItem {
@@ -53,6 +55,11 @@ const PAPERCLIP = svg`<svg viewBox="0 0 24 24" width="18" height="18" aria-hidde
   d="M21.4 11.1 12.2 20.3a6 6 0 0 1-8.5-8.5l9.2-9.2a4 4 0 0 1 5.7 5.7l-9.2 9.2a2 2 0 0 1-2.8-2.8l8.5-8.5"/></svg>`;
 /** After Stop, the answer is closed locally if the server does not end it in this time. */
 const STOP_GRACE_MS = 5000;
+/**
+ * After `resumed` (not done), the worker sends the answer so far within its 500 ms poll; without a frame in this
+ * time (a worker that died, or a final write that failed), the stored conversation is loaded instead.
+ */
+const RESUME_GRACE_MS = 10_000;
 const TYPING = html`<div part="typing" class="typing" aria-hidden="true"><span>●</span><span>●</span><span>●</span></div>`;
 const TOO_LONG = () => msg('Your text was too long for one message, so it was attached as a text file. Add your question and send.');
 
@@ -71,7 +78,7 @@ const TOO_LONG = () => msg('Your text was too long for one message, so it was at
  *   message-note, message-actions, branch-nav, branch-prev, branch-next, edit, edit-input, edit-save, edit-cancel,
  *   regenerate, continue, copy, retry, feedback-up, feedback-down, feedback-form, feedback-category,
  *   feedback-comment, feedback-error, feedback-submit, feedback-cancel, reasoning, tool-use, tool-result, citations, citation, usage, attachments,
- *   attachment, attachment-remove, typing, notice, error, composer, attach, input, reasoning-toggle, send, stop
+ *   attachment, attachment-remove, typing, notice, status, error, composer, attach, input, reasoning-toggle, send, stop
  */
 export class BedrockChat extends LitElement {
   static override styles = [styles, markdownStyles];
@@ -110,6 +117,8 @@ export class BedrockChat extends LitElement {
   @state() private editing?: ChatMessage;
   @state() private copied?: { key: string; ok: boolean };
   @state() private dragging = false;
+  /** The connection was lost and is being re-opened. */
+  @state() private reconnecting = false;
 
   /** The page's language (`lang` on the element or an ancestor); re-renders when it changes. */
   protected readonly locale = new LocaleController(this);
@@ -148,6 +157,9 @@ export class BedrockChat extends LitElement {
   /** A conversation the host asked for ('' = a new chat), opened once config and token provider are there. */
   private wanted?: string;
   private copyTimer?: ReturnType<typeof setTimeout>;
+  /** The turn that was streaming when the connection was lost (resumed once the socket is open again). */
+  private lostTurn?: Turn;
+  private resumeTimer?: ReturnType<typeof setTimeout>;
 
   /** The config in effect: the `config` property, else the one loaded from `config-url`. */
   get currentConfig(): BedrockChatConfig | undefined {
@@ -204,6 +216,7 @@ export class BedrockChat extends LitElement {
         </div>
         <div class="sr-only" aria-live="polite" aria-atomic="true">${this.announcement}</div>
         ${this.renderAuth()}
+        ${this.reconnecting ? html`<p part="status" class="notice" role="status">Reconnecting…</p>` : nothing}
         <div part="error" class="error" role="alert">${this.errorText}</div>
         <form part="composer" class="composer${this.dragging ? ' dragging' : ''}" @submit=${this.onSubmit}
           @dragover=${this.onDragOver} @dragleave=${() => { this.dragging = false; }} @drop=${this.onDrop}>
@@ -652,6 +665,13 @@ export class BedrockChat extends LitElement {
       if (frame.type === 'error' && !frame.requestId) this.fail(frame.code, frame.message);
       return;
     }
+    if (turn.resuming) {
+      if (frame.type === 'resumed') return this.onResumed(turn, frame.done, frame.conversationId);
+      // NOT_FOUND (the request never reached the server), or a failure before the answer started.
+      if (frame.type === 'error') return this.catchUp(turn, turn.kind === 'send' && !turn.user.id);
+      turn.resuming = false;
+      clearTimeout(this.resumeTimer);
+    }
     switch (frame.type) {
       case 'ack':
         if (turn.kind === 'send') {
@@ -662,6 +682,15 @@ export class BedrockChat extends LitElement {
         this.requestUpdate();
         break;
       case 'start':
+        if (frame.resumed && turn.assistant) {
+          // The answer moved to this connection: the snapshot that follows replaces what was shown.
+          clearAnswer(turn.assistant);
+          this.requestUpdate();
+        }
+        if (frame.resumed && turn.kind === 'send' && !turn.user.id && frame.parentMessageId) {
+          turn.user.id = frame.parentMessageId;
+          turn.user.status = 'done';
+        }
         this.startAnswer(turn, frame.messageId, frame.model);
         break;
       case 'text':
@@ -781,8 +810,60 @@ export class BedrockChat extends LitElement {
   }
 
   private onSocketStatus(status: SocketStatus, lost: boolean): void {
-    if (lost && this.turn) this.failTurn('LOST');
+    if (lost) {
+      // An answer being streamed goes on without us: it is resumed on the next connection.
+      this.reconnecting = status === 'reconnecting';
+      this.lostTurn = this.turn;
+      if (!this.reconnecting && this.turn) this.failTurn('LOST');
+    } else if (status === 'open' && this.reconnecting) {
+      this.reconnecting = false;
+      this.afterReconnect();
+    } else if (status === 'closed' || status === 'idle') {
+      this.reconnecting = false;
+    }
     if (status === 'open' && this.errorText === ERROR_TEXT.CONNECTION) this.errorText = '';
+  }
+
+  /** Open again after a lost connection: take over the answer that was streaming, or catch up quietly. */
+  private afterReconnect(): void {
+    const turn = this.turn;
+    const lost = this.lostTurn;
+    this.lostTurn = undefined;
+    if (turn && turn === lost) {
+      turn.resuming = true;
+      // If this send fails, the socket closed again: the next reconnection resumes.
+      this.socket.send({ action: 'resume', v: 1, requestId: turn.requestId }).catch(() => undefined);
+    } else if (!turn && !this.restoring && !this.editing) {
+      // Anything finished while we were away (here or in another tab) shows up.
+      this.reload();
+    }
+  }
+
+  private onResumed(turn: Turn, done: boolean, conversationId?: string): void {
+    if (conversationId && !this.conversationId) this.rememberConversation(conversationId);
+    if (done) return this.catchUp(turn);
+    clearTimeout(this.resumeTimer);
+    this.resumeTimer = setTimeout(() => {
+      if (this.turn === turn && turn.resuming) this.catchUp(turn);
+    }, RESUME_GRACE_MS);
+  }
+
+  /** The answer cannot be (or need not be) taken over: the stored conversation is shown instead. */
+  private catchUp(turn: Turn, neverArrived = false): void {
+    clearTimeout(this.resumeTimer);
+    if (this.turn !== turn) return;
+    if (neverArrived) return this.failTurn('LOST');
+    this.turn = undefined;
+    this.reload();
+  }
+
+  /** Loads the open conversation again (the way a reload restores it), replacing what is shown. */
+  private reload(): void {
+    const config = this.currentConfig;
+    if (!config || !this.conversationId) return;
+    this.session += 1;
+    this.wanted = this.conversationId;
+    this.load(config, this.session);
   }
 
   private rememberConversation(id: string): void {

@@ -100,6 +100,18 @@ export function renderAnswer(message: ChatMessage, final: boolean): void {
   if (final) message.markdown.end();
 }
 
+/**
+ * Empties a streaming answer (text, reasoning, tools, citations) and opens a fresh renderer, for a snapshot that
+ * replaces what was shown (`start` with `resumed`: the answer moved to a new connection).
+ */
+export function clearAnswer(message: ChatMessage): void {
+  message.text = '';
+  message.reasoning.data = '';
+  message.tools = [];
+  message.citations = [];
+  renderAnswer(message, false);
+}
+
 export function fromStored(stored: StoredMessage): ChatMessage {
   const content = stored.content ?? [];
   const role = stored.role === 'user' ? 'user' : 'assistant';

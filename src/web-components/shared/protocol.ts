@@ -45,12 +45,15 @@ export interface ContinueFrame extends RequestFrame {
 
 export interface StopFrame extends RequestFrame { readonly action: 'stop' }
 
+/** After a lost connection: the answer to `requestId` continues on this connection (the server replies `resumed`). */
+export interface ResumeFrame extends RequestFrame { readonly action: 'resume' }
+
 export interface PingFrame {
   readonly action: 'ping';
   readonly v: 1;
 }
 
-export type ClientFrame = SendMessageFrame | RegenerateFrame | ContinueFrame | StopFrame | PingFrame;
+export type ClientFrame = SendMessageFrame | RegenerateFrame | ContinueFrame | StopFrame | ResumeFrame | PingFrame;
 
 export type ErrorCode = 'BAD_REQUEST' | 'UNAUTHORIZED' | 'FORBIDDEN' | 'NOT_FOUND' | 'TOO_LARGE' | 'THROTTLED'
 | 'MODEL_ERROR' | 'INTERNAL';
@@ -75,8 +78,11 @@ export interface StartFrame extends FrameBase {
   readonly parentMessageId?: string;
   readonly model?: string;
   readonly continued?: boolean;
+  /** The answer moved to this connection: what was shown of it is replaced by the frames that follow. */
+  readonly resumed?: boolean;
 }
-export interface TextFrame extends FrameBase { readonly type: 'text' | 'reasoning'; readonly delta: string }
+/** `snapshot`: the frame replays the answer so far after a `start` with `resumed`. */
+export interface TextFrame extends FrameBase { readonly type: 'text' | 'reasoning'; readonly delta: string; readonly snapshot?: boolean }
 export interface ToolUseFrame extends FrameBase { readonly type: 'toolUse'; readonly toolUseId: string; readonly name: string; readonly input: unknown }
 export interface ToolResultFrame extends FrameBase {
   readonly type: 'toolResult';
@@ -100,11 +106,13 @@ export interface EndFrame extends FrameBase {
 export interface TitleFrame extends FrameBase { readonly type: 'title'; readonly title: string }
 export interface ErrorFrame extends FrameBase { readonly type: 'error'; readonly code: ErrorCode | string; readonly message?: string }
 export interface PongFrame extends FrameBase { readonly type: 'pong' }
+/** The reply to `resume`: `done` when the answer was finished and stored meanwhile (reload it). */
+export interface ResumedFrame extends FrameBase { readonly type: 'resumed'; readonly done: boolean }
 
 export type ServerFrame = AckFrame | StartFrame | TextFrame | ToolUseFrame | ToolResultFrame | CitationFrame | EndFrame
-| TitleFrame | ErrorFrame | PongFrame;
+| TitleFrame | ErrorFrame | PongFrame | ResumedFrame;
 
-const FRAME_TYPES = new Set(['ack', 'start', 'text', 'reasoning', 'toolUse', 'toolResult', 'citation', 'end', 'title', 'error', 'pong']);
+const FRAME_TYPES = new Set(['ack', 'start', 'text', 'reasoning', 'toolUse', 'toolResult', 'citation', 'end', 'title', 'error', 'pong', 'resumed']);
 
 /** Parses a server frame; returns undefined for anything that is not a v1 frame we know. */
 export function parseServerFrame(data: unknown): ServerFrame | undefined {
@@ -116,11 +124,12 @@ export function parseServerFrame(data: unknown): ServerFrame | undefined {
     return undefined;
   }
   if (typeof value !== 'object' || value === null) return undefined;
-  const frame = value as { type?: unknown; v?: unknown; delta?: unknown; title?: unknown; name?: unknown };
+  const frame = value as { type?: unknown; v?: unknown; delta?: unknown; title?: unknown; name?: unknown; done?: unknown };
   if (frame.v !== 1 || typeof frame.type !== 'string' || !FRAME_TYPES.has(frame.type)) return undefined;
   if ((frame.type === 'text' || frame.type === 'reasoning') && typeof frame.delta !== 'string') return undefined;
   if (frame.type === 'title' && typeof frame.title !== 'string') return undefined;
   if (frame.type === 'toolUse' && typeof frame.name !== 'string') return undefined;
+  if (frame.type === 'resumed' && typeof frame.done !== 'boolean') return undefined;
   return value as ServerFrame;
 }
 
