@@ -136,7 +136,10 @@ test('resume mid-answer: the new connection gets a snapshot, then the rest; its 
   ];
   const part2 = words('then', 40);
   const { first, requestId, go, conversationId } = await pausedAnswer('alice', part1, part2);
-  const seenByFirst = first.c.of(requestId).filter((f) => f.type === 'text').map((f) => f.delta).join('');
+  // Everything before the pause reached the first connection (the model is held): the snapshot must hold all of it.
+  const textOfFirst = () => first.c.of(requestId).filter((f) => f.type === 'text').map((f) => f.delta).join('');
+  await first.c.until(() => textOfFirst() === expectedText(part1));
+  const seenByFirst = textOfFirst();
   // Posts to the dropped connection still "succeed": only the request item can move the answer.
   await drop(first, 60_000);
 
