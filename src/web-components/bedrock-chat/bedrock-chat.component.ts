@@ -216,7 +216,7 @@ export class BedrockChat extends LitElement {
         </div>
         <div class="sr-only" aria-live="polite" aria-atomic="true">${this.announcement}</div>
         ${this.renderAuth()}
-        ${this.reconnecting ? html`<p part="status" class="notice" role="status">Reconnecting…</p>` : nothing}
+        ${this.reconnecting ? html`<p part="status" class="notice" role="status">${msg('Reconnecting…')}</p>` : nothing}
         <div part="error" class="error" role="alert">${this.errorText}</div>
         <form part="composer" class="composer${this.dragging ? ' dragging' : ''}" @submit=${this.onSubmit}
           @dragover=${this.onDragOver} @dragleave=${() => { this.dragging = false; }} @drop=${this.onDrop}>

@@ -105,6 +105,7 @@
 'sc496d15d70ad19d3': str`„${0}“ gelöscht.`,
 'sc5fcb9351a03ab2e': `Gestoppt`,
 'sc8910d91fbde7dfa': str`„${0}“ umbenennen`,
+'sc999fade9ee65d44': `Verbindung wird wiederhergestellt…`,
 'sc9e494c8346b7cb5': `Sonstiges`,
 'sca4cdd7a17a1fb61': str`Tool: ${0}`,
 'scbdba711955d770b': `Eingefügter Text`,

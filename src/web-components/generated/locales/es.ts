@@ -105,6 +105,7 @@
 'sc496d15d70ad19d3': str`Se eliminó «${0}».`,
 'sc5fcb9351a03ab2e': `Detenido`,
 'sc8910d91fbde7dfa': str`Cambiar nombre de «${0}»`,
+'sc999fade9ee65d44': `Reconectando…`,
 'sc9e494c8346b7cb5': `Otro`,
 'sca4cdd7a17a1fb61': str`Herramienta: ${0}`,
 'scbdba711955d770b': `Texto pegado`,

@@ -105,6 +105,7 @@
 'sc496d15d70ad19d3': str`Conversation « ${0} » supprimée.`,
 'sc5fcb9351a03ab2e': `Interrompu`,
 'sc8910d91fbde7dfa': str`Renommer « ${0} »`,
+'sc999fade9ee65d44': `Reconnexion…`,
 'sc9e494c8346b7cb5': `Autre`,
 'sca4cdd7a17a1fb61': str`Outil : ${0}`,
 'scbdba711955d770b': `Texte collé`,

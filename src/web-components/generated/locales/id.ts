@@ -105,6 +105,7 @@
 'sc496d15d70ad19d3': str`“${0}” dihapus.`,
 'sc5fcb9351a03ab2e': `Dihentikan`,
 'sc8910d91fbde7dfa': str`Ganti nama “${0}”`,
+'sc999fade9ee65d44': `Menyambungkan ulang…`,
 'sc9e494c8346b7cb5': `Lainnya`,
 'sca4cdd7a17a1fb61': str`Alat: ${0}`,
 'scbdba711955d770b': `Teks yang ditempel`,

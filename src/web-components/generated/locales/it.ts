@@ -105,6 +105,7 @@
 'sc496d15d70ad19d3': str`Conversazione «${0}» eliminata.`,
 'sc5fcb9351a03ab2e': `Interrotto`,
 'sc8910d91fbde7dfa': str`Rinomina «${0}»`,
+'sc999fade9ee65d44': `Riconnessione…`,
 'sc9e494c8346b7cb5': `Altro`,
 'sca4cdd7a17a1fb61': str`Strumento: ${0}`,
 'scbdba711955d770b': `Testo incollato`,

@@ -105,6 +105,7 @@
 'sc496d15d70ad19d3': str`“${0}” telah dipadamkan.`,
 'sc5fcb9351a03ab2e': `Dihentikan`,
 'sc8910d91fbde7dfa': str`Namakan semula “${0}”`,
+'sc999fade9ee65d44': `Menyambung semula…`,
 'sc9e494c8346b7cb5': `Lain-lain`,
 'sca4cdd7a17a1fb61': str`Alat: ${0}`,
 'scbdba711955d770b': `Teks yang ditampal`,

@@ -105,6 +105,7 @@
 'sc496d15d70ad19d3': str`Slettet «${0}».`,
 'sc5fcb9351a03ab2e': `Stoppet`,
 'sc8910d91fbde7dfa': str`Gi nytt navn til «${0}»`,
+'sc999fade9ee65d44': `Kobler til på nytt …`,
 'sc9e494c8346b7cb5': `Annet`,
 'sca4cdd7a17a1fb61': str`Verktøy: ${0}`,
 'scbdba711955d770b': `Innlimt tekst`,

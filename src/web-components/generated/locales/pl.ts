@@ -105,6 +105,7 @@
 'sc496d15d70ad19d3': str`Usunięto rozmowę „${0}”.`,
 'sc5fcb9351a03ab2e': `Zatrzymano`,
 'sc8910d91fbde7dfa': str`Zmień nazwę rozmowy „${0}”`,
+'sc999fade9ee65d44': `Ponowne łączenie…`,
 'sc9e494c8346b7cb5': `Inne`,
 'sca4cdd7a17a1fb61': str`Narzędzie: ${0}`,
 'scbdba711955d770b': `Wklejony tekst`,

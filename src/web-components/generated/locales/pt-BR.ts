@@ -105,6 +105,7 @@
 'sc496d15d70ad19d3': str`Conversa “${0}” excluída.`,
 'sc5fcb9351a03ab2e': `Interrompida`,
 'sc8910d91fbde7dfa': str`Renomear “${0}”`,
+'sc999fade9ee65d44': `Reconectando…`,
 'sc9e494c8346b7cb5': `Outro`,
 'sca4cdd7a17a1fb61': str`Ferramenta: ${0}`,
 'scbdba711955d770b': `Texto colado`,

@@ -105,6 +105,7 @@
 'sc496d15d70ad19d3': str`Đã xóa “${0}”.`,
 'sc5fcb9351a03ab2e': `Đã dừng`,
 'sc8910d91fbde7dfa': str`Đổi tên “${0}”`,
+'sc999fade9ee65d44': `Đang kết nối lại…`,
 'sc9e494c8346b7cb5': `Khác`,
 'sca4cdd7a17a1fb61': str`Công cụ: ${0}`,
 'scbdba711955d770b': `Văn bản đã dán`,
