@@ -66,6 +66,8 @@ export interface Playground {
   connectionIds(): string[];
   /** Drops a WebSocket connection from the server side like a network failure (see WebSocketApi.dropConnection). */
   dropConnection(connectionId: string, options?: { lingerMs?: number }): boolean;
+  /** While `true`, new WebSocket connections are refused (see WebSocketApi.refuseConnections). */
+  refuseConnections(refuse: boolean): void;
   /** Resolves when no answer is being generated. */
   idle(): Promise<void>;
   stop(): Promise<void>;
@@ -241,6 +243,7 @@ export async function startPlayground(options: PlaygroundOptions = {}): Promise<
       postCount: () => ws.postCount,
       connectionIds: () => ws.connectionIds(),
       dropConnection: (connectionId, dropOptions) => ws.dropConnection(connectionId, dropOptions),
+      refuseConnections: (refuse) => ws.refuseConnections(refuse),
       idle: () => lambda.idle(),
       stop: async () => {
         await lambda.idle();

@@ -84,6 +84,11 @@ export interface WebSocketApi {
    * that the peer is gone; otherwise posts get 410 Gone at once. False if there is no such open connection.
    */
   dropConnection(connectionId: string, options?: { lingerMs?: number }): boolean;
+  /**
+   * While `true`, new connections are refused (503 to the upgrade, like an unreachable service): a client that lost
+   * its connection stays away until this is set back to `false`.
+   */
+  refuseConnections(refuse: boolean): void;
   /** Resolves when no handler invocation is running. */
   idle(): Promise<void>;
   stop(): Promise<void>;
@@ -420,7 +425,12 @@ export async function startWebSocketApi(options: StartWebSocketApiOptions): Prom
     });
   };
 
+  let refusing = false;
   server.on('upgrade', (req, socket, head) => {
+    if (refusing) {
+      socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
     connect(req, socket, head).catch((err: unknown) => {
       logError('upgrade', err);
       socket.destroy();
@@ -445,6 +455,9 @@ export async function startWebSocketApi(options: StartWebSocketApiOptions): Prom
       if (dropOptions.lingerMs) lingering.set(connectionId, Date.now() + dropOptions.lingerMs);
       connection.socket.terminate();
       return true;
+    },
+    refuseConnections: (refuse) => {
+      refusing = refuse;
     },
     idle,
     stop: () => {
