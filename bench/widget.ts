@@ -107,7 +107,8 @@ export async function widgetFigures(): Promise<Record<string, number>> {
     if (path === '/ours.html') return void res.writeHead(200, { 'content-type': 'text/html' }).end(ours(ws));
     if (path === '/deep.html') return void res.writeHead(200, { 'content-type': 'text/html' }).end(deep(ws));
     if (path === '/deep-chat.js') return void res.writeHead(200, { 'content-type': 'text/javascript' }).end(readFileSync(DEEP_CHAT));
-    if (/^\/bedrock-chat(-full)?\.js$/.test(path)) return void res.writeHead(200, { 'content-type': 'text/javascript' }).end(readFileSync(join(WEB, path.slice(1))));
+    // The entry, the full chunk and the lazily loaded ones (the grammar of the answer's code blocks).
+    if (/^\/bedrock-chat(-[\w-]+)?\.js$/.test(path) && existsSync(join(WEB, path.slice(1)))) return void res.writeHead(200, { 'content-type': 'text/javascript' }).end(readFileSync(join(WEB, path.slice(1))));
     if (path === '/api/models') return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"items":[{"id":"bench.model","default":true}]}');
     res.writeHead(404).end();
   });

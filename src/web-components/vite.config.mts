@@ -19,6 +19,10 @@ const repoRoot = resolve(here, '..', '..');
  * (test/web-components/launcher.browser.test.ts checks the imports).
  * - `bedrock-chat-locale-<locale>-[hash].js`: the translations, one chunk per locale, imported only when a page
  *   uses that locale.
+ * - `bedrock-chat-lang-<name>-[hash].js`: the syntax highlighting grammars (shared/markdown/grammars/), one chunk per
+ *   language, imported the first time a finished code block in that language is shown.
+ * - `bedrock-chat-math-[hash].js`: LaTeX to MathML (Temml and shared/markdown/mathml.ts), imported the first time an
+ *   answer contains a formula, on an element with `math`.
  *
  * Only assets/web is emptied; the Lambda bundles in assets/lambdas are never touched.
  */
@@ -46,9 +50,15 @@ export default defineConfig({
       // The full chunk may export what the app chunk needs (Lit, the chat) instead of getting a facade and a second file.
       preserveEntrySignatures: 'allow-extension',
       output: {
-        // The translations: one small chunk per locale, loaded only when a page uses that locale.
-        chunkFileNames: (chunk) => (chunk.moduleIds.some((id) => id.includes('/generated/locales/'))
-          ? 'bedrock-chat-locale-[name]-[hash].js' : 'bedrock-chat-[name]-[hash].js'),
+        // The translations: one small chunk per locale, loaded only when a page uses that locale; likewise one per
+        // highlighting grammar, and the math converter.
+        chunkFileNames: (chunk) => {
+          const has = (part: string) => chunk.moduleIds.some((id) => id.includes(part));
+          if (has('/generated/locales/')) return 'bedrock-chat-locale-[name]-[hash].js';
+          if (has('/shared/markdown/grammars/')) return 'bedrock-chat-lang-[name]-[hash].js';
+          if (has('/shared/markdown/mathml.')) return 'bedrock-chat-math-[hash].js';
+          return 'bedrock-chat-[name]-[hash].js';
+        },
         // Vite keeps whitespace in ES library builds (for consumers' tree-shaking); these files are served as is.
         minify: true,
       },

@@ -1,19 +1,21 @@
 /// <reference lib="dom" />
 /**
  * Streaming markdown of <bedrock-chat> answers, in real Chromium: the renderer module on its own (chunking does not
- * change the result; finished blocks are never touched again), an XSS corpus streamed through the fake protocol v1
- * backend (with and without a strict CSP), rich answers (tables, lists, code with a working copy button, headings),
- * axe-core, and the bundle size. Needs the built bundle: `npx projen bundle:web`.
+ * change the result; finished blocks are never touched again but for their one-time highlighting; grammars per
+ * language; math to MathML), an XSS corpus streamed through the fake protocol v1 backend (with and without a strict
+ * CSP, also inside formulas), rich answers (tables, lists, code with a working copy button, headings), the lazily
+ * loaded grammar and math chunks of the bundle (only those an answer needs), axe-core, and the bundle size. Needs the
+ * built bundle: `npx projen bundle:web`.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { ASSISTANT_TEXT, AXE, BUNDLE, CHROMIUM, describeBrowser, FakeBackend, ROOT } from './fake-backend';
 import type { AxeResult } from './fake-backend';
-import { XSS_ALLOWED_ANCHORS, XSS_DOC, XSS_LITERALS } from './xss-corpus';
+import { auditMarkup, MATH_XSS_DOC, MATH_XSS_REFUSED, MATHML_ALLOW, XSS_ALLOWED_ANCHORS, XSS_DOC, XSS_LITERALS } from './xss-corpus';
 import { launchChromium } from '../../src/local/browser';
 
 /** A long document with every supported block and inline construct. */
@@ -110,7 +112,11 @@ console.log("done");
 
 /** The part of the markdown module (built for the browser in beforeAll) that the tests use. */
 interface MarkdownModule {
-  MarkdownStream: new (root: HTMLElement) => { append(delta: string): void; end(): void };
+  MarkdownStream: new (root: HTMLElement, options?: { math?: boolean }) => {
+    append(delta: string): void;
+    end(): void;
+    settled(): Promise<void>;
+  };
 }
 
 /** Splits a text into chunks of 1..max characters. */
@@ -123,6 +129,9 @@ function chunks(text: string, max: number): string[] {
   }
   return out;
 }
+
+/** A text as deltas of 1..12 characters. */
+const chunks12 = (text: string) => chunks(text, 12);
 
 function buildMarkdownModule(outDir: string): Promise<void> {
   const entry = join(ROOT, 'src', 'web-components', 'shared', 'markdown', 'index.ts');
@@ -145,7 +154,8 @@ describeBrowser('markdown answers of <bedrock-chat> in Chromium', () => {
   beforeAll(async () => {
     if (!existsSync(BUNDLE)) throw new Error(`${BUNDLE} is missing: build it first with \`npx projen bundle:web\``);
     await buildMarkdownModule(moduleDir);
-    backend.files.set('/markdown.js', join(moduleDir, 'markdown.js'));
+    // markdown.js and its lazily imported chunks (one per grammar, the math converter), next to it.
+    for (const file of readdirSync(moduleDir)) backend.files.set(`/${file}`, join(moduleDir, file));
     backend.answers.set('xss please', chunks(XSS_DOC, 24));
     backend.answers.set('rich please', chunks(RICH, 12));
     await backend.start();
@@ -203,9 +213,12 @@ describeBrowser('markdown answers of <bedrock-chat> in Chromium', () => {
         const stream = new MarkdownStream(root);
         for (const part of parts) stream.append(part);
         stream.end();
-        return root;
+        return { root, settled: stream.settled() };
       };
-      const once = render([doc]);
+      // The first rendering loads the grammars (its blocks are highlighted when they arrive); later ones find them.
+      const first = render([doc]);
+      await first.settled;
+      const once = first.root;
       const mismatches: string[] = [];
       for (let seed = 1; seed <= 40; seed++) {
         let state = seed;
@@ -220,12 +233,15 @@ describeBrowser('markdown answers of <bedrock-chat> in Chromium', () => {
           parts.push(doc.slice(i, i + n));
           i += n;
         }
-        if (render(parts).innerHTML !== once.innerHTML) mismatches.push(`seed ${seed}`);
+        const chunked = render(parts);
+        await chunked.settled;
+        if (chunked.root.innerHTML !== once.innerHTML) mismatches.push(`seed ${seed}`);
       }
       const t0 = performance.now();
       const byChar = render([...doc]);
       const charMs = performance.now() - t0;
-      if (byChar.innerHTML !== once.innerHTML) mismatches.push('one character at a time');
+      await byChar.settled;
+      if (byChar.root.innerHTML !== once.innerHTML) mismatches.push('one character at a time');
       // A pathological paragraph (unmatched delimiters everywhere), streamed in small chunks.
       const bad = Array.from({ length: 2000 }, (_, i) => ['*a', '_b ', '`c', '[d', '~~e', '**f'][i % 6]).join(' ');
       const t1 = performance.now();
@@ -315,6 +331,10 @@ describeBrowser('markdown answers of <bedrock-chat> in Chromium', () => {
     await openPage();
     const result = await page.evaluate(async () => {
       const { MarkdownStream } = await import('/markdown.js' as string) as MarkdownModule;
+      // The js grammar is there already (a block's one-time highlighting when its grammar arrives is tested below).
+      const warm = new MarkdownStream(document.createElement('div'));
+      warm.append('```js\nlet x;\n```\n');
+      await warm.settled();
       const root = document.body.appendChild(document.createElement('div'));
       const stream = new MarkdownStream(root);
       const first = '# Title\n\nFirst paragraph with **bold**\nover two lines.\n\n- one\n- two\n  - nested\n\n```js\nconst a = 1;\n```\n| a | b |\n|---|--:|\n| 1 | 2 |\n\nThe open para';
@@ -328,9 +348,11 @@ describeBrowser('markdown answers of <bedrock-chat> in Chromium', () => {
       for (const node of finals) observer.observe(node, { subtree: true, childList: true, attributes: true, characterData: true });
       for (const c of second) stream.append(c);
       stream.end();
+      await stream.settled();
       records.push(...observer.takeRecords().map((r) => r.type));
       observer.disconnect();
       return {
+        highlighted: finals[3].querySelectorAll('.tok-k').length,
         finals: finals.map((n) => n.tagName.toLowerCase()),
         same: finals.map((n, i) => root.children[i] === n),
         unchanged: finals.map((n, i) => n.outerHTML === before[i]),
@@ -340,12 +362,228 @@ describeBrowser('markdown answers of <bedrock-chat> in Chromium', () => {
       };
     });
     expect(result.finals).toEqual(['h1', 'p', 'ul', 'div', 'div']);
+    expect(result.highlighted).toBe(1); // `const`, highlighted when the block was finished
     expect(result.same).toEqual([true, true, true, true, true]);
     expect(result.unchanged).toEqual([true, true, true, true, true]);
     expect(result.records).toEqual([]);
     // The open block was rendered again as it grew (and finally once more, as a finished block).
     expect(result.openReplaced).toBe(true);
     expect(result.after).toEqual(['p:The open paragraph goes on.', 'blockquote:a quote', 'ol:itemitem', 'div:pyCopyx = 1', 'p:The end.']);
+  });
+
+  test('a code block shows plain text at once and is highlighted once, when its grammar arrives; a failed grammar leaves it plain', async () => {
+    const errors: string[] = [];
+    page.on('pageerror', (err) => errors.push(String(err)));
+    await openPage();
+    // The python grammar cannot be loaded on this page.
+    await page.route(/\/python-[\w-]+\.m?js$/, (route) => route.abort());
+    const result = await page.evaluate(async () => {
+      const { MarkdownStream } = await import('/markdown.js' as string) as MarkdownModule;
+      const code = 'func main() {\n  return "go" // done\n}';
+      const render = (text: string) => {
+        const root = document.body.appendChild(document.createElement('div'));
+        const stream = new MarkdownStream(root);
+        stream.append(text);
+        stream.end();
+        return { root, stream };
+      };
+      const first = render(`\`\`\`go\n${code}\n\`\`\``);
+      const codeEl = first.root.querySelector('code')!;
+      const records: string[] = [];
+      const observer = new MutationObserver((list) => records.push(...list.map((r) => `${r.type} in ${(r.target as Element).tagName}`)));
+      observer.observe(first.root, { subtree: true, childList: true, attributes: true, characterData: true });
+      const plain = { spans: codeEl.children.length, text: codeEl.textContent };
+      await first.stream.settled();
+      await first.stream.settled(); // nothing more to wait for
+      records.push(...observer.takeRecords().map((r) => `${r.type} in ${(r.target as Element).tagName}`));
+      observer.disconnect();
+      const highlighted = {
+        tokens: [...codeEl.children].map((e) => `${e.className}:${e.textContent}`),
+        text: codeEl.textContent,
+        sameElement: first.root.querySelector('code') === codeEl,
+      };
+      // The grammar is there now: the next block in that language is highlighted as it is rendered.
+      const second = render('```golang\nreturn nil\n```');
+      const atOnce = [...second.root.querySelector('code')!.children].map((e) => `${e.className}:${e.textContent}`);
+      // A grammar that fails to load: the block stays plain, without an error, also on a later attempt.
+      const failed = render('```py\ndef f(): return 1\n```');
+      await failed.stream.settled();
+      const again = render('```python\nimport os\n```');
+      await again.stream.settled();
+      return {
+        code,
+        plain,
+        records,
+        highlighted,
+        atOnce,
+        failed: [failed, again].map(({ root }) => ({ spans: root.querySelector('code')!.children.length, text: root.querySelector('code')!.textContent })),
+      };
+    });
+    expect(result.plain).toEqual({ spans: 0, text: result.code });
+    // One change, to the code element's children: the highlighting, applied once.
+    expect(result.records).toEqual(['childList in CODE']);
+    expect(result.highlighted).toEqual({
+      tokens: ['tok-k:func', 'tok-k:return', 'tok-s:"go"', 'tok-c:// done'],
+      text: result.code,
+      sameElement: true,
+    });
+    expect(result.atOnce).toEqual(['tok-k:return', 'tok-k:nil']);
+    expect(result.failed).toEqual([{ spans: 0, text: 'def f(): return 1' }, { spans: 0, text: 'import os' }]);
+    expect(errors).toEqual([]);
+  });
+
+  test('every language gets its grammar (one chunk each, only for the languages present)', async () => {
+    await openPage();
+    const samples: Record<string, { code: string; tokens: string[] }> = {
+      js: { code: '// c\nconst s = \'a\' + `t${x}` + 42;', tokens: ['c:// c', 'k:const', 's:\'a\'', 's:`t${x}`', 'n:42'] },
+      tsx: { code: 'export type T = { a: number };', tokens: ['k:export', 'k:type', 'k:number'] },
+      python: { code: 'def f(x):\n    return f"v{x}" + 0x1F  # done\n@cache', tokens: ['k:def', 'k:return', 's:f"v{x}"', 'n:0x1F', 'c:# done', 'k:@cache'] },
+      bash: { code: 'export A="$HOME" # c\necho ${A} $1', tokens: ['k:export', 's:"$HOME"', 'c:# c', 'k:echo', 'n:${A}', 'n:$1'] },
+      go: { code: 'func main() { s := `raw`; return nil }', tokens: ['k:func', 's:`raw`', 'k:return', 'k:nil'] },
+      rust: { code: 'fn f<\'a>(x: &\'a str) -> char { \'x\' }', tokens: ['k:fn', 'k:str', 'k:char', 's:\'x\''] },
+      java: { code: '@Override public int n = 0b101; // c', tokens: ['k:@Override', 'k:public', 'k:int', 'n:0b101', 'c:// c'] },
+      cpp: { code: '#include <vector>\nint main() { return 0; }', tokens: ['k:#include', 'k:int', 'k:return', 'n:0'] },
+      csharp: { code: 'var s = $"x{y}"; // c', tokens: ['k:var', 's:$"x{y}"', 'c:// c'] },
+      kotlin: { code: 'fun f(): String = """raw"""', tokens: ['k:fun', 's:"""raw"""'] },
+      swift: { code: 'let x: Int = 1 // c', tokens: ['k:let', 'n:1', 'c:// c'] },
+      php: { code: '<?php $x = "a"; echo $x; ?>', tokens: ['k:<?php', 'n:$x', 's:"a"', 'k:echo', 'k:?>'] },
+      ruby: { code: 'def f = puts :sym, @v # c', tokens: ['k:def', 'k:puts', 's::sym', 'n:@v', 'c:# c'] },
+      sql: { code: 'SELECT name FROM t WHERE id = \'x\' -- c', tokens: ['k:SELECT', 'k:FROM', 'k:WHERE', 's:\'x\'', 'c:-- c'] },
+      json: { code: '{"a": [1, true, null]}', tokens: ['s:"a"', 'n:1', 'k:true', 'k:null'] },
+      yaml: { code: 'key: "v" # c\nlist:\n  - 3', tokens: ['k:key', 's:"v"', 'c:# c', 'k:list', 'n:3'] },
+      toml: { code: '[tool]\nname = "x" # c\nn = 1', tokens: ['k:[tool]', 'k:name', 's:"x"', 'c:# c', 'k:n', 'n:1'] },
+      html: { code: '<!-- c -->\n<a href="x">t</a>', tokens: ['c:<!-- c -->', 'k:<a', 'n:href', 's:"x"', 'k:>', 'k:</a'] },
+      css: { code: '@media print { .a { color: #fff; margin: 0 2px; } } /* c */', tokens: ['k:@media', 'k:color', 'n:#fff', 'k:margin', 'n:0', 'n:2px', 'c:/* c */'] },
+      diff: { code: '--- a/f\n+++ b/f\n@@ -1 +1 @@\n-old\n+new\n same', tokens: ['c:--- a/f', 'c:+++ b/f', 'c:@@ -1 +1 @@', 'del:-old', 'add:+new'] },
+      dockerfile: { code: 'FROM node:20 AS build\n# c\nRUN npm ci', tokens: ['k:FROM', 'k:AS', 'c:# c', 'k:RUN'] },
+      powershell: { code: '$x = Get-Item -Path "a" # c', tokens: ['n:$x', 'k:Get-Item', 'k:-Path', 's:"a"', 'c:# c'] },
+      brainfuck: { code: '++[>+<-]', tokens: [] },
+    };
+    const result = await page.evaluate(async (all) => {
+      const { MarkdownStream } = await import('/markdown.js' as string) as MarkdownModule;
+      const root = document.createElement('div');
+      const stream = new MarkdownStream(root);
+      stream.append(Object.entries(all).map(([lang, { code }]) => `\`\`\`${lang}\n${code}\n\`\`\``).join('\n\n'));
+      stream.end();
+      await stream.settled();
+      const blocks = [...root.querySelectorAll('code')].map((code) => ({
+        lang: code.className.replace('language-', ''),
+        text: code.textContent,
+        tokens: [...code.children].map((e) => `${e.className.replace('tok-', '')}:${e.textContent}`),
+        foreign: [...code.querySelectorAll('*')].filter((e) => e.tagName !== 'SPAN' || !/^tok-(?:c|s|n|k|add|del)$/.test(e.className)).length,
+      }));
+      const loaded = performance.getEntriesByType('resource').map((e) => new URL(e.name).pathname.slice(1))
+        .filter((name) => name !== 'markdown.js' && !name.startsWith('bedrock-chat') && /\.m?js$/.test(name))
+        .map((name) => name.replace(/-[\w-]+\.m?js$/, ''))
+        .sort();
+      return { blocks, chunks: loaded };
+    }, samples);
+    for (const block of result.blocks) {
+      const sample = samples[block.lang];
+      expect({ lang: block.lang, text: block.text }).toEqual({ lang: block.lang, text: sample.code });
+      expect({ lang: block.lang, tokens: block.tokens }).toEqual({ lang: block.lang, tokens: expect.arrayContaining(sample.tokens) });
+      expect(block.foreign).toBe(0);
+    }
+    expect(result.blocks.map((b) => b.lang)).toEqual(Object.keys(samples));
+    // Rust lifetimes are not strings; nothing highlighted without a grammar.
+    expect(result.blocks.find((b) => b.lang === 'rust')!.tokens.filter((t) => t.startsWith('s:'))).toEqual(['s:\'x\'']);
+    expect(result.blocks.find((b) => b.lang === 'brainfuck')!.tokens).toEqual([]);
+    // One chunk per grammar, each loaded once (js and tsx share one); none for a language without a grammar.
+    expect(result.chunks).toEqual(['c', 'csharp', 'css', 'diff', 'dockerfile', 'go', 'html', 'java', 'js', 'json', 'kotlin',
+      'php', 'powershell', 'python', 'ruby', 'rust', 'shell', 'sql', 'swift', 'toml', 'yaml']);
+  });
+
+  const MATH_DOC = String.raw`Inline: $\frac{a}{b}$ and \(\sqrt{x}\) and $x_i^2$, then $$\sum_{i=1}^{n} i$$ in a line.
+
+$$
+\frac{1}{2}
+$$
+
+\[ \sqrt[3]{y} \]
+
+It costs $5 and $10. Escaped \$x\$ stays. A lone $ sign. ` + '`$code$`' + String.raw` too.
+
+Invalid: $\frac{a}$.`;
+
+  test('math on: formulas become MathML once the converter has loaded (source until then, code when invalid); "$5 and $10" stays text', async () => {
+    await openPage();
+    const result = await page.evaluate(async (doc) => {
+      // The shape of a MathML tree: `tag(children)`, leaves `tag:text`.
+      const shape = (e: Element): string => (e.children.length ? `${e.localName}(${[...e.children].map(shape).join(' ')})` : `${e.localName}:${e.textContent}`);
+      const { MarkdownStream } = await import('/markdown.js' as string) as MarkdownModule;
+      const root = document.body.appendChild(document.createElement('div'));
+      const stream = new MarkdownStream(root, { math: true });
+      stream.append(doc);
+      stream.end();
+      const before = [...root.querySelectorAll('.md-math')].map((e) => ({ elements: e.children.length, text: e.textContent }));
+      await stream.settled();
+      const holders = [...root.querySelectorAll('.md-math')];
+      // The same DOM whatever the chunking (the converter is there now: formulas are converted as they come).
+      const chunked = document.createElement('div');
+      const again = new MarkdownStream(chunked, { math: true });
+      for (let i = 0; i < doc.length; i += 3) again.append(doc.slice(i, i + 3));
+      again.end();
+      await again.settled();
+      return {
+        before,
+        after: holders.map((e) => ({
+          holder: `${e.tagName.toLowerCase()}.${e.className.replace(/ /g, '.')}`,
+          math: e.firstElementChild?.namespaceURI === 'http://www.w3.org/1998/Math/MathML' ? shape(e.firstElementChild) : undefined,
+          display: e.firstElementChild?.getAttribute('display') ?? null,
+          code: e.firstElementChild?.localName === 'code' ? e.firstElementChild.textContent : undefined,
+          only: e.childNodes.length,
+        })),
+        paragraphs: [...root.querySelectorAll(':scope > p')].map((p) => p.textContent),
+        sameChunked: chunked.innerHTML === root.innerHTML,
+        chunks: performance.getEntriesByType('resource').map((e) => new URL(e.name).pathname).filter((p) => p.startsWith('/mathml-')).length,
+      };
+    }, MATH_DOC);
+    // Until the converter is there: the source, as text.
+    expect(result.before).toEqual([
+      { elements: 0, text: '$\\frac{a}{b}$' },
+      { elements: 0, text: '\\(\\sqrt{x}\\)' },
+      { elements: 0, text: '$x_i^2$' },
+      { elements: 0, text: '$$\\sum_{i=1}^{n} i$$' },
+      { elements: 0, text: '$$\n\\frac{1}{2}\n$$' },
+      { elements: 0, text: '\\[ \\sqrt[3]{y} \\]' },
+      { elements: 0, text: '$\\frac{a}$' },
+    ]);
+    const [frac, sqrt, subsup, sum, display, root3, invalid] = result.after;
+    expect(frac).toEqual({ holder: 'span.md-math', math: 'math(mfrac(mi:a mi:b))', display: null, code: undefined, only: 1 });
+    expect(sqrt).toMatchObject({ holder: 'span.md-math', display: null, code: undefined, only: 1 });
+    expect(sqrt.math).toMatch(/^math\(msqrt\((?:mrow\()?mi:x\b/);
+    expect(subsup).toEqual({ holder: 'span.md-math', math: 'math(msubsup(mi:x mi:i mn:2))', display: null, code: undefined, only: 1 });
+    expect(sum).toMatchObject({ holder: 'span.md-math.md-math-display', display: 'block' });
+    expect(sum.math).toContain('munderover(mo:∑ mrow(mi:i mo:= mn:1) mi:n)');
+    expect(display).toMatchObject({ holder: 'div.md-math.md-math-display', display: 'block', math: 'math(mfrac(mn:1 mn:2))' });
+    expect(root3).toMatchObject({ holder: 'div.md-math.md-math-display', display: 'block', math: 'math(mroot(mi:y mn:3))' });
+    expect(invalid).toEqual({ holder: 'span.md-math', math: undefined, display: null, code: '$\\frac{a}$', only: 1 });
+    expect(result.paragraphs.slice(1)).toEqual(['It costs $5 and $10. Escaped $x$ stays. A lone $ sign. $code$ too.', 'Invalid: $\\frac{a}$.']);
+    expect(result.sameChunked).toBe(true);
+    expect(result.chunks).toBe(1);
+  });
+
+  test('math off (the default): $ is text and the converter is never loaded', async () => {
+    await openPage();
+    const result = await page.evaluate(async (doc) => {
+      const { MarkdownStream } = await import('/markdown.js' as string) as MarkdownModule;
+      const root = document.createElement('div');
+      const stream = new MarkdownStream(root);
+      stream.append(doc);
+      stream.end();
+      await stream.settled();
+      return {
+        math: root.querySelectorAll('.md-math, math').length,
+        first: root.firstElementChild!.textContent,
+        blocks: [...root.children].map((e) => e.tagName.toLowerCase()),
+        chunks: performance.getEntriesByType('resource').map((e) => new URL(e.name).pathname).filter((p) => p.startsWith('/mathml-')),
+      };
+    }, MATH_DOC);
+    expect(result.math).toBe(0);
+    // Markdown as before: `\(` is an escaped parenthesis.
+    expect(result.first).toBe('Inline: $\\frac{a}{b}$ and (\\sqrt{x}) and $x_i^2$, then $$\\sum_{i=1}^{n} i$$ in a line.');
+    expect(result.blocks).toEqual(['p', 'p', 'p', 'p', 'p']);
+    expect(result.chunks).toEqual([]);
   });
 
   for (const path of ['/test.html', '/csp.html']) {
@@ -397,6 +635,138 @@ describeBrowser('markdown answers of <bedrock-chat> in Chromium', () => {
       expect(found.anchors).toEqual(XSS_ALLOWED_ANCHORS);
       // The markup is shown as text.
       for (const literal of XSS_LITERALS) expect(found.text).toContain(literal);
+      expect(found.csp).toEqual([]);
+      expect(errors).toEqual([]);
+    });
+  }
+
+  test('the bundle loads a grammar chunk only for the languages of an answer (a failed one leaves its block plain) and no math chunk without `math`', async () => {
+    const errors: string[] = [];
+    page.on('pageerror', (err) => errors.push(String(err)));
+    const requested: string[] = [];
+    page.on('request', (req) => {
+      const name = new URL(req.url()).pathname.slice(1);
+      const chunk = /^bedrock-chat-(lang-[a-z]+|math)-[\w-]+\.js$/.exec(name);
+      if (chunk) requested.push(chunk[1]);
+    });
+    // The go grammar cannot be loaded.
+    await page.route(/\/bedrock-chat-lang-go-[\w-]+\.js$/, (route) => route.abort());
+    const goFailed = page.waitForEvent('requestfailed', { predicate: (req) => req.url().includes('/bedrock-chat-lang-go-'), timeout: 20_000 });
+    backend.answers.set('code please', chunks12('Here:\n\n```python\ndef f():\n    return 1\n```\n\n```tsx\nconst a = <b/>;\n```\n\n'
+      + '```go\nfunc main() {}\n```\n\n```text\nplain\n```\n\nAnd $x$ costs $5.'));
+    await openPage();
+    expect(requested).toEqual([]);
+    await ask('code please');
+    const answer = page.locator(ASSISTANT_TEXT).last();
+    await answer.locator('code.language-python .tok-k').first().waitFor();
+    await answer.locator('code.language-tsx .tok-k').first().waitFor();
+    await expect(answer.locator('code.language-python').textContent()).resolves.toBe('def f():\n    return 1');
+    await expect(answer.locator('code.language-python .tok-k').allTextContents()).resolves.toEqual(['def', 'return']);
+    await expect(answer.locator('code.language-tsx').textContent()).resolves.toBe('const a = <b/>;');
+    await goFailed;
+    await page.evaluate(() => new Promise((done) => setTimeout(done, 100))); // the failed import settles
+    // The failed grammar: the block keeps its text, plain; nothing is thrown.
+    await expect(answer.locator('code.language-go').evaluate((e) => ({ children: e.children.length, text: e.textContent })))
+      .resolves.toEqual({ children: 0, text: 'func main() {}' });
+    await expect(answer.locator('code.language-text').evaluate((e) => e.children.length)).resolves.toBe(0);
+    // Without `math`, `$x$` is text.
+    await expect(answer.locator('p').last().textContent()).resolves.toBe('And $x$ costs $5.');
+    await expect(answer.locator('.md-math').count()).resolves.toBe(0);
+    expect(requested.sort()).toEqual(['lang-go', 'lang-js', 'lang-python']);
+    expect(errors).toEqual([]);
+  });
+
+  test('`math` on <bedrock-chat>: formulas in answers become MathML (the converter loads once an answer has one); turning it on renders shown answers again', async () => {
+    const requested: string[] = [];
+    page.on('request', (req) => {
+      if (req.url().includes('/bedrock-chat-math-')) requested.push(req.url());
+    });
+    backend.answers.set('plain please', chunks12('No formula here, it costs $5 and $10.'));
+    backend.answers.set('math please', chunks12('The root: $\\sqrt{2}$, and\n\n$$\n\\sum_{i=1}^{n} i = \\frac{n(n+1)}{2}\n$$\n\nCosts $5 and $10.'));
+    await openPage();
+    await ask('math please');
+    const answer = page.locator(ASSISTANT_TEXT).last();
+    // Off by default: the answer is text, nothing is loaded.
+    await expect(answer.locator('.md-math').count()).resolves.toBe(0);
+    await expect(answer.locator('p').first().textContent()).resolves.toBe('The root: $\\sqrt{2}$, and');
+    expect(requested).toEqual([]);
+
+    // On (the property of <bedrock-chat>, forwarded to the loaded chat; the attribute is used below): the answer is
+    // rendered again with its formulas.
+    const forwarded = await page.evaluate(() => {
+      const host = document.querySelector('bedrock-chat') as HTMLElement & { math: boolean; panel: { math: boolean } };
+      const before = host.math;
+      host.math = true;
+      return { before, after: host.math, panel: host.panel.math };
+    });
+    expect(forwarded).toEqual({ before: false, after: true, panel: true });
+    await answer.locator('.md-math math').nth(1).waitFor();
+    const shapes = () => answer.locator('.md-math').evaluateAll((holders) => holders.map((h) => {
+      const shape = (e: Element): string => (e.children.length ? `${e.localName}(${[...e.children].map(shape).join(' ')})` : `${e.localName}:${e.textContent}`);
+      const math = h.firstElementChild!;
+      return { display: math.getAttribute('display'), ns: math.namespaceURI, shape: shape(math) };
+    }));
+    const [inline, display] = await shapes();
+    expect(inline).toEqual({ display: null, ns: 'http://www.w3.org/1998/Math/MathML', shape: expect.stringMatching(/^math\(msqrt\((?:mrow\()?mn:2\b/) });
+    expect(display.display).toBe('block');
+    expect(display.shape).toContain('munderover(mo:∑ mrow(mi:i mo:= mn:1) mi:n)');
+    expect(display.shape).toContain('mfrac(mrow(mi:n mrow(mo:( mi:n mo:+ mn:1 mo:))) mn:2)');
+    await expect(answer.locator('p').last().textContent()).resolves.toBe('Costs $5 and $10.');
+    // Shown as a formula (MathML is laid out: the fraction has a height).
+    await expect(answer.locator('math mfrac').evaluate((e) => e.getBoundingClientRect().height)).resolves.toBeGreaterThan(0);
+
+    // A new answer without a formula loads nothing more; the converter was loaded once.
+    await ask('plain please');
+    await expect(page.locator(ASSISTANT_TEXT).last().textContent()).resolves.toBe('No formula here, it costs $5 and $10.');
+    await ask('math please');
+    await page.locator(ASSISTANT_TEXT).last().locator('.md-math math').nth(1).waitFor();
+    expect(requested).toHaveLength(1);
+    expect(await runAxe()).toEqual([]);
+  });
+
+  for (const path of ['/test.html', '/csp.html']) {
+    test(`XSS inside formulas executes nothing and leaves only allow-listed MathML (${path})`, async () => {
+      const errors: string[] = [];
+      page.on('pageerror', (err) => errors.push(String(err)));
+      backend.answers.set('math xss please', chunks(MATH_XSS_DOC, 160));
+      await openPage(path);
+      await page.evaluate(() => document.querySelector('bedrock-chat')!.setAttribute('math', ''));
+      await ask('math xss please');
+      const answer = page.locator(ASSISTANT_TEXT).last();
+      // Every formula converted or refused (none left as source text), then time for any onerror/onload to fire.
+      await page.waitForFunction(() => {
+        const holders = [...document.querySelector('bedrock-chat')!.shadowRoot!.querySelectorAll('[part~="assistant"] .md-math')];
+        return holders.length > 0 && holders.every((h) => h.firstElementChild !== null);
+      });
+      await page.waitForTimeout(500);
+      const audit = await answer.evaluate(auditMarkup, MATHML_ALLOW);
+      const found = await answer.evaluate((root) => {
+        const all = [...root.querySelectorAll('*')];
+        const holders = [...root.querySelectorAll('.md-math')];
+        return {
+          xss: (window as unknown as { __xss?: unknown }).__xss,
+          // Inside a formula: MathML elements, or the source as code.
+          foreign: holders.flatMap((h) => [...h.querySelectorAll('*')])
+            .filter((e) => e.namespaceURI !== 'http://www.w3.org/1998/Math/MathML' && !(e.localName === 'code' && e.parentElement!.classList.contains('md-math')))
+            .map((e) => `${e.namespaceURI} ${e.localName}`),
+          misplaced: all.filter((e) => e.namespaceURI === 'http://www.w3.org/1998/Math/MathML' && !e.closest('.md-math')).map((e) => e.localName),
+          styles: all.filter((e) => e.hasAttribute('style')).map((e) => e.localName),
+          refused: holders.filter((h) => h.firstElementChild!.localName === 'code').map((h) => h.textContent),
+          formulas: root.querySelectorAll('.md-math > math').length,
+          text: root.textContent ?? '',
+          csp: (window as unknown as { cspViolations: string[] }).cspViolations,
+        };
+      });
+      expect(found.xss).toBeUndefined();
+      expect(audit).toEqual({ tags: [], attributes: [], handlers: [], urls: [], anchors: [] });
+      expect(found.foreign).toEqual([]);
+      expect(found.misplaced).toEqual([]);
+      expect(found.styles).toEqual([]);
+      for (const source of MATH_XSS_REFUSED) expect(found.refused).toContain(source);
+      // The huge nesting is refused; the harmless formulas (colours, dropped; 200 nested roots; `$x$`) are MathML.
+      expect(found.refused.some((s) => s.startsWith('$$'.concat('{'.repeat(100))))).toBe(true);
+      expect(found.formulas).toBe(3);
+      expect(found.text).toContain('<img src=x onerror="window.__xss=\'after\'">');
       expect(found.csp).toEqual([]);
       expect(errors).toEqual([]);
     });

@@ -99,3 +99,59 @@ export function auditMarkup(root: Element, allow: { tags: readonly string[]; att
     anchors: [...root.querySelectorAll('a')].map((a) => ({ href: a.getAttribute('href'), rel: a.rel, target: a.target, text: a.textContent })),
   };
 }
+
+/**
+ * Payloads inside formulas, streamed to an element with `math` on: commands that make links, classes, styles, data
+ * attributes or images in other converters, markup, a macro bomb and huge nesting. Each is refused (shown as source
+ * code) or becomes inert MathML.
+ */
+export const MATH_XSS_PAYLOADS: readonly string[] = [
+  '$\\href{javascript:window.__xss=\'href\'}{x}$',
+  '$\\url{javascript:window.__xss=\'url\'}$',
+  '$\\htmlClass{x}{y}$ $\\htmlId{x}{y}$ $\\htmlStyle{background:url(//attacker.example/s)}{y}$ $\\htmlData{onclick=window.__xss=\'data\'}{y}$',
+  '$\\class{x}{y}$ $\\style{background-image:url(//attacker.example/s)}{y}$ $\\data{onclick=x}{y}$ $\\cssId{x}{y}$ $\\id{x}{y}$',
+  '$\\includegraphics{//attacker.example/i.png}$',
+  '$<script>window.__xss=\'script\'</script>$',
+  '$$<img src=x onerror="window.__xss=\'img\'">$$',
+  '\\(\\text{<svg onload="window.__xss=\'svg\'">}\\)',
+  '$\\def\\a{\\a\\a}\\a$ $\\newcommand{\\b}{\\href{javascript:alert(1)}{y}}\\b$',
+  '$\\color{red}{x}\\colorbox{blue}{y}\\textcolor{#fff}{z}$',
+  // Longer than the converter accepts (4,000 characters), and deep nesting within it.
+  `$$${'{'.repeat(2100)}x${'}'.repeat(2100)}$$`,
+  `$$${'\\sqrt{'.repeat(200)}x${'}'.repeat(200)}$$`,
+  '\\[\\mathrm{x}\\href{https://attacker.example}{y}\\]',
+  '$x$<img src=x onerror="window.__xss=\'after\'">',
+];
+
+/** The math corpus as one answer. */
+export const MATH_XSS_DOC = MATH_XSS_PAYLOADS.join('\n\n');
+
+/** Formulas of the math corpus that must be refused: shown as their source in `<code>`. */
+export const MATH_XSS_REFUSED = [
+  '$\\href{javascript:window.__xss=\'href\'}{x}$',
+  '$\\url{javascript:window.__xss=\'url\'}$',
+  '$\\htmlClass{x}{y}$',
+  '$\\class{x}{y}$',
+  '$\\style{background-image:url(//attacker.example/s)}{y}$',
+  '$\\data{onclick=x}{y}$',
+  '$\\includegraphics{//attacker.example/i.png}$',
+  '$\\def\\a{\\a\\a}\\a$',
+  '\\[\\mathrm{x}\\href{https://attacker.example}{y}\\]',
+];
+
+/** The MathML elements a formula may become (MathML Core presentation elements). */
+export const MATHML_TAGS = ['math', 'mrow', 'mi', 'mn', 'mo', 'ms', 'mtext', 'mspace', 'msub', 'msup', 'msubsup', 'munder',
+  'mover', 'munderover', 'mmultiscripts', 'mprescripts', 'none', 'mfrac', 'msqrt', 'mroot', 'mstyle', 'mpadded',
+  'mphantom', 'mtable', 'mtr', 'mtd', 'mlabeledtr', 'menclose', 'merror'];
+
+/** The attributes they may carry (layout only: no href, src, style, class, id, on*). */
+export const MATHML_ATTRIBUTES = ['display', 'displaystyle', 'scriptlevel', 'mathvariant', 'dir', 'stretchy', 'symmetric',
+  'largeop', 'movablelimits', 'fence', 'separator', 'form', 'lspace', 'rspace', 'minsize', 'maxsize', 'accent',
+  'accentunder', 'linethickness', 'width', 'height', 'depth', 'voffset', 'columnalign', 'rowalign', 'columnspan',
+  'rowspan', 'columnlines', 'rowlines', 'columnspacing', 'rowspacing', 'frame', 'framespacing', 'notation'];
+
+/** Renderer and MathML elements and attributes together (an answer with `math` on). */
+export const MATHML_ALLOW = {
+  tags: [...RENDERER_TAGS, ...MATHML_TAGS],
+  attributes: [...RENDERER_ATTRIBUTES, ...MATHML_ATTRIBUTES],
+};

@@ -70,6 +70,7 @@ const TOO_LONG = () => msg('Your text was too long for one message, so it was at
  * @attr lang - the language of the texts (one of the 16 locales; default: the page's `lang`, then the browser's).
  * @attr model - the model id to ask (default: the backend's default model); preselects the model picker.
  * @attr conversation-id - the conversation to open (loaded with GET); changes when a new conversation starts.
+ * @attr math - boolean: formulas in answers (`$…$`, `\(…\)`, `$$…$$`, `\[…\]`) are shown as MathML (off: `$` is text).
  * @fires bedrock-chat-send - cancelable, before a message is sent; `detail.text` may be rewritten.
  * @fires bedrock-chat-message - an answer finished streaming.
  * @fires bedrock-chat-error - an error frame or a failure (config, connection, history, attachment, feedback).
@@ -100,6 +101,9 @@ export class BedrockChat extends LitElement {
    * chat); the element sets it when a new conversation starts or one is restored.
    */
   @property({ attribute: 'conversation-id' }) conversationId?: string;
+
+  /** Formulas in answers become MathML (the converter is loaded the first time an answer has one). */
+  @property({ type: Boolean }) math = false;
 
   @state() private loadedConfig?: BedrockChatConfig;
   /** Every message of the conversation (a tree through `parent`), in creation order. */
@@ -189,6 +193,7 @@ export class BedrockChat extends LitElement {
       this.loadConfig(this.configUrl);
     }
     if (changed.has('conversationId') && this.conversationId !== this.ownId) this.wanted = this.conversationId ?? '';
+    if (changed.has('math')) for (const m of this.all) if (m.role === 'assistant' && m.status !== 'streaming') renderAnswer(m, true, this.math);
     if (changed.has('config') || changed.has('tokenProvider') || changed.has('loadedConfig' as keyof BedrockChat)) {
       this.begin();
     } else if (this.wanted !== undefined && this.currentConfig && this.tokenProvider) {
@@ -438,7 +443,7 @@ export class BedrockChat extends LitElement {
     if (!body) throw new Error(`GET conversation: HTTP ${status}`);
     this.conversationId = this.ownId = id;
     this.conversationTitle = body.conversation?.title ?? '';
-    this.all = treeOf(body.messages ?? []);
+    this.all = treeOf(body.messages ?? [], this.math);
     const last = body.conversation?.lastMessageId;
     this.leaf = this.all.find((m) => m.id === last) ?? this.all[this.all.length - 1];
     if (wanted) writeStored(this.storageKey, id);
@@ -739,7 +744,7 @@ export class BedrockChat extends LitElement {
   private startAnswer(turn: Turn, messageId?: string, model?: string): ChatMessage {
     let answer = turn.assistant;
     if (!answer) {
-      answer = createMessage('assistant', '', 'streaming');
+      answer = createMessage('assistant', '', 'streaming', [], this.math);
       answer.parent = turn.user;
       turn.assistant = answer;
       this.all = [...this.all, answer];

@@ -71,7 +71,7 @@ export interface StoredMessage {
   readonly createdAt?: string;
 }
 
-export function createMessage(role: Role, text: string, status: MessageStatus, files: ContentBlock[] = []): ChatMessage {
+export function createMessage(role: Role, text: string, status: MessageStatus, files: ContentBlock[] = [], math = false): ChatMessage {
   const message: ChatMessage = {
     key: randomId(),
     role,
@@ -83,19 +83,20 @@ export function createMessage(role: Role, text: string, status: MessageStatus, f
     tools: [],
     citations: [],
   };
-  if (role === 'assistant') renderAnswer(message, status !== 'streaming');
+  if (role === 'assistant') renderAnswer(message, status !== 'streaming', math);
   return message;
 }
 
 /**
  * (Re)renders an answer's markdown from its text into a fresh element, with createElement/textContent only (no HTML
- * is parsed). Open (`final` false) while it streams, so that later deltas are appended incrementally.
+ * is parsed). Open (`final` false) while it streams, so that later deltas are appended incrementally. `math`: formulas
+ * become MathML (by default as the answer was rendered before).
  */
-export function renderAnswer(message: ChatMessage, final: boolean): void {
+export function renderAnswer(message: ChatMessage, final: boolean, math = message.markdown?.math ?? false): void {
   const node = document.createElement('div');
   node.className = 'md';
   message.node = node;
-  message.markdown = new MarkdownStream(node);
+  message.markdown = new MarkdownStream(node, { math });
   message.markdown.append(message.text);
   if (final) message.markdown.end();
 }
@@ -112,10 +113,10 @@ export function clearAnswer(message: ChatMessage): void {
   renderAnswer(message, false);
 }
 
-export function fromStored(stored: StoredMessage): ChatMessage {
+export function fromStored(stored: StoredMessage, math = false): ChatMessage {
   const content = stored.content ?? [];
   const role = stored.role === 'user' ? 'user' : 'assistant';
-  const message = createMessage(role, content.map((b) => b.text ?? '').join(''), 'done', content.filter((b) => b.image || b.document));
+  const message = createMessage(role, content.map((b) => b.text ?? '').join(''), 'done', content.filter((b) => b.image || b.document), math);
   message.id = stored.id;
   message.stopReason = stored.stopReason;
   message.usage = stored.usage;
@@ -132,9 +133,9 @@ export function fromStored(stored: StoredMessage): ChatMessage {
 }
 
 /** The stored messages as a tree (parents linked, in creation order); unknown parents become roots. */
-export function treeOf(stored: StoredMessage[]): ChatMessage[] {
+export function treeOf(stored: StoredMessage[], math = false): ChatMessage[] {
   const sorted = [...stored].sort((a, b) => (a.createdAt ?? '').localeCompare(b.createdAt ?? '') || a.id.localeCompare(b.id));
-  const messages = sorted.map(fromStored);
+  const messages = sorted.map((s) => fromStored(s, math));
   const byId = new Map(messages.map((m) => [m.id!, m]));
   sorted.forEach((s, i) => {
     let parent = s.parentId ? byId.get(s.parentId) : undefined;

@@ -11,9 +11,9 @@ import { LAUNCHER_CSS } from './launcher.styles.js';
 import { preferredLocale } from '../shared/locales.js';
 
 /** Attributes passed to the full element as they are. */
-export const FORWARDED_ATTRIBUTES = ['config-url', 'model', 'lang', 'conversation-id', 'bot-id'] as const;
+export const FORWARDED_ATTRIBUTES = ['config-url', 'model', 'lang', 'conversation-id', 'bot-id', 'math'] as const;
 /** Properties passed to the full element (rich values, or the property form of the attributes). */
-export const FORWARDED_PROPERTIES = ['config', 'tokenProvider', 'configUrl', 'model', 'conversationId'] as const;
+export const FORWARDED_PROPERTIES = ['config', 'tokenProvider', 'configUrl', 'model', 'conversationId', 'math'] as const;
 
 /** What `<bedrock-chat>` needs of the full element. */
 export interface ChatPanel extends HTMLElement {
@@ -42,6 +42,8 @@ export interface BedrockChatElement extends HTMLElement {
   configUrl: string;
   model?: string;
   conversationId?: string;
+  /** Formulas in answers become MathML (the `math` attribute). */
+  math: boolean;
   config?: unknown;
   tokenProvider?: () => Promise<string>;
   /** Loads the full element (in launcher mode without opening the panel). */
@@ -288,6 +290,7 @@ export function defineBedrockChat(fullUrl: string): void {
       get(this: BedrockChatHost) {
         const props = propsOf(this);
         if (props.has(name)) return props.get(name);
+        if (name === 'math') return this.hasAttribute('math');
         return attribute ? this.getAttribute(attribute) ?? (name === 'configUrl' ? '/config.json' : undefined) : undefined;
       },
       set(this: BedrockChatHost, value: unknown) {

@@ -1,7 +1,7 @@
 /**
  * Inline markdown to DOM: emphasis, strong, strikethrough, code spans, links, images (as links), autolinks and
- * bare https URLs. Everything is built with createElement and text nodes: no markup from the text is ever
- * interpreted (raw HTML and entities stay literal text).
+ * bare https URLs, and with math on, formulas (`$…$`, `\(…\)`, `$$…$$`, `\[…\]`). Everything is built with
+ * createElement and text nodes: no markup from the text is ever interpreted (raw HTML and entities stay literal text).
  */
 const PUNCT = /[!-/:-@[-`{-~]/;
 const WORD = /[\p{L}\p{N}]/u;
@@ -65,6 +65,46 @@ function skip(src: string, i: number): number {
   return i + 1;
 }
 
+/** With math on: renders a formula (`tex` without its delimiters, `source` with them; `display` for `$$…$$`, `\[…\]`). */
+export type MathRenderer = (tex: string, display: boolean, source: string) => Node;
+
+export interface InlineOptions {
+  readonly math?: MathRenderer;
+}
+
+interface MathSyntax { readonly end: number; readonly tex: string; readonly display: boolean }
+
+/**
+ * The formula starting at i (`$`, `$$`, `\(` or `\[`), or undefined. Like Pandoc, `$…$` needs a non-space after the
+ * opening `$`, a non-space before the closing one and no digit right after it, and holds no other `$`: "$5 and $10"
+ * stays text. `failed` keeps the delimiters with no closer left, so that a text full of `$` stays linear.
+ */
+function mathAt(src: string, i: number, failed: Set<string>): MathSyntax | undefined {
+  const two = src.slice(i, i + 2);
+  const close = two === '$$' ? '$$' : two === '\\(' ? '\\)' : two === '\\[' ? '\\]' : '';
+  if (close) {
+    if (failed.has(two)) return undefined;
+    const end = src.indexOf(close, i + 2);
+    if (end < 0) {
+      failed.add(two);
+      return undefined;
+    }
+    const tex = src.slice(i + 2, end);
+    return tex.trim() ? { end: end + 2, tex, display: two !== '\\(' } : undefined;
+  }
+  if (src[i] !== '$' || failed.has('$') || /\s/.test(src[i + 1] ?? ' ')) return undefined;
+  for (let j = i + 1; j < src.length; j++) {
+    if (src[j] === '\\') {
+      j++;
+    } else if (src[j] === '$') {
+      // The first other `$` closes the formula, or there is none.
+      return /\s/.test(src[j - 1]) || /\d/.test(src[j + 1] ?? '') ? undefined : { end: j + 1, tex: src.slice(i + 1, j), display: false };
+    }
+  }
+  failed.add('$');
+  return undefined;
+}
+
 interface LinkSyntax { readonly end: number; readonly text: string; readonly dest: string }
 
 /** `[text](dest "title")` starting at the `[` at i, or undefined. */
@@ -83,7 +123,7 @@ function linkAt(src: string, i: number): LinkSyntax | undefined {
 }
 
 /** Appends the inline content of `src` to `parent`. */
-export function renderInline(src: string, parent: Node): void {
+export function renderInline(src: string, parent: Node, options: InlineOptions = {}): void {
   // Delimiters whose closer search already failed: a later opener of the same kind cannot succeed either, so a
   // paragraph full of unmatched `*` or backticks stays linear.
   const failed = new Set<string>();
@@ -100,6 +140,20 @@ export function renderInline(src: string, parent: Node): void {
   while (i < src.length) {
     const c = src[i];
     const rest = src.slice(i);
+    if (options.math && (c === '$' || (c === '\\' && (src[i + 1] === '(' || src[i + 1] === '[')))) {
+      const math = mathAt(src, i, failed);
+      if (math) {
+        add(options.math(math.tex, math.display, src.slice(i, math.end)));
+        i = math.end;
+        continue;
+      }
+      if (rest.startsWith('$$')) {
+        // Not a display formula: neither `$` opens one.
+        text += '$$';
+        i += 2;
+        continue;
+      }
+    }
     if (c === '\\' && PUNCT.test(src[i + 1] ?? '')) {
       text += src[i + 1];
       i += 2;
@@ -132,7 +186,7 @@ export function renderInline(src: string, parent: Node): void {
           add(anchor(href, 'md-image')).appendChild(document.createTextNode(link.text || link.dest));
         } else {
           const a = anchor(href);
-          renderInline(link.text, a);
+          renderInline(link.text, a, options);
           add(a);
         }
         i = link.end;
@@ -163,7 +217,7 @@ export function renderInline(src: string, parent: Node): void {
       }
     }
     if (c === '*' || c === '_' || c === '~') {
-      const end = emphasis(src, i, c, add, failed);
+      const end = emphasis(src, i, c, add, failed, options);
       if (end > i) {
         i = end;
         continue;
@@ -180,7 +234,7 @@ export function renderInline(src: string, parent: Node): void {
 }
 
 /** Renders emphasis/strong/strikethrough opened at i; returns the index after it, or i when there is none. */
-function emphasis(src: string, i: number, ch: string, add: (node: Node) => void, failed: Set<string>): number {
+function emphasis(src: string, i: number, ch: string, add: (node: Node) => void, failed: Set<string>, options: InlineOptions): number {
   const n = run(src, i, ch);
   const k = ch === '~' ? 2 : Math.min(n, 2);
   if (failed.has(ch + k) || (ch === '~' && n !== 2) || /\s/.test(src[i + n] ?? ' ') || (ch === '_' && WORD.test(src[i - 1] ?? ''))) return i;
@@ -193,7 +247,7 @@ function emphasis(src: string, i: number, ch: string, add: (node: Node) => void,
     const fits = len === k || (ch !== '~' && len >= 3);
     if (fits && !/\s/.test(src[j - 1]) && !(ch === '_' && WORD.test(src[j + len] ?? ''))) {
       const node = el(ch === '~' ? 'del' : k === 2 ? 'strong' : 'em');
-      renderInline(src.slice(i + k, j + len - k), node);
+      renderInline(src.slice(i + k, j + len - k), node, options);
       add(node);
       return j + len;
     }

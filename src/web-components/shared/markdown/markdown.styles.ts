@@ -38,6 +38,13 @@ export const markdownStyles = css`
   .md .tok-s { color: var(--bedrock-chat-code-string, #0a7a3a); }
   .md .tok-c { color: var(--_muted); font-style: italic; }
   .md .tok-n { color: var(--bedrock-chat-code-number, #9a4a00); }
+  /* diff: added lines in the string colour, removed lines in the error colour (both 4.5:1 or more on --_bg) */
+  .md .tok-add { color: var(--bedrock-chat-code-string, #0a7a3a); }
+  .md .tok-del { color: var(--_error-fg); }
+  /* math: a formula (its source until the converter has loaded) */
+  .md .md-math-display { display: block; margin: 0 0 0.75em; overflow-x: auto; overflow-y: hidden; }
+  .md .md-math-display:last-child { margin-bottom: 0; }
+  .md math[display='block'] { display: block math; }
   .md-table { overflow-x: auto; max-width: 100%; }
   .md table { border-collapse: collapse; white-space: normal; }
   .md th, .md td { border: 1px solid var(--_border); padding: 0.3em 0.6em; text-align: start; vertical-align: top; }
@@ -49,5 +56,6 @@ export const markdownStyles = css`
   @media (prefers-color-scheme: dark) {
     .md .tok-s { color: var(--bedrock-chat-code-string, #7ee787); }
     .md .tok-n { color: var(--bedrock-chat-code-number, #ffa657); }
+    .md .tok-add { color: var(--bedrock-chat-code-string, #7ee787); }
   }
 `;
