@@ -205,6 +205,20 @@ describeBrowser('feedback, history and the web app in Chromium', () => {
     await expect(bg()).resolves.toBe('rgb(255, 255, 255)');
   });
 
+  test('app: the math attribute reaches the chat, which renders a formula as MathML', async () => {
+    await openApp();
+    const inner = page.locator('bedrock-chat-app bedrock-chat');
+    await inner.waitFor();
+    expect(await inner.getAttribute('math')).toBeNull();
+    await page.evaluate(() => document.querySelector('bedrock-chat-app')!.setAttribute('math', ''));
+    await page.waitForFunction(() => document.querySelector('bedrock-chat-app')?.shadowRoot?.querySelector('bedrock-chat')?.hasAttribute('math'));
+    backend.answers.set('formula please', ['Euler: $e^{i\\pi} + 1 = 0$']);
+    const input = page.locator('bedrock-chat [part="input"]');
+    await input.fill('formula please');
+    await input.press('Enter');
+    await page.locator('bedrock-chat [part~="assistant"] math msup').first().waitFor();
+  });
+
   test('app: on a phone-sized viewport the sidebar is behind the menu button', async () => {
     backend.seed('Phone chat', 'small question', 'small answer');
     await page.setViewportSize({ width: 390, height: 800 });

@@ -45,6 +45,7 @@ interface ModelItem {
  * @attr config-url - where to load `config.json` from (default `/config.json`); ignored when `config` is set.
  * @attr lang - the language (one of the 16 locales); the language setting sets it; default: the page's, then the
  *   browser's.
+ * @attr math - boolean: formulas in answers are shown as MathML (passed to the chat's `math`).
  * @attr app-title - the name in the top bar (default "Bedrock Chat").
  * @attr data-theme - `system`, `light` or `dark` (set by the element from the saved setting).
  * @csspart base, topbar, menu, brand, settings, sidebar, history, account, user, sign-in, sign-out, sign-in-pane,
@@ -57,6 +58,8 @@ export class BedrockChatApp extends LitElement {
   @property({ attribute: false }) config?: BedrockChatConfig;
   @property({ attribute: false }) tokenProvider?: TokenProvider;
   @property({ attribute: 'app-title' }) appTitle = 'Bedrock Chat';
+  /** Formulas in answers as MathML (the chat's `math`). */
+  @property({ type: Boolean }) math = false;
 
   @state() private loadedConfig?: BedrockChatConfig;
   @state() private configError = '';
@@ -172,7 +175,7 @@ export class BedrockChatApp extends LitElement {
         </div>
         <div part="pane" class="pane">
           ${this.auth.enabled && !provider ? this.renderSignIn() : html`<bedrock-chat part="chat" .config=${config}
-            .tokenProvider=${provider} model=${ifDefined(this.model || undefined)}
+            .tokenProvider=${provider} model=${ifDefined(this.model || undefined)} ?math=${this.math}
             @bedrock-chat-conversation=${this.onConversation} @bedrock-chat-message=${this.onMessage}></bedrock-chat>`}
         </div>`
           : html`<p class=${this.configError ? 'status error' : 'status'} role=${this.configError ? 'alert' : 'status'}>${this.configError || msg('Loading…')}</p>`}
