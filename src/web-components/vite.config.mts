@@ -1,5 +1,7 @@
-import { resolve } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, resolve, sep } from 'node:path';
 import { defineConfig } from 'vite';
+import type { Plugin } from 'vite';
 
 const here = import.meta.dirname;
 const repoRoot = resolve(here, '..', '..');
@@ -26,8 +28,42 @@ const repoRoot = resolve(here, '..', '..');
  *
  * Only assets/web is emptied; the Lambda bundles in assets/lambdas are never touched.
  */
+/**
+ * Writes `THIRD_PARTY_LICENSES.txt` next to the bundle: the name, version, license and license text of every npm
+ * package whose code ends up in a file of assets/web (the minified files keep no license comments).
+ */
+function thirdPartyLicenses(): Plugin {
+  return {
+    name: 'third-party-licenses',
+    generateBundle(_options, bundle) {
+      const roots = new Set<string>();
+      for (const file of Object.values(bundle)) {
+        if (file.type !== 'chunk') continue;
+        for (const id of file.moduleIds) {
+          const at = id.lastIndexOf(`${sep}node_modules${sep}`);
+          if (at < 0) continue;
+          const rest = id.slice(at + 14).split(sep);
+          roots.add(join(id.slice(0, at + 14), ...(rest[0].startsWith('@') ? rest.slice(0, 2) : rest.slice(0, 1))));
+        }
+      }
+      const sections = [...roots].sort().map((root) => {
+        const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { name: string; version: string; license?: string };
+        const file = readdirSync(root).find((f) => /^(licen[cs]e|copying)(\.(md|txt))?$/i.test(f));
+        const text = file ? readFileSync(join(root, file), 'utf8').trim() : `License: ${pkg.license ?? 'see the package'}`;
+        return `${pkg.name} ${pkg.version} (${pkg.license ?? 'unknown'})\n\n${text}`;
+      });
+      this.emitFile({
+        type: 'asset',
+        fileName: 'THIRD_PARTY_LICENSES.txt',
+        source: `The files of this folder include the following packages.\n\n${sections.join(`\n\n${'-'.repeat(78)}\n\n`)}\n`,
+      });
+    },
+  };
+}
+
 export default defineConfig({
   root: repoRoot,
+  plugins: [thirdPartyLicenses()],
   publicDir: resolve(here, 'public'),
   logLevel: 'warn',
   build: {

@@ -1,5 +1,5 @@
 /** The custom elements manifest generated with the web bundle describes the public elements. */
-import { existsSync, readFileSync } from 'fs';
+import { existsSync, readdirSync, readFileSync } from 'fs';
 import { join } from 'path';
 
 const FILE = join(__dirname, '../../assets/web/custom-elements.json');
@@ -18,4 +18,19 @@ test('custom-elements.json lists the elements with their attributes and events',
   }
   expect(names(byTag('bedrock-chat-history'), 'events')).toContain('bedrock-chat-select');
   expect(JSON.parse(readFileSync(join(__dirname, '../../package.json'), 'utf8')).customElements).toBe('assets/web/custom-elements.json');
+});
+
+test('THIRD_PARTY_LICENSES.txt next to the bundle names every bundled package with its license text', () => {
+  const file = join(__dirname, '../../assets/web/THIRD_PARTY_LICENSES.txt');
+  if (!existsSync(file)) throw new Error(`${file} is missing: run npx projen bundle:web`);
+  const text = readFileSync(file, 'utf8');
+  const web = join(__dirname, '../../assets/web');
+  const bundled = readdirSync(web).filter((f) => f.endsWith('.js')).map((f) => readFileSync(join(web, f), 'utf8')).join('\n');
+  // Lit is in the full chunk, Temml in the math chunk: both must be credited, with their license texts.
+  expect(bundled).toContain('lit-html');
+  for (const pkg of ['lit', 'lit-html', 'lit-element', '@lit/reactive-element', '@lit/localize', 'temml']) {
+    expect(text).toMatch(new RegExp(`^${pkg.replace('/', '\\/')} \\d+\\.\\d+\\.\\d+ \\((MIT|BSD-3-Clause)\\)$`, 'm'));
+  }
+  expect(text).toContain('Redistribution and use in source and binary forms'); // BSD-3-Clause text
+  expect(text).toContain('Permission is hereby granted, free of charge'); // MIT text
 });
