@@ -6,7 +6,7 @@
  * - languages: the page's language by default, the settings' language switch (kept after a reload), and only
  *   the chosen locale's translations downloaded.
  */
-import { existsSync } from 'fs';
+import { existsSync, readFileSync } from 'fs';
 import { join } from 'path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { chromiumPath, launchChromium } from '../../src/local/browser';
@@ -14,6 +14,7 @@ import { offlineReply } from '../../src/local/offline-model';
 import { Playground, startPlayground } from '../../src/local/playground';
 import { translate } from '../web-components/xliff';
 
+const AXE = join(__dirname, '../../node_modules/axe-core/axe.min.js');
 const executable = chromiumPath();
 const maybe = executable ? describe : describe.skip;
 
@@ -63,6 +64,17 @@ maybe('the playground app: built-in sign-in and languages', () => {
     await context?.close();
   });
 
+  /** axe violations on the page, in the given colour scheme (page.evaluate goes around the page's CSP). */
+  async function axe(colorScheme: 'light' | 'dark'): Promise<string[]> {
+    await page.emulateMedia({ colorScheme });
+    await page.evaluate(readFileSync(AXE, 'utf8'));
+    return page.evaluate(async () => {
+      type Result = { violations: { id: string; nodes: { target: unknown }[] }[] };
+      const run = (window as unknown as { axe: { run: (ctx: unknown) => Promise<Result> } }).axe;
+      return (await run.run(document)).violations.map((v) => `${v.id}: ${JSON.stringify(v.nodes.map((n) => n.target))}`);
+    });
+  }
+
   test('sign in through the managed login, chat, reload, sign out', async () => {
     await newPage('en-US');
     await page.goto(pg.url);
@@ -71,6 +83,8 @@ maybe('the playground app: built-in sign-in and languages', () => {
     expect(await page.locator('bedrock-chat-app bedrock-chat').count()).toBe(0);
     // The sidebar offers it too.
     await page.locator('bedrock-chat-app [part~="account"] [part~="sign-in"]').waitFor();
+    expect(await axe('light')).toEqual([]);
+    expect(await axe('dark')).toEqual([]);
 
     await pane.locator('[part~="sign-in"]').click();
     await page.waitForURL(/\/local-login\/oauth2\/authorize\?/);
@@ -93,6 +107,8 @@ maybe('the playground app: built-in sign-in and languages', () => {
     expect(await answer.textContent()).toBe(offlineReply(question));
     // The history lists it with the app's token.
     await page.locator('bedrock-chat-app bedrock-chat-history [part~="select"]').first().waitFor();
+    expect(await axe('dark')).toEqual([]);
+    expect(await axe('light')).toEqual([]);
 
     await page.reload();
     await user.waitFor();

@@ -145,8 +145,58 @@ export const styles = css`
   .sidebar {
     grid-row: 2;
     grid-column: 1;
+    display: flex;
+    flex-direction: column;
     min-height: 0;
     border-inline-end: 1px solid var(--_border);
+    background: var(--bedrock-chat-sidebar-bg, var(--bedrock-chat-assistant-bg, transparent));
+  }
+
+  .sidebar bedrock-chat-history {
+    flex: 1 1 auto;
+    min-height: 0;
+  }
+
+  /* Built-in sign-in: who is signed in and Sign out (or Sign in) at the foot of the sidebar. */
+  .account {
+    display: flex;
+    align-items: center;
+    gap: 0.5rem;
+    padding: 0.5rem 0.75rem;
+    border-top: 1px solid var(--_border);
+  }
+
+  .account .primary {
+    flex: 1;
+  }
+
+  .user {
+    flex: 1;
+    min-width: 0;
+    overflow: hidden;
+    text-overflow: ellipsis;
+    white-space: nowrap;
+  }
+
+  /* The pane before built-in sign-in. */
+  .sign-in {
+    display: flex;
+    flex-direction: column;
+    align-items: center;
+    justify-content: center;
+    gap: 1rem;
+    height: 100%;
+    padding: 2rem 1rem;
+    text-align: center;
+  }
+
+  .sign-in h2 {
+    margin: 0;
+    font-size: 1.25rem;
+  }
+
+  .sign-in .primary {
+    min-width: 10rem;
   }
 
   .pane {
@@ -248,7 +298,7 @@ export const styles = css`
     }
 
     .menu-open .sidebar {
-      display: block;
+      display: flex;
     }
 
     .pane {
