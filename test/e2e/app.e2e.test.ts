@@ -66,6 +66,9 @@ maybe('web app on the playground', () => {
     // Both appear in the sidebar (with the title model's titles once proposed), newest first.
     await until(() => page.locator('bedrock-chat-history [part~="select"]').count(), 2);
     const current = page.locator('bedrock-chat-history [part~="select"][aria-current="page"]');
+    // The list shows "Untitled conversation" until the title model's proposal arrives (a title frame): wait for it,
+    // or the name read here changes under the test.
+    await until(async () => /Untitled conversation/.test((await current.textContent()) ?? ''), false);
     const secondTitle = (await current.textContent())!.trim();
 
     // Switch to the first conversation and back.
