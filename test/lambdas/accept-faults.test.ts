@@ -1,27 +1,47 @@
 /**
  * Faults while accepting a message, against dynalite: when storing the question fails after the request was claimed,
  * the claim is released so that the client's retry (same requestId) is processed, not acknowledged with nothing behind it.
+ * The worker is handed the job before the question is stored; a worker whose question is never confirmed sends and
+ * stores nothing (over the wire, with the faults injected mid-flight: accept-race.test.ts).
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
+import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { acceptMessage, AcceptDeps, TurnJob } from '../../src/lambdas/core/chat';
-import { ConversationStore } from '../../src/lambdas/core/conversations';
+import { acceptMessage, AcceptDeps, runTurn, TurnJob } from '../../src/lambdas/core/chat';
+import { ConversationStore, Message } from '../../src/lambdas/core/conversations';
 import { createLogger } from '../../src/lambdas/core/log';
 import { modelSettingsFrom } from '../../src/lambdas/core/models';
+import type { ServerFrame } from '../../src/lambdas/core/protocol';
 import { RequestStore } from '../../src/lambdas/core/requests';
+import { BedrockFake, startBedrockFake } from '../../src/local/emulators/bedrock';
 import { ensureConversationTable, startDynamoDb } from '../../src/local/emulators/dynamodb';
 
 let stop: () => Promise<void>;
 let db: DynamoDBDocumentClient;
+let bedrockFake: BedrockFake;
+let bedrock: BedrockRuntimeClient;
+/** Opens the model's held answers (each test's model waits until its worker aborts, or until the test ends). */
+let openModel: () => void = () => undefined;
 
 beforeAll(async () => {
   const dynamo = await startDynamoDb();
   stop = dynamo.stop;
-  const client = new DynamoDBClient({ endpoint: dynamo.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
+  const client = new DynamoDBClient({ endpoint: dynamo.endpoint, region: 'us-east-1', credentials });
   await ensureConversationTable(client, 'conversations');
   db = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  bedrockFake = await startBedrockFake({
+    respond: () => {
+      const held = new Promise<void>((resolve) => { openModel = resolve; });
+      return { steps: [{ type: 'pause', until: held }, { type: 'text', text: 'never sent' }] };
+    },
+  });
+  bedrock = new BedrockRuntimeClient({ endpoint: bedrockFake.endpoint, region: 'us-east-1', credentials, maxAttempts: 1 });
 });
+afterEach(() => openModel());
 afterAll(async () => {
+  bedrock?.destroy();
+  await bedrockFake?.stop();
   await stop?.();
 });
 
@@ -41,13 +61,60 @@ test('a failed write releases the claim; the retry is stored and answered once',
   await expect(acceptMessage(deps('missing-table'), 'u1', 'c1', frame)).rejects.toThrow();
   expect(frames).toEqual([]);
   expect(await new RequestStore(db, 'conversations').get('u1', 'retry-me')).toBeUndefined();
+  // The worker was handed the job while the question was being stored; with the claim gone it answers nothing.
+  expect(jobs).toHaveLength(1);
 
   await acceptMessage(deps('conversations'), 'u1', 'c1', frame);
-  expect(jobs).toHaveLength(1);
-  const stored = await new ConversationStore(db, 'conversations').getWithMessages('u1', jobs[0].conversationId);
+  expect(jobs).toHaveLength(2);
+  const stored = await new ConversationStore(db, 'conversations').getWithMessages('u1', jobs[1].conversationId);
   expect(stored?.messages.map((m) => m.content)).toEqual([[{ text: 'hello' }]]);
   // A third send of the same frame is a replay: acknowledged with the same ids, not answered again.
   await acceptMessage(deps('conversations'), 'u1', 'c1', frame);
-  expect(jobs).toHaveLength(1);
+  expect(jobs).toHaveLength(2);
   expect(frames.slice(-2)).toEqual([frames[frames.length - 1], frames[frames.length - 1]]);
+});
+
+/** Runs the worker for a `sendMessage` job whose question the WebSocket function claimed but never confirmed. */
+async function workerOf(userId: string, requestId: string, messageId: string, acceptWaitMs = 30_000): Promise<ServerFrame[]> {
+  const frames: ServerFrame[] = [];
+  const question: Message = { id: messageId, parentId: null, role: 'user', content: [{ text: 'hello' }], createdAt: new Date().toISOString() };
+  await runTurn({
+    store: new ConversationStore(db, 'conversations'),
+    requests: new RequestStore(db, 'conversations'),
+    sink: { send: async (f) => { frames.push(f); return true; } },
+    bedrock,
+    loadBlob: async () => new Uint8Array(),
+    models: modelSettingsFrom({ DEFAULT_MODEL_ID: 'm' }),
+    log: createLogger({}, () => undefined),
+    acceptWaitMs,
+  }, { userId, connectionId: 'c1', requestId, conversationId: `conv-${requestId}`, kind: 'answer', messageId, model: 'm', newConversation: true, question });
+  return frames;
+}
+
+async function items(userId: string): Promise<Record<string, unknown>[]> {
+  const res = await db.send(new ScanCommand({ TableName: 'conversations' }));
+  return (res.Items ?? []).filter((i) => i.pk?.S === `USER#${userId}`);
+}
+
+test('the release failed too: the worker gives up after its wait, aborts the model request, sends and stores nothing', async () => {
+  const requests = new RequestStore(db, 'conversations');
+  await requests.claim('u2', { requestId: 'stuck', conversationId: 'conv-stuck', messageId: 'm-stuck', createdAt: new Date().toISOString() }, 'c1', { pending: true });
+  const before = await items('u2');
+  const asked = bedrockFake.requests.length;
+  // The model holds its answer until the test ends: the worker can only return by aborting the stream.
+  expect(await workerOf('u2', 'stuck', 'm-stuck', 300)).toEqual([]);
+  expect(bedrockFake.requests.length).toBe(asked + 1);
+  expect(await items('u2')).toEqual(before);
+});
+
+test('a retry claimed the request again: the first attempt\'s worker stops at once and leaves the new claim alone', async () => {
+  const requests = new RequestStore(db, 'conversations');
+  const record = { requestId: 'again', conversationId: 'conv-again', createdAt: new Date().toISOString() };
+  await requests.claim('u3', { ...record, messageId: 'm-first' }, 'c1', { pending: true });
+  await requests.release('u3', 'again');
+  await requests.claim('u3', { ...record, messageId: 'm-retry' }, 'c1', { pending: true });
+  const before = await items('u3');
+  expect(await workerOf('u3', 'again', 'm-first')).toEqual([]);
+  // Not marked finished, not moved, not stopped: the retry's own worker owns the item.
+  expect(await items('u3')).toEqual(before);
 });

@@ -805,8 +805,9 @@ export class ChatBackend extends Construct implements IBedrockChatBackend {
       iam.Grant.addToPrincipal({ grantee, actions, resourceArns });
     // ws: a request claim is deleted when storing the question fails, so the client's retry is processed.
     grant(this.webSocketFunction, ['dynamodb:DeleteItem'], [table.tableArn]);
-    // ws: request claim (Put), stop flag (Update), conversation and message checks (Get, Query).
-    // worker: history (Query), messages (Put), conversation totals, title and continued answers (Update), stop flag (Get).
+    // ws: request claim (Put), question accepted and stop flag (Update), conversation and message checks (Get, Query).
+    // worker: history (Query), messages (Put), conversation totals, title and continued answers (Update), its request
+    // item: question stored, stop flag, connection (Get, strongly consistent while it waits for the question).
     for (const f of [this.webSocketFunction, this.workerFunction]) {
       grant(f, ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'], [table.tableArn]);
       this.webSocketStage.grantManagementApiAccess(f);

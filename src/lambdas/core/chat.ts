@@ -24,7 +24,13 @@ export interface TurnJob {
   readonly reasoning?: boolean;
   /** The conversation was created by this request: the worker proposes its title after the answer. */
   readonly newConversation?: boolean;
-  /** For a new conversation, its only message (saves the worker a read on the way to the first token). */
+  /**
+   * `sendMessage`: the question (`messageId`), handed over while the WebSocket function is still storing it. The
+   * worker builds the history from it (its parents are stored already), starts the model request, and sends nothing
+   * and stores nothing until the request item says the question is stored and acknowledged (see `runTurn`).
+   */
+  readonly question?: Message;
+  /** Jobs from an earlier version: a new conversation's only message, stored before the job was sent. */
   readonly firstMessage?: Message;
 }
 
@@ -55,9 +61,29 @@ function checkOwnership(userId: string, content: readonly ContentBlock[]): void 
 }
 
 /**
- * `sendMessage`: validates, stores the user's message (so it is never lost), acknowledges it, and hands the answer to
- * the worker. Returns at once: the 29-second API Gateway integration limit never applies to generation. A retried
- * frame (same requestId) is acknowledged again with the same ids and never makes a second answer.
+ * `sendMessage`: validates, claims the request id, hands the answer to the worker at once, stores the user's message
+ * (so it is never lost), acknowledges it, and then marks the request accepted. Returns at once: the 29-second API
+ * Gateway integration limit never applies to generation. A retried frame (same requestId) is acknowledged again with
+ * the same ids and never makes a second answer.
+ *
+ * The worker is dispatched right after the claim, in parallel with the question's writes: it reads the history up to
+ * the question's parent (stored by earlier turns), starts the model request, and holds every frame and every write
+ * until the request item's `pending` flag is gone (a strongly consistent read, retried with short backoff). This
+ * function clears the flag only after the question is stored AND the `ack` was handed to API Gateway, so the client
+ * sees `ack` before `start`. The interleavings:
+ * - writes fast (the usual case): the flag is gone long before the model's first token; nothing waits.
+ * - writes slow: the worker's frames wait for the flag; the model's tokens are buffered meanwhile.
+ * - a write fails: the claim is released (deleted), the client gets an `error`; the worker's read finds no item (or,
+ *   after a retry claimed the id again, an item naming another message) and stops the model stream quietly: no
+ *   frame, no answer, no write. If even the release fails, the worker gives up after `acceptWaitMs` (longer than
+ *   this function can run), again without a trace.
+ * - the ack cannot be posted (410: the client left): the flag is cleared anyway, the answer is stored and can be
+ *   resumed, as before; another ack failure is reported after clearing the flag, as before.
+ * - a duplicate frame: its claim fails, it is acknowledged from the first record and dispatches nothing.
+ * - `stop` before the flag is cleared: the worker's reads see it and abort the model request; once the question is
+ *   stored the (empty) answer ends `stopped`, as a stop before the first token always did.
+ * - `resume` before the flag is cleared: the item's connection moves; the flag write leaves it alone, and the worker
+ *   moves the answer at its next poll or final write, as for any resume.
  */
 export async function acceptMessage(deps: AcceptDeps, userId: string, connectionId: string, frame: SendMessageFrame): Promise<void> {
   const { store, sink } = deps;
@@ -69,30 +95,44 @@ export async function acceptMessage(deps: AcceptDeps, userId: string, connection
   let conversationId: string;
   if (frame.conversationId) {
     conversationId = frame.conversationId;
-    const conv = await store.get(userId, conversationId);
+    // The conversation and the message replied to (or edited) are read together: one round trip, not two.
+    const other = frame.editOf ?? frame.parentMessageId;
+    const [conv, named] = await Promise.all([
+      store.get(userId, conversationId),
+      other ? store.getMessage(userId, conversationId, other) : undefined,
+    ]);
     if (!conv) throw notFound('This conversation does not exist or was deleted.');
     if (frame.editOf) {
       if (frame.parentMessageId) throw invalid('Send either parentMessageId or editOf, not both.');
-      const edited = await store.getMessage(userId, conversationId, frame.editOf);
-      if (!edited || edited.role !== 'user') throw notFound('The message you edit does not exist in this conversation.');
-      parentId = edited.parentId;
+      if (!named || named.role !== 'user') throw notFound('The message you edit does not exist in this conversation.');
+      parentId = named.parentId;
     } else {
       parentId = frame.parentMessageId ?? conv.lastMessageId;
-      if (frame.parentMessageId && !(await store.getMessage(userId, conversationId, frame.parentMessageId))) {
-        throw notFound('The message you replied to does not exist in this conversation.');
-      }
+      if (frame.parentMessageId && !named) throw notFound('The message you replied to does not exist in this conversation.');
     }
   } else {
     if (frame.parentMessageId || frame.editOf) throw invalid('parentMessageId and editOf need a conversationId.');
     conversationId = ulid();
   }
   const message: Message = { id: ulid(), parentId, role: 'user', content, createdAt };
+  const ids = { requestId: frame.requestId, conversationId, messageId: message.id };
 
-  const claim = await deps.requests.claim(userId, { requestId: frame.requestId, conversationId, messageId: message.id, createdAt }, connectionId);
+  const claim = await deps.requests.claim(userId, { ...ids, createdAt }, connectionId, { pending: true });
   if (!claim.fresh) {
     await sink.send({ type: 'ack', requestId: frame.requestId, conversationId: claim.existing.conversationId, messageId: claim.existing.messageId });
     return;
   }
+  // The hand-over starts now; the worker waits for `pending` to go before it sends or stores anything.
+  const dispatched = deps.dispatch({
+    userId,
+    connectionId,
+    ...ids,
+    kind: 'answer',
+    model: model.key,
+    reasoning: frame.reasoning,
+    newConversation: !frame.conversationId,
+    question: message,
+  }).then(() => undefined, (err: unknown) => ({ err }));
   try {
     if (frame.conversationId) {
       await store.putMessage(userId, conversationId, message);
@@ -101,27 +141,21 @@ export async function acceptMessage(deps: AcceptDeps, userId: string, connection
       await store.create(userId, { id: conversationId, title: titleOf(content), model: model.key }, message);
     }
   } catch (err) {
-    // Nothing was answered: let a retry of this requestId be processed again rather than acknowledged.
+    // Nothing is answered: the worker finds the claim gone and stops quietly, and a retry of this requestId is
+    // processed again rather than acknowledged.
     await deps.requests.release(userId, frame.requestId).catch(() => undefined);
+    await dispatched;
     throw err;
   }
-  // The ack and the hand-over to the worker go out together: neither waits for the other.
-  await Promise.all([
-    sink.send({ type: 'ack', requestId: frame.requestId, conversationId, messageId: message.id }),
-    deps.dispatch({
-      userId,
-      connectionId,
-      requestId: frame.requestId,
-      conversationId,
-      kind: 'answer',
-      messageId: message.id,
-      model: model.key,
-      reasoning: frame.reasoning,
-      newConversation: !frame.conversationId,
-      // A new conversation's history is this one message: the worker need not read it back.
-      ...(frame.conversationId ? {} : { firstMessage: message }),
-    }),
-  ]);
+  const acked = await sink.send({ type: 'ack', ...ids }).then(() => undefined, (err: unknown) => ({ err }));
+  // Only now may the worker send `start`: after the ack was handed over, so the client sees them in this order.
+  const accepted = await deps.requests.accept(userId, frame.requestId, message.id).then(
+    (found) => (found ? undefined : { err: new Error('The request item disappeared before it was accepted.') }),
+    (err: unknown) => ({ err }),
+  );
+  const notDispatched = await dispatched;
+  const failed = acked ?? accepted ?? notDispatched;
+  if (failed) throw failed.err;
 }
 
 /** `regenerate`: a new answer to an existing user message, as a sibling of the earlier answers. */
@@ -184,6 +218,11 @@ export interface TurnDeps {
   readonly coalesce?: { intervalMs?: number; maxChars?: number };
   /** How often the worker reads its request item (stop flag, connection). @default 500 */
   readonly stopPollMs?: number;
+  /**
+   * How long the worker waits for a `sendMessage`'s question to be stored before it gives up quietly: longer than the
+   * WebSocket function can run (29 s), so a question still being stored is never abandoned. @default 30000
+   */
+  readonly acceptWaitMs?: number;
 }
 
 const NO_USAGE: Usage = { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 };
@@ -194,6 +233,10 @@ const NO_USAGE: Usage = { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, c
  * partial answer (stopReason `error`) and tells the client. If the client resumes the answer on a new connection, the
  * rest goes there after a snapshot (AnswerRelay). Never throws: an asynchronously invoked Lambda that throws would be
  * retried and answer twice.
+ *
+ * For `sendMessage` the job arrives while the question is still being stored (see `acceptMessage`): the model request
+ * starts at once, but no frame is sent and nothing is stored before the request item confirms the question
+ * (`questionStored`); if it never does, the model stream is aborted and the worker ends without a trace.
  */
 export async function runTurn(deps: TurnDeps, job: TurnJob): Promise<void> {
   const { store, log } = deps;
@@ -210,6 +253,11 @@ export async function runTurn(deps: TurnDeps, job: TurnJob): Promise<void> {
   let previous: Message | undefined;
 
   const abort = new AbortController();
+  // sendMessage: true once the question is stored and acknowledged; false if its writes failed. Nothing leaves this
+  // function before it is true.
+  const accepted = job.question ? questionStored(deps, job, abort) : Promise.resolve(true);
+  void accepted.then((ok) => { if (!ok) abort.abort(); });
+  let started: Promise<boolean> | undefined;
   // One read of the request item per poll: the stop flag, and the connection the client is on now (it changes when
   // the client resumes on a new connection). After the stream, `polling` is false: from then on only the final write
   // (RequestStore.finish) moves the answer, so a late poll cannot move it back to a connection read earlier.
@@ -225,6 +273,8 @@ export async function runTurn(deps: TurnDeps, job: TurnJob): Promise<void> {
     reading = true;
     deps.requests.poll(job.userId, job.requestId)
       .then((state) => {
+        // No item, or one a retry claimed after this request's question failed: not this answer's (see questionStored).
+        if (!state || state.messageId !== job.messageId) return;
         if (state.stopRequested) abort.abort();
         if (polling && state.connectionId && state.connectionId !== sink.connectionId) moveTo(state.connectionId);
       })
@@ -236,16 +286,24 @@ export async function runTurn(deps: TurnDeps, job: TurnJob): Promise<void> {
   const textOut = new TextCoalescer((delta) => sink.send({ type: 'text', ...frame, delta }), deps.coalesce);
   const reasoningOut = new TextCoalescer((delta) => sink.send({ type: 'reasoning', ...frame, delta }), deps.coalesce);
   try {
-    const history = job.firstMessage?.id === job.messageId ? [job.firstMessage] : await historyOf(store, job);
+    const history = job.question?.id === job.messageId
+      ? await historyBefore(store, job, job.question)
+      : job.firstMessage?.id === job.messageId ? [job.firstMessage] : await historyOf(store, job);
     if (continuing) {
       previous = history[history.length - 1];
       sink.continues({ text: previous.content.map((b) => ('text' in b ? b.text : '')).join(''), reasoning: previous.reasoning });
     }
     const messages = await toConverseMessages(history, deps.loadBlob);
-    // The start frame goes out while the model request is already on its way.
-    const started = sink.send({
-      type: 'start', ...frame, parentMessageId: continuing ? previous!.parentId ?? '' : job.messageId, model: model.key, ...(continuing ? { continued: true } : {}),
+    // The start frame goes out while the model request is already on its way, once the question is confirmed.
+    const start = {
+      type: 'start' as const, ...frame, parentMessageId: continuing ? previous!.parentId ?? '' : job.messageId, model: model.key, ...(continuing ? { continued: true } : {}),
+    };
+    started = accepted.then(async (ok) => {
+      if (ok) await sink.send(start);
+      return ok;
     });
+    // Awaited below (at the first event, or after the stream): a failure must not count as unhandled meanwhile.
+    started.catch(() => undefined);
     const stream = streamAnswer(deps.bedrock, {
       modelId: model.modelId,
       messages,
@@ -258,7 +316,7 @@ export async function runTurn(deps: TurnDeps, job: TurnJob): Promise<void> {
     for await (const event of stream) {
       if (first) {
         first = false;
-        await started;
+        if (!(await started)) break;
       }
       if (event.type === 'text') {
         text += event.text;
@@ -285,6 +343,17 @@ export async function runTurn(deps: TurnDeps, job: TurnJob): Promise<void> {
   } finally {
     clearInterval(poller);
     polling = false;
+  }
+  if (!(await accepted)) {
+    // The question was not stored (the client was told by the WebSocket function): no frame, no answer, no write.
+    log.info('question not stored: nothing answered', ids);
+    return;
+  }
+  try {
+    // The start frame comes before whatever follows, even when the stream ended before its first event.
+    await started;
+  } catch (err) {
+    failure ??= toChatError(err);
   }
 
   try {
@@ -344,6 +413,47 @@ export async function runTurn(deps: TurnDeps, job: TurnJob): Promise<void> {
   log.info('turn done', { ...ids, stopReason: failure ? `error:${failure.code}` : stopReason, outputChars: text.length, outputTokens: usage?.outputTokens });
 
   if (job.newConversation && !failure && text) await nameConversation(deps, job, sink);
+}
+
+/**
+ * `sendMessage`: the question (not yet stored, perhaps) after the path to its parent, which earlier turns stored. A
+ * new conversation's question has no parent: no read at all.
+ */
+async function historyBefore(store: ConversationStore, job: TurnJob, question: Message): Promise<Message[]> {
+  if (question.parentId === null) return [question];
+  const found = await store.getWithMessages(job.userId, job.conversationId);
+  if (!found) throw notFound('This conversation does not exist or was deleted.');
+  const path = pathTo(found.messages, question.parentId);
+  if (path.length === 0) throw notFound('The message to answer was not found.');
+  return [...path, question];
+}
+
+/**
+ * Waits until the request item no longer says `pending`: the question is stored and its `ack` was sent (true). False
+ * when the item is gone or names another message (the question's writes failed and the claim was released, perhaps
+ * claimed again by a retry), or when it still says `pending` at a read after `acceptWaitMs`. Strongly consistent
+ * reads (a completed release is never missed): the first at once, then 10, 20, 40, ... ms apart, at most 250 ms; the
+ * model's first token comes hundreds of ms after the request with Bedrock, so the flag is usually gone by then. A stop
+ * seen meanwhile aborts the model request at once (the answer still waits for the question, and ends `stopped`).
+ */
+async function questionStored(deps: TurnDeps, job: TurnJob, abort: AbortController): Promise<boolean> {
+  const deadline = Date.now() + (deps.acceptWaitMs ?? 30_000);
+  for (let delay = 10; ; delay = Math.min(delay * 2, 250)) {
+    try {
+      const state = await deps.requests.poll(job.userId, job.requestId, { consistent: true });
+      if (!state || state.messageId !== job.messageId) return false;
+      if (state.stopRequested) abort.abort();
+      if (!state.pending) return true;
+    } catch (err) {
+      deps.log.warn('request read failed', { requestId: job.requestId, ...errorFields(err) });
+    }
+    const left = deadline - Date.now();
+    if (left <= 0) {
+      deps.log.warn('question not confirmed in time', { requestId: job.requestId });
+      return false;
+    }
+    await new Promise((resolve) => setTimeout(resolve, Math.min(delay, left)));
+  }
 }
 
 async function historyOf(store: ConversationStore, job: TurnJob): Promise<Message[]> {

@@ -15,25 +15,33 @@ export interface RequestRecord {
 
 /** What the worker reads at each poll of its request item. */
 export interface RequestState {
+  /** The message the request item names: another one than the worker's means the item is not its request's any more. */
+  readonly messageId?: string;
   readonly stopRequested: boolean;
   /** The connection the client is on now (it changes when the client resumes the answer on a new connection). */
   readonly connectionId?: string;
+  /** `sendMessage`: the question is being stored and acknowledged; the worker sends nothing until this is cleared. */
+  readonly pending: boolean;
 }
 
 /**
  * One small item per client request (`pk=USER#<userId>`, `sk=REQ#<requestId>`, expiring after a day): it makes
  * `sendMessage`, `regenerate` and `continue` idempotent (a retried frame finds the first attempt and gets the same ack,
  * never a second answer), carries the `stop` flag the worker polls, the connection the answer goes to (`connectionId`,
- * moved by `resume`) and `finishedAt` once the worker is done.
+ * moved by `resume`), `pending` while a `sendMessage`'s question is being stored (the worker, already running, waits
+ * for it to go) and `finishedAt` once the worker is done.
  */
 export class RequestStore {
   constructor(private readonly db: DynamoDBDocumentClient, private readonly tableName: string) {}
 
   /**
    * Records a new request, sent on `connectionId` (where its answer goes until the client resumes it elsewhere);
-   * returns the earlier record instead if this request id was seen before.
+   * returns the earlier record instead if this request id was seen before. `pending`: the request's question is still
+   * to be stored; `accept` clears it.
    */
-  async claim(userId: string, record: RequestRecord, connectionId?: string): Promise<{ fresh: true } | { fresh: false; existing: RequestRecord }> {
+  async claim(
+    userId: string, record: RequestRecord, connectionId?: string, options: { pending?: boolean } = {},
+  ): Promise<{ fresh: true } | { fresh: false; existing: RequestRecord }> {
     try {
       await this.db.send(new PutCommand({
         TableName: this.tableName,
@@ -43,6 +51,7 @@ export class RequestStore {
           type: 'request',
           ...record,
           ...(connectionId ? { connectionId } : {}),
+          ...(options.pending ? { pending: true } : {}),
           expiresAt: Math.floor(Date.now() / 1000) + REQUEST_TTL_SECONDS,
         },
         ConditionExpression: 'attribute_not_exists(pk)',
@@ -53,6 +62,26 @@ export class RequestStore {
       const existing = await this.get(userId, record.requestId);
       if (!existing) throw err;
       return { fresh: false, existing };
+    }
+  }
+
+  /**
+   * The question of a claimed `sendMessage` is stored and its `ack` was sent: clears `pending`, which lets the worker
+   * send its first frame. Only on the item this request claimed (same message id); false if that item is gone.
+   */
+  async accept(userId: string, requestId: string, messageId: string): Promise<boolean> {
+    try {
+      await this.db.send(new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: `USER#${userId}`, sk: `REQ#${requestId}` },
+        UpdateExpression: 'REMOVE pending',
+        ConditionExpression: 'attribute_exists(pk) AND messageId = :m',
+        ExpressionAttributeValues: { ':m': messageId },
+      }));
+      return true;
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) return false;
+      throw err;
     }
   }
 
@@ -87,15 +116,26 @@ export class RequestStore {
     }
   }
 
-  /** The stop flag and the current connection, in one read (the worker's poll). */
-  async poll(userId: string, requestId: string): Promise<RequestState> {
+  /**
+   * The worker's read of its request item: the stop flag, the current connection, whether the question is still
+   * pending, and whose item it is (message id). Undefined when there is no item. `consistent` for the wait on the
+   * question (a strongly consistent read sees every write that completed before it, including a release).
+   */
+  async poll(userId: string, requestId: string, options: { consistent?: boolean } = {}): Promise<RequestState | undefined> {
     const res = await this.db.send(new GetCommand({
       TableName: this.tableName,
       Key: { pk: `USER#${userId}`, sk: `REQ#${requestId}` },
-      ProjectionExpression: 'stopRequested, connectionId',
+      ProjectionExpression: 'messageId, stopRequested, connectionId, pending',
+      ...(options.consistent ? { ConsistentRead: true } : {}),
     }));
-    const connectionId = res.Item?.connectionId;
-    return { stopRequested: res.Item?.stopRequested === true, connectionId: typeof connectionId === 'string' ? connectionId : undefined };
+    const item = res.Item;
+    if (!item) return undefined;
+    return {
+      messageId: typeof item.messageId === 'string' ? item.messageId : undefined,
+      stopRequested: item.stopRequested === true,
+      connectionId: typeof item.connectionId === 'string' ? item.connectionId : undefined,
+      pending: item.pending === true,
+    };
   }
 
   /**
