@@ -3,7 +3,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { WafOptions } from './auth';
-import { wafRules } from '../private/waf-rules';
+import { wafDescription, wafRules } from '../private/waf-rules';
 
 
 export interface WebAclResult {
@@ -25,7 +25,7 @@ export function createWebAcl(scope: Construct, options: WafOptions, logging: {
 
   const webAcl = new wafv2.CfnWebACL(scope, 'WebAcl', {
     scope: 'REGIONAL',
-    description: 'bedrock-chat: protects the Cognito user pool (sign-in, sign-up, token endpoints)',
+    description: wafDescription('bedrock-chat: protects the Cognito user pool, its sign-in, sign-up and token endpoints'),
     defaultAction: { allow: {} },
     visibilityConfig: visibility('WebAcl'),
     rules,

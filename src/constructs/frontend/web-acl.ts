@@ -1,7 +1,7 @@
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { requireUsEast1 } from '../private/us-east-1';
-import { wafRules } from '../private/waf-rules';
+import { wafDescription, wafRules } from '../private/waf-rules';
 
 /**
  * Rules of the CloudFront web ACL in front of the Bedrock Chat site.
@@ -74,7 +74,7 @@ export class FrontendWebAcl extends Construct {
 
     this.webAcl = new wafv2.CfnWebACL(this, 'WebAcl', {
       scope: 'CLOUDFRONT',
-      description: 'bedrock-chat: protects the CloudFront distribution of the app and the widget',
+      description: wafDescription('bedrock-chat: protects the CloudFront distribution of the app and the widget'),
       defaultAction: { allow: {} },
       visibilityConfig: visibility('WebAcl'),
       rules,

@@ -25,6 +25,20 @@ const RATE_LIMIT_MAX = 2_000_000_000;
 const IPV4_CIDR = /^((25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(25[0-5]|2[0-4]\d|1?\d?\d)\/([1-9]|[12]\d|3[0-2])$/;
 const IPV6_CIDR = /^[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*\/([1-9]|[1-9]\d|1[01]\d|12[0-8])$/;
 
+/**
+ * The pattern CloudFormation (and the WAFv2 API) enforce on the description of a web ACL and an IP set:
+ * https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-wafv2-webacl.html (Description).
+ * No parentheses, quotes, semicolons or other punctuation beyond `+=:#@/-,.`; synth accepts any string, CreateWebACL
+ * does not.
+ */
+const WAF_DESCRIPTION = /^[a-zA-Z0-9=:#@/\-,.][a-zA-Z0-9+=:#@/\-,.\s]+[a-zA-Z0-9+=:#@/\-,.]{1,256}$/;
+
+/** `text`, checked against the WAFv2 description pattern (an error here is ours, not the user's). */
+export function wafDescription(text: string): string {
+  if (!WAF_DESCRIPTION.test(text)) throw new Error(`internal: '${text}' is not a valid WAFv2 description (${WAF_DESCRIPTION})`);
+  return text;
+}
+
 export interface WafRuleSettings {
   readonly scope: 'REGIONAL' | 'CLOUDFRONT';
   /** Starts every validation message, e.g. `ChatBackend: waf.` or `FrontendWebAcl: `. */
@@ -80,7 +94,7 @@ export function wafRules(scope: Construct, options: WafRuleOptions, settings: Wa
   });
   const ipSets: wafv2.CfnIPSet[] = [];
   const ipSet = (id: string, version: 'IPV4' | 'IPV6', addresses: string[], description: string) => {
-    const set = new wafv2.CfnIPSet(scope, id, { scope: settings.scope, ipAddressVersion: version, addresses, description });
+    const set = new wafv2.CfnIPSet(scope, id, { scope: settings.scope, ipAddressVersion: version, addresses, description: wafDescription(description) });
     ipSets.push(set);
     return set;
   };
