@@ -29,7 +29,7 @@ const warned = new Set<PythonTool>();
 export function hasPythonTool(tool: PythonTool): boolean {
   let ok = found.get(tool);
   if (ok === undefined) {
-    const res = spawnSync(tool, [tool === 'cfn-lint' ? '--version' : '--help'], { stdio: 'ignore', timeout: 30_000 });
+    const res = spawnSync(tool, [tool === 'cfn-lint' ? '--version' : '--help'], { stdio: 'ignore', timeout: 30_000, env: process.env });
     ok = res.status === 0;
     found.set(tool, ok);
   }

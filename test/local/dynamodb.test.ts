@@ -18,7 +18,9 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { credentials, dynamoDbBackends, region, useDummyAwsEnv } from './env';
-import { DynamoDbBackend, DynamoDbEmulator, ensureConversationTable, startDynamoDb } from '../../src/local/emulators/dynamodb';
+import {
+  defaultDynamoDbBackend, DynamoDbBackend, DynamoDbEmulator, ensureConversationTable, startDynamoDb,
+} from '../../src/local/emulators/dynamodb';
 
 useDummyAwsEnv();
 
@@ -33,6 +35,21 @@ const DEVIATIONS: Record<DynamoDbBackend, readonly Behaviour[]> = {
   dynalite: ['transactions', 'ttl', 'streams', 'returnOldItemOnConditionFailure', 'emptyIndexKey'],
   moto: ['batchWriteOver25', 'lastEvaluatedKeyAtLimit', 'itemSizeLimit'],
 };
+
+test('BEDROCK_CHAT_DYNAMODB picks the backend of startDynamoDb(); an unknown value is a clear error', () => {
+  const saved = process.env.BEDROCK_CHAT_DYNAMODB;
+  try {
+    delete process.env.BEDROCK_CHAT_DYNAMODB;
+    expect(defaultDynamoDbBackend()).toBe('dynalite');
+    process.env.BEDROCK_CHAT_DYNAMODB = 'moto';
+    expect(defaultDynamoDbBackend()).toBe('moto');
+    process.env.BEDROCK_CHAT_DYNAMODB = 'dynamodb-local';
+    expect(() => defaultDynamoDbBackend()).toThrow('BEDROCK_CHAT_DYNAMODB=dynamodb-local: expected one of dynalite, moto');
+  } finally {
+    if (saved === undefined) delete process.env.BEDROCK_CHAT_DYNAMODB;
+    else process.env.BEDROCK_CHAT_DYNAMODB = saved;
+  }
+});
 
 describe.each(dynamoDbBackends())('%s', (backend) => {
   let dynamo: DynamoDbEmulator;

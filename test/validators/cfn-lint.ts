@@ -75,7 +75,7 @@ export async function cfnLint(inputs: readonly LintInput[]): Promise<Finding[]> 
     return file;
   });
   const stdout = await new Promise<string>((resolve, reject) => {
-    execFile('cfn-lint', ['-r', CFN_LINT_REGION, '--format', 'json', '--', ...files], { maxBuffer: 64 * 1024 * 1024, timeout: 600_000 },
+    execFile('cfn-lint', ['-r', CFN_LINT_REGION, '--format', 'json', '--', ...files], { maxBuffer: 64 * 1024 * 1024, timeout: 600_000, env: process.env },
       (err, out, stderr) => {
         // The exit code is a bit mask of the levels found (2 error, 4 warning, 8 info); 1 is a failure of cfn-lint itself.
         if (err && (typeof err.code !== 'number' || err.code % 2 === 1 || !out.trim().startsWith('['))) {

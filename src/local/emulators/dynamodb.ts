@@ -71,7 +71,7 @@ export async function startDynamoDb(options: StartDynamoDbOptions = {}): Promise
  */
 async function startMoto(): Promise<DynamoDbEmulator> {
   if (!hasPythonTool('moto_server')) throw new Error(missingToolMessage('moto_server'));
-  const child = spawn('moto_server', ['-H', '127.0.0.1', '-p', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('moto_server', ['-H', '127.0.0.1', '-p', '0'], { stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
   const killOnExit = () => child.kill('SIGKILL');
   process.once('exit', killOnExit);
   let output = '';
