@@ -653,7 +653,8 @@ export class ChatBackend extends Construct implements IBedrockChatBackend, ISign
       useCognitoProvidedValues: true,
     });
     this.managedLoginBranding.node.addDependency(this.userPoolDomain);
-    this.authDomain = this.userPoolDomain.baseUrl();
+    // A custom domain's name is known at synth time: use it rather than the domain's Ref (the same string).
+    this.authDomain = custom ? `https://${custom.domainName}` : this.userPoolDomain.baseUrl();
     this.signInRedirects = this;
 
     // ---------------------------------------------------------------- sign-up triggers
