@@ -295,8 +295,11 @@ describe('managed login domain and redirect URLs', () => {
   test('localhost only when asked for: callbackUrls turns the code flow on', () => {
     const { stack, template } = synth({ callbackUrls: ['http://localhost:8080/'], logoutUrls: ['http://localhost:8080/'] });
     template.hasResourceProperties('AWS::Cognito::UserPoolClient', {
-      AllowedOAuthFlowsUserPoolClient: true, AllowedOAuthFlows: ['code'], AllowedOAuthScopes: ['openid', 'email', 'profile'],
-      CallbackURLs: ['http://localhost:8080/'], LogoutURLs: ['http://localhost:8080/'],
+      AllowedOAuthFlowsUserPoolClient: true,
+      AllowedOAuthFlows: ['code'],
+      AllowedOAuthScopes: ['openid', 'email', 'profile'],
+      CallbackURLs: ['http://localhost:8080/'],
+      LogoutURLs: ['http://localhost:8080/'],
     });
     expect(warnings(stack).join('\n')).not.toMatch(/no callback URL/);
   });
