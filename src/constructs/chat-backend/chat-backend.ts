@@ -419,8 +419,8 @@ export class ChatBackend extends Construct implements IBedrockChatBackend, ISign
    * Always set.
    */
   public readonly authDomain?: string;
-  /** This backend: `BedrockChatFrontend` registers its URLs here (`addCallbackUrl`, `addLogoutUrl`). */
-  public readonly signInRedirects: ISignInRedirectUrls;
+  /** This backend (always set): `BedrockChatFrontend` registers its URLs here (`addCallbackUrl`, `addLogoutUrl`). */
+  public readonly signInRedirects?: ISignInRedirectUrls;
   /** The guardrail applied to every answer, if any. */
   public readonly guardrail?: GuardrailReference;
   /** The models users can choose from, in the order given. */
