@@ -476,7 +476,7 @@ describe('API Gateway logging role of the account (WebSocket access logs)', () =
   const wsStages = (template: Template) => Object.values(template.findResources('AWS::ApiGatewayV2::Stage'))
     .filter((s: any) => s.Properties.StageName === 'ws') as any[];
 
-  test('default: the role, the account setting pointing at it, and the WebSocket stage depending on the setting', () => {
+  test('WebSocket access logs deploy in an account without a logging role: the role, the account setting pointing at it, the stage depending on it', () => {
     // It broke: a WebSocket stage with access logging fails to deploy in an account without cloudWatchRoleArn.
     const { template } = synth();
     const roles = template.findResources('AWS::IAM::Role', {

@@ -33,7 +33,7 @@ function oneStack(frontendProps: Record<string, unknown> = {}, backendProps: Rec
 }
 
 describe('the frontend registers its URLs on the backend', () => {
-  test('one stack, no props: callback and sign-out URL are exactly https://<distribution domain>/, with the code flow, and no localhost', () => {
+  test('the deployed app\'s redirect_uri is registered (not only localhost): callback and sign-out URL are exactly https://<distribution domain>/, code flow on', () => {
     // It broke: only http://localhost:8080/ was registered, so Cognito refused the deployed app's redirect_uri.
     const { stack, frontend, template } = oneStack();
     const distributionId = stack.getLogicalId(frontend.distribution.node.defaultChild as any);
@@ -187,7 +187,7 @@ describe('Content-Security-Policy length', () => {
     expect(csp.length).toBeLessThan(MAX_CSP_LENGTH);
   });
 
-  test('an over-long CSP fails at synth, naming the sources that made it long', () => {
+  test('an over-long CSP fails at synth, not at deploy, naming the sources that made it long', () => {
     // It broke: CloudFront rejects (TooLongCSPInResponseHeadersPolicy) only at deploy time.
     const long = Array.from({ length: 12 }, (_, i) => `https://service-${i}-${'x'.repeat(120)}.example.com`);
     expect(() => oneStack({ additionalConnectSources: long }))
