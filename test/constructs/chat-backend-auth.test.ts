@@ -238,7 +238,14 @@ describe('managed login domain and redirect URLs', () => {
     template.hasResourceProperties('AWS::Cognito::UserPoolDomain', {
       Domain: 'auth.example.com', CustomDomainConfig: { CertificateArn: 'arn:aws:acm:us-east-1:111111111111:certificate/abc' }, ManagedLoginVersion: 2,
     });
-    template.hasResourceProperties('AWS::Route53::RecordSet', { Name: 'auth.example.com.', Type: 'A', HostedZoneId: 'Z123' });
+    template.hasResourceProperties('AWS::Route53::RecordSet', {
+      Name: 'auth.example.com.',
+      Type: 'A',
+      HostedZoneId: 'Z123',
+      AliasTarget: Match.objectLike({ DNSName: { 'Fn::GetAtt': [logicalId(stack, backend.userPoolDomain), 'CloudFrontDistribution'] } }),
+    });
+    // Read from the domain's attribute, not with a custom resource (no extra Lambda function in the stack).
+    expect(JSON.stringify(template.toJSON())).not.toContain('Custom::UserPoolCloudFrontDomainName');
     expect(backend.authDomain).toBe('https://auth.example.com');
   });
 

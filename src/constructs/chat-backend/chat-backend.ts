@@ -375,7 +375,6 @@ const USER_POOL_GROUPS: Array<{ id: string; name: string; description: string }>
 /** Default of `autoJoinGroups`. */
 const DEFAULT_AUTO_JOIN_GROUPS = ['CreatingBotAllowed'];
 
-
 /** Cognito's limits on token validity. */
 const TOKEN_LIMITS = {
   idTokenValidity: { min: Duration.minutes(5), max: Duration.days(1), text: '5 minutes and 1 day' },
@@ -643,7 +642,13 @@ export class ChatBackend extends Construct implements IBedrockChatBackend, ISign
         zone: custom.hostedZone,
         // A trailing dot makes the name absolute (the zone's name may be unknown, as for fromHostedZoneId).
         recordName: `${custom.domainName}.`,
-        target: route53.RecordTarget.fromAlias(new targets.UserPoolDomainTarget(this.userPoolDomain)),
+        // The domain's own CloudFrontDistribution attribute (UserPoolDomainTarget would read it with a custom resource).
+        target: route53.RecordTarget.fromAlias({
+          bind: () => ({
+            dnsName: (this.userPoolDomain.node.defaultChild as cognito.CfnUserPoolDomain).attrCloudFrontDistribution,
+            hostedZoneId: targets.CloudFrontTarget.getHostedZoneId(this),
+          }),
+        }),
       });
     }
     // Managed login (version 2) shows a page per app client only once the client has a branding style.
@@ -1210,6 +1215,10 @@ function wildcardFindings(stack: Stack, arns: string[]): string[] {
 
 /** The cdk-nag rendering of the Management API resource granted by `WebSocketStage.grantManagementApiAccess`. */
 function managementApiFinding(api: apigwv2.WebSocketApi): string {
-  const logicalId = Stack.of(api).getLogicalId(api.node.defaultChild as apigwv2.CfnApi);
-  return `arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<${logicalId}>/${WEBSOCKET_STAGE_NAME}/*/@connections/*`;
+  const stack = Stack.of(api);
+  const logicalId = stack.getLogicalId(api.node.defaultChild as apigwv2.CfnApi);
+  // A stack with an explicit environment renders its Region and account literally.
+  const region = Token.isUnresolved(stack.region) ? '<AWS::Region>' : stack.region;
+  const account = Token.isUnresolved(stack.account) ? '<AWS::AccountId>' : stack.account;
+  return `arn:<AWS::Partition>:execute-api:${region}:${account}:<${logicalId}>/${WEBSOCKET_STAGE_NAME}/*/@connections/*`;
 }
