@@ -7,7 +7,7 @@
  * the SDK's module builds, and the credential stand-in that reads the environment (no credential chain at all).
  */
 import { ChildProcess, fork } from 'child_process';
-import { existsSync } from 'fs';
+import { existsSync, readFileSync } from 'fs';
 import { createServer, Server } from 'http';
 import { join } from 'path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -157,6 +157,17 @@ afterAll(async () => {
 
 test('each bundle is an ES module exporting `handler` (what Handler index.handler resolves to in index.mjs)', () => {
   for (const [name, b] of Object.entries(bundles)) expect({ name, exports: b.ready.exports }).toEqual({ name, exports: ['handler'] });
+});
+
+test('every bundle is under 400 KB, without the schemas of S3 operations it never sends or the SDK\'s credential chain', () => {
+  for (const name of ['ws-authorizer', 'ws', 'chat-worker', 'api', 'cognito-pre-sign-up', 'cognito-post-confirmation']) {
+    const source = readFileSync(join(ROOT, 'assets', 'lambdas', `${name}.lambda`, 'index.mjs'), 'utf8');
+    expect({ name, under400Kb: Buffer.byteLength(source) < 400 * 1024 }).toEqual({ name, under400Kb: true });
+    // scripts/bundle-lambda.mjs, plugin tree-shakeable-schemas: without it every S3 schema stays (67 KB).
+    expect({ name, unusedS3Schema: source.includes('PutBucketLifecycleConfiguration') }).toEqual({ name, unusedS3Schema: false });
+    // The aliases of the credential chain and the token providers (src/lambdas/wiring/bundle).
+    expect({ name, chain: /fromSSO|fromTokenFile|fromInstanceMetadata|SSOOIDCClient/.test(source) }).toEqual({ name, chain: false });
+  }
 });
 
 test('a chat turn runs through the authorizer, ws and worker bundles and is stored', async () => {
