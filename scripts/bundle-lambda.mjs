@@ -38,8 +38,16 @@ const treeShakeableSchemas = {
       const source = await readFile(args.path, 'utf8');
       const strings = new Map();
       for (const m of source.matchAll(/^const (_[A-Za-z0-9_]+|n\d+) = ("(?:[^"\\\n]|\\.)*");$/gm)) strings.set(m[1], m[2]);
-      const contents = source.replace(/\[(_[A-Za-z0-9_]+|n\d+)\]:/g, (all, name) => (strings.has(name) ? `[${strings.get(name)}]:` : all));
-      return { contents, loader: 'js' };
+      let inlined = 0;
+      const contents = source.replace(/\[(_[A-Za-z0-9_]+|n\d+)\]:/g, (all, name) => {
+        if (!strings.has(name)) return all;
+        inlined++;
+        return `[${strings.get(name)}]:`;
+      });
+      // An SDK release that writes its schemas differently would silently bring the unused schemas back.
+      const warnings = inlined === 0 && /\[_[A-Za-z0-9_]+\]:/.test(source)
+        ? [{ text: 'tree-shakeable-schemas: computed keys found but none inlined; the SDK schema format changed?' }] : [];
+      return { contents, loader: 'js', warnings };
     });
   },
 };
