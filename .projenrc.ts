@@ -65,8 +65,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
 
   lambdaOptions: {
     runtime: awscdk.LambdaRuntime.NODEJS_24_X,
-    // Bundle the pinned SDK instead of relying on whatever the runtime ships.
-    bundlingOptions: { externals: [], sourcemap: false },
+    // Bundle the pinned SDK instead of relying on whatever the runtime ships. The bundle tasks themselves are
+    // replaced below (ES module output); no watch tasks, which would still write the old CommonJS index.js.
+    bundlingOptions: { externals: [], sourcemap: false, watchTask: false },
     awsSdkConnectionReuse: false,
   },
 
@@ -137,12 +138,15 @@ for (const spec of TOOLCHAIN) {
   project.deps.addDependency(spec, DependencyType.BUILD);
 }
 
-// Minify every Lambda bundle (projen's discovery has no switch for it).
+// Each Lambda bundle is a minified ES module, assets/lambdas/<name>.lambda/index.mjs, built by
+// scripts/bundle-lambda.mjs (esbuild's API: ESM output with the SDK's module builds, two credential-chain stand-ins
+// and two tree-shaking plugins, each explained there). projen's LambdaFunction passes only externals / sourcemap /
+// watchTask to its esbuild command, so the task is replaced; the generated *-function.ts files are unchanged: they
+// point at the directory, and the handler `index.handler` resolves to index.mjs
+// (https://docs.aws.amazon.com/lambda/latest/dg/nodejs-handler.html#nodejs-commonjs-es-modules).
 for (const task of project.tasks.all) {
-  if (task.name.startsWith('bundle:') && task.name.endsWith('.lambda')) {
-    const args = task.steps[0]?.execArgs;
-    if (args && !args.includes('--minify')) task.reset([...args, '--minify', '--legal-comments=none'].join(' '));
-  }
+  const m = /^bundle:(lambdas\/.+\.lambda)$/.exec(task.name);
+  if (m) task.reset(`node scripts/bundle-lambda.mjs src/${m[1]}.ts assets/${m[1]}`);
 }
 
 // The web components: Vite builds them into assets/web as part of the bundle step.

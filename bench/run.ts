@@ -7,6 +7,7 @@ import { execFileSync } from 'child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join, resolve } from 'path';
+import { pathToFileURL } from 'url';
 import { storageFigures } from './storage';
 import { streamFigures } from './stream';
 import { widgetFigures } from './widget';
@@ -23,9 +24,12 @@ function median(values: number[]): number {
 
 const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
 
-/** Cold module init: a fresh Node process requires the bundle; the time of the require alone, median of RUNS. */
+/**
+ * Cold module init: a fresh Node process loads the bundle as the Lambda runtime does (an ES module `index.mjs` by
+ * `import()`); the time of the load alone (resolve, parse, evaluate the module graph), median of RUNS.
+ */
 function initMs(bundle: string): number {
-  const script = `const t=process.hrtime.bigint();require(${JSON.stringify(bundle)});process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6))`;
+  const script = `const t=process.hrtime.bigint();import(${JSON.stringify(pathToFileURL(bundle).href)}).then(()=>process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6)))`;
   const samples: number[] = [];
   for (let i = 0; i < RUNS; i++) {
     samples.push(Number(execFileSync(process.execPath, ['-e', script], {
@@ -55,7 +59,7 @@ async function main(): Promise<void> {
   if (!existsSync(LAMBDAS)) throw new Error('No Lambda bundles in assets/lambdas: run `npx projen bundle` first.');
   const results: Record<string, number | string> = {};
   for (const dir of readdirSync(LAMBDAS).sort()) {
-    const bundle = join(LAMBDAS, dir, 'index.js');
+    const bundle = join(LAMBDAS, dir, 'index.mjs');
     if (!existsSync(bundle)) continue;
     const name = dir.replace(/\.lambda$/, '');
     results[`handler.${name}.bundleKb`] = round(statSync(bundle).size / 1024);

@@ -1,4 +1,5 @@
 export { ChatBackend, ChatBackendProps, GuardrailReference, IBedrockChatBackend, ISignInRedirectUrls } from './constructs/chat-backend/chat-backend';
+export { ProvisionedConcurrencyOptions } from './constructs/chat-backend/provisioned-concurrency';
 export { BedrockChatFrontend, BedrockChatFrontendProps } from './constructs/frontend/bedrock-chat-frontend';
 export {
   GoogleIdentityProviderProps,

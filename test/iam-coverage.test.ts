@@ -2,16 +2,18 @@
  * IAM coverage: every AWS SDK command a function's bundle can send is allowed by that function's role in the
  * synthesized full example, and no role has a `*` or `service:*` action.
  *
- * How commands are found in a minified SDK v3 bundle (checked on the bundles of this repository, SDK 3.11xx):
+ * How commands are found in a minified ES module bundle (scripts/bundle-lambda.mjs: the SDK's dist-es builds,
+ * tree-shaken; checked on the bundles of this repository, SDK 3.11xx):
  * - each client declares a command factory `X=f(<endpoint params>,"<ServiceShape>","<Name>Client",<schema>)` and
- *   each command class is `class extends X(<ctx>,<cfg>,"<Operation>",<schema>){}` (older SDK builds carry
- *   `.n("<Name>Client","<Operation>Command")` instead): this lists the clients in the bundle and their operations.
- *   Every operation of a bundled client is present (the command modules cannot be tree-shaken), so presence alone
- *   says nothing about what the function sends.
- * - the SDK packages are bundled from their CommonJS builds, so code that sends a command constructs it through the
- *   module namespace, `new <ns>.<Operation>Command(`, and that name survives minification. The SDK's own internal
- *   constructions (waiters, credential providers) use minified identifiers and are not counted.
- * `@aws-sdk/lib-dynamodb` commands (`GetCommand`, `PutCommand`, ...) are mapped to their DynamoDB operations.
+ *   each command class is `C=class extends X(<ctx>,<cfg>,"<Operation>",<schema>){}`: this lists the clients in the
+ *   bundle and the command classes that survived tree-shaking, by their minified binding `C`.
+ * - `@aws-sdk/lib-dynamodb` commands are classes `D=class extends B{input;inputKeyNodes=...;constructor(e){...
+ *   this.clientCommand=new C(this.input)...}}`: `D` stands for the DynamoDB operation of `C`. lib-dynamodb declares no
+ *   `sideEffects: false`, so some of its commands stay in a bundle that never uses them (ScanCommand): presence says
+ *   nothing, only a construction does.
+ * - a command is sent when its class is constructed, `new C(` or `new D(`, outside the document command's own
+ *   `this.clientCommand=new C(this.input)`. The SDK's internal commands (endpoint discovery, S3 Express sessions)
+ *   have classes but no construction in this form, and are not counted.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -27,23 +29,11 @@ const ROOT = path.join(__dirname, '..');
 const ID = '[A-Za-z_$][A-Za-z0-9_$]*';
 
 /**
- * Clients the SDK's default credential provider chain bundles (SSO, SSO OIDC, STS web identity / assume role,
- * Cognito Identity, Signin). In Lambda, credentials come from the environment (AWS_ACCESS_KEY_ID,
- * AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN) and the chain never reaches these clients.
+ * Clients of the SDK's default credential provider chain (SSO, SSO OIDC, STS web identity / assume role, Cognito
+ * Identity, Signin). The bundles replace that chain by its environment link (src/lambdas/wiring/bundle), so none
+ * should be there; if one comes back, its commands are the SDK's own, not the function's.
  */
 const CREDENTIAL_CLIENTS = new Set(['SSO', 'SSOOIDC', 'STS', 'CognitoIdentity', 'Signin']);
-
-/** `@aws-sdk/lib-dynamodb` document commands → DynamoDB operations. */
-const DOCUMENT_COMMANDS: Record<string, string> = {
-  Get: 'GetItem',
-  Put: 'PutItem',
-  Update: 'UpdateItem',
-  Delete: 'DeleteItem',
-  BatchGet: 'BatchGetItem',
-  BatchWrite: 'BatchWriteItem',
-  TransactGet: 'TransactGetItems',
-  TransactWrite: 'TransactWriteItems',
-};
 
 /** IAM service prefix per SDK client. */
 const SERVICE_PREFIX: Record<string, string> = {
@@ -79,34 +69,36 @@ const ACTION_OVERRIDES: Record<string, string[]> = {
 
 export interface SentCommand { readonly client: string; readonly operation: string; readonly actions: string[] }
 
+const esc = (id: string) => id.replace(/\$/g, '\\$');
+
 /** The AWS SDK commands a bundle can send, with the IAM actions each needs. Throws on anything it cannot map. */
 export function commandsSentBy(source: string): SentCommand[] {
-  const clientOps = new Map<string, Set<string>>();
-  const add = (client: string, op: string) => (clientOps.get(client) ?? clientOps.set(client, new Set()).get(client)!).add(op);
   const factories = new Map<string, string>();
   for (const m of source.matchAll(new RegExp(`(${ID})=${ID}\\(${ID},"[A-Za-z0-9_]+","([A-Za-z0-9]+)Client",${ID}\\)`, 'g'))) {
     factories.set(m[1], m[2]);
-    clientOps.set(m[2], clientOps.get(m[2]) ?? new Set());
   }
-  for (const m of source.matchAll(new RegExp(`class extends (${ID})\\(${ID},${ID},"([A-Za-z0-9]+)",${ID}\\)`, 'g'))) {
-    const client = factories.get(m[1]);
-    if (client) add(client, m[2]);
+  /** Minified command class binding → client and operation. */
+  const commandClasses = new Map<string, { client: string; operation: string }>();
+  for (const m of source.matchAll(new RegExp(`(${ID})=class extends (${ID})\\(${ID},${ID},"([A-Za-z0-9]+)",${ID}\\)\\{\\}`, 'g'))) {
+    const client = factories.get(m[2]);
+    if (client) commandClasses.set(m[1], { client, operation: m[3] });
   }
-  for (const m of source.matchAll(/\.n\("([A-Za-z0-9]+)Client","([A-Za-z0-9]+)Command"\)/g)) add(m[1], m[2]);
+  /** lib-dynamodb command class binding → the DynamoDB command class it wraps. */
+  const documentClasses = new Map<string, { client: string; operation: string }>();
+  const noOtherClass = '(?:(?!=class extends )[^])*?';
+  for (const m of source.matchAll(new RegExp(`(${ID})=class extends ${ID}\\{input;inputKeyNodes=${noOtherClass}this\\.clientCommand=new (${ID})\\(this\\.input\\)`, 'g'))) {
+    const wrapped = commandClasses.get(m[2]);
+    if (!wrapped) throw new Error(`A document command wraps ${m[2]}, which is no SDK command class: extend commandsSentBy`);
+    documentClasses.set(m[1], wrapped);
+  }
 
   const sent = new Map<string, SentCommand>();
-  for (const m of source.matchAll(new RegExp(`new (?:${ID}\\.)?([A-Z][A-Za-z0-9]*)Command\\(`, 'g'))) {
-    const name = m[1];
-    const clients = [...clientOps].filter(([, ops]) => ops.has(name)).map(([c]) => c);
-    const resolved = clients.length > 0
-      ? clients.map((client) => ({ client, operation: name }))
-      : DOCUMENT_COMMANDS[name] && clientOps.get('DynamoDB')?.has(DOCUMENT_COMMANDS[name])
-        ? [{ client: 'DynamoDB', operation: DOCUMENT_COMMANDS[name] }]
-        : clientOps.get('DynamoDB')?.has(name) ? [{ client: 'DynamoDB', operation: name }] : [];
-    if (resolved.length === 0) {
-      throw new Error(`The bundle constructs ${name}Command, which no bundled AWS SDK client defines: extend commandsSentBy`);
-    }
-    for (const { client, operation } of resolved) {
+  const classes = [...commandClasses.keys(), ...documentClasses.keys()];
+  if (classes.length > 0) {
+    const constructions = new RegExp(`(this\\.clientCommand=)?new (${classes.map(esc).join('|')})\\(`, 'g');
+    for (const m of source.matchAll(constructions)) {
+      if (m[1]) continue; // a document command building the command it wraps
+      const { client, operation } = commandClasses.get(m[2]) ?? documentClasses.get(m[2])!;
       if (CREDENTIAL_CLIENTS.has(client)) continue;
       const prefix = SERVICE_PREFIX[client];
       if (!prefix) throw new Error(`No IAM service prefix for the ${client} client (command ${operation}): add it to SERVICE_PREFIX`);
@@ -114,10 +106,10 @@ export function commandsSentBy(source: string): SentCommand[] {
       sent.set(`${client}:${operation}`, { client, operation, actions });
     }
   }
-  const apiClients = [...clientOps.keys()].filter((c) => !CREDENTIAL_CLIENTS.has(c));
+  const apiClients = [...new Set(factories.values())].filter((c) => !CREDENTIAL_CLIENTS.has(c));
   if (apiClients.length > 0 && sent.size === 0) {
     throw new Error(`The bundle carries the ${apiClients.join(', ')} client(s) but no command construction was recognised: `
-      + 'the bundle format changed (ESM build of the SDK?) and this test must learn it');
+      + 'the bundle format changed (CommonJS build of the SDK? another minifier?) and this test must learn it');
   }
   return [...sent.values()];
 }
@@ -176,7 +168,7 @@ const FUNCTIONS = [
 ];
 
 function readBundle(name: string): string {
-  const file = path.join(ROOT, 'assets', 'lambdas', `${name}.lambda`, 'index.js');
+  const file = path.join(ROOT, 'assets', 'lambdas', `${name}.lambda`, 'index.mjs');
   if (!fs.existsSync(file)) {
     throw new Error(`Bundle ${path.relative(ROOT, file)} is missing: run \`npx projen bundle\` (or bundle:lambdas/${name}.lambda) first`);
   }
@@ -250,16 +242,25 @@ describe('IAM coverage of the full example (and of a backend with every sign-in 
 });
 
 describe('the coverage check can fail', () => {
-  // A minified bundle in the shape of the real ones: one DynamoDB client, two commands sent, one only bundled.
+  // A minified ES module bundle in the shape of the real ones: one DynamoDB client with three command classes; two
+  // lib-dynamodb commands bundled (Get, Scan) of which only Get is constructed; DeleteItem sent directly; PutItem
+  // bundled but never constructed; an STS command of the credential chain constructed by the SDK.
   const synthetic = [
     'var F=s0e(t_e,"DynamoDB_20120810","DynamoDBClient",C0e),xS=no(PH,"AWSSecurityTokenServiceV20110615","STSClient",ns);',
-    'zE=class extends F(Ve,U,"GetItem",a1){},zP=class extends F(Ve,U,"PutItem",a2){},zD=class extends F(Ve,U,"DeleteItem",a3){};',
-    'zA=class extends xS(a,b,"AssumeRole",c){};new zA({});',
-    'async function h(){await c.send(new Qo.GetCommand({})),await c.send(new Qo.DeleteItemCommand({}))}',
+    'var zE=class extends F(Ve,U,"GetItem",a1){},zP=class extends F(Ve,U,"PutItem",a2){},zD=class extends F(Ve,U,"DeleteItem",a3){},',
+    'zS=class extends F(Ve,U,"Scan",a4){};',
+    'var dG=class extends Q{input;inputKeyNodes={Key:w};constructor(e){super(),this.input=e,this.clientCommand=new zE(this.input)}},',
+    'dS=class extends Q{input;inputKeyNodes={ExclusiveStartKey:w};constructor(e){super(),this.input=e,this.clientCommand=new zS(this.input)}};',
+    'var zA=class extends xS(a,b,"AssumeRole",c){};new zA({});',
+    'async function h(){await c.send(new dG({TableName:t})),await c.send(new zD({TableName:t}))}',
   ].join('');
 
-  test('commands are found through the namespace constructions only', () => {
+  test('commands are found through their constructions only (a bundled lib-dynamodb command that is never built is not sent)', () => {
     expect(commandsSentBy(synthetic).map((c) => c.actions).flat().sort()).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem']);
+  });
+
+  test('constructing the bundled document Scan command makes it sent', () => {
+    expect(commandsSentBy(`${synthetic}new dS({TableName:t});`).map((c) => c.operation).sort()).toEqual(['DeleteItem', 'GetItem', 'Scan']);
   });
 
   test('a missing grant is reported', () => {
@@ -299,7 +300,15 @@ describe('the coverage check can fail', () => {
   });
 
   test('a bundle whose commands cannot be recognised fails loudly', () => {
-    const esm = 'var F=s0e(t_e,"DynamoDB_20120810","DynamoDBClient",C0e);zE=class extends F(Ve,U,"GetItem",a1){};c.send(new zE({}));';
-    expect(() => commandsSentBy(esm)).toThrow(/bundle format changed/);
+    // The SDK's CommonJS build (the bundles before ES module output): commands built through a module namespace.
+    const cjs = 'var F=s0e(t_e,"DynamoDB_20120810","DynamoDBClient",C0e);x.n("DynamoDBClient","GetItemCommand");c.send(new Qo.GetItemCommand({}));';
+    expect(() => commandsSentBy(cjs)).toThrow(/bundle format changed/);
+  });
+
+  test('the real bundles carry none of the credential chain\'s clients (the bundle stand-ins are in place)', () => {
+    for (const { bundle } of FUNCTIONS) {
+      const clients = [...readBundle(bundle).matchAll(/"([A-Za-z0-9]+)Client",/g)].map((m) => m[1]);
+      expect({ bundle, credentialClients: clients.filter((c) => CREDENTIAL_CLIENTS.has(c)) }).toEqual({ bundle, credentialClients: [] });
+    }
   });
 });

@@ -24,7 +24,7 @@ export function withoutAssetHashes<T>(value: T): T {
 export function requireBundles(): void {
   const root = path.join(__dirname, '..', '..');
   const missing = ['ws-authorizer', 'ws', 'chat-worker', 'api', 'cognito-pre-sign-up', 'cognito-post-confirmation']
-    .map((n) => path.join(root, 'assets', 'lambdas', `${n}.lambda`, 'index.js'))
+    .map((n) => path.join(root, 'assets', 'lambdas', `${n}.lambda`, 'index.mjs'))
     .filter((f) => !fs.existsSync(f));
   if (!fs.existsSync(path.join(root, 'assets', 'web'))) missing.push(path.join(root, 'assets', 'web'));
   if (missing.length > 0) {

@@ -14,6 +14,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { IdentityProvider, MfaMode, SignInCustomDomain, WafOptions } from './auth';
+import { provisionedAlias, ProvisionedConcurrencyOptions } from './provisioned-concurrency';
 import { createWebAcl } from './waf';
 import { ApiFunction } from '../../lambdas/api-function';
 import { ChatWorkerFunction } from '../../lambdas/chat-worker-function';
@@ -348,6 +349,16 @@ export interface ChatBackendProps {
    * @default 4096
    */
   readonly reasoningBudgetTokens?: number;
+
+  /**
+   * Provisioned concurrency for the functions on the path to the first token (the `$connect` authorizer, the
+   * WebSocket handler, the chat worker), each with its own count: a function with a count is published as a version
+   * with an alias `live`, which its callers invoke. Billed per hour whether used or not.
+   *
+   * @default - none: every function runs on demand (a cold start costs about 50-70 ms of module initialisation, see
+   * docs/architecture.md "Lambda packaging and cold start")
+   */
+  readonly provisionedConcurrency?: ProvisionedConcurrencyOptions;
 }
 
 /** Default of `models` (see `ChatBackendProps.models`). */
@@ -449,6 +460,12 @@ export class ChatBackend extends Construct implements IBedrockChatBackend, ISign
   public readonly preSignUpFunction?: lambda.Function;
   /** The post confirmation trigger adding new users to `autoJoinGroups` (absent when that list is empty). */
   public readonly postConfirmationFunction?: lambda.Function;
+  /** The `live` alias of the authorizer, when `provisionedConcurrency.authorizer` is set. */
+  public readonly authorizerAlias?: lambda.Alias;
+  /** The `live` alias of the WebSocket handler, when `provisionedConcurrency.webSocketHandler` is set. */
+  public readonly webSocketAlias?: lambda.Alias;
+  /** The `live` alias of the chat worker, when `provisionedConcurrency.worker` is set. */
+  public readonly workerAlias?: lambda.Alias;
   /** The external identity providers created from `identityProviders`, in the same order. */
   public readonly userPoolIdentityProviders: cognito.IUserPoolIdentityProvider[];
   /** The managed login domain (a prefix domain, or `customSignInDomain`). */
@@ -764,6 +781,7 @@ export class ChatBackend extends Construct implements IBedrockChatBackend, ISign
         JWT_AUDIENCE: this.userPoolClient.userPoolClientId,
       },
     });
+    this.authorizerAlias = provisionedAlias(this.authorizerFunction, 'authorizer', props.provisionedConcurrency?.authorizer);
 
     this.webSocketApi = new apigwv2.WebSocketApi(this, 'WebSocketApi', {
       description: 'bedrock-chat: streaming chat (protocol bedrock-chat.v1)',
@@ -809,6 +827,9 @@ export class ChatBackend extends Construct implements IBedrockChatBackend, ISign
         ...answerEnvironment,
       },
     });
+    this.workerAlias = provisionedAlias(this.workerFunction, 'worker', props.provisionedConcurrency?.worker);
+    // What the ws handler invokes: the alias when there is one (a qualified name, `<function>:live`).
+    const worker: lambda.IFunction = this.workerAlias ?? this.workerFunction;
 
     this.webSocketFunction = fn('WebSocketHandler', WsFunction, {
       description: 'bedrock-chat: WebSocket routes ($connect, $disconnect, $default, sendMessage, regenerate, continue, stop, ping)',
@@ -816,7 +837,7 @@ export class ChatBackend extends Construct implements IBedrockChatBackend, ISign
       memorySize: 512,
       environment: {
         TABLE_NAME: this.conversationTable.tableName,
-        WORKER_FUNCTION_NAME: this.workerFunction.functionName,
+        WORKER_FUNCTION_NAME: worker.functionName,
         WEBSOCKET_CALLBACK_URL: callbackUrl,
         // The handler checks the requested model against the allowlist (MODELS_JSON) before queuing a turn.
         ...resolved.environment,
@@ -835,10 +856,11 @@ export class ChatBackend extends Construct implements IBedrockChatBackend, ISign
     });
 
     // ---------------------------------------------------------------- WebSocket routes
-    const wsIntegration = new WebSocketLambdaIntegration('WebSocketIntegration', this.webSocketFunction);
+    this.webSocketAlias = provisionedAlias(this.webSocketFunction, 'webSocketHandler', props.provisionedConcurrency?.webSocketHandler);
+    const wsIntegration = new WebSocketLambdaIntegration('WebSocketIntegration', this.webSocketAlias ?? this.webSocketFunction);
     this.webSocketApi.addRoute('$connect', {
       integration: wsIntegration,
-      authorizer: new WebSocketLambdaAuthorizer('ConnectAuthorizer', this.authorizerFunction, {
+      authorizer: new WebSocketLambdaAuthorizer('ConnectAuthorizer', this.authorizerAlias ?? this.authorizerFunction, {
         identitySource: ['route.request.header.Sec-WebSocket-Protocol'],
       }),
     });
@@ -920,7 +942,9 @@ export class ChatBackend extends Construct implements IBedrockChatBackend, ISign
     // It never writes new items (PutItem): see test/iam-coverage.test.ts.
     grant(this.apiFunction, ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem'], [table.tableArn]);
     grant(this.apiFunction, ['dynamodb:Query'], [`${table.tableArn}/index/byUpdatedAt`]);
-    grant(this.webSocketFunction, ['lambda:InvokeFunction'], [this.workerFunction.functionArn]);
+    // Invoke permissions name a function, version or alias ARN (https://docs.aws.amazon.com/lambda/latest/dg/
+    // lambda-api-permissions-ref.html): the ARN the ws handler invokes, the alias ARN when there is one.
+    grant(this.webSocketFunction, ['lambda:InvokeFunction'], [worker.functionArn]);
 
     // Attachments: the api presigns PUTs (the URL carries its role's permission), the worker reads them. ListBucket
     // lets S3 answer a missing (expired) attachment with 404 NoSuchKey instead of 403, so the user is told what happened.
