@@ -329,6 +329,71 @@ describe('attachments', () => {
     expect(got.messages.map((m: any) => m.role)).toEqual(['user']);
   });
 
+  const put = (name: string, body: Uint8Array | string) => s3().send(new PutObjectCommand({ Bucket: process.env.LARGE_MESSAGE_BUCKET, Key: key('alice', name), Body: body }));
+  const docs = (n: number, name: (i: number) => string = (i) => `doc ${i}`) => Array.from({ length: n }, (_, i) => ({ document: { format: 'txt', name: name(i), key: key('alice', 'limits.txt') } }));
+  const streams = () => pg.bedrockRequests().filter((r) => r.operation === 'ConverseStream').length;
+
+  /** A question whose answer failed: it stays the conversation's last message, so the next one is merged with it. */
+  async function unanswered(c: WsClient, content: unknown[]): Promise<string> {
+    script = () => ({ error: { status: 503, name: 'ServiceUnavailableException', message: 'try later' }, steps: [] });
+    const res = await request(c, { action: 'sendMessage', content });
+    expect(res.end).toMatchObject({ type: 'error' });
+    script = undefined;
+    return res.ack!.conversationId;
+  }
+
+  test('documents are counted after consecutive user turns are merged: 3 + 3 is refused with a clear error, both questions kept', async () => {
+    await put('limits.txt', 'some notes');
+    const c = await connect();
+    const conversationId = await unanswered(c, [{ text: 'first' }, ...docs(3)]);
+    const before = streams();
+    const res = await request(c, { action: 'sendMessage', conversationId, content: [{ text: 'second' }, ...docs(3, (i) => `more ${i}`)] });
+    c.close();
+    expect(res.end).toMatchObject({
+      type: 'error',
+      code: 'BAD_REQUEST',
+      message: 'This message carries 6 documents (counting the unanswered message before it, which is sent together with it); '
+        + 'Amazon Bedrock accepts at most 5 per message. Edit it to attach fewer documents.',
+    });
+    expect(streams()).toBe(before);
+    const got = await conversation('alice', conversationId);
+    expect(got.messages.map((m: any) => [m.role, m.content[0].text])).toEqual([['user', 'first'], ['user', 'second']]);
+  });
+
+  test('equal document names in merged turns are made unique for Bedrock; the stored names are unchanged', async () => {
+    await put('limits.txt', 'some notes');
+    const c = await connect();
+    const conversationId = await unanswered(c, [{ text: 'first' }, ...docs(1, () => 'notes')]);
+    const res = await request(c, { action: 'sendMessage', conversationId, content: [{ text: 'second' }, ...docs(1, () => 'notes')] });
+    c.close();
+    expect(res.end.type).toBe('end');
+    const sent = pg.bedrockRequests().filter((r) => r.operation === 'ConverseStream').pop()!.body.messages!;
+    expect(sent).toHaveLength(1);
+    expect(sent[0].content.map((b: any) => b.document?.name ?? b.text)).toEqual(['first', 'notes', 'second', 'notes (2)']);
+    const got = await conversation('alice', conversationId);
+    expect(got.messages[1].content[1].document.name).toBe('notes');
+  });
+
+  test('an image over 8,000 px per side (read from its header) is refused before Bedrock; the question is kept', async () => {
+    const header = Buffer.alloc(64);
+    Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex').copy(header);
+    header.writeUInt32BE(9000, 16);
+    header.writeUInt32BE(300, 20);
+    await put('huge.png', header);
+    const c = await connect();
+    const before = streams();
+    const res = await request(c, { action: 'sendMessage', content: [{ text: 'look' }, { image: { format: 'png', key: key('alice', 'huge.png') } }] });
+    c.close();
+    expect(res.end).toMatchObject({
+      type: 'error',
+      code: 'BAD_REQUEST',
+      message: 'An attached image is 9000 × 300 px; an image can be at most 8000 px wide and high. Edit the message and attach a smaller image.',
+    });
+    expect(streams()).toBe(before);
+    const got = await conversation('alice', res.ack!.conversationId);
+    expect(got.messages.map((m: any) => m.role)).toEqual(['user']);
+  });
+
   test('another user\'s upload cannot be attached, and nothing is written', async () => {
     const before = await count();
     const c = await connect('alice');
