@@ -1,5 +1,5 @@
-import { CONTINUE_INSTRUCTION } from '../lambdas/core/model';
 import { countRequestWords, countWords, FakeRequest, FakeScript } from './emulators/bedrock';
+import { CONTINUE_INSTRUCTION } from '../lambdas/core/model';
 
 /** The model id of the deterministic offline model of the playground. */
 export const OFFLINE_MODEL_ID = 'local.offline-model-v1';

@@ -116,7 +116,9 @@ export interface ModelIamResources {
 }
 
 /** Claude before 4.6: prefill accepted (removed in 4.6: https://platform.claude.com/docs/en/about-claude/models/migration-guide). */
-const CLAUDE = { tools: true, images: true, documents: true, reasoning: true, promptCaching: true, systemPrompt: true, streaming: true, assistantPrefill: true };
+const CLAUDE = {
+  tools: true, images: true, documents: true, reasoning: true, promptCaching: true, systemPrompt: true, streaming: true, assistantPrefill: true,
+};
 /** Claude 4.6 and later reject prefill (https://platform.claude.com/docs/en/about-claude/models/migration-guide). */
 const CLAUDE_NO_PREFILL = { ...CLAUDE, assistantPrefill: false };
 /**
@@ -332,7 +334,16 @@ export class ChatModel {
     key: 'amazon-nova-premier',
     displayName: 'Amazon Nova Premier',
     provider: 'amazon',
-    capabilities: { tools: true, images: true, documents: true, reasoning: false, promptCaching: false, systemPrompt: true, streaming: true, assistantPrefill: NOVA_PREFILL },
+    capabilities: {
+      tools: true,
+      images: true,
+      documents: true,
+      reasoning: false,
+      promptCaching: false,
+      systemPrompt: true,
+      streaming: true,
+      assistantPrefill: NOVA_PREFILL,
+    },
     prices: UNKNOWN_PRICES,
     pricesKnown: false,
     inferenceProfiles: ['us'],
@@ -343,7 +354,16 @@ export class ChatModel {
     key: 'amazon-nova-pro',
     displayName: 'Amazon Nova Pro',
     provider: 'amazon',
-    capabilities: { tools: true, images: true, documents: true, reasoning: false, promptCaching: true, systemPrompt: true, streaming: true, assistantPrefill: NOVA_PREFILL },
+    capabilities: {
+      tools: true,
+      images: true,
+      documents: true,
+      reasoning: false,
+      promptCaching: true,
+      systemPrompt: true,
+      streaming: true,
+      assistantPrefill: NOVA_PREFILL,
+    },
     prices: { inputPer1kTokens: 0.0008, outputPer1kTokens: 0.0032, cacheReadPer1kTokens: 0.0002, cacheWritePer1kTokens: 0.0008 },
     pricesKnown: true,
     inferenceProfiles: ['us', 'eu', 'apac'],
@@ -354,7 +374,16 @@ export class ChatModel {
     key: 'amazon-nova-lite',
     displayName: 'Amazon Nova Lite',
     provider: 'amazon',
-    capabilities: { tools: true, images: true, documents: true, reasoning: false, promptCaching: true, systemPrompt: true, streaming: true, assistantPrefill: NOVA_PREFILL },
+    capabilities: {
+      tools: true,
+      images: true,
+      documents: true,
+      reasoning: false,
+      promptCaching: true,
+      systemPrompt: true,
+      streaming: true,
+      assistantPrefill: NOVA_PREFILL,
+    },
     prices: { inputPer1kTokens: 0.00006, outputPer1kTokens: 0.00024, cacheReadPer1kTokens: 0.000015, cacheWritePer1kTokens: 0.00006 },
     pricesKnown: true,
     inferenceProfiles: ['us', 'eu', 'apac'],

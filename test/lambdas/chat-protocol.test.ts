@@ -5,8 +5,8 @@
  */
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import type { FakeRequest, FakeScript } from '../../src/local/emulators/bedrock';
 import { CONTINUE_INSTRUCTION } from '../../src/lambdas/core/model';
+import type { FakeRequest, FakeScript } from '../../src/local/emulators/bedrock';
 import { LOCAL_USERS } from '../../src/local/idp';
 import { offlineModel, offlineReply } from '../../src/local/offline-model';
 import { Playground, startPlayground } from '../../src/local/playground';

@@ -1,5 +1,7 @@
+/* eslint-disable no-bitwise */ // image headers are binary: widths and heights are read from bytes
 import {
-  documentNameProblem, FRAME_BUDGET_BYTES, imageProblem, imageSize, MAX_DOCUMENT_BYTES, MAX_IMAGE_BYTES, toDocumentName, uniqueDocumentName, utf8Bytes,
+  documentNameProblem, FRAME_BUDGET_BYTES, imageProblem, imageSize, MAX_DOCUMENT_BYTES, MAX_IMAGE_BYTES, toDocumentName,
+  uniqueDocumentName, utf8Bytes,
 } from '../../src/lambdas/core/limits';
 
 const hex = (h: string) => Buffer.from(h.replace(/\s+/g, ''), 'hex');

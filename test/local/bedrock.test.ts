@@ -341,7 +341,9 @@ describe('Bedrock\'s documented request rules (ValidationException, as Bedrock a
 
   test('thinking: budget_tokens at least 1,024 and below maxTokens; Opus 4.7 refuses a budget (adaptive only)', async () => {
     const thinking = (budget: number, maxTokens: number, modelId = MODEL) => refusal({
-      modelId, messages: [userMessage('think')], inferenceConfig: { maxTokens },
+      modelId,
+      messages: [userMessage('think')],
+      inferenceConfig: { maxTokens },
       additionalModelRequestFields: { thinking: { type: 'enabled', budget_tokens: budget } } as never,
     });
     expect(await thinking(1023, 4096)).toMatchObject({ message: expect.stringContaining('greater than or equal to 1024') });
@@ -349,7 +351,9 @@ describe('Bedrock\'s documented request rules (ValidationException, as Bedrock a
     await expect(thinking(4096, 5120)).resolves.toBeUndefined();
     expect(await thinking(4096, 8192, 'global.anthropic.claude-opus-4-7')).toMatchObject({ message: expect.stringContaining('adaptive') });
     await expect(refusal({
-      modelId: 'global.anthropic.claude-opus-4-7', messages: [userMessage('think')], inferenceConfig: { maxTokens: 4096 },
+      modelId: 'global.anthropic.claude-opus-4-7',
+      messages: [userMessage('think')],
+      inferenceConfig: { maxTokens: 4096 },
       additionalModelRequestFields: { thinking: { type: 'adaptive' } } as never,
     })).resolves.toBeUndefined();
   });

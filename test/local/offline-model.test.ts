@@ -1,5 +1,5 @@
-import type { FakeRequest } from '../../src/local/emulators/bedrock';
 import { CONTINUE_INSTRUCTION } from '../../src/lambdas/core/model';
+import type { FakeRequest } from '../../src/local/emulators/bedrock';
 import { offlineModel, offlineReply } from '../../src/local/offline-model';
 
 const ask = (text: string, prefill?: string): FakeRequest => ({

@@ -1,3 +1,4 @@
+/* eslint-disable no-bitwise */ // image headers are binary: widths and heights are read from bytes
 /**
  * Bedrock's request rules that this system relies on, defined once: the upload route, the worker (when it builds the
  * Converse request) and the widget (before it uploads anything) import these. Plain TypeScript with no Node or AWS

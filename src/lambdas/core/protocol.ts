@@ -1,13 +1,16 @@
 import { ULID_PATTERN } from './ids';
+import { DOCUMENT_NAME_PATTERN, MAX_DOCUMENT_NAME_LENGTH, MAX_FRAME_BYTES, MAX_INLINE_TEXT_BYTES, utf8Bytes } from './limits';
 import { Schema, validate } from './schema';
 
 /** WebSocket protocol v1: see docs/architecture.md. */
 export const PROTOCOL_VERSION = 1;
 export const SUBPROTOCOL = 'bedrock-chat.v1';
-/** API Gateway's WebSocket frame limit. */
-export const MAX_FRAME_BYTES = 32 * 1024;
-/** Longest text a single sendMessage may carry inline (larger input goes through the large-message bucket). */
-export const MAX_INLINE_TEXT = 24_000;
+export { MAX_FRAME_BYTES, MAX_INLINE_TEXT_BYTES } from './limits';
+/**
+ * @deprecated the inline text limit counts UTF-8 bytes: use MAX_INLINE_TEXT_BYTES (20,000 characters of Japanese are
+ * about 60 KB, far over a 32 KB frame).
+ */
+export const MAX_INLINE_TEXT = MAX_INLINE_TEXT_BYTES;
 
 const requestId: Schema = { type: 'string', minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' };
 const id: Schema = { type: 'string', pattern: ULID_PATTERN };
@@ -23,7 +26,8 @@ const contentBlock: Schema = {
   additionalProperties: false,
   description: 'Exactly one of text, image or document.',
   properties: {
-    text: { type: 'string', minLength: 1, maxLength: MAX_INLINE_TEXT },
+    // Bytes are checked in contentProblem (JSON Schema counts characters); a character is at least one byte.
+    text: { type: 'string', minLength: 1, maxLength: MAX_INLINE_TEXT_BYTES, description: `At most ${MAX_INLINE_TEXT_BYTES} bytes of UTF-8; longer text goes as a txt document.` },
     image: {
       type: 'object',
       additionalProperties: false,
@@ -36,8 +40,14 @@ const contentBlock: Schema = {
       required: ['format', 'name', 'key'],
       properties: {
         format: { enum: DOCUMENT_FORMATS },
-        // Bedrock allows letters, digits, whitespace, hyphens, parentheses and square brackets in document names.
-        name: { type: 'string', minLength: 1, maxLength: 200, pattern: '^[A-Za-z0-9 ()\\[\\]-]+$' },
+        // DocumentBlock.name: letters, digits, single whitespace, hyphens, parentheses and square brackets (limits.ts).
+        name: {
+          type: 'string',
+          minLength: 1,
+          maxLength: MAX_DOCUMENT_NAME_LENGTH,
+          pattern: DOCUMENT_NAME_PATTERN,
+          description: 'Letters A-Z, digits, hyphens, parentheses and square brackets, words separated by single spaces.',
+        },
         key: uploadKey,
       },
     },
@@ -187,7 +197,10 @@ export type ParseResult =
 /** Parses and validates one client frame. Never throws. */
 export function parseClientFrame(body: string | undefined | null): ParseResult {
   if (!body) return { ok: false, message: 'The message is empty.' };
-  if (Buffer.byteLength(body) > MAX_FRAME_BYTES) return { ok: false, message: 'The message is larger than 32 KB.' };
+  const bytes = utf8Bytes(body);
+  if (bytes > MAX_FRAME_BYTES) {
+    return { ok: false, message: `The message is ${bytes} bytes of UTF-8; a WebSocket frame holds at most ${MAX_FRAME_BYTES} bytes. Send longer text as a txt document through an upload.` };
+  }
   let value: unknown;
   try {
     value = JSON.parse(body);
@@ -212,7 +225,15 @@ function contentProblem(value: unknown): string | undefined {
   const content = (value as { content?: unknown[] }).content;
   if (!Array.isArray(content)) return undefined;
   const i = content.findIndex((b) => Object.keys(b as object).length !== 1);
-  return i >= 0 ? `content[${i}] must have exactly one of text, image or document` : undefined;
+  if (i >= 0) return `content[${i}] must have exactly one of text, image or document`;
+  for (let j = 0; j < content.length; j++) {
+    const text = (content[j] as { text?: unknown }).text;
+    const bytes = typeof text === 'string' ? utf8Bytes(text) : 0;
+    if (bytes > MAX_INLINE_TEXT_BYTES) {
+      return `content[${j}].text is ${bytes} bytes of UTF-8; at most ${MAX_INLINE_TEXT_BYTES} fit in one message: send longer text as a txt document through an upload`;
+    }
+  }
+  return undefined;
 }
 
 function capitalize(s: string): string {
