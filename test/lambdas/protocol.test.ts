@@ -25,7 +25,7 @@ describe('parseClientFrame', () => {
     ['{"action":"sendMessage","v":1,"requestId":"r","content":[{"text":"x","image":{"format":"png","key":"uploads/u/01JAAAAAAAAAAAAAAAAAAAAAAA/a.png"}}]}', 'Content[0] must have exactly one of text, image or document.'],
     ['{"action":"sendMessage","v":1,"requestId":"r","content":[{"image":{"format":"bmp","key":"uploads/u/01JAAAAAAAAAAAAAAAAAAAAAAA/a.png"}}]}', 'Content[0].image.format must be one of "png", "jpeg", "gif", "webp".'],
     ['{"action":"sendMessage","v":1,"requestId":"r","content":[{"image":{"format":"png","key":"../etc/passwd"}}]}', 'Content[0].image.key has an invalid format.'],
-    ['{"action":"sendMessage","v":1,"requestId":"r","content":[{"document":{"format":"pdf","name":"a/b","key":"uploads/u/01JAAAAAAAAAAAAAAAAAAAAAAA/a.pdf"}}]}', 'Content[0].document.name has an invalid format: Letters A-Z, digits, hyphens, parentheses and square brackets, words separated by single spaces.'],
+    ['{"action":"sendMessage","v":1,"requestId":"r","content":[{"document":{"format":"pdf","name":"a/b","key":"uploads/u/01JAAAAAAAAAAAAAAAAAAAAAAA/a.pdf"}}]}', 'Content[0].document.name: a document name may contain only letters A-Z, digits, single spaces, hyphens, parentheses and square brackets.'],
     ['{"action":"regenerate","v":1,"requestId":"r","conversationId":"01JAAAAAAAAAAAAAAAAAAAAAAA"}', 'MessageId is required.'],
     ['{"action":"continue","v":1,"requestId":"r","messageId":"01JAAAAAAAAAAAAAAAAAAAAAAA"}', 'ConversationId is required.'],
     ['{"action":"stop","v":1}', 'RequestId is required.'],
@@ -68,7 +68,7 @@ describe('parseClientFrame', () => {
     expect(parseClientFrame(frame('Q3 report (final) [v2]'))).toMatchObject({ ok: true });
     expect(parseClientFrame(frame('two  spaces'))).toMatchObject({
       ok: false,
-      message: 'Content[1].document.name has an invalid format: Letters A-Z, digits, hyphens, parentheses and square brackets, words separated by single spaces.',
+      message: 'Content[1].document.name: a document name may not have two whitespace characters in a row.',
     });
   });
 

@@ -1,5 +1,5 @@
 import { ULID_PATTERN } from './ids';
-import { DOCUMENT_NAME_PATTERN, MAX_DOCUMENT_NAME_LENGTH, MAX_FRAME_BYTES, MAX_INLINE_TEXT_BYTES, utf8Bytes } from './limits';
+import { DOCUMENT_NAME_PATTERN, documentNameProblem, MAX_DOCUMENT_NAME_LENGTH, MAX_FRAME_BYTES, MAX_INLINE_TEXT_BYTES, utf8Bytes } from './limits';
 import { Schema, validate } from './schema';
 
 /** WebSocket protocol v1: see docs/architecture.md. */
@@ -215,9 +215,21 @@ export function parseClientFrame(body: string | undefined | null): ParseResult {
     const expected = ACTIONS.map((a) => `"${a}"`).join(', ');
     return { ok: false, requestId: rid, message: `Unknown action ${JSON.stringify(typeof action === 'string' ? action.slice(0, 40) : action ?? null)}; expected one of ${expected}.` };
   }
-  const problem = validate(schema, value) ?? contentProblem(value);
+  const problem = documentNamesProblem(value) ?? validate(schema, value) ?? contentProblem(value);
   if (problem) return { ok: false, requestId: rid && /^[A-Za-z0-9_-]+$/.test(rid) ? rid : undefined, message: capitalize(problem) + '.' };
   return { ok: true, frame: value as ClientFrame };
+}
+
+/** A document name Bedrock would refuse, said in words (the schema's pattern alone would say "invalid format"). */
+function documentNamesProblem(value: unknown): string | undefined {
+  const content = (value as { content?: unknown } | null)?.content;
+  if (!Array.isArray(content)) return undefined;
+  for (let i = 0; i < content.length; i++) {
+    const name = (content[i] as { document?: { name?: unknown } } | null)?.document?.name;
+    const problem = typeof name === 'string' ? documentNameProblem(name) : undefined;
+    if (problem) return `content[${i}].document.name: ${problem}`;
+  }
+  return undefined;
 }
 
 /** Each content block carries exactly one kind. */

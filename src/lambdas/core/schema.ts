@@ -85,10 +85,7 @@ export function validate(schema: Schema, value: unknown, path = ''): string | un
         return schema.minLength === 1 ? `${where} must not be empty` : `${where} must have at least ${schema.minLength} characters`;
       }
       if (schema.maxLength !== undefined && value.length > schema.maxLength) return `${where} must have at most ${schema.maxLength} characters`;
-      if (schema.pattern && !new RegExp(schema.pattern).test(value)) {
-        // The description, when there is one, says what the format is.
-        return schema.description ? `${where} has an invalid format: ${schema.description.replace(/\.$/, '')}` : `${where} has an invalid format`;
-      }
+      if (schema.pattern && !new RegExp(schema.pattern).test(value)) return `${where} has an invalid format`;
       return undefined;
     }
     case 'integer':
