@@ -273,7 +273,9 @@ describe('runtime config', () => {
       baseModelId: 'anthropic.claude-haiku-4-5-20251001-v1:0',
       displayName: 'Claude Haiku 4.5',
       provider: 'anthropic',
-      capabilities: { tools: true, images: true, documents: true, reasoning: true, promptCaching: true, systemPrompt: true, streaming: true, assistantPrefill: true },
+      capabilities: {
+        tools: true, images: true, documents: true, reasoning: true, promptCaching: true, systemPrompt: true, streaming: true, assistantPrefill: true,
+      },
       prices: { inputPer1kTokens: 0.001, outputPer1kTokens: 0.005, cacheWritePer1kTokens: 0.00125, cacheReadPer1kTokens: 0.0001 },
       pricesKnown: true,
     });
