@@ -1,5 +1,8 @@
 import { ULID_PATTERN } from './ids';
-import { DOCUMENT_NAME_PATTERN, documentNameProblem, MAX_DOCUMENT_NAME_LENGTH, MAX_FRAME_BYTES, MAX_INLINE_TEXT_BYTES, utf8Bytes } from './limits';
+import {
+  DOCUMENT_NAME_PATTERN, documentNameProblem, MAX_DOCUMENT_NAME_LENGTH, MAX_DOCUMENTS_PER_MESSAGE, MAX_FRAME_BYTES, MAX_IMAGES_PER_MESSAGE,
+  MAX_INLINE_TEXT_BYTES, utf8Bytes,
+} from './limits';
 import { Schema, validate } from './schema';
 
 /** WebSocket protocol v1: see docs/architecture.md. */
@@ -67,7 +70,8 @@ export const SEND_MESSAGE_SCHEMA: Schema = {
     editOf: { ...id, description: 'A user message this one replaces: the new message becomes its sibling (a new branch).' },
     model,
     reasoning: { type: 'boolean' },
-    content: { type: 'array', minItems: 1, maxItems: 20, items: contentBlock },
+    // Text, and up to 20 images and 5 documents (Bedrock's per-message limits, limits.ts).
+    content: { type: 'array', minItems: 1, maxItems: MAX_IMAGES_PER_MESSAGE + MAX_DOCUMENTS_PER_MESSAGE + 1, items: contentBlock },
   },
 };
 
