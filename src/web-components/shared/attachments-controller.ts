@@ -89,6 +89,7 @@ export function documentName(fileName: string): string {
  */
 export class AttachmentsController implements ReactiveController {
   items: Attachment[] = [];
+  private checks: Promise<void> = Promise.resolve();
 
   constructor(private readonly host: ReactiveControllerHost, private readonly options: AttachmentsOptions) {
     host.addController(this);
@@ -124,7 +125,8 @@ export class AttachmentsController implements ReactiveController {
         const taken = new Set(this.items.filter((a) => a.kind === 'document').map((a) => a.name));
         const item: Attachment = { id: randomId(), file, ...type, name: uniqueDocumentName(documentName(file.name), taken), state: 'uploading' };
         this.items = [...this.items, item];
-        void this.checkAndUpload(item);
+        // Checks run one after the other (an image's header is read first), so uploads start in the order attached.
+        this.checks = this.checks.then(() => this.check(item)).then((ok) => { if (ok) void this.upload(item); });
       }
     }
     if (refused.length) this.options.onReject(refused.join(' '));
@@ -148,8 +150,8 @@ export class AttachmentsController implements ReactiveController {
       : { document: { format: a.format as DocumentFormat, name: a.name, key: a.key! } }));
   }
 
-  /** An image is uploaded once its header says it is at most 8,000 px wide and high; it is refused otherwise. */
-  private async checkAndUpload(item: Attachment): Promise<void> {
+  /** An image may be uploaded once its header says it is at most 8,000 px wide and high; it is refused otherwise. */
+  private async check(item: Attachment): Promise<boolean> {
     if (item.kind === 'image') {
       let size: { width: number; height: number } | undefined;
       try {
@@ -162,11 +164,10 @@ export class AttachmentsController implements ReactiveController {
         const [width, height] = [size.width, size.height];
         this.remove(item.id);
         this.options.onReject(msg(str`${name} is ${width} × ${height} px: an image can be at most ${MAX_IMAGE_PIXELS} px wide and high.`));
-        return;
+        return false;
       }
-      if (!this.items.includes(item)) return;
     }
-    await this.upload(item);
+    return this.items.includes(item);
   }
 
   private async upload(item: Attachment): Promise<void> {
