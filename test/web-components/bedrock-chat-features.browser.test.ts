@@ -311,8 +311,10 @@ describeBrowser('<bedrock-chat> conversation features in Chromium', () => {
     await page.locator('[part="error"]').filter({ hasText: expected }).waitFor();
     // The others are uploaded; the refused one (named first in the message) never is.
     const name = expected.split(' ')[0] === 'notes' ? expected.slice(0, expected.indexOf('.txt') + 4) : expected.split(' ')[0];
-    await page.waitForTimeout(200);
-    expect(backend.uploads.slice(before).map((u) => u.name)).toEqual(files.map((f) => f.name).filter((n) => n !== name));
+    const wanted = files.map((f) => f.name).filter((n) => n !== name).sort();
+    // The uploads run concurrently: wait for them, then compare as sets.
+    for (let i = 0; i < 100 && backend.uploads.length - before < wanted.length; i++) await page.waitForTimeout(50);
+    expect(backend.uploads.slice(before).map((u) => u.name).sort()).toEqual(wanted);
   }
 
   /** The header of a PNG of the given size (what Bedrock and the widget read the dimensions from). */
