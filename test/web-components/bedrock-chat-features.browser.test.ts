@@ -366,6 +366,30 @@ describeBrowser('<bedrock-chat> conversation features in Chromium', () => {
     // The JPEG was refused first (each message replaces the last): its upload never started either.
   });
 
+  test('attachments: counted with the unanswered question before (Bedrock merges them): 3 + 3 documents are refused before sending', async () => {
+    await openTestPage();
+    const docs = (prefix: string) => Array.from({ length: 3 }, (_, i) => ({ name: `${prefix} ${i}.txt`, mimeType: 'text/plain', buffer: Buffer.from(prefix) }));
+    const ready = (n: number) => page.waitForFunction((count) => document.querySelector('bedrock-chat')!.shadowRoot!.querySelectorAll('[data-state="ready"]').length === count, n);
+    await page.locator('input[type="file"]').setInputFiles(docs('first'));
+    await ready(3);
+    await page.locator('[part="input"]').fill('please fail');
+    await page.locator('[part="input"]').press('Enter');
+    await page.locator('[part="error"]').filter({ hasText: /./ }).waitFor();
+    await page.locator('[part="input"]').and(page.locator(':enabled')).waitFor();
+    const sent = backend.sendMessages().length;
+    await page.locator('input[type="file"]').setInputFiles(docs('second'));
+    await ready(3);
+    await page.locator('[part="input"]').fill('and these');
+    await page.locator('[part="input"]').press('Enter');
+    await page.locator('[part="error"]').filter({
+      hasText: 'With the unanswered message before it, this message would carry 6 documents; Amazon Bedrock accepts at most 5 per message. Remove some documents.',
+    }).waitFor();
+    expect(backend.sendMessages().length).toBe(sent);
+    // Nothing is lost: the text and the files stay in the composer.
+    await expect(page.locator('[part="input"]').inputValue()).resolves.toBe('and these');
+    await expect(page.locator('[part="composer"] [part="attachment"]').count()).resolves.toBe(3);
+  });
+
   describe('a frame is measured in UTF-8 bytes (API Gateway closes the socket past 32 KB)', () => {
     async function typeAndSend(text: string): Promise<void> {
       await page.locator('[part="input"]').fill(text);

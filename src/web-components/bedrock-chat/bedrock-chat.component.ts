@@ -12,7 +12,7 @@ import type {
   BedrockChatConversationDetail, BedrockChatErrorDetail, BedrockChatMessageDetail, BedrockChatSendDetail,
 } from './events.js';
 import { FeedbackController } from './feedback.js';
-import { ACCEPT, AttachmentsController, fitsInFrame, fitsInline } from '../shared/attachments-controller.js';
+import { ACCEPT, AttachmentsController, fitsInFrame, fitsInline, MAX_DOCUMENTS_PER_MESSAGE, MAX_IMAGES_PER_MESSAGE } from '../shared/attachments-controller.js';
 import { jwtClaims } from '../shared/auth/pkce.js';
 import { api, apiOk, AuthError, fetchConfig, tokenFrom } from '../shared/config.js';
 import type { BedrockChatConfig, TokenProvider } from '../shared/config.js';
@@ -534,6 +534,11 @@ export class BedrockChat extends LitElement {
     const text = this.approve(input.value);
     if (text === undefined || (!text.trim() && !files.length)) return;
     const parent = this.anchor();
+    const over = mergedLimitProblem(files, parent);
+    if (over) {
+      this.errorText = over;
+      return;
+    }
     const frame = {
       action: 'sendMessage',
       ...(parent?.id ? { parentMessageId: parent.id } : {}),
@@ -899,6 +904,25 @@ export class BedrockChat extends LitElement {
   private emit<T>(type: string, detail: T, cancelable = false): boolean {
     return this.dispatchEvent(new CustomEvent<T>(type, { detail, bubbles: true, composed: true, cancelable }));
   }
+}
+
+/**
+ * Bedrock counts images and documents per message after consecutive user turns are merged: a question whose answer
+ * failed is sent together with the next one. Says so when the files of both together are over a limit.
+ */
+function mergedLimitProblem(files: ContentBlock[], parent: ChatMessage | undefined): string | undefined {
+  const all = [...files];
+  for (let m = parent; m?.role === 'user'; m = m.parent) all.push(...m.files);
+  if (all.length === files.length) return undefined;
+  const images = all.filter((b) => b.image).length;
+  const documents = all.filter((b) => b.document).length;
+  if (images > MAX_IMAGES_PER_MESSAGE) {
+    return msg(str`With the unanswered message before it, this message would carry ${images} images; Amazon Bedrock accepts at most ${MAX_IMAGES_PER_MESSAGE} per message. Remove some images.`);
+  }
+  if (documents > MAX_DOCUMENTS_PER_MESSAGE) {
+    return msg(str`With the unanswered message before it, this message would carry ${documents} documents; Amazon Bedrock accepts at most ${MAX_DOCUMENTS_PER_MESSAGE} per message. Remove some documents.`);
+  }
+  return undefined;
 }
 
 function content(text: string, files: ContentBlock[]): ContentBlock[] {
