@@ -1,4 +1,6 @@
+import { modelError } from '../../src/lambdas/core/model';
 import { Seam } from '../../src/lambdas/core/seam';
+import { PREFILL_REFUSED } from '../../src/local/emulators/bedrock';
 
 /** Streams `deltas` through a seam after `previous`; returns what the client sees appended. */
 function join(previous: string, deltas: string[]): string {
@@ -39,4 +41,10 @@ test('a start that matches the answer is held until it departs from it, then the
 
 test('a continuation that only repeats the tail adds nothing', () => {
   expect(join('It was the best of times', ['best of times'])).toBe('');
+});
+
+test('a Bedrock ValidationException reaches the user with Bedrock\'s reason (it names the rule, not the user\'s data)', () => {
+  const err = Object.assign(new Error(PREFILL_REFUSED), { name: 'ValidationException' });
+  expect(modelError(err)).toMatchObject({ code: 'MODEL_ERROR', message: `The model rejected the request: ${PREFILL_REFUSED}` });
+  expect(modelError(Object.assign(new Error(''), { name: 'ValidationException' })).message).toBe('The model rejected the request.');
 });
