@@ -1,4 +1,5 @@
 import { countRequestWords, countWords, FakeRequest, FakeScript } from './emulators/bedrock';
+import { CONTINUE_INSTRUCTION } from '../lambdas/core/model';
 
 /** The model id of the deterministic offline model of the playground. */
 export const OFFLINE_MODEL_ID = 'local.offline-model-v1';
@@ -8,8 +9,9 @@ export interface OfflineModelOptions {
   readonly wordDelayMs?: number;
   /**
    * Cut every answer after this many words with stopReason `max_tokens` (to try Continue). A continue request (the
-   * conversation ends with the cut answer as a prefill) gets the rest of the same reply, cut again if still too long,
-   * so the continued answer is exactly the reply. Default: never cut.
+   * conversation ends with the cut answer as a prefill, or with the cut answer and then the user turn asking to
+   * continue, for models without prefill) gets the rest of the same reply, cut again if still too long, so the
+   * continued answer is exactly the reply. Default: never cut.
    */
   readonly maxOutputWords?: number;
 }
@@ -40,7 +42,26 @@ export function splitWords(text: string): string[] {
 export function prefillText(req: FakeRequest): string {
   const last = req.body.messages?.[req.body.messages.length - 1];
   if (last?.role !== 'assistant') return '';
-  return (last.content ?? []).map((b) => b.text).filter((t): t is string => typeof t === 'string').join('');
+  return textOfMessage(last);
+}
+
+function textOfMessage(m: { content?: Array<Record<string, unknown>> }): string {
+  return (m.content ?? []).map((b) => b.text).filter((t): t is string => typeof t === 'string').join('');
+}
+
+/**
+ * A continue request: the question and the answer so far. Either shape: the answer as a trailing assistant turn
+ * (prefill), or the answer followed by the user turn with CONTINUE_INSTRUCTION (models without prefill).
+ */
+export function continuationOf(req: FakeRequest): { question: string; partial: string } | undefined {
+  const messages = req.body.messages ?? [];
+  const prefill = prefillText(req);
+  if (prefill) return { question: lastUserText(req), partial: prefill };
+  const n = messages.length;
+  if (n >= 3 && messages[n - 1].role === 'user' && textOfMessage(messages[n - 1]) === CONTINUE_INSTRUCTION && messages[n - 2].role === 'assistant') {
+    return { question: lastUserText({ ...req, body: { ...req.body, messages: messages.slice(0, n - 2) } }), partial: textOfMessage(messages[n - 2]) };
+  }
+  return undefined;
 }
 
 /**
@@ -53,9 +74,10 @@ export function offlineModel(options: OfflineModelOptions = {}): (req: FakeReque
   return (req) => {
     const title = titleRequest(req);
     if (title !== undefined) return { steps: [{ type: 'text', text: title }], usage: { inputTokens: countRequestWords(req.body), outputTokens: countWords(title) } };
-    const reply = offlineReply(lastUserText(req));
-    const prefill = prefillText(req);
-    let words = splitWords(prefill && reply.startsWith(prefill) ? reply.slice(prefill.length) : reply);
+    const continuing = continuationOf(req);
+    const reply = offlineReply(continuing ? continuing.question : lastUserText(req));
+    const partial = continuing?.partial ?? '';
+    let words = splitWords(partial && reply.startsWith(partial) ? reply.slice(partial.length) : reply);
     let stopReason: FakeScript['stopReason'] = 'end_turn';
     if (max !== undefined && max > 0 && words.length > max) {
       // Cut like a model at its limit: after a word, without the whitespace that follows it.

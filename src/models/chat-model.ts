@@ -25,6 +25,15 @@ export interface ChatModelCapabilities {
    * @default false
    */
   readonly adaptiveReasoningOnly?: boolean;
+  /**
+   * The model accepts a conversation that ends with an assistant turn ("prefill"): an answer cut at the token limit is
+   * continued by sending it as that last turn. Without it, the answer is continued with a user turn asking for the
+   * rest, and the continuation is joined into the same stored answer; this works on every model, so it is the default.
+   * Claude Opus 4.6 / 4.7 and Sonnet 4.6 reject prefill with a 400 ("This model does not support assistant message
+   * prefill", https://platform.claude.com/docs/en/about-claude/models/migration-guide).
+   * @default false
+   */
+  readonly assistantPrefill?: boolean;
 }
 
 /** Options of `ChatModel.of` and `ChatModel.withOverrides`. */
@@ -66,6 +75,11 @@ export interface ChatModelOptions {
    * profile id passed to `of`
    */
   readonly inferenceProfiles?: string[];
+  /**
+   * Whether the model accepts assistant prefill (replaces `capabilities.assistantPrefill`).
+   * @default - the capabilities' value (see `ChatModelCapabilities.assistantPrefill`)
+   */
+  readonly assistantPrefill?: boolean;
 }
 
 /** The JSON shape of one model for the Lambda functions (serialized into their environment by the construct). */
@@ -101,7 +115,19 @@ export interface ModelIamResources {
   readonly foundationModelArns: string[];
 }
 
-const CLAUDE = { tools: true, images: true, documents: true, reasoning: true, promptCaching: true, systemPrompt: true, streaming: true };
+/** Claude before 4.6: prefill accepted (removed in 4.6: https://platform.claude.com/docs/en/about-claude/models/migration-guide). */
+const CLAUDE = {
+  tools: true, images: true, documents: true, reasoning: true, promptCaching: true, systemPrompt: true, streaming: true, assistantPrefill: true,
+};
+/** Claude 4.6 and later reject prefill (https://platform.claude.com/docs/en/about-claude/models/migration-guide). */
+const CLAUDE_NO_PREFILL = { ...CLAUDE, assistantPrefill: false };
+/**
+ * Amazon Nova (version 1) continues a final assistant message: "If the technique of prefilling the response from Amazon
+ * Nova is used (include the final message in the assistant role), the model continues the response from the given
+ * content" (https://docs.aws.amazon.com/nova/latest/userguide/invoke.html). Not verified for Nova 2, Llama, Mistral,
+ * DeepSeek or gpt-oss: those keep the default (false), which works on every model.
+ */
+const NOVA_PREFILL = true;
 const TEXT_ONLY = { tools: false, images: false, documents: false, reasoning: false, promptCaching: false, systemPrompt: true, streaming: true };
 
 /** Claude prices from input and output USD per million tokens: cache writes (5 minutes) 1.25x input, reads 0.1x. */
@@ -157,7 +183,7 @@ export class ChatModel {
     key: 'claude-v4.7-opus',
     displayName: 'Claude Opus 4.7',
     provider: 'anthropic',
-    capabilities: { ...CLAUDE, adaptiveReasoningOnly: true },
+    capabilities: { ...CLAUDE_NO_PREFILL, adaptiveReasoningOnly: true },
     prices: claudePrices(5, 25),
     pricesKnown: true,
     inferenceProfiles: ['global', 'us', 'eu', 'jp', 'au'],
@@ -168,7 +194,7 @@ export class ChatModel {
     key: 'claude-v4.6-opus',
     displayName: 'Claude Opus 4.6',
     provider: 'anthropic',
-    capabilities: CLAUDE,
+    capabilities: CLAUDE_NO_PREFILL,
     prices: claudePrices(5, 25),
     pricesKnown: true,
     inferenceProfiles: ['global', 'us', 'eu', 'au'],
@@ -179,7 +205,7 @@ export class ChatModel {
     key: 'claude-v4.6-sonnet',
     displayName: 'Claude Sonnet 4.6',
     provider: 'anthropic',
-    capabilities: CLAUDE,
+    capabilities: CLAUDE_NO_PREFILL,
     prices: claudePrices(3, 15),
     pricesKnown: true,
     inferenceProfiles: ['global', 'us', 'eu', 'jp', 'au'],
@@ -308,7 +334,16 @@ export class ChatModel {
     key: 'amazon-nova-premier',
     displayName: 'Amazon Nova Premier',
     provider: 'amazon',
-    capabilities: { tools: true, images: true, documents: true, reasoning: false, promptCaching: false, systemPrompt: true, streaming: true },
+    capabilities: {
+      tools: true,
+      images: true,
+      documents: true,
+      reasoning: false,
+      promptCaching: false,
+      systemPrompt: true,
+      streaming: true,
+      assistantPrefill: NOVA_PREFILL,
+    },
     prices: UNKNOWN_PRICES,
     pricesKnown: false,
     inferenceProfiles: ['us'],
@@ -319,7 +354,16 @@ export class ChatModel {
     key: 'amazon-nova-pro',
     displayName: 'Amazon Nova Pro',
     provider: 'amazon',
-    capabilities: { tools: true, images: true, documents: true, reasoning: false, promptCaching: true, systemPrompt: true, streaming: true },
+    capabilities: {
+      tools: true,
+      images: true,
+      documents: true,
+      reasoning: false,
+      promptCaching: true,
+      systemPrompt: true,
+      streaming: true,
+      assistantPrefill: NOVA_PREFILL,
+    },
     prices: { inputPer1kTokens: 0.0008, outputPer1kTokens: 0.0032, cacheReadPer1kTokens: 0.0002, cacheWritePer1kTokens: 0.0008 },
     pricesKnown: true,
     inferenceProfiles: ['us', 'eu', 'apac'],
@@ -330,7 +374,16 @@ export class ChatModel {
     key: 'amazon-nova-lite',
     displayName: 'Amazon Nova Lite',
     provider: 'amazon',
-    capabilities: { tools: true, images: true, documents: true, reasoning: false, promptCaching: true, systemPrompt: true, streaming: true },
+    capabilities: {
+      tools: true,
+      images: true,
+      documents: true,
+      reasoning: false,
+      promptCaching: true,
+      systemPrompt: true,
+      streaming: true,
+      assistantPrefill: NOVA_PREFILL,
+    },
     prices: { inputPer1kTokens: 0.00006, outputPer1kTokens: 0.00024, cacheReadPer1kTokens: 0.000015, cacheWritePer1kTokens: 0.00006 },
     pricesKnown: true,
     inferenceProfiles: ['us', 'eu', 'apac'],
@@ -341,7 +394,7 @@ export class ChatModel {
     key: 'amazon-nova-micro',
     displayName: 'Amazon Nova Micro',
     provider: 'amazon',
-    capabilities: { ...TEXT_ONLY, tools: true, promptCaching: true },
+    capabilities: { ...TEXT_ONLY, tools: true, promptCaching: true, assistantPrefill: NOVA_PREFILL },
     prices: { inputPer1kTokens: 0.000035, outputPer1kTokens: 0.00014, cacheReadPer1kTokens: 0.00000875, cacheWritePer1kTokens: 0.000035 },
     pricesKnown: true,
     inferenceProfiles: ['us', 'eu', 'apac'],
@@ -536,7 +589,9 @@ export class ChatModel {
       key: o.key ?? this.key,
       displayName: o.displayName ?? this.displayName,
       provider: o.provider ?? this.provider,
-      capabilities: o.capabilities ?? this.capabilities,
+      capabilities: o.assistantPrefill === undefined
+        ? o.capabilities ?? this.capabilities
+        : { ...(o.capabilities ?? this.capabilities), assistantPrefill: o.assistantPrefill },
       prices: o.prices ?? this.prices,
       pricesKnown: o.pricesKnown ?? (o.prices ? true : this.pricesKnown),
       inferenceProfiles: o.inferenceProfiles ?? this.inferenceProfiles,

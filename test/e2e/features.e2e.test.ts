@@ -9,6 +9,7 @@
 import { existsSync, readFileSync } from 'fs';
 import { join } from 'path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { CONTINUE_INSTRUCTION } from '../../src/lambdas/core/model';
 import { chromiumPath, launchChromium } from '../../src/local/browser';
 import type { FakeRequest, FakeScript } from '../../src/local/emulators/bedrock';
 import { lastUserText, offlineModel, offlineReply } from '../../src/local/offline-model';
@@ -214,9 +215,10 @@ maybe('widget and app features on the playground', () => {
       await finished(before);
       rounds += 1;
       expect(rounds).toBeLessThan(10);
-      // The model got the answer so far as a prefill.
-      const prefill = streams().pop()!.body.messages!.slice(-1)[0];
-      expect(prefill.role).toBe('assistant');
+      // The playground's model declares no assistant prefill: the model got the answer so far, then a user turn
+      // asking it to continue (the conversation ends with a user turn).
+      const [sofar, instruction] = streams().pop()!.body.messages!.slice(-2);
+      expect([sofar.role, instruction]).toEqual(['assistant', { role: 'user', content: [{ text: CONTINUE_INSTRUCTION }] }]);
     }
     expect(rounds).toBeGreaterThan(1);
     await expect(answers().count()).resolves.toBe(1);

@@ -5,6 +5,7 @@
  */
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CONTINUE_INSTRUCTION } from '../../src/lambdas/core/model';
 import type { FakeRequest, FakeScript } from '../../src/local/emulators/bedrock';
 import { LOCAL_USERS } from '../../src/local/idp';
 import { offlineModel, offlineReply } from '../../src/local/offline-model';
@@ -23,10 +24,14 @@ const PRICED = {
   capabilities: { promptCaching: true },
 };
 
+/** A model that accepts assistant prefill, and one that rejects it (the Bedrock fake enforces the rule by model id). */
+const PREFILL_MODEL = { key: 'sonnet-4-5', modelId: 'us.anthropic.claude-sonnet-4-5-20250929-v1:0', capabilities: { assistantPrefill: true } };
+const NO_PREFILL_MODEL = { key: 'sonnet-4-6', modelId: 'global.anthropic.claude-sonnet-4-6', capabilities: { reasoning: true } };
+
 beforeAll(async () => {
   pg = await startPlayground({
     quiet: !process.env.DEBUG_LOGS,
-    models: [{ key: 'offline', modelId: 'local.offline-model-v1', displayName: 'Offline' }, PRICED],
+    models: [{ key: 'offline', modelId: 'local.offline-model-v1', displayName: 'Offline' }, PRICED, PREFILL_MODEL, NO_PREFILL_MODEL],
     respond: (req) => {
       if (req.operation === 'Converse') return { steps: [{ type: 'text', text: '"Title: Fruit questions."' }] };
       return (script ?? offline)(req);
@@ -139,26 +144,69 @@ test('regenerate and edit reject ids that are not questions of this conversation
   expect(await count()).toBe(before);
 });
 
-test('continue extends an answer cut at max tokens, with the partial answer as prefill', async () => {
+const streamed = (frames: any[]) => frames.filter((f) => f.type === 'text').map((f) => f.delta).join('');
+
+test('continue on a model with prefill: the cut answer is the last turn, and the whitespace at the seam is joined once', async () => {
   script = () => ({ steps: [{ type: 'text', text: 'The list: one, two, ' }], stopReason: 'max_tokens', usage: { inputTokens: 5, outputTokens: 6 } });
   const c = await connect();
-  const cut = await ask(c, 'count to five');
+  const cut = await ask(c, 'count to five', { model: PREFILL_MODEL.key });
   expect(cut.end).toMatchObject({ type: 'end', stopReason: 'max_tokens' });
-  script = () => ({ steps: [{ type: 'text', text: ' three, four, five.' }], usage: { inputTokens: 9, outputTokens: 4 } });
+  script = () => ({ steps: [{ type: 'text', text: ' three,' }, { type: 'text', text: ' four, five.' }], usage: { inputTokens: 9, outputTokens: 4 } });
   const before = pg.bedrockRequests().length;
   const more = await request(c, { action: 'continue', conversationId: cut.ack!.conversationId, messageId: cut.end.messageId });
   c.close();
   expect(more.end.message).toBeUndefined();
-  expect(more.frames.find((f) => f.type === 'start')).toMatchObject({ messageId: cut.end.messageId, continued: true });
+  expect(more.frames.find((f) => f.type === 'start')).toMatchObject({ messageId: cut.end.messageId, continued: true, model: PREFILL_MODEL.key });
   expect(more.end).toMatchObject({ type: 'end', stopReason: 'end_turn', messageId: cut.end.messageId });
-  const sent = pg.bedrockRequests().slice(before).find((r) => r.operation === 'ConverseStream')!.body.messages!;
-  expect(sent[sent.length - 1]).toEqual({ role: 'assistant', content: [{ text: 'The list: one, two,' }] });
+  const sent = pg.bedrockRequests().slice(before).find((r) => r.operation === 'ConverseStream')!;
+  expect(sent.modelId).toBe(PREFILL_MODEL.modelId);
+  expect(sent.body.messages).toEqual([
+    { role: 'user', content: [{ text: 'count to five' }] },
+    { role: 'assistant', content: [{ text: 'The list: one, two,' }] },
+  ]);
+  // The client appends the deltas to what it shows: one answer, no double space at the seam.
+  expect(streamed(cut.frames) + streamed(more.frames)).toBe('The list: one, two, three, four, five.');
   const got = await conversation('alice', cut.ack!.conversationId);
   expect(got.messages).toHaveLength(2);
   expect(got.messages[1]).toMatchObject({
-    content: [{ text: 'The list: one, two,  three, four, five.' }],
+    id: cut.end.messageId,
+    content: [{ text: 'The list: one, two, three, four, five.' }],
     stopReason: 'end_turn',
     usage: { inputTokens: 14, outputTokens: 10 },
+  });
+});
+
+test('continue on a model without prefill (Claude Sonnet 4.6): the cut answer, then a user turn asking for the rest; a repeated tail is dropped', async () => {
+  script = () => ({ steps: [{ type: 'text', text: 'Step 1: mix the flour. Step 2: add the' }], stopReason: 'max_tokens', usage: { inputTokens: 4, outputTokens: 9 } });
+  const c = await connect();
+  const cut = await ask(c, 'how do I bake a cake?', { model: NO_PREFILL_MODEL.key });
+  expect(cut.end).toMatchObject({ type: 'end', stopReason: 'max_tokens' });
+  // The model starts by repeating the end of its answer, in small deltas.
+  script = () => ({
+    steps: ['Step ', '2: ', 'add ', 'the ', 'eggs. ', 'Step 3: bake.'].map((text) => ({ type: 'text' as const, text })),
+    usage: { inputTokens: 40, outputTokens: 8 },
+  });
+  const before = pg.bedrockRequests().length;
+  const more = await request(c, { action: 'continue', conversationId: cut.ack!.conversationId, messageId: cut.end.messageId });
+  c.close();
+  // Today's code sent the cut answer as a prefill, which the model refuses (ValidationException, error frame).
+  expect(more.end).toMatchObject({ type: 'end', stopReason: 'end_turn', messageId: cut.end.messageId });
+  expect(more.frames.find((f) => f.type === 'start')).toMatchObject({ messageId: cut.end.messageId, continued: true });
+  const sent = pg.bedrockRequests().slice(before).find((r) => r.operation === 'ConverseStream')!;
+  expect(sent.modelId).toBe(NO_PREFILL_MODEL.modelId);
+  expect(sent.body.messages).toEqual([
+    { role: 'user', content: [{ text: 'how do I bake a cake?' }] },
+    { role: 'assistant', content: [{ text: 'Step 1: mix the flour. Step 2: add the' }] },
+    { role: 'user', content: [{ text: CONTINUE_INSTRUCTION }] },
+  ]);
+  expect(streamed(more.frames)).toBe(' eggs. Step 3: bake.');
+  const got = await conversation('alice', cut.ack!.conversationId);
+  expect(got.messages).toHaveLength(2);
+  expect(got.messages[1]).toMatchObject({
+    id: cut.end.messageId,
+    content: [{ text: 'Step 1: mix the flour. Step 2: add the eggs. Step 3: bake.' }],
+    stopReason: 'end_turn',
+    usage: { inputTokens: 44, outputTokens: 17 },
   });
 });
 
@@ -277,6 +325,71 @@ describe('attachments', () => {
     const res = await request(c, { action: 'sendMessage', content: [{ text: 'see file' }, { document: { format: 'pdf', name: 'gone', key: key('alice', 'gone.pdf') } }] });
     c.close();
     expect(res.end).toMatchObject({ type: 'error', code: 'NOT_FOUND', message: 'An attachment of this message is missing; it may have expired. Attach it again.' });
+    const got = await conversation('alice', res.ack!.conversationId);
+    expect(got.messages.map((m: any) => m.role)).toEqual(['user']);
+  });
+
+  const put = (name: string, body: Uint8Array | string) => s3().send(new PutObjectCommand({ Bucket: process.env.LARGE_MESSAGE_BUCKET, Key: key('alice', name), Body: body }));
+  const docs = (n: number, name: (i: number) => string = (i) => `doc ${i}`) => Array.from({ length: n }, (_, i) => ({ document: { format: 'txt', name: name(i), key: key('alice', 'limits.txt') } }));
+  const streams = () => pg.bedrockRequests().filter((r) => r.operation === 'ConverseStream').length;
+
+  /** A question whose answer failed: it stays the conversation's last message, so the next one is merged with it. */
+  async function unanswered(c: WsClient, content: unknown[]): Promise<string> {
+    script = () => ({ error: { status: 503, name: 'ServiceUnavailableException', message: 'try later' }, steps: [] });
+    const res = await request(c, { action: 'sendMessage', content });
+    expect(res.end).toMatchObject({ type: 'error' });
+    script = undefined;
+    return res.ack!.conversationId;
+  }
+
+  test('documents are counted after consecutive user turns are merged: 3 + 3 is refused with a clear error, both questions kept', async () => {
+    await put('limits.txt', 'some notes');
+    const c = await connect();
+    const conversationId = await unanswered(c, [{ text: 'first' }, ...docs(3)]);
+    const before = streams();
+    const res = await request(c, { action: 'sendMessage', conversationId, content: [{ text: 'second' }, ...docs(3, (i) => `more ${i}`)] });
+    c.close();
+    expect(res.end).toMatchObject({
+      type: 'error',
+      code: 'BAD_REQUEST',
+      message: 'This message carries 6 documents (counting the unanswered message before it, which is sent together with it); '
+        + 'Amazon Bedrock accepts at most 5 per message. Edit it to attach fewer documents.',
+    });
+    expect(streams()).toBe(before);
+    const got = await conversation('alice', conversationId);
+    expect(got.messages.map((m: any) => [m.role, m.content[0].text])).toEqual([['user', 'first'], ['user', 'second']]);
+  });
+
+  test('equal document names in merged turns are made unique for Bedrock; the stored names are unchanged', async () => {
+    await put('limits.txt', 'some notes');
+    const c = await connect();
+    const conversationId = await unanswered(c, [{ text: 'first' }, ...docs(1, () => 'notes')]);
+    const res = await request(c, { action: 'sendMessage', conversationId, content: [{ text: 'second' }, ...docs(1, () => 'notes')] });
+    c.close();
+    expect(res.end.type).toBe('end');
+    const sent = pg.bedrockRequests().filter((r) => r.operation === 'ConverseStream').pop()!.body.messages!;
+    expect(sent).toHaveLength(1);
+    expect(sent[0].content.map((b: any) => b.document?.name ?? b.text)).toEqual(['first', 'notes', 'second', 'notes (2)']);
+    const got = await conversation('alice', conversationId);
+    expect(got.messages[1].content[1].document.name).toBe('notes');
+  });
+
+  test('an image over 8,000 px per side (read from its header) is refused before Bedrock; the question is kept', async () => {
+    const header = Buffer.alloc(64);
+    Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex').copy(header);
+    header.writeUInt32BE(9000, 16);
+    header.writeUInt32BE(300, 20);
+    await put('huge.png', header);
+    const c = await connect();
+    const before = streams();
+    const res = await request(c, { action: 'sendMessage', content: [{ text: 'look' }, { image: { format: 'png', key: key('alice', 'huge.png') } }] });
+    c.close();
+    expect(res.end).toMatchObject({
+      type: 'error',
+      code: 'BAD_REQUEST',
+      message: 'An attached image is 9000 × 300 px; an image can be at most 8000 px wide and high. Edit the message and attach a smaller image.',
+    });
+    expect(streams()).toBe(before);
     const got = await conversation('alice', res.ack!.conversationId);
     expect(got.messages.map((m: any) => m.role)).toEqual(['user']);
   });

@@ -1,5 +1,5 @@
 import * as fc from 'fast-check';
-import { MAX_FRAME_BYTES, parseClientFrame, tokenFromSubprotocols } from '../../src/lambdas/core/protocol';
+import { MAX_FRAME_BYTES, MAX_INLINE_TEXT_BYTES, parseClientFrame, tokenFromSubprotocols } from '../../src/lambdas/core/protocol';
 
 const ULID = '01JAAAAAAAAAAAAAAAAAAAAAAA';
 
@@ -25,7 +25,7 @@ describe('parseClientFrame', () => {
     ['{"action":"sendMessage","v":1,"requestId":"r","content":[{"text":"x","image":{"format":"png","key":"uploads/u/01JAAAAAAAAAAAAAAAAAAAAAAA/a.png"}}]}', 'Content[0] must have exactly one of text, image or document.'],
     ['{"action":"sendMessage","v":1,"requestId":"r","content":[{"image":{"format":"bmp","key":"uploads/u/01JAAAAAAAAAAAAAAAAAAAAAAA/a.png"}}]}', 'Content[0].image.format must be one of "png", "jpeg", "gif", "webp".'],
     ['{"action":"sendMessage","v":1,"requestId":"r","content":[{"image":{"format":"png","key":"../etc/passwd"}}]}', 'Content[0].image.key has an invalid format.'],
-    ['{"action":"sendMessage","v":1,"requestId":"r","content":[{"document":{"format":"pdf","name":"a/b","key":"uploads/u/01JAAAAAAAAAAAAAAAAAAAAAAA/a.pdf"}}]}', 'Content[0].document.name has an invalid format.'],
+    ['{"action":"sendMessage","v":1,"requestId":"r","content":[{"document":{"format":"pdf","name":"a/b","key":"uploads/u/01JAAAAAAAAAAAAAAAAAAAAAAA/a.pdf"}}]}', 'Content[0].document.name: a document name may contain only letters A-Z, digits, single spaces, hyphens, parentheses and square brackets.'],
     ['{"action":"regenerate","v":1,"requestId":"r","conversationId":"01JAAAAAAAAAAAAAAAAAAAAAAA"}', 'MessageId is required.'],
     ['{"action":"continue","v":1,"requestId":"r","messageId":"01JAAAAAAAAAAAAAAAAAAAAAAA"}', 'ConversationId is required.'],
     ['{"action":"stop","v":1}', 'RequestId is required.'],
@@ -37,9 +37,39 @@ describe('parseClientFrame', () => {
     expect(!r.ok && r.message).toBe(message);
   });
 
-  test('rejects frames over 32 KB', () => {
+  test('rejects frames over 32 KB, measured in UTF-8 bytes', () => {
     const body = JSON.stringify({ action: 'sendMessage', v: 1, requestId: 'r', content: [{ text: 'x'.repeat(MAX_FRAME_BYTES) }] });
-    expect(parseClientFrame(body)).toEqual({ ok: false, message: 'The message is larger than 32 KB.' });
+    expect(parseClientFrame(body)).toEqual({ ok: false, message: `The message is ${body.length} bytes of UTF-8; a WebSocket frame holds at most 32768 bytes. Send longer text as a txt document through an upload.` });
+    // 20,000 characters of Japanese: 60 KB.
+    const japanese = JSON.stringify({ action: 'sendMessage', v: 1, requestId: 'r', content: [{ text: 'あ'.repeat(20_000) }] });
+    expect(parseClientFrame(japanese)).toMatchObject({ ok: false, message: expect.stringContaining(`The message is ${Buffer.byteLength(japanese)} bytes of UTF-8`) });
+  });
+
+  test('a text block is measured in UTF-8 bytes, not characters (CJK and emoji)', () => {
+    const frame = (text: string) => JSON.stringify({ action: 'sendMessage', v: 1, requestId: 'r-1', content: [{ text }] });
+    // 10,400 CJK characters are 31,200 bytes: inside a frame, but over the inline text limit (the old check counted 10,400).
+    const cjk = '漢'.repeat(10_400);
+    expect(Buffer.byteLength(frame(cjk))).toBeLessThan(MAX_FRAME_BYTES);
+    expect(parseClientFrame(frame(cjk))).toEqual({
+      ok: false,
+      requestId: 'r-1',
+      message: `Content[0].text is 31200 bytes of UTF-8; at most ${MAX_INLINE_TEXT_BYTES} fit in one message: send longer text as a txt document through an upload.`,
+    });
+    // 7,750 emoji are 15,500 UTF-16 units and 31,000 bytes: exactly at the limit.
+    expect(parseClientFrame(frame('😀'.repeat(7_750)))).toMatchObject({ ok: true });
+    expect(parseClientFrame(frame('😀'.repeat(7_751)))).toMatchObject({ ok: false, message: expect.stringContaining('31004 bytes of UTF-8') });
+    expect(parseClientFrame(frame('日本語'.repeat(3_000)))).toMatchObject({ ok: true });
+  });
+
+  test('document names follow Bedrock\'s rule: no whitespace run', () => {
+    const frame = (name: string) => JSON.stringify({
+      action: 'sendMessage', v: 1, requestId: 'r-1', content: [{ text: 'x' }, { document: { format: 'txt', name, key: `uploads/u-1/${ULID}/a.txt` } }],
+    });
+    expect(parseClientFrame(frame('Q3 report (final) [v2]'))).toMatchObject({ ok: true });
+    expect(parseClientFrame(frame('two  spaces'))).toMatchObject({
+      ok: false,
+      message: 'Content[1].document.name: a document name may not have two whitespace characters in a row.',
+    });
   });
 
   test('keeps a well-formed requestId so the client can match the error', () => {

@@ -322,8 +322,30 @@ describe('other routes', () => {
 
   test('POST /uploads refuses types Bedrock cannot read and files over 4.5 MB', async () => {
     expect((await call(pg, 'alice', 'POST', '/uploads', { name: 'x.svg', contentType: 'image/svg+xml', size: 10 })).status).toBe(400);
-    const big = await call(pg, 'alice', 'POST', '/uploads', { name: 'x.pdf', contentType: 'application/pdf', size: 5_000_000 });
-    expect(big).toMatchObject({ status: 400, body: { code: 'BAD_REQUEST', message: 'Size must be at most 4718592.' } });
+    const big = await call(pg, 'alice', 'POST', '/uploads', { name: 'x.pdf', contentType: 'application/pdf', size: 4_500_001 });
+    expect(big).toMatchObject({ status: 400, body: { code: 'BAD_REQUEST', message: 'Size must be at most 4500000.' } });
+    expect(await call(pg, 'alice', 'POST', '/uploads', { name: 'x.pdf', contentType: 'application/pdf', size: 4_500_000 })).toMatchObject({ status: 200 });
+  });
+
+  test('POST /uploads: an image over 3.75 MB is refused (Bedrock\'s image limit is lower than the document limit)', async () => {
+    const big = await call(pg, 'alice', 'POST', '/uploads', { name: 'photo.jpg', contentType: 'image/jpeg', size: 4_000_000 });
+    expect(big).toMatchObject({
+      status: 400,
+      body: { code: 'BAD_REQUEST', message: 'photo.jpg is 4 MB; Amazon Bedrock accepts images of at most 3.75 MB (documents up to 4.5 MB).' },
+    });
+    const ok = await call(pg, 'alice', 'POST', '/uploads', { name: 'photo.jpg', contentType: 'image/jpeg', size: 3_750_000 });
+    expect(ok.status).toBe(200);
+    expect(ok.body.documentName).toBeUndefined();
+  });
+
+  test('POST /uploads: file names without control characters or slashes; a document gets the name Bedrock accepts', async () => {
+    for (const name of ['a/b.pdf', 'a\\b.pdf', 'tab\there.pdf', 'bell\u0007.pdf']) {
+      const res = await call(pg, 'alice', 'POST', '/uploads', { name, contentType: 'application/pdf', size: 10 });
+      expect(res).toMatchObject({ status: 400, body: { code: 'BAD_REQUEST', message: 'Name (the file name) may not contain control characters, slashes or backslashes.' } });
+    }
+    const res = await call(pg, 'alice', 'POST', '/uploads', { name: 'Résumé  final_v2 (draft).pdf', contentType: 'application/pdf', size: 10 });
+    expect(res.status).toBe(200);
+    expect(res.body.documentName).toBe('Resume final v2 (draft)');
   });
 
   test('GET /openapi.json serves the committed document', async () => {

@@ -5,6 +5,7 @@
  */
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import * as fc from 'fast-check';
+import { MAX_INLINE_TEXT_BYTES } from '../../src/lambdas/core/limits';
 import { offlineModel } from '../../src/local/offline-model';
 import { Playground, startPlayground } from '../../src/local/playground';
 import { Frame, newRequestId, request, WsClient } from '../../src/local/ws-client';
@@ -48,7 +49,7 @@ const BAD_FRAMES: Record<string, fc.Arbitrary<unknown>> = {
   sendMessage: fc.oneof(
     badRequestId.map((requestId) => ({ action: 'sendMessage', v: 1, requestId, content: [{ text: 'x' }] })),
     fc.jsonValue().filter((v) => !Array.isArray(v)).map((content) => ({ action: 'sendMessage', v: 1, requestId: newRequestId(), content })),
-    fc.constantFrom([], [{}], [{ text: '' }], [{ text: 'x', image: {} }], [{ image: { format: 'png', key: 'uploads/x/y' } }], [{ text: 'x'.repeat(24_001) }])
+    fc.constantFrom([], [{}], [{ text: '' }], [{ text: 'x', image: {} }], [{ image: { format: 'png', key: 'uploads/x/y' } }], [{ text: 'x'.repeat(MAX_INLINE_TEXT_BYTES + 1) }], [{ text: '漢'.repeat(10_400) }])
       .map((content) => ({ action: 'sendMessage', v: 1, requestId: newRequestId(), content })),
     notUlid.map((conversationId) => ({ action: 'sendMessage', v: 1, requestId: newRequestId(), conversationId, content: [{ text: 'x' }] })),
     missingId.map((conversationId) => ({ action: 'sendMessage', v: 1, requestId: newRequestId(), conversationId, content: [{ text: 'x' }] })),

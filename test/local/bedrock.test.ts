@@ -8,7 +8,7 @@ import {
   ValidationException,
 } from '@aws-sdk/client-bedrock-runtime';
 import { credentials, region, useDummyAwsEnv } from './env';
-import { BedrockFake, FakeRequest, FakeScript, startBedrockFake } from '../../src/local/emulators/bedrock';
+import { BedrockFake, FakeRequest, FakeScript, PREFILL_REFUSED, startBedrockFake } from '../../src/local/emulators/bedrock';
 import { lastUserText, OFFLINE_MODEL_ID, offlineModel, offlineReply, splitWords } from '../../src/local/offline-model';
 
 useDummyAwsEnv();
@@ -260,5 +260,113 @@ describe('offline model', () => {
     const script = offlineModel()({ modelId: OFFLINE_MODEL_ID, operation: 'ConverseStream', body: { messages: [userMessage('hi')] } });
     expect(script.steps.every((s) => s.delayMs === 25)).toBe(true);
     expect(script.steps.map((s) => (s as { text: string }).text).join('')).toBe(offlineReply('hi'));
+  });
+});
+
+describe('Bedrock\'s documented request rules (ValidationException, as Bedrock answers)', () => {
+  const ok = (): FakeScript => ({ steps: [{ type: 'text', text: 'fine' }] });
+  /** A PNG header of the given size (what Bedrock and the fake read the dimensions from). */
+  const png = (width: number, height: number, extra = 0): Uint8Array => {
+    const b = Buffer.alloc(33 + extra);
+    Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex').copy(b);
+    b.writeUInt32BE(width, 16);
+    b.writeUInt32BE(height, 20);
+    return b;
+  };
+  const image = (bytes: Uint8Array) => ({ image: { format: 'png' as const, source: { bytes } } });
+  const doc = (name: string, size = 10) => ({ document: { format: 'txt' as const, name, source: { bytes: Buffer.alloc(size, 'a') } } });
+  /** The ValidationException the request gets, or undefined when it is answered (the stream is read to its end). */
+  const refusal = (input: ConstructorParameters<typeof ConverseStreamCommand>[0]) => client.send(new ConverseStreamCommand(input)).then(
+    async (out) => {
+      for await (const event of out.stream ?? []) void event;
+      return undefined;
+    },
+    (e: unknown) => e as ValidationException);
+
+  beforeEach(() => { next = ok; });
+
+  test.each([
+    ['anthropic.claude-sonnet-4-6'], ['global.anthropic.claude-sonnet-4-6'], ['us.anthropic.claude-opus-4-6-v1'], ['eu.anthropic.claude-opus-4-7'],
+  ])('%s refuses a conversation that ends with an assistant turn (prefill)', async (modelId) => {
+    const before = fake.requests.length;
+    const err = await refusal({ modelId, messages: [userMessage('count'), { role: 'assistant', content: [{ text: 'one, two,' }] }] });
+    expect(err).toBeInstanceOf(ValidationException);
+    expect(err).toMatchObject({ message: PREFILL_REFUSED, $metadata: { httpStatusCode: 400 } });
+    // Recorded all the same: a test can see what was sent.
+    expect(fake.requests.length).toBe(before + 1);
+  });
+
+  test('older Claude models and Nova accept prefill; every model accepts a conversation ending with a user turn', async () => {
+    for (const modelId of ['us.anthropic.claude-sonnet-4-5-20250929-v1:0', 'anthropic.claude-3-7-sonnet-20250219-v1:0', 'amazon.nova-pro-v1:0']) {
+      await expect(refusal({ modelId, messages: [userMessage('count'), { role: 'assistant', content: [{ text: 'one,' }] }] })).resolves.toBeUndefined();
+    }
+    await expect(refusal({
+      modelId: 'global.anthropic.claude-sonnet-4-6',
+      messages: [userMessage('count'), { role: 'assistant', content: [{ text: 'one,' }] }, userMessage('go on')],
+    })).resolves.toBeUndefined();
+  });
+
+  test('at most 20 images and 5 documents per message; a document needs a text block beside it', async () => {
+    const twentyOne = Array.from({ length: 21 }, () => image(png(10, 10)));
+    expect(await refusal({ modelId: MODEL, messages: [{ role: 'user', content: [{ text: 'look' }, ...twentyOne] }] }))
+      .toMatchObject({ name: 'ValidationException', message: expect.stringContaining('too many images (21)') });
+    await expect(refusal({ modelId: MODEL, messages: [{ role: 'user', content: [{ text: 'look' }, ...twentyOne.slice(1)] }] })).resolves.toBeUndefined();
+    const six = Array.from({ length: 6 }, (_, i) => doc(`notes ${i}`));
+    expect(await refusal({ modelId: MODEL, messages: [{ role: 'user', content: [{ text: 'read' }, ...six] }] }))
+      .toMatchObject({ message: expect.stringContaining('too many documents (6)') });
+    await expect(refusal({ modelId: MODEL, messages: [{ role: 'user', content: [{ text: 'read' }, ...six.slice(1)] }] })).resolves.toBeUndefined();
+    expect(await refusal({ modelId: MODEL, messages: [{ role: 'user', content: [doc('notes')] }] }))
+      .toMatchObject({ message: expect.stringContaining('must also include a text block') });
+  });
+
+  test('images at most 3.75 MB and 8,000 px per side (from the image header); documents at most 4.5 MB', async () => {
+    expect(await refusal({ modelId: MODEL, messages: [{ role: 'user', content: [{ text: 'x' }, image(png(8001, 100))] }] }))
+      .toMatchObject({ message: expect.stringContaining('8001x100') });
+    await expect(refusal({ modelId: MODEL, messages: [{ role: 'user', content: [{ text: 'x' }, image(png(8000, 8000))] }] })).resolves.toBeUndefined();
+    expect(await refusal({ modelId: MODEL, messages: [{ role: 'user', content: [{ text: 'x' }, image(png(10, 10, 3_750_000))] }] }))
+      .toMatchObject({ message: expect.stringContaining('exceeds the maximum of 3.75 MB') });
+    expect(await refusal({ modelId: MODEL, messages: [{ role: 'user', content: [{ text: 'x' }, doc('big', 4_500_001)] }] }))
+      .toMatchObject({ message: expect.stringContaining('exceeds the maximum of 4.5 MB') });
+    await expect(refusal({ modelId: MODEL, messages: [{ role: 'user', content: [{ text: 'x' }, doc('big', 4_500_000)] }] })).resolves.toBeUndefined();
+  });
+
+  test.each([['two  spaces'], ['notes.txt'], ['résumé'], ['a/b'], ['x'.repeat(201)]])('document name %j is refused', async (name) => {
+    expect(await refusal({ modelId: MODEL, messages: [{ role: 'user', content: [{ text: 'x' }, doc(name)] }] }))
+      .toMatchObject({ name: 'ValidationException', message: expect.stringContaining('document file name can only contain') });
+  });
+
+  test('document names of letters, digits, single spaces, hyphens, parentheses and brackets are accepted', async () => {
+    await expect(refusal({ modelId: MODEL, messages: [{ role: 'user', content: [{ text: 'x' }, doc('Q3 report (final) [v2]-draft')] }] })).resolves.toBeUndefined();
+  });
+
+  test('thinking: budget_tokens at least 1,024 and below maxTokens; Opus 4.7 refuses a budget (adaptive only)', async () => {
+    const thinking = (budget: number, maxTokens: number, modelId = MODEL) => refusal({
+      modelId,
+      messages: [userMessage('think')],
+      inferenceConfig: { maxTokens },
+      additionalModelRequestFields: { thinking: { type: 'enabled', budget_tokens: budget } } as never,
+    });
+    expect(await thinking(1023, 4096)).toMatchObject({ message: expect.stringContaining('greater than or equal to 1024') });
+    expect(await thinking(4096, 4096)).toMatchObject({ message: expect.stringContaining('must be greater than `thinking.budget_tokens`') });
+    await expect(thinking(4096, 5120)).resolves.toBeUndefined();
+    expect(await thinking(4096, 8192, 'global.anthropic.claude-opus-4-7')).toMatchObject({ message: expect.stringContaining('adaptive') });
+    await expect(refusal({
+      modelId: 'global.anthropic.claude-opus-4-7',
+      messages: [userMessage('think')],
+      inferenceConfig: { maxTokens: 4096 },
+      additionalModelRequestFields: { thinking: { type: 'adaptive' } } as never,
+    })).resolves.toBeUndefined();
+  });
+
+  test('enforceRules: false lets a test script any answer', async () => {
+    const lax = await startBedrockFake({ enforceRules: false, respond: ok });
+    const laxClient = new BedrockRuntimeClient({ endpoint: lax.endpoint, credentials, region, maxAttempts: 1 });
+    try {
+      const out = await laxClient.send(new ConverseCommand({ modelId: 'anthropic.claude-sonnet-4-6', messages: [userMessage('x'), { role: 'assistant', content: [{ text: 'y' }] }] }));
+      expect(out.stopReason).toBe('end_turn');
+    } finally {
+      laxClient.destroy();
+      await lax.stop();
+    }
   });
 });

@@ -1,3 +1,4 @@
+import { CONTINUE_INSTRUCTION } from '../../src/lambdas/core/model';
 import type { FakeRequest } from '../../src/local/emulators/bedrock';
 import { offlineModel, offlineReply } from '../../src/local/offline-model';
 
@@ -35,4 +36,18 @@ test('maxOutputWords cuts at max_tokens after a word; continuing with the cut te
   expect(reasons.slice(0, -1).every((r) => r === 'max_tokens')).toBe(true);
   expect(reasons.length).toBeGreaterThan(2);
   expect(reasons[reasons.length - 1]).toBe('end_turn');
+});
+
+test('a model without prefill: the cut answer, then the user turn asking to continue, gets the rest of the same reply', () => {
+  const model = offlineModel({ wordDelayMs: 0, maxOutputWords: 7 });
+  const full = offlineReply('continue me');
+  let answer = '';
+  for (let i = 0; i < 20; i++) {
+    const messages = [{ role: 'user', content: [{ text: 'continue me' }] }];
+    if (answer) messages.push({ role: 'assistant', content: [{ text: answer.trimEnd() }] }, { role: 'user', content: [{ text: CONTINUE_INSTRUCTION }] });
+    const script = model({ modelId: 'local.offline-model-v1', operation: 'ConverseStream', body: { messages } });
+    answer += textOf(script.steps);
+    if (script.stopReason === 'end_turn') break;
+  }
+  expect(answer).toBe(full);
 });

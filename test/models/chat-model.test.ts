@@ -238,6 +238,32 @@ describe('IAM resources', () => {
   });
 });
 
+describe('assistant prefill', () => {
+  test('Claude Opus 4.6 / 4.7 and Sonnet 4.6 reject prefill; earlier Claude models and Nova 1 accept it; unverified models keep the default (false)', () => {
+    const without = [ChatModel.CLAUDE_OPUS_4_7, ChatModel.CLAUDE_OPUS_4_6, ChatModel.CLAUDE_SONNET_4_6];
+    for (const m of without) expect(m.capabilities.assistantPrefill).toBe(false);
+    const accept = [
+      ChatModel.CLAUDE_OPUS_4_5, ChatModel.CLAUDE_SONNET_4_5, ChatModel.CLAUDE_HAIKU_4_5, ChatModel.CLAUDE_OPUS_4_1, ChatModel.CLAUDE_OPUS_4,
+      ChatModel.CLAUDE_SONNET_4, ChatModel.CLAUDE_3_7_SONNET, ChatModel.CLAUDE_3_5_SONNET_V2, ChatModel.CLAUDE_3_5_HAIKU,
+      ChatModel.NOVA_PREMIER, ChatModel.NOVA_PRO, ChatModel.NOVA_LITE, ChatModel.NOVA_MICRO,
+    ];
+    for (const m of accept) expect([m.key, m.capabilities.assistantPrefill]).toEqual([m.key, true]);
+    for (const m of ChatModel.values().filter((v) => !without.includes(v) && !accept.includes(v))) {
+      expect([m.key, m.capabilities.assistantPrefill ?? false]).toEqual([m.key, false]);
+    }
+  });
+
+  test('ChatModel.of sets it (an unknown model has none), and it reaches the functions\' entry', () => {
+    expect(ChatModel.of('acme.model-v1').capabilities.assistantPrefill).toBeUndefined();
+    const own = ChatModel.of('acme.model-v1', { assistantPrefill: true });
+    expect(own.capabilities).toMatchObject({ assistantPrefill: true, streaming: true, tools: false });
+    expect(own.toRuntimeConfig('us-east-1').capabilities.assistantPrefill).toBe(true);
+    expect(ChatModel.of('anthropic.claude-sonnet-4-5-20250929-v1:0', { assistantPrefill: false }).capabilities).toMatchObject({ assistantPrefill: false, tools: true });
+    expect(ChatModel.CLAUDE_SONNET_4_6.withOverrides({ capabilities: { ...ChatModel.CLAUDE_SONNET_4_6.capabilities, assistantPrefill: true } })
+      .capabilities.assistantPrefill).toBe(true);
+  });
+});
+
 describe('runtime config', () => {
   test('toRuntimeConfig carries the resolved id and is plain JSON', () => {
     const entry = ChatModel.CLAUDE_HAIKU_4_5.toRuntimeConfig('eu-central-1', GEO);
@@ -247,7 +273,9 @@ describe('runtime config', () => {
       baseModelId: 'anthropic.claude-haiku-4-5-20251001-v1:0',
       displayName: 'Claude Haiku 4.5',
       provider: 'anthropic',
-      capabilities: { tools: true, images: true, documents: true, reasoning: true, promptCaching: true, systemPrompt: true, streaming: true },
+      capabilities: {
+        tools: true, images: true, documents: true, reasoning: true, promptCaching: true, systemPrompt: true, streaming: true, assistantPrefill: true,
+      },
       prices: { inputPer1kTokens: 0.001, outputPer1kTokens: 0.005, cacheWritePer1kTokens: 0.00125, cacheReadPer1kTokens: 0.0001 },
       pricesKnown: true,
     });

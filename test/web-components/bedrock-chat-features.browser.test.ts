@@ -261,17 +261,17 @@ describeBrowser('<bedrock-chat> conversation features in Chromium', () => {
     await alert.filter({ hasText: 'tool.exe' }).waitFor();
     const message = await alert.textContent();
     expect(message).toContain('tool.exe cannot be attached: only images (PNG, JPEG, GIF, WebP) and documents');
-    expect(message).toContain('huge.txt is too large: files can be at most 4.5 MB.');
+    expect(message).toContain('huge.txt is too large: a document can be at most 4.5 MB.');
     await expect(page.locator('[part="composer"] [part="attachment"]').count()).resolves.toBe(0);
     expect(backend.uploads.length).toBe(before);
     const error = await page.evaluate(() => (window as unknown as { events: { type: string; detail: { code: string } }[] }).events.find((e) => e.type === 'bedrock-chat-error'));
     expect(error?.detail.code).toBe('ATTACHMENT');
   });
 
-  test('attachments: drop and paste of files; pasting over 20,000 characters makes a txt document', async () => {
+  test('attachments: drop and paste of files; pasting text over the frame budget makes a txt document', async () => {
     await openTestPage();
     const before = backend.uploads.length;
-    const long = 'long line of pasted text\n'.repeat(1000); // 25,000 characters
+    const long = 'long line of pasted text\n'.repeat(1400); // 35,000 bytes: over the 32 KB frame
     await page.evaluate(({ long: text }) => {
       const root = document.querySelector('bedrock-chat')!.shadowRoot!;
       const dropped = new DataTransfer();
@@ -302,6 +302,137 @@ describeBrowser('<bedrock-chat> conversation features in Chromium', () => {
       { image: { format: 'gif', key: expect.any(String) } },
       { document: { format: 'txt', name: 'Pasted text', key: expect.any(String) } },
     ]);
+  });
+
+  /** Bedrock's limits, checked before anything is uploaded: the message shown, and no POST /uploads. */
+  async function refused(files: { name: string; mimeType: string; buffer: Buffer }[], expected: string): Promise<void> {
+    const before = backend.uploads.length;
+    await page.locator('input[type="file"]').setInputFiles(files);
+    await page.locator('[part="error"]').filter({ hasText: expected }).waitFor();
+    // The others are uploaded; the refused one (named first in the message) never is.
+    const name = expected.split(' ')[0] === 'notes' ? expected.slice(0, expected.indexOf('.txt') + 4) : expected.split(' ')[0];
+    const wanted = files.map((f) => f.name).filter((n) => n !== name).sort();
+    // The uploads run concurrently: wait for them, then compare as sets.
+    for (let i = 0; i < 100 && backend.uploads.length - before < wanted.length; i++) await page.waitForTimeout(50);
+    expect(backend.uploads.slice(before).map((u) => u.name).sort()).toEqual(wanted);
+  }
+
+  /** The header of a PNG of the given size (what Bedrock and the widget read the dimensions from). */
+  function pngHeader(width: number, height: number): Buffer {
+    const b = Buffer.from(PNG);
+    b.writeUInt32BE(width, 16);
+    b.writeUInt32BE(height, 20);
+    return b;
+  }
+
+  test('attachments: Bedrock\'s limits per kind and per message, before any upload (images 3.75 MB, 8,000 px; documents 4.5 MB; 20 and 5)', async () => {
+    await openTestPage();
+    await refused([{ name: 'photo.png', mimeType: 'image/png', buffer: Buffer.concat([PNG, Buffer.alloc(3_800_000)]) }],
+      'photo.png is too large: an image can be at most 3.75 MB.');
+    await refused([{ name: 'wide.png', mimeType: 'image/png', buffer: pngHeader(9000, 10) }], 'wide.png is 9000 × 10 px: an image can be at most 8000 px wide and high.');
+    await refused([{ name: 'big.pdf', mimeType: 'application/pdf', buffer: Buffer.alloc(4_500_001, 97) }], 'big.pdf is too large: a document can be at most 4.5 MB.');
+    await expect(page.locator('[part="composer"] [part="attachment"]').count()).resolves.toBe(0);
+
+    // Five documents are attached; the sixth is refused. Twenty images are attached; the twenty-first is refused.
+    const docs = Array.from({ length: 6 }, (_, i) => ({ name: `notes ${i}.txt`, mimeType: 'text/plain', buffer: Buffer.from(`n${i}`) }));
+    await refused(docs, 'notes 5.txt was not attached: a message can carry at most 5 documents.');
+    const images = Array.from({ length: 21 }, (_, i) => ({ name: `p${i}.png`, mimeType: 'image/png', buffer: PNG }));
+    await refused(images, 'p20.png was not attached: a message can carry at most 20 images.');
+    await page.waitForFunction(() => document.querySelector('bedrock-chat')!.shadowRoot!.querySelectorAll('[data-state="ready"]').length === 25);
+    await send('all of them');
+    const content = backend.sendMessages().pop()!.content as { image?: unknown; document?: unknown }[];
+    expect([content.filter((b) => b.image).length, content.filter((b) => b.document).length]).toEqual([20, 5]);
+  });
+
+  test('attachments: the dimensions of JPEG and WebP images that Chromium encodes are read from their headers', async () => {
+    await openTestPage();
+    const before = backend.uploads.length;
+    await page.evaluate(async () => {
+      const input = document.querySelector('bedrock-chat')!.shadowRoot!.querySelector('[part="input"]')!;
+      for (const [type, name] of [['image/jpeg', 'tall.jpg'], ['image/webp', 'wide.webp'], ['image/png', 'ok.png']]) {
+        const canvas = document.createElement('canvas');
+        [canvas.width, canvas.height] = name === 'tall.jpg' ? [16, 8100] : name === 'wide.webp' ? [8200, 16] : [8000, 16];
+        const blob = await new Promise<Blob>((done) => canvas.toBlob((b) => done(b!), type));
+        if (blob.type !== type) throw new Error(`Chromium encoded ${blob.type}, not ${type}`);
+        const data = new DataTransfer();
+        data.items.add(new File([blob], name, { type }));
+        input.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
+      }
+    });
+    await page.locator('[part="error"]').filter({ hasText: 'wide.webp is 8200 × 16 px' }).waitFor();
+    await expect(page.locator('[part="error"]').textContent()).resolves.not.toContain('ok.png');
+    await page.waitForFunction(() => document.querySelector('bedrock-chat')!.shadowRoot!.querySelectorAll('[data-state="ready"]').length === 1);
+    expect(backend.uploads.slice(before).map((u) => u.name)).toEqual(['ok.png']);
+    // The JPEG was refused first (each message replaces the last): its upload never started either.
+  });
+
+  test('attachments: counted with the unanswered question before (Bedrock merges them): 3 + 3 documents are refused before sending', async () => {
+    await openTestPage();
+    const docs = (prefix: string) => Array.from({ length: 3 }, (_, i) => ({ name: `${prefix} ${i}.txt`, mimeType: 'text/plain', buffer: Buffer.from(prefix) }));
+    const ready = (n: number) => page.waitForFunction((count) => document.querySelector('bedrock-chat')!.shadowRoot!.querySelectorAll('[data-state="ready"]').length === count, n);
+    await page.locator('input[type="file"]').setInputFiles(docs('first'));
+    await ready(3);
+    await page.locator('[part="input"]').fill('please fail');
+    await page.locator('[part="input"]').press('Enter');
+    await page.locator('[part="error"]').filter({ hasText: /./ }).waitFor();
+    await page.locator('[part="input"]').and(page.locator(':enabled')).waitFor();
+    const sent = backend.sendMessages().length;
+    await page.locator('input[type="file"]').setInputFiles(docs('second'));
+    await ready(3);
+    await page.locator('[part="input"]').fill('and these');
+    await page.locator('[part="input"]').press('Enter');
+    await page.locator('[part="error"]').filter({
+      hasText: 'With the unanswered message before it, this message would carry 6 documents; Amazon Bedrock accepts at most 5 per message. Remove some documents.',
+    }).waitFor();
+    expect(backend.sendMessages().length).toBe(sent);
+    // Nothing is lost: the text and the files stay in the composer.
+    await expect(page.locator('[part="input"]').inputValue()).resolves.toBe('and these');
+    await expect(page.locator('[part="composer"] [part="attachment"]').count()).resolves.toBe(3);
+  });
+
+  describe('a frame is measured in UTF-8 bytes (API Gateway closes the socket past 32 KB)', () => {
+    async function typeAndSend(text: string): Promise<void> {
+      await page.locator('[part="input"]').fill(text);
+      await page.locator('[part="input"]').press('Enter');
+    }
+
+    test('11,000 characters of Japanese (33 KB of UTF-8) go as a txt document through the bucket, never as one frame', async () => {
+      await openTestPage();
+      const before = { uploads: backend.uploads.length, frames: backend.sendMessages().length, closes: backend.closes.length };
+      const japanese = '日本語のテキスト。'.repeat(1222).slice(0, 11_000);
+      await typeAndSend(japanese);
+      await page.locator('[part="error"]').filter({ hasText: 'too long for one message, so it was attached as a text file' }).waitFor();
+      await page.waitForFunction(() => document.querySelector('bedrock-chat')!.shadowRoot!.querySelectorAll('[data-state="ready"]').length === 1);
+      expect(backend.uploads.slice(before.uploads).map((u) => [u.name, u.contentType, u.size])).toEqual([['Pasted text.txt', 'text/plain', Buffer.byteLength(japanese)]]);
+      expect(String(backend.puts.filter((p) => p.contentType === 'text/plain').pop()!.body)).toBe(japanese);
+      await expect(page.locator('[part="input"]').inputValue()).resolves.toBe('');
+      expect(backend.sendMessages().length).toBe(before.frames);
+      await send('要約してください');
+      expect(backend.sendMessages().pop()!.content).toEqual([{ text: '要約してください' }, { document: { format: 'txt', name: 'Pasted text', key: expect.any(String) } }]);
+      expect(backend.closes.slice(before.closes)).not.toContain(1009);
+    });
+
+    test('8,000 emoji (16,000 UTF-16 units, 32,000 bytes) pasted become a document; 10,000 CJK characters (30 KB) still go inline', async () => {
+      await openTestPage();
+      const before = { uploads: backend.uploads.length, closes: backend.closes.length };
+      const emoji = '😀'.repeat(8000);
+      await page.evaluate((text) => {
+        const input = document.querySelector('bedrock-chat')!.shadowRoot!.querySelector('[part="input"]')!;
+        const data = new DataTransfer();
+        data.setData('text/plain', text);
+        input.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
+      }, emoji);
+      await page.waitForFunction(() => document.querySelector('bedrock-chat')!.shadowRoot!.querySelectorAll('[data-state="ready"]').length === 1);
+      expect(backend.uploads.slice(before.uploads).map((u) => [u.name, u.size])).toEqual([['Pasted text.txt', 32_000]]);
+      await page.locator('[part="attachment-remove"]').click();
+
+      const cjk = '漢'.repeat(10_000);
+      await answered(() => typeAndSend(cjk));
+      const frame = backend.sendMessages().pop()!;
+      expect(frame.content).toEqual([{ text: cjk }]);
+      expect(Buffer.byteLength(JSON.stringify(frame))).toBeLessThan(32_000);
+      expect(backend.closes.slice(before.closes)).toEqual([]);
+    });
   });
 
   test('reasoning streams into a closed <details>; the Reason toggle sends reasoning: true', async () => {

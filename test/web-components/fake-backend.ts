@@ -87,6 +87,8 @@ export const MODELS = [{ id: 'fake.model-v1', default: true }, { id: 'fake.model
 /** Fake backend: static files, config.json, REST API and a protocol v1 WebSocket server on one port. */
 export class FakeBackend {
   readonly frames: Frame[] = [];
+  /** Close codes of the widget's sockets (1009: a frame over 32 KB). */
+  readonly closes: number[] = [];
   readonly handshakes: { protocols: string; url: string }[] = [];
   readonly restCalls: { url: string; authorization?: string; method?: string }[] = [];
   /** `PUT …/feedback`, `PATCH` and `DELETE` calls with their bodies. */
@@ -124,6 +126,9 @@ export class FakeBackend {
     this.wss = new WebSocketServer({
       server: this.server,
       path: '/ws',
+      // As API Gateway: "WebSocket frame size: 32 KB"; a larger one closes the connection with code 1009.
+      // https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-execution-service-websocket-limits-table.html
+      maxPayload: 32 * 1024,
       handleProtocols: (protocols) => (protocols.has('bedrock-chat.v1') ? 'bedrock-chat.v1' : false),
     });
     this.wss.on('connection', (ws, req) => {
@@ -133,6 +138,7 @@ export class FakeBackend {
         ws.close(1008, 'unauthorized');
         return;
       }
+      ws.on('close', (code) => this.closes.push(code));
       ws.on('message', (data) => this.onFrame(ws, JSON.parse(String(data)) as Frame));
     });
     await new Promise<void>((done) => this.server.listen(0, '127.0.0.1', done));

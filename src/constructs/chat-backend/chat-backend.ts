@@ -1162,6 +1162,8 @@ function toRuntimeModel(model: ChatModel, region: string, mode: InferenceProfile
     capabilities: {
       reasoning: c.reasoning,
       ...(c.adaptiveReasoningOnly ? { adaptiveReasoningOnly: true } : {}),
+      // Absent means false: continue then ends with a user turn (the functions' default, valid on every model).
+      ...(c.assistantPrefill ? { assistantPrefill: true } : {}),
       images: c.images,
       documents: c.documents,
       promptCaching: c.promptCaching,

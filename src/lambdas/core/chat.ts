@@ -8,6 +8,7 @@ import { AnswerStopped, BlobLoader, streamAnswer, toConverseMessages } from './m
 import { findModel, ModelSettings, priceOf, RuntimeModel } from './models';
 import type { ContentBlock, ContinueFrame, RegenerateFrame, ResumeFrame, SendMessageFrame, StopFrame, Usage } from './protocol';
 import type { RequestStore } from './requests';
+import { Seam } from './seam';
 import { proposeTitle } from './titles';
 
 /** What the WebSocket route hands to the asynchronously invoked worker. */
@@ -251,6 +252,8 @@ export async function runTurn(deps: TurnDeps, job: TurnJob): Promise<void> {
   let usage: Usage | undefined;
   let failure: ChatError | undefined;
   let previous: Message | undefined;
+  /** `continue`: joins the continuation to the stored answer (whitespace at the seam, a repeated tail). */
+  let seam: Seam | undefined;
 
   const abort = new AbortController();
   // sendMessage: true once the question is stored and acknowledged; false if its writes failed. Nothing leaves this
@@ -291,9 +294,12 @@ export async function runTurn(deps: TurnDeps, job: TurnJob): Promise<void> {
       : job.firstMessage?.id === job.messageId ? [job.firstMessage] : await historyOf(store, job);
     if (continuing) {
       previous = history[history.length - 1];
-      sink.continues({ text: previous.content.map((b) => ('text' in b ? b.text : '')).join(''), reasoning: previous.reasoning });
+      const before = previous.content.map((b) => ('text' in b ? b.text : '')).join('');
+      sink.continues({ text: before, reasoning: previous.reasoning });
+      seam = new Seam(before);
     }
-    const messages = await toConverseMessages(history, deps.loadBlob);
+    // Models without assistant prefill get the cut answer followed by a user turn asking to continue it.
+    const messages = await toConverseMessages(history, deps.loadBlob, { assistantPrefill: model.capabilities?.assistantPrefill === true });
     // The start frame goes out while the model request is already on its way, once the question is confirmed.
     const start = {
       type: 'start' as const, ...frame, parentMessageId: continuing ? previous!.parentId ?? '' : job.messageId, model: model.key, ...(continuing ? { continued: true } : {}),
@@ -319,8 +325,9 @@ export async function runTurn(deps: TurnDeps, job: TurnJob): Promise<void> {
         if (!(await started)) break;
       }
       if (event.type === 'text') {
-        text += event.text;
-        textOut.push(event.text);
+        const joined = seam ? seam.push(event.text) : event.text;
+        text += joined;
+        textOut.push(joined);
       } else if (event.type === 'reasoning') {
         reasoning += event.text;
         reasoningOut.push(event.text);
@@ -343,6 +350,11 @@ export async function runTurn(deps: TurnDeps, job: TurnJob): Promise<void> {
   } finally {
     clearInterval(poller);
     polling = false;
+  }
+  const held = seam?.flush();
+  if (held) {
+    text += held;
+    textOut.push(held);
   }
   if (!(await accepted)) {
     // The question was not stored (the client was told by the WebSocket function): no frame, no answer, no write.

@@ -1,7 +1,11 @@
 import { ConverseStreamCommand } from '@aws-sdk/client-bedrock-runtime';
 import type { BedrockRuntimeClient, ContentBlock as BedrockBlock, Message as BedrockMessage } from '@aws-sdk/client-bedrock-runtime';
 import type { Message } from './conversations';
-import { ChatError } from './errors';
+import { ChatError, invalid } from './errors';
+import {
+  documentNameProblem, imageProblem, imageSize, MAX_DOCUMENT_BYTES, MAX_DOCUMENTS_PER_MESSAGE, MAX_IMAGES_PER_MESSAGE, mb,
+  toDocumentName, uniqueDocumentName,
+} from './limits';
 import type { GuardrailRef } from './models';
 import type { ContentBlock, Usage } from './protocol';
 
@@ -39,13 +43,36 @@ export function withCachePoint(messages: BedrockMessage[]): BedrockMessage[] {
 export type BlobLoader = (key: string) => Promise<Uint8Array>;
 
 /**
+ * The user turn that asks a model without assistant prefill to continue its cut answer (which precedes it as an
+ * assistant turn). The reply is joined to the stored answer by `Seam`, which also removes a repeated tail.
+ */
+export const CONTINUE_INSTRUCTION = 'Your previous answer was cut off at the output limit. Continue it from exactly where it stopped, '
+  + 'as if you had never been interrupted: do not repeat any of it, do not comment on the interruption, and start with the '
+  + 'very next characters (even in the middle of a sentence, a word or a code block).';
+
+export interface ConverseMessageOptions {
+  /**
+   * The model accepts a conversation that ends with an assistant turn (prefill). Without it, a trailing assistant
+   * turn (continue) is followed by a user turn with CONTINUE_INSTRUCTION. @default false
+   */
+  readonly assistantPrefill?: boolean;
+}
+
+/**
  * The conversation path as Bedrock Converse messages, files read from the large-message bucket. Consecutive messages
  * of one role (a user message whose answer failed, then another) are merged, since Converse requires alternating
- * roles starting with the user. A trailing assistant message is a prefill (continue): its trailing whitespace is
- * removed, which models require.
+ * roles starting with the user. A trailing assistant message (continue) is a prefill for models that accept one (its
+ * trailing whitespace removed, which models require); for the others a user turn asking to continue follows it.
+ *
+ * Bedrock's per-message limits (limits.ts) are checked on the merged messages: at most 20 images and 5 documents,
+ * images at most 3.75 MB and 8,000 px per side (read from the image header), documents at most 4.5 MB. A message over
+ * a limit is refused with a BAD_REQUEST naming it (the stored conversation is unchanged). Document names that Bedrock
+ * would refuse (stored by an older version, or two equal names after merging) are rewritten to names it accepts.
  */
-export async function toConverseMessages(history: readonly Message[], load: BlobLoader): Promise<BedrockMessage[]> {
-  const out: BedrockMessage[] = [];
+export async function toConverseMessages(
+  history: readonly Message[], load: BlobLoader, options: ConverseMessageOptions = {},
+): Promise<BedrockMessage[]> {
+  const out: Array<BedrockMessage & { merged?: number }> = [];
   for (const m of history) {
     const content: BedrockBlock[] = [];
     for (const b of m.content) {
@@ -58,18 +85,58 @@ export async function toConverseMessages(history: readonly Message[], load: Blob
       content.push({ text: 'See the attached document.' });
     }
     const last = out[out.length - 1];
-    if (last && last.role === m.role) last.content!.push(...content);
-    else out.push({ role: m.role, content });
+    if (last && last.role === m.role) {
+      last.content!.push(...content);
+      last.merged = (last.merged ?? 1) + 1;
+    } else {
+      out.push({ role: m.role, content });
+    }
   }
   while (out.length && out[0].role !== 'user') out.shift();
-  const tail = out[out.length - 1];
+  for (const m of out) checkLimits(m);
+  const messages: BedrockMessage[] = out.map(({ role, content }) => ({ role, content }));
+  const tail = messages[messages.length - 1];
   if (tail?.role === 'assistant') {
     const lastBlock = tail.content![tail.content!.length - 1];
     if (lastBlock && 'text' in lastBlock && typeof lastBlock.text === 'string') {
       (lastBlock as { text: string }).text = lastBlock.text.trimEnd();
     }
+    // https://platform.claude.com/docs/en/about-claude/models/migration-guide: "Prefilling assistant messages returns
+    // a 400 error" on Claude 4.6 models ("This model does not support assistant message prefill. The conversation must
+    // end with a user message."); the conversation then ends with a user turn instead.
+    if (!options.assistantPrefill) messages.push({ role: 'user', content: [{ text: CONTINUE_INSTRUCTION }] });
   }
-  return out;
+  return messages;
+}
+
+/** Bedrock's per-message limits on one merged Converse message; document names made acceptable and unique. */
+function checkLimits(m: BedrockMessage & { merged?: number }): void {
+  const blocks = m.content ?? [];
+  const images = blocks.filter((b) => 'image' in b && b.image);
+  const documents = blocks.filter((b) => 'document' in b && b.document);
+  const merged = (m.merged ?? 1) > 1 ? ' (counting the unanswered message before it, which is sent together with it)' : '';
+  if (images.length > MAX_IMAGES_PER_MESSAGE) {
+    throw invalid(`This message carries ${images.length} images${merged}; Amazon Bedrock accepts at most ${MAX_IMAGES_PER_MESSAGE} per message. Edit it to attach fewer images.`);
+  }
+  if (documents.length > MAX_DOCUMENTS_PER_MESSAGE) {
+    throw invalid(`This message carries ${documents.length} documents${merged}; Amazon Bedrock accepts at most ${MAX_DOCUMENTS_PER_MESSAGE} per message. Edit it to attach fewer documents.`);
+  }
+  for (const b of images) {
+    const bytes = b.image!.source!.bytes!;
+    const problem = imageProblem('An attached image', bytes.length, imageSize(bytes));
+    if (problem) throw invalid(`${problem}. Edit the message and attach a smaller image.`);
+  }
+  const names = new Set<string>();
+  for (const b of documents) {
+    const doc = b.document! as { name: string; source?: { bytes?: Uint8Array } };
+    const size = doc.source?.bytes?.length ?? 0;
+    if (size > MAX_DOCUMENT_BYTES) {
+      throw invalid(`An attached document is ${mb(size)}; a document can be at most ${mb(MAX_DOCUMENT_BYTES)}. Edit the message and attach a smaller one.`);
+    }
+    const acceptable = documentNameProblem(doc.name) ? toDocumentName(doc.name, false) : doc.name;
+    doc.name = uniqueDocumentName(acceptable, names);
+    names.add(doc.name);
+  }
 }
 
 async function toBedrockBlock(b: ContentBlock, load: BlobLoader): Promise<BedrockBlock | undefined> {
@@ -166,7 +233,9 @@ export function modelError(err: unknown): ChatError {
     return new ChatError('MODEL_ERROR', 'This deployment is not allowed to use the selected model. Ask your administrator to enable model access in Amazon Bedrock.');
   }
   if (name === 'ValidationException') {
-    return new ChatError('MODEL_ERROR', 'The model rejected the request.');
+    // Bedrock's validation messages say what was wrong with the request (no data of the user's in them).
+    const detail = String((err as { message?: unknown }).message ?? '').replace(/\s+/g, ' ').trim().slice(0, 300);
+    return new ChatError('MODEL_ERROR', detail ? `The model rejected the request: ${detail}` : 'The model rejected the request.');
   }
   return new ChatError('MODEL_ERROR', 'The model stopped with an error before finishing its answer.');
 }

@@ -23,6 +23,12 @@ export interface RuntimeModel {
     readonly images?: boolean;
     readonly documents?: boolean;
     readonly promptCaching?: boolean;
+    /**
+     * The model accepts a conversation that ends with an assistant turn (prefill), used to continue an answer cut at
+     * max tokens. Absent or false: the answer is continued with a user turn asking for the rest (works on every model;
+     * Claude Opus 4.6 / 4.7 and Sonnet 4.6 reject prefill).
+     */
+    readonly assistantPrefill?: boolean;
   };
 }
 

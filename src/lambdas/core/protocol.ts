@@ -1,13 +1,19 @@
 import { ULID_PATTERN } from './ids';
+import {
+  DOCUMENT_NAME_PATTERN, documentNameProblem, MAX_DOCUMENT_NAME_LENGTH, MAX_DOCUMENTS_PER_MESSAGE, MAX_FRAME_BYTES, MAX_IMAGES_PER_MESSAGE,
+  MAX_INLINE_TEXT_BYTES, utf8Bytes,
+} from './limits';
 import { Schema, validate } from './schema';
 
 /** WebSocket protocol v1: see docs/architecture.md. */
 export const PROTOCOL_VERSION = 1;
 export const SUBPROTOCOL = 'bedrock-chat.v1';
-/** API Gateway's WebSocket frame limit. */
-export const MAX_FRAME_BYTES = 32 * 1024;
-/** Longest text a single sendMessage may carry inline (larger input goes through the large-message bucket). */
-export const MAX_INLINE_TEXT = 24_000;
+export { MAX_FRAME_BYTES, MAX_INLINE_TEXT_BYTES } from './limits';
+/**
+ * @deprecated the inline text limit counts UTF-8 bytes: use MAX_INLINE_TEXT_BYTES (20,000 characters of Japanese are
+ * about 60 KB, far over a 32 KB frame).
+ */
+export const MAX_INLINE_TEXT = MAX_INLINE_TEXT_BYTES;
 
 const requestId: Schema = { type: 'string', minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' };
 const id: Schema = { type: 'string', pattern: ULID_PATTERN };
@@ -23,7 +29,8 @@ const contentBlock: Schema = {
   additionalProperties: false,
   description: 'Exactly one of text, image or document.',
   properties: {
-    text: { type: 'string', minLength: 1, maxLength: MAX_INLINE_TEXT },
+    // Bytes are checked in contentProblem (JSON Schema counts characters); a character is at least one byte.
+    text: { type: 'string', minLength: 1, maxLength: MAX_INLINE_TEXT_BYTES, description: `At most ${MAX_INLINE_TEXT_BYTES} bytes of UTF-8; longer text goes as a txt document.` },
     image: {
       type: 'object',
       additionalProperties: false,
@@ -36,8 +43,14 @@ const contentBlock: Schema = {
       required: ['format', 'name', 'key'],
       properties: {
         format: { enum: DOCUMENT_FORMATS },
-        // Bedrock allows letters, digits, whitespace, hyphens, parentheses and square brackets in document names.
-        name: { type: 'string', minLength: 1, maxLength: 200, pattern: '^[A-Za-z0-9 ()\\[\\]-]+$' },
+        // DocumentBlock.name: letters, digits, single whitespace, hyphens, parentheses and square brackets (limits.ts).
+        name: {
+          type: 'string',
+          minLength: 1,
+          maxLength: MAX_DOCUMENT_NAME_LENGTH,
+          pattern: DOCUMENT_NAME_PATTERN,
+          description: 'Letters A-Z, digits, hyphens, parentheses and square brackets, words separated by single spaces.',
+        },
         key: uploadKey,
       },
     },
@@ -57,7 +70,8 @@ export const SEND_MESSAGE_SCHEMA: Schema = {
     editOf: { ...id, description: 'A user message this one replaces: the new message becomes its sibling (a new branch).' },
     model,
     reasoning: { type: 'boolean' },
-    content: { type: 'array', minItems: 1, maxItems: 20, items: contentBlock },
+    // Text, and up to 20 images and 5 documents (Bedrock's per-message limits, limits.ts).
+    content: { type: 'array', minItems: 1, maxItems: MAX_IMAGES_PER_MESSAGE + MAX_DOCUMENTS_PER_MESSAGE + 1, items: contentBlock },
   },
 };
 
@@ -187,7 +201,10 @@ export type ParseResult =
 /** Parses and validates one client frame. Never throws. */
 export function parseClientFrame(body: string | undefined | null): ParseResult {
   if (!body) return { ok: false, message: 'The message is empty.' };
-  if (Buffer.byteLength(body) > MAX_FRAME_BYTES) return { ok: false, message: 'The message is larger than 32 KB.' };
+  const bytes = utf8Bytes(body);
+  if (bytes > MAX_FRAME_BYTES) {
+    return { ok: false, message: `The message is ${bytes} bytes of UTF-8; a WebSocket frame holds at most ${MAX_FRAME_BYTES} bytes. Send longer text as a txt document through an upload.` };
+  }
   let value: unknown;
   try {
     value = JSON.parse(body);
@@ -202,9 +219,21 @@ export function parseClientFrame(body: string | undefined | null): ParseResult {
     const expected = ACTIONS.map((a) => `"${a}"`).join(', ');
     return { ok: false, requestId: rid, message: `Unknown action ${JSON.stringify(typeof action === 'string' ? action.slice(0, 40) : action ?? null)}; expected one of ${expected}.` };
   }
-  const problem = validate(schema, value) ?? contentProblem(value);
+  const problem = documentNamesProblem(value) ?? validate(schema, value) ?? contentProblem(value);
   if (problem) return { ok: false, requestId: rid && /^[A-Za-z0-9_-]+$/.test(rid) ? rid : undefined, message: capitalize(problem) + '.' };
   return { ok: true, frame: value as ClientFrame };
+}
+
+/** A document name Bedrock would refuse, said in words (the schema's pattern alone would say "invalid format"). */
+function documentNamesProblem(value: unknown): string | undefined {
+  const content = (value as { content?: unknown } | null)?.content;
+  if (!Array.isArray(content)) return undefined;
+  for (let i = 0; i < content.length; i++) {
+    const name = (content[i] as { document?: { name?: unknown } } | null)?.document?.name;
+    const problem = typeof name === 'string' ? documentNameProblem(name) : undefined;
+    if (problem) return `content[${i}].document.name: ${problem}`;
+  }
+  return undefined;
 }
 
 /** Each content block carries exactly one kind. */
@@ -212,7 +241,15 @@ function contentProblem(value: unknown): string | undefined {
   const content = (value as { content?: unknown[] }).content;
   if (!Array.isArray(content)) return undefined;
   const i = content.findIndex((b) => Object.keys(b as object).length !== 1);
-  return i >= 0 ? `content[${i}] must have exactly one of text, image or document` : undefined;
+  if (i >= 0) return `content[${i}] must have exactly one of text, image or document`;
+  for (let j = 0; j < content.length; j++) {
+    const text = (content[j] as { text?: unknown }).text;
+    const bytes = typeof text === 'string' ? utf8Bytes(text) : 0;
+    if (bytes > MAX_INLINE_TEXT_BYTES) {
+      return `content[${j}].text is ${bytes} bytes of UTF-8; at most ${MAX_INLINE_TEXT_BYTES} fit in one message: send longer text as a txt document through an upload`;
+    }
+  }
+  return undefined;
 }
 
 function capitalize(s: string): string {

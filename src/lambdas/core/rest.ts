@@ -3,6 +3,7 @@ import type { Caller } from './auth';
 import type { ConversationStore, Feedback, FeedbackCategory } from './conversations';
 import { ChatError, invalid, notFound, statusOf, toChatError, unprocessable } from './errors';
 import { ulid as newUlid, ULID_PATTERN } from './ids';
+import { MAX_DOCUMENT_BYTES, MAX_IMAGE_BYTES, mb, toDocumentName } from './limits';
 import { errorFields, Logger } from './log';
 import type { ModelSettings } from './models';
 import { openApiDocument, RouteSpec } from './openapi';
@@ -55,8 +56,10 @@ interface Route extends RouteSpec {
   readonly handle: (ctx: RouteContext) => Promise<unknown>;
 }
 
-/** Largest attachment: Bedrock accepts documents up to 4.5 MB (images up to 3.75 MB). */
-export const MAX_UPLOAD_BYTES = 4_718_592;
+/** Largest attachment: a document (4.5 MB); images are smaller (3.75 MB). See limits.ts. */
+export const MAX_UPLOAD_BYTES = MAX_DOCUMENT_BYTES;
+/** The image types among UPLOAD_TYPES (their size limit is MAX_IMAGE_BYTES). */
+const IMAGE_UPLOAD_TYPES = ['image/png', 'image/jpeg', 'image/gif', 'image/webp'];
 
 /** Attachment types and the extension their key gets. */
 export const UPLOAD_TYPES: Record<string, string> = {
@@ -412,9 +415,19 @@ export const ROUTES: readonly Route[] = [
       additionalProperties: false,
       required: ['name', 'contentType', 'size'],
       properties: {
-        name: { type: 'string', minLength: 1, maxLength: 200, description: 'File name (shown to the user)' },
+        name: {
+          type: 'string',
+          minLength: 1,
+          maxLength: 200,
+          description: 'File name (shown to the user): no control characters, slashes or backslashes',
+        },
         contentType: { enum: Object.keys(UPLOAD_TYPES), description: 'MIME type of the file' },
-        size: { type: 'integer', minimum: 1, maximum: MAX_UPLOAD_BYTES, description: 'Size in bytes (at most 4.5 MB)' },
+        size: {
+          type: 'integer',
+          minimum: 1,
+          maximum: MAX_UPLOAD_BYTES,
+          description: `Size in bytes: at most ${MAX_IMAGE_BYTES} for an image, ${MAX_DOCUMENT_BYTES} for a document (Amazon Bedrock's limits)`,
+        },
       },
     },
     response: {
@@ -423,14 +436,26 @@ export const ROUTES: readonly Route[] = [
       schema: {
         type: 'object',
         required: ['key', 'url', 'headers', 'expiresAt'],
-        properties: { key: { type: 'string' }, url: { type: 'string' }, headers: { type: 'object' }, expiresAt: time },
+        properties: {
+          key: { type: 'string' },
+          url: { type: 'string' },
+          headers: { type: 'object' },
+          expiresAt: time,
+          documentName: { type: 'string', description: 'For a document: a name Amazon Bedrock accepts, to send in its content block' },
+        },
       },
     },
     errors: [],
     handle: async ({ deps, caller, body }) => {
       const { name, contentType, size } = body as { name: string; contentType: string; size: number };
+      if (/[\u0000-\u001f\u007f/\\]/.test(name)) throw invalid('Name (the file name) may not contain control characters, slashes or backslashes.');
+      const image = IMAGE_UPLOAD_TYPES.includes(contentType);
+      // https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_Message.html: images 3.75 MB, documents 4.5 MB.
+      if (image && size > MAX_IMAGE_BYTES) {
+        throw invalid(`${name} is ${mb(size)}; Amazon Bedrock accepts images of at most ${mb(MAX_IMAGE_BYTES)} (documents up to ${mb(MAX_DOCUMENT_BYTES)}).`);
+      }
       const key = `uploads/${caller.userId}/${newUlid()}/${safeFileName(name, UPLOAD_TYPES[contentType])}`;
-      return { key, ...(await deps.presignUpload(key, contentType, size)) };
+      return { key, ...(await deps.presignUpload(key, contentType, size)), ...(image ? {} : { documentName: toDocumentName(name) }) };
     },
   },
   {

@@ -4,6 +4,7 @@ import * as http2 from 'node:http2';
 import { EventStreamCodec } from '@smithy/eventstream-codec';
 import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
 import { listenLoopback, readBody } from './util';
+import { imageSize } from '../../lambdas/core/limits';
 
 /** One request received by the fake, as the SDK sent it. */
 export interface FakeRequest {
@@ -53,6 +54,11 @@ export interface FakeScript {
 export interface StartBedrockFakeOptions {
   /** Scripts the answer to each request. */
   readonly respond: (req: FakeRequest) => FakeScript | Promise<FakeScript>;
+  /**
+   * Refuse requests that break Bedrock's documented rules (prefill per model, attachment counts and sizes, document
+   * names, thinking budget: see `ruleBroken`) with a ValidationException, as Bedrock does. @default true
+   */
+  readonly enforceRules?: boolean;
 }
 
 export interface BedrockFake {
@@ -281,6 +287,100 @@ async function answerConverse(stream: http2.ServerHttp2Stream, script: FakeScrip
   });
 }
 
+
+// ------------------------------------------------------------------------------------------------ request rules
+// The fake refuses what Bedrock documents it refuses, for the rules this system relies on, with Bedrock's error shape:
+// HTTP 400, `x-amzn-errortype: ValidationException`, body `{"message": ...}` (the SDK throws a ValidationException
+// with that message and `$metadata.httpStatusCode` 400, before any stream event). Its numbers are its own (not imported
+// from the code under test), each with the page that documents it. The image header is read with the same helper
+// as the worker's (src/lambdas/core/limits.ts); its tests pin it to real PNG, JPEG, GIF and WebP headers.
+
+/**
+ * Model ids (without an inference-profile prefix) that reject a conversation ending with an assistant turn: "This
+ * model does not support assistant message prefill. The conversation must end with a user message." Anthropic:
+ * "Prefilling assistant messages returns a 400 error on Claude 4.6 models"
+ * (https://platform.claude.com/docs/en/about-claude/models/migration-guide); Opus 4.7 likewise
+ * (https://github.com/ericc-ch/copilot-api/pull/261 lists claude-opus-4-6/4-7 and claude-sonnet-4-6).
+ */
+export const NO_PREFILL_MODELS: readonly RegExp[] = [
+  /^anthropic\.claude-opus-4-6/,
+  /^anthropic\.claude-sonnet-4-6/,
+  /^anthropic\.claude-opus-4-7/,
+];
+export const PREFILL_REFUSED = 'This model does not support assistant message prefill. The conversation must end with a user message.';
+
+/**
+ * Models that accept only adaptive thinking: "Claude 4.7 and later models do not support it [thinking.type enabled
+ * with budget_tokens] and reject requests that use it, returning a 400 error."
+ * https://platform.claude.com/docs/en/build-with-claude/extended-thinking
+ */
+export const ADAPTIVE_THINKING_ONLY_MODELS: readonly RegExp[] = [/^anthropic\.claude-opus-4-7/];
+
+/** https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_Message.html (MB read as 10^6 bytes). */
+const MESSAGE_RULES = { images: 20, documents: 5, imageBytes: 3_750_000, imagePixels: 8000, documentBytes: 4_500_000 };
+/** https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_DocumentBlock.html */
+const DOCUMENT_NAME = /^[A-Za-z0-9\s()[\]-]{1,200}$/;
+
+const PROFILE_PREFIX = /^(global|us|us-gov|eu|apac|jp|au|ca)\./;
+
+/** The base model id of a model or inference-profile id, or of a profile ARN's last part. */
+export function baseModelId(modelId: string): string {
+  return (modelId.split('/').pop() ?? modelId).replace(PROFILE_PREFIX, '');
+}
+
+type Block = Record<string, unknown>;
+const bytesOf = (source: unknown): Buffer => Buffer.from(String((source as { bytes?: unknown } | undefined)?.bytes ?? ''), 'base64');
+
+/** The first documented rule the request breaks, as Bedrock's ValidationException message, or undefined. */
+export function ruleBroken(modelId: string, body: ConverseRequestBody): string | undefined {
+  const base = baseModelId(modelId);
+  const messages = body.messages ?? [];
+  for (let i = 0; i < messages.length; i++) {
+    const m = messages[i];
+    const content: Block[] = m.content ?? [];
+    const images = content.filter((b) => b.image);
+    const documents = content.filter((b) => b.document);
+    const where = `messages.${i}`;
+    // https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_Message.html: "You can only include images
+    // and documents if the role is user"; "If you include a ContentBlock with a document field in the array, you must
+    // also include a ContentBlock with a text field."
+    if (m.role !== 'user' && (images.length || documents.length)) return `${where}: images and documents are allowed only in user messages.`;
+    if (images.length > MESSAGE_RULES.images) return `${where}: too many images (${images.length}); a message can include up to ${MESSAGE_RULES.images} images.`;
+    if (documents.length > MESSAGE_RULES.documents) return `${where}: too many documents (${documents.length}); a message can include up to ${MESSAGE_RULES.documents} documents.`;
+    if (documents.length && !content.some((b) => typeof b.text === 'string')) return `${where}: a message with a document must also include a text block.`;
+    for (const b of images) {
+      const bytes = bytesOf((b.image as Block).source);
+      if (bytes.length > MESSAGE_RULES.imageBytes) return `${where}: image size ${bytes.length} bytes exceeds the maximum of 3.75 MB.`;
+      const size = imageSize(bytes);
+      if (size && (size.width > MESSAGE_RULES.imagePixels || size.height > MESSAGE_RULES.imagePixels)) {
+        return `${where}: image dimensions ${size.width}x${size.height} exceed the maximum of ${MESSAGE_RULES.imagePixels} px per side.`;
+      }
+    }
+    for (const b of documents) {
+      const doc = b.document as Block;
+      const bytes = bytesOf(doc.source);
+      if (bytes.length > MESSAGE_RULES.documentBytes) return `${where}: document size ${bytes.length} bytes exceeds the maximum of 4.5 MB.`;
+      const name = String(doc.name ?? '');
+      if (!DOCUMENT_NAME.test(name) || /\s\s/.test(name)) {
+        return `${where}: the document file name can only contain alphanumeric characters, whitespace characters (no more than one in a row), hyphens, parentheses, and square brackets.`;
+      }
+    }
+  }
+  const last = messages[messages.length - 1];
+  if (last?.role === 'assistant' && NO_PREFILL_MODELS.some((r) => r.test(base))) return PREFILL_REFUSED;
+  const thinking = (body.additionalModelRequestFields as { thinking?: { type?: string; budget_tokens?: unknown } } | undefined)?.thinking;
+  if (thinking?.type === 'enabled') {
+    if (ADAPTIVE_THINKING_ONLY_MODELS.some((r) => r.test(base))) return 'thinking.type.enabled is not supported for this model. Use thinking.type.adaptive instead.';
+    // Anthropic's ThinkingConfigEnabled.budget_tokens: "Must be ≥1024 and less than max_tokens."
+    // https://platform.claude.com/docs/en/build-with-claude/extended-thinking
+    const budget = thinking.budget_tokens;
+    const maxTokens = (body.inferenceConfig as { maxTokens?: unknown } | undefined)?.maxTokens;
+    if (typeof budget !== 'number' || !Number.isInteger(budget) || budget < 1024) return 'thinking.budget_tokens: Input should be greater than or equal to 1024';
+    if (typeof maxTokens === 'number' && budget >= maxTokens) return '`max_tokens` must be greater than `thinking.budget_tokens`.';
+  }
+  return undefined;
+}
+
 const ROUTE = /^\/model\/([^/]+)\/(converse-stream|converse)$/;
 
 /**
@@ -317,6 +417,11 @@ export async function startBedrockFake(options: StartBedrockFakeOptions): Promis
       body,
     };
     requests.push(request);
+    const broken = options.enforceRules === false ? undefined : ruleBroken(request.modelId, body);
+    if (broken) {
+      sendJson(stream, 400, { message: broken }, 'ValidationException');
+      return;
+    }
     const script = await options.respond(request);
     if (script.error) {
       await sleep(script.firstByteDelayMs);

@@ -12,7 +12,7 @@ import type {
   BedrockChatConversationDetail, BedrockChatErrorDetail, BedrockChatMessageDetail, BedrockChatSendDetail,
 } from './events.js';
 import { FeedbackController } from './feedback.js';
-import { ACCEPT, AttachmentsController, LONG_TEXT_CHARS } from '../shared/attachments-controller.js';
+import { ACCEPT, AttachmentsController, fitsInFrame, fitsInline, MAX_DOCUMENTS_PER_MESSAGE, MAX_IMAGES_PER_MESSAGE } from '../shared/attachments-controller.js';
 import { jwtClaims } from '../shared/auth/pkce.js';
 import { api, apiOk, AuthError, fetchConfig, tokenFrom } from '../shared/config.js';
 import type { BedrockChatConfig, TokenProvider } from '../shared/config.js';
@@ -62,6 +62,9 @@ const STOP_GRACE_MS = 5000;
 const RESUME_GRACE_MS = 10_000;
 const TYPING = html`<div part="typing" class="typing" aria-hidden="true"><span>●</span><span>●</span><span>●</span></div>`;
 const TOO_LONG = () => msg('Your text was too long for one message, so it was attached as a text file. Add your question and send.');
+const TOO_LONG_EDIT = () => msg('This text is too long for one message. Shorten it, or send it as a new message: long text is then attached as a text file.');
+/** A conversation id's length, for measuring a frame before it has one. */
+const ID_PLACEHOLDER = 'c'.repeat(26);
 
 /**
  * `<bedrock-chat>`: a streaming chat with a model on Amazon Bedrock, over the bedrock-chat WebSocket protocol v1.
@@ -473,7 +476,8 @@ export class BedrockChat extends LitElement {
     if (files.length && !text) {
       event.preventDefault();
       this.attachments.add(files);
-    } else if (text.length > LONG_TEXT_CHARS) {
+    } else if (text && !fitsInline(text)) {
+      // Measured in UTF-8 bytes of the frame: 20,000 characters of Japanese are about 60 KB, over the 32 KB frame.
       event.preventDefault();
       this.attachLongText(text);
     }
@@ -517,26 +521,35 @@ export class BedrockChat extends LitElement {
   private send(): void {
     const input = this.input;
     if (!input || !this.ready || this.attachments.busy) return;
-    if (input.value.length > LONG_TEXT_CHARS) {
-      // Too long for one frame: sent as a document instead (the user adds a question).
-      this.attachLongText(input.value);
+    const tooLong = (text: string) => {
+      // Too long for one frame (API Gateway closes the socket past 32 KB): sent as a document instead, through the
+      // large-message bucket like any file (the user adds a question).
+      this.attachLongText(text);
       input.value = '';
       this.errorText = TOO_LONG();
-      return;
-    }
+    };
+    if (!fitsInline(input.value)) return tooLong(input.value);
     const files = this.attachments.blocks();
     if (!input.value.trim() && !files.length) return;
     const text = this.approve(input.value);
     if (text === undefined || (!text.trim() && !files.length)) return;
-    input.value = '';
-    this.attachments.clear();
     const parent = this.anchor();
-    this.request({ kind: 'send', user: this.addUser(text, files, parent), text }, {
+    const over = mergedLimitProblem(files, parent);
+    if (over) {
+      this.errorText = over;
+      return;
+    }
+    const frame = {
       action: 'sendMessage',
       ...(parent?.id ? { parentMessageId: parent.id } : {}),
       ...this.options(),
       content: content(text, files),
-    });
+    };
+    // The whole frame, in bytes, as it will be sent (the host may have made the text longer).
+    if (!fitsInFrame({ ...frame, conversationId: ID_PLACEHOLDER })) return tooLong(text);
+    input.value = '';
+    this.attachments.clear();
+    this.request({ kind: 'send', user: this.addUser(text, files, parent), text }, frame);
   }
 
   private startEdit(m: ChatMessage): void {
@@ -565,13 +578,13 @@ export class BedrockChat extends LitElement {
     if (!field.value.trim() && !m.files.length) return;
     const text = this.approve(field.value);
     if (text === undefined || (!text.trim() && !m.files.length)) return;
+    const frame = { action: 'sendMessage', editOf: m.id, ...this.options(), content: content(text, m.files) };
+    if (!fitsInFrame({ ...frame, conversationId: ID_PLACEHOLDER })) {
+      this.errorText = TOO_LONG_EDIT();
+      return;
+    }
     this.editing = undefined;
-    this.request({ kind: 'send', user: this.addUser(text, m.files, m.parent) }, {
-      action: 'sendMessage',
-      editOf: m.id,
-      ...this.options(),
-      content: content(text, m.files),
-    });
+    this.request({ kind: 'send', user: this.addUser(text, m.files, m.parent) }, frame);
   }
 
   private regenerate(answer: ChatMessage): void {
@@ -891,6 +904,25 @@ export class BedrockChat extends LitElement {
   private emit<T>(type: string, detail: T, cancelable = false): boolean {
     return this.dispatchEvent(new CustomEvent<T>(type, { detail, bubbles: true, composed: true, cancelable }));
   }
+}
+
+/**
+ * Bedrock counts images and documents per message after consecutive user turns are merged: a question whose answer
+ * failed is sent together with the next one. Says so when the files of both together are over a limit.
+ */
+function mergedLimitProblem(files: ContentBlock[], parent: ChatMessage | undefined): string | undefined {
+  const all = [...files];
+  for (let m = parent; m?.role === 'user'; m = m.parent) all.push(...m.files);
+  if (all.length === files.length) return undefined;
+  const images = all.filter((b) => b.image).length;
+  const documents = all.filter((b) => b.document).length;
+  if (images > MAX_IMAGES_PER_MESSAGE) {
+    return msg(str`With the unanswered message before it, this message would carry ${images} images; Amazon Bedrock accepts at most ${MAX_IMAGES_PER_MESSAGE} per message. Remove some images.`);
+  }
+  if (documents > MAX_DOCUMENTS_PER_MESSAGE) {
+    return msg(str`With the unanswered message before it, this message would carry ${documents} documents; Amazon Bedrock accepts at most ${MAX_DOCUMENTS_PER_MESSAGE} per message. Remove some documents.`);
+  }
+  return undefined;
 }
 
 function content(text: string, files: ContentBlock[]): ContentBlock[] {

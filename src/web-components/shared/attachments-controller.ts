@@ -2,13 +2,32 @@ import { msg, str } from '@lit/localize';
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { randomId } from './protocol.js';
 import type { ContentBlock, DocumentFormat, ImageFormat } from './protocol.js';
+import {
+  FRAME_BUDGET_BYTES, imageSize, MAX_DOCUMENT_BYTES, MAX_DOCUMENTS_PER_MESSAGE, MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS, MAX_IMAGES_PER_MESSAGE, mb,
+  toDocumentName, uniqueDocumentName, utf8Bytes,
+} from '../../lambdas/core/limits.js';
 
-/** Bedrock's limit for one image or document. */
-export const MAX_FILE_BYTES = 4.5 * 1024 * 1024;
-/** Pasted text longer than this becomes a `txt` document (a frame is limited to 32 KB). */
-export const LONG_TEXT_CHARS = 20_000;
-/** A message holds at most 20 blocks: the text and 19 files. */
-export const MAX_FILES = 19;
+/**
+ * Bedrock's limits, defined once in core (src/lambdas/core/limits.ts, with their sources): per message at most 20
+ * images (3.75 MB, 8,000 px per side) and 5 documents (4.5 MB). Checked here before anything is uploaded.
+ */
+export { MAX_DOCUMENT_BYTES, MAX_DOCUMENTS_PER_MESSAGE, MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS, MAX_IMAGES_PER_MESSAGE };
+
+/** How much of an image is read to find its dimensions (a JPEG's frame header may follow large EXIF data). */
+const HEADER_BYTES = 256 * 1024;
+
+/**
+ * Whether a sendMessage frame fits in one WebSocket frame: API Gateway closes the socket (1009) past 32 KB, counted in
+ * bytes. Measured on the whole JSON frame in UTF-8, with the longest request id.
+ */
+export function fitsInFrame(frame: Record<string, unknown>): boolean {
+  return utf8Bytes(JSON.stringify({ v: 1, requestId: 'r'.repeat(64), ...frame })) <= FRAME_BUDGET_BYTES;
+}
+
+/** Whether pasted text can go inline (with room for the frame's envelope and a few attachments), else as a document. */
+export function fitsInline(text: string): boolean {
+  return fitsInFrame({ action: 'sendMessage', conversationId: 'c'.repeat(26), parentMessageId: 'p'.repeat(26), model: 'm'.repeat(64), content: [{ text }] });
+}
 
 const IMAGE_TYPES: Record<ImageFormat, string> = { png: 'image/png', jpeg: 'image/jpeg', gif: 'image/gif', webp: 'image/webp' };
 const DOCUMENT_TYPES: Record<DocumentFormat, string> = {
@@ -59,22 +78,9 @@ export function formatOf(file: File): { kind: 'image' | 'document'; format: Imag
   return document ? { kind: 'document', format: document as DocumentFormat } : undefined;
 }
 
-/**
- * A document name Bedrock accepts (letters, digits, single spaces, hyphens, parentheses, square brackets), kept
- * readable: no extension, accents dropped, `_` and `.` become spaces.
- */
+/** A document name Bedrock accepts, from a file name (see toDocumentName in core). */
 export function documentName(fileName: string): string {
-  const name = fileName
-    .replace(/\.[a-z0-9]{1,8}$/i, '')
-    .normalize('NFKD')
-    .replace(/[\u0300-\u036f]/g, '')
-    .replace(/[_.,;:+]+/g, ' ')
-    .replace(/[^A-Za-z0-9 ()[\]-]/g, '')
-    .replace(/\s+/g, ' ')
-    .trim()
-    .slice(0, 120)
-    .trim();
-  return name || 'Document';
+  return toDocumentName(fileName);
 }
 
 /**
@@ -83,6 +89,7 @@ export function documentName(fileName: string): string {
  */
 export class AttachmentsController implements ReactiveController {
   items: Attachment[] = [];
+  private checks: Promise<void> = Promise.resolve();
 
   constructor(private readonly host: ReactiveControllerHost, private readonly options: AttachmentsOptions) {
     host.addController(this);
@@ -94,21 +101,32 @@ export class AttachmentsController implements ReactiveController {
     return this.items.some((a) => a.state !== 'ready');
   }
 
-  /** Checks and uploads files; refused ones are reported through `onReject`. */
+  /**
+   * Checks and uploads files; refused ones are reported through `onReject`, before anything is uploaded: the type,
+   * the size for its kind, the number of images and documents per message, and an image's width and height (read
+   * from its header).
+   */
   add(files: Iterable<File>): void {
     const refused: string[] = [];
     for (const file of files) {
       const type = formatOf(file);
+      const count = (kind: Attachment['kind']) => this.items.filter((a) => a.kind === kind).length;
       if (!type) {
         refused.push(msg(str`${file.name || msg('This file')} cannot be attached: only images (PNG, JPEG, GIF, WebP) and documents (PDF, CSV, DOC, DOCX, XLS, XLSX, HTML, TXT, MD) are supported.`));
-      } else if (file.size > MAX_FILE_BYTES) {
-        refused.push(msg(str`${file.name} is too large: files can be at most 4.5 MB.`));
-      } else if (this.items.length >= MAX_FILES) {
-        refused.push(msg(str`${file.name} was not attached: a message can carry at most ${MAX_FILES} files.`));
+      } else if (type.kind === 'image' && file.size > MAX_IMAGE_BYTES) {
+        refused.push(msg(str`${file.name} is too large: an image can be at most ${mb(MAX_IMAGE_BYTES)}.`));
+      } else if (type.kind === 'document' && file.size > MAX_DOCUMENT_BYTES) {
+        refused.push(msg(str`${file.name} is too large: a document can be at most ${mb(MAX_DOCUMENT_BYTES)}.`));
+      } else if (type.kind === 'image' && count('image') >= MAX_IMAGES_PER_MESSAGE) {
+        refused.push(msg(str`${file.name} was not attached: a message can carry at most ${MAX_IMAGES_PER_MESSAGE} images.`));
+      } else if (type.kind === 'document' && count('document') >= MAX_DOCUMENTS_PER_MESSAGE) {
+        refused.push(msg(str`${file.name} was not attached: a message can carry at most ${MAX_DOCUMENTS_PER_MESSAGE} documents.`));
       } else {
-        const item: Attachment = { id: randomId(), file, ...type, name: this.uniqueName(documentName(file.name)), state: 'uploading' };
+        const taken = new Set(this.items.filter((a) => a.kind === 'document').map((a) => a.name));
+        const item: Attachment = { id: randomId(), file, ...type, name: uniqueDocumentName(documentName(file.name), taken), state: 'uploading' };
         this.items = [...this.items, item];
-        void this.upload(item);
+        // Checks run one after the other (an image's header is read first), so uploads start in the order attached.
+        this.checks = this.checks.then(() => this.check(item)).then((ok) => { if (ok) void this.upload(item); });
       }
     }
     if (refused.length) this.options.onReject(refused.join(' '));
@@ -132,11 +150,24 @@ export class AttachmentsController implements ReactiveController {
       : { document: { format: a.format as DocumentFormat, name: a.name, key: a.key! } }));
   }
 
-  /** Bedrock refuses two documents with the same name in one message. */
-  private uniqueName(name: string): string {
-    let candidate = name;
-    for (let n = 2; this.items.some((a) => a.kind === 'document' && a.name === candidate); n++) candidate = `${name} (${n})`;
-    return candidate;
+  /** An image may be uploaded once its header says it is at most 8,000 px wide and high; it is refused otherwise. */
+  private async check(item: Attachment): Promise<boolean> {
+    if (item.kind === 'image') {
+      let size: { width: number; height: number } | undefined;
+      try {
+        size = imageSize(new Uint8Array(await item.file.slice(0, HEADER_BYTES).arrayBuffer()));
+      } catch {
+        size = undefined; // unreadable here: Bedrock decides
+      }
+      if (size && (size.width > MAX_IMAGE_PIXELS || size.height > MAX_IMAGE_PIXELS)) {
+        const name = item.file.name;
+        const [width, height] = [size.width, size.height];
+        this.remove(item.id);
+        this.options.onReject(msg(str`${name} is ${width} × ${height} px: an image can be at most ${MAX_IMAGE_PIXELS} px wide and high.`));
+        return false;
+      }
+    }
+    return this.items.includes(item);
   }
 
   private async upload(item: Attachment): Promise<void> {
