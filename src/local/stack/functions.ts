@@ -1,0 +1,196 @@
+/**
+ * Runs the template's Lambda functions locally, each execution environment in its own worker thread:
+ * - the thread's `process.env` is exactly the function's `Environment.Variables` (resolved), Lambda's reserved
+ *   runtime variables and the local endpoint overrides (`new Worker(..., { env })` gives a thread its own copy), so a
+ *   variable the handler reads but the template lacks is missing, as in AWS;
+ * - `MemorySize` caps the thread's heap (`resourceLimits`); `Timeout` terminates it ("Task timed out after N seconds");
+ * - one invocation at a time per environment, a new environment (cold start) when all are busy, as Lambda scales;
+ * - the bundle is loaded with `import()` of its file URL, so CommonJS (`index.js`) and ES modules (`index.mjs`) both work.
+ * Lambda execution environment: https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html
+ * Reserved environment variables: https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime
+ */
+import { randomUUID } from 'node:crypto';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+
+export interface FunctionSpec {
+  /** The physical function name (the template's `Ref`). */
+  readonly name: string;
+  readonly logicalId: string;
+  /** The bundle file (`index.js` or `index.mjs`) and the export (`Handler` = `index.handler`). */
+  readonly file: string;
+  readonly exportName: string;
+  /** The library handler it runs (`ws.lambda`, ...) when its bundle is one of the package's, for messages. */
+  readonly handlerName?: string;
+  /** The environment of the thread (template variables + reserved + endpoint overrides). */
+  readonly env: Record<string, string>;
+  readonly timeoutSec: number;
+  readonly memoryMb: number;
+  readonly arn: string;
+}
+
+export interface FunctionRuntimeOptions {
+  /** Discard what the handlers log (their stdout and stderr). */
+  readonly quiet?: boolean;
+}
+
+/** An error a handler threw (or a timeout, an out-of-memory exit): `errorType`/`errorMessage` as Lambda reports them. */
+export class FunctionError extends Error {
+  constructor(public readonly errorType: string, message: string, public readonly trace: string[] = []) {
+    super(message);
+    this.name = errorType;
+  }
+}
+
+/**
+ * The worker's code (plain JavaScript, run with `eval: true` so it needs no file of its own next to a bundled CLI):
+ * it loads the handler once (the init phase) and runs one invocation per message.
+ */
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+let handler;
+const load = import(workerData.url).then((mod) => {
+  handler = mod[workerData.exportName] ?? (mod.default && mod.default[workerData.exportName]);
+  if (typeof handler !== 'function') throw new Error('Handler ' + workerData.exportName + ' is not a function of ' + workerData.url);
+});
+parentPort.on('message', async (msg) => {
+  const started = Date.now();
+  const context = {
+    functionName: workerData.name,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: workerData.arn,
+    memoryLimitInMB: String(workerData.memoryMb),
+    awsRequestId: msg.requestId,
+    logGroupName: '/aws/lambda/' + workerData.name,
+    logStreamName: 'local',
+    callbackWaitsForEmptyEventLoop: true,
+    getRemainingTimeInMillis: () => Math.max(0, workerData.timeoutSec * 1000 - (Date.now() - started)),
+  };
+  try {
+    await load;
+    const result = await handler(msg.event, context);
+    parentPort.postMessage({ id: msg.id, ok: true, result: result === undefined ? null : JSON.parse(JSON.stringify(result)) });
+  } catch (err) {
+    const e = err instanceof Error ? err : new Error(String(err));
+    parentPort.postMessage({ id: msg.id, ok: false, errorType: e.name || 'Error', errorMessage: e.message, trace: String(e.stack || '').split('\\n') });
+  }
+});
+`;
+
+interface Environment {
+  readonly worker: Worker;
+  busy: boolean;
+  dead: boolean;
+  pending?: { id: string; resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout };
+}
+
+export class LocalFunctionRuntime {
+  /** Cold starts per function name (tests, start-up figures). */
+  public readonly coldStarts: Record<string, number> = {};
+  private readonly pools = new Map<string, Environment[]>();
+  private readonly specs = new Map<string, FunctionSpec>();
+  private stopped = false;
+
+  constructor(specs: readonly FunctionSpec[], private readonly options: FunctionRuntimeOptions = {}) {
+    for (const s of specs) this.specs.set(s.name, s);
+  }
+
+  spec(name: string): FunctionSpec | undefined {
+    return this.specs.get(name);
+  }
+
+  names(): string[] {
+    return [...this.specs.keys()];
+  }
+
+  /** Invokes a function and resolves with its result; rejects with a FunctionError when it fails or times out. */
+  async invoke(name: string, event: unknown): Promise<unknown> {
+    const spec = this.specs.get(name);
+    if (!spec) throw new FunctionError('ResourceNotFoundException', `Function not found: ${name}`);
+    if (this.stopped) throw new FunctionError('ServiceException', 'The local stack is stopping');
+    const pool = this.pools.get(name) ?? [];
+    this.pools.set(name, pool);
+    let env = pool.find((e) => !e.busy && !e.dead);
+    if (!env) {
+      env = this.create(spec);
+      pool.push(env);
+    }
+    env.busy = true;
+    const id = randomUUID();
+    const target = env;
+    return new Promise<unknown>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        // Lambda stops the environment at the timeout; the next invocation gets a new one.
+        this.kill(target, new FunctionError('Sandbox.Timedout', `Task timed out after ${spec.timeoutSec.toFixed(2)} seconds`));
+      }, spec.timeoutSec * 1000);
+      target.pending = { id, resolve, reject, timer };
+      target.worker.postMessage({ id, requestId: id, event });
+    });
+  }
+
+  private create(spec: FunctionSpec): Environment {
+    this.coldStarts[spec.name] = (this.coldStarts[spec.name] ?? 0) + 1;
+    const worker = new Worker(WORKER_SOURCE, {
+      eval: true,
+      env: spec.env,
+      workerData: { url: pathToFileURL(spec.file).href, exportName: spec.exportName, name: spec.name, arn: spec.arn, memoryMb: spec.memoryMb, timeoutSec: spec.timeoutSec },
+      // The function's memory: its heap may not grow past MemorySize.
+      resourceLimits: { maxOldGenerationSizeMb: spec.memoryMb },
+      stdout: true,
+      stderr: true,
+    });
+    if (this.options.quiet) {
+      worker.stdout.resume();
+      worker.stderr.resume();
+    } else {
+      worker.stdout.pipe(process.stdout);
+      worker.stderr.pipe(process.stderr);
+    }
+    const env: Environment = { worker, busy: false, dead: false };
+    worker.on('message', (msg: { id: string; ok: boolean; result?: unknown; errorType?: string; errorMessage?: string; trace?: string[] }) => {
+      const p = env.pending;
+      if (!p || p.id !== msg.id) return;
+      clearTimeout(p.timer);
+      env.pending = undefined;
+      env.busy = false;
+      if (msg.ok) p.resolve(msg.result);
+      else p.reject(new FunctionError(msg.errorType ?? 'Error', msg.errorMessage ?? '', msg.trace));
+    });
+    worker.on('error', (err: Error & { code?: string }) => {
+      const oom = err.code === 'ERR_WORKER_OUT_OF_MEMORY';
+      this.kill(env, new FunctionError(oom ? 'Runtime.OutOfMemory' : 'Runtime.ExitError',
+        oom ? `Runtime exited: the function used more than its ${spec.memoryMb} MB` : `Runtime exited with error: ${err.message}`));
+    });
+    worker.on('exit', () => this.kill(env, new FunctionError('Runtime.ExitError', 'Runtime exited without providing a reason')));
+    return env;
+  }
+
+  private kill(env: Environment, reason: FunctionError): void {
+    const p = env.pending;
+    env.pending = undefined;
+    env.busy = true;
+    if (!env.dead) {
+      env.dead = true;
+      void env.worker.terminate();
+      for (const [name, pool] of this.pools) this.pools.set(name, pool.filter((e) => e !== env));
+    }
+    if (p) {
+      clearTimeout(p.timer);
+      p.reject(reason);
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    const all = [...this.pools.values()].flat();
+    this.pools.clear();
+    await Promise.all(all.map(async (e) => {
+      e.dead = true;
+      if (e.pending) {
+        clearTimeout(e.pending.timer);
+        e.pending.reject(new FunctionError('ServiceException', 'The local stack stopped'));
+      }
+      await e.worker.terminate();
+    }));
+  }
+}
