@@ -72,10 +72,23 @@ export function createManagedLogin(options: ManagedLoginOptions): ManagedLogin {
   /** Exact string comparison, as Cognito does (no normalisation: a missing trailing slash does not match). */
   const registered = (list: readonly string[], uri: string | null): uri is string => uri !== null && list.includes(uri);
 
+  /** The sign-in form posts here and is redirected to a callback URL: CSP's form-action covers both. */
+  const formTargets = () => {
+    const origins = new Set<string>();
+    for (const c of options.clients) {
+      for (const u of c.callbackUrls) {
+        try {
+          origins.add(new URL(u).origin);
+        } catch { /* not a URL: never matched anyway */ }
+      }
+    }
+    return [...origins].join(' ');
+  };
+
   const page = (res: ServerResponse, status: number, title: string, body: string) => {
     res.writeHead(status, {
       'content-type': 'text/html; charset=utf-8',
-      'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+      'content-security-policy': `default-src 'none'; style-src 'unsafe-inline'; form-action 'self' ${formTargets()}; base-uri 'none'; frame-ancestors 'none'`,
       'cache-control': 'no-store',
       'referrer-policy': 'no-referrer',
     });
@@ -85,8 +98,9 @@ button{font:inherit;display:block;width:100%;margin:.5rem 0;padding:.6rem;border
 <body><main><h1>${escapeHtml(title)}</h1>${body}</main></body></html>`);
   };
 
+  // The token and revoke endpoints answer browsers on other origins (an app with PKCE calls them with fetch).
   const json = (res: ServerResponse, status: number, body: unknown) => {
-    res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+    res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', 'access-control-allow-origin': '*' });
     res.end(JSON.stringify(body));
   };
 
@@ -181,7 +195,7 @@ button{font:inherit;display:block;width:100%;margin:.5rem 0;padding:.6rem;border
       const f = await form(req);
       const refreshToken = f.get('token') ?? '';
       if (refreshTokens.delete(refreshToken)) revoked.add(refreshToken);
-      res.writeHead(200).end();
+      res.writeHead(200, { 'access-control-allow-origin': '*' }).end();
       return true;
     }
 

@@ -563,7 +563,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         key = undefined;
       }
       if (key !== undefined && key.split(/[/\\]/).includes('..')) key = undefined;
-      const overlay = playgroundPages && key !== undefined ? publicFile(key === '' ? 'index.html' : key) : undefined;
+      // The playground page takes `/` (the deployed app stays at /index.html and is the error page, as deployed).
+      const overlay = playgroundPages && key !== undefined && key !== 'index.html' ? publicFile(key === '' ? 'index.html' : key) : undefined;
       const entry = key === undefined ? undefined : siteFiles.get(key === '' ? rootObject : key);
       let status = 200;
       let served: { file?: string; content?: Buffer } | undefined = overlay ? { file: overlay } : entry;
