@@ -3,11 +3,12 @@
  * same composition with other models or a managed login domain (tests and benchmarks that need them). Each is read
  * back from its synthesized template by the local stack, like any user's app.
  */
-import { App, Stack } from 'aws-cdk-lib';
+import { App, CfnOutput, Stack } from 'aws-cdk-lib';
+import { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { buildApp } from '../../examples/full-system/app';
 import { BedrockChatFrontend, ChatBackend, ChatModel } from '../index';
-import type { RuntimeModel } from '../lambdas/core/models';
 import { CloudAssembly, readAssembly, tempOutdir } from './stack/assembly';
+import type { RuntimeModel } from '../lambdas/core/models';
 
 /** Builds the stacks of an app into the given App. */
 export type AppBuilder = (app: App) => void;
@@ -32,12 +33,24 @@ export interface ComposedAppOptions {
 export function composedApp(options: ComposedAppOptions = {}): AppBuilder {
   return (app) => {
     const stack = new Stack(app, 'BedrockChat', { env: { region: process.env.CDK_DEFAULT_REGION ?? 'us-east-1' } });
-    const models = options.models?.map((m) => ChatModel.of(m.modelId, { key: m.key, displayName: m.displayName, prices: m.prices ? { inputPer1kTokens: m.prices.inputPer1kTokens, outputPer1kTokens: m.prices.outputPer1kTokens } : undefined }));
+    const models = options.models?.map((m) => ChatModel.of(m.modelId, {
+      key: m.key,
+      displayName: m.displayName,
+      prices: m.prices ? { inputPer1kTokens: m.prices.inputPer1kTokens, outputPer1kTokens: m.prices.outputPer1kTokens } : undefined,
+    }));
     const backend = new ChatBackend(stack, 'Backend', {
       ...(models ? { models } : {}),
       ...(options.domainPrefix ? { domainPrefix: options.domainPrefix, callbackUrls: [], logoutUrls: [] } : {}),
     });
     const frontend = new BedrockChatFrontend(stack, 'Frontend', { backend });
+    if (options.models) {
+      // The functions get exactly these runtime entries (capabilities left out stay unknown, as given).
+      for (const fn of stack.node.findAll().filter((c): c is CfnFunction => c instanceof CfnFunction)) {
+        const variables = (fn.environment as { variables?: Record<string, unknown> } | undefined)?.variables;
+        if (variables?.MODELS_JSON !== undefined) fn.addPropertyOverride('Environment.Variables.MODELS_JSON', JSON.stringify(options.models));
+      }
+    }
+    new CfnOutput(stack, 'AppUrl', { value: frontend.url });
     if (options.domainPrefix) {
       backend.addCallbackUrl(`${frontend.url}/`);
       backend.addLogoutUrl(`${frontend.url}/`);

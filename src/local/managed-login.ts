@@ -178,7 +178,8 @@ button{font:inherit;display:block;width:100%;margin:.5rem 0;padding:.6rem;border
           json(res, 400, { error: 'invalid_grant' });
         } else {
           const refreshToken = token();
-          refreshTokens.set(refreshToken, { user: pending.user, client, expiresAt: Date.now() + (client.refreshTokenValiditySec ?? 30 * 86400) * 1000 });
+          const expiresAt = Date.now() + (client.refreshTokenValiditySec ?? 30 * 86400) * 1000;
+          refreshTokens.set(refreshToken, { user: pending.user, client, expiresAt });
           json(res, 200, tokens(pending.user, client, refreshToken));
         }
       } else if (f.get('grant_type') === 'refresh_token') {

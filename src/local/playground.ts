@@ -6,9 +6,13 @@
  */
 import { AppBuilder, composedApp, fullSystemApp, synthesize } from './apps';
 import type { FakeRequest, StartBedrockFakeOptions } from './emulators/bedrock';
+import { OFFLINE_MODEL_ID } from './offline-model';
 import type { CloudAssembly } from './stack/assembly';
 import { LocalStack, startLocalStack } from './stack/local-stack';
 import type { RuntimeModel } from '../lambdas/core/models';
+
+/** The offline model alone, without prices or capabilities (the handler tests' deployment). */
+export const OFFLINE_MODELS: readonly RuntimeModel[] = [{ key: OFFLINE_MODEL_ID, modelId: OFFLINE_MODEL_ID, displayName: 'Offline model' }];
 
 export interface PlaygroundOptions {
   /** Port of the site (the CloudFront stand-in). @default 0 (random) */
@@ -36,6 +40,12 @@ export interface PlaygroundOptions {
   readonly assembly?: CloudAssembly;
   /** Waits before the retries of failed asynchronous invocations. @default Lambda's one and two minutes */
   readonly asyncRetryDelaysMs?: readonly number[];
+  /**
+   * `isolated` (default): each function runs its staged bundle in worker threads with exactly its template
+   * environment. `in-process`: the handlers' sources run in this process with the environments merged into
+   * `process.env` (the handler tests in test/lambdas wrap the clients handlers create and change their environment).
+   */
+  readonly handlers?: 'isolated' | 'in-process';
 }
 
 export interface Playground {
@@ -77,6 +87,7 @@ export async function startPlayground(options: PlaygroundOptions = {}): Promise<
     offlineMaxWords: options.offlineMaxWords,
     quiet: options.quiet,
     asyncRetryDelaysMs: options.asyncRetryDelaysMs,
+    handlers: options.handlers,
   });
   const ws = stack.webSocketApis[0];
   if (!ws || !stack.restApiUrl) {

@@ -25,6 +25,7 @@ const PRICED = {
 
 beforeAll(async () => {
   pg = await startPlayground({
+    handlers: 'in-process',
     quiet: !process.env.DEBUG_LOGS,
     models: [{ key: 'offline', modelId: 'local.offline-model-v1', displayName: 'Offline' }, PRICED],
     respond: (req) => {

@@ -6,7 +6,7 @@
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import * as fc from 'fast-check';
 import { offlineModel } from '../../src/local/offline-model';
-import { Playground, startPlayground } from '../../src/local/playground';
+import { OFFLINE_MODELS, Playground, startPlayground } from '../../src/local/playground';
 import { Frame, newRequestId, request, WsClient } from '../../src/local/ws-client';
 
 const SECRET = 'my-password-is-swordfish-7c1e';
@@ -20,7 +20,7 @@ beforeAll(async () => {
     logs.push(String(chunk));
     return (realWrite as (...a: unknown[]) => boolean)(...(process.env.SHOW_LOGS ? [chunk, ...rest] : ['']));
   }) as typeof process.stdout.write;
-  pg = await startPlayground({ respond: offlineModel({ wordDelayMs: 0 }) });
+  pg = await startPlayground({ handlers: 'in-process', models: OFFLINE_MODELS, respond: offlineModel({ wordDelayMs: 0 }) });
 });
 afterAll(async () => {
   await pg?.stop();

@@ -581,6 +581,13 @@ function preflightHeaders(req: http.IncomingMessage, cors: HttpApiCors): Record<
 
 /** Matches a route key's path (`/items/{id}`, `/{proxy+}`) against a request path: the path parameters, or undefined. */
 export function matchRoutePath(pattern: string, path: string): Record<string, string> | undefined {
+  const decode = (segment: string) => {
+    try {
+      return decodeURIComponent(segment);
+    } catch {
+      return segment; // a malformed escape reaches the integration as it came
+    }
+  };
   const p = pattern.split('/').filter(Boolean);
   const a = path.split('/').filter(Boolean);
   const params: Record<string, string> = {};
@@ -588,19 +595,20 @@ export function matchRoutePath(pattern: string, path: string): Record<string, st
     const greedy = /^\{(.+)\+\}$/.exec(p[i]);
     if (greedy) {
       if (i >= a.length) return undefined;
-      params[greedy[1]] = a.slice(i).map(decodeURIComponent).join('/');
+      params[greedy[1]] = a.slice(i).map(decode).join('/');
       return params;
     }
     if (i >= a.length) return undefined;
     const param = /^\{(.+)\}$/.exec(p[i]);
-    if (param) params[param[1]] = decodeURIComponent(a[i]);
+    if (param) params[param[1]] = decode(a[i]);
     else if (p[i] !== a[i]) return undefined;
   }
   return a.length === p.length ? params : undefined;
 }
 
 /** The route for a request, most specific first (exact paths, then parameters, then greedy, then `ANY`, then `$default`). */
-function selectRoute(routes: readonly HttpApiRoute[], method: string, path: string): { route: HttpApiRoute; params: Record<string, string> } | undefined {
+function selectRoute(routes: readonly HttpApiRoute[], method: string, path: string):
+{ route: HttpApiRoute; params: Record<string, string> } | undefined {
   const score = (key: string) => {
     const [m, p = ''] = key.split(' ');
     return (p.includes('+}') ? 0 : p.includes('{') ? 1000 : 2000) + p.split('/').length * 10 + (m === 'ANY' ? 0 : 1);

@@ -18,6 +18,8 @@ export interface AssemblyStack {
   readonly template: CfnTemplate;
   /** File assets by hash: the staged path (absolute) and its packaging. */
   readonly assets: Record<string, { readonly path: string; readonly packaging: string }>;
+  /** Artifact ids of the stacks this one depends on (cross-stack references). */
+  readonly dependencies: readonly string[];
 }
 
 export interface CloudAssembly {
@@ -69,6 +71,7 @@ export function readAssembly(directory: string): CloudAssembly {
       region: region && !region.startsWith('unknown') ? region : undefined,
       template,
       assets,
+      dependencies: (a.dependencies ?? []).filter((d) => artifacts[d]?.type === 'aws:cloudformation:stack'),
     });
   }
   return { directory, stacks };
@@ -84,7 +87,8 @@ export function tempOutdir(): string {
  * `App` created without `outdir` writes there) and `CDK_CONTEXT_JSON` holding the context from cdk.json, then reads
  * the assembly. Environment variables the CLI sets for apps: https://docs.aws.amazon.com/cdk/v2/guide/environments.html
  */
-export async function synthesizeCommand(command: string, options: { cwd?: string; context?: Record<string, unknown>; quiet?: boolean } = {}): Promise<CloudAssembly> {
+export async function synthesizeCommand(command: string,
+  options: { cwd?: string; context?: Record<string, unknown>; quiet?: boolean } = {}): Promise<CloudAssembly> {
   const outdir = tempOutdir();
   const env: NodeJS.ProcessEnv = {
     ...process.env,

@@ -32,6 +32,14 @@ export interface FunctionSpec {
 export interface FunctionRuntimeOptions {
   /** Discard what the handlers log (their stdout and stderr). */
   readonly quiet?: boolean;
+  /**
+   * Run the handlers in this process instead (handler tests that wrap the clients a handler creates, or change its
+   * environment, while it runs): the module given by `moduleOf` (the handler's TypeScript source for the package's
+   * own functions) or the bundle, with the environments of all functions merged into this process's `process.env`
+   * (a variable it already has is kept).
+   * A timeout then rejects the invocation but cannot stop the handler, and the memory size is not enforced.
+   */
+  readonly inProcess?: { readonly moduleOf: (spec: FunctionSpec) => string };
 }
 
 /** An error a handler threw (or a timeout, an out-of-memory exit): `errorType`/`errorMessage` as Lambda reports them. */
@@ -91,8 +99,55 @@ export class LocalFunctionRuntime {
   private readonly specs = new Map<string, FunctionSpec>();
   private stopped = false;
 
+  private readonly modules = new Map<string, Promise<(event: unknown, context: unknown) => Promise<unknown>>>();
+
   constructor(specs: readonly FunctionSpec[], private readonly options: FunctionRuntimeOptions = {}) {
     for (const s of specs) this.specs.set(s.name, s);
+    if (options.inProcess) {
+      const perFunction = /^(_HANDLER|AWS_LAMBDA_|LAMBDA_|AWS_EXECUTION_ENV|PATH$|HOME$|LANG$|TZ$)/;
+      // A value this process already has (a test's TITLE_MODEL_ID, say) is kept: the test configures the handlers.
+      for (const s of specs) for (const [k, v] of Object.entries(s.env)) if (!perFunction.test(k)) process.env[k] ??= v;
+      if (options.quiet) process.env.BEDROCK_CHAT_LOG = 'off';
+    }
+  }
+
+  private async invokeInProcess(spec: FunctionSpec, event: unknown): Promise<unknown> {
+    let load = this.modules.get(spec.name);
+    if (!load) {
+      const file = this.options.inProcess!.moduleOf(spec);
+      this.coldStarts[spec.name] = (this.coldStarts[spec.name] ?? 0) + 1;
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      load = Promise.resolve().then(() => require(file) as Record<string, unknown>).then((mod) => {
+        const handler = mod[spec.exportName] ?? (mod.default as Record<string, unknown> | undefined)?.[spec.exportName];
+        if (typeof handler !== 'function') throw new FunctionError('Runtime.HandlerNotFound', `${file} has no ${spec.exportName}`);
+        return handler as (event: unknown, context: unknown) => Promise<unknown>;
+      });
+      this.modules.set(spec.name, load);
+    }
+    const handler = await load;
+    const started = Date.now();
+    const context = {
+      functionName: spec.name,
+      functionVersion: '$LATEST',
+      invokedFunctionArn: spec.arn,
+      memoryLimitInMB: String(spec.memoryMb),
+      awsRequestId: randomUUID(),
+      logGroupName: `/aws/lambda/${spec.name}`,
+      logStreamName: 'local',
+      callbackWaitsForEmptyEventLoop: true,
+      getRemainingTimeInMillis: () => Math.max(0, spec.timeoutSec * 1000 - (Date.now() - started)),
+    };
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      return await Promise.race([
+        Promise.resolve(handler(event, context)).then((r) => (r === undefined ? null : r)),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new FunctionError('Sandbox.Timedout', `Task timed out after ${spec.timeoutSec.toFixed(2)} seconds`)), spec.timeoutSec * 1000);
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   spec(name: string): FunctionSpec | undefined {
@@ -108,6 +163,7 @@ export class LocalFunctionRuntime {
     const spec = this.specs.get(name);
     if (!spec) throw new FunctionError('ResourceNotFoundException', `Function not found: ${name}`);
     if (this.stopped) throw new FunctionError('ServiceException', 'The local stack is stopping');
+    if (this.options.inProcess) return this.invokeInProcess(spec, event);
     const pool = this.pools.get(name) ?? [];
     this.pools.set(name, pool);
     let env = pool.find((e) => !e.busy && !e.dead);
@@ -133,7 +189,14 @@ export class LocalFunctionRuntime {
     const worker = new Worker(WORKER_SOURCE, {
       eval: true,
       env: spec.env,
-      workerData: { url: pathToFileURL(spec.file).href, exportName: spec.exportName, name: spec.name, arn: spec.arn, memoryMb: spec.memoryMb, timeoutSec: spec.timeoutSec },
+      workerData: {
+        url: pathToFileURL(spec.file).href,
+        exportName: spec.exportName,
+        name: spec.name,
+        arn: spec.arn,
+        memoryMb: spec.memoryMb,
+        timeoutSec: spec.timeoutSec,
+      },
       // The function's memory: its heap may not grow past MemorySize.
       resourceLimits: { maxOldGenerationSizeMb: spec.memoryMb },
       stdout: true,

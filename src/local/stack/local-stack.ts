@@ -58,6 +58,12 @@ export interface LocalStackOptions {
   readonly asyncRetryDelaysMs?: readonly number[];
   /** Serve the playground's pages (quick sign-in as alice/bob/admin) at `/` and `/launcher.html`. @default true */
   readonly playgroundPages?: boolean;
+  /**
+   * `isolated` (default): each function in worker threads with exactly its environment. `in-process`: the handlers'
+   * TypeScript sources in this process, the environments merged into `process.env` (handler tests; see
+   * FunctionRuntimeOptions.inProcess).
+   */
+  readonly handlers?: 'isolated' | 'in-process';
 }
 
 export interface LocalUserPool {
@@ -163,7 +169,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     let bedrockRequests: readonly FakeRequest[] = [];
     let bedrockEndpoint: string | undefined;
     if (!useAws) {
-      const bedrock = await startBedrockFake({ respond: options.respond ?? offlineModel({ wordDelayMs: options.wordDelayMs, maxOutputWords: options.offlineMaxWords }) });
+      const respond = options.respond ?? offlineModel({ wordDelayMs: options.wordDelayMs, maxOutputWords: options.offlineMaxWords });
+      const bedrock = await startBedrockFake({ respond });
       stops.push(bedrock.stop);
       bedrockRequests = bedrock.requests;
       bedrockEndpoint = bedrock.endpoint;
@@ -354,14 +361,23 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
             };
           });
           const cors = r.prop(apiLogicalId, 'CorsConfiguration') as {
-            AllowOrigins?: string[]; AllowHeaders?: string[]; AllowMethods?: string[]; ExposeHeaders?: string[]; MaxAge?: number; AllowCredentials?: boolean;
+            AllowOrigins?: string[];
+            AllowHeaders?: string[];
+            AllowMethods?: string[];
+            ExposeHeaders?: string[];
+            MaxAge?: number;
+            AllowCredentials?: boolean;
           } | undefined;
           const api = await startHttpApi({
             apiId,
             routes: httpRoutes,
             cors: cors ? {
-              allowOrigins: cors.AllowOrigins, allowHeaders: cors.AllowHeaders, allowMethods: cors.AllowMethods,
-              exposeHeaders: cors.ExposeHeaders, maxAge: cors.MaxAge, allowCredentials: cors.AllowCredentials,
+              allowOrigins: cors.AllowOrigins,
+              allowHeaders: cors.AllowHeaders,
+              allowMethods: cors.AllowMethods,
+              exposeHeaders: cors.ExposeHeaders,
+              maxAge: cors.MaxAge,
+              allowCredentials: cors.AllowCredentials,
             } : { allowOrigins: [] },
           });
           stops.push(api.stop);
@@ -381,6 +397,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     for (const { r, id } of distributions) {
       endpoints.add(String(r.getAtt(id, 'DomainName')), siteOrigin);
       for (const alias of (r.prop(id, 'DistributionConfig') as { Aliases?: string[] }).Aliases ?? []) endpoints.add(alias, siteOrigin);
+    }
+    if (distributions.length > 0) {
+      notEmulated.push('CloudFront itself: no edge caching, TLS, geo restriction, access logs or invalidations; the site is served directly with the distribution\'s root object, error responses and response headers (CSP included)');
     }
     if (distributions.length > 1) notEmulated.push(`${distributions.length - 1} more CloudFront distribution(s): only the first is served`);
     const siteFiles = new Map<string, { file?: string; content?: Buffer }>();
@@ -409,7 +428,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         return {};
       };
       headers = policyHeaders(config.DefaultCacheBehavior.ResponseHeadersPolicyId);
-      for (const b of config.CacheBehaviors ?? []) behaviours.push({ pattern: globToRegExp(b.PathPattern), headers: policyHeaders(b.ResponseHeadersPolicyId) });
+      for (const b of config.CacheBehaviors ?? []) {
+        behaviours.push({ pattern: globToRegExp(b.PathPattern), headers: policyHeaders(b.ResponseHeadersPolicyId) });
+      }
       // The bucket the distribution reads from, and what the deployments put there.
       const originDomain = config.Origins[0]?.DomainName;
       for (const { stack, r: dr } of loaded) {
@@ -499,7 +520,15 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       specs.push({ name, logicalId: id, file, exportName: handler.slice(dot + 1), handlerName, env, timeoutSec, memoryMb, arn: String(r.getAtt(id, 'Arn')) });
       summary.push(`function ${id}${handlerName ? ` (${handlerName})` : ''}: ${timeoutSec} s, ${memoryMb} MB, ${Object.keys(templateEnv).length} template variable(s)`);
     }
-    runtime = new LocalFunctionRuntime(specs, { quiet: options.quiet });
+    runtime = new LocalFunctionRuntime(specs, {
+      quiet: options.quiet,
+      inProcess: options.handlers === 'in-process' ? {
+        moduleOf: (spec) => {
+          const source = spec.handlerName && join(PACKAGE_ROOT, 'src', 'lambdas', `${spec.handlerName}.ts`);
+          return source && existsSync(source) ? source : spec.file;
+        },
+      } : undefined,
+    });
     stops.push(() => runtime!.stop());
 
     // ---------------------------------------------------------------- what is not emulated
@@ -627,6 +656,47 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   }
 }
 
+/**
+ * True when a stack holds a ChatBackend: one of its functions runs this package's WebSocket handler (its staged bundle
+ * is byte for byte `assets/lambdas/ws.lambda`), or, for another version of the package, is described as it.
+ */
+export function holdsChatBackend(stack: AssemblyStack): boolean {
+  const handlers = libraryHandlers();
+  return Object.values(stack.template.Resources ?? {}).some((res) => {
+    if (res.Type !== 'AWS::Lambda::Function') return false;
+    const key = (res.Properties?.Code as { S3Key?: unknown } | undefined)?.S3Key;
+    const asset = typeof key === 'string' ? stack.assets[key.replace(/\.zip$/, '')] : undefined;
+    const file = asset && ['index.js', 'index.mjs'].map((f) => join(asset.path, f)).find(existsSync);
+    if (file && handlers.get(sha256File(file)) === 'ws.lambda') return true;
+    return String(res.Properties?.Description ?? '').startsWith('bedrock-chat: WebSocket routes');
+  });
+}
+
+/**
+ * The stacks to run: those holding a ChatBackend and the stacks they depend on or that depend on them (a frontend in
+ * its own stack). Throws with the stacks found when none holds a ChatBackend.
+ */
+export function chatStacks(assembly: CloudAssembly): string[] {
+  const backends = assembly.stacks.filter(holdsChatBackend);
+  if (backends.length === 0) {
+    throw new Error(`No stack of the app holds a ChatBackend (no function runs the package's WebSocket handler). Stacks found: ${assembly.stacks.map((s) => s.stackName).join(', ') || 'none'}.`);
+  }
+  const chosen = new Set(backends.map((s) => s.id));
+  let grew = true;
+  while (grew) {
+    grew = false;
+    for (const s of assembly.stacks) {
+      if (chosen.has(s.id)) {
+        for (const d of s.dependencies) if (!chosen.has(d)) { chosen.add(d); grew = true; }
+      } else if (s.dependencies.some((d) => chosen.has(d))) {
+        chosen.add(s.id);
+        grew = true;
+      }
+    }
+  }
+  return assembly.stacks.filter((s) => chosen.has(s.id)).map((s) => s.id);
+}
+
 /** Resource types the loader reads (or that need nothing locally). */
 const HANDLED = new Set([
   'AWS::DynamoDB::Table', 'AWS::DynamoDB::GlobalTable', 'AWS::S3::Bucket', 'AWS::Lambda::Function', 'AWS::Lambda::Permission',
@@ -653,8 +723,9 @@ const NOT_EMULATED: Record<string, string> = {
 /** A table from its template properties: keys, attribute definitions, GSIs and LSIs. */
 async function createTable(client: DynamoDBClient, name: string, p: Record<string, unknown>): Promise<void> {
   type Index = { IndexName: string; KeySchema: unknown; Projection: unknown };
-  const gsis = (p.GlobalSecondaryIndexes as Index[] | undefined)?.map((g) => ({ IndexName: g.IndexName, KeySchema: g.KeySchema, Projection: g.Projection }));
-  const lsis = (p.LocalSecondaryIndexes as Index[] | undefined)?.map((g) => ({ IndexName: g.IndexName, KeySchema: g.KeySchema, Projection: g.Projection }));
+  const index = (g: Index) => ({ IndexName: g.IndexName, KeySchema: g.KeySchema, Projection: g.Projection });
+  const gsis = (p.GlobalSecondaryIndexes as Index[] | undefined)?.map(index);
+  const lsis = (p.LocalSecondaryIndexes as Index[] | undefined)?.map(index);
   const input = {
     TableName: name,
     AttributeDefinitions: p.AttributeDefinitions,
@@ -676,7 +747,10 @@ async function createTable(client: DynamoDBClient, name: string, p: Record<strin
 /** An app client: callback/sign-out URLs pointed at the local servers, token validities in seconds. */
 function clientFrom(r: TemplateResolver, id: string, endpoints: EndpointResolver): ManagedLoginClient {
   const p = r.resolve(r.resource(id).Properties) as {
-    CallbackURLs?: string[]; LogoutURLs?: string[]; IdTokenValidity?: number; RefreshTokenValidity?: number;
+    CallbackURLs?: string[];
+    LogoutURLs?: string[];
+    IdTokenValidity?: number;
+    RefreshTokenValidity?: number;
     TokenValidityUnits?: { IdToken?: string; RefreshToken?: string };
   };
   const seconds = (value: number | undefined, unit: string | undefined, defaultUnit: string) => {
@@ -761,9 +835,7 @@ function addDeployment(stack: AssemblyStack, objectKey: string, prefix: string, 
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
       const path = join(dir, entry.name);
       const key = `${prefix}${rel}${entry.name}`;
-      if (entry.isDirectory()) walk(path, `${rel}${entry.name}/`);
-      else if (markerKeys.length === 0) files.set(key, { file: path });
-      else {
+      if (entry.isDirectory()) {walk(path, `${rel}${entry.name}/`);} else if (markerKeys.length === 0) {files.set(key, { file: path });} else {
         let text = readFileSync(path, 'utf8');
         for (const m of markerKeys) text = text.split(m).join(rewrite(String(markers[m])));
         files.set(key, { content: Buffer.from(text) });
