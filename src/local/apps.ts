@@ -46,7 +46,7 @@ export function composedApp(options: ComposedAppOptions = {}): AppBuilder {
     if (options.models) {
       // The functions get exactly these runtime entries (capabilities left out stay unknown, as given).
       for (const fn of stack.node.findAll().filter((c): c is CfnFunction => c instanceof CfnFunction)) {
-        const variables = (fn.environment as { variables?: Record<string, unknown> } | undefined)?.variables;
+        const variables = (stack.resolve(fn.environment) as { variables?: Record<string, unknown> } | undefined)?.variables;
         if (variables?.MODELS_JSON !== undefined) fn.addPropertyOverride('Environment.Variables.MODELS_JSON', JSON.stringify(options.models));
       }
     }
