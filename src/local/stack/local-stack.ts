@@ -105,6 +105,7 @@ const RESERVED_PASSTHROUGH = ['PATH', 'HOME', 'AWS_PROFILE', 'AWS_CONFIG_FILE', 
 
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   const stops: (() => Promise<void>)[] = [];
+  let stopping = false;
   const notEmulated: string[] = [];
   const summary: string[] = [];
   try {
@@ -318,7 +319,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
                 // No route for it and no $default: API Gateway answers with an error message on the socket.
                 return key === '$connect' || key === '$disconnect' ? undefined : { statusCode: 200 };
               }
-              return await invoke(fn, event) as never;
+              try {
+                return await invoke(fn, event) as never;
+              } catch (err) {
+                // A socket closed by stop(): its $disconnect has no function left to run.
+                if (stopping && key === '$disconnect') return undefined;
+                throw err;
+              }
             },
           });
           stops.push(ws.stop);
@@ -646,6 +653,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         }
       },
       stop: async () => {
+        stopping = true;
         await lambda.idle();
         for (const stop of stops.reverse()) await stop().catch(() => undefined);
       },
