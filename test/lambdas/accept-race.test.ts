@@ -36,7 +36,8 @@ function expectModel(): void {
 
 beforeAll(async () => {
   pg = await startPlayground({
-    handlers: 'in-process', models: OFFLINE_MODELS,
+    handlers: 'in-process',
+    models: OFFLINE_MODELS,
     quiet: true,
     respond: (req) => {
       if (req.operation === 'Converse') return { steps: [{ type: 'text', text: 'A title' }] };

@@ -28,7 +28,8 @@ beforeAll(async () => {
     return (realWrite as (...a: unknown[]) => boolean)(...(process.env.SHOW_LOGS ? [chunk, ...rest] : ['']));
   }) as typeof process.stdout.write;
   pg = await startPlayground({
-    handlers: 'in-process', models: OFFLINE_MODELS,
+    handlers: 'in-process',
+    models: OFFLINE_MODELS,
     respond: (req) => (req.operation === 'Converse' ? { steps: [{ type: 'text', text: 'A title' }] } : script!(req)),
   });
   // The handlers create their DynamoDB client at their first request, from this variable: through the gate.

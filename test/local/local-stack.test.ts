@@ -99,10 +99,19 @@ describe('a synthesized stack: tables, buckets, functions', () => {
         cors: [{ allowedMethods: [s3.HttpMethods.PUT], allowedOrigins: ['https://app.example'], allowedHeaders: ['content-type'], maxAge: 600 }],
         lifecycleRules: [{ expiration: Duration.days(1) }],
       });
-      const environment = { TABLE_NAME: table.tableName, TABLE_ARN: table.tableArn, BUCKET: bucket.bucketName, DOMAIN: bucket.bucketRegionalDomainName };
+      const environment = {
+        TABLE_NAME: table.tableName,
+        TABLE_ARN: table.tableArn,
+        BUCKET: bucket.bucketName,
+        DOMAIN: bucket.bucketRegionalDomainName,
+      };
       new lambda.Function(s, 'Probe', {
-        runtime: lambda.Runtime.NODEJS_22_X, code: lambda.Code.fromAsset(cjs), handler: 'index.handler',
-        environment, timeout: Duration.seconds(2), memorySize: 128,
+        runtime: lambda.Runtime.NODEJS_22_X,
+        code: lambda.Code.fromAsset(cjs),
+        handler: 'index.handler',
+        environment,
+        timeout: Duration.seconds(2),
+        memorySize: 128,
       });
       const once = new lambda.Function(s, 'RetriedOnce', {
         runtime: lambda.Runtime.NODEJS_22_X, code: lambda.Code.fromAsset(cjs), handler: 'index.handler', environment,
@@ -119,8 +128,10 @@ describe('a synthesized stack: tables, buckets, functions', () => {
 
   const lambdaClient = () => new LambdaClient({ ...cfn, endpoint: stack.lambda.endpoint });
   async function invoke(name: string, payload: unknown, type: 'RequestResponse' | 'Event' = 'RequestResponse') {
-    const res = await lambdaClient().send(new InvokeCommand({ FunctionName: name, InvocationType: type, Payload: Buffer.from(JSON.stringify(payload)) }));
-    return { functionError: res.FunctionError, status: res.StatusCode, body: res.Payload?.length ? JSON.parse(Buffer.from(res.Payload).toString('utf8')) : undefined };
+    const Payload = Buffer.from(JSON.stringify(payload));
+    const res = await lambdaClient().send(new InvokeCommand({ FunctionName: name, InvocationType: type, Payload }));
+    const body = res.Payload?.length ? JSON.parse(Buffer.from(res.Payload).toString('utf8')) : undefined;
+    return { functionError: res.FunctionError, status: res.StatusCode, body };
   }
 
   test('the table has the template\'s keys and GSI; its TTL is listed as not emulated', async () => {
@@ -153,9 +164,14 @@ describe('a synthesized stack: tables, buckets, functions', () => {
     expect(body.remainingMs).toBeGreaterThan(0);
     expect(body.remainingMs).toBeLessThanOrEqual(2000);
     expect(env).toMatchObject({
-      AWS_REGION: 'us-east-1', AWS_DEFAULT_REGION: 'us-east-1', AWS_LAMBDA_FUNCTION_NAME: names.Probe,
-      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '128', AWS_LAMBDA_FUNCTION_VERSION: '$LATEST', AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x',
-      _HANDLER: 'index.handler', TZ: ':UTC',
+      AWS_REGION: 'us-east-1',
+      AWS_DEFAULT_REGION: 'us-east-1',
+      AWS_LAMBDA_FUNCTION_NAME: names.Probe,
+      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '128',
+      AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+      AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x',
+      _HANDLER: 'index.handler',
+      TZ: ':UTC',
     });
     const local = ['AWS_ENDPOINT_URL_DYNAMODB', 'AWS_ENDPOINT_URL_S3', 'AWS_ENDPOINT_URL_LAMBDA', 'AWS_ENDPOINT_URL_BEDROCK_RUNTIME', 'S3_FORCE_PATH_STYLE', 'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'];
     const reserved = ['_HANDLER', 'AWS_REGION', 'AWS_DEFAULT_REGION', 'AWS_EXECUTION_ENV', 'AWS_LAMBDA_FUNCTION_NAME', 'AWS_LAMBDA_FUNCTION_MEMORY_SIZE',
