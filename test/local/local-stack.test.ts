@@ -223,7 +223,15 @@ describe('a synthesized stack: tables, buckets, functions', () => {
     await invoke(names.Probe, { action: 'flaky', id: 'three-failures', failures: 3 }, 'Event');
     await invoke(names.RetriedOnce, { action: 'flaky', id: 'once', failures: 1 }, 'Event');
     await invoke(names.RetriedOnce, { action: 'flaky', id: 'twice', failures: 2 }, 'Event');
-    await new Promise((r) => setTimeout(r, 600));
+    // idle() does not wait for a retry that waits for its delay: wait for the attempts expected, then a while longer
+    // (past the delays) to see that no other attempt comes.
+    const deadline = Date.now() + 15_000;
+    while ((stack.lambda.asyncAttempts[names.Probe] ?? 0) < 6 || (stack.lambda.asyncAttempts[names.RetriedOnce] ?? 0) < 4) {
+      if (Date.now() > deadline) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await stack.idle();
+    await new Promise((r) => setTimeout(r, 400));
     await stack.idle();
     expect(await delivered('two-failures')).toEqual(['3']); // the third attempt
     expect(await delivered('three-failures')).toEqual([]); // dropped after the second retry
