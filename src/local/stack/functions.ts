@@ -62,7 +62,7 @@ const load = import(workerData.url).then((mod) => {
   if (typeof handler !== 'function') throw new Error('Handler ' + workerData.exportName + ' is not a function of ' + workerData.url);
 });
 parentPort.on('message', async (msg) => {
-  const started = Date.now();
+  let started = Date.now();
   const context = {
     functionName: workerData.name,
     functionVersion: '$LATEST',
@@ -76,6 +76,8 @@ parentPort.on('message', async (msg) => {
   };
   try {
     await load;
+    started = Date.now();
+    parentPort.postMessage({ id: msg.id, started: true });
     const result = await handler(msg.event, context);
     parentPort.postMessage({ id: msg.id, ok: true, result: result === undefined ? null : JSON.parse(JSON.stringify(result)) });
   } catch (err) {
@@ -84,6 +86,9 @@ parentPort.on('message', async (msg) => {
   }
 });
 `;
+
+/** Lambda's limit of an on-demand function's init phase. */
+const INIT_LIMIT_SEC = 10;
 
 interface Environment {
   readonly worker: Worker;
@@ -175,10 +180,10 @@ export class LocalFunctionRuntime {
     const id = randomUUID();
     const target = env;
     return new Promise<unknown>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        // Lambda stops the environment at the timeout; the next invocation gets a new one.
-        this.kill(target, new FunctionError('Sandbox.Timedout', `Task timed out after ${spec.timeoutSec.toFixed(2)} seconds`));
-      }, spec.timeoutSec * 1000);
+      // The timeout counts from the end of the init phase (loading the module), which has its own limit: 10 s, then
+      // Lambda retries the init once within the function's timeout
+      // (https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html, "Init phase").
+      const timer = setTimeout(() => this.timeOut(target, spec), (INIT_LIMIT_SEC + spec.timeoutSec) * 1000);
       target.pending = { id, resolve, reject, timer };
       target.worker.postMessage({ id, requestId: id, event });
     });
@@ -210,9 +215,14 @@ export class LocalFunctionRuntime {
       worker.stderr.pipe(process.stderr);
     }
     const env: Environment = { worker, busy: false, dead: false };
-    worker.on('message', (msg: { id: string; ok: boolean; result?: unknown; errorType?: string; errorMessage?: string; trace?: string[] }) => {
+    worker.on('message', (msg: { id: string; started?: boolean; ok?: boolean; result?: unknown; errorType?: string; errorMessage?: string; trace?: string[] }) => {
       const p = env.pending;
       if (!p || p.id !== msg.id) return;
+      if (msg.started) {
+        clearTimeout(p.timer);
+        p.timer = setTimeout(() => this.timeOut(env, spec), spec.timeoutSec * 1000);
+        return;
+      }
       clearTimeout(p.timer);
       env.pending = undefined;
       env.busy = false;
@@ -226,6 +236,11 @@ export class LocalFunctionRuntime {
     });
     worker.on('exit', () => this.kill(env, new FunctionError('Runtime.ExitError', 'Runtime exited without providing a reason')));
     return env;
+  }
+
+  /** Lambda stops the environment at the timeout; the next invocation gets a new one. */
+  private timeOut(env: Environment, spec: FunctionSpec): void {
+    this.kill(env, new FunctionError('Sandbox.Timedout', `Task timed out after ${spec.timeoutSec.toFixed(2)} seconds`));
   }
 
   private kill(env: Environment, reason: FunctionError): void {
