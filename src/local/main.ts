@@ -4,6 +4,7 @@
  *   PORT=8080 npm start                        fixed port (default: 8080, or a random one if taken)
  *   BEDROCK_CHAT_BEDROCK=aws npm start         real Amazon Bedrock with your AWS credentials
  *   BEDROCK_CHAT_OFFLINE_MAX_WORDS=8 npm start  the offline model stops at 8 words (max_tokens): try Continue
+ *   BEDROCK_CHAT_QUIET=true npm start          without the handlers' logs
  */
 import { startPlayground } from './playground';
 import { startupMessage } from './startup';

@@ -217,6 +217,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         const pool: LocalUserPool = { userPoolId, issuer, clients, groups, idp };
         userPools.push(pool);
         summary.push(`user pool ${userPoolId}: ${clients.length} client(s), groups ${groups.join(', ') || 'none'}`);
+        if (belongs('AWS::Cognito::UserPoolDomain').length === 0) {
+          summary.push(`user pool ${userPoolId} has no managed login domain (AWS::Cognito::UserPoolDomain): the app's own sign-in is not configured, as deployed; use the quick sign-in`);
+        }
         for (const domainId of belongs('AWS::Cognito::UserPoolDomain')) {
           const custom = r.prop(domainId, 'CustomDomainConfig');
           const domain = r.str(r.resource(domainId).Properties!.Domain);
