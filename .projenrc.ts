@@ -83,6 +83,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
       // The web components import their TypeScript siblings as `./x.js` (ES module style): tests that import them
       // resolve `./x.js` to `./x.ts`.
       moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+      // Every template a test synthesizes is checked by cfn-lint once per test file (docs/architecture.md, "Validators").
+      setupFilesAfterEnv: ['<rootDir>/test/validators/cfn-lint.setup.ts'],
     },
   },
   tsJestOptions: {},
@@ -120,6 +122,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     'fast-check@4.10.2',
     'tsx@4.23.15',
     'cdk-nag@3.0.2',
+    // validators nobody here wrote (docs/architecture.md, "Validators"): the OpenAPI document's external check
+    '@apidevtools/swagger-parser@13.1.0',
     'aws-cdk@2.1148.1',
     'esbuild@0.28.2',
   ],
@@ -180,6 +184,15 @@ project.addTask('start', {
   description: 'Run examples/full-system as a local stack read from its template (emulated DynamoDB, S3, Lambda, API Gateway, Cognito, Bedrock) and print its URL',
   steps: [{ spawn: 'bundle' }, { exec: 'tsx src/local/main.ts' }],
 });
+
+// The store's over-the-wire tests a second time, with moto_server as DynamoDB (docs/architecture.md, "Validators"):
+// required in CI, skipped with a notice where moto is not installed (`pip install 'moto[server]'`).
+const testMoto = project.addTask('test:moto', {
+  description: 'Run the store tests against moto_server instead of dynalite',
+  exec: 'tsx test/validators/store-on-moto.ts',
+  receiveArgs: true,
+});
+project.testTask.spawn(testMoto);
 
 project.addTask('bench', {
   description: 'Run the benchmarks and write bench/results/latest.json',

@@ -1,4 +1,4 @@
-export { ChatBackend, ChatBackendProps, GuardrailReference, IBedrockChatBackend } from './constructs/chat-backend/chat-backend';
+export { ChatBackend, ChatBackendProps, GuardrailReference, IBedrockChatBackend, ISignInRedirectUrls } from './constructs/chat-backend/chat-backend';
 export { BedrockChatFrontend, BedrockChatFrontendProps } from './constructs/frontend/bedrock-chat-frontend';
 export {
   GoogleIdentityProviderProps,
@@ -6,6 +6,7 @@ export {
   MfaMode,
   OidcIdentityProviderProps,
   SamlIdentityProviderProps,
+  SignInCustomDomain,
   WafOptions,
 } from './constructs/chat-backend/auth';
 export { ChatModel, ChatModelCapabilities, ChatModelOptions, ModelCatalogEntry, ModelIamResources } from './models/chat-model';

@@ -4,7 +4,9 @@
  */
 import { Duration, SecretValue, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as route53 from 'aws-cdk-lib/aws-route53';
 import { requireBundles, testApp } from './helpers';
 import { ChatBackend, ChatBackendProps, IdentityProvider, MfaMode } from '../../src';
 
@@ -103,7 +105,9 @@ describe('external identity providers', () => {
   });
 
   test('Google, OIDC and SAML become user pool providers; the client supports them and depends on them', () => {
-    const { stack, backend, template } = synth({ identityProviders: [google(), oidc, saml], domainPrefix: 'example-chat' });
+    const { stack, backend, template } = synth({
+      identityProviders: [google(), oidc, saml], domainPrefix: 'example-chat', callbackUrls: ['http://localhost:8080/'], logoutUrls: ['http://localhost:8080/'],
+    });
     template.hasResourceProperties('AWS::Cognito::UserPoolIdentityProvider', {
       ProviderName: 'Google',
       ProviderType: 'Google',
@@ -147,8 +151,10 @@ describe('external identity providers', () => {
     expect(warnings(stack).join('\n')).toMatch(/bypass your identity provider/);
   });
 
-  test('providers without domainPrefix are rejected with a message saying what to set', () => {
-    expect(() => synth({ identityProviders: [google()] })).toThrow(/identityProviders need a managed login domain: set domainPrefix/);
+  test('providers without domainPrefix work on the derived managed login domain', () => {
+    const { template } = synth({ identityProviders: [google()] });
+    template.resourceCountIs('AWS::Cognito::UserPoolIdentityProvider', 1);
+    template.resourceCountIs('AWS::Cognito::UserPoolDomain', 1);
   });
 
   test('two providers with the same name are rejected', () => {
@@ -191,11 +197,69 @@ describe('managed login domain and redirect URLs', () => {
     expect(backend.userPoolDomain).toBeDefined();
   });
 
-  test('no domainPrefix: no domain', () => {
-    const { backend, template } = synth();
-    template.resourceCountIs('AWS::Cognito::UserPoolDomain', 0);
-    template.resourceCountIs('AWS::Cognito::ManagedLoginBranding', 0);
-    expect(backend.userPoolDomain).toBeUndefined();
+  test('no domainPrefix: the deployed app still has a managed login domain, its prefix derived from the stack id UUID', () => {
+    // It broke: without domainPrefix there was no domain, config.json had no authDomain and nobody could sign in.
+    const { stack, backend, template } = synth();
+    template.resourceCountIs('AWS::Cognito::UserPoolDomain', 1);
+    template.resourceCountIs('AWS::Cognito::ManagedLoginBranding', 1);
+    const domain = Object.values(template.findResources('AWS::Cognito::UserPoolDomain'))[0] as any;
+    expect(domain.Properties.ManagedLoginVersion).toBe(2);
+    const [sep, [head, uuid]] = domain.Properties.Domain['Fn::Join'];
+    expect(sep).toBe('-');
+    expect(head).toMatch(/^chat-[0-9a-f]{8}$/);
+    expect(uuid).toEqual({ 'Fn::Select': [2, { 'Fn::Split': ['/', { Ref: 'AWS::StackId' }] }] });
+    // What CloudFormation will produce from a real stack id is a valid prefix (pattern of AWS::Cognito::UserPoolDomain).
+    const stackId = 'arn:aws:cloudformation:us-east-1:123456789012:stack/Test/51af3dc0-da77-11e4-872e-1234567db123';
+    const prefix = `${head}-${stackId.split('/')[2]}`;
+    expect(prefix).toMatch(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/);
+    expect(prefix).not.toMatch(/aws|amazon|cognito/);
+    expect(stack.resolve(backend.authDomain)).toEqual({
+      'Fn::Join': ['', ['https://', { Ref: logicalId(stack, backend.userPoolDomain) }, '.auth.', { Ref: 'AWS::Region' }, '.amazoncognito.com']],
+    });
+  });
+
+  test('two backends in one stack get different derived prefixes', () => {
+    const app = testApp();
+    const stack = new Stack(app, 'Test');
+    new ChatBackend(stack, 'One');
+    new ChatBackend(stack, 'Two');
+    const heads = Object.values(Template.fromStack(stack).findResources('AWS::Cognito::UserPoolDomain'))
+      .map((d: any) => d.Properties.Domain['Fn::Join'][1][0]);
+    expect(new Set(heads).size).toBe(2);
+  });
+
+  test('customSignInDomain: the managed login on your domain with a us-east-1 certificate, and an alias record', () => {
+    const app = testApp();
+    const stack = new Stack(app, 'Test', { env: { region: 'eu-west-1', account: '111111111111' } });
+    const zone = route53.HostedZone.fromHostedZoneAttributes(stack, 'Zone', { hostedZoneId: 'Z123', zoneName: 'example.com' });
+    const certificate = acm.Certificate.fromCertificateArn(stack, 'Cert', 'arn:aws:acm:us-east-1:111111111111:certificate/abc');
+    const backend = new ChatBackend(stack, 'Chat', { customSignInDomain: { domainName: 'auth.example.com', certificate, hostedZone: zone } });
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::Cognito::UserPoolDomain', {
+      Domain: 'auth.example.com', CustomDomainConfig: { CertificateArn: 'arn:aws:acm:us-east-1:111111111111:certificate/abc' }, ManagedLoginVersion: 2,
+    });
+    template.hasResourceProperties('AWS::Route53::RecordSet', {
+      Name: 'auth.example.com.',
+      Type: 'A',
+      HostedZoneId: 'Z123',
+      AliasTarget: Match.objectLike({ DNSName: { 'Fn::GetAtt': [logicalId(stack, backend.userPoolDomain), 'CloudFrontDistribution'] } }),
+    });
+    // Read from the domain's attribute, not with a custom resource (no extra Lambda function in the stack).
+    expect(JSON.stringify(template.toJSON())).not.toContain('Custom::UserPoolCloudFrontDomainName');
+    expect(backend.authDomain).toBe('https://auth.example.com');
+  });
+
+  test('customSignInDomain with a certificate outside us-east-1, or together with domainPrefix, is rejected', () => {
+    const app = testApp();
+    const stack = new Stack(app, 'Test');
+    const certificate = acm.Certificate.fromCertificateArn(stack, 'Cert', 'arn:aws:acm:eu-west-1:111111111111:certificate/abc');
+    expect(() => new ChatBackend(stack, 'Chat', { customSignInDomain: { domainName: 'auth.example.com', certificate } }))
+      .toThrow(/certificate is in eu-west-1, but Cognito .* needs the certificate in us-east-1/);
+    const east = acm.Certificate.fromCertificateArn(stack, 'East', 'arn:aws:acm:us-east-1:111111111111:certificate/abc');
+    expect(() => new ChatBackend(stack, 'Chat2', { domainPrefix: 'example-chat', customSignInDomain: { domainName: 'auth.example.com', certificate: east } }))
+      .toThrow(/either domainPrefix .* or customSignInDomain/);
+    expect(() => new ChatBackend(stack, 'Chat3', { customSignInDomain: { domainName: 'Auth.Example', certificate: east } }))
+      .toThrow(/is not a domain name/);
   });
 
   test.each(['Example', 'my_chat', '-chat', 'aws-chat', 'mycognito', 'x'.repeat(64)])('domainPrefix %s is rejected', (prefix) => {
@@ -220,10 +284,31 @@ describe('managed login domain and redirect URLs', () => {
     expect(() => synth({ logoutUrls: [url] })).toThrow(/logoutUrls/);
   });
 
-  test('no callback URL at all fails synthesis with a message saying what to set', () => {
+  test('no localhost by default: a backend alone registers no redirect URL and its client has no OAuth flow (Cognito refuses the code flow without one), with a warning', () => {
+    // It broke: http://localhost:8080/ was registered by default, in production too.
     const app = testApp();
-    new ChatBackend(new Stack(app, 'Test'), 'Chat', { callbackUrls: [] });
-    expect(() => app.synth()).toThrow(/needs at least one callback URL/);
+    const stack = new Stack(app, 'Test');
+    new ChatBackend(stack, 'Chat');
+    const client = Object.values(Template.fromStack(stack).findResources('AWS::Cognito::UserPoolClient'))[0] as any;
+    expect(JSON.stringify(client)).not.toContain('localhost');
+    expect(client.Properties.AllowedOAuthFlowsUserPoolClient).toBe(false);
+    expect(client.Properties).not.toHaveProperty('AllowedOAuthFlows');
+    expect(client.Properties).not.toHaveProperty('CallbackURLs');
+    expect(client.Properties).not.toHaveProperty('LogoutURLs');
+    app.synth();
+    expect(warnings(stack).join('\n')).toMatch(/no callback URL is registered/);
+  });
+
+  test('localhost only when asked for: callbackUrls turns the code flow on', () => {
+    const { stack, template } = synth({ callbackUrls: ['http://localhost:8080/'], logoutUrls: ['http://localhost:8080/'] });
+    template.hasResourceProperties('AWS::Cognito::UserPoolClient', {
+      AllowedOAuthFlowsUserPoolClient: true,
+      AllowedOAuthFlows: ['code'],
+      AllowedOAuthScopes: ['openid', 'email', 'profile'],
+      CallbackURLs: ['http://localhost:8080/'],
+      LogoutURLs: ['http://localhost:8080/'],
+    });
+    expect(warnings(stack).join('\n')).not.toMatch(/no callback URL/);
   });
 });
 

@@ -130,7 +130,8 @@ describe('ChatBackend defaults', () => {
     template.hasResourceProperties('AWS::Cognito::UserPoolClient', {
       GenerateSecret: false,
       ExplicitAuthFlows: Match.arrayWith(['ALLOW_USER_SRP_AUTH']),
-      AllowedOAuthFlows: ['code'],
+      // No frontend registered a URL on this backend alone: no OAuth flow (see chat-backend-auth.test.ts).
+      AllowedOAuthFlowsUserPoolClient: false,
     });
   });
 
@@ -239,7 +240,10 @@ describe('ChatBackend defaults', () => {
     // 5 functions (authorizer, WebSocket, worker, REST, post confirmation trigger) + 2 API access logs.
     template.resourceCountIs('AWS::Logs::LogGroup', 7);
     template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 90 });
-    for (const role of Object.values(template.findResources('AWS::IAM::Role')) as any[]) {
+    const roles = Object.entries(template.findResources('AWS::IAM::Role')) as Array<[string, any]>;
+    for (const [id, role] of roles) {
+      // The one exception: the account's API Gateway logging role (see the next describe).
+      if (id.startsWith('BedrockChatApiGatewayAccountCloudWatchRole')) continue;
       expect(role.Properties.ManagedPolicyArns).toBeUndefined();
     }
   });
@@ -446,10 +450,12 @@ describe('ChatBackend props', () => {
     expect(envOf(on.template, on.stack, on.backend.workerFunction)).not.toHaveProperty('PROMPT_CACHING');
   });
 
-  test('uploadOrigin is the large-message bucket\'s regional endpoint; authDomain only with managed login', () => {
+  test('uploadOrigin is the large-message bucket\'s regional endpoint; authDomain is always the managed login domain', () => {
     const { stack, backend } = synth(undefined, EU);
     expect(stack.resolve(backend.uploadOrigin)).toEqual({ 'Fn::Join': ['', ['https://', { 'Fn::GetAtt': [expect.stringMatching(/LargeMessageBucket/), 'RegionalDomainName'] }]] });
-    expect(backend.authDomain).toBeUndefined();
+    expect(stack.resolve(backend.authDomain)).toEqual({
+      'Fn::Join': ['', ['https://', { Ref: stack.getLogicalId(backend.userPoolDomain.node.defaultChild as any) }, '.auth.eu-west-1.amazoncognito.com']],
+    });
   });
 
   test('grantReadConversations grants reads on the table and the recency index', () => {
@@ -463,5 +469,47 @@ describe('ChatBackend props', () => {
     expect(statements).toHaveLength(1);
     expect(statements[0].Action).toEqual(['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query']);
     expect(JSON.stringify(statements[0].Resource)).toContain('/index/byUpdatedAt');
+  });
+});
+
+describe('API Gateway logging role of the account (WebSocket access logs)', () => {
+  const wsStages = (template: Template) => Object.values(template.findResources('AWS::ApiGatewayV2::Stage'))
+    .filter((s: any) => s.Properties.StageName === 'ws') as any[];
+
+  test('WebSocket access logs deploy in an account without a logging role: the role, the account setting pointing at it, the stage depending on it', () => {
+    // It broke: a WebSocket stage with access logging fails to deploy in an account without cloudWatchRoleArn.
+    const { template } = synth();
+    const roles = template.findResources('AWS::IAM::Role', {
+      Properties: { AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: 'apigateway.amazonaws.com' } })] } },
+    });
+    expect(Object.keys(roles)).toHaveLength(1);
+    const [roleId, role] = Object.entries(roles)[0] as [string, any];
+    expect(JSON.stringify(role.Properties.ManagedPolicyArns)).toContain(':iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs');
+    // Retained: the account setting outlives the stack and must not point at a deleted role.
+    expect(role.DeletionPolicy).toBe('Retain');
+    const accounts = template.findResources('AWS::ApiGateway::Account');
+    expect(Object.values(accounts)).toEqual([expect.objectContaining({ Properties: { CloudWatchRoleArn: { 'Fn::GetAtt': [roleId, 'Arn'] } } })]);
+    const [stage] = wsStages(template);
+    expect(stage.DependsOn).toEqual([Object.keys(accounts)[0]]);
+  });
+
+  test('once per stack: two backends share one role and one account setting, both stages depend on it', () => {
+    const app = testApp();
+    const stack = new Stack(app, 'Test');
+    const one = new ChatBackend(stack, 'One');
+    const two = new ChatBackend(stack, 'Two');
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::ApiGateway::Account', 1);
+    expect(one.apiGatewayAccount).toBe(two.apiGatewayAccount);
+    const accountId = Object.keys(template.findResources('AWS::ApiGateway::Account'))[0];
+    expect(wsStages(template).map((s) => s.DependsOn)).toEqual([[accountId], [accountId]]);
+  });
+
+  test('apiGatewayCloudWatchRole: false (managed elsewhere): no role, no setting, no dependency', () => {
+    const { backend, template } = synth({ apiGatewayCloudWatchRole: false });
+    template.resourceCountIs('AWS::ApiGateway::Account', 0);
+    expect(JSON.stringify(template.findResources('AWS::IAM::Role'))).not.toContain('AmazonAPIGatewayPushToCloudWatchLogs');
+    expect(wsStages(template)[0].DependsOn).toBeUndefined();
+    expect(backend.apiGatewayAccount).toBeUndefined();
   });
 });

@@ -54,6 +54,22 @@ describe('BedrockChatFrontend defaults', () => {
     });
   });
 
+  test('site access logs are allowed by a bucket policy, not the legacy LogDeliveryWrite ACL (cfn-lint W3045)', () => {
+    const logId = stack.getLogicalId(frontend.logBucket.node.defaultChild as any);
+    const siteId = stack.getLogicalId(frontend.bucket.node.defaultChild as any);
+    expect(template.toJSON().Resources[logId].Properties).not.toHaveProperty('AccessControl');
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      Bucket: { Ref: logId },
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({
+          Principal: { Service: 'logging.s3.amazonaws.com' },
+          Action: 's3:PutObject',
+          Condition: { ArnLike: { 'aws:SourceArn': { 'Fn::GetAtt': [siteId, 'Arn'] } }, StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+        })]),
+      },
+    });
+  });
+
   test('distribution: OAC, HTTPS redirect, IPv6, price class, index.html, SPA fallback, logs', () => {
     template.resourceCountIs('AWS::CloudFront::OriginAccessControl', 1);
     const config = distributionConfig(template);

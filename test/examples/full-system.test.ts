@@ -37,4 +37,16 @@ test('`cdk synth` of examples/full-system runs offline and yields the whole syst
     'global.anthropic.claude-sonnet-4-5-20250929-v1:0', 'global.anthropic.claude-haiku-4-5-20251001-v1:0', 'us.amazon.nova-pro-v1:0',
   ]);
   expect(env.DEFAULT_MODEL).toBe('claude-v4.5-sonnet');
+
+  // Deployable by default: a managed login domain, the site's own URL as the only callback and sign-out URL, and the
+  // account's API Gateway logging role set before the WebSocket stage (with access logs) is created.
+  const resources = Object.entries(template.Resources as Record<string, any>);
+  expect(count('AWS::Cognito::UserPoolDomain')).toBe(1);
+  const [distributionId] = resources.find(([, r]) => r.Type === 'AWS::CloudFront::Distribution')!;
+  const siteUrl = { 'Fn::Join': ['', ['https://', { 'Fn::GetAtt': [distributionId, 'DomainName'] }, '/']] };
+  const client = resources.find(([, r]) => r.Type === 'AWS::Cognito::UserPoolClient')![1].Properties;
+  expect(client).toMatchObject({ AllowedOAuthFlows: ['code'], CallbackURLs: [siteUrl], LogoutURLs: [siteUrl] });
+  const [accountId] = resources.find(([, r]) => r.Type === 'AWS::ApiGateway::Account')!;
+  const wsStage = resources.find(([, r]) => r.Type === 'AWS::ApiGatewayV2::Stage' && r.Properties.StageName === 'ws')![1];
+  expect(wsStage.DependsOn).toEqual([accountId]);
 });

@@ -1,3 +1,6 @@
+import { DYNAMODB_BACKENDS, DynamoDbBackend } from '../../src/local/emulators/dynamodb';
+import { requirePythonTool } from '../../src/local/python-tools';
+
 /** Dummy credentials and region for the real AWS SDK clients used against the emulators. */
 export function useDummyAwsEnv(): void {
   process.env.AWS_ACCESS_KEY_ID = 'test';
@@ -10,3 +13,11 @@ export function useDummyAwsEnv(): void {
 
 export const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
 export const region = 'us-east-1';
+
+/**
+ * The DynamoDB implementations a test file runs against: dynalite always, moto when `moto_server` is installed. In CI
+ * a missing moto_server fails the test file (with the install command); elsewhere it is skipped with a notice.
+ */
+export function dynamoDbBackends(): DynamoDbBackend[] {
+  return DYNAMODB_BACKENDS.filter((b) => b !== 'moto' || requirePythonTool('moto_server', 'the DynamoDB tests against moto'));
+}

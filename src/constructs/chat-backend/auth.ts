@@ -1,5 +1,7 @@
 import { SecretValue, Token } from 'aws-cdk-lib';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
+import * as route53 from 'aws-cdk-lib/aws-route53';
 import { Construct } from 'constructs';
 
 /**
@@ -91,6 +93,29 @@ export interface SamlIdentityProviderProps {
    * @default false
    */
   readonly idpSignout?: boolean;
+}
+
+/**
+ * Your own domain for the Cognito managed login pages (`https://<domainName>/oauth2/authorize`, ...), instead of
+ * `<prefix>.auth.<region>.amazoncognito.com`.
+ *
+ * Cognito serves a custom domain through CloudFront, so the certificate must be in us-east-1 whatever the Region
+ * of the user pool ("you must provide an SSL certificate in the US East (N. Virginia) Region",
+ * https://docs.aws.amazon.com/cognito-user-identity-pools/latest/APIReference/API_CreateUserPoolDomain.html), and
+ * the parent domain (`example.com` for `auth.example.com`) must already resolve to an A record
+ * (https://docs.aws.amazon.com/cognito/latest/developerguide/cognito-user-pools-add-custom-domain.html).
+ */
+export interface SignInCustomDomain {
+  /** The domain name of the sign-in pages, e.g. `auth.example.com`. */
+  readonly domainName: string;
+  /** An ACM certificate for `domainName` in us-east-1 (for a stack elsewhere: a us-east-1 stack with `crossRegionReferences: true`). */
+  readonly certificate: acm.ICertificate;
+  /**
+   * The Route 53 public hosted zone of `domainName`: receives an A alias record pointing at Cognito's CloudFront
+   * distribution.
+   * @default - no record is created: point a CNAME (or alias) at `ChatBackend.userPoolDomain.cloudFrontEndpoint` yourself
+   */
+  readonly hostedZone?: route53.IHostedZone;
 }
 
 /** The SAML attribute most providers use for the email address. */

@@ -1,4 +1,4 @@
-import { Annotations, Duration, Lazy, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, Aws, Duration, Fn, Lazy, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpJwtAuthorizer, WebSocketLambdaAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
@@ -8,10 +8,12 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as route53 from 'aws-cdk-lib/aws-route53';
+import * as targets from 'aws-cdk-lib/aws-route53-targets';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
-import { IdentityProvider, MfaMode, WafOptions } from './auth';
+import { IdentityProvider, MfaMode, SignInCustomDomain, WafOptions } from './auth';
 import { createWebAcl } from './waf';
 import { ApiFunction } from '../../lambdas/api-function';
 import { ChatWorkerFunction } from '../../lambdas/chat-worker-function';
@@ -23,6 +25,7 @@ import { WsFunction } from '../../lambdas/ws-function';
 import { ChatModel } from '../../models/chat-model';
 import { InferenceProfileMode } from '../../models/inference-profile-mode';
 import { modelArns } from '../../models/profiles';
+import { apiGatewayCloudWatchAccount } from '../private/api-gateway-account';
 import {
   createAccessLogsBucket,
   createFunctionRole,
@@ -33,6 +36,22 @@ import {
   secureTableProps,
 } from '../private/defaults';
 import { acknowledge } from '../private/nag';
+import { CLOUDFRONT_REGION, certificateRegion } from '../private/us-east-1';
+
+/**
+ * Where the managed login pages of a backend may send users back to: the app client's callback (sign-in) and
+ * sign-out URLs. Cognito redirects only to a URL registered exactly
+ * (https://docs.aws.amazon.com/cognito/latest/developerguide/authorization-endpoint.html,
+ * https://docs.aws.amazon.com/cognito/latest/developerguide/logout-endpoint.html).
+ *
+ * `ChatBackend` implements it; `BedrockChatFrontend` registers its own URLs through it.
+ */
+export interface ISignInRedirectUrls {
+  /** Allow the managed login pages to redirect to `url` after sign-in. */
+  addCallbackUrl(url: string): void;
+  /** Allow the managed login pages to redirect to `url` after sign-out. */
+  addLogoutUrl(url: string): void;
+}
 
 /**
  * What a frontend needs to know about a chat backend: the two endpoints, the user pool that signs users in
@@ -71,6 +90,15 @@ export interface IBedrockChatBackend {
    * @default - no managed login
    */
   readonly authDomain?: string;
+
+  /**
+   * Where `BedrockChatFrontend` registers the site's URLs as callback and sign-out URLs of the app client
+   * (`ChatBackend` gives itself). A backend of your own that leaves it out has its URLs registered by you: the
+   * frontend then adds a warning naming them.
+   *
+   * @default - the frontend registers nothing
+   */
+  readonly signInRedirects?: ISignInRedirectUrls;
 }
 
 /** An Amazon Bedrock Guardrail applied to every answer. */
@@ -183,9 +211,10 @@ export interface ChatBackendProps {
   readonly autoJoinGroups?: string[];
 
   /**
-   * External identity providers users can sign in with (Google, OpenID Connect, SAML). Requires `domainPrefix`
-   * (the managed login pages run on that domain) and turns self sign-up off unless `selfSignUpEnabled` says
-   * otherwise. Local accounts (`COGNITO`) stay available to users created by an administrator.
+   * External identity providers users can sign in with (Google, OpenID Connect, SAML), on the managed login pages.
+   * Each provider must accept `<authDomain>/oauth2/idpresponse` as its redirect URL: choose `domainPrefix` or
+   * `customSignInDomain` to know that URL before the first deployment. Turns self sign-up off unless
+   * `selfSignUpEnabled` says otherwise. Local accounts (`COGNITO`) stay available to users created by an administrator.
    *
    * @default - none: email and password only
    */
@@ -193,26 +222,36 @@ export interface ChatBackendProps {
 
   /**
    * The domain prefix of the Cognito managed login pages: `https://<prefix>.auth.<region>.amazoncognito.com`.
-   * Lower-case letters, digits and hyphens, 1 to 63 characters, unique in the region, without `aws`, `amazon`
-   * or `cognito`. Required with `identityProviders`.
+   * Lower-case letters, digits and hyphens, 1 to 63 characters, unique in the Region across all AWS accounts,
+   * without `aws`, `amazon` or `cognito`. Not together with `customSignInDomain`.
    *
-   * @default - no domain (no managed login pages)
+   * @default - derived per stack at deploy time: `chat-<8 hex digits of this construct>-<the UUID of the stack id>`
+   * (unique, and stable for the life of the stack)
    */
   readonly domainPrefix?: string;
 
   /**
-   * URLs the managed login pages may redirect to after sign-in (OAuth authorization code grant with PKCE; the app
-   * client has no secret). `https://` URLs, or `http://localhost` for development. `BedrockChatFrontend` (or
-   * `addCallbackUrl`) adds more.
+   * Serve the managed login pages on your own domain (with an ACM certificate in us-east-1) instead of a prefix
+   * domain of `amazoncognito.com`. Not together with `domainPrefix`.
    *
-   * @default ['http://localhost:8080/']
+   * @default - a prefix domain (see `domainPrefix`)
+   */
+  readonly customSignInDomain?: SignInCustomDomain;
+
+  /**
+   * URLs the managed login pages may redirect to after sign-in (OAuth authorization code grant with PKCE; the app
+   * client has no secret), in addition to those `BedrockChatFrontend` registers (its own site URLs) and those added
+   * with `addCallbackUrl`. `https://` URLs, or `http://localhost[:port]` for development: localhost is never
+   * registered unless listed here. Without any callback URL the client has no OAuth flow (sign-in with SRP only).
+   *
+   * @default - none
    */
   readonly callbackUrls?: string[];
 
   /**
    * URLs the managed login pages may redirect to after sign-out (same rules as `callbackUrls`).
    *
-   * @default ['http://localhost:8080/']
+   * @default - none
    */
   readonly logoutUrls?: string[];
 
@@ -255,6 +294,20 @@ export interface ChatBackendProps {
    * no IP lists, no logging
    */
   readonly waf?: WafOptions;
+
+  /**
+   * Whether to create the IAM role API Gateway writes logs with and set it as the account's API Gateway setting
+   * (`AWS::ApiGateway::Account`, `cloudWatchRoleArn`) in this Region. The WebSocket stage's access logging fails to
+   * deploy without that setting.
+   *
+   * It is ONE setting per account and Region, not per stack: a second stack setting it overwrites the first (the
+   * last deployment wins; every role this library creates has the same policy, so either works). Deleting the stack
+   * leaves the setting in place, and the role is retained so that the setting never points at a deleted role.
+   * Set `false` when the account's setting is managed elsewhere (for example by a landing zone).
+   *
+   * @default true
+   */
+  readonly apiGatewayCloudWatchRole?: boolean;
 
   /**
    * Retention of the function logs and the API access logs.
@@ -322,9 +375,6 @@ const USER_POOL_GROUPS: Array<{ id: string; name: string; description: string }>
 /** Default of `autoJoinGroups`. */
 const DEFAULT_AUTO_JOIN_GROUPS = ['CreatingBotAllowed'];
 
-/** Default of `callbackUrls` and `logoutUrls`: the local development server. */
-const DEFAULT_REDIRECT_URL = 'http://localhost:8080/';
-
 /** Cognito's limits on token validity. */
 const TOKEN_LIMITS = {
   idTokenValidity: { min: Duration.minutes(5), max: Duration.days(1), text: '5 minutes and 1 day' },
@@ -336,7 +386,7 @@ const TOKEN_LIMITS = {
  * The serverless backend of Bedrock Chat: sign-in (Cognito), conversations (DynamoDB), a WebSocket API that
  * streams answers from Amazon Bedrock through an asynchronously invoked worker, and a JWT-protected REST API.
  */
-export class ChatBackend extends Construct implements IBedrockChatBackend {
+export class ChatBackend extends Construct implements IBedrockChatBackend, ISignInRedirectUrls {
   /** The user pool users sign in with (email as user name). */
   public readonly userPool: cognito.UserPool;
   /** The public app client used by the browser (SRP and authorization code, no secret). */
@@ -363,8 +413,13 @@ export class ChatBackend extends Construct implements IBedrockChatBackend {
   public readonly defaultModelId: string;
   /** The origin browsers upload attachments to: `https://<largeMessageBucket regional domain>`. */
   public readonly uploadOrigin?: string;
-  /** The managed login domain (`https://...amazoncognito.com`) when `domainPrefix` is set. */
+  /**
+   * The managed login domain: `https://<prefix>.auth.<region>.amazoncognito.com`, or `https://<customSignInDomain>`.
+   * Always set.
+   */
   public readonly authDomain?: string;
+  /** This backend (always set): `BedrockChatFrontend` registers its URLs here (`addCallbackUrl`, `addLogoutUrl`). */
+  public readonly signInRedirects?: ISignInRedirectUrls;
   /** The guardrail applied to every answer, if any. */
   public readonly guardrail?: GuardrailReference;
   /** The models users can choose from, in the order given. */
@@ -396,10 +451,17 @@ export class ChatBackend extends Construct implements IBedrockChatBackend {
   public readonly postConfirmationFunction?: lambda.Function;
   /** The external identity providers created from `identityProviders`, in the same order. */
   public readonly userPoolIdentityProviders: cognito.IUserPoolIdentityProvider[];
-  /** The managed login domain (only with `domainPrefix`). */
-  public readonly userPoolDomain?: cognito.UserPoolDomain;
-  /** The managed login branding of the web client (Cognito's default style; only with `domainPrefix`). */
-  public readonly managedLoginBranding?: cognito.CfnManagedLoginBranding;
+  /** The managed login domain (a prefix domain, or `customSignInDomain`). */
+  public readonly userPoolDomain: cognito.UserPoolDomain;
+  /** The managed login branding of the web client (Cognito's default style). */
+  public readonly managedLoginBranding: cognito.CfnManagedLoginBranding;
+  /** The A alias record of `customSignInDomain` (only with its `hostedZone`). */
+  public readonly signInDomainRecord?: route53.ARecord;
+  /**
+   * The account's API Gateway logging setting of this Region (shared by every ChatBackend of the stack; absent with
+   * `apiGatewayCloudWatchRole: false`).
+   */
+  public readonly apiGatewayAccount?: apigw.CfnAccount;
   /** The regional web ACL associated with the user pool (absent when `waf.enabled` is `false`). */
   public readonly webAcl?: wafv2.CfnWebACL;
   /** The log group of the web ACL (only with `waf.loggingEnabled`). */
@@ -467,10 +529,11 @@ export class ChatBackend extends Construct implements IBedrockChatBackend {
     validateTokenValidity(tokenValidity);
     const allowedDomains = validateEmailDomains(props.allowedSignUpEmailDomains);
     const autoJoinGroups = validateAutoJoinGroups(this, props.autoJoinGroups ?? DEFAULT_AUTO_JOIN_GROUPS);
-    if (providers.length > 0 && props.domainPrefix === undefined) {
-      throw new Error('ChatBackend: identityProviders need a managed login domain: set domainPrefix (e.g. \'my-company-chat\'), the sign-in pages then run at https://<domainPrefix>.auth.<region>.amazoncognito.com');
+    if (props.domainPrefix !== undefined && props.customSignInDomain !== undefined) {
+      throw new Error('ChatBackend: give either domainPrefix (a prefix domain of amazoncognito.com) or customSignInDomain (your own domain), not both');
     }
     if (props.domainPrefix !== undefined) validateDomainPrefix(props.domainPrefix);
+    if (props.customSignInDomain !== undefined) validateSignInCustomDomain(props.customSignInDomain);
     const providerNames = providers.map((p) => p.providerName);
     if (new Set(providerNames).size !== providerNames.length) {
       throw new Error(`ChatBackend: identityProviders must have distinct names; got ${providerNames.join(', ')}`);
@@ -534,16 +597,29 @@ export class ChatBackend extends Construct implements IBedrockChatBackend {
       ...tokenValidity,
     });
     for (const provider of this.userPoolIdentityProviders) this.userPoolClient.node.addDependency(provider);
-    // Rendered at synth time, so BedrockChatFrontend (or the app) can add its URL after construction.
+    // Rendered at synth time, so BedrockChatFrontend (or the app) can add its URL after construction. Cognito refuses
+    // a client with the code flow and no callback URL ("CallbackUrls can not be empty when code flow or implicit flow
+    // is selected", InvalidOAuthFlowException of CreateUserPoolClient), so a backend nobody registered a URL on
+    // (no frontend, no callbackUrls) gets a client without OAuth: SRP sign-in (tokenProvider) still works.
     const cfnClient = this.userPoolClient.node.defaultChild as cognito.CfnUserPoolClient;
-    cfnClient.callbackUrLs = Lazy.list({ produce: () => [...this.callbackUrls] });
-    cfnClient.logoutUrLs = Lazy.list({ produce: () => [...this.logoutUrls] });
-    for (const url of props.callbackUrls ?? [DEFAULT_REDIRECT_URL]) this.addCallbackUrl(url);
-    for (const url of props.logoutUrls ?? [DEFAULT_REDIRECT_URL]) this.addLogoutUrl(url);
+    const oauthOn = () => this.callbackUrls.length > 0;
+    const oauthFlows = cfnClient.allowedOAuthFlows;
+    const oauthScopes = cfnClient.allowedOAuthScopes;
+    cfnClient.allowedOAuthFlowsUserPoolClient = Lazy.any({ produce: () => oauthOn() });
+    cfnClient.allowedOAuthFlows = Lazy.list({ produce: () => (oauthOn() ? oauthFlows : undefined) });
+    cfnClient.allowedOAuthScopes = Lazy.list({ produce: () => (oauthOn() ? oauthScopes : undefined) });
+    cfnClient.callbackUrLs = Lazy.list({ produce: () => (oauthOn() ? [...this.callbackUrls] : undefined) });
+    cfnClient.logoutUrLs = Lazy.list({ produce: () => (this.logoutUrls.length > 0 ? [...this.logoutUrls] : undefined) });
+    for (const url of props.callbackUrls ?? []) this.addCallbackUrl(url);
+    for (const url of props.logoutUrls ?? []) this.addLogoutUrl(url);
     this.node.addValidation({
-      validate: () => this.callbackUrls.length === 0
-        ? ['ChatBackend: the user pool client needs at least one callback URL for the authorization code grant: set callbackUrls or call addCallbackUrl()']
-        : [],
+      validate: () => {
+        if (!oauthOn()) {
+          Annotations.of(this).addWarningV2('cdk-bedrock-chat:noCallbackUrl',
+            'ChatBackend: no callback URL is registered, so the app client has no OAuth flow and the managed login pages cannot sign anyone in to an app: put a BedrockChatFrontend in front of this backend (it registers its URLs), or set callbackUrls / call addCallbackUrl().');
+        }
+        return [];
+      },
     });
 
     this.userPoolId = this.userPool.userPoolId;
@@ -553,20 +629,38 @@ export class ChatBackend extends Construct implements IBedrockChatBackend {
     }
     const jwtIssuer = `https://cognito-idp.${stack.region}.${stack.urlSuffix}/${this.userPool.userPoolId}`;
 
-    if (props.domainPrefix !== undefined) {
-      this.userPoolDomain = this.userPool.addDomain('Domain', {
-        cognitoDomain: { domainPrefix: props.domainPrefix },
-        managedLoginVersion: cognito.ManagedLoginVersion.NEWER_MANAGED_LOGIN,
+    // A managed login domain always exists: the app and the widget sign users in (and up, with self sign-up) there.
+    const custom = props.customSignInDomain;
+    this.userPoolDomain = this.userPool.addDomain('Domain', {
+      ...(custom
+        ? { customDomain: { domainName: custom.domainName, certificate: custom.certificate } }
+        : { cognitoDomain: { domainPrefix: props.domainPrefix ?? derivedDomainPrefix(this) } }),
+      managedLoginVersion: cognito.ManagedLoginVersion.NEWER_MANAGED_LOGIN,
+    });
+    if (custom?.hostedZone) {
+      this.signInDomainRecord = new route53.ARecord(this, 'SignInDomainRecord', {
+        zone: custom.hostedZone,
+        // A trailing dot makes the name absolute (the zone's name may be unknown, as for fromHostedZoneId).
+        recordName: `${custom.domainName}.`,
+        // The domain's own CloudFrontDistribution attribute (UserPoolDomainTarget would read it with a custom resource).
+        target: route53.RecordTarget.fromAlias({
+          bind: () => ({
+            dnsName: (this.userPoolDomain.node.defaultChild as cognito.CfnUserPoolDomain).attrCloudFrontDistribution,
+            hostedZoneId: targets.CloudFrontTarget.getHostedZoneId(this),
+          }),
+        }),
       });
-      // Managed login (version 2) shows a page per app client only once the client has a branding style.
-      this.managedLoginBranding = new cognito.CfnManagedLoginBranding(this, 'ManagedLoginBranding', {
-        userPoolId: this.userPool.userPoolId,
-        clientId: this.userPoolClient.userPoolClientId,
-        useCognitoProvidedValues: true,
-      });
-      this.managedLoginBranding.node.addDependency(this.userPoolDomain);
-      this.authDomain = this.userPoolDomain.baseUrl();
     }
+    // Managed login (version 2) shows a page per app client only once the client has a branding style.
+    this.managedLoginBranding = new cognito.CfnManagedLoginBranding(this, 'ManagedLoginBranding', {
+      userPoolId: this.userPool.userPoolId,
+      clientId: this.userPoolClient.userPoolClientId,
+      useCognitoProvidedValues: true,
+    });
+    this.managedLoginBranding.node.addDependency(this.userPoolDomain);
+    // A custom domain's name is known at synth time: use it rather than the domain's Ref (the same string).
+    this.authDomain = custom ? `https://${custom.domainName}` : this.userPoolDomain.baseUrl();
+    this.signInRedirects = this;
 
     // ---------------------------------------------------------------- sign-up triggers
     if (allowedDomains) {
@@ -695,6 +789,11 @@ export class ChatBackend extends Construct implements IBedrockChatBackend {
         })),
       },
     });
+    if (props.apiGatewayCloudWatchRole ?? true) {
+      // A WebSocket stage with access logging needs the account's logging role in this Region (see the prop).
+      this.apiGatewayAccount = apiGatewayCloudWatchAccount(this);
+      this.webSocketStage.node.addDependency(this.apiGatewayAccount);
+    }
     this.webSocketUrl = this.webSocketStage.url;
     const callbackUrl = this.webSocketStage.callbackUrl;
 
@@ -955,6 +1054,31 @@ function validateDomainPrefix(prefix: string): void {
   }
 }
 
+/**
+ * A prefix domain unique in the Region across all accounts and stable per stack, computed at deploy time:
+ * `chat-<8 hex digits of the construct's address>-<UUID of AWS::StackId>`. A stack id is
+ * `arn:<partition>:cloudformation:<region>:<account>:stack/<name>/<uuid>` (the UUID is lower-case hex and hyphens),
+ * so the prefix is 50 characters of the allowed alphabet, never contains `aws`, `amazon` or `cognito` (none of them
+ * is spelled with hex digits), and two ChatBackends of one stack differ by their address.
+ * Rules: https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cognito-userpooldomain.html
+ * (pattern `^[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?$`, 1 to 63 characters).
+ */
+function derivedDomainPrefix(scope: Construct): string {
+  const stackUuid = Fn.select(2, Fn.split('/', Aws.STACK_ID));
+  return Fn.join('-', ['chat', scope.node.addr.slice(2, 10), stackUuid]);
+}
+
+function validateSignInCustomDomain(domain: SignInCustomDomain): void {
+  const name = domain.domainName;
+  if (!Token.isUnresolved(name) && !/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$/.test(name)) {
+    throw new Error(`ChatBackend: customSignInDomain.domainName '${name}' is not a domain name (e.g. 'auth.example.com': lower-case letters, digits, hyphens, dots)`);
+  }
+  const region = certificateRegion(domain.certificate);
+  if (region && region !== CLOUDFRONT_REGION) {
+    throw new Error(`ChatBackend: customSignInDomain.certificate is in ${region}, but Cognito serves custom domains through CloudFront and needs the certificate in ${CLOUDFRONT_REGION}: request or import it there (a us-east-1 stack with crossRegionReferences: true works)`);
+  }
+}
+
 function validateRedirectUrl(prop: string, url: string): void {
   if (Token.isUnresolved(url)) return;
   const ok = /^https:\/\/[^\s/#]+[^\s#]*$/.test(url) || /^http:\/\/localhost(:\d+)?(\/[^\s#]*)?$/.test(url);
@@ -1091,6 +1215,10 @@ function wildcardFindings(stack: Stack, arns: string[]): string[] {
 
 /** The cdk-nag rendering of the Management API resource granted by `WebSocketStage.grantManagementApiAccess`. */
 function managementApiFinding(api: apigwv2.WebSocketApi): string {
-  const logicalId = Stack.of(api).getLogicalId(api.node.defaultChild as apigwv2.CfnApi);
-  return `arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<${logicalId}>/${WEBSOCKET_STAGE_NAME}/*/@connections/*`;
+  const stack = Stack.of(api);
+  const logicalId = stack.getLogicalId(api.node.defaultChild as apigwv2.CfnApi);
+  // A stack with an explicit environment renders its Region and account literally.
+  const region = Token.isUnresolved(stack.region) ? '<AWS::Region>' : stack.region;
+  const account = Token.isUnresolved(stack.account) ? '<AWS::AccountId>' : stack.account;
+  return `arn:<AWS::Partition>:execute-api:${region}:${account}:<${logicalId}>/${WEBSOCKET_STAGE_NAME}/*/@connections/*`;
 }

@@ -1,5 +1,5 @@
 import * as path from 'path';
-import { Arn, ArnFormat, Duration, Fn, RemovalPolicy, Resource, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, Duration, Fn, RemovalPolicy, Stack, Token, Tokenization } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
@@ -11,9 +11,9 @@ import { Construct, IConstruct } from 'constructs';
 import { FrontendDomain } from './domain';
 import { FrontendWafOptions, FrontendWebAcl } from './web-acl';
 import { IBedrockChatBackend } from '../chat-backend/chat-backend';
-import { createAccessLogsBucket, DEFAULT_REMOVAL_POLICY, secureBucketProps } from '../private/defaults';
+import { createAccessLogsBucket, DEFAULT_REMOVAL_POLICY, logServerAccessTo, secureBucketProps } from '../private/defaults';
 import { acknowledge, NagAcknowledgement } from '../private/nag';
-import { CLOUDFRONT_REGION, requireUsEast1 } from '../private/us-east-1';
+import { CLOUDFRONT_REGION, certificateRegion, requireUsEast1 } from '../private/us-east-1';
 
 /**
  * Properties of `BedrockChatFrontend`.
@@ -99,6 +99,21 @@ export interface BedrockChatFrontendProps {
    * @default - the backend's REST, WebSocket and Cognito endpoints only
    */
   readonly additionalConnectSources?: string[];
+
+  /**
+   * Whether to register the site's URLs (`https://<distribution domain>/` and, with `domain`,
+   * `https://<domain>/`) as callback and sign-out URLs of the backend's app client, through
+   * `backend.signInRedirects`: the app and the widget send the page URL as `redirect_uri` and `logout_uri`, and
+   * Cognito accepts only registered URLs. Set `false` to register them yourself (e.g. in the backend's
+   * `callbackUrls` and `logoutUrls`).
+   *
+   * With the backend in another stack, only URLs known at synth time (the custom `domain`) can be registered: the
+   * distribution's domain name would make the two stacks reference each other. Without `domain`, synth then fails
+   * with what to do.
+   *
+   * @default true
+   */
+  readonly registerSignInUrls?: boolean;
 }
 
 /** The web bundle, built into `assets/web` when the library is built (resolved from `lib/constructs/frontend/`). */
@@ -114,6 +129,17 @@ const SITE_CACHE_CONTROL = [
   s3deploy.CacheControl.mustRevalidate(),
   s3deploy.CacheControl.sMaxAge(Duration.days(1)),
 ];
+/**
+ * The longest Content-Security-Policy a CloudFront response headers policy accepts (TooLongCSPInResponseHeadersPolicy
+ * otherwise): 1,783 characters, "Quotas on response headers policies" in
+ * https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/cloudfront-limits.html.
+ */
+export const MAX_CSP_LENGTH = 1783;
+/**
+ * What a value known only at deploy time (an API id, a region, a bucket name, a domain prefix: DNS labels of at most
+ * 63 characters) is counted as when the CSP length is checked at synth.
+ */
+const DEPLOY_TIME_VALUE_LENGTH = 63;
 const DOMAIN_NAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$/;
 const COUNTRY_CODE = /^[A-Z]{2}$/;
 
@@ -149,6 +175,11 @@ export class BedrockChatFrontend extends Construct {
   public readonly aliasRecord?: route53.ARecord;
   /** The AAAA alias record of the custom domain (with `domain.hostedZone` and IPv6). */
   public readonly aliasRecordIpv6?: route53.AaaaRecord;
+  /**
+   * The URLs the app is served at, as the app and the widget send them as `redirect_uri` and `logout_uri` (the page
+   * URL without query): `https://<distribution domain>/` and, with `domain`, `https://<domain>/`.
+   */
+  public readonly signInUrls: string[];
 
   constructor(scope: Construct, id: string, props: BedrockChatFrontendProps) {
     super(scope, id);
@@ -188,23 +219,30 @@ export class BedrockChatFrontend extends Construct {
 
     this.logBucket = createAccessLogsBucket(this, 'LogBucket', { removalPolicy, forCloudFrontLogs: true, autoDeleteObjects });
     this.bucket = new s3.Bucket(this, 'SiteBucket', {
-      ...secureBucketProps({ removalPolicy, serverAccessLogsBucket: this.logBucket, serverAccessLogsPrefix: 's3/site/' }),
+      ...secureBucketProps({ removalPolicy }),
       autoDeleteObjects,
     });
+    logServerAccessTo(this.bucket, this.logBucket, 's3/site/');
 
     const host = (url: string) => Fn.select(2, Fn.split('/', url));
     const cognitoRegion = Fn.select(0, Fn.split('_', backend.userPoolId));
     const cognitoEndpoint = `https://cognito-idp.${cognitoRegion}.${Stack.of(this).urlSuffix}`;
+    const connectSrc: CspSource[] = [
+      { name: 'the REST API (backend.restApiUrl)', value: `https://${host(backend.restApiUrl)}` },
+      { name: 'the WebSocket API (backend.webSocketUrl)', value: `wss://${host(backend.webSocketUrl)}` },
+      { name: 'the Cognito endpoint (from backend.userPoolId)', value: cognitoEndpoint },
+      // Attachments go straight to the large-message bucket (presigned PUTs); sign-in to the managed login domain.
+      ...(backend.uploadOrigin ? [{ name: 'the upload origin (backend.uploadOrigin)', value: backend.uploadOrigin }] : []),
+      ...(backend.authDomain ? [{ name: 'the managed login domain (backend.authDomain)', value: backend.authDomain }] : []),
+      ...connectSources.map((value, i) => ({ name: `additionalConnectSources[${i}]`, value })),
+    ];
     const csp = [
       "default-src 'self'",
       "script-src 'self'",
       "style-src 'self'",
       "img-src 'self' data: blob:",
       "font-src 'self'",
-      ['connect-src', "'self'", `https://${host(backend.restApiUrl)}`, `wss://${host(backend.webSocketUrl)}`, cognitoEndpoint,
-        // Attachments go straight to the large-message bucket (presigned PUTs); sign-in to the managed login domain.
-        ...(backend.uploadOrigin ? [backend.uploadOrigin] : []), ...(backend.authDomain ? [backend.authDomain] : []),
-        ...connectSources].join(' '),
+      ['connect-src', "'self'", ...connectSrc.map((s) => s.value)].join(' '),
       "object-src 'none'",
       "base-uri 'none'",
       "form-action 'self'",
@@ -212,6 +250,7 @@ export class BedrockChatFrontend extends Construct {
       // policy (sent with the app's own pages) does not restrict: the embedding page's CSP applies there.
       "frame-ancestors 'none'",
     ].join('; ');
+    checkCspLength(csp, connectSrc);
 
     this.responseHeadersPolicy = new cloudfront.ResponseHeadersPolicy(this, 'SecurityHeaders', {
       comment: 'bedrock-chat: security headers',
@@ -302,6 +341,13 @@ export class BedrockChatFrontend extends Construct {
     this.url = `https://${props.domain ? props.domain.domainName : this.distribution.distributionDomainName}`;
     this.widgetUrl = `${this.url}/${WIDGET_FILE}`;
     this.configUrl = `${this.url}/${CONFIG_FILE}`;
+    // The app's page is `/` (index.html is the default root object): the page URL without query the app and the
+    // widget send as redirect_uri / logout_uri (src/web-components/shared/auth/pkce.ts, pageUrl) is `https://<host>/`.
+    this.signInUrls = [
+      `https://${this.distribution.distributionDomainName}/`,
+      ...(props.domain ? [`https://${props.domain.domainName}/`] : []),
+    ];
+    if (props.registerSignInUrls ?? true) this.registerSignInUrls(backend);
 
     this.deployment = new s3deploy.BucketDeployment(this, 'Deployment', {
       destinationBucket: this.bucket,
@@ -330,6 +376,41 @@ export class BedrockChatFrontend extends Construct {
       memoryLimit: 512,
     });
     this.acknowledgeDeploymentProvider();
+  }
+
+  /**
+   * Register `signInUrls` as callback and sign-out URLs of the backend's app client. Cognito redirects only to a URL
+   * registered exactly (https://docs.aws.amazon.com/cognito/latest/developerguide/authorization-endpoint.html,
+   * https://docs.aws.amazon.com/cognito/latest/developerguide/logout-endpoint.html).
+   */
+  private registerSignInUrls(backend: IBedrockChatBackend): void {
+    const registry = backend.signInRedirects;
+    if (!registry) {
+      Annotations.of(this).addWarningV2('cdk-bedrock-chat:signInUrlsNotRegistered',
+        'BedrockChatFrontend: the backend has no signInRedirects, so the site\'s URLs are not registered on its app client: '
+        + 'register https://<distribution domain>/ (and your custom domain\'s https://<domain>/) as callback and sign-out URLs yourself, or sign-in fails with redirect_mismatch.');
+      return;
+    }
+    const here = Stack.of(this);
+    const there = Construct.isConstruct(registry) ? Stack.of(registry) : undefined;
+    const crossStack = there !== undefined && there !== here;
+    // A deploy-time value of this stack in the backend's stack would make each stack reference the other (a cycle).
+    const urls = crossStack ? this.signInUrls.filter((u) => !Token.isUnresolved(u)) : this.signInUrls;
+    if (urls.length === 0) {
+      this.node.addValidation({
+        validate: () => [
+          `BedrockChatFrontend: the backend's app client is in stack ${there!.stackName} and this frontend in stack ${here.stackName}; `
+          + 'the site\'s URL (the CloudFront domain name) is only known at deploy time, so registering it on the backend would make the two stacks reference each other. '
+          + 'Give this frontend a domain (its URL is then known at synth time and is registered), or put the backend and the frontend in one stack, '
+          + 'or set registerSignInUrls: false and list the site URL (https://<distribution domain>/, from the first deployment) in the backend\'s callbackUrls and logoutUrls.',
+        ],
+      });
+      return;
+    }
+    for (const url of urls) {
+      registry.addCallbackUrl(url);
+      registry.addLogoutUrl(url);
+    }
   }
 
   /** The given certificate (checked to be in us-east-1) or a DNS-validated one created here. */
@@ -437,6 +518,32 @@ function checkConnectSources(sources: string[]): string[] {
   return sources;
 }
 
+/** One source of the CSP's connect-src, named for the length message. */
+interface CspSource { readonly name: string; readonly value: string }
+
+/** The length of `value` with every deploy-time value counted as `DEPLOY_TIME_VALUE_LENGTH`. */
+function estimatedLength(value: string): number {
+  if (!Token.isUnresolved(value)) return value.length;
+  const placeholder = 'x'.repeat(DEPLOY_TIME_VALUE_LENGTH);
+  return String(Tokenization.reverseString(value)
+    .mapTokens({ mapToken: () => placeholder })
+    .join({ join: (left: any, right: any) => `${left}${right}` })).length;
+}
+
+/** Fail at synth when the CSP would exceed CloudFront's limit, naming the longest connect-src sources. */
+function checkCspLength(csp: string, sources: CspSource[]): void {
+  const length = estimatedLength(csp);
+  if (length <= MAX_CSP_LENGTH) return;
+  const longest = sources
+    .map((s) => ({ ...s, length: estimatedLength(s.value) }))
+    .sort((a, b) => b.length - a.length)
+    .slice(0, 5)
+    .map((s) => `${s.name} (${s.length}${Token.isUnresolved(s.value) ? ' estimated' : ''}: ${Token.isUnresolved(s.value) ? '<deploy-time value>' : s.value})`);
+  throw new Error(`BedrockChatFrontend: the Content-Security-Policy would be about ${length} characters, more than the ${MAX_CSP_LENGTH} CloudFront accepts in a response headers policy `
+    + `(values known only at deploy time counted as ${DEPLOY_TIME_VALUE_LENGTH}). The longest connect-src sources: ${longest.join(', ')}. `
+    + 'Shorten additionalConnectSources (one wildcard host such as https://*.example.com covers several) or drop entries.');
+}
+
 /** The name of a hosted zone, or undefined when it cannot be known at synth (`fromHostedZoneId`, tokens). */
 function tryZoneName(zone: route53.IHostedZone | undefined): string | undefined {
   if (!zone) return undefined;
@@ -446,15 +553,4 @@ function tryZoneName(zone: route53.IHostedZone | undefined): string | undefined 
   } catch {
     return undefined;
   }
-}
-
-/** The region of a certificate when known at synth: from a literal ARN, or the stack of a certificate created in this app. */
-function certificateRegion(certificate: acm.ICertificate): string | undefined {
-  if (!Token.isUnresolved(certificate.certificateArn)) {
-    return Arn.split(certificate.certificateArn, ArnFormat.SLASH_RESOURCE_NAME).region;
-  }
-  if (Resource.isOwnedResource(certificate) && !Token.isUnresolved(certificate.env.region)) {
-    return certificate.env.region;
-  }
-  return undefined;
 }

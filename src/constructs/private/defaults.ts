@@ -45,19 +45,19 @@ export function createAccessLogsBucket(scope: Construct, id: string, options: {
   return bucket;
 }
 
-/** Props of a private, encrypted, TLS-only bucket that logs to `serverAccessLogsBucket`. */
+/**
+ * Props of a private, encrypted, TLS-only bucket. Give it server access logs with `logServerAccessTo` (a bucket
+ * policy on the log bucket), not `serverAccessLogsBucket`, which without the `serverAccessLogsUseBucketPolicy` flag
+ * puts the legacy `LogDeliveryWrite` ACL on the log bucket (cfn-lint W3045).
+ */
 export function secureBucketProps(options: {
   readonly removalPolicy: RemovalPolicy;
-  readonly serverAccessLogsBucket: s3.IBucket;
-  readonly serverAccessLogsPrefix: string;
 }): s3.BucketProps {
   return {
     blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
     enforceSSL: true,
     encryption: s3.BucketEncryption.S3_MANAGED,
     objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-    serverAccessLogsBucket: options.serverAccessLogsBucket,
-    serverAccessLogsPrefix: options.serverAccessLogsPrefix,
     removalPolicy: options.removalPolicy,
   };
 }

@@ -1,4 +1,5 @@
-import { Aws, CfnRule, Fn, Stack, Token } from 'aws-cdk-lib';
+import { Arn, ArnFormat, Aws, CfnRule, Fn, Resource, Stack, Token } from 'aws-cdk-lib';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import { Construct } from 'constructs';
 
 /** The only region where CloudFront reads certificates and web ACLs from. */
@@ -25,4 +26,15 @@ export function requireUsEast1(scope: Construct, id: string, what: string, howTo
     assertions: [{ assert: Fn.conditionEquals(Aws.REGION, CLOUDFRONT_REGION), assertDescription: message }],
   });
   return true;
+}
+
+/** The region of a certificate when known at synth: from a literal ARN, or the stack of a certificate created in this app. */
+export function certificateRegion(certificate: acm.ICertificate): string | undefined {
+  if (!Token.isUnresolved(certificate.certificateArn)) {
+    return Arn.split(certificate.certificateArn, ArnFormat.SLASH_RESOURCE_NAME).region;
+  }
+  if (Resource.isOwnedResource(certificate) && !Token.isUnresolved(certificate.env.region)) {
+    return certificate.env.region;
+  }
+  return undefined;
 }

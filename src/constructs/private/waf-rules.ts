@@ -94,7 +94,9 @@ export function wafRules(scope: Construct, options: WafRuleOptions, settings: Wa
   });
   const ipSets: wafv2.CfnIPSet[] = [];
   const ipSet = (id: string, version: 'IPV4' | 'IPV6', addresses: string[], description: string) => {
-    const set = new wafv2.CfnIPSet(scope, id, { scope: settings.scope, ipAddressVersion: version, addresses, description: wafDescription(description) });
+    const set = new wafv2.CfnIPSet(scope, id, {
+      scope: settings.scope, ipAddressVersion: version, addresses, description: wafDescription(description),
+    });
     ipSets.push(set);
     return set;
   };

@@ -1,5 +1,6 @@
 /// <reference path="../types.d.ts" />
 // src/local runs only in development (playground, tests): its imports are devDependencies.
+import { spawn } from 'child_process';
 import {
   CreateTableCommand,
   DescribeTableCommand,
@@ -7,21 +8,50 @@ import {
   ResourceInUseException,
 } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
+import { hasPythonTool, missingToolMessage } from '../python-tools';
 import { closeServer, listenLoopback } from './util';
+
+/**
+ * The DynamoDB implementations the emulator can start. dynalite (Node, in process) is the default; moto
+ * (`moto_server`, Python) also implements TransactWriteItems/TransactGetItems, TTL and Streams, which dynalite lacks
+ * (docs/architecture.md, "Validators"). The store's over-the-wire tests run against both.
+ */
+export type DynamoDbBackend = 'dynalite' | 'moto';
+
+export const DYNAMODB_BACKENDS: readonly DynamoDbBackend[] = ['dynalite', 'moto'];
+
+/** The environment variable that picks the backend of every `startDynamoDb()` without a `backend` option. */
+export const DYNAMODB_BACKEND_ENV = 'BEDROCK_CHAT_DYNAMODB';
 
 export interface DynamoDbEmulator {
   /** `http://127.0.0.1:<port>` — use as `AWS_ENDPOINT_URL_DYNAMODB` or the client's `endpoint`. */
   readonly endpoint: string;
+  /** The implementation serving `endpoint`. */
+  readonly backend: DynamoDbBackend;
   stop(): Promise<void>;
 }
 
 export interface StartDynamoDbOptions {
-  /** Time a new table stays CREATING (default 0). */
+  /** Time a new table stays CREATING (default 0; dynalite only, moto creates tables ACTIVE). */
   readonly createTableMs?: number;
+  /** The implementation (default: `$BEDROCK_CHAT_DYNAMODB`, else dynalite). */
+  readonly backend?: DynamoDbBackend;
 }
 
-/** Starts dynalite in memory on a random loopback port. */
+/** The backend `startDynamoDb()` uses when none is given: `$BEDROCK_CHAT_DYNAMODB`, else dynalite. */
+export function defaultDynamoDbBackend(): DynamoDbBackend {
+  const value = process.env[DYNAMODB_BACKEND_ENV];
+  if (value === undefined || value === '') return 'dynalite';
+  if (!(DYNAMODB_BACKENDS as readonly string[]).includes(value)) {
+    throw new Error(`${DYNAMODB_BACKEND_ENV}=${value}: expected one of ${DYNAMODB_BACKENDS.join(', ')}`);
+  }
+  return value as DynamoDbBackend;
+}
+
+/** Starts an in-memory DynamoDB (dynalite, or moto_server) on a random loopback port. */
 export async function startDynamoDb(options: StartDynamoDbOptions = {}): Promise<DynamoDbEmulator> {
+  const backend = options.backend ?? defaultDynamoDbBackend();
+  if (backend === 'moto') return startMoto();
   const server = dynalite({
     createTableMs: options.createTableMs ?? 0,
     deleteTableMs: 0,
@@ -30,7 +60,57 @@ export async function startDynamoDb(options: StartDynamoDbOptions = {}): Promise
   const port = await listenLoopback(server);
   return {
     endpoint: `http://127.0.0.1:${port}`,
+    backend,
     stop: () => closeServer(server),
+  };
+}
+
+/**
+ * `moto_server -H 127.0.0.1 -p 0` (moto 5.2.1): werkzeug picks a free port and logs
+ * ` * Running on http://127.0.0.1:PORT`; one process per emulator, so every test file has its own tables.
+ */
+async function startMoto(): Promise<DynamoDbEmulator> {
+  if (!hasPythonTool('moto_server')) throw new Error(missingToolMessage('moto_server'));
+  const child = spawn('moto_server', ['-H', '127.0.0.1', '-p', '0'], { stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  let output = '';
+  const endpoint = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => fail(new Error(`moto_server did not start within 30 s: ${output.slice(-500)}`)), 30_000);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString('utf8');
+      const m = /Running on (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    };
+    const fail = (err: Error) => {
+      clearTimeout(timer);
+      child.kill('SIGKILL');
+      reject(err);
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.once('error', fail);
+    child.once('exit', (code) => fail(new Error(`moto_server exited (${code}) before it listened: ${output.slice(-500)}`)));
+  });
+  // Past start-up its request log is noise; keep draining it so the pipes never fill.
+  child.stdout.removeAllListeners('data').resume();
+  child.stderr.removeAllListeners('data').resume();
+  child.removeAllListeners('exit');
+  return {
+    endpoint,
+    backend: 'moto',
+    stop: () => new Promise<void>((resolve) => {
+      process.off('exit', killOnExit);
+      if (child.exitCode !== null || child.signalCode !== null) {
+        resolve();
+        return;
+      }
+      child.once('exit', () => resolve());
+      child.kill('SIGTERM');
+    }),
   };
 }
 
