@@ -1,8 +1,8 @@
 /**
  * The web app on the playground with its own sign-in and languages, in Chromium under the template's strict CSP:
  * - built-in sign-in (authorization code + PKCE) through the local stand-in for the Cognito managed login, configured
- *   from the synthesized template (a stack with a managed login domain whose app client registers the distribution's
- *   URL as callback and sign-out URL): the sign-in pane, the login page on the user pool domain's stand-in, back
+ *   from examples/full-system's synthesized template (its managed login domain; its app client registers the
+ *   distribution's URL as callback and sign-out URL): the sign-in pane, the login page on the user pool domain's stand-in, back
  *   signed in (the user at the foot of the sidebar), a chat, a reload that keeps the session, Sign out back to the
  *   sign-in pane; a page at a URL the client does not register is refused, as by Cognito;
  * - languages: the page's language by default, the settings' language switch (kept after a reload), and only
@@ -32,8 +32,8 @@ maybe('the playground app: built-in sign-in and languages', () => {
     if (!existsSync(join(__dirname, '../../assets/web/bedrock-chat.js'))) {
       throw new Error('assets/web/bedrock-chat.js is missing: run `npx projen bundle:web` (npm run build does).');
     }
-    // A managed login domain (until the constructs create one by default) and the site's URL as the callback.
-    pg = await startPlayground({ quiet: true, wordDelayMs: 5, domainPrefix: 'bedrock-chat-local' });
+    // examples/full-system as synthesized: its user pool domain and the distribution's URL as the callback.
+    pg = await startPlayground({ quiet: true, wordDelayMs: 5 });
     browser = await launchChromium(executable!);
   });
 

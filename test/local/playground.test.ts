@@ -35,7 +35,12 @@ test('config.json is the deployed one (markers resolved, endpoints local), reada
     userPoolId: expect.stringMatching(/^us-east-1_[A-Za-z0-9]{9}$/),
     userPoolClientId: pg.userPoolClientId,
     defaultModel: 'claude-v4.5-sonnet',
+    // The user pool domain (a prefix derived from the stack id), pointed at the managed-login stand-in.
+    authDomain: pg.stack.userPools[0].loginOrigin,
   });
+  expect(pg.stack.userPools[0].loginOrigin).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+  // The site's own URL is the registered callback, as the distribution's in AWS.
+  expect(pg.stack.userPools[0].clients[0].callbackUrls).toEqual([pg.url]);
   expect(pg.defaultModelId).toBe('claude-v4.5-sonnet');
   expect(pg.webSocketUrl).toMatch(/^ws:\/\/127\.0\.0\.1:\d+\/ws$/);
 });
