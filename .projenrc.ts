@@ -172,10 +172,21 @@ bundleWeb.prependSpawn(i18nBuild);
 bundleWeb.exec('cem analyze --litelement --quiet --globs "src/web-components/**/*.ts" --exclude "src/web-components/vite.config.mts" --exclude "src/web-components/generated/**" --outdir assets/web');
 project.tasks.tryFind('bundle')?.spawn(bundleWeb);
 
-// Local playground: build what it needs, then start emulators, WebSocket stand-in and static server.
+// `cdk-bedrock-chat local`: the local stack for a user's own app. esbuild bundles the command with the emulators
+// (dynalite, s3rver, ws and the SDK clients are devDependencies) into assets/cli, shipped in the package with the
+// playground pages; package.json declares it as the package's `bin`.
+const bundleCli = project.addTask('bundle:cli', {
+  description: 'Bundle the `cdk-bedrock-chat local` command with its emulators into assets/cli',
+  exec: 'node scripts/bundle-cli.js',
+});
+project.tasks.tryFind('bundle')?.spawn(bundleCli);
+project.addBins({ 'cdk-bedrock-chat': 'assets/cli/cli.js' });
+
+// Local playground: the local stack runs the handler bundles and the web build from assets/ as the synthesized
+// template deploys them (examples/full-system, synthesized in-process), so it builds them first.
 project.addTask('start', {
-  description: 'Run the local playground (emulated DynamoDB, S3, Bedrock, API Gateway) and print its URL',
-  steps: [{ spawn: 'bundle:web' }, { exec: 'tsx src/local/main.ts' }],
+  description: 'Run examples/full-system as a local stack read from its template (emulated DynamoDB, S3, Lambda, API Gateway, Cognito, Bedrock) and print its URL',
+  steps: [{ spawn: 'bundle' }, { exec: 'tsx src/local/main.ts' }],
 });
 
 // The store's over-the-wire tests a second time, with moto_server as DynamoDB (docs/architecture.md, "Validators"):

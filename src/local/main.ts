@@ -1,11 +1,13 @@
 /**
- * `npm start`: runs the local playground and prints its URL.
+ * `npm start`: synthesizes examples/full-system in this process, runs it as the local stack (read from its template)
+ * and prints the URL of the stack.
  *   PORT=8080 npm start                        fixed port (default: 8080, or a random one if taken)
  *   BEDROCK_CHAT_BEDROCK=aws npm start         real Amazon Bedrock with your AWS credentials
- *   BEDROCK_CHAT_MODEL=<model or profile id>   the model for BEDROCK_CHAT_BEDROCK=aws
  *   BEDROCK_CHAT_OFFLINE_MAX_WORDS=8 npm start  the offline model stops at 8 words (max_tokens): try Continue
+ *   BEDROCK_CHAT_QUIET=true npm start          without the handlers' logs
  */
 import { startPlayground } from './playground';
+import { startupMessage } from './startup';
 
 async function main(): Promise<void> {
   const useAws = process.env.BEDROCK_CHAT_BEDROCK === 'aws';
@@ -17,8 +19,8 @@ async function main(): Promise<void> {
   const maxWords = Number(process.env.BEDROCK_CHAT_OFFLINE_MAX_WORDS);
   const options = {
     bedrock: useAws ? 'aws' as const : 'offline' as const,
-    awsModelId: process.env.BEDROCK_CHAT_MODEL,
     offlineMaxWords: Number.isInteger(maxWords) && maxWords > 0 ? maxWords : undefined,
+    quiet: process.env.BEDROCK_CHAT_QUIET === 'true',
   };
   let pg;
   try {
@@ -27,7 +29,10 @@ async function main(): Promise<void> {
     if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || process.env.PORT) throw err;
     pg = await startPlayground({ port: 0, ...options });
   }
-  console.log(`\n  Bedrock Chat playground: ${pg.url}\n  model: ${pg.defaultModelId}${useAws ? ' (Amazon Bedrock)' : ' (offline model, nothing leaves this machine)'}\n  Ctrl+C to stop.\n`);
+  console.log(startupMessage(pg.stack, [
+    'examples/full-system, synthesized now',
+    `models: the template's (${useAws ? 'Amazon Bedrock' : 'answered by the offline model: nothing leaves this machine'})`,
+  ]));
   const stop = async () => {
     await pg!.stop();
     process.exit(0);

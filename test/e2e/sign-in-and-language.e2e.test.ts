@@ -1,8 +1,10 @@
 /**
- * The web app on the playground with its own sign-in and languages, in Chromium under the playground's strict CSP:
- * - built-in sign-in (authorization code + PKCE) through the local stand-in for the Cognito managed login: the
- *   sign-in pane, the login page, back signed in (the user at the foot of the sidebar), a chat, a reload that keeps
- *   the session, Sign out back to the sign-in pane;
+ * The web app on the playground with its own sign-in and languages, in Chromium under the template's strict CSP:
+ * - built-in sign-in (authorization code + PKCE) through the local stand-in for the Cognito managed login, configured
+ *   from examples/full-system's synthesized template (its managed login domain; its app client registers the
+ *   distribution's URL as callback and sign-out URL): the sign-in pane, the login page on the user pool domain's stand-in, back
+ *   signed in (the user at the foot of the sidebar), a chat, a reload that keeps the session, Sign out back to the
+ *   sign-in pane; a page at a URL the client does not register is refused, as by Cognito;
  * - languages: the page's language by default, the settings' language switch (kept after a reload), and only
  *   the chosen locale's translations downloaded.
  */
@@ -30,6 +32,7 @@ maybe('the playground app: built-in sign-in and languages', () => {
     if (!existsSync(join(__dirname, '../../assets/web/bedrock-chat.js'))) {
       throw new Error('assets/web/bedrock-chat.js is missing: run `npx projen bundle:web` (npm run build does).');
     }
+    // examples/full-system as synthesized: its user pool domain and the distribution's URL as the callback.
     pg = await startPlayground({ quiet: true, wordDelayMs: 5 });
     browser = await launchChromium(executable!);
   });
@@ -87,10 +90,14 @@ maybe('the playground app: built-in sign-in and languages', () => {
     expect(await axe('dark')).toEqual([]);
 
     await pane.locator('[part~="sign-in"]').click();
-    await page.waitForURL(/\/local-login\/oauth2\/authorize\?/);
+    await page.waitForURL(/\/oauth2\/authorize\?/);
     const authorize = new URL(page.url());
+    // The stand-in of <prefix>.auth.<region>.amazoncognito.com, the client and callback URL of the template.
+    expect(authorize.origin).toBe(pg.stack.userPools[0].loginOrigin);
     expect(authorize.searchParams.get('code_challenge_method')).toBe('S256');
-    expect(authorize.searchParams.get('client_id')).toBe('local-playground');
+    expect(authorize.searchParams.get('client_id')).toBe(pg.userPoolClientId);
+    expect(authorize.searchParams.get('redirect_uri')).toBe(pg.url);
+    expect(pg.stack.userPools[0].clients[0].callbackUrls).toEqual([pg.url]);
     await page.getByRole('button', { name: /^bob /i }).click();
 
     await page.waitForURL((url) => url.pathname === '/' && !url.search);
@@ -123,6 +130,18 @@ maybe('the playground app: built-in sign-in and languages', () => {
       .toEqual([]);
     expect(problems).toEqual([]);
     expect(locales).toEqual([]);
+  });
+
+  test('the managed login refuses a redirect_uri the template does not register (the deployed app at /index.html)', async () => {
+    await newPage('en-US');
+    // The deployed index.html signs in with its own URL as redirect_uri: `<site>/index.html` is not a callback URL.
+    await page.goto(`${pg.url}index.html`);
+    await page.locator('bedrock-chat-app [part~="sign-in-pane"] [part~="sign-in"]').click();
+    await page.waitForURL(/\/oauth2\/authorize\?/);
+    expect(new URL(page.url()).searchParams.get('redirect_uri')).toBe(`${pg.url}index.html`);
+    expect(await page.locator('h1').textContent()).toBe('Sign-in request refused');
+    expect(await page.locator('main').textContent()).toContain('redirect_mismatch');
+    expect(await page.getByRole('button', { name: /^bob /i }).count()).toBe(0);
   });
 
   test('the page\'s language by default (not the browser\'s); the settings switch it, for the chat and the history, and keep it', async () => {

@@ -9,7 +9,7 @@ import { DynamoDBClient, GetItemCommand, ScanCommand } from '@aws-sdk/client-dyn
 import { dynamoError, GatedRequest, HttpGate, startHttpGate } from './http-gate';
 import type { FakeRequest, FakeScript, FakeStep } from '../../src/local/emulators/bedrock';
 import { LOCAL_USERS } from '../../src/local/idp';
-import { Playground, startPlayground } from '../../src/local/playground';
+import { OFFLINE_MODELS, Playground, startPlayground } from '../../src/local/playground';
 import { Frame, newRequestId, WsClient } from '../../src/local/ws-client';
 
 let pg: Playground;
@@ -36,6 +36,8 @@ function expectModel(): void {
 
 beforeAll(async () => {
   pg = await startPlayground({
+    handlers: 'in-process',
+    models: OFFLINE_MODELS,
     quiet: true,
     respond: (req) => {
       if (req.operation === 'Converse') return { steps: [{ type: 'text', text: 'A title' }] };

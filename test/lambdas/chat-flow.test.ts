@@ -6,7 +6,7 @@
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import type { FakeRequest, FakeScript } from '../../src/local/emulators/bedrock';
 import { offlineModel, offlineReply } from '../../src/local/offline-model';
-import { Playground, startPlayground } from '../../src/local/playground';
+import { OFFLINE_MODELS, Playground, startPlayground } from '../../src/local/playground';
 import { Frame, WsClient } from '../../src/local/ws-client';
 
 
@@ -15,7 +15,7 @@ const offline = offlineModel({ wordDelayMs: 2 });
 let pg: Playground;
 
 beforeAll(async () => {
-  pg = await startPlayground({ quiet: true, respond: (req) => (script ?? offline)(req) });
+  pg = await startPlayground({ handlers: 'in-process', models: OFFLINE_MODELS, quiet: true, respond: (req) => (script ?? offline)(req) });
 });
 afterAll(async () => {
   await pg?.stop();

@@ -30,6 +30,7 @@ const NO_PREFILL_MODEL = { key: 'sonnet-4-6', modelId: 'global.anthropic.claude-
 
 beforeAll(async () => {
   pg = await startPlayground({
+    handlers: 'in-process',
     quiet: !process.env.DEBUG_LOGS,
     models: [{ key: 'offline', modelId: 'local.offline-model-v1', displayName: 'Offline' }, PRICED, PREFILL_MODEL, NO_PREFILL_MODEL],
     respond: (req) => {

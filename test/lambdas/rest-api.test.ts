@@ -10,7 +10,7 @@ import { validate } from '../../src/lambdas/core/schema';
 import type { FakeRequest, FakeScript } from '../../src/local/emulators/bedrock';
 import { LOCAL_USERS } from '../../src/local/idp';
 import { offlineModel, OFFLINE_MODEL_ID } from '../../src/local/offline-model';
-import { Playground, startPlayground } from '../../src/local/playground';
+import { OFFLINE_MODELS, Playground, startPlayground } from '../../src/local/playground';
 
 const MISSING = '01JAAAAAAAAAAAAAAAAAAAAAAA';
 const offline = offlineModel({ wordDelayMs: 0 });
@@ -19,7 +19,7 @@ let pg: Playground;
 
 beforeAll(async () => {
   process.env.TITLE_MODEL_ID = 'example.title-model-v1';
-  pg = await startPlayground({ quiet: true, respond: (req) => (script ?? offline)(req) });
+  pg = await startPlayground({ handlers: 'in-process', models: OFFLINE_MODELS, quiet: true, respond: (req) => (script ?? offline)(req) });
 });
 afterAll(async () => {
   await pg?.stop();

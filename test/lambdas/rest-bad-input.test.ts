@@ -8,14 +8,14 @@ import { call, seed, Seeded, snapshot } from './rest-helpers';
 import { ULID_PATTERN } from '../../src/lambdas/core/ids';
 import { ROUTES } from '../../src/lambdas/core/rest';
 import { offlineModel } from '../../src/local/offline-model';
-import { Playground, startPlayground } from '../../src/local/playground';
+import { OFFLINE_MODELS, Playground, startPlayground } from '../../src/local/playground';
 
 const RUNS = Number(process.env.FC_RUNS ?? 40);
 let pg: Playground;
 let conv: Seeded;
 
 beforeAll(async () => {
-  pg = await startPlayground({ quiet: true, respond: offlineModel({ wordDelayMs: 0 }) });
+  pg = await startPlayground({ handlers: 'in-process', models: OFFLINE_MODELS, quiet: true, respond: offlineModel({ wordDelayMs: 0 }) });
   conv = await seed('alice', 'A conversation', ['a question', 'an answer']);
 });
 afterAll(async () => {

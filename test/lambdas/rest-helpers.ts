@@ -29,7 +29,7 @@ export function call(pg: Playground, user: User | undefined, method: string, pat
       host: url.hostname,
       port: url.port,
       method,
-      path: `${url.pathname}${path}`,
+      path: `${url.pathname.replace(/\/$/, '')}${path}`,
       headers: {
         ...(user ? { authorization: `Bearer ${pg.issueToken(user)}` } : {}),
         ...(payload !== undefined ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}),

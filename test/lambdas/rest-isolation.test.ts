@@ -6,7 +6,7 @@
 import { call, clearUser, itemCount, Reply, seed, Seeded, snapshot, User } from './rest-helpers';
 import { ROUTES } from '../../src/lambdas/core/rest';
 import { offlineModel } from '../../src/local/offline-model';
-import { Playground, startPlayground } from '../../src/local/playground';
+import { OFFLINE_MODELS, Playground, startPlayground } from '../../src/local/playground';
 
 const SECRET = 'Zanzibar';
 let pg: Playground;
@@ -63,7 +63,7 @@ const CASES: readonly Case[] = [
 ];
 
 beforeAll(async () => {
-  pg = await startPlayground({ quiet: true, respond: offlineModel({ wordDelayMs: 0 }) });
+  pg = await startPlayground({ handlers: 'in-process', models: OFFLINE_MODELS, quiet: true, respond: offlineModel({ wordDelayMs: 0 }) });
 });
 afterAll(async () => {
   await pg?.stop();

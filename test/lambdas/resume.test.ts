@@ -11,7 +11,7 @@ import { DynamoDBClient, GetItemCommand, ScanCommand } from '@aws-sdk/client-dyn
 import type { FakeRequest, FakeScript, FakeStep } from '../../src/local/emulators/bedrock';
 import { closeServer, listenLoopback, readBody } from '../../src/local/emulators/util';
 import { LOCAL_USERS } from '../../src/local/idp';
-import { Playground, startPlayground } from '../../src/local/playground';
+import { OFFLINE_MODELS, Playground, startPlayground } from '../../src/local/playground';
 import { Frame, newRequestId, WsClient } from '../../src/local/ws-client';
 
 let pg: Playground;
@@ -28,6 +28,8 @@ beforeAll(async () => {
     return (realWrite as (...a: unknown[]) => boolean)(...(process.env.SHOW_LOGS ? [chunk, ...rest] : ['']));
   }) as typeof process.stdout.write;
   pg = await startPlayground({
+    handlers: 'in-process',
+    models: OFFLINE_MODELS,
     respond: (req) => (req.operation === 'Converse' ? { steps: [{ type: 'text', text: 'A title' }] } : script!(req)),
   });
   // The handlers create their DynamoDB client at their first request, from this variable: through the gate.

@@ -7,7 +7,7 @@ import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import * as fc from 'fast-check';
 import { MAX_INLINE_TEXT_BYTES } from '../../src/lambdas/core/limits';
 import { offlineModel } from '../../src/local/offline-model';
-import { Playground, startPlayground } from '../../src/local/playground';
+import { OFFLINE_MODELS, Playground, startPlayground } from '../../src/local/playground';
 import { Frame, newRequestId, request, WsClient } from '../../src/local/ws-client';
 
 const SECRET = 'my-password-is-swordfish-7c1e';
@@ -21,7 +21,7 @@ beforeAll(async () => {
     logs.push(String(chunk));
     return (realWrite as (...a: unknown[]) => boolean)(...(process.env.SHOW_LOGS ? [chunk, ...rest] : ['']));
   }) as typeof process.stdout.write;
-  pg = await startPlayground({ respond: offlineModel({ wordDelayMs: 0 }) });
+  pg = await startPlayground({ handlers: 'in-process', models: OFFLINE_MODELS, respond: offlineModel({ wordDelayMs: 0 }) });
 });
 afterAll(async () => {
   await pg?.stop();

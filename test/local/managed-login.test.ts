@@ -23,7 +23,7 @@ beforeAll(async () => {
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const idp = createLocalIdp({ issuer: `${origin}/local-idp`, audience: CLIENT_ID });
-  login = createManagedLogin({ idp, clientId: CLIENT_ID, origin });
+  login = createManagedLogin({ idp, clients: [{ clientId: CLIENT_ID, callbackUrls: [`${origin}/`], logoutUrls: [`${origin}/`] }] });
 });
 
 afterAll(async () => {
@@ -93,14 +93,21 @@ test('the code grant checks the PKCE verifier, the client and the redirect URI, 
   expect(await after.json()).toEqual({ error: 'invalid_grant' });
 });
 
-test('sign-in refuses unknown users and foreign redirects; logout returns only to this origin', async () => {
+test('sign-in refuses unknown users and any redirect not registered exactly; logout returns only to a registered URL', async () => {
   const unknown = await fetch(`${base()}/login`, form({ username: 'mallory', client_id: CLIENT_ID, redirect_uri: `${origin}/`, code_challenge: challenge }));
   expect(unknown.status).toBe(400);
   const foreign = await fetch(`${base()}/login`, form({ username: 'bob', client_id: CLIENT_ID, redirect_uri: 'https://evil.example/', code_challenge: challenge }));
   expect(foreign.status).toBe(400);
-  const localhost = `${origin.replace('127.0.0.1', 'localhost')}/`;
-  expect(new URL((await fetch(`${base()}/login`, form({ username: 'bob', client_id: CLIENT_ID, redirect_uri: localhost, code_challenge: challenge })))
-    .headers.get('location')!).host).toBe(new URL(localhost).host);
+  // Cognito compares the URI exactly: another loopback name, a missing slash or an added path are not registered.
+  for (const near of [`${origin.replace('127.0.0.1', 'localhost')}/`, origin, `${origin}/other`, `${origin}/?x=1`]) {
+    const res = await fetch(`${base()}/login`, form({ username: 'bob', client_id: CLIENT_ID, redirect_uri: near, code_challenge: challenge }));
+    expect(res.status).toBe(400);
+    const page = await fetch(`${base()}/oauth2/authorize?${new URLSearchParams({ response_type: 'code', client_id: CLIENT_ID, redirect_uri: near, code_challenge: challenge, code_challenge_method: 'S256' })}`);
+    expect(page.status).toBe(400);
+    expect(await page.text()).toContain('redirect_mismatch');
+    const away = await fetch(`${base()}/logout?${new URLSearchParams({ client_id: CLIENT_ID, logout_uri: near })}`, { redirect: 'manual' });
+    expect(away.status).toBe(400);
+  }
 
   const out = await fetch(`${base()}/logout?${new URLSearchParams({ client_id: CLIENT_ID, logout_uri: `${origin}/` })}`, { redirect: 'manual' });
   expect(out.status).toBe(302);

@@ -65,6 +65,17 @@ export interface StartWebSocketApiOptions {
   readonly onConnectHeader?: string;
   /** API id used in ARNs and events (default: random). */
   readonly apiId?: string;
+  /**
+   * The authorizer's identity sources (`route.request.header.<name>`, `route.request.querystring.<name>`): when one is
+   * missing or empty, API Gateway answers 401 without calling the authorizer
+   * (https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-websocket-api-lambda-auth.html, and for
+   * REQUEST authorizers in general https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-use-lambda-authorizer.html).
+   * Default: none checked.
+   */
+  readonly identitySources?: readonly string[];
+  /** Account and Region in ARNs (default 000000000000, us-east-1). */
+  readonly accountId?: string;
+  readonly region?: string;
 }
 
 export interface WebSocketApi {
@@ -306,8 +317,19 @@ export async function startWebSocketApi(options: StartWebSocketApiOptions): Prom
     socket.on('close', () => { aborted = true; });
     socket.on('error', () => { aborted = true; });
 
+    const missingIdentity = (options.identitySources ?? []).some((source) => {
+      const header = /^route\.request\.header\.(.+)$/i.exec(source);
+      if (header) return !req.headers[header[1].toLowerCase()];
+      const qs = /^route\.request\.querystring\.(.+)$/i.exec(source);
+      if (qs) return !url.searchParams.get(qs[1]);
+      return false;
+    });
+    if (options.authorizer && missingIdentity) {
+      rejectUpgrade(socket, 401, 'Unauthorized');
+      return;
+    }
     if (options.authorizer) {
-      const methodArn = `arn:aws:execute-api:${REGION}:${ACCOUNT_ID}:${apiId}/${stage}/$connect`;
+      const methodArn = `arn:aws:execute-api:${options.region ?? REGION}:${options.accountId ?? ACCOUNT_ID}:${apiId}/${stage}/$connect`;
       const ctx = baseContext('$connect', 'CONNECT', conn);
       const authEvent: APIGatewayRequestAuthorizerEvent = {
         type: 'REQUEST',
@@ -323,7 +345,7 @@ export async function startWebSocketApi(options: StartWebSocketApiOptions): Prom
         stageVariables: null,
         requestContext: {
           ...ctx,
-          accountId: ACCOUNT_ID,
+          accountId: options.accountId ?? ACCOUNT_ID,
           authorizer: undefined,
           protocol: 'HTTP/1.1',
           httpMethod: 'GET',
@@ -487,10 +509,36 @@ export interface HttpApiResult {
 
 export type HttpApiHandler = (event: APIGatewayProxyEventV2WithJWTAuthorizer) => Promise<HttpApiResult | string | object | void | undefined>;
 
-export interface HttpApiOptions {
+/** A route of an HTTP API (`AWS::ApiGatewayV2::Route`): `GET /items/{id}`, `ANY /{proxy+}`, `$default`. */
+export interface HttpApiRoute {
+  readonly routeKey: string;
   readonly handler: HttpApiHandler;
-  /** Verifies a JWT and returns its claims, or undefined (or throws) when it is not valid. */
-  readonly authorize: (token: string) => Promise<Record<string, unknown> | undefined>;
+  /** The route's JWT authorizer (verifies the token, returns its claims); none: `AuthorizationType` NONE. */
+  readonly authorize?: (token: string) => Promise<Record<string, unknown> | undefined>;
+}
+
+/**
+ * The API's `CorsConfiguration`: API Gateway answers preflight requests itself and adds the CORS headers to the
+ * integration's responses (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-cors.html).
+ */
+export interface HttpApiCors {
+  readonly allowOrigins?: readonly string[];
+  readonly allowHeaders?: readonly string[];
+  readonly allowMethods?: readonly string[];
+  readonly exposeHeaders?: readonly string[];
+  readonly maxAge?: number;
+  readonly allowCredentials?: boolean;
+}
+
+export interface HttpApiOptions {
+  /** The integration of every route (when `routes` is not given). */
+  readonly handler?: HttpApiHandler;
+  /** Verifies a JWT and returns its claims, or undefined (or throws) when it is not valid (when `routes` is not given). */
+  readonly authorize?: (token: string) => Promise<Record<string, unknown> | undefined>;
+  /** The routes, each with its integration and authorizer; a request no route matches gets 404 `Not Found`. */
+  readonly routes?: readonly HttpApiRoute[];
+  /** The CORS configuration; without it, preflights are answered permissively (any origin, the usual headers). */
+  readonly cors?: HttpApiCors;
   /** Path prefix the API is mounted under (e.g. `/api`); removed from `rawPath`. Default: none. */
   readonly basePath?: string;
   readonly apiId?: string;
@@ -502,8 +550,78 @@ const CORS_HEADERS: Record<string, string> = {
   'access-control-max-age': '600',
 };
 
-function corsHeaders(req: http.IncomingMessage): Record<string, string> {
-  return { 'access-control-allow-origin': req.headers.origin ?? '*', 'vary': 'Origin', ...CORS_HEADERS };
+function corsHeaders(req: http.IncomingMessage, cors?: HttpApiCors): Record<string, string> {
+  if (!cors) return { 'access-control-allow-origin': req.headers.origin ?? '*', 'vary': 'Origin', ...CORS_HEADERS };
+  const origin = req.headers.origin;
+  const origins = cors.allowOrigins ?? [];
+  if (!origin || !(origins.includes('*') || origins.includes(origin))) return {};
+  const out: Record<string, string> = { 'access-control-allow-origin': origins.includes('*') && !cors.allowCredentials ? '*' : origin };
+  if (!origins.includes('*')) out.vary = 'Origin';
+  if (cors.allowCredentials) out['access-control-allow-credentials'] = 'true';
+  if (cors.exposeHeaders?.length) out['access-control-expose-headers'] = cors.exposeHeaders.join(',');
+  return out;
+}
+
+function preflightHeaders(req: http.IncomingMessage, cors: HttpApiCors): Record<string, string> {
+  const base = corsHeaders(req, cors);
+  if (!base['access-control-allow-origin']) return {};
+  const method = String(req.headers['access-control-request-method'] ?? '').toUpperCase();
+  const methods = (cors.allowMethods ?? []).map((m) => m.toUpperCase());
+  if (method && !methods.includes('*') && !methods.includes(method)) return {};
+  const requested = String(req.headers['access-control-request-headers'] ?? '');
+  const allowed = (cors.allowHeaders ?? []).map((h) => h.toLowerCase());
+  const headers = allowed.includes('*') ? requested : allowed.join(',');
+  return {
+    ...base,
+    'access-control-allow-methods': methods.join(','),
+    ...(headers ? { 'access-control-allow-headers': headers } : {}),
+    ...(cors.maxAge !== undefined ? { 'access-control-max-age': String(cors.maxAge) } : {}),
+  };
+}
+
+/** Matches a route key's path (`/items/{id}`, `/{proxy+}`) against a request path: the path parameters, or undefined. */
+export function matchRoutePath(pattern: string, path: string): Record<string, string> | undefined {
+  const decode = (segment: string) => {
+    try {
+      return decodeURIComponent(segment);
+    } catch {
+      return segment; // a malformed escape reaches the integration as it came
+    }
+  };
+  const p = pattern.split('/').filter(Boolean);
+  const a = path.split('/').filter(Boolean);
+  const params: Record<string, string> = {};
+  for (let i = 0; i < p.length; i++) {
+    const greedy = /^\{(.+)\+\}$/.exec(p[i]);
+    if (greedy) {
+      if (i >= a.length) return undefined;
+      params[greedy[1]] = a.slice(i).map(decode).join('/');
+      return params;
+    }
+    if (i >= a.length) return undefined;
+    const param = /^\{(.+)\}$/.exec(p[i]);
+    if (param) params[param[1]] = decode(a[i]);
+    else if (p[i] !== a[i]) return undefined;
+  }
+  return a.length === p.length ? params : undefined;
+}
+
+/** The route for a request, most specific first (exact paths, then parameters, then greedy, then `ANY`, then `$default`). */
+function selectRoute(routes: readonly HttpApiRoute[], method: string, path: string):
+{ route: HttpApiRoute; params: Record<string, string> } | undefined {
+  const score = (key: string) => {
+    const [m, p = ''] = key.split(' ');
+    return (p.includes('+}') ? 0 : p.includes('{') ? 1000 : 2000) + p.split('/').length * 10 + (m === 'ANY' ? 0 : 1);
+  };
+  const candidates = routes.filter((r) => r.routeKey !== '$default').sort((x, y) => score(y.routeKey) - score(x.routeKey));
+  for (const route of candidates) {
+    const [m, p] = route.routeKey.split(' ');
+    if (m !== 'ANY' && m !== method) continue;
+    const params = matchRoutePath(p, path);
+    if (params) return { route, params };
+  }
+  const fallback = routes.find((r) => r.routeKey === '$default');
+  return fallback ? { route: fallback, params: {} } : undefined;
 }
 
 /**
@@ -538,20 +656,35 @@ export function httpApiMiddleware(options: HttpApiOptions): (req: http.IncomingM
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (basePath && url.pathname !== basePath && !url.pathname.startsWith(`${basePath}/`)) return false;
     const rawPath = url.pathname.slice(basePath.length) || '/';
-    const cors = corsHeaders(req);
+    const cors = corsHeaders(req, options.cors);
     try {
-      if (req.method === 'OPTIONS') {
-        res.writeHead(204, cors);
+      if (req.method === 'OPTIONS' && (!options.cors || req.headers['access-control-request-method'])) {
+        res.writeHead(204, options.cors ? preflightHeaders(req, options.cors) : cors);
         res.end();
         return true;
       }
       const bodyBuffer = await readBody(req);
+      let route: HttpApiRoute;
+      let pathParameters: Record<string, string> = {};
+      if (options.routes) {
+        const selected = selectRoute(options.routes, req.method ?? 'GET', rawPath);
+        if (!selected) {
+          res.writeHead(404, { ...cors, 'content-type': 'application/json' });
+          res.end(JSON.stringify({ message: 'Not Found' }));
+          return true;
+        }
+        route = selected.route;
+        pathParameters = selected.params;
+      } else {
+        if (!options.handler) throw new Error('httpApiMiddleware needs routes or a handler');
+        route = { routeKey: '$default', handler: options.handler, authorize: options.authorize };
+      }
       const authorization = req.headers.authorization ?? '';
       const token = authorization.replace(/^Bearer\s+/i, '').trim();
-      let claims: Record<string, unknown> | undefined;
-      if (token) {
+      let claims: Record<string, unknown> | undefined = route.authorize ? undefined : {};
+      if (token && route.authorize) {
         try {
-          claims = await options.authorize(token);
+          claims = await route.authorize(token);
         } catch {
           claims = undefined;
         }
@@ -573,12 +706,13 @@ export function httpApiMiddleware(options: HttpApiOptions): (req: http.IncomingM
       const sourceIp = req.socket.remoteAddress ?? '127.0.0.1';
       const event: APIGatewayProxyEventV2WithJWTAuthorizer = {
         version: '2.0',
-        routeKey: '$default',
+        routeKey: route.routeKey,
         rawPath,
         rawQueryString: url.search.replace(/^\?/, ''),
         cookies: headers.cookie ? headers.cookie.split(/;\s*/) : undefined,
         headers,
         queryStringParameters: Object.keys(query).length ? query : undefined,
+        ...(Object.keys(pathParameters).length ? { pathParameters } : {}),
         requestContext: {
           accountId: ACCOUNT_ID,
           apiId,
@@ -586,7 +720,7 @@ export function httpApiMiddleware(options: HttpApiOptions): (req: http.IncomingM
           domainPrefix: (headers.host ?? 'localhost').split('.')[0],
           http: { method: req.method ?? 'GET', path: rawPath, protocol: `HTTP/${req.httpVersion}`, sourceIp, userAgent: headers['user-agent'] ?? '' },
           requestId: randomUUID(),
-          routeKey: '$default',
+          routeKey: route.routeKey,
           stage: '$default',
           time: new Date(now).toUTCString(),
           timeEpoch: now,
@@ -599,7 +733,7 @@ export function httpApiMiddleware(options: HttpApiOptions): (req: http.IncomingM
         body: bodyBuffer.length ? (textual ? bodyBuffer.toString('utf8') : bodyBuffer.toString('base64')) : undefined,
         isBase64Encoded: bodyBuffer.length > 0 && !textual,
       };
-      const result = await options.handler(event);
+      const result = await route.handler(event);
       writeHttpApiResult(res, result, cors);
     } catch (err) {
       logError('http api handler', err);

@@ -4,17 +4,41 @@ import { closeServer, listenLoopback, readBody } from './util';
 
 export type LocalFunction = (event: unknown) => Promise<unknown>;
 
+export interface AsyncRetryOptions {
+  /**
+   * Retries after a failed asynchronous invocation (error or timeout). Lambda's default is 2; a function's
+   * `AWS::Lambda::EventInvokeConfig` `MaximumRetryAttempts` (0-2) overrides it.
+   * https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html
+   */
+  readonly maxRetries?: number;
+  /**
+   * Waits before the first and the second retry: Lambda waits one minute, then two ("a one-minute wait between the
+   * first two attempts, and two minutes between the second and third attempts", same page). Tests shorten them.
+   * @default [60000, 120000]
+   */
+  readonly delaysMs?: readonly number[];
+}
+
 export interface StartLambdaOptions {
   /** Functions by name. */
   readonly functions: Record<string, LocalFunction>;
+  /** Retries of asynchronous (`Event`) invocations. */
+  readonly asyncRetry?: AsyncRetryOptions;
+  /** Per function name: retries of asynchronous invocations (from its EventInvokeConfig). */
+  readonly maxRetriesByFunction?: Record<string, number>;
 }
+
+/** Lambda's default waits before the retries of a failed asynchronous invocation. */
+export const ASYNC_RETRY_DELAYS_MS = [60_000, 120_000];
 
 export interface LambdaEmulator {
   /** `http://127.0.0.1:<port>` — use as `AWS_ENDPOINT_URL_LAMBDA` or the client's `endpoint`. */
   readonly endpoint: string;
   /** Number of invocations received, by function name. */
   readonly invocations: Record<string, number>;
-  /** Resolves when no background (`Event`) invocation is running. */
+  /** Attempts of asynchronous invocations (first runs and retries), by function name. */
+  readonly asyncAttempts: Record<string, number>;
+  /** Resolves when no background (`Event`) invocation is running (a retry waiting for its delay does not count). */
   idle(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -36,7 +60,8 @@ function sendJson(res: http.ServerResponse, status: number, body: unknown, heade
 
 function errorPayload(err: unknown) {
   const e = err instanceof Error ? err : new Error(String(err));
-  return { errorType: e.name, errorMessage: e.message, trace: (e.stack ?? '').split('\n') };
+  const trace = (e as { trace?: string[] }).trace;
+  return { errorType: (e as { errorType?: string }).errorType ?? e.name, errorMessage: e.message, trace: trace?.length ? trace : (e.stack ?? '').split('\n') };
 }
 
 /**
@@ -46,6 +71,32 @@ function errorPayload(err: unknown) {
 export async function startLambda(options: StartLambdaOptions): Promise<LambdaEmulator> {
   const background = new Set<Promise<void>>();
   const invocations: Record<string, number> = {};
+  const asyncAttempts: Record<string, number> = {};
+  const timers = new Set<NodeJS.Timeout>();
+  let closing = false;
+  const delays = options.asyncRetry?.delaysMs ?? ASYNC_RETRY_DELAYS_MS;
+
+  /** One attempt of an asynchronous invocation; on failure the event goes back to the queue for a retry. */
+  const attempt = (name: string, fn: LocalFunction, event: unknown, n: number): void => {
+    const maxRetries = options.maxRetriesByFunction?.[name] ?? options.asyncRetry?.maxRetries ?? 2;
+    const run = (async () => {
+      asyncAttempts[name] = (asyncAttempts[name] ?? 0) + 1;
+      try {
+        await fn(event);
+      } catch (err) {
+        const retry = n < maxRetries && !closing;
+        process.stderr.write(`lambda emulator: async invocation of ${name} failed (attempt ${n + 1} of ${maxRetries + 1}${retry ? ', will retry' : ', event dropped'}): ${err instanceof Error ? err.message : String(err)}\n`);
+        if (!retry) return;
+        const timer = setTimeout(() => {
+          timers.delete(timer);
+          attempt(name, fn, event, n + 1);
+        }, delays[Math.min(n, delays.length - 1)] ?? 0);
+        timers.add(timer);
+      }
+    })();
+    background.add(run);
+    void run.finally(() => background.delete(run));
+  };
 
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -76,15 +127,8 @@ export async function startLambda(options: StartLambdaOptions): Promise<LambdaEm
       return;
     }
     if (invocationType === 'Event') {
-      const run = (async () => {
-        try {
-          await fn(event);
-        } catch (err) {
-          process.stderr.write(`lambda emulator: async invocation of ${name} failed: ${err instanceof Error ? err.stack : String(err)}\n`);
-        }
-      })();
-      background.add(run);
-      void run.finally(() => background.delete(run));
+      // The event is queued (202) and delivered at least once: a failed attempt is retried after a delay.
+      attempt(name, fn, event, 0);
       res.writeHead(202, { 'x-amzn-requestid': randomUUID() });
       res.end();
       return;
@@ -113,8 +157,12 @@ export async function startLambda(options: StartLambdaOptions): Promise<LambdaEm
     endpoint: `http://127.0.0.1:${port}`,
     idle,
     invocations,
+    asyncAttempts,
     stop: () => {
       stopped ??= (async () => {
+        closing = true;
+        for (const t of timers) clearTimeout(t);
+        timers.clear();
         await closeServer(server);
         await idle();
       })();

@@ -29,6 +29,8 @@ export interface StartS3Options {
   readonly accessKeyIds?: string[];
   /** Origins allowed to PUT and GET from a browser (bucket CORS, like the large-message bucket's in AWS). */
   readonly corsOrigins?: string[];
+  /** Buckets with their own CORS configuration (XML as PutBucketCors takes it), e.g. read from a template. */
+  readonly bucketConfigs?: readonly { readonly name: string; readonly corsXml?: string }[];
 }
 
 /** A bucket CORS configuration as S3 takes it. */
@@ -36,6 +38,17 @@ export function corsXml(origins: readonly string[]): string {
   const rules = origins.map((o) => `<CORSRule><AllowedOrigin>${o}</AllowedOrigin><AllowedMethod>PUT</AllowedMethod>`
     + '<AllowedMethod>GET</AllowedMethod><AllowedHeader>*</AllowedHeader><MaxAgeSeconds>3000</MaxAgeSeconds></CORSRule>').join('');
   return `<CORSConfiguration>${rules}</CORSConfiguration>`;
+}
+
+/** A bucket's `CorsConfiguration` from a template (AWS::S3::Bucket CorsRules) as PutBucketCors XML. */
+export function corsRulesXml(rules: readonly {
+  AllowedOrigins?: string[]; AllowedMethods?: string[]; AllowedHeaders?: string[]; ExposedHeaders?: string[]; MaxAge?: number; Id?: string;
+}[]): string {
+  const esc = (v: string) => v.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  const tags = (tag: string, values?: string[]) => (values ?? []).map((v) => `<${tag}>${esc(String(v))}</${tag}>`).join('');
+  return `<CORSConfiguration>${rules.map((r) => `<CORSRule>${r.Id ? `<ID>${esc(r.Id)}</ID>` : ''}${tags('AllowedOrigin', r.AllowedOrigins)}`
+    + `${tags('AllowedMethod', r.AllowedMethods)}${tags('AllowedHeader', r.AllowedHeaders)}${tags('ExposeHeader', r.ExposedHeaders)}`
+    + `${r.MaxAge !== undefined ? `<MaxAgeSeconds>${r.MaxAge}</MaxAgeSeconds>` : ''}</CORSRule>`).join('')}</CORSConfiguration>`;
 }
 
 /** Starts s3rver on a random loopback port, storing objects in a temporary directory. */
@@ -48,7 +61,10 @@ export async function startS3(options: StartS3Options = {}): Promise<S3Emulator>
     port: 0,
     silent: true,
     directory,
-    configureBuckets: (options.buckets ?? []).map((name) => ({ name, configs: options.corsOrigins ? [corsXml(options.corsOrigins)] : [] })),
+    configureBuckets: [
+      ...(options.buckets ?? []).map((name) => ({ name, configs: options.corsOrigins ? [corsXml(options.corsOrigins)] : [] })),
+      ...(options.bucketConfigs ?? []).map((b) => ({ name: b.name, configs: b.corsXml ? [b.corsXml] : [] })),
+    ],
   });
   let port: number;
   try {

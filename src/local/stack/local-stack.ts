@@ -1,0 +1,926 @@
+/**
+ * The local stack: a synthesized cloud assembly, run on this machine. Every resource the chat system needs is read
+ * from the templates (see docs/architecture.md, "Local stack from the template"):
+ * - AWS::DynamoDB::Table → a dynalite table with its keys and indexes; AWS::S3::Bucket → an s3rver bucket with its CORS;
+ * - AWS::Lambda::Function → its staged asset run in worker threads with its Environment, Timeout and MemorySize;
+ * - AWS::ApiGatewayV2::* → the WebSocket and HTTP API stand-ins with the template's routes, authorizers,
+ *   integrations and CORS;
+ * - AWS::Cognito::* → the local IdP (issuer as the template says) and the managed-login stand-in with the app
+ *   client's callback and sign-out URLs, token validities and the pool's groups;
+ * - AWS::CloudFront::Distribution + Custom::CDKBucketDeployment → the site as deployed (files, config.json with its
+ *   markers resolved, response headers and CSP, SPA error responses).
+ * AWS hosts named in the templates are mapped to the local servers by one EndpointResolver.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
+import { extname, join, normalize, resolve as resolvePath } from 'node:path';
+import {
+  CreateTableCommand,
+  CreateTableCommandInput,
+  DescribeTableCommand,
+  DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
+import { createTokenVerifier } from '../../lambdas/core/auth';
+import { HttpApiRoute, startHttpApi, startWebSocketApi, WebSocketApi, WebSocketEvent } from '../emulators/api-gateway';
+import { FakeRequest, startBedrockFake, StartBedrockFakeOptions } from '../emulators/bedrock';
+import { startDynamoDb } from '../emulators/dynamodb';
+import { functionNameOf, LambdaEmulator, startLambda } from '../emulators/lambda';
+import { corsRulesXml, startS3 } from '../emulators/s3';
+import { closeServer, readBody } from '../emulators/util';
+import { createLocalIdp, LOCAL_USERS, LocalIdp, LocalUser } from '../idp';
+import { createManagedLogin, ManagedLoginClient } from '../managed-login';
+import { offlineModel } from '../offline-model';
+import type { AssemblyStack, CloudAssembly } from './assembly';
+import { FunctionError, FunctionSpec, LocalFunctionRuntime } from './functions';
+import { EndpointResolver, TemplateError, TemplateResolver } from './resolver';
+
+/** The package root (holds assets/ and src/local/public or, in the bundled CLI, assets/cli/public). */
+export const PACKAGE_ROOT = findPackageRoot(__dirname);
+const PUBLIC_DIR = [join(__dirname, '..', 'public'), join(__dirname, 'public'), join(PACKAGE_ROOT, 'assets', 'cli', 'public')].find((d) => existsSync(join(d, 'index.html')))!;
+
+export interface LocalStackOptions {
+  readonly assembly: CloudAssembly;
+  /** Stack names (or artifact ids) to load. @default every stack of the assembly */
+  readonly stacks?: readonly string[];
+  /** Port of the site (the CloudFront stand-in). @default 0 (random) */
+  readonly port?: number;
+  /** Region when the stack has none. @default AWS_REGION or us-east-1 */
+  readonly region?: string;
+  /** `offline` (default): the Bedrock fake; `aws`: real Amazon Bedrock with your credentials. */
+  readonly bedrock?: 'offline' | 'aws';
+  readonly respond?: StartBedrockFakeOptions['respond'];
+  readonly wordDelayMs?: number;
+  readonly offlineMaxWords?: number;
+  /** Discard the handlers' logs and the start-up summary. */
+  readonly quiet?: boolean;
+  /** Waits before the retries of failed asynchronous invocations. @default Lambda's [60000, 120000] */
+  readonly asyncRetryDelaysMs?: readonly number[];
+  /** Serve the playground's pages (quick sign-in as alice/bob/admin) at `/` and `/launcher.html`. @default true */
+  readonly playgroundPages?: boolean;
+  /**
+   * `isolated` (default): each function in worker threads with exactly its environment. `in-process`: the handlers'
+   * TypeScript sources in this process, the environments merged into `process.env` (handler tests; see
+   * FunctionRuntimeOptions.inProcess).
+   */
+  readonly handlers?: 'isolated' | 'in-process';
+}
+
+export interface LocalUserPool {
+  readonly userPoolId: string;
+  readonly issuer: string;
+  readonly clients: readonly ManagedLoginClient[];
+  readonly groups: readonly string[];
+  /** The managed login stand-in's origin (the user pool domain), if the pool has a domain. */
+  readonly loginOrigin?: string;
+  readonly idp: LocalIdp;
+}
+
+export interface LocalStack {
+  /** The site: `http://127.0.0.1:<port>/`. */
+  readonly url: string;
+  /** The stacks' outputs, resolved and pointed at the local servers. */
+  readonly outputs: Record<string, string>;
+  readonly webSocketUrl?: string;
+  readonly restApiUrl?: string;
+  /** The deployed config.json (markers resolved, endpoints local), when the template deploys one. */
+  readonly config?: Record<string, unknown>;
+  readonly userPools: readonly LocalUserPool[];
+  readonly functions: LocalFunctionRuntime;
+  readonly lambda: LambdaEmulator;
+  readonly webSocketApis: readonly WebSocketApi[];
+  readonly endpoints: EndpointResolver;
+  /** What the local stack does not emulate, one line each (printed once at start-up). */
+  readonly notEmulated: readonly string[];
+  /** What was loaded, for the start-up message. */
+  readonly summary: readonly string[];
+  bedrockRequests(): readonly FakeRequest[];
+  /** An ID token of a built-in user for the first user pool (as its managed login would issue). */
+  issueToken(username: string): string;
+  idle(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const RESERVED_PASSTHROUGH = ['PATH', 'HOME', 'AWS_PROFILE', 'AWS_CONFIG_FILE', 'AWS_SHARED_CREDENTIALS_FILE', 'SystemRoot'];
+
+export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
+  const stops: (() => Promise<void>)[] = [];
+  let stopping = false;
+  const notEmulated: string[] = [];
+  const summary: string[] = [];
+  try {
+    const stacks = options.assembly.stacks.filter((s) => !options.stacks || options.stacks.includes(s.stackName) || options.stacks.includes(s.id));
+    if (stacks.length === 0) throw new Error(`No stack to load: the assembly has ${options.assembly.stacks.map((s) => s.stackName).join(', ') || 'no stacks'}`);
+    const defaultRegion = options.region ?? process.env.AWS_REGION ?? 'us-east-1';
+    const exportsByName = new Map<string, { resolver: () => TemplateResolver; value: unknown }>();
+    const loaded = stacks.map((stack) => {
+      const resolver: TemplateResolver = new TemplateResolver(stack.template, {
+        stackName: stack.stackName,
+        region: stack.region ?? defaultRegion,
+        accountId: stack.account ?? '000000000000',
+        importValue: (name) => {
+          const e = exportsByName.get(name);
+          if (!e) throw new TemplateError(`Fn::ImportValue ${name}: no loaded stack exports it`);
+          return e.resolver().resolve(e.value);
+        },
+      });
+      return { stack, r: resolver };
+    });
+    for (const { r } of loaded) for (const [name, value] of Object.entries(r.exports())) exportsByName.set(name, { resolver: () => r, value });
+    const region = loaded[0].r.context.region;
+    const endpoints = new EndpointResolver();
+    const identityHosts = new EndpointResolver();
+    const local = { accessKeyId: 'local', secretAccessKey: 'local' };
+    const useAws = options.bedrock === 'aws';
+
+    // ---------------------------------------------------------------- DynamoDB
+    const dynamo = await startDynamoDb();
+    stops.push(dynamo.stop);
+    const ddb = new DynamoDBClient({ endpoint: dynamo.endpoint, region, credentials: local });
+    for (const { r } of loaded) {
+      for (const id of [...r.ofType('AWS::DynamoDB::Table'), ...r.ofType('AWS::DynamoDB::GlobalTable')]) {
+        const name = String(r.ref(id));
+        await createTable(ddb, name, r.resolve(r.resource(id).Properties ?? {}) as Record<string, unknown>);
+        const ttl = r.prop(id, 'TimeToLiveSpecification') as { AttributeName?: string; Enabled?: boolean } | undefined;
+        summary.push(`table ${name}`);
+        if (ttl?.Enabled) notEmulated.push(`DynamoDB TTL of ${name} (${ttl.AttributeName}): items are not deleted when they expire (dynalite has no TTL)`);
+      }
+    }
+    ddb.destroy();
+
+    // ---------------------------------------------------------------- S3
+    const buckets: { name: string; corsXml?: string }[] = [];
+    for (const { r } of loaded) {
+      for (const id of r.ofType('AWS::S3::Bucket')) {
+        const name = String(r.ref(id));
+        const cors = r.prop(id, 'CorsConfiguration') as { CorsRules?: Parameters<typeof corsRulesXml>[0] } | undefined;
+        buckets.push({ name, corsXml: cors?.CorsRules ? corsRulesXml(cors.CorsRules) : undefined });
+        if (r.prop(id, 'LifecycleConfiguration')) notEmulated.push(`S3 lifecycle rules of ${name} (objects do not expire)`);
+      }
+    }
+    const s3 = await startS3({ bucketConfigs: buckets, accessKeyIds: ['local', 'test', process.env.AWS_ACCESS_KEY_ID].filter((k): k is string => !!k) });
+    stops.push(s3.stop);
+    for (const { r } of loaded) {
+      for (const id of r.ofType('AWS::S3::Bucket')) {
+        for (const attr of ['RegionalDomainName', 'DomainName', 'DualStackDomainName']) endpoints.add(String(r.getAtt(id, attr)), s3.endpoint);
+      }
+    }
+
+    // ---------------------------------------------------------------- Bedrock
+    let bedrockRequests: readonly FakeRequest[] = [];
+    let bedrockEndpoint: string | undefined;
+    if (!useAws) {
+      const respond = options.respond ?? offlineModel({ wordDelayMs: options.wordDelayMs, maxOutputWords: options.offlineMaxWords });
+      const bedrock = await startBedrockFake({ respond });
+      stops.push(bedrock.stop);
+      bedrockRequests = bedrock.requests;
+      bedrockEndpoint = bedrock.endpoint;
+    }
+
+    // ---------------------------------------------------------------- Lambda (functions run on demand)
+    let runtime: LocalFunctionRuntime | undefined;
+    const invoke = (name: string, event: unknown) => {
+      if (!runtime) throw new Error('functions are not loaded yet');
+      return runtime.invoke(name, event);
+    };
+    const functionIds = new Map<string, { r: TemplateResolver; id: string }>();
+    for (const { r } of loaded) for (const id of r.ofType('AWS::Lambda::Function')) functionIds.set(String(r.ref(id)), { r, id });
+    const maxRetriesByFunction: Record<string, number> = {};
+    for (const { r } of loaded) {
+      for (const id of r.ofType('AWS::Lambda::EventInvokeConfig')) {
+        const retries = r.prop(id, 'MaximumRetryAttempts');
+        if (retries !== undefined) maxRetriesByFunction[functionNameOf(r.str(r.resource(id).Properties!.FunctionName))] = Number(retries);
+      }
+    }
+    const lambda = await startLambda({
+      functions: Object.fromEntries([...functionIds.keys()].map((name) => [name, (event: unknown) => invoke(name, event)])),
+      asyncRetry: { delaysMs: options.asyncRetryDelaysMs },
+      maxRetriesByFunction,
+    });
+    stops.push(lambda.stop);
+
+    // ---------------------------------------------------------------- Cognito
+    const userPools: LocalUserPool[] = [];
+    const loginServers: { server: Server; pool: () => LocalUserPool }[] = [];
+    for (const { r } of loaded) {
+      for (const poolId of r.ofType('AWS::Cognito::UserPool')) {
+        const userPoolId = String(r.ref(poolId));
+        const issuer = `https://cognito-idp.${r.context.region}.amazonaws.com/${userPoolId}`;
+        const belongs = (type: string) => r.ofType(type).filter((id) => r.prop(id, 'UserPoolId') === userPoolId);
+        const clients = belongs('AWS::Cognito::UserPoolClient').map((id) => clientFrom(r, id, endpoints));
+        const groups = belongs('AWS::Cognito::UserPoolGroup').map((id) => r.str(r.resource(id).Properties!.GroupName));
+        const idp = createLocalIdp({ issuer, audience: clients[0]?.clientId ?? '' });
+        const lambdaConfig = r.prop(poolId, 'LambdaConfig') as Record<string, unknown> | undefined;
+        for (const [trigger, arn] of Object.entries(lambdaConfig ?? {})) {
+          notEmulated.push(`Cognito trigger ${trigger} (${functionNameOf(String(arn))}) is not run: the built-in users exist, confirmed, in their groups`);
+        }
+        const pool: LocalUserPool = { userPoolId, issuer, clients, groups, idp };
+        userPools.push(pool);
+        summary.push(`user pool ${userPoolId}: ${clients.length} client(s), groups ${groups.join(', ') || 'none'}`);
+        if (belongs('AWS::Cognito::UserPoolDomain').length === 0) {
+          summary.push(`user pool ${userPoolId} has no managed login domain (AWS::Cognito::UserPoolDomain): the app's own sign-in is not configured, as deployed; use the quick sign-in`);
+        }
+        for (const domainId of belongs('AWS::Cognito::UserPoolDomain')) {
+          const custom = r.prop(domainId, 'CustomDomainConfig');
+          const domain = r.str(r.resource(domainId).Properties!.Domain);
+          const host = custom ? domain : `${domain}.auth.${r.context.region}.amazoncognito.com`;
+          const server = createServer();
+          const port = await listen(server, 0);
+          stops.push(() => closeServer(server));
+          const origin = `http://127.0.0.1:${port}`;
+          endpoints.add(host, origin);
+          identityHosts.add(host, origin);
+          (pool as { loginOrigin?: string }).loginOrigin ??= origin;
+          loginServers.push({ server, pool: () => pool });
+          summary.push(`managed login ${host} → ${origin}`);
+        }
+      }
+    }
+    // The IdP's keys, where Cognito publishes them: https://cognito-idp.<region>.amazonaws.com/<poolId>/.well-known/jwks.json
+    const idpServer = createServer((req, res) => {
+      const m = /^\/([^/]+)\/\.well-known\/(jwks\.json|openid-configuration)$/.exec(new URL(req.url ?? '/', 'http://x').pathname);
+      const pool = m && userPools.find((p) => p.userPoolId === m[1]);
+      if (!pool) return sendJson(res, 404, { message: 'Not found' });
+      if (m[2] === 'jwks.json') return sendJson(res, 200, pool.idp.jwks);
+      return sendJson(res, 200, { issuer: pool.issuer, jwks_uri: `${pool.issuer}/.well-known/jwks.json`, id_token_signing_alg_values_supported: ['RS256'] });
+    });
+    const idpOrigin = `http://127.0.0.1:${await listen(idpServer, 0)}`;
+    stops.push(() => closeServer(idpServer));
+    const jwksUriOf = (issuer: string) => {
+      const pool = userPools.find((p) => p.issuer === issuer);
+      return pool ? `${idpOrigin}/${pool.userPoolId}/.well-known/jwks.json` : undefined;
+    };
+    identityHosts.add(`cognito-idp.${region}.amazonaws.com`, idpOrigin);
+    for (const { server, pool } of loginServers) {
+      const p = pool();
+      const login = createManagedLogin({ idp: p.idp, clients: p.clients, basePath: '', users: usersOf(p.groups) });
+      server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+        login.handle(req, res, new URL(req.url ?? '/', 'http://127.0.0.1')).catch((err) => {
+          if (!res.headersSent) sendJson(res, 500, { error: 'server_error', message: String(err) });
+        });
+      });
+    }
+
+    // ---------------------------------------------------------------- API Gateway v2
+    const webSocketApis: WebSocketApi[] = [];
+    let webSocketUrl: string | undefined;
+    let restApiUrl: string | undefined;
+    const integrationFunction = (r: TemplateResolver, apiId: string, target: unknown): string | undefined => {
+      if (target === undefined) return undefined;
+      const integrationRef = r.str(target).replace(/^integrations\//, '');
+      const integrationId = r.ofType('AWS::ApiGatewayV2::Integration').find((id) => r.ref(id) === integrationRef && r.prop(id, 'ApiId') === apiId);
+      if (!integrationId) throw new TemplateError(`route target ${integrationRef} is no integration of API ${apiId}`);
+      const type = r.prop(integrationId, 'IntegrationType');
+      if (type !== 'AWS_PROXY') throw new TemplateError(`integration type ${String(type)} is not emulated (only AWS_PROXY to Lambda)`);
+      return lambdaOfUri(r.str(r.resource(integrationId).Properties!.IntegrationUri));
+    };
+    for (const { r } of loaded) {
+      for (const apiLogicalId of r.ofType('AWS::ApiGatewayV2::Api')) {
+        const apiId = String(r.ref(apiLogicalId));
+        const protocol = r.prop(apiLogicalId, 'ProtocolType');
+        const routes = r.ofType('AWS::ApiGatewayV2::Route').filter((id) => r.prop(id, 'ApiId') === apiId);
+        const stageId = r.ofType('AWS::ApiGatewayV2::Stage').find((id) => r.prop(id, 'ApiId') === apiId);
+        const stage = stageId ? r.str(r.resource(stageId).Properties!.StageName) : '$default';
+        const host = `${apiId}.execute-api.${r.context.region}.amazonaws.com`;
+        const authorizerOf = (routeId: string) => {
+          const ref = r.prop(routeId, 'AuthorizerId');
+          if (ref === undefined) return undefined;
+          const authId = r.ofType('AWS::ApiGatewayV2::Authorizer').find((id) => r.ref(id) === ref);
+          if (!authId) throw new TemplateError(`route ${routeId}: no authorizer ${String(ref)}`);
+          return r.resolve(r.resource(authId).Properties) as {
+            AuthorizerType: string; AuthorizerUri?: string; IdentitySource?: string[]; JwtConfiguration?: { Issuer: string; Audience: string[] };
+          };
+        };
+        if (protocol === 'WEBSOCKET') {
+          const selection = r.prop(apiLogicalId, 'RouteSelectionExpression');
+          if (selection !== '$request.body.action') throw new TemplateError(`WebSocket API ${apiId}: route selection ${String(selection)} is not emulated`);
+          const byKey = new Map<string, string | undefined>();
+          let authorizerFn: string | undefined;
+          let identitySources: string[] | undefined;
+          for (const id of routes) {
+            const key = r.str(r.resource(id).Properties!.RouteKey);
+            byKey.set(key, integrationFunction(r, apiId, r.resource(id).Properties!.Target));
+            const auth = key === '$connect' ? authorizerOf(id) : undefined;
+            if (auth) {
+              if (auth.AuthorizerType !== 'REQUEST') throw new TemplateError(`WebSocket authorizer type ${auth.AuthorizerType} is not emulated`);
+              authorizerFn = lambdaOfUri(auth.AuthorizerUri ?? '');
+              identitySources = auth.IdentitySource;
+            }
+          }
+          const ws = await startWebSocketApi({
+            stage,
+            apiId,
+            region: r.context.region,
+            accountId: r.context.accountId,
+            routes: [...byKey.keys()].filter((k) => !k.startsWith('$')),
+            identitySources,
+            authorizer: authorizerFn ? async (event) => await invoke(authorizerFn!, event) as never : undefined,
+            handler: async (event: WebSocketEvent) => {
+              const key = event.requestContext.routeKey;
+              const fn = byKey.get(key);
+              if (!fn) {
+                // No route for it and no $default: API Gateway answers with an error message on the socket.
+                return key === '$connect' || key === '$disconnect' ? undefined : { statusCode: 200 };
+              }
+              try {
+                return await invoke(fn, event) as never;
+              } catch (err) {
+                // A socket closed by stop(): its $disconnect has no function left to run.
+                if (stopping && key === '$disconnect') return undefined;
+                throw err;
+              }
+            },
+          });
+          stops.push(ws.stop);
+          webSocketApis.push(ws);
+          endpoints.add(host, ws.callbackUrl.replace(/\/[^/]*$/, ''));
+          webSocketUrl ??= ws.url;
+          summary.push(`WebSocket API ${apiId} (${[...byKey.keys()].join(', ')}) → ${ws.url}`);
+        } else if (protocol === 'HTTP') {
+          if (stage !== '$default') throw new TemplateError(`HTTP API ${apiId}: stage ${stage} is not emulated (only $default)`);
+          const httpRoutes: HttpApiRoute[] = routes.map((id) => {
+            const props = r.resource(id).Properties!;
+            const fn = integrationFunction(r, apiId, props.Target);
+            const auth = r.prop(id, 'AuthorizationType') === 'JWT' ? authorizerOf(id) : undefined;
+            let authorize: HttpApiRoute['authorize'];
+            if (auth?.JwtConfiguration) {
+              const { Issuer: issuer, Audience: audience } = auth.JwtConfiguration;
+              const jwksUri = jwksUriOf(issuer);
+              if (!jwksUri) throw new TemplateError(`JWT authorizer issuer ${issuer} is not a user pool of the loaded stacks`);
+              const verifiers = audience.map((aud) => createTokenVerifier({ issuer, audience: aud, jwksUri }));
+              authorize = async (token) => {
+                const errors: unknown[] = [];
+                for (const verify of verifiers) {
+                  try {
+                    await verify(token);
+                    return JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8'));
+                  } catch (err) {
+                    errors.push(err);
+                  }
+                }
+                return undefined;
+              };
+            }
+            return {
+              routeKey: r.str(props.RouteKey),
+              authorize,
+              handler: async (event) => {
+                if (!fn) return { statusCode: 500, body: JSON.stringify({ message: 'Internal Server Error' }) };
+                return await invoke(fn, event) as never;
+              },
+            };
+          });
+          const cors = r.prop(apiLogicalId, 'CorsConfiguration') as {
+            AllowOrigins?: string[];
+            AllowHeaders?: string[];
+            AllowMethods?: string[];
+            ExposeHeaders?: string[];
+            MaxAge?: number;
+            AllowCredentials?: boolean;
+          } | undefined;
+          const api = await startHttpApi({
+            apiId,
+            routes: httpRoutes,
+            cors: cors ? {
+              allowOrigins: cors.AllowOrigins,
+              allowHeaders: cors.AllowHeaders,
+              allowMethods: cors.AllowMethods,
+              exposeHeaders: cors.ExposeHeaders,
+              maxAge: cors.MaxAge,
+              allowCredentials: cors.AllowCredentials,
+            } : { allowOrigins: [] },
+          });
+          stops.push(api.stop);
+          endpoints.add(host, api.url);
+          restApiUrl ??= api.url;
+          summary.push(`HTTP API ${apiId} (${httpRoutes.map((x) => x.routeKey).join(', ')}) → ${api.url}`);
+        }
+      }
+    }
+
+    // ---------------------------------------------------------------- the site (CloudFront stand-in)
+    const site = createServer();
+    const sitePort = await listen(site, options.port ?? 0);
+    stops.push(() => closeServer(site));
+    const siteOrigin = `http://127.0.0.1:${sitePort}`;
+    const distributions = loaded.flatMap(({ r }) => r.ofType('AWS::CloudFront::Distribution').map((id) => ({ r, id })));
+    for (const { r, id } of distributions) {
+      endpoints.add(String(r.getAtt(id, 'DomainName')), siteOrigin);
+      for (const alias of (r.prop(id, 'DistributionConfig') as { Aliases?: string[] }).Aliases ?? []) endpoints.add(alias, siteOrigin);
+    }
+    if (distributions.length > 0) {
+      notEmulated.push('CloudFront itself: no edge caching, TLS, geo restriction, access logs or invalidations; the site is served directly with the distribution\'s root object, error responses and response headers (CSP included)');
+    }
+    if (distributions.length > 1) notEmulated.push(`${distributions.length - 1} more CloudFront distribution(s): only the first is served`);
+    const siteFiles = new Map<string, { file?: string; content?: Buffer }>();
+    let headers: Record<string, string> = {};
+    const behaviours: { pattern: RegExp; headers: Record<string, string> }[] = [];
+    let errorResponses: { ErrorCode: number; ResponseCode?: number; ResponsePagePath?: string }[] = [];
+    let rootObject = 'index.html';
+    if (distributions.length > 0) {
+      const { r, id } = distributions[0];
+      const config = r.prop(id, 'DistributionConfig') as {
+        Origins: { DomainName: string; OriginPath?: string }[];
+        DefaultRootObject?: string;
+        DefaultCacheBehavior: { ResponseHeadersPolicyId?: string };
+        CacheBehaviors?: { PathPattern: string; ResponseHeadersPolicyId?: string }[];
+        CustomErrorResponses?: typeof errorResponses;
+      };
+      rootObject = config.DefaultRootObject ?? '';
+      errorResponses = config.CustomErrorResponses ?? [];
+      const policyHeaders = (policyId?: string) => {
+        if (!policyId) return {};
+        for (const { r: pr } of loaded) {
+          const pid = pr.ofType('AWS::CloudFront::ResponseHeadersPolicy').find((x) => pr.ref(x) === policyId);
+          if (pid) return responseHeaders(pr.prop(pid, 'ResponseHeadersPolicyConfig') as ResponseHeadersPolicyConfig, (v) => identityHosts.rewrite(endpoints.rewrite(v)));
+        }
+        notEmulated.push(`response headers policy ${policyId} (a managed policy) is not applied`);
+        return {};
+      };
+      headers = policyHeaders(config.DefaultCacheBehavior.ResponseHeadersPolicyId);
+      for (const b of config.CacheBehaviors ?? []) {
+        behaviours.push({ pattern: globToRegExp(b.PathPattern), headers: policyHeaders(b.ResponseHeadersPolicyId) });
+      }
+      // The bucket the distribution reads from, and what the deployments put there.
+      const originDomain = config.Origins[0]?.DomainName;
+      for (const { stack, r: dr } of loaded) {
+        for (const depId of dr.ofType('Custom::CDKBucketDeployment')) {
+          const p = dr.resolve(dr.resource(depId).Properties) as {
+            DestinationBucketName: string; DestinationBucketKeyPrefix?: string; SourceObjectKeys: string[]; SourceMarkers?: Record<string, string>[];
+          };
+          const bucketId = loaded.flatMap(({ r: br }) => br.ofType('AWS::S3::Bucket').filter((b) => br.ref(b) === p.DestinationBucketName).map((b) => ({ br, b })))[0];
+          if (!bucketId || bucketId.br.getAtt(bucketId.b, 'RegionalDomainName') !== originDomain) continue;
+          p.SourceObjectKeys.forEach((key, i) => addDeployment(stack, key, p.DestinationBucketKeyPrefix ?? '', p.SourceMarkers?.[i] ?? {}, siteFiles, (v) => endpoints.rewrite(v)));
+        }
+      }
+      summary.push(`site ${siteOrigin} (${siteFiles.size} files from the deployment)`);
+    }
+    const configFile = siteFiles.get('config.json');
+    const config = configFile?.content ? JSON.parse(configFile.content.toString('utf8')) as Record<string, unknown> : undefined;
+
+    // ---------------------------------------------------------------- the functions
+    const packageHandlers = libraryHandlers();
+    const specs: FunctionSpec[] = [];
+    for (const [name, { r, id }] of functionIds) {
+      const p = r.resource(id).Properties ?? {};
+      const fnRuntime = String(r.resolve(p.Runtime) ?? '');
+      if (!fnRuntime.startsWith('nodejs')) {
+        if (!/CDKBucketDeployment/.test(id)) notEmulated.push(`function ${id} (${fnRuntime || 'container image'}): only Node.js functions run locally`);
+        continue;
+      }
+      const code = r.resolve(p.Code) as { S3Key?: string; ZipFile?: string };
+      const hash = code.S3Key?.replace(/\.zip$/, '');
+      const asset = hash ? loaded.map((l) => l.stack.assets[hash]).find(Boolean) : undefined;
+      if (!asset || !existsSync(asset.path) || !statSync(asset.path).isDirectory()) {
+        notEmulated.push(`function ${id}: its code is not a staged asset directory of the assembly`);
+        continue;
+      }
+      const handler = String(r.resolve(p.Handler) ?? 'index.handler');
+      const dot = handler.lastIndexOf('.');
+      const moduleName = handler.slice(0, dot);
+      const file = ['.js', '.mjs', '.cjs'].map((ext) => join(asset.path, moduleName + ext)).find(existsSync);
+      if (!file) {
+        notEmulated.push(`function ${id}: no ${moduleName}.js or .mjs in its asset`);
+        continue;
+      }
+      const templateEnv = (r.resolve((p.Environment as { Variables?: unknown } | undefined)?.Variables ?? {}) ?? {}) as Record<string, unknown>;
+      const timeoutSec = Number(r.resolve(p.Timeout) ?? 3);
+      const memoryMb = Number(r.resolve(p.MemorySize) ?? 128);
+      const logGroup = (r.resolve(p.LoggingConfig) as { LogGroup?: string } | undefined)?.LogGroup ?? `/aws/lambda/${name}`;
+      const env: Record<string, string> = {};
+      // The template's variables: endpoints point at the local servers; issuers stay (they are identities).
+      for (const [k, v] of Object.entries(templateEnv)) env[k] = endpoints.rewrite(String(v));
+      // Lambda's reserved variables (https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime).
+      Object.assign(env, {
+        _HANDLER: handler,
+        AWS_REGION: r.context.region,
+        AWS_DEFAULT_REGION: r.context.region,
+        AWS_EXECUTION_ENV: `AWS_Lambda_${fnRuntime}`,
+        AWS_LAMBDA_FUNCTION_NAME: name,
+        AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(memoryMb),
+        AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+        AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
+        AWS_LAMBDA_LOG_GROUP_NAME: logGroup,
+        AWS_LAMBDA_LOG_STREAM_NAME: 'local',
+        LAMBDA_TASK_ROOT: asset.path,
+        LAMBDA_RUNTIME_DIR: asset.path,
+        LANG: 'en_US.UTF-8',
+        TZ: ':UTC',
+      });
+      for (const k of RESERVED_PASSTHROUGH) if (process.env[k] !== undefined && (k === 'PATH' || useAws)) env[k] = process.env[k]!;
+      // Credentials, as the execution role would give them: local ones, or yours for real Bedrock.
+      if (useAws) {
+        for (const k of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN']) if (process.env[k]) env[k] = process.env[k]!;
+      } else {
+        env.AWS_ACCESS_KEY_ID = local.accessKeyId;
+        env.AWS_SECRET_ACCESS_KEY = local.secretAccessKey;
+      }
+      // The local endpoints (the SDK's AWS_ENDPOINT_URL_<SERVICE>: https://docs.aws.amazon.com/sdkref/latest/guide/feature-ss-endpoints.html).
+      env.AWS_ENDPOINT_URL_DYNAMODB = dynamo.endpoint;
+      env.AWS_ENDPOINT_URL_S3 = s3.endpoint;
+      env.AWS_ENDPOINT_URL_LAMBDA = lambda.endpoint;
+      if (bedrockEndpoint) env.AWS_ENDPOINT_URL_BEDROCK_RUNTIME = bedrockEndpoint;
+      // Local-only additions (documented in the README): s3rver needs path-style requests; the JWKS of the issuer
+      // comes from the local IdP; Node 20's SDK notice is silenced (Lambda runs Node 24).
+      env.S3_FORCE_PATH_STYLE = 'true';
+      if (env.JWT_ISSUER && jwksUriOf(env.JWT_ISSUER)) env.JWT_JWKS_URI = jwksUriOf(env.JWT_ISSUER)!;
+      env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+      const digest = sha256File(file);
+      const handlerName = packageHandlers.get(digest);
+      specs.push({ name, logicalId: id, file, exportName: handler.slice(dot + 1), handlerName, env, timeoutSec, memoryMb, arn: String(r.getAtt(id, 'Arn')) });
+      summary.push(`function ${id}${handlerName ? ` (${handlerName})` : ''}: ${timeoutSec} s, ${memoryMb} MB, ${Object.keys(templateEnv).length} template variable(s)`);
+    }
+    runtime = new LocalFunctionRuntime(specs, {
+      quiet: options.quiet,
+      inProcess: options.handlers === 'in-process' ? {
+        moduleOf: (spec) => {
+          const source = spec.handlerName && join(PACKAGE_ROOT, 'src', 'lambdas', `${spec.handlerName}.ts`);
+          return source && existsSync(source) ? source : spec.file;
+        },
+      } : undefined,
+    });
+    stops.push(() => runtime!.stop());
+
+    // ---------------------------------------------------------------- what is not emulated
+    const seen = new Set<string>();
+    for (const { r } of loaded) {
+      for (const res of Object.values(r.resources)) {
+        if (HANDLED.has(res.Type) || seen.has(res.Type)) continue;
+        seen.add(res.Type);
+        const why = NOT_EMULATED[res.Type] ?? 'not emulated';
+        notEmulated.push(`${res.Type}: ${why}`);
+      }
+    }
+
+    // ---------------------------------------------------------------- serving the site
+    const pool = userPools[0];
+    const users = usersOf(pool?.groups ?? []);
+    const playgroundPages = options.playgroundPages ?? true;
+    site.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      serveSite(req, res).catch((err) => {
+        if (!res.headersSent) sendJson(res, 500, { message: String((err as Error).message ?? err) });
+        else res.destroy();
+      });
+    });
+    const serveSite = async (req: IncomingMessage, res: ServerResponse) => {
+      const url = new URL(req.url ?? '/', siteOrigin);
+      const path = url.pathname;
+      const pathHeaders = behaviours.find((b) => b.pattern.test(path))?.headers ?? headers;
+      if (playgroundPages) {
+        if (path === '/local/users' && req.method === 'GET') {
+          return sendJson(res, 200, users.map((u) => ({ username: u.username, displayName: u.username, groups: u.groups ?? [] })), pathHeaders);
+        }
+        if (path === '/local/sign-in' && req.method === 'OPTIONS') {
+          res.writeHead(204, { 'access-control-allow-origin': '*', 'access-control-allow-methods': 'POST', 'access-control-allow-headers': 'content-type', 'access-control-max-age': '600' });
+          return res.end();
+        }
+        if (path === '/local/sign-in' && req.method === 'POST') {
+          let username: unknown;
+          try {
+            username = JSON.parse((await readBody(req)).toString('utf8')).username;
+          } catch {
+            return sendJson(res, 400, { code: 'BAD_REQUEST', message: 'Send {"username": "..."}.' }, { 'access-control-allow-origin': '*' });
+          }
+          const user = users.find((u) => u.username === username);
+          if (!user || !pool) return sendJson(res, 404, { code: 'NOT_FOUND', message: 'No such local user.' }, { 'access-control-allow-origin': '*' });
+          return sendJson(res, 200, { idToken: pool.idp.issueIdToken(user, { expiresInSec: pool.clients[0]?.idTokenValiditySec }) }, { 'access-control-allow-origin': '*' });
+        }
+      }
+      if (req.method !== 'GET' && req.method !== 'HEAD' && req.method !== 'OPTIONS') return sendJson(res, 405, { message: 'Method not allowed' }, pathHeaders);
+      if (req.method === 'OPTIONS') {
+        res.writeHead(204, pathHeaders);
+        return res.end();
+      }
+      if (path === '/favicon.ico' && !siteFiles.has('favicon.ico')) {
+        res.writeHead(204, { 'cache-control': 'max-age=86400' });
+        return res.end();
+      }
+      let key: string | undefined;
+      try {
+        key = normalize(decodeURIComponent(path)).replace(/^[/\\]+/, '');
+      } catch {
+        key = undefined;
+      }
+      if (key !== undefined && key.split(/[/\\]/).includes('..')) key = undefined;
+      // The playground page takes `/` (the deployed app stays at /index.html and is the error page, as deployed).
+      const overlay = playgroundPages && key !== undefined && key !== 'index.html' ? publicFile(key === '' ? 'index.html' : key) : undefined;
+      const entry = key === undefined ? undefined : siteFiles.get(key === '' ? rootObject : key);
+      let status = 200;
+      let served: { file?: string; content?: Buffer } | undefined = overlay ? { file: overlay } : entry;
+      let name = overlay ?? (key === '' ? rootObject : key ?? '');
+      if (!served) {
+        // The bucket answers 403 for a missing key (no ListBucket for CloudFront); CustomErrorResponses map it.
+        const mapped = errorResponses.find((e) => e.ErrorCode === 403 || e.ErrorCode === 404);
+        const page = mapped?.ResponsePagePath?.replace(/^\//, '');
+        if (mapped && page && siteFiles.has(page)) {
+          served = siteFiles.get(page);
+          name = page;
+          status = mapped.ResponseCode ?? 403;
+        } else {
+          return sendJson(res, 403, { message: 'Access Denied' }, pathHeaders);
+        }
+      }
+      const body = served!.content ?? readFileSync(served!.file!);
+      res.writeHead(status, { 'content-type': MIME[extname(name)] ?? 'application/octet-stream', 'cache-control': 'no-cache', ...pathHeaders });
+      res.end(req.method === 'HEAD' ? undefined : body);
+    };
+
+    const outputs: Record<string, string> = {};
+    for (const { r } of loaded) Object.assign(outputs, endpoints.rewriteDeep(r.outputs()));
+
+    return {
+      url: `${siteOrigin}/`,
+      outputs,
+      webSocketUrl,
+      restApiUrl,
+      config,
+      userPools,
+      functions: runtime,
+      lambda,
+      webSocketApis,
+      endpoints,
+      notEmulated,
+      summary,
+      bedrockRequests: () => bedrockRequests,
+      issueToken: (username) => {
+        const user = users.find((u) => u.username === username);
+        if (!user || !pool) throw new Error(`No local user ${username}`);
+        return pool.idp.issueIdToken(user, { expiresInSec: pool.clients[0]?.idTokenValiditySec });
+      },
+      idle: async () => {
+        for (;;) {
+          await lambda.idle();
+          await Promise.all(webSocketApis.map((w) => w.idle()));
+          await lambda.idle();
+          return;
+        }
+      },
+      stop: async () => {
+        stopping = true;
+        await lambda.idle();
+        for (const stop of stops.reverse()) await stop().catch(() => undefined);
+      },
+    };
+  } catch (err) {
+    for (const stop of stops.reverse()) await stop().catch(() => undefined);
+    throw err;
+  }
+}
+
+/**
+ * True when a stack holds a ChatBackend: one of its functions runs this package's WebSocket handler (its staged bundle
+ * is byte for byte `assets/lambdas/ws.lambda`), or, for another version of the package, is described as it.
+ */
+export function holdsChatBackend(stack: AssemblyStack): boolean {
+  const handlers = libraryHandlers();
+  return Object.values(stack.template.Resources ?? {}).some((res) => {
+    if (res.Type !== 'AWS::Lambda::Function') return false;
+    const key = (res.Properties?.Code as { S3Key?: unknown } | undefined)?.S3Key;
+    const asset = typeof key === 'string' ? stack.assets[key.replace(/\.zip$/, '')] : undefined;
+    const file = asset && ['index.js', 'index.mjs'].map((f) => join(asset.path, f)).find(existsSync);
+    if (file && handlers.get(sha256File(file)) === 'ws.lambda') return true;
+    return String(res.Properties?.Description ?? '').startsWith('bedrock-chat: WebSocket routes');
+  });
+}
+
+/**
+ * The stacks to run: those holding a ChatBackend and the stacks they depend on or that depend on them (a frontend in
+ * its own stack). Throws with the stacks found when none holds a ChatBackend.
+ */
+export function chatStacks(assembly: CloudAssembly): string[] {
+  const backends = assembly.stacks.filter(holdsChatBackend);
+  if (backends.length === 0) {
+    throw new Error(`No stack of the app holds a ChatBackend (no function runs the package's WebSocket handler). Stacks found: ${assembly.stacks.map((s) => s.stackName).join(', ') || 'none'}.`);
+  }
+  const chosen = new Set(backends.map((s) => s.id));
+  let grew = true;
+  while (grew) {
+    grew = false;
+    for (const s of assembly.stacks) {
+      if (chosen.has(s.id)) {
+        for (const d of s.dependencies) if (!chosen.has(d)) { chosen.add(d); grew = true; }
+      } else if (s.dependencies.some((d) => chosen.has(d))) {
+        chosen.add(s.id);
+        grew = true;
+      }
+    }
+  }
+  return assembly.stacks.filter((s) => chosen.has(s.id)).map((s) => s.id);
+}
+
+/** Resource types the loader reads (or that need nothing locally). */
+const HANDLED = new Set([
+  'AWS::DynamoDB::Table', 'AWS::DynamoDB::GlobalTable', 'AWS::S3::Bucket', 'AWS::Lambda::Function', 'AWS::Lambda::Permission',
+  'AWS::Lambda::EventInvokeConfig', 'AWS::ApiGatewayV2::Api', 'AWS::ApiGatewayV2::Route', 'AWS::ApiGatewayV2::Integration',
+  'AWS::ApiGatewayV2::Authorizer', 'AWS::ApiGatewayV2::Stage', 'AWS::Cognito::UserPool', 'AWS::Cognito::UserPoolClient',
+  'AWS::Cognito::UserPoolGroup', 'AWS::Cognito::UserPoolDomain', 'AWS::CloudFront::Distribution',
+  'AWS::CloudFront::ResponseHeadersPolicy', 'AWS::CloudFront::OriginAccessControl', 'Custom::CDKBucketDeployment',
+  'AWS::CDK::Metadata', 'AWS::Lambda::LayerVersion',
+]);
+
+const NOT_EMULATED: Record<string, string> = {
+  'AWS::WAFv2::WebACL': 'WAF rules are not applied (every request is allowed)',
+  'AWS::WAFv2::WebACLAssociation': 'WAF rules are not applied (every request is allowed)',
+  'AWS::WAFv2::IPSet': 'WAF rules are not applied (every request is allowed)',
+  'AWS::IAM::Role': 'IAM is not enforced locally (every call is allowed; the IAM coverage test checks the policies)',
+  'AWS::IAM::Policy': 'IAM is not enforced locally (every call is allowed; the IAM coverage test checks the policies)',
+  'AWS::S3::BucketPolicy': 'bucket policies are not enforced',
+  'AWS::Logs::LogGroup': 'logs go to the terminal, not CloudWatch Logs (access logs are not written)',
+  'AWS::ApiGateway::Account': 'no CloudWatch role is needed locally',
+  'AWS::Cognito::ManagedLoginBranding': 'the local sign-in page has its own look',
+  'AWS::Cognito::UserPoolIdentityProvider': 'external identity providers are not emulated: sign in as a built-in user',
+};
+
+/** A table from its template properties: keys, attribute definitions, GSIs and LSIs. */
+async function createTable(client: DynamoDBClient, name: string, p: Record<string, unknown>): Promise<void> {
+  type Index = { IndexName: string; KeySchema: unknown; Projection: unknown };
+  const index = (g: Index) => ({ IndexName: g.IndexName, KeySchema: g.KeySchema, Projection: g.Projection });
+  const gsis = (p.GlobalSecondaryIndexes as Index[] | undefined)?.map(index);
+  const lsis = (p.LocalSecondaryIndexes as Index[] | undefined)?.map(index);
+  const input = {
+    TableName: name,
+    AttributeDefinitions: p.AttributeDefinitions,
+    KeySchema: p.KeySchema,
+    BillingMode: 'PAY_PER_REQUEST',
+    ...(gsis?.length ? { GlobalSecondaryIndexes: gsis } : {}),
+    ...(lsis?.length ? { LocalSecondaryIndexes: lsis } : {}),
+  } as CreateTableCommandInput;
+  await client.send(new CreateTableCommand(input));
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: name }));
+    if (Table?.TableStatus === 'ACTIVE' && (Table.GlobalSecondaryIndexes ?? []).every((i) => i.IndexStatus === 'ACTIVE')) return;
+    if (Date.now() > deadline) throw new Error(`table ${name} not ACTIVE after 30 s`);
+    await new Promise((res) => setTimeout(res, 25));
+  }
+}
+
+/** An app client: callback/sign-out URLs pointed at the local servers, token validities in seconds. */
+function clientFrom(r: TemplateResolver, id: string, endpoints: EndpointResolver): ManagedLoginClient {
+  const p = r.resolve(r.resource(id).Properties) as {
+    CallbackURLs?: string[];
+    LogoutURLs?: string[];
+    IdTokenValidity?: number;
+    RefreshTokenValidity?: number;
+    TokenValidityUnits?: { IdToken?: string; RefreshToken?: string };
+  };
+  const seconds = (value: number | undefined, unit: string | undefined, defaultUnit: string) => {
+    if (value === undefined) return undefined;
+    const u = unit ?? defaultUnit;
+    return value * (u === 'seconds' ? 1 : u === 'minutes' ? 60 : u === 'hours' ? 3600 : 86400);
+  };
+  return {
+    clientId: String(r.ref(id)),
+    // Rewritten lazily: the site's origin is registered after the clients are read.
+    get callbackUrls() { return (p.CallbackURLs ?? []).map((u) => endpoints.rewrite(u)); },
+    get logoutUrls() { return (p.LogoutURLs ?? []).map((u) => endpoints.rewrite(u)); },
+    // Defaults: IdTokenValidity in hours, RefreshTokenValidity in days
+    // (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cognito-userpoolclient.html).
+    idTokenValiditySec: seconds(p.IdTokenValidity, p.TokenValidityUnits?.IdToken, 'hours'),
+    refreshTokenValiditySec: seconds(p.RefreshTokenValidity, p.TokenValidityUnits?.RefreshToken, 'days'),
+  };
+}
+
+/** The built-in users, each in the groups of theirs that the pool has. */
+function usersOf(groups: readonly string[]): LocalUser[] {
+  return Object.values(LOCAL_USERS).map((u) => ({ ...u, groups: (u.groups ?? []).filter((g) => groups.includes(g)) }));
+}
+
+/** The function named by a Lambda integration or authorizer URI (`arn:aws:apigateway:...:lambda:path/2015-03-31/functions/<arn>/invocations`) or an ARN. */
+function lambdaOfUri(uri: string): string {
+  const m = /\/functions\/(.+)\/invocations$/.exec(uri);
+  return functionNameOf(m ? m[1] : uri);
+}
+
+interface ResponseHeadersPolicyConfig {
+  SecurityHeadersConfig?: {
+    ContentSecurityPolicy?: { ContentSecurityPolicy: string };
+    ContentTypeOptions?: unknown;
+    FrameOptions?: { FrameOption: string };
+    ReferrerPolicy?: { ReferrerPolicy: string };
+    StrictTransportSecurity?: { AccessControlMaxAgeSec: number; IncludeSubdomains?: boolean; Preload?: boolean };
+    XSSProtection?: { Protection: boolean; ModeBlock?: boolean };
+  };
+  CorsConfig?: {
+    AccessControlAllowOrigins: { Items: string[] };
+    AccessControlAllowMethods?: { Items: string[] };
+    AccessControlAllowHeaders?: { Items: string[] };
+    AccessControlMaxAgeSec?: number;
+  };
+  CustomHeadersConfig?: { Items: { Header: string; Value: string }[] };
+}
+
+/** The headers a response headers policy adds (CSP rewritten to the local servers). */
+function responseHeaders(c: ResponseHeadersPolicyConfig, rewrite: (v: string) => string): Record<string, string> {
+  const h: Record<string, string> = {};
+  const s = c.SecurityHeadersConfig;
+  if (s?.ContentSecurityPolicy) h['content-security-policy'] = rewrite(s.ContentSecurityPolicy.ContentSecurityPolicy);
+  if (s?.ContentTypeOptions) h['x-content-type-options'] = 'nosniff';
+  if (s?.FrameOptions) h['x-frame-options'] = s.FrameOptions.FrameOption;
+  if (s?.ReferrerPolicy) h['referrer-policy'] = s.ReferrerPolicy.ReferrerPolicy;
+  if (s?.StrictTransportSecurity) {
+    const t = s.StrictTransportSecurity;
+    h['strict-transport-security'] = `max-age=${t.AccessControlMaxAgeSec}${t.IncludeSubdomains ? '; includeSubDomains' : ''}${t.Preload ? '; preload' : ''}`;
+  }
+  if (c.CorsConfig) {
+    h['access-control-allow-origin'] = c.CorsConfig.AccessControlAllowOrigins.Items.join(',');
+    if (c.CorsConfig.AccessControlAllowMethods) h['access-control-allow-methods'] = c.CorsConfig.AccessControlAllowMethods.Items.join(',');
+    if (c.CorsConfig.AccessControlAllowHeaders) h['access-control-allow-headers'] = c.CorsConfig.AccessControlAllowHeaders.Items.join(',');
+    if (c.CorsConfig.AccessControlMaxAgeSec !== undefined) h['access-control-max-age'] = String(c.CorsConfig.AccessControlMaxAgeSec);
+  }
+  for (const item of c.CustomHeadersConfig?.Items ?? []) h[item.Header.toLowerCase()] = item.Value;
+  return h;
+}
+
+/**
+ * One source of a BucketDeployment: the staged asset directory, with the source's markers replaced in every file the
+ * way the deployment's handler does (Source.jsonData's tokens become `<<marker:0xbaba:N>>` and SourceMarkers maps them
+ * to their deploy-time values: https://docs.aws.amazon.com/cdk/api/v2/docs/aws-cdk-lib.aws_s3_deployment-readme.html#data-with-deploy-time-values).
+ */
+function addDeployment(stack: AssemblyStack, objectKey: string, prefix: string, markers: Record<string, string>,
+  files: Map<string, { file?: string; content?: Buffer }>, rewrite: (v: string) => string): void {
+  const asset = stack.assets[objectKey.replace(/\.zip$/, '')];
+  if (!asset || !existsSync(asset.path) || !statSync(asset.path).isDirectory()) throw new TemplateError(`deployment source ${objectKey} is not a staged directory of the assembly`);
+  const markerKeys = Object.keys(markers);
+  const walk = (dir: string, rel: string) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      const key = `${prefix}${rel}${entry.name}`;
+      if (entry.isDirectory()) {walk(path, `${rel}${entry.name}/`);} else if (markerKeys.length === 0) {files.set(key, { file: path });} else {
+        let text = readFileSync(path, 'utf8');
+        for (const m of markerKeys) text = text.split(m).join(rewrite(String(markers[m])));
+        files.set(key, { content: Buffer.from(text) });
+      }
+    }
+  };
+  walk(asset.path, '');
+}
+
+/** The package's own handler bundles by content hash (`assets/lambdas/<name>.lambda/index.js|mjs`). */
+function libraryHandlers(): Map<string, string> {
+  const out = new Map<string, string>();
+  const dir = join(PACKAGE_ROOT, 'assets', 'lambdas');
+  if (!existsSync(dir)) return out;
+  for (const name of readdirSync(dir)) {
+    for (const f of ['index.js', 'index.mjs']) {
+      const file = join(dir, name, f);
+      if (existsSync(file)) out.set(sha256File(file), name);
+    }
+  }
+  return out;
+}
+
+function sha256File(file: string): string {
+  return createHash('sha256').update(readFileSync(file)).digest('hex');
+}
+
+function publicFile(rel: string): string | undefined {
+  const candidate = resolvePath(PUBLIC_DIR, rel);
+  if (!candidate.startsWith(PUBLIC_DIR + '/')) return undefined;
+  return existsSync(candidate) && statSync(candidate).isFile() ? candidate : undefined;
+}
+
+function globToRegExp(pattern: string): RegExp {
+  const p = pattern.startsWith('/') ? pattern : `/${pattern}`;
+  return new RegExp(`^${p.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+}
+
+function findPackageRoot(from: string): string {
+  let dir = from;
+  for (let i = 0; i < 6; i++) {
+    const pkg = join(dir, 'package.json');
+    if (existsSync(pkg) && /"name":\s*"cdk-bedrock-chat"/.test(readFileSync(pkg, 'utf8'))) return dir;
+    dir = join(dir, '..');
+  }
+  return resolvePath(from, '../../..');
+}
+
+const MIME: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.txt': 'text/plain; charset=utf-8',
+  '.map': 'application/json',
+};
+
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { ...headers, 'content-type': 'application/json', 'cache-control': 'no-store' });
+  res.end(JSON.stringify(body));
+}
+
+function listen(server: Server, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve((server.address() as { port: number }).port);
+    });
+  });
+}
+
+export { FunctionError };
