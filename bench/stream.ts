@@ -39,6 +39,9 @@ export async function streamFigures(): Promise<Record<string, number>> {
   const modelStarts: number[] = [];
   const pg = await startPlayground({
     quiet: true,
+    // The handlers' sources in this process, with the template's environments merged into process.env: the recording
+    // proxies below replace the endpoint variables the handlers read (worker threads would each keep their own copy).
+    handlers: 'in-process',
     respond: (req) => {
       if (req.operation === 'ConverseStream') modelStarts.push(performance.now());
       return script;

@@ -15,6 +15,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { extname, join, normalize, resolve as resolvePath } from 'node:path';
+import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import {
   CreateTableCommand,
   CreateTableCommandInput,
@@ -132,6 +133,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const identityHosts = new EndpointResolver();
     const local = { accessKeyId: 'local', secretAccessKey: 'local' };
     const useAws = options.bedrock === 'aws';
+    // Lambda hands a function its role's credentials in the environment, and the bundles read nothing else (their
+    // credential chain is the environment link: scripts/bundle-lambda.mjs). For real Bedrock the credentials of
+    // this machine (profile, SSO, environment...) are resolved here once, with the SDK's default chain, and given to
+    // every function in the same three variables.
+    const awsCredentials = useAws ? await new BedrockRuntimeClient({ region }).config.credentials() : undefined;
 
     // ---------------------------------------------------------------- DynamoDB
     const dynamo = await startDynamoDb();
@@ -510,7 +516,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       for (const k of RESERVED_PASSTHROUGH) if (process.env[k] !== undefined && (k === 'PATH' || useAws)) env[k] = process.env[k]!;
       // Credentials, as the execution role would give them: local ones, or yours for real Bedrock.
       if (useAws) {
-        for (const k of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN']) if (process.env[k]) env[k] = process.env[k]!;
+        env.AWS_ACCESS_KEY_ID = awsCredentials!.accessKeyId;
+        env.AWS_SECRET_ACCESS_KEY = awsCredentials!.secretAccessKey;
+        if (awsCredentials!.sessionToken) env.AWS_SESSION_TOKEN = awsCredentials!.sessionToken;
       } else {
         env.AWS_ACCESS_KEY_ID = local.accessKeyId;
         env.AWS_SECRET_ACCESS_KEY = local.secretAccessKey;
