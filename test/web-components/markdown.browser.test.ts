@@ -135,8 +135,10 @@ const chunks12 = (text: string) => chunks(text, 12);
 
 function buildMarkdownModule(outDir: string): Promise<void> {
   const entry = join(ROOT, 'src', 'web-components', 'shared', 'markdown', 'index.ts');
+  const entities = join(ROOT, 'src', 'web-components', 'shared', 'markdown', 'entities.ts');
   const script = `import { build } from 'vite';
     await build({ configFile: false, logLevel: 'warn', root: ${JSON.stringify(ROOT)}, publicDir: false,
+      resolve: { alias: { entities: ${JSON.stringify(entities)} } },
       build: { outDir: ${JSON.stringify(outDir)}, emptyOutDir: true, target: 'es2022', minify: false,
         lib: { entry: ${JSON.stringify(entry)}, formats: ['es'], fileName: () => 'markdown.js' } } });`;
   return new Promise((done, fail) => {
