@@ -7,9 +7,10 @@
  *
  * The safety policy, applied mechanically (no hand-picked skip list): for each example, the CommonMark reference
  * implementation (commonmark.js) renders the example twice, once as the spec says and once with the policy's three
- * node rules: (1) raw HTML, inline or block, is text; (2) a link whose destination is not an absolute http(s) or
- * mailto URL is its text without a link; (3) an image is a link to it labelled with its alt text (never loaded),
- * or the alt text alone when its URL is refused. Where the two differ, the policy's rendering is what is expected;
+ * node rules: (1) raw HTML, inline or block, is text (a block: one paragraph of it); (2) a link or image whose
+ * destination is not an absolute http(s) or mailto URL is its markdown source, as text (from its `[`, `![` or `<` to
+ * its end, as the reference parser delimits it); (3) an image is a link to it labelled with its alt text (never
+ * loaded). Where the two differ, the policy's rendering is what is expected;
  * elsewhere the spec's HTML is. Needs /usr/bin/chromium; builds the markdown module with Vite.
  */
 import { execFile } from 'node:child_process';
@@ -41,35 +42,52 @@ const altOf = (n: CmNode): string => {
 
 /** The reference HTML of an example under the safety policy (commonmark.js's renderer, three node rules changed). */
 function policyHtml(markdown: string): string {
-  const doc = new commonmark.Parser().parse(markdown) as unknown as CmNode & { walker(): Walker };
+  type Editable = CmNode & { appendChild(n: unknown): void; insertBefore(n: unknown): void; unlink(): void; source?: string };
+  const parser = new commonmark.Parser() as unknown as { parse(s: string): CmNode & { walker(): Walker }; inlineParser: Record<string, unknown> };
+  // The source of each link and image, as the reference parser delimits it (from its `[` or `<` to its end).
+  const inline = parser.inlineParser as Record<string, unknown> & { brackets: { index: number; image: boolean } | null; subject: string; pos: number };
+  const close = inline.parseCloseBracket as (this: unknown, block: Editable) => boolean;
+  inline.parseCloseBracket = function (this: typeof inline, block: Editable) {
+    const opener = this.brackets;
+    const ok = close.call(this, block);
+    const last = (block as unknown as { lastChild: Editable | null }).lastChild;
+    if (opener && last && (last.type === 'link' || last.type === 'image') && last.source === undefined) last.source = this.subject.slice(opener.index - (opener.image ? 1 : 0), this.pos);
+    return ok;
+  };
+  const autolink = inline.parseAutolink as (this: unknown, block: Editable) => boolean;
+  inline.parseAutolink = function (this: typeof inline, block: Editable) {
+    const start = this.pos;
+    const ok = autolink.call(this, block);
+    if (ok) (block as unknown as { lastChild: Editable }).lastChild.source = this.subject.slice(start, this.pos);
+    return ok;
+  };
+  const doc = parser.parse(markdown);
   const renderer = new commonmark.HtmlRenderer() as unknown as Record<string, unknown> & { render(n: unknown): string; lit(s: string): void; cr(): void };
+  // (1) raw HTML is text
   renderer.html_inline = function (this: typeof renderer, node: CmNode) { this.lit(escape(node.literal ?? '')); };
   renderer.html_block = function (this: typeof renderer, node: CmNode) {
     this.cr();
     this.lit(`<p>${escape((node.literal ?? '').replace(/\n$/, ''))}</p>`);
     this.cr();
   };
-  const link = (renderer as { link: (node: CmNode, entering: boolean) => void }).link;
-  renderer.link = function (this: typeof renderer, node: CmNode, entering: boolean) {
-    if (allowed(node.destination ?? '')) link.call(this, node, entering);
-  };
-  // Images: the renderer's image rule prints alt text between its tags; the whole image becomes one link here.
   const walker = doc.walker();
-  const images: CmNode[] = [];
-  for (let e = walker.next(); e; e = walker.next()) if (e.entering && e.node.type === 'image') images.push(e.node);
-  for (const img of images) {
-    const alt = altOf(img);
-    const replacement = new commonmark.Node(allowed(img.destination ?? '') ? 'link' : 'text') as unknown as CmNode & { appendChild(n: unknown): void; literal: string | null; destination: string | null };
-    if (replacement.type === 'link') {
-      replacement.destination = img.destination;
+  const targets: Editable[] = [];
+  for (let e = walker.next(); e; e = walker.next()) if (e.entering && (e.node.type === 'image' || e.node.type === 'link')) targets.push(e.node as Editable);
+  for (const n of targets) {
+    const ok = allowed(n.destination ?? '');
+    if (n.type === 'link' && ok) continue;
+    // (2) a refused URL: the link or image is its source, as text; (3) an image is a link labelled with its alt text
+    const replacement = new commonmark.Node(ok ? 'link' : 'text') as unknown as Editable;
+    if (ok) {
+      replacement.destination = n.destination;
       const label = new commonmark.Node('text') as unknown as CmNode;
-      label.literal = alt || img.destination;
+      label.literal = altOf(n) || n.destination;
       replacement.appendChild(label);
     } else {
-      replacement.literal = alt;
+      replacement.literal = n.source ?? altOf(n);
     }
-    (img as unknown as { insertBefore(n: unknown): void; unlink(): void }).insertBefore(replacement);
-    (img as unknown as { unlink(): void }).unlink();
+    n.insertBefore(replacement);
+    n.unlink();
   }
   return renderer.render(doc);
 }

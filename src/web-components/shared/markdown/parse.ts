@@ -18,6 +18,8 @@ export type MdNode = Node & {
   display?: boolean;
   /** Text that came from an escape or an entity (never a delimiter). */
   raw?: boolean;
+  /** Link, image: its markdown source (shown as text when its URL is refused). */
+  source?: string;
 };
 
 interface Internals {
@@ -49,6 +51,11 @@ interface InlineInternals {
   parseBackslash(block: MdNode): boolean;
   parseEntity(block: MdNode): boolean;
   parseReference(s: string, refmap: Record<string, unknown>): number;
+  parseLinkDestination(): string | null;
+  parseCloseBracket(block: MdNode): boolean;
+  parseAutolink(block: MdNode): boolean;
+  parseString(block: MdNode): boolean;
+  brackets: { index: number; image: boolean } | null;
 }
 
 type Content = MdNode & { _string_content: string | null; _literal: string | null };
@@ -66,6 +73,9 @@ export interface Definitions {
 const DELIMITER_ROW = /^\|?[ \t]*:?-+:?[ \t]*(?:\|[ \t]*:?-+:?[ \t]*)*\|?[ \t]*$/;
 const FOOTNOTE_DEF = /^\[\^([^\]\s]{1,64})\]:[ \t]*/;
 const MATH_OPEN = /^(\$\$|\\\[)/;
+const MAX_DEPTH = 32;
+/** Inline nodes nest at most this deep for the GFM extensions and the renderer (deeper: plain text). */
+export const MAX_INLINE_DEPTH = 64;
 
 /** The cells of a table row: split on unescaped pipes (not inside code spans), outer pipes optional. */
 export function cells(line: string): string[] {
@@ -112,7 +122,18 @@ export class MarkdownParser {
     const p = this.p;
     // A GFM delimiter row under a paragraph line stays in the paragraph (the table is cut out when it is finalized),
     // also when it starts like a list item or a thematic break (`- | -`, `---|---`).
+    // Containers nest at most 32 deep (quotes and list items): deeper markers are text of the innermost one, so that
+    // a line of 64 K `>` neither builds a 64 K deep tree nor overflows a recursive walk.
+    const depth = (n: MdNode) => {
+      let d = 0;
+      for (let c: MdNode | null = n; c && d <= MAX_DEPTH; c = c.parent as MdNode | null) d++;
+      return d;
+    };
     p.blockStarts = [(parser, container) => {
+      if (depth(container) <= MAX_DEPTH) return 0;
+      parser.advanceNextNonspace();
+      return 2;
+    }, (parser, container) => {
       if (container.type !== 'paragraph' || parser.indented) return 0;
       const rest = parser.currentLine.slice(parser.nextNonspace);
       if (!rest.includes('|') || !DELIMITER_ROW.test(rest)) return 0;
@@ -127,6 +148,54 @@ export class MarkdownParser {
     const parseBackslash = inline.parseBackslash;
     const parseEntity = inline.parseEntity;
     const parseInline = inline.parseInline;
+    const parseLinkDestination = inline.parseLinkDestination;
+    const parseCloseBracket = inline.parseCloseBracket;
+    const parseAutolink = inline.parseAutolink;
+    const parseString = inline.parseString;
+    // Links and images keep their source: a refused URL shows the syntax as typed.
+    inline.parseCloseBracket = function (block) {
+      const opener = this.brackets;
+      const ok = parseCloseBracket.call(this, block);
+      const last = block.lastChild as MdNode | null;
+      if (opener && last && (last.type === 'link' || last.type === 'image') && last.source === undefined) {
+        last.source = this.subject.slice(opener.index - (opener.image ? 1 : 0), this.pos);
+      }
+      return ok;
+    };
+    inline.parseAutolink = function (block) {
+      const start = this.pos;
+      const ok = parseAutolink.call(this, block);
+      if (ok) (block.lastChild as MdNode).source = this.subject.slice(start, this.pos);
+      return ok;
+    };
+    // With math on, a run of text ends before a `$` (commonmark.js's runs include it), so that a formula can start.
+    inline.parseString = function (block) {
+      const start = this.pos;
+      const ok = parseString.call(this, block);
+      const last = block.lastChild as MdNode | null;
+      const at = math && ok && last?.type === 'text' ? (last.literal ?? '').indexOf('$', 1) : -1;
+      if (at > 0 && this.subject.slice(start, start + at) === (last!.literal ?? '').slice(0, at)) {
+        last!.literal = (last!.literal ?? '').slice(0, at);
+        this.pos = start + at;
+      }
+      return ok;
+    };
+    // A destination nests at most 32 parentheses (the spec allows a limit): without one, `[a](` repeated scans to
+    // the end of the paragraph from every `](`, quadratic.
+    inline.parseLinkDestination = function () {
+      const src = this.subject;
+      if (src[this.pos] !== '<') {
+        let open = 0;
+        for (let i = this.pos; i < src.length; i++) {
+          const c = src[i];
+          if (c === '\\') i++;
+          else if (c === '(' && ++open > 32) return null;
+          else if (c === ')' && --open < 0) break;
+          else if (c === ' ' || c === '\t' || c === '\n' || c === '\r' || c === '\f') break;
+        }
+      }
+      return parseLinkDestination.call(this);
+    };
     const mark = (block: MdNode, done: boolean) => {
       const last = block.lastChild as MdNode | null;
       if (last?.type === 'text') last.raw = true;
@@ -407,9 +476,10 @@ function taskOf(item: MdNode): void {
 }
 
 /** GFM inline extensions on a parsed block: merged text runs, footnote references, strikethrough, autolinks. */
-function extend(block: MdNode): void {
+function extend(block: MdNode, depth = 0): void {
+  if (depth > MAX_INLINE_DEPTH) return;
   for (let c = block.firstChild as MdNode | null; c; c = c.next as MdNode | null) {
-    if (c.firstChild && c.type !== 'link' && c.type !== 'image') extend(c);
+    if (c.firstChild && c.type !== 'link' && c.type !== 'image') extend(c, depth + 1);
   }
   mergeText(block);
   if (block.type !== 'link') footnoteRefs(block);

@@ -147,7 +147,12 @@ export function render(n: MdNode, parent: Node, final: boolean, ctx: RenderConte
       return;
     case 'link': {
       const href = safeUrl(n.destination ?? '');
-      if (!href) return children(n, parent, final, ctx); // a refused URL: the text without the link
+      if (!href) {
+        // A refused URL (relative, javascript:, data:…): the syntax as typed, as text.
+        if (n.source !== undefined) add(document.createTextNode(n.source));
+        else children(n, parent, final, ctx);
+        return;
+      }
       const a = add(anchor(href));
       if (n.title) a.title = n.title;
       return children(n, a, final, ctx);
@@ -156,7 +161,7 @@ export function render(n: MdNode, parent: Node, final: boolean, ctx: RenderConte
       // Images are not loaded: a link to them, labelled with the alt text.
       const alt = plainText(n);
       const href = safeUrl(n.destination ?? '');
-      if (!href) add(document.createTextNode(alt));
+      if (!href) add(document.createTextNode(n.source ?? alt));
       else add(anchor(href, 'md-image')).appendChild(document.createTextNode(alt || (n.destination ?? '')));
       return;
     }

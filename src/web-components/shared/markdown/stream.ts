@@ -10,7 +10,13 @@ export interface MarkdownOptions {
   readonly citations?: () => readonly Citation[];
 }
 
-interface Live { readonly key: string; readonly node: DocumentFragment | HTMLElement; readonly nodes: ChildNode[]; readonly code?: HTMLElement }
+interface Live {
+  readonly key: string;
+  readonly nodes: ChildNode[];
+  /** Rendered as a finished block would be (no code block to highlight, no footnote, the same definitions). */
+  readonly reusable: boolean;
+  readonly refs: number;
+}
 
 interface Committed {
   readonly nodes: ChildNode[];
@@ -128,17 +134,38 @@ export class MarkdownStream {
     const partialLine = this.lines.length;
     let done = 0;
     if (final) done = blocks.length;
-    else while (done + 1 < blocks.length && start(blocks[done + 1]) <= partialLine - 2) done++;
-    const boundary = done < blocks.length ? start(blocks[done]) : this.lines.length;
+    else {
+      for (; done < blocks.length; done++) {
+        const b = blocks[done];
+        if (done + 1 < blocks.length && start(blocks[done + 1]) <= partialLine - 2) continue;
+        // No later line changes a complete ATX heading, thematic break or closed fenced code block.
+        const last = b.sourcepos[1][0] - 1;
+        if (last >= partialLine) break;
+        const line = this.lines[last] ?? '';
+        if (b.type === 'thematic_break' || (b.type === 'heading' && /^ {0,3}#/.test(line))) continue;
+        if (b.type === 'code_block' && last > start(b) && closes(line, this.lines[start(b)] ?? '')) continue;
+        break;
+      }
+    }
+    const boundary = done < blocks.length ? start(blocks[done]) : final ? this.lines.length : done ? blocks[done - 1].sourcepos[1][0] : this.first;
     if (done) {
       for (const r of definitions.refs) if (r.line - 1 < boundary) this.addRefs(r.map);
       for (const f of definitions.footnotes) if (f.sourcepos[0][0] - 1 < boundary && !this.ctx.footnotes.defs.has(f.label!)) this.ctx.footnotes.defs.set(f.label!, f);
-      // Finished blocks go before the live ones (whose nodes are dropped: the new tail is rendered again).
-      for (const l of this.live) for (const n of l.nodes) n.remove();
+      // Finished blocks go before the live ones. A live block that was rendered just as a finished one would be
+      // keeps its nodes; the others are dropped (the new tail is rendered again).
+      const keys = this.keys(blocks);
+      const live = new Map(this.live.map((l) => [l.key, l]));
+      const kept = new Set<Live>();
+      for (let k = 0; k < done; k++) {
+        const l = live.get(keys[k]);
+        if (l?.reusable && l.refs === this.refCount) kept.add(l);
+      }
+      for (const l of this.live) if (!kept.has(l)) for (const n of l.nodes) n.remove();
       this.live = [];
       for (let k = 0; k < done; k++) {
         const end = k + 1 < blocks.length ? start(blocks[k + 1]) : boundary;
-        this.commit(blocks[k], start(blocks[k]), Math.max(end, start(blocks[k]) + 1));
+        const l = live.get(keys[k]);
+        this.commit(blocks[k], start(blocks[k]), Math.max(end, start(blocks[k]) + 1), l && kept.has(l) ? l : undefined);
       }
       this.first = boundary;
     }
@@ -154,16 +181,22 @@ export class MarkdownStream {
     }
   }
 
-  /** Renders a finished block once (its inlines are parsed now). */
-  private commit(block: MdNode, first: number, end: number): void {
-    this.parser.inlines(block, this.refs);
+  /** Renders a finished block once (its inlines are parsed now), or keeps the nodes of its live rendering. */
+  private commit(block: MdNode, first: number, end: number, live?: Live): void {
     const seen = this.ctx.footnotes.seen;
     const from = seen.length;
-    const frag = document.createDocumentFragment();
-    render(block, frag, true, this.ctx);
+    let nodes: ChildNode[];
+    if (live) {
+      nodes = live.nodes;
+      for (const n of nodes) this.root.insertBefore(n, this.footer ?? null);
+    } else {
+      this.parser.inlines(block, this.refs);
+      const frag = document.createDocumentFragment();
+      render(block, frag, true, this.ctx);
+      nodes = [...frag.childNodes];
+      this.root.insertBefore(frag, this.footer ?? null);
+    }
     const labels = seen.slice(from);
-    const nodes = [...frag.childNodes];
-    this.root.insertBefore(frag, this.footer ?? null);
     this.committed.push({ nodes, first, end, refs: this.refCount, labels, numbers: labels.map((l) => this.ctx.footnotes.numbers.get(l)) });
   }
 
@@ -173,7 +206,8 @@ export class MarkdownStream {
     // Live blocks get footnote numbers of their own (a copy): only finished blocks number footnotes for good.
     const ctx: RenderContext = { ...this.ctx, footnotes: { defs, numbers: new Map(this.ctx.footnotes.numbers), seen: [] } };
     const next: Live[] = [];
-    const keys = blocks.map((b, k) => `${b.type}:${b.sourcepos[0][0]}:${k + 1 < blocks.length ? blocks[k + 1].sourcepos[0][0] : ''}:${sourceOf(this, b, blocks[k + 1])}`);
+    const keys = this.keys(blocks);
+    const ownRefs = Object.keys(refmap).length;
     let i = 0;
     for (; i < blocks.length && i < this.live.length && this.live[i].key === keys[i]; i++) next.push(this.live[i]);
     for (const stale of this.live.slice(i)) for (const n of stale.nodes) n.remove();
@@ -182,10 +216,12 @@ export class MarkdownStream {
       const b = blocks[i];
       this.parser.inlines(b, refmap);
       const frag = document.createDocumentFragment();
+      const seen = ctx.footnotes.seen.length;
       render(b, frag, final, ctx);
       const nodes = [...frag.childNodes];
       this.root.insertBefore(frag, this.footer ?? null);
-      next.push({ key: keys[i], node: frag, nodes });
+      const reusable = !ownRefs && ctx.footnotes.seen.length === seen && !has(b, 'code_block');
+      next.push({ key: keys[i], nodes, reusable, refs: this.refCount });
     }
     this.live = next;
     // An open fenced code block at the top level: later lines that do not close it are added to its text in place.
@@ -226,6 +262,11 @@ export class MarkdownStream {
     for (const [label, def] of defs) if (numbers.has(label)) this.parser.inlines(def, this.refs);
   }
 
+  /** What identifies a block of the tail between two updates: its kind, where it and the next one start, its text. */
+  private keys(blocks: MdNode[]): string[] {
+    return blocks.map((b, k) => `${b.type}:${b.sourcepos[0][0]}:${k + 1 < blocks.length ? blocks[k + 1].sourcepos[0][0] : ''}:${sourceOf(this, b, blocks[k + 1])}`);
+  }
+
   private source(c: Committed): string {
     return this.lines.slice(c.first, c.end).join('\n');
   }
@@ -238,6 +279,19 @@ function sourceOf(stream: MarkdownStream, b: MdNode, next: MdNode | undefined): 
   const lines = s.lines.slice(from, to);
   if (!next) lines.push(s.partial);
   return lines.join('\n');
+}
+
+/** Whether `line` closes the fence opened by `opening`. */
+function closes(line: string, opening: string): boolean {
+  const open = /^ {0,3}(`{3,}|~{3,})/.exec(opening);
+  const m = /^ {0,3}(`{3,}|~{3,})[ \t]*$/.exec(line);
+  return !!open && !!m && m[1][0] === open[1][0] && m[1].length >= open[1].length;
+}
+
+function has(n: MdNode, type: string): boolean {
+  if (n.type === type) return true;
+  for (let c = n.firstChild as MdNode | null; c; c = c.next as MdNode | null) if (has(c, type)) return true;
+  return false;
 }
 
 function closedFence(lines: string[], start: number, fence: string): boolean {
