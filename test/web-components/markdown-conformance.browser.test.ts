@@ -42,16 +42,19 @@ const altOf = (n: CmNode): string => {
 
 /** The reference HTML of an example under the safety policy (commonmark.js's renderer, three node rules changed). */
 function policyHtml(markdown: string): string {
-  type Editable = CmNode & { appendChild(n: unknown): void; insertBefore(n: unknown): void; unlink(): void; source?: string };
-  const parser = new commonmark.Parser() as unknown as { parse(s: string): CmNode & { walker(): Walker }; inlineParser: Record<string, unknown> };
+  type Editable = CmNode & { source?: string; appendChild(n: unknown): void; insertBefore(n: unknown): void; unlink(): void };
+  const parser = new commonmark.Parser() as unknown as { inlineParser: Record<string, unknown>; parse(s: string): CmNode & { walker(): Walker } };
   // The source of each link and image, as the reference parser delimits it (from its `[` or `<` to its end).
-  const inline = parser.inlineParser as Record<string, unknown> & { brackets: { index: number; image: boolean } | null; subject: string; pos: number };
+  type Inline = Record<string, unknown> & { brackets: { index: number; image: boolean } | null; subject: string; pos: number };
+  const inline = parser.inlineParser as Inline;
   const close = inline.parseCloseBracket as (this: unknown, block: Editable) => boolean;
   inline.parseCloseBracket = function (this: typeof inline, block: Editable) {
     const opener = this.brackets;
     const ok = close.call(this, block);
     const last = (block as unknown as { lastChild: Editable | null }).lastChild;
-    if (opener && last && (last.type === 'link' || last.type === 'image') && last.source === undefined) last.source = this.subject.slice(opener.index - (opener.image ? 1 : 0), this.pos);
+    if (opener && last && (last.type === 'link' || last.type === 'image') && last.source === undefined) {
+      last.source = this.subject.slice(opener.index - (opener.image ? 1 : 0), this.pos);
+    }
     return ok;
   };
   const autolink = inline.parseAutolink as (this: unknown, block: Editable) => boolean;
@@ -62,7 +65,8 @@ function policyHtml(markdown: string): string {
     return ok;
   };
   const doc = parser.parse(markdown);
-  const renderer = new commonmark.HtmlRenderer() as unknown as Record<string, unknown> & { render(n: unknown): string; lit(s: string): void; cr(): void };
+  type Renderer = Record<string, unknown> & { render(n: unknown): string; lit(s: string): void; cr(): void };
+  const renderer = new commonmark.HtmlRenderer() as unknown as Renderer;
   // (1) raw HTML is text
   renderer.html_inline = function (this: typeof renderer, node: CmNode) { this.lit(escape(node.literal ?? '')); };
   renderer.html_block = function (this: typeof renderer, node: CmNode) {
@@ -72,7 +76,9 @@ function policyHtml(markdown: string): string {
   };
   const walker = doc.walker();
   const targets: Editable[] = [];
-  for (let e = walker.next(); e; e = walker.next()) if (e.entering && (e.node.type === 'image' || e.node.type === 'link')) targets.push(e.node as Editable);
+  for (let e = walker.next(); e; e = walker.next()) {
+    if (e.entering && (e.node.type === 'image' || e.node.type === 'link')) targets.push(e.node as Editable);
+  }
   for (const n of targets) {
     const ok = allowed(n.destination ?? '');
     if (n.type === 'link' && ok) continue;

@@ -5,7 +5,7 @@
  * with math on, formulas (`$…$`, `\(…\)`, `$$…$$`, `\[…\]`). The tree is only ever turned into DOM by render.ts
  * (createElement and text nodes): raw HTML nodes are kept as text there.
  */
-import { Node, Parser } from 'commonmark';
+import { Node, Parser } from './commonmark.js';
 
 /** A tree node: commonmark.js's, plus the fields the extensions add. */
 export type MdNode = Node & {
@@ -20,6 +20,8 @@ export type MdNode = Node & {
   raw?: boolean;
   /** Link, image: its markdown source (shown as text when its URL is refused). */
   source?: string;
+  /** A block cut from a paragraph (or one that began with definitions): the line where that paragraph began. */
+  origin?: number;
 };
 
 interface Internals {
@@ -32,20 +34,21 @@ interface Internals {
   column: number;
   lastMatchedContainer: MdNode;
   currentLine: string;
-  incorporateLine(line: string): void;
-  finalize(block: MdNode, line: number): void;
   blocks: Record<string, { finalize: (parser: Internals, block: MdNode) => void }>;
   blockStarts: Array<(parser: Internals, container: MdNode) => number>;
   nextNonspace: number;
   indented: boolean;
-  advanceNextNonspace(): void;
   inlineParser: InlineInternals;
+  incorporateLine(line: string): void;
+  finalize(block: MdNode, line: number): void;
+  advanceNextNonspace(): void;
 }
 
 interface InlineInternals {
   subject: string;
   pos: number;
   refmap: Record<string, unknown>;
+  brackets: { index: number; image: boolean } | null;
   parse(block: MdNode): void;
   parseInline(block: MdNode): boolean;
   parseBackslash(block: MdNode): boolean;
@@ -55,13 +58,19 @@ interface InlineInternals {
   parseCloseBracket(block: MdNode): boolean;
   parseAutolink(block: MdNode): boolean;
   parseString(block: MdNode): boolean;
-  brackets: { index: number; image: boolean } | null;
 }
 
 type Content = MdNode & { _string_content: string | null; _literal: string | null };
 
 export interface ParseOptions {
   readonly math?: boolean;
+}
+
+export interface Parsed {
+  readonly doc: MdNode;
+  readonly definitions: Definitions;
+  /** The definitions known before the parse (its prototype) and those it found. */
+  readonly refmap: Record<string, unknown>;
 }
 
 /** Link reference definitions found in a parse: those of each paragraph, with the line it started on (1-based). */
@@ -264,7 +273,7 @@ export class MarkdownParser {
    * The block tree of `lines` (complete lines, the last one may be partial), numbered from `firstLine` (1-based) in
    * `sourcepos`; `refmap` holds the definitions known before (it is not changed: new ones are in `definitions`).
    */
-  parse(lines: readonly string[], firstLine: number, refmap: Record<string, unknown>): { doc: MdNode; definitions: Definitions; refmap: Record<string, unknown> } {
+  parse(lines: readonly string[], firstLine: number, refmap: Record<string, unknown>): Parsed {
     const p = this.p;
     this.defs = { refs: [], footnotes: [] };
     this.lineOffset = firstLine - 1;
@@ -405,10 +414,12 @@ export class MarkdownParser {
     if (pieces.length === 1 && pieces[0].type === 'paragraph') {
       para._string_content = (pieces[0] as Content)._string_content;
       para.sourcepos[0][0] = pieces[0].sourcepos[0][0];
+      if (para.sourcepos[0][0] !== line) para.origin = line;
       return;
     }
     let at: MdNode = para;
     for (const n of pieces) {
+      n.origin = line;
       n.sourcepos[1] = [...para.sourcepos[1]];
       at.insertAfter(n);
       at = n;
@@ -443,6 +454,7 @@ function shift(n: MdNode, by: number): void {
   for (let c = n.firstChild as MdNode | null; c; c = c.next as MdNode | null) {
     c.sourcepos[0][0] += by;
     c.sourcepos[1][0] += by;
+    if (c.origin !== undefined) c.origin += by;
     if (c.firstChild) shift(c, by);
   }
 }

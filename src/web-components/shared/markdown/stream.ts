@@ -29,8 +29,8 @@ interface Committed {
   readonly numbers: Array<number | undefined>;
 }
 
-/** Below this many characters the open part is rendered on every delta; above, when it has grown by an eighth. */
-const SMALL = 4096;
+/** Below this many characters the open part is rendered on every delta; above, when it has grown by a quarter. */
+const SMALL = 2048;
 
 /**
  * Streaming markdown into an element. Text is fed in deltas; the part not yet final (the open tail: from the first
@@ -39,11 +39,13 @@ const SMALL = 4096;
  * back) is rendered once, before the live blocks, and never parsed again. The one exception: a link reference or
  * footnote definition that arrives after a finished block that uses it; at `end()` such blocks are rendered once more
  * from their source, so that the final DOM equals a one-shot render of the text.
- * An open tail longer than 4 KB (a long list, a paragraph of 64 KB) is parsed again only when it has grown by an
- * eighth, which keeps the total work linear; a top-level fenced code block grows in place without a parse.
+ * An open tail longer than 2 KB (a long list, a paragraph of 64 KB) is parsed again only when it has grown by a
+ * quarter, which keeps the total work linear; a top-level fenced code block grows in place without a parse.
  */
 export class MarkdownStream {
   readonly math: boolean;
+  /** Characters handed to the parser so far (each finished block once; the open tail on each update). */
+  parsedCharacters = 0;
   private readonly parser: MarkdownParser;
   private readonly ctx: RenderContext;
   private readonly pending = new Set<Promise<void>>();
@@ -90,7 +92,7 @@ export class MarkdownStream {
     for (const line of parts) this.lines.push(line);
     this.grown += delta.length;
     if (this.fence && this.growCode(before)) return;
-    if (this.tailSize > SMALL && this.grown * 8 < this.tailSize) return;
+    if (this.tailSize > SMALL && this.grown * 4 < this.tailSize) return;
     this.update(false);
   }
 
@@ -126,18 +128,26 @@ export class MarkdownStream {
     if (!final && this.partial) tail.push(this.partial);
     this.grown = 0;
     this.tailSize = tail.reduce((n, l) => n + l.length + 1, 0);
+    this.parsedCharacters += this.tailSize;
     const { doc, definitions, refmap } = this.parser.parse(tail, this.first + 1, this.refs);
     const blocks: MdNode[] = [];
     for (let c = doc.firstChild as MdNode | null; c; c = c.next as MdNode | null) blocks.push(c);
     const start = (b: MdNode) => b.sourcepos[0][0] - 1;
+    // Where a parse can start again: the paragraph a block was cut from (its definitions, a table's paragraph).
+    const origin = (b: MdNode) => (b.origin ?? b.sourcepos[0][0]) - 1;
     // The line of the unfinished last line: a block is final when the next one starts two lines before it.
     const partialLine = this.lines.length;
     let done = 0;
-    if (final) done = blocks.length;
-    else {
+    if (final) {
+      done = blocks.length;
+    } else {
       for (; done < blocks.length; done++) {
         const b = blocks[done];
-        if (done + 1 < blocks.length && start(blocks[done + 1]) <= partialLine - 2) continue;
+        // The next block that is not a piece of the same paragraph (pieces of one paragraph are finished together).
+        let j = done + 1;
+        while (j < blocks.length && origin(blocks[j]) === origin(b)) j++;
+        if (j < blocks.length && start(blocks[j]) <= partialLine - 2) continue;
+        if (j !== done + 1) break;
         // No later line changes a complete ATX heading, thematic break or closed fenced code block.
         const last = b.sourcepos[1][0] - 1;
         if (last >= partialLine) break;
@@ -147,10 +157,13 @@ export class MarkdownStream {
         break;
       }
     }
-    const boundary = done < blocks.length ? start(blocks[done]) : final ? this.lines.length : done ? blocks[done - 1].sourcepos[1][0] : this.first;
+    // Pieces of one paragraph go together: a piece is kept back when a later piece of its paragraph is.
+    while (done > 0 && done < blocks.length && origin(blocks[done]) === origin(blocks[done - 1])) done--;
+    const boundary = done < blocks.length ? origin(blocks[done]) : final ? this.lines.length : done ? blocks[done - 1].sourcepos[1][0] : this.first;
     if (done) {
       for (const r of definitions.refs) if (r.line - 1 < boundary) this.addRefs(r.map);
-      for (const f of definitions.footnotes) if (f.sourcepos[0][0] - 1 < boundary && !this.ctx.footnotes.defs.has(f.label!)) this.ctx.footnotes.defs.set(f.label!, f);
+      const defs = this.ctx.footnotes.defs;
+      for (const f of definitions.footnotes) if (f.sourcepos[0][0] - 1 < boundary && !defs.has(f.label!)) defs.set(f.label!, f);
       // Finished blocks go before the live ones. A live block that was rendered just as a finished one would be
       // keeps its nodes; the others are dropped (the new tail is rendered again).
       const keys = this.keys(blocks);
@@ -163,9 +176,9 @@ export class MarkdownStream {
       for (const l of this.live) if (!kept.has(l)) for (const n of l.nodes) n.remove();
       this.live = [];
       for (let k = 0; k < done; k++) {
-        const end = k + 1 < blocks.length ? start(blocks[k + 1]) : boundary;
+        const end = k + 1 < blocks.length ? origin(blocks[k + 1]) : boundary;
         const l = live.get(keys[k]);
-        this.commit(blocks[k], start(blocks[k]), Math.max(end, start(blocks[k]) + 1), l && kept.has(l) ? l : undefined);
+        this.commit(blocks[k], origin(blocks[k]), Math.max(end, origin(blocks[k]) + 1), l && kept.has(l) ? l : undefined);
       }
       this.first = boundary;
     }
@@ -249,7 +262,9 @@ export class MarkdownStream {
     numbers.clear();
     for (const [l, n] of final) numbers.set(l, n);
     for (const c of stale) {
-      const { doc } = this.parser.parse(this.lines.slice(c.first, c.end), c.first + 1, this.refs);
+      const lines = this.lines.slice(c.first, c.end);
+      this.parsedCharacters += lines.reduce((n, l) => n + l.length + 1, 0);
+      const { doc } = this.parser.parse(lines, c.first + 1, this.refs);
       const frag = document.createDocumentFragment();
       for (let b = doc.firstChild as MdNode | null; b; b = b.next as MdNode | null) {
         this.parser.inlines(b, this.refs);
