@@ -31,7 +31,7 @@ function buildMarkdownModule(outDir: string): Promise<void> {
 }
 
 /** The adversarial answers of 64 KB that the bench renders (bench/widget.ts). */
-const ADVERSARIAL = adversarialAnswers();
+const ADVERSARIAL = { ...adversarialAnswers(), nestedEmphasis: `${'*a '.repeat(10_000)}${'b* '.repeat(10_000)}`.slice(0, 65_536) };
 
 describeBrowser('markdown that models write (GFM, footnotes, streaming) in Chromium', () => {
   const dir = mkdtempSync(join(tmpdir(), 'bedrock-chat-gfm-'));
@@ -185,14 +185,14 @@ describeBrowser('markdown that models write (GFM, footnotes, streaming) in Chrom
     const result = await page.evaluate((answers) => {
       type Stream = { parsedCharacters: number; append(s: string): void; end(): void };
       const { MarkdownStream } = (window as unknown as { md: { MarkdownStream: new (root: HTMLElement) => Stream } }).md;
-      const out: Record<string, { ms: number; parsedPerChar: number }> = {};
+      const out: Record<string, { ms: number; parsedPerChar: number; text: number }> = {};
       for (const [name, text] of Object.entries(answers)) {
         const root = document.createElement('div');
         const stream = new MarkdownStream(root);
         const t0 = performance.now();
         for (let i = 0; i < text.length; i += 20) stream.append(text.slice(i, i + 20));
         stream.end();
-        out[name] = { ms: performance.now() - t0, parsedPerChar: stream.parsedCharacters / text.length };
+        out[name] = { ms: performance.now() - t0, parsedPerChar: stream.parsedCharacters / text.length, text: root.textContent!.length };
       }
       return out;
     }, ADVERSARIAL);
@@ -201,5 +201,8 @@ describeBrowser('markdown that models write (GFM, footnotes, streaming) in Chrom
     // Each character goes through the parser a bounded number of times (the open tail is parsed again only when it
     // has grown by a quarter), not once per delta: 3,277 deltas would mean about 1,600 parses per character.
     for (const v of Object.values(result)) expect(v.parsedPerChar).toBeLessThan(10);
+    // Nothing threw; a 10,000 deep emphasis is shown whole (below 128 levels as its text): every "a " and "b ".
+    for (const v of Object.values(result)) expect(v.text).toBeGreaterThan(1000);
+    expect(result.nestedEmphasis.text).toBe(39_999); // the paragraph loses its final space
   }, 120_000);
 });

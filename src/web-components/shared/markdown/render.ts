@@ -51,6 +51,7 @@ export function citationOf(label: string, def: MdNode | undefined, citations: re
 
 /** The text of a subtree (an image's alt text; with `urls`, link destinations too, to match a footnote's source). */
 export function plainText(n: MdNode, urls = false): string {
+  if (!urls) return n.firstChild ? flatText(n) : n.literal ?? '';
   if (n.type === 'text' || n.type === 'code' || n.type === 'html_inline' || n.type === 'footnote_ref' || n.type === 'math') return n.literal ?? '';
   if (n.type === 'softbreak' || n.type === 'linebreak') return ' ';
   let s = '';
@@ -66,9 +67,39 @@ function anchor(href: string, className?: string): HTMLAnchorElement {
   return a;
 }
 
+/** Nodes nest at most this deep in the DOM (32 containers, emphasis): deeper content is its text. */
+const MAX_DEPTH = 128;
+let depth = 0;
+
 const children = (n: MdNode, parent: Node, final: boolean, ctx: RenderContext) => {
-  for (let c = n.firstChild as MdNode | null; c; c = c.next as MdNode | null) render(c, parent, final, ctx);
+  if (depth >= MAX_DEPTH) {
+    parent.appendChild(document.createTextNode(flatText(n)));
+    return;
+  }
+  depth++;
+  try {
+    for (let c = n.firstChild as MdNode | null; c; c = c.next as MdNode | null) render(c, parent, final, ctx);
+  } finally {
+    depth--;
+  }
 };
+
+/** The text of a subtree of any depth, without recursion (`*a *a *a … b* b* b*` nests 10,000 deep in 64 KB). */
+function flatText(root: MdNode): string {
+  let s = '';
+  let n: MdNode | null = root.firstChild as MdNode | null;
+  while (n) {
+    if (n.firstChild) {
+      n = n.firstChild as MdNode;
+      continue;
+    }
+    s += n.type === 'softbreak' || n.type === 'linebreak' ? ' ' : n.literal ?? '';
+    while (n && !n.next && n !== root) n = n.parent as MdNode | null;
+    if (!n || n === root) break;
+    n = n.next as MdNode | null;
+  }
+  return s;
+}
 
 /** Renders a block (and what it contains) into `parent`; `final` blocks get syntax highlighting. */
 export function render(n: MdNode, parent: Node, final: boolean, ctx: RenderContext): void {
