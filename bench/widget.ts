@@ -3,7 +3,7 @@
  * stream-render a markdown answer into <bedrock-chat> and into deep-chat in the same Chromium. Needs assets/web
  * (`npx vite build --config src/web-components/vite.config.mts`) and /usr/bin/chromium.
  */
-import { existsSync, readFileSync } from 'fs';
+import { existsSync, readdirSync, readFileSync } from 'fs';
 import { createServer } from 'http';
 import type { AddressInfo } from 'net';
 import { join, resolve } from 'path';
@@ -115,6 +115,9 @@ export async function widgetFigures(): Promise<Record<string, number>> {
     'widget.gzipKb.launcher': round(gz(entry)),
     'widget.gzipKb.full': round(gz(entry) + gz(full)),
   };
+  // The markdown parser (commonmark.js + GFM), its own chunk, loaded by the full chunk as soon as it runs.
+  const parser = readdirSync(WEB).find((f) => /^bedrock-chat-parse-[\w-]+\.js$/.test(f));
+  if (parser) figures['widget.gzipKb.markdownParser'] = round(gz(join(WEB, parser)));
   if (!existsSync(CHROMIUM)) return figures;
 
   let answer = '';

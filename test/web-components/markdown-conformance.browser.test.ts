@@ -151,7 +151,8 @@ describeBrowser('CommonMark 0.31.2 conformance of the markdown renderer', () => 
       return { markdown, expected: policy === plain ? tab(t.html) : policy, spec: tab(t.html) };
     });
     const results = await page.evaluate(async (examples) => {
-      const m = await import('/markdown.js' as string) as { renderMarkdown(root: HTMLElement, text: string): void };
+      const m = await import('/markdown.js' as string) as { loadParser(): Promise<unknown>; renderMarkdown(root: HTMLElement, text: string): void };
+      await m.loadParser(); // the parser's chunk: then rendering is synchronous
       /** One canonical form for the renderer's DOM and the expected HTML (parsed here: test data, not model output). */
       const canonical = (root: Element): string => {
         for (const code of [...root.querySelectorAll('div.md-code')]) code.replaceWith(code.querySelector('pre')!);

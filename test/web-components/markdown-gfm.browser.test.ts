@@ -59,6 +59,7 @@ describeBrowser('markdown that models write (GFM, footnotes, streaming) in Chrom
     await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
     await page.evaluate(async () => {
       const m = await import('/markdown.js' as string);
+      await m.loadParser(); // the parser's chunk: then rendering is synchronous
       const w = window as unknown as Record<string, unknown>;
       w.md = m;
       /** Renders `text` (in `parts`, or at once) and returns the root. */
@@ -180,6 +181,39 @@ describeBrowser('markdown that models write (GFM, footnotes, streaming) in Chrom
       expect(chunked).toBe(once);
     }), { numRuns: 150 });
   }, 120_000);
+
+  test('before the parser\'s chunk arrives the text shows as typed; then it is rendered as a one-shot render would', async () => {
+    const fresh = await page.context().newPage();
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    await fresh.route(/\/parse-[\w-]+\.js$/, async (route) => {
+      await held;
+      await route.continue();
+    });
+    await fresh.goto(page.url());
+    const text = '# Title\n\nSome **bold** text and a [link](https://example.com).\n\n- a\n- b\n';
+    const before = await fresh.evaluate(async (t) => {
+      const m = await import('/markdown.js' as string);
+      const root = document.body.appendChild(document.createElement('div'));
+      const stream = new m.MarkdownStream(root);
+      for (let i = 0; i < t.length; i += 7) stream.append(t.slice(i, i + 7));
+      stream.end();
+      (window as unknown as { pending: Promise<void> }).pending = stream.settled();
+      return root.innerHTML;
+    }, text);
+    expect(before).toBe(`<p class="md-html">${text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')}</p>`);
+    release();
+    const [after, once] = await fresh.evaluate(async (t) => {
+      await (window as unknown as { pending: Promise<void> }).pending;
+      const m = await import('/markdown.js' as string);
+      const one = document.createElement('div');
+      m.renderMarkdown(one, t);
+      return [document.body.lastElementChild!.innerHTML, one.innerHTML];
+    }, text);
+    expect(after).toBe(once);
+    expect(after).toContain('<h1>Title</h1>');
+    await fresh.close();
+  });
 
   test('streamed adversarial answers of 64 KB do linear work: finished blocks are never parsed again', async () => {
     const result = await page.evaluate((answers) => {

@@ -117,6 +117,8 @@ interface MarkdownModule {
     end(): void;
     settled(): Promise<void>;
   };
+  /** The parser is its own chunk: loaded once per page, then streams render synchronously. */
+  loadParser(): Promise<unknown>;
 }
 
 /** Splits a text into chunks of 1..max characters. */
@@ -209,7 +211,8 @@ describeBrowser('markdown answers of <bedrock-chat> in Chromium', () => {
   test('the renderer gives the same DOM whatever the chunking (random chunk sizes, one character at a time)', async () => {
     await openPage();
     const result = await page.evaluate(async (doc) => {
-      const { MarkdownStream } = await import('/markdown.js' as string) as MarkdownModule;
+      const { MarkdownStream, loadParser } = await import('/markdown.js' as string) as MarkdownModule;
+      await loadParser();
       const render = (parts: string[]) => {
         const root = document.createElement('div');
         const stream = new MarkdownStream(root);
@@ -337,7 +340,8 @@ describeBrowser('markdown answers of <bedrock-chat> in Chromium', () => {
   test('finished blocks keep their DOM nodes and are never mutated while later blocks stream', async () => {
     await openPage();
     const result = await page.evaluate(async () => {
-      const { MarkdownStream } = await import('/markdown.js' as string) as MarkdownModule;
+      const { MarkdownStream, loadParser } = await import('/markdown.js' as string) as MarkdownModule;
+      await loadParser();
       // The js grammar is there already (a block's one-time highlighting when its grammar arrives is tested below).
       const warm = new MarkdownStream(document.createElement('div'));
       warm.append('```js\nlet x;\n```\n');
@@ -385,7 +389,8 @@ describeBrowser('markdown answers of <bedrock-chat> in Chromium', () => {
     // The python grammar cannot be loaded on this page.
     await page.route(/\/python-[\w-]+\.m?js$/, (route) => route.abort());
     const result = await page.evaluate(async () => {
-      const { MarkdownStream } = await import('/markdown.js' as string) as MarkdownModule;
+      const { MarkdownStream, loadParser } = await import('/markdown.js' as string) as MarkdownModule;
+      await loadParser();
       const code = 'func main() {\n  return "go" // done\n}';
       const render = (text: string) => {
         const root = document.body.appendChild(document.createElement('div'));
@@ -467,7 +472,8 @@ describeBrowser('markdown answers of <bedrock-chat> in Chromium', () => {
       brainfuck: { code: '++[>+<-]', tokens: [] },
     };
     const result = await page.evaluate(async (all) => {
-      const { MarkdownStream } = await import('/markdown.js' as string) as MarkdownModule;
+      const { MarkdownStream, loadParser } = await import('/markdown.js' as string) as MarkdownModule;
+      await loadParser();
       const root = document.createElement('div');
       const stream = new MarkdownStream(root);
       stream.append(Object.entries(all).map(([lang, { code }]) => `\`\`\`${lang}\n${code}\n\`\`\``).join('\n\n'));
@@ -480,7 +486,8 @@ describeBrowser('markdown answers of <bedrock-chat> in Chromium', () => {
         foreign: [...code.querySelectorAll('*')].filter((e) => e.tagName !== 'SPAN' || !/^tok-(?:c|s|n|k|add|del)$/.test(e.className)).length,
       }));
       const loaded = performance.getEntriesByType('resource').map((e) => new URL(e.name).pathname.slice(1))
-        .filter((name) => name !== 'markdown.js' && !name.startsWith('bedrock-chat') && /\.m?js$/.test(name))
+        // the grammar chunks (not the module, nor the parser's chunk `parse-…`)
+        .filter((name) => name !== 'markdown.js' && !name.startsWith('bedrock-chat') && !name.startsWith('parse-') && /\.m?js$/.test(name))
         .map((name) => name.replace(/-[\w-]+\.m?js$/, ''))
         .sort();
       return { blocks, chunks: loaded };
@@ -517,7 +524,8 @@ Invalid: $\frac{a}$.`;
     const result = await page.evaluate(async (doc) => {
       // The shape of a MathML tree: `tag(children)`, leaves `tag:text`.
       const shape = (e: Element): string => (e.children.length ? `${e.localName}(${[...e.children].map(shape).join(' ')})` : `${e.localName}:${e.textContent}`);
-      const { MarkdownStream } = await import('/markdown.js' as string) as MarkdownModule;
+      const { MarkdownStream, loadParser } = await import('/markdown.js' as string) as MarkdownModule;
+      await loadParser();
       const root = document.body.appendChild(document.createElement('div'));
       const stream = new MarkdownStream(root, { math: true });
       stream.append(doc);
@@ -573,7 +581,8 @@ Invalid: $\frac{a}$.`;
   test('math off (the default): $ is text and the converter is never loaded', async () => {
     await openPage();
     const result = await page.evaluate(async (doc) => {
-      const { MarkdownStream } = await import('/markdown.js' as string) as MarkdownModule;
+      const { MarkdownStream, loadParser } = await import('/markdown.js' as string) as MarkdownModule;
+      await loadParser();
       const root = document.createElement('div');
       const stream = new MarkdownStream(root);
       stream.append(doc);

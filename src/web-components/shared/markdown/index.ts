@@ -1,5 +1,5 @@
 /** Incremental, safe markdown rendering for streamed model output. */
-export { MarkdownStream, renderMarkdown } from './stream.js';
+export { loadParser, MarkdownStream, renderMarkdown } from './stream.js';
 export type { MarkdownOptions } from './stream.js';
 export type { Citation } from './render.js';
 export { safeUrl } from './inline.js';

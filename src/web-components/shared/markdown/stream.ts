@@ -1,5 +1,4 @@
-import { MarkdownParser } from './parse.js';
-import type { MdNode } from './parse.js';
+import type { MarkdownParser, MdNode } from './parse.js';
 import { render, renderFootnotes } from './render.js';
 import type { Citation, RenderContext } from './render.js';
 
@@ -29,6 +28,23 @@ interface Committed {
   readonly numbers: Array<number | undefined>;
 }
 
+type Engine = typeof import('./parse.js');
+let engine: Engine | undefined;
+let loading: Promise<Engine | undefined> | undefined;
+
+/**
+ * Loads the parser (commonmark.js, the GFM extensions and the entity table: its own chunk, started when this module
+ * is imported, so it is there before the first answer); resolves undefined when the load failed (tried again later).
+ */
+export function loadParser(): Promise<Engine | undefined> {
+  loading ??= import('./parse.js').then((m) => (engine = m), () => {
+    loading = undefined;
+    return undefined;
+  });
+  return loading;
+}
+void loadParser();
+
 /** Below this many characters the open part is rendered on every delta; above, when it has grown by a quarter. */
 const SMALL = 2048;
 
@@ -46,7 +62,9 @@ export class MarkdownStream {
   readonly math: boolean;
   /** Characters handed to the parser so far (each finished block once; the open tail on each update). */
   parsedCharacters = 0;
-  private readonly parser: MarkdownParser;
+  private parser?: MarkdownParser;
+  /** The text so far, shown as it is while the parser loads. */
+  private waiting?: HTMLElement;
   private readonly ctx: RenderContext;
   private readonly pending = new Set<Promise<void>>();
   private lines: string[] = [];
@@ -66,7 +84,6 @@ export class MarkdownStream {
 
   constructor(readonly root: HTMLElement, options: MarkdownOptions = {}) {
     this.math = !!options.math;
-    this.parser = new MarkdownParser({ math: this.math });
     this.ctx = {
       math: this.math,
       later: (work) => {
@@ -76,6 +93,19 @@ export class MarkdownStream {
       footnotes: { defs: new Map(), numbers: new Map(), seen: [] },
       citations: options.citations ?? (() => []),
     };
+    if (engine) {
+      this.parser = new engine.MarkdownParser({ math: this.math });
+    } else {
+      // Until the parser's chunk arrives the text is shown as typed; then all of it is rendered at once.
+      this.ctx.later(loadParser().then((m) => {
+        if (!m) return;
+        this.parser = new m.MarkdownParser({ math: this.math });
+        this.waiting?.remove();
+        this.waiting = undefined;
+        if (this.ended) this.finish();
+        else if (this.lines.length || this.partial) this.update(false);
+      }));
+    }
   }
 
   /** Resolves when every grammar and formula conversion started so far has been applied (or has failed). */
@@ -91,6 +121,11 @@ export class MarkdownStream {
     const before = this.lines.length;
     for (const line of parts) this.lines.push(line);
     this.grown += delta.length;
+    if (!this.parser) {
+      this.waiting ??= this.root.appendChild(Object.assign(document.createElement('p'), { className: 'md-html' }));
+      this.waiting.append(delta);
+      return;
+    }
     if (this.fence && this.growCode(before)) return;
     if (this.tailSize > SMALL && this.grown * 4 < this.tailSize) return;
     this.update(false);
@@ -103,6 +138,11 @@ export class MarkdownStream {
     if (this.partial) this.lines.push(this.partial.replace(/\r$/, ''));
     this.partial = '';
     this.fence = undefined;
+    if (this.parser) this.finish();
+  }
+
+  /** Every block becomes final; late definitions; the footnotes. */
+  private finish(): void {
     this.update(true);
     this.lateDefinitions();
     const footer = renderFootnotes(this.ctx, true);
@@ -129,7 +169,7 @@ export class MarkdownStream {
     this.grown = 0;
     this.tailSize = tail.reduce((n, l) => n + l.length + 1, 0);
     this.parsedCharacters += this.tailSize;
-    const { doc, definitions, refmap } = this.parser.parse(tail, this.first + 1, this.refs);
+    const { doc, definitions, refmap } = this.parser!.parse(tail, this.first + 1, this.refs);
     const blocks: MdNode[] = [];
     for (let c = doc.firstChild as MdNode | null; c; c = c.next as MdNode | null) blocks.push(c);
     const start = (b: MdNode) => b.sourcepos[0][0] - 1;
@@ -203,7 +243,7 @@ export class MarkdownStream {
       nodes = live.nodes;
       for (const n of nodes) this.root.insertBefore(n, this.footer ?? null);
     } else {
-      this.parser.inlines(block, this.refs);
+      this.parser!.inlines(block, this.refs);
       const frag = document.createDocumentFragment();
       render(block, frag, true, this.ctx);
       nodes = [...frag.childNodes];
@@ -227,7 +267,7 @@ export class MarkdownStream {
     this.fence = undefined;
     for (; i < blocks.length; i++) {
       const b = blocks[i];
-      this.parser.inlines(b, refmap);
+      this.parser!.inlines(b, refmap);
       const frag = document.createDocumentFragment();
       const seen = ctx.footnotes.seen.length;
       render(b, frag, final, ctx);
@@ -264,17 +304,17 @@ export class MarkdownStream {
     for (const c of stale) {
       const lines = this.lines.slice(c.first, c.end);
       this.parsedCharacters += lines.reduce((n, l) => n + l.length + 1, 0);
-      const { doc } = this.parser.parse(lines, c.first + 1, this.refs);
+      const { doc } = this.parser!.parse(lines, c.first + 1, this.refs);
       const frag = document.createDocumentFragment();
       for (let b = doc.firstChild as MdNode | null; b; b = b.next as MdNode | null) {
-        this.parser.inlines(b, this.refs);
+        this.parser!.inlines(b, this.refs);
         render(b, frag, true, { ...this.ctx, footnotes: { defs, numbers, seen: [] } });
       }
       c.nodes[0].before(frag);
       for (const n of c.nodes) n.remove();
     }
     // Footnote definitions are rendered in the footnotes section; their inlines are parsed once, here.
-    for (const [label, def] of defs) if (numbers.has(label)) this.parser.inlines(def, this.refs);
+    for (const [label, def] of defs) if (numbers.has(label)) this.parser!.inlines(def, this.refs);
   }
 
   /** What identifies a block of the tail between two updates: its kind, where it and the next one start, its text. */
