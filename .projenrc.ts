@@ -121,6 +121,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
     'playwright-core@1.65.1',
     'axe-core@4.14.1',
     'fast-check@4.10.2',
+    // the CommonMark 0.31.2 spec examples (markdown conformance test) and the parser the widget's markdown uses
+    'commonmark-spec@0.31.2',
+    'commonmark@0.31.2',
     'tsx@4.23.15',
     'cdk-nag@3.0.2',
     // validators nobody here wrote (docs/architecture.md, "Validators"): the OpenAPI document's external check

@@ -3,7 +3,7 @@
  * stream-render a markdown answer into <bedrock-chat> and into deep-chat in the same Chromium. Needs assets/web
  * (`npx vite build --config src/web-components/vite.config.mts`) and /usr/bin/chromium.
  */
-import { existsSync, readFileSync } from 'fs';
+import { existsSync, readdirSync, readFileSync } from 'fs';
 import { createServer } from 'http';
 import type { AddressInfo } from 'net';
 import { join, resolve } from 'path';
@@ -32,6 +32,23 @@ export function markdownAnswer(bytes: number): string {
       '1. Deploy with `cdk deploy`', '2. Open the URL from the outputs', `3. Ask a question and compare with answer ${i}`, '');
   }
   return parts.join('\n').slice(0, bytes);
+}
+
+/**
+ * Adversarial answers of `bytes` characters, each one paragraph or container that stays open while it streams: 64 K
+ * `[`, unclosed link openers `[a](`, emphasis runs that never close, backtick runs of every length, quotes nested 40
+ * deep on every line, and a list nested 40 deep. Each must render within twice the time of the normal answer.
+ */
+export function adversarialAnswers(bytes = 65_536): Record<string, string> {
+  const fill = (unit: string) => unit.repeat(Math.ceil(bytes / unit.length)).slice(0, bytes);
+  return {
+    brackets: fill('['),
+    linkOpeners: fill('[a]('),
+    emphasis: fill('*a _b **c __d '),
+    backticks: Array.from({ length: 6000 }, (_, i) => '`'.repeat((i % 40) + 1) + 'a').join(' ').slice(0, bytes),
+    quotes: fill(`${'> '.repeat(40)}a\n`),
+    lists: Array.from({ length: Math.ceil(bytes / 40) }, (_, i) => `${' '.repeat((i % 40) * 2)}- item`).join('\n').slice(0, bytes),
+  };
 }
 
 const ours = (ws: string) => `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>bench</title></head><body>
@@ -98,6 +115,9 @@ export async function widgetFigures(): Promise<Record<string, number>> {
     'widget.gzipKb.launcher': round(gz(entry)),
     'widget.gzipKb.full': round(gz(entry) + gz(full)),
   };
+  // The markdown parser (commonmark.js + GFM), its own chunk, loaded by the full chunk as soon as it runs.
+  const parser = readdirSync(WEB).find((f) => /^bedrock-chat-parse-[\w-]+\.js$/.test(f));
+  if (parser) figures['widget.gzipKb.markdownParser'] = round(gz(join(WEB, parser)));
   if (!existsSync(CHROMIUM)) return figures;
 
   let answer = '';
@@ -136,12 +156,19 @@ export async function widgetFigures(): Promise<Record<string, number>> {
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const browser = await launchChromium(CHROMIUM);
   try {
-    for (const [name, bytes, page] of [['render.ms.16kb', 16_384, 'ours'], ['render.ms.64kb', 65_536, 'ours'], ['render.deepChat.ms.64kb', 65_536, 'deep']] as const) {
-      answer = markdownAnswer(bytes);
+    const runs: Array<[string, string, 'ours' | 'deep']> = [['render.ms.16kb', markdownAnswer(16_384), 'ours'], ['render.ms.64kb', markdownAnswer(65_536), 'ours'],
+      ...Object.entries(adversarialAnswers()).map(([kind, text]) => [`render.adversarial.${kind}.ms.64kb`, text, 'ours'] as [string, string, 'ours']),
+      ...(process.env.BENCH_WIDGET_DEEP_CHAT === '0' ? [] : [['render.deepChat.ms.64kb', markdownAnswer(65_536), 'deep'] as [string, string, 'deep']])];
+    for (const [name, text, page] of runs) {
+      answer = text;
       const samples: number[] = [];
       for (let r = 0; r < RUNS; r++) samples.push(await renderMs(browser, `${origin}/${page}.html`));
       figures[name] = Math.round(median(samples));
     }
+    // The slowest adversarial answer, and its ratio to the normal answer of the same size (same run): at most 2.
+    const adversarial = Math.max(...Object.keys(adversarialAnswers()).map((kind) => figures[`render.adversarial.${kind}.ms.64kb`]));
+    figures['render.adversarial.ms.64kb'] = adversarial;
+    figures['render.adversarial.ratio'] = round(adversarial / figures['render.ms.64kb'], 2);
   } finally {
     await browser.close();
     wss.close();

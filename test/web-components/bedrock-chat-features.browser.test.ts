@@ -517,6 +517,20 @@ describeBrowser('<bedrock-chat> conversation features in Chromium', () => {
     await expect(page.locator('[part="error"]').textContent()).resolves.toBe('');
   });
 
+  test('a footnote naming a retrieved source (citation frame) links to that source in the answer', async () => {
+    backend.scripts.set('cite', {
+      deltas: ['Deploy with CDK[^s1].\n\n', '[^s1]: Deployment guide, p. 3\n'],
+      citations: [{ sourceId: 's1', title: 'CDK guide', url: 'https://example.com/cdk' }],
+    });
+    await openTestPage();
+    await send('cite');
+    const cite = page.locator('.md-footnotes a.md-cite');
+    await cite.waitFor();
+    await expect(cite.textContent()).resolves.toBe('CDK guide');
+    await expect(cite.getAttribute('href')).resolves.toBe('https://example.com/cdk');
+    await expect(page.locator('.md-footnotes li').first().textContent()).resolves.toContain('Deployment guide, p. 3');
+  });
+
   test('every new control is reachable with Tab and works from the keyboard; axe finds nothing in a rich conversation', async () => {
     backend.scripts.set('rich', {
       reasoning: ['Thinking.'],

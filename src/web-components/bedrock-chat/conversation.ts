@@ -22,8 +22,11 @@ export interface Feedback {
 }
 
 export interface Citation {
+  /** The source's id from the `citation` frame (a footnote `[^<sourceId>]` names it). */
+  readonly sourceId: string;
   readonly title: string;
   readonly url?: string;
+  readonly snippet?: string;
 }
 
 /** One message of the conversation tree. */
@@ -96,7 +99,8 @@ export function renderAnswer(message: ChatMessage, final: boolean, math = messag
   const node = document.createElement('div');
   node.className = 'md';
   message.node = node;
-  message.markdown = new MarkdownStream(node, { math });
+  // The answer's retrieved sources: a footnote that matches one renders as that citation.
+  message.markdown = new MarkdownStream(node, { math, citations: () => message.citations });
   message.markdown.append(message.text);
   if (final) message.markdown.end();
 }

@@ -52,6 +52,11 @@ export const markdownStyles = css`
   .md .md-left { text-align: left; }
   .md .md-center { text-align: center; }
   .md .md-right { text-align: right; }
+  .md li.md-task { list-style: none; }
+  .md li.md-task > input { margin: 0 0.35em 0 -1.3em; vertical-align: middle; }
+  .md .md-fnref { line-height: 0; }
+  .md .md-footnotes { border-top: 1px solid var(--_border); margin-top: 1em; font-size: 0.9em; }
+  .md .md-html { white-space: pre-wrap; }
 
   @media (prefers-color-scheme: dark) {
     .md .tok-s { color: var(--bedrock-chat-code-string, #7ee787); }

@@ -1,90 +1,267 @@
-/** Rendering of one block to DOM (createElement + text nodes only). */
+/**
+ * The syntax tree of parse.ts to DOM, with createElement and text nodes only: raw HTML (inline or block) is shown as
+ * text, links and images need an absolute http(s) or mailto URL (safeUrl), images are links labelled with their
+ * alt text (never loaded), `<br>` in a table cell is the one tag that means something (a line break).
+ */
 import { msg } from '@lit/localize';
-import { cells, closes, fenceOf, HEADING, indentOf, isBlank, LIST_ITEM, mathOf, parseBlocks } from './blocks.js';
-import type { Block } from './blocks.js';
 import { highlightInto } from './highlight.js';
-import { el, renderInline } from './inline.js';
-import type { InlineOptions } from './inline.js';
+import { el, safeUrl } from './inline.js';
 import { renderMath } from './math.js';
+import type { MdNode } from './parse.js';
 
-const ALIGN: Record<string, string> = { l: 'md-left', c: 'md-center', r: 'md-right' };
+const ALIGN: Record<string, string> = { left: 'md-left', center: 'md-center', right: 'md-right' };
 const copyLabel = () => msg('Copy');
 
-/** The code of a fenced block, without its fences and the fence's indentation. */
-export function codeOf(block: Block): { lang: string; code: string } {
-  const fence = fenceOf(block.lines[0])!;
-  const closed = block.lines.length > 1 && closes(block.lines[block.lines.length - 1], fence);
-  const body = block.lines.slice(1, closed ? -1 : undefined)
-    .map((line) => line.slice(Math.min(fence.indent, indentOf(line))));
-  return { lang: fence.info.split(/\s/)[0].replace(/[^\w+#.-]/g, '').slice(0, 32), code: body.join('\n') };
+/** A retrieved source of the answer (the protocol's `citation` frame). */
+export interface Citation {
+  readonly sourceId: string;
+  readonly title: string;
+  readonly url?: string;
+  readonly snippet?: string;
 }
 
-/** A display formula block: its LaTeX, and whether its closing delimiter came (else it is shown as a paragraph). */
-export function mathBlockOf(block: Block): { tex: string; closed: boolean } {
-  const { close, closed: oneLine } = mathOf(block.lines[0])!;
-  const lines = [block.lines[0].replace(/^ {0,3}(?:\$\$|\\\[)/, ''), ...block.lines.slice(1)];
-  const last = lines[lines.length - 1].trimEnd();
-  const closed = (oneLine || lines.length > 1) && last.endsWith(close);
-  if (closed) lines[lines.length - 1] = last.slice(0, -close.length);
-  return { tex: lines.join('\n'), closed };
+/** Footnotes: the definitions known, and the number of each referenced label in order of first reference. */
+export interface Footnotes {
+  readonly defs: Map<string, MdNode>;
+  readonly numbers: Map<string, number>;
+  /** Labels referenced while rendering (defined or not), in order. */
+  readonly seen: string[];
 }
 
-/** Paragraph text: leading indentation of each line and trailing spaces removed; line breaks kept. */
-const paragraphText = (lines: readonly string[]) => lines.map((line) => line.trimStart()).join('\n').trimEnd();
-
-/** How blocks are rendered: with math or not, and where work that completes a block later goes. */
+/** How blocks are rendered: with math or not, where work that completes a block later goes, footnotes, sources. */
 export interface RenderContext {
   readonly math: boolean;
   /** Receives a grammar or the math converter still loading for a rendered block (never rejects). */
   readonly later: (work: Promise<void>) => void;
-  readonly inline: InlineOptions;
+  readonly footnotes: Footnotes;
+  readonly citations: () => readonly Citation[];
 }
 
-export function renderContext(math: boolean, later: (work: Promise<void>) => void = () => undefined): RenderContext {
-  return { math, later, inline: math ? { math: (tex, display, source) => renderMath(tex, display, source, false, later) } : {} };
+/**
+ * The citation a footnote stands for: the source whose id is the label, or the n-th source for `[^n]`, or the
+ * source whose URL the footnote's text contains.
+ */
+export function citationOf(label: string, def: MdNode | undefined, citations: readonly Citation[]): Citation | undefined {
+  const byId = citations.find((c) => c.sourceId.toLowerCase() === label);
+  if (byId) return byId;
+  if (/^\d{1,3}$/.test(label) && citations[+label - 1]) return citations[+label - 1];
+  const text = def ? plainText(def, true) : '';
+  return text ? citations.find((c) => c.url && text.includes(c.url)) : undefined;
 }
 
-const PLAIN = renderContext(false);
+/** The text of a subtree (an image's alt text; with `urls`, link destinations too, to match a footnote's source). */
+export function plainText(n: MdNode, urls = false): string {
+  if (!urls) return n.firstChild ? flatText(n) : n.literal ?? '';
+  if (n.type === 'text' || n.type === 'code' || n.type === 'html_inline' || n.type === 'footnote_ref' || n.type === 'math') return n.literal ?? '';
+  if (n.type === 'softbreak' || n.type === 'linebreak') return ' ';
+  let s = '';
+  for (let c = n.firstChild as MdNode | null; c; c = c.next as MdNode | null) s += plainText(c, urls);
+  return urls && n.type === 'link' && n.destination ? `${s} ${n.destination}` : s;
+}
 
-/** Renders a block; `final` blocks get syntax highlighting. */
-export function renderBlock(block: Block, final: boolean, ctx: RenderContext = PLAIN): HTMLElement {
-  const { lines } = block;
-  switch (block.kind) {
-    case 'h': {
-      const m = HEADING.exec(lines[0])!;
-      const h = el(`h${m[1].length}` as 'h1');
-      renderInline(m[2] ?? '', h, ctx.inline);
-      return h;
-    }
-    case 'hr':
-      return el('hr');
-    case 'code':
-      return renderCode(block, final, ctx);
-    case 'quote': {
-      const quote = el('blockquote');
-      const inner = lines.map((line) => line.replace(/^ {0,3}> ?/, ''));
-      for (const child of parseBlocks(inner, ctx)) quote.appendChild(renderBlock(child, final, ctx));
-      return quote;
-    }
-    case 'list':
-      return renderList(lines, final, ctx);
-    case 'table':
-      return renderTable(lines, ctx);
-    case 'math': {
-      const { tex, closed } = mathBlockOf(block);
-      if (closed && tex.trim()) return renderMath(tex, true, lines.join('\n'), true, ctx.later);
-      break; // unclosed (yet): a paragraph
-    }
-    default:
-      break;
+function anchor(href: string, className?: string): HTMLAnchorElement {
+  const a = el('a', className);
+  a.href = href;
+  a.rel = 'noopener noreferrer nofollow';
+  a.target = '_blank';
+  return a;
+}
+
+/** Nodes nest at most this deep in the DOM (32 containers, emphasis): deeper content is its text. */
+const MAX_DEPTH = 128;
+let depth = 0;
+
+const children = (n: MdNode, parent: Node, final: boolean, ctx: RenderContext) => {
+  if (depth >= MAX_DEPTH) {
+    parent.appendChild(document.createTextNode(flatText(n)));
+    return;
   }
-  const p = el('p');
-  renderInline(paragraphText(lines), p, ctx.inline);
-  return p;
+  depth++;
+  try {
+    for (let c = n.firstChild as MdNode | null; c; c = c.next as MdNode | null) render(c, parent, final, ctx);
+  } finally {
+    depth--;
+  }
+};
+
+/** The text of a subtree of any depth, without recursion (`*a *a *a … b* b* b*` nests 10,000 deep in 64 KB). */
+function flatText(root: MdNode): string {
+  let s = '';
+  let n: MdNode | null = root.firstChild as MdNode | null;
+  while (n) {
+    if (n.firstChild) {
+      n = n.firstChild as MdNode;
+      continue;
+    }
+    s += n.type === 'softbreak' || n.type === 'linebreak' ? ' ' : n.literal ?? '';
+    while (n && !n.next && n !== root) n = n.parent as MdNode | null;
+    if (!n || n === root) break;
+    n = n.next as MdNode | null;
+  }
+  return s;
 }
 
-function renderCode(block: Block, final: boolean, ctx: RenderContext): HTMLElement {
-  const { lang, code } = codeOf(block);
+/** Renders a block (and what it contains) into `parent`; `final` blocks get syntax highlighting. */
+export function render(n: MdNode, parent: Node, final: boolean, ctx: RenderContext): void {
+  const add = <T extends Node>(node: T): T => parent.appendChild(node);
+  switch (n.type) {
+    case 'document':
+      return children(n, parent, final, ctx);
+    case 'paragraph': {
+      // In a tight list, an item's paragraphs are bare text.
+      const list = n.parent?.parent;
+      if (n.parent?.type === 'item' && list?.type === 'list' && list.listTight) return children(n, parent, final, ctx);
+      return children(n, add(el('p')), final, ctx);
+    }
+    case 'heading':
+      return children(n, add(el(`h${Math.min(6, Math.max(1, n.level))}` as 'h1')), final, ctx);
+    case 'block_quote':
+      return children(n, add(el('blockquote')), final, ctx);
+    case 'thematic_break':
+      add(el('hr'));
+      return;
+    case 'list': {
+      const list = add(el(n.listType === 'ordered' ? 'ol' : 'ul'));
+      if (n.listType === 'ordered' && n.listStart !== null && n.listStart !== 1) (list as HTMLOListElement).start = n.listStart;
+      return children(n, list, final, ctx);
+    }
+    case 'item': {
+      const li = add(el('li'));
+      if (n.task) {
+        li.className = 'md-task';
+        const box = li.appendChild(el('input'));
+        box.type = 'checkbox';
+        box.disabled = true;
+        box.checked = n.task === 'checked';
+        if (n.firstChild?.type === 'paragraph' || !n.firstChild) li.appendChild(document.createTextNode(' '));
+      }
+      return children(n, li, final, ctx);
+    }
+    case 'code_block':
+      add(renderCode(n.info ?? '', n.literal ?? '', final, ctx));
+      return;
+    case 'html_block': {
+      // Raw HTML is never interpreted: shown as the text it is.
+      add(el('p', 'md-html', (n.literal ?? '').replace(/\n$/, '')));
+      return;
+    }
+    case 'table':
+      add(renderTable(n, final, ctx));
+      return;
+    case 'math_block':
+      add(ctx.math ? renderMath(n.literal ?? '', true, n.info ?? '', true, ctx.later) : el('p', '', n.info ?? ''));
+      return;
+    case 'footnote_def':
+      return; // shown in the footnotes section
+    case 'text':
+      add(document.createTextNode(n.literal ?? ''));
+      return;
+    case 'softbreak':
+      add(document.createTextNode('\n'));
+      return;
+    case 'linebreak':
+      add(el('br'));
+      return;
+    case 'emph':
+      return children(n, add(el('em')), final, ctx);
+    case 'strong':
+      return children(n, add(el('strong')), final, ctx);
+    case 'strikethrough':
+      return children(n, add(el('del')), final, ctx);
+    case 'code':
+      add(el('code', '', n.literal ?? ''));
+      return;
+    case 'html_inline':
+      // `<br>` in a table cell is a line break (models write them there); any other tag is text.
+      if (/^<br\s*\/?>$/i.test(n.literal ?? '') && inCell(n)) add(el('br'));
+      else add(document.createTextNode(n.literal ?? ''));
+      return;
+    case 'link': {
+      const href = safeUrl(n.destination ?? '');
+      if (!href) {
+        // A refused URL (relative, javascript:, data:…): the syntax as typed, as text.
+        if (n.source !== undefined) add(document.createTextNode(n.source));
+        else children(n, parent, final, ctx);
+        return;
+      }
+      const a = add(anchor(href));
+      if (n.title) a.title = n.title;
+      return children(n, a, final, ctx);
+    }
+    case 'image': {
+      // Images are not loaded: a link to them, labelled with the alt text.
+      const alt = plainText(n);
+      const href = safeUrl(n.destination ?? '');
+      if (!href) add(document.createTextNode(n.source ?? alt));
+      else add(anchor(href, 'md-image')).appendChild(document.createTextNode(alt || (n.destination ?? '')));
+      return;
+    }
+    case 'footnote_ref':
+      add(footnoteRef(n, ctx));
+      return;
+    case 'math':
+      add(ctx.math ? renderMath(n.literal ?? '', !!n.display, n.info ?? '', false, ctx.later) : document.createTextNode(n.info ?? ''));
+      return;
+    default:
+      return children(n, parent, final, ctx);
+  }
+}
+
+const inCell = (n: MdNode) => {
+  for (let p = n.parent; p; p = p.parent) if (p.type === 'table_cell') return true;
+  return false;
+};
+
+function footnoteRef(n: MdNode, ctx: RenderContext): Node {
+  const label = n.label ?? '';
+  const { defs, numbers, seen } = ctx.footnotes;
+  seen.push(label);
+  const def = defs.get(label);
+  if (!def) return document.createTextNode(n.literal ?? '');
+  let num = numbers.get(label);
+  if (num === undefined) numbers.set(label, (num = numbers.size + 1));
+  const sup = el('sup', 'md-fnref');
+  const cite = citationOf(label, def, ctx.citations());
+  const href = cite?.url ? safeUrl(cite.url) : undefined;
+  if (href) {
+    const a = sup.appendChild(anchor(href, 'md-cite'));
+    a.title = cite!.title;
+    a.textContent = String(num);
+  } else {
+    const a = sup.appendChild(el('a', '', String(num)));
+    a.href = `#fn-${num}`;
+    if (cite) a.title = cite.title;
+    a.addEventListener('click', (e) => {
+      e.preventDefault();
+      (a.getRootNode() as ParentNode).querySelector?.(`[data-footnote="${num}"]`)?.scrollIntoView({ block: 'nearest' });
+    });
+  }
+  return sup;
+}
+
+/** The footnotes section: every referenced footnote that is defined, by number (a citation shows its source). */
+export function renderFootnotes(ctx: RenderContext, final: boolean): HTMLElement | undefined {
+  const { defs, numbers } = ctx.footnotes;
+  if (!numbers.size) return undefined;
+  const section = el('section', 'md-footnotes');
+  const ol = section.appendChild(el('ol'));
+  for (const [label, num] of [...numbers].sort((a, b) => a[1] - b[1])) {
+    const def = defs.get(label);
+    const li = ol.appendChild(el('li'));
+    li.dataset.footnote = String(num);
+    if (def) children(def, li, final, ctx);
+    const cite = citationOf(label, def, ctx.citations());
+    const href = cite?.url ? safeUrl(cite.url) : undefined;
+    if (cite && href && !(def && plainText(def, true).includes(cite.url!))) {
+      li.appendChild(document.createTextNode(' '));
+      li.appendChild(anchor(href, 'md-cite')).textContent = cite.title;
+    }
+  }
+  return section;
+}
+
+function renderCode(info: string, code: string, final: boolean, ctx: RenderContext): HTMLElement {
+  const lang = info.split(/\s/)[0].replace(/[^\w+#.-]/g, '').slice(0, 32);
   const wrap = el('div', 'md-code');
   const bar = wrap.appendChild(el('div', 'md-code-bar'));
   bar.appendChild(el('span', 'md-lang', lang || 'text'));
@@ -93,11 +270,13 @@ function renderCode(block: Block, final: boolean, ctx: RenderContext): HTMLEleme
   const pre = wrap.appendChild(el('pre'));
   pre.tabIndex = 0; // scrollable: reachable by keyboard
   const codeEl = pre.appendChild(el('code', lang ? `language-${lang}` : ''));
+  // The code exactly as written (tabs included), without the line break that ends its last line.
+  const text = code.replace(/\n$/, '');
   if (final) {
-    const work = highlightInto(code, lang, codeEl);
+    const work = highlightInto(text, lang, codeEl);
     if (work) ctx.later(work);
   } else {
-    codeEl.textContent = code;
+    codeEl.textContent = text;
   }
   let timer: ReturnType<typeof setTimeout> | undefined;
   button.addEventListener('click', () => {
@@ -118,63 +297,22 @@ function renderCode(block: Block, final: boolean, ctx: RenderContext): HTMLEleme
   return wrap;
 }
 
-function renderList(lines: readonly string[], final: boolean, ctx: RenderContext): HTMLElement {
-  const first = LIST_ITEM.exec(lines[0])!;
-  const ordered = !!first[3];
-  const list = el(ordered ? 'ol' : 'ul');
-  if (ordered && +first[3] !== 1) (list as HTMLOListElement).start = +first[3];
-  const items: string[][] = [];
-  let markerIndent = 0;
-  let contentIndent = 0;
-  let fence: ReturnType<typeof fenceOf>;
-  for (const line of lines) {
-    const indent = indentOf(line);
-    const item = !fence && LIST_ITEM.exec(line);
-    if (item && (!items.length || indent < markerIndent + 2)) {
-      // A new item at this level; deeper items (2+ more spaces) nest inside the current one.
-      markerIndent = indent;
-      const rest = line.slice(item[0].length);
-      contentIndent = item[0].length - item[4].length + (item[4].length > 4 || isBlank(rest) ? 1 : item[4].length);
-      items.push([line.slice(Math.min(contentIndent, line.length))]);
-      continue;
-    }
-    const content = line.slice(Math.min(indent, contentIndent));
-    items[items.length - 1].push(content);
-    if (fence) {
-      if (closes(content.trimStart(), fence)) fence = undefined;
-    } else {
-      fence = fenceOf(content.trimStart());
-    }
-  }
-  for (const itemLines of items) {
-    const li = list.appendChild(el('li'));
-    // A tight item (no blank line) shows its paragraphs as bare text, a loose one as <p>.
-    const tight = !itemLines.some(isBlank);
-    for (const block of parseBlocks(itemLines, ctx)) {
-      if (tight && block.kind === 'p') renderInline(paragraphText(block.lines), li, ctx.inline);
-      else li.appendChild(renderBlock(block, final, ctx));
-    }
-  }
-  return list;
-}
-
-function renderTable(lines: readonly string[], ctx: RenderContext): HTMLElement {
-  const header = cells(lines[0]);
-  const align = cells(lines[1]).map((d) => (d.endsWith(':') ? (d.startsWith(':') ? 'c' : 'r') : d.startsWith(':') ? 'l' : ''));
+function renderTable(n: MdNode, final: boolean, ctx: RenderContext): HTMLElement {
+  const align = n.align ?? [];
   // A scrollable region with a name, reachable by keyboard.
   const wrap = el('div', 'md-table');
   wrap.tabIndex = 0;
   wrap.setAttribute('role', 'region');
   wrap.setAttribute('aria-label', msg('Table'));
   const table = wrap.appendChild(el('table'));
-  const row = (values: string[], tag: 'th' | 'td', parent: HTMLElement) => {
+  let body: HTMLElement | undefined;
+  for (let row = n.firstChild as MdNode | null; row; row = row.next as MdNode | null) {
+    const parent = row.header ? table.appendChild(el('thead')) : (body ??= table.appendChild(el('tbody')));
     const tr = parent.appendChild(el('tr'));
-    header.forEach((_, i) => renderInline(values[i] ?? '', tr.appendChild(el(tag, ALIGN[align[i]])), ctx.inline));
-  };
-  row(header, 'th', table.appendChild(el('thead')));
-  if (lines.length > 2) {
-    const body = table.appendChild(el('tbody'));
-    for (const line of lines.slice(2)) row(cells(line), 'td', body);
+    let i = 0;
+    for (let cell = row.firstChild as MdNode | null; cell; cell = cell.next as MdNode | null, i++) {
+      children(cell, tr.appendChild(el(row.header ? 'th' : 'td', ALIGN[align[i]])), final, ctx);
+    }
   }
   return wrap;
 }
