@@ -4,59 +4,33 @@
  * after what a user saw), the GFM extensions, footnotes as citations, streaming consistency for any chunking
  * (fast-check) and linear work on adversarial answers. Builds the module with Vite; needs /usr/bin/chromium.
  */
-import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import type { Browser, Page } from 'playwright-core';
-import { CHROMIUM, describeBrowser, ROOT } from './fake-backend';
+import { CHROMIUM, describeBrowser } from './fake-backend';
+import { buildMarkdownModule, serveMarkdownModule } from './markdown-module';
 import { adversarialAnswers } from '../../bench/widget';
 import { launchChromium } from '../../src/local/browser';
 
-function buildMarkdownModule(outDir: string): Promise<void> {
-  const entry = join(ROOT, 'src', 'web-components', 'shared', 'markdown', 'index.ts');
-  const entities = join(ROOT, 'src', 'web-components', 'shared', 'markdown', 'entities.ts');
-  const script = `import { build } from 'vite';
-    await build({ configFile: false, logLevel: 'warn', root: ${JSON.stringify(ROOT)}, publicDir: false,
-      resolve: { alias: { entities: ${JSON.stringify(entities)} } },
-      build: { outDir: ${JSON.stringify(outDir)}, emptyOutDir: true, target: 'es2022', minify: false,
-        lib: { entry: ${JSON.stringify(entry)}, formats: ['es'], fileName: () => 'markdown.js' } } });`;
-  return new Promise((done, fail) => {
-    execFile(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT }, (err, _out, stderr) => (err ? fail(new Error(stderr)) : done()));
-  });
-}
 
 /** The adversarial answers of 64 KB that the bench renders (bench/widget.ts). */
 const ADVERSARIAL = { ...adversarialAnswers(), nestedEmphasis: `${'*a '.repeat(10_000)}${'b* '.repeat(10_000)}`.slice(0, 65_536) };
 
 describeBrowser('markdown that models write (GFM, footnotes, streaming) in Chromium', () => {
   const dir = mkdtempSync(join(tmpdir(), 'bedrock-chat-gfm-'));
-  let server: Server;
+  let served: { url: string; close: () => Promise<void> };
   let browser: Browser;
   let page: Page;
 
   beforeAll(async () => {
     await buildMarkdownModule(dir);
-    server = createServer((req, res) => {
-      const path = new URL(req.url ?? '/', 'http://x').pathname;
-      if (path === '/') return void res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><meta charset="utf-8"><body></body>');
-      let body: Buffer;
-      try {
-        body = readFileSync(join(dir, path.replace(/^\/+/, '').replace(/\.\./g, '')));
-      } catch {
-        return void res.writeHead(404).end();
-      }
-      res.writeHead(200, { 'content-type': 'text/javascript' }).end(body);
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    served = await serveMarkdownModule(dir);
     browser = await launchChromium(CHROMIUM);
     const context = await browser.newContext({ permissions: ['clipboard-read', 'clipboard-write'] });
     page = await context.newPage();
-    await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+    await page.goto(served.url);
     await page.evaluate(async () => {
       const m = await import('/markdown.js' as string);
       await m.loadParser(); // the parser's chunk: then rendering is synchronous
@@ -75,7 +49,7 @@ describeBrowser('markdown that models write (GFM, footnotes, streaming) in Chrom
 
   afterAll(async () => {
     await browser?.close();
-    await new Promise((r) => server?.close(r));
+    await served?.close();
     rmSync(dir, { recursive: true, force: true });
   });
 

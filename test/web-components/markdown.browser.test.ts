@@ -7,14 +7,14 @@
  * loaded grammar and math chunks of the bundle (only those an answer needs), axe-core, and the bundle size. Needs the
  * built bundle: `npx projen bundle:web`.
  */
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { ASSISTANT_TEXT, AXE, BUNDLE, CHROMIUM, describeBrowser, FakeBackend, ROOT } from './fake-backend';
+import { ASSISTANT_TEXT, AXE, BUNDLE, CHROMIUM, describeBrowser, FakeBackend } from './fake-backend';
 import type { AxeResult } from './fake-backend';
+import { buildMarkdownModule } from './markdown-module';
 import { auditMarkup, MATH_XSS_DOC, MATH_XSS_REFUSED, MATHML_ALLOW, XSS_ALLOWED_ANCHORS, XSS_DOC, XSS_LITERALS } from './xss-corpus';
 import { launchChromium } from '../../src/local/browser';
 
@@ -135,18 +135,6 @@ function chunks(text: string, max: number): string[] {
 /** A text as deltas of 1..12 characters. */
 const chunks12 = (text: string) => chunks(text, 12);
 
-function buildMarkdownModule(outDir: string): Promise<void> {
-  const entry = join(ROOT, 'src', 'web-components', 'shared', 'markdown', 'index.ts');
-  const entities = join(ROOT, 'src', 'web-components', 'shared', 'markdown', 'entities.ts');
-  const script = `import { build } from 'vite';
-    await build({ configFile: false, logLevel: 'warn', root: ${JSON.stringify(ROOT)}, publicDir: false,
-      resolve: { alias: { entities: ${JSON.stringify(entities)} } },
-      build: { outDir: ${JSON.stringify(outDir)}, emptyOutDir: true, target: 'es2022', minify: false,
-        lib: { entry: ${JSON.stringify(entry)}, formats: ['es'], fileName: () => 'markdown.js' } } });`;
-  return new Promise((done, fail) => {
-    execFile(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT }, (err, _out, stderr) => (err ? fail(new Error(stderr)) : done()));
-  });
-}
 
 describeBrowser('markdown answers of <bedrock-chat> in Chromium', () => {
   const backend = new FakeBackend();

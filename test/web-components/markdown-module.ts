@@ -1,0 +1,45 @@
+/**
+ * The widget's markdown module on its own, for the browser tests of the renderer: built with Vite into a folder
+ * (src/web-components/shared/markdown/index.ts as `markdown.js`, with its chunks) and served from loopback with an
+ * empty page at `/`.
+ */
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { ROOT } from './fake-backend';
+
+/** Builds the module into `outDir` (`markdown.js` and its chunks), as the web build does (entities aliased). */
+export function buildMarkdownModule(outDir: string): Promise<void> {
+  const entry = join(ROOT, 'src', 'web-components', 'shared', 'markdown', 'index.ts');
+  const entities = join(ROOT, 'src', 'web-components', 'shared', 'markdown', 'entities.ts');
+  const script = `import { build } from 'vite';
+    await build({ configFile: false, logLevel: 'warn', root: ${JSON.stringify(ROOT)}, publicDir: false,
+      resolve: { alias: { entities: ${JSON.stringify(entities)} } },
+      build: { outDir: ${JSON.stringify(outDir)}, emptyOutDir: true, target: 'es2022', minify: false,
+        lib: { entry: ${JSON.stringify(entry)}, formats: ['es'], fileName: () => 'markdown.js' } } });`;
+  return new Promise((done, fail) => {
+    execFile(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT }, (err, _out, stderr) => (err ? fail(new Error(stderr)) : done()));
+  });
+}
+
+/** Serves the built module folder `dir` (scripts) and an empty page at `/`; resolves with its origin and a stop. */
+export async function serveMarkdownModule(dir: string): Promise<{ url: string; close: () => Promise<void> }> {
+  const server = createServer((req, res) => {
+    const path = new URL(req.url ?? '/', 'http://x').pathname;
+    if (path === '/') return void res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><meta charset="utf-8"><body></body>');
+    let body: Buffer;
+    try {
+      body = readFileSync(join(dir, path.replace(/^\/+/, '').replace(/\.\./g, '')));
+    } catch {
+      return void res.writeHead(404).end();
+    }
+    res.writeHead(200, { 'content-type': 'text/javascript' }).end(body);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}
