@@ -1,0 +1,61 @@
+import { grant } from './context';
+import { ConversationStore } from './conversation-store';
+import { AnswerSettings, BackendModels, acknowledgeModelWildcards, guardrailArn } from './models';
+import { RealtimeApi } from './realtime-api';
+import { RestApi } from './rest-api';
+
+/** The parts whose functions are granted access to each other's resources. */
+export interface GrantedParts {
+  readonly store: ConversationStore;
+  readonly realtime: RealtimeApi;
+  readonly rest: RestApi;
+  readonly models: BackendModels;
+  readonly answers: AnswerSettings;
+}
+
+/**
+ * The least-privilege grants between the parts of `ChatBackend`, in one place so that the matrix (which function
+ * may do what on which resource) reads at a glance. A later part grants its own functions the same way, with the
+ * grant helpers of the parts (`ConversationStore.grantTable`, `RealtimeApi.grantManagementApi`, ...).
+ */
+export function grantBetweenParts(parts: GrantedParts): void {
+  const { store, realtime, rest, models } = parts;
+  const ws = realtime.webSocketFunction;
+  const worker = realtime.workerFunction;
+  const api = rest.apiFunction;
+
+  // Each list is what the function's bundle sends (test/iam-coverage.test.ts checks it against the bundles).
+  // ws: a request claim is deleted when storing the question fails, so the client's retry is processed.
+  store.grantTable(ws, ['dynamodb:DeleteItem']);
+  // ws: request claim (Put), question accepted and stop flag (Update), conversation and message checks (Get, Query).
+  // worker: history (Query), messages (Put), conversation totals, title and continued answers (Update), its request
+  // item: question stored, stop flag, connection (Get, strongly consistent while it waits for the question).
+  for (const f of [ws, worker]) {
+    store.grantTable(f, ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query']);
+    realtime.grantManagementApi(f);
+  }
+  // api: list and search (Query, index for recency), rename and feedback (Update, Get), delete (Query + BatchWrite).
+  // It never writes new items (PutItem): see test/iam-coverage.test.ts.
+  store.grantTable(api, ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem']);
+  store.grantRecencyIndex(api, ['dynamodb:Query']);
+  realtime.grantInvokeWorker(ws);
+
+  // Attachments: the api presigns PUTs (the URL carries its role's permission), the worker reads them. ListBucket
+  // lets S3 answer a missing (expired) attachment with 404 NoSuchKey instead of 403, so the user is told what happened.
+  store.grantUploads(api, ['s3:PutObject']);
+  store.grantUploads(worker, ['s3:GetObject']);
+  store.grantBucket(worker, ['s3:ListBucket']);
+  for (const f of [api, worker]) store.acknowledgeUploadsWildcard(f.role!);
+
+  // Bedrock: the worker streams answers from every offered model and proposes titles (Converse); the api proposes
+  // titles only (POST /conversations/{id}/title).
+  grant(worker, ['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream'], models.chatModelArns);
+  const titleOnly = models.titleModelArns.filter((arn) => !models.chatModelArns.includes(arn));
+  if (titleOnly.length > 0) grant(worker, ['bedrock:InvokeModel'], titleOnly);
+  grant(api, ['bedrock:InvokeModel'], models.titleModelArns);
+  if (parts.answers.guardrail) {
+    grant(worker, ['bedrock:ApplyGuardrail'], [guardrailArn(worker, parts.answers.guardrail)]);
+  }
+  acknowledgeModelWildcards(worker.role!, [...models.chatModelArns, ...titleOnly]);
+  acknowledgeModelWildcards(api.role!, models.titleModelArns);
+}

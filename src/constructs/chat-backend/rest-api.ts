@@ -1,0 +1,99 @@
+import { Duration } from 'aws-cdk-lib';
+import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { BackendContext } from './context';
+import { ConversationStore } from './conversation-store';
+import { BackendModels } from './models';
+import { SignIn } from './sign-in';
+import { ApiFunction } from '../../lambdas/api-function';
+import { createLogGroup } from '../private/defaults';
+
+/** What the REST API is built on. */
+export interface RestApiOptions {
+  readonly signIn: SignIn;
+  readonly store: ConversationStore;
+  readonly models: BackendModels;
+  /** `ChatBackendProps.corsAllowedOrigins`. */
+  readonly corsAllowedOrigins?: string[];
+}
+
+/**
+ * The REST API of `ChatBackend`: the HTTP API with its `$default` stage (access logs), the Cognito JWT authorizer
+ * and the router function behind `/{proxy+}`. A later part adds its routes to `httpApi` with `jwtAuthorizer`, or
+ * (as bots do) to the router.
+ */
+export class RestApi {
+  public readonly apiFunction: lambda.Function;
+  public readonly httpApi: apigwv2.HttpApi;
+  public readonly httpStage: apigwv2.HttpStage;
+  /** `https://<api>.execute-api.<region>.<suffix>` (no trailing slash). */
+  public readonly restApiUrl: string;
+  /** Verifies the ID tokens of the user pool's web client. */
+  public readonly jwtAuthorizer: HttpJwtAuthorizer;
+
+  constructor(ctx: BackendContext, options: RestApiOptions) {
+    const scope = ctx.scope;
+    const { signIn, store } = options;
+
+    this.apiFunction = ctx.functions.create('RestApiHandler', ApiFunction, {
+      description: 'bedrock-chat: REST API router (conversations, models, uploads)',
+      timeout: Duration.seconds(29),
+      memorySize: 512,
+      environment: {
+        TABLE_NAME: store.table.tableName,
+        LARGE_MESSAGE_BUCKET: store.largeMessageBucket.bucketName,
+        ...options.models.environment,
+      },
+    });
+
+    const httpAccessLogs = createLogGroup(scope, 'HttpApiAccessLogs', { retention: ctx.logRetention, removalPolicy: ctx.removalPolicy });
+    this.httpApi = new apigwv2.HttpApi(scope, 'HttpApi', {
+      description: 'bedrock-chat: REST API (Cognito JWT)',
+      createDefaultStage: false,
+      corsPreflight: {
+        allowOrigins: options.corsAllowedOrigins ?? ['*'],
+        allowHeaders: ['authorization', 'content-type'],
+        allowMethods: [
+          apigwv2.CorsHttpMethod.GET,
+          apigwv2.CorsHttpMethod.POST,
+          apigwv2.CorsHttpMethod.PUT,
+          apigwv2.CorsHttpMethod.PATCH,
+          apigwv2.CorsHttpMethod.DELETE,
+        ],
+        allowCredentials: false,
+        maxAge: Duration.hours(1),
+      },
+    });
+    this.httpStage = new apigwv2.HttpStage(scope, 'HttpStage', {
+      httpApi: this.httpApi,
+      autoDeploy: true,
+      accessLogSettings: {
+        destination: new apigwv2.LogGroupLogDestination(httpAccessLogs),
+        format: apigw.AccessLogFormat.custom(JSON.stringify({
+          requestId: '$context.requestId',
+          routeKey: '$context.routeKey',
+          status: '$context.status',
+          requestTime: '$context.requestTime',
+          responseLength: '$context.responseLength',
+          integrationStatus: '$context.integrationStatus',
+          authorizerError: '$context.authorizer.error',
+          sourceIp: '$context.identity.sourceIp',
+        })),
+      },
+    });
+    this.restApiUrl = this.httpApi.apiEndpoint;
+    this.jwtAuthorizer = new HttpJwtAuthorizer('CognitoAuthorizer', signIn.jwtIssuer, {
+      jwtAudience: [signIn.userPoolClient.userPoolClientId],
+    });
+    this.httpApi.addRoutes({
+      path: '/{proxy+}',
+      // Every method but OPTIONS: preflight requests are answered by API Gateway from corsPreflight.
+      methods: [apigwv2.HttpMethod.GET, apigwv2.HttpMethod.POST, apigwv2.HttpMethod.PUT, apigwv2.HttpMethod.PATCH, apigwv2.HttpMethod.DELETE],
+      integration: new HttpLambdaIntegration('RestApiIntegration', this.apiFunction),
+      authorizer: this.jwtAuthorizer,
+    });
+  }
+}
