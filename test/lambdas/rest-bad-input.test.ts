@@ -46,12 +46,17 @@ const ulidRe = new RegExp(ULID_PATTERN);
 /** Any text: ASCII, or any Unicode grapheme (well-formed, so it can be put in a URL). */
 const text = (max = 30) => fc.oneof(fc.string({ maxLength: max }), fc.string({ maxLength: max, unit: 'grapheme' }));
 
+/** Malformed percent-encodings sent as they are (any other segment is encoded: a client cannot send a raw space). */
+const RAW_SEGMENTS = new Set(['%', '%00', '%zz']);
+
 /** A path segment that is not a ULID (and not `.`/`..`, which URLs resolve away), encoded for the URL. */
 const badSegment = fc.oneof(
   text(40),
-  fc.constantFrom('null', 'undefined', '0', '-1', '%', '%00', '%zz', '01JAAAAAAAAAAAAAAAAAAAAAA', '01JAAAAAAAAAAAAAAAAAAAAAAAA', '01jaaaaaaaaaaaaaaaaaaaaaaa'),
+  fc.constantFrom('null', 'undefined', '0', '-1', ...RAW_SEGMENTS, '01JAAAAAAAAAAAAAAAAAAAAAA', '01JAAAAAAAAAAAAAAAAAAAAAAAA', '01jaaaaaaaaaaaaaaaaaaaaaaa'),
 ).filter((s) => s.length > 0 && !ulidRe.test(s) && !/^\.{1,2}$/.test(s))
-  .map((s) => (/^%/.test(s) ? s : encodeURIComponent(s)));
+  // A random text that starts with `%` (`% `, found by CI with seed -1638487429) was sent unencoded and refused by the
+  // HTTP client itself ("Request path contains unescaped characters") before reaching the API.
+  .map((s) => (RAW_SEGMENTS.has(s) ? s : encodeURIComponent(s)));
 
 /** A well-formed ULID that names nothing. */
 const missingId = fc.stringMatching(/^0[0-7][0-9A-HJKMNP-TV-Z]{24}$/).filter((id) => id !== conv.conversationId && !conv.messageIds.includes(id));
