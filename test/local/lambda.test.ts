@@ -58,10 +58,10 @@ test('a throwing function gives FunctionError Unhandled', async () => {
 });
 
 test('Event invocation answers 202 at once and runs in the background', async () => {
-  const started = Date.now();
   const out = await client.send(new InvokeCommand({ FunctionName: 'slow', InvocationType: 'Event', Payload: payload({ n: 2 }) }));
   expect(out.StatusCode).toBe(202);
-  expect(Date.now() - started).toBeLessThan(150);
+  // `slow` records its event only after 200 ms: nothing recorded yet means the 202 did not wait for the function
+  // (no timing threshold, which failed under load).
   expect(seen).toEqual([]);
   await lambda.idle();
   expect(seen).toEqual([{ n: 2 }]);
