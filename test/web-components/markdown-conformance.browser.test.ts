@@ -13,13 +13,9 @@
  * loaded). Where the two differ, the policy's rendering is what is expected;
  * elsewhere the spec's HTML is. Needs /usr/bin/chromium; builds the markdown module with Vite.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { CHROMIUM, describeBrowser } from './fake-backend';
-import { buildMarkdownModule, serveMarkdownModule } from './markdown-module';
-import { launchChromium } from '../../src/local/browser';
+import type { Page } from 'playwright-core';
+import { describeBrowser } from './fake-backend';
+import { openMarkdownPage } from './markdown-module';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const spec = require('commonmark-spec') as { tests: Array<{ markdown: string; html: string; number: number; section: string }> };
@@ -97,23 +93,15 @@ function policyHtml(markdown: string): string {
 
 
 describeBrowser('CommonMark 0.31.2 conformance of the markdown renderer', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'bedrock-chat-conformance-'));
-  let served: { url: string; close: () => Promise<void> };
-  let browser: Browser;
   let page: Page;
+  let closePage: () => Promise<void>;
 
   beforeAll(async () => {
-    await buildMarkdownModule(dir);
-    served = await serveMarkdownModule(dir);
-    browser = await launchChromium(CHROMIUM);
-    page = await browser.newPage();
-    await page.goto(served.url);
+    ({ page, close: closePage } = await openMarkdownPage('conformance'));
   }, 120_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await served?.close();
-    rmSync(dir, { recursive: true, force: true });
+    await closePage?.();
   });
 
   test('at least 98 % of the spec examples render as the spec says, after the documented safety policy (rate printed)', async () => {

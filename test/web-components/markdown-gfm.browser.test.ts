@@ -4,33 +4,22 @@
  * after what a user saw), the GFM extensions, footnotes as citations, streaming consistency for any chunking
  * (fast-check) and linear work on adversarial answers. Builds the module with Vite; needs /usr/bin/chromium.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import fc from 'fast-check';
-import type { Browser, Page } from 'playwright-core';
-import { CHROMIUM, describeBrowser } from './fake-backend';
-import { buildMarkdownModule, serveMarkdownModule } from './markdown-module';
+import type { Page } from 'playwright-core';
+import { describeBrowser } from './fake-backend';
+import { openMarkdownPage } from './markdown-module';
 import { adversarialAnswers } from '../../bench/widget';
-import { launchChromium } from '../../src/local/browser';
 
 
 /** The adversarial answers of 64 KB that the bench renders (bench/widget.ts). */
 const ADVERSARIAL = { ...adversarialAnswers(), nestedEmphasis: `${'*a '.repeat(10_000)}${'b* '.repeat(10_000)}`.slice(0, 65_536) };
 
 describeBrowser('markdown that models write (GFM, footnotes, streaming) in Chromium', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'bedrock-chat-gfm-'));
-  let served: { url: string; close: () => Promise<void> };
-  let browser: Browser;
   let page: Page;
+  let closePage: () => Promise<void>;
 
   beforeAll(async () => {
-    await buildMarkdownModule(dir);
-    served = await serveMarkdownModule(dir);
-    browser = await launchChromium(CHROMIUM);
-    const context = await browser.newContext({ permissions: ['clipboard-read', 'clipboard-write'] });
-    page = await context.newPage();
-    await page.goto(served.url);
+    ({ page, close: closePage } = await openMarkdownPage('gfm', { permissions: ['clipboard-read', 'clipboard-write'] }));
     await page.evaluate(async () => {
       const m = await import('/markdown.js' as string);
       await m.loadParser(); // the parser's chunk: then rendering is synchronous
@@ -48,9 +37,7 @@ describeBrowser('markdown that models write (GFM, footnotes, streaming) in Chrom
   }, 120_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await served?.close();
-    rmSync(dir, { recursive: true, force: true });
+    await closePage?.();
   });
 
   /** The rendered HTML of a text. */

@@ -4,13 +4,9 @@
  * them, built-in type names), strings, comments and numbers a reader expects are coloured as such (`tok-k`, `tok-s`,
  * `tok-c`, `tok-n`), and plain identifiers are not. Builds the markdown module with Vite; needs /usr/bin/chromium.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { CHROMIUM, describeBrowser } from './fake-backend';
-import { buildMarkdownModule, serveMarkdownModule } from './markdown-module';
-import { launchChromium } from '../../src/local/browser';
+import type { Page } from 'playwright-core';
+import { describeBrowser } from './fake-backend';
+import { openMarkdownPage } from './markdown-module';
 
 interface Sample {
   readonly code: string;
@@ -184,23 +180,15 @@ const SAMPLES: Record<string, Sample> = {
 
 
 describeBrowser('syntax highlighting of the 21 grammars on realistic samples', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'bedrock-chat-grammars-'));
-  let served: { url: string; close: () => Promise<void> };
-  let browser: Browser;
   let page: Page;
+  let closePage: () => Promise<void>;
 
   beforeAll(async () => {
-    await buildMarkdownModule(dir);
-    served = await serveMarkdownModule(dir);
-    browser = await launchChromium(CHROMIUM);
-    page = await browser.newPage();
-    await page.goto(served.url);
+    ({ page, close: closePage } = await openMarkdownPage('grammars'));
   }, 120_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await served?.close();
-    rmSync(dir, { recursive: true, force: true });
+    await closePage?.();
   });
 
   test.each(Object.keys(SAMPLES))('%s: keywords, strings, comments and numbers are coloured as a reader expects', async (lang) => {

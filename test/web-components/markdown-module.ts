@@ -4,11 +4,14 @@
  * empty page at `/`.
  */
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT } from './fake-backend';
+import type { BrowserContextOptions, Page } from 'playwright-core';
+import { CHROMIUM, ROOT } from './fake-backend';
+import { launchChromium } from '../../src/local/browser';
 
 /** Builds the module into `outDir` (`markdown.js` and its chunks), as the web build does (entities aliased). */
 export function buildMarkdownModule(outDir: string): Promise<void> {
@@ -41,5 +44,29 @@ export async function serveMarkdownModule(dir: string): Promise<{ url: string; c
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
     close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}
+
+/**
+ * A Chromium page on the served module, for one test file: builds the module into a temporary folder, serves it,
+ * opens `/`. `close` stops all three.
+ */
+export async function openMarkdownPage(
+  name: string,
+  contextOptions: BrowserContextOptions = {},
+): Promise<{ page: Page; close: () => Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), `bedrock-chat-${name}-`));
+  await buildMarkdownModule(dir);
+  const served = await serveMarkdownModule(dir);
+  const browser = await launchChromium(CHROMIUM);
+  const page = await (await browser.newContext(contextOptions)).newPage();
+  await page.goto(served.url);
+  return {
+    page,
+    close: async () => {
+      await browser.close();
+      await served.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
   };
 }
