@@ -6,6 +6,7 @@
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import * as fc from 'fast-check';
 import { MAX_INLINE_TEXT_BYTES } from '../../src/lambdas/core/limits';
+import { LOCAL_USERS } from '../../src/local/idp';
 import { offlineModel } from '../../src/local/offline-model';
 import { OFFLINE_MODELS, Playground, startPlayground } from '../../src/local/playground';
 import { Frame, newRequestId, request, WsClient } from '../../src/local/ws-client';
@@ -148,6 +149,14 @@ test('logs never carry tokens or message text', async () => {
   expect(res.status).toBe(200);
   const all = logs.join('');
   expect(all).toMatch(/"msg":"turn done"/);
+  // Each turn's last line names its user and what it cost, so spend and abuse can be attributed (and summed).
+  const turns = all.split('\n').filter((l) => l.includes('"msg":"turn done"')).map((l) => JSON.parse(l));
+  expect(turns.length).toBeGreaterThanOrEqual(1);
+  for (const t of turns) {
+    expect(t.userId).toBe(LOCAL_USERS.alice.sub);
+    expect(t.priceUsd).toEqual(expect.any(Number));
+    expect(t.outputTokens).toBeGreaterThan(0);
+  }
   expect(all).not.toContain(SECRET);
   expect(all).not.toContain('swordfish');
   expect(all).not.toContain(token);

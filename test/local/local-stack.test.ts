@@ -332,9 +332,11 @@ describe('the chat stack from its template', () => {
     expect(preflight.headers.get('access-control-max-age')).toBe('3600');
   });
 
-  test('what is not emulated is listed: WAF, CloudFront itself, the Cognito trigger', () => {
+  test('what is not emulated is listed: WAF, CloudFront itself, the Cognito trigger, stage throttling', () => {
     expect(stack.notEmulated).toEqual(expect.arrayContaining([
       expect.stringMatching(/^AWS::WAFv2::WebACL: WAF rules are not applied/),
+      expect.stringMatching(/^stage throttling of WEBSOCKET API \w+: requests are never throttled locally/),
+      expect.stringMatching(/^stage throttling of HTTP API \w+: requests are never throttled locally/),
       expect.stringMatching(/^CloudFront itself: /),
       expect.stringMatching(/^Cognito trigger PostConfirmation /),
     ]));

@@ -1,6 +1,7 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -10,6 +11,7 @@ import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
+import { alarmSettings, ChatAlarmOptions, createAlarms } from './alarms';
 import { IdentityProvider, MfaMode, SignInCustomDomain, WafOptions } from './auth';
 import { backendContext } from './context';
 import { ConversationStore, conversationStoreOptions } from './conversation-store';
@@ -19,6 +21,7 @@ import { ProvisionedConcurrencyOptions } from './provisioned-concurrency';
 import { RealtimeApi } from './realtime-api';
 import { RestApi } from './rest-api';
 import { SignIn, signInOptions } from './sign-in';
+import { ApiThrottling, apiThrottling, applyReservedConcurrency, applyThrottling, ReservedConcurrencyOptions, reservedConcurrency } from './traffic-limits';
 import { ChatModel } from '../../models/chat-model';
 import { InferenceProfileMode } from '../../models/inference-profile-mode';
 import { DEFAULT_LOG_RETENTION, DEFAULT_REMOVAL_POLICY } from '../private/defaults';
@@ -343,6 +346,28 @@ export interface ChatBackendProps {
    * docs/architecture.md "Lambda packaging and cold start")
    */
   readonly provisionedConcurrency?: ProvisionedConcurrencyOptions;
+
+  /**
+   * Stage throttling of the WebSocket and HTTP APIs (rate and burst, shared by all clients), with a tighter limit on
+   * the routes that start a model call. Each field replaces its default.
+   *
+   * @default - WebSocket routes 100/s (burst 200), sendMessage/regenerate/continue 10/s (burst 20), REST 50/s (burst 100)
+   */
+  readonly throttling?: ApiThrottling;
+
+  /**
+   * Reserved concurrency (a reservation and a cap) for the chat worker and the `$connect` authorizer.
+   *
+   * @default - none: both share the account's unreserved concurrency
+   */
+  readonly reservedConcurrency?: ReservedConcurrencyOptions;
+
+  /**
+   * CloudWatch alarms on errors, throttles and model spend (see `ChatAlarmOptions`), listed in `alarms`.
+   *
+   * @default - on, without actions; spend alarm at 10 USD per hour
+   */
+  readonly alarms?: ChatAlarmOptions;
 }
 
 /**
@@ -436,6 +461,9 @@ export class ChatBackend extends Construct implements IBedrockChatBackend, ISign
   /** The log group of the web ACL (only with `waf.loggingEnabled`). */
   public readonly wafLogGroup?: logs.ILogGroup;
 
+  /** The alarms on errors, throttles and spend (empty with `alarms.enabled: false`). */
+  public readonly alarms: cloudwatch.Alarm[];
+
   /** The sign-in part: holds the callback and sign-out URLs rendered into the app client. */
   private readonly signIn: SignIn;
   /** The conversation store part: its grant helpers serve `grantReadConversations`. */
@@ -449,6 +477,9 @@ export class ChatBackend extends Construct implements IBedrockChatBackend, ISign
     const answers = answerSettings(props);
     const storeOptions = conversationStoreOptions(props);
     const signInProps = signInOptions(this, props);
+    const throttling = apiThrottling(props.throttling);
+    const reserved = reservedConcurrency(props.reservedConcurrency);
+    const alarms = alarmSettings(props.alarms);
 
     // Composition.
     const ctx = backendContext(this, props.removalPolicy ?? DEFAULT_REMOVAL_POLICY, props.logRetention ?? DEFAULT_LOG_RETENTION);
@@ -464,6 +495,20 @@ export class ChatBackend extends Construct implements IBedrockChatBackend, ISign
     });
     const rest = new RestApi(ctx, { signIn, store, models, corsAllowedOrigins: props.corsAllowedOrigins });
     grantBetweenParts({ store, realtime, rest, models, answers });
+    applyThrottling(throttling, realtime.webSocketStage, rest.httpStage);
+    applyReservedConcurrency(reserved, { worker: realtime.workerFunction, authorizer: realtime.authorizerFunction });
+    this.alarms = createAlarms(this, alarms, {
+      functions: {
+        Authorizer: realtime.authorizerFunction,
+        WebSocketHandler: realtime.webSocketFunction,
+        ChatWorker: realtime.workerFunction,
+        RestApiHandler: rest.apiFunction,
+      },
+      worker: realtime.workerFunction,
+      webSocketApi: realtime.webSocketApi,
+      webSocketStageName: realtime.webSocketStage.stageName,
+      httpApi: rest.httpApi,
+    });
 
     // The public members, part by part.
     this.models = models.models;

@@ -10,6 +10,7 @@ import { Construct } from 'constructs';
 import { IdentityProvider, MfaMode, SignInCustomDomain, WafOptions } from './auth';
 import type { ChatBackendProps } from './chat-backend';
 import { BackendContext } from './context';
+import { warnOpenSignUp } from './traffic-limits';
 import { createWebAcl } from './waf';
 import { CognitoPostConfirmationFunction } from '../../lambdas/cognito-post-confirmation-function';
 import { CognitoPreSignUpFunction } from '../../lambdas/cognito-pre-sign-up-function';
@@ -65,6 +66,7 @@ export function signInOptions(scope: Construct, props: ChatBackendProps): SignIn
   };
   validateTokenValidity(tokenValidity);
   const allowedDomains = validateEmailDomains(props.allowedSignUpEmailDomains);
+  warnOpenSignUp(scope, selfSignUpEnabled, allowedDomains);
   const autoJoinGroups = validateAutoJoinGroups(scope, props.autoJoinGroups ?? DEFAULT_AUTO_JOIN_GROUPS);
   if (props.domainPrefix !== undefined && props.customSignInDomain !== undefined) {
     throw new Error('ChatBackend: give either domainPrefix (a prefix domain of amazoncognito.com) or customSignInDomain (your own domain), not both');

@@ -240,7 +240,9 @@ const NO_USAGE: Usage = { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, c
  * (`questionStored`); if it never does, the model stream is aborted and the worker ends without a trace.
  */
 export async function runTurn(deps: TurnDeps, job: TurnJob): Promise<void> {
-  const { store, log } = deps;
+  const { store } = deps;
+  // Every line of the turn names its user (the Cognito `sub`, never a token), so cost and abuse can be attributed.
+  const log = deps.log.child({ userId: job.userId });
   const sink = new AnswerRelay(job.connectionId, deps.sink, deps.sinkFor);
   const ids = { requestId: job.requestId, conversationId: job.conversationId };
   const model = findModel(deps.models.models, job.model) ?? deps.models.defaultModel;
@@ -422,7 +424,16 @@ export async function runTurn(deps: TurnDeps, job: TurnJob): Promise<void> {
   } catch (err) {
     log.warn('could not finish the request', { ...ids, ...errorFields(err) });
   }
-  log.info('turn done', { ...ids, stopReason: failure ? `error:${failure.code}` : stopReason, outputChars: text.length, outputTokens: usage?.outputTokens });
+  // `priceUsd` of this line is what the backend's spend metric sums (a metric filter on the worker's log group).
+  log.info('turn done', {
+    ...ids,
+    model: model.key,
+    stopReason: failure ? `error:${failure.code}` : stopReason,
+    outputChars: text.length,
+    inputTokens: usage?.inputTokens,
+    outputTokens: usage?.outputTokens,
+    priceUsd: price,
+  });
 
   if (job.newConversation && !failure && text) await nameConversation(deps, job, sink);
 }

@@ -287,6 +287,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         const routes = r.ofType('AWS::ApiGatewayV2::Route').filter((id) => r.prop(id, 'ApiId') === apiId);
         const stageId = r.ofType('AWS::ApiGatewayV2::Stage').find((id) => r.prop(id, 'ApiId') === apiId);
         const stage = stageId ? r.str(r.resource(stageId).Properties!.StageName) : '$default';
+        const stageProps = stageId ? r.resource(stageId).Properties ?? {} : {};
+        const throttled = (stageProps.DefaultRouteSettings as Record<string, unknown> | undefined)?.ThrottlingRateLimit !== undefined
+          || Object.keys((stageProps.RouteSettings as object | undefined) ?? {}).length > 0;
+        if (throttled) notEmulated.push(`stage throttling of ${protocol} API ${apiLogicalId}: requests are never throttled locally (the limits are checked in the template)`);
         const host = `${apiId}.execute-api.${r.context.region}.amazonaws.com`;
         const authorizerOf = (routeId: string) => {
           const ref = r.prop(routeId, 'AuthorizerId');
@@ -480,6 +484,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       if (!asset || !existsSync(asset.path) || !statSync(asset.path).isDirectory()) {
         notEmulated.push(`function ${id}: its code is not a staged asset directory of the assembly`);
         continue;
+      }
+      if (p.ReservedConcurrentExecutions !== undefined) {
+        notEmulated.push(`reserved concurrency of ${id} (${String(r.resolve(p.ReservedConcurrentExecutions))}): not applied locally, where every function runs as often as asked`);
       }
       const handler = String(r.resolve(p.Handler) ?? 'index.handler');
       const dot = handler.lastIndexOf('.');
@@ -735,6 +742,8 @@ const NOT_EMULATED: Record<string, string> = {
   'AWS::S3::BucketPolicy': 'bucket policies are not enforced',
   'AWS::Logs::LogGroup': 'logs go to the terminal, not CloudWatch Logs (access logs are not written)',
   'AWS::ApiGateway::Account': 'no CloudWatch role is needed locally',
+  'AWS::CloudWatch::Alarm': 'alarms are not evaluated (there are no CloudWatch metrics locally)',
+  'AWS::Logs::MetricFilter': 'metric filters are not applied (the spend metric is not computed; the worker\'s "turn done" lines carry priceUsd)',
   'AWS::Cognito::ManagedLoginBranding': 'the local sign-in page has its own look',
   'AWS::Cognito::UserPoolIdentityProvider': 'external identity providers are not emulated: sign in as a built-in user',
 };
