@@ -187,6 +187,15 @@ describeBrowser('<bedrock-chat> conversation features in Chromium', () => {
     await expect(assistant().last().locator('[part="message-note"]').count()).resolves.toBe(0);
   });
 
+  test('an answer from a shortened history says the oldest messages were left out; others say nothing of it', async () => {
+    backend.scripts.set('long history', { deltas: ['From the latest turns.'], contextTrimmed: 6 });
+    await openTestPage();
+    await send('short history');
+    await expect(assistant().last().locator('[part="message-note"]').count()).resolves.toBe(0);
+    await send('long history');
+    await expect(assistant().last().locator('[part="message-note"]').textContent()).resolves.toContain('The oldest messages were left out');
+  });
+
   test('the model picker lists GET /models and sends the chosen model; the model attribute preselects', async () => {
     await openTestPage();
     const picker = page.locator('[part="model-picker"]');

@@ -74,6 +74,8 @@ export interface Script {
   price?: number;
   /** Default `{ inputTokens: 3, outputTokens: 9 }`; `null` sends none. */
   usage?: Record<string, number> | null;
+  /** Sent as the end frame's `contextTrimmed` (messages left out to fit the model's context window). */
+  contextTrimmed?: number;
 }
 
 /** A request being answered: its pending frames can be cancelled by `stop`. */
@@ -249,7 +251,7 @@ export class FakeBackend {
         this.running.delete(frame.requestId ?? '');
         Object.assign(answer, { content: [{ text }], stopReason, usage, ...(reasoning ? { reasoning } : {}) });
         conversation.lastMessageId = answer.id;
-        send({ type: 'end', ...ids, stopReason, ...(usage ? { usage } : {}), price: script.price ?? 0.0042 });
+        send({ type: 'end', ...ids, stopReason, ...(usage ? { usage } : {}), price: script.price ?? 0.0042, ...(script.contextTrimmed ? { contextTrimmed: script.contextTrimmed } : {}) });
         if (titleFrom !== false) {
           conversation.title = `About: ${titleFrom.slice(0, 40)}`;
           send({ type: 'title', conversationId: conversation.id, title: conversation.title });

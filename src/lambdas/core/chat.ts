@@ -1,4 +1,5 @@
 import type { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
+import { fittingStream } from './context-window';
 import { ConversationStore, Message, pathTo } from './conversations';
 import { ChatError, forbidden, invalid, notFound, toChatError } from './errors';
 import { AnswerRelay, FrameSink, TextCoalescer } from './frames';
@@ -252,6 +253,8 @@ export async function runTurn(deps: TurnDeps, job: TurnJob): Promise<void> {
   let reasoning = '';
   let stopReason = 'error';
   let usage: Usage | undefined;
+  /** Messages of the history left out so the request fits the model's context window. */
+  let leftOut = 0;
   let failure: ChatError | undefined;
   let previous: Message | undefined;
   /** `continue`: joins the continuation to the stored answer (whitespace at the seam, a repeated tail). */
@@ -312,14 +315,21 @@ export async function runTurn(deps: TurnDeps, job: TurnJob): Promise<void> {
     });
     // Awaited below (at the first event, or after the stream): a failure must not count as unhandled meanwhile.
     started.catch(() => undefined);
-    const stream = streamAnswer(deps.bedrock, {
+    const request = {
       modelId: model.modelId,
-      messages,
       reasoningBudget: job.reasoning && model.capabilities?.reasoning !== false ? deps.models.reasoningBudget : undefined,
       adaptiveReasoning: model.capabilities?.adaptiveReasoningOnly,
       cacheConversation: deps.models.promptCaching && model.capabilities?.promptCaching === true,
       guardrail: deps.models.guardrail,
-    }, abort.signal);
+    };
+    // A conversation longer than the model's context window is sent again without its oldest turns (the question,
+    // or the cut answer and what continues it, always stay), and the end frame says how many messages were left out.
+    const keepTail = continuing ? (model.capabilities?.assistantPrefill === true ? 2 : 3) : 1;
+    const open = (fitting: typeof messages) => streamAnswer(deps.bedrock, { ...request, messages: fitting }, abort.signal);
+    const stream = fittingStream(open, messages, keepTail, (n) => {
+      leftOut = n;
+      log.info('history shortened to fit the context window', { ...ids, leftOut: n });
+    });
     let first = true;
     for await (const event of stream) {
       if (first) {
@@ -407,7 +417,7 @@ export async function runTurn(deps: TurnDeps, job: TurnJob): Promise<void> {
     if (failure) {
       await sink.send({ type: 'error', ...frame, code: failure.code, message: failure.message });
     } else {
-      await sink.send({ type: 'end', ...frame, stopReason, usage: usage ?? NO_USAGE, price });
+      await sink.send({ type: 'end', ...frame, stopReason, usage: usage ?? NO_USAGE, price, ...(leftOut ? { contextTrimmed: leftOut } : {}) });
     }
   } catch (err) {
     log.warn('could not deliver the final frame', { ...ids, ...errorFields(err) });

@@ -4,8 +4,9 @@ export type ErrorCode =
   | 'UNPROCESSABLE' | 'THROTTLED' | 'MODEL_ERROR' | 'INTERNAL';
 
 export class ChatError extends Error {
-  constructor(readonly code: ErrorCode, message: string) {
-    super(message);
+  /** `cause`: the service error this one explains to the user (kept so callers can tell what the service said). */
+  constructor(readonly code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
     this.name = 'ChatError';
   }
 }

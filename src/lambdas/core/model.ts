@@ -235,7 +235,7 @@ export function modelError(err: unknown): ChatError {
   if (name === 'ValidationException') {
     // Bedrock's validation messages say what was wrong with the request (no data of the user's in them).
     const detail = String((err as { message?: unknown }).message ?? '').replace(/\s+/g, ' ').trim().slice(0, 300);
-    return new ChatError('MODEL_ERROR', detail ? `The model rejected the request: ${detail}` : 'The model rejected the request.');
+    return new ChatError('MODEL_ERROR', detail ? `The model rejected the request: ${detail}` : 'The model rejected the request.', { cause: err });
   }
   return new ChatError('MODEL_ERROR', 'The model stopped with an error before finishing its answer.');
 }

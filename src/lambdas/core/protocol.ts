@@ -276,7 +276,7 @@ export type ServerFrame =
   | { type: 'toolUse'; toolUseId: string; name: string; input: unknown } & Part
   | { type: 'toolResult'; toolUseId: string; status: 'success' | 'error'; content: string } & Part
   | { type: 'citation'; sourceId: string; title: string; url?: string; snippet?: string } & Part
-  | { type: 'end'; stopReason: string; usage: Usage; price: number } & Ids
+  | { type: 'end'; stopReason: string; usage: Usage; price: number; contextTrimmed?: number } & Ids
   | { type: 'title'; conversationId: string; title: string }
   /** The reply to `resume`: `done` when the answer was already finished and stored (the client reloads it). */
   | { type: 'resumed'; requestId: string; conversationId: string; done: boolean }

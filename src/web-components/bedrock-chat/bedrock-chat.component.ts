@@ -277,6 +277,7 @@ export class BedrockChat extends LitElement {
     if (failed) notes.push(user ? msg('Not sent.') : m.text || m.tools.length ? msg('The answer is incomplete.') : msg('No answer.'));
     if (m.stopReason === 'stopped') notes.push(msg('Stopped'));
     if (m.stopReason === 'max_tokens' && m.status === 'done') notes.push(msg('The answer reached the length limit.'));
+    if (m.contextTrimmed) notes.push(msg('The oldest messages were left out so that the conversation fits what the model can read.'));
     const usage = m.status === 'done' ? usageText(m) : '';
     return html`
       <div part="message ${m.role}${failed ? ' failed' : ''}" class="message ${m.role}" data-key=${m.key}
@@ -779,6 +780,7 @@ export class BedrockChat extends LitElement {
     answer.stopReason = frame.stopReason;
     answer.usage = frame.usage;
     answer.price = frame.price;
+    if (typeof frame.contextTrimmed === 'number' && frame.contextTrimmed > 0) answer.contextTrimmed = frame.contextTrimmed;
     answer.markdown?.end();
     this.turn = undefined;
     this.announcement = answer.text;

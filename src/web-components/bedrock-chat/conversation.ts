@@ -49,6 +49,8 @@ export interface ChatMessage {
   markdown?: MarkdownStream;
   status: MessageStatus;
   stopReason?: string;
+  /** Messages of the history the server left out so the request fit the model's context window. */
+  contextTrimmed?: number;
   usage?: Usage;
   price?: number;
   model?: string;

@@ -102,6 +102,8 @@ export interface EndFrame extends FrameBase {
   readonly stopReason?: string;
   readonly usage?: Usage;
   readonly price?: number;
+  /** How many earlier messages were left out so the request fit the model's context window. */
+  readonly contextTrimmed?: number;
 }
 export interface TitleFrame extends FrameBase { readonly type: 'title'; readonly title: string }
 export interface ErrorFrame extends FrameBase { readonly type: 'error'; readonly code: ErrorCode | string; readonly message?: string }

@@ -63,6 +63,7 @@
 's61fa34a0477e7e5c': `Die Antwort ist unvollständig.`,
 's62a293bba74d7d29': `Hochladen fehlgeschlagen`,
 's64ef2a6c2dd1d3d1': `Bearbeiten`,
+'s65fef16b731513ea': `Die ältesten Nachrichten wurden weggelassen, damit die Unterhaltung in das passt, was das Modell lesen kann.`,
 's6e23efd98de32612': `Anweisungen nicht befolgt`,
 's6ebc9bd6feae62a3': `Wird geladen…`,
 's6eedf55b0382aa4b': `Dateien anhängen`,

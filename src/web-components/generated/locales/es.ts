@@ -63,6 +63,7 @@
 's61fa34a0477e7e5c': `La respuesta está incompleta.`,
 's62a293bba74d7d29': `error al subir`,
 's64ef2a6c2dd1d3d1': `Editar`,
+'s65fef16b731513ea': `Se omitieron los mensajes más antiguos para que la conversación quepa en lo que el modelo puede leer.`,
 's6e23efd98de32612': `No sigue las instrucciones`,
 's6ebc9bd6feae62a3': `Cargando…`,
 's6eedf55b0382aa4b': `Adjuntar archivos`,

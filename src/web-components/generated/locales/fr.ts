@@ -63,6 +63,7 @@
 's61fa34a0477e7e5c': `La réponse est incomplète.`,
 's62a293bba74d7d29': `échec de l’envoi`,
 's64ef2a6c2dd1d3d1': `Modifier`,
+'s65fef16b731513ea': `Les messages les plus anciens ont été omis pour que la conversation tienne dans ce que le modèle peut lire.`,
 's6e23efd98de32612': `Ne suit pas les instructions`,
 's6ebc9bd6feae62a3': `Chargement…`,
 's6eedf55b0382aa4b': `Joindre des fichiers`,

@@ -63,6 +63,7 @@
 's61fa34a0477e7e5c': `Jawaban tidak lengkap.`,
 's62a293bba74d7d29': `gagal mengunggah`,
 's64ef2a6c2dd1d3d1': `Edit`,
+'s65fef16b731513ea': `Pesan-pesan terlama dihilangkan agar percakapan muat dalam batas yang dapat dibaca model.`,
 's6e23efd98de32612': `Tidak mengikuti instruksi`,
 's6ebc9bd6feae62a3': `Memuat…`,
 's6eedf55b0382aa4b': `Lampirkan file`,

@@ -63,6 +63,7 @@
 's61fa34a0477e7e5c': `La risposta è incompleta.`,
 's62a293bba74d7d29': `caricamento non riuscito`,
 's64ef2a6c2dd1d3d1': `Modifica`,
+'s65fef16b731513ea': `I messaggi più vecchi sono stati omessi perché la conversazione rientri in ciò che il modello può leggere.`,
 's6e23efd98de32612': `Non segue le istruzioni`,
 's6ebc9bd6feae62a3': `Caricamento…`,
 's6eedf55b0382aa4b': `Allega file`,

@@ -63,6 +63,7 @@
 's61fa34a0477e7e5c': `Jawapan tidak lengkap.`,
 's62a293bba74d7d29': `gagal dimuat naik`,
 's64ef2a6c2dd1d3d1': `Edit`,
+'s65fef16b731513ea': `Mesej yang paling lama telah ditinggalkan supaya perbualan muat dalam had yang boleh dibaca oleh model.`,
 's6e23efd98de32612': `Tidak mengikut arahan`,
 's6ebc9bd6feae62a3': `Memuatkan…`,
 's6eedf55b0382aa4b': `Lampirkan fail`,

@@ -63,6 +63,7 @@
 's61fa34a0477e7e5c': `Svaret er ufullstendig.`,
 's62a293bba74d7d29': `opplasting mislyktes`,
 's64ef2a6c2dd1d3d1': `Rediger`,
+'s65fef16b731513ea': `De eldste meldingene ble utelatt slik at samtalen får plass i det modellen kan lese.`,
 's6e23efd98de32612': `Følger ikke instruksjonene`,
 's6ebc9bd6feae62a3': `Laster inn …`,
 's6eedf55b0382aa4b': `Legg ved filer`,

@@ -63,6 +63,7 @@
 's61fa34a0477e7e5c': `Odpowiedź jest niepełna.`,
 's62a293bba74d7d29': `przesyłanie nie powiodło się`,
 's64ef2a6c2dd1d3d1': `Edytuj`,
+'s65fef16b731513ea': `Najstarsze wiadomości zostały pominięte, aby rozmowa zmieściła się w tym, co model może przeczytać.`,
 's6e23efd98de32612': `Niezgodne z instrukcjami`,
 's6ebc9bd6feae62a3': `Wczytywanie…`,
 's6eedf55b0382aa4b': `Załącz pliki`,

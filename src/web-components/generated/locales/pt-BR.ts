@@ -63,6 +63,7 @@
 's61fa34a0477e7e5c': `A resposta está incompleta.`,
 's62a293bba74d7d29': `falha no envio`,
 's64ef2a6c2dd1d3d1': `Editar`,
+'s65fef16b731513ea': `As mensagens mais antigas foram omitidas para que a conversa caiba no que o modelo consegue ler.`,
 's6e23efd98de32612': `Não seguiu as instruções`,
 's6ebc9bd6feae62a3': `Carregando…`,
 's6eedf55b0382aa4b': `Anexar arquivos`,

@@ -63,6 +63,7 @@
 's61fa34a0477e7e5c': `Câu trả lời chưa hoàn chỉnh.`,
 's62a293bba74d7d29': `tải lên không thành công`,
 's64ef2a6c2dd1d3d1': `Chỉnh sửa`,
+'s65fef16b731513ea': `Các tin nhắn cũ nhất đã được bỏ qua để cuộc trò chuyện vừa với những gì mô hình có thể đọc.`,
 's6e23efd98de32612': `Không làm theo hướng dẫn`,
 's6ebc9bd6feae62a3': `Đang tải…`,
 's6eedf55b0382aa4b': `Đính kèm tệp`,
