@@ -175,6 +175,12 @@ test('continue on a model with prefill: the cut answer is the last turn, and the
     stopReason: 'end_turn',
     usage: { inputTokens: 14, outputTokens: 10 },
   });
+  // What the continuation added is found by search, like the rest of the answer.
+  const found = await fetch(`${pg.restApiUrl}/conversations/search?q=${encodeURIComponent('four, five')}`, {
+    headers: { authorization: `Bearer ${pg.issueToken('alice')}` },
+  });
+  expect(found.status).toBe(200);
+  expect(((await found.json()) as { items: { conversationId: string }[] }).items.map((i) => i.conversationId)).toContain(cut.ack!.conversationId);
 });
 
 test('continue on a model without prefill (Claude Sonnet 4.6): the cut answer, then a user turn asking for the rest; a repeated tail is dropped', async () => {

@@ -183,11 +183,13 @@ export class ConversationStore {
     await this.db.send(new UpdateCommand({
       TableName: this.tableName,
       Key: { pk: userKey(userId), sk: msgKey(conversationId, messageId) },
-      UpdateExpression: 'SET content = :c, stopReason = :s, #usage = :u, price = :p',
+      // The search text follows the text, so what a continuation added is found by search too.
+      UpdateExpression: 'SET content = :c, searchText = :st, stopReason = :s, #usage = :u, price = :p',
       ConditionExpression: 'attribute_exists(pk)',
       ExpressionAttributeNames: { '#usage': 'usage' },
       ExpressionAttributeValues: {
         ':c': blocks,
+        ':st': searchTextOf(textOf(blocks)),
         ':s': ext.stopReason,
         ':p': Math.round(((current.price ?? 0) + (ext.price ?? 0)) * 1e6) / 1e6,
         ':u': {
