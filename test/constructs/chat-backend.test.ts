@@ -181,6 +181,22 @@ describe('ChatBackend defaults', () => {
     });
   });
 
+  test('access logs of both APIs carry the user id (authorizer context / JWT sub), never a token or a header', () => {
+    const formatOf = (stageName: string) => {
+      const stages = Object.values(template.findResources('AWS::ApiGatewayV2::Stage', { Properties: { StageName: stageName } })) as any[];
+      expect(stages).toHaveLength(1);
+      return JSON.parse(stages[0].Properties.AccessLogSettings.Format) as Record<string, string>;
+    };
+    const ws = formatOf('ws');
+    const http = formatOf('$default');
+    // The ws authorizer's context map has userId (src/lambdas/ws-authorizer.lambda.ts); the HTTP API's JWT has sub.
+    expect(ws.userId).toBe('$context.authorizer.userId');
+    expect(http.userId).toBe('$context.authorizer.claims.sub');
+    for (const value of [...Object.values(ws), ...Object.values(http)]) {
+      expect(value).not.toMatch(/header|querystring|requestOverride|body|token|protocol/i);
+    }
+  });
+
   test('functions: environment exactly per docs/architecture.md', () => {
     const callbackUrl = { 'Fn::Join': ['', ['https://', { Ref: Match.stringLikeRegexp('ChatWebSocketApi') }, '.execute-api.', { Ref: 'AWS::Region' }, '.', { Ref: 'AWS::URLSuffix' }, '/ws']] };
     const table = { Ref: Match.stringLikeRegexp('ChatConversationTable') };
