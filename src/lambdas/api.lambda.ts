@@ -16,7 +16,7 @@ export async function handler(event: APIGatewayProxyEventV2WithJWTAuthorizer): P
     caller = undefined;
   }
   const res = await handleRest({
-    store: store(), log: log.child({ requestId: event.requestContext.requestId }), settings: modelSettings, bedrock, presignUpload, deleteUploads,
+    store: store(), log: log.child({ requestId: event.requestContext.requestId, userId: caller?.userId }), settings: modelSettings, bedrock, presignUpload, deleteUploads,
   }, {
     method: event.requestContext.http.method,
     path: event.rawPath,
