@@ -16,7 +16,13 @@ export async function handler(event: APIGatewayProxyEventV2WithJWTAuthorizer): P
     caller = undefined;
   }
   const res = await handleRest({
-    store: store(), log: log.child({ requestId: event.requestContext.requestId, userId: caller?.userId }), settings: modelSettings, bedrock, presignUpload, deleteUploads,
+    store: store(),
+    // The user id (never the token) attributes each request's cost and abuse.
+    log: log.child({ requestId: event.requestContext.requestId, userId: caller?.userId }),
+    settings: modelSettings,
+    bedrock,
+    presignUpload,
+    deleteUploads,
   }, {
     method: event.requestContext.http.method,
     path: event.rawPath,
