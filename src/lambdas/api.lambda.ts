@@ -4,7 +4,7 @@ import { handleRest } from './core/rest';
 import { bedrock } from './wiring/bedrock';
 import { log, modelSettings } from './wiring/env';
 import { store } from './wiring/store';
-import { presignUpload } from './wiring/uploads';
+import { deleteUploads, presignUpload } from './wiring/uploads';
 
 /** The REST router behind the HTTP API's JWT authorizer (which has already verified the token). */
 export async function handler(event: APIGatewayProxyEventV2WithJWTAuthorizer): Promise<APIGatewayProxyStructuredResultV2> {
@@ -16,7 +16,13 @@ export async function handler(event: APIGatewayProxyEventV2WithJWTAuthorizer): P
     caller = undefined;
   }
   const res = await handleRest({
-    store: store(), log: log.child({ requestId: event.requestContext.requestId }), settings: modelSettings, bedrock, presignUpload,
+    store: store(),
+    // The user id (never the token) attributes each request's cost and abuse.
+    log: log.child({ requestId: event.requestContext.requestId, userId: caller?.userId }),
+    settings: modelSettings,
+    bedrock,
+    presignUpload,
+    deleteUploads,
   }, {
     method: event.requestContext.http.method,
     path: event.rawPath,

@@ -15,6 +15,6 @@ export async function handler(job: TurnJob): Promise<void> {
     bedrock: bedrock(),
     loadBlob,
     models: modelSettings(),
-    log: log.child({ requestId: job.requestId }),
+    log: log.child({ requestId: job.requestId, userId: job.userId }),
   }, job);
 }

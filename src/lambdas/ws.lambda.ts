@@ -36,7 +36,7 @@ export async function handler(event: WebSocketEvent): Promise<APIGatewayProxyRes
     await sink.send({ type: 'error', requestId: frame.requestId, code: 'UNAUTHORIZED', message: 'Sign in first.' });
     return OK;
   }
-  const rlog = log.child({ requestId: frame.requestId, connectionId, action: frame.action });
+  const rlog = log.child({ requestId: frame.requestId, userId, connectionId, action: frame.action });
   const deps: AcceptDeps = { store: store(), requests: requests(), sink, dispatch: dispatchTurn, models: modelSettings(), log: rlog };
   try {
     await route(deps, userId, connectionId, frame);

@@ -181,6 +181,22 @@ describe('ChatBackend defaults', () => {
     });
   });
 
+  test('access logs of both APIs carry the user id (authorizer context / JWT sub), never a token or a header', () => {
+    const formatOf = (stageName: string) => {
+      const stages = Object.values(template.findResources('AWS::ApiGatewayV2::Stage', { Properties: { StageName: stageName } })) as any[];
+      expect(stages).toHaveLength(1);
+      return JSON.parse(stages[0].Properties.AccessLogSettings.Format) as Record<string, string>;
+    };
+    const ws = formatOf('ws');
+    const http = formatOf('$default');
+    // The ws authorizer's context map has userId (src/lambdas/ws-authorizer.lambda.ts); the HTTP API's JWT has sub.
+    expect(ws.userId).toBe('$context.authorizer.userId');
+    expect(http.userId).toBe('$context.authorizer.claims.sub');
+    for (const value of [...Object.values(ws), ...Object.values(http)]) {
+      expect(value).not.toMatch(/header|querystring|requestOverride|body|token|protocol/i);
+    }
+  });
+
   test('functions: environment exactly per docs/architecture.md', () => {
     const callbackUrl = { 'Fn::Join': ['', ['https://', { Ref: Match.stringLikeRegexp('ChatWebSocketApi') }, '.execute-api.', { Ref: 'AWS::Region' }, '.', { Ref: 'AWS::URLSuffix' }, '/ws']] };
     const table = { Ref: Match.stringLikeRegexp('ChatConversationTable') };
@@ -263,7 +279,7 @@ describe('ChatBackend defaults', () => {
       'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem',
       'execute-api:ManageConnections', 'logs:CreateLogStream', 'logs:PutLogEvents', 's3:GetObject', 's3:ListBucket']);
     expect(actions(api)).toEqual(['bedrock:InvokeModel', 'dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Query',
-      'dynamodb:UpdateItem', 'logs:CreateLogStream', 'logs:PutLogEvents', 's3:PutObject']);
+      'dynamodb:UpdateItem', 'logs:CreateLogStream', 'logs:PutLogEvents', 's3:DeleteObject', 's3:ListBucket', 's3:PutObject']);
 
     expect(ws.find((s) => s.Action === 'lambda:InvokeFunction').Resource).toEqual({ 'Fn::GetAtt': [stack.getLogicalId(backend.workerFunction.node.defaultChild as any), 'Arn'] });
     expect(Match.objectLike({ Resource: tableArn }).test(ws.find((s) => [s.Action].flat().includes('dynamodb:PutItem'))).isSuccess).toBe(true);
@@ -274,7 +290,9 @@ describe('ChatBackend defaults', () => {
     const uploads = { 'Fn::Join': ['', [bucketArn, '/uploads/*']] };
     expect(worker.find((s) => s.Action === 's3:GetObject').Resource).toEqual(uploads);
     expect(worker.find((s) => s.Action === 's3:ListBucket').Resource).toEqual(bucketArn);
-    expect(api.find((s) => s.Action === 's3:PutObject').Resource).toEqual(uploads);
+    // The api presigns uploads and deletes them with their conversations (listing the caller's prefix to delete all).
+    expect(api.find((s) => [s.Action].flat().includes('s3:PutObject'))).toMatchObject({ Action: ['s3:PutObject', 's3:DeleteObject'], Resource: uploads });
+    expect(api.find((s) => s.Action === 's3:ListBucket').Resource).toEqual(bucketArn);
     // Bedrock: every offered model for the worker (profile + foundation models), the title model only for the api.
     const chat = bedrockResources(template, stack, backend.workerFunction.role!, 'bedrock:InvokeModelWithResponseStream');
     expect(chat).toEqual(expect.arrayContaining([

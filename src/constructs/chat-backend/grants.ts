@@ -42,7 +42,11 @@ export function grantBetweenParts(parts: GrantedParts): void {
 
   // Attachments: the api presigns PUTs (the URL carries its role's permission), the worker reads them. ListBucket
   // lets S3 answer a missing (expired) attachment with 404 NoSuchKey instead of 403, so the user is told what happened.
-  store.grantUploads(api, ['s3:PutObject']);
+  // Deleting conversations deletes their attachments (DeleteObjects needs s3:DeleteObject); deleting them all lists
+  // the caller's uploads/<userId>/ prefix (ListObjectsV2 needs s3:ListBucket on the bucket).
+  // https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObjects.html
+  store.grantUploads(api, ['s3:PutObject', 's3:DeleteObject']);
+  store.grantBucket(api, ['s3:ListBucket']);
   store.grantUploads(worker, ['s3:GetObject']);
   store.grantBucket(worker, ['s3:ListBucket']);
   for (const f of [api, worker]) store.acknowledgeUploadsWildcard(f.role!);

@@ -93,6 +93,9 @@ export class RealtimeApi {
           integrationStatus: '$context.integrationStatus',
           authorizerError: '$context.authorizer.error',
           sourceIp: '$context.identity.sourceIp',
+          // The user id from the ws authorizer's context map (never the token), so cost and abuse can be attributed:
+          // https://docs.aws.amazon.com/apigateway/latest/developerguide/websocket-api-logging.html ($context.authorizer.property)
+          userId: '$context.authorizer.userId',
         })),
       },
     });

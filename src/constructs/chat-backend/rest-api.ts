@@ -81,6 +81,9 @@ export class RestApi {
           integrationStatus: '$context.integrationStatus',
           authorizerError: '$context.authorizer.error',
           sourceIp: '$context.identity.sourceIp',
+          // The caller's Cognito sub from the verified JWT (never the token), so cost and abuse can be attributed:
+          // https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-logging-variables.html ($context.authorizer.claims.property)
+          userId: '$context.authorizer.claims.sub',
         })),
       },
     });

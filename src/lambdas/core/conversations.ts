@@ -287,16 +287,20 @@ export class ConversationStore {
    * first and the conversation item last, so an interrupted delete leaves a conversation that can be deleted again.
    * False when there is no such conversation (nothing is deleted then).
    */
-  async delete(userId: string, conversationId: string): Promise<boolean> {
+  async delete(userId: string, conversationId: string, deleteAttachments?: (keys: string[]) => Promise<void>): Promise<boolean> {
     const keys: Key[] = [];
+    const attachments: string[] = [];
     let conversation: Key | undefined;
-    for await (const page of this.keyPages(userId, convKey(conversationId))) {
+    for await (const page of this.keyPages(userId, convKey(conversationId), !!deleteAttachments)) {
       for (const key of page) {
         if (key.sk === convKey(conversationId)) conversation = key;
         else keys.push(key);
+        attachments.push(...attachmentKeysOf(key.content));
       }
     }
     if (!conversation) return false;
+    // Attachments first: an interrupted delete still leaves the conversation, whose deletion can be run again.
+    if (deleteAttachments && attachments.length) await deleteAttachments([...new Set(attachments)]);
     await this.deleteKeys(keys);
     await this.deleteKeys([conversation]);
     return true;
@@ -370,26 +374,28 @@ export class ConversationStore {
   }
 
   /** Keys (pk, sk) of the user's items whose sort key starts with `prefix`, one Query page at a time. */
-  private async *keyPages(userId: string, prefix: string): AsyncGenerator<Key[]> {
+  /** Keys of the items under `prefix`; with `withContent`, each also carries the message's `content` (not a key). */
+  private async *keyPages(userId: string, prefix: string, withContent = false): AsyncGenerator<KeyWithContent[]> {
     let startKey: Key | undefined;
     do {
       const res = await this.db.send(new QueryCommand({
         TableName: this.tableName,
         KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
         ExpressionAttributeValues: { ':pk': userKey(userId), ':prefix': prefix },
-        ProjectionExpression: 'pk, sk',
+        ProjectionExpression: withContent ? 'pk, sk, #content' : 'pk, sk',
+        ...(withContent ? { ExpressionAttributeNames: { '#content': 'content' } } : {}),
         ExclusiveStartKey: startKey,
       }));
-      const keys = (res.Items ?? []).map((i) => ({ pk: i.pk, sk: i.sk }));
+      const keys = (res.Items ?? []).map((i) => ({ pk: i.pk, sk: i.sk, ...(withContent ? { content: i.content } : {}) }));
       if (keys.length) yield keys;
       startKey = res.LastEvaluatedKey;
     } while (startKey);
   }
 
   /** BatchWriteItem deletes in chunks of 25, retrying unprocessed items with backoff. */
-  private async deleteKeys(keys: readonly Key[]): Promise<void> {
+  private async deleteKeys(keys: readonly KeyWithContent[]): Promise<void> {
     for (let i = 0; i < keys.length; i += BATCH_SIZE) {
-      let requests = keys.slice(i, i + BATCH_SIZE).map((Key) => ({ DeleteRequest: { Key } }));
+      let requests = keys.slice(i, i + BATCH_SIZE).map(({ pk, sk }) => ({ DeleteRequest: { Key: { pk, sk } } }));
       for (let attempt = 0; requests.length > 0; attempt++) {
         if (attempt >= MAX_BATCH_ATTEMPTS) throw new ChatError('THROTTLED', 'Too many requests right now. Please try again in a moment.');
         if (attempt > 0) await sleep(Math.min(1000, 25 * 2 ** attempt) * (0.5 + Math.random() / 2));
@@ -480,4 +486,18 @@ function toMessage(item: Record<string, any>): Message {
     ...(item.reasoning ? { reasoning: item.reasoning } : {}),
     ...(item.feedback ? { feedback: item.feedback } : {}),
   };
+}
+
+type KeyWithContent = Key & { readonly content?: unknown };
+
+/** The `key`s of the image and document blocks of a stored message's content (uploads in the large-message bucket). */
+export function attachmentKeysOf(content: unknown): string[] {
+  if (!Array.isArray(content)) return [];
+  const keys: string[] = [];
+  for (const block of content) {
+    const file = (block as { image?: { key?: unknown }; document?: { key?: unknown } } | null);
+    const key = file?.image?.key ?? file?.document?.key;
+    if (typeof key === 'string') keys.push(key);
+  }
+  return keys;
 }

@@ -42,6 +42,11 @@ export interface RestDeps {
   readonly bedrock: () => BedrockRuntimeClient;
   /** Presigns a PUT of `size` bytes of `contentType` to `key` in the large-message bucket. */
   readonly presignUpload: (key: string, contentType: string, size: number) => Promise<UploadTarget>;
+  /**
+   * Deletes the given attachment keys of the caller from the large-message bucket, or with `keys` undefined every
+   * object under `uploads/<userId>/`. Keys outside the caller's prefix are never deleted.
+   */
+  readonly deleteUploads: (userId: string, keys?: readonly string[]) => Promise<void>;
 }
 
 interface RouteContext {
@@ -193,14 +198,18 @@ export const ROUTES: readonly Route[] = [
     method: 'DELETE',
     path: '/conversations',
     operationId: 'deleteAllConversations',
-    summary: 'Delete all of the caller\'s conversations and their messages',
+    summary: 'Delete all of the caller\'s conversations, their messages and every attachment the caller uploaded',
     response: {
       status: 200,
       description: 'All deleted',
       schema: { type: 'object', required: ['deleted'], properties: { deleted: { type: 'integer', description: 'Conversations deleted' } } },
     },
     errors: ['THROTTLED'],
-    handle: async ({ deps, caller }) => ({ deleted: await deps.store.deleteAll(caller.userId) }),
+    handle: async ({ deps, caller }) => {
+      // Every upload of the user goes with the conversations (also one uploaded but never sent): nothing is kept.
+      await deps.deleteUploads(caller.userId);
+      return { deleted: await deps.store.deleteAll(caller.userId) };
+    },
   },
   {
     method: 'GET',
@@ -301,12 +310,13 @@ export const ROUTES: readonly Route[] = [
     method: 'DELETE',
     path: '/conversations/{conversationId}',
     operationId: 'deleteConversation',
-    summary: 'Delete a conversation and all its messages',
+    summary: 'Delete a conversation, all its messages and their attachments',
     params: conversationParams,
     response: { status: 204, description: 'Deleted' },
     errors: ['NOT_FOUND', 'THROTTLED'],
     handle: async ({ deps, caller, params }) => {
-      if (!(await deps.store.delete(caller.userId, params.conversationId))) throw notFound('Conversation not found.');
+      const deleteAttachments = (keys: string[]) => deps.deleteUploads(caller.userId, keys);
+      if (!(await deps.store.delete(caller.userId, params.conversationId, deleteAttachments))) throw notFound('Conversation not found.');
     },
   },
   {

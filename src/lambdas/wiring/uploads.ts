@@ -1,4 +1,4 @@
-import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteObjectsCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { env } from './env';
 import { s3 } from './s3';
@@ -21,4 +21,33 @@ export async function presignUpload(key: string, contentType: string, size: numb
     headers: { 'content-type': contentType },
     expiresAt: new Date(Date.now() + EXPIRES_IN_SECONDS * 1000).toISOString(),
   };
+}
+
+/** DeleteObjects takes at most 1,000 keys: https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObjects.html */
+const DELETE_BATCH = 1000;
+
+/**
+ * Deletes attachments of `userId` (the given keys, or every object under `uploads/<userId>/`): ListObjectsV2 pages of
+ * at most 1,000 keys, DeleteObjects in quiet mode (a missing key counts as deleted, so running it again is harmless).
+ * https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectsV2.html
+ */
+export async function deleteUploads(userId: string, keys?: readonly string[]): Promise<void> {
+  const Bucket = env('LARGE_MESSAGE_BUCKET');
+  const prefix = `uploads/${userId}/`;
+  const remove = async (batch: string[]) => {
+    if (!batch.length) return;
+    const res = await s3().send(new DeleteObjectsCommand({ Bucket, Delete: { Quiet: true, Objects: batch.map((Key) => ({ Key })) } }));
+    if (res.Errors?.length) throw new Error(`S3 could not delete ${res.Errors.length} attachment(s): ${res.Errors[0].Code}`);
+  };
+  if (keys) {
+    const own = keys.filter((k) => k.startsWith(prefix));
+    for (let i = 0; i < own.length; i += DELETE_BATCH) await remove(own.slice(i, i + DELETE_BATCH));
+    return;
+  }
+  let ContinuationToken: string | undefined;
+  do {
+    const page = await s3().send(new ListObjectsV2Command({ Bucket, Prefix: prefix, ContinuationToken }));
+    await remove((page.Contents ?? []).map((o) => o.Key!).filter((k) => k.startsWith(prefix)));
+    ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (ContinuationToken);
 }
