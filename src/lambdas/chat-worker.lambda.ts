@@ -5,7 +5,7 @@ import { log, modelSettings } from './wiring/env';
 import { sinkFor } from './wiring/management-api';
 import { requests, store } from './wiring/store';
 
-/** One assistant answer, invoked asynchronously by the WebSocket function. Never throws (no retried answers). */
+/** One assistant answer, invoked asynchronously by the WebSocket function. A repeated delivery of the job finds the turn claimed and does nothing (see runTurn). */
 export async function handler(job: TurnJob): Promise<void> {
   await runTurn({
     store: store(),

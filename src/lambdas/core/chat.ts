@@ -232,8 +232,8 @@ const NO_USAGE: Usage = { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, c
  * One assistant answer: streams it from Bedrock to the client in coalesced frames and stores it. The answer is stored
  * even if the client went away; a stop keeps the partial answer (stopReason `stopped`); a model failure keeps the
  * partial answer (stopReason `error`) and tells the client. If the client resumes the answer on a new connection, the
- * rest goes there after a snapshot (AnswerRelay). Never throws: an asynchronously invoked Lambda that throws would be
- * retried and answer twice.
+ * rest goes there after a snapshot (AnswerRelay). It first claims the turn (RequestStore.claimTurn): a repeated
+ * delivery of the same job ends at once, without a trace. After the claim it never throws.
  *
  * For `sendMessage` the job arrives while the question is still being stored (see `acceptMessage`): the model request
  * starts at once, but no frame is sent and nothing is stored before the request item confirms the question
@@ -241,6 +241,13 @@ const NO_USAGE: Usage = { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, c
  */
 export async function runTurn(deps: TurnDeps, job: TurnJob): Promise<void> {
   const { store, log } = deps;
+  // At-least-once delivery: a second delivery of this job (or a retry after the turn was answered) finds the turn
+  // claimed and ends here, before any frame, write or model call (RequestStore.claimTurn). A failing claim throws:
+  // nothing was claimed, and the invocation's failure handling takes over.
+  if (!(await deps.requests.claimTurn(job.userId, job.requestId, job.messageId))) {
+    log.info('turn already claimed: this delivery does nothing', { requestId: job.requestId, conversationId: job.conversationId });
+    return;
+  }
   const sink = new AnswerRelay(job.connectionId, deps.sink, deps.sinkFor);
   const ids = { requestId: job.requestId, conversationId: job.conversationId };
   const model = findModel(deps.models.models, job.model) ?? deps.models.defaultModel;

@@ -26,6 +26,13 @@ export interface StartLambdaOptions {
   readonly asyncRetry?: AsyncRetryOptions;
   /** Per function name: retries of asynchronous invocations (from its EventInvokeConfig). */
   readonly maxRetriesByFunction?: Record<string, number>;
+  /**
+   * At-least-once delivery made visible: every asynchronous event is delivered a second time, as Lambda may do even
+   * when no error occurs ("Occasionally, your function may receive the same event multiple times, even if no error
+   * occurs", https://docs.aws.amazon.com/zh_tw/cli/latest/reference/lambda/invoke.html). `concurrent`: the copy runs
+   * at the same time as the first delivery; `after`: once the first delivery (and its retries) ended. @default none
+   */
+  readonly redeliverAsync?: 'concurrent' | 'after';
 }
 
 /** Lambda's default waits before the retries of a failed asynchronous invocation. */
@@ -38,6 +45,8 @@ export interface LambdaEmulator {
   readonly invocations: Record<string, number>;
   /** Attempts of asynchronous invocations (first runs and retries), by function name. */
   readonly asyncAttempts: Record<string, number>;
+  /** Every asynchronous event delivered twice from now on (see StartLambdaOptions.redeliverAsync); settable. */
+  redeliverAsync?: 'concurrent' | 'after';
   /** Resolves when no background (`Event`) invocation is running (a retry waiting for its delay does not count). */
   idle(): Promise<void>;
   stop(): Promise<void>;
@@ -77,7 +86,7 @@ export async function startLambda(options: StartLambdaOptions): Promise<LambdaEm
   const delays = options.asyncRetry?.delaysMs ?? ASYNC_RETRY_DELAYS_MS;
 
   /** One attempt of an asynchronous invocation; on failure the event goes back to the queue for a retry. */
-  const attempt = (name: string, fn: LocalFunction, event: unknown, n: number): void => {
+  const attempt = (name: string, fn: LocalFunction, event: unknown, n: number, then?: () => void): void => {
     const maxRetries = options.maxRetriesByFunction?.[name] ?? options.asyncRetry?.maxRetries ?? 2;
     const run = (async () => {
       asyncAttempts[name] = (asyncAttempts[name] ?? 0) + 1;
@@ -86,13 +95,16 @@ export async function startLambda(options: StartLambdaOptions): Promise<LambdaEm
       } catch (err) {
         const retry = n < maxRetries && !closing;
         process.stderr.write(`lambda emulator: async invocation of ${name} failed (attempt ${n + 1} of ${maxRetries + 1}${retry ? ', will retry' : ', event dropped'}): ${err instanceof Error ? err.message : String(err)}\n`);
-        if (!retry) return;
-        const timer = setTimeout(() => {
-          timers.delete(timer);
-          attempt(name, fn, event, n + 1);
-        }, delays[Math.min(n, delays.length - 1)] ?? 0);
-        timers.add(timer);
+        if (retry) {
+          const timer = setTimeout(() => {
+            timers.delete(timer);
+            attempt(name, fn, event, n + 1, then);
+          }, delays[Math.min(n, delays.length - 1)] ?? 0);
+          timers.add(timer);
+          return;
+        }
       }
+      if (!closing) then?.();
     })();
     background.add(run);
     void run.finally(() => background.delete(run));
@@ -128,7 +140,14 @@ export async function startLambda(options: StartLambdaOptions): Promise<LambdaEm
     }
     if (invocationType === 'Event') {
       // The event is queued (202) and delivered at least once: a failed attempt is retried after a delay.
-      attempt(name, fn, event, 0);
+      if (emulator.redeliverAsync === 'concurrent') {
+        attempt(name, fn, event, 0);
+        attempt(name, fn, structuredClone(event), 0);
+      } else if (emulator.redeliverAsync === 'after') {
+        attempt(name, fn, event, 0, () => attempt(name, fn, structuredClone(event), 0));
+      } else {
+        attempt(name, fn, event, 0);
+      }
       res.writeHead(202, { 'x-amzn-requestid': randomUUID() });
       res.end();
       return;
@@ -153,8 +172,9 @@ export async function startLambda(options: StartLambdaOptions): Promise<LambdaEm
     while (background.size > 0) await Promise.allSettled([...background]);
   };
   let stopped: Promise<void> | undefined;
-  return {
+  const emulator: LambdaEmulator = {
     endpoint: `http://127.0.0.1:${port}`,
+    redeliverAsync: options.redeliverAsync,
     idle,
     invocations,
     asyncAttempts,
@@ -169,4 +189,5 @@ export async function startLambda(options: StartLambdaOptions): Promise<LambdaEm
       return stopped;
     },
   };
+  return emulator;
 }

@@ -57,6 +57,8 @@ export interface LocalStackOptions {
   readonly quiet?: boolean;
   /** Waits before the retries of failed asynchronous invocations. @default Lambda's [60000, 120000] */
   readonly asyncRetryDelaysMs?: readonly number[];
+  /** Deliver every asynchronous event twice (Lambda delivers at least once; see StartLambdaOptions.redeliverAsync). */
+  readonly redeliverAsync?: 'concurrent' | 'after';
   /** Serve the playground's pages (quick sign-in as alice/bob/admin) at `/` and `/launcher.html`. @default true */
   readonly playgroundPages?: boolean;
   /**
@@ -202,6 +204,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       functions: Object.fromEntries([...functionIds.keys()].map((name) => [name, (event: unknown) => invoke(name, event)])),
       asyncRetry: { delaysMs: options.asyncRetryDelaysMs },
       maxRetriesByFunction,
+      redeliverAsync: options.redeliverAsync,
     });
     stops.push(lambda.stop);
 
