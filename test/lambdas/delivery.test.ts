@@ -5,7 +5,11 @@
  * each turn must still be answered once: one model call, one `start` and one `end` streamed, one answer stored.
  * Over the wire, against the playground; no code of ours is mocked.
  */
+import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { dynamoError, HttpGate, startHttpGate } from './http-gate';
 import type { FakeRequest, FakeStep } from '../../src/local/emulators/bedrock';
+import { LOCAL_USERS } from '../../src/local/idp';
 import { OFFLINE_MODELS, Playground, startPlayground } from '../../src/local/playground';
 import { Frame, newRequestId, WsClient } from '../../src/local/ws-client';
 
@@ -16,6 +20,8 @@ const textOf = (steps: FakeStep[]) => steps.map((s) => (s.type === 'text' ? s.te
 // One playground for the file: the in-process handlers keep the clients of the first stack they ran against.
 let pg: Playground;
 let steps: FakeStep[] = [];
+let dynamo: HttpGate;
+let directDynamo: string;
 
 beforeAll(async () => {
   pg = await startPlayground({
@@ -25,9 +31,15 @@ beforeAll(async () => {
     redeliverAsync: 'concurrent',
     respond: (req: FakeRequest) => (req.operation === 'Converse' ? { steps: [{ type: 'text', text: 'A title' }] } : { steps }),
   });
+  // The handlers create their DynamoDB client at their first request, from this variable: through the gate.
+  directDynamo = process.env.AWS_ENDPOINT_URL_DYNAMODB!;
+  dynamo = await startHttpGate(directDynamo);
+  process.env.AWS_ENDPOINT_URL_DYNAMODB = dynamo.endpoint;
 });
 afterAll(async () => {
+  dynamo?.releaseAll();
   await pg?.stop();
+  await dynamo?.stop();
 });
 
 describe.each([['concurrent' as const], ['after' as const]])('every job delivered twice (%s)', (mode) => {
@@ -102,6 +114,67 @@ describe.each([['concurrent' as const], ['after' as const]])('every job delivere
       const answersToQuestion = got.messages.filter((m: any) => m.parentId === question);
       expect(answersToQuestion).toHaveLength(2);
       expect(answersToQuestion.map((m: any) => m.content[0].text).sort()).toEqual([textOf(words('b', 4)), textOf(steps)].sort());
+    } finally {
+      c.close();
+    }
+  });
+});
+
+describe('a failed worker invocation (retryAttempts 0, on-failure destination)', () => {
+  beforeAll(() => {
+    pg.stack.lambda.redeliverAsync = undefined;
+  });
+
+  test('the claim fails: one attempt, no model call, the destination marks the turn failed and the client gets one error; a repeated record changes nothing', async () => {
+    const c = await WsClient.connect(pg.webSocketUrl, pg.issueToken('alice'));
+    try {
+      steps = words('x', 3);
+      const calls = pg.bedrockRequests().filter((r) => r.operation === 'ConverseStream').length;
+      const attempts = { ...pg.stack.lambda.asyncAttempts };
+      const claim = dynamo.hold((r) => r.operation === 'UpdateItem' && r.body?.UpdateExpression === 'SET workerAt = :now');
+      const requestId = newRequestId();
+      c.send({ action: 'sendMessage', v: 1, requestId, content: [{ text: 'a question' }] });
+      await claim.held;
+      claim.fail(400, dynamoError('ValidationException', 'injected by the test'));
+      const error = await c.until((f) => f.requestId === requestId && f.type === 'error');
+      await pg.idle();
+
+      expect(error).toMatchObject({ type: 'error', code: 'INTERNAL' });
+      // Exactly one ack and one error. The worker failed while the question was being stored, so the error may come
+      // before the ack (not ordered: the destination does not wait for the question; see docs/architecture.md).
+      expect(c.of(requestId).map((f) => f.type).sort()).toEqual(['ack', 'error']);
+      const ack = c.of(requestId).find((f) => f.type === 'ack')!;
+      expect(pg.bedrockRequests().filter((r) => r.operation === 'ConverseStream').length).toBe(calls);
+      // The worker ran once (no retry) and its destination once, both from the template's EventInvokeConfig.
+      const ran = Object.fromEntries(Object.entries(pg.stack.lambda.asyncAttempts).map(([k, v]) => [k, v - (attempts[k] ?? 0)]).filter(([, v]) => v !== 0));
+      const worker = Object.keys(ran).find((k) => /ChatWorker(?!Failure)/.test(k))!;
+      const failure = Object.keys(ran).find((k) => /ChatWorkerFailure/.test(k))!;
+      expect(ran).toEqual({ [worker]: 1, [failure]: 1 });
+
+      const sub = Object.values(LOCAL_USERS).find((u) => u.username === 'alice')!.sub;
+      const db = new DynamoDBClient({ endpoint: directDynamo });
+      const item = (await db.send(new GetItemCommand({
+        TableName: process.env.TABLE_NAME, Key: { pk: { S: `USER#${sub}` }, sk: { S: `REQ#${requestId}` } }, ConsistentRead: true,
+      }))).Item!;
+      expect(item.failedAt?.S).toBeDefined();
+      expect(item.finishedAt?.S).toBe(item.failedAt?.S);
+      expect(item.workerAt).toBeUndefined();
+      const got = await (await fetch(`${pg.restApiUrl}/conversations/${error.conversationId}`, { headers: { authorization: `Bearer ${pg.issueToken('alice')}` } })).json() as any;
+      expect(got.messages.map((m: any) => m.role)).toEqual(['user']);
+
+      // The same failure record again (a destination may be invoked more than once too): no second frame, no write.
+      const lambda = new LambdaClient({ endpoint: pg.stack.lambda.endpoint, maxAttempts: 1 });
+      const job = { userId: sub, connectionId: pg.connectionIds()[0], requestId, conversationId: error.conversationId, kind: 'answer', messageId: ack.messageId };
+      const out = await lambda.send(new InvokeCommand({ FunctionName: failure, Payload: Buffer.from(JSON.stringify({ requestContext: { condition: 'RetriesExhausted' }, requestPayload: job })) }));
+      lambda.destroy();
+      expect(out.FunctionError).toBeUndefined();
+      await pg.idle();
+      expect(c.of(requestId).map((f) => f.type).sort()).toEqual(['ack', 'error']);
+      const again = (await db.send(new GetItemCommand({
+        TableName: process.env.TABLE_NAME, Key: { pk: { S: `USER#${sub}` }, sk: { S: `REQ#${requestId}` } }, ConsistentRead: true,
+      }))).Item!;
+      expect(again).toEqual(item);
+      db.destroy();
     } finally {
       c.close();
     }

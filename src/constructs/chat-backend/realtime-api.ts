@@ -10,6 +10,7 @@ import { ConversationStore } from './conversation-store';
 import { AnswerSettings, BackendModels } from './models';
 import { provisionedAlias, ProvisionedConcurrencyOptions } from './provisioned-concurrency';
 import { SignIn } from './sign-in';
+import { ChatWorkerFailureFunction } from '../../lambdas/chat-worker-failure-function';
 import { ChatWorkerFunction } from '../../lambdas/chat-worker-function';
 import { WsAuthorizerFunction } from '../../lambdas/ws-authorizer-function';
 import { WsFunction } from '../../lambdas/ws-function';
@@ -48,6 +49,8 @@ export class RealtimeApi {
   /** The Management API URL functions post frames to (`WEBSOCKET_CALLBACK_URL`). */
   public readonly callbackUrl: string;
   public readonly workerFunction: lambda.Function;
+  /** The worker's on-failure destination: marks the turn failed and tells the client (`error` frame). */
+  public readonly workerFailureFunction: lambda.Function;
   public readonly webSocketFunction: lambda.Function;
   /** The `live` aliases of the functions given provisioned concurrency (what their callers invoke). */
   public readonly authorizerAlias?: lambda.Alias;
@@ -118,6 +121,28 @@ export class RealtimeApi {
     });
     this.workerAlias = provisionedAlias(this.workerFunction, 'worker', provisioned?.worker);
     this.worker = this.workerAlias ?? this.workerFunction;
+
+    // At-least-once delivery, one answer: the worker claims its turn before it asks the model, so a repeated delivery
+    // does nothing; a retry after a failure would only find the turn claimed, so there is none (retryAttempts 0:
+    // `MaximumRetryAttempts` 0-2, https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html).
+    // A failed invocation goes to a small function instead, which marks the turn failed and sends the client an
+    // `error` frame (destinations: https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html).
+    this.workerFailureFunction = ctx.functions.create('ChatWorkerFailure', ChatWorkerFailureFunction, {
+      description: 'bedrock-chat: the chat worker\'s on-failure destination (marks the turn failed, error frame to the client)',
+      timeout: Duration.seconds(30),
+      memorySize: 256,
+      environment: {
+        TABLE_NAME: store.table.tableName,
+        WEBSOCKET_CALLBACK_URL: this.callbackUrl,
+      },
+    });
+    const failureArn = this.workerFailureFunction.functionArn;
+    // The destination is invoked with the worker's execution role: exactly InvokeFunction on this one function.
+    grant(this.workerFunction, ['lambda:InvokeFunction'], [failureArn]);
+    this.worker.configureAsyncInvoke({
+      retryAttempts: 0,
+      onFailure: { bind: () => ({ destination: failureArn }) },
+    });
 
     this.webSocketFunction = ctx.functions.create('WebSocketHandler', WsFunction, {
       description: 'bedrock-chat: WebSocket routes ($connect, $disconnect, $default, sendMessage, regenerate, continue, stop, ping)',

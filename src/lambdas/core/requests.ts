@@ -124,6 +124,30 @@ export class RequestStore {
     }
   }
 
+  /**
+   * The worker's invocation failed for good (its on-failure destination): marks the request finished and failed,
+   * unless it finished already, and returns the connection the client is on (undefined when there is nothing to
+   * mark: no item, another message's item, or finished before; a repeated failure record changes nothing).
+   */
+  async fail(userId: string, requestId: string, messageId: string): Promise<string | undefined> {
+    try {
+      const now = new Date().toISOString();
+      const res = await this.db.send(new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: `USER#${userId}`, sk: `REQ#${requestId}` },
+        UpdateExpression: 'SET finishedAt = :now, failedAt = :now',
+        ConditionExpression: 'attribute_exists(pk) AND messageId = :m AND attribute_not_exists(finishedAt)',
+        ExpressionAttributeValues: { ':m': messageId, ':now': now },
+        ReturnValues: 'ALL_NEW',
+      }));
+      const connectionId = res.Attributes?.connectionId;
+      return typeof connectionId === 'string' ? connectionId : '';
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) return undefined;
+      throw err;
+    }
+  }
+
   /** Flags the request as stopped; false when no such request exists. */
   async requestStop(userId: string, requestId: string): Promise<boolean> {
     try {

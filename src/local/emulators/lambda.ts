@@ -33,6 +33,16 @@ export interface StartLambdaOptions {
    * at the same time as the first delivery; `after`: once the first delivery (and its retries) ended. @default none
    */
   readonly redeliverAsync?: 'concurrent' | 'after';
+  /**
+   * Per function name: the function its EventInvokeConfig names as `OnFailure` destination. When the last attempt of
+   * an asynchronous invocation fails, that function is invoked (asynchronously) with Lambda's invocation record:
+   * `version`, `timestamp`, `requestContext` (`requestId`, `functionArn`, `condition: "RetriesExhausted"`,
+   * `approximateInvokeCount`), `requestPayload` (the event), `responseContext` (`statusCode`, `executedVersion`,
+   * `functionError: "Unhandled"`), `responsePayload` (the error) — the record documented at
+   * https://docs.aws.amazon.com/cdk/api/v2/docs/aws-cdk-lib.aws_lambda_destinations-readme.md ("Invocation record")
+   * and https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html.
+   */
+  readonly onFailureByFunction?: Record<string, string>;
 }
 
 /** Lambda's default waits before the retries of a failed asynchronous invocation. */
@@ -85,6 +95,29 @@ export async function startLambda(options: StartLambdaOptions): Promise<LambdaEm
   let closing = false;
   const delays = options.asyncRetry?.delaysMs ?? ASYNC_RETRY_DELAYS_MS;
 
+  /** The on-failure destination gets the invocation record (see StartLambdaOptions.onFailureByFunction). */
+  const failed = (name: string, destination: string, event: unknown, err: unknown, attempts: number): void => {
+    const fn = Object.prototype.hasOwnProperty.call(options.functions, destination) ? options.functions[destination] : undefined;
+    if (!fn) {
+      process.stderr.write(`lambda emulator: on-failure destination ${destination} of ${name} is not a function here\n`);
+      return;
+    }
+    invocations[destination] = (invocations[destination] ?? 0) + 1;
+    attempt(destination, fn, {
+      version: '1.0',
+      timestamp: new Date().toISOString(),
+      requestContext: {
+        requestId: randomUUID(),
+        functionArn: `arn:aws:lambda:us-east-1:000000000000:function:${name}:$LATEST`,
+        condition: 'RetriesExhausted',
+        approximateInvokeCount: attempts,
+      },
+      requestPayload: event,
+      responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
+      responsePayload: errorPayload(err),
+    }, 0);
+  };
+
   /** One attempt of an asynchronous invocation; on failure the event goes back to the queue for a retry. */
   const attempt = (name: string, fn: LocalFunction, event: unknown, n: number, then?: () => void): void => {
     const maxRetries = options.maxRetriesByFunction?.[name] ?? options.asyncRetry?.maxRetries ?? 2;
@@ -95,6 +128,8 @@ export async function startLambda(options: StartLambdaOptions): Promise<LambdaEm
       } catch (err) {
         const retry = n < maxRetries && !closing;
         process.stderr.write(`lambda emulator: async invocation of ${name} failed (attempt ${n + 1} of ${maxRetries + 1}${retry ? ', will retry' : ', event dropped'}): ${err instanceof Error ? err.message : String(err)}\n`);
+        const destination = options.onFailureByFunction?.[name];
+        if (!retry && !closing && destination) failed(name, destination, event, err, n + 1);
         if (retry) {
           const timer = setTimeout(() => {
             timers.delete(timer);

@@ -194,10 +194,19 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const functionIds = new Map<string, { r: TemplateResolver; id: string }>();
     for (const { r } of loaded) for (const id of r.ofType('AWS::Lambda::Function')) functionIds.set(String(r.ref(id)), { r, id });
     const maxRetriesByFunction: Record<string, number> = {};
+    const onFailureByFunction: Record<string, string> = {};
     for (const { r } of loaded) {
       for (const id of r.ofType('AWS::Lambda::EventInvokeConfig')) {
         const retries = r.prop(id, 'MaximumRetryAttempts');
-        if (retries !== undefined) maxRetriesByFunction[functionNameOf(r.str(r.resource(id).Properties!.FunctionName))] = Number(retries);
+        const fnName = functionNameOf(r.str(r.resource(id).Properties!.FunctionName));
+        if (retries !== undefined) maxRetriesByFunction[fnName] = Number(retries);
+        // The OnFailure destination, when it is a function of the template (queues, topics, buses are not emulated).
+        const destination = (r.resource(id).Properties?.DestinationConfig as { OnFailure?: { Destination?: unknown } } | undefined)?.OnFailure?.Destination;
+        if (destination !== undefined) {
+          const arn = r.str(destination);
+          if (arn.includes(':function:') || functionIds.has(arn)) onFailureByFunction[fnName] = functionNameOf(arn);
+          else notEmulated.push(`on-failure destination ${arn} of ${fnName} (only Lambda functions are)`);
+        }
       }
     }
     const lambda = await startLambda({
@@ -205,6 +214,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       asyncRetry: { delaysMs: options.asyncRetryDelaysMs },
       maxRetriesByFunction,
       redeliverAsync: options.redeliverAsync,
+      onFailureByFunction,
     });
     stops.push(lambda.stop);
 
