@@ -146,7 +146,8 @@ describe('a failed worker invocation (retryAttempts 0, on-failure destination)',
       const ack = c.of(requestId).find((f) => f.type === 'ack')!;
       expect(pg.bedrockRequests().filter((r) => r.operation === 'ConverseStream').length).toBe(calls);
       // The worker ran once (no retry) and its destination once, both from the template's EventInvokeConfig.
-      const ran = Object.fromEntries(Object.entries(pg.stack.lambda.asyncAttempts).map(([k, v]) => [k, v - (attempts[k] ?? 0)]).filter(([, v]) => v !== 0));
+      const ran = Object.fromEntries(Object.entries(pg.stack.lambda.asyncAttempts)
+        .map(([k, v]) => [k, v - (attempts[k] ?? 0)]).filter(([, v]) => v !== 0));
       const worker = Object.keys(ran).find((k) => /ChatWorker(?!Failure)/.test(k))!;
       const failure = Object.keys(ran).find((k) => /ChatWorkerFailure/.test(k))!;
       expect(ran).toEqual({ [worker]: 1, [failure]: 1 });

@@ -201,7 +201,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         const fnName = functionNameOf(r.str(r.resource(id).Properties!.FunctionName));
         if (retries !== undefined) maxRetriesByFunction[fnName] = Number(retries);
         // The OnFailure destination, when it is a function of the template (queues, topics, buses are not emulated).
-        const destination = (r.resource(id).Properties?.DestinationConfig as { OnFailure?: { Destination?: unknown } } | undefined)?.OnFailure?.Destination;
+        const config = r.resource(id).Properties?.DestinationConfig as { OnFailure?: { Destination?: unknown } } | undefined;
+        const destination = config?.OnFailure?.Destination;
         if (destination !== undefined) {
           const arn = r.str(destination);
           if (arn.includes(':function:') || functionIds.has(arn)) onFailureByFunction[fnName] = functionNameOf(arn);
