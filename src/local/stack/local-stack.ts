@@ -201,7 +201,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         const fnName = functionNameOf(r.str(r.resource(id).Properties!.FunctionName));
         if (retries !== undefined) maxRetriesByFunction[fnName] = Number(retries);
         // The OnFailure destination, when it is a function of the template (queues, topics, buses are not emulated).
-        const config = r.resource(id).Properties?.DestinationConfig as { OnFailure?: { Destination?: unknown } } | undefined;
+        const config = r.resource(id).Properties?.DestinationConfig as { OnFailure?: { Destination?: unknown }; OnSuccess?: unknown } | undefined;
+        if (config?.OnSuccess !== undefined) notEmulated.push(`on-success destination of ${fnName}`);
         const destination = config?.OnFailure?.Destination;
         if (destination !== undefined) {
           const arn = r.str(destination);
