@@ -224,6 +224,12 @@ export interface TurnDeps {
    * WebSocket function can run (29 s), so a question still being stored is never abandoned. @default 30000
    */
   readonly acceptWaitMs?: number;
+  /**
+   * How long the worker may stream from its start: then it stops the model request, stores the partial answer with
+   * stopReason `timeBudget` and ends it so (the handler passes the invocation's remaining time less a margin for the
+   * final writes). Without it, no budget.
+   */
+  readonly timeBudgetMs?: number;
 }
 
 const NO_USAGE: Usage = { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 };
@@ -263,6 +269,12 @@ export async function runTurn(deps: TurnDeps, job: TurnJob): Promise<void> {
   let seam: Seam | undefined;
 
   const abort = new AbortController();
+  // The time budget: the stream stops before the invocation would be cut off, and the partial answer is kept.
+  let outOfTime = false;
+  const budget = deps.timeBudgetMs === undefined ? undefined : setTimeout(() => {
+    outOfTime = true;
+    abort.abort();
+  }, deps.timeBudgetMs);
   // sendMessage: true once the question is stored and acknowledged; false if its writes failed. Nothing leaves this
   // function before it is true.
   const accepted = job.question ? questionStored(deps, job, abort) : Promise.resolve(true);
@@ -347,7 +359,7 @@ export async function runTurn(deps: TurnDeps, job: TurnJob): Promise<void> {
     }
   } catch (err) {
     if (err instanceof AnswerStopped) {
-      stopReason = 'stopped';
+      stopReason = outOfTime ? 'timeBudget' : 'stopped';
     } else {
       failure = toChatError(err);
       if (failure.code === 'INTERNAL' || failure.code === 'MODEL_ERROR' || failure.code === 'THROTTLED') {
@@ -356,8 +368,10 @@ export async function runTurn(deps: TurnDeps, job: TurnJob): Promise<void> {
     }
   } finally {
     clearInterval(poller);
+    if (budget) clearTimeout(budget);
     polling = false;
   }
+  if (outOfTime) log.warn('time budget reached: the answer is cut', { ...ids, outputChars: text.length });
   const held = seam?.flush();
   if (held) {
     text += held;
@@ -431,7 +445,7 @@ export async function runTurn(deps: TurnDeps, job: TurnJob): Promise<void> {
   }
   log.info('turn done', { ...ids, stopReason: failure ? `error:${failure.code}` : stopReason, outputChars: text.length, outputTokens: usage?.outputTokens });
 
-  if (job.newConversation && !failure && text) await nameConversation(deps, job, sink);
+  if (job.newConversation && !failure && text && !outOfTime) await nameConversation(deps, job, sink);
 }
 
 /**
