@@ -201,7 +201,8 @@ describe('ChatBackend defaults', () => {
     exactly(backend.apiFunction, { TABLE_NAME: table, LARGE_MESSAGE_BUCKET: bucket, ...models });
     template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: { Variables: { TABLE_NAME: table, WEBSOCKET_CALLBACK_URL: callbackUrl, LARGE_MESSAGE_BUCKET: bucket } },
-      Timeout: 300,
+      // The worker's timeout follows the largest allowed output: 60 + ceil(max(4096, 4096 + 1024) / 25) + 15 = 280 s.
+      Timeout: 280,
       MemorySize: 1024,
       Runtime: 'nodejs24.x',
     });
@@ -455,6 +456,13 @@ describe('ChatBackend props', () => {
   test('reasoningBudgetTokens reaches the worker; out-of-range budgets are refused', () => {
     const { template, stack, backend } = synth({ reasoningBudgetTokens: 8000 });
     expect(envOf(template, stack, backend.workerFunction)).toMatchObject({ REASONING_BUDGET_TOKENS: '8000' });
+    // The worker's timeout grows with the largest allowed output: 60 + ceil((8000 + 1024) / 25) + 15 = 436 s.
+    const timeoutOf = (t: Template, s: Stack, b: ChatBackend) =>
+      t.toJSON().Resources[s.getLogicalId(b.workerFunction.node.defaultChild as any)].Properties.Timeout;
+    expect(timeoutOf(template, stack, backend)).toBe(436);
+    // The largest budget is capped at Lambda's 900 s (the time budget cuts what does not fit).
+    const largest = synth({ reasoningBudgetTokens: 64_000 });
+    expect(timeoutOf(largest.template, largest.stack, largest.backend)).toBe(900);
     expect(() => synth({ reasoningBudgetTokens: 512 })).toThrow(/reasoningBudgetTokens must be a whole number from 1024 to 64000/);
   });
 

@@ -10,6 +10,8 @@ import { ConversationStore } from './conversation-store';
 import { AnswerSettings, BackendModels } from './models';
 import { provisionedAlias, ProvisionedConcurrencyOptions } from './provisioned-concurrency';
 import { SignIn } from './sign-in';
+import { largestOutputTokens } from '../../lambdas/core/limits';
+import { DEFAULT_REASONING_BUDGET } from '../../lambdas/core/models';
 import { ChatWorkerFailureFunction } from '../../lambdas/chat-worker-failure-function';
 import { ChatWorkerFunction } from '../../lambdas/chat-worker-function';
 import { WsAuthorizerFunction } from '../../lambdas/ws-authorizer-function';
@@ -29,6 +31,8 @@ export interface RealtimeApiOptions {
   readonly answers: AnswerSettings;
   /** `ChatBackendProps.apiGatewayCloudWatchRole` with its default. */
   readonly apiGatewayCloudWatchRole: boolean;
+  /** `ChatBackendProps.reasoningBudgetTokens` (the worker's timeout follows the largest allowed output). */
+  readonly reasoningBudgetTokens?: number;
   /** `ChatBackendProps.provisionedConcurrency`. */
   readonly provisionedConcurrency?: ProvisionedConcurrencyOptions;
 }
@@ -109,7 +113,7 @@ export class RealtimeApi {
 
     this.workerFunction = ctx.functions.create('ChatWorker', ChatWorkerFunction, {
       description: 'bedrock-chat: one assistant turn (Bedrock ConverseStream, coalesced WebSocket frames)',
-      timeout: Duration.minutes(5),
+      timeout: Duration.seconds(workerTimeoutSeconds(options.reasoningBudgetTokens ?? DEFAULT_REASONING_BUDGET)),
       memorySize: 1024,
       environment: {
         TABLE_NAME: store.table.tableName,
@@ -203,4 +207,24 @@ function managementApiFinding(api: apigwv2.WebSocketApi): string {
   const region = Token.isUnresolved(stack.region) ? '<AWS::Region>' : stack.region;
   const account = Token.isUnresolved(stack.account) ? '<AWS::AccountId>' : stack.account;
   return `arn:<AWS::Partition>:execute-api:${region}:${account}:<${logicalId}>/${WEBSOCKET_STAGE_NAME}/*/@connections/*`;
+}
+
+/** Seconds before an answer's first token and for its tool rounds, at most (a design allowance, not an AWS limit). */
+const FIRST_TOKEN_ALLOWANCE_SECONDS = 60;
+/** The slowest output rate an answer is given time for, in tokens per second (a design floor, not an AWS limit). */
+const SLOWEST_TOKENS_PER_SECOND = 25;
+/** The worker's time budget margin (`TIME_BUDGET_MARGIN_MS` of chat-worker.lambda.ts): the final writes. */
+const FINAL_WRITES_SECONDS = 15;
+/** Lambda's largest timeout: 900 seconds (https://docs.aws.amazon.com/lambda/latest/dg/configuration-timeout.html). */
+const LAMBDA_MAX_TIMEOUT_SECONDS = 900;
+
+/**
+ * The worker's timeout, derived from the largest allowed output (docs/architecture.md, "Delivery of the worker's
+ * job"): `min(900, 60 + ceil(largestOutputTokens / 25) + 15)` seconds, where largestOutputTokens is
+ * `max(4096, reasoningBudget + 1024)`. The default reasoning budget (4,096) gives 280 s. Should an answer still be
+ * slower, the worker's time budget (the remaining time less 15 s) cuts it and keeps the partial answer.
+ */
+export function workerTimeoutSeconds(reasoningBudget: number): number {
+  const streaming = Math.ceil(largestOutputTokens(reasoningBudget) / SLOWEST_TOKENS_PER_SECOND);
+  return Math.min(LAMBDA_MAX_TIMEOUT_SECONDS, FIRST_TOKEN_ALLOWANCE_SECONDS + streaming + FINAL_WRITES_SECONDS);
 }
