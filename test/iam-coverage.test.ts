@@ -148,6 +148,13 @@ const UNREACHABLE: Record<string, Record<string, string>> = {
   'ws': {
     'dynamodb:BatchWriteItem': 'ConversationStore.delete()/deleteAll() are bundled with the store but only the REST router (DELETE /conversations) calls them.',
   },
+  'chat-worker-failure': {
+    'dynamodb:GetItem': 'The request and conversation stores come with the shared store wiring; the on-failure destination only calls RequestStore.fail() (UpdateItem).',
+    'dynamodb:PutItem': 'The request and conversation stores come with the shared store wiring; the on-failure destination only calls RequestStore.fail() (UpdateItem).',
+    'dynamodb:Query': 'The request and conversation stores come with the shared store wiring; the on-failure destination only calls RequestStore.fail() (UpdateItem).',
+    'dynamodb:BatchWriteItem': 'The request and conversation stores come with the shared store wiring; the on-failure destination only calls RequestStore.fail() (UpdateItem).',
+    'dynamodb:DeleteItem': 'The request and conversation stores come with the shared store wiring; the on-failure destination only calls RequestStore.fail() (UpdateItem).',
+  },
   'chat-worker': {
     'dynamodb:BatchWriteItem': 'ConversationStore.delete()/deleteAll() are bundled with the store but only the REST router (DELETE /conversations) calls them.',
     'dynamodb:DeleteItem': 'RequestStore.release() is bundled with the request store (the worker reads the stop flag) but only the ws function releases a claim.',
@@ -161,6 +168,11 @@ const FUNCTIONS = [
   { bundle: 'ws-authorizer', fn: (b: Backends) => b.example.authorizerFunction },
   { bundle: 'ws', fn: (b: Backends) => b.example.webSocketFunction },
   { bundle: 'chat-worker', fn: (b: Backends) => b.example.workerFunction },
+  // The worker's on-failure destination (not a public property of ChatBackend): found by its construct id.
+  {
+    bundle: 'chat-worker-failure',
+    fn: (b: Backends) => b.example.node.findAll().find((c): c is lambda.Function => c instanceof lambda.Function && c.node.id === 'ChatWorkerFailure')!,
+  },
   { bundle: 'api', fn: (b: Backends) => b.example.apiFunction },
   { bundle: 'cognito-post-confirmation', fn: (b: Backends) => b.example.postConfirmationFunction! },
   // The full example allows any email domain, so it has no pre sign-up trigger: checked in a backend that has one.
@@ -230,6 +242,7 @@ describe('IAM coverage of the full example (and of a backend with every sign-in 
       'ws': ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'lambda:InvokeFunction', 'execute-api:ManageConnections'],
       'chat-worker': ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'bedrock:InvokeModelWithResponseStream',
         'bedrock:InvokeModel', 's3:GetObject', 'execute-api:ManageConnections'],
+      'chat-worker-failure': ['dynamodb:UpdateItem', 'execute-api:ManageConnections'],
       'api': ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem', 'bedrock:InvokeModel', 's3:PutObject'],
       'cognito-post-confirmation': ['cognito-idp:AdminAddUserToGroup'],
       'cognito-pre-sign-up': [],

@@ -5,8 +5,20 @@ import { log, modelSettings } from './wiring/env';
 import { sinkFor } from './wiring/management-api';
 import { requests, store } from './wiring/store';
 
-/** One assistant answer, invoked asynchronously by the WebSocket function. Never throws (no retried answers). */
-export async function handler(job: TurnJob): Promise<void> {
+/**
+ * Time kept back from the invocation's remaining time for what follows the stream: the final frames, the answer's
+ * writes, the request's `finish` and a title proposal (each a single call of well under a second; 15 s is ample).
+ */
+export const TIME_BUDGET_MARGIN_MS = 15_000;
+
+/** The Lambda context, as far as the worker reads it (https://docs.aws.amazon.com/lambda/latest/dg/nodejs-context.html). */
+interface InvocationContext {
+  getRemainingTimeInMillis(): number;
+}
+
+/** One assistant answer, invoked asynchronously by the WebSocket function. A repeated delivery of the job finds the turn claimed and does nothing (see runTurn). */
+export async function handler(job: TurnJob, context?: InvocationContext): Promise<void> {
+  const remaining = context?.getRemainingTimeInMillis();
   await runTurn({
     store: store(),
     requests: requests(),
@@ -16,5 +28,7 @@ export async function handler(job: TurnJob): Promise<void> {
     loadBlob,
     models: modelSettings(),
     log: log.child({ requestId: job.requestId, userId: job.userId }),
+    // The stream stops before the invocation is cut off; the partial answer is stored (stopReason `timeBudget`).
+    timeBudgetMs: remaining === undefined ? undefined : Math.max(0, remaining - TIME_BUDGET_MARGIN_MS),
   }, job);
 }

@@ -40,6 +40,8 @@ export interface PlaygroundOptions {
   readonly assembly?: CloudAssembly;
   /** Waits before the retries of failed asynchronous invocations. @default Lambda's one and two minutes */
   readonly asyncRetryDelaysMs?: readonly number[];
+  /** Deliver every asynchronous event twice (see LocalStackOptions.redeliverAsync). */
+  readonly redeliverAsync?: 'concurrent' | 'after';
   /**
    * `isolated` (default): each function runs its staged bundle in worker threads with exactly its template
    * environment. `in-process`: the handlers' sources run in this process with the environments merged into
@@ -87,6 +89,7 @@ export async function startPlayground(options: PlaygroundOptions = {}): Promise<
     offlineMaxWords: options.offlineMaxWords,
     quiet: options.quiet,
     asyncRetryDelaysMs: options.asyncRetryDelaysMs,
+    redeliverAsync: options.redeliverAsync,
     handlers: options.handlers,
   });
   const ws = stack.webSocketApis[0];

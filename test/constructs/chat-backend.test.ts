@@ -1,6 +1,7 @@
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { requireBundles, testApp, withoutAssetHashes } from './helpers';
 import { ChatBackend, ChatBackendProps, ChatModel, InferenceProfileMode } from '../../src';
@@ -216,7 +217,8 @@ describe('ChatBackend defaults', () => {
     exactly(backend.apiFunction, { TABLE_NAME: table, LARGE_MESSAGE_BUCKET: bucket, ...models });
     template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: { Variables: { TABLE_NAME: table, WEBSOCKET_CALLBACK_URL: callbackUrl, LARGE_MESSAGE_BUCKET: bucket } },
-      Timeout: 300,
+      // The worker's timeout follows the largest allowed output: 60 + ceil(max(4096, 4096 + 1024) / 25) + 15 = 280 s.
+      Timeout: 280,
       MemorySize: 1024,
       Runtime: 'nodejs24.x',
     });
@@ -253,8 +255,9 @@ describe('ChatBackend defaults', () => {
   });
 
   test('functions log to their own log group with retention, through roles without managed policies', () => {
-    // 5 functions (authorizer, WebSocket, worker, REST, post confirmation trigger) + 2 API access logs.
-    template.resourceCountIs('AWS::Logs::LogGroup', 7);
+    // 6 functions (authorizer, WebSocket, worker, worker's on-failure destination, REST, post confirmation trigger)
+    // + 2 API access logs.
+    template.resourceCountIs('AWS::Logs::LogGroup', 8);
     template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 90 });
     const roles = Object.entries(template.findResources('AWS::IAM::Role')) as Array<[string, any]>;
     for (const [id, role] of roles) {
@@ -277,11 +280,24 @@ describe('ChatBackend defaults', () => {
       'execute-api:ManageConnections', 'lambda:InvokeFunction', 'logs:CreateLogStream', 'logs:PutLogEvents']);
     expect(actions(worker)).toEqual(['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream',
       'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem',
-      'execute-api:ManageConnections', 'logs:CreateLogStream', 'logs:PutLogEvents', 's3:GetObject', 's3:ListBucket']);
+      'execute-api:ManageConnections', 'lambda:InvokeFunction', 'logs:CreateLogStream', 'logs:PutLogEvents', 's3:GetObject', 's3:ListBucket']);
     expect(actions(api)).toEqual(['bedrock:InvokeModel', 'dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Query',
       'dynamodb:UpdateItem', 'logs:CreateLogStream', 'logs:PutLogEvents', 's3:DeleteObject', 's3:ListBucket', 's3:PutObject']);
 
     expect(ws.find((s) => s.Action === 'lambda:InvokeFunction').Resource).toEqual({ 'Fn::GetAtt': [stack.getLogicalId(backend.workerFunction.node.defaultChild as any), 'Arn'] });
+    // The worker invokes exactly its on-failure destination (Lambda calls the destination with the worker's role), and
+    // its asynchronous invocations are not retried: a retry would find the turn claimed (see docs/architecture.md).
+    const failureFn = backend.node.findAll().find((c) => c instanceof lambda.Function && c.node.id === 'ChatWorkerFailure') as lambda.Function;
+    const failureArn = { 'Fn::GetAtt': [stack.getLogicalId(failureFn.node.defaultChild as any), 'Arn'] };
+    expect(worker.find((s) => s.Action === 'lambda:InvokeFunction').Resource).toEqual(failureArn);
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: stack.getLogicalId(backend.workerFunction.node.defaultChild as any) },
+      Qualifier: '$LATEST',
+      MaximumRetryAttempts: 0,
+      DestinationConfig: { OnFailure: { Destination: failureArn } },
+    });
+    const failure = statementsOf(template, stack, failureFn.role!);
+    expect(actions(failure)).toEqual(['dynamodb:UpdateItem', 'execute-api:ManageConnections', 'logs:CreateLogStream', 'logs:PutLogEvents']);
     expect(Match.objectLike({ Resource: tableArn }).test(ws.find((s) => [s.Action].flat().includes('dynamodb:PutItem'))).isSuccess).toBe(true);
     const manage = worker.find((s) => s.Action === 'execute-api:ManageConnections');
     expect(JSON.stringify(manage.Resource)).toContain('/ws/*/@connections/*');
@@ -458,6 +474,13 @@ describe('ChatBackend props', () => {
   test('reasoningBudgetTokens reaches the worker; out-of-range budgets are refused', () => {
     const { template, stack, backend } = synth({ reasoningBudgetTokens: 8000 });
     expect(envOf(template, stack, backend.workerFunction)).toMatchObject({ REASONING_BUDGET_TOKENS: '8000' });
+    // The worker's timeout grows with the largest allowed output: 60 + ceil((8000 + 1024) / 25) + 15 = 436 s.
+    const timeoutOf = (t: Template, s: Stack, b: ChatBackend) =>
+      t.toJSON().Resources[s.getLogicalId(b.workerFunction.node.defaultChild as any)].Properties.Timeout;
+    expect(timeoutOf(template, stack, backend)).toBe(436);
+    // The largest budget is capped at Lambda's 900 s (the time budget cuts what does not fit).
+    const largest = synth({ reasoningBudgetTokens: 64_000 });
+    expect(timeoutOf(largest.template, largest.stack, largest.backend)).toBe(900);
     expect(() => synth({ reasoningBudgetTokens: 512 })).toThrow(/reasoningBudgetTokens must be a whole number from 1024 to 64000/);
   });
 

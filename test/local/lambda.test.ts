@@ -84,3 +84,74 @@ test('an unknown function is ResourceNotFoundException', async () => {
   await expect(client.send(new InvokeCommand({ FunctionName: 'nope', Payload: payload({}) })))
     .rejects.toMatchObject({ name: 'ResourceNotFoundException', $metadata: { httpStatusCode: 404 } });
 });
+
+describe('redeliverAsync: every Event delivered twice (Lambda delivers at least once)', () => {
+  const log: string[] = [];
+  let redelivering: LambdaEmulator;
+  let redeliveringClient: LambdaClient;
+  let failuresLeft = 0;
+  let onEnd: (() => void) | undefined;
+  beforeAll(async () => {
+    redelivering = await startLambda({
+      functions: {
+        record: async (event) => {
+          const n = (event as { n: number }).n;
+          log.push(`start ${n}`);
+          // Yields to the event loop so that a concurrent copy can start before this one ends.
+          await new Promise((r) => setImmediate(r));
+          if (failuresLeft > 0) {
+            failuresLeft--;
+            log.push(`fail ${n}`);
+            throw new Error('first attempt fails');
+          }
+          log.push(`end ${n}`);
+          onEnd?.();
+        },
+      },
+      asyncRetry: { delaysMs: [0] },
+    });
+    redeliveringClient = new LambdaClient({ endpoint: redelivering.endpoint, credentials, region, maxAttempts: 1 });
+  });
+  afterAll(async () => {
+    redeliveringClient.destroy();
+    await redelivering.stop();
+  });
+  beforeEach(() => {
+    log.splice(0);
+  });
+  const send = (n: number) => redeliveringClient.send(new InvokeCommand({ FunctionName: 'record', InvocationType: 'Event', Payload: payload({ n }) }));
+
+  test('none by default: one delivery', async () => {
+    redelivering.redeliverAsync = undefined;
+    expect((await send(1)).StatusCode).toBe(202);
+    await redelivering.idle();
+    expect(log).toEqual(['start 1', 'end 1']);
+  });
+
+  test('concurrent: the copy starts while the first delivery runs, with the same event', async () => {
+    redelivering.redeliverAsync = 'concurrent';
+    expect((await send(2)).StatusCode).toBe(202);
+    await redelivering.idle();
+    expect(log).toEqual(['start 2', 'start 2', 'end 2', 'end 2']);
+    expect(redelivering.invocations.record).toBe(2); // two Invoke calls so far in this block, one per test
+  });
+
+  test('after: the copy is delivered once the first delivery and its retries ended', async () => {
+    redelivering.redeliverAsync = 'after';
+    failuresLeft = 1;
+    const write = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      const before = redelivering.asyncAttempts.record;
+      // idle() does not wait for a retry's timer: wait for the second successful end instead.
+      let ends = 0;
+      const twoEnds = new Promise<void>((resolve) => { onEnd = () => { if (++ends === 2) resolve(); }; });
+      expect((await send(3)).StatusCode).toBe(202);
+      await twoEnds;
+      await redelivering.idle();
+      expect(log).toEqual(['start 3', 'fail 3', 'start 3', 'end 3', 'start 3', 'end 3']);
+      expect(redelivering.asyncAttempts.record - before).toBe(3);
+    } finally {
+      write.mockRestore();
+    }
+  });
+});

@@ -196,6 +196,15 @@ describeBrowser('<bedrock-chat> conversation features in Chromium', () => {
     await expect(assistant().last().locator('[part="message-note"]').textContent()).resolves.toContain('The oldest messages were left out');
   });
 
+  test('an answer cut by the worker\'s time budget keeps its text and says so; Continue is not offered', async () => {
+    backend.scripts.set('too slow', { deltas: ['A partial', ' answer'], stopReason: 'timeBudget' });
+    await openTestPage();
+    await send('too slow');
+    await expect(page.locator(ASSISTANT_TEXT).last().textContent()).resolves.toBe('A partial answer');
+    await expect(assistant().last().locator('[part="message-note"]').textContent()).resolves.toBe('The answer was cut off because it took too long.');
+    await expect(page.locator('[part="continue"]').count()).resolves.toBe(0);
+  });
+
   test('the model picker lists GET /models and sends the chosen model; the model attribute preselects', async () => {
     await openTestPage();
     const picker = page.locator('[part="model-picker"]');

@@ -492,6 +492,7 @@ export class ChatBackend extends Construct implements IBedrockChatBackend, ISign
       answers,
       apiGatewayCloudWatchRole: props.apiGatewayCloudWatchRole ?? true,
       provisionedConcurrency: props.provisionedConcurrency,
+      reasoningBudgetTokens: props.reasoningBudgetTokens,
     });
     const rest = new RestApi(ctx, { signIn, store, models, corsAllowedOrigins: props.corsAllowedOrigins });
     grantBetweenParts({ store, realtime, rest, models, answers });

@@ -39,6 +39,9 @@ export function grantBetweenParts(parts: GrantedParts): void {
   store.grantTable(api, ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem']);
   store.grantRecencyIndex(api, ['dynamodb:Query']);
   realtime.grantInvokeWorker(ws);
+  // worker's on-failure destination: marks the request item failed (Update) and posts the client an `error` frame.
+  store.grantTable(realtime.workerFailureFunction, ['dynamodb:UpdateItem']);
+  realtime.grantManagementApi(realtime.workerFailureFunction);
 
   // Attachments: the api presigns PUTs (the URL carries its role's permission), the worker reads them. ListBucket
   // lets S3 answer a missing (expired) attachment with 404 NoSuchKey instead of 403, so the user is told what happened.

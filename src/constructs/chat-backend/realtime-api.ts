@@ -10,7 +10,10 @@ import { ConversationStore } from './conversation-store';
 import { AnswerSettings, BackendModels } from './models';
 import { provisionedAlias, ProvisionedConcurrencyOptions } from './provisioned-concurrency';
 import { SignIn } from './sign-in';
+import { ChatWorkerFailureFunction } from '../../lambdas/chat-worker-failure-function';
 import { ChatWorkerFunction } from '../../lambdas/chat-worker-function';
+import { largestOutputTokens } from '../../lambdas/core/limits';
+import { DEFAULT_REASONING_BUDGET } from '../../lambdas/core/models';
 import { WsAuthorizerFunction } from '../../lambdas/ws-authorizer-function';
 import { WsFunction } from '../../lambdas/ws-function';
 import { apiGatewayCloudWatchAccount } from '../private/api-gateway-account';
@@ -28,6 +31,8 @@ export interface RealtimeApiOptions {
   readonly answers: AnswerSettings;
   /** `ChatBackendProps.apiGatewayCloudWatchRole` with its default. */
   readonly apiGatewayCloudWatchRole: boolean;
+  /** `ChatBackendProps.reasoningBudgetTokens` (the worker's timeout follows the largest allowed output). */
+  readonly reasoningBudgetTokens?: number;
   /** `ChatBackendProps.provisionedConcurrency`. */
   readonly provisionedConcurrency?: ProvisionedConcurrencyOptions;
 }
@@ -48,6 +53,8 @@ export class RealtimeApi {
   /** The Management API URL functions post frames to (`WEBSOCKET_CALLBACK_URL`). */
   public readonly callbackUrl: string;
   public readonly workerFunction: lambda.Function;
+  /** The worker's on-failure destination: marks the turn failed and tells the client (`error` frame). */
+  public readonly workerFailureFunction: lambda.Function;
   public readonly webSocketFunction: lambda.Function;
   /** The `live` aliases of the functions given provisioned concurrency (what their callers invoke). */
   public readonly authorizerAlias?: lambda.Alias;
@@ -109,7 +116,7 @@ export class RealtimeApi {
 
     this.workerFunction = ctx.functions.create('ChatWorker', ChatWorkerFunction, {
       description: 'bedrock-chat: one assistant turn (Bedrock ConverseStream, coalesced WebSocket frames)',
-      timeout: Duration.minutes(5),
+      timeout: Duration.seconds(workerTimeoutSeconds(options.reasoningBudgetTokens ?? DEFAULT_REASONING_BUDGET)),
       memorySize: 1024,
       environment: {
         TABLE_NAME: store.table.tableName,
@@ -121,6 +128,28 @@ export class RealtimeApi {
     });
     this.workerAlias = provisionedAlias(this.workerFunction, 'worker', provisioned?.worker);
     this.worker = this.workerAlias ?? this.workerFunction;
+
+    // At-least-once delivery, one answer: the worker claims its turn before it asks the model, so a repeated delivery
+    // does nothing; a retry after a failure would only find the turn claimed, so there is none (retryAttempts 0:
+    // `MaximumRetryAttempts` 0-2, https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html).
+    // A failed invocation goes to a small function instead, which marks the turn failed and sends the client an
+    // `error` frame (destinations: https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html).
+    this.workerFailureFunction = ctx.functions.create('ChatWorkerFailure', ChatWorkerFailureFunction, {
+      description: 'bedrock-chat: the chat worker\'s on-failure destination (marks the turn failed, error frame to the client)',
+      timeout: Duration.seconds(30),
+      memorySize: 256,
+      environment: {
+        TABLE_NAME: store.table.tableName,
+        WEBSOCKET_CALLBACK_URL: this.callbackUrl,
+      },
+    });
+    const failureArn = this.workerFailureFunction.functionArn;
+    // The destination is invoked with the worker's execution role: exactly InvokeFunction on this one function.
+    grant(this.workerFunction, ['lambda:InvokeFunction'], [failureArn]);
+    this.worker.configureAsyncInvoke({
+      retryAttempts: 0,
+      onFailure: { bind: () => ({ destination: failureArn }) },
+    });
 
     this.webSocketFunction = ctx.functions.create('WebSocketHandler', WsFunction, {
       description: 'bedrock-chat: WebSocket routes ($connect, $disconnect, $default, sendMessage, regenerate, continue, stop, ping)',
@@ -181,4 +210,24 @@ function managementApiFinding(api: apigwv2.WebSocketApi): string {
   const region = Token.isUnresolved(stack.region) ? '<AWS::Region>' : stack.region;
   const account = Token.isUnresolved(stack.account) ? '<AWS::AccountId>' : stack.account;
   return `arn:<AWS::Partition>:execute-api:${region}:${account}:<${logicalId}>/${WEBSOCKET_STAGE_NAME}/*/@connections/*`;
+}
+
+/** Seconds before an answer's first token and for its tool rounds, at most (a design allowance, not an AWS limit). */
+const FIRST_TOKEN_ALLOWANCE_SECONDS = 60;
+/** The slowest output rate an answer is given time for, in tokens per second (a design floor, not an AWS limit). */
+const SLOWEST_TOKENS_PER_SECOND = 25;
+/** The worker's time budget margin (`TIME_BUDGET_MARGIN_MS` of chat-worker.lambda.ts): the final writes. */
+const FINAL_WRITES_SECONDS = 15;
+/** Lambda's largest timeout: 900 seconds (https://docs.aws.amazon.com/lambda/latest/dg/configuration-timeout.html). */
+const LAMBDA_MAX_TIMEOUT_SECONDS = 900;
+
+/**
+ * The worker's timeout, derived from the largest allowed output (docs/architecture.md, "Delivery of the worker's
+ * job"): `min(900, 60 + ceil(largestOutputTokens / 25) + 15)` seconds, where largestOutputTokens is
+ * `max(4096, reasoningBudget + 1024)`. The default reasoning budget (4,096) gives 280 s. Should an answer still be
+ * slower, the worker's time budget (the remaining time less 15 s) cuts it and keeps the partial answer.
+ */
+export function workerTimeoutSeconds(reasoningBudget: number): number {
+  const streaming = Math.ceil(largestOutputTokens(reasoningBudget) / SLOWEST_TOKENS_PER_SECOND);
+  return Math.min(LAMBDA_MAX_TIMEOUT_SECONDS, FIRST_TOKEN_ALLOWANCE_SECONDS + streaming + FINAL_WRITES_SECONDS);
 }

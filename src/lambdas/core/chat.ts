@@ -225,6 +225,12 @@ export interface TurnDeps {
    * WebSocket function can run (29 s), so a question still being stored is never abandoned. @default 30000
    */
   readonly acceptWaitMs?: number;
+  /**
+   * How long the worker may stream from its start: then it stops the model request, stores the partial answer with
+   * stopReason `timeBudget` and ends it so (the handler passes the invocation's remaining time less a margin for the
+   * final writes). Without it, no budget.
+   */
+  readonly timeBudgetMs?: number;
 }
 
 const NO_USAGE: Usage = { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 };
@@ -233,8 +239,8 @@ const NO_USAGE: Usage = { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, c
  * One assistant answer: streams it from Bedrock to the client in coalesced frames and stores it. The answer is stored
  * even if the client went away; a stop keeps the partial answer (stopReason `stopped`); a model failure keeps the
  * partial answer (stopReason `error`) and tells the client. If the client resumes the answer on a new connection, the
- * rest goes there after a snapshot (AnswerRelay). Never throws: an asynchronously invoked Lambda that throws would be
- * retried and answer twice.
+ * rest goes there after a snapshot (AnswerRelay). It first claims the turn (RequestStore.claimTurn): a repeated
+ * delivery of the same job ends at once, without a trace. After the claim it never throws.
  *
  * For `sendMessage` the job arrives while the question is still being stored (see `acceptMessage`): the model request
  * starts at once, but no frame is sent and nothing is stored before the request item confirms the question
@@ -244,6 +250,13 @@ export async function runTurn(deps: TurnDeps, job: TurnJob): Promise<void> {
   const { store } = deps;
   // Every line of the turn names its user (the Cognito `sub`, never a token), so cost and abuse can be attributed.
   const log = deps.log.child({ userId: job.userId });
+  // At-least-once delivery: a second delivery of this job (or a retry after the turn was answered) finds the turn
+  // claimed and ends here, before any frame, write or model call (RequestStore.claimTurn). A failing claim throws:
+  // nothing was claimed, and the invocation's failure handling takes over.
+  if (!(await deps.requests.claimTurn(job.userId, job.requestId, job.messageId))) {
+    log.info('turn already claimed: this delivery does nothing', { requestId: job.requestId, conversationId: job.conversationId });
+    return;
+  }
   const sink = new AnswerRelay(job.connectionId, deps.sink, deps.sinkFor);
   const ids = { requestId: job.requestId, conversationId: job.conversationId };
   const model = findModel(deps.models.models, job.model) ?? deps.models.defaultModel;
@@ -261,6 +274,12 @@ export async function runTurn(deps: TurnDeps, job: TurnJob): Promise<void> {
   let seam: Seam | undefined;
 
   const abort = new AbortController();
+  // The time budget: the stream stops before the invocation would be cut off, and the partial answer is kept.
+  let outOfTime = false;
+  const budget = deps.timeBudgetMs === undefined ? undefined : setTimeout(() => {
+    outOfTime = true;
+    abort.abort();
+  }, deps.timeBudgetMs);
   // sendMessage: true once the question is stored and acknowledged; false if its writes failed. Nothing leaves this
   // function before it is true.
   const accepted = job.question ? questionStored(deps, job, abort) : Promise.resolve(true);
@@ -352,7 +371,7 @@ export async function runTurn(deps: TurnDeps, job: TurnJob): Promise<void> {
     }
   } catch (err) {
     if (err instanceof AnswerStopped) {
-      stopReason = 'stopped';
+      stopReason = outOfTime ? 'timeBudget' : 'stopped';
     } else {
       failure = toChatError(err);
       if (failure.code === 'INTERNAL' || failure.code === 'MODEL_ERROR' || failure.code === 'THROTTLED') {
@@ -361,8 +380,10 @@ export async function runTurn(deps: TurnDeps, job: TurnJob): Promise<void> {
     }
   } finally {
     clearInterval(poller);
+    if (budget) clearTimeout(budget);
     polling = false;
   }
+  if (outOfTime) log.warn('time budget reached: the answer is cut', { ...ids, outputChars: text.length });
   const held = seam?.flush();
   if (held) {
     text += held;
@@ -445,7 +466,7 @@ export async function runTurn(deps: TurnDeps, job: TurnJob): Promise<void> {
     priceUsd: price,
   });
 
-  if (job.newConversation && !failure && text) await nameConversation(deps, job, sink);
+  if (job.newConversation && !failure && text && !outOfTime) await nameConversation(deps, job, sink);
 }
 
 /**

@@ -153,3 +153,14 @@ export function imageProblem(what: string, byteLength: number, size: ImageSize |
 export function mb(bytes: number): string {
   return `${Number((bytes / 1_000_000).toFixed(2))} MB`;
 }
+
+/** The answer's `maxTokens` when no reasoning budget raises it (see `streamAnswer`). */
+export const ANSWER_MAX_TOKENS = 4096;
+
+/**
+ * The largest output one answer may have: `ANSWER_MAX_TOKENS`, or the reasoning budget plus 1,024 tokens of answer
+ * when a client asks for reasoning (`streamAnswer`'s `inferenceConfig.maxTokens`).
+ */
+export function largestOutputTokens(reasoningBudget: number): number {
+  return Math.max(ANSWER_MAX_TOKENS, reasoningBudget + 1024);
+}

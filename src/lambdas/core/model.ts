@@ -3,7 +3,7 @@ import type { BedrockRuntimeClient, ContentBlock as BedrockBlock, Message as Bed
 import type { Message } from './conversations';
 import { ChatError, invalid } from './errors';
 import {
-  documentNameProblem, imageProblem, imageSize, MAX_DOCUMENT_BYTES, MAX_DOCUMENTS_PER_MESSAGE, MAX_IMAGES_PER_MESSAGE, mb,
+  ANSWER_MAX_TOKENS, documentNameProblem, imageProblem, imageSize, MAX_DOCUMENT_BYTES, MAX_DOCUMENTS_PER_MESSAGE, MAX_IMAGES_PER_MESSAGE, mb,
   toDocumentName, uniqueDocumentName,
 } from './limits';
 import type { GuardrailRef } from './models';
@@ -147,7 +147,7 @@ async function toBedrockBlock(b: ContentBlock, load: BlobLoader): Promise<Bedroc
 
 /** Streams one answer from Bedrock ConverseStream: text, reasoning and tool-use events, then one end event. */
 export async function* streamAnswer(client: BedrockRuntimeClient, req: ModelRequest, signal?: AbortSignal): AsyncGenerator<ModelEvent> {
-  const maxTokens = req.maxTokens ?? 4096;
+  const maxTokens = req.maxTokens ?? ANSWER_MAX_TOKENS;
   let res;
   try {
     res = await client.send(new ConverseStreamCommand({

@@ -99,6 +99,55 @@ export class RequestStore {
     return res.Item as RequestRecord | undefined;
   }
 
+  /**
+   * The worker's claim of its turn, before it asks the model: an asynchronous invocation may be delivered more than
+   * once even without an error ("Occasionally, your function may receive the same event multiple times, even if no
+   * error occurs", https://docs.aws.amazon.com/zh_tw/cli/latest/reference/lambda/invoke.html, the Invoke reference),
+   * so only the first delivery that sets `workerAt` on the request item naming this message answers. False (the
+   * delivery must end without a frame, a write or a model call) when the item is gone, names another message, or was
+   * claimed or finished already. A claim that fails with another error throws: nothing was claimed, so a retry of the
+   * event may claim it.
+   */
+  async claimTurn(userId: string, requestId: string, messageId: string): Promise<boolean> {
+    try {
+      await this.db.send(new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: `USER#${userId}`, sk: `REQ#${requestId}` },
+        UpdateExpression: 'SET workerAt = :now',
+        ConditionExpression: 'attribute_exists(pk) AND messageId = :m AND attribute_not_exists(workerAt) AND attribute_not_exists(finishedAt)',
+        ExpressionAttributeValues: { ':m': messageId, ':now': new Date().toISOString() },
+      }));
+      return true;
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) return false;
+      throw err;
+    }
+  }
+
+  /**
+   * The worker's invocation failed for good (its on-failure destination): marks the request finished and failed,
+   * unless it finished already, and returns the connection the client is on (undefined when there is nothing to
+   * mark: no item, another message's item, or finished before; a repeated failure record changes nothing).
+   */
+  async fail(userId: string, requestId: string, messageId: string): Promise<string | undefined> {
+    try {
+      const now = new Date().toISOString();
+      const res = await this.db.send(new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: `USER#${userId}`, sk: `REQ#${requestId}` },
+        UpdateExpression: 'SET finishedAt = :now, failedAt = :now',
+        ConditionExpression: 'attribute_exists(pk) AND messageId = :m AND attribute_not_exists(finishedAt)',
+        ExpressionAttributeValues: { ':m': messageId, ':now': now },
+        ReturnValues: 'ALL_NEW',
+      }));
+      const connectionId = res.Attributes?.connectionId;
+      return typeof connectionId === 'string' ? connectionId : '';
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) return undefined;
+      throw err;
+    }
+  }
+
   /** Flags the request as stopped; false when no such request exists. */
   async requestStop(userId: string, requestId: string): Promise<boolean> {
     try {

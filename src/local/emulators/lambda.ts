@@ -26,6 +26,23 @@ export interface StartLambdaOptions {
   readonly asyncRetry?: AsyncRetryOptions;
   /** Per function name: retries of asynchronous invocations (from its EventInvokeConfig). */
   readonly maxRetriesByFunction?: Record<string, number>;
+  /**
+   * At-least-once delivery made visible: every asynchronous event is delivered a second time, as Lambda may do even
+   * when no error occurs ("Occasionally, your function may receive the same event multiple times, even if no error
+   * occurs", https://docs.aws.amazon.com/zh_tw/cli/latest/reference/lambda/invoke.html). `concurrent`: the copy runs
+   * at the same time as the first delivery; `after`: once the first delivery (and its retries) ended. @default none
+   */
+  readonly redeliverAsync?: 'concurrent' | 'after';
+  /**
+   * Per function name: the function its EventInvokeConfig names as `OnFailure` destination. When the last attempt of
+   * an asynchronous invocation fails, that function is invoked (asynchronously) with Lambda's invocation record:
+   * `version`, `timestamp`, `requestContext` (`requestId`, `functionArn`, `condition: "RetriesExhausted"`,
+   * `approximateInvokeCount`), `requestPayload` (the event), `responseContext` (`statusCode`, `executedVersion`,
+   * `functionError: "Unhandled"`), `responsePayload` (the error) — the record documented at
+   * https://docs.aws.amazon.com/cdk/api/v2/docs/aws-cdk-lib.aws_lambda_destinations-readme.md ("Invocation record")
+   * and https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html.
+   */
+  readonly onFailureByFunction?: Record<string, string>;
 }
 
 /** Lambda's default waits before the retries of a failed asynchronous invocation. */
@@ -38,6 +55,8 @@ export interface LambdaEmulator {
   readonly invocations: Record<string, number>;
   /** Attempts of asynchronous invocations (first runs and retries), by function name. */
   readonly asyncAttempts: Record<string, number>;
+  /** Every asynchronous event delivered twice from now on (see StartLambdaOptions.redeliverAsync); settable. */
+  redeliverAsync?: 'concurrent' | 'after';
   /** Resolves when no background (`Event`) invocation is running (a retry waiting for its delay does not count). */
   idle(): Promise<void>;
   stop(): Promise<void>;
@@ -76,8 +95,31 @@ export async function startLambda(options: StartLambdaOptions): Promise<LambdaEm
   let closing = false;
   const delays = options.asyncRetry?.delaysMs ?? ASYNC_RETRY_DELAYS_MS;
 
+  /** The on-failure destination gets the invocation record (see StartLambdaOptions.onFailureByFunction). */
+  const failed = (name: string, destination: string, event: unknown, err: unknown, attempts: number): void => {
+    const fn = Object.prototype.hasOwnProperty.call(options.functions, destination) ? options.functions[destination] : undefined;
+    if (!fn) {
+      process.stderr.write(`lambda emulator: on-failure destination ${destination} of ${name} is not a function here\n`);
+      return;
+    }
+    invocations[destination] = (invocations[destination] ?? 0) + 1;
+    attempt(destination, fn, {
+      version: '1.0',
+      timestamp: new Date().toISOString(),
+      requestContext: {
+        requestId: randomUUID(),
+        functionArn: `arn:aws:lambda:us-east-1:000000000000:function:${name}:$LATEST`,
+        condition: 'RetriesExhausted',
+        approximateInvokeCount: attempts,
+      },
+      requestPayload: event,
+      responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
+      responsePayload: errorPayload(err),
+    }, 0);
+  };
+
   /** One attempt of an asynchronous invocation; on failure the event goes back to the queue for a retry. */
-  const attempt = (name: string, fn: LocalFunction, event: unknown, n: number): void => {
+  const attempt = (name: string, fn: LocalFunction, event: unknown, n: number, then?: () => void): void => {
     const maxRetries = options.maxRetriesByFunction?.[name] ?? options.asyncRetry?.maxRetries ?? 2;
     const run = (async () => {
       asyncAttempts[name] = (asyncAttempts[name] ?? 0) + 1;
@@ -86,13 +128,18 @@ export async function startLambda(options: StartLambdaOptions): Promise<LambdaEm
       } catch (err) {
         const retry = n < maxRetries && !closing;
         process.stderr.write(`lambda emulator: async invocation of ${name} failed (attempt ${n + 1} of ${maxRetries + 1}${retry ? ', will retry' : ', event dropped'}): ${err instanceof Error ? err.message : String(err)}\n`);
-        if (!retry) return;
-        const timer = setTimeout(() => {
-          timers.delete(timer);
-          attempt(name, fn, event, n + 1);
-        }, delays[Math.min(n, delays.length - 1)] ?? 0);
-        timers.add(timer);
+        const destination = options.onFailureByFunction?.[name];
+        if (!retry && !closing && destination) failed(name, destination, event, err, n + 1);
+        if (retry) {
+          const timer = setTimeout(() => {
+            timers.delete(timer);
+            attempt(name, fn, event, n + 1, then);
+          }, delays[Math.min(n, delays.length - 1)] ?? 0);
+          timers.add(timer);
+          return;
+        }
       }
+      if (!closing) then?.();
     })();
     background.add(run);
     void run.finally(() => background.delete(run));
@@ -128,7 +175,14 @@ export async function startLambda(options: StartLambdaOptions): Promise<LambdaEm
     }
     if (invocationType === 'Event') {
       // The event is queued (202) and delivered at least once: a failed attempt is retried after a delay.
-      attempt(name, fn, event, 0);
+      if (emulator.redeliverAsync === 'concurrent') {
+        attempt(name, fn, event, 0);
+        attempt(name, fn, structuredClone(event), 0);
+      } else if (emulator.redeliverAsync === 'after') {
+        attempt(name, fn, event, 0, () => attempt(name, fn, structuredClone(event), 0));
+      } else {
+        attempt(name, fn, event, 0);
+      }
       res.writeHead(202, { 'x-amzn-requestid': randomUUID() });
       res.end();
       return;
@@ -153,8 +207,9 @@ export async function startLambda(options: StartLambdaOptions): Promise<LambdaEm
     while (background.size > 0) await Promise.allSettled([...background]);
   };
   let stopped: Promise<void> | undefined;
-  return {
+  const emulator: LambdaEmulator = {
     endpoint: `http://127.0.0.1:${port}`,
+    redeliverAsync: options.redeliverAsync,
     idle,
     invocations,
     asyncAttempts,
@@ -169,4 +224,5 @@ export async function startLambda(options: StartLambdaOptions): Promise<LambdaEm
       return stopped;
     },
   };
+  return emulator;
 }

@@ -57,6 +57,8 @@ export interface LocalStackOptions {
   readonly quiet?: boolean;
   /** Waits before the retries of failed asynchronous invocations. @default Lambda's [60000, 120000] */
   readonly asyncRetryDelaysMs?: readonly number[];
+  /** Deliver every asynchronous event twice (Lambda delivers at least once; see StartLambdaOptions.redeliverAsync). */
+  readonly redeliverAsync?: 'concurrent' | 'after';
   /** Serve the playground's pages (quick sign-in as alice/bob/admin) at `/` and `/launcher.html`. @default true */
   readonly playgroundPages?: boolean;
   /**
@@ -192,16 +194,29 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const functionIds = new Map<string, { r: TemplateResolver; id: string }>();
     for (const { r } of loaded) for (const id of r.ofType('AWS::Lambda::Function')) functionIds.set(String(r.ref(id)), { r, id });
     const maxRetriesByFunction: Record<string, number> = {};
+    const onFailureByFunction: Record<string, string> = {};
     for (const { r } of loaded) {
       for (const id of r.ofType('AWS::Lambda::EventInvokeConfig')) {
         const retries = r.prop(id, 'MaximumRetryAttempts');
-        if (retries !== undefined) maxRetriesByFunction[functionNameOf(r.str(r.resource(id).Properties!.FunctionName))] = Number(retries);
+        const fnName = functionNameOf(r.str(r.resource(id).Properties!.FunctionName));
+        if (retries !== undefined) maxRetriesByFunction[fnName] = Number(retries);
+        // The OnFailure destination, when it is a function of the template (queues, topics, buses are not emulated).
+        const config = r.resource(id).Properties?.DestinationConfig as { OnFailure?: { Destination?: unknown }; OnSuccess?: unknown } | undefined;
+        if (config?.OnSuccess !== undefined) notEmulated.push(`on-success destination of ${fnName}`);
+        const destination = config?.OnFailure?.Destination;
+        if (destination !== undefined) {
+          const arn = r.str(destination);
+          if (arn.includes(':function:') || functionIds.has(arn)) onFailureByFunction[fnName] = functionNameOf(arn);
+          else notEmulated.push(`on-failure destination ${arn} of ${fnName} (only Lambda functions are)`);
+        }
       }
     }
     const lambda = await startLambda({
       functions: Object.fromEntries([...functionIds.keys()].map((name) => [name, (event: unknown) => invoke(name, event)])),
       asyncRetry: { delaysMs: options.asyncRetryDelaysMs },
       maxRetriesByFunction,
+      redeliverAsync: options.redeliverAsync,
+      onFailureByFunction,
     });
     stops.push(lambda.stop);
 

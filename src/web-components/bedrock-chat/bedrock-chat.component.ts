@@ -278,6 +278,8 @@ export class BedrockChat extends LitElement {
     if (m.stopReason === 'stopped') notes.push(msg('Stopped'));
     if (m.stopReason === 'max_tokens' && m.status === 'done') notes.push(msg('The answer reached the length limit.'));
     if (m.contextTrimmed) notes.push(msg('The oldest messages were left out so that the conversation fits what the model can read.'));
+    // The worker's time budget ran out (docs/architecture.md, "Delivery of the worker's job"): the answer is cut.
+    if (m.stopReason === 'timeBudget' && m.status === 'done') notes.push(msg('The answer was cut off because it took too long.'));
     const usage = m.status === 'done' ? usageText(m) : '';
     return html`
       <div part="message ${m.role}${failed ? ' failed' : ''}" class="message ${m.role}" data-key=${m.key}

@@ -9,7 +9,8 @@
     /* eslint-disable @typescript-eslint/no-explicit-any */
 
     export const templates = {
-      's0204546ecda4bd3f': `Unbenannte Unterhaltung`,
+      's013dbd6180e24ac4': `Die Antwort wurde abgebrochen, weil sie zu lange gedauert hat.`,
+'s0204546ecda4bd3f': `Unbenannte Unterhaltung`,
 's058247a6ac928a71': `Der Assistent ist gerade ausgelastet. Bitte warten Sie einen Moment und versuchen Sie es dann erneut.`,
 's08df491be3cfcf6d': `Diese Datei`,
 's0903a86c03bffd2b': `Der Chat ist nicht richtig konfiguriert (config.json konnte nicht geladen werden).`,

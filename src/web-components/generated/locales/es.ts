@@ -9,7 +9,8 @@
     /* eslint-disable @typescript-eslint/no-explicit-any */
 
     export const templates = {
-      's0204546ecda4bd3f': `Conversación sin título`,
+      's013dbd6180e24ac4': `La respuesta se cortó porque tardó demasiado.`,
+'s0204546ecda4bd3f': `Conversación sin título`,
 's058247a6ac928a71': `El asistente está ocupado en este momento. Espera unos instantes e inténtalo de nuevo.`,
 's08df491be3cfcf6d': `este archivo`,
 's0903a86c03bffd2b': `El chat no está configurado correctamente (no se pudo cargar config.json).`,

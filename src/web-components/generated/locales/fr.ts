@@ -9,7 +9,8 @@
     /* eslint-disable @typescript-eslint/no-explicit-any */
 
     export const templates = {
-      's0204546ecda4bd3f': `Conversation sans titre`,
+      's013dbd6180e24ac4': `La réponse a été interrompue car elle prenait trop de temps.`,
+'s0204546ecda4bd3f': `Conversation sans titre`,
 's058247a6ac928a71': `L’assistant est occupé pour le moment. Patientez un instant, puis réessayez.`,
 's08df491be3cfcf6d': `ce fichier`,
 's0903a86c03bffd2b': `Le chat n’est pas configuré correctement (impossible de charger config.json).`,

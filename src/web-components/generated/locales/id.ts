@@ -9,7 +9,8 @@
     /* eslint-disable @typescript-eslint/no-explicit-any */
 
     export const templates = {
-      's0204546ecda4bd3f': `Percakapan tanpa judul`,
+      's013dbd6180e24ac4': `Jawaban terpotong karena memakan waktu terlalu lama.`,
+'s0204546ecda4bd3f': `Percakapan tanpa judul`,
 's058247a6ac928a71': `Asisten sedang sibuk. Harap tunggu sebentar, lalu coba lagi.`,
 's08df491be3cfcf6d': `File ini`,
 's0903a86c03bffd2b': `Chat tidak dikonfigurasi dengan benar (config.json tidak dapat dimuat).`,

@@ -9,7 +9,8 @@
     /* eslint-disable @typescript-eslint/no-explicit-any */
 
     export const templates = {
-      's0204546ecda4bd3f': `Conversazione senza titolo`,
+      's013dbd6180e24ac4': `La risposta è stata interrotta perché richiedeva troppo tempo.`,
+'s0204546ecda4bd3f': `Conversazione senza titolo`,
 's058247a6ac928a71': `L'assistente è occupato in questo momento. Attendi qualche istante e riprova.`,
 's08df491be3cfcf6d': `questo file`,
 's0903a86c03bffd2b': `La chat non è configurata correttamente (impossibile caricare config.json).`,

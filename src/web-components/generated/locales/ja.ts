@@ -9,7 +9,8 @@
     /* eslint-disable @typescript-eslint/no-explicit-any */
 
     export const templates = {
-      's0204546ecda4bd3f': `無題の会話`,
+      's013dbd6180e24ac4': `時間がかかりすぎたため、回答は途中で打ち切られました。`,
+'s0204546ecda4bd3f': `無題の会話`,
 's058247a6ac928a71': `アシスタントは現在混み合っています。しばらく待ってから、もう一度お試しください。`,
 's08df491be3cfcf6d': `このファイル`,
 's0903a86c03bffd2b': `チャットが正しく設定されていません（config.json を読み込めませんでした）。`,

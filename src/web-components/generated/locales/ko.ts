@@ -9,7 +9,8 @@
     /* eslint-disable @typescript-eslint/no-explicit-any */
 
     export const templates = {
-      's0204546ecda4bd3f': `제목 없는 대화`,
+      's013dbd6180e24ac4': `시간이 너무 오래 걸려 답변이 중간에 중단되었습니다.`,
+'s0204546ecda4bd3f': `제목 없는 대화`,
 's058247a6ac928a71': `현재 어시스턴트에 요청이 많습니다. 잠시 후 다시 시도하세요.`,
 's08df491be3cfcf6d': `이 파일`,
 's0903a86c03bffd2b': `채팅이 올바르게 설정되지 않았습니다(config.json을 불러올 수 없습니다).`,

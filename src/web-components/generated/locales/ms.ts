@@ -9,7 +9,8 @@
     /* eslint-disable @typescript-eslint/no-explicit-any */
 
     export const templates = {
-      's0204546ecda4bd3f': `Perbualan tanpa tajuk`,
+      's013dbd6180e24ac4': `Jawapan terputus kerana mengambil masa terlalu lama.`,
+'s0204546ecda4bd3f': `Perbualan tanpa tajuk`,
 's058247a6ac928a71': `Pembantu sedang sibuk sekarang. Sila tunggu sebentar dan cuba lagi.`,
 's08df491be3cfcf6d': `Fail ini`,
 's0903a86c03bffd2b': `Sembang tidak dikonfigurasikan dengan betul (config.json tidak dapat dimuatkan).`,

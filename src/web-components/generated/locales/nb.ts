@@ -9,7 +9,8 @@
     /* eslint-disable @typescript-eslint/no-explicit-any */
 
     export const templates = {
-      's0204546ecda4bd3f': `Samtale uten tittel`,
+      's013dbd6180e24ac4': `Svaret ble avbrutt fordi det tok for lang tid.`,
+'s0204546ecda4bd3f': `Samtale uten tittel`,
 's058247a6ac928a71': `Assistenten er opptatt akkurat nå. Vent litt, og prøv igjen.`,
 's08df491be3cfcf6d': `Denne filen`,
 's0903a86c03bffd2b': `Chatten er ikke riktig konfigurert (config.json kunne ikke lastes inn).`,

@@ -9,7 +9,8 @@
     /* eslint-disable @typescript-eslint/no-explicit-any */
 
     export const templates = {
-      's0204546ecda4bd3f': `Rozmowa bez tytułu`,
+      's013dbd6180e24ac4': `Odpowiedź została przerwana, ponieważ trwała zbyt długo.`,
+'s0204546ecda4bd3f': `Rozmowa bez tytułu`,
 's058247a6ac928a71': `Asystent jest teraz zajęty. Poczekaj chwilę i spróbuj ponownie.`,
 's08df491be3cfcf6d': `Ten plik`,
 's0903a86c03bffd2b': `Czat nie jest poprawnie skonfigurowany (nie udało się wczytać pliku config.json).`,

@@ -9,7 +9,8 @@
     /* eslint-disable @typescript-eslint/no-explicit-any */
 
     export const templates = {
-      's0204546ecda4bd3f': `Conversa sem título`,
+      's013dbd6180e24ac4': `A resposta foi interrompida porque demorou demais.`,
+'s0204546ecda4bd3f': `Conversa sem título`,
 's058247a6ac928a71': `O assistente está ocupado no momento. Aguarde um instante e tente novamente.`,
 's08df491be3cfcf6d': `Este arquivo`,
 's0903a86c03bffd2b': `O chat não está configurado corretamente (não foi possível carregar o config.json).`,

@@ -9,7 +9,8 @@
     /* eslint-disable @typescript-eslint/no-explicit-any */
 
     export const templates = {
-      's0204546ecda4bd3f': `Cuộc trò chuyện chưa có tiêu đề`,
+      's013dbd6180e24ac4': `Câu trả lời bị cắt ngắn vì mất quá nhiều thời gian.`,
+'s0204546ecda4bd3f': `Cuộc trò chuyện chưa có tiêu đề`,
 's058247a6ac928a71': `Trợ lý hiện đang bận. Vui lòng đợi một lát rồi thử lại.`,
 's08df491be3cfcf6d': `tệp này`,
 's0903a86c03bffd2b': `Tính năng trò chuyện chưa được cấu hình đúng (không tải được config.json).`,

@@ -9,7 +9,8 @@
     /* eslint-disable @typescript-eslint/no-explicit-any */
 
     export const templates = {
-      's0204546ecda4bd3f': `未命名对话`,
+      's013dbd6180e24ac4': `回答耗时过长，已被截断。`,
+'s0204546ecda4bd3f': `未命名对话`,
 's058247a6ac928a71': `助手当前繁忙。请稍候再试。`,
 's08df491be3cfcf6d': `此文件`,
 's0903a86c03bffd2b': `聊天配置不正确（无法加载 config.json）。`,

@@ -9,7 +9,8 @@
     /* eslint-disable @typescript-eslint/no-explicit-any */
 
     export const templates = {
-      's0204546ecda4bd3f': `未命名的對話`,
+      's013dbd6180e24ac4': `回答耗時過長，已被截斷。`,
+'s0204546ecda4bd3f': `未命名的對話`,
 's058247a6ac928a71': `助理目前忙碌中。請稍候再試。`,
 's08df491be3cfcf6d': `這個檔案`,
 's0903a86c03bffd2b': `聊天功能設定不正確（無法載入 config.json）。`,
