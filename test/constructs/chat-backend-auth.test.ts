@@ -173,6 +173,24 @@ describe('external identity providers', () => {
     });
   });
 
+  test('SAML maps email_verified only when emailVerifiedAttribute is given (the domain allowlist needs it)', () => {
+    const { template } = synth({
+      identityProviders: [
+        IdentityProvider.saml({ name: 'Verified', metadataContent: '<EntityDescriptor/>', emailVerifiedAttribute: 'emailVerified' }),
+        IdentityProvider.saml({ name: 'Plain', metadataContent: '<EntityDescriptor/>' }),
+      ],
+      domainPrefix: 'example-chat',
+    });
+    template.hasResourceProperties('AWS::Cognito::UserPoolIdentityProvider', {
+      ProviderName: 'Verified',
+      AttributeMapping: { email: 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress', email_verified: 'emailVerified' },
+    });
+    template.hasResourceProperties('AWS::Cognito::UserPoolIdentityProvider', {
+      ProviderName: 'Plain',
+      AttributeMapping: { email: 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress', email_verified: Match.absent() },
+    });
+  });
+
   test('bad provider definitions are rejected at the factory', () => {
     expect(() => IdentityProvider.saml({ name: 'Corp' })).toThrow(/exactly one of metadataUrl and metadataContent/);
     expect(() => IdentityProvider.saml({ name: 'Corp', metadataUrl: 'https://x.example/m', metadataContent: '<x/>' })).toThrow(/exactly one/);
