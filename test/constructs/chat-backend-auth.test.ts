@@ -317,6 +317,15 @@ describe('managed login domain and redirect URLs', () => {
     expect(warnings(stack).join('\n')).toMatch(/no callback URL is registered/);
   });
 
+  test('refresh token rotation is on (10 s grace), with revocation; REFRESH_TOKEN_AUTH is not allowed with rotation', () => {
+    const { template } = synth({ callbackUrls: ['http://localhost:8080/'] });
+    template.hasResourceProperties('AWS::Cognito::UserPoolClient', {
+      RefreshTokenRotation: { Feature: 'ENABLED', RetryGracePeriodSeconds: 10 },
+      EnableTokenRevocation: true,
+      ExplicitAuthFlows: ['ALLOW_USER_SRP_AUTH'],
+    });
+  });
+
   test('localhost only when asked for: callbackUrls turns the code flow on', () => {
     const { stack, template } = synth({ callbackUrls: ['http://localhost:8080/'], logoutUrls: ['http://localhost:8080/'] });
     template.hasResourceProperties('AWS::Cognito::UserPoolClient', {
