@@ -274,10 +274,18 @@ describeBrowser('built-in sign-in (Cognito managed login, code + PKCE) in Chromi
 
   test('Sign out revokes the refresh token, forgets the tokens and goes through /logout back to the page', async () => {
     await signIn();
+    // A chat first, so the widget has an open WebSocket when the user signs out.
+    await page.locator('[part="input"]:enabled').fill('before sign-out');
+    await page.locator('[part="input"]').press('Enter');
+    await page.locator(ASSISTANT_TEXT).filter({ hasText: 'before sign-out' }).waitFor();
+    const closes = backend.closes.length;
     const logouts = oauth.logouts.length;
     await page.locator('[part="sign-out"]').click();
     await until(() => oauth.logouts.length > logouts);
     await page.locator('[part="sign-in"]:enabled').waitFor();
+    // The socket was closed by the page (a normal close), not left open with the old token.
+    await until(() => backend.closes.length > closes);
+    expect(backend.closes.slice(closes)).toContain(1000);
     expect(oauth.revoked).toHaveLength(1);
     const logout = oauth.logouts[oauth.logouts.length - 1];
     expect(Object.fromEntries(logout)).toEqual({ client_id: CLIENT_ID, logout_uri: pageUrl() });
