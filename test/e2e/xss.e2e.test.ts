@@ -160,8 +160,9 @@ maybe('XSS corpus through the playground', () => {
     expect(refused).toBe('TypeError');
     // The other detectors, with the markup let through by a policy of the test's own (no `trusted-types` allowlist).
     await page.evaluate((html) => {
-      const policy = (window as unknown as { trustedTypes: { createPolicy(n: string, r: { createHTML(s: string): string }): { createHTML(s: string): string } } })
-        .trustedTypes.createPolicy('xss-control', { createHTML: (s) => s });
+      type Policy = { createHTML(s: string): string };
+      const tt = (window as unknown as { trustedTypes: { createPolicy(n: string, r: Policy): Policy } }).trustedTypes;
+      const policy = tt.createPolicy('xss-control', { createHTML: (s) => s });
       const div = document.body.appendChild(document.createElement('div'));
       div.id = 'control';
       div.innerHTML = policy.createHTML(html);
