@@ -12,9 +12,10 @@ const log = createLogger({ fn: process.env.AWS_LAMBDA_FUNCTION_NAME ?? 'local' }
 export async function handler(event: PreSignUpTriggerEvent): Promise<PreSignUpTriggerEvent> {
   const allowed = parseAllowedDomains(process.env.ALLOWED_EMAIL_DOMAINS);
   const email = event.request?.userAttributes?.email;
-  const decision = checkSignUp({ triggerSource: event.triggerSource, email }, allowed);
+  const emailVerified = event.request?.userAttributes?.email_verified;
+  const decision = checkSignUp({ triggerSource: event.triggerSource, email, emailVerified }, allowed);
   // The domain is logged, never the address.
-  const fields = { triggerSource: event.triggerSource, kind: signUpKind(event.triggerSource), domain: emailDomain(email) };
+  const fields = { triggerSource: event.triggerSource, kind: signUpKind(event.triggerSource), domain: emailDomain(email), emailVerified: emailVerified === undefined ? undefined : emailVerified.trim().toLowerCase() === 'true' };
   if (!decision.allowed) {
     log.warn('sign-up refused', fields);
     throw new Error(decision.message);

@@ -20,7 +20,15 @@ export async function handler(event: APIGatewayRequestAuthorizerEvent): Promise<
         Version: '2012-10-17',
         Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: event.methodArn }],
       },
-      context: { userId: caller.userId, username: caller.username, groups: caller.groups.join(',') },
+      // `exp` lets every later frame of the connection be refused once the token has expired (ws.lambda.ts): API Gateway
+      // passes this context to every route of the connection, not just $connect
+      // (https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-websocket-api-lambda-auth.html).
+      context: {
+        userId: caller.userId,
+        username: caller.username,
+        groups: caller.groups.join(','),
+        ...(caller.expiresAt !== undefined ? { exp: String(caller.expiresAt) } : {}),
+      },
     };
   } catch (err) {
     log.warn('connection refused', errorFields(err));

@@ -1,15 +1,16 @@
 import type { APIGatewayProxyResult, APIGatewayProxyWebsocketEventV2 } from 'aws-lambda';
+import { connectionExpired } from './core/auth';
 import { acceptContinue, AcceptDeps, acceptMessage, acceptRegenerate, acceptResume, acceptStop } from './core/chat';
 import { toChatError } from './core/errors';
 import { errorFields } from './core/log';
 import { ClientFrame, parseClientFrame, SUBPROTOCOL } from './core/protocol';
 import { dispatchTurn } from './wiring/dispatch';
 import { log, modelSettings } from './wiring/env';
-import { sinkFor } from './wiring/management-api';
+import { closeConnection, sinkFor } from './wiring/management-api';
 import { requests, store } from './wiring/store';
 
 type WebSocketEvent = APIGatewayProxyWebsocketEventV2 & {
-  requestContext: { authorizer?: { userId?: string } };
+  requestContext: { authorizer?: { userId?: string; exp?: string } };
 };
 
 const OK = { statusCode: 200, body: '' };
@@ -28,6 +29,14 @@ export async function handler(event: WebSocketEvent): Promise<APIGatewayProxyRes
     return OK;
   }
   const frame = parsed.frame;
+  // A connection is authorized until its token expires, not for the connection's whole life: after `exp` every frame
+  // (a ping too) is answered AUTH_EXPIRED and the connection closed; the client reconnects with a fresh token and
+  // resumes (docs/architecture.md, "Sessions that end").
+  if (connectionExpired(event.requestContext.authorizer?.exp, Date.now())) {
+    await sink.send({ type: 'error', requestId: 'requestId' in frame ? frame.requestId : undefined, code: 'AUTH_EXPIRED', message: 'Your sign-in has expired.' });
+    await closeConnection(connectionId);
+    return OK;
+  }
   if (frame.action === 'ping') {
     await sink.send({ type: 'pong' });
     return OK;

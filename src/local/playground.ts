@@ -62,7 +62,8 @@ export interface Playground {
   /** The local stack (template, functions, emulators). */
   readonly stack: LocalStack;
   /** Signs in a built-in user (alice, bob, admin) and returns an ID token. */
-  issueToken(username: string): string;
+  /** An ID token of a built-in user; `expiresInSec`: a short-lived one (default: the app client's validity). */
+  issueToken(username: string, expiresInSec?: number): string;
   /** Requests the Bedrock fake received (empty with real Bedrock). */
   bedrockRequests(): readonly FakeRequest[];
   /** Number of frames posted through the Management API so far. */
@@ -105,7 +106,7 @@ export async function startPlayground(options: PlaygroundOptions = {}): Promise<
     defaultModelId: String(config.defaultModel ?? ''),
     userPoolClientId: String(config.userPoolClientId ?? stack.userPools[0]?.clients[0]?.clientId ?? ''),
     stack,
-    issueToken: (username) => stack.issueToken(username),
+    issueToken: (username, expiresInSec) => stack.issueToken(username, expiresInSec),
     bedrockRequests: () => stack.bedrockRequests(),
     postCount: () => ws.postCount,
     connectionIds: () => ws.connectionIds(),

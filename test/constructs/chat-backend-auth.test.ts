@@ -173,6 +173,24 @@ describe('external identity providers', () => {
     });
   });
 
+  test('SAML maps email_verified only when emailVerifiedAttribute is given (the domain allowlist needs it)', () => {
+    const { template } = synth({
+      identityProviders: [
+        IdentityProvider.saml({ name: 'Verified', metadataContent: '<EntityDescriptor/>', emailVerifiedAttribute: 'emailVerified' }),
+        IdentityProvider.saml({ name: 'Plain', metadataContent: '<EntityDescriptor/>' }),
+      ],
+      domainPrefix: 'example-chat',
+    });
+    template.hasResourceProperties('AWS::Cognito::UserPoolIdentityProvider', {
+      ProviderName: 'Verified',
+      AttributeMapping: { email: 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress', email_verified: 'emailVerified' },
+    });
+    template.hasResourceProperties('AWS::Cognito::UserPoolIdentityProvider', {
+      ProviderName: 'Plain',
+      AttributeMapping: { email: 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress', email_verified: Match.absent() },
+    });
+  });
+
   test('bad provider definitions are rejected at the factory', () => {
     expect(() => IdentityProvider.saml({ name: 'Corp' })).toThrow(/exactly one of metadataUrl and metadataContent/);
     expect(() => IdentityProvider.saml({ name: 'Corp', metadataUrl: 'https://x.example/m', metadataContent: '<x/>' })).toThrow(/exactly one/);
@@ -297,6 +315,15 @@ describe('managed login domain and redirect URLs', () => {
     expect(client.Properties).not.toHaveProperty('LogoutURLs');
     app.synth();
     expect(warnings(stack).join('\n')).toMatch(/no callback URL is registered/);
+  });
+
+  test('refresh token rotation is on (10 s grace), with revocation; REFRESH_TOKEN_AUTH is not allowed with rotation', () => {
+    const { template } = synth({ callbackUrls: ['http://localhost:8080/'] });
+    template.hasResourceProperties('AWS::Cognito::UserPoolClient', {
+      RefreshTokenRotation: { Feature: 'ENABLED', RetryGracePeriodSeconds: 10 },
+      EnableTokenRevocation: true,
+      ExplicitAuthFlows: ['ALLOW_USER_SRP_AUTH'],
+    });
   });
 
   test('localhost only when asked for: callbackUrls turns the code flow on', () => {

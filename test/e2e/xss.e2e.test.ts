@@ -146,12 +146,29 @@ maybe('XSS corpus through the playground', () => {
 
   test('the detectors work: markup injected by the test itself is caught (blocked handler, stray request)', async () => {
     await page.goto(pg.url);
-    await page.evaluate(() => {
+    const markup = '<img src="/x-control" onerror="window.__xss = \'control\'">';
+    // Under the deployed CSP (require-trusted-types-for 'script') a plain string never reaches innerHTML.
+    const refused = await page.evaluate((html) => {
+      const div = document.body.appendChild(document.createElement('div'));
+      try {
+        div.innerHTML = html;
+        return 'assigned';
+      } catch (err) {
+        return (err as Error).name;
+      }
+    }, markup);
+    expect(refused).toBe('TypeError');
+    // The other detectors, with the markup let through by a policy of the test's own (no `trusted-types` allowlist).
+    await page.evaluate((html) => {
+      type Policy = { createHTML(s: string): string };
+      const tt = (window as unknown as { trustedTypes: { createPolicy(n: string, r: Policy): Policy } }).trustedTypes;
+      const policy = tt.createPolicy('xss-control', { createHTML: (s) => s });
       const div = document.body.appendChild(document.createElement('div'));
       div.id = 'control';
-      div.innerHTML = '<img src="/x-control" onerror="window.__xss = \'control\'">';
-    });
-    await page.waitForFunction(() => (window as unknown as { __traps: Traps }).__traps.csp.length > 0);
+      div.innerHTML = policy.createHTML(html);
+    }, markup);
+    await page.waitForFunction(() => (window as unknown as { __traps: Traps }).__traps.csp.some((c) => /script-src/.test(c)));
+    expect((await traps()).csp.join('\n')).toMatch(/require-trusted-types-for/);
     expect((await traps()).csp.join('\n')).toMatch(/script-src/);
     expect(leaks()).toEqual([`${origin}/x-control`]);
     expect(problems.some((p) => /Content Security Policy|404/.test(p))).toBe(true);

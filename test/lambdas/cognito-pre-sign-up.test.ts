@@ -4,7 +4,7 @@
 import type { PreSignUpTriggerEvent } from 'aws-lambda';
 import { handler } from '../../src/lambdas/cognito-pre-sign-up.lambda';
 
-function preSignUp(triggerSource: PreSignUpTriggerEvent['triggerSource'], email?: string): PreSignUpTriggerEvent {
+function preSignUp(triggerSource: PreSignUpTriggerEvent['triggerSource'], email?: string, emailVerified?: string): PreSignUpTriggerEvent {
   return {
     version: '1',
     region: 'us-east-1',
@@ -12,7 +12,10 @@ function preSignUp(triggerSource: PreSignUpTriggerEvent['triggerSource'], email?
     userName: triggerSource === 'PreSignUp_ExternalProvider' ? 'google_1234567890' : 'f1e2d3c4-0000-4000-8000-000000000001',
     callerContext: { awsSdkVersion: 'aws-sdk-unknown-unknown', clientId: '1example23456789' },
     triggerSource,
-    request: { userAttributes: email === undefined ? {} : { email }, validationData: undefined },
+    request: {
+      userAttributes: { ...(email === undefined ? {} : { email }), ...(emailVerified === undefined ? {} : { email_verified: emailVerified }) },
+      validationData: undefined,
+    },
     response: { autoConfirmUser: false, autoVerifyEmail: false, autoVerifyPhone: false },
   } as PreSignUpTriggerEvent;
 }
@@ -39,8 +42,17 @@ test('another domain is refused with a message for the user', async () => {
 });
 
 test('a federated first sign-in from another domain is refused', async () => {
-  await expect(handler(preSignUp('PreSignUp_ExternalProvider', 'someone@gmail.com'))).rejects.toThrow(/gmail\.com is not allowed/);
-  await expect(handler(preSignUp('PreSignUp_ExternalProvider'))).rejects.toThrow(/valid email address/);
+  await expect(handler(preSignUp('PreSignUp_ExternalProvider', 'someone@gmail.com', 'true'))).rejects.toThrow(/gmail\.com is not allowed/);
+  await expect(handler(preSignUp('PreSignUp_ExternalProvider', undefined, 'true'))).rejects.toThrow(/valid email address/);
+});
+
+test('a federated first sign-in at an allowed domain needs email_verified "true" from the provider', async () => {
+  await expect(handler(preSignUp('PreSignUp_ExternalProvider', 'alice@example.com', 'true'))).resolves.toBeDefined();
+  await expect(handler(preSignUp('PreSignUp_ExternalProvider', 'mallory@example.com', 'false'))).rejects.toThrow(/verified/);
+  await expect(handler(preSignUp('PreSignUp_ExternalProvider', 'mallory@example.com'))).rejects.toThrow(/verified/);
+  const logged = lines.join('');
+  expect(logged).toContain('"emailVerified":false');
+  expect(logged).not.toContain('mallory@');
 });
 
 test('an administrator-created user at another domain is allowed', async () => {

@@ -48,10 +48,30 @@ describe('email domain check', () => {
     }
   });
 
-  test('federated first sign-ins are checked like self sign-ups', () => {
-    expect(checkSignUp({ triggerSource: 'PreSignUp_ExternalProvider', email: 'a@example.com' }, ALLOWED)).toEqual({ allowed: true });
-    expect(checkSignUp({ triggerSource: 'PreSignUp_ExternalProvider', email: 'a@gmail.com' }, ALLOWED).allowed).toBe(false);
-    expect(checkSignUp({ triggerSource: 'PreSignUp_ExternalProvider' }, ALLOWED).allowed).toBe(false);
+  test('federated first sign-ins with a verified address are checked like self sign-ups', () => {
+    const federated = (email: string | undefined, emailVerified: string | undefined = 'true') =>
+      checkSignUp({ triggerSource: 'PreSignUp_ExternalProvider', email, emailVerified }, ALLOWED);
+    expect(federated('a@example.com')).toEqual({ allowed: true });
+    expect(federated('a@example.com', 'True')).toEqual({ allowed: true });
+    expect(federated('a@gmail.com').allowed).toBe(false);
+    expect(federated(undefined).allowed).toBe(false);
+  });
+
+  test.each([
+    ['"false"', 'false'],
+    ['missing (not mapped by the provider)', undefined],
+    ['empty', ''],
+    ['"yes" (not the attribute\'s value for true)', 'yes'],
+    ['"1"', '1'],
+  ])('a federated first sign-in at an allowed domain whose email_verified is %s is refused', (_name, emailVerified) => {
+    const decision = checkSignUp({ triggerSource: 'PreSignUp_ExternalProvider', email: 'mallory@example.com', emailVerified }, ALLOWED);
+    expect(decision).toEqual({ allowed: false, message: expect.stringMatching(/verified/) });
+    if (!decision.allowed) for (const d of ALLOWED) expect(decision.message).not.toContain(d);
+  });
+
+  test('email_verified does not matter to self sign-ups (they verify with the confirmation code) or without an allowlist', () => {
+    expect(checkSignUp({ triggerSource: 'PreSignUp_SignUp', email: 'a@example.com', emailVerified: 'false' }, ALLOWED)).toEqual({ allowed: true });
+    expect(checkSignUp({ triggerSource: 'PreSignUp_ExternalProvider', email: 'a@gmail.com', emailVerified: 'false' }, undefined)).toEqual({ allowed: true });
   });
 
   test('administrators may create users at any domain', () => {

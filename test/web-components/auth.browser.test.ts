@@ -44,6 +44,8 @@ class FakeOAuth {
   server = createServer((req, res) => void this.handle(req, res));
   private readonly codes = new Map<string, { challenge: string; redirectUri: string; used: boolean }>();
   private readonly refreshTokens = new Set<string>();
+  /** The refresh token issued by the last code exchange. */
+  lastRefreshToken = '';
   private n = 0;
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -79,6 +81,7 @@ class FakeOAuth {
         entry.used = true;
         const refreshToken = `rt-${++this.n}`;
         this.refreshTokens.add(refreshToken);
+        this.lastRefreshToken = refreshToken;
         res.writeHead(200, cors).end(JSON.stringify({ id_token: TOKEN, access_token: 'at', refresh_token: refreshToken, expires_in: this.expiresIn, token_type: 'Bearer' }));
         return;
       }
@@ -214,6 +217,11 @@ describeBrowser('built-in sign-in (Cognito managed login, code + PKCE) in Chromi
     expect(page.url()).toBe(pageUrl()); // code and state removed from the address bar
     const stored = await page.evaluate(() => Object.keys(sessionStorage));
     expect(stored).toEqual([`bedrock-chat:auth:${CLIENT_ID}`]); // the pending verifier is gone, the tokens are kept
+    // ... but never the refresh token: it lives in memory only.
+    const kept = await page.evaluate((k) => JSON.parse(sessionStorage.getItem(k)!), `bedrock-chat:auth:${CLIENT_ID}`);
+    expect(kept).toMatchObject({ idToken: TOKEN, expiresAt: expect.any(Number) });
+    expect(kept).not.toHaveProperty('refreshToken');
+    expect(await page.evaluate(() => JSON.stringify({ ...sessionStorage, ...localStorage }))).not.toMatch(/rt-\d+/);
 
     await page.locator('[part="input"]').fill('hello after sign-in');
     await page.locator('[part="input"]').press('Enter');
@@ -231,12 +239,13 @@ describeBrowser('built-in sign-in (Cognito managed login, code + PKCE) in Chromi
     oauth.expiresIn = 62; // refreshed 60 s before expiry: after about 2 s
     await signIn();
     await page.locator('[part="input"]:enabled').waitFor();
-    const refreshToken = (await page.evaluate((k) => JSON.parse(sessionStorage.getItem(k)!).refreshToken, `bedrock-chat:auth:${CLIENT_ID}`));
+    // The refresh token the fake issued at the code exchange (the page keeps it in memory only).
+    const issued = oauth.lastRefreshToken;
     await page.waitForFunction((k) => JSON.parse(sessionStorage.getItem(k) ?? '{}').accessToken === 'at2', `bedrock-chat:auth:${CLIENT_ID}`, { timeout: 8000 });
     const refresh = oauth.tokenRequests.filter((f) => f.get('grant_type') === 'refresh_token').pop()!;
-    expect(Object.fromEntries(refresh)).toEqual({ grant_type: 'refresh_token', client_id: CLIENT_ID, refresh_token: refreshToken });
+    expect(Object.fromEntries(refresh)).toEqual({ grant_type: 'refresh_token', client_id: CLIENT_ID, refresh_token: issued });
     const tokens = await page.evaluate((k) => JSON.parse(sessionStorage.getItem(k)!), `bedrock-chat:auth:${CLIENT_ID}`);
-    expect(tokens.refreshToken).toBe(refreshToken); // kept: Cognito sends no new one
+    expect(tokens).not.toHaveProperty('refreshToken');
     expect(tokens.expiresAt).toBeGreaterThan(Date.now() + 3000_000);
     await expect(page.locator('[part="input"]').isEnabled()).resolves.toBe(true);
   });
@@ -265,10 +274,18 @@ describeBrowser('built-in sign-in (Cognito managed login, code + PKCE) in Chromi
 
   test('Sign out revokes the refresh token, forgets the tokens and goes through /logout back to the page', async () => {
     await signIn();
+    // A chat first, so the widget has an open WebSocket when the user signs out.
+    await page.locator('[part="input"]:enabled').fill('before sign-out');
+    await page.locator('[part="input"]').press('Enter');
+    await page.locator(ASSISTANT_TEXT).filter({ hasText: 'before sign-out' }).waitFor();
+    const closes = backend.closes.length;
     const logouts = oauth.logouts.length;
     await page.locator('[part="sign-out"]').click();
     await until(() => oauth.logouts.length > logouts);
     await page.locator('[part="sign-in"]:enabled').waitFor();
+    // The socket was closed by the page (a normal close), not left open with the old token.
+    await until(() => backend.closes.length > closes);
+    expect(backend.closes.slice(closes)).toContain(1000);
     expect(oauth.revoked).toHaveLength(1);
     const logout = oauth.logouts[oauth.logouts.length - 1];
     expect(Object.fromEntries(logout)).toEqual({ client_id: CLIENT_ID, logout_uri: pageUrl() });

@@ -196,6 +196,37 @@ describeBrowser('<bedrock-chat> in Chromium', () => {
     expect(await runAxe()).toEqual([]);
   });
 
+  test('a connection whose token expired mid-answer: AUTH_EXPIRED, the server closes, the widget reconnects with a new token and the answer completes', async () => {
+    const deltas = Array.from({ length: 12 }, (_, i) => `part${i} `);
+    backend.scripts.set('expire me', { deltas });
+    const handshakes = backend.handshakes.length;
+    // The page's clock, so the widget's 5-minute heartbeat can be brought forward (time otherwise flows as usual).
+    await page.clock.install();
+    await openTestPage();
+    await page.locator('[part="input"]').fill('expire me');
+    await page.locator('[part="input"]').press('Enter');
+    await page.locator(ASSISTANT_TEXT).last().filter({ hasText: 'part1' }).waitFor();
+    const opened = backend.handshakes.length;
+    // The token of the open connection expires; the next frame the widget sends (its heartbeat ping, brought forward by
+    // moving the page's clock 5 minutes on) is refused and the connection closed.
+    backend.tokensExpired = true;
+    const pings = backend.frames.filter((f) => f.action === 'ping').length;
+    await page.clock.fastForward('05:01');
+    await page.waitForFunction(() => (window as unknown as { events: { type: string }[] }).events.some((e) => e.type === 'bedrock-chat-message'));
+    expect(backend.frames.filter((f) => f.action === 'ping').length).toBeGreaterThan(pings);
+    expect(backend.expiries).toBe(1);
+    expect(backend.closes).toContain(1000);
+    // A second handshake, with a token from the provider, and a resume of the streaming request.
+    expect(backend.handshakes.length).toBeGreaterThan(opened);
+    expect(opened).toBeGreaterThan(handshakes);
+    const send = backend.sendMessages().pop()!;
+    expect(backend.frames.filter((f) => f.action === 'resume').map((f) => f.requestId)).toEqual([send.requestId]);
+    await expect(page.locator(ASSISTANT_TEXT).last().textContent()).resolves.toBe(deltas.join('').trim());
+    // Nothing shown as an error, no error event.
+    expect((await events()).filter((e) => e.type === 'bedrock-chat-error')).toEqual([]);
+    await expect(page.locator('[part="error"]').textContent()).resolves.toBe('');
+  });
+
   test('the app page (assets/web/index.html) shows the widget and says sign-in is not configured', async () => {
     await page.goto(`${backend.origin}/`);
     const notice = page.locator('[part="notice"]');

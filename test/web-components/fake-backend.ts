@@ -82,6 +82,8 @@ export interface Script {
 interface Running {
   timers: ReturnType<typeof setTimeout>[];
   finish: (stopReason: string) => void;
+  /** Moves the rest of the answer to another connection (`resume`): a `start` with `resumed`, the text so far, then on. */
+  moveTo: (send: (body: Record<string, unknown>) => void) => void;
 }
 
 export const MODELS = [{ id: 'fake.model-v1', default: true }, { id: 'fake.model-v2', default: false }];
@@ -113,6 +115,13 @@ export class FakeBackend {
   readonly puts: { path: string; contentType?: string; body: Buffer; status: number }[] = [];
   /** Delay before `POST /api/uploads` answers (to see the uploading state). */
   uploadDelayMs = 0;
+  /**
+   * Set: the token of every open connection has expired. The next frame on one gets `error` AUTH_EXPIRED and the
+   * connection is closed from the server side (code 1000), as ws.lambda.ts does; new connections are fresh again.
+   */
+  tokensExpired = false;
+  /** How many connections were closed with AUTH_EXPIRED. */
+  expiries = 0;
   private readonly running = new Map<string, Running>();
   private readonly presigned = new Map<string, string>();
   private server!: Server;
@@ -182,9 +191,23 @@ export class FakeBackend {
 
   private onFrame(ws: WebSocket, frame: Frame): void {
     this.frames.push(frame);
-    const send = (body: Record<string, unknown>) => ws.send(JSON.stringify({ v: 1, ...body }));
+    const send = (body: Record<string, unknown>) => {
+      if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ v: 1, ...body }));
+    };
     const requestId = frame.requestId;
+    if (this.tokensExpired) {
+      this.tokensExpired = false;
+      this.expiries += 1;
+      send({ type: 'error', requestId, code: 'AUTH_EXPIRED', message: 'Your sign-in has expired.' });
+      ws.close(1000);
+      return;
+    }
     if (frame.action === 'ping') return send({ type: 'pong' });
+    if (frame.action === 'resume') {
+      const running = this.running.get(requestId ?? '');
+      if (!running) return send({ type: 'error', requestId, code: 'NOT_FOUND', message: 'no such request' });
+      return running.moveTo(send);
+    }
     if (frame.action === 'stop') return this.running.get(requestId ?? '')?.finish('stopped');
     const isNew = !frame.conversationId;
     const conversationId = frame.conversationId ?? this.id('CONV');
@@ -228,8 +251,10 @@ export class FakeBackend {
   }
 
   /** Streams an answer (a new one, or more of a continued one), one frame every DELTA_SPACING_MS. */
-  private stream(send: (body: Record<string, unknown>) => void, conversation: Conversation, answer: StoredMessage,
+  private stream(firstSend: (body: Record<string, unknown>) => void, conversation: Conversation, answer: StoredMessage,
     script: Script, frame: Frame, titleFrom: string | false): void {
+    let target = firstSend;
+    const send = (body: Record<string, unknown>) => target(body);
     const ids = { requestId: frame.requestId, conversationId: conversation.id, messageId: answer.id };
     const continued = frame.action === 'continue';
     let text = answer.content.map((b) => b.text ?? '').join('');
@@ -256,6 +281,13 @@ export class FakeBackend {
           conversation.title = `About: ${titleFrom.slice(0, 40)}`;
           send({ type: 'title', conversationId: conversation.id, title: conversation.title });
         }
+      },
+      moveTo: (next) => {
+        target = next;
+        send({ type: 'resumed', requestId: frame.requestId, conversationId: conversation.id, done: false });
+        send({ type: 'start', ...ids, parentMessageId: answer.parentId, model: frame.model ?? 'fake.model-v1', resumed: true });
+        if (reasoning) send({ type: 'reasoning', ...ids, delta: reasoning, snapshot: true });
+        if (text) send({ type: 'text', ...ids, delta: text, snapshot: true });
       },
     };
     this.running.set(frame.requestId ?? '', running);

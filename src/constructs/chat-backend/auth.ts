@@ -84,6 +84,13 @@ export interface SamlIdentityProviderProps {
    */
   readonly emailAttribute?: string;
   /**
+   * The SAML attribute saying whether the address is verified (`true`/`false`), mapped to `email_verified`. With
+   * `allowedSignUpEmailDomains`, a first federated sign-in is refused unless `email_verified` is `true`, so a SAML
+   * provider needs this (or the pool refuses its new users while an allowlist is set).
+   * @default - not mapped
+   */
+  readonly emailVerifiedAttribute?: string;
+  /**
    * Email domains or other identifiers that route a user to this provider from the managed login page.
    * @default - none
    */
@@ -130,8 +137,8 @@ type ProviderFactory = (scope: Construct, id: string, userPool: cognito.IUserPoo
  * `IdentityProvider.oidc(...)` or `IdentityProvider.saml(...)` and pass it in `ChatBackendProps.identityProviders`.
  *
  * Every provider maps the user's email address to the pool's required `email` attribute; the email domain check
- * (`allowedSignUpEmailDomains`) then applies to the address the provider asserts, so only configure providers you
- * trust to assert verified addresses.
+ * (`allowedSignUpEmailDomains`) then applies to the address the provider asserts, and only when the provider also
+ * asserts `email_verified` `true` (Google and OIDC map it; SAML with `emailVerifiedAttribute`).
  */
 export class IdentityProvider {
   /** Sign in with Google. */
@@ -192,6 +199,7 @@ export class IdentityProvider {
       idpSignout: props.idpSignout ?? false,
       attributeMapping: {
         email: cognito.ProviderAttribute.other(props.emailAttribute ?? SAML_EMAIL_CLAIM),
+        ...(props.emailVerifiedAttribute ? { emailVerified: cognito.ProviderAttribute.other(props.emailVerifiedAttribute) } : {}),
       },
     }));
   }

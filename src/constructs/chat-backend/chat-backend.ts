@@ -181,8 +181,8 @@ export interface ChatBackendProps {
    * Email domains allowed to create an account, compared exactly and case-insensitively (`example.com` allows
    * `alice@Example.COM` but not `alice@sub.example.com`, `alice@evil-example.com` or
    * `alice@example.com.evil.org`: list subdomains explicitly). A pre sign-up trigger refuses self sign-ups and
-   * first federated sign-ins from other domains with a message saying so. Users created by an administrator
-   * (`AdminCreateUser`) are not checked.
+   * first federated sign-ins from other domains with a message saying so; a first federated sign-in also needs the
+   * provider to assert `email_verified` `true`. Users created by an administrator (`AdminCreateUser`) are not checked.
    *
    * @default - any domain
    */

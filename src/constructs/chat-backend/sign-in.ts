@@ -178,6 +178,12 @@ export class SignIn {
       ],
       preventUserExistenceErrors: true,
       enableTokenRevocation: true,
+      // Refresh token rotation: every refresh at the token endpoint returns a new refresh token and invalidates the
+      // old one after the grace period, so a refresh token taken from a page stops working at the page's next refresh
+      // (https://docs.aws.amazon.com/cognito/latest/developerguide/amazon-cognito-user-pools-using-the-refresh-token.html).
+      // With it on, the app client no longer allows the REFRESH_TOKEN_AUTH flow of InitiateAuth: SDK clients refresh
+      // with GetTokensFromRefreshToken. 10 s of grace: a retried refresh after a lost reply still succeeds.
+      refreshTokenRotationGracePeriod: Duration.seconds(10),
       ...options.tokenValidity,
     });
     for (const provider of this.userPoolIdentityProviders) this.userPoolClient.node.addDependency(provider);

@@ -249,6 +249,11 @@ export class BedrockChatFrontend extends Construct {
       // The app page is never framed. Other sites embed the widget with <script type="module">, which this
       // policy (sent with the app's own pages) does not restrict: the embedding page's CSP applies there.
       "frame-ancestors 'none'",
+      // DOM XSS sinks (innerHTML, script src, eval-like) take only Trusted Types objects, so a string that reaches one
+      // is refused instead of run. Lit creates its own policy ('lit-html') for its templates; the widget renders
+      // Markdown to DOM nodes, not HTML strings. No `trusted-types` allowlist: any policy name may be created
+      // (https://developer.mozilla.org/docs/Web/HTTP/Headers/Content-Security-Policy/require-trusted-types-for).
+      "require-trusted-types-for 'script'",
     ].join('; ');
     checkCspLength(csp, connectSrc);
 

@@ -6,6 +6,8 @@ export interface Caller {
   readonly userId: string;
   readonly username: string;
   readonly groups: readonly string[];
+  /** The token's `exp` claim (seconds since the epoch), when it has one: the caller is authorized until then. */
+  readonly expiresAt?: number;
 }
 
 export interface TokenVerifierConfig {
@@ -62,5 +64,18 @@ export function callerFromClaims(claims: Record<string, unknown>): Caller {
     username: typeof claims['cognito:username'] === 'string' ? claims['cognito:username'] as string : sub,
     groups: Array.isArray(groups) ? groups.filter((g): g is string => typeof g === 'string')
       : typeof groups === 'string' ? groups.replace(/^\[|\]$/g, '').split(/[ ,]+/).filter(Boolean) : [],
+    ...(typeof claims.exp === 'number' && Number.isFinite(claims.exp) ? { expiresAt: claims.exp } : {}),
   };
+}
+
+/**
+ * Whether a WebSocket connection authorized by a token with this `exp` (seconds since the epoch, as the `$connect`
+ * authorizer put it in its context: a string) is past it at `nowMs`. A connection without a recorded expiry (an
+ * authorizer older than this check) is not judged here.
+ */
+export function connectionExpired(exp: string | number | undefined, nowMs: number): boolean {
+  if (exp === undefined || exp === '') return false;
+  const seconds = Number(exp);
+  if (!Number.isFinite(seconds)) return true;
+  return nowMs >= seconds * 1000;
 }

@@ -67,14 +67,25 @@ export type SignUpDecision = { readonly allowed: true } | { readonly allowed: fa
  *   (`sub.example.com` is not `example.com`), and neither are look-alikes such as `evil-example.com` or
  *   `example.com.evil.org`.
  *
+ * - A first sign-in through an external identity provider also needs the provider to say the address is verified
+ *   (`email_verified` mapped to `true`): the pre sign-up event's `userAttributes` hold the attributes mapped from
+ *   the provider (https://docs.aws.amazon.com/cognito/latest/developerguide/user-pool-lambda-pre-sign-up.html), and
+ *   an unverified address at an allowed domain proves nothing (many providers let anyone type any address). Without
+ *   the attribute the sign-in is refused (fails closed). Self sign-ups verify their address afterwards with
+ *   Cognito's confirmation code, so their `email_verified` is not checked here.
+ *
  * The message names the refused domain, never the allowed ones.
  */
 export function checkSignUp(
-  request: { readonly triggerSource: string; readonly email?: string },
+  request: { readonly triggerSource: string; readonly email?: string; readonly emailVerified?: string },
   allowedDomains: readonly string[] | undefined,
 ): SignUpDecision {
   if (!allowedDomains || allowedDomains.length === 0) return { allowed: true };
-  if (signUpKind(request.triggerSource) === 'admin') return { allowed: true };
+  const kind = signUpKind(request.triggerSource);
+  if (kind === 'admin') return { allowed: true };
+  if (kind === 'federated' && !isTrue(request.emailVerified)) {
+    return { allowed: false, message: 'Sign-in needs an email address your identity provider has verified.' };
+  }
   const domain = emailDomain(request.email);
   if (!domain) {
     return { allowed: false, message: 'Sign-up needs a valid email address (name@domain) to check its domain.' };
@@ -84,6 +95,11 @@ export function checkSignUp(
     allowed: false,
     message: `Sign-up with an email address at ${domain} is not allowed in this deployment. Use your organisation's email address.`,
   };
+}
+
+/** User attributes are strings: `email_verified` is `"true"` (some providers send `"True"`). */
+function isTrue(value: string | undefined): boolean {
+  return typeof value === 'string' && value.trim().toLowerCase() === 'true';
 }
 
 /** The groups from their configuration (comma-separated, as in the `AUTO_JOIN_GROUPS` variable). */

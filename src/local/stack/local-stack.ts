@@ -98,8 +98,11 @@ export interface LocalStack {
   /** What was loaded, for the start-up message. */
   readonly summary: readonly string[];
   bedrockRequests(): readonly FakeRequest[];
-  /** An ID token of a built-in user for the first user pool (as its managed login would issue). */
-  issueToken(username: string): string;
+  /**
+   * An ID token of a built-in user for the first user pool (as its managed login would issue), valid for the app
+   * client's ID token validity unless `expiresInSec` says otherwise (a short-lived token, for expiry tests).
+   */
+  issueToken(username: string, expiresInSec?: number): string;
   idle(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -672,10 +675,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       notEmulated,
       summary,
       bedrockRequests: () => bedrockRequests,
-      issueToken: (username) => {
+      issueToken: (username, expiresInSec) => {
         const user = users.find((u) => u.username === username);
         if (!user || !pool) throw new Error(`No local user ${username}`);
-        return pool.idp.issueIdToken(user, { expiresInSec: pool.clients[0]?.idTokenValiditySec });
+        return pool.idp.issueIdToken(user, { expiresInSec: expiresInSec ?? pool.clients[0]?.idTokenValiditySec });
       },
       idle: async () => {
         for (;;) {

@@ -674,6 +674,9 @@ export class BedrockChat extends LitElement {
   }
 
   private onFrame(frame: ServerFrame): void {
+    // The connection outlived its token: the server closes it right after this frame. Nothing to show: the close
+    // reconnects with a fresh token from the provider (refreshed by the auth controller) and resumes the answer.
+    if (frame.type === 'error' && frame.code === 'AUTH_EXPIRED') return;
     if (frame.type === 'title') {
       if (frame.conversationId && frame.conversationId === this.conversationId) {
         this.conversationTitle = frame.title;

@@ -56,7 +56,9 @@ export interface PingFrame {
 export type ClientFrame = SendMessageFrame | RegenerateFrame | ContinueFrame | StopFrame | ResumeFrame | PingFrame;
 
 export type ErrorCode = 'BAD_REQUEST' | 'UNAUTHORIZED' | 'FORBIDDEN' | 'NOT_FOUND' | 'TOO_LARGE' | 'THROTTLED'
-| 'MODEL_ERROR' | 'INTERNAL';
+| 'MODEL_ERROR' | 'INTERNAL'
+/** The connection's token expired: the server closes the connection after this frame. */
+| 'AUTH_EXPIRED';
 
 export interface Usage {
   readonly inputTokens?: number;

@@ -40,10 +40,13 @@ function write(key: string, value: unknown): void {
 /**
  * Cognito managed login with the authorization code grant and PKCE, as a reactive controller.
  *
- * Tokens are kept in memory and in `sessionStorage` (per tab, gone when the tab closes, survives reloads and the
- * sign-in redirect). Trade-off: any script running on the page can read sessionStorage, exactly as it could call the
- * token provider; keep a strict CSP and a short refresh-token validity on the app client. The id token is refreshed
- * `REFRESH_MARGIN_MS` before it expires (a timer, and again on use if the timer was throttled).
+ * The refresh token lives in memory only; `sessionStorage` (per tab, gone when the tab closes) holds the id and
+ * access tokens and their expiry, so a reload stays signed in until the id token expires. The refresh token is the
+ * long-lived credential (it mints new tokens for its whole validity): a script that reads storage once (an XSS, a
+ * browser extension, a later page on the origin) must not be able to take it away. Cost: after a reload the id token
+ * cannot be refreshed; when it expires the user signs in again (usually without typing: the managed login session
+ * cookie). The id token is refreshed `REFRESH_MARGIN_MS` before it expires (a timer, and again on use if the timer
+ * was throttled), as long as the page has the refresh token.
  */
 export class CognitoAuthController implements ReactiveController {
   status: AuthStatus = 'off';
@@ -175,7 +178,8 @@ export class CognitoAuthController implements ReactiveController {
   private accept(tokens: Tokens, key: string): void {
     if (this.clientKey !== key) return;
     this.tokens = tokens;
-    write(this.tokenKey, tokens);
+    // Never the refresh token (see the class comment).
+    write(this.tokenKey, { ...tokens, refreshToken: undefined });
     this.set('signed-in', '');
     this.schedule();
   }
