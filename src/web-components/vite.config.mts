@@ -68,7 +68,15 @@ export default defineConfig({
   logLevel: 'warn',
   // commonmark.js decodes character references with the `entities` package (its full HTML 5 table is 10 KB gzip):
   // the widget's markdown/entities.ts serves the same functions with the HTML 4 set.
-  resolve: { alias: { entities: resolve(here, 'shared', 'markdown', 'entities.ts') } },
+  // Its String.fromCodePoint polyfill is replaced by the native function (same result for invalid code points), and
+  // mdurl's encode by a one-regex equivalent (shared/markdown/encode-uri.ts; same output, checked differentially).
+  resolve: {
+    alias: [
+      { find: 'entities', replacement: resolve(here, 'shared', 'markdown', 'entities.ts') },
+      { find: /^\.\/from-code-point\.js$/, replacement: resolve(here, 'shared', 'markdown', 'from-code-point.ts') },
+      { find: /^mdurl\/encode\.js$/, replacement: resolve(here, 'shared', 'markdown', 'encode-uri.ts') },
+    ],
+  },
   build: {
     outDir: resolve(repoRoot, 'assets', 'web'),
     emptyOutDir: true,

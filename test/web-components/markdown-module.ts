@@ -13,13 +13,20 @@ import type { BrowserContextOptions, Page } from 'playwright-core';
 import { CHROMIUM, ROOT } from './fake-backend';
 import { launchChromium } from '../../src/local/browser';
 
-/** Builds the module into `outDir` (`markdown.js` and its chunks), as the web build does (entities aliased). */
+/**
+ * Builds the module into `outDir` (`markdown.js` and its chunks), as the web build does (the `entities` package and
+ * commonmark.js's from-code-point polyfill and mdurl's encode aliased, see src/web-components/vite.config.mts).
+ */
 export function buildMarkdownModule(outDir: string): Promise<void> {
   const entry = join(ROOT, 'src', 'web-components', 'shared', 'markdown', 'index.ts');
   const entities = join(ROOT, 'src', 'web-components', 'shared', 'markdown', 'entities.ts');
+  const fromCodePoint = join(ROOT, 'src', 'web-components', 'shared', 'markdown', 'from-code-point.ts');
+  const encodeUri = join(ROOT, 'src', 'web-components', 'shared', 'markdown', 'encode-uri.ts');
   const script = `import { build } from 'vite';
     await build({ configFile: false, logLevel: 'warn', root: ${JSON.stringify(ROOT)}, publicDir: false,
-      resolve: { alias: { entities: ${JSON.stringify(entities)} } },
+      resolve: { alias: [{ find: 'entities', replacement: ${JSON.stringify(entities)} },
+        { find: /^\\.\\/from-code-point\\.js$/, replacement: ${JSON.stringify(fromCodePoint)} },
+        { find: /^mdurl\\/encode\\.js$/, replacement: ${JSON.stringify(encodeUri)} }] },
       build: { outDir: ${JSON.stringify(outDir)}, emptyOutDir: true, target: 'es2022', minify: false,
         lib: { entry: ${JSON.stringify(entry)}, formats: ['es'], fileName: () => 'markdown.js' } } });`;
   return new Promise((done, fail) => {
