@@ -1,15 +1,11 @@
 import { runTurn, TurnJob } from './core/chat';
+import { TIME_BUDGET_MARGIN_MS } from './core/limits';
 import { bedrock } from './wiring/bedrock';
 import { loadBlob } from './wiring/blobs';
 import { log, modelSettings } from './wiring/env';
 import { sinkFor } from './wiring/management-api';
 import { requests, store } from './wiring/store';
 
-/**
- * Time kept back from the invocation's remaining time for what follows the stream: the final frames, the answer's
- * writes, the request's `finish` and a title proposal (each a single call of well under a second; 15 s is ample).
- */
-export const TIME_BUDGET_MARGIN_MS = 15_000;
 
 /** The Lambda context, as far as the worker reads it (https://docs.aws.amazon.com/lambda/latest/dg/nodejs-context.html). */
 interface InvocationContext {

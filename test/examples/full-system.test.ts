@@ -23,7 +23,7 @@ test('`cdk synth` of examples/full-system runs offline and yields the whole syst
   expect(count('AWS::DynamoDB::Table')).toBe(1);
   expect(count('AWS::ApiGatewayV2::Api')).toBe(2);
   expect(count('AWS::ApiGatewayV2::Stage')).toBe(2);
-  expect(count('AWS::Lambda::Function')).toBe(6); // four chat functions, the post confirmation trigger, the BucketDeployment provider
+  expect(count('AWS::Lambda::Function')).toBe(7); // four chat functions, the worker's on-failure destination, the post confirmation trigger, the BucketDeployment provider
   expect(count('AWS::CloudFront::Distribution')).toBe(1);
   expect(count('AWS::CloudFront::OriginAccessControl')).toBe(1);
   expect(count('Custom::CDKBucketDeployment')).toBe(1);

@@ -12,7 +12,7 @@ import { provisionedAlias, ProvisionedConcurrencyOptions } from './provisioned-c
 import { SignIn } from './sign-in';
 import { ChatWorkerFailureFunction } from '../../lambdas/chat-worker-failure-function';
 import { ChatWorkerFunction } from '../../lambdas/chat-worker-function';
-import { largestOutputTokens } from '../../lambdas/core/limits';
+import { largestOutputTokens, TIME_BUDGET_MARGIN_MS } from '../../lambdas/core/limits';
 import { DEFAULT_REASONING_BUDGET } from '../../lambdas/core/models';
 import { WsAuthorizerFunction } from '../../lambdas/ws-authorizer-function';
 import { WsFunction } from '../../lambdas/ws-function';
@@ -216,8 +216,8 @@ function managementApiFinding(api: apigwv2.WebSocketApi): string {
 const FIRST_TOKEN_ALLOWANCE_SECONDS = 60;
 /** The slowest output rate an answer is given time for, in tokens per second (a design floor, not an AWS limit). */
 const SLOWEST_TOKENS_PER_SECOND = 25;
-/** The worker's time budget margin (`TIME_BUDGET_MARGIN_MS` of chat-worker.lambda.ts): the final writes. */
-const FINAL_WRITES_SECONDS = 15;
+/** The worker's time budget margin (`TIME_BUDGET_MARGIN_MS`): the final writes. */
+const FINAL_WRITES_SECONDS = TIME_BUDGET_MARGIN_MS / 1000;
 /** Lambda's largest timeout: 900 seconds (https://docs.aws.amazon.com/lambda/latest/dg/configuration-timeout.html). */
 const LAMBDA_MAX_TIMEOUT_SECONDS = 900;
 

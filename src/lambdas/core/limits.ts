@@ -164,3 +164,9 @@ export const ANSWER_MAX_TOKENS = 4096;
 export function largestOutputTokens(reasoningBudget: number): number {
   return Math.max(ANSWER_MAX_TOKENS, reasoningBudget + 1024);
 }
+
+/**
+ * Time kept back from the invocation's remaining time for what follows the stream: the final frames, the answer's
+ * writes, the request's `finish` and a title proposal (each a single call of well under a second; 15 s is ample).
+ */
+export const TIME_BUDGET_MARGIN_MS = 15_000;
