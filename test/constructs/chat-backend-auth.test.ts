@@ -7,17 +7,12 @@ import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as route53 from 'aws-cdk-lib/aws-route53';
-import { requireBundles, testApp } from './helpers';
-import { ChatBackend, ChatBackendProps, IdentityProvider, MfaMode } from '../../src';
+import { requireBundles, synthBackend, testApp } from './helpers';
+import { ChatBackend, IdentityProvider, MfaMode } from '../../src';
 
 beforeAll(requireBundles);
 
-function synth(props?: ChatBackendProps) {
-  const app = testApp();
-  const stack = new Stack(app, 'Test');
-  const backend = new ChatBackend(stack, 'Chat', props);
-  return { stack, backend, template: Template.fromStack(stack) };
-}
+const synth = synthBackend;
 
 const logicalId = (stack: Stack, c: { node: any }) => stack.getLogicalId(c.node.defaultChild);
 const google = () => IdentityProvider.google({ clientId: 'google-client.apps.googleusercontent.com', clientSecret: SecretValue.secretsManager('chat/google') });

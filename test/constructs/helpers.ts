@@ -1,13 +1,22 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { App } from 'aws-cdk-lib';
+import { App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { ChatBackend, ChatBackendProps } from '../../src';
 
 /** Context every test app uses: cdk-nag failures are read from the report, not turned into a failed process. */
 export const TEST_CONTEXT = { '@aws-cdk/core:failSynthOnValidationErrors': false };
 
 export function testApp(): App {
   return new App({ outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'bedrock-chat-test-')), context: TEST_CONTEXT });
+}
+
+/** A `ChatBackend` with `props` alone in a stack `Test` of a test app, and its template. */
+export function synthBackend(props?: ChatBackendProps): { stack: Stack; backend: ChatBackend; template: Template } {
+  const stack = new Stack(testApp(), 'Test');
+  const backend = new ChatBackend(stack, 'Chat', props);
+  return { stack, backend, template: Template.fromStack(stack) };
 }
 
 const ASSET_HASH = /[0-9a-f]{64}/g;

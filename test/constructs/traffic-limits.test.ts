@@ -4,17 +4,11 @@
  */
 import { Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
-import { requireBundles, testApp } from './helpers';
-import { ChatBackend, ChatBackendProps } from '../../src';
+import { requireBundles, synthBackend } from './helpers';
 
 beforeAll(requireBundles);
 
-function synth(props?: ChatBackendProps) {
-  const app = testApp();
-  const stack = new Stack(app, 'Test');
-  const backend = new ChatBackend(stack, 'Chat', props);
-  return { stack, backend, template: Template.fromStack(stack) };
-}
+const synth = synthBackend;
 
 const stageOf = (template: Template, stack: Stack, stage: { node: any }) =>
   template.toJSON().Resources[stack.getLogicalId(stage.node.defaultChild)].Properties;

@@ -8,7 +8,7 @@
  */
 import { existsSync } from 'fs';
 import { join } from 'path';
-import type { Browser, Locator, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { chromiumPath, launchChromium } from '../../src/local/browser';
 import type { FakeRequest, FakeScript } from '../../src/local/emulators/bedrock';
 import { offlineModel } from '../../src/local/offline-model';

@@ -264,7 +264,7 @@ test('the end frame carries the price from the model\'s price data', async () =>
   const res = await ask(c, 'how much?', { model: 'priced' });
   c.close();
   expect(res.end).toMatchObject({ type: 'end', usage: { inputTokens: 1000, outputTokens: 2000 }, price: 0.033 });
-  expect(res.frames.find((f) => f.type === 'start').model).toBe('priced');
+  expect(res.frames.find((f) => f.type === 'start')?.model).toBe('priced');
   expect(pg.bedrockRequests().filter((r) => r.operation === 'ConverseStream').pop()!.modelId).toBe('local.priced-model');
   const got = await conversation('alice', res.ack!.conversationId);
   expect(got.messages[1]).toMatchObject({ price: 0.033, usage: { inputTokens: 1000, outputTokens: 2000 } });
