@@ -140,5 +140,7 @@
 'sf73f86d5a219961c': str`${0} wurde nicht angehängt: Eine Nachricht kann höchstens ${1} Dokumente enthalten.`,
 'sf7f072a86f3a0d21': `Das Modell konnte diesmal nicht antworten. Bitte versuchen Sie es erneut.`,
 'sfdd14e32b98567b7': `Die Anmeldung wurde abgebrochen oder abgelehnt.`,
+'s7b576aa71acb36a6': `Diagram`,
+'s0a9c7c10b40660fb': `The diagram could not be drawn; its source is shown.`,
     };
   

@@ -140,5 +140,7 @@
 'sf73f86d5a219961c': str`No se adjuntó ${0}: un mensaje puede incluir como máximo ${1} documentos.`,
 'sf7f072a86f3a0d21': `El modelo no pudo responder esta vez. Inténtalo de nuevo.`,
 'sfdd14e32b98567b7': `Se canceló o se rechazó el inicio de sesión.`,
+'s7b576aa71acb36a6': `Diagram`,
+'s0a9c7c10b40660fb': `The diagram could not be drawn; its source is shown.`,
     };
   

@@ -140,5 +140,7 @@
 'sf73f86d5a219961c': str`${0} n’a pas été joint : un message peut contenir au maximum ${1} documents.`,
 'sf7f072a86f3a0d21': `Le modèle n’a pas pu répondre cette fois-ci. Veuillez réessayer.`,
 'sfdd14e32b98567b7': `La connexion a été annulée ou refusée.`,
+'s7b576aa71acb36a6': `Diagram`,
+'s0a9c7c10b40660fb': `The diagram could not be drawn; its source is shown.`,
     };
   

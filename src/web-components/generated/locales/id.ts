@@ -140,5 +140,7 @@
 'sf73f86d5a219961c': str`${0} tidak dilampirkan: satu pesan maksimal berisi ${1} dokumen.`,
 'sf7f072a86f3a0d21': `Model tidak dapat menjawab kali ini. Silakan coba lagi.`,
 'sfdd14e32b98567b7': `Proses masuk dibatalkan atau ditolak.`,
+'s7b576aa71acb36a6': `Diagram`,
+'s0a9c7c10b40660fb': `The diagram could not be drawn; its source is shown.`,
     };
   

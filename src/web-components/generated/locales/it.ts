@@ -140,5 +140,7 @@
 'sf73f86d5a219961c': str`${0} non è stato allegato: un messaggio può contenere al massimo ${1} documenti.`,
 'sf7f072a86f3a0d21': `Questa volta il modello non è riuscito a rispondere. Riprova.`,
 'sfdd14e32b98567b7': `L'accesso è stato annullato o rifiutato.`,
+'s7b576aa71acb36a6': `Diagram`,
+'s0a9c7c10b40660fb': `The diagram could not be drawn; its source is shown.`,
     };
   

@@ -140,5 +140,7 @@
 'sf73f86d5a219961c': str`${0}을(를) 첨부하지 못했습니다. 메시지 하나에 최대 ${1}개의 문서만 첨부할 수 있습니다.`,
 'sf7f072a86f3a0d21': `이번에는 모델이 답변하지 못했습니다. 다시 시도하세요.`,
 'sfdd14e32b98567b7': `로그인이 취소되었거나 거부되었습니다.`,
+'s7b576aa71acb36a6': `Diagram`,
+'s0a9c7c10b40660fb': `The diagram could not be drawn; its source is shown.`,
     };
   

@@ -140,5 +140,7 @@
 'sf73f86d5a219961c': str`${0} ble ikke lagt ved: En melding kan ha maksimalt ${1} dokumenter.`,
 'sf7f072a86f3a0d21': `Modellen kunne ikke svare denne gangen. Prøv igjen.`,
 'sfdd14e32b98567b7': `Påloggingen ble avbrutt eller avvist.`,
+'s7b576aa71acb36a6': `Diagram`,
+'s0a9c7c10b40660fb': `The diagram could not be drawn; its source is shown.`,
     };
   

@@ -140,5 +140,7 @@
 'sf73f86d5a219961c': str`Plik ${0} nie został załączony: maksymalna liczba dokumentów w jednej wiadomości to ${1}.`,
 'sf7f072a86f3a0d21': `Tym razem model nie udzielił odpowiedzi. Spróbuj ponownie.`,
 'sfdd14e32b98567b7': `Logowanie zostało anulowane lub odrzucone.`,
+'s7b576aa71acb36a6': `Diagram`,
+'s0a9c7c10b40660fb': `The diagram could not be drawn; its source is shown.`,
     };
   

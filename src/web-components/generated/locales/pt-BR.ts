@@ -140,5 +140,7 @@
 'sf73f86d5a219961c': str`${0} não foi anexado: uma mensagem pode ter no máximo ${1} documentos.`,
 'sf7f072a86f3a0d21': `O modelo não conseguiu responder desta vez. Tente novamente.`,
 'sfdd14e32b98567b7': `O login foi cancelado ou recusado.`,
+'s7b576aa71acb36a6': `Diagram`,
+'s0a9c7c10b40660fb': `The diagram could not be drawn; its source is shown.`,
     };
   

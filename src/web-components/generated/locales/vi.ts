@@ -140,5 +140,7 @@
 'sf73f86d5a219961c': str`Chưa đính kèm ${0}: mỗi tin nhắn chỉ được đính kèm tối đa ${1} tài liệu.`,
 'sf7f072a86f3a0d21': `Lần này mô hình không thể trả lời. Vui lòng thử lại.`,
 'sfdd14e32b98567b7': `Đăng nhập đã bị hủy hoặc bị từ chối.`,
+'s7b576aa71acb36a6': `Diagram`,
+'s0a9c7c10b40660fb': `The diagram could not be drawn; its source is shown.`,
     };
   

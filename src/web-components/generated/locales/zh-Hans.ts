@@ -140,5 +140,7 @@
 'sf73f86d5a219961c': str`未附加${0}：每条消息最多只能附加 ${1} 个文档。`,
 'sf7f072a86f3a0d21': `模型这次未能回答。请重试。`,
 'sfdd14e32b98567b7': `登录已取消或被拒绝。`,
+'s7b576aa71acb36a6': `Diagram`,
+'s0a9c7c10b40660fb': `The diagram could not be drawn; its source is shown.`,
     };
   

@@ -140,5 +140,7 @@
 'sf73f86d5a219961c': str`未附加${0}：每則訊息最多只能附加 ${1} 份文件。`,
 'sf7f072a86f3a0d21': `模型這次無法回答。請再試一次。`,
 'sfdd14e32b98567b7': `登入已取消或遭拒。`,
+'s7b576aa71acb36a6': `Diagram`,
+'s0a9c7c10b40660fb': `The diagram could not be drawn; its source is shown.`,
     };
   
