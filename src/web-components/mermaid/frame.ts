@@ -41,6 +41,13 @@ async function draw(source: string): Promise<void> {
     const { svg } = await mermaid.render('bedrock-chat-diagram', source);
     // mermaid's SVG (its labels sanitized by DOMPurify under 'strict'), in this frame's document only.
     box.innerHTML = svg;
+    // No link leaves the frame or navigates it: a diagram's links (`click … href`) become inert text.
+    for (const a of box.querySelectorAll('a')) {
+      a.removeAttribute('href');
+      a.removeAttribute('xlink:href');
+      a.removeAttributeNS('http://www.w3.org/1999/xlink', 'href');
+      a.removeAttribute('target');
+    }
   } catch {
     box.replaceChildren();
     return post({ type: 'bedrock-chat-mermaid:error' });

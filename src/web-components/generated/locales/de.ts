@@ -15,6 +15,7 @@
 's08df491be3cfcf6d': `Diese Datei`,
 's0903a86c03bffd2b': `Der Chat ist nicht richtig konfiguriert (config.json konnte nicht geladen werden).`,
 's098e8ebc483c88f1': `Sprache der Seite`,
+'s0a9c7c10b40660fb': `Das Diagramm konnte nicht gezeichnet werden; sein Quelltext wird angezeigt.`,
 's10772d460a70a84f': `Die Unterhaltung konnte nicht umbenannt werden. Bitte versuchen Sie es erneut.`,
 's12ae2efccc49d4af': `Unterhaltungen`,
 's12dac6490a9188fa': `Die Unterhaltung konnte nicht gelöscht werden. Bitte versuchen Sie es erneut.`,
@@ -74,6 +75,7 @@
 's7584ded3d749c75e': `Mehr laden`,
 's77fc98589ba0b430': str`Keine Unterhaltungen zu „${0}“ gefunden.`,
 's79e8cc71a5975b04': `Nachricht`,
+'s7b576aa71acb36a6': `Diagramm`,
 's7b8514382deeed1f': `Die Anmeldung ist auf dieser Seite nicht eingerichtet.`,
 's7cfe12cd14df9950': `Abmelden`,
 's7f4e3c8fb864d4e4': `Vorherige Version`,
@@ -140,7 +142,5 @@
 'sf73f86d5a219961c': str`${0} wurde nicht angehängt: Eine Nachricht kann höchstens ${1} Dokumente enthalten.`,
 'sf7f072a86f3a0d21': `Das Modell konnte diesmal nicht antworten. Bitte versuchen Sie es erneut.`,
 'sfdd14e32b98567b7': `Die Anmeldung wurde abgebrochen oder abgelehnt.`,
-'s7b576aa71acb36a6': `Diagram`,
-'s0a9c7c10b40660fb': `The diagram could not be drawn; its source is shown.`,
     };
   

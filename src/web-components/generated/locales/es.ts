@@ -15,6 +15,7 @@
 's08df491be3cfcf6d': `este archivo`,
 's0903a86c03bffd2b': `El chat no está configurado correctamente (no se pudo cargar config.json).`,
 's098e8ebc483c88f1': `Igual que la página`,
+'s0a9c7c10b40660fb': `No se pudo dibujar el diagrama; se muestra su código fuente.`,
 's10772d460a70a84f': `No se pudo cambiar el nombre de la conversación. Inténtalo de nuevo.`,
 's12ae2efccc49d4af': `Conversaciones`,
 's12dac6490a9188fa': `No se pudo eliminar la conversación. Inténtalo de nuevo.`,
@@ -74,6 +75,7 @@
 's7584ded3d749c75e': `Cargar más`,
 's77fc98589ba0b430': str`Ninguna conversación coincide con «${0}».`,
 's79e8cc71a5975b04': `Mensaje`,
+'s7b576aa71acb36a6': `Diagrama`,
 's7b8514382deeed1f': `El inicio de sesión no está configurado en esta página.`,
 's7cfe12cd14df9950': `Cerrar sesión`,
 's7f4e3c8fb864d4e4': `Versión anterior`,
@@ -140,7 +142,5 @@
 'sf73f86d5a219961c': str`No se adjuntó ${0}: un mensaje puede incluir como máximo ${1} documentos.`,
 'sf7f072a86f3a0d21': `El modelo no pudo responder esta vez. Inténtalo de nuevo.`,
 'sfdd14e32b98567b7': `Se canceló o se rechazó el inicio de sesión.`,
-'s7b576aa71acb36a6': `Diagram`,
-'s0a9c7c10b40660fb': `The diagram could not be drawn; its source is shown.`,
     };
   

@@ -15,6 +15,7 @@
 's08df491be3cfcf6d': `ce fichier`,
 's0903a86c03bffd2b': `Le chat n’est pas configuré correctement (impossible de charger config.json).`,
 's098e8ebc483c88f1': `Selon la page`,
+'s0a9c7c10b40660fb': `Le diagramme n’a pas pu être dessiné ; sa source est affichée.`,
 's10772d460a70a84f': `La conversation n’a pas pu être renommée. Veuillez réessayer.`,
 's12ae2efccc49d4af': `Conversations`,
 's12dac6490a9188fa': `La conversation n’a pas pu être supprimée. Veuillez réessayer.`,
@@ -74,6 +75,7 @@
 's7584ded3d749c75e': `Charger plus`,
 's77fc98589ba0b430': str`Aucune conversation ne correspond à « ${0} ».`,
 's79e8cc71a5975b04': `Message`,
+'s7b576aa71acb36a6': `Diagramme`,
 's7b8514382deeed1f': `La connexion n’est pas configurée sur cette page.`,
 's7cfe12cd14df9950': `Se déconnecter`,
 's7f4e3c8fb864d4e4': `Version précédente`,
@@ -140,7 +142,5 @@
 'sf73f86d5a219961c': str`${0} n’a pas été joint : un message peut contenir au maximum ${1} documents.`,
 'sf7f072a86f3a0d21': `Le modèle n’a pas pu répondre cette fois-ci. Veuillez réessayer.`,
 'sfdd14e32b98567b7': `La connexion a été annulée ou refusée.`,
-'s7b576aa71acb36a6': `Diagram`,
-'s0a9c7c10b40660fb': `The diagram could not be drawn; its source is shown.`,
     };
   

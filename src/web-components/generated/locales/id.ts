@@ -15,6 +15,7 @@
 's08df491be3cfcf6d': `File ini`,
 's0903a86c03bffd2b': `Chat tidak dikonfigurasi dengan benar (config.json tidak dapat dimuat).`,
 's098e8ebc483c88f1': `Sama dengan halaman`,
+'s0a9c7c10b40660fb': `Diagram tidak dapat digambar; sumbernya ditampilkan.`,
 's10772d460a70a84f': `Nama percakapan tidak dapat diganti. Silakan coba lagi.`,
 's12ae2efccc49d4af': `Percakapan`,
 's12dac6490a9188fa': `Percakapan tidak dapat dihapus. Silakan coba lagi.`,
@@ -74,6 +75,7 @@
 's7584ded3d749c75e': `Muat lainnya`,
 's77fc98589ba0b430': str`Tidak ada percakapan yang cocok dengan “${0}”.`,
 's79e8cc71a5975b04': `Pesan`,
+'s7b576aa71acb36a6': `Diagram`,
 's7b8514382deeed1f': `Fitur masuk belum dikonfigurasi di halaman ini.`,
 's7cfe12cd14df9950': `Keluar`,
 's7f4e3c8fb864d4e4': `Versi sebelumnya`,
@@ -140,7 +142,5 @@
 'sf73f86d5a219961c': str`${0} tidak dilampirkan: satu pesan maksimal berisi ${1} dokumen.`,
 'sf7f072a86f3a0d21': `Model tidak dapat menjawab kali ini. Silakan coba lagi.`,
 'sfdd14e32b98567b7': `Proses masuk dibatalkan atau ditolak.`,
-'s7b576aa71acb36a6': `Diagram`,
-'s0a9c7c10b40660fb': `The diagram could not be drawn; its source is shown.`,
     };
   

@@ -15,6 +15,7 @@
 's08df491be3cfcf6d': `questo file`,
 's0903a86c03bffd2b': `La chat non è configurata correttamente (impossibile caricare config.json).`,
 's098e8ebc483c88f1': `Come la pagina`,
+'s0a9c7c10b40660fb': `Impossibile disegnare il diagramma; viene mostrato il sorgente.`,
 's10772d460a70a84f': `Impossibile rinominare la conversazione. Riprova.`,
 's12ae2efccc49d4af': `Conversazioni`,
 's12dac6490a9188fa': `Impossibile eliminare la conversazione. Riprova.`,
@@ -74,6 +75,7 @@
 's7584ded3d749c75e': `Carica altro`,
 's77fc98589ba0b430': str`Nessuna conversazione corrisponde a «${0}».`,
 's79e8cc71a5975b04': `Messaggio`,
+'s7b576aa71acb36a6': `Diagramma`,
 's7b8514382deeed1f': `L'accesso non è configurato su questa pagina.`,
 's7cfe12cd14df9950': `Esci`,
 's7f4e3c8fb864d4e4': `Versione precedente`,
@@ -140,7 +142,5 @@
 'sf73f86d5a219961c': str`${0} non è stato allegato: un messaggio può contenere al massimo ${1} documenti.`,
 'sf7f072a86f3a0d21': `Questa volta il modello non è riuscito a rispondere. Riprova.`,
 'sfdd14e32b98567b7': `L'accesso è stato annullato o rifiutato.`,
-'s7b576aa71acb36a6': `Diagram`,
-'s0a9c7c10b40660fb': `The diagram could not be drawn; its source is shown.`,
     };
   

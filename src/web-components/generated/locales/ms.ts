@@ -15,6 +15,7 @@
 's08df491be3cfcf6d': `Fail ini`,
 's0903a86c03bffd2b': `Sembang tidak dikonfigurasikan dengan betul (config.json tidak dapat dimuatkan).`,
 's098e8ebc483c88f1': `Sama seperti halaman`,
+'s0a9c7c10b40660fb': `Rajah tidak dapat dilukis; sumbernya dipaparkan.`,
 's10772d460a70a84f': `Perbualan tidak dapat dinamakan semula. Sila cuba lagi.`,
 's12ae2efccc49d4af': `Perbualan`,
 's12dac6490a9188fa': `Perbualan tidak dapat dipadamkan. Sila cuba lagi.`,
@@ -74,6 +75,7 @@
 's7584ded3d749c75e': `Muatkan lagi`,
 's77fc98589ba0b430': str`Tiada perbualan yang sepadan dengan “${0}”.`,
 's79e8cc71a5975b04': `Mesej`,
+'s7b576aa71acb36a6': `Rajah`,
 's7b8514382deeed1f': `Log masuk tidak dikonfigurasikan pada halaman ini.`,
 's7cfe12cd14df9950': `Log keluar`,
 's7f4e3c8fb864d4e4': `Versi sebelumnya`,
@@ -140,7 +142,5 @@
 'sf73f86d5a219961c': str`${0} tidak dilampirkan: satu mesej boleh membawa maksimum ${1} dokumen.`,
 'sf7f072a86f3a0d21': `Model tidak dapat menjawab kali ini. Sila cuba lagi.`,
 'sfdd14e32b98567b7': `Log masuk telah dibatalkan atau ditolak.`,
-'s7b576aa71acb36a6': `Diagram`,
-'s0a9c7c10b40660fb': `The diagram could not be drawn; its source is shown.`,
     };
   

@@ -15,6 +15,7 @@
 's08df491be3cfcf6d': `Denne filen`,
 's0903a86c03bffd2b': `Chatten er ikke riktig konfigurert (config.json kunne ikke lastes inn).`,
 's098e8ebc483c88f1': `Samme som siden`,
+'s0a9c7c10b40660fb': `Diagrammet kunne ikke tegnes; kildekoden vises.`,
 's10772d460a70a84f': `Kunne ikke gi samtalen nytt navn. Prøv igjen.`,
 's12ae2efccc49d4af': `Samtaler`,
 's12dac6490a9188fa': `Kunne ikke slette samtalen. Prøv igjen.`,
@@ -74,6 +75,7 @@
 's7584ded3d749c75e': `Last inn flere`,
 's77fc98589ba0b430': str`Ingen samtaler samsvarer med «${0}».`,
 's79e8cc71a5975b04': `Melding`,
+'s7b576aa71acb36a6': `Diagram`,
 's7b8514382deeed1f': `Pålogging er ikke konfigurert på denne siden.`,
 's7cfe12cd14df9950': `Logg av`,
 's7f4e3c8fb864d4e4': `Forrige versjon`,
@@ -140,7 +142,5 @@
 'sf73f86d5a219961c': str`${0} ble ikke lagt ved: En melding kan ha maksimalt ${1} dokumenter.`,
 'sf7f072a86f3a0d21': `Modellen kunne ikke svare denne gangen. Prøv igjen.`,
 'sfdd14e32b98567b7': `Påloggingen ble avbrutt eller avvist.`,
-'s7b576aa71acb36a6': `Diagram`,
-'s0a9c7c10b40660fb': `The diagram could not be drawn; its source is shown.`,
     };
   

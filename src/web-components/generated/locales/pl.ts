@@ -15,6 +15,7 @@
 's08df491be3cfcf6d': `Ten plik`,
 's0903a86c03bffd2b': `Czat nie jest poprawnie skonfigurowany (nie udało się wczytać pliku config.json).`,
 's098e8ebc483c88f1': `Taki sam jak na stronie`,
+'s0a9c7c10b40660fb': `Nie udało się narysować diagramu; wyświetlono jego źródło.`,
 's10772d460a70a84f': `Nie udało się zmienić nazwy rozmowy. Spróbuj ponownie.`,
 's12ae2efccc49d4af': `Rozmowy`,
 's12dac6490a9188fa': `Nie udało się usunąć rozmowy. Spróbuj ponownie.`,
@@ -74,6 +75,7 @@
 's7584ded3d749c75e': `Wczytaj więcej`,
 's77fc98589ba0b430': str`Brak rozmów pasujących do „${0}”.`,
 's79e8cc71a5975b04': `Wiadomość`,
+'s7b576aa71acb36a6': `Diagram`,
 's7b8514382deeed1f': `Logowanie nie jest skonfigurowane na tej stronie.`,
 's7cfe12cd14df9950': `Wyloguj się`,
 's7f4e3c8fb864d4e4': `Poprzednia wersja`,
@@ -140,7 +142,5 @@
 'sf73f86d5a219961c': str`Plik ${0} nie został załączony: maksymalna liczba dokumentów w jednej wiadomości to ${1}.`,
 'sf7f072a86f3a0d21': `Tym razem model nie udzielił odpowiedzi. Spróbuj ponownie.`,
 'sfdd14e32b98567b7': `Logowanie zostało anulowane lub odrzucone.`,
-'s7b576aa71acb36a6': `Diagram`,
-'s0a9c7c10b40660fb': `The diagram could not be drawn; its source is shown.`,
     };
   

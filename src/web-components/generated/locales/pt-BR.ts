@@ -15,6 +15,7 @@
 's08df491be3cfcf6d': `Este arquivo`,
 's0903a86c03bffd2b': `O chat não está configurado corretamente (não foi possível carregar o config.json).`,
 's098e8ebc483c88f1': `Igual ao da página`,
+'s0a9c7c10b40660fb': `Não foi possível desenhar o diagrama; o código-fonte é exibido.`,
 's10772d460a70a84f': `Não foi possível renomear a conversa. Tente novamente.`,
 's12ae2efccc49d4af': `Conversas`,
 's12dac6490a9188fa': `Não foi possível excluir a conversa. Tente novamente.`,
@@ -74,6 +75,7 @@
 's7584ded3d749c75e': `Carregar mais`,
 's77fc98589ba0b430': str`Nenhuma conversa corresponde a “${0}”.`,
 's79e8cc71a5975b04': `Mensagem`,
+'s7b576aa71acb36a6': `Diagrama`,
 's7b8514382deeed1f': `O login não está configurado nesta página.`,
 's7cfe12cd14df9950': `Sair`,
 's7f4e3c8fb864d4e4': `Versão anterior`,
@@ -140,7 +142,5 @@
 'sf73f86d5a219961c': str`${0} não foi anexado: uma mensagem pode ter no máximo ${1} documentos.`,
 'sf7f072a86f3a0d21': `O modelo não conseguiu responder desta vez. Tente novamente.`,
 'sfdd14e32b98567b7': `O login foi cancelado ou recusado.`,
-'s7b576aa71acb36a6': `Diagram`,
-'s0a9c7c10b40660fb': `The diagram could not be drawn; its source is shown.`,
     };
   

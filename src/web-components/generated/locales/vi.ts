@@ -15,6 +15,7 @@
 's08df491be3cfcf6d': `tệp này`,
 's0903a86c03bffd2b': `Tính năng trò chuyện chưa được cấu hình đúng (không tải được config.json).`,
 's098e8ebc483c88f1': `Theo trang`,
+'s0a9c7c10b40660fb': `Không thể vẽ sơ đồ; mã nguồn của sơ đồ được hiển thị.`,
 's10772d460a70a84f': `Không thể đổi tên cuộc trò chuyện. Vui lòng thử lại.`,
 's12ae2efccc49d4af': `Các cuộc trò chuyện`,
 's12dac6490a9188fa': `Không thể xóa cuộc trò chuyện. Vui lòng thử lại.`,
@@ -74,6 +75,7 @@
 's7584ded3d749c75e': `Tải thêm`,
 's77fc98589ba0b430': str`Không có cuộc trò chuyện nào khớp với “${0}”.`,
 's79e8cc71a5975b04': `Tin nhắn`,
+'s7b576aa71acb36a6': `Sơ đồ`,
 's7b8514382deeed1f': `Trang này chưa được cấu hình đăng nhập.`,
 's7cfe12cd14df9950': `Đăng xuất`,
 's7f4e3c8fb864d4e4': `Phiên bản trước`,
@@ -140,7 +142,5 @@
 'sf73f86d5a219961c': str`Chưa đính kèm ${0}: mỗi tin nhắn chỉ được đính kèm tối đa ${1} tài liệu.`,
 'sf7f072a86f3a0d21': `Lần này mô hình không thể trả lời. Vui lòng thử lại.`,
 'sfdd14e32b98567b7': `Đăng nhập đã bị hủy hoặc bị từ chối.`,
-'s7b576aa71acb36a6': `Diagram`,
-'s0a9c7c10b40660fb': `The diagram could not be drawn; its source is shown.`,
     };
   
