@@ -30,6 +30,8 @@ const webDir = here + sep;
  *   an answer has a finished ```mermaid block; it frames `mermaid-frame.html` (public/, copied as is).
  * - `bedrock-chat-auth-[hash].js`: built-in sign-in (Cognito managed login, PKCE), imported only when the config names a
  *   managed login and the host gives no token provider (shared/auth/lazy-auth-controller.ts).
+ * - `bedrock-chat-feedback-[hash].js`: the thumbs-down form (bedrock-chat/feedback-form.ts), imported on the first
+ *   thumbs down.
  * - `bedrock-chat-mermaid.js` and `bedrock-chat-mermaid-[name]-[hash].js`: the mermaid frame's script (mermaid/frame.ts)
  *   and mermaid's chunks, loaded only by mermaid-frame.html inside its sandboxed frame, never by the widget.
  *
@@ -114,6 +116,7 @@ export default defineConfig({
           if (has('/shared/markdown/mathml.')) return 'bedrock-chat-math-[hash].js';
           if (has('/shared/markdown/diagram.')) return 'bedrock-chat-diagram-[hash].js';
           if (has('/shared/auth/cognito-auth-controller.')) return 'bedrock-chat-auth-[hash].js';
+          if (has('/bedrock-chat/feedback-form.')) return 'bedrock-chat-feedback-[hash].js';
           // mermaid's own chunks (diagram types, d3, layout engines): only the frame's script imports them.
           if (chunk.moduleIds.every((id) => !id.startsWith(webDir) && !id.includes('/node_modules/temml/'))) return 'bedrock-chat-mermaid-[name]-[hash].js';
           return 'bedrock-chat-[name]-[hash].js';
