@@ -114,6 +114,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@lit/localize-tools@0.8.2',
     // LaTeX to MathML for the widget's optional math (a lazily loaded chunk; MIT)
     'temml@0.13.5',
+    // diagrams in ```mermaid blocks, rendered only inside the sandboxed mermaid frame (its own lazy page; MIT)
+    'mermaid@12.3.0',
     '@custom-elements-manifest/analyzer@0.11.0',
     // bench only: the widget's render time is compared with deep-chat's in the same browser run
     'deep-chat@2.4.2',

@@ -5,6 +5,7 @@ import type { Plugin } from 'vite';
 
 const here = import.meta.dirname;
 const repoRoot = resolve(here, '..', '..');
+const webDir = here + sep;
 
 /**
  * Library build of <bedrock-chat> into assets/web/ (minified ES modules) and the deployed app page
@@ -25,6 +26,14 @@ const repoRoot = resolve(here, '..', '..');
  *   language, imported the first time a finished code block in that language is shown.
  * - `bedrock-chat-math-[hash].js`: LaTeX to MathML (Temml and shared/markdown/mathml.ts), imported the first time an
  *   answer contains a formula, on an element with `math`.
+ * - `bedrock-chat-diagram-[hash].js`: the host side of diagrams (shared/markdown/diagram.ts), imported the first time
+ *   an answer has a finished ```mermaid block; it frames `mermaid-frame.html` (public/, copied as is).
+ * - `bedrock-chat-auth-[hash].js`: built-in sign-in (Cognito managed login, PKCE), imported only when the config names a
+ *   managed login and the host gives no token provider (shared/auth/lazy-auth-controller.ts).
+ * - `bedrock-chat-feedback-[hash].js`: the thumbs-down form (bedrock-chat/feedback-form.ts), imported on the first
+ *   thumbs down.
+ * - `bedrock-chat-mermaid.js` and `bedrock-chat-mermaid-[name]-[hash].js`: the mermaid frame's script (mermaid/frame.ts)
+ *   and mermaid's chunks, loaded only by mermaid-frame.html inside its sandboxed frame, never by the widget.
  *
  * Only assets/web is emptied; the Lambda bundles in assets/lambdas are never touched.
  */
@@ -89,6 +98,7 @@ export default defineConfig({
         'bedrock-chat': resolve(here, 'bedrock-chat.ts'),
         'bedrock-chat-full': resolve(here, 'launcher', 'full.ts'),
         'bedrock-chat-app': resolve(here, 'bedrock-chat-app.ts'),
+        'bedrock-chat-mermaid': resolve(here, 'mermaid', 'frame.ts'),
       },
       formats: ['es'],
       fileName: (_format, name) => `${name}.js`,
@@ -104,6 +114,11 @@ export default defineConfig({
           if (has('/generated/locales/')) return 'bedrock-chat-locale-[name]-[hash].js';
           if (has('/shared/markdown/grammars/')) return 'bedrock-chat-lang-[name]-[hash].js';
           if (has('/shared/markdown/mathml.')) return 'bedrock-chat-math-[hash].js';
+          if (has('/shared/markdown/diagram.')) return 'bedrock-chat-diagram-[hash].js';
+          if (has('/shared/auth/cognito-auth-controller.')) return 'bedrock-chat-auth-[hash].js';
+          if (has('/bedrock-chat/feedback-form.')) return 'bedrock-chat-feedback-[hash].js';
+          // mermaid's own chunks (diagram types, d3, layout engines): only the frame's script imports them.
+          if (chunk.moduleIds.every((id) => !id.startsWith(webDir) && !id.includes('/node_modules/temml/'))) return 'bedrock-chat-mermaid-[name]-[hash].js';
           return 'bedrock-chat-[name]-[hash].js';
         },
         // Vite keeps whitespace in ES library builds (for consumers' tree-shaking); these files are served as is.

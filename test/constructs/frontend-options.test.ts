@@ -284,16 +284,19 @@ describe('custom domain', () => {
 describe('caching and embedding', () => {
   const { stack, template } = synth({});
 
-  test('config.json is never cached at the edge; the rest uses CachingOptimized; both carry the security headers and CORS', () => {
+  test('config.json is never cached at the edge; the rest uses CachingOptimized; both carry the security headers and CORS; the mermaid frame has its own headers', () => {
     const config = distributionConfig(template);
     expect(config.DefaultCacheBehavior.CachePolicyId).toBe(CACHING_OPTIMIZED);
-    expect(config.CacheBehaviors).toHaveLength(1);
+    expect(config.CacheBehaviors).toHaveLength(2);
     expect(config.CacheBehaviors[0]).toMatchObject({
       PathPattern: '/config.json',
       CachePolicyId: CACHING_DISABLED,
       ViewerProtocolPolicy: 'redirect-to-https',
       ResponseHeadersPolicyId: config.DefaultCacheBehavior.ResponseHeadersPolicyId,
     });
+    // The sandboxed mermaid frame: cached like the rest, with its own headers (its CSP: frontend.test.ts).
+    expect(config.CacheBehaviors[1]).toMatchObject({ PathPattern: '/mermaid-frame.html', CachePolicyId: CACHING_OPTIMIZED, ViewerProtocolPolicy: 'redirect-to-https' });
+    expect(config.CacheBehaviors[1].ResponseHeadersPolicyId).not.toEqual(config.DefaultCacheBehavior.ResponseHeadersPolicyId);
   });
 
   test('every object (the widget at its stable path, config.json, the app) is revalidated by browsers and kept a day at the edge', () => {

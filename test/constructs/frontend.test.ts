@@ -133,6 +133,48 @@ describe('BedrockChatFrontend defaults', () => {
     expect(deployment.Properties.DestinationBucketName).toEqual({ Ref: stack.getLogicalId(frontend.bucket.node.defaultChild as any) });
   });
 
+  test('the app CSP allows frames of its own site only (the sandboxed mermaid frame)', () => {
+    const csp = (Object.values(template.findResources('AWS::CloudFront::ResponseHeadersPolicy'))[0] as any)
+      .Properties.ResponseHeadersPolicyConfig.SecurityHeadersConfig.ContentSecurityPolicy.ContentSecurityPolicy;
+    expect(evaluate(csp).split('; ')).toContain("frame-src 'self'");
+  });
+
+  test('/mermaid-frame.html has its own headers: the frame CSP (framable from any page), no X-Frame-Options, no referrer', () => {
+    const policyId = stack.getLogicalId(frontend.mermaidFrameHeadersPolicy.node.defaultChild as any);
+    const behaviors = distributionConfig(template).CacheBehaviors as any[];
+    const frameBehavior = behaviors.find((b) => b.PathPattern === '/mermaid-frame.html');
+    expect(frameBehavior).toMatchObject({ ResponseHeadersPolicyId: { Ref: policyId }, ViewerProtocolPolicy: 'redirect-to-https' });
+    // Every other path keeps the app's headers.
+    const appPolicyId = stack.getLogicalId(frontend.responseHeadersPolicy.node.defaultChild as any);
+    for (const b of behaviors.filter((x) => x !== frameBehavior)) expect(b.ResponseHeadersPolicyId).toEqual({ Ref: appPolicyId });
+    const config = template.toJSON().Resources[policyId].Properties.ResponseHeadersPolicyConfig;
+    const headers = config.SecurityHeadersConfig;
+    expect(headers.FrameOptions).toBeUndefined();
+    expect(headers.ReferrerPolicy.ReferrerPolicy).toBe('no-referrer');
+    const csp: string = headers.ContentSecurityPolicy.ContentSecurityPolicy;
+    expect(csp.split('; ')).toEqual(["default-src 'none'", "script-src 'self'", "style-src 'unsafe-inline'", 'img-src data:', 'font-src data:',
+      "base-uri 'none'", "form-action 'none'", 'frame-ancestors *']);
+    // The page carries the same policy in a <meta> (all but frame-ancestors, which a <meta> policy cannot set).
+    const page = fs.readFileSync(path.join(__dirname, '../../src/web-components/public/mermaid-frame.html'), 'utf8');
+    const meta = /<meta http-equiv="Content-Security-Policy" content="([^"]+)">/.exec(page)?.[1];
+    expect(meta).toBe(csp.replace('; frame-ancestors *', ''));
+  });
+
+  test('the deployed web bundle holds the mermaid frame page and its script', () => {
+    const deployment = Object.values(template.findResources('Custom::CDKBucketDeployment'))[0] as any;
+    const assembly = stack.node.root as any;
+    const outdir: string = assembly.synth().directory;
+    const staged = (deployment.Properties.SourceObjectKeys as any[])
+      .map((key) => path.join(outdir, `asset.${String(typeof key === 'string' ? key : JSON.stringify(key)).replace(/\.zip$/, '')}`))
+      // The sources are staged as directories: the web bundle, and config.json's.
+      .filter((dir) => fs.existsSync(path.join(dir, 'bedrock-chat.js')));
+    expect(staged).toHaveLength(1);
+    const files = fs.readdirSync(staged[0]);
+    expect(files).toEqual(expect.arrayContaining(['mermaid-frame.html', 'bedrock-chat-mermaid.js', 'bedrock-chat.js']));
+    const page = fs.readFileSync(path.join(staged[0], 'mermaid-frame.html'), 'utf8');
+    expect(page).toContain('<script type="module" src="./bedrock-chat-mermaid.js"></script>');
+  });
+
   test('url and widgetUrl', () => {
     expect(stack.resolve(frontend.url)).toEqual({ 'Fn::Join': ['', ['https://', { 'Fn::GetAtt': [expect.stringMatching(/Distribution/), 'DomainName'] }]] });
     expect(stack.resolve(frontend.widgetUrl)).toEqual({ 'Fn::Join': ['', ['https://', { 'Fn::GetAtt': [expect.stringMatching(/Distribution/), 'DomainName'] }, '/bedrock-chat.js']] });

@@ -132,6 +132,16 @@ describeBrowser('built-in sign-in (Cognito managed login, code + PKCE) in Chromi
         res.end(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>auth test</title>
           <script type="module" src="/app.js"></script></head>
           <body><main><h1>Auth test</h1><bedrock-chat config-url="/config.json"></bedrock-chat></main></body></html>`);
+      } else if (url.pathname === '/host-token.html') {
+        // A host that gives its own tokens: built-in sign-in is off.
+        res.writeHead(200, { 'content-type': 'text/html' });
+        res.end(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>host token</title>
+          <script type="module" src="/host-token.js"></script></head>
+          <body><main><h1>Host token</h1><bedrock-chat config-url="/config.json"></bedrock-chat></main></body></html>`);
+      } else if (url.pathname === '/host-token.js') {
+        res.writeHead(200, { 'content-type': 'text/javascript' });
+        res.end(`import '/bedrock-chat.js';
+          document.querySelector('bedrock-chat').tokenProvider = async () => ${JSON.stringify(TOKEN)};`);
       } else if (url.pathname === '/app.js') {
         res.writeHead(200, { 'content-type': 'text/javascript' });
         res.end(`import '/bedrock-chat.js';
@@ -154,7 +164,8 @@ describeBrowser('built-in sign-in (Cognito managed login, code + PKCE) in Chromi
           up.pipe(res);
         });
         req.pipe(proxied);
-      } else if (/^\/bedrock-chat(-full)?\.js$/.test(url.pathname)) {
+      } else if (/^\/bedrock-chat[\w-]*\.js$/.test(url.pathname)) {
+        // The widget's files (entry, full chunk, and the chunks it loads: the parser, sign-in, locales).
         res.writeHead(200, { 'content-type': 'text/javascript' });
         res.end(readFileSync(join(WEB, url.pathname.slice(1))));
       } else {
@@ -190,6 +201,26 @@ describeBrowser('built-in sign-in (Cognito managed login, code + PKCE) in Chromi
     await page.goto(pageUrl());
     await page.locator('[part="sign-in"]').click();
   }
+
+  test('the sign-in code is loaded only when built-in sign-in is used: not for a host that gives a token provider', async () => {
+    const fetched = (p: Page) => {
+      const paths: string[] = [];
+      p.on('request', (r) => paths.push(new URL(r.url()).pathname));
+      return paths;
+    };
+    const hostPaths = fetched(page);
+    await page.goto(`${origin(site)}/host-token.html`);
+    await page.locator('[part="input"]:enabled').waitFor();
+    await expect(page.locator('[part="sign-in"]').count()).resolves.toBe(0);
+    expect(hostPaths.filter((p) => /bedrock-chat-auth-/.test(p))).toEqual([]);
+    // The same config without a token provider: the sign-in chunk is fetched and Sign in shown.
+    const other = await context.newPage();
+    const builtInPaths = fetched(other);
+    await other.goto(pageUrl());
+    await other.locator('[part="sign-in"]').waitFor();
+    expect(builtInPaths.filter((p) => /bedrock-chat-auth-/.test(p))).toHaveLength(1);
+    await other.close();
+  });
 
   test('shows Sign in instead of the notice; the code + PKCE round trip signs in and the chat works; reload keeps the session', async () => {
     await page.goto(pageUrl());

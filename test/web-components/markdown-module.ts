@@ -4,7 +4,7 @@
  * empty page at `/`.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -17,8 +17,10 @@ import { launchChromium } from '../../src/local/browser';
  * Builds the module into `outDir` (`markdown.js` and its chunks), as the web build does (the `entities` package and
  * commonmark.js's from-code-point polyfill and mdurl's encode aliased, see src/web-components/vite.config.mts).
  */
-export function buildMarkdownModule(outDir: string): Promise<void> {
-  const entry = join(ROOT, 'src', 'web-components', 'shared', 'markdown', 'index.ts');
+export async function buildMarkdownModule(outDir: string, options: { mermaid?: boolean } = {}): Promise<void> {
+  const entries: Record<string, string> = { markdown: join(ROOT, 'src', 'web-components', 'shared', 'markdown', 'index.ts') };
+  // With `mermaid`: the frame's script as the web build names it, and its page next to it (as in assets/web).
+  if (options.mermaid) entries['bedrock-chat-mermaid'] = join(ROOT, 'src', 'web-components', 'mermaid', 'frame.ts');
   const entities = join(ROOT, 'src', 'web-components', 'shared', 'markdown', 'entities.ts');
   const fromCodePoint = join(ROOT, 'src', 'web-components', 'shared', 'markdown', 'from-code-point.ts');
   const encodeUri = join(ROOT, 'src', 'web-components', 'shared', 'markdown', 'encode-uri.ts');
@@ -28,10 +30,11 @@ export function buildMarkdownModule(outDir: string): Promise<void> {
         { find: /^\\.\\/from-code-point\\.js$/, replacement: ${JSON.stringify(fromCodePoint)} },
         { find: /^mdurl\\/encode\\.js$/, replacement: ${JSON.stringify(encodeUri)} }] },
       build: { outDir: ${JSON.stringify(outDir)}, emptyOutDir: true, target: 'es2022', minify: false,
-        lib: { entry: ${JSON.stringify(entry)}, formats: ['es'], fileName: () => 'markdown.js' } } });`;
-  return new Promise((done, fail) => {
+        lib: { entry: ${JSON.stringify(entries)}, formats: ['es'], fileName: (_f, name) => name + '.js' } } });`;
+  await new Promise<void>((done, fail) => {
     execFile(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT }, (err, _out, stderr) => (err ? fail(new Error(stderr)) : done()));
   });
+  if (options.mermaid) copyFileSync(join(ROOT, 'src', 'web-components', 'public', 'mermaid-frame.html'), join(outDir, 'mermaid-frame.html'));
 }
 
 /** Serves the built module folder `dir` (scripts) and an empty page at `/`; resolves with its origin and a stop. */

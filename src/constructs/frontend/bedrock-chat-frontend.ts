@@ -122,6 +122,17 @@ const WEB_ASSETS_DIR = path.join(__dirname, '../../../assets/web');
 const WIDGET_FILE = 'bedrock-chat.js';
 /** The runtime config's path. */
 const CONFIG_FILE = 'config.json';
+/** The page the widget frames (sandboxed) to draw a ```mermaid diagram (src/web-components/public/mermaid-frame.html). */
+export const MERMAID_FRAME_FILE = 'mermaid-frame.html';
+/**
+ * The mermaid frame's Content-Security-Policy, the same as the page's own `<meta>` policy plus `frame-ancestors *`
+ * (a `<meta>` policy cannot carry frame-ancestors): this site's scripts only, inline styles (mermaid styles its SVG),
+ * images and fonts from `data:` only, no network. The page is framed with `sandbox="allow-scripts"` (an opaque
+ * origin), and 'self' in a sandboxed document is the origin of its URL in all browsers
+ * (https://github.com/w3c/webappsec-csp/issues/260). Any page may frame it: the widget is embedded on other sites, and
+ * the frame holds nothing but the diagram it was sent.
+ */
+export const MERMAID_FRAME_CSP = "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; img-src data:; font-src data:; base-uri 'none'; form-action 'none'; frame-ancestors *";
 /** Cache-Control of every deployed object (see the deployment). */
 const SITE_CACHE_CONTROL = [
   s3deploy.CacheControl.setPublic(),
@@ -155,8 +166,10 @@ export class BedrockChatFrontend extends Construct {
   public readonly bucket: s3.Bucket;
   /** Receives CloudFront standard logs (`cloudfront/`) and the site bucket's server access logs (`s3/`). */
   public readonly logBucket: s3.Bucket;
-  /** The security headers (HSTS, CSP, frame options, CORS) applied to every response. */
+  /** The security headers (HSTS, CSP, frame options, CORS) applied to every response but the mermaid frame's. */
   public readonly responseHeadersPolicy: cloudfront.ResponseHeadersPolicy;
+  /** The headers of `/mermaid-frame.html`, the sandboxed page that draws diagrams (its own CSP, framable). */
+  public readonly mermaidFrameHeadersPolicy: cloudfront.ResponseHeadersPolicy;
   /** The deployment of the web bundle and `config.json`. */
   public readonly deployment: s3deploy.BucketDeployment;
   /** `https://<custom domain or distribution domain>` (no trailing slash). */
@@ -242,6 +255,8 @@ export class BedrockChatFrontend extends Construct {
       "style-src 'self'",
       "img-src 'self' data: blob:",
       "font-src 'self'",
+      // The widget draws ```mermaid diagrams in a sandboxed frame of this site (mermaid-frame.html).
+      "frame-src 'self'",
       ['connect-src', "'self'", ...connectSrc.map((s) => s.value)].join(' '),
       "object-src 'none'",
       "base-uri 'none'",
@@ -278,14 +293,27 @@ export class BedrockChatFrontend extends Construct {
       },
     });
 
+    // The mermaid frame gets its own headers: its own CSP, no X-Frame-Options (the widget frames it on any page).
+    // A response headers policy is attached per cache behavior
+    // (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/working-with-policies.html).
+    this.mermaidFrameHeadersPolicy = new cloudfront.ResponseHeadersPolicy(this, 'MermaidFrameHeaders', {
+      comment: 'bedrock-chat: the sandboxed mermaid frame',
+      securityHeadersBehavior: {
+        strictTransportSecurity: { accessControlMaxAge: Duration.days(365 * 2), includeSubdomains: true, preload: false, override: true },
+        contentTypeOptions: { override: true },
+        referrerPolicy: { referrerPolicy: cloudfront.HeadersReferrerPolicy.NO_REFERRER, override: true },
+        contentSecurityPolicy: { contentSecurityPolicy: MERMAID_FRAME_CSP, override: true },
+      },
+    });
+
     const origin = origins.S3BucketOrigin.withOriginAccessControl(this.bucket);
-    const behavior = (cachePolicy: cloudfront.ICachePolicy): cloudfront.BehaviorOptions => ({
+    const behavior = (cachePolicy: cloudfront.ICachePolicy, responseHeadersPolicy = this.responseHeadersPolicy): cloudfront.BehaviorOptions => ({
       origin,
       viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
       allowedMethods: cloudfront.AllowedMethods.ALLOW_GET_HEAD_OPTIONS,
       cachedMethods: cloudfront.CachedMethods.CACHE_GET_HEAD_OPTIONS,
       cachePolicy,
-      responseHeadersPolicy: this.responseHeadersPolicy,
+      responseHeadersPolicy,
       compress: true,
     });
     const spaFallback = (httpStatus: number): cloudfront.ErrorResponse => ({
@@ -295,7 +323,10 @@ export class BedrockChatFrontend extends Construct {
       comment: 'bedrock-chat: app and widget',
       defaultBehavior: behavior(cloudfront.CachePolicy.CACHING_OPTIMIZED),
       // The edge never caches config.json: a changed config reaches viewers as soon as it is written.
-      additionalBehaviors: { [`/${CONFIG_FILE}`]: behavior(cloudfront.CachePolicy.CACHING_DISABLED) },
+      additionalBehaviors: {
+        [`/${CONFIG_FILE}`]: behavior(cloudfront.CachePolicy.CACHING_DISABLED),
+        [`/${MERMAID_FRAME_FILE}`]: behavior(cloudfront.CachePolicy.CACHING_OPTIMIZED, this.mermaidFrameHeadersPolicy),
+      },
       defaultRootObject: 'index.html',
       errorResponses: [spaFallback(403), spaFallback(404)],
       enableIpv6,

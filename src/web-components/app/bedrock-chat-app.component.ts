@@ -9,7 +9,7 @@ import type { BedrockChatConversationDetail, BedrockChatMessageDetail } from '..
 import '../history/define.js';
 import type { BedrockChatHistory, BedrockChatDeleteDetail, BedrockChatSelectDetail } from '../history/bedrock-chat-history.component.js';
 import type { BedrockChatElement } from '../launcher/bedrock-chat-element.js';
-import { CognitoAuthController } from '../shared/auth/cognito-auth-controller.js';
+import { LazyAuthController } from '../shared/auth/lazy-auth-controller.js';
 import type { AuthConfig } from '../shared/auth/pkce.js';
 import { api, fetchConfig, tokenFrom } from '../shared/config.js';
 import type { BedrockChatConfig, TokenProvider } from '../shared/config.js';
@@ -76,7 +76,7 @@ export class BedrockChatApp extends LitElement {
   protected readonly locale = new LocaleController(this);
 
   /** Built-in sign-in; off while the host provides `tokenProvider` or the config has no `authDomain`. */
-  private readonly auth = new CognitoAuthController(this, {
+  private readonly auth = new LazyAuthController(this, {
     config: () => (this.tokenProvider ? undefined : this.currentConfig as (BedrockChatConfig & AuthConfig) | undefined),
   });
 

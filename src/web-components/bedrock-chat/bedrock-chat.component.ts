@@ -13,7 +13,7 @@ import type {
 } from './events.js';
 import { FeedbackController } from './feedback.js';
 import { ACCEPT, AttachmentsController, fitsInFrame, fitsInline, MAX_DOCUMENTS_PER_MESSAGE, MAX_IMAGES_PER_MESSAGE } from '../shared/attachments-controller.js';
-import { jwtClaims } from '../shared/auth/pkce.js';
+import { jwtClaims } from '../shared/auth/jwt.js';
 import { api, apiOk, AuthError, fetchConfig, tokenFrom } from '../shared/config.js';
 import type { BedrockChatConfig, TokenProvider } from '../shared/config.js';
 import { formatNumber, formatUsd, LocaleController } from '../shared/i18n.js';

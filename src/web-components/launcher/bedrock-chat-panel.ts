@@ -4,7 +4,7 @@ import type { PropertyValues, TemplateResult } from 'lit';
 import { BedrockChat } from '../bedrock-chat/bedrock-chat.component.js';
 import type { BedrockChatConfig, TokenProvider } from '../bedrock-chat/bedrock-chat.component.js';
 import type { BedrockChatErrorDetail } from '../bedrock-chat/events.js';
-import { CognitoAuthController } from '../shared/auth/cognito-auth-controller.js';
+import { LazyAuthController } from '../shared/auth/lazy-auth-controller.js';
 import type { AuthConfig } from '../shared/auth/pkce.js';
 
 /** config.json with the optional built-in sign-in fields (`authDomain`, `userPoolClientId`, `redirectUri`, `logoutUri`). */
@@ -58,7 +58,7 @@ export class BedrockChatPanel extends BedrockChat {
   /** Render into this element (inside the `<bedrock-chat>` shadow root) instead of an own shadow root. */
   renderTarget?: HTMLElement;
 
-  private readonly auth = new CognitoAuthController(this, {
+  private readonly auth = new LazyAuthController(this, {
     // Off while the host provides its own tokens.
     config: () => (this.tokenProvider && this.tokenProvider !== this.builtInProvider
       ? undefined : this.currentConfig as BedrockChatPanelConfig | undefined),

@@ -1,4 +1,5 @@
 import { msg } from '@lit/localize';
+import { jwtClaims } from './jwt.js';
 /**
  * Cognito managed login (OAuth 2.0 authorization code with PKCE, RFC 7636) without a library: the authorize URL,
  * the code and refresh-token grants, revocation and the logout URL. A public client: no client secret.
@@ -101,16 +102,7 @@ export function logoutUrl(config: AuthConfig, logoutUri: string): string {
   return `${domainOf(config)}/logout?${new URLSearchParams({ client_id: config.userPoolClientId ?? '', logout_uri: logoutUri })}`;
 }
 
-/** The claims of a JWT, read without verifying it (the backend verifies); undefined if not a JWT. */
-export function jwtClaims(token: string): Record<string, unknown> | undefined {
-  try {
-    const binary = atob(token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/'));
-    const payload = JSON.parse(new TextDecoder().decode(Uint8Array.from(binary, (c) => c.charCodeAt(0)))) as unknown;
-    return payload && typeof payload === 'object' ? payload as Record<string, unknown> : undefined;
-  } catch {
-    return undefined;
-  }
-}
+export { jwtClaims };
 
 /** Reads `exp` (seconds) from a JWT without verifying it; undefined if not a JWT. */
 export function jwtExpiry(token: string): number | undefined {

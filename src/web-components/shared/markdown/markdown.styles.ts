@@ -32,6 +32,8 @@ export const markdownStyles = css`
   }
   .md-code-bar button.md-copied { color: var(--_accent-fg); background: var(--_accent); border-color: var(--_accent); }
   .md-code-bar button.md-copied::before { content: '✓ '; }
+  .md-diagram { display: block; width: 100%; border: 0; background: #fff; }
+  .md-diagram-note { margin: 0; padding: 0.25em 0.75em; font-size: 0.8125em; color: var(--_muted); border-bottom: 1px solid var(--_border); }
   .md pre { margin: 0; padding: 0.75em; overflow-x: auto; white-space: pre; }
   .md pre code { padding: 0; background: none; font-size: 0.875em; }
   .md .tok-k { color: var(--_accent); font-weight: 600; }

@@ -272,7 +272,14 @@ function renderCode(info: string, code: string, final: boolean, ctx: RenderConte
   const codeEl = pre.appendChild(el('code', lang ? `language-${lang}` : ''));
   // The code exactly as written (tabs included), without the line break that ends its last line.
   const text = code.replace(/\n$/, '');
-  if (final) {
+  if (final && lang.toLowerCase() === 'mermaid') {
+    // A diagram: drawn in its sandboxed frame (diagram.ts, its own chunk); the code stays until it is drawn.
+    codeEl.textContent = text;
+    const texts = { title: msg('Diagram'), failed: msg('The diagram could not be drawn; its source is shown.') };
+    ctx.later(import('./diagram.js').then((m) => m.mountDiagram(wrap, pre, text, texts), () => {
+      wrap.insertBefore(el('p', 'md-diagram-note', texts.failed), pre);
+    }));
+  } else if (final) {
     const work = highlightInto(text, lang, codeEl);
     if (work) ctx.later(work);
   } else {
