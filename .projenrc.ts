@@ -130,11 +130,11 @@ const project = new awscdk.AwsCdkConstructLibrary({
     'axe-core@4.14.1',
     'fast-check@4.10.2',
     // the local knowledge base (docs/architecture.md, "The local knowledge base"): PDF text (unpdf: pdf.js's
-    // serverless build), DOCX text (mammoth), HTML text (htmlparser2), lexical retrieval (minisearch); jszip writes
+    // serverless build), DOCX text (mammoth), HTML text (htmlparser2 10: 11+ ship only ES modules, which ts-jest's CommonJS cannot load), lexical retrieval (minisearch); jszip writes
     // the DOCX fixtures of the tests (mammoth reads DOCX with it)
     'unpdf@1.8.1',
     'mammoth@1.13.0',
-    'htmlparser2@12.0.0',
+    'htmlparser2@10.1.0',
     'minisearch@7.2.0',
     'jszip@3.10.2',
     // the CommonMark 0.31.2 spec examples (markdown conformance test) and the parser the widget's markdown uses

@@ -80,8 +80,11 @@ export function docxBomb(mb: number): Buffer {
   const size = head.length + mb * filler.length + tail.length;
   const entries: Array<{ name: string; data: Buffer; crc: number; size: number }> = [
     { name: '[Content_Types].xml', ...stored('<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>') },
-    { name: '_rels/.rels', ...stored('<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-      + '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="word/document.xml"/></Relationships>') },
+    {
+      name: '_rels/.rels',
+      ...stored('<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+      + '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="word/document.xml"/></Relationships>'),
+    },
     { name: 'word/document.xml', data, crc, size },
   ];
   return zipArchive(entries);
@@ -101,12 +104,12 @@ function zipArchive(entries: Array<{ name: string; data: Buffer; crc: number; si
     const name = Buffer.from(e.name);
     const local = Buffer.alloc(30);
     local.writeUInt32LE(0x04034b50, 0); local.writeUInt16LE(20, 4); local.writeUInt16LE(0, 6); local.writeUInt16LE(8, 8);
-    local.writeUInt32LE(0, 10); local.writeUInt32LE(e.crc >>> 0, 14); local.writeUInt32LE(e.data.length, 18);
-    local.writeUInt32LE(e.size >>> 0, 22); local.writeUInt16LE(name.length, 26); local.writeUInt16LE(0, 28);
+    local.writeUInt32LE(0, 10); local.writeUInt32LE(e.crc, 14); local.writeUInt32LE(e.data.length, 18);
+    local.writeUInt32LE(e.size, 22); local.writeUInt16LE(name.length, 26); local.writeUInt16LE(0, 28);
     const central = Buffer.alloc(46);
     central.writeUInt32LE(0x02014b50, 0); central.writeUInt16LE(20, 4); central.writeUInt16LE(20, 6); central.writeUInt16LE(0, 8);
-    central.writeUInt16LE(8, 10); central.writeUInt32LE(0, 12); central.writeUInt32LE(e.crc >>> 0, 16);
-    central.writeUInt32LE(e.data.length, 20); central.writeUInt32LE(e.size >>> 0, 24); central.writeUInt16LE(name.length, 28);
+    central.writeUInt16LE(8, 10); central.writeUInt32LE(0, 12); central.writeUInt32LE(e.crc, 16);
+    central.writeUInt32LE(e.data.length, 20); central.writeUInt32LE(e.size, 24); central.writeUInt16LE(name.length, 28);
     central.writeUInt32LE(offset, 42);
     locals.push(local, name, e.data);
     centrals.push(central, name);
@@ -117,4 +120,40 @@ function zipArchive(entries: Array<{ name: string; data: Buffer; crc: number; si
   end.writeUInt32LE(0x06054b50, 0); end.writeUInt16LE(entries.length, 8); end.writeUInt16LE(entries.length, 10);
   end.writeUInt32LE(cd.length, 12); end.writeUInt32LE(offset, 16);
   return Buffer.concat([...locals, cd, end]);
+}
+
+/**
+ * A one-page PDF whose FlateDecode content stream inflates to `mb` megabytes of text operators (a PDF bomb of a few
+ * hundred KB whose text is far longer than any document).
+ */
+export function pdfBomb(mb: number): Buffer {
+  const inflated = Buffer.alloc(mb * 1024 * 1024, '(aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa) Tj\n');
+  inflated.write('BT /F1 12 Tf 72 720 Td\n');
+  const stream = zlib.deflateSync(inflated, { level: 9 });
+  const head = '%PDF-1.4\n';
+  const objs = [
+    '<< /Type /Catalog /Pages 2 0 R >>',
+    '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
+    '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>',
+    '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>',
+  ];
+  const parts: Buffer[] = [Buffer.from(head, 'latin1')];
+  const offsets: number[] = [];
+  let pos = parts[0].length;
+  objs.forEach((o, i) => {
+    offsets.push(pos);
+    const b = Buffer.from(`${i + 1} 0 obj\n${o}\nendobj\n`, 'latin1');
+    parts.push(b);
+    pos += b.length;
+  });
+  offsets.push(pos);
+  const s1 = Buffer.from(`5 0 obj\n<< /Length ${stream.length} /Filter /FlateDecode >>\nstream\n`, 'latin1');
+  const s2 = Buffer.from('\nendstream\nendobj\n', 'latin1');
+  parts.push(s1, stream, s2);
+  pos += s1.length + stream.length + s2.length;
+  let xref = 'xref\n0 6\n0000000000 65535 f \n';
+  for (const o of offsets) xref += `${String(o).padStart(10, '0')} 00000 n \n`;
+  xref += `trailer\n<< /Size 6 /Root 1 0 R >>\nstartxref\n${pos}\n%%EOF\n`;
+  parts.push(Buffer.from(xref, 'latin1'));
+  return Buffer.concat(parts);
 }

@@ -96,7 +96,7 @@ function tokenize(pages: string[]): { text: string; tokens: Token[] } {
   return { text, tokens };
 }
 
-function windows(tokens: Token[], from: number, to: number, size: number, overlap: number): Array<[number, number]> {
+function windows(from: number, to: number, size: number, overlap: number): Array<[number, number]> {
   const out: Array<[number, number]> = [];
   const step = Math.max(1, size - overlap);
   for (let i = from; i < to; i += step) {
@@ -106,8 +106,19 @@ function windows(tokens: Token[], from: number, to: number, size: number, overla
   return out;
 }
 
-/** Splits a parsed document into chunks by the configuration (the default strategy when undefined). */
+/**
+ * Splits a parsed document into chunks by the configuration (the default strategy when undefined). The pages of a PDF
+ * are chunked one by one (a chunk never spans two pages, so its page number is exact); NONE keeps the whole document.
+ */
 export function chunkDocument(pages: string[], config: ChunkingConfiguration = DEFAULT_CHUNKING): Chunk[] {
+  if (pages.length > 1 && config.chunkingStrategy !== 'NONE') {
+    const out: Chunk[] = [];
+    pages.forEach((p, i) => {
+      const base = out.length ? Math.max(...out.map((c) => c.returnedId)) + 1 : 0;
+      for (const c of chunkDocument([p], config)) out.push({ ...c, returnedId: base + c.returnedId, page: i + 1 });
+    });
+    return out;
+  }
   const { text, tokens } = tokenize(pages);
   if (tokens.length === 0) return [];
   const slice = (a: number, b: number) => text.slice(tokens[a].start, tokens[b - 1].end).trim();
@@ -122,7 +133,7 @@ export function chunkDocument(pages: string[], config: ChunkingConfiguration = D
     case 'FIXED_SIZE': {
       const f = config.fixedSizeChunkingConfiguration!;
       const overlap = Math.floor((f.maxTokens * f.overlapPercentage) / 100);
-      return windows(tokens, 0, tokens.length, f.maxTokens, overlap).map(([a, b]) => {
+      return windows(0, tokens.length, f.maxTokens, overlap).map(([a, b]) => {
         const t = slice(a, b);
         return { text: t, returnedText: t, returnedId: id++, page: page(a) };
       });
@@ -133,10 +144,10 @@ export function chunkDocument(pages: string[], config: ChunkingConfiguration = D
       const h = config.hierarchicalChunkingConfiguration!;
       const [parentLevel, childLevel] = h.levelConfigurations;
       const out: Chunk[] = [];
-      for (const [pa, pb] of windows(tokens, 0, tokens.length, parentLevel.maxTokens, h.overlapTokens)) {
+      for (const [pa, pb] of windows(0, tokens.length, parentLevel.maxTokens, h.overlapTokens)) {
         const parentText = slice(pa, pb);
         const parentId = id++;
-        for (const [ca, cb] of windows(tokens, pa, pb, childLevel.maxTokens, Math.min(h.overlapTokens, childLevel.maxTokens - 1))) {
+        for (const [ca, cb] of windows(pa, pb, childLevel.maxTokens, Math.min(h.overlapTokens, childLevel.maxTokens - 1))) {
           out.push({ text: slice(ca, cb), returnedText: parentText, returnedId: parentId, page: page(ca) });
         }
       }
@@ -192,7 +203,7 @@ function semanticChunks(
   const vectors = sentences.map((_, k) => group(k));
   const distances = vectors.slice(1).map((v, k) => cosineDistance(vectors[k], v));
   const sorted = [...distances].sort((a, b) => a - b);
-  const threshold = sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((s.breakpointPercentileThreshold / 100) * sorted.length))] : Infinity;
+  const threshold = percentile(sorted, s.breakpointPercentileThreshold);
   const out: Chunk[] = [];
   let id = 0;
   let from = sentences[0][0];
@@ -214,4 +225,13 @@ function semanticChunks(
     }
   }
   return out;
+}
+
+/** The p-th percentile of sorted values, interpolated linearly between ranks (as numpy's default). */
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Infinity;
+  const pos = (p / 100) * (sorted.length - 1);
+  const lo = Math.floor(pos);
+  const hi = Math.min(sorted.length - 1, lo + 1);
+  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
 }

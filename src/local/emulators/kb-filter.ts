@@ -103,8 +103,15 @@ export function toS3VectorsFilter(f: RetrievalFilter): Record<string, unknown> {
   if (f.orAll) return { $or: f.orAll.map(toS3VectorsFilter) };
   const [op, attr] = Object.entries(f).find(([, v]) => v !== undefined) as [keyof RetrievalFilter, FilterAttribute];
   const ops: Record<string, string> = {
-    equals: '$eq', notEquals: '$ne', greaterThan: '$gt', greaterThanOrEquals: '$gte', lessThan: '$lt',
-    lessThanOrEquals: '$lte', in: '$in', notIn: '$nin', startsWith: '$startsWith',
+    equals: '$eq',
+    notEquals: '$ne',
+    greaterThan: '$gt',
+    greaterThanOrEquals: '$gte',
+    lessThan: '$lt',
+    lessThanOrEquals: '$lte',
+    in: '$in',
+    notIn: '$nin',
+    startsWith: '$startsWith',
   };
   return { [attr.key]: { [ops[op]]: attr.value } };
 }

@@ -1,8 +1,8 @@
 // src/local runs only in development (playground, tests): its imports are devDependencies.
 // The local knowledge base's document parser: text, markdown, CSV and HTML in this thread; PDF (unpdf, pdf.js's
-// serverless build) and DOCX (mammoth) in a worker thread with a heap limit and a deadline, so a PDF or zip bomb
-// costs at most that worker (docs/architecture.md, "The local knowledge base").
-import { Worker } from 'node:worker_threads';
+// serverless build) and DOCX (mammoth) in a child process with a heap limit and a deadline, so a PDF or zip bomb
+// costs at most that process (docs/architecture.md, "The local knowledge base").
+import { spawn } from 'node:child_process';
 import { Parser } from 'htmlparser2';
 
 /** One parsed document: its text per page (one page for formats without pages). */
@@ -73,7 +73,7 @@ export function isBedrockSupportedKey(key: string): boolean {
   return /\.(txt|md|markdown|html|htm|doc|docx|csv|xls|xlsx|pdf)$/i.test(key);
 }
 
-/** Bounds of one parse: the worker's heap, its deadline, the pages of a PDF and the text it may produce. */
+/** Bounds of one parse: the parser process's heap, its deadline, the pages of a PDF and the text it may produce. */
 export interface ParseLimits {
   /** @default 128 */
   readonly maxHeapMb?: number;
@@ -100,7 +100,7 @@ export async function parseDocument(bytes: Uint8Array, format: DocumentFormat, l
       return { pages: [bounded(htmlText(decodeUtf8(bytes)), l.maxChars)] };
     case 'pdf':
     case 'docx':
-      return parseInWorker(bytes, format, l);
+      return parseInChildProcess(bytes, format, l);
   }
 }
 
@@ -149,68 +149,83 @@ export function htmlText(html: string): string {
 }
 
 /**
- * The worker's code (CommonJS, evaluated): the parsers are required by the absolute paths the parent resolved. A PDF
- * is read page by page, so a document with too many pages fails before its text is extracted.
+ * The parser process's code (CommonJS, run with `node -e`): the bytes come on stdin, the pages go to stdout as JSON.
+ * The parsers are required by the absolute paths the parent resolved. A PDF is read page by page, so a document with
+ * too many pages fails before its text is extracted. A separate process, not a worker thread: V8 can abort the whole
+ * process when a worker thread's heap limit is reached from a background thread, which a bomb must not do.
  */
-const WORKER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
-const { format, bytes, maxPages, maxChars, paths } = workerData;
-(async () => {
-  if (format === 'pdf') {
-    const { getDocumentProxy } = require(paths.unpdf);
-    const pdf = await getDocumentProxy(new Uint8Array(bytes), { isEvalSupported: false, stopAtErrors: true });
-    if (pdf.numPages > maxPages) throw new Error('The PDF has ' + pdf.numPages + ' pages; at most ' + maxPages + ' are parsed.');
-    const pages = [];
-    let total = 0;
-    for (let i = 1; i <= pdf.numPages; i++) {
-      const page = await pdf.getPage(i);
-      const content = await page.getTextContent();
-      let text = '';
-      for (const item of content.items) if (typeof item.str === 'string') text += item.str + (item.hasEOL ? '\\n' : '');
-      total += text.length;
-      if (total > maxChars) throw new Error('The document\\'s text exceeds ' + maxChars + ' characters.');
-      pages.push(text.trim());
-      page.cleanup();
+const CHILD_SOURCE = `
+const { format, maxPages, maxChars, paths } = JSON.parse(process.env.KB_PARSE_PARAMS);
+const chunks = [];
+process.stdin.on('data', (c) => chunks.push(c));
+process.stdin.on('end', () => {
+  const bytes = Buffer.concat(chunks);
+  const reply = (m) => process.stdout.write(JSON.stringify(m), () => process.exit(0));
+  (async () => {
+    if (format === 'pdf') {
+      const { getDocumentProxy } = require(paths.unpdf);
+      const pdf = await getDocumentProxy(new Uint8Array(bytes), { isEvalSupported: false, stopAtErrors: true });
+      if (pdf.numPages > maxPages) throw new Error('The PDF has ' + pdf.numPages + ' pages; at most ' + maxPages + ' are parsed.');
+      const pages = [];
+      let total = 0;
+      for (let i = 1; i <= pdf.numPages; i++) {
+        const page = await pdf.getPage(i);
+        const content = await page.getTextContent();
+        let text = '';
+        for (const item of content.items) if (typeof item.str === 'string') text += item.str + (item.hasEOL ? '\\n' : '');
+        total += text.length;
+        if (total > maxChars) throw new Error('The document\\'s text exceeds ' + maxChars + ' characters.');
+        pages.push(text.trim());
+        page.cleanup();
+      }
+      reply({ pages });
+    } else {
+      const mammoth = require(paths.mammoth);
+      const result = await mammoth.extractRawText({ buffer: bytes });
+      if (result.value.length > maxChars) throw new Error('The document\\'s text exceeds ' + maxChars + ' characters.');
+      reply({ pages: [result.value.trim()] });
     }
-    if (typeof pdf.cleanup === 'function') await pdf.cleanup();
-    parentPort.postMessage({ pages });
-  } else {
-    const mammoth = require(paths.mammoth);
-    const result = await mammoth.extractRawText({ buffer: Buffer.from(bytes) });
-    if (result.value.length > maxChars) throw new Error('The document\\'s text exceeds ' + maxChars + ' characters.');
-    parentPort.postMessage({ pages: [result.value.trim()] });
-  }
-})().catch((err) => parentPort.postMessage({ error: String(err && err.message || err) }));
+  })().catch((err) => reply({ error: String(err && err.message || err) }));
+});
 `;
 
 let parserPaths: { unpdf: string; mammoth: string } | undefined;
 
-function parseInWorker(bytes: Uint8Array, format: 'pdf' | 'docx', l: Required<ParseLimits>): Promise<ParsedDocument> {
+function parseInChildProcess(bytes: Uint8Array, format: 'pdf' | 'docx', l: Required<ParseLimits>): Promise<ParsedDocument> {
   parserPaths ??= { unpdf: require.resolve('unpdf'), mammoth: require.resolve('mammoth') };
+  const kind = format === 'pdf' ? 'PDF' : 'DOCX';
   return new Promise<ParsedDocument>((resolve, reject) => {
-    const worker = new Worker(WORKER_SOURCE, {
-      eval: true,
-      workerData: { format, bytes, maxPages: l.maxPages, maxChars: l.maxChars, paths: parserPaths },
-      resourceLimits: { maxOldGenerationSizeMb: l.maxHeapMb, maxYoungGenerationSizeMb: 16 },
-      stdout: true,
-      stderr: true,
+    const child = spawn(process.execPath, [`--max-old-space-size=${l.maxHeapMb}`, '-e', CHILD_SOURCE], {
+      env: { PATH: process.env.PATH ?? '', KB_PARSE_PARAMS: JSON.stringify({ format, maxPages: l.maxPages, maxChars: l.maxChars, paths: parserPaths }) },
+      stdio: ['pipe', 'pipe', 'ignore'],
     });
+    const out: Buffer[] = [];
     let settled = false;
     const finish = (fn: () => void) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      void worker.terminate();
+      child.kill('SIGKILL');
       fn();
     };
-    const kind = format === 'pdf' ? 'PDF' : 'DOCX';
     const timer = setTimeout(() => finish(() => reject(new ParseError(`Parsing the ${kind} took longer than ${l.timeoutMs} ms.`))), l.timeoutMs);
-    worker.on('message', (m: { pages?: string[]; error?: string }) => finish(() => (m.pages
-      ? resolve({ pages: m.pages })
-      : reject(new ParseError(`The ${kind} could not be parsed: ${m.error}`)))));
-    worker.on('error', (err: Error & { code?: string }) => finish(() => reject(new ParseError(err.code === 'ERR_WORKER_OUT_OF_MEMORY'
-      ? `Parsing the ${kind} needed more than ${l.maxHeapMb} MB.`
-      : `The ${kind} could not be parsed: ${err.message}`))));
-    worker.on('exit', () => finish(() => reject(new ParseError(`The ${kind} parser stopped.`))));
+    child.stdout.on('data', (c: Buffer) => out.push(c));
+    child.on('error', (err) => finish(() => reject(new ParseError(`The ${kind} parser could not start: ${err.message}`))));
+    child.on('close', (code, signal) => finish(() => {
+      const text = Buffer.concat(out).toString('utf8');
+      let m: { pages?: string[]; error?: string } | undefined;
+      try {
+        m = text ? JSON.parse(text) : undefined;
+      } catch {
+        m = undefined;
+      }
+      if (m?.pages) resolve({ pages: m.pages });
+      else if (m?.error) reject(new ParseError(`The ${kind} could not be parsed: ${m.error}`));
+      // V8 aborts (SIGABRT, exit code 134) when the heap limit is reached
+      else if (signal === 'SIGABRT' || code === 134) reject(new ParseError(`Parsing the ${kind} needed more than ${l.maxHeapMb} MB.`));
+      else reject(new ParseError(`The ${kind} parser stopped (${signal ?? code}).`));
+    }));
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   });
 }

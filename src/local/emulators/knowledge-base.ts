@@ -8,8 +8,9 @@
 // those of the real store. What this does not reproduce: docs/architecture.md, "The local knowledge base".
 import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import * as http2 from 'node:http2';
 import MiniSearch from 'minisearch';
-import { chunkDocument, chunkingConfigurationError, type ChunkingConfiguration } from './kb-chunk';
+import { chunkDocument, chunkingConfigurationError } from './kb-chunk';
 import { matchesRetrievalFilter, retrievalFilterError, type Metadata, type MetadataValue, type RetrievalFilter } from './kb-filter';
 import { BYTE_CONTENT_MIME_TYPES, formatOfKey, formatOfMimeType, isBedrockSupportedKey, parseDocument, ParseError, type ParseLimits } from './kb-parse';
 import { S3VectorsError, type S3VectorsStore } from './s3-vectors';
@@ -134,19 +135,52 @@ export const KB_LIMITS = {
   defaultNumberOfResults: 5,
 };
 
+/** A knowledge base as a template declares it (the API's property names). */
+export interface KnowledgeBaseDefinition {
+  knowledgeBaseId: string;
+  name: string;
+  roleArn: string;
+  description?: string;
+  knowledgeBaseConfiguration: any;
+  storageConfiguration: any;
+}
+
+/** A data source as a template declares it (the API's property names). */
+export interface DataSourceDefinition {
+  knowledgeBaseId: string;
+  dataSourceId: string;
+  name: string;
+  description?: string;
+  dataSourceConfiguration: any;
+  vectorIngestionConfiguration?: any;
+  dataDeletionPolicy?: string;
+}
+
+type Loaded = { bytes: Uint8Array; format: ReturnType<typeof formatOfKey>; what: string };
+
 export interface KnowledgeBaseEmulator {
-  /** `http://127.0.0.1:<port>`: both `AWS_ENDPOINT_URL_BEDROCK_AGENT` and `AWS_ENDPOINT_URL_BEDROCK_AGENT_RUNTIME`. */
+  /** `http://127.0.0.1:<port>` (HTTP/1.1): `AWS_ENDPOINT_URL_BEDROCK_AGENT`. */
   readonly endpoint: string;
+  /**
+   * `http://127.0.0.1:<port>` (h2c): `AWS_ENDPOINT_URL_BEDROCK_AGENT_RUNTIME`. The runtime client speaks HTTP/2 (its
+   * event-stream operations need it), the agent client HTTP/1.1; both ports answer every operation.
+   */
+  readonly runtimeEndpoint: string;
   /** Registers a knowledge base as a template declares it (the local stack), ACTIVE at once; returns its id. */
-  addKnowledgeBase(kb: { knowledgeBaseId: string; name: string; roleArn: string; description?: string; knowledgeBaseConfiguration: any; storageConfiguration: any }): string;
+  addKnowledgeBase(kb: KnowledgeBaseDefinition): string;
   /** Registers a data source as a template declares it; returns its id. */
-  addDataSource(ds: { knowledgeBaseId: string; dataSourceId: string; name: string; description?: string; dataSourceConfiguration: any; vectorIngestionConfiguration?: any; dataDeletionPolicy?: string }): string;
+  addDataSource(ds: DataSourceDefinition): string;
   /** Resolves when no document is being parsed and no ingestion job is running. */
   idle(): Promise<void>;
   stop(): Promise<void>;
 }
 
 const now = () => new Date().toISOString();
+const dimensionOf = (c: any): number => c?.vectorKnowledgeBaseConfiguration?.embeddingModelConfiguration
+  ?.bedrockEmbeddingModelConfiguration?.dimensions ?? 1024;
+/** IngestionJobStatistics (https://docs.aws.amazon.com/bedrock/latest/APIReference/API_agent_IngestionJobStatistics.html). */
+const STATISTICS = ['numberOfDocumentsScanned', 'numberOfMetadataDocumentsScanned', 'numberOfNewDocumentsIndexed', 'numberOfModifiedDocumentsIndexed',
+  'numberOfMetadataDocumentsModified', 'numberOfDocumentsDeleted', 'numberOfDocumentsFailed'];
 const id10 = () => createHash('sha256').update(randomUUID()).digest('hex').slice(0, 10).toUpperCase();
 
 export async function startKnowledgeBaseEmulator(opts: StartKnowledgeBaseEmulatorOptions = {}): Promise<KnowledgeBaseEmulator> {
@@ -188,7 +222,7 @@ export async function startKnowledgeBaseEmulator(opts: StartKnowledgeBaseEmulato
         // Bedrock checks the index when the knowledge base is created (the role needs s3vectors:GetIndex for it)
         try {
           const index = opts.vectors.index({ indexArn: v.indexArn, indexName: v.indexName, vectorBucketArn: v.vectorBucketArn });
-          const dim = c.vectorKnowledgeBaseConfiguration.embeddingModelConfiguration?.bedrockEmbeddingModelConfiguration?.dimensions ?? 1024;
+          const dim = dimensionOf(c);
           if (index.dimension !== dim) throw invalid(`The index's dimension (${index.dimension}) is not the embedding model's (${dim}).`);
         } catch (err) {
           if (err instanceof S3VectorsError) throw invalid(`The S3 Vectors index could not be used: ${err.message}`);
@@ -211,15 +245,15 @@ export async function startKnowledgeBaseEmulator(opts: StartKnowledgeBaseEmulato
       status: 'CREATING',
       createdAt: ts,
       updatedAt: ts,
-      dimension: body.knowledgeBaseConfiguration.vectorKnowledgeBaseConfiguration.embeddingModelConfiguration?.bedrockEmbeddingModelConfiguration?.dimensions ?? 1024,
+      dimension: dimensionOf(body.knowledgeBaseConfiguration),
       index: new MiniSearch<IndexedChunk>({ fields: ['text'], storeFields: [], idField: 'id' }),
       dataSources: new Map(),
     };
   }
 
   function kbView(kb: KnowledgeBaseRecord) {
-    const { knowledgeBaseId, name, knowledgeBaseArn, roleArn, description, knowledgeBaseConfiguration, storageConfiguration, status, createdAt, updatedAt, failureReasons } = kb;
-    return { knowledgeBaseId, name, knowledgeBaseArn, roleArn, description, knowledgeBaseConfiguration, storageConfiguration, status, createdAt, updatedAt, failureReasons };
+    const { index: _index, dataSources: _ds, dimension: _dim, ...view } = kb;
+    return view;
   }
 
   function validateDataSource(body: any): void {
@@ -255,8 +289,8 @@ export async function startKnowledgeBaseEmulator(opts: StartKnowledgeBaseEmulato
   }
 
   function dsView(ds: DataSourceRecord) {
-    const { knowledgeBaseId, dataSourceId, name, status, description, dataSourceConfiguration, vectorIngestionConfiguration, dataDeletionPolicy, createdAt, updatedAt } = ds;
-    return { knowledgeBaseId, dataSourceId, name, status, description, dataSourceConfiguration, vectorIngestionConfiguration, dataDeletionPolicy, createdAt, updatedAt };
+    const { documents: _d, jobs: _j, synced: _s, ...view } = ds;
+    return view;
   }
 
   // --- the index: MiniSearch for ranking, the S3 Vectors index for storage ---
@@ -271,7 +305,7 @@ export async function startKnowledgeBaseEmulator(opts: StartKnowledgeBaseEmulato
     const v = new Array<number>(dim).fill(0);
     for (const w of text.toLowerCase().match(/[\p{L}\p{N}_]+/gu) ?? []) {
       const h = createHash('sha1').update(w).digest();
-      v[h.readUInt32LE(0) % dim] += h[4] & 1 ? 1 : -1;
+      v[h.readUInt32LE(0) % dim] += h[4] % 2 === 1 ? 1 : -1;
     }
     const n = Math.sqrt(v.reduce((a, x) => a + x * x, 0));
     if (n === 0) v[0] = 1;
@@ -281,17 +315,21 @@ export async function startKnowledgeBaseEmulator(opts: StartKnowledgeBaseEmulato
   function removeChunks(kb: KnowledgeBaseRecord, ids: string[]): void {
     for (const id of ids) if (kb.index.has(id)) kb.index.discard(id);
     const ref = vectorRef(kb);
-    if (ref) for (let i = 0; i < ids.length; i += 500) {
-      try {
-        opts.vectors!.deleteVectors(ref, ids.slice(i, i + 500));
-      } catch (err) {
-        if (!(err instanceof S3VectorsError)) throw err;
+    if (ref) {
+      for (let i = 0; i < ids.length; i += 500) {
+        try {
+          opts.vectors!.deleteVectors(ref, ids.slice(i, i + 500));
+        } catch (err) {
+          if (!(err instanceof S3VectorsError)) throw err;
+        }
       }
     }
   }
 
   /** Parses, chunks and indexes one document; the document's status says how it went. */
-  async function indexDocument(kb: KnowledgeBaseRecord, ds: DataSourceRecord, key: string, doc: DocumentRecord, load: () => Promise<{ bytes: Uint8Array; format: ReturnType<typeof formatOfKey>; what: string }>, metadata: Metadata, location: any): Promise<boolean> {
+  async function indexDocument(
+    kb: KnowledgeBaseRecord, ds: DataSourceRecord, key: string, doc: DocumentRecord, load: () => Promise<Loaded>, metadata: Metadata, location: any,
+  ): Promise<boolean> {
     const version = doc.version;
     const set = (status: DocStatus, reason?: string) => {
       if (doc.version !== version || ds.documents.get(key) !== doc) return;
@@ -327,7 +365,11 @@ export async function startKnowledgeBaseEmulator(opts: StartKnowledgeBaseEmulato
         const vectors = entries.map((e) => ({
           key: e.id,
           data: { float32: embed(e.text, kb.dimension) },
-          metadata: { ...e.metadata, AMAZON_BEDROCK_TEXT: e.text, AMAZON_BEDROCK_METADATA: JSON.stringify({ source: location, parentText: e.returnedText === e.text ? undefined : e.returnedText }) },
+          metadata: {
+            ...e.metadata,
+            AMAZON_BEDROCK_TEXT: e.text,
+            AMAZON_BEDROCK_METADATA: JSON.stringify({ source: location, parentText: e.returnedText === e.text ? undefined : e.returnedText }),
+          },
         }));
         try {
           for (let i = 0; i < vectors.length; i += 500) opts.vectors!.putVectors(ref, vectors.slice(i, i + 500));
@@ -429,7 +471,7 @@ export async function startKnowledgeBaseEmulator(opts: StartKnowledgeBaseEmulato
     return { bucket: m[1], key: m[2] };
   }
 
-  function loaderOf(content: any): { load: () => Promise<{ bytes: Uint8Array; format: ReturnType<typeof formatOfKey>; what: string }>; location: any } {
+  function loaderOf(content: any): { load: () => Promise<Loaded>; location: any } {
     const fromS3 = (uri: string) => ({
       location: { type: 'S3', s3Location: { uri } },
       load: async () => {
@@ -502,7 +544,7 @@ export async function startKnowledgeBaseEmulator(opts: StartKnowledgeBaseEmulato
       const doc: DocumentRecord = { identifier: p.identifier, status: 'STARTING', updatedAt: now(), chunkIds: previous?.chunkIds ?? [], version: (previous?.version ?? 0) + 1 };
       ds.documents.set(p.key, doc);
       const view = detail(ds, doc);
-      track(new Promise((r) => setImmediate(r)).then(() => indexDocument(kb, ds, p.key, doc, p.loader.load, p.metadata, p.loader.location)));
+      void track(new Promise((r) => setImmediate(r)).then(() => indexDocument(kb, ds, p.key, doc, p.loader.load, p.metadata, p.loader.location)));
       return view;
     });
   }
@@ -648,108 +690,157 @@ export async function startKnowledgeBaseEmulator(opts: StartKnowledgeBaseEmulato
 
   // --- the server ---
 
-  type Route = { method: string; re: RegExp; run: (m: RegExpExecArray, body: any, query: URLSearchParams) => [number, unknown] | Promise<[number, unknown]> };
+  type Route = { method: string; re: RegExp; run: (m: RegExpExecArray, body: any) => [number, unknown] | Promise<[number, unknown]> };
   const seg = '([^/]+)';
   const routes: Route[] = [
-    { method: 'PUT', re: /^\/knowledgebases\/?$/, run: (_m, body) => idempotent(body, 'CreateKnowledgeBase', () => {
-      validateKnowledgeBase(body);
-      const kb = newKb(body, id10());
-      kbs.set(kb.knowledgeBaseId, kb);
-      // CREATING, then ACTIVE: callers poll GetKnowledgeBase, as with Bedrock
-      setTimeout(() => { if (kb.status === 'CREATING') { kb.status = 'ACTIVE'; kb.updatedAt = now(); } }, 10);
-      return [202, { knowledgeBase: kbView(kb) }];
-    }) },
+    {
+      method: 'PUT',
+      re: /^\/knowledgebases\/?$/,
+      run: (_m, body) => idempotent(body, 'CreateKnowledgeBase', () => {
+        validateKnowledgeBase(body);
+        const kb = newKb(body, id10());
+        kbs.set(kb.knowledgeBaseId, kb);
+        // CREATING, then ACTIVE: callers poll GetKnowledgeBase, as with Bedrock
+        setTimeout(() => { if (kb.status === 'CREATING') { kb.status = 'ACTIVE'; kb.updatedAt = now(); } }, 10);
+        return [202, { knowledgeBase: kbView(kb) }];
+      }),
+    },
     { method: 'POST', re: /^\/knowledgebases\/?$/, run: () => [200, { knowledgeBaseSummaries: [...kbs.values()].filter((k) => k.status !== 'DELETING').map((k) => ({ knowledgeBaseId: k.knowledgeBaseId, name: k.name, description: k.description, status: k.status, updatedAt: k.updatedAt })) }] },
     { method: 'GET', re: new RegExp(`^/knowledgebases/${seg}$`), run: (m) => [200, { knowledgeBase: kbView(getKb(decodeURIComponent(m[1]))) }] },
-    { method: 'DELETE', re: new RegExp(`^/knowledgebases/${seg}$`), run: (m) => {
-      const kb = getKb(decodeURIComponent(m[1]));
-      for (const ds of kb.dataSources.values()) if (ds.dataDeletionPolicy === 'DELETE') for (const key of [...ds.documents.keys()]) dropDocument(kb, ds, key);
-      kb.status = 'DELETING';
-      setTimeout(() => kbs.delete(kb.knowledgeBaseId), 10);
-      return [202, { knowledgeBaseId: kb.knowledgeBaseId, status: 'DELETING' }];
-    } },
-    { method: 'PUT', re: new RegExp(`^/knowledgebases/${seg}/datasources/?$`), run: (m, body) => idempotent(body, `CreateDataSource ${m[1]}`, () => {
-      const kb = getKb(decodeURIComponent(m[1]));
-      validateDataSource(body);
-      if (kb.dataSources.size >= 5) throw new KbError('ServiceQuotaExceededException', 402, 'A knowledge base has at most 5 data sources.');
-      const ds = newDs(kb.knowledgeBaseId, body, id10());
-      kb.dataSources.set(ds.dataSourceId, ds);
-      return [200, { dataSource: dsView(ds) }];
-    }) },
+    {
+      method: 'DELETE',
+      re: new RegExp(`^/knowledgebases/${seg}$`),
+      run: (m) => {
+        const kb = getKb(decodeURIComponent(m[1]));
+        for (const ds of kb.dataSources.values()) if (ds.dataDeletionPolicy === 'DELETE') for (const key of [...ds.documents.keys()]) dropDocument(kb, ds, key);
+        kb.status = 'DELETING';
+        setTimeout(() => kbs.delete(kb.knowledgeBaseId), 10);
+        return [202, { knowledgeBaseId: kb.knowledgeBaseId, status: 'DELETING' }];
+      },
+    },
+    {
+      method: 'PUT',
+      re: new RegExp(`^/knowledgebases/${seg}/datasources/?$`),
+      run: (m, body) => idempotent(body, `CreateDataSource ${m[1]}`, () => {
+        const kb = getKb(decodeURIComponent(m[1]));
+        validateDataSource(body);
+        if (kb.dataSources.size >= 5) throw new KbError('ServiceQuotaExceededException', 402, 'A knowledge base has at most 5 data sources.');
+        const ds = newDs(kb.knowledgeBaseId, body, id10());
+        kb.dataSources.set(ds.dataSourceId, ds);
+        return [200, { dataSource: dsView(ds) }];
+      }),
+    },
     { method: 'POST', re: new RegExp(`^/knowledgebases/${seg}/datasources/?$`), run: (m) => [200, { dataSourceSummaries: [...getKb(decodeURIComponent(m[1])).dataSources.values()].map((d) => ({ knowledgeBaseId: d.knowledgeBaseId, dataSourceId: d.dataSourceId, name: d.name, status: d.status, updatedAt: d.updatedAt })) }] },
     { method: 'GET', re: new RegExp(`^/knowledgebases/${seg}/datasources/${seg}$`), run: (m) => [200, { dataSource: dsView(getDs(getKb(decodeURIComponent(m[1])), decodeURIComponent(m[2]))) }] },
-    { method: 'DELETE', re: new RegExp(`^/knowledgebases/${seg}/datasources/${seg}$`), run: (m) => {
-      const kb = getKb(decodeURIComponent(m[1]));
-      const ds = getDs(kb, decodeURIComponent(m[2]));
-      if (ds.dataDeletionPolicy === 'DELETE') for (const key of [...ds.documents.keys()]) dropDocument(kb, ds, key);
-      ds.status = 'DELETING';
-      kb.dataSources.delete(ds.dataSourceId);
-      return [202, { knowledgeBaseId: kb.knowledgeBaseId, dataSourceId: ds.dataSourceId, status: 'DELETING' }];
-    } },
-    { method: 'PUT', re: new RegExp(`^/knowledgebases/${seg}/datasources/${seg}/documents$`), run: (m, body) => idempotent(body, `Ingest ${m[1]} ${m[2]}`, () => {
-      const kb = getKb(decodeURIComponent(m[1]));
-      const ds = getDs(kb, decodeURIComponent(m[2]));
-      return [202, { documentDetails: ingest(kb, ds, body) }];
-    }) },
-    { method: 'POST', re: new RegExp(`^/knowledgebases/${seg}/datasources/${seg}/documents/deleteDocuments$`), run: (m, body) => {
-      const kb = getKb(decodeURIComponent(m[1]));
-      const ds = getDs(kb, decodeURIComponent(m[2]));
-      const ids = body.documentIdentifiers;
-      if (!Array.isArray(ids) || ids.length < 1 || ids.length > KB_LIMITS.documentsPerIngest) throw invalid('documentIdentifiers takes 1 to 25 identifiers.');
-      const keys = ids.map((i: any) => identifierKey(ds, i));
-      return [202, { documentDetails: keys.map((key: string, i: number) => {
-        const doc = ds.documents.get(key);
-        const identifier = ids[i];
-        if (!doc) return { knowledgeBaseId: kb.knowledgeBaseId, dataSourceId: ds.dataSourceId, status: 'NOT_FOUND', identifier, updatedAt: now() };
-        dropDocument(kb, ds, key);
-        return { knowledgeBaseId: kb.knowledgeBaseId, dataSourceId: ds.dataSourceId, status: 'DELETING', identifier: doc.identifier, updatedAt: now() };
-      }) }];
-    } },
-    { method: 'POST', re: new RegExp(`^/knowledgebases/${seg}/datasources/${seg}/documents/getDocuments$`), run: (m, body) => {
-      const kb = getKb(decodeURIComponent(m[1]));
-      const ds = getDs(kb, decodeURIComponent(m[2]));
-      const ids = body.documentIdentifiers;
-      if (!Array.isArray(ids) || ids.length < 1 || ids.length > KB_LIMITS.documentsPerIngest) throw invalid('documentIdentifiers takes 1 to 25 identifiers.');
-      return [200, { documentDetails: ids.map((i: any) => {
-        const doc = ds.documents.get(identifierKey(ds, i));
-        return doc ? detail(ds, doc) : { knowledgeBaseId: kb.knowledgeBaseId, dataSourceId: ds.dataSourceId, status: 'NOT_FOUND', identifier: i, updatedAt: now() };
-      }) }];
-    } },
-    { method: 'POST', re: new RegExp(`^/knowledgebases/${seg}/datasources/${seg}/documents$`), run: (m, body) => {
-      const kb = getKb(decodeURIComponent(m[1]));
-      const ds = getDs(kb, decodeURIComponent(m[2]));
-      const max = body.maxResults ?? 1000;
-      if (!Number.isInteger(max) || max < 1 || max > 1000) throw invalid('maxResults must be between 1 and 1000.');
-      const all = [...ds.documents.values()];
-      const from = body.nextToken ? Number(Buffer.from(String(body.nextToken), 'base64url').toString()) || 0 : 0;
-      const page = all.slice(from, from + max).map((d) => detail(ds, d));
-      return [200, { documentDetails: page, ...(from + max < all.length ? { nextToken: Buffer.from(String(from + max)).toString('base64url') } : {}) }];
-    } },
-    { method: 'PUT', re: new RegExp(`^/knowledgebases/${seg}/datasources/${seg}/ingestionjobs/?$`), run: (m, body) => idempotent(body, `StartIngestionJob ${m[1]} ${m[2]}`, () => {
-      const kb = getKb(decodeURIComponent(m[1]));
-      const ds = getDs(kb, decodeURIComponent(m[2]));
-      // one ingestion job at a time per data source
-      if ([...ds.jobs.values()].some((j) => j.status === 'STARTING' || j.status === 'IN_PROGRESS' || j.status === 'STOPPING')) {
-        throw conflict('An ingestion job is already running for this data source.');
-      }
-      const ts = now();
-      const job: IngestionJobRecord = {
-        knowledgeBaseId: kb.knowledgeBaseId, dataSourceId: ds.dataSourceId, ingestionJobId: id10(), description: body.description,
-        status: 'STARTING',
-        statistics: { numberOfDocumentsScanned: 0, numberOfMetadataDocumentsScanned: 0, numberOfNewDocumentsIndexed: 0, numberOfModifiedDocumentsIndexed: 0, numberOfMetadataDocumentsModified: 0, numberOfDocumentsDeleted: 0, numberOfDocumentsFailed: 0 },
-        failureReasons: [], startedAt: ts, updatedAt: ts,
-      };
-      ds.jobs.set(job.ingestionJobId, job);
-      const view = structuredClone(job);
-      track(runJob(kb, ds, job));
-      return [202, { ingestionJob: view }];
-    }) },
-    { method: 'GET', re: new RegExp(`^/knowledgebases/${seg}/datasources/${seg}/ingestionjobs/${seg}$`), run: (m) => {
-      const ds = getDs(getKb(decodeURIComponent(m[1])), decodeURIComponent(m[2]));
-      const job = ds.jobs.get(decodeURIComponent(m[3]));
-      if (!job) throw notFound(`Ingestion job ${m[3]} does not exist.`);
-      return [200, { ingestionJob: { ...job, failureReasons: job.failureReasons.length ? job.failureReasons.slice(0, 2048) : undefined } }];
-    } },
+    {
+      method: 'DELETE',
+      re: new RegExp(`^/knowledgebases/${seg}/datasources/${seg}$`),
+      run: (m) => {
+        const kb = getKb(decodeURIComponent(m[1]));
+        const ds = getDs(kb, decodeURIComponent(m[2]));
+        if (ds.dataDeletionPolicy === 'DELETE') for (const key of [...ds.documents.keys()]) dropDocument(kb, ds, key);
+        ds.status = 'DELETING';
+        kb.dataSources.delete(ds.dataSourceId);
+        return [202, { knowledgeBaseId: kb.knowledgeBaseId, dataSourceId: ds.dataSourceId, status: 'DELETING' }];
+      },
+    },
+    {
+      method: 'PUT',
+      re: new RegExp(`^/knowledgebases/${seg}/datasources/${seg}/documents$`),
+      run: (m, body) => idempotent(body, `Ingest ${m[1]} ${m[2]}`, () => {
+        const kb = getKb(decodeURIComponent(m[1]));
+        const ds = getDs(kb, decodeURIComponent(m[2]));
+        return [202, { documentDetails: ingest(kb, ds, body) }];
+      }),
+    },
+    {
+      method: 'POST',
+      re: new RegExp(`^/knowledgebases/${seg}/datasources/${seg}/documents/deleteDocuments$`),
+      run: (m, body) => {
+        const kb = getKb(decodeURIComponent(m[1]));
+        const ds = getDs(kb, decodeURIComponent(m[2]));
+        const ids = body.documentIdentifiers;
+        if (!Array.isArray(ids) || ids.length < 1 || ids.length > KB_LIMITS.documentsPerIngest) throw invalid('documentIdentifiers takes 1 to 25 identifiers.');
+        const keys = ids.map((i: any) => identifierKey(ds, i));
+        return [202, {
+          documentDetails: keys.map((key: string, i: number) => {
+            const doc = ds.documents.get(key);
+            const identifier = ids[i];
+            if (!doc) return { knowledgeBaseId: kb.knowledgeBaseId, dataSourceId: ds.dataSourceId, status: 'NOT_FOUND', identifier, updatedAt: now() };
+            dropDocument(kb, ds, key);
+            return { knowledgeBaseId: kb.knowledgeBaseId, dataSourceId: ds.dataSourceId, status: 'DELETING', identifier: doc.identifier, updatedAt: now() };
+          }),
+        }];
+      },
+    },
+    {
+      method: 'POST',
+      re: new RegExp(`^/knowledgebases/${seg}/datasources/${seg}/documents/getDocuments$`),
+      run: (m, body) => {
+        const kb = getKb(decodeURIComponent(m[1]));
+        const ds = getDs(kb, decodeURIComponent(m[2]));
+        const ids = body.documentIdentifiers;
+        if (!Array.isArray(ids) || ids.length < 1 || ids.length > KB_LIMITS.documentsPerIngest) throw invalid('documentIdentifiers takes 1 to 25 identifiers.');
+        return [200, {
+          documentDetails: ids.map((i: any) => {
+            const doc = ds.documents.get(identifierKey(ds, i));
+            return doc ? detail(ds, doc) : { knowledgeBaseId: kb.knowledgeBaseId, dataSourceId: ds.dataSourceId, status: 'NOT_FOUND', identifier: i, updatedAt: now() };
+          }),
+        }];
+      },
+    },
+    {
+      method: 'POST',
+      re: new RegExp(`^/knowledgebases/${seg}/datasources/${seg}/documents$`),
+      run: (m, body) => {
+        const kb = getKb(decodeURIComponent(m[1]));
+        const ds = getDs(kb, decodeURIComponent(m[2]));
+        const max = body.maxResults ?? 1000;
+        if (!Number.isInteger(max) || max < 1 || max > 1000) throw invalid('maxResults must be between 1 and 1000.');
+        const all = [...ds.documents.values()];
+        const from = body.nextToken ? Number(Buffer.from(String(body.nextToken), 'base64url').toString()) || 0 : 0;
+        const page = all.slice(from, from + max).map((d) => detail(ds, d));
+        return [200, { documentDetails: page, ...(from + max < all.length ? { nextToken: Buffer.from(String(from + max)).toString('base64url') } : {}) }];
+      },
+    },
+    {
+      method: 'PUT',
+      re: new RegExp(`^/knowledgebases/${seg}/datasources/${seg}/ingestionjobs/?$`),
+      run: (m, body) => idempotent(body, `StartIngestionJob ${m[1]} ${m[2]}`, () => {
+        const kb = getKb(decodeURIComponent(m[1]));
+        const ds = getDs(kb, decodeURIComponent(m[2]));
+        // one ingestion job at a time per data source
+        if ([...ds.jobs.values()].some((j) => j.status === 'STARTING' || j.status === 'IN_PROGRESS' || j.status === 'STOPPING')) {
+          throw conflict('An ingestion job is already running for this data source.');
+        }
+        const ts = now();
+        const job: IngestionJobRecord = {
+          knowledgeBaseId: kb.knowledgeBaseId,
+          dataSourceId: ds.dataSourceId,
+          ingestionJobId: id10(),
+          description: body.description,
+          status: 'STARTING',
+          statistics: Object.fromEntries(STATISTICS.map((k) => [k, 0])),
+          failureReasons: [],
+          startedAt: ts,
+          updatedAt: ts,
+        };
+        ds.jobs.set(job.ingestionJobId, job);
+        const view = structuredClone(job);
+        void track(runJob(kb, ds, job));
+        return [202, { ingestionJob: view }];
+      }),
+    },
+    {
+      method: 'GET',
+      re: new RegExp(`^/knowledgebases/${seg}/datasources/${seg}/ingestionjobs/${seg}$`),
+      run: (m) => {
+        const ds = getDs(getKb(decodeURIComponent(m[1])), decodeURIComponent(m[2]));
+        const job = ds.jobs.get(decodeURIComponent(m[3]));
+        if (!job) throw notFound(`Ingestion job ${m[3]} does not exist.`);
+        return [200, { ingestionJob: { ...job, failureReasons: job.failureReasons.length ? job.failureReasons.slice(0, 2048) : undefined } }];
+      },
+    },
     { method: 'POST', re: new RegExp(`^/knowledgebases/${seg}/retrieve$`), run: (m, body) => [200, retrieve(getKb(decodeURIComponent(m[1])), body)] },
   ];
 
@@ -769,7 +860,13 @@ export async function startKnowledgeBaseEmulator(opts: StartKnowledgeBaseEmulato
   }
 
   const server: Server = createServer((req, res) => void handle(req, res));
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const h2 = http2.createServer((req, res) => void handle(req, res));
+  const sessions = new Set<http2.ServerHttp2Session>();
+  h2.on('session', (session) => {
+    sessions.add(session);
+    session.on('close', () => sessions.delete(session));
+  });
+  async function handle(req: IncomingMessage | http2.Http2ServerRequest, res: ServerResponse | http2.Http2ServerResponse): Promise<void> {
     const send = (status: number, body: unknown, errorType?: string) => {
       const json = JSON.stringify(body ?? {});
       res.writeHead(status, { 'content-type': 'application/json', 'x-amzn-requestid': randomUUID(), ...(errorType ? { 'x-amzn-errortype': errorType } : {}) });
@@ -790,7 +887,7 @@ export async function startKnowledgeBaseEmulator(opts: StartKnowledgeBaseEmulato
         if (r.method !== req.method) continue;
         const m = r.re.exec(url.pathname);
         if (!m) continue;
-        const [status, out] = await r.run(m, body, url.searchParams);
+        const [status, out] = await r.run(m, body);
         return send(status, out);
       }
       throw new KbError('UnknownOperationException', 404, `The local knowledge base does not implement ${req.method} ${url.pathname}.`);
@@ -800,9 +897,12 @@ export async function startKnowledgeBaseEmulator(opts: StartKnowledgeBaseEmulato
     }
   }
   const port = await listenLoopback(server);
+  const h2port = await listenLoopback(h2);
+  let stopped: Promise<void> | undefined;
 
   return {
     endpoint: `http://127.0.0.1:${port}`,
+    runtimeEndpoint: `http://127.0.0.1:${h2port}`,
     addKnowledgeBase(def) {
       validateKnowledgeBase(def);
       const kb = newKb(def, def.knowledgeBaseId);
@@ -820,6 +920,38 @@ export async function startKnowledgeBaseEmulator(opts: StartKnowledgeBaseEmulato
     async idle() {
       while (pending.size) await Promise.allSettled([...pending]);
     },
-    stop: () => closeServer(server),
+    stop: () => {
+      stopped ??= Promise.all([
+        closeServer(server),
+        new Promise<void>((resolve) => {
+          h2.close(() => resolve());
+          for (const session of sessions) session.destroy();
+        }),
+      ]).then(() => undefined);
+      return stopped;
+    },
+  };
+}
+
+/** An S3Reader over an S3 client (the local stack's s3rver). */
+export function s3Reader(client: import('@aws-sdk/client-s3').S3Client): S3Reader {
+  // loaded lazily: the emulator itself does not need the S3 client
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const s3 = require('@aws-sdk/client-s3') as typeof import('@aws-sdk/client-s3');
+  return {
+    async list(bucket, prefix) {
+      const out: Array<{ key: string; etag: string; size: number }> = [];
+      let token: string | undefined;
+      do {
+        const page = await client.send(new s3.ListObjectsV2Command({ Bucket: bucket, Prefix: prefix || undefined, ContinuationToken: token }));
+        for (const o of page.Contents ?? []) out.push({ key: o.Key!, etag: o.ETag ?? '', size: o.Size ?? 0 });
+        token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      } while (token);
+      return out;
+    },
+    async get(bucket, key) {
+      const r = await client.send(new s3.GetObjectCommand({ Bucket: bucket, Key: key }));
+      return Buffer.from(await r.Body!.transformToByteArray());
+    },
   };
 }

@@ -97,8 +97,13 @@ export class S3VectorsStore {
   }
 
   createIndex(req: {
-    vectorBucketName?: string; vectorBucketArn?: string; indexName: string; dataType: string; dimension: number;
-    distanceMetric: string; metadataConfiguration?: { nonFilterableMetadataKeys?: string[] };
+    vectorBucketName?: string;
+    vectorBucketArn?: string;
+    indexName: string;
+    dataType: string;
+    dimension: number;
+    distanceMetric: string;
+    metadataConfiguration?: { nonFilterableMetadataKeys?: string[] };
   }): string {
     const b = this.bucket(req);
     if (!NAME.test(req.indexName ?? '')) throw new S3VectorsError('ValidationException', 'Invalid index name.');
@@ -112,9 +117,16 @@ export class S3VectorsStore {
     if (b.indexes.has(req.indexName)) throw new S3VectorsError('ConflictException', 'The index already exists.');
     const indexArn = `${b.arn}/index/${req.indexName}`;
     b.indexes.set(req.indexName, {
-      vectorBucketName: b.name, indexName: req.indexName, indexArn, creationTime: Date.now() / 1000, dataType: 'float32',
-      dimension: req.dimension, distanceMetric: req.distanceMetric, nonFilterableMetadataKeys: nonFilterable,
-      indexMode: 'ENHANCED', vectors: new Map(),
+      vectorBucketName: b.name,
+      indexName: req.indexName,
+      indexArn,
+      creationTime: Date.now() / 1000,
+      dataType: 'float32',
+      dimension: req.dimension,
+      distanceMetric: req.distanceMetric,
+      nonFilterableMetadataKeys: nonFilterable,
+      indexMode: 'ENHANCED',
+      vectors: new Map(),
     });
     return indexArn;
   }
@@ -156,8 +168,14 @@ export class S3VectorsStore {
   }
 
   queryVectors(req: {
-    indexName?: string; indexArn?: string; vectorBucketName?: string; topK: number; queryVector: { float32?: number[] };
-    filter?: Record<string, unknown>; returnMetadata?: boolean; returnDistance?: boolean;
+    indexName?: string;
+    indexArn?: string;
+    vectorBucketName?: string;
+    topK: number;
+    queryVector: { float32?: number[] };
+    filter?: Record<string, unknown>;
+    returnMetadata?: boolean;
+    returnDistance?: boolean;
   }): { vectors: Array<{ key: string; distance?: number; metadata?: Metadata }>; distanceMetric: string } {
     const i = this.index(req);
     if (!Number.isInteger(req.topK) || req.topK < 1 || req.topK > S3_VECTORS_LIMITS.topKMax) throw new S3VectorsError('ValidationException', 'topK must be between 1 and 100.');
@@ -239,8 +257,13 @@ async function handle(store: S3VectorsStore, req: IncomingMessage, res: ServerRe
         const i = store.index(body);
         return send(200, {
           index: {
-            vectorBucketName: i.vectorBucketName, indexName: i.indexName, indexArn: i.indexArn, creationTime: i.creationTime,
-            dataType: i.dataType, dimension: i.dimension, distanceMetric: i.distanceMetric,
+            vectorBucketName: i.vectorBucketName,
+            indexName: i.indexName,
+            indexArn: i.indexArn,
+            creationTime: i.creationTime,
+            dataType: i.dataType,
+            dimension: i.dimension,
+            distanceMetric: i.distanceMetric,
             metadataConfiguration: { nonFilterableMetadataKeys: i.nonFilterableMetadataKeys },
           },
         });
