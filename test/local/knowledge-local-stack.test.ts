@@ -70,7 +70,8 @@ test('a document ingested into the direct data source is retrievable by its bot 
   }));
   expect(got.retrievalResults!.map((r) => r.content?.text)).toEqual(['Refunds are accepted within 30 days.']);
   const kb = (await agent.send(new GetKnowledgeBaseCommand({ knowledgeBaseId }))).knowledgeBase!;
-  const listed = await vectors.send(new ListVectorsCommand({ indexArn: kb.storageConfiguration!.s3VectorsConfiguration!.indexArn, returnMetadata: true }));
+  const indexArn = kb.storageConfiguration!.s3VectorsConfiguration!.indexArn;
+  const listed = await vectors.send(new ListVectorsCommand({ indexArn, returnMetadata: true }));
   expect(listed.vectors!.map((v) => (v.metadata as Record<string, unknown>).botId).sort()).toEqual(['bot-1', 'bot-2']);
 });
 
