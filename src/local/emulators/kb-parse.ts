@@ -3,6 +3,8 @@
 // serverless build) and DOCX (mammoth) in a child process with a heap limit and a deadline, so a PDF or zip bomb
 // costs at most that process (docs/architecture.md, "The local knowledge base").
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { Parser } from 'htmlparser2';
 
 /** One parsed document: its text per page (one page for formats without pages). */
@@ -191,8 +193,17 @@ process.stdin.on('end', () => {
 
 let parserPaths: { unpdf: string; mammoth: string } | undefined;
 
+/**
+ * Where a parser is: bundled beside the `cdk-bedrock-chat local` command (assets/cli/parsers/<name>.js, built by
+ * scripts/bundle-cli.js), else the package in node_modules (the playground and the tests).
+ */
+function parserPath(name: 'unpdf' | 'mammoth'): string {
+  const bundled = join(__dirname, 'parsers', `${name}.js`);
+  return existsSync(bundled) ? bundled : require.resolve(name);
+}
+
 function parseInChildProcess(bytes: Uint8Array, format: 'pdf' | 'docx', l: Required<ParseLimits>): Promise<ParsedDocument> {
-  parserPaths ??= { unpdf: require.resolve('unpdf'), mammoth: require.resolve('mammoth') };
+  parserPaths ??= { unpdf: parserPath('unpdf'), mammoth: parserPath('mammoth') };
   const kind = format === 'pdf' ? 'PDF' : 'DOCX';
   return new Promise<ParsedDocument>((resolve, reject) => {
     const child = spawn(process.execPath, [`--max-old-space-size=${l.maxHeapMb}`, '-e', CHILD_SOURCE], {
