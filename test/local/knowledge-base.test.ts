@@ -242,6 +242,36 @@ test('RetrievalFilter: in, andAll, orAll, notEquals, numberOfResults, and invali
   await expect(retrieve('quarterly', undefined, 101)).rejects.toMatchObject({ name: 'ValidationException' });
 });
 
+test('bad input, as a property: any request with one malformed document is a ValidationException and writes nothing', async () => {
+  const { dataSource } = await agent.send(new CreateDataSourceCommand({ knowledgeBaseId, name: 'badinput', dataSourceConfiguration: { type: 'CUSTOM' } }));
+  const dataSourceId = dataSource!.dataSourceId!;
+  const custom = (id: string, inlineContent: unknown, metadata?: unknown) => ({
+    content: { dataSourceType: 'CUSTOM', custom: { customDocumentIdentifier: { id }, sourceType: 'IN_LINE', inlineContent } },
+    ...(metadata ? { metadata } : {}),
+  });
+  const bad = fc.oneof(
+    fc.constant(custom('x', { type: 'TEXT', textContent: { data: '' } })),
+    fc.constant(custom('', { type: 'TEXT', textContent: { data: 'x' } })),
+    fc.string({ minLength: 2049, maxLength: 2100 }).map((id) => custom(id, { type: 'TEXT', textContent: { data: 'x' } })),
+    fc.constantFrom('image/png', 'application/zip', 'text/markdown', 'application/x-msdownload', 'nonsense').map((m) => custom('b', { type: 'BYTE', byteContent: { mimeType: m, data: Buffer.from('x') } })),
+    fc.constant(custom('y', { type: 'VIDEO' })),
+    fc.string({ minLength: 201, maxLength: 220 }).map((k) => custom('k', { type: 'TEXT', textContent: { data: 'x' } }, { type: 'IN_LINE_ATTRIBUTE', inlineAttributes: [{ key: k, value: { type: 'STRING', stringValue: 'v' } }] })),
+    fc.constantFrom('x-amz-bedrock-kb-source-uri', 'AMAZON_BEDROCK_TEXT').map((k) => custom('r', { type: 'TEXT', textContent: { data: 'x' } }, { type: 'IN_LINE_ATTRIBUTE', inlineAttributes: [{ key: k, value: { type: 'STRING', stringValue: 'v' } }] })),
+    fc.constant(custom('n', { type: 'TEXT', textContent: { data: 'x' } }, { type: 'IN_LINE_ATTRIBUTE', inlineAttributes: [{ key: 'n', value: { type: 'NUMBER', stringValue: 'not a number' } }] })),
+    fc.constant({ content: { dataSourceType: 'S3', s3: { s3Location: { uri: 's3://docs/x.txt' } } } }),
+  );
+  const good = fc.string({ minLength: 1, maxLength: 40 }).map((id) => custom(`good-${id}`, { type: 'TEXT', textContent: { data: 'a good document' } }));
+  await fc.assert(fc.asyncProperty(fc.array(good, { maxLength: 5 }), bad, fc.nat(), async (goods, worst, at) => {
+    const documents: unknown[] = [...goods];
+    documents.splice(at % (goods.length + 1), 0, worst);
+    const request = { knowledgeBaseId, dataSourceId, documents: documents as KnowledgeBaseDocument[] };
+    await expect(agent.send(new IngestKnowledgeBaseDocumentsCommand(request)))
+      .rejects.toMatchObject({ name: 'ValidationException', $metadata: { httpStatusCode: 400 } });
+    const listed = await agent.send(new ListKnowledgeBaseDocumentsCommand({ knowledgeBaseId, dataSourceId }));
+    expect(listed.documentDetails).toEqual([]);
+  }), { numRuns: 60 });
+});
+
 test('isolation: over random bots and documents, a bot retrieves only its own chunks', async () => {
   const { dataSource } = await agent.send(new CreateDataSourceCommand({ knowledgeBaseId, name: 'isolation', dataSourceConfiguration: { type: 'CUSTOM' } }));
   const words = ['apple', 'river', 'stone', 'cloud', 'ember', 'maple', 'quartz'];
