@@ -32,14 +32,16 @@ export class EmbeddingModel {
     return new EmbeddingModel(modelId, dimensions);
   }
 
-  private constructor(
-    /** The foundation model id. */
-    public readonly modelId: string,
-    /** The vector dimension. */
-    public readonly dimensions: number,
-  ) {
+  /** The foundation model id. */
+  public readonly modelId: string;
+  /** The vector dimension. */
+  public readonly dimensions: number;
+
+  private constructor(modelId: string, dimensions: number) {
     if (!/^[a-z0-9-]+\.[A-Za-z0-9.:-]+$/.test(modelId)) throw new Error(`EmbeddingModel: "${modelId}" is not a foundation model id (e.g. amazon.titan-embed-text-v2:0).`);
     if (!Number.isInteger(dimensions) || dimensions < 1 || dimensions > 4096) throw new Error(`EmbeddingModel: dimensions must be an integer between 1 and 4096, got ${dimensions}.`);
+    this.modelId = modelId;
+    this.dimensions = dimensions;
   }
 
   /** The foundation model ARN in the scope's region: `arn:<partition>:bedrock:<region>::foundation-model/<id>`. */
