@@ -375,7 +375,9 @@ export async function startKnowledgeBaseEmulator(opts: StartKnowledgeBaseEmulato
           for (let i = 0; i < vectors.length; i += 500) opts.vectors!.putVectors(ref, vectors.slice(i, i + 500));
         } catch (err) {
           if (err instanceof S3VectorsError) {
-            opts.vectors!.deleteVectors(ref, vectors.map((v) => v.key).slice(0, 500));
+            // the batches written before the refused one are taken back: the document is all or nothing
+            const keys = vectors.map((v) => v.key);
+            for (let k = 0; k < keys.length; k += 500) opts.vectors!.deleteVectors(ref, keys.slice(k, k + 500));
             throw new ParseError(`The vector store refused the document's vectors: ${err.message}`);
           }
           throw err;
