@@ -40,7 +40,7 @@ export const DEFAULT_CHUNKING: ChunkingConfiguration = {
  * The documented bounds of each strategy's settings, checked at CreateDataSource with a ValidationException:
  * FixedSizeChunkingConfiguration maxTokens ≥ 1, overlapPercentage 1-99
  * (https://docs.aws.amazon.com/bedrock/latest/APIReference/API_agent_FixedSizeChunkingConfiguration.html);
- * HierarchicalChunkingConfiguration exactly 2 levels, overlapTokens ≥ 1
+ * HierarchicalChunkingConfiguration exactly 2 levels (parent, child), overlapTokens ≥ 1
  * (https://docs.aws.amazon.com/bedrock/latest/APIReference/API_agent_HierarchicalChunkingConfiguration.html);
  * SemanticChunkingConfiguration bufferSize 0-1, breakpointPercentileThreshold 50-99, maxTokens ≥ 1
  * (https://docs.aws.amazon.com/bedrock/latest/APIReference/API_agent_SemanticChunkingConfiguration.html).
@@ -62,7 +62,6 @@ export function chunkingConfigurationError(c: ChunkingConfiguration | undefined)
       if (!h) return 'hierarchicalChunkingConfiguration is required for the HIERARCHICAL chunking strategy.';
       if (!Array.isArray(h.levelConfigurations) || h.levelConfigurations.length !== 2) return 'hierarchicalChunkingConfiguration.levelConfigurations must have exactly 2 levels (parent, child).';
       if (h.levelConfigurations.some((l) => !int(l.maxTokens) || l.maxTokens < 1)) return 'Each level\'s maxTokens must be at least 1.';
-      if (h.levelConfigurations[1].maxTokens > h.levelConfigurations[0].maxTokens) return 'The child level\'s maxTokens must not exceed the parent level\'s.';
       if (!int(h.overlapTokens) || h.overlapTokens < 1) return 'hierarchicalChunkingConfiguration.overlapTokens must be at least 1.';
       return undefined;
     }
