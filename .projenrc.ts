@@ -29,6 +29,11 @@ const V = {
   sdkS3: '3.1175.0',
   sdkBedrock: '3.1164.0',
   sdkLambda: '3.1164.0',
+  // The knowledge base clients: the newest release of each on the same 3.x line (AWS publishes a client only when its
+  // model changes, so their numbers differ; npm view @aws-sdk/<client> versions, 2026-12-02).
+  sdkBedrockAgent: '3.1138.0',
+  sdkBedrockAgentRuntime: '3.1164.0',
+  sdkS3Vectors: '3.1137.0',
   smithy: '4.5.2',
 };
 
@@ -100,6 +105,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
     `@aws-sdk/client-bedrock-runtime@${V.sdkBedrock}`,
     `@aws-sdk/client-lambda@${V.sdkLambda}`,
     `@aws-sdk/client-cognito-identity-provider@${V.sdk}`,
+    `@aws-sdk/client-bedrock-agent@${V.sdkBedrockAgent}`,
+    `@aws-sdk/client-bedrock-agent-runtime@${V.sdkBedrockAgentRuntime}`,
+    `@aws-sdk/client-s3vectors@${V.sdkS3Vectors}`,
     `@smithy/eventstream-codec@${V.smithy}`,
     `@smithy/util-utf8@${V.smithy}`,
     '@types/aws-lambda@8.10.164',
@@ -123,6 +131,14 @@ const project = new awscdk.AwsCdkConstructLibrary({
     'playwright-core@1.65.1',
     'axe-core@4.14.1',
     'fast-check@4.10.2',
+    // the local knowledge base (docs/architecture.md, "The local knowledge base"): PDF text (unpdf: pdf.js's
+    // serverless build), DOCX text (mammoth), HTML text (htmlparser2 10: 11+ ship only ES modules, which ts-jest's CommonJS cannot load), lexical retrieval (minisearch); jszip writes
+    // the DOCX fixtures of the tests (mammoth reads DOCX with it)
+    'unpdf@1.8.1',
+    'mammoth@1.13.0',
+    'htmlparser2@10.1.0',
+    'minisearch@7.2.0',
+    'jszip@3.10.2',
     // the CommonMark 0.31.2 spec examples (markdown conformance test) and the parser the widget's markdown uses
     'commonmark-spec@0.31.2',
     'commonmark@0.31.2',

@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'os';
 import { join, resolve } from 'path';
 import { pathToFileURL } from 'url';
+import { knowledgeFigures } from './knowledge';
 import { storageFigures } from './storage';
 import { streamFigures } from './stream';
 import { widgetFigures } from './widget';
@@ -68,6 +69,7 @@ async function main(): Promise<void> {
   results['synth.fullExampleMs'] = Math.round(synthMs());
   Object.assign(results, await streamFigures());
   Object.assign(results, await storageFigures());
+  Object.assign(results, await knowledgeFigures());
   Object.assign(results, await widgetFigures());
   results.measuredAt = new Date().toISOString();
   results.node = process.version;

@@ -38,4 +38,17 @@ esbuild.build({
   plugins: [dynaliteActions],
 }).then(() => {
   cpSync(join(root, 'src', 'local', 'public'), join(out, 'public'), { recursive: true });
+  // The local knowledge base parses PDF and DOCX in a child process that requires the parsers by path
+  // (src/local/emulators/kb-parse.ts): they are bundled beside the command, as assets/cli/parsers/<name>.js.
+  return esbuild.build({
+    entryPoints: { unpdf: require.resolve('unpdf'), mammoth: require.resolve('mammoth') },
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    outdir: join(out, 'parsers'),
+    minify: true,
+    legalComments: 'none',
+    logLevel: 'warning',
+  });
 }).catch(() => process.exit(1));

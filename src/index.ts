@@ -17,3 +17,6 @@ export { InferenceProfileMode } from './models/inference-profile-mode';
 export { ModelPrices, TokenUsage } from './models/pricing';
 export { FrontendDomain } from './constructs/frontend/domain';
 export { FrontendWafOptions, FrontendWebAcl } from './constructs/frontend/web-acl';
+export { KnowledgeBaseFactory, KnowledgeBaseFactoryProps } from './constructs/knowledge-base/knowledge-base-factory';
+export { EmbeddingModel } from './constructs/knowledge-base/embedding-model';
+export { S3VectorsStoreOptions, VectorStore, VectorStoreBindOptions, VectorStoreBinding } from './constructs/knowledge-base/vector-store';

@@ -6,7 +6,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { IConstruct } from 'constructs';
 import { buildApp } from '../examples/full-system/app';
-import { BedrockChatFrontend, ChatBackend, ChatBackendProps, FrontendWebAcl, IdentityProvider, MfaMode } from '../src';
+import { BedrockChatFrontend, ChatBackend, ChatBackendProps, FrontendWebAcl, IdentityProvider, KnowledgeBaseFactory, MfaMode } from '../src';
 import { requireBundles, testApp } from './constructs/helpers';
 
 beforeAll(requireBundles);
@@ -97,6 +97,15 @@ describe('cdk-nag AwsSolutions', () => {
     new ChatBackend(stack, 'Chat', props);
     expect(nagFindings(app)).toEqual([]);
     expectEveryAcknowledgementExplained(stack);
+  });
+
+  test('KnowledgeBaseFactory default (with its ChatBackend): no unacknowledged findings, every acknowledgement explained', () => {
+    const app = testApp();
+    const stack = new Stack(app, 'Knowledge');
+    const backend = new ChatBackend(stack, 'Chat');
+    const knowledge = new KnowledgeBaseFactory(stack, 'Knowledge', { backend });
+    expect(nagFindings(app)).toEqual([]);
+    expectEveryAcknowledgementExplained(knowledge);
   });
 
   test('BedrockChatFrontend default stack: no unacknowledged findings, every acknowledgement explained', () => {

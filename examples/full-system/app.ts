@@ -1,6 +1,6 @@
 import { App, CfnOutput, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { BedrockChatFrontend, ChatBackend, ChatModel, InferenceProfileMode } from '../../src';
+import { BedrockChatFrontend, ChatBackend, ChatModel, InferenceProfileMode, KnowledgeBaseFactory } from '../../src';
 
 /**
  * The full Bedrock Chat system in one stack: the backend (sign-in, conversations, WebSocket and REST APIs,
@@ -9,6 +9,7 @@ import { BedrockChatFrontend, ChatBackend, ChatModel, InferenceProfileMode } fro
 export class BedrockChatStack extends Stack {
   public readonly backend: ChatBackend;
   public readonly frontend: BedrockChatFrontend;
+  public readonly knowledge: KnowledgeBaseFactory;
 
   constructor(scope: Construct, id: string, props?: StackProps) {
     super(scope, id, props);
@@ -24,6 +25,8 @@ export class BedrockChatStack extends Stack {
       inferenceProfileMode: profileMode ? InferenceProfileMode.of(profileMode) : undefined,
     });
     this.frontend = new BedrockChatFrontend(this, 'Frontend', { backend: this.backend, removalPolicy });
+    // Knowledge for bots: the document bucket and the shared knowledge base on S3 Vectors (no idle cost).
+    this.knowledge = new KnowledgeBaseFactory(this, 'Knowledge', { backend: this.backend, removalPolicy });
 
     new CfnOutput(this, 'AppUrl', { value: this.frontend.url, description: 'Open this in a browser' });
     new CfnOutput(this, 'WidgetUrl', {
@@ -34,6 +37,8 @@ export class BedrockChatStack extends Stack {
     new CfnOutput(this, 'RestApiUrl', { value: this.backend.restApiUrl });
     new CfnOutput(this, 'UserPoolId', { value: this.backend.userPool.userPoolId });
     new CfnOutput(this, 'UserPoolClientId', { value: this.backend.userPoolClient.userPoolClientId });
+    new CfnOutput(this, 'KnowledgeBaseId', { value: this.knowledge.knowledgeBaseId });
+    new CfnOutput(this, 'KnowledgeDocumentBucket', { value: this.knowledge.documentBucket.bucketName });
   }
 }
 

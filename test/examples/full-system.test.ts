@@ -27,8 +27,13 @@ test('`cdk synth` of examples/full-system runs offline and yields the whole syst
   expect(count('AWS::CloudFront::Distribution')).toBe(1);
   expect(count('AWS::CloudFront::OriginAccessControl')).toBe(1);
   expect(count('Custom::CDKBucketDeployment')).toBe(1);
-  expect(Object.keys(template.Outputs).sort()).toEqual(['AppUrl', 'RestApiUrl', 'UserPoolClientId', 'UserPoolId', 'WebSocketUrl', 'WidgetUrl']);
-  expect(count('AWS::S3::Bucket')).toBe(4); // large messages + its access logs, site + its logs
+  expect(Object.keys(template.Outputs).sort()).toEqual(['AppUrl', 'KnowledgeBaseId', 'KnowledgeDocumentBucket', 'RestApiUrl', 'UserPoolClientId', 'UserPoolId', 'WebSocketUrl', 'WidgetUrl']);
+  expect(count('AWS::S3::Bucket')).toBe(5); // large messages + its access logs, site + its logs, knowledge documents
+  // the knowledge for bots: one shared knowledge base on S3 Vectors, a CUSTOM and an S3 data source
+  expect(count('AWS::S3Vectors::VectorBucket')).toBe(1);
+  expect(count('AWS::S3Vectors::Index')).toBe(1);
+  expect(count('AWS::Bedrock::KnowledgeBase')).toBe(1);
+  expect(count('AWS::Bedrock::DataSource')).toBe(2);
   // The stack's Region is known: Claude resolves to global profiles, Nova Pro to the US one; Sonnet is the default.
   const worker = Object.values(template.Resources as Record<string, any>)
     .find((r) => r.Type === 'AWS::Lambda::Function' && r.Properties.Environment?.Variables?.LARGE_MESSAGE_BUCKET && r.Properties.MemorySize === 1024);

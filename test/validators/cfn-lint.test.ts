@@ -8,7 +8,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { allowedBy, allowlist, cfnLint, cfnLintAvailable, Finding, formatFindings, LintInput, unacceptedFindings } from './cfn-lint';
 import { buildApp } from '../../examples/full-system/app';
-import { BedrockChatFrontend, ChatBackend } from '../../src';
+import { BedrockChatFrontend, ChatBackend, KnowledgeBaseFactory } from '../../src';
 import { requireBundles, testApp } from '../constructs/helpers';
 
 const available = cfnLintAvailable();
@@ -27,6 +27,9 @@ maybe('cfn-lint', () => {
     requireBundles();
     const backendApp = testApp();
     new ChatBackend(new Stack(backendApp, 'Backend'), 'Chat');
+    const knowledgeApp = testApp();
+    const knowledgeStack = new Stack(knowledgeApp, 'Knowledge');
+    new KnowledgeBaseFactory(knowledgeStack, 'Knowledge', { backend: new ChatBackend(knowledgeStack, 'Chat') });
     const frontendApp = testApp();
     new BedrockChatFrontend(new Stack(frontendApp, 'Frontend'), 'Web', {
       backend: {
@@ -53,6 +56,7 @@ maybe('cfn-lint', () => {
     inputs = [
       ...templates(backendApp, 'ChatBackend default'),
       ...templates(frontendApp, 'BedrockChatFrontend default'),
+      ...templates(knowledgeApp, 'KnowledgeBaseFactory default'),
       ...templates(exampleApp, 'examples/full-system'),
     ];
     findings = await cfnLint(inputs);
@@ -62,6 +66,7 @@ maybe('cfn-lint', () => {
     expect(inputs.map((i) => i.label)).toEqual([
       'ChatBackend default > stack Backend',
       'BedrockChatFrontend default > stack Frontend',
+      'KnowledgeBaseFactory default > stack Knowledge',
       'examples/full-system > stack BedrockChat',
     ]);
     const unaccepted = unacceptedFindings(findings);

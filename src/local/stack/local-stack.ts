@@ -22,19 +22,22 @@ import {
   DescribeTableCommand,
   DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import type { AssemblyStack, CloudAssembly } from './assembly';
+import { FunctionError, FunctionSpec, LocalFunctionRuntime } from './functions';
+import { EndpointResolver, TemplateError, TemplateResolver } from './resolver';
 import { createTokenVerifier } from '../../lambdas/core/auth';
 import { HttpApiRoute, startHttpApi, startWebSocketApi, WebSocketApi, WebSocketEvent } from '../emulators/api-gateway';
 import { FakeRequest, startBedrockFake, StartBedrockFakeOptions } from '../emulators/bedrock';
 import { startDynamoDb } from '../emulators/dynamodb';
+import { s3Reader, startKnowledgeBaseEmulator, type KnowledgeBaseEmulator } from '../emulators/knowledge-base';
 import { functionNameOf, LambdaEmulator, startLambda } from '../emulators/lambda';
 import { corsRulesXml, startS3 } from '../emulators/s3';
+import { startS3VectorsEmulator, type S3VectorsEmulator } from '../emulators/s3-vectors';
 import { closeServer, readBody } from '../emulators/util';
 import { createLocalIdp, LOCAL_USERS, LocalIdp, LocalUser } from '../idp';
 import { createManagedLogin, ManagedLoginClient } from '../managed-login';
 import { offlineModel } from '../offline-model';
-import type { AssemblyStack, CloudAssembly } from './assembly';
-import { FunctionError, FunctionSpec, LocalFunctionRuntime } from './functions';
-import { EndpointResolver, TemplateError, TemplateResolver } from './resolver';
 
 /** The package root (holds assets/ and src/local/public or, in the bundled CLI, assets/cli/public). */
 export const PACKAGE_ROOT = findPackageRoot(__dirname);
@@ -95,6 +98,12 @@ export interface LocalStack {
   readonly endpoints: EndpointResolver;
   /** What the local stack does not emulate, one line each (printed once at start-up). */
   readonly notEmulated: readonly string[];
+  /**
+   * The local knowledge bases and S3 Vectors, when the template declares `AWS::Bedrock::KnowledgeBase` or
+   * `AWS::S3Vectors::*` resources: the endpoints functions get as `AWS_ENDPOINT_URL_BEDROCK_AGENT`,
+   * `AWS_ENDPOINT_URL_BEDROCK_AGENT_RUNTIME` and `AWS_ENDPOINT_URL_S3VECTORS`.
+   */
+  readonly knowledge?: { readonly agentEndpoint: string; readonly runtimeEndpoint: string; readonly vectorsEndpoint: string; idle(): Promise<void> };
   /** What was loaded, for the start-up message. */
   readonly summary: readonly string[];
   bedrockRequests(): readonly FakeRequest[];
@@ -175,6 +184,50 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       for (const id of r.ofType('AWS::S3::Bucket')) {
         for (const attr of ['RegionalDomainName', 'DomainName', 'DualStackDomainName']) endpoints.add(String(r.getAtt(id, attr)), s3.endpoint);
       }
+    }
+
+    // ---------------------------------------------------------------- Knowledge bases and S3 Vectors
+    let knowledgeEmulator: KnowledgeBaseEmulator | undefined;
+    let vectorsEmulator: S3VectorsEmulator | undefined;
+    const kbTypes = ['AWS::S3Vectors::VectorBucket', 'AWS::S3Vectors::Index', 'AWS::Bedrock::KnowledgeBase', 'AWS::Bedrock::DataSource'];
+    if (loaded.some(({ r }) => kbTypes.some((t) => r.ofType(t).length > 0))) {
+      const accountId = loaded[0].r.context.accountId;
+      vectorsEmulator = await startS3VectorsEmulator({ region, account: accountId });
+      stops.push(vectorsEmulator.stop);
+      const kbS3 = new S3Client({ endpoint: s3.endpoint, forcePathStyle: true, region, credentials: local });
+      stops.push(async () => kbS3.destroy());
+      knowledgeEmulator = await startKnowledgeBaseEmulator({ region, account: accountId, vectors: vectorsEmulator.store, s3: s3Reader(kbS3) });
+      stops.push(knowledgeEmulator.stop);
+      const api = (v: unknown) => apiShape(v);
+      for (const { r } of loaded) {
+        for (const id of r.ofType('AWS::S3Vectors::VectorBucket')) {
+          const arn = String(r.ref(id));
+          vectorsEmulator.store.createVectorBucket(arn.slice(arn.lastIndexOf('/') + 1));
+          summary.push(`vector bucket ${arn}`);
+        }
+      }
+      for (const { r } of loaded) {
+        for (const id of r.ofType('AWS::S3Vectors::Index')) {
+          const p = r.resolve(r.resource(id).Properties ?? {}) as Record<string, unknown>;
+          const indexArn = String(r.ref(id));
+          vectorsEmulator.store.createIndex({ ...(api(p) as any), indexName: indexArn.slice(indexArn.lastIndexOf('/') + 1) });
+          summary.push(`vector index ${indexArn}`);
+        }
+      }
+      for (const { r } of loaded) {
+        for (const id of r.ofType('AWS::Bedrock::KnowledgeBase')) {
+          const p = api(r.resolve(r.resource(id).Properties ?? {})) as any;
+          const knowledgeBaseId = knowledgeEmulator.addKnowledgeBase({ ...p, knowledgeBaseId: String(r.ref(id)) });
+          summary.push(`knowledge base ${knowledgeBaseId} (${p.name}, ${p.storageConfiguration?.type})`);
+        }
+        for (const id of r.ofType('AWS::Bedrock::DataSource')) {
+          const p = api(r.resolve(r.resource(id).Properties ?? {})) as any;
+          const dataSourceId = String(r.getAtt(id, 'DataSourceId'));
+          knowledgeEmulator.addDataSource({ ...p, dataSourceId });
+          summary.push(`data source ${dataSourceId} (${p.name}, ${p.dataSourceConfiguration?.type}) of knowledge base ${p.knowledgeBaseId}`);
+        }
+      }
+      notEmulated.push('Knowledge bases: retrieval is lexical (MiniSearch), not by embeddings; the embedding model is not called; parsing and chunking are local approximations (docs/architecture.md, "The local knowledge base")');
     }
 
     // ---------------------------------------------------------------- Bedrock
@@ -553,6 +606,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       env.AWS_ENDPOINT_URL_S3 = s3.endpoint;
       env.AWS_ENDPOINT_URL_LAMBDA = lambda.endpoint;
       if (bedrockEndpoint) env.AWS_ENDPOINT_URL_BEDROCK_RUNTIME = bedrockEndpoint;
+      if (knowledgeEmulator) {
+        env.AWS_ENDPOINT_URL_BEDROCK_AGENT = knowledgeEmulator.endpoint;
+        env.AWS_ENDPOINT_URL_BEDROCK_AGENT_RUNTIME = knowledgeEmulator.runtimeEndpoint;
+      }
+      if (vectorsEmulator) env.AWS_ENDPOINT_URL_S3VECTORS = vectorsEmulator.endpoint;
       // Local-only additions (documented in the README): s3rver needs path-style requests; the JWKS of the issuer
       // comes from the local IdP; Node 20's SDK notice is silenced (Lambda runs Node 24).
       env.S3_FORCE_PATH_STYLE = 'true';
@@ -673,6 +731,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       webSocketApis,
       endpoints,
       notEmulated,
+      knowledge: knowledgeEmulator && vectorsEmulator ? {
+        agentEndpoint: knowledgeEmulator.endpoint,
+        runtimeEndpoint: knowledgeEmulator.runtimeEndpoint,
+        vectorsEndpoint: vectorsEmulator.endpoint,
+        idle: () => knowledgeEmulator!.idle(),
+      } : undefined,
       summary,
       bedrockRequests: () => bedrockRequests,
       issueToken: (username, expiresInSec) => {
@@ -684,6 +748,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         for (;;) {
           await lambda.idle();
           await Promise.all(webSocketApis.map((w) => w.idle()));
+          await knowledgeEmulator?.idle();
           await lambda.idle();
           return;
         }
@@ -748,7 +813,8 @@ const HANDLED = new Set([
   'AWS::ApiGatewayV2::Authorizer', 'AWS::ApiGatewayV2::Stage', 'AWS::Cognito::UserPool', 'AWS::Cognito::UserPoolClient',
   'AWS::Cognito::UserPoolGroup', 'AWS::Cognito::UserPoolDomain', 'AWS::CloudFront::Distribution',
   'AWS::CloudFront::ResponseHeadersPolicy', 'AWS::CloudFront::OriginAccessControl', 'Custom::CDKBucketDeployment',
-  'AWS::CDK::Metadata', 'AWS::Lambda::LayerVersion',
+  'AWS::CDK::Metadata', 'AWS::Lambda::LayerVersion', 'AWS::S3Vectors::VectorBucket', 'AWS::S3Vectors::Index',
+  'AWS::Bedrock::KnowledgeBase', 'AWS::Bedrock::DataSource',
 ]);
 
 const NOT_EMULATED: Record<string, string> = {
@@ -959,3 +1025,10 @@ function listen(server: Server, port: number): Promise<number> {
 }
 
 export { FunctionError };
+
+/** CloudFormation's property names (PascalCase) as the API names them (camelCase), recursively: `S3VectorsConfiguration` → `s3VectorsConfiguration`. */
+export function apiShape(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(apiShape);
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k.charAt(0).toLowerCase() + k.slice(1), apiShape(x)]));
+  return v;
+}

@@ -220,6 +220,28 @@ export class TemplateResolver {
         return p.RoleName !== undefined ? this.str(p.RoleName) : generated(64);
       case 'AWS::Logs::LogGroup':
         return p.LogGroupName !== undefined ? this.str(p.LogGroupName) : generated(512);
+      // Ref of a vector bucket and of an index is its ARN, of a knowledge base its id, of a data source
+      // `<knowledge base id>|<data source id>` (their primary identifiers:
+      // https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-s3vectors-vectorbucket.html ,
+      // https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-s3vectors-index.html ,
+      // https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-bedrock-knowledgebase.html ,
+      // https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-bedrock-datasource.html).
+      case 'AWS::S3Vectors::VectorBucket': {
+        // names: 3-63 lowercase letters, digits, hyphens, dots (CreateVectorBucket)
+        const name = p.VectorBucketName !== undefined ? this.str(p.VectorBucketName) : generated(63).toLowerCase().replace(/[^a-z0-9.-]/g, '-');
+        return `arn:aws:s3vectors:${this.context.region}:${this.context.accountId}:bucket/${name}`;
+      }
+      case 'AWS::S3Vectors::Index': {
+        const bucketArn = p.VectorBucketArn !== undefined
+          ? this.str(p.VectorBucketArn)
+          : `arn:aws:s3vectors:${this.context.region}:${this.context.accountId}:bucket/${this.str(p.VectorBucketName)}`;
+        const name = p.IndexName !== undefined ? this.str(p.IndexName) : generated(63).toLowerCase().replace(/[^a-z0-9.-]/g, '-');
+        return `${bucketArn}/index/${name}`;
+      }
+      case 'AWS::Bedrock::KnowledgeBase':
+        return stableId(seed, 10, ALNUM_UPPER);
+      case 'AWS::Bedrock::DataSource':
+        return `${this.str(p.KnowledgeBaseId)}|${stableId(seed, 10, ALNUM_UPPER)}`;
       default:
         return `${id}-${stableId(seed, 12)}`;
     }
@@ -259,6 +281,11 @@ export class TemplateResolver {
       case 'AWS::IAM::Role.Arn': return `arn:aws:iam::${accountId}:role/${name}`;
       case 'AWS::Logs::LogGroup.Arn': return arn('logs', `log-group:${name}:*`);
       case 'AWS::WAFv2::WebACL.Arn': return arn('wafv2', `global/webacl/${name}`);
+      case 'AWS::S3Vectors::VectorBucket.VectorBucketArn': return name;
+      case 'AWS::S3Vectors::Index.IndexArn': return name;
+      case 'AWS::Bedrock::KnowledgeBase.KnowledgeBaseId': return name;
+      case 'AWS::Bedrock::KnowledgeBase.KnowledgeBaseArn': return arn('bedrock', `knowledge-base/${name}`);
+      case 'AWS::Bedrock::DataSource.DataSourceId': return name.split('|')[1];
       default:
         if (attr === 'Arn') return arn(r.Type.split('::')[1].toLowerCase(), name);
         return `${name}.${attr}`;

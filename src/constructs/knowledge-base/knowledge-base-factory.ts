@@ -1,0 +1,234 @@
+import { Aws, Duration, Names, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as bedrock from 'aws-cdk-lib/aws-bedrock';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { EmbeddingModel } from './embedding-model';
+import { VectorStore } from './vector-store';
+import { ChatBackend } from '../chat-backend/chat-backend';
+import { grant } from '../chat-backend/context';
+import { DEFAULT_REMOVAL_POLICY, logServerAccessTo, secureBucketProps } from '../private/defaults';
+import { acknowledge } from '../private/nag';
+
+/** Key prefixes of the document bucket. */
+export const KNOWLEDGE_PREFIXES = {
+  /** Browser uploads through presigned PUTs land here first; they expire after `uploadExpiration`. */
+  uploads: 'uploads/',
+  /** Documents of bots, ingested directly into the CUSTOM data source from their S3 location. */
+  documents: 'documents/',
+  /** Bulk knowledge, synced by ingestion jobs of the S3 data source (with `.metadata.json` files beside each). */
+  bulk: 'bulk/',
+};
+
+/**
+ * Bedrock's default chunking: "each chunk contains, at most, 300 tokens"
+ * (https://docs.aws.amazon.com/bedrock/latest/userguide/kb-chunking.html), with a 20 % overlap.
+ */
+const DEFAULT_CHUNKING: bedrock.CfnDataSource.ChunkingConfigurationProperty = {
+  chunkingStrategy: 'FIXED_SIZE',
+  fixedSizeChunkingConfiguration: { maxTokens: 300, overlapPercentage: 20 },
+};
+
+export interface KnowledgeBaseFactoryProps {
+  /** The backend whose bots get knowledge (its access-log bucket receives the document bucket's logs). */
+  readonly backend: ChatBackend;
+
+  /**
+   * Where the shared knowledge base keeps its vectors.
+   * @default VectorStore.s3Vectors()
+   */
+  readonly vectorStore?: VectorStore;
+
+  /**
+   * The embedding model of the shared knowledge base (the index is created with its dimension).
+   * @default EmbeddingModel.TITAN_EMBED_TEXT_V2_1024
+   */
+  readonly embeddingModel?: EmbeddingModel;
+
+  /**
+   * Origins allowed to PUT documents into the bucket with presigned URLs (the app's and the widget's hosts).
+   * @default ['*'] (a presigned URL is the credential; the origin check adds nothing for non-browser clients)
+   */
+  readonly corsAllowedOrigins?: string[];
+
+  /**
+   * How long a browser upload stays in the temporary `uploads/` prefix before S3 deletes it.
+   * @default Duration.days(1)
+   */
+  readonly uploadExpiration?: Duration;
+
+  /**
+   * What happens to the document bucket when the stack is deleted (the vector bucket and index follow it).
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/**
+ * Knowledge for bots: the deploy-time part. A document bucket (encrypted, TLS only, no public access, access logs, a
+ * temporary `uploads/` prefix that expires, CORS for presigned PUTs), one shared multi-tenant knowledge base on a
+ * vector store (S3 Vectors by default: zero idle cost), a CUSTOM data source for direct ingestion (a document is
+ * searchable seconds after `IngestKnowledgeBaseDocuments`, no sync job), an S3 data source for bulk knowledge under
+ * `bulk/`, and the knowledge base's service role with exactly the permissions it needs. Every retrieval must filter
+ * on the bot (a `botId` metadata attribute): see the README.
+ */
+export class KnowledgeBaseFactory extends Construct {
+  /** The document bucket (`uploads/`, `documents/`, `bulk/`). */
+  public readonly documentBucket: s3.Bucket;
+  /** The shared knowledge base. */
+  public readonly knowledgeBase: bedrock.CfnKnowledgeBase;
+  /** Its id (`attrKnowledgeBaseId`). */
+  public readonly knowledgeBaseId: string;
+  /** Its ARN (`attrKnowledgeBaseArn`). */
+  public readonly knowledgeBaseArn: string;
+  /** The CUSTOM data source documents are ingested into directly. */
+  public readonly directDataSource: bedrock.CfnDataSource;
+  /** The S3 data source over `bulk/`, synced by ingestion jobs. */
+  public readonly bulkDataSource: bedrock.CfnDataSource;
+  /** The role Bedrock assumes for the knowledge base. */
+  public readonly serviceRole: iam.Role;
+  /** The vector store. */
+  public readonly vectorStore: VectorStore;
+  /** The embedding model. */
+  public readonly embeddingModel: EmbeddingModel;
+  /** The vector store's resources (for S3 Vectors: the `CfnVectorBucket` and the `CfnIndex`). */
+  public readonly vectorStoreResources: Construct[];
+
+  constructor(scope: Construct, id: string, props: KnowledgeBaseFactoryProps) {
+    super(scope, id);
+    const removalPolicy = props.removalPolicy ?? DEFAULT_REMOVAL_POLICY;
+    this.vectorStore = props.vectorStore ?? VectorStore.s3Vectors();
+    this.embeddingModel = props.embeddingModel ?? EmbeddingModel.TITAN_EMBED_TEXT_V2_1024;
+    const uploadExpiration = props.uploadExpiration ?? Duration.days(1);
+    const uploadDays = uploadExpiration.toHours() / 24;
+    if (!Number.isInteger(uploadDays) || uploadDays < 1) {
+      throw new Error('KnowledgeBaseFactory: uploadExpiration must be a whole number of days, at least one (S3 expires objects in whole days).');
+    }
+
+    this.documentBucket = new s3.Bucket(this, 'DocumentBucket', {
+      ...secureBucketProps({ removalPolicy }),
+      autoDeleteObjects: removalPolicy === RemovalPolicy.DESTROY,
+      versioned: false,
+      cors: [{
+        allowedMethods: [s3.HttpMethods.PUT],
+        allowedOrigins: props.corsAllowedOrigins ?? ['*'],
+        allowedHeaders: ['content-type'],
+        maxAge: Duration.hours(1).toSeconds(),
+      }],
+      lifecycleRules: [
+        { id: 'ExpireUploads', prefix: KNOWLEDGE_PREFIXES.uploads, expiration: Duration.days(uploadDays) },
+        { id: 'AbortIncompleteMultipartUploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
+      ],
+    });
+    logServerAccessTo(this.documentBucket, props.backend.accessLogsBucket, 'knowledge-documents/');
+
+    const stack = Stack.of(this);
+    // The trust policy of a knowledge base service role: Bedrock, from this account, for knowledge bases of this
+    // account and region (the confused-deputy conditions of https://docs.aws.amazon.com/bedrock/latest/userguide/kb-permissions.html).
+    this.serviceRole = new iam.Role(this, 'ServiceRole', {
+      assumedBy: new iam.ServicePrincipal('bedrock.amazonaws.com', {
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
+          ArnLike: { 'aws:SourceArn': stack.formatArn({ service: 'bedrock', resource: 'knowledge-base', resourceName: '*' }) },
+        },
+      }),
+      description: 'Amazon Bedrock Knowledge Bases: embed documents, read them from the document bucket, write and query the vector index',
+    });
+    const binding = this.vectorStore.bind(this, { dimensions: this.embeddingModel.dimensions, removalPolicy });
+    this.vectorStoreResources = binding.resources;
+    const policy = new iam.Policy(this, 'ServiceRolePolicy', {
+      statements: [
+        // the embedding model (https://docs.aws.amazon.com/bedrock/latest/userguide/kb-permissions.html, "Permissions to access Amazon Bedrock models")
+        new iam.PolicyStatement({ sid: 'EmbeddingModel', actions: ['bedrock:InvokeModel'], resources: [this.embeddingModel.modelArn(this)] }),
+        // the documents: list the bucket, read the objects, in this account only (same page, "Permissions to access your data sources in Amazon S3")
+        new iam.PolicyStatement({
+          sid: 'DocumentBucketList',
+          actions: ['s3:ListBucket'],
+          resources: [this.documentBucket.bucketArn],
+          conditions: { StringEquals: { 'aws:ResourceAccount': Aws.ACCOUNT_ID } },
+        }),
+        new iam.PolicyStatement({
+          sid: 'DocumentBucketRead',
+          actions: ['s3:GetObject'],
+          resources: [this.documentBucket.arnForObjects(`${KNOWLEDGE_PREFIXES.documents}*`), this.documentBucket.arnForObjects(`${KNOWLEDGE_PREFIXES.bulk}*`)],
+          conditions: { StringEquals: { 'aws:ResourceAccount': Aws.ACCOUNT_ID } },
+        }),
+        ...binding.statements,
+      ],
+    });
+    policy.attachToRole(this.serviceRole);
+    acknowledge(policy, {
+      id: 'AwsSolutions-IAM5',
+      reason: 'Bedrock reads every document of a bot under documents/ and every bulk file under bulk/ of this one bucket; object keys are chosen at runtime.',
+      appliesTo: [`Resource::<${this.logicalIdOf(this.documentBucket)}.Arn>/documents/*`, `Resource::<${this.logicalIdOf(this.documentBucket)}.Arn>/bulk/*`],
+    });
+
+    const name = Names.uniqueResourceName(this, { maxLength: 100, separator: '-' });
+    this.knowledgeBase = new bedrock.CfnKnowledgeBase(this, 'KnowledgeBase', {
+      // Name: ([0-9a-zA-Z][_-]?){1,100} (https://docs.aws.amazon.com/bedrock/latest/APIReference/API_agent_CreateKnowledgeBase.html)
+      name,
+      description: 'Shared knowledge base of the bots: every retrieval filters on botId',
+      roleArn: this.serviceRole.roleArn,
+      knowledgeBaseConfiguration: {
+        type: 'VECTOR',
+        vectorKnowledgeBaseConfiguration: {
+          embeddingModelArn: this.embeddingModel.modelArn(this),
+          embeddingModelConfiguration: { bedrockEmbeddingModelConfiguration: { dimensions: this.embeddingModel.dimensions, embeddingDataType: 'FLOAT32' } },
+        },
+      },
+      storageConfiguration: binding.storageConfiguration,
+    });
+    // Bedrock checks the role's access to the index when the knowledge base is created: the policy must exist first.
+    this.knowledgeBase.node.addDependency(policy);
+    this.knowledgeBaseId = this.knowledgeBase.attrKnowledgeBaseId;
+    this.knowledgeBaseArn = this.knowledgeBase.attrKnowledgeBaseArn;
+
+    const vectorIngestionConfiguration = { chunkingConfiguration: DEFAULT_CHUNKING };
+    // CUSTOM data sources accept documents inline or from S3; S3 data sources only from S3
+    // (https://docs.aws.amazon.com/bedrock/latest/userguide/kb-direct-ingestion-add.html).
+    this.directDataSource = new bedrock.CfnDataSource(this, 'DirectDataSource', {
+      knowledgeBaseId: this.knowledgeBaseId,
+      name: 'direct',
+      description: 'Documents of bots, ingested directly with IngestKnowledgeBaseDocuments (botId and ownerId inline metadata)',
+      dataSourceConfiguration: { type: 'CUSTOM' },
+      dataDeletionPolicy: 'DELETE',
+      vectorIngestionConfiguration,
+    });
+    this.bulkDataSource = new bedrock.CfnDataSource(this, 'BulkDataSource', {
+      knowledgeBaseId: this.knowledgeBaseId,
+      name: 'bulk',
+      description: 'Bulk knowledge under bulk/ with .metadata.json files, synced by ingestion jobs',
+      dataSourceConfiguration: {
+        type: 'S3',
+        s3Configuration: { bucketArn: this.documentBucket.bucketArn, inclusionPrefixes: [KNOWLEDGE_PREFIXES.bulk] },
+      },
+      dataDeletionPolicy: 'DELETE',
+      vectorIngestionConfiguration,
+    });
+  }
+
+  /** Direct ingestion into the shared knowledge base: ingest, delete, get and list documents. */
+  public grantIngest(grantee: iam.IGrantable): iam.Grant {
+    return grant(grantee, ['bedrock:IngestKnowledgeBaseDocuments', 'bedrock:DeleteKnowledgeBaseDocuments', 'bedrock:GetKnowledgeBaseDocuments',
+      'bedrock:ListKnowledgeBaseDocuments'], [this.knowledgeBaseArn]);
+  }
+
+  /** Retrieve from the shared knowledge base (the caller must filter on the bot). */
+  public grantRetrieve(grantee: iam.IGrantable): iam.Grant {
+    return grant(grantee, ['bedrock:Retrieve'], [this.knowledgeBaseArn]);
+  }
+
+  /** Start and watch ingestion jobs of the bulk data source. */
+  public grantSync(grantee: iam.IGrantable): iam.Grant {
+    return grant(grantee, ['bedrock:StartIngestionJob', 'bedrock:GetIngestionJob', 'bedrock:ListIngestionJobs'], [this.knowledgeBaseArn]);
+  }
+
+  /** Exactly `actions` on the objects under `prefix` of the document bucket. */
+  public grantDocuments(grantee: iam.IGrantable, actions: string[], prefix: string): iam.Grant {
+    return grant(grantee, actions, [this.documentBucket.arnForObjects(`${prefix}*`)]);
+  }
+
+  private logicalIdOf(c: Construct): string {
+    return Stack.of(this).getLogicalId(c.node.defaultChild as s3.CfnBucket);
+  }
+}

@@ -1,0 +1,162 @@
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { requireBundles, testApp, withoutAssetHashes } from './helpers';
+import { ChatBackend, EmbeddingModel, KnowledgeBaseFactory, KnowledgeBaseFactoryProps, VectorStore } from '../../src';
+
+beforeAll(requireBundles);
+
+function synth(props: Omit<KnowledgeBaseFactoryProps, 'backend'> = {}) {
+  const stack = new Stack(testApp(), 'Test');
+  const backend = new ChatBackend(stack, 'Chat');
+  const knowledge = new KnowledgeBaseFactory(stack, 'Knowledge', { backend, ...props });
+  return { stack, backend, knowledge, template: Template.fromStack(stack) };
+}
+
+describe('KnowledgeBaseFactory defaults', () => {
+  const { template, knowledge, stack } = synth();
+
+  test('the document bucket: SSE-S3, no public access, TLS only, access logs, uploads/ expire after a day, CORS for presigned PUTs', () => {
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      CorsConfiguration: { CorsRules: [{ AllowedMethods: ['PUT'], AllowedOrigins: ['*'], AllowedHeaders: ['content-type'] }] },
+      LifecycleConfiguration: { Rules: Match.arrayWith([Match.objectLike({ Id: 'ExpireUploads', Prefix: 'uploads/', ExpirationInDays: 1, Status: 'Enabled' })]) },
+    });
+    const bucketId = stack.getLogicalId(knowledge.documentBucket.node.defaultChild as any);
+    template.hasResource('AWS::S3::Bucket', { DeletionPolicy: 'Retain' });
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      Bucket: { Ref: bucketId },
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+    });
+    // the access logs go to the backend's access-log bucket, under their own prefix
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      LoggingConfiguration: { DestinationBucketName: { Ref: Match.stringLikeRegexp('ChatAccessLogsBucket') }, LogFilePrefix: 'knowledge-documents/' },
+    });
+  });
+
+  test('S3 Vectors: an SSE-S3 vector bucket and a float32 cosine index of Titan v2\'s 1024 dimensions, Bedrock\'s keys non-filterable, retained', () => {
+    template.hasResourceProperties('AWS::S3Vectors::VectorBucket', { EncryptionConfiguration: { SseType: 'AES256' } });
+    template.hasResourceProperties('AWS::S3Vectors::Index', {
+      DataType: 'float32',
+      Dimension: 1024,
+      DistanceMetric: 'cosine',
+      MetadataConfiguration: { NonFilterableMetadataKeys: ['AMAZON_BEDROCK_TEXT', 'AMAZON_BEDROCK_METADATA'] },
+      IndexName: Match.stringLikeRegexp('^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$'),
+    });
+    template.hasResource('AWS::S3Vectors::VectorBucket', { DeletionPolicy: 'Retain' });
+    template.hasResource('AWS::S3Vectors::Index', { DeletionPolicy: 'Retain' });
+  });
+
+  test('the knowledge base: VECTOR, Titan Text Embeddings v2 at 1024 dimensions, on the S3 Vectors index, created after its role\'s policy', () => {
+    template.hasResource('AWS::Bedrock::KnowledgeBase', {
+      Properties: {
+        Name: Match.stringLikeRegexp('^([0-9a-zA-Z][_-]?){1,100}$'),
+        RoleArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('KnowledgeServiceRole'), 'Arn'] },
+        KnowledgeBaseConfiguration: {
+          Type: 'VECTOR',
+          VectorKnowledgeBaseConfiguration: {
+            EmbeddingModelArn: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':bedrock:', { Ref: 'AWS::Region' }, '::foundation-model/amazon.titan-embed-text-v2:0']] },
+            EmbeddingModelConfiguration: { BedrockEmbeddingModelConfiguration: { Dimensions: 1024, EmbeddingDataType: 'FLOAT32' } },
+          },
+        },
+        StorageConfiguration: { Type: 'S3_VECTORS', S3VectorsConfiguration: { IndexArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('KnowledgeVectorIndex'), 'IndexArn'] } } },
+      },
+      DependsOn: Match.arrayWith([Match.stringLikeRegexp('KnowledgeServiceRolePolicy')]),
+    });
+  });
+
+  test('a CUSTOM data source for direct ingestion and an S3 data source over bulk/, both chunked at 300 tokens with 20 % overlap', () => {
+    const chunking = { ChunkingConfiguration: { ChunkingStrategy: 'FIXED_SIZE', FixedSizeChunkingConfiguration: { MaxTokens: 300, OverlapPercentage: 20 } } };
+    template.hasResourceProperties('AWS::Bedrock::DataSource', { DataSourceConfiguration: { Type: 'CUSTOM' }, DataDeletionPolicy: 'DELETE', VectorIngestionConfiguration: chunking });
+    template.hasResourceProperties('AWS::Bedrock::DataSource', {
+      DataSourceConfiguration: { Type: 'S3', S3Configuration: { BucketArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('KnowledgeDocumentBucket'), 'Arn'] }, InclusionPrefixes: ['bulk/'] } },
+      VectorIngestionConfiguration: chunking,
+    });
+    template.resourceCountIs('AWS::Bedrock::DataSource', 2);
+  });
+
+  test('the service role: trusted by Bedrock for this account\'s knowledge bases; exactly the embedding model, the documents and the index', () => {
+    template.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: {
+        Statement: [{
+          Action: 'sts:AssumeRole',
+          Principal: { Service: 'bedrock.amazonaws.com' },
+          Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } }, ArnLike: { 'aws:SourceArn': Match.anyValue() } },
+        }],
+      },
+    });
+    const policies = template.findResources('AWS::IAM::Policy', { Properties: { PolicyName: Match.stringLikeRegexp('KnowledgeServiceRolePolicy') } });
+    const statements = Object.values(policies)[0].Properties.PolicyDocument.Statement;
+    expect(statements.map((s: any) => [s.Sid, s.Action])).toEqual([
+      ['EmbeddingModel', 'bedrock:InvokeModel'],
+      ['DocumentBucketList', 's3:ListBucket'],
+      ['DocumentBucketRead', 's3:GetObject'],
+      ['S3VectorsIndex', ['s3vectors:GetIndex', 's3vectors:QueryVectors', 's3vectors:PutVectors', 's3vectors:GetVectors', 's3vectors:ListVectors', 's3vectors:DeleteVectors']],
+    ]);
+    const read = statements.find((s: any) => s.Sid === 'DocumentBucketRead');
+    expect(JSON.stringify(read.Resource)).toContain('/documents/*');
+    expect(JSON.stringify(read.Resource)).toContain('/bulk/*');
+    expect(JSON.stringify(read.Resource)).not.toContain('uploads');
+    expect(statements.find((s: any) => s.Sid === 'S3VectorsIndex').Resource).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^KnowledgeVectorIndex/), 'IndexArn'] });
+  });
+
+  test('grants: ingest, retrieve and sync on the knowledge base ARN only', () => {
+    const stack2 = new Stack(testApp(), 'Grants');
+    const k = new KnowledgeBaseFactory(stack2, 'K', { backend: new ChatBackend(stack2, 'Chat') });
+    const role = new iam.Role(stack2, 'Caller', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+    k.grantIngest(role);
+    k.grantRetrieve(role);
+    k.grantSync(role);
+    k.grantDocuments(role, ['s3:PutObject'], 'uploads/');
+    const t = Template.fromStack(stack2);
+    const kbArn = { 'Fn::GetAtt': [stack2.getLogicalId(k.knowledgeBase), 'KnowledgeBaseArn'] };
+    t.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: stack2.getLogicalId(role.node.defaultChild as iam.CfnRole) }],
+      PolicyDocument: {
+        Statement: [
+          { Action: ['bedrock:IngestKnowledgeBaseDocuments', 'bedrock:DeleteKnowledgeBaseDocuments', 'bedrock:GetKnowledgeBaseDocuments', 'bedrock:ListKnowledgeBaseDocuments'], Effect: 'Allow', Resource: kbArn },
+          { Action: 'bedrock:Retrieve', Effect: 'Allow', Resource: kbArn },
+          { Action: ['bedrock:StartIngestionJob', 'bedrock:GetIngestionJob', 'bedrock:ListIngestionJobs'], Effect: 'Allow', Resource: kbArn },
+          { Action: 's3:PutObject', Effect: 'Allow', Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [stack2.getLogicalId(k.documentBucket.node.defaultChild as any), 'Arn'] }, '/uploads/*']] } },
+        ],
+      },
+    });
+  });
+
+  test('snapshot', () => {
+    expect(withoutAssetHashes(template.toJSON())).toMatchSnapshot();
+  });
+});
+
+describe('KnowledgeBaseFactory options', () => {
+  test('another embedding model sets the index dimension and the model ARN; euclidean distance', () => {
+    const { template } = synth({ embeddingModel: EmbeddingModel.TITAN_EMBED_TEXT_V2_256, vectorStore: VectorStore.s3Vectors({ distanceMetric: 'euclidean' }) });
+    template.hasResourceProperties('AWS::S3Vectors::Index', { Dimension: 256, DistanceMetric: 'euclidean' });
+    template.hasResourceProperties('AWS::Bedrock::KnowledgeBase', {
+      KnowledgeBaseConfiguration: {
+        VectorKnowledgeBaseConfiguration: { EmbeddingModelConfiguration: { BedrockEmbeddingModelConfiguration: { Dimensions: 256 } } },
+      },
+    });
+    const cohere = synth({ embeddingModel: EmbeddingModel.COHERE_EMBED_MULTILINGUAL_V3 }).template;
+    cohere.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Sid: 'EmbeddingModel', Resource: { 'Fn::Join': ['', Match.arrayWith(['::foundation-model/cohere.embed-multilingual-v3'])] } })]) },
+    });
+  });
+
+  test('CORS origins, upload expiration and DESTROY removal policy', () => {
+    const { template } = synth({ corsAllowedOrigins: ['https://chat.example.com'], uploadExpiration: Duration.days(3), removalPolicy: RemovalPolicy.DESTROY });
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      CorsConfiguration: { CorsRules: [Match.objectLike({ AllowedOrigins: ['https://chat.example.com'] })] },
+      LifecycleConfiguration: { Rules: Match.arrayWith([Match.objectLike({ Id: 'ExpireUploads', ExpirationInDays: 3 })]) },
+    });
+    template.hasResource('AWS::S3Vectors::Index', { DeletionPolicy: 'Delete' });
+  });
+
+  test('invalid options are refused with a message that says what to change', () => {
+    expect(() => synth({ uploadExpiration: Duration.hours(2) })).toThrow(/uploadExpiration must be a whole number of days/);
+    expect(() => VectorStore.s3Vectors({ distanceMetric: 'dot' })).toThrow(/cosine' or 'euclidean/);
+    expect(() => EmbeddingModel.of('amazon.titan-embed-text-v2:0', 8192)).toThrow(/between 1 and 4096/);
+    expect(() => EmbeddingModel.of('arn:aws:bedrock:us-east-1::foundation-model/x', 1024)).toThrow(/not a foundation model id/);
+  });
+});
