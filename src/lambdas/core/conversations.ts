@@ -82,7 +82,17 @@ const msgKey = (conversationId: string, messageId: string) => `CONV#${conversati
  * another user's data. A turn writes a constant number of small items, however long the conversation is.
  */
 export class ConversationStore {
-  constructor(private readonly db: DynamoDBDocumentClient, private readonly tableName: string) {}
+  /**
+   * @param referenced called with the attachment keys of a message before the message is stored (the ws handler
+   *   removes their `pending` tag there: an upload never referenced expires, one referenced never by this rule). A
+   *   failure stores nothing; a message stored after a success is safe, and a success followed by a failed write
+   *   leaves an upload kept (until `attachmentRetention` or the deletion of all conversations), never one lost.
+   */
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly tableName: string,
+    private readonly referenced?: (keys: string[]) => Promise<void>,
+  ) {}
 
   async get(userId: string, conversationId: string): Promise<Conversation | undefined> {
     const res = await this.db.send(new GetCommand({
@@ -132,6 +142,8 @@ export class ConversationStore {
    * item naming how many there are, so a reader never sees a message whose parts are missing.
    */
   async putMessage(userId: string, conversationId: string, message: Message): Promise<void> {
+    const attachments = attachmentKeysOf(message.content);
+    if (attachments.length && this.referenced) await this.referenced([...new Set(attachments)]);
     const { head, parts, searchTail } = splitMessage(message);
     const base = msgKey(conversationId, message.id);
     // Part keys derive from the message id: a retried putMessage writes the same parts again (same content).
