@@ -7,7 +7,8 @@ import { ClientFrame, parseClientFrame, SUBPROTOCOL } from './core/protocol';
 import { dispatchTurn } from './wiring/dispatch';
 import { log, modelSettings } from './wiring/env';
 import { closeConnection, sinkFor } from './wiring/management-api';
-import { requests, storeReleasingUploads } from './wiring/store';
+import { storeReleasingUploads } from './wiring/release-uploads';
+import { requests } from './wiring/store';
 
 type WebSocketEvent = APIGatewayProxyWebsocketEventV2 & {
   requestContext: { authorizer?: { userId?: string; exp?: string } };

@@ -1,6 +1,8 @@
 import { DeleteObjectTaggingCommand } from '@aws-sdk/client-s3';
-import { env } from './env';
+import { env, once } from './env';
 import { s3 } from './s3';
+import { documentClient } from './store';
+import { ConversationStore } from '../core/conversations';
 import { invalid } from '../core/errors';
 
 /**
@@ -20,3 +22,6 @@ export async function releaseUploads(keys: readonly string[]): Promise<void> {
     }
   }));
 }
+
+/** The store of the ws handler: storing a message that references uploads first removes their `pending` tag. */
+export const storeReleasingUploads = once(() => new ConversationStore(documentClient(), env('TABLE_NAME'), releaseUploads));
