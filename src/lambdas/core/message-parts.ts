@@ -11,9 +11,9 @@
 export const MAX_ITEM_BYTES = 400 * 1024;
 
 /**
- * Text (UTF-8 bytes) kept in a message item's last text block and in its reasoning, each. An UpdateItem is charged for
- * the larger of the item before and after ("For UpdateItem, DynamoDB ... considers the size of the item as it appears
- * before and after the update": https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/read-write-operations.html),
+ * Text (UTF-8 bytes) kept in a message item's last text block and in its reasoning, each. An UpdateItem is charged on
+ * the larger of the item's sizes before and after the update (capacity unit consumption for write operations:
+ * https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/read-write-operations.html#write-operation-consumption),
  * so a small head keeps feedback, continue and the other head updates cheap however long the answer is.
  */
 export const HEAD_TEXT_BYTES = 32 * 1024;
