@@ -217,8 +217,11 @@ describe('ChatBackend defaults', () => {
       expect(Match.objectEquals(expected).test(envOf(template, stack, fn)).toHumanStrings()).toEqual([]);
     expect(Object.keys(envOf(template, stack, backend.authorizerFunction)).sort()).toEqual(['JWT_AUDIENCE', 'JWT_ISSUER']);
     exactly(backend.webSocketFunction, {
-      TABLE_NAME: table, WORKER_FUNCTION_NAME: { Ref: Match.stringLikeRegexp('ChatChatWorker') }, WEBSOCKET_CALLBACK_URL: callbackUrl,
-      LARGE_MESSAGE_BUCKET: bucket, ...models,
+      TABLE_NAME: table,
+      WORKER_FUNCTION_NAME: { Ref: Match.stringLikeRegexp('ChatChatWorker') },
+      WEBSOCKET_CALLBACK_URL: callbackUrl,
+      LARGE_MESSAGE_BUCKET: bucket,
+      ...models,
     });
     exactly(backend.workerFunction, { TABLE_NAME: table, WEBSOCKET_CALLBACK_URL: callbackUrl, LARGE_MESSAGE_BUCKET: bucket, ...models });
     exactly(backend.apiFunction, { TABLE_NAME: table, LARGE_MESSAGE_BUCKET: bucket, ...models });

@@ -3,16 +3,16 @@
  * conversation read in pages under Lambda's 6 MB response limit. Over the wire: the playground's HTTP API stand-in
  * running api.lambda, dynalite (which rejects an item past 400 KB, names included) and the real SDK clients.
  */
-import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { call, clearUser, itemCount, storeOf, sub } from './rest-helpers';
 import type { Message } from '../../src/lambdas/core/conversations';
 import { ulid } from '../../src/lambdas/core/ids';
 import { HEAD_TEXT_BYTES, itemBytes, MAX_ITEM_BYTES, PART_TEXT_BYTES } from '../../src/lambdas/core/message-parts';
 import { LAMBDA_SYNC_RESPONSE_MAX_BYTES } from '../../src/local/emulators/api-gateway';
 import { OFFLINE_MODELS, Playground, startPlayground } from '../../src/local/playground';
-import { fetchConversation } from '../../src/web-components/shared/conversation-pages';
 import type { BedrockChatConfig } from '../../src/web-components/shared/config';
+import { fetchConversation } from '../../src/web-components/shared/conversation-pages';
 
 let pg: Playground;
 
@@ -41,12 +41,12 @@ function longText(tag: string, bytes: number): string {
 
 /** Every item of the table (unmarshalled). */
 async function allItems(): Promise<Record<string, any>[]> {
-  const client = new DynamoDBClient({});
+  const client = DynamoDBDocumentClient.from(new DynamoDBClient({}));
   const items: Record<string, any>[] = [];
   let startKey: Record<string, any> | undefined;
   do {
     const res = await client.send(new ScanCommand({ TableName: process.env.TABLE_NAME, ExclusiveStartKey: startKey }));
-    items.push(...(res.Items ?? []).map((i) => unmarshall(i)));
+    items.push(...(res.Items ?? []));
     startKey = res.LastEvaluatedKey;
   } while (startKey);
   return items;
@@ -146,7 +146,10 @@ test('a conversation past 6 MB is read in pages under the Lambda limit and the c
   // Answers with quotes and newlines (escaped twice in the Lambda response) and long ones split into parts.
   for (let i = 0; i < 18; i++) {
     const m: Message = {
-      id: ulid(), parentId: parent, role: i % 2 ? 'user' : 'assistant', createdAt: new Date().toISOString(),
+      id: ulid(),
+      parentId: parent,
+      role: i % 2 ? 'user' : 'assistant',
+      createdAt: new Date().toISOString(),
       content: [{ text: `"${i}"\n` + longText(`m${i}`, 400 * 1024) }],
       ...(i % 4 === 0 ? { reasoning: longText(`r${i}`, 90 * 1024) } : {}),
     };

@@ -4,8 +4,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { ChatBackendProps } from './chat-backend';
 import { BackendContext, grant } from './context';
-import { createAccessLogsBucket, logServerAccessTo, secureTableProps } from '../private/defaults';
 import { PENDING_TAG } from '../../lambdas/core/limits';
+import { createAccessLogsBucket, logServerAccessTo, secureTableProps } from '../private/defaults';
 import { acknowledge } from '../private/nag';
 
 /** Prefix of the uploaded attachments in the large-message bucket (see `POST /uploads`). */

@@ -147,7 +147,10 @@ export class ConversationStore {
     const { head, parts, searchTail } = splitMessage(message);
     const base = msgKey(conversationId, message.id);
     // Part keys derive from the message id: a retried putMessage writes the same parts again (same content).
-    await Promise.all(parts.map((p) => this.db.send(new PutCommand({ TableName: this.tableName, Item: partItem(userId, conversationId, message.id, p) }))));
+    await Promise.all(parts.map((p) => this.db.send(new PutCommand({
+      TableName: this.tableName,
+      Item: partItem(userId, conversationId, message.id, p),
+    }))));
     const item = {
       pk: userKey(userId),
       sk: base,
@@ -221,7 +224,10 @@ export class ConversationStore {
   async extendMessage(
     userId: string, conversationId: string, messageId: string, ext: { text: string; stopReason: string; usage?: Usage; price?: number },
   ): Promise<void> {
-    const res = await this.db.send(new GetCommand({ TableName: this.tableName, Key: { pk: userKey(userId), sk: msgKey(conversationId, messageId) } }));
+    const res = await this.db.send(new GetCommand({
+      TableName: this.tableName,
+      Key: { pk: userKey(userId), sk: msgKey(conversationId, messageId) },
+    }));
     if (!res.Item) throw invalid('The answer to continue no longer exists.');
     const current = toMessage(res.Item);
     const partCount = Number(res.Item.partCount ?? 0);
@@ -320,7 +326,9 @@ export class ConversationStore {
    * some of its parts in the next; such parts come in `parts` (append each, in order, to that message's last text
    * block or its reasoning). Messages whose item is in this page come whole as far as this page goes.
    */
-  async getPage(userId: string, conversationId: string, options: { nextToken?: string; maxBytes?: number } = {}): Promise<ConversationPageOfMessages | undefined> {
+  async getPage(
+    userId: string, conversationId: string, options: { nextToken?: string; maxBytes?: number } = {},
+  ): Promise<ConversationPageOfMessages | undefined> {
     const maxBytes = options.maxBytes ?? PAGE_BYTES;
     const prefix = convKey(conversationId);
     let startKey: Key | undefined = options.nextToken
