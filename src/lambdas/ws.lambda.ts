@@ -7,7 +7,8 @@ import { ClientFrame, parseClientFrame, SUBPROTOCOL } from './core/protocol';
 import { dispatchTurn } from './wiring/dispatch';
 import { log, modelSettings } from './wiring/env';
 import { closeConnection, sinkFor } from './wiring/management-api';
-import { requests, store } from './wiring/store';
+import { storeReleasingUploads } from './wiring/release-uploads';
+import { requests } from './wiring/store';
 
 type WebSocketEvent = APIGatewayProxyWebsocketEventV2 & {
   requestContext: { authorizer?: { userId?: string; exp?: string } };
@@ -46,7 +47,7 @@ export async function handler(event: WebSocketEvent): Promise<APIGatewayProxyRes
     return OK;
   }
   const rlog = log.child({ requestId: frame.requestId, userId, connectionId, action: frame.action });
-  const deps: AcceptDeps = { store: store(), requests: requests(), sink, dispatch: dispatchTurn, models: modelSettings(), log: rlog };
+  const deps: AcceptDeps = { store: storeReleasingUploads(), requests: requests(), sink, dispatch: dispatchTurn, models: modelSettings(), log: rlog };
   try {
     await route(deps, userId, connectionId, frame);
   } catch (err) {

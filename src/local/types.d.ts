@@ -33,3 +33,11 @@ declare module 's3rver/lib/models/account' {
   };
   export = AWSAccount;
 }
+
+declare module 's3rver/lib/models/config' {
+  /** An object's tag set as s3rver stores it (the `tagging` subresource, PutObjectTagging's XML body). */
+  export class TaggingConfiguration {
+    constructor(xml: string);
+    readonly type: 'tagging';
+  }
+}

@@ -83,8 +83,14 @@ describe('ChatBackend defaults', () => {
         BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
         OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
         LoggingConfiguration: { DestinationBucketName: { Ref: logsId }, LogFilePrefix: 'large-message-bucket/' },
-        CorsConfiguration: { CorsRules: [{ AllowedMethods: ['PUT'], AllowedOrigins: ['*'], AllowedHeaders: ['content-type'], MaxAge: 3600 }] },
-        LifecycleConfiguration: { Rules: [{ Id: 'AbortIncompleteMultipartUploads', AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 }, Status: 'Enabled' }] },
+        CorsConfiguration: { CorsRules: [{ AllowedMethods: ['PUT'], AllowedOrigins: ['*'], AllowedHeaders: ['content-type', 'x-amz-tagging'], MaxAge: 3600 }] },
+        LifecycleConfiguration: {
+          Rules: [
+            { Id: 'AbortIncompleteMultipartUploads', AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 }, Status: 'Enabled' },
+            // Uploads no stored message references (still tagged pending by their presigned PUT) expire after a day.
+            { Id: 'ExpireUnreferencedUploads', Prefix: 'uploads/', TagFilters: [{ Key: 'pending', Value: 'true' }], ExpirationInDays: 1, Status: 'Enabled' },
+          ],
+        },
       },
     });
     expect(bucket.Properties.VersioningConfiguration).toBeUndefined();
@@ -211,7 +217,11 @@ describe('ChatBackend defaults', () => {
       expect(Match.objectEquals(expected).test(envOf(template, stack, fn)).toHumanStrings()).toEqual([]);
     expect(Object.keys(envOf(template, stack, backend.authorizerFunction)).sort()).toEqual(['JWT_AUDIENCE', 'JWT_ISSUER']);
     exactly(backend.webSocketFunction, {
-      TABLE_NAME: table, WORKER_FUNCTION_NAME: { Ref: Match.stringLikeRegexp('ChatChatWorker') }, WEBSOCKET_CALLBACK_URL: callbackUrl, ...models,
+      TABLE_NAME: table,
+      WORKER_FUNCTION_NAME: { Ref: Match.stringLikeRegexp('ChatChatWorker') },
+      WEBSOCKET_CALLBACK_URL: callbackUrl,
+      LARGE_MESSAGE_BUCKET: bucket,
+      ...models,
     });
     exactly(backend.workerFunction, { TABLE_NAME: table, WEBSOCKET_CALLBACK_URL: callbackUrl, LARGE_MESSAGE_BUCKET: bucket, ...models });
     exactly(backend.apiFunction, { TABLE_NAME: table, LARGE_MESSAGE_BUCKET: bucket, ...models });
@@ -277,12 +287,12 @@ describe('ChatBackend defaults', () => {
 
     expect(actions(auth)).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
     expect(actions(ws)).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem',
-      'execute-api:ManageConnections', 'lambda:InvokeFunction', 'logs:CreateLogStream', 'logs:PutLogEvents']);
+      'execute-api:ManageConnections', 'lambda:InvokeFunction', 'logs:CreateLogStream', 'logs:PutLogEvents', 's3:DeleteObjectTagging']);
     expect(actions(worker)).toEqual(['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream',
       'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem',
       'execute-api:ManageConnections', 'lambda:InvokeFunction', 'logs:CreateLogStream', 'logs:PutLogEvents', 's3:GetObject', 's3:ListBucket']);
     expect(actions(api)).toEqual(['bedrock:InvokeModel', 'dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Query',
-      'dynamodb:UpdateItem', 'logs:CreateLogStream', 'logs:PutLogEvents', 's3:DeleteObject', 's3:ListBucket', 's3:PutObject']);
+      'dynamodb:UpdateItem', 'logs:CreateLogStream', 'logs:PutLogEvents', 's3:DeleteObject', 's3:ListBucket', 's3:PutObject', 's3:PutObjectTagging']);
 
     expect(ws.find((s) => s.Action === 'lambda:InvokeFunction').Resource).toEqual({ 'Fn::GetAtt': [stack.getLogicalId(backend.workerFunction.node.defaultChild as any), 'Arn'] });
     // The worker invokes exactly its on-failure destination (Lambda calls the destination with the worker's role), and
@@ -307,7 +317,9 @@ describe('ChatBackend defaults', () => {
     expect(worker.find((s) => s.Action === 's3:GetObject').Resource).toEqual(uploads);
     expect(worker.find((s) => s.Action === 's3:ListBucket').Resource).toEqual(bucketArn);
     // The api presigns uploads and deletes them with their conversations (listing the caller's prefix to delete all).
-    expect(api.find((s) => [s.Action].flat().includes('s3:PutObject'))).toMatchObject({ Action: ['s3:PutObject', 's3:DeleteObject'], Resource: uploads });
+    expect(api.find((s) => [s.Action].flat().includes('s3:PutObject'))).toMatchObject({ Action: ['s3:PutObject', 's3:PutObjectTagging', 's3:DeleteObject'], Resource: uploads });
+    // The ws handler removes the pending tag of the uploads a stored message references, nothing else.
+    expect(ws.find((s) => s.Action === 's3:DeleteObjectTagging').Resource).toEqual(uploads);
     expect(api.find((s) => s.Action === 's3:ListBucket').Resource).toEqual(bucketArn);
     // Bedrock: every offered model for the worker (profile + foundation models), the title model only for the api.
     const chat = bedrockResources(template, stack, backend.workerFunction.role!, 'bedrock:InvokeModelWithResponseStream');
@@ -445,6 +457,7 @@ describe('ChatBackend props', () => {
       LifecycleConfiguration: {
         Rules: [
           Match.objectLike({ AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } }),
+          Match.objectLike({ Id: 'ExpireUnreferencedUploads', ExpirationInDays: 1 }),
           { Id: 'ExpireAttachments', Prefix: 'uploads/', ExpirationInDays: 90, Status: 'Enabled' },
         ],
       },

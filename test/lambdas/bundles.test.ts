@@ -127,7 +127,16 @@ beforeAll(async () => {
   };
   const [authorizer, ws, worker, api] = await Promise.all([
     BundleProcess.start('ws-authorizer', { JWT_ISSUER: issuer, JWT_AUDIENCE: AUDIENCE, JWT_JWKS_URI: `${issuer}/.well-known/jwks.json` }),
-    BundleProcess.start('ws', { ...common, WORKER_FUNCTION_NAME: WORKER, WEBSOCKET_CALLBACK_URL: wsApi.callbackUrl, AWS_ENDPOINT_URL_LAMBDA: lambda.endpoint }),
+    // The ws bundle removes the pending tag of the uploads a stored message references (S3 DeleteObjectTagging).
+    BundleProcess.start('ws', {
+      ...common,
+      WORKER_FUNCTION_NAME: WORKER,
+      WEBSOCKET_CALLBACK_URL: wsApi.callbackUrl,
+      AWS_ENDPOINT_URL_LAMBDA: lambda.endpoint,
+      LARGE_MESSAGE_BUCKET: BUCKET,
+      AWS_ENDPOINT_URL_S3: s3.endpoint,
+      S3_FORCE_PATH_STYLE: 'true',
+    }),
     BundleProcess.start('chat-worker', {
       ...common,
       WEBSOCKET_CALLBACK_URL: wsApi.callbackUrl,

@@ -4,7 +4,7 @@
  * table (the whole table is compared after every request) and nothing is sent to the model.
  */
 import * as fc from 'fast-check';
-import { call, seed, Seeded, snapshot } from './rest-helpers';
+import { call, seed, Seeded, snapshot, sub } from './rest-helpers';
 import { ULID_PATTERN } from '../../src/lambdas/core/ids';
 import { ROUTES } from '../../src/lambdas/core/rest';
 import { offlineModel } from '../../src/local/offline-model';
@@ -119,7 +119,18 @@ const PROPERTIES: Record<string, () => fc.Arbitrary<BadRequest>> = {
   'GET /conversations/{conversationId}': () => fc.oneof(
     badSegment.map((id) => get(conversationPath(id))),
     missingId.map((id) => get(conversationPath(id))),
-    generic('GET', conversationPath(conv.conversationId)),
+    generic('GET', conversationPath(conv.conversationId), ['nextToken']),
+    // Page tokens: junk, any JSON, and well-formed keys of another user, another conversation, or outside the messages.
+    fc.oneof(
+      text(80),
+      fc.jsonValue().map((v) => Buffer.from(JSON.stringify(v)).toString('base64url')),
+      fc.constantFrom(
+        { pk: 'USER#bob', sk: `CONV#${conv.conversationId}#MSG#x` },
+        { pk: `USER#${sub('alice')}`, sk: 'CONV#01JAAAAAAAAAAAAAAAAAAAAAAA#MSG#x' },
+        { pk: `USER#${sub('alice')}`, sk: `CONV#${conv.conversationId}` },
+        { pk: `USER#${sub('alice')}`, sk: 'REQ#x' },
+      ).map((k) => Buffer.from(JSON.stringify(k)).toString('base64url')),
+    ).filter((t) => t.length > 0).map((t) => get(`${conversationPath(conv.conversationId)}?nextToken=${encodeURIComponent(t)}`)),
   ),
   'PATCH /conversations/{conversationId}': () => {
     const path = conversationPath(conv.conversationId);

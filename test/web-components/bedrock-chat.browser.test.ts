@@ -162,6 +162,28 @@ describeBrowser('<bedrock-chat> in Chromium', () => {
     expect(fresh.parentMessageId).toBeUndefined();
   });
 
+  test('restores a conversation the server sends in pages, with answers continued in later pages\' parts', async () => {
+    await openTestPage();
+    await sendAndWatch('first question');
+    await sendAndWatch('second question');
+    const before = await page.locator('[part~="message"]').evaluateAll((els) => els.map((e) => e.getAttribute('data-message-id')));
+    const texts = await page.locator(ASSISTANT_TEXT).allTextContents();
+    backend.pageMessages = 1;
+    try {
+      const restCallsBefore = backend.restCalls.length;
+      await openTestPage();
+      await page.locator('[part~="message"]').nth(3).waitFor();
+      await expect(page.locator('[part~="message"]').evaluateAll((els) => els.map((e) => e.getAttribute('data-message-id')))).resolves.toEqual(before);
+      // Every answer whole: its first half from one page, the rest from the next page's parts.
+      await expect(page.locator(ASSISTANT_TEXT).allTextContents()).resolves.toEqual(texts);
+      const pages = backend.restCalls.slice(restCallsBefore).filter((c) => /^\/api\/conversations\/CONV/.test(c.url));
+      expect(pages.length).toBeGreaterThan(4);
+      expect(pages.slice(1).every((c) => /\?nextToken=\d+$/.test(c.url))).toBe(true);
+    } finally {
+      backend.pageMessages = 0;
+    }
+  });
+
   test('bedrock-chat-send is cancelable: cancelling keeps the text and sends nothing; Shift+Enter adds a line', async () => {
     await openTestPage();
     await page.evaluate(() => { (window as unknown as { cancelSends: boolean }).cancelSends = true; });

@@ -99,6 +99,11 @@ export class FakeBackend {
   readonly writes: { method: string; path: string; body?: unknown }[] = [];
   /** Status of `PUT …/feedback` (200 stores it). */
   feedbackStatus = 200;
+  /**
+   * When set, GET /conversations/{id} answers in pages of this many messages, as the real route may (it bounds a page
+   * by bytes): each answer's text is cut in two, its second half comes in the next page's `parts`.
+   */
+  pageMessages = 0;
   readonly conversations = new Map<string, Conversation>();
   /** Scripted answers: when the user message equals a key, these deltas are streamed instead of the echo. */
   readonly answers = new Map<string, string[]>();
@@ -406,10 +411,26 @@ export class FakeBackend {
       // Messages in an order unrelated to the path, plus a sibling branch that must not be shown.
       const messages = [...conversation.messages.values()].reverse();
       messages.push({ id: 'MSGX', parentId: messages[messages.length - 1]?.id ?? null, role: 'assistant', content: [{ text: 'other branch' }], createdAt: '2099-01-01T00:00:00.000Z' });
-      return reply(200, 'application/json', JSON.stringify({
-        conversation: { id: conversation.id, title: conversation.title || 't', model: 'fake.model-v1', lastMessageId: conversation.lastMessageId },
-        messages,
-      }));
+      const head = { conversation: { id: conversation.id, title: conversation.title || 't', model: 'fake.model-v1', lastMessageId: conversation.lastMessageId } };
+      if (this.pageMessages > 0) {
+        const n = this.pageMessages;
+        const at = Number(url.searchParams.get('nextToken') ?? '0');
+        const halves = (m: (typeof messages)[number]) => {
+          const text = m.role === 'assistant' ? m.content[0]?.text ?? '' : '';
+          return text.length > 1 ? [text.slice(0, Math.floor(text.length / 2)), text.slice(Math.floor(text.length / 2))] : undefined;
+        };
+        const page = messages.slice(at, at + n).map((m) => {
+          const cut = halves(m);
+          return cut ? { ...m, content: [{ ...m.content[0], text: cut[0] }, ...m.content.slice(1)] } : m;
+        });
+        const parts = messages.slice(Math.max(0, at - n), at).flatMap((m) => {
+          const cut = halves(m);
+          return cut ? [{ messageId: m.id, text: cut[1] }] : [];
+        });
+        const more = at + n < messages.length || page.some((m) => halves(m));
+        return reply(200, 'application/json', JSON.stringify({ ...head, messages: page, ...(parts.length ? { parts } : {}), ...(more ? { nextToken: String(at + n) } : {}) }));
+      }
+      return reply(200, 'application/json', JSON.stringify({ ...head, messages }));
     }
     if (url.pathname === '/test.html') return reply(200, 'text/html', TEST_PAGE);
     if (url.pathname === '/app-test.html') return reply(200, 'text/html', APP_TEST_PAGE);

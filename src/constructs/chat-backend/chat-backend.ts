@@ -161,7 +161,10 @@ export interface ChatBackendProps {
    * an answer to that question, or asking a follow-up in its conversation, fails with "An attachment of this message
    * is missing" until the user attaches the file again. Whole days, at least 1.
    *
-   * @default - kept as long as the conversations (never expire)
+   * Uploads that no message references expire after a day whatever this is (lifecycle rule
+   * `ExpireUnreferencedUploads`).
+   *
+   * @default - an attachment a message references is kept as long as its conversation and deleted with it
    */
   readonly attachmentRetention?: Duration;
 

@@ -4,6 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { ChatBackendProps } from './chat-backend';
 import { BackendContext, grant } from './context';
+import { PENDING_TAG } from '../../lambdas/core/limits';
 import { createAccessLogsBucket, logServerAccessTo, secureTableProps } from '../private/defaults';
 import { acknowledge } from '../private/nag';
 
@@ -72,11 +73,17 @@ export class ConversationStore {
       cors: [{
         allowedMethods: [s3.HttpMethods.PUT],
         allowedOrigins: options.corsAllowedOrigins ?? ['*'],
-        allowedHeaders: ['content-type'],
+        // x-amz-tagging: the signed `pending` tag of the upload (see ExpireUnreferencedUploads).
+        allowedHeaders: ['content-type', 'x-amz-tagging'],
         maxAge: Duration.hours(1).toSeconds(),
       }],
       lifecycleRules: [
         { id: 'AbortIncompleteMultipartUploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
+        // An upload is tagged pending=true by its presigned PUT; storing a message that references it removes the tag
+        // (ws handler). Uploads never referenced keep it and expire a day after they were written. The filter is
+        // prefix AND tag ("You can combine different filter elements in which case Amazon S3 uses a logical AND":
+        // https://docs.aws.amazon.com/AmazonS3/latest/userguide/intro-lifecycle-filters.html).
+        { id: 'ExpireUnreferencedUploads', prefix: UPLOADS_PREFIX, tagFilters: { [PENDING_TAG.key]: PENDING_TAG.value }, expiration: Duration.days(1) },
         ...(options.attachmentRetention
           ? [{ id: 'ExpireAttachments', prefix: UPLOADS_PREFIX, expiration: options.attachmentRetention }]
           : []),

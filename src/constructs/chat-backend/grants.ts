@@ -48,11 +48,17 @@ export function grantBetweenParts(parts: GrantedParts): void {
   // Deleting conversations deletes their attachments (DeleteObjects needs s3:DeleteObject); deleting them all lists
   // the caller's uploads/<userId>/ prefix (ListObjectsV2 needs s3:ListBucket on the bucket).
   // https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObjects.html
-  store.grantUploads(api, ['s3:PutObject', 's3:DeleteObject']);
+  // Uploads never referenced expire (conversation-store.ts, ExpireUnreferencedUploads): the presigned PUT carries the
+  // `pending` tag in its signed x-amz-tagging header, which needs s3:PutObjectTagging besides s3:PutObject
+  // (https://docs.aws.amazon.com/AmazonS3/latest/userguide/tagging-managing.html); the ws handler removes the tag when it
+  // stores a message referencing the upload (DeleteObjectTagging needs s3:DeleteObjectTagging:
+  // https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObjectTagging.html).
+  store.grantUploads(api, ['s3:PutObject', 's3:PutObjectTagging', 's3:DeleteObject']);
   store.grantBucket(api, ['s3:ListBucket']);
   store.grantUploads(worker, ['s3:GetObject']);
   store.grantBucket(worker, ['s3:ListBucket']);
-  for (const f of [api, worker]) store.acknowledgeUploadsWildcard(f.role!);
+  store.grantUploads(ws, ['s3:DeleteObjectTagging']);
+  for (const f of [api, worker, ws]) store.acknowledgeUploadsWildcard(f.role!);
 
   // Bedrock: the worker streams answers from every offered model and proposes titles (Converse); the api proposes
   // titles only (POST /conversations/{id}/title).

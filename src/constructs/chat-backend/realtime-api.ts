@@ -159,6 +159,8 @@ export class RealtimeApi {
         TABLE_NAME: store.table.tableName,
         WORKER_FUNCTION_NAME: this.worker.functionName,
         WEBSOCKET_CALLBACK_URL: this.callbackUrl,
+        // The handler removes the `pending` tag of the attachments a stored message references (see grants.ts).
+        LARGE_MESSAGE_BUCKET: store.largeMessageBucket.bucketName,
         // The handler checks the requested model against the allowlist (MODELS_JSON) before queuing a turn.
         ...models.environment,
       },

@@ -1,6 +1,8 @@
 import { BatchWriteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { ChatError, invalid } from './errors';
+import { ChatError, conflict, invalid } from './errors';
+import { chunksOf, cutUtf8, HEAD_TEXT_BYTES, itemBytes, MAX_ITEM_BYTES, partSuffix, SEARCH_OVERLAP, utf8Bytes } from './message-parts';
+import type { PartField } from './message-parts';
 import { textOf } from './protocol';
 import type { ContentBlock, Usage } from './protocol';
 
@@ -80,7 +82,17 @@ const msgKey = (conversationId: string, messageId: string) => `CONV#${conversati
  * another user's data. A turn writes a constant number of small items, however long the conversation is.
  */
 export class ConversationStore {
-  constructor(private readonly db: DynamoDBDocumentClient, private readonly tableName: string) {}
+  /**
+   * @param referenced called with the attachment keys of a message before the message is stored (the ws handler
+   *   removes their `pending` tag there: an upload never referenced expires, one referenced never by this rule). A
+   *   failure stores nothing; a message stored after a success is safe, and a success followed by a failed write
+   *   leaves an upload kept (until `attachmentRetention` or the deletion of all conversations), never one lost.
+   */
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly tableName: string,
+    private readonly referenced?: (keys: string[]) => Promise<void>,
+  ) {}
 
   async get(userId: string, conversationId: string): Promise<Conversation | undefined> {
     const res = await this.db.send(new GetCommand({
@@ -125,19 +137,31 @@ export class ConversationStore {
     }));
   }
 
+  /**
+   * Stores a message. A long answer is split (see message-parts.ts): its parts are written first, then the message
+   * item naming how many there are, so a reader never sees a message whose parts are missing.
+   */
   async putMessage(userId: string, conversationId: string, message: Message): Promise<void> {
-    await this.db.send(new PutCommand({
+    const attachments = attachmentKeysOf(message.content);
+    if (attachments.length && this.referenced) await this.referenced([...new Set(attachments)]);
+    const { head, parts, searchTail } = splitMessage(message);
+    const base = msgKey(conversationId, message.id);
+    // Part keys derive from the message id: a retried putMessage writes the same parts again (same content).
+    await Promise.all(parts.map((p) => this.db.send(new PutCommand({
       TableName: this.tableName,
-      Item: {
-        pk: userKey(userId),
-        sk: msgKey(conversationId, message.id),
-        type: 'message',
-        conversationId,
-        ...message,
-        searchText: searchTextOf(textOf(message.content)),
-      },
-      ConditionExpression: 'attribute_not_exists(pk)',
-    }));
+      Item: partItem(userId, conversationId, message.id, p),
+    }))));
+    const item = {
+      pk: userKey(userId),
+      sk: base,
+      type: 'message',
+      conversationId,
+      ...head,
+      searchText: searchTextOf(textOf(head.content)),
+      ...(parts.length ? { partCount: parts.length, searchTail } : {}),
+    };
+    if (itemBytes(item) > MAX_ITEM_BYTES) throw invalid('This message is too large to store.');
+    await this.db.send(new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }));
   }
 
   /** Moves the conversation's head to `lastMessageId`, bumps its recency and adds usage to its totals. */
@@ -160,52 +184,122 @@ export class ConversationStore {
     }));
   }
 
+  /** A message with its text and reasoning whole (its parts, if any, read and joined). */
   async getMessage(userId: string, conversationId: string, messageId: string): Promise<Message | undefined> {
     const res = await this.db.send(new GetCommand({
       TableName: this.tableName,
       Key: { pk: userKey(userId), sk: msgKey(conversationId, messageId) },
     }));
-    return res.Item ? toMessage(res.Item) : undefined;
+    if (!res.Item) return undefined;
+    const parts = Number(res.Item.partCount ?? 0) > 0 ? await this.partsOf(userId, conversationId, messageId) : [];
+    return assemble(res.Item, parts);
   }
 
-  /** Appends text to an answer (continue after max tokens), adding usage and setting the new stop reason. */
+  /** The part items of a message, in order. */
+  private async partsOf(userId: string, conversationId: string, messageId: string): Promise<Record<string, any>[]> {
+    const parts: Record<string, any>[] = [];
+    let startKey: Key | undefined;
+    do {
+      const res = await this.db.send(new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: { ':pk': userKey(userId), ':prefix': `${msgKey(conversationId, messageId)}#PART#` },
+        ProjectionExpression: 'sk, #field, #chunk',
+        ExpressionAttributeNames: { '#field': 'field', '#chunk': 'chunk' },
+        ExclusiveStartKey: startKey,
+      }));
+      parts.push(...(res.Items ?? []));
+      startKey = res.LastEvaluatedKey;
+    } while (startKey);
+    return parts;
+  }
+
+  /**
+   * Appends text to an answer (continue after max tokens), adding usage and setting the new stop reason. The message
+   * item's last text block grows up to HEAD_TEXT_BYTES; text past that is appended as new parts, so a continuation
+   * writes what it adds and updates only the (small) message item, however long the answer already is. Two
+   * continuations of one answer at once: the second fails with a conflict (the part keys and the part count are
+   * conditional), and nothing it wrote is lost or overwritten.
+   */
   async extendMessage(
     userId: string, conversationId: string, messageId: string, ext: { text: string; stopReason: string; usage?: Usage; price?: number },
   ): Promise<void> {
-    const current = await this.getMessage(userId, conversationId, messageId);
-    if (!current) throw invalid('The answer to continue no longer exists.');
-    const blocks = [...current.content];
-    const last = blocks[blocks.length - 1];
-    if (last && 'text' in last) blocks[blocks.length - 1] = { text: last.text + ext.text };
-    else blocks.push({ text: ext.text });
-    const before = current.usage ?? { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 };
-    const add = ext.usage ?? { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 };
-    await this.db.send(new UpdateCommand({
+    const res = await this.db.send(new GetCommand({
       TableName: this.tableName,
       Key: { pk: userKey(userId), sk: msgKey(conversationId, messageId) },
-      // The search text follows the text, so what a continuation added is found by search too.
-      UpdateExpression: 'SET content = :c, searchText = :st, stopReason = :s, #usage = :u, price = :p',
-      ConditionExpression: 'attribute_exists(pk)',
-      ExpressionAttributeNames: { '#usage': 'usage' },
-      ExpressionAttributeValues: {
-        ':c': blocks,
-        ':st': searchTextOf(textOf(blocks)),
-        ':s': ext.stopReason,
-        ':p': Math.round(((current.price ?? 0) + (ext.price ?? 0)) * 1e6) / 1e6,
-        ':u': {
-          inputTokens: before.inputTokens + add.inputTokens,
-          outputTokens: before.outputTokens + add.outputTokens,
-          cacheReadTokens: before.cacheReadTokens + add.cacheReadTokens,
-          cacheWriteTokens: before.cacheWriteTokens + add.cacheWriteTokens,
-        },
-      },
     }));
+    if (!res.Item) throw invalid('The answer to continue no longer exists.');
+    const current = toMessage(res.Item);
+    const partCount = Number(res.Item.partCount ?? 0);
+    const blocks = [...current.content];
+    let rest = ext.text;
+    let contentChanged = false;
+    if (partCount === 0) {
+      const last = blocks[blocks.length - 1];
+      const lastText = last && 'text' in last ? last.text : undefined;
+      const [inHead, tail] = cutUtf8(rest, Math.max(0, HEAD_TEXT_BYTES - utf8Bytes(lastText ?? '')));
+      if (inHead || lastText === undefined) {
+        if (lastText !== undefined) blocks[blocks.length - 1] = { text: lastText + inHead };
+        else blocks.push({ text: inHead });
+        contentChanged = true;
+      }
+      rest = tail;
+    }
+    const lastBlock = blocks[blocks.length - 1];
+    let searchTail = partCount > 0 ? String(res.Item.searchTail ?? '') : searchTextOf(lastBlock && 'text' in lastBlock ? lastBlock.text : '').slice(-SEARCH_OVERLAP);
+    const parts: PartWrite[] = [];
+    for (const chunk of chunksOf(rest)) {
+      parts.push({ seq: partCount + parts.length + 1, field: 'text', chunk, searchText: searchTextOf(searchTail + chunk) });
+      searchTail = searchTextOf(searchTail + chunk).slice(-SEARCH_OVERLAP);
+    }
+    try {
+      await Promise.all(parts.map((p) => this.db.send(new PutCommand({
+        TableName: this.tableName,
+        Item: partItem(userId, conversationId, messageId, p),
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }))));
+    } catch (err) {
+      if (isConditionFailure(err)) throw conflict('This answer is being continued already.');
+      throw err;
+    }
+    const before = current.usage ?? { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 };
+    const add = ext.usage ?? { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 };
+    const sets = ['stopReason = :s', '#usage = :u', 'price = :p'];
+    const values: Record<string, unknown> = {
+      ':s': ext.stopReason,
+      ':p': Math.round(((current.price ?? 0) + (ext.price ?? 0)) * 1e6) / 1e6,
+      ':u': {
+        inputTokens: before.inputTokens + add.inputTokens,
+        outputTokens: before.outputTokens + add.outputTokens,
+        cacheReadTokens: before.cacheReadTokens + add.cacheReadTokens,
+        cacheWriteTokens: before.cacheWriteTokens + add.cacheWriteTokens,
+      },
+    };
+    // The search text follows the text, so what a continuation added is found by search too (in the head or a part).
+    if (contentChanged) Object.assign(values, { ':c': blocks, ':st': searchTextOf(textOf(blocks)) }) && sets.push('content = :c', 'searchText = :st');
+    if (parts.length) Object.assign(values, { ':n': partCount + parts.length, ':tail': searchTail }) && sets.push('partCount = :n', 'searchTail = :tail');
+    const expected = partCount === 0 ? 'attribute_not_exists(partCount)' : 'partCount = :old';
+    if (partCount > 0) values[':old'] = partCount;
+    try {
+      await this.db.send(new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: userKey(userId), sk: msgKey(conversationId, messageId) },
+        UpdateExpression: `SET ${sets.join(', ')}`,
+        ConditionExpression: `attribute_exists(pk) AND ${expected}`,
+        ExpressionAttributeNames: { '#usage': 'usage' },
+        ExpressionAttributeValues: values,
+      }));
+    } catch (err) {
+      if (isConditionFailure(err)) throw conflict('This answer is being continued already.');
+      throw err;
+    }
   }
 
-  /** The conversation and all its messages (the tree), in one paginated query. */
+  /** The conversation and all its messages (the tree, long answers joined from their parts), in one paginated query. */
   async getWithMessages(userId: string, conversationId: string): Promise<{ conversation: Conversation; messages: Message[] } | undefined> {
     let conversation: Conversation | undefined;
-    const messages: Message[] = [];
+    const heads: Record<string, any>[] = [];
+    const parts = new Map<string, Record<string, any>[]>();
     let startKey: Record<string, unknown> | undefined;
     do {
       const res = await this.db.send(new QueryCommand({
@@ -215,12 +309,77 @@ export class ConversationStore {
         ExclusiveStartKey: startKey,
       }));
       for (const item of res.Items ?? []) {
-        if (item.type === 'conversation' && item.id === conversationId) conversation = toConversation(item);
-        else if (item.type === 'message' && item.conversationId === conversationId) messages.push(toMessage(item));
+        if (item.conversationId !== conversationId && item.id !== conversationId) continue;
+        if (item.type === 'conversation') conversation = toConversation(item);
+        else if (item.type === 'message') heads.push(item);
+        else if (item.type === 'part') parts.set(item.messageId, [...(parts.get(item.messageId) ?? []), item]);
       }
       startKey = res.LastEvaluatedKey;
     } while (startKey);
-    return conversation ? { conversation, messages } : undefined;
+    return conversation ? { conversation, messages: heads.map((h) => assemble(h, parts.get(h.id) ?? [])) } : undefined;
+  }
+
+  /**
+   * One page of `GET /conversations/{id}`: the conversation and the messages of the next stored items, at most
+   * `maxBytes` of them as the Lambda response will carry them (`serializedBytes`), so no response passes Lambda's
+   * 6 MB. A page ends after an item, not after a message: a long answer may have its message item in one page and
+   * some of its parts in the next; such parts come in `parts` (append each, in order, to that message's last text
+   * block or its reasoning). Messages whose item is in this page come whole as far as this page goes.
+   */
+  async getPage(
+    userId: string, conversationId: string, options: { nextToken?: string; maxBytes?: number } = {},
+  ): Promise<ConversationPageOfMessages | undefined> {
+    const maxBytes = options.maxBytes ?? PAGE_BYTES;
+    const prefix = convKey(conversationId);
+    let startKey: Key | undefined = options.nextToken
+      ? decodeToken(options.nextToken, (k) => k.pk === userKey(userId) && typeof k.sk === 'string' && k.sk.startsWith(`${prefix}#MSG#`))
+      : undefined;
+    let conversation = startKey ? await this.get(userId, conversationId) : undefined;
+    const heads: Record<string, any>[] = [];
+    const headIds = new Set<string>();
+    const ownParts = new Map<string, Record<string, any>[]>();
+    const earlier: { messageId: string; field: PartField; chunk: string }[] = [];
+    let bytes = 0;
+    let last: Key | undefined;
+    let full = false;
+    do {
+      const res = await this.db.send(new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: { ':pk': userKey(userId), ':prefix': prefix },
+        ExclusiveStartKey: startKey,
+      }));
+      for (const item of res.Items ?? []) {
+        if (item.type === 'conversation' && item.id === conversationId) {
+          conversation = toConversation(item);
+          continue;
+        }
+        if (item.conversationId !== conversationId || (item.type !== 'message' && item.type !== 'part')) continue;
+        const size = item.type === 'message' ? serializedBytes(toMessage(item)) + 1 : serializedBytes(item.chunk) + PART_ENTRY_BYTES;
+        if (bytes > 0 && bytes + size > maxBytes) {
+          full = true;
+          break;
+        }
+        bytes += size;
+        last = { pk: item.pk, sk: item.sk };
+        if (item.type === 'message') {
+          heads.push(item);
+          headIds.add(item.id);
+        } else if (headIds.has(item.messageId)) {
+          ownParts.set(item.messageId, [...(ownParts.get(item.messageId) ?? []), item]);
+        } else {
+          earlier.push({ messageId: item.messageId, field: item.field, chunk: item.chunk });
+        }
+      }
+      startKey = full ? undefined : res.LastEvaluatedKey;
+    } while (startKey);
+    if (!conversation) return undefined;
+    return {
+      conversation,
+      messages: heads.map((h) => assemble(h, ownParts.get(h.id) ?? [])),
+      ...(earlier.length ? { parts: earlier.map((p) => ({ messageId: p.messageId, [p.field]: p.chunk })) } : {}),
+      ...(full && last ? { nextToken: encodeToken(last) } : {}),
+    };
   }
 
   /** The caller's conversations, most recently updated first. Reads only conversation items (sparse index). */
@@ -329,6 +488,7 @@ export class ConversationStore {
     const maxHits = options.maxHits ?? 20;
     const titles = new Map<string, string>();
     const hits: { conversationId: string; messageId?: string; snippet: string }[] = [];
+    const hitMessages = new Set<string>();
     let startKey = options.nextToken
       ? decodeToken(options.nextToken, (k) => k.pk === userKey(userId) && typeof k.sk === 'string' && k.sk.startsWith('CONV#'))
       : undefined;
@@ -338,8 +498,8 @@ export class ConversationStore {
         KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
         // Conversation items always come back (their titles name the hits); messages only when they match.
         FilterExpression: '#type = :conversation OR contains(searchText, :q)',
-        ProjectionExpression: 'pk, sk, #type, id, conversationId, title, content',
-        ExpressionAttributeNames: { '#type': 'type' },
+        ProjectionExpression: 'pk, sk, #type, id, conversationId, messageId, title, content, #chunk',
+        ExpressionAttributeNames: { '#type': 'type', '#chunk': 'chunk' },
         ExpressionAttributeValues: { ':pk': userKey(userId), ':prefix': 'CONV#', ':conversation': 'conversation', ':q': needle },
         ScanIndexForward: false,
         Limit: options.pageSize ?? 200,
@@ -352,9 +512,13 @@ export class ConversationStore {
         if (item.type === 'conversation') {
           titles.set(item.id, item.title);
           if (searchTextOf(item.title).includes(needle)) hits.push({ conversationId: item.id, snippet: snippetOf(item.title, needle) });
-        } else if (item.type === 'message') {
-          const body = textOf(item.content as ContentBlock[] | undefined ?? []);
-          hits.push({ conversationId: item.conversationId, messageId: item.id, snippet: snippetOf(body, needle) });
+        } else if (item.type === 'message' || item.type === 'part') {
+          // A long answer's text is in its item and its parts (message-parts.ts): one hit per message.
+          const messageId = item.type === 'part' ? item.messageId : item.id;
+          if (hitMessages.has(messageId)) continue;
+          hitMessages.add(messageId);
+          const body = item.type === 'part' ? String(item.chunk ?? '') : textOf(item.content as ContentBlock[] | undefined ?? []);
+          hits.push({ conversationId: item.conversationId, messageId, snippet: snippetOf(body, needle) });
         }
       }
       // Full in the middle of a page: the next search resumes just after the last item looked at.
@@ -404,6 +568,103 @@ export class ConversationStore {
       }
     }
   }
+}
+
+/**
+ * Most bytes of messages in one `GET /conversations/{id}` page, measured as the Lambda response carries them. A
+ * synchronous invocation's response is at most 6 MB (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html:
+ * "Invocation payload (request and response): 6 MB each for request and response (synchronous)"); the HTTP API would
+ * take 10 MB (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-quotas.html, "Payload size"), so
+ * Lambda's limit binds. 5 MiB leaves room for the conversation, the headers, the token and one item past the estimate.
+ */
+export const PAGE_BYTES = 5 * 1024 * 1024;
+
+/** The JSON around one entry of a page's `parts` (`{"messageId":"<ulid>","reasoning":""},`), escaped, rounded up. */
+const PART_ENTRY_BYTES = 80;
+
+/**
+ * Bytes `value` takes in a Lambda proxy response: the handler returns the body as a JSON string inside the JSON
+ * response object, so the body's JSON is escaped a second time (quotes and backslashes double).
+ */
+export function serializedBytes(value: unknown): number {
+  return Buffer.byteLength(JSON.stringify(JSON.stringify(value)), 'utf8') - 2;
+}
+
+/** One page of a conversation (see `ConversationStore.getPage`). */
+export interface ConversationPageOfMessages {
+  readonly conversation: Conversation;
+  readonly messages: Message[];
+  /** Text or reasoning of messages whose item came in an earlier page, in order: append each to that message. */
+  readonly parts?: ({ readonly messageId: string; readonly text?: string; readonly reasoning?: string })[];
+  /** Present when there is more: pass it as `nextToken` for the next page. */
+  readonly nextToken?: string;
+}
+
+interface PartWrite {
+  readonly seq: number;
+  readonly field: PartField;
+  readonly chunk: string;
+  /** Text parts only: the chunk's search form, after the search form of the text before it (SEARCH_OVERLAP). */
+  readonly searchText?: string;
+}
+
+function partItem(userId: string, conversationId: string, messageId: string, p: PartWrite): Record<string, unknown> {
+  return {
+    pk: userKey(userId),
+    sk: msgKey(conversationId, messageId) + partSuffix(p.seq),
+    type: 'part',
+    conversationId,
+    messageId,
+    field: p.field,
+    chunk: p.chunk,
+    ...(p.searchText !== undefined ? { searchText: p.searchText } : {}),
+  };
+}
+
+/**
+ * A message as its item and parts: the last text block and the reasoning keep at most HEAD_TEXT_BYTES each, the rest
+ * in parts of at most PART_TEXT_BYTES. `searchTail`: the end of the text's search form (where a continuation's
+ * search text starts).
+ */
+function splitMessage(message: Message): { head: Message; parts: PartWrite[]; searchTail: string } {
+  const content = [...message.content];
+  const parts: PartWrite[] = [];
+  const last = content[content.length - 1];
+  let searchTail = last && 'text' in last ? searchTextOf(last.text).slice(-SEARCH_OVERLAP) : '';
+  if (last && 'text' in last && utf8Bytes(last.text) > HEAD_TEXT_BYTES) {
+    const [kept, rest] = cutUtf8(last.text, HEAD_TEXT_BYTES);
+    content[content.length - 1] = { text: kept };
+    searchTail = searchTextOf(kept).slice(-SEARCH_OVERLAP);
+    for (const chunk of chunksOf(rest)) {
+      const searchText = searchTextOf(searchTail + chunk);
+      parts.push({ seq: parts.length + 1, field: 'text', chunk, searchText });
+      searchTail = searchText.slice(-SEARCH_OVERLAP);
+    }
+  }
+  let reasoning = message.reasoning;
+  if (reasoning !== undefined && utf8Bytes(reasoning) > HEAD_TEXT_BYTES) {
+    const [kept, rest] = cutUtf8(reasoning, HEAD_TEXT_BYTES);
+    reasoning = kept;
+    for (const chunk of chunksOf(rest)) parts.push({ seq: parts.length + 1, field: 'reasoning', chunk });
+  }
+  return { head: { ...message, content, ...(reasoning !== undefined ? { reasoning } : {}) }, parts, searchTail };
+}
+
+/** A message from its item and its part items (any order): parts are appended in key order. */
+function assemble(item: Record<string, any>, parts: readonly Record<string, any>[]): Message {
+  const message = toMessage(item);
+  if (!parts.length) return message;
+  const sorted = [...parts].sort((a, b) => (a.sk < b.sk ? -1 : a.sk > b.sk ? 1 : 0));
+  const join = (field: PartField) => sorted.filter((p) => p.field === field).map((p) => String(p.chunk)).join('');
+  const text = join('text');
+  const reasoning = join('reasoning');
+  const content = [...message.content];
+  if (text) {
+    const last = content[content.length - 1];
+    if (last && 'text' in last) content[content.length - 1] = { text: last.text + text };
+    else content.push({ text });
+  }
+  return { ...message, content, ...(reasoning ? { reasoning: (message.reasoning ?? '') + reasoning } : {}) };
 }
 
 const BATCH_SIZE = 25;

@@ -170,3 +170,10 @@ export function largestOutputTokens(reasoningBudget: number): number {
  * writes, the request's `finish` and a title proposal (each a single call of well under a second; 15 s is ample).
  */
 export const TIME_BUDGET_MARGIN_MS = 15_000;
+
+/**
+ * The tag of an upload that no stored message references yet: set by the presigned PUT of `POST /uploads` (signed
+ * x-amz-tagging header), removed when a message referencing the upload is stored. The bucket's lifecycle rule
+ * `ExpireUnreferencedUploads` deletes uploads still tagged a day after they were written.
+ */
+export const PENDING_TAG = { key: 'pending', value: 'true' } as const;

@@ -258,11 +258,15 @@ export const ROUTES: readonly Route[] = [
     method: 'GET',
     path: '/conversations/{conversationId}',
     operationId: 'getConversation',
-    summary: 'Get one conversation with its message tree',
+    summary: 'Get one conversation with its message tree, page by page',
+    description: 'A page holds at most about 5 MiB of messages (a Lambda response is at most 6 MB). When `nextToken` is '
+      + 'returned, call again with it and add the page\'s `messages`; a long answer may continue in a later page, whose '
+      + '`parts` are appended in order to that message (`text` to its last text block, `reasoning` to its reasoning).',
     params: conversationParams,
+    query: { type: 'object', additionalProperties: false, properties: { nextToken } },
     response: {
       status: 200,
-      description: 'The conversation and every message (a tree: each message names its parent)',
+      description: 'The conversation and the next messages of its tree (each message names its parent)',
       schema: {
         type: 'object',
         required: ['conversation', 'messages'],
@@ -273,12 +277,22 @@ export const ROUTES: readonly Route[] = [
             properties: { ...summary.properties, lastMessageId: { type: 'string' }, usage, price: { type: 'number', description: 'Total in USD' } },
           },
           messages: { type: 'array', items: message },
+          parts: {
+            type: 'array',
+            description: 'More text or reasoning of messages that came in an earlier page, in order',
+            items: {
+              type: 'object',
+              required: ['messageId'],
+              properties: { messageId: { type: 'string' }, text: { type: 'string' }, reasoning: { type: 'string' } },
+            },
+          },
+          nextToken: { type: 'string', description: 'Present when more of the conversation follows' },
         },
       },
     },
     errors: ['NOT_FOUND', 'THROTTLED'],
-    handle: async ({ deps, caller, params }) => {
-      const found = await deps.store.getWithMessages(caller.userId, params.conversationId);
+    handle: async ({ deps, caller, params, query }) => {
+      const found = await deps.store.getPage(caller.userId, params.conversationId, { nextToken: query.nextToken });
       if (!found) throw notFound('Conversation not found.');
       return found;
     },

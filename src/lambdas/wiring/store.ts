@@ -4,7 +4,7 @@ import { env, once } from './env';
 import { ConversationStore } from '../core/conversations';
 import { RequestStore } from '../core/requests';
 
-const documentClient = once(() => DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } }));
+export const documentClient = once(() => DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } }));
 
 export const store = once(() => new ConversationStore(documentClient(), env('TABLE_NAME')));
 

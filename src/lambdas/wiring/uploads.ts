@@ -2,7 +2,14 @@ import { DeleteObjectsCommand, ListObjectsV2Command, PutObjectCommand } from '@a
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { env } from './env';
 import { s3 } from './s3';
+import { PENDING_TAG } from '../core/limits';
 import type { UploadTarget } from '../core/rest';
+
+/**
+ * The upload's tag set as the x-amz-tagging header carries it, URL query form ("The tag-set must be encoded as URL
+ * Query parameters": https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html, `x-amz-tagging`).
+ */
+const PENDING_TAGGING = `${PENDING_TAG.key}=${PENDING_TAG.value}`;
 
 /** Presigned PUTs live this long. */
 const EXPIRES_IN_SECONDS = 300;
@@ -15,10 +22,17 @@ export async function presignUpload(key: string, contentType: string, size: numb
     Key: key,
     ContentType: contentType,
     ContentLength: size,
-  }), { expiresIn: EXPIRES_IN_SECONDS, signableHeaders: new Set(['content-type', 'content-length']) });
+    Tagging: PENDING_TAGGING,
+  }), {
+    expiresIn: EXPIRES_IN_SECONDS,
+    // x-amz-tagging stays a header the browser must send (the presigner would otherwise move x-amz-* headers into the
+    // query): signed, so an upload cannot drop its `pending` tag and escape ExpireUnreferencedUploads.
+    signableHeaders: new Set(['content-type', 'content-length', 'x-amz-tagging']),
+    unhoistableHeaders: new Set(['x-amz-tagging']),
+  });
   return {
     url,
-    headers: { 'content-type': contentType },
+    headers: { 'content-type': contentType, 'x-amz-tagging': PENDING_TAGGING },
     expiresAt: new Date(Date.now() + EXPIRES_IN_SECONDS * 1000).toISOString(),
   };
 }

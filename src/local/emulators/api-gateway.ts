@@ -498,6 +498,9 @@ export async function startWebSocketApi(options: StartWebSocketApiOptions): Prom
 // HTTP API stand-in (payload format 2.0, JWT authorizer)
 // ---------------------------------------------------------------------------------------------------------------
 
+/** Lambda's limit on a synchronous response, 6 MB (see where it is checked). */
+export const LAMBDA_SYNC_RESPONSE_MAX_BYTES = 6 * 1024 * 1024;
+
 export interface HttpApiResult {
   statusCode?: number;
   headers?: Record<string, string | number | boolean>;
@@ -734,6 +737,14 @@ export function httpApiMiddleware(options: HttpApiOptions): (req: http.IncomingM
         isBase64Encoded: bodyBuffer.length > 0 && !textual,
       };
       const result = await route.handler(event);
+      // A synchronous Lambda response is at most 6 MB ("Invocation payload (request and response): 6 MB each for
+      // request and response (synchronous)", https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html):
+      // Lambda fails a larger one and the HTTP API answers 500, as the catch below does. The serialized result is
+      // what Lambda measures (the body inside the JSON response object).
+      const resultBytes = Buffer.byteLength(result === undefined ? 'null' : JSON.stringify(result), 'utf8');
+      if (resultBytes > LAMBDA_SYNC_RESPONSE_MAX_BYTES) {
+        throw new Error(`Response payload size (${resultBytes} bytes) exceeded maximum allowed payload size (${LAMBDA_SYNC_RESPONSE_MAX_BYTES} bytes).`);
+      }
       writeHttpApiResult(res, result, cors);
     } catch (err) {
       logError('http api handler', err);

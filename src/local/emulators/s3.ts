@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import S3rver from 's3rver';
 import S3rverAccount from 's3rver/lib/models/account';
+import { TaggingConfiguration } from 's3rver/lib/models/config';
 import { closeServer } from './util';
 
 export interface S3Emulator {
@@ -66,6 +67,7 @@ export async function startS3(options: StartS3Options = {}): Promise<S3Emulator>
       ...(options.bucketConfigs ?? []).map((b) => ({ name: b.name, configs: b.corsXml ? [b.corsXml] : [] })),
     ],
   });
+  (s3 as unknown as { middleware: TaggingMiddleware[] }).middleware.unshift(objectTagging((s3 as unknown as { store: TagStore }).store));
   let port: number;
   try {
     ({ port } = await s3.run());
@@ -86,5 +88,70 @@ export async function startS3(options: StartS3Options = {}): Promise<S3Emulator>
       })();
       return stopped;
     },
+  };
+}
+
+interface TagStore {
+  existsObject(bucket: string, key: string): Promise<boolean>;
+  putSubresource(bucket: string, key: string, resource: TaggingConfiguration): Promise<void>;
+  deleteSubresource(bucket: string, key: string, type: 'tagging'): Promise<void>;
+}
+
+interface TaggingContext {
+  method: string;
+  path: string;
+  query: Record<string, unknown>;
+  status: number;
+  type: string;
+  body: unknown;
+  get(header: string): string;
+}
+
+type TaggingMiddleware = (ctx: TaggingContext, next: () => Promise<void>) => Promise<void>;
+
+const xmlEscape = (v: string) => v.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+
+/** A tag set in x-amz-tagging form (`k1=v1&k2=v2`, URL-encoded) as the Tagging XML of PutObjectTagging. */
+export function taggingXml(header: string): string {
+  const tags = [...new URLSearchParams(header)].map(([k, v]) => `<Tag><Key>${xmlEscape(k)}</Key><Value>${xmlEscape(v)}</Value></Tag>`);
+  return `<Tagging><TagSet>${tags.join('')}</TagSet></Tagging>`;
+}
+
+/**
+ * What s3rver 3.7.1 lacks of object tagging, added in front of its router (GetObjectTagging and PutObjectTagging are
+ * its own):
+ * - PutObject with an `x-amz-tagging` header stores that tag set with the object ("The tag-set for the object. The
+ *   tag-set must be encoded as URL Query parameters": https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html);
+ *   a PutObject without it leaves the new object untagged (s3rver kept the old object's tags);
+ * - DeleteObjectTagging (s3rver: NotImplemented) removes the whole tag set, 204 No Content, NoSuchKey for a missing
+ *   object (https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObjectTagging.html);
+ * - DeleteObject also deletes the object's tags (s3rver left them for a later object of the same key).
+ * Path-style requests only (as the emulator is used); like the rest of s3rver, signatures are not verified.
+ */
+function objectTagging(store: TagStore): TaggingMiddleware {
+  return async (ctx, next) => {
+    const match = /^\/([^/]+)\/(.+)$/.exec(ctx.path);
+    if (!match) return next();
+    const bucket = decodeURIComponent(match[1]);
+    const key = decodeURIComponent(match[2]);
+    // Sub-resources are the query's other names (x-id and the presigned X-Amz-* parameters are not).
+    const subresources = Object.keys(ctx.query).filter((q) => !/^x-amz-/i.test(q) && q !== 'x-id');
+    if (ctx.method === 'DELETE' && subresources.length === 1 && subresources[0] === 'tagging') {
+      if (!(await store.existsObject(bucket, key))) {
+        ctx.status = 404;
+        ctx.type = 'application/xml';
+        ctx.body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>NoSuchKey</Code><Message>The specified key does not exist.</Message><Key>${xmlEscape(key)}</Key></Error>`;
+        return;
+      }
+      await store.deleteSubresource(bucket, key, 'tagging');
+      ctx.status = 204;
+      return;
+    }
+    if (subresources.length > 0 || (ctx.method !== 'PUT' && ctx.method !== 'DELETE') || (ctx.method === 'PUT' && ctx.get('x-amz-copy-source'))) return next();
+    const tagging = ctx.method === 'PUT' ? ctx.get('x-amz-tagging') : '';
+    await next();
+    if (ctx.status >= 300) return;
+    if (tagging) await store.putSubresource(bucket, key, new TaggingConfiguration(taggingXml(tagging)));
+    else await store.deleteSubresource(bucket, key, 'tagging');
   };
 }

@@ -175,7 +175,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         const name = String(r.ref(id));
         const cors = r.prop(id, 'CorsConfiguration') as { CorsRules?: Parameters<typeof corsRulesXml>[0] } | undefined;
         buckets.push({ name, corsXml: cors?.CorsRules ? corsRulesXml(cors.CorsRules) : undefined });
-        if (r.prop(id, 'LifecycleConfiguration')) notEmulated.push(`S3 lifecycle rules of ${name} (objects do not expire)`);
+        if (r.prop(id, 'LifecycleConfiguration')) notEmulated.push(`S3 lifecycle rules of ${name} (objects do not expire; object tags, which rules can filter on, are kept)`);
       }
     }
     const s3 = await startS3({ bucketConfigs: buckets, accessKeyIds: ['local', 'test', process.env.AWS_ACCESS_KEY_ID].filter((k): k is string => !!k) });

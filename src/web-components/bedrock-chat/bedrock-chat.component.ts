@@ -16,6 +16,7 @@ import { ACCEPT, AttachmentsController, fitsInFrame, fitsInline, MAX_DOCUMENTS_P
 import { jwtClaims } from '../shared/auth/jwt.js';
 import { api, apiOk, AuthError, fetchConfig, tokenFrom } from '../shared/config.js';
 import type { BedrockChatConfig, TokenProvider } from '../shared/config.js';
+import { fetchConversation } from '../shared/conversation-pages.js';
 import { formatNumber, formatUsd, LocaleController } from '../shared/i18n.js';
 import { markdownStyles, safeUrl } from '../shared/markdown/index.js';
 import { randomId } from '../shared/protocol.js';
@@ -437,8 +438,8 @@ export class BedrockChat extends LitElement {
     if (wanted === '') removeStored(this.storageKey);
     const id = wanted === undefined ? readStored(this.storageKey) : wanted;
     if (!id) return;
-    const { status, body } = await api<{ conversation?: { lastMessageId?: string; title?: string }; messages?: StoredMessage[] }>(
-      config, `/conversations/${encodeURIComponent(id)}`, token);
+    // Every page: a very large conversation comes in several (see fetchConversation).
+    const { status, body } = await fetchConversation<StoredMessage>(config, id, token);
     if (session !== this.session) return;
     if (status === 404 || status === 403) {
       removeStored(this.storageKey);
