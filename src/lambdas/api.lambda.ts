@@ -4,7 +4,8 @@ import { handleRest } from './core/rest';
 import { bedrock } from './wiring/bedrock';
 import { log, modelSettings } from './wiring/env';
 import { groupsOf, searchGroups, searchUsers } from './wiring/cognito';
-import { botStore, store } from './wiring/store';
+import { botStore } from './wiring/bots';
+import { store } from './wiring/store';
 import { deleteUploads, presignUpload } from './wiring/uploads';
 
 /** The REST router behind the HTTP API's JWT authorizer (which has already verified the token). */

@@ -1,4 +1,4 @@
-import { Stack } from 'aws-cdk-lib';
+import { Stack, Token } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -84,5 +84,13 @@ export class Bots {
   /** The ARN pattern of every guardrail of this account and Region (bots name their guardrail at run time). */
   public guardrailsArn(): string {
     return Stack.of(this.table).formatArn({ service: 'bedrock', resource: 'guardrail', resourceName: '*' });
+  }
+
+  /** The cdk-nag rendering of `guardrailsArn()` (a stack with an explicit environment renders its Region and account). */
+  public guardrailsFinding(): string {
+    const stack = Stack.of(this.table);
+    const region = Token.isUnresolved(stack.region) ? '<AWS::Region>' : stack.region;
+    const account = Token.isUnresolved(stack.account) ? '<AWS::AccountId>' : stack.account;
+    return `Resource::arn:<AWS::Partition>:bedrock:${region}:${account}:guardrail/*`;
   }
 }

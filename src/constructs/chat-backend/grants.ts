@@ -94,11 +94,13 @@ function grantBots(parts: GrantedParts): void {
   bots.grantUserPool(api, ['cognito-idp:AdminListGroupsForUser', 'cognito-idp:ListUsers', 'cognito-idp:ListGroups']);
   bots.grantTable(ws, ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
   bots.grantUserPool(ws, ['cognito-idp:AdminListGroupsForUser']);
+  // With a deployment guardrail, bots cannot choose one (core/bots.ts validateBotSettings): nothing more to allow.
+  if (parts.answers.guardrail) return;
   const worker = realtime.workerFunction;
   grant(worker, ['bedrock:ApplyGuardrail'], [bots.guardrailsArn()]);
   acknowledge(worker.role!, {
     id: 'AwsSolutions-IAM5',
-    appliesTo: [`Resource::arn:<AWS::Partition>:bedrock:<AWS::Region>:<AWS::AccountId>:guardrail/*`],
+    appliesTo: [bots.guardrailsFinding()],
     reason: 'A bot names its guardrail (an existing one, or one created when the bot is saved) at run time; the grant is limited to ApplyGuardrail on the guardrails of this account and Region.',
   });
 }
