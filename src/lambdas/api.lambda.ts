@@ -3,6 +3,8 @@ import { callerFromClaims } from './core/auth';
 import { handleRest } from './core/rest';
 import { bedrock } from './wiring/bedrock';
 import { log, modelSettings } from './wiring/env';
+import { groupsOf, searchGroups, searchUsers } from './wiring/cognito';
+import { botStore } from './wiring/bots';
 import { store } from './wiring/store';
 import { deleteUploads, presignUpload } from './wiring/uploads';
 
@@ -23,6 +25,7 @@ export async function handler(event: APIGatewayProxyEventV2WithJWTAuthorizer): P
     bedrock,
     presignUpload,
     deleteUploads,
+    bots: () => ({ store: botStore(), groupsOf, searchUsers, searchGroups }),
   }, {
     method: event.requestContext.http.method,
     path: event.rawPath,

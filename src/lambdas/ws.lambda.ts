@@ -7,11 +7,14 @@ import { ClientFrame, parseClientFrame, SUBPROTOCOL } from './core/protocol';
 import { dispatchTurn } from './wiring/dispatch';
 import { log, modelSettings } from './wiring/env';
 import { closeConnection, sinkFor } from './wiring/management-api';
+import { viewerOf } from './core/bots';
+import { botStore } from './wiring/bots';
+import { groupsOf } from './wiring/cognito';
 import { storeReleasingUploads } from './wiring/release-uploads';
 import { requests } from './wiring/store';
 
 type WebSocketEvent = APIGatewayProxyWebsocketEventV2 & {
-  requestContext: { authorizer?: { userId?: string; exp?: string } };
+  requestContext: { authorizer?: { userId?: string; username?: string; exp?: string } };
 };
 
 const OK = { statusCode: 200, body: '' };
@@ -47,7 +50,9 @@ export async function handler(event: WebSocketEvent): Promise<APIGatewayProxyRes
     return OK;
   }
   const rlog = log.child({ requestId: frame.requestId, userId, connectionId, action: frame.action });
-  const deps: AcceptDeps = { store: storeReleasingUploads(), requests: requests(), sink, dispatch: dispatchTurn, models: modelSettings(), log: rlog };
+  const deps: AcceptDeps = {
+    store: storeReleasingUploads(), requests: requests(), sink, dispatch: dispatchTurn, models: modelSettings(), log: rlog, bots: turnBots(userId, event.requestContext.authorizer?.username),
+  };
   try {
     await route(deps, userId, connectionId, frame);
   } catch (err) {
@@ -67,4 +72,18 @@ function route(deps: AcceptDeps, userId: string, connectionId: string, frame: Ex
     case 'stop': return acceptStop(deps, userId, frame);
     case 'resume': return acceptResume(deps, userId, connectionId, frame);
   }
+}
+
+/**
+ * The bots of this caller's turns (when the deployment has a bot table): the bot is read once per turn and the
+ * caller's groups come from the user pool at use time (not from the token the connection was opened with).
+ */
+function turnBots(userId: string, username: string | undefined): AcceptDeps['bots'] {
+  if (!process.env.BOT_TABLE_NAME) return undefined;
+  // AdminListGroupsForUser takes the user name, or the sub of a local user.
+  const viewer = viewerOf({ userId, username: username || userId }, groupsOf);
+  return {
+    resolve: (botId) => botStore().forTurn(botId, viewer),
+    recordUse: (bot) => botStore().recordUse(userId, bot),
+  };
 }

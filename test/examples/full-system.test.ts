@@ -20,7 +20,7 @@ test('`cdk synth` of examples/full-system runs offline and yields the whole syst
   const count = (type: string) => Object.values(template.Resources as Record<string, any>).filter((r) => r.Type === type).length;
   expect(count('AWS::Cognito::UserPool')).toBe(1);
   expect(count('AWS::Cognito::UserPoolGroup')).toBe(3);
-  expect(count('AWS::DynamoDB::Table')).toBe(1);
+  expect(count('AWS::DynamoDB::Table')).toBe(2); // conversations, bots
   expect(count('AWS::ApiGatewayV2::Api')).toBe(2);
   expect(count('AWS::ApiGatewayV2::Stage')).toBe(2);
   expect(count('AWS::Lambda::Function')).toBe(7); // four chat functions, the worker's on-failure destination, the post confirmation trigger, the BucketDeployment provider
