@@ -1,7 +1,7 @@
 /** Typed errors, mapped to HTTP status codes and protocol error codes in one place. */
 export type ErrorCode =
   | 'BAD_REQUEST' | 'UNAUTHORIZED' | 'FORBIDDEN' | 'NOT_FOUND' | 'METHOD_NOT_ALLOWED' | 'CONFLICT' | 'TOO_LARGE'
-  | 'UNPROCESSABLE' | 'THROTTLED' | 'MODEL_ERROR' | 'INTERNAL';
+  | 'UNPROCESSABLE' | 'THROTTLED' | 'QUOTA' | 'MODEL_ERROR' | 'INTERNAL';
 
 export class ChatError extends Error {
   /** `cause`: the service error this one explains to the user (kept so callers can tell what the service said). */
@@ -28,6 +28,8 @@ const STATUS: Record<ErrorCode, number> = {
   TOO_LARGE: 413,
   UNPROCESSABLE: 422,
   THROTTLED: 429,
+  /** Over a usage limit (core/usage.ts): which limit and when it resets travel with the error. */
+  QUOTA: 429,
   MODEL_ERROR: 502,
   INTERNAL: 500,
 };

@@ -9,6 +9,7 @@ import type { ModelSettings } from './models';
 import { openApiDocument, RouteSpec } from './openapi';
 import { Schema, validate } from './schema';
 import { proposeTitle } from './titles';
+import { QuotaError } from './usage';
 
 export interface RestRequest {
   readonly method: string;
@@ -517,7 +518,7 @@ export async function handleRest(deps: RestDeps, req: RestRequest): Promise<Rest
   } catch (err) {
     const e = toChatError(err);
     if (e.code === 'INTERNAL') deps.log.error('request failed', { method: req.method, route: route?.path, ...errorFields(err) });
-    res = { status: statusOf(e.code), body: { code: e.code, message: e.message } };
+    res = { status: statusOf(e.code), body: { code: e.code, message: e.message, ...(e instanceof QuotaError ? { quota: e.quota } : {}) } };
   }
   deps.log.info('request', { method: req.method, route: route?.path ?? 'unmatched', status: res.status, ms: Date.now() - started });
   return res;
