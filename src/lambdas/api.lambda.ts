@@ -3,7 +3,9 @@ import { callerFromClaims } from './core/auth';
 import { handleRest } from './core/rest';
 import { bedrock } from './wiring/bedrock';
 import { log, modelSettings } from './wiring/env';
+import { groupsOf } from './wiring/groups';
 import { store } from './wiring/store';
+import { usage } from './wiring/usage';
 import { deleteUploads, presignUpload } from './wiring/uploads';
 
 /** The REST router behind the HTTP API's JWT authorizer (which has already verified the token). */
@@ -23,6 +25,8 @@ export async function handler(event: APIGatewayProxyEventV2WithJWTAuthorizer): P
     bedrock,
     presignUpload,
     deleteUploads,
+    usage,
+    groupsOf: (c) => groupsOf({ userId: c.userId, tokenGroups: c.groups }),
   }, {
     method: event.requestContext.http.method,
     path: event.rawPath,

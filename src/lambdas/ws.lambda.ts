@@ -2,15 +2,18 @@ import type { APIGatewayProxyResult, APIGatewayProxyWebsocketEventV2 } from 'aws
 import { connectionExpired } from './core/auth';
 import { acceptContinue, AcceptDeps, acceptMessage, acceptRegenerate, acceptResume, acceptStop } from './core/chat';
 import { toChatError } from './core/errors';
+import { QuotaError } from './core/usage';
 import { errorFields } from './core/log';
 import { ClientFrame, parseClientFrame, SUBPROTOCOL } from './core/protocol';
 import { dispatchTurn } from './wiring/dispatch';
 import { log, modelSettings } from './wiring/env';
 import { closeConnection, sinkFor } from './wiring/management-api';
+import { groupsOf } from './wiring/groups';
 import { requests, store } from './wiring/store';
+import { usage } from './wiring/usage';
 
 type WebSocketEvent = APIGatewayProxyWebsocketEventV2 & {
-  requestContext: { authorizer?: { userId?: string; exp?: string } };
+  requestContext: { authorizer?: { userId?: string; exp?: string; groups?: string } };
 };
 
 const OK = { statusCode: 200, body: '' };
@@ -46,14 +49,19 @@ export async function handler(event: WebSocketEvent): Promise<APIGatewayProxyRes
     return OK;
   }
   const rlog = log.child({ requestId: frame.requestId, userId, connectionId, action: frame.action });
-  const deps: AcceptDeps = { store: store(), requests: requests(), sink, dispatch: dispatchTurn, models: modelSettings(), log: rlog };
+  // The $connect authorizer passes the token's groups comma-joined (ws-authorizer.lambda.ts).
+  const tokenGroups = (event.requestContext.authorizer?.groups ?? '').split(',').filter(Boolean);
+  const deps: AcceptDeps = {
+    store: store(), requests: requests(), sink, dispatch: dispatchTurn, models: modelSettings(), log: rlog,
+    usage: usage(), groups: await groupsOf({ userId, tokenGroups }),
+  };
   try {
     await route(deps, userId, connectionId, frame);
   } catch (err) {
     const e = toChatError(err);
     if (e.code === 'INTERNAL') rlog.error('action failed', errorFields(err));
     const conversationId = 'conversationId' in frame ? frame.conversationId : undefined;
-    await sink.send({ type: 'error', requestId: frame.requestId, conversationId, code: e.code, message: e.message });
+    await sink.send({ type: 'error', requestId: frame.requestId, conversationId, code: e.code, message: e.message, ...(e instanceof QuotaError ? { quota: e.quota } : {}) });
   }
   return OK;
 }

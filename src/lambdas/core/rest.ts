@@ -9,7 +9,9 @@ import type { ModelSettings } from './models';
 import { openApiDocument, RouteSpec } from './openapi';
 import { Schema, validate } from './schema';
 import { proposeTitle } from './titles';
-import { QuotaError } from './usage';
+import { groupsOf, USAGE_ROUTES } from './usage-routes';
+import { endCall, estimateOf, QuotaError, Reservation, reserveCall, UsageStore } from './usage';
+import type { Usage } from './protocol';
 
 export interface RestRequest {
   readonly method: string;
@@ -48,9 +50,13 @@ export interface RestDeps {
    * object under `uploads/<userId>/`. Keys outside the caller's prefix are never deleted.
    */
   readonly deleteUploads: (userId: string, keys?: readonly string[]) => Promise<void>;
+  /** Usage limits (undefined: switched off in this deployment). */
+  readonly usage?: () => UsageStore | undefined;
+  /** The caller's Cognito groups (wiring/groups.ts: the one place they are read). */
+  readonly groupsOf?: (caller: Caller) => Promise<readonly string[]>;
 }
 
-interface RouteContext {
+export interface RouteContext {
   readonly deps: RestDeps;
   readonly caller: Caller;
   readonly params: Record<string, string>;
@@ -58,7 +64,7 @@ interface RouteContext {
   readonly body: unknown;
 }
 
-interface Route extends RouteSpec {
+export interface Route extends RouteSpec {
   readonly handle: (ctx: RouteContext) => Promise<unknown>;
 }
 
@@ -332,11 +338,22 @@ export const ROUTES: readonly Route[] = [
       description: 'A proposed title',
       schema: { type: 'object', required: ['title'], properties: { title: { type: 'string' } } },
     },
-    errors: ['NOT_FOUND', 'UNPROCESSABLE', 'THROTTLED', 'MODEL_ERROR'],
+    errors: ['NOT_FOUND', 'UNPROCESSABLE', 'THROTTLED', 'QUOTA', 'MODEL_ERROR'],
     handle: async ({ deps, caller, params }) => {
       const found = await deps.store.getWithMessages(caller.userId, params.conversationId);
       if (!found) throw notFound('Conversation not found.');
-      return { title: await proposeTitle(deps.bedrock(), deps.settings().titleModel.modelId, found.messages) };
+      // A model call: reserved under the caller's usage limits (429 QUOTA when over one), settled with its usage.
+      const titleModel = deps.settings().titleModel;
+      const usage = deps.usage?.();
+      const excerpt = found.messages.slice(0, 2).map((m) => m.content.map((b) => ('text' in b ? b.text : '')).join('').slice(0, 2000)).join('\n');
+      const reservation: Reservation | undefined = await reserveCall(usage, { userId: caller.userId, groups: await groupsOf(deps, caller) },
+        `title.${newUlid()}`, estimateOf(excerpt, titleModel.prices, 40), { title: true });
+      let used: Usage | undefined;
+      try {
+        return { title: await proposeTitle(deps.bedrock(), titleModel.modelId, found.messages, (u) => { used = u; }) };
+      } finally {
+        await endCall(usage, caller.userId, reservation, used, titleModel.prices, deps.log);
+      }
     },
   },
   {
@@ -489,6 +506,8 @@ export const ROUTES: readonly Route[] = [
     errors: [],
     handle: async () => apiDocument(),
   },
+  // Usage limits: the caller's usage, and the admins' overrides (usage-routes.ts).
+  ...USAGE_ROUTES,
 ];
 
 let document: Record<string, unknown> | undefined;

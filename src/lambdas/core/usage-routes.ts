@@ -1,0 +1,207 @@
+/**
+ * REST routes of the usage limits (docs/architecture.md, "Usage limits"), concatenated into rest.ts's ROUTES:
+ * `GET /usage` for every caller (used and remaining per window), and the admins' overrides per user and per Cognito
+ * group. Admin = member of the deployment's admin group (`Admin`), checked at each request with the groups read by
+ * `groupsOf` (wiring/groups.ts). Type-only imports from rest.ts: rest.ts imports this module's values.
+ */
+import type { Caller } from './auth';
+import { forbidden, invalid, notFound, unprocessable } from './errors';
+import type { RestDeps, Route } from './rest';
+import type { Schema } from './schema';
+import { LIMIT_KEYS, LimitSet, limitSetProblem, MAX_COST_LIMIT_USD, MAX_TOKEN_LIMIT, UsageStore } from './usage';
+
+/** The caller's Cognito groups, read where the deployment reads them (the token's claim without `groupsOf`). */
+export function groupsOf(deps: RestDeps, caller: Caller): Promise<readonly string[]> {
+  return deps.groupsOf ? deps.groupsOf(caller) : Promise.resolve(caller.groups);
+}
+
+function usageOf(deps: RestDeps): UsageStore {
+  const usage = deps.usage?.();
+  if (!usage) throw unprocessable('Usage limits are switched off in this deployment (ChatBackend usageLimits enforce: false).');
+  return usage;
+}
+
+/** The admin check, at use time: the caller's groups as read now, never a cached decision. */
+async function adminUsage(deps: RestDeps, caller: Caller): Promise<UsageStore> {
+  const usage = usageOf(deps);
+  const groups = await groupsOf(deps, caller);
+  if (!groups.includes(usage.config.adminGroup)) throw forbidden(`Only members of the ${usage.config.adminGroup} group may manage usage limits.`);
+  return usage;
+}
+
+// ------------------------------------------------------------------------------------------------ schemas
+const limitValue = (what: string, max: number): Schema => ({
+  type: ['number', 'null'],
+  minimum: 0,
+  maximum: max,
+  description: `${what}; null: unlimited (exempt from the defaults); absent: not set by this override`,
+});
+const limitSet: Schema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: Object.fromEntries(LIMIT_KEYS.map((k) => [k, k.startsWith('tokens')
+    ? { ...limitValue(`Tokens (input, output and cache) per ${k.slice(9).toLowerCase()}, a whole number`, MAX_TOKEN_LIMIT) }
+    : { ...limitValue(`Cost in USD per ${k.slice(10).toLowerCase()} (catalog prices)`, MAX_COST_LIMIT_USD) }])),
+};
+/** A Cognito `sub` (what the user id is): letters, digits and hyphens. */
+const userParams: Schema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['userId'],
+  properties: { userId: { type: 'string', minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9-]+$', description: 'The user\'s id (Cognito `sub`)' } },
+};
+/**
+ * A Cognito group name: 1 to 128 characters of letters, marks, symbols, numbers and punctuation
+ * (https://docs.aws.amazon.com/cognito-user-identity-pools/latest/APIReference/API_CreateGroup.html, GroupName
+ * `[\p{L}\p{M}\p{S}\p{N}\p{P}]+`; checked in the handler, as the schema's patterns have no Unicode classes).
+ */
+const groupParams: Schema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['group'],
+  properties: { group: { type: 'string', minLength: 1, maxLength: 128, description: 'A Cognito group name' } },
+};
+const GROUP_NAME = /^[\p{L}\p{M}\p{S}\p{N}\p{P}]{1,128}$/u;
+const amount = (what: string): Schema => ({
+  type: 'object',
+  required: ['used'],
+  properties: {
+    used: { type: 'number', description: `${what} used in the window` },
+    limit: { type: 'number', description: 'The limit in force; absent: unlimited' },
+    remaining: { type: 'number' },
+  },
+});
+const usageReport: Schema = {
+  type: 'object',
+  required: ['enabled'],
+  properties: {
+    enabled: { type: 'boolean', description: 'false: usage limits are switched off (nothing else is returned)' },
+    windows: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['window', 'resetsAt', 'tokens', 'costUsd'],
+        properties: {
+          window: { enum: ['hour', 'day', 'month'] },
+          resetsAt: { type: 'string', format: 'date-time', description: 'Calendar windows in UTC' },
+          tokens: amount('Tokens'),
+          costUsd: amount('USD'),
+        },
+      },
+    },
+    concurrent: { type: 'object', properties: { active: { type: 'integer' }, limit: { type: 'integer' } } },
+  },
+};
+const overrides: Schema = {
+  type: 'object',
+  required: ['defaults', 'maxConcurrentAnswers', 'users', 'groups'],
+  properties: {
+    defaults: limitSet,
+    maxConcurrentAnswers: { type: 'integer' },
+    users: { type: 'array', items: { type: 'object', properties: { userId: { type: 'string' }, limits: limitSet } } },
+    groups: { type: 'array', items: { type: 'object', properties: { group: { type: 'string' }, limits: limitSet } } },
+  },
+};
+
+function checkedLimits(body: unknown): LimitSet {
+  const problem = limitSetProblem(body);
+  if (problem) throw invalid(`The body: ${problem}.`);
+  const set = body as LimitSet;
+  if (Object.keys(set).length === 0) throw invalid(`The body must set at least one limit (${LIMIT_KEYS.join(', ')}).`);
+  return set;
+}
+
+function checkedGroup(name: string): string {
+  if (!GROUP_NAME.test(name)) throw invalid('The path parameter group must be a Cognito group name (letters, marks, symbols, numbers and punctuation).');
+  return name;
+}
+
+const subjectRoutes = (subject: 'USER' | 'GROUP'): Route[] => {
+  const what = subject === 'USER' ? 'user' : 'group';
+  const path = subject === 'USER' ? '/usage/limits/users/{userId}' : '/usage/limits/groups/{group}';
+  const params = subject === 'USER' ? userParams : groupParams;
+  const nameOf = (p: Record<string, string>) => (subject === 'USER' ? p.userId : checkedGroup(p.group));
+  const op = subject === 'USER' ? 'User' : 'Group';
+  return [
+    {
+      method: 'PUT',
+      path,
+      operationId: `put${op}UsageLimits`,
+      summary: `Admins: set the usage limits of one ${what} (replaces its override)`,
+      description: 'For each limit, the user\'s override and the overrides of the user\'s groups that set it apply and the '
+        + 'tightest wins; null (unlimited) wins only when nothing else sets that limit; the default applies when no override does.',
+      params,
+      body: limitSet,
+      response: { status: 200, description: 'Stored', schema: { type: 'object', required: ['limits'], properties: { limits: limitSet } } },
+      errors: ['FORBIDDEN', 'UNPROCESSABLE', 'THROTTLED'],
+      handle: async ({ deps, caller, params: p, body }) => {
+        const name = nameOf(p);
+        const usage = await adminUsage(deps, caller);
+        const limits = checkedLimits(body);
+        await usage.putOverride(subject, name, limits, caller.userId);
+        deps.log.info('usage override set', { subject: what, name: subject === 'USER' ? name : undefined, group: subject === 'GROUP' ? name : undefined });
+        return { limits };
+      },
+    },
+    {
+      method: 'GET',
+      path,
+      operationId: `get${op}UsageLimits`,
+      summary: `Admins: the usage limits override of one ${what}`,
+      params,
+      response: { status: 200, description: 'The override', schema: { type: 'object', required: ['limits'], properties: { limits: limitSet } } },
+      errors: ['FORBIDDEN', 'NOT_FOUND', 'UNPROCESSABLE', 'THROTTLED'],
+      handle: async ({ deps, caller, params: p }) => {
+        const name = nameOf(p);
+        const limits = await (await adminUsage(deps, caller)).getOverride(subject, name);
+        if (!limits) throw notFound(`This ${what} has no usage limits override.`);
+        return { limits };
+      },
+    },
+    {
+      method: 'DELETE',
+      path,
+      operationId: `delete${op}UsageLimits`,
+      summary: `Admins: remove the usage limits override of one ${what} (the defaults and other overrides apply again)`,
+      params,
+      response: { status: 204, description: 'Removed' },
+      errors: ['FORBIDDEN', 'NOT_FOUND', 'UNPROCESSABLE', 'THROTTLED'],
+      handle: async ({ deps, caller, params: p }) => {
+        const name = nameOf(p);
+        if (!(await (await adminUsage(deps, caller)).deleteOverride(subject, name))) throw notFound(`This ${what} has no usage limits override.`);
+      },
+    },
+  ];
+};
+
+export const USAGE_ROUTES: readonly Route[] = [
+  {
+    method: 'GET',
+    path: '/usage',
+    operationId: 'getUsage',
+    summary: 'The caller\'s usage and what remains, per window (hour, day, month), and answers in progress',
+    description: 'Tokens count input, output and cache tokens as Amazon Bedrock reported them; cost is at the catalog prices. '
+      + 'Windows are calendar hours, days and months in UTC.',
+    response: { status: 200, description: 'Usage per window', schema: usageReport },
+    errors: ['THROTTLED'],
+    handle: async ({ deps, caller }) => {
+      const usage = deps.usage?.();
+      if (!usage) return { enabled: false };
+      return { enabled: true, ...(await usage.report({ userId: caller.userId, groups: await groupsOf(deps, caller) })) };
+    },
+  },
+  {
+    method: 'GET',
+    path: '/usage/limits',
+    operationId: 'listUsageLimits',
+    summary: 'Admins: the default limits and every override per user and per group',
+    response: { status: 200, description: 'Defaults and overrides', schema: overrides },
+    errors: ['FORBIDDEN', 'UNPROCESSABLE', 'THROTTLED'],
+    handle: async ({ deps, caller }) => {
+      const usage = await adminUsage(deps, caller);
+      return { defaults: usage.config.defaults, maxConcurrentAnswers: usage.config.maxConcurrentAnswers, ...(await usage.listOverrides()) };
+    },
+  },
+  ...subjectRoutes('USER'),
+  ...subjectRoutes('GROUP'),
+];
