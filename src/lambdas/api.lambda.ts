@@ -6,6 +6,7 @@ import { log, modelSettings } from './wiring/env';
 import { groupsOf } from './wiring/groups';
 import { store } from './wiring/store';
 import { usage } from './wiring/usage';
+import { usageOverrides } from './wiring/usage-overrides';
 import { deleteUploads, presignUpload } from './wiring/uploads';
 
 /** The REST router behind the HTTP API's JWT authorizer (which has already verified the token). */
@@ -26,6 +27,7 @@ export async function handler(event: APIGatewayProxyEventV2WithJWTAuthorizer): P
     presignUpload,
     deleteUploads,
     usage,
+    usageOverrides,
     groupsOf: (c) => groupsOf({ userId: c.userId, tokenGroups: c.groups }),
   }, {
     method: event.requestContext.http.method,

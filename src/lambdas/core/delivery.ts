@@ -2,14 +2,14 @@ import type { TurnJob } from './chat';
 import type { FrameSink } from './frames';
 import { errorFields, Logger } from './log';
 import type { RequestStore } from './requests';
-import { endCall, UsageStore } from './usage';
+import { endCall, UsageLedger } from './usage';
 
 export interface FailedTurnDeps {
   readonly requests: RequestStore;
   readonly sinkFor: (connectionId: string) => FrameSink;
   readonly log: Logger;
   /** Usage limits: the failed turn's reservation is released (exactly once: nothing if the worker settled it). */
-  readonly usage?: UsageStore;
+  readonly usage?: UsageLedger;
 }
 
 /**

@@ -12,6 +12,7 @@ import { proposeTitle } from './titles';
 import { groupsOf, USAGE_ROUTES } from './usage-routes';
 import { endCall, estimateOf, QuotaError, Reservation, reserveCall, UsageStore } from './usage';
 import type { Usage } from './protocol';
+import type { UsageOverrides } from './usage-overrides';
 
 export interface RestRequest {
   readonly method: string;
@@ -52,6 +53,8 @@ export interface RestDeps {
   readonly deleteUploads: (userId: string, keys?: readonly string[]) => Promise<void>;
   /** Usage limits (undefined: switched off in this deployment). */
   readonly usage?: () => UsageStore | undefined;
+  /** The admins' overrides of the usage limits (usage-routes.ts). */
+  readonly usageOverrides?: () => UsageOverrides;
   /** The caller's Cognito groups (wiring/groups.ts: the one place they are read). */
   readonly groupsOf?: (caller: Caller) => Promise<readonly string[]>;
 }

@@ -8,6 +8,7 @@ import type { Caller } from './auth';
 import { forbidden, invalid, notFound, unprocessable } from './errors';
 import type { RestDeps, Route } from './rest';
 import type { Schema } from './schema';
+import type { UsageOverrides } from './usage-overrides';
 import { LIMIT_KEYS, LimitSet, limitSetProblem, MAX_COST_LIMIT_USD, MAX_TOKEN_LIMIT, UsageStore } from './usage';
 
 /** The caller's Cognito groups, read where the deployment reads them (the token's claim without `groupsOf`). */
@@ -22,11 +23,13 @@ function usageOf(deps: RestDeps): UsageStore {
 }
 
 /** The admin check, at use time: the caller's groups as read now, never a cached decision. */
-async function adminUsage(deps: RestDeps, caller: Caller): Promise<UsageStore> {
+async function adminUsage(deps: RestDeps, caller: Caller): Promise<{ overrides: UsageOverrides; config: UsageStore['config'] }> {
   const usage = usageOf(deps);
   const groups = await groupsOf(deps, caller);
   if (!groups.includes(usage.config.adminGroup)) throw forbidden(`Only members of the ${usage.config.adminGroup} group may manage usage limits.`);
-  return usage;
+  const overrides = deps.usageOverrides?.();
+  if (!overrides) throw unprocessable('Usage overrides are not available in this function.');
+  return { overrides, config: usage.config };
 }
 
 // ------------------------------------------------------------------------------------------------ schemas
@@ -136,9 +139,9 @@ const subjectRoutes = (subject: 'USER' | 'GROUP'): Route[] => {
       errors: ['FORBIDDEN', 'UNPROCESSABLE', 'THROTTLED'],
       handle: async ({ deps, caller, params: p, body }) => {
         const name = nameOf(p);
-        const usage = await adminUsage(deps, caller);
+        const { overrides } = await adminUsage(deps, caller);
         const limits = checkedLimits(body);
-        await usage.putOverride(subject, name, limits, caller.userId);
+        await overrides.putOverride(subject, name, limits, caller.userId);
         deps.log.info('usage override set', { subject: what, name: subject === 'USER' ? name : undefined, group: subject === 'GROUP' ? name : undefined });
         return { limits };
       },
@@ -153,7 +156,7 @@ const subjectRoutes = (subject: 'USER' | 'GROUP'): Route[] => {
       errors: ['FORBIDDEN', 'NOT_FOUND', 'UNPROCESSABLE', 'THROTTLED'],
       handle: async ({ deps, caller, params: p }) => {
         const name = nameOf(p);
-        const limits = await (await adminUsage(deps, caller)).getOverride(subject, name);
+        const limits = await (await adminUsage(deps, caller)).overrides.getOverride(subject, name);
         if (!limits) throw notFound(`This ${what} has no usage limits override.`);
         return { limits };
       },
@@ -168,7 +171,7 @@ const subjectRoutes = (subject: 'USER' | 'GROUP'): Route[] => {
       errors: ['FORBIDDEN', 'NOT_FOUND', 'UNPROCESSABLE', 'THROTTLED'],
       handle: async ({ deps, caller, params: p }) => {
         const name = nameOf(p);
-        if (!(await (await adminUsage(deps, caller)).deleteOverride(subject, name))) throw notFound(`This ${what} has no usage limits override.`);
+        if (!(await (await adminUsage(deps, caller)).overrides.deleteOverride(subject, name))) throw notFound(`This ${what} has no usage limits override.`);
       },
     },
   ];
@@ -198,8 +201,8 @@ export const USAGE_ROUTES: readonly Route[] = [
     response: { status: 200, description: 'Defaults and overrides', schema: overrides },
     errors: ['FORBIDDEN', 'UNPROCESSABLE', 'THROTTLED'],
     handle: async ({ deps, caller }) => {
-      const usage = await adminUsage(deps, caller);
-      return { defaults: usage.config.defaults, maxConcurrentAnswers: usage.config.maxConcurrentAnswers, ...(await usage.listOverrides()) };
+      const { overrides, config } = await adminUsage(deps, caller);
+      return { defaults: config.defaults, maxConcurrentAnswers: config.maxConcurrentAnswers, ...(await overrides.listOverrides()) };
     },
   },
   ...subjectRoutes('USER'),

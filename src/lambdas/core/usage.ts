@@ -7,7 +7,7 @@
  * when no answer came. No AWS event types here.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ChatError } from './errors';
 import { priceOf, TokenPrices } from './models';
@@ -193,8 +193,59 @@ export interface Caller {
   readonly groups: readonly string[];
 }
 
-const LIMITS_PK = 'LIMITS';
-const SUBJECT = /^(USER|GROUP)#/;
+export const LIMITS_PK = 'LIMITS';
+
+/**
+ * The settlement of reservations only (UpdateItem on the counter item): what the worker's on-failure destination
+ * needs, so its bundle (and role) has nothing else.
+ */
+export class UsageLedger {
+  constructor(protected readonly db: DynamoDBDocumentClient, protected readonly tableName: string) {}
+
+  protected key(userId: string) {
+    return { pk: `USER#${userId}`, sk: 'USAGE' };
+  }
+
+  /**
+   * Replaces the reservation's estimate with what the call really used (the same periods as reserved) and ends its
+   * lease, exactly once: the condition `contains(<set>, <lease>)` makes a second settlement, or a release after the
+   * settlement (the on-failure destination of a turn that was answered), write nothing. Returns false then.
+   */
+  async settle(userId: string, reservation: Reservation, used: Estimate): Promise<boolean> {
+    const names: Record<string, string> = { '#set': reservation.set };
+    const values: Record<string, unknown> = {
+      ':dt': used.tokens - reservation.tokens, ':dc': used.microUsd - reservation.microUsd, ':e': new Set([reservation.entry]), ':entry': reservation.entry,
+    };
+    const adds: string[] = [];
+    for (const w of WINDOWS) {
+      names[`#t${w[0]}`] = attr('tokens', w, reservation.periods[w]);
+      names[`#c${w[0]}`] = attr('cost', w, reservation.periods[w]);
+      adds.push(`#t${w[0]} :dt`, `#c${w[0]} :dc`);
+    }
+    const current = new Set(Object.values(names));
+    const stale = (reservation.stale ?? []).filter((a) => COUNTER_ATTR.test(a) && !current.has(a));
+    stale.forEach((a, i) => { names[`#s${i}`] = a; });
+    try {
+      await this.db.send(new UpdateCommand({
+        TableName: this.tableName,
+        Key: this.key(userId),
+        UpdateExpression: `ADD ${adds.join(', ')} DELETE #set :e${stale.length ? ` REMOVE ${stale.map((_, i) => `#s${i}`).join(', ')}` : ''}`,
+        ConditionExpression: 'contains(#set, :entry)',
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+      }));
+      return true;
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) return false;
+      throw err;
+    }
+  }
+
+  /** No model call happened (or its usage is unknown): the estimate is given back and the lease ends (exactly once). */
+  release(userId: string, reservation: Reservation): Promise<boolean> {
+    return this.settle(userId, reservation, { tokens: 0, microUsd: 0 });
+  }
+}
 
 /**
  * The counters and the overrides, in the conversation table:
@@ -204,16 +255,14 @@ const SUBJECT = /^(USER|GROUP)#/;
  *   UpdateItem (atomic without transactions) and a new period needs no reset: its attribute simply does not exist yet.
  * - overrides: `pk=LIMITS`, `sk=USER#<userId>` or `GROUP#<name>`, `limits` (a LimitSet), `updatedAt`, `updatedBy`.
  */
-export class UsageStore {
+export class UsageStore extends UsageLedger {
   constructor(
-    private readonly db: DynamoDBDocumentClient,
-    private readonly tableName: string,
+    db: DynamoDBDocumentClient,
+    tableName: string,
     readonly config: UsageConfig,
     private readonly now: () => Date = () => new Date(),
-  ) {}
-
-  private key(userId: string) {
-    return { pk: `USER#${userId}`, sk: 'USAGE' };
+  ) {
+    super(db, tableName);
   }
 
   /** The limits in force for the caller (overrides read at once, strongly consistent: an admin's change applies to the next turn). */
@@ -326,46 +375,6 @@ export class UsageStore {
     return new QuotaError({ kind, window, limit: scale(limit), used: scale(used), resetsAt });
   }
 
-  /**
-   * Replaces the reservation's estimate with what the call really used (the same periods as reserved) and ends its
-   * lease, exactly once: the condition `contains(<set>, <lease>)` makes a second settlement, or a release after the
-   * settlement (the on-failure destination of a turn that was answered), write nothing. Returns false then.
-   */
-  async settle(userId: string, reservation: Reservation, used: Estimate): Promise<boolean> {
-    const names: Record<string, string> = { '#set': reservation.set };
-    const values: Record<string, unknown> = {
-      ':dt': used.tokens - reservation.tokens, ':dc': used.microUsd - reservation.microUsd, ':e': new Set([reservation.entry]), ':entry': reservation.entry,
-    };
-    const adds: string[] = [];
-    for (const w of WINDOWS) {
-      names[`#t${w[0]}`] = attr('tokens', w, reservation.periods[w]);
-      names[`#c${w[0]}`] = attr('cost', w, reservation.periods[w]);
-      adds.push(`#t${w[0]} :dt`, `#c${w[0]} :dc`);
-    }
-    const current = new Set(Object.values(names));
-    const stale = (reservation.stale ?? []).filter((a) => COUNTER_ATTR.test(a) && !current.has(a));
-    stale.forEach((a, i) => { names[`#s${i}`] = a; });
-    try {
-      await this.db.send(new UpdateCommand({
-        TableName: this.tableName,
-        Key: this.key(userId),
-        UpdateExpression: `ADD ${adds.join(', ')} DELETE #set :e${stale.length ? ` REMOVE ${stale.map((_, i) => `#s${i}`).join(', ')}` : ''}`,
-        ConditionExpression: 'contains(#set, :entry)',
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: values,
-      }));
-      return true;
-    } catch (err) {
-      if (err instanceof ConditionalCheckFailedException) return false;
-      throw err;
-    }
-  }
-
-  /** No model call happened (or its usage is unknown): the estimate is given back and the lease ends (exactly once). */
-  release(userId: string, reservation: Reservation): Promise<boolean> {
-    return this.settle(userId, reservation, { tokens: 0, microUsd: 0 });
-  }
-
   /** What the caller used and has left in each window, and answers in flight (GET /usage). */
   async report(caller: Caller): Promise<UsageReport> {
     const [limits, res] = await Promise.all([
@@ -384,46 +393,6 @@ export class UsageStore {
       windows: WINDOWS.map((w) => ({ window: w, resetsAt: periods[w].resetsAt, tokens: part('tokens', w), costUsd: part('cost', w) })),
       concurrent: { active: ((item.active as Set<string> | undefined) ?? new Set()).size, limit: this.config.maxConcurrentAnswers },
     };
-  }
-
-  // ---------------------------------------------------------------------------------------------- overrides (admins)
-  async listOverrides(): Promise<{ users: { userId: string; limits: LimitSet }[]; groups: { group: string; limits: LimitSet }[] }> {
-    const users: { userId: string; limits: LimitSet }[] = [];
-    const groups: { group: string; limits: LimitSet }[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const res = await this.db.send(new QueryCommand({
-        TableName: this.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': LIMITS_PK }, ExclusiveStartKey: start,
-      }));
-      for (const item of res.Items ?? []) {
-        const sk = String(item.sk);
-        if (!SUBJECT.test(sk)) continue;
-        if (sk.startsWith('USER#')) users.push({ userId: sk.slice(5), limits: item.limits as LimitSet });
-        else groups.push({ group: sk.slice(6), limits: item.limits as LimitSet });
-      }
-      start = res.LastEvaluatedKey;
-    } while (start);
-    return { users, groups };
-  }
-
-  async getOverride(subject: 'USER' | 'GROUP', name: string): Promise<LimitSet | undefined> {
-    const res = await this.db.send(new GetCommand({ TableName: this.tableName, Key: { pk: LIMITS_PK, sk: `${subject}#${name}` }, ConsistentRead: true }));
-    return res.Item?.limits as LimitSet | undefined;
-  }
-
-  async putOverride(subject: 'USER' | 'GROUP', name: string, limits: LimitSet, by: string): Promise<void> {
-    await this.db.send(new UpdateCommand({
-      TableName: this.tableName,
-      Key: { pk: LIMITS_PK, sk: `${subject}#${name}` },
-      UpdateExpression: 'SET limits = :l, updatedAt = :now, updatedBy = :by',
-      ExpressionAttributeValues: { ':l': limits, ':now': this.now().toISOString(), ':by': by },
-    }));
-  }
-
-  /** False when there was no such override. */
-  async deleteOverride(subject: 'USER' | 'GROUP', name: string): Promise<boolean> {
-    const res = await this.db.send(new DeleteCommand({ TableName: this.tableName, Key: { pk: LIMITS_PK, sk: `${subject}#${name}` }, ReturnValues: 'ALL_OLD' }));
-    return res.Attributes !== undefined;
   }
 }
 
@@ -445,7 +414,7 @@ export async function reserveCall(
  * (see UsageStore.settle); never throws: a failure is logged and the lease is dropped later as stale.
  */
 export async function endCall(
-  usage: UsageStore | undefined, userId: string, reservation: Reservation | undefined, used: Usage | undefined,
+  usage: UsageLedger | undefined, userId: string, reservation: Reservation | undefined, used: Usage | undefined,
   prices: TokenPrices | undefined, log: { warn(msg: string, fields?: Record<string, string | number | boolean | undefined>): void },
 ): Promise<void> {
   if (!usage || !reservation) return;

@@ -1,7 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { env, once } from './env';
-import { UsageStore, usageConfigFrom } from '../core/usage';
+import { UsageLedger, UsageStore, usageConfigFrom } from '../core/usage';
 
 const documentClient = once(() => DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } }));
 
@@ -10,3 +10,7 @@ export const usage = once((): UsageStore | undefined => {
   const config = usageConfigFrom(process.env);
   return config ? new UsageStore(documentClient(), env('TABLE_NAME'), config) : undefined;
 });
+
+/** Settlement only (the worker's on-failure destination releases reservations, nothing else). */
+export const usageLedger = once((): UsageLedger | undefined =>
+  (process.env.USAGE_LIMITS_JSON ? new UsageLedger(documentClient(), env('TABLE_NAME')) : undefined));
