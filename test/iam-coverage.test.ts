@@ -143,7 +143,6 @@ function missingActions(source: string, statements: any[], accepted: string[] = 
 const UNREACHABLE: Record<string, Record<string, string>> = {
   'api': {
     'dynamodb:PutItem': 'The shared store module is bundled whole; only the chat turn (src/lambdas/core/chat.ts, ws and worker) creates conversations, messages and request items. The REST routes read, rename, record feedback and delete.',
-    'dynamodb:DeleteItem': 'RequestStore.release() comes with the shared store module; only the ws function releases a request claim. The REST routes delete with BatchWriteItem.',
   },
   'ws': {
     'dynamodb:BatchWriteItem': 'ConversationStore.delete()/deleteAll() are bundled with the store but only the REST router (DELETE /conversations) calls them.',

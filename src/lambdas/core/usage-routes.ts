@@ -136,7 +136,8 @@ const subjectRoutes = (subject: 'USER' | 'GROUP'): Route[] => {
       params,
       body: limitSet,
       response: { status: 200, description: 'Stored', schema: { type: 'object', required: ['limits'], properties: { limits: limitSet } } },
-      errors: ['FORBIDDEN', 'UNPROCESSABLE', 'THROTTLED'],
+      // NOT_FOUND: no route for a malformed path (every route with path parameters answers it).
+      errors: ['FORBIDDEN', 'NOT_FOUND', 'UNPROCESSABLE', 'THROTTLED'],
       handle: async ({ deps, caller, params: p, body }) => {
         const name = nameOf(p);
         const { overrides } = await adminUsage(deps, caller);
