@@ -207,14 +207,16 @@ describe('ChatBackend defaults', () => {
       DEFAULT_MODEL: 'claude-v4.5-sonnet',
       TITLE_MODEL_ID: 'global.anthropic.claude-haiku-4-5-20251001-v1:0',
     };
+    // Usage limits on by default: no token or cost limit, 3 answers at a time, admins in the Admin group.
+    const usage = { USAGE_LIMITS_JSON: JSON.stringify({ defaults: {}, maxConcurrentAnswers: 3, adminGroup: 'Admin' }) };
     const exactly = (fn: { node: any }, expected: Record<string, unknown>) =>
       expect(Match.objectEquals(expected).test(envOf(template, stack, fn)).toHumanStrings()).toEqual([]);
     expect(Object.keys(envOf(template, stack, backend.authorizerFunction)).sort()).toEqual(['JWT_AUDIENCE', 'JWT_ISSUER']);
     exactly(backend.webSocketFunction, {
-      TABLE_NAME: table, WORKER_FUNCTION_NAME: { Ref: Match.stringLikeRegexp('ChatChatWorker') }, WEBSOCKET_CALLBACK_URL: callbackUrl, ...models,
+      TABLE_NAME: table, WORKER_FUNCTION_NAME: { Ref: Match.stringLikeRegexp('ChatChatWorker') }, WEBSOCKET_CALLBACK_URL: callbackUrl, ...models, ...usage,
     });
-    exactly(backend.workerFunction, { TABLE_NAME: table, WEBSOCKET_CALLBACK_URL: callbackUrl, LARGE_MESSAGE_BUCKET: bucket, ...models });
-    exactly(backend.apiFunction, { TABLE_NAME: table, LARGE_MESSAGE_BUCKET: bucket, ...models });
+    exactly(backend.workerFunction, { TABLE_NAME: table, WEBSOCKET_CALLBACK_URL: callbackUrl, LARGE_MESSAGE_BUCKET: bucket, ...models, ...usage });
+    exactly(backend.apiFunction, { TABLE_NAME: table, LARGE_MESSAGE_BUCKET: bucket, ...models, ...usage });
     template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: { Variables: { TABLE_NAME: table, WEBSOCKET_CALLBACK_URL: callbackUrl, LARGE_MESSAGE_BUCKET: bucket } },
       // The worker's timeout follows the largest allowed output: 60 + ceil(max(4096, 4096 + 1024) / 25) + 15 = 280 s.
@@ -281,7 +283,7 @@ describe('ChatBackend defaults', () => {
     expect(actions(worker)).toEqual(['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream',
       'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem',
       'execute-api:ManageConnections', 'lambda:InvokeFunction', 'logs:CreateLogStream', 'logs:PutLogEvents', 's3:GetObject', 's3:ListBucket']);
-    expect(actions(api)).toEqual(['bedrock:InvokeModel', 'dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Query',
+    expect(actions(api)).toEqual(['bedrock:InvokeModel', 'dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Query',
       'dynamodb:UpdateItem', 'logs:CreateLogStream', 'logs:PutLogEvents', 's3:DeleteObject', 's3:ListBucket', 's3:PutObject']);
 
     expect(ws.find((s) => s.Action === 'lambda:InvokeFunction').Resource).toEqual({ 'Fn::GetAtt': [stack.getLogicalId(backend.workerFunction.node.defaultChild as any), 'Arn'] });
