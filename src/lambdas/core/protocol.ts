@@ -270,6 +270,19 @@ export interface QuotaDetails {
   readonly resetsAt?: string;
 }
 
+/** `GET /usage` (core/usage-routes.ts): used and remaining per window; the widget's settings show it. */
+export interface UsageWindowReport {
+  readonly window: 'hour' | 'day' | 'month';
+  readonly resetsAt: string;
+  readonly tokens: { readonly used: number; readonly limit?: number; readonly remaining?: number };
+  readonly costUsd: { readonly used: number; readonly limit?: number; readonly remaining?: number };
+}
+
+export interface UsageReport {
+  readonly windows: readonly UsageWindowReport[];
+  readonly concurrent: { readonly active: number; readonly limit: number };
+}
+
 export interface Usage {
   readonly inputTokens: number;
   readonly outputTokens: number;

@@ -11,9 +11,9 @@ import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ChatError } from './errors';
 import { priceOf, TokenPrices } from './models';
-import type { QuotaDetails, Usage } from './protocol';
+import type { QuotaDetails, Usage, UsageReport } from './protocol';
 
-export type { QuotaDetails } from './protocol';
+export type { QuotaDetails, UsageReport, UsageWindowReport } from './protocol';
 
 export type UsageWindow = 'hour' | 'day' | 'month';
 export const WINDOWS: readonly UsageWindow[] = ['hour', 'day', 'month'];
@@ -174,18 +174,6 @@ export function estimateOf(text: string, prices: TokenPrices | undefined, output
 
 /** Every token Bedrock reported (input, output, cache read and write): what a token limit counts. */
 export const tokensOf = (u: Usage): number => u.inputTokens + u.outputTokens + u.cacheReadTokens + u.cacheWriteTokens;
-
-export interface UsageWindowReport {
-  readonly window: UsageWindow;
-  readonly resetsAt: string;
-  readonly tokens: { readonly used: number; readonly limit?: number; readonly remaining?: number };
-  readonly costUsd: { readonly used: number; readonly limit?: number; readonly remaining?: number };
-}
-
-export interface UsageReport {
-  readonly windows: readonly UsageWindowReport[];
-  readonly concurrent: { readonly active: number; readonly limit: number };
-}
 
 export interface Caller {
   readonly userId: string;
