@@ -19,6 +19,8 @@ import { newRequestId, WsClient } from '../src/local/ws-client';
 const USERS = 50;
 const PARALLEL = 5;
 const OVER_BUDGET_USERS = 10;
+/** Users active at the same time (each with its 5 messages in flight). */
+const USERS_AT_ONCE = Number(process.env.BENCH_QUOTA_USERS_AT_ONCE ?? 10);
 const SEQUENTIAL = Number(process.env.BENCH_QUOTA_RUNS ?? 25);
 const PRICES = { inputPer1kTokens: 0.003, outputPer1kTokens: 0.015 };
 const MODEL = { key: 'priced', modelId: 'priced-model', displayName: 'Priced', prices: PRICES };
@@ -90,6 +92,7 @@ async function latency(pg: Playground): Promise<{ ackMs: number; firstTextMs: nu
 
 interface LoadResult {
   messages: number;
+  usersAtOnce: number;
   answered: number;
   refused: number;
   lost: number;
@@ -105,19 +108,30 @@ async function load(pg: Playground, enforce: boolean): Promise<LoadResult> {
     const sub = randomUUID();
     return { sub, token: tokenFor(pg, sub, i < OVER_BUDGET_USERS ? ['OverBudget'] : []) };
   });
-  const clients = await Promise.all(users.map((u) => WsClient.connect(pg.webSocketUrl, u.token)));
+  const clients: WsClient[] = new Array(USERS);
+  const ids: string[][] = new Array(USERS);
   const t0 = performance.now();
-  const ids = clients.map((c) => Array.from({ length: PARALLEL }, (_, i) => {
-    const requestId = newRequestId();
-    c.send({ v: 1, action: 'sendMessage', requestId, model: 'priced', content: [{ text: `load ${i}` }] });
-    return requestId;
+  // Each user sends 5 messages at once; USERS_AT_ONCE users are active at a time (a new one starts when one is done):
+  // the local stack runs one worker thread per concurrent invocation, as Lambda does, and 500 threads at once do not
+  // fit the 2 cores the bench runs on.
+  let next = 0;
+  const runUser = async (u: number) => {
+    const c = clients[u] = await WsClient.connect(pg.webSocketUrl, users[u].token);
+    ids[u] = Array.from({ length: PARALLEL }, (_, i) => {
+      const requestId = newRequestId();
+      c.send({ v: 1, action: 'sendMessage', requestId, model: 'priced', content: [{ text: `load ${i}` }] });
+      return requestId;
+    });
+    await c.untilAll((f) => ids[u].includes(f.requestId) && (f.type === 'end' || f.type === 'error'), PARALLEL, 120_000);
+  };
+  await Promise.all(Array.from({ length: USERS_AT_ONCE }, async () => {
+    while (next < USERS) await runUser(next++);
   }));
-  const finals = await Promise.all(clients.map((c, u) => c.untilAll((f) => ids[u].includes(f.requestId) && (f.type === 'end' || f.type === 'error'), PARALLEL, 120_000)));
   await pg.idle();
   const wallMs = performance.now() - t0;
   // Late frames (a second end, say) would have arrived by now.
   await new Promise((r) => setTimeout(r, 500));
-  const result: LoadResult = { messages: USERS * PARALLEL, answered: 0, refused: 0, lost: 0, doubled: 0, counterMismatches: 0, wallMs: Math.round(wallMs) };
+  const result: LoadResult = { messages: USERS * PARALLEL, usersAtOnce: USERS_AT_ONCE, answered: 0, refused: 0, lost: 0, doubled: 0, counterMismatches: 0, wallMs: Math.round(wallMs) };
   for (let u = 0; u < USERS; u++) {
     let ends = 0;
     for (const requestId of ids[u]) {
