@@ -6,6 +6,9 @@
  * admin routes (isolation and bad input, fast-check).
  */
 import { randomUUID } from 'crypto';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import * as fc from 'fast-check';
 import { snapshot } from './rest-helpers';
 import type { FakeRequest, FakeStep } from '../../src/local/emulators/bedrock';
@@ -246,6 +249,51 @@ test('a model failure releases the reservation: counters back to zero, no lease 
     expect(report.concurrent.active).toBe(0);
   } finally {
     failNext = 0;
+    c.close();
+  }
+});
+
+test('the on-failure destination releases the reservation of a failed turn, once; the worker\'s later settlement then writes nothing', async () => {
+  let go!: () => void;
+  const gate = new Promise<void>((resolve) => { go = resolve; });
+  steps = [{ type: 'text', text: 'held ' }, { type: 'pause', until: gate }, { type: 'text', text: 'on' }];
+  const u = user();
+  await setLimits(`users/${u.sub}`, { tokensPerMonth: null });
+  const c = await WsClient.connect(pg.webSocketUrl, u.token);
+  const lambda = new LambdaClient({ endpoint: pg.stack.lambda.endpoint, maxAttempts: 1 });
+  try {
+    const requestId = newRequestId();
+    c.send({ v: 1, action: 'sendMessage', requestId, model: 'priced', content: [{ text: 'hi' }] });
+    const ack = await c.until((f) => f.requestId === requestId && f.type === 'text');
+    // The answer holds its lease; the reservation (as the job carries it) is read back from the counter item.
+    const db = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+    const item = (await db.send(new GetCommand({ TableName: process.env.TABLE_NAME, Key: { pk: `USER#${u.sub}`, sk: 'USAGE' }, ConsistentRead: true }))).Item!;
+    const [entry] = [...(item.active as Set<string>)];
+    const periodOf = (prefix: string) => Object.keys(item).find((k) => k.startsWith(prefix))!.slice(prefix.length);
+    const reservation = { entry, set: 'active', periods: { hour: periodOf('t_h'), day: periodOf('t_d'), month: periodOf('t_m') }, tokens: 501, microUsd: 7503 };
+    expect(item[`t_h${reservation.periods.hour}`]).toBe(501);
+    expect((await usageOf(u)).concurrent.active).toBe(1);
+    const failure = pg.stack.functions.names().find((n) => /ChatWorkerFailure/.test(n))!;
+    const record = { requestContext: { condition: 'RetriesExhausted' }, requestPayload: { userId: u.sub, connectionId: 'gone', requestId, conversationId: ack.conversationId, kind: 'answer', messageId: 'not-this-turn', reservation } };
+    for (let i = 0; i < 2; i++) {
+      const out = await lambda.send(new InvokeCommand({ FunctionName: failure, Payload: Buffer.from(JSON.stringify(record)) }));
+      expect(out.FunctionError).toBeUndefined();
+      const report = await usageOf(u);
+      // Released, and a repeated record gives nothing back twice.
+      expect(report.windows.map((w: any) => [w.tokens.used, w.costUsd.used])).toEqual([[0, 0], [0, 0], [0, 0]]);
+      expect(report.concurrent.active).toBe(0);
+    }
+    go();
+    await c.until((f) => f.requestId === requestId && f.type === 'end');
+    await pg.idle();
+    // The worker's settlement found no lease: the answer adds nothing (the release stands; exactly once). Only the
+    // title call, a reservation of its own, is counted.
+    const after = await usageOf(u);
+    expect(after.windows.map((w: any) => w.tokens.used)).toEqual([15, 15, 15]);
+  } finally {
+    go();
+    lambda.destroy();
+    steps = [{ type: 'text', text: 'an answer' }];
     c.close();
   }
 });

@@ -37,7 +37,7 @@ const ERROR_DESCRIPTIONS: Record<ErrorCode, string> = {
   TOO_LARGE: 'The body is larger than 16 KB.',
   UNPROCESSABLE: 'Well-formed, but not possible for this resource as it is.',
   THROTTLED: 'Too many requests; try again in a moment.',
-  QUOTA: 'Over a usage limit of the caller: `quota` says which limit (kind, window, limit, used) and when it resets (`resetsAt`).',
+  QUOTA: 'Over a usage limit: `quota` says which and when it resets.',
   MODEL_ERROR: 'The model failed or is not available.',
   INTERNAL: 'Unexpected failure.',
 };

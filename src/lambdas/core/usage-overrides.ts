@@ -2,7 +2,7 @@
  * The admins' usage overrides (core/usage.ts reads them for every reservation): `pk=LIMITS`, `sk=USER#<userId>` or
  * `GROUP#<name>`, `limits` (a LimitSet), `updatedAt`, `updatedBy`. Only the api function writes them.
  */
-import { DeleteCommand, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { LimitSet, LIMITS_PK } from './usage';
 
@@ -28,11 +28,6 @@ export class UsageOverrides {
       start = res.LastEvaluatedKey;
     } while (start);
     return { users, groups };
-  }
-
-  async getOverride(subject: 'USER' | 'GROUP', name: string): Promise<LimitSet | undefined> {
-    const res = await this.db.send(new GetCommand({ TableName: this.tableName, Key: { pk: LIMITS_PK, sk: `${subject}#${name}` }, ConsistentRead: true }));
-    return res.Item?.limits as LimitSet | undefined;
   }
 
   async putOverride(subject: 'USER' | 'GROUP', name: string, limits: LimitSet, by: string): Promise<void> {

@@ -16,9 +16,11 @@ export function groupsOf(deps: RestDeps, caller: Caller): Promise<readonly strin
   return deps.groupsOf ? deps.groupsOf(caller) : Promise.resolve(caller.groups);
 }
 
+const off = () => unprocessable('Usage limits are off in this deployment.');
+
 function usageOf(deps: RestDeps): UsageStore {
   const usage = deps.usage?.();
-  if (!usage) throw unprocessable('Usage limits are switched off in this deployment (ChatBackend usageLimits enforce: false).');
+  if (!usage) throw off();
   return usage;
 }
 
@@ -26,9 +28,9 @@ function usageOf(deps: RestDeps): UsageStore {
 async function adminUsage(deps: RestDeps, caller: Caller): Promise<{ overrides: UsageOverrides; config: UsageStore['config'] }> {
   const usage = usageOf(deps);
   const groups = await groupsOf(deps, caller);
-  if (!groups.includes(usage.config.adminGroup)) throw forbidden(`Only members of the ${usage.config.adminGroup} group may manage usage limits.`);
+  if (!groups.includes(usage.config.adminGroup)) throw forbidden('Only admins may manage usage limits.');
   const overrides = deps.usageOverrides?.();
-  if (!overrides) throw unprocessable('Usage overrides are not available in this function.');
+  if (!overrides) throw off();
   return { overrides, config: usage.config };
 }
 
@@ -37,21 +39,21 @@ const limitValue = (what: string, max: number): Schema => ({
   type: ['number', 'null'],
   minimum: 0,
   maximum: max,
-  description: `${what}; null: unlimited (exempt from the defaults); absent: not set by this override`,
+  description: `${what}; null: unlimited`,
 });
 const limitSet: Schema = {
   type: 'object',
   additionalProperties: false,
   properties: Object.fromEntries(LIMIT_KEYS.map((k) => [k, k.startsWith('tokens')
-    ? { ...limitValue(`Tokens (input, output and cache) per ${k.slice(9).toLowerCase()}, a whole number`, MAX_TOKEN_LIMIT) }
-    : { ...limitValue(`Cost in USD per ${k.slice(10).toLowerCase()} (catalog prices)`, MAX_COST_LIMIT_USD) }])),
+    ? limitValue('Tokens (whole)', MAX_TOKEN_LIMIT)
+    : limitValue('USD', MAX_COST_LIMIT_USD)])),
 };
 /** A Cognito `sub` (what the user id is): letters, digits and hyphens. */
 const userParams: Schema = {
   type: 'object',
   additionalProperties: false,
   required: ['userId'],
-  properties: { userId: { type: 'string', minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9-]+$', description: 'The user\'s id (Cognito `sub`)' } },
+  properties: { userId: { type: 'string', minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9-]+$', description: 'Cognito sub' } },
 };
 /**
  * A Cognito group name: 1 to 128 characters of letters, marks, symbols, numbers and punctuation
@@ -69,8 +71,8 @@ const amount = (what: string): Schema => ({
   type: 'object',
   required: ['used'],
   properties: {
-    used: { type: 'number', description: `${what} used in the window` },
-    limit: { type: 'number', description: 'The limit in force; absent: unlimited' },
+    used: { type: 'number', description: what },
+    limit: { type: 'number', description: 'Absent: unlimited' },
     remaining: { type: 'number' },
   },
 });
@@ -78,7 +80,7 @@ const usageReport: Schema = {
   type: 'object',
   required: ['enabled'],
   properties: {
-    enabled: { type: 'boolean', description: 'false: usage limits are switched off (nothing else is returned)' },
+    enabled: { type: 'boolean', description: 'false: limits off' },
     windows: {
       type: 'array',
       items: {
@@ -86,7 +88,7 @@ const usageReport: Schema = {
         required: ['window', 'resetsAt', 'tokens', 'costUsd'],
         properties: {
           window: { enum: ['hour', 'day', 'month'] },
-          resetsAt: { type: 'string', format: 'date-time', description: 'Calendar windows in UTC' },
+          resetsAt: { type: 'string', format: 'date-time' },
           tokens: amount('Tokens'),
           costUsd: amount('USD'),
         },
@@ -110,12 +112,12 @@ function checkedLimits(body: unknown): LimitSet {
   const problem = limitSetProblem(body);
   if (problem) throw invalid(`The body: ${problem}.`);
   const set = body as LimitSet;
-  if (Object.keys(set).length === 0) throw invalid(`The body must set at least one limit (${LIMIT_KEYS.join(', ')}).`);
+  if (Object.keys(set).length === 0) throw invalid('The body sets no limit.');
   return set;
 }
 
 function checkedGroup(name: string): string {
-  if (!GROUP_NAME.test(name)) throw invalid('The path parameter group must be a Cognito group name (letters, marks, symbols, numbers and punctuation).');
+  if (!GROUP_NAME.test(name)) throw invalid('The path parameter group must be a Cognito group name.');
   return name;
 }
 
@@ -130,9 +132,7 @@ const subjectRoutes = (subject: 'USER' | 'GROUP'): Route[] => {
       method: 'PUT',
       path,
       operationId: `put${op}UsageLimits`,
-      summary: `Admins: set the usage limits of one ${what} (replaces its override)`,
-      description: 'For each limit, the user\'s override and the overrides of the user\'s groups that set it apply and the '
-        + 'tightest wins; null (unlimited) wins only when nothing else sets that limit; the default applies when no override does.',
+      summary: `Admins: set the usage limits of a ${what}`,
       params,
       body: limitSet,
       response: { status: 200, description: 'Stored', schema: { type: 'object', required: ['limits'], properties: { limits: limitSet } } },
@@ -148,25 +148,10 @@ const subjectRoutes = (subject: 'USER' | 'GROUP'): Route[] => {
       },
     },
     {
-      method: 'GET',
-      path,
-      operationId: `get${op}UsageLimits`,
-      summary: `Admins: the usage limits override of one ${what}`,
-      params,
-      response: { status: 200, description: 'The override', schema: { type: 'object', required: ['limits'], properties: { limits: limitSet } } },
-      errors: ['FORBIDDEN', 'NOT_FOUND', 'UNPROCESSABLE', 'THROTTLED'],
-      handle: async ({ deps, caller, params: p }) => {
-        const name = nameOf(p);
-        const limits = await (await adminUsage(deps, caller)).overrides.getOverride(subject, name);
-        if (!limits) throw notFound(`This ${what} has no usage limits override.`);
-        return { limits };
-      },
-    },
-    {
       method: 'DELETE',
       path,
       operationId: `delete${op}UsageLimits`,
-      summary: `Admins: remove the usage limits override of one ${what} (the defaults and other overrides apply again)`,
+      summary: `Admins: remove the usage limits override of one ${what}`,
       params,
       response: { status: 204, description: 'Removed' },
       errors: ['FORBIDDEN', 'NOT_FOUND', 'UNPROCESSABLE', 'THROTTLED'],
@@ -183,9 +168,8 @@ export const USAGE_ROUTES: readonly Route[] = [
     method: 'GET',
     path: '/usage',
     operationId: 'getUsage',
-    summary: 'The caller\'s usage and what remains, per window (hour, day, month), and answers in progress',
-    description: 'Tokens count input, output and cache tokens as Amazon Bedrock reported them; cost is at the catalog prices. '
-      + 'Windows are calendar hours, days and months in UTC.',
+    summary: 'The caller\'s usage and what remains per window',
+    description: 'Tokens as Bedrock reports them (input, output, cache); cost at catalog prices; UTC calendar windows.',
     response: { status: 200, description: 'Usage per window', schema: usageReport },
     errors: ['THROTTLED'],
     handle: async ({ deps, caller }) => {
@@ -198,7 +182,7 @@ export const USAGE_ROUTES: readonly Route[] = [
     method: 'GET',
     path: '/usage/limits',
     operationId: 'listUsageLimits',
-    summary: 'Admins: the default limits and every override per user and per group',
+    summary: 'Admins: the defaults and every override',
     response: { status: 200, description: 'Defaults and overrides', schema: overrides },
     errors: ['FORBIDDEN', 'UNPROCESSABLE', 'THROTTLED'],
     handle: async ({ deps, caller }) => {

@@ -60,11 +60,6 @@ export const ESTIMATE_OUTPUT_TOKENS = 500;
  * fault (worker and on-failure destination both failed) is dropped when it blocks a new answer.
  */
 export const STALE_LEASE_SECONDS = 960;
-/**
- * The counter item expires (DynamoDB TTL on `expiresAt`) this long after its last reservation: after the longest
- * window (a month) it holds nothing that still counts.
- */
-export const COUNTER_TTL_SECONDS = 35 * 24 * 3600;
 
 export function usageConfigFrom(env: Record<string, string | undefined>): UsageConfig | undefined {
   const raw = env.USAGE_LIMITS_JSON;
@@ -81,11 +76,10 @@ export function usageConfigFrom(env: Record<string, string | undefined>): UsageC
 export function limitSetProblem(set: unknown): string | undefined {
   if (set === null || typeof set !== 'object' || Array.isArray(set)) return 'limits must be an object';
   for (const [k, v] of Object.entries(set as Record<string, unknown>)) {
-    if (!(LIMIT_KEYS as readonly string[]).includes(k)) return `unknown limit ${k} (known: ${LIMIT_KEYS.join(', ')})`;
+    if (!(LIMIT_KEYS as readonly string[]).includes(k)) return `unknown limit ${k}`;
     if (v === null || v === undefined) continue;
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) return `${k} must be a number of at least 0, or null for unlimited`;
-    if (k.startsWith('tokens') && (!Number.isInteger(v) || v > MAX_TOKEN_LIMIT)) return `${k} must be a whole number of tokens up to ${MAX_TOKEN_LIMIT}`;
-    if (k.startsWith('cost') && v > MAX_COST_LIMIT_USD) return `${k} must be at most ${MAX_COST_LIMIT_USD} USD`;
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) return `${k} must be a number >= 0, or null`;
+    if (k[0] === 't' ? !Number.isInteger(v) || v > MAX_TOKEN_LIMIT : v > MAX_COST_LIMIT_USD) return `${k} is not a whole number of tokens <= 1e12 or USD <= 1e6`;
   }
   return undefined;
 }
@@ -143,9 +137,9 @@ export class QuotaError extends ChatError {
 }
 
 function quotaMessage(q: QuotaDetails): string {
-  if (q.kind === 'concurrent') return `You already have ${q.used} answers in progress (at most ${q.limit} at a time). Wait for one to finish.`;
+  if (q.kind === 'concurrent') return `${q.used} answers are in progress already (at most ${q.limit} at a time).`;
   const what = q.kind === 'tokens' ? `${q.limit} tokens` : `USD ${q.limit}`;
-  return `You have reached your usage limit of ${what} per ${q.window}. It resets at ${q.resetsAt}.`;
+  return `Usage limit of ${what} per ${q.window} reached; it resets at ${q.resetsAt}.`;
 }
 
 // ------------------------------------------------------------------------------------------------ store
@@ -280,17 +274,12 @@ export class UsageStore extends UsageLedger {
       const periods = periodsAt(now);
       const entry = `${Math.floor(now.getTime() / 1000)}.${requestId}`;
       // A single call larger than a whole limit can never fit: refused without a write.
-      for (const w of WINDOWS) {
-        for (const kind of ['tokens', 'cost'] as const) {
-          const limit = limits[keyOf(kind, w)];
-          const need = kind === 'tokens' ? estimate.tokens : estimate.microUsd;
-          if (limit !== undefined && need > limit) throw this.quota(kind, w, limit, 0, periods[w].resetsAt);
-        }
-      }
+      this.checkRoom(limits, estimate, periods, {});
       const names: Record<string, string> = { '#set': set };
       const values: Record<string, unknown> = {
         ':t': estimate.tokens, ':c': estimate.microUsd, ':e': new Set([entry]),
-        ':exp': Math.floor(now.getTime() / 1000) + COUNTER_TTL_SECONDS,
+        // The same value all month (a reservation given back leaves the item as it was): the start of the month after next.
+        ':exp': Math.floor(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 2, 1) / 1000),
       };
       const adds: string[] = [];
       const conditions: string[] = [];
@@ -331,14 +320,7 @@ export class UsageStore extends UsageLedger {
         if (!(err instanceof ConditionalCheckFailedException)) throw err;
         // Which limit: read the item as it is now and name the first limit it leaves no room in.
         const item = (await this.db.send(new GetCommand({ TableName: this.tableName, Key: this.key(caller.userId), ConsistentRead: true }))).Item ?? {};
-        for (const w of WINDOWS) {
-          for (const kind of ['tokens', 'cost'] as const) {
-            const limit = limits[keyOf(kind, w)];
-            const used = Number(item[attr(kind, w, periods[w].id)] ?? 0);
-            const need = kind === 'tokens' ? estimate.tokens : estimate.microUsd;
-            if (limit !== undefined && used + need > limit) throw this.quota(kind, w, limit, used, periods[w].resetsAt);
-          }
-        }
+        this.checkRoom(limits, estimate, periods, item);
         const leases = [...((item[set] as Set<string> | undefined) ?? [])];
         if (!options.title && leases.length >= this.config.maxConcurrentAnswers) {
           const stale = leases.filter((l) => Number(l.split('.')[0]) < now.getTime() / 1000 - STALE_LEASE_SECONDS);
@@ -358,9 +340,18 @@ export class UsageStore extends UsageLedger {
     }
   }
 
-  private quota(kind: LimitKind, window: UsageWindow, limit: number, used: number, resetsAt: string): QuotaError {
-    const scale = (n: number) => (kind === 'cost' ? n / 1e6 : n);
-    return new QuotaError({ kind, window, limit: scale(limit), used: scale(used), resetsAt });
+  /** Throws QuotaError for the first limit (hour, day, month; tokens before cost) where `item`'s usage + the estimate does not fit. */
+  private checkRoom(limits: EffectiveLimits, estimate: Estimate, periods: ReturnType<typeof periodsAt>, item: Record<string, unknown>): void {
+    for (const w of WINDOWS) {
+      for (const kind of ['tokens', 'cost'] as const) {
+        const limit = limits[keyOf(kind, w)];
+        const used = Number(item[attr(kind, w, periods[w].id)] ?? 0);
+        const scale = (n: number) => (kind === 'cost' ? n / 1e6 : n);
+        if (limit !== undefined && used + (kind === 'tokens' ? estimate.tokens : estimate.microUsd) > limit) {
+          throw new QuotaError({ kind, window: w, limit: scale(limit), used: scale(used), resetsAt: periods[w].resetsAt });
+        }
+      }
+    }
   }
 
   /** What the caller used and has left in each window, and answers in flight (GET /usage). */
