@@ -9,6 +9,7 @@ import { tmpdir } from 'os';
 import { join, resolve } from 'path';
 import { pathToFileURL } from 'url';
 import { knowledgeFigures } from './knowledge';
+import { quotaFigures } from './quota';
 import { storageFigures } from './storage';
 import { streamFigures } from './stream';
 import { widgetFigures } from './widget';
@@ -56,8 +57,19 @@ function synthMs(): number {
   return median(samples);
 }
 
+/** The parts that can run alone (`BENCH_PARTS=quota npx tsx bench/run.ts`): their figures are merged into latest.json. */
+const PARTS: Record<string, () => Promise<Record<string, number>>> = {
+  stream: streamFigures,
+  storage: storageFigures,
+  widget: widgetFigures,
+  quota: quotaFigures,
+  knowledge: knowledgeFigures,
+};
+
 async function main(): Promise<void> {
   if (!existsSync(LAMBDAS)) throw new Error('No Lambda bundles in assets/lambdas: run `npx projen bundle` first.');
+  const only = process.env.BENCH_PARTS?.split(',').map((p) => p.trim()).filter(Boolean);
+  if (only?.length) return runParts(only);
   const results: Record<string, number | string> = {};
   for (const dir of readdirSync(LAMBDAS).sort()) {
     const bundle = join(LAMBDAS, dir, 'index.mjs');
@@ -71,8 +83,26 @@ async function main(): Promise<void> {
   Object.assign(results, await storageFigures());
   Object.assign(results, await knowledgeFigures());
   Object.assign(results, await widgetFigures());
+  Object.assign(results, await quotaFigures());
   results.measuredAt = new Date().toISOString();
   results.node = process.version;
+  write(results);
+}
+
+/** Runs only the named parts and merges their figures into the last full run's latest.json. */
+async function runParts(parts: string[]): Promise<void> {
+  const file = join(ROOT, 'bench', 'results', 'latest.json');
+  const results: Record<string, number | string> = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
+  for (const part of parts) {
+    const run = PARTS[part];
+    if (!run) throw new Error(`BENCH_PARTS: unknown part ${part} (known: ${Object.keys(PARTS).join(', ')})`);
+    Object.assign(results, await run());
+    results[`${part}.measuredAt`] = new Date().toISOString();
+  }
+  write(results);
+}
+
+function write(results: Record<string, number | string>): void {
   const file = join(ROOT, 'bench', 'results', 'latest.json');
   mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
   writeFileSync(file, JSON.stringify(results, null, 2) + '\n');

@@ -1,6 +1,7 @@
 export { ChatBackend, ChatBackendProps, GuardrailReference, IBedrockChatBackend, ISignInRedirectUrls } from './constructs/chat-backend/chat-backend';
 export { ChatAlarmOptions } from './constructs/chat-backend/alarms';
 export { ProvisionedConcurrencyOptions } from './constructs/chat-backend/provisioned-concurrency';
+export { UsageLimits } from './constructs/chat-backend/usage';
 export { ApiThrottling, ReservedConcurrencyOptions, RouteThrottle } from './constructs/chat-backend/traffic-limits';
 export { BedrockChatFrontend, BedrockChatFrontendProps } from './constructs/frontend/bedrock-chat-frontend';
 export {

@@ -3,9 +3,12 @@ import { callerFromClaims } from './core/auth';
 import { handleRest } from './core/rest';
 import { bedrock } from './wiring/bedrock';
 import { log, modelSettings } from './wiring/env';
-import { groupsOf, searchGroups, searchUsers } from './wiring/cognito';
 import { botStore } from './wiring/bots';
+import { groupsOf as poolGroupsOf, searchGroups, searchUsers } from './wiring/cognito';
+import { groupsOf } from './wiring/groups';
 import { store } from './wiring/store';
+import { usage } from './wiring/usage';
+import { usageOverrides } from './wiring/usage-overrides';
 import { deleteUploads, presignUpload } from './wiring/uploads';
 
 /** The REST router behind the HTTP API's JWT authorizer (which has already verified the token). */
@@ -25,7 +28,10 @@ export async function handler(event: APIGatewayProxyEventV2WithJWTAuthorizer): P
     bedrock,
     presignUpload,
     deleteUploads,
-    bots: () => ({ store: botStore(), groupsOf, searchUsers, searchGroups }),
+    bots: () => ({ store: botStore(), groupsOf: poolGroupsOf, searchUsers, searchGroups }),
+    usage,
+    usageOverrides,
+    groupsOf: (c) => groupsOf({ userId: c.userId, username: c.username, tokenGroups: c.groups }),
   }, {
     method: event.requestContext.http.method,
     path: event.rawPath,

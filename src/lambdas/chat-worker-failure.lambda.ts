@@ -3,6 +3,7 @@ import { failTurn } from './core/delivery';
 import { log } from './wiring/env';
 import { sinkFor } from './wiring/management-api';
 import { requests } from './wiring/store';
+import { usageLedger } from './wiring/usage';
 
 /**
  * The chat worker's on-failure destination. Lambda invokes it with an invocation record whose `requestPayload` is the
@@ -17,5 +18,5 @@ interface InvocationRecord {
 
 export async function handler(record: InvocationRecord): Promise<void> {
   const job = record.requestPayload;
-  await failTurn({ requests: requests(), sinkFor, log: log.child({ requestId: job?.requestId, condition: record.requestContext?.condition }) }, job);
+  await failTurn({ requests: requests(), usage: usageLedger(), sinkFor, log: log.child({ requestId: job?.requestId, condition: record.requestContext?.condition }) }, job);
 }

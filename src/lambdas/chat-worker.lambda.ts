@@ -5,6 +5,7 @@ import { loadBlob } from './wiring/blobs';
 import { log, modelSettings } from './wiring/env';
 import { sinkFor } from './wiring/management-api';
 import { requests, store } from './wiring/store';
+import { usage } from './wiring/usage';
 
 
 /** The Lambda context, as far as the worker reads it (https://docs.aws.amazon.com/lambda/latest/dg/nodejs-context.html). */
@@ -25,6 +26,7 @@ export async function handler(job: TurnJob, context?: InvocationContext): Promis
     models: modelSettings(),
     log: log.child({ requestId: job.requestId, userId: job.userId }),
     // The stream stops before the invocation is cut off; the partial answer is stored (stopReason `timeBudget`).
+    usage: usage(),
     timeBudgetMs: remaining === undefined ? undefined : Math.max(0, remaining - TIME_BUDGET_MARGIN_MS),
   }, job);
 }

@@ -2,6 +2,7 @@ import type { APIGatewayProxyResult, APIGatewayProxyWebsocketEventV2 } from 'aws
 import { connectionExpired } from './core/auth';
 import { acceptContinue, AcceptDeps, acceptMessage, acceptRegenerate, acceptResume, acceptStop } from './core/chat';
 import { toChatError } from './core/errors';
+import { QuotaError } from './core/usage';
 import { errorFields } from './core/log';
 import { ClientFrame, parseClientFrame, SUBPROTOCOL } from './core/protocol';
 import { dispatchTurn } from './wiring/dispatch';
@@ -9,12 +10,14 @@ import { log, modelSettings } from './wiring/env';
 import { closeConnection, sinkFor } from './wiring/management-api';
 import { viewerOf } from './core/bots';
 import { botStore } from './wiring/bots';
-import { groupsOf } from './wiring/cognito';
+import { groupsOf as poolGroupsOf } from './wiring/cognito';
+import { groupsOf } from './wiring/groups';
 import { storeReleasingUploads } from './wiring/release-uploads';
 import { requests } from './wiring/store';
+import { usage } from './wiring/usage';
 
 type WebSocketEvent = APIGatewayProxyWebsocketEventV2 & {
-  requestContext: { authorizer?: { userId?: string; username?: string; exp?: string } };
+  requestContext: { authorizer?: { userId?: string; username?: string; exp?: string; groups?: string } };
 };
 
 const OK = { statusCode: 200, body: '' };
@@ -50,8 +53,15 @@ export async function handler(event: WebSocketEvent): Promise<APIGatewayProxyRes
     return OK;
   }
   const rlog = log.child({ requestId: frame.requestId, userId, connectionId, action: frame.action });
+  // The $connect authorizer passes the token's groups comma-joined and the user name (ws-authorizer.lambda.ts).
+  const tokenGroups = (event.requestContext.authorizer?.groups ?? '').split(',').filter(Boolean);
+  const username = event.requestContext.authorizer?.username;
+  const limits = usage();
   const deps: AcceptDeps = {
-    store: storeReleasingUploads(), requests: requests(), sink, dispatch: dispatchTurn, models: modelSettings(), log: rlog, bots: turnBots(userId, event.requestContext.authorizer?.username),
+    store: storeReleasingUploads(), requests: requests(), sink, dispatch: dispatchTurn, models: modelSettings(), log: rlog,
+    bots: turnBots(userId, username),
+    // The groups are read only when usage limits are on (their group limits and overrides need them).
+    usage: limits, groups: limits ? await groupsOf({ userId, username, tokenGroups }) : tokenGroups,
   };
   try {
     await route(deps, userId, connectionId, frame);
@@ -59,7 +69,7 @@ export async function handler(event: WebSocketEvent): Promise<APIGatewayProxyRes
     const e = toChatError(err);
     if (e.code === 'INTERNAL') rlog.error('action failed', errorFields(err));
     const conversationId = 'conversationId' in frame ? frame.conversationId : undefined;
-    await sink.send({ type: 'error', requestId: frame.requestId, conversationId, code: e.code, message: e.message });
+    await sink.send({ type: 'error', requestId: frame.requestId, conversationId, code: e.code, message: e.message, ...(e instanceof QuotaError ? { quota: e.quota } : {}) });
   }
   return OK;
 }
@@ -81,7 +91,7 @@ function route(deps: AcceptDeps, userId: string, connectionId: string, frame: Ex
 function turnBots(userId: string, username: string | undefined): AcceptDeps['bots'] {
   if (!process.env.BOT_TABLE_NAME) return undefined;
   // AdminListGroupsForUser takes the user name, or the sub of a local user.
-  const viewer = viewerOf({ userId, username: username || userId }, groupsOf);
+  const viewer = viewerOf({ userId, username: username || userId }, poolGroupsOf);
   return {
     resolve: (botId) => botStore().forTurn(botId, viewer),
     recordUse: (bot) => botStore().recordUse(userId, bot),

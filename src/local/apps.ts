@@ -6,7 +6,7 @@
 import { App, CfnOutput, Stack } from 'aws-cdk-lib';
 import { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { buildApp } from '../../examples/full-system/app';
-import { BedrockChatFrontend, ChatBackend, ChatModel } from '../index';
+import { BedrockChatFrontend, ChatBackend, ChatModel, UsageLimits } from '../index';
 import { CloudAssembly, readAssembly, tempOutdir } from './stack/assembly';
 import type { RuntimeModel } from '../lambdas/core/models';
 
@@ -19,6 +19,8 @@ export const fullSystemApp: AppBuilder = (app) => {
 };
 
 export interface ComposedAppOptions {
+  /** ChatBackend's usageLimits (the load test and the budget tests). */
+  readonly usageLimits?: UsageLimits;
   /** The models (their `MODELS_JSON` entries); the first is the default. @default the example's */
   readonly models?: readonly RuntimeModel[];
   /** A managed login domain prefix; the site's URL is then registered as the callback and sign-out URL. */
@@ -40,6 +42,7 @@ export function composedApp(options: ComposedAppOptions = {}): AppBuilder {
     }));
     const backend = new ChatBackend(stack, 'Backend', {
       ...(models ? { models } : {}),
+      ...(options.usageLimits ? { usageLimits: options.usageLimits } : {}),
       ...(options.domainPrefix ? { domainPrefix: options.domainPrefix, callbackUrls: [], logoutUrls: [] } : {}),
     });
     const frontend = new BedrockChatFrontend(stack, 'Frontend', { backend });

@@ -10,11 +10,14 @@ import { OFFLINE_MODEL_ID } from './offline-model';
 import type { CloudAssembly } from './stack/assembly';
 import { LocalStack, startLocalStack } from './stack/local-stack';
 import type { RuntimeModel } from '../lambdas/core/models';
+import type { UsageLimits } from '../index';
 
 /** The offline model alone, without prices or capabilities (the handler tests' deployment). */
 export const OFFLINE_MODELS: readonly RuntimeModel[] = [{ key: OFFLINE_MODEL_ID, modelId: OFFLINE_MODEL_ID, displayName: 'Offline model' }];
 
 export interface PlaygroundOptions {
+  /** ChatBackend's usageLimits (a composed app, like `models`). */
+  readonly usageLimits?: UsageLimits;
   /** Port of the site (the CloudFront stand-in). @default 0 (random) */
   readonly port?: number;
   /** `offline` (default): the offline model on the Bedrock fake; `aws`: real Amazon Bedrock with your credentials. */
@@ -119,9 +122,9 @@ export async function startPlayground(options: PlaygroundOptions = {}): Promise<
 
 function assemblyFor(options: PlaygroundOptions): CloudAssembly {
   if (options.app) return synthesize(options.app);
-  if (options.models || options.domainPrefix) {
-    return synthesize(composedApp({ models: options.models, domainPrefix: options.domainPrefix }),
-      JSON.stringify({ models: options.models, domainPrefix: options.domainPrefix }));
+  if (options.models || options.domainPrefix || options.usageLimits) {
+    const composed = { models: options.models, domainPrefix: options.domainPrefix, usageLimits: options.usageLimits };
+    return synthesize(composedApp(composed), JSON.stringify(composed));
   }
   return synthesize(fullSystemApp, 'full-system');
 }

@@ -213,6 +213,8 @@ describe('ChatBackend defaults', () => {
       DEFAULT_MODEL: 'claude-v4.5-sonnet',
       TITLE_MODEL_ID: 'global.anthropic.claude-haiku-4-5-20251001-v1:0',
     };
+    // Usage limits on by default: no token or cost limit, 3 answers at a time, admins in the Admin group.
+    const usage = { USAGE_LIMITS_JSON: JSON.stringify({ defaults: {}, maxConcurrentAnswers: 3, adminGroup: 'Admin' }) };
     const exactly = (fn: { node: any }, expected: Record<string, unknown>) =>
       expect(Match.objectEquals(expected).test(envOf(template, stack, fn)).toHumanStrings()).toEqual([]);
     expect(Object.keys(envOf(template, stack, backend.authorizerFunction)).sort()).toEqual(['JWT_AUDIENCE', 'JWT_ISSUER']);
@@ -221,10 +223,10 @@ describe('ChatBackend defaults', () => {
     const bots = { BOT_TABLE_NAME: { Ref: Match.stringLikeRegexp('ChatBotTable') }, USER_POOL_ID: { Ref: Match.stringLikeRegexp('ChatUserPool') } };
     exactly(backend.webSocketFunction, {
       TABLE_NAME: table, WORKER_FUNCTION_NAME: { Ref: Match.stringLikeRegexp('ChatChatWorker') }, WEBSOCKET_CALLBACK_URL: callbackUrl,
-      LARGE_MESSAGE_BUCKET: bucket, ...models, ...bots,
+      LARGE_MESSAGE_BUCKET: bucket, ...models, ...bots, ...usage,
     });
-    exactly(backend.workerFunction, { TABLE_NAME: table, WEBSOCKET_CALLBACK_URL: callbackUrl, LARGE_MESSAGE_BUCKET: bucket, ...models });
-    exactly(backend.apiFunction, { TABLE_NAME: table, LARGE_MESSAGE_BUCKET: bucket, ...models, ...bots });
+    exactly(backend.workerFunction, { TABLE_NAME: table, WEBSOCKET_CALLBACK_URL: callbackUrl, LARGE_MESSAGE_BUCKET: bucket, ...models, ...usage });
+    exactly(backend.apiFunction, { TABLE_NAME: table, LARGE_MESSAGE_BUCKET: bucket, ...models, ...bots, ...usage });
     template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: { Variables: { TABLE_NAME: table, WEBSOCKET_CALLBACK_URL: callbackUrl, LARGE_MESSAGE_BUCKET: bucket } },
       // The worker's timeout follows the largest allowed output: 60 + ceil(max(4096, 4096 + 1024) / 25) + 15 = 280 s.
@@ -295,7 +297,7 @@ describe('ChatBackend defaults', () => {
       'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem',
       'execute-api:ManageConnections', 'lambda:InvokeFunction', 'logs:CreateLogStream', 'logs:PutLogEvents', 's3:GetObject', 's3:ListBucket']);
     expect(actions(api)).toEqual(['bedrock:InvokeModel', 'cognito-idp:AdminListGroupsForUser', 'cognito-idp:ListGroups', 'cognito-idp:ListUsers',
-      'dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:GetItem',
+      'dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:GetItem',
       'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:Query', 'dynamodb:Query', 'dynamodb:Query',
       'dynamodb:UpdateItem', 'dynamodb:UpdateItem', 'logs:CreateLogStream', 'logs:PutLogEvents', 's3:DeleteObject', 's3:ListBucket', 's3:PutObject', 's3:PutObjectTagging']);
     const botTableArn = { 'Fn::GetAtt': [Match.stringLikeRegexp('ChatBotTable'), 'Arn'] };

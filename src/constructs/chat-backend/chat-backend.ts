@@ -22,6 +22,7 @@ import { ProvisionedConcurrencyOptions } from './provisioned-concurrency';
 import { RealtimeApi } from './realtime-api';
 import { RestApi } from './rest-api';
 import { SignIn, signInOptions } from './sign-in';
+import { applyUsageLimits, UsageLimits, usageSettings } from './usage';
 import { ApiThrottling, apiThrottling, applyReservedConcurrency, applyThrottling, ReservedConcurrencyOptions, reservedConcurrency } from './traffic-limits';
 import { ChatModel } from '../../models/chat-model';
 import { InferenceProfileMode } from '../../models/inference-profile-mode';
@@ -372,6 +373,14 @@ export interface ChatBackendProps {
    * @default - on, without actions; spend alarm at 10 USD per hour
    */
   readonly alarms?: ChatAlarmOptions;
+
+  /**
+   * Usage limits per user (tokens and cost per hour, day and month; answers at a time), enforced before every model
+   * call with atomic counters; admins override them per user and per Cognito group (REST `/usage/limits/...`).
+   *
+   * @default - on: no token or cost limit, 3 answers at a time per user; usage is counted and shown (`GET /usage`)
+   */
+  readonly usageLimits?: UsageLimits;
 }
 
 /**
@@ -489,6 +498,7 @@ export class ChatBackend extends Construct implements IBedrockChatBackend, ISign
     const throttling = apiThrottling(props.throttling);
     const reserved = reservedConcurrency(props.reservedConcurrency);
     const alarms = alarmSettings(props.alarms);
+    const usage = usageSettings(this, props.usageLimits);
 
     // Composition.
     const ctx = backendContext(this, props.removalPolicy ?? DEFAULT_REMOVAL_POLICY, props.logRetention ?? DEFAULT_LOG_RETENTION);
@@ -507,6 +517,7 @@ export class ChatBackend extends Construct implements IBedrockChatBackend, ISign
     const bots = new Bots(ctx, { signIn });
     grantBetweenParts({ store, realtime, rest, models, answers, bots });
     applyThrottling(throttling, realtime.webSocketStage, rest.httpStage);
+    applyUsageLimits(usage, [realtime.webSocketFunction, realtime.workerFunction, realtime.workerFailureFunction, rest.apiFunction]);
     applyReservedConcurrency(reserved, { worker: realtime.workerFunction, authorizer: realtime.authorizerFunction });
     this.alarms = createAlarms(this, alarms, {
       functions: {

@@ -40,10 +40,12 @@ export function grantBetweenParts(parts: GrantedParts): void {
   }
   // api: list and search (Query, index for recency), rename and feedback (Update, Get), delete (Query + BatchWrite).
   // It never writes new items (PutItem): see test/iam-coverage.test.ts.
-  store.grantTable(api, ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem']);
+  // api: admins' usage overrides are set (Update) and removed (DeleteItem, core/usage.ts).
+  store.grantTable(api, ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem', 'dynamodb:DeleteItem']);
   store.grantRecencyIndex(api, ['dynamodb:Query']);
   realtime.grantInvokeWorker(ws);
   // worker's on-failure destination: marks the request item failed (Update) and posts the client an `error` frame.
+  // It also releases the turn's usage reservation (Update on the user's counter item).
   store.grantTable(realtime.workerFailureFunction, ['dynamodb:UpdateItem']);
   realtime.grantManagementApi(realtime.workerFailureFunction);
 

@@ -8,10 +8,12 @@ import { ulid } from './ids';
 import { errorFields, Logger } from './log';
 import { AnswerStopped, BlobLoader, streamAnswer, toConverseMessages } from './model';
 import { findModel, ModelSettings, priceOf, RuntimeModel } from './models';
+import { textOf } from './protocol';
 import type { ContentBlock, ContinueFrame, RegenerateFrame, ResumeFrame, SendMessageFrame, StopFrame, Usage } from './protocol';
 import type { RequestStore } from './requests';
 import { Seam } from './seam';
 import { proposeTitle } from './titles';
+import { endCall, estimateOf, QuotaError, Reservation, reserveCall, UsageStore } from './usage';
 
 /** What the WebSocket route hands to the asynchronously invoked worker. */
 export interface TurnJob {
@@ -41,6 +43,10 @@ export interface TurnJob {
    * asynchronous invocation (https://docs.aws.amazon.com/lambda/latest/dg/API_Invoke.html).
    */
   readonly bot?: BotTurnSettings;
+  /** The usage reserved for this answer (core/usage.ts): the worker settles it, the on-failure destination releases it. */
+  readonly reservation?: Reservation;
+  /** The user's Cognito groups when the turn was accepted (the limits of the title call). */
+  readonly groups?: readonly string[];
 }
 
 /** The bots a turn may use (core/bots.ts BotStore, with the caller's groups read from the user pool at use time). */
@@ -60,6 +66,10 @@ export interface AcceptDeps {
   readonly log: Logger;
   /** Bots (issue 11); without it a frame naming a bot is refused. */
   readonly bots?: TurnBots;
+  /** Usage limits (absent: budgets off). */
+  readonly usage?: UsageStore;
+  /** The caller's Cognito groups (whose limits apply). */
+  readonly groups?: readonly string[];
 }
 
 const TITLE_LENGTH = 60;
@@ -161,8 +171,15 @@ export async function acceptMessage(deps: AcceptDeps, userId: string, connection
   const message: Message = { id: ulid(), parentId, role: 'user', content, createdAt };
   const ids = { requestId: frame.requestId, conversationId, messageId: message.id };
 
-  const claim = await deps.requests.claim(userId, { ...ids, createdAt }, connectionId, { pending: true });
+  // Usage limits: the estimate is reserved before anything is written; over a limit, QUOTA and nothing written.
+  const reservation = await reserveCall(deps.usage, { userId, groups: deps.groups ?? [] }, frame.requestId, estimateOf(textOf(content), model.prices));
+  const release = () => endCall(deps.usage, userId, reservation, undefined, model.prices, deps.log);
+  const claim = await deps.requests.claim(userId, { ...ids, createdAt }, connectionId, { pending: true }).catch(async (err: unknown) => {
+    await release();
+    throw err;
+  });
   if (!claim.fresh) {
+    await release();
     await sink.send({ type: 'ack', requestId: frame.requestId, conversationId: claim.existing.conversationId, messageId: claim.existing.messageId });
     return;
   }
@@ -177,6 +194,7 @@ export async function acceptMessage(deps: AcceptDeps, userId: string, connection
     newConversation: !frame.conversationId,
     question: message,
     ...(turnBot ? { bot: turnBot.settings } : {}),
+    ...(reservation ? { reservation, groups: deps.groups ?? [] } : {}),
   }).then(() => undefined, (err: unknown) => ({ err }));
   try {
     if (frame.conversationId) {
@@ -192,6 +210,7 @@ export async function acceptMessage(deps: AcceptDeps, userId: string, connection
     // processed again rather than acknowledged.
     await deps.requests.release(userId, frame.requestId).catch(() => undefined);
     await dispatched;
+    await release();
     throw err;
   }
   const acked = await sink.send({ type: 'ack', ...ids }).then(() => undefined, (err: unknown) => ({ err }));
@@ -201,6 +220,8 @@ export async function acceptMessage(deps: AcceptDeps, userId: string, connection
     (err: unknown) => ({ err }),
   );
   const notDispatched = await dispatched;
+  // The worker never got the job: it will settle nothing.
+  if (notDispatched) await release();
   const failed = acked ?? accepted ?? notDispatched;
   if (failed) throw failed.err;
   await recordBotUse(deps, turnBot);
@@ -220,7 +241,7 @@ export async function acceptRegenerate(deps: AcceptDeps, userId: string, connect
   const fresh = await acceptJob(deps, userId, {
     userId, connectionId, requestId: frame.requestId, conversationId: frame.conversationId, kind: 'answer', messageId: message.id, model: model.key, reasoning: frame.reasoning,
     ...(turnBot ? { bot: turnBot.settings } : {}),
-  });
+  }, `${turnBot?.settings.instructions ?? ''}${textOf(message.content)}`);
   if (fresh) await recordBotUse(deps, turnBot);
 }
 
@@ -241,7 +262,7 @@ export async function acceptContinue(deps: AcceptDeps, userId: string, connectio
   const fresh = await acceptJob(deps, userId, {
     userId, connectionId, requestId: frame.requestId, conversationId: frame.conversationId, kind: 'continue', messageId: message.id, model: model.key,
     ...(turnBot ? { bot: turnBot.settings } : {}),
-  });
+  }, turnBot?.settings.instructions ?? '');
   if (fresh) await recordBotUse(deps, turnBot);
 }
 
@@ -249,13 +270,25 @@ function allowsModel(bot: BotRecord, settings: ModelSettings, model: RuntimeMode
   return bot.models.length === 0 ? settings.models.some((m) => m.key === model.key) : bot.models.includes(model.key);
 }
 
-/** Claims, acknowledges and dispatches a turn; true when this frame started it (not a retry of one already claimed). */
-async function acceptJob(deps: AcceptDeps, userId: string, job: TurnJob): Promise<boolean> {
+/**
+ * regenerate, continue: reserve (usage limits), claim, ack, dispatch; `text`: what the call sends anew (the estimate).
+ * True when this frame started the turn (not a retry of one already claimed).
+ */
+async function acceptJob(deps: AcceptDeps, userId: string, job: TurnJob, text: string): Promise<boolean> {
   const { requestId, conversationId, messageId } = job;
-  const claim = await deps.requests.claim(userId, { requestId, conversationId, messageId, createdAt: new Date().toISOString() }, job.connectionId);
-  await deps.sink.send({ type: 'ack', requestId: job.requestId, conversationId: job.conversationId, messageId: job.messageId });
-  if (claim.fresh) await deps.dispatch(job);
-  return claim.fresh;
+  const prices = (findModel(deps.models.models, job.model) ?? deps.models.defaultModel).prices;
+  const reservation = await reserveCall(deps.usage, { userId, groups: deps.groups ?? [] }, requestId, estimateOf(text, prices));
+  const release = () => endCall(deps.usage, userId, reservation, undefined, prices, deps.log);
+  try {
+    const claim = await deps.requests.claim(userId, { requestId, conversationId, messageId, createdAt: new Date().toISOString() }, job.connectionId);
+    if (!claim.fresh) await release();
+    await deps.sink.send({ type: 'ack', requestId: job.requestId, conversationId: job.conversationId, messageId: job.messageId });
+    if (claim.fresh) await deps.dispatch(reservation ? { ...job, reservation, groups: deps.groups ?? [] } : job);
+    return claim.fresh;
+  } catch (err) {
+    await release();
+    throw err;
+  }
 }
 
 /** `stop`: asks the worker generating `requestId` to stop; it keeps the partial answer, marked `stopped`. */
@@ -302,6 +335,8 @@ export interface TurnDeps {
    * final writes). Without it, no budget.
    */
   readonly timeBudgetMs?: number;
+  /** Usage limits: the job's reservation is settled with the answer's usage; the title call reserves its own. */
+  readonly usage?: UsageStore;
 }
 
 const NO_USAGE: Usage = { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 };
@@ -458,6 +493,7 @@ export async function runTurn(deps: TurnDeps, job: TurnJob): Promise<void> {
   if (!(await accepted)) {
     // The question was not stored (the client was told by the WebSocket function): no frame, no answer, no write.
     log.info('question not stored: nothing answered', ids);
+    await endCall(deps.usage, job.userId, job.reservation, undefined, model.prices, log);
     return;
   }
   try {
@@ -499,6 +535,8 @@ export async function runTurn(deps: TurnDeps, job: TurnJob): Promise<void> {
     log.error('could not store the answer', { ...ids, ...errorFields(err) });
     failure ??= toChatError(err);
   }
+  // The reservation becomes what Bedrock reported (released when no usage came: a failure or stop before it).
+  await endCall(deps.usage, job.userId, job.reservation, usage, model.prices, log);
 
   try {
     if (failure) {
@@ -589,7 +627,26 @@ async function nameConversation(deps: TurnDeps, job: TurnJob, sink: FrameSink): 
   try {
     const found = await deps.store.getWithMessages(job.userId, job.conversationId);
     if (!found) return;
-    const title = await proposeTitle(deps.bedrock, deps.models.titleModel.modelId, found.messages);
+    // The title is a model call too: it reserves under the user's limits and is skipped when over one.
+    const titleModel = deps.models.titleModel;
+    let reservation: Reservation | undefined;
+    try {
+      const excerpt = found.messages.slice(0, 2).map((m) => textOf(m.content).slice(0, 2000)).join('\n');
+      reservation = await reserveCall(deps.usage, { userId: job.userId, groups: job.groups ?? [] }, `${job.requestId}.title`, estimateOf(excerpt, titleModel.prices, 40), { title: true });
+    } catch (err) {
+      if (err instanceof QuotaError) {
+        deps.log.info('title skipped: over a usage limit', { requestId: job.requestId, limit: err.quota.kind, window: err.quota.window });
+        return;
+      }
+      throw err;
+    }
+    let used: Usage | undefined;
+    let title: string;
+    try {
+      title = await proposeTitle(deps.bedrock, titleModel.modelId, found.messages, (u) => { used = u; });
+    } finally {
+      await endCall(deps.usage, job.userId, reservation, used, titleModel.prices, deps.log);
+    }
     await deps.store.rename(job.userId, job.conversationId, title);
     await sink.send({ type: 'title', conversationId: job.conversationId, title });
   } catch (err) {

@@ -2,11 +2,14 @@ import type { TurnJob } from './chat';
 import type { FrameSink } from './frames';
 import { errorFields, Logger } from './log';
 import type { RequestStore } from './requests';
+import { endCall, UsageLedger } from './usage';
 
 export interface FailedTurnDeps {
   readonly requests: RequestStore;
   readonly sinkFor: (connectionId: string) => FrameSink;
   readonly log: Logger;
+  /** Usage limits: the failed turn's reservation is released (exactly once: nothing if the worker settled it). */
+  readonly usage?: UsageLedger;
 }
 
 /**
@@ -22,6 +25,8 @@ export async function failTurn(deps: FailedTurnDeps, job: TurnJob | undefined): 
   }
   const ids = { requestId: job.requestId, conversationId: job.conversationId };
   const connectionId = await deps.requests.fail(job.userId, job.requestId, job.messageId);
+  // Whether or not the turn was marked now: a reservation the worker settled is left alone (UsageStore.settle).
+  await endCall(deps.usage, job.userId, job.reservation, undefined, undefined, deps.log);
   if (connectionId === undefined) {
     deps.log.info('failed turn already finished: nothing to do', ids);
     return;

@@ -1,7 +1,7 @@
 /** Typed errors, mapped to HTTP status codes and protocol error codes in one place. */
 export type ErrorCode =
   | 'BAD_REQUEST' | 'UNAUTHORIZED' | 'FORBIDDEN' | 'NOT_FOUND' | 'METHOD_NOT_ALLOWED' | 'CONFLICT' | 'TOO_LARGE'
-  | 'UNPROCESSABLE' | 'THROTTLED' | 'MODEL_ERROR' | 'INTERNAL'
+  | 'UNPROCESSABLE' | 'THROTTLED' | 'QUOTA' | 'MODEL_ERROR' | 'INTERNAL'
   // Bots (issue 11): a deployment-owned bot cannot be changed in the app; a turn with a bot the caller may no longer use.
   | 'MANAGED' | 'BOT_UNAVAILABLE';
 
@@ -30,6 +30,8 @@ const STATUS: Record<ErrorCode, number> = {
   TOO_LARGE: 413,
   UNPROCESSABLE: 422,
   THROTTLED: 429,
+  /** Over a usage limit (core/usage.ts): which limit and when it resets travel with the error. */
+  QUOTA: 429,
   MODEL_ERROR: 502,
   INTERNAL: 500,
   MANAGED: 403,

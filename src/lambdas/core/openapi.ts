@@ -24,7 +24,7 @@ export interface RouteSpec {
 
 const ERROR_CODES: readonly ErrorCode[] = [
   'BAD_REQUEST', 'UNAUTHORIZED', 'FORBIDDEN', 'NOT_FOUND', 'METHOD_NOT_ALLOWED', 'CONFLICT', 'TOO_LARGE', 'UNPROCESSABLE',
-  'THROTTLED', 'MODEL_ERROR', 'INTERNAL', 'MANAGED', 'BOT_UNAVAILABLE',
+  'THROTTLED', 'QUOTA', 'MODEL_ERROR', 'INTERNAL', 'MANAGED', 'BOT_UNAVAILABLE',
 ];
 
 const ERROR_DESCRIPTIONS: Record<ErrorCode, string> = {
@@ -37,6 +37,7 @@ const ERROR_DESCRIPTIONS: Record<ErrorCode, string> = {
   TOO_LARGE: 'The body is larger than 16 KB.',
   UNPROCESSABLE: 'Well-formed, but not possible for this resource as it is.',
   THROTTLED: 'Too many requests; try again in a moment.',
+  QUOTA: 'Over a usage limit: `quota` says which and when it resets.',
   MODEL_ERROR: 'The model failed or is not available.',
   INTERNAL: 'Unexpected failure.',
   MANAGED: 'The bot is managed by the deployment (declared in code) and cannot be changed in the app.',

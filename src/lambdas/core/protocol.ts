@@ -261,6 +261,33 @@ function capitalize(s: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1);
 }
 
+/** An `error` frame with code `QUOTA` (over a usage limit, see docs/architecture.md "Usage limits") carries it as `quota`. */
+export interface QuotaDetails {
+  /** `tokens`, `cost` (in USD), or `concurrent` (answers in flight). */
+  readonly kind: 'tokens' | 'cost' | 'concurrent';
+  /** The window of a token or cost limit. */
+  readonly window?: 'hour' | 'day' | 'month';
+  /** The limit: tokens, USD, or answers at a time. */
+  readonly limit: number;
+  /** Used in the window so far (tokens, USD), or answers in flight. */
+  readonly used: number;
+  /** When the window starts again (ISO 8601); absent for `concurrent` (when an answer ends). */
+  readonly resetsAt?: string;
+}
+
+/** `GET /usage` (core/usage-routes.ts): used and remaining per window; the widget's settings show it. */
+export interface UsageWindowReport {
+  readonly window: 'hour' | 'day' | 'month';
+  readonly resetsAt: string;
+  readonly tokens: { readonly used: number; readonly limit?: number; readonly remaining?: number };
+  readonly costUsd: { readonly used: number; readonly limit?: number; readonly remaining?: number };
+}
+
+export interface UsageReport {
+  readonly windows: readonly UsageWindowReport[];
+  readonly concurrent: { readonly active: number; readonly limit: number };
+}
+
 export interface Usage {
   readonly inputTokens: number;
   readonly outputTokens: number;
@@ -285,7 +312,7 @@ export type ServerFrame =
   | { type: 'title'; conversationId: string; title: string }
   /** The reply to `resume`: `done` when the answer was already finished and stored (the client reloads it). */
   | { type: 'resumed'; requestId: string; conversationId: string; done: boolean }
-  | { type: 'error'; requestId?: string; conversationId?: string; messageId?: string; code: string; message: string }
+  | { type: 'error'; requestId?: string; conversationId?: string; messageId?: string; code: string; message: string; quota?: QuotaDetails }
   | { type: 'pong' };
 
 export function encodeFrame(frame: ServerFrame): string {

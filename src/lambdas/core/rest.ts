@@ -10,6 +10,10 @@ import { openApiDocument, RouteSpec } from './openapi';
 import { BOT_ROUTES, BotDeps } from './bot-routes';
 import { Schema, validate } from './schema';
 import { proposeTitle } from './titles';
+import { groupsOf, USAGE_ROUTES } from './usage-routes';
+import { endCall, estimateOf, QuotaError, Reservation, reserveCall, UsageStore } from './usage';
+import type { Usage } from './protocol';
+import type { UsageOverrides } from './usage-overrides';
 
 export interface RestRequest {
   readonly method: string;
@@ -50,6 +54,12 @@ export interface RestDeps {
   readonly deleteUploads: (userId: string, keys?: readonly string[]) => Promise<void>;
   /** Bots, the store and the user pool lookups (core/bot-routes.ts), made when a bot route needs them. */
   readonly bots?: () => BotDeps;
+  /** Usage limits (undefined: switched off in this deployment). */
+  readonly usage?: () => UsageStore | undefined;
+  /** The admins' overrides of the usage limits (usage-routes.ts). */
+  readonly usageOverrides?: () => UsageOverrides;
+  /** The caller's Cognito groups (wiring/groups.ts: the one place they are read). */
+  readonly groupsOf?: (caller: Caller) => Promise<readonly string[]>;
 }
 
 export interface RouteContext {
@@ -352,11 +362,22 @@ const CONVERSATION_ROUTES: readonly Route[] = [
       description: 'A proposed title',
       schema: { type: 'object', required: ['title'], properties: { title: { type: 'string' } } },
     },
-    errors: ['NOT_FOUND', 'UNPROCESSABLE', 'THROTTLED', 'MODEL_ERROR'],
+    errors: ['NOT_FOUND', 'UNPROCESSABLE', 'THROTTLED', 'QUOTA', 'MODEL_ERROR'],
     handle: async ({ deps, caller, params }) => {
       const found = await deps.store.getWithMessages(caller.userId, params.conversationId);
       if (!found) throw notFound('Conversation not found.');
-      return { title: await proposeTitle(deps.bedrock(), deps.settings().titleModel.modelId, found.messages) };
+      // A model call: reserved under the caller's usage limits (429 QUOTA when over one), settled with its usage.
+      const titleModel = deps.settings().titleModel;
+      const usage = deps.usage?.();
+      const excerpt = found.messages.slice(0, 2).map((m) => m.content.map((b) => ('text' in b ? b.text : '')).join('').slice(0, 2000)).join('\n');
+      const reservation: Reservation | undefined = await reserveCall(usage, { userId: caller.userId, groups: await groupsOf(deps, caller) },
+        `title.${newUlid()}`, estimateOf(excerpt, titleModel.prices, 40), { title: true });
+      let used: Usage | undefined;
+      try {
+        return { title: await proposeTitle(deps.bedrock(), titleModel.modelId, found.messages, (u) => { used = u; }) };
+      } finally {
+        await endCall(usage, caller.userId, reservation, used, titleModel.prices, deps.log);
+      }
     },
   },
   {
@@ -509,6 +530,8 @@ const CONVERSATION_ROUTES: readonly Route[] = [
     errors: [],
     handle: async () => apiDocument(),
   },
+  // Usage limits: the caller's usage, and the admins' overrides (usage-routes.ts).
+  ...USAGE_ROUTES,
 ];
 
 /** Every REST route (each part's list, concatenated). */
@@ -541,7 +564,7 @@ export async function handleRest(deps: RestDeps, req: RestRequest): Promise<Rest
   } catch (err) {
     const e = toChatError(err);
     if (e.code === 'INTERNAL') deps.log.error('request failed', { method: req.method, route: route?.path, ...errorFields(err) });
-    res = { status: statusOf(e.code), body: { code: e.code, message: e.message } };
+    res = { status: statusOf(e.code), body: { code: e.code, message: e.message, ...(e instanceof QuotaError ? { quota: e.quota } : {}) } };
   }
   deps.log.info('request', { method: req.method, route: route?.path ?? 'unmatched', status: res.status, ms: Date.now() - started });
   return res;

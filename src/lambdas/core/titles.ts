@@ -4,6 +4,7 @@ import type { Message } from './conversations';
 import { ChatError, unprocessable } from './errors';
 import { modelError } from './model';
 import { textOf as blocksText } from './protocol';
+import type { Usage } from './protocol';
 
 /** Longest title proposed (a rename accepts up to 200 characters). */
 export const MAX_PROPOSED_TITLE = 80;
@@ -17,7 +18,9 @@ const SYSTEM = 'You name chat conversations. Reply with a short title for the co
  * Asks the title model (Bedrock Converse, not streaming) for a title from the first question of a conversation and its
  * answer. Nothing is stored: the caller decides whether to rename.
  */
-export async function proposeTitle(client: BedrockRuntimeClient, modelId: string, messages: readonly Message[]): Promise<string> {
+export async function proposeTitle(
+  client: BedrockRuntimeClient, modelId: string, messages: readonly Message[], onUsage?: (usage: Usage) => void,
+): Promise<string> {
   const question = messages.find((m) => m.role === 'user' && m.parentId === null) ?? messages.find((m) => m.role === 'user');
   if (!question) throw unprocessable('This conversation has no question to make a title from.');
   const answer = messages.find((m) => m.role === 'assistant' && m.parentId === question.id && textOf(m));
@@ -39,6 +42,14 @@ export async function proposeTitle(client: BedrockRuntimeClient, modelId: string
   } catch (err) {
     throw modelError(err);
   }
+  // What the call used (Converse's `usage`), so a usage budget is settled with it.
+  // https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_Converse.html
+  onUsage?.({
+    inputTokens: res.usage?.inputTokens ?? 0,
+    outputTokens: res.usage?.outputTokens ?? 0,
+    cacheReadTokens: res.usage?.cacheReadInputTokens ?? 0,
+    cacheWriteTokens: res.usage?.cacheWriteInputTokens ?? 0,
+  });
   const title = cleanTitle((res.output?.message?.content ?? []).map((b) => b.text ?? '').join(''));
   if (!title) throw new ChatError('MODEL_ERROR', 'The model did not propose a title.');
   return title;

@@ -6,6 +6,6 @@ import { RequestStore } from '../core/requests';
 
 export const documentClient = once(() => DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } }));
 
-export const store = once(() => new ConversationStore(documentClient(), env('TABLE_NAME')));
+export const store = /* @__PURE__ */ once(() => new ConversationStore(documentClient(), env('TABLE_NAME')));
 
-export const requests = once(() => new RequestStore(documentClient(), env('TABLE_NAME')));
+export const requests = /* @__PURE__ */ once(() => new RequestStore(documentClient(), env('TABLE_NAME')));

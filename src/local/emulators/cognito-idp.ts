@@ -30,6 +30,11 @@ export interface CognitoIdpEmulator {
   readonly endpoint: string;
   /** The groups `username` (user name, email or sub) belongs to now, in `userPoolId`. */
   groupsOf(userPoolId: string, username: string): string[];
+  /**
+   * Adds `user` to the pool with its groups (created when the pool lacks them) unless a user with its sub or user name exists: the
+   * local stack calls it for every ID token its IdP issues, since a token Cognito signs stands for a user of the pool.
+   */
+  ensureUser(userPoolId: string, user: EmulatedUser): void;
   stop(): Promise<void>;
 }
 
@@ -197,6 +202,14 @@ export async function startCognitoIdp(pools: readonly EmulatedPool[]): Promise<C
       const pool = state.get(userPoolId);
       const user = pool?.users.find((u) => u.user.username === username || u.user.sub === username);
       return user ? [...user.groups] : [];
+    },
+    ensureUser: (userPoolId, user) => {
+      const pool = state.get(userPoolId);
+      if (!pool || pool.users.some((u) => u.user.sub === user.sub || u.user.username === user.username)) return;
+      // A token names only groups that exist (its cognito:groups claim), so its groups exist in the pool too.
+      const now = Math.floor(Date.now() / 1000);
+      for (const g of user.groups ?? []) if (!pool.groups.has(g)) pool.groups.set(g, { createdAt: now });
+      pool.users.push({ user, groups: new Set(user.groups ?? []), createdAt: now });
     },
     stop: () => closeServer(server),
   };

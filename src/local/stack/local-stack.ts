@@ -323,6 +323,15 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       users: usersOf(p.groups),
     })));
     stops.push(cognitoIdp.stop);
+    // A token the local IdP issues stands for a user of its pool (tests issue tokens for users of their own): the
+    // user exists for the admin API too, with the token's groups, unless the pool knows it already.
+    for (const p of userPools) {
+      const issue = p.idp.issueIdToken.bind(p.idp);
+      (p.idp as { issueIdToken: typeof issue }).issueIdToken = (user, opts) => {
+        cognitoIdp.ensureUser(p.userPoolId, user);
+        return issue(user, opts);
+      };
+    }
     if (userPools.length > 0) summary.push(`Cognito Identity Provider API → ${cognitoIdp.endpoint}`);
     // The IdP's keys, where Cognito publishes them: https://cognito-idp.<region>.amazonaws.com/<poolId>/.well-known/jwks.json
     const idpServer = createServer((req, res) => {

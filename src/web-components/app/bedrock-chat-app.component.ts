@@ -4,7 +4,7 @@ import type { PropertyValues, TemplateResult } from 'lit';
 import { property, query, state } from 'lit/decorators.js';
 import { ifDefined } from 'lit/directives/if-defined.js';
 import { styles } from './bedrock-chat-app.styles.js';
-import { ERROR_TEXT } from '../bedrock-chat/events.js';
+import { ERROR_TEXT, formatResetTime } from '../bedrock-chat/events.js';
 import type { BedrockChatConversationDetail, BedrockChatMessageDetail } from '../bedrock-chat/events.js';
 import '../history/define.js';
 import type { BedrockChatHistory, BedrockChatDeleteDetail, BedrockChatSelectDetail } from '../history/bedrock-chat-history.component.js';
@@ -13,7 +13,8 @@ import { LazyAuthController } from '../shared/auth/lazy-auth-controller.js';
 import type { AuthConfig } from '../shared/auth/pkce.js';
 import { api, fetchConfig, tokenFrom } from '../shared/config.js';
 import type { BedrockChatConfig, TokenProvider } from '../shared/config.js';
-import { LOCALE_NAMES, LocaleController } from '../shared/i18n.js';
+import { formatNumber, formatUsd, LOCALE_NAMES, LocaleController } from '../shared/i18n.js';
+import type { UsageReport } from '../shared/protocol.js';
 import { LOCALES, matchLocale, preferredLocale } from '../shared/locales.js';
 import type { Locale } from '../shared/locales.js';
 
@@ -49,7 +50,7 @@ interface ModelItem {
  * @attr app-title - the name in the top bar (default "Bedrock Chat").
  * @attr data-theme - `system`, `light` or `dark` (set by the element from the saved setting).
  * @csspart base, topbar, menu, brand, settings, sidebar, history, account, user, sign-in, sign-out, sign-in-pane,
- *   auth-error, pane, chat, settings-dialog, language, theme, default-model, settings-close
+ *   auth-error, pane, chat, settings-dialog, language, theme, default-model, usage, usage-window, settings-close
  */
 export class BedrockChatApp extends LitElement {
   static override styles = styles;
@@ -71,6 +72,8 @@ export class BedrockChatApp extends LitElement {
   @state() private currentId?: string;
   /** The language chosen in the settings ('' = the page's or the browser's). */
   @state() private language = '';
+  /** The caller's usage (GET /usage), loaded when the settings open; 'error' when it could not be loaded. */
+  @state() private usage?: ({ enabled: boolean } & Partial<UsageReport>) | 'loading' | 'error';
 
   /** The page's language (`lang` on the element or an ancestor); re-renders when it changes. */
   protected readonly locale = new LocaleController(this);
@@ -113,6 +116,7 @@ export class BedrockChatApp extends LitElement {
   /** Opens the settings dialog. */
   showSettings(): void {
     this.dialog?.showModal();
+    this.loadUsage();
   }
 
   /** Built-in sign-in: redirects to the Cognito managed login page. */
@@ -230,9 +234,43 @@ export class BedrockChatApp extends LitElement {
             ${this.models.map((m) => html`<option value=${m.id} ?selected=${m.id === this.model}>${m.name ?? m.id}</option>`)}
           </select>
         </label>
+        ${this.renderUsage()}
         <div class="dialog-actions"><button part="settings-close" class="primary" type="submit">${msg('Close')}</button></div>
       </form>
     </dialog>`;
+  }
+
+  /** Used and remaining per window, as the service counts them (usage limits, see docs/architecture.md). */
+  private renderUsage(): TemplateResult | typeof nothing {
+    const usage = this.usage;
+    if (!usage) return nothing;
+    const body = usage === 'loading' ? html`<p class="status">${msg('Loading usage…')}</p>`
+      : usage === 'error' ? html`<p class="status error">${msg('Usage could not be loaded.')}</p>`
+        : !usage.enabled || !usage.windows ? nothing
+          : html`<dl class="usage">${usage.windows.map((w) => {
+            const name = w.window === 'hour' ? msg('This hour') : w.window === 'day' ? msg('Today') : msg('This month');
+            const tokens = w.tokens.limit === undefined
+              ? msg(str`Tokens: ${formatNumber(w.tokens.used)} used, no limit`)
+              : msg(str`Tokens: ${formatNumber(w.tokens.used)} of ${formatNumber(w.tokens.limit)} used, ${formatNumber(w.tokens.remaining ?? 0)} left`);
+            const cost = w.costUsd.limit === undefined
+              ? msg(str`Cost: ${formatUsd(w.costUsd.used)} used, no limit`)
+              : msg(str`Cost: ${formatUsd(w.costUsd.used)} of ${formatUsd(w.costUsd.limit)} used, ${formatUsd(w.costUsd.remaining ?? 0)} left`);
+            return html`<dt>${name}</dt><dd part="usage-window" data-window=${w.window}>${tokens}<br>${cost}<br>
+              <span class="resets">${msg(str`Resets at ${formatResetTime(w.resetsAt)}`)}</span></dd>`;
+          })}</dl>`;
+    if (body === nothing) return nothing;
+    return html`<section part="usage" aria-labelledby="usage-title"><h3 id="usage-title">${msg('Usage')}</h3>${body}</section>`;
+  }
+
+  private loadUsage(): void {
+    const config = this.currentConfig;
+    const provider = this.provider;
+    if (!config || !provider) return;
+    this.usage = 'loading';
+    tokenFrom(provider)
+      .then((token) => api<{ enabled: boolean } & Partial<UsageReport>>(config, '/usage', token))
+      .then(({ status, body }) => { this.usage = status === 200 && body ? body : 'error'; })
+      .catch(() => { this.usage = 'error'; });
   }
 
   /** Applies a language ('' = the page's); `save` keeps the choice in localStorage. */

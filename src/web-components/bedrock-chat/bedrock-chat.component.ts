@@ -7,7 +7,7 @@ import { repeat } from 'lit/directives/repeat.js';
 import { styles } from './bedrock-chat.styles.js';
 import { clearAnswer, createMessage, fileLabel, newestLeaf, pathTo, renderAnswer, siblingsOf, treeOf } from './conversation.js';
 import type { ChatMessage, StoredMessage } from './conversation.js';
-import { ERROR_TEXT } from './events.js';
+import { ERROR_TEXT, quotaText } from './events.js';
 import type {
   BedrockChatConversationDetail, BedrockChatErrorDetail, BedrockChatMessageDetail, BedrockChatSendDetail,
 } from './events.js';
@@ -753,7 +753,8 @@ export class BedrockChat extends LitElement {
         this.finishAnswer(turn, frame);
         break;
       case 'error':
-        this.failTurn(frame.code, frame.message);
+        // Over a usage limit: which limit and when it resets, in words (the refused turn was not stored).
+        this.failTurn(frame.code, frame.message, frame.code === 'QUOTA' ? quotaText(frame.quota) : undefined);
         break;
       default:
         break;
@@ -803,7 +804,7 @@ export class BedrockChat extends LitElement {
     });
   }
 
-  private failTurn(code: string, serverMessage?: string): void {
+  private failTurn(code: string, serverMessage?: string, text?: string): void {
     const turn = this.turn;
     if (turn) {
       this.turn = undefined;
@@ -826,7 +827,7 @@ export class BedrockChat extends LitElement {
         this.leaf = failed;
       }
     }
-    this.fail(code, serverMessage, turn?.requestId);
+    this.fail(code, serverMessage, turn?.requestId, text);
   }
 
   private fail(code: string, serverMessage?: string, requestId?: string, text?: string): void {

@@ -1,5 +1,6 @@
-import { msg } from '@lit/localize';
-import type { Usage } from '../shared/protocol.js';
+import { msg, str } from '@lit/localize';
+import { currentLocale, formatNumber, formatUsd } from '../shared/i18n.js';
+import type { QuotaDetails, Usage } from '../shared/protocol.js';
 
 /** `bedrock-chat-send`: cancelable; the host may veto the message or rewrite `detail.text`. */
 export interface BedrockChatSendDetail {
@@ -24,7 +25,7 @@ export interface BedrockChatMessageDetail {
 export interface BedrockChatErrorDetail {
   /**
    * Protocol codes (`BAD_REQUEST`, `UNAUTHORIZED`, `FORBIDDEN`, `NOT_FOUND`, `TOO_LARGE`, `THROTTLED`, `MODEL_ERROR`,
-   * `INTERNAL`) or `CONFIG`, `CONNECTION`, `LOST`, `HISTORY`, `AUTH`, `ATTACHMENT` (a file refused or not uploaded).
+   * `INTERNAL`, `QUOTA`: a usage limit, see `quota`) or `CONFIG`, `CONNECTION`, `LOST`, `HISTORY`, `AUTH`, `ATTACHMENT` (a file refused or not uploaded).
    */
   readonly code: string;
   /** The text shown to the user. */
@@ -62,6 +63,7 @@ export const ERROR_TEXT: Readonly<Record<string, string>> = {
   get TOO_LARGE() { return msg('The message or an attachment is too large. Please shorten it or attach a smaller file.'); },
   get NOT_FOUND() { return msg('This conversation no longer exists. Start a new chat to continue.'); },
   get THROTTLED() { return msg('The assistant is busy right now. Please wait a moment and try again.'); },
+  get QUOTA() { return msg('You have reached your usage limit. Please try again later.'); },
   get MODEL_ERROR() { return msg('The model could not answer this time. Please try again.'); },
   get INTERNAL() { return msg('Something went wrong on our side. Please try again.'); },
   get CONNECTION() { return msg('Cannot reach the chat service. Check your connection and try again.'); },
@@ -71,3 +73,22 @@ export const ERROR_TEXT: Readonly<Record<string, string>> = {
   get AUTH() { return msg('You are not signed in, or your sign-in has expired. Please sign in again.'); },
   get FEEDBACK() { return msg('Your feedback could not be sent. Please try again.'); },
 };
+
+/** When a usage window starts again, in the page's language (date and time, the user's time zone). */
+export function formatResetTime(iso: string, locale?: string): string {
+  return new Intl.DateTimeFormat(locale ?? currentLocale(), { dateStyle: 'medium', timeStyle: 'short' }).format(new Date(iso));
+}
+
+/** The words for a `QUOTA` error: which limit was reached and when it resets (or, for answers at a time, what to do). */
+export function quotaText(quota: QuotaDetails | undefined, locale?: string): string {
+  if (!quota) return ERROR_TEXT.QUOTA;
+  if (quota.kind === 'concurrent') {
+    const n = formatNumber(quota.limit);
+    return msg(str`You already have ${n} answers in progress, the most allowed at a time. Wait until one finishes.`);
+  }
+  const what = quota.kind === 'tokens' ? msg(str`${formatNumber(quota.limit)} tokens`) : formatUsd(quota.limit);
+  const time = quota.resetsAt ? formatResetTime(quota.resetsAt, locale) : '';
+  if (quota.window === 'hour') return msg(str`You have reached your usage limit of ${what} per hour. It resets at ${time}.`);
+  if (quota.window === 'day') return msg(str`You have reached your usage limit of ${what} per day. It resets at ${time}.`);
+  return msg(str`You have reached your usage limit of ${what} per month. It resets at ${time}.`);
+}

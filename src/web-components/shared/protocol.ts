@@ -1,4 +1,7 @@
 /** WebSocket protocol v1 (docs/architecture.md) as seen by the browser. */
+import type { QuotaDetails, UsageReport } from '../../lambdas/core/protocol.js';
+
+export type { QuotaDetails, UsageReport };
 
 export const SUBPROTOCOL = 'bedrock-chat.v1';
 
@@ -61,6 +64,8 @@ export type ErrorCode = 'BAD_REQUEST' | 'UNAUTHORIZED' | 'FORBIDDEN' | 'NOT_FOUN
 | 'MODEL_ERROR' | 'INTERNAL'
 /** The turn's bot is no longer available to the caller (deleted or unshared): the conversation cannot continue. */
 | 'BOT_UNAVAILABLE'
+/** Over a usage limit: `quota` says which and when it resets. */
+| 'QUOTA'
 /** The connection's token expired: the server closes the connection after this frame. */
 | 'AUTH_EXPIRED';
 
@@ -112,7 +117,13 @@ export interface EndFrame extends FrameBase {
   readonly contextTrimmed?: number;
 }
 export interface TitleFrame extends FrameBase { readonly type: 'title'; readonly title: string }
-export interface ErrorFrame extends FrameBase { readonly type: 'error'; readonly code: ErrorCode | string; readonly message?: string }
+export interface ErrorFrame extends FrameBase {
+  readonly type: 'error';
+  readonly code: ErrorCode | string;
+  readonly message?: string;
+  /** `QUOTA`: the limit reached (the server's type, src/lambdas/core/protocol.ts). */
+  readonly quota?: QuotaDetails;
+}
 export interface PongFrame extends FrameBase { readonly type: 'pong' }
 /** The reply to `resume`: `done` when the answer was finished and stored meanwhile (reload it). */
 export interface ResumedFrame extends FrameBase { readonly type: 'resumed'; readonly done: boolean }
