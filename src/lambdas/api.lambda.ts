@@ -2,9 +2,9 @@ import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructured
 import { callerFromClaims } from './core/auth';
 import { handleRest } from './core/rest';
 import { bedrock } from './wiring/bedrock';
-import { log, modelSettings } from './wiring/env';
-import { groupsOf, searchGroups, searchUsers } from './wiring/cognito';
 import { botStore } from './wiring/bots';
+import { groupsOf, searchGroups, searchUsers } from './wiring/cognito';
+import { log, modelSettings } from './wiring/env';
 import { store } from './wiring/store';
 import { deleteUploads, presignUpload } from './wiring/uploads';
 

@@ -1,15 +1,15 @@
 import type { APIGatewayProxyResult, APIGatewayProxyWebsocketEventV2 } from 'aws-lambda';
 import { connectionExpired } from './core/auth';
+import { viewerOf } from './core/bots';
 import { acceptContinue, AcceptDeps, acceptMessage, acceptRegenerate, acceptResume, acceptStop } from './core/chat';
 import { toChatError } from './core/errors';
 import { errorFields } from './core/log';
 import { ClientFrame, parseClientFrame, SUBPROTOCOL } from './core/protocol';
+import { botStore } from './wiring/bots';
+import { groupsOf } from './wiring/cognito';
 import { dispatchTurn } from './wiring/dispatch';
 import { log, modelSettings } from './wiring/env';
 import { closeConnection, sinkFor } from './wiring/management-api';
-import { viewerOf } from './core/bots';
-import { groupsOf } from './wiring/cognito';
-import { botStore } from './wiring/bots';
 import { requests, store } from './wiring/store';
 
 type WebSocketEvent = APIGatewayProxyWebsocketEventV2 & {
@@ -50,7 +50,13 @@ export async function handler(event: WebSocketEvent): Promise<APIGatewayProxyRes
   }
   const rlog = log.child({ requestId: frame.requestId, userId, connectionId, action: frame.action });
   const deps: AcceptDeps = {
-    store: store(), requests: requests(), sink, dispatch: dispatchTurn, models: modelSettings(), log: rlog, bots: turnBots(userId, event.requestContext.authorizer?.username),
+    store: store(),
+    requests: requests(),
+    sink,
+    dispatch: dispatchTurn,
+    models: modelSettings(),
+    log: rlog,
+    bots: turnBots(userId, event.requestContext.authorizer?.username),
   };
   try {
     await route(deps, userId, connectionId, frame);
