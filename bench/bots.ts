@@ -101,14 +101,17 @@ async function storeFigures(doc: DynamoDBDocumentClient, table: string): Promise
   return results;
 }
 
-async function botStorageFigures(doc: DynamoDBDocumentClient, botTable: string, endpoint: string, bedrockEndpoint: string): Promise<Record<string, number>> {
+async function botStorageFigures(
+  doc: DynamoDBDocumentClient, botTable: string, endpoint: string, bedrockEndpoint: string,
+): Promise<Record<string, number>> {
   const table = 'bench-bot-conversations';
   await ensureConversationTable(new DynamoDBClient({ endpoint }), table);
   const written: { table: string; key: Record<string, unknown> }[] = [];
   const recording = new Proxy(doc, {
     get(target, prop, receiver) {
       if (prop !== 'send') return Reflect.get(target, prop, receiver);
-      return (command: { constructor: { name: string }; input: { TableName: string; Item?: Record<string, unknown>; Key?: Record<string, unknown> } }) => {
+      type Sent = { constructor: { name: string }; input: { TableName: string; Item?: Record<string, unknown>; Key?: Record<string, unknown> } };
+      return (command: Sent) => {
         const name = command.constructor.name;
         if (name === 'PutCommand') written.push({ table: command.input.TableName, key: { pk: command.input.Item!.pk, sk: command.input.Item!.sk } });
         if (name === 'UpdateCommand') written.push({ table: command.input.TableName, key: command.input.Key! });
@@ -118,8 +121,14 @@ async function botStorageFigures(doc: DynamoDBDocumentClient, botTable: string, 
   }) as DynamoDBDocumentClient;
   const now = new Date().toISOString();
   const item = botItem({
-    id: ulid(), ownerId: 'bench-user', title: 'Bench bot', description: 'A bot with a long system prompt.',
-    instructions: 'You are a careful assistant. Follow the house style. '.repeat(40), scope: 'private', createdAt: now, updatedAt: now,
+    id: ulid(),
+    ownerId: 'bench-user',
+    title: 'Bench bot',
+    description: 'A bot with a long system prompt.',
+    instructions: 'You are a careful assistant. Follow the house style. '.repeat(40),
+    scope: 'private',
+    createdAt: now,
+    updatedAt: now,
   });
   await doc.send(new BatchWriteCommand({ RequestItems: { [botTable]: [{ PutRequest: { Item: item } }] } }));
   const bots = new BotStore(recording, botTable);
@@ -137,7 +146,11 @@ async function botStorageFigures(doc: DynamoDBDocumentClient, botTable: string, 
     written.length = 0;
     let job: TurnJob | undefined;
     await acceptMessage({ store, requests, sink, models, log, bots: turnBots, dispatch: async (j) => { job = j; } }, 'bench-user', 'conn', {
-      action: 'sendMessage', v: 1, requestId: `bench-bot-${turn}`, conversationId, content: [{ text: 'How do retries work here? '.repeat(8) }],
+      action: 'sendMessage',
+      v: 1,
+      requestId: `bench-bot-${turn}`,
+      conversationId,
+      content: [{ text: 'How do retries work here? '.repeat(8) }],
       ...(conversationId ? {} : { botId: String(item.id) }),
     });
     conversationId = job!.conversationId;

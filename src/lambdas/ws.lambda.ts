@@ -1,10 +1,13 @@
 import type { APIGatewayProxyResult, APIGatewayProxyWebsocketEventV2 } from 'aws-lambda';
 import { connectionExpired } from './core/auth';
+import { viewerOf } from './core/bots';
 import { acceptContinue, AcceptDeps, acceptMessage, acceptRegenerate, acceptResume, acceptStop } from './core/chat';
 import { toChatError } from './core/errors';
 import { QuotaError } from './core/usage';
 import { errorFields } from './core/log';
 import { ClientFrame, parseClientFrame, SUBPROTOCOL } from './core/protocol';
+import { botStore } from './wiring/bots';
+import { groupsOf } from './wiring/cognito';
 import { dispatchTurn } from './wiring/dispatch';
 import { log, modelSettings } from './wiring/env';
 import { closeConnection, sinkFor } from './wiring/management-api';

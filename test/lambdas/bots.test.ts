@@ -54,13 +54,29 @@ const setGroup = (user: User, group: string, member: boolean) => cognito.send(me
 describe('creating and reading bots', () => {
   test('a creator creates a bot; the owner reads it whole, bob (no group) cannot create', async () => {
     const bot = await create('alice', {
-      title: '  Translator  ', description: 'Translates into French', instructions: 'Answer in French.',
-      generation: { maxTokens: 1000, temperature: 0.2, stopSequences: ['END'] }, quickStarters: [{ title: 'Hello', example: 'Say hello' }],
-      models: ['claude', 'nova'], defaultModel: 'nova',
+      title: '  Translator  ',
+      description: 'Translates into French',
+      instructions: 'Answer in French.',
+      generation: { maxTokens: 1000, temperature: 0.2, stopSequences: ['END'] },
+      quickStarters: [{ title: 'Hello', example: 'Say hello' }],
+      models: ['claude', 'nova'],
+      defaultModel: 'nova',
     });
     expect(bot).toMatchObject({
-      title: 'Translator', owner: 'you', scope: 'private', instructions: 'Answer in French.', models: ['claude', 'nova'], defaultModel: 'nova',
-      promptCaching: true, showRetrievedChunks: false, knowledge: null, tools: [], sharing: { users: [], groups: [] }, starred: false, usageCount: 0, available: true,
+      title: 'Translator',
+      owner: 'you',
+      scope: 'private',
+      instructions: 'Answer in French.',
+      models: ['claude', 'nova'],
+      defaultModel: 'nova',
+      promptCaching: true,
+      showRetrievedChunks: false,
+      knowledge: null,
+      tools: [],
+      sharing: { users: [], groups: [] },
+      starred: false,
+      usageCount: 0,
+      available: true,
     });
     expect(bot.id).toMatch(/^[0-9A-HJKMNP-TV-Z]{26}$/);
     const read = await call(pg, 'alice', 'GET', `/bots/${bot.id}`);
@@ -214,8 +230,12 @@ describe('users, groups and me', () => {
 describe('chatting with a bot', () => {
   test('the worker applies the bot: instructions, parameters, default model; the conversation remembers the bot', async () => {
     const bot = await create('alice', {
-      title: 'Pirate', instructions: 'Talk like a pirate.', models: ['claude', 'nova'], defaultModel: 'nova',
-      generation: { maxTokens: 500, temperature: 0.3, topP: 0.9, stopSequences: ['ARR'] }, promptCaching: false,
+      title: 'Pirate',
+      instructions: 'Talk like a pirate.',
+      models: ['claude', 'nova'],
+      defaultModel: 'nova',
+      generation: { maxTokens: 500, temperature: 0.3, topP: 0.9, stopSequences: ['ARR'] },
+      promptCaching: false,
     });
     const before = pg.bedrockRequests().length;
     const c = await connect('alice');

@@ -4,9 +4,11 @@
  */
 import { readFileSync } from 'fs';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { call, clearUser, itemCount, seed, snapshot } from './rest-helpers';
+import { call, clearUser, itemCount, seed, snapshot, sub } from './rest-helpers';
+import { BotStore } from '../../src/lambdas/core/bots';
 import { ROUTES } from '../../src/lambdas/core/rest';
 import { validate } from '../../src/lambdas/core/schema';
+import { documentClient } from '../../src/lambdas/wiring/store';
 import type { FakeRequest, FakeScript } from '../../src/local/emulators/bedrock';
 import { LOCAL_USERS } from '../../src/local/idp';
 import { offlineModel, OFFLINE_MODEL_ID } from '../../src/local/offline-model';
@@ -370,11 +372,32 @@ describe('other routes', () => {
       'GET /openapi.json': ['/openapi.json'],
       'DELETE /conversations/{conversationId}': [`/conversations/${c.conversationId}`],
       'DELETE /conversations': ['/conversations'],
+      // Bots (issue 11): alice creates a bot, makes it public, admin pins it; a recent is seeded with the real store.
+      'POST /bots': ['/bots', { title: 'Documented bot', description: 'for the schema check' }],
+      'GET /bots': ['/bots?kind=mine'],
+      'GET /bots/{botId}': ['/bots/{bot}'],
+      'PATCH /bots/{botId}': ['/bots/{bot}', { description: 'changed' }],
+      'PUT /bots/{botId}/sharing': ['/bots/{bot}/sharing', { scope: 'all' }],
+      'PUT /bots/{botId}/star': ['/bots/{bot}/star', { starred: true }],
+      'PUT /admin/bots/{botId}/pin': ['/admin/bots/{bot}/pin', { pinned: true, order: 1 }],
+      'GET /store/search': ['/store/search?q=documented'],
+      'GET /store/popular': ['/store/popular'],
+      'GET /store/pickup': ['/store/pickup'],
+      'GET /store/essentials': ['/store/essentials'],
+      'GET /users/search': ['/users/search?q=bo'],
+      'GET /groups/search': ['/groups/search?q='],
+      'GET /me': ['/me'],
+      'DELETE /bots/{botId}/recent': ['/bots/{bot}/recent'],
+      'DELETE /bots/{botId}': ['/bots/{bot}'],
     };
     expect(Object.keys(requests).sort()).toEqual(ROUTES.map((r) => `${r.method} ${r.path}`).sort());
-    for (const [key, [path, body]] of Object.entries(requests)) {
+    let bot = '';
+    for (const [key, [rawPath, body]] of Object.entries(requests)) {
       const route = ROUTES.find((r) => `${r.method} ${r.path}` === key)!;
-      const res = await call(pg, 'alice', route.method, path, body);
+      const path = rawPath.replace('{bot}', bot);
+      if (key === 'DELETE /bots/{botId}/recent') await new BotStore(documentClient(), process.env.BOT_TABLE_NAME!).recordUse(sub('alice'), { id: bot, title: 'Documented bot' });
+      const res = await call(pg, key.includes('/admin/') ? 'admin' : 'alice', route.method, path, body);
+      if (key === 'POST /bots') bot = res.body.id;
       expect([key, res.status]).toEqual([key, route.response.status]);
       if (route.response.schema) expect([key, validate(route.response.schema, res.body)]).toEqual([key, undefined]);
     }

@@ -166,7 +166,12 @@ export const GUARDRAIL_DEFINITION_SCHEMA: Schema = {
       type: 'object',
       additionalProperties: false,
       properties: {
-        hate: filterStrength, insults: filterStrength, sexual: filterStrength, violence: filterStrength, misconduct: filterStrength, promptAttack: filterStrength,
+        hate: filterStrength,
+        insults: filterStrength,
+        sexual: filterStrength,
+        violence: filterStrength,
+        misconduct: filterStrength,
+        promptAttack: filterStrength,
       },
     },
     // Contextual grounding thresholds: 0 to 0.99 (https://docs.aws.amazon.com/bedrock/latest/APIReference/API_GuardrailContextualGroundingFilterConfig.html).
@@ -535,7 +540,9 @@ export class BotStore {
   async create(viewer: Viewer, input: BotInput, settings: ModelSettings): Promise<BotRecord> {
     if (!(await canCreate(viewer))) throw forbidden(`Only members of ${CREATOR_GROUP} or ${ADMIN_GROUP} can create bots.`);
     const now = new Date().toISOString();
-    const item = botItem({ ...input, id: ulid(), ownerId: viewer.userId, managed: false, createdAt: now, updatedAt: now, ...guardrailState(input.guardrail) });
+    const item = botItem({
+      ...input, id: ulid(), ownerId: viewer.userId, managed: false, createdAt: now, updatedAt: now, ...guardrailState(input.guardrail),
+    });
     const record = toRecord(item);
     validateBotSettings(record, settings);
     await this.db.send(new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }));
@@ -628,8 +635,15 @@ export class BotStore {
       this.db.send(new PutCommand({
         TableName: this.tableName,
         Item: {
-          pk: userPk(userId), sk: `RECENT#${bot.id}`, type: 'recent', botId: bot.id, botTitle: bot.title, botPk: botPk(bot.id),
-          lastUsedAt: now, gsi1pk: `RECENT#${userId}`, gsi1sk: `${now}#${bot.id}`,
+          pk: userPk(userId),
+          sk: `RECENT#${bot.id}`,
+          type: 'recent',
+          botId: bot.id,
+          botTitle: bot.title,
+          botPk: botPk(bot.id),
+          lastUsedAt: now,
+          gsi1pk: `RECENT#${userId}`,
+          gsi1sk: `${now}#${bot.id}`,
         },
       })),
       this.db.send(new UpdateCommand({
@@ -810,8 +824,7 @@ export class BotStore {
       throw new BotUnavailable('This bot is no longer available to you: it was deleted or is no longer shared with you. The conversation can be read but not continued.');
     }
     let guardrail: GuardrailRef | undefined;
-    if (bot.guardrail && 'id' in bot.guardrail) guardrail = { id: bot.guardrail.id, version: bot.guardrail.version };
-    else if (bot.guardrail && 'definition' in bot.guardrail) {
+    if (bot.guardrail && 'id' in bot.guardrail) {guardrail = { id: bot.guardrail.id, version: bot.guardrail.version };} else if (bot.guardrail && 'definition' in bot.guardrail) {
       if (!bot.guardrailRef || bot.guardrailStatus !== 'READY') {
         throw new BotUnavailable(bot.guardrailStatus === 'FAILED'
           ? 'This bot\'s guardrail could not be created; its owner needs to save the bot again.'
@@ -851,7 +864,7 @@ export class BotStore {
     if (before.scope === 'all' || item.scope === 'all') await this.bumpStoreVersion();
   }
 
-  private async writeShares(botId: string, before: { users: string[]; groups: string[] }, after: { users: string[]; groups: string[] }): Promise<void> {
+  private async writeShares(botId: string, before: Sharing, after: Sharing): Promise<void> {
     const pkOfUser = (u: string) => userPk(u);
     const keysBefore = new Set([...before.users.map(pkOfUser), ...before.groups.map(groupPk)]);
     const keysAfter = new Set([...after.users.map(pkOfUser), ...after.groups.map(groupPk)]);
@@ -929,6 +942,8 @@ export class BotStore {
   }
 }
 
+interface Sharing { readonly users: string[]; readonly groups: string[] }
+
 function guardrailState(guardrail: BotGuardrail | undefined): Partial<Pick<BotItemInput, 'guardrailStatus' | 'guardrailRef'>> {
   // A defined guardrail is created by bots-ops from the bot's stream record; until it is READY the bot cannot chat.
   return guardrail && 'definition' in guardrail ? { guardrailStatus: 'CREATING' } : {};
@@ -964,8 +979,16 @@ function decodeOffset(token: string): number {
  * generation parameters, its prompt caching and its guardrail; otherwise the deployment's.
  */
 export function turnRequestOptions(bot: BotTurnSettings | undefined, model: RuntimeModel, settings: ModelSettings, reasoning: boolean | undefined): {
-  system?: string; maxTokens?: number; temperature?: number; topP?: number; topK?: number; stopSequences?: string[];
-  reasoningBudget?: number; adaptiveReasoning?: boolean; cacheConversation: boolean; guardrail?: GuardrailRef;
+  system?: string;
+  maxTokens?: number;
+  temperature?: number;
+  topP?: number;
+  topK?: number;
+  stopSequences?: string[];
+  reasoningBudget?: number;
+  adaptiveReasoning?: boolean;
+  cacheConversation: boolean;
+  guardrail?: GuardrailRef;
 } {
   const g = bot?.generation ?? {};
   const reasons = reasoning === true && model.capabilities?.reasoning !== false;

@@ -239,7 +239,14 @@ export async function acceptRegenerate(deps: AcceptDeps, userId: string, connect
   const turnBot = await botOfTurn(deps, undefined, conv?.botId, false);
   if (turnBot) model = botModelFor(turnBot.bot, deps.models, frame.model);
   const fresh = await acceptJob(deps, userId, {
-    userId, connectionId, requestId: frame.requestId, conversationId: frame.conversationId, kind: 'answer', messageId: message.id, model: model.key, reasoning: frame.reasoning,
+    userId,
+    connectionId,
+    requestId: frame.requestId,
+    conversationId: frame.conversationId,
+    kind: 'answer',
+    messageId: message.id,
+    model: model.key,
+    reasoning: frame.reasoning,
     ...(turnBot ? { bot: turnBot.settings } : {}),
   }, `${turnBot?.settings.instructions ?? ''}${textOf(message.content)}`);
   if (fresh) await recordBotUse(deps, turnBot);
@@ -260,7 +267,13 @@ export async function acceptContinue(deps: AcceptDeps, userId: string, connectio
   // The answer continues with its own model while the bot allows it, else with the bot's default.
   if (turnBot) model = botModelFor(turnBot.bot, deps.models, allowsModel(turnBot.bot, deps.models, model) ? model.key : undefined);
   const fresh = await acceptJob(deps, userId, {
-    userId, connectionId, requestId: frame.requestId, conversationId: frame.conversationId, kind: 'continue', messageId: message.id, model: model.key,
+    userId,
+    connectionId,
+    requestId: frame.requestId,
+    conversationId: frame.conversationId,
+    kind: 'continue',
+    messageId: message.id,
+    model: model.key,
     ...(turnBot ? { bot: turnBot.settings } : {}),
   }, turnBot?.settings.instructions ?? '');
   if (fresh) await recordBotUse(deps, turnBot);

@@ -403,7 +403,12 @@ export class ConversationStore {
     }));
     return {
       items: (res.Items ?? []).map((i) => ({
-        id: i.id, title: i.title, model: i.model, createdAt: i.createdAt, updatedAt: i.updatedAt, ...(i.botId ? { botId: i.botId, botTitle: i.botTitle } : {}),
+        id: i.id,
+        title: i.title,
+        model: i.model,
+        createdAt: i.createdAt,
+        updatedAt: i.updatedAt,
+        ...(i.botId ? { botId: i.botId, botTitle: i.botTitle } : {}),
       })),
       nextToken: encodeToken(res.LastEvaluatedKey),
     };

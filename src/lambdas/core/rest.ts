@@ -1,5 +1,6 @@
 import type { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import type { Caller } from './auth';
+import { BOT_ROUTES, BotDeps } from './bot-routes';
 import type { ConversationStore, Feedback, FeedbackCategory } from './conversations';
 import { ChatError, invalid, notFound, statusOf, toChatError, unprocessable } from './errors';
 import { ulid as newUlid, ULID_PATTERN } from './ids';
@@ -7,7 +8,6 @@ import { MAX_DOCUMENT_BYTES, MAX_IMAGE_BYTES, mb, toDocumentName } from './limit
 import { errorFields, Logger } from './log';
 import type { ModelSettings } from './models';
 import { openApiDocument, RouteSpec } from './openapi';
-import { BOT_ROUTES, BotDeps } from './bot-routes';
 import { Schema, validate } from './schema';
 import { proposeTitle } from './titles';
 import { groupsOf, USAGE_ROUTES } from './usage-routes';
@@ -134,7 +134,11 @@ const summary: Schema = {
   type: 'object',
   required: ['id', 'title', 'model', 'createdAt', 'updatedAt'],
   properties: {
-    id: { type: 'string' }, title: { type: 'string' }, model: { type: 'string' }, createdAt: time, updatedAt: time,
+    id: { type: 'string' },
+    title: { type: 'string' },
+    model: { type: 'string' },
+    createdAt: time,
+    updatedAt: time,
     botId: { type: 'string', description: 'The bot the conversation is with' },
     botTitle: { type: 'string', description: 'The bot\'s title when the conversation started' },
   },

@@ -57,7 +57,8 @@ export async function searchGroups(prefix: string): Promise<FoundGroup[]> {
   for (let page = 0; page < 5 && found.length < 20; page++) {
     const res = await cognito().send(new ListGroupsCommand({ UserPoolId: env('USER_POOL_ID'), Limit: 60, NextToken: nextToken }));
     for (const g of res.Groups ?? []) {
-      if (g.GroupName && g.GroupName.toLowerCase().startsWith(wanted)) found.push({ name: g.GroupName, ...(g.Description ? { description: g.Description } : {}) });
+      if (!g.GroupName || !g.GroupName.toLowerCase().startsWith(wanted)) continue;
+      found.push({ name: g.GroupName, ...(g.Description ? { description: g.Description } : {}) });
     }
     nextToken = res.NextToken;
     if (!nextToken) break;

@@ -97,7 +97,8 @@ export async function startCognitoIdp(pools: readonly EmulatedPool[]): Promise<C
   };
   const groupJson = (pool: PoolState, name: string) => {
     const g = pool.groups.get(name)!;
-    return { GroupName: name, UserPoolId: pool.id, ...(g.description ? { Description: g.description } : {}), CreationDate: g.createdAt, LastModifiedDate: g.createdAt };
+    const description = g.description ? { Description: g.description } : {};
+    return { GroupName: name, UserPoolId: pool.id, ...description, CreationDate: g.createdAt, LastModifiedDate: g.createdAt };
   };
   /** Pages of `limit` (1 to 60) items, the token being the offset. */
   const page = <T>(items: T[], limitIn: unknown, token: unknown, max: number): { items: T[]; next?: string } => {
