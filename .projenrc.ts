@@ -100,6 +100,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
     `@aws-sdk/client-bedrock-runtime@${V.sdkBedrock}`,
     `@aws-sdk/client-lambda@${V.sdkLambda}`,
     `@aws-sdk/client-cognito-identity-provider@${V.sdk}`,
+    // guardrails a bot defines (control plane) and the local pipe's reads of a table's stream
+    `@aws-sdk/client-bedrock@${V.sdkBedrock}`,
+    '@aws-sdk/client-dynamodb-streams@3.1141.0',
     `@smithy/eventstream-codec@${V.smithy}`,
     `@smithy/util-utf8@${V.smithy}`,
     '@types/aws-lambda@8.10.164',
