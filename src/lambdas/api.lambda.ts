@@ -2,9 +2,10 @@ import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructured
 import { callerFromClaims } from './core/auth';
 import { handleRest } from './core/rest';
 import { bedrock } from './wiring/bedrock';
-import { log, modelSettings } from './wiring/env';
+import { bedrockControl, guardrailNamePrefix } from './wiring/bedrock-control';
+import { env, log, modelSettings } from './wiring/env';
 import { groupsOf, searchGroups, searchUsers } from './wiring/cognito';
-import { botStore, store } from './wiring/store';
+import { botStore, documentClient, store } from './wiring/store';
 import { deleteUploads, presignUpload } from './wiring/uploads';
 
 /** The REST router behind the HTTP API's JWT authorizer (which has already verified the token). */
@@ -24,7 +25,13 @@ export async function handler(event: APIGatewayProxyEventV2WithJWTAuthorizer): P
     bedrock,
     presignUpload,
     deleteUploads,
-    bots: () => ({ store: botStore(), groupsOf, searchUsers, searchGroups }),
+    bots: () => ({
+      store: botStore(),
+      groupsOf,
+      searchUsers,
+      searchGroups,
+      guardrails: { bedrock: bedrockControl(), db: documentClient(), tableName: env('BOT_TABLE_NAME'), namePrefix: guardrailNamePrefix(), log },
+    }),
   }, {
     method: event.requestContext.http.method,
     path: event.rawPath,

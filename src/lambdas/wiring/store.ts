@@ -5,7 +5,7 @@ import { BotStore } from '../core/bots';
 import { ConversationStore } from '../core/conversations';
 import { RequestStore } from '../core/requests';
 
-const documentClient = once(() => DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } }));
+export const documentClient = once(() => DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } }));
 
 export const store = once(() => new ConversationStore(documentClient(), env('TABLE_NAME')));
 

@@ -25,6 +25,7 @@ import {
 import { createTokenVerifier } from '../../lambdas/core/auth';
 import { HttpApiRoute, startHttpApi, startWebSocketApi, WebSocketApi, WebSocketEvent } from '../emulators/api-gateway';
 import { FakeRequest, startBedrockFake, StartBedrockFakeOptions } from '../emulators/bedrock';
+import { GuardrailRegistry, startBedrockControl } from '../emulators/bedrock-guardrails';
 import { startDynamoDb } from '../emulators/dynamodb';
 import { functionNameOf, LambdaEmulator, startLambda } from '../emulators/lambda';
 import { corsRulesXml, startS3 } from '../emulators/s3';
@@ -145,7 +146,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const awsCredentials = useAws ? await new BedrockRuntimeClient({ region }).config.credentials() : undefined;
 
     // ---------------------------------------------------------------- DynamoDB
-    const dynamo = await startDynamoDb();
+    const tableResources = loaded.flatMap(({ r }) => [...r.ofType('AWS::DynamoDB::Table'), ...r.ofType('AWS::DynamoDB::GlobalTable')].map((id) => ({ r, id })));
+    const streamed = tableResources.some(({ r, id }) => (r.prop(id, 'StreamSpecification') as { StreamViewType?: string } | undefined)?.StreamViewType);
+    // A table with a stream: dynalite gets the stream layer in front (moto has streams of its own).
+    const dynamo = await startDynamoDb(streamed ? { streams: { region, accountId: loaded[0].r.context.accountId } } : {});
     stops.push(dynamo.stop);
     const ddb = new DynamoDBClient({ endpoint: dynamo.endpoint, region, credentials: local });
     for (const { r } of loaded) {
@@ -180,9 +184,15 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     // ---------------------------------------------------------------- Bedrock
     let bedrockRequests: readonly FakeRequest[] = [];
     let bedrockEndpoint: string | undefined;
+    let bedrockControlEndpoint: string | undefined;
+    const guardrails = new GuardrailRegistry(region, loaded[0].r.context.accountId);
     if (!useAws) {
       const respond = options.respond ?? offlineModel({ wordDelayMs: options.wordDelayMs, maxOutputWords: options.offlineMaxWords });
-      const bedrock = await startBedrockFake({ respond });
+      // The control plane's guardrail operations, and the runtime refusing a guardrail that does not exist.
+      const control = await startBedrockControl(guardrails);
+      stops.push(control.stop);
+      bedrockControlEndpoint = control.endpoint;
+      const bedrock = await startBedrockFake({ respond, guardrails });
       stops.push(bedrock.stop);
       bedrockRequests = bedrock.requests;
       bedrockEndpoint = bedrock.endpoint;
@@ -553,6 +563,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       env.AWS_ENDPOINT_URL_S3 = s3.endpoint;
       env.AWS_ENDPOINT_URL_LAMBDA = lambda.endpoint;
       if (bedrockEndpoint) env.AWS_ENDPOINT_URL_BEDROCK_RUNTIME = bedrockEndpoint;
+      if (bedrockControlEndpoint) env.AWS_ENDPOINT_URL_BEDROCK = bedrockControlEndpoint;
       // Local-only additions (documented in the README): s3rver needs path-style requests; the JWKS of the issuer
       // comes from the local IdP; Node 20's SDK notice is silenced (Lambda runs Node 24).
       env.S3_FORCE_PATH_STYLE = 'true';
@@ -772,11 +783,13 @@ async function createTable(client: DynamoDBClient, name: string, p: Record<strin
   const index = (g: Index) => ({ IndexName: g.IndexName, KeySchema: g.KeySchema, Projection: g.Projection });
   const gsis = (p.GlobalSecondaryIndexes as Index[] | undefined)?.map(index);
   const lsis = (p.LocalSecondaryIndexes as Index[] | undefined)?.map(index);
+  const stream = p.StreamSpecification as { StreamViewType?: string } | undefined;
   const input = {
     TableName: name,
     AttributeDefinitions: p.AttributeDefinitions,
     KeySchema: p.KeySchema,
     BillingMode: 'PAY_PER_REQUEST',
+    ...(stream?.StreamViewType ? { StreamSpecification: { StreamEnabled: true, StreamViewType: stream.StreamViewType } } : {}),
     ...(gsis?.length ? { GlobalSecondaryIndexes: gsis } : {}),
     ...(lsis?.length ? { LocalSecondaryIndexes: lsis } : {}),
   } as CreateTableCommandInput;
