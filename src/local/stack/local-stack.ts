@@ -11,7 +11,7 @@
  *   markers resolved, response headers and CSP, SPA error responses).
  * AWS hosts named in the templates are mapped to the local servers by one EndpointResolver.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { extname, join, normalize, resolve as resolvePath } from 'node:path';
@@ -28,6 +28,7 @@ import { FakeRequest, startBedrockFake, StartBedrockFakeOptions } from '../emula
 import { GuardrailRegistry, startBedrockControl } from '../emulators/bedrock-guardrails';
 import { startDynamoDb } from '../emulators/dynamodb';
 import { functionNameOf, LambdaEmulator, startLambda } from '../emulators/lambda';
+import { LocalPipe, startLocalPipe } from '../emulators/pipes';
 import { corsRulesXml, startS3 } from '../emulators/s3';
 import { closeServer, readBody } from '../emulators/util';
 import { createLocalIdp, LOCAL_USERS, LocalIdp, LocalUser } from '../idp';
@@ -99,6 +100,15 @@ export interface LocalStack {
   /** What was loaded, for the start-up message. */
   readonly summary: readonly string[];
   bedrockRequests(): readonly FakeRequest[];
+  /** The guardrails the local Bedrock control plane holds. */
+  readonly guardrails: GuardrailRegistry;
+  /**
+   * Sends a custom resource of the template (one whose provider is a function of the template) a CloudFormation
+   * request again, as a stack update or deletion would; resolves with the provider's response, rejects when it failed.
+   */
+  customResource(logicalId: string, requestType: 'Update' | 'Delete'): Promise<Record<string, unknown>>;
+  /** Resolves once every pipe has delivered the stream records written before the call. */
+  drainPipes(): Promise<void>;
   /**
    * An ID token of a built-in user for the first user pool (as its managed login would issue), valid for the app
    * client's ID token validity unless `expiresInSec` says otherwise (a short-lived token, for expiry tests).
@@ -585,6 +595,140 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     });
     stops.push(() => runtime!.stop());
 
+    // ---------------------------------------------------------------- EventBridge Pipes (DynamoDB stream → function)
+    const localPipes: LocalPipe[] = [];
+    for (const { r } of loaded) {
+      for (const id of r.ofType('AWS::Pipes::Pipe')) {
+        const p = r.resolve(r.resource(id).Properties) as {
+          Source: string; Target: string; DesiredState?: string; Enrichment?: string;
+          SourceParameters?: {
+            FilterCriteria?: { Filters?: { Pattern?: string }[] };
+            DynamoDBStreamParameters?: { StartingPosition: 'TRIM_HORIZON' | 'LATEST'; BatchSize?: number; MaximumRetryAttempts?: number; DeadLetterConfig?: { Arn?: string } };
+          };
+          TargetParameters?: { LambdaFunctionParameters?: { InvocationType?: string } };
+        };
+        const table = /:table\/([^/]+)\/stream\//.exec(p.Source)?.[1];
+        const target = functionNameOf(p.Target);
+        if (!table || !p.SourceParameters?.DynamoDBStreamParameters) {
+          notEmulated.push(`pipe ${id}: source ${p.Source} (only DynamoDB streams are emulated)`);
+          continue;
+        }
+        if (!functionIds.has(target)) {
+          notEmulated.push(`pipe ${id}: target ${p.Target} (only functions of the template are emulated)`);
+          continue;
+        }
+        if (p.DesiredState === 'STOPPED') continue;
+        if (p.Enrichment) notEmulated.push(`pipe ${id}: enrichment ${p.Enrichment} is not applied`);
+        const params = p.SourceParameters.DynamoDBStreamParameters;
+        const ddbClient = new DynamoDBClient({ endpoint: dynamo.endpoint, region, credentials: local });
+        const streamArn = (await ddbClient.send(new DescribeTableCommand({ TableName: table }))).Table?.LatestStreamArn;
+        ddbClient.destroy();
+        if (!streamArn) throw new TemplateError(`pipe ${id}: table ${table} has no stream (StreamSpecification)`);
+        const dlq = params.DeadLetterConfig?.Arn;
+        if (dlq) notEmulated.push(`pipe ${id}: its dead-letter queue ${dlq} (records dropped after ${params.MaximumRetryAttempts ?? -1} retries are reported on stderr)`);
+        const fireAndForget = p.TargetParameters?.LambdaFunctionParameters?.InvocationType === 'FIRE_AND_FORGET';
+        const pipe = await startLocalPipe({
+          name: id,
+          endpoint: dynamo.endpoint,
+          region,
+          streamArn,
+          sourceArn: p.Source,
+          startingPosition: params.StartingPosition,
+          batchSize: params.BatchSize,
+          maximumRetryAttempts: params.MaximumRetryAttempts,
+          filters: (p.SourceParameters.FilterCriteria?.Filters ?? []).map((f) => f.Pattern ?? '{}'),
+          // REQUEST_RESPONSE: the function's error is the pipe's failure (retried); FIRE_AND_FORGET: an Event invoke.
+          invoke: async (batch) => {
+            if (!fireAndForget) return invoke(target, batch);
+            invoke(target, batch).catch(() => undefined);
+            return undefined;
+          },
+          onDrop: (records, err) => process.stderr.write(`pipe ${id}: ${records.length} record(s) dropped after retries: ${String((err as Error)?.message ?? err)}\n`),
+        });
+        localPipes.push(pipe);
+        stops.push(() => pipe.stop());
+        summary.push(`pipe ${id}: stream of ${table} → ${target} (batch ${params.BatchSize ?? 100}, ${p.SourceParameters.FilterCriteria?.Filters?.length ?? 0} filter(s))`);
+      }
+    }
+
+    // ---------------------------------------------------------------- custom resources whose provider is a function
+    const customResources = new Map<string, { r: TemplateResolver; id: string; serviceToken: string; physicalId?: string; data?: Record<string, string> }>();
+    const crServer = createServer();
+    const crResponses = new Map<string, (body: Record<string, unknown>) => void>();
+    crServer.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      readBody(req).then((body) => {
+        const key = new URL(req.url ?? '/', 'http://x').pathname.slice(1);
+        const waiter = crResponses.get(key);
+        // The presigned URL takes one PUT (as S3 would; a second one simply overwrites: the first is kept here).
+        if (req.method !== 'PUT' || !waiter) {
+          res.writeHead(403).end();
+          return;
+        }
+        crResponses.delete(key);
+        res.writeHead(200).end();
+        try {
+          waiter(JSON.parse(body.toString('utf8')) as Record<string, unknown>);
+        } catch {
+          waiter({ Status: 'FAILED', Reason: 'the response was not JSON' });
+        }
+      }).catch(() => res.destroy());
+    });
+    const crOrigin = `http://127.0.0.1:${await listen(crServer, 0)}`;
+    stops.push(() => closeServer(crServer));
+    // CloudFormation's request (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/crpg-ref.html) and the
+    // provider's response PUT to ResponseURL (crpg-ref-responses.html); no response within the function's timeout
+    // (CloudFormation waits up to ServiceTimeout, default an hour) fails the operation here.
+    const runCustomResource = async (logicalId: string, requestType: 'Create' | 'Update' | 'Delete'): Promise<Record<string, unknown>> => {
+      const cr = customResources.get(logicalId);
+      if (!cr) throw new Error(`no custom resource ${logicalId}`);
+      const props = cr.r.resolve(cr.r.resource(cr.id).Properties ?? {}) as Record<string, unknown>;
+      const requestId = randomUUID();
+      const fnName = functionNameOf(cr.serviceToken);
+      const timeoutMs = (Number(cr.r.resolve((cr.r.resource(functionIds.get(fnName)!.id).Properties ?? {}).Timeout) ?? 3) + 5) * 1000;
+      const response = new Promise<Record<string, unknown>>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          crResponses.delete(requestId);
+          reject(new TemplateError(`custom resource ${logicalId}: no response from ${fnName} within ${timeoutMs / 1000} s`));
+        }, timeoutMs);
+        crResponses.set(requestId, (body) => {
+          clearTimeout(timer);
+          resolve(body);
+        });
+      });
+      const event = {
+        RequestType: requestType,
+        RequestId: requestId,
+        ResponseURL: `${crOrigin}/${requestId}`,
+        ResourceType: cr.r.resource(cr.id).Type,
+        LogicalResourceId: logicalId,
+        StackId: String(cr.r.resolve({ Ref: 'AWS::StackId' })),
+        ...(requestType !== 'Create' ? { PhysicalResourceId: cr.physicalId } : {}),
+        ResourceProperties: props,
+        ...(requestType === 'Update' ? { OldResourceProperties: props } : {}),
+      };
+      // What counts is the response PUT to the URL: a provider that fails without sending one times out, as in AWS.
+      invoke(fnName, event).catch((err: unknown) => process.stderr.write(`custom resource ${logicalId}: ${fnName} failed: ${String((err as Error)?.message ?? err)}\n`));
+      const body = await response;
+      if (body.Status !== 'SUCCESS') throw new TemplateError(`custom resource ${logicalId} (${event.ResourceType}): ${requestType} failed: ${String(body.Reason ?? 'no reason given')}`);
+      cr.physicalId = String(body.PhysicalResourceId);
+      cr.data = body.Data as Record<string, string> | undefined;
+      return body;
+    };
+    for (const { r } of loaded) {
+      for (const [id, res] of Object.entries(r.resources)) {
+        const custom = res.Type === 'AWS::CloudFormation::CustomResource' || (res.Type.startsWith('Custom::') && res.Type !== 'Custom::CDKBucketDeployment');
+        if (!custom) continue;
+        const token = String(r.resolve(res.Properties?.ServiceToken) ?? '');
+        if (!functionIds.has(functionNameOf(token))) {
+          notEmulated.push(`custom resource ${id} (${res.Type}): its provider ${token} is not a function of the template`);
+          continue;
+        }
+        customResources.set(id, { r, id, serviceToken: token });
+        await runCustomResource(id, 'Create');
+        summary.push(`custom resource ${id} (${res.Type}) → ${customResources.get(id)!.physicalId}`);
+      }
+    }
+
     // ---------------------------------------------------------------- what is not emulated
     const seen = new Set<string>();
     for (const { r } of loaded) {
@@ -686,10 +830,16 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       notEmulated,
       summary,
       bedrockRequests: () => bedrockRequests,
+      guardrails,
       issueToken: (username, expiresInSec) => {
         const user = users.find((u) => u.username === username);
         if (!user || !pool) throw new Error(`No local user ${username}`);
         return pool.idp.issueIdToken(user, { expiresInSec: expiresInSec ?? pool.clients[0]?.idTokenValiditySec });
+      },
+      customResource: (logicalId, requestType) => runCustomResource(logicalId, requestType),
+      drainPipes: async () => {
+        await Promise.all(localPipes.map((p) => p.drain()));
+        await lambda.idle();
       },
       idle: async () => {
         for (;;) {
@@ -759,7 +909,7 @@ const HANDLED = new Set([
   'AWS::ApiGatewayV2::Authorizer', 'AWS::ApiGatewayV2::Stage', 'AWS::Cognito::UserPool', 'AWS::Cognito::UserPoolClient',
   'AWS::Cognito::UserPoolGroup', 'AWS::Cognito::UserPoolDomain', 'AWS::CloudFront::Distribution',
   'AWS::CloudFront::ResponseHeadersPolicy', 'AWS::CloudFront::OriginAccessControl', 'Custom::CDKBucketDeployment',
-  'AWS::CDK::Metadata', 'AWS::Lambda::LayerVersion',
+  'AWS::CDK::Metadata', 'AWS::Lambda::LayerVersion', 'AWS::Pipes::Pipe', 'Custom::BedrockChatBot',
 ]);
 
 const NOT_EMULATED: Record<string, string> = {
