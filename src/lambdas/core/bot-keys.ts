@@ -15,3 +15,6 @@ export const BOT_INDEXES = {
 export const DEPLOYMENT_OWNER = 'DEPLOYMENT';
 /** Ids of bots declared in code: chosen by the developer. */
 export const DEPLOYMENT_BOT_ID_PATTERN = '^[a-z0-9-]{1,64}$';
+
+/** A bot id: a ULID (bots created in the app) or a deployment bot id. */
+export const BOT_ID_PATTERN = '^([0-9A-HJKMNP-TV-Z]{26}|[a-z0-9-]{1,64})$';

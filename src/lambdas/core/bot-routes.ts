@@ -199,9 +199,10 @@ export const BOT_ROUTES: readonly Route[] = [
       properties: {
         scope: { enum: ['private', 'partial', 'all'] },
         users: { type: 'array', maxItems: MAX_SHARED_USERS, items: { type: 'string', minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9-]+$' }, description: 'User ids (`sub`), only with partial' },
-        // Cognito group names: 1 to 128 characters of \p{L}\p{M}\p{S}\p{N}\p{P}
-        // (https://docs.aws.amazon.com/cognito-user-identity-pools/latest/APIReference/API_CreateGroup.html).
-        groups: { type: 'array', maxItems: MAX_SHARED_GROUPS, items: { type: 'string', minLength: 1, maxLength: 128, pattern: '^[\\p{L}\\p{M}\\p{S}\\p{N}\\p{P}]+$' }, description: 'Group names, only with partial' },
+        // Cognito group names: 1 to 128 characters of \p{L}\p{M}\p{S}\p{N}\p{P}, i.e. no spaces or control characters
+        // (https://docs.aws.amazon.com/cognito-user-identity-pools/latest/APIReference/API_CreateGroup.html); the
+        // schema's patterns run without the `u` flag, so the same set is written as its complement.
+        groups: { type: 'array', maxItems: MAX_SHARED_GROUPS, items: { type: 'string', minLength: 1, maxLength: 128, pattern: '^[^\\s\\u0000-\\u001f\\u007f-\\u009f]+$' }, description: 'Group names, only with partial' },
       },
     },
     response: { status: 200, description: 'The bot as shared now', schema: bot },

@@ -7,9 +7,9 @@ import {
   BatchGetCommand, BatchWriteCommand, DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { BOT_INDEXES, DEPLOYMENT_BOT_ID_PATTERN, DEPLOYMENT_OWNER } from './bot-keys';
+import { BOT_ID_PATTERN, BOT_INDEXES, DEPLOYMENT_OWNER } from './bot-keys';
 import { ChatError, forbidden, invalid, notFound, unprocessable } from './errors';
-import { ULID_PATTERN, ulid } from './ids';
+import { ulid } from './ids';
 import { largestOutputTokens } from './limits';
 import type { GuardrailRef, ModelSettings, RuntimeModel } from './models';
 import { findModel } from './models';
@@ -233,8 +233,7 @@ export function botInputSchema(requireTitle: boolean): Schema {
   };
 }
 
-/** A bot id: a ULID (bots created in the app) or a deployment bot id. */
-export const BOT_ID_PATTERN = `${ULID_PATTERN.slice(0, -1)}|${DEPLOYMENT_BOT_ID_PATTERN.slice(1)}`;
+export { BOT_ID_PATTERN } from './bot-keys';
 
 export function isBotId(value: string): boolean {
   return new RegExp(BOT_ID_PATTERN).test(value);
@@ -281,6 +280,9 @@ export function validateBotSettings(bot: Pick<BotRecord, 'models' | 'defaultMode
     }
   }
   const g2 = bot.guardrail as Record<string, unknown> | undefined;
+  if (g2 && settings.guardrail) {
+    throw invalid('guardrail: this deployment applies its own guardrail to every answer; a bot cannot choose another.');
+  }
   if (g2) {
     const byId = 'id' in g2 || 'version' in g2;
     if (byId && 'definition' in g2) throw invalid('guardrail: give id and version, or a definition, not both.');
@@ -948,4 +950,43 @@ function decodeOffset(token: string): number {
     // fall through
   }
   throw invalid('nextToken is not valid for this search.');
+}
+
+/**
+ * What a turn asks the model, given the bot's settings (or none): the bot's instructions as the system prompt, its
+ * generation parameters, its prompt caching and its guardrail; otherwise the deployment's.
+ */
+export function turnRequestOptions(bot: BotTurnSettings | undefined, model: RuntimeModel, settings: ModelSettings, reasoning: boolean | undefined): {
+  system?: string; maxTokens?: number; temperature?: number; topP?: number; topK?: number; stopSequences?: string[];
+  reasoningBudget?: number; adaptiveReasoning?: boolean; cacheConversation: boolean; guardrail?: GuardrailRef;
+} {
+  const g = bot?.generation ?? {};
+  const reasons = reasoning === true && model.capabilities?.reasoning !== false;
+  return {
+    ...(bot?.instructions ? { system: bot.instructions } : {}),
+    ...(g.maxTokens !== undefined ? { maxTokens: g.maxTokens } : {}),
+    // Claude does not take temperature or top_k while it reasons (validateBotSettings refuses such a bot; a client asking
+    // for reasoning on it gets the bot's sampling without reasoning's constraints broken: they are left out then).
+    ...(g.temperature !== undefined && !(reasons && isAnthropic(model)) ? { temperature: g.temperature } : {}),
+    ...(g.topP !== undefined ? { topP: g.topP } : {}),
+    ...(g.topK !== undefined && takesTopK(model) && !reasons ? { topK: g.topK } : {}),
+    ...(g.stopSequences?.length ? { stopSequences: g.stopSequences } : {}),
+    reasoningBudget: reasons ? (g.reasoningBudget ?? settings.reasoningBudget) : undefined,
+    adaptiveReasoning: model.capabilities?.adaptiveReasoningOnly,
+    cacheConversation: (bot ? bot.promptCaching : settings.promptCaching) && model.capabilities?.promptCaching === true,
+    guardrail: bot?.guardrail ?? settings.guardrail,
+  };
+}
+
+/** The model of a turn with a bot: the one asked for if the bot allows it, else the bot's default. */
+export function botModelFor(bot: Pick<BotRecord, 'models' | 'defaultModel' | 'title'>, settings: ModelSettings, requested: string | undefined): RuntimeModel {
+  const allowed = allowedModels(bot, settings);
+  if (allowed.length === 0) throw invalid(`The bot ${bot.title} allows no model of this deployment.`);
+  if (requested) {
+    const model = allowed.find((m) => m.key === requested || m.modelId === requested);
+    if (!model) throw invalid(`The bot ${bot.title} does not allow the model "${requested}" (it allows ${allowed.map((m) => m.key).join(', ')}).`);
+    return model;
+  }
+  const preferred = bot.defaultModel ?? settings.defaultModel.key;
+  return allowed.find((m) => m.key === preferred || m.modelId === preferred) ?? allowed[0];
 }

@@ -123,7 +123,11 @@ const usage: Schema = {
 const summary: Schema = {
   type: 'object',
   required: ['id', 'title', 'model', 'createdAt', 'updatedAt'],
-  properties: { id: { type: 'string' }, title: { type: 'string' }, model: { type: 'string' }, createdAt: time, updatedAt: time },
+  properties: {
+    id: { type: 'string' }, title: { type: 'string' }, model: { type: 'string' }, createdAt: time, updatedAt: time,
+    botId: { type: 'string', description: 'The bot the conversation is with' },
+    botTitle: { type: 'string', description: 'The bot\'s title when the conversation started' },
+  },
 };
 const feedback: Schema = {
   type: 'object',

@@ -26,6 +26,8 @@ export interface SendMessageFrame extends RequestFrame {
   readonly editOf?: string;
   readonly model?: string;
   readonly reasoning?: boolean;
+  /** The bot to chat with (a new conversation), or the conversation's bot. */
+  readonly botId?: string;
   readonly content: ContentBlock[];
 }
 
@@ -57,6 +59,8 @@ export type ClientFrame = SendMessageFrame | RegenerateFrame | ContinueFrame | S
 
 export type ErrorCode = 'BAD_REQUEST' | 'UNAUTHORIZED' | 'FORBIDDEN' | 'NOT_FOUND' | 'TOO_LARGE' | 'THROTTLED'
 | 'MODEL_ERROR' | 'INTERNAL'
+/** The turn's bot is no longer available to the caller (deleted or unshared): the conversation cannot continue. */
+| 'BOT_UNAVAILABLE'
 /** The connection's token expired: the server closes the connection after this frame. */
 | 'AUTH_EXPIRED';
 
