@@ -108,7 +108,8 @@ export class BotCleanup {
       target: this.function.functionArn,
       targetParameters: { lambdaFunctionParameters: { invocationType: 'REQUEST_RESPONSE' } },
     });
-    // The role's policy must exist before the pipe starts reading.
-    this.pipe.node.addDependency(this.role);
+    // The role's policy (a separate resource) must exist before the pipe starts reading the stream.
+    const policy = this.role.node.tryFindChild('DefaultPolicy');
+    if (policy) this.pipe.node.addDependency(policy);
   }
 }

@@ -112,6 +112,10 @@ export interface LocalStack {
   customResource(logicalId: string, requestType: 'Update' | 'Delete'): Promise<Record<string, unknown>>;
   /** Resolves once every pipe has delivered the stream records written before the call. */
   drainPipes(): Promise<void>;
+  /** Each pipe's counts so far: records delivered to its target, records its filter dropped. */
+  pipeStats(): { name: string; delivered: number; filteredOut: number }[];
+  /** The logical ids of the custom resources run (their provider is a function of the template), with their physical ids. */
+  customResources(): { logicalId: string; type: string; physicalId?: string }[];
   /**
    * An ID token of a built-in user for the first user pool (as its managed login would issue), valid for the app
    * client's ID token validity unless `expiresInSec` says otherwise (a short-lived token, for expiry tests).
@@ -609,6 +613,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 
     // ---------------------------------------------------------------- EventBridge Pipes (DynamoDB stream → function)
     const localPipes: LocalPipe[] = [];
+    const pipeNames: string[] = [];
     for (const { r } of loaded) {
       for (const id of r.ofType('AWS::Pipes::Pipe')) {
         const p = r.resolve(r.resource(id).Properties) as {
@@ -658,6 +663,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
           onDrop: (records, err) => process.stderr.write(`pipe ${id}: ${records.length} record(s) dropped after retries: ${String((err as Error)?.message ?? err)}\n`),
         });
         localPipes.push(pipe);
+        pipeNames.push(id);
         stops.push(() => pipe.stop());
         summary.push(`pipe ${id}: stream of ${table} → ${target} (batch ${params.BatchSize ?? 100}, ${p.SourceParameters.FilterCriteria?.Filters?.length ?? 0} filter(s))`);
       }
@@ -852,6 +858,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         return pool.idp.issueIdToken({ ...user, groups }, { expiresInSec: expiresInSec ?? pool.clients[0]?.idTokenValiditySec });
       },
       customResource: (logicalId, requestType) => runCustomResource(logicalId, requestType),
+      customResources: () => [...customResources.values()].map((c) => ({ logicalId: c.id, type: c.r.resource(c.id).Type, physicalId: c.physicalId })),
+      pipeStats: () => localPipes.map((p, i) => ({ name: pipeNames[i], delivered: p.delivered, filteredOut: p.filteredOut })),
       drainPipes: async () => {
         await Promise.all(localPipes.map((p) => p.drain()));
         await lambda.idle();
