@@ -255,9 +255,9 @@ describe('ChatBackend defaults', () => {
   });
 
   test('functions log to their own log group with retention, through roles without managed policies', () => {
-    // 6 functions (authorizer, WebSocket, worker, worker's on-failure destination, REST, post confirmation trigger)
-    // + 2 API access logs.
-    template.resourceCountIs('AWS::Logs::LogGroup', 8);
+    // 7 functions (authorizer, WebSocket, worker, worker's on-failure destination, REST, post confirmation trigger,
+    // bot cleanup) + 2 API access logs.
+    template.resourceCountIs('AWS::Logs::LogGroup', 9);
     template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 90 });
     const roles = Object.entries(template.findResources('AWS::IAM::Role')) as Array<[string, any]>;
     for (const [id, role] of roles) {
