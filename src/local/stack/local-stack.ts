@@ -948,6 +948,8 @@ const NOT_EMULATED: Record<string, string> = {
   'AWS::Logs::MetricFilter': 'metric filters are not applied (the spend metric is not computed; the worker\'s "turn done" lines carry priceUsd)',
   'AWS::Cognito::ManagedLoginBranding': 'the local sign-in page has its own look',
   'AWS::Cognito::UserPoolIdentityProvider': 'external identity providers are not emulated: sign in as a built-in user',
+  'AWS::SQS::Queue': 'queues are not emulated (the bot deletion pipe\'s dead-letter queue: records the pipe drops are reported on stderr)',
+  'AWS::SQS::QueuePolicy': 'queue policies are not enforced',
 };
 
 /** A table from its template properties: keys, attribute definitions, GSIs and LSIs. */
