@@ -94,6 +94,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     // runtime code bundled into the Lambda assets, the emulators and the web components
     `@aws-sdk/client-dynamodb@${V.sdk}`,
     `@aws-sdk/lib-dynamodb@${V.sdk}`,
+    // stream records (DynamoDB JSON) into plain objects: the bot deletion pipe's cleanup
+    '@aws-sdk/util-dynamodb@3.996.9',
     `@aws-sdk/client-apigatewaymanagementapi@${V.sdk}`,
     `@aws-sdk/s3-request-presigner@${V.sdk}`,
     `@aws-sdk/client-s3@${V.sdkS3}`,

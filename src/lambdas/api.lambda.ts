@@ -3,8 +3,8 @@ import { callerFromClaims } from './core/auth';
 import { handleRest } from './core/rest';
 import { bedrock } from './wiring/bedrock';
 import { bedrockControl, guardrailNamePrefix } from './wiring/bedrock-control';
-import { env, log, modelSettings } from './wiring/env';
 import { groupsOf, searchGroups, searchUsers } from './wiring/cognito';
+import { env, log, modelSettings } from './wiring/env';
 import { botStore, documentClient, store } from './wiring/store';
 import { deleteUploads, presignUpload } from './wiring/uploads';
 

@@ -27,8 +27,12 @@ describe('the bot deletion pipe', () => {
     expect(p.Target).toEqual({ 'Fn::GetAtt': [stack.getLogicalId(backend.botCleanupFunction.node.defaultChild as never), 'Arn'] });
     expect(p.TargetParameters).toEqual({ LambdaFunctionParameters: { InvocationType: 'REQUEST_RESPONSE' } });
     expect(p.SourceParameters.DynamoDBStreamParameters).toEqual({
-      StartingPosition: 'TRIM_HORIZON', BatchSize: 10, MaximumBatchingWindowInSeconds: 1, MaximumRetryAttempts: 10,
-      MaximumRecordAgeInSeconds: 86400, OnPartialBatchItemFailure: 'AUTOMATIC_BISECT',
+      StartingPosition: 'TRIM_HORIZON',
+      BatchSize: 10,
+      MaximumBatchingWindowInSeconds: 1,
+      MaximumRetryAttempts: 10,
+      MaximumRecordAgeInSeconds: 86400,
+      OnPartialBatchItemFailure: 'AUTOMATIC_BISECT',
       DeadLetterConfig: { Arn: { 'Fn::GetAtt': [stack.getLogicalId(backend.botCleanupDeadLetterQueue.node.defaultChild as never), 'Arn'] } },
     });
     expect(p.SourceParameters.FilterCriteria.Filters.map((f: any) => JSON.parse(f.Pattern))).toEqual([BOT_REMOVAL_PATTERN]);
@@ -82,8 +86,15 @@ describe('bots as code', () => {
     expect(resources).toHaveLength(2);
     const bots = resources.map((r) => JSON.parse(r.Properties.Bot));
     expect(bots[0]).toEqual({
-      id: 'helper', title: 'Helper', generation: { temperature: 0.5 }, quickStarters: [], models: ['claude-v4.5-haiku'],
-      promptCaching: true, showRetrievedChunks: false, scope: 'all', pinOrder: 2,
+      id: 'helper',
+      title: 'Helper',
+      generation: { temperature: 0.5 },
+      quickStarters: [],
+      models: ['claude-v4.5-haiku'],
+      promptCaching: true,
+      showRetrievedChunks: false,
+      scope: 'all',
+      pinOrder: 2,
     });
     expect(bots[1]).toMatchObject({ id: 'team-bot', scope: 'partial', groups: ['Team'], models: [] });
     for (const r of resources) expect(r.Properties.ServiceToken).toEqual({ 'Fn::GetAtt': [stack.getLogicalId(backend.botDefinitionFunction!.node.defaultChild as never), 'Arn'] });

@@ -87,7 +87,12 @@ export class BotDefinitions {
   public function?: lambda.Function;
   private readonly ids = new Set<string>();
 
-  constructor(private readonly ctx: BackendContext, private readonly bots: Bots, private readonly models: BackendModels, private readonly reasoningBudget: number) {}
+  constructor(
+    private readonly ctx: BackendContext,
+    private readonly bots: Bots,
+    private readonly models: BackendModels,
+    private readonly reasoningBudget: number,
+  ) {}
 
   /** Validates the declaration and adds its custom resource. */
   public add(id: string, options: BotOptions): CustomResource {

@@ -28,9 +28,9 @@ import { RealtimeApi } from './realtime-api';
 import { RestApi } from './rest-api';
 import { SignIn, signInOptions } from './sign-in';
 import { ApiThrottling, apiThrottling, applyReservedConcurrency, applyThrottling, ReservedConcurrencyOptions, reservedConcurrency } from './traffic-limits';
+import { DEFAULT_REASONING_BUDGET } from '../../lambdas/core/models';
 import { ChatModel } from '../../models/chat-model';
 import { InferenceProfileMode } from '../../models/inference-profile-mode';
-import { DEFAULT_REASONING_BUDGET } from '../../lambdas/core/models';
 import { DEFAULT_LOG_RETENTION, DEFAULT_REMOVAL_POLICY } from '../private/defaults';
 
 /**

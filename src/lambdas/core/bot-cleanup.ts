@@ -7,8 +7,8 @@
  * Extension point: a feature that keeps data per bot (documents of a knowledge base, published API keys) adds a
  * `BotCleaner` to `BOT_CLEANERS`; `cleanUpDeletedBots` runs every cleaner for every deleted bot.
  */
-import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { BatchWriteCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { BOT_INDEXES } from './bot-keys';
 import { BOT_SK, BotRecord } from './bots';
 import { definedGuardrailOf, deleteGuardrail } from './guardrails';
@@ -48,8 +48,8 @@ const perUserItems: BotCleaner = {
         for (let attempt = 0; pending && Object.keys(pending).length > 0; attempt++) {
           if (attempt === 8) throw new Error(`cleanup of bot ${bot.id}: DynamoDB left deletes unprocessed after 8 attempts`);
           if (attempt > 0) await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
-          const res = await deps.db.send(new BatchWriteCommand({ RequestItems: pending as never })) as { UnprocessedItems?: Record<string, unknown[]> };
-          pending = res.UnprocessedItems;
+          const res = await deps.db.send(new BatchWriteCommand({ RequestItems: pending as never }));
+          pending = (res as { UnprocessedItems?: Record<string, unknown[]> }).UnprocessedItems;
         }
         removed += Math.min(25, keys.length - i);
       }
@@ -87,7 +87,11 @@ export interface CleanupResult {
  * Cleans up after every deleted bot of a batch. Records that are not the REMOVE of a bot item are ignored (the pipe's
  * filter lets none through; a record without an old image cannot be cleaned from and is reported).
  */
-export async function cleanUpDeletedBots(deps: CleanupDeps, records: readonly RemovedRecord[], cleaners: readonly BotCleaner[] = BOT_CLEANERS): Promise<CleanupResult> {
+export async function cleanUpDeletedBots(
+  deps: CleanupDeps,
+  records: readonly RemovedRecord[],
+  cleaners: readonly BotCleaner[] = BOT_CLEANERS,
+): Promise<CleanupResult> {
   const bots: string[] = [];
   const removed: Record<string, number> = {};
   for (const record of records) {

@@ -53,14 +53,16 @@ export function parseDeclaredBot(json: unknown, settings: ModelSettings): Declar
   const bot = JSON.parse(json) as DeclaredBot;
   if (typeof bot.id !== 'string' || !new RegExp(DEPLOYMENT_BOT_ID_PATTERN).test(bot.id)) throw new Error(`Bot id ${String(bot.id)}: expected ${DEPLOYMENT_BOT_ID_PATTERN}`);
   if (bot.scope !== 'all' && bot.scope !== 'partial') throw new Error(`Bot ${bot.id}: scope must be all or partial`);
-  validateBotSettings({ models: bot.models ?? [], defaultModel: bot.defaultModel, generation: bot.generation ?? {}, guardrail: bot.guardrail }, settings);
+  const checked = { models: bot.models ?? [], defaultModel: bot.defaultModel, generation: bot.generation ?? {}, guardrail: bot.guardrail };
+  validateBotSettings(checked, settings);
   return bot;
 }
 
 /** Writes the declared bot unless the stored one has the same content hash. */
 export async function applyDeclaredBot(deps: DefinitionDeps, bot: DeclaredBot): Promise<'written' | 'unchanged'> {
   const hash = contentHash(bot);
-  const current = (await deps.db.send(new GetCommand({ TableName: deps.tableName, Key: { pk: botPk(bot.id), sk: BOT_SK }, ConsistentRead: true })) as { Item?: Record<string, unknown> }).Item;
+  const read = await deps.db.send(new GetCommand({ TableName: deps.tableName, Key: { pk: botPk(bot.id), sk: BOT_SK }, ConsistentRead: true }));
+  const current = (read as { Item?: Record<string, unknown> }).Item;
   if (current?.contentHash === hash) return 'unchanged';
   if (current && current.ownerId !== DEPLOYMENT_OWNER) throw new Error(`Bot ${bot.id}: the table already holds a bot with this id that the deployment does not own`);
   const now = new Date().toISOString();

@@ -118,9 +118,10 @@ export async function saveBotGuardrail(deps: GuardrailDeps, before: BotRecord | 
     if (id) {
       await deps.bedrock.send(new UpdateGuardrailCommand({ guardrailIdentifier: id, name, description, ...policies }));
     } else {
-      const created = await deps.bedrock.send(new CreateGuardrailCommand({ name, description, ...policies })) as { guardrailId: string; guardrailArn: string };
-      id = created.guardrailId;
-      arn = created.guardrailArn;
+      const created = await deps.bedrock.send(new CreateGuardrailCommand({ name, description, ...policies }));
+      const { guardrailId, guardrailArn } = created as { guardrailId: string; guardrailArn: string };
+      id = guardrailId;
+      arn = guardrailArn;
     }
     const version = await deps.bedrock.send(new CreateGuardrailVersionCommand({ guardrailIdentifier: id, description: `saved ${after.updatedAt}` })) as { version: string };
     const ref: DefinedGuardrailRef = { id, version: version.version, arn: arn! };

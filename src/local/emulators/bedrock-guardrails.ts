@@ -128,7 +128,9 @@ export async function startBedrockControl(registry: GuardrailRegistry): Promise<
       const config = validateConfig(body);
       if ([...registry.guardrails.values()].some((g) => g.name === config.name)) throw new ApiError(400, 'ConflictException', `A guardrail named ${String(config.name)} already exists.`);
       const id = randomBytes(6).toString('hex');
-      const g: GuardrailRecord = { id, arn: registry.newArn(id), name: String(config.name), config, versions: new Map(), nextVersion: 1, createdAt: now, updatedAt: now };
+      const g: GuardrailRecord = {
+        id, arn: registry.newArn(id), name: String(config.name), config, versions: new Map(), nextVersion: 1, createdAt: now, updatedAt: now,
+      };
       registry.guardrails.set(id, g);
       return send(res, 202, { guardrailId: g.id, guardrailArn: g.arn, version: 'DRAFT', createdAt: now });
     }

@@ -102,9 +102,9 @@ export interface LocalStack {
   readonly notEmulated: readonly string[];
   /** What was loaded, for the start-up message. */
   readonly summary: readonly string[];
-  bedrockRequests(): readonly FakeRequest[];
   /** The guardrails the local Bedrock control plane holds. */
   readonly guardrails: GuardrailRegistry;
+  bedrockRequests(): readonly FakeRequest[];
   /**
    * Sends a custom resource of the template (one whose provider is a function of the template) a CloudFormation
    * request again, as a stack update or deletion would; resolves with the provider's response, rejects when it failed.
@@ -617,7 +617,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     for (const { r } of loaded) {
       for (const id of r.ofType('AWS::Pipes::Pipe')) {
         const p = r.resolve(r.resource(id).Properties) as {
-          Source: string; Target: string; DesiredState?: string; Enrichment?: string;
+          Source: string;
+          Target: string;
+          DesiredState?: string;
+          Enrichment?: string;
           SourceParameters?: {
             FilterCriteria?: { Filters?: { Pattern?: string }[] };
             DynamoDBStreamParameters?: { StartingPosition: 'TRIM_HORIZON' | 'LATEST'; BatchSize?: number; MaximumRetryAttempts?: number; DeadLetterConfig?: { Arn?: string } };
@@ -670,7 +673,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     }
 
     // ---------------------------------------------------------------- custom resources whose provider is a function
-    const customResources = new Map<string, { r: TemplateResolver; id: string; serviceToken: string; physicalId?: string; data?: Record<string, string> }>();
+    type CustomResourceState = { r: TemplateResolver; id: string; serviceToken: string; physicalId?: string; data?: Record<string, string> };
+    const customResources = new Map<string, CustomResourceState>();
     const crServer = createServer();
     const crResponses = new Map<string, (body: Record<string, unknown>) => void>();
     crServer.on('request', (req: IncomingMessage, res: ServerResponse) => {
