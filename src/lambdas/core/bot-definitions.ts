@@ -14,8 +14,9 @@
 import { createHash } from 'node:crypto';
 import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { DEPLOYMENT_BOT_ID_PATTERN, DEPLOYMENT_OWNER } from './bot-keys';
-import { BOT_SK, botItem, botPk, BotScope, BotStore, GenerationParams, QuickStarter, validateBotSettings } from './bots';
+import { BOT_SK, botInputSchema, botItem, botPk, BotScope, BotStore, GenerationParams, QuickStarter, validateBotSettings } from './bots';
 import type { ModelSettings } from './models';
+import { validate } from './schema';
 
 /** A bot as the construct declares it (the `Bot` property of the custom resource, as JSON). */
 export interface DeclaredBot {
@@ -51,8 +52,19 @@ export function contentHash(bot: DeclaredBot): string {
 export function parseDeclaredBot(json: unknown, settings: ModelSettings): DeclaredBot {
   if (typeof json !== 'string') throw new Error('Bot: expected the declaration as a JSON string');
   const bot = JSON.parse(json) as DeclaredBot;
+  if (typeof bot !== 'object' || bot === null || Array.isArray(bot)) throw new Error('Bot: expected a JSON object');
   if (typeof bot.id !== 'string' || !new RegExp(DEPLOYMENT_BOT_ID_PATTERN).test(bot.id)) throw new Error(`Bot id ${String(bot.id)}: expected ${DEPLOYMENT_BOT_ID_PATTERN}`);
   if (bot.scope !== 'all' && bot.scope !== 'partial') throw new Error(`Bot ${bot.id}: scope must be all or partial`);
+  // The fields a bot made in the app has pass the same schema as POST /bots (limits, reasoning budget, ...).
+  const { id: _id, scope: _scope, groups, pinOrder, ...input } = bot;
+  const problem = validate(botInputSchema(true), input);
+  if (problem) throw new Error(`Bot ${bot.id}: ${problem}`);
+  if (groups !== undefined && (!Array.isArray(groups) || groups.length > 20 || groups.some((g) => typeof g !== 'string' || g.length < 1 || g.length > 128))) {
+    throw new Error(`Bot ${bot.id}: groups: 1 to 20 group names`);
+  }
+  if (pinOrder !== undefined && (!Number.isInteger(pinOrder) || pinOrder < 0 || pinOrder > 999 || bot.scope !== 'all')) {
+    throw new Error(`Bot ${bot.id}: pinOrder: an integer 0 to 999, for a bot shared with everyone`);
+  }
   const checked = { models: bot.models ?? [], defaultModel: bot.defaultModel, generation: bot.generation ?? {}, guardrail: bot.guardrail };
   validateBotSettings(checked, settings);
   return bot;
