@@ -60,7 +60,7 @@ export class BotCleanup {
     grant(this.function, ['bedrock:DeleteGuardrail'], [bots.guardrailsArn()]);
     acknowledge(this.function.role!, {
       id: 'AwsSolutions-IAM5',
-      appliesTo: ['Resource::arn:<AWS::Partition>:bedrock:<AWS::Region>:<AWS::AccountId>:guardrail/*'],
+      appliesTo: [bots.guardrailsFinding()],
       reason: 'A bot\'s guardrail gets its id from Bedrock when the bot is saved; DeleteGuardrail is limited to the guardrails of this account and Region.',
     });
 

@@ -15,7 +15,7 @@ export function grantBotGuardrails(bots: Bots, api: lambda.Function): void {
   grant(api, ['bedrock:CreateGuardrail', 'bedrock:UpdateGuardrail', 'bedrock:CreateGuardrailVersion', 'bedrock:DeleteGuardrail'], [bots.guardrailsArn()]);
   acknowledge(api.role!, {
     id: 'AwsSolutions-IAM5',
-    appliesTo: ['Resource::arn:<AWS::Partition>:bedrock:<AWS::Region>:<AWS::AccountId>:guardrail/*'],
+    appliesTo: [bots.guardrailsFinding()],
     reason: 'Bedrock names a guardrail when it is created (a bot\'s guardrail, when the bot is saved); the actions are limited to guardrail management on the guardrails of this account and Region.',
   });
 }

@@ -3,6 +3,7 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { BackendContext, grant } from './context';
+import { wildcardFindings } from './models';
 import { SignIn } from './sign-in';
 import { BOT_INDEXES } from '../../lambdas/core/bot-keys';
 import { secureTableProps } from '../private/defaults';
@@ -79,6 +80,14 @@ export class Bots {
   public addEnvironment(fn: lambda.Function): void {
     fn.addEnvironment('BOT_TABLE_NAME', this.table.tableName);
     fn.addEnvironment('USER_POOL_ID', this.signIn.userPool.userPoolId);
+  }
+
+  /**
+   * cdk-nag's rendering of `guardrailsArn()` (`Resource::arn:<AWS::Partition>:bedrock:<region>:<account>:guardrail/*`,
+   * with the stack's Region and account when it has them), for the IAM5 acknowledgements of that wildcard.
+   */
+  public guardrailsFinding(): string {
+    return `Resource::${wildcardFindings(Stack.of(this.table), [this.guardrailsArn()])[0]}`;
   }
 
   /** The ARN pattern of every guardrail of this account and Region (bots name their guardrail at run time). */

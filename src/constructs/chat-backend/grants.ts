@@ -98,7 +98,7 @@ function grantBots(parts: GrantedParts): void {
   grant(worker, ['bedrock:ApplyGuardrail'], [bots.guardrailsArn()]);
   acknowledge(worker.role!, {
     id: 'AwsSolutions-IAM5',
-    appliesTo: [`Resource::arn:<AWS::Partition>:bedrock:<AWS::Region>:<AWS::AccountId>:guardrail/*`],
+    appliesTo: [bots.guardrailsFinding()],
     reason: 'A bot names its guardrail (an existing one, or one created when the bot is saved) at run time; the grant is limited to ApplyGuardrail on the guardrails of this account and Region.',
   });
 }
