@@ -3,9 +3,10 @@ import { callerFromClaims } from './core/auth';
 import { handleRest } from './core/rest';
 import { bedrock } from './wiring/bedrock';
 import { bedrockControl, guardrailNamePrefix } from './wiring/bedrock-control';
+import { botStore } from './wiring/bots';
 import { groupsOf, searchGroups, searchUsers } from './wiring/cognito';
 import { env, log, modelSettings } from './wiring/env';
-import { botStore, documentClient, store } from './wiring/store';
+import { documentClient, store } from './wiring/store';
 import { deleteUploads, presignUpload } from './wiring/uploads';
 
 /** The REST router behind the HTTP API's JWT authorizer (which has already verified the token). */

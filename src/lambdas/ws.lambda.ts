@@ -9,7 +9,8 @@ import { log, modelSettings } from './wiring/env';
 import { closeConnection, sinkFor } from './wiring/management-api';
 import { viewerOf } from './core/bots';
 import { groupsOf } from './wiring/cognito';
-import { botStore, requests, store } from './wiring/store';
+import { botStore } from './wiring/bots';
+import { requests, store } from './wiring/store';
 
 type WebSocketEvent = APIGatewayProxyWebsocketEventV2 & {
   requestContext: { authorizer?: { userId?: string; username?: string; exp?: string } };

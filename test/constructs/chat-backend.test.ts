@@ -210,11 +210,14 @@ describe('ChatBackend defaults', () => {
     const exactly = (fn: { node: any }, expected: Record<string, unknown>) =>
       expect(Match.objectEquals(expected).test(envOf(template, stack, fn)).toHumanStrings()).toEqual([]);
     expect(Object.keys(envOf(template, stack, backend.authorizerFunction)).sort()).toEqual(['JWT_AUDIENCE', 'JWT_ISSUER']);
+    // Bots: the ws handler and the api read the bot table and the caller's groups in the user pool; the worker reads
+    // nothing of bots (the ws handler puts the bot's settings in the job).
+    const bots = { BOT_TABLE_NAME: { Ref: Match.stringLikeRegexp('ChatBotTable') }, USER_POOL_ID: { Ref: Match.stringLikeRegexp('ChatUserPool') } };
     exactly(backend.webSocketFunction, {
-      TABLE_NAME: table, WORKER_FUNCTION_NAME: { Ref: Match.stringLikeRegexp('ChatChatWorker') }, WEBSOCKET_CALLBACK_URL: callbackUrl, ...models,
+      TABLE_NAME: table, WORKER_FUNCTION_NAME: { Ref: Match.stringLikeRegexp('ChatChatWorker') }, WEBSOCKET_CALLBACK_URL: callbackUrl, ...models, ...bots,
     });
     exactly(backend.workerFunction, { TABLE_NAME: table, WEBSOCKET_CALLBACK_URL: callbackUrl, LARGE_MESSAGE_BUCKET: bucket, ...models });
-    exactly(backend.apiFunction, { TABLE_NAME: table, LARGE_MESSAGE_BUCKET: bucket, ...models });
+    exactly(backend.apiFunction, { TABLE_NAME: table, LARGE_MESSAGE_BUCKET: bucket, ...models, ...bots });
     template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: { Variables: { TABLE_NAME: table, WEBSOCKET_CALLBACK_URL: callbackUrl, LARGE_MESSAGE_BUCKET: bucket } },
       // The worker's timeout follows the largest allowed output: 60 + ceil(max(4096, 4096 + 1024) / 25) + 15 = 280 s.
@@ -276,13 +279,26 @@ describe('ChatBackend defaults', () => {
     const tableArn = { 'Fn::GetAtt': [Match.stringLikeRegexp('ChatConversationTable'), 'Arn'] };
 
     expect(actions(auth)).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
-    expect(actions(ws)).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem',
+    // Bots add: ws Get/Put/Update on the bot table and AdminListGroupsForUser; the worker ApplyGuardrail on the
+    // account's guardrails (a bot names its own); the api the bot routes' calls (see grants.ts grantBots).
+    expect(actions(ws)).toEqual(['cognito-idp:AdminListGroupsForUser', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:GetItem', 'dynamodb:PutItem',
+      'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem', 'dynamodb:UpdateItem',
       'execute-api:ManageConnections', 'lambda:InvokeFunction', 'logs:CreateLogStream', 'logs:PutLogEvents']);
-    expect(actions(worker)).toEqual(['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream',
+    expect(actions(worker)).toEqual(['bedrock:ApplyGuardrail', 'bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream',
       'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem',
       'execute-api:ManageConnections', 'lambda:InvokeFunction', 'logs:CreateLogStream', 'logs:PutLogEvents', 's3:GetObject', 's3:ListBucket']);
-    expect(actions(api)).toEqual(['bedrock:InvokeModel', 'dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Query',
-      'dynamodb:UpdateItem', 'logs:CreateLogStream', 'logs:PutLogEvents', 's3:DeleteObject', 's3:ListBucket', 's3:PutObject']);
+    // The guardrails bots define (bots-ops): create, update, version, delete.
+    expect(actions(api)).toEqual(['bedrock:CreateGuardrail', 'bedrock:CreateGuardrailVersion', 'bedrock:DeleteGuardrail', 'bedrock:InvokeModel',
+      'bedrock:UpdateGuardrail', 'cognito-idp:AdminListGroupsForUser', 'cognito-idp:ListGroups', 'cognito-idp:ListUsers',
+      'dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:GetItem',
+      'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:Query', 'dynamodb:Query', 'dynamodb:Query',
+      'dynamodb:UpdateItem', 'dynamodb:UpdateItem', 'logs:CreateLogStream', 'logs:PutLogEvents', 's3:DeleteObject', 's3:ListBucket', 's3:PutObject']);
+    const botTableArn = { 'Fn::GetAtt': [Match.stringLikeRegexp('ChatBotTable'), 'Arn'] };
+    const userPoolArn = { 'Fn::GetAtt': [Match.stringLikeRegexp('ChatUserPool'), 'Arn'] };
+    for (const s of [...ws, ...api].filter((x) => [x.Action].flat().some((a: string) => a.startsWith('cognito-idp:')))) {
+      expect(Match.objectEquals(userPoolArn).test(s.Resource).toHumanStrings()).toEqual([]);
+    }
+    expect(ws.some((x) => Match.objectEquals(botTableArn).test(x.Resource).isSuccess)).toBe(true);
 
     expect(ws.find((s) => s.Action === 'lambda:InvokeFunction').Resource).toEqual({ 'Fn::GetAtt': [stack.getLogicalId(backend.workerFunction.node.defaultChild as any), 'Arn'] });
     // The worker invokes exactly its on-failure destination (Lambda calls the destination with the worker's role), and

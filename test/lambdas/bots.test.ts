@@ -4,7 +4,7 @@
  * with a bot through the WebSocket stand-in (the Bedrock fake records what the worker asked the model).
  */
 import { AdminAddUserToGroupCommand, AdminRemoveUserFromGroupCommand, CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
-import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { botTableSnapshot } from './bot-helpers';
 import { call, sub, User } from './rest-helpers';
 import type { FakeRequest, FakeScript } from '../../src/local/emulators/bedrock';
 import { offlineModel } from '../../src/local/offline-model';
@@ -50,19 +50,6 @@ const ask = (c: WsClient, text: string, extra: Record<string, unknown> = {}) => 
 const setGroup = (user: User, group: string, member: boolean) => cognito.send(member
   ? new AdminAddUserToGroupCommand({ UserPoolId: poolId, Username: user, GroupName: group })
   : new AdminRemoveUserFromGroupCommand({ UserPoolId: poolId, Username: user, GroupName: group }));
-
-export async function botTableSnapshot(): Promise<string> {
-  const client = new DynamoDBClient({});
-  const items: Record<string, any>[] = [];
-  let startKey: Record<string, any> | undefined;
-  do {
-    const res = await client.send(new ScanCommand({ TableName: process.env.BOT_TABLE_NAME, ExclusiveStartKey: startKey }));
-    items.push(...(res.Items ?? []));
-    startKey = res.LastEvaluatedKey;
-  } while (startKey);
-  const key = (i: Record<string, any>) => `${i.pk.S}\u0000${i.sk.S}`;
-  return JSON.stringify(items.sort((a, b) => (key(a) < key(b) ? -1 : 1)));
-}
 
 describe('creating and reading bots', () => {
   test('a creator creates a bot; the owner reads it whole, bob (no group) cannot create', async () => {

@@ -1,9 +1,8 @@
-import { Stack } from 'aws-cdk-lib';
+import { Stack, Token } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { BackendContext, grant } from './context';
-import { wildcardFindings } from './models';
 import { SignIn } from './sign-in';
 import { BOT_INDEXES } from '../../lambdas/core/bot-keys';
 import { secureTableProps } from '../private/defaults';
@@ -82,16 +81,16 @@ export class Bots {
     fn.addEnvironment('USER_POOL_ID', this.signIn.userPool.userPoolId);
   }
 
-  /**
-   * cdk-nag's rendering of `guardrailsArn()` (`Resource::arn:<AWS::Partition>:bedrock:<region>:<account>:guardrail/*`,
-   * with the stack's Region and account when it has them), for the IAM5 acknowledgements of that wildcard.
-   */
-  public guardrailsFinding(): string {
-    return `Resource::${wildcardFindings(Stack.of(this.table), [this.guardrailsArn()])[0]}`;
-  }
-
   /** The ARN pattern of every guardrail of this account and Region (bots name their guardrail at run time). */
   public guardrailsArn(): string {
     return Stack.of(this.table).formatArn({ service: 'bedrock', resource: 'guardrail', resourceName: '*' });
+  }
+
+  /** The cdk-nag rendering of `guardrailsArn()` (a stack with an explicit environment renders its Region and account). */
+  public guardrailsFinding(): string {
+    const stack = Stack.of(this.table);
+    const region = Token.isUnresolved(stack.region) ? '<AWS::Region>' : stack.region;
+    const account = Token.isUnresolved(stack.account) ? '<AWS::AccountId>' : stack.account;
+    return `Resource::arn:<AWS::Partition>:bedrock:${region}:${account}:guardrail/*`;
   }
 }

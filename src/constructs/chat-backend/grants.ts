@@ -94,6 +94,8 @@ function grantBots(parts: GrantedParts): void {
   bots.grantUserPool(api, ['cognito-idp:AdminListGroupsForUser', 'cognito-idp:ListUsers', 'cognito-idp:ListGroups']);
   bots.grantTable(ws, ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
   bots.grantUserPool(ws, ['cognito-idp:AdminListGroupsForUser']);
+  // With a deployment guardrail, bots cannot choose one (core/bots.ts validateBotSettings): nothing more to allow.
+  if (parts.answers.guardrail) return;
   const worker = realtime.workerFunction;
   grant(worker, ['bedrock:ApplyGuardrail'], [bots.guardrailsArn()]);
   acknowledge(worker.role!, {

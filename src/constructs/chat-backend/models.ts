@@ -203,7 +203,7 @@ export function acknowledgeModelWildcards(role: iam.IRole, arns: string[]): void
  * cdk-nag's rendering of the resources holding a `*` (the Region wildcard of global inference profiles):
  * `Fn::Join` parts concatenated, `{ Ref: X }` as `<X>`.
  */
-export function wildcardFindings(stack: Stack, arns: string[]): string[] {
+function wildcardFindings(stack: Stack, arns: string[]): string[] {
   const render = (v: any): string => {
     if (typeof v === 'string') return v;
     if (v && v['Fn::Join']) return (v['Fn::Join'][1] as any[]).map(render).join(v['Fn::Join'][0]);

@@ -232,8 +232,8 @@ export const BOT_ROUTES: readonly Route[] = [
     operationId: 'removeRecentBot',
     summary: 'Remove a bot from the caller\'s recently used bots',
     params: botIdParams,
-    response: { status: 204, description: 'Removed (also when it was not there)' },
-    errors: ['THROTTLED'],
+    response: { status: 204, description: 'Removed' },
+    errors: ['NOT_FOUND', 'THROTTLED'],
     handle: async (ctx) => {
       await botDeps(ctx).store.removeRecent(ctx.caller.userId, ctx.params.botId);
     },

@@ -612,7 +612,14 @@ export class BotStore {
   }
 
   async removeRecent(userId: string, botId: string): Promise<void> {
-    await this.db.send(new DeleteCommand({ TableName: this.tableName, Key: { pk: userPk(userId), sk: `RECENT#${botId}` } }));
+    try {
+      await this.db.send(new DeleteCommand({
+        TableName: this.tableName, Key: { pk: userPk(userId), sk: `RECENT#${botId}` }, ConditionExpression: 'attribute_exists(pk)',
+      }));
+    } catch (err) {
+      if ((err as { name?: string }).name === 'ConditionalCheckFailedException') throw notFound('This bot is not among your recently used bots.');
+      throw err;
+    }
   }
 
   /** Records a use of the bot: the caller's recent item (last use) and the bot's usage count. */
