@@ -161,7 +161,6 @@ const UNREACHABLE: Record<string, Record<string, string>> = {
     'dynamodb:PutItem': 'core/bots.ts (the bot item\'s layout) bundles BotStore; the cleanup only queries byBot and deletes with BatchWriteItem.',
     'dynamodb:DeleteItem': 'core/bots.ts (the bot item\'s layout) bundles BotStore; the cleanup only queries byBot and deletes with BatchWriteItem.',
     'dynamodb:UpdateItem': 'core/guardrails.ts stores a saved guardrail on the bot (the api function does); the cleanup only deletes guardrails.',
-    'dynamodb:BatchGetItem': 'core/bots.ts (the bot item\'s layout) bundles BotStore; the cleanup only queries byBot and deletes with BatchWriteItem.',
   },
   'bot-definition': {
     'dynamodb:Query': 'The provider uses BotStore only to bump the store version (UpdateItem); its lists and batch reads are bundled with it.',
