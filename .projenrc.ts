@@ -99,6 +99,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     // runtime code bundled into the Lambda assets, the emulators and the web components
     `@aws-sdk/client-dynamodb@${V.sdk}`,
     `@aws-sdk/lib-dynamodb@${V.sdk}`,
+    // stream records (DynamoDB JSON) into plain objects: the bot deletion pipe's cleanup
+    '@aws-sdk/util-dynamodb@3.996.9',
     `@aws-sdk/client-apigatewaymanagementapi@${V.sdk}`,
     `@aws-sdk/s3-request-presigner@${V.sdk}`,
     `@aws-sdk/client-s3@${V.sdkS3}`,
@@ -108,6 +110,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
     `@aws-sdk/client-bedrock-agent@${V.sdkBedrockAgent}`,
     `@aws-sdk/client-bedrock-agent-runtime@${V.sdkBedrockAgentRuntime}`,
     `@aws-sdk/client-s3vectors@${V.sdkS3Vectors}`,
+    // guardrails a bot defines (control plane) and the local pipe's reads of a table's stream
+    `@aws-sdk/client-bedrock@${V.sdkBedrock}`,
+    '@aws-sdk/client-dynamodb-streams@3.1141.0',
     `@smithy/eventstream-codec@${V.smithy}`,
     `@smithy/util-utf8@${V.smithy}`,
     '@types/aws-lambda@8.10.164',

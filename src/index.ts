@@ -1,5 +1,6 @@
 export { ChatBackend, ChatBackendProps, GuardrailReference, IBedrockChatBackend, ISignInRedirectUrls } from './constructs/chat-backend/chat-backend';
 export { ChatAlarmOptions } from './constructs/chat-backend/alarms';
+export { BotOptions, BotQuickStarter, BotSharing } from './constructs/chat-backend/bot-definitions';
 export { ProvisionedConcurrencyOptions } from './constructs/chat-backend/provisioned-concurrency';
 export { UsageLimits } from './constructs/chat-backend/usage';
 export { ApiThrottling, ReservedConcurrencyOptions, RouteThrottle } from './constructs/chat-backend/traffic-limits';

@@ -42,6 +42,7 @@ const SERVICE_PREFIX: Record<string, string> = {
   S3: 's3',
   Lambda: 'lambda',
   BedrockRuntime: 'bedrock',
+  Bedrock: 'bedrock',
   BedrockAgentRuntime: 'bedrock',
   ApiGatewayManagementApi: 'execute-api',
   CognitoIdentityProvider: 'cognito-idp',
@@ -155,6 +156,17 @@ const UNREACHABLE: Record<string, Record<string, string>> = {
     'dynamodb:BatchWriteItem': 'The request and conversation stores come with the shared store wiring; the on-failure destination only calls RequestStore.fail() (UpdateItem).',
     'dynamodb:DeleteItem': 'The request and conversation stores come with the shared store wiring; the on-failure destination only calls RequestStore.fail() (UpdateItem).',
   },
+  'bot-cleanup': {
+    'dynamodb:GetItem': 'core/bots.ts (the bot item\'s layout) bundles BotStore; the cleanup only queries byBot and deletes with BatchWriteItem.',
+    'dynamodb:PutItem': 'core/bots.ts (the bot item\'s layout) bundles BotStore; the cleanup only queries byBot and deletes with BatchWriteItem.',
+    'dynamodb:DeleteItem': 'core/bots.ts (the bot item\'s layout) bundles BotStore; the cleanup only queries byBot and deletes with BatchWriteItem.',
+    'dynamodb:UpdateItem': 'core/guardrails.ts stores a saved guardrail on the bot (the api function does); the cleanup only deletes guardrails.',
+  },
+  'bot-definition': {
+    'dynamodb:Query': 'The provider uses BotStore only to bump the store version (UpdateItem); its lists and batch reads are bundled with it.',
+    'dynamodb:BatchWriteItem': 'The provider uses BotStore only to bump the store version (UpdateItem); its lists and batch reads are bundled with it.',
+    'dynamodb:BatchGetItem': 'The provider uses BotStore only to bump the store version (UpdateItem); its lists and batch reads are bundled with it.',
+  },
   'chat-worker': {
     'dynamodb:BatchWriteItem': 'ConversationStore.delete()/deleteAll() are bundled with the store but only the REST router (DELETE /conversations) calls them.',
     'dynamodb:DeleteItem': 'RequestStore.release() is bundled with the request store (the worker reads the stop flag) but only the ws function releases a claim.',
@@ -174,6 +186,9 @@ const FUNCTIONS = [
     fn: (b: Backends) => b.example.node.findAll().find((c): c is lambda.Function => c instanceof lambda.Function && c.node.id === 'ChatWorkerFailure')!,
   },
   { bundle: 'api', fn: (b: Backends) => b.example.apiFunction },
+  { bundle: 'bot-cleanup', fn: (b: Backends) => b.example.botCleanupFunction },
+  // The example declares a bot in code, so it has the custom resource provider.
+  { bundle: 'bot-definition', fn: (b: Backends) => b.example.botDefinitionFunction as lambda.Function },
   { bundle: 'cognito-post-confirmation', fn: (b: Backends) => b.example.postConfirmationFunction! },
   // The full example allows any email domain, so it has no pre sign-up trigger: checked in a backend that has one.
   { bundle: 'cognito-pre-sign-up', fn: (b: Backends) => b.authOptions.preSignUpFunction! },
@@ -248,6 +263,8 @@ describe('IAM coverage of the full example (and of a backend with every sign-in 
         'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:BatchGetItem', 'cognito-idp:AdminListGroupsForUser', 'cognito-idp:ListUsers', 'cognito-idp:ListGroups'],
       'cognito-post-confirmation': ['cognito-idp:AdminAddUserToGroup'],
       'cognito-pre-sign-up': [],
+      'bot-cleanup': ['dynamodb:Query', 'dynamodb:BatchWriteItem', 'bedrock:DeleteGuardrail'],
+      'bot-definition': ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:UpdateItem'],
     };
     for (const { bundle, fn } of FUNCTIONS) {
       const statements = statementsOf(fn(backends));

@@ -1,6 +1,6 @@
 import { App, CfnOutput, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { BedrockChatFrontend, ChatBackend, ChatModel, InferenceProfileMode, KnowledgeBaseFactory } from '../../src';
+import { BedrockChatFrontend, BotSharing, ChatBackend, ChatModel, InferenceProfileMode, KnowledgeBaseFactory } from '../../src';
 
 /**
  * The full Bedrock Chat system in one stack: the backend (sign-in, conversations, WebSocket and REST APIs,
@@ -23,6 +23,22 @@ export class BedrockChatStack extends Stack {
       models: [ChatModel.CLAUDE_SONNET_4_5, ChatModel.CLAUDE_HAIKU_4_5, ChatModel.NOVA_PRO],
       // `-c inferenceProfileMode=GEOGRAPHIC` keeps requests in the stack's geography (default: global profiles first).
       inferenceProfileMode: profileMode ? InferenceProfileMode.of(profileMode) : undefined,
+    });
+    // A bot declared in code: written on deploy, shared with everyone, pinned first among the essentials, and not
+    // editable in the app.
+    this.backend.addBot('writing-coach', {
+      title: 'Writing coach',
+      description: 'Improves your text: clearer, shorter, friendlier. Paste a paragraph to start.',
+      instructions: 'You are a writing coach. Rewrite the text the user gives you so it is clearer and shorter, keep its meaning and language, then list the two most important changes you made.',
+      sharing: BotSharing.everyone(),
+      pinned: 0,
+      models: [ChatModel.CLAUDE_HAIKU_4_5.key, ChatModel.CLAUDE_SONNET_4_5.key],
+      defaultModel: ChatModel.CLAUDE_HAIKU_4_5.key,
+      temperature: 0.3,
+      quickStarters: [
+        { title: 'Shorten an email', example: 'Please make this email shorter: ...' },
+        { title: 'Friendlier tone', example: 'Make this message sound friendlier: ...' },
+      ],
     });
     this.frontend = new BedrockChatFrontend(this, 'Frontend', { backend: this.backend, removalPolicy });
     // Knowledge for bots: the document bucket and the shared knowledge base on S3 Vectors (no idle cost).

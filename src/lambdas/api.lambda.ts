@@ -2,14 +2,15 @@ import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructured
 import { callerFromClaims } from './core/auth';
 import { handleRest } from './core/rest';
 import { bedrock } from './wiring/bedrock';
-import { log, modelSettings } from './wiring/env';
+import { bedrockControl, guardrailNamePrefix } from './wiring/bedrock-control';
 import { botStore } from './wiring/bots';
 import { groupsOf as poolGroupsOf, searchGroups, searchUsers } from './wiring/cognito';
+import { env, log, modelSettings } from './wiring/env';
 import { groupsOf } from './wiring/groups';
-import { store } from './wiring/store';
+import { documentClient, store } from './wiring/store';
+import { deleteUploads, presignUpload } from './wiring/uploads';
 import { usage } from './wiring/usage';
 import { usageOverrides } from './wiring/usage-overrides';
-import { deleteUploads, presignUpload } from './wiring/uploads';
 
 /** The REST router behind the HTTP API's JWT authorizer (which has already verified the token). */
 export async function handler(event: APIGatewayProxyEventV2WithJWTAuthorizer): Promise<APIGatewayProxyStructuredResultV2> {
@@ -28,7 +29,13 @@ export async function handler(event: APIGatewayProxyEventV2WithJWTAuthorizer): P
     bedrock,
     presignUpload,
     deleteUploads,
-    bots: () => ({ store: botStore(), groupsOf: poolGroupsOf, searchUsers, searchGroups }),
+    bots: () => ({
+      store: botStore(),
+      groupsOf: poolGroupsOf,
+      searchUsers,
+      searchGroups,
+      guardrails: { bedrock: bedrockControl(), db: documentClient(), tableName: env('BOT_TABLE_NAME'), namePrefix: guardrailNamePrefix(), log },
+    }),
     usage,
     usageOverrides,
     groupsOf: (c) => groupsOf({ userId: c.userId, username: c.username, tokenGroups: c.groups }),

@@ -3,18 +3,15 @@ import { connectionExpired } from './core/auth';
 import { viewerOf } from './core/bots';
 import { acceptContinue, AcceptDeps, acceptMessage, acceptRegenerate, acceptResume, acceptStop } from './core/chat';
 import { toChatError } from './core/errors';
-import { QuotaError } from './core/usage';
 import { errorFields } from './core/log';
 import { ClientFrame, parseClientFrame, SUBPROTOCOL } from './core/protocol';
-import { botStore } from './wiring/bots';
-import { groupsOf } from './wiring/cognito';
-import { dispatchTurn } from './wiring/dispatch';
-import { log, modelSettings } from './wiring/env';
-import { closeConnection, sinkFor } from './wiring/management-api';
-import { viewerOf } from './core/bots';
+import { QuotaError } from './core/usage';
 import { botStore } from './wiring/bots';
 import { groupsOf as poolGroupsOf } from './wiring/cognito';
+import { dispatchTurn } from './wiring/dispatch';
+import { log, modelSettings } from './wiring/env';
 import { groupsOf } from './wiring/groups';
+import { closeConnection, sinkFor } from './wiring/management-api';
 import { storeReleasingUploads } from './wiring/release-uploads';
 import { requests } from './wiring/store';
 import { usage } from './wiring/usage';
@@ -61,10 +58,16 @@ export async function handler(event: WebSocketEvent): Promise<APIGatewayProxyRes
   const username = event.requestContext.authorizer?.username;
   const limits = usage();
   const deps: AcceptDeps = {
-    store: storeReleasingUploads(), requests: requests(), sink, dispatch: dispatchTurn, models: modelSettings(), log: rlog,
+    store: storeReleasingUploads(),
+    requests: requests(),
+    sink,
+    dispatch: dispatchTurn,
+    models: modelSettings(),
+    log: rlog,
     bots: turnBots(userId, username),
     // The groups are read only when usage limits are on (their group limits and overrides need them).
-    usage: limits, groups: limits ? await groupsOf({ userId, username, tokenGroups }) : tokenGroups,
+    usage: limits,
+    groups: limits ? await groupsOf({ userId, username, tokenGroups }) : tokenGroups,
   };
   try {
     await route(deps, userId, connectionId, frame);

@@ -222,8 +222,13 @@ describe('ChatBackend defaults', () => {
     // nothing of bots (the ws handler puts the bot's settings in the job).
     const bots = { BOT_TABLE_NAME: { Ref: Match.stringLikeRegexp('ChatBotTable') }, USER_POOL_ID: { Ref: Match.stringLikeRegexp('ChatUserPool') } };
     exactly(backend.webSocketFunction, {
-      TABLE_NAME: table, WORKER_FUNCTION_NAME: { Ref: Match.stringLikeRegexp('ChatChatWorker') }, WEBSOCKET_CALLBACK_URL: callbackUrl,
-      LARGE_MESSAGE_BUCKET: bucket, ...models, ...bots, ...usage,
+      TABLE_NAME: table,
+      WORKER_FUNCTION_NAME: { Ref: Match.stringLikeRegexp('ChatChatWorker') },
+      WEBSOCKET_CALLBACK_URL: callbackUrl,
+      LARGE_MESSAGE_BUCKET: bucket,
+      ...models,
+      ...bots,
+      ...usage,
     });
     exactly(backend.workerFunction, { TABLE_NAME: table, WEBSOCKET_CALLBACK_URL: callbackUrl, LARGE_MESSAGE_BUCKET: bucket, ...models, ...usage });
     exactly(backend.apiFunction, { TABLE_NAME: table, LARGE_MESSAGE_BUCKET: bucket, ...models, ...bots, ...usage });
@@ -267,9 +272,9 @@ describe('ChatBackend defaults', () => {
   });
 
   test('functions log to their own log group with retention, through roles without managed policies', () => {
-    // 6 functions (authorizer, WebSocket, worker, worker's on-failure destination, REST, post confirmation trigger)
-    // + 2 API access logs.
-    template.resourceCountIs('AWS::Logs::LogGroup', 8);
+    // 7 functions (authorizer, WebSocket, worker, worker's on-failure destination, REST, post confirmation trigger,
+    // bot cleanup) + 2 API access logs.
+    template.resourceCountIs('AWS::Logs::LogGroup', 9);
     template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 90 });
     const roles = Object.entries(template.findResources('AWS::IAM::Role')) as Array<[string, any]>;
     for (const [id, role] of roles) {
@@ -296,7 +301,9 @@ describe('ChatBackend defaults', () => {
     expect(actions(worker)).toEqual(['bedrock:ApplyGuardrail', 'bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream',
       'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem',
       'execute-api:ManageConnections', 'lambda:InvokeFunction', 'logs:CreateLogStream', 'logs:PutLogEvents', 's3:GetObject', 's3:ListBucket']);
-    expect(actions(api)).toEqual(['bedrock:InvokeModel', 'cognito-idp:AdminListGroupsForUser', 'cognito-idp:ListGroups', 'cognito-idp:ListUsers',
+    // The guardrails bots define (bots-ops): create, update, version, delete.
+    expect(actions(api)).toEqual(['bedrock:CreateGuardrail', 'bedrock:CreateGuardrailVersion', 'bedrock:DeleteGuardrail', 'bedrock:InvokeModel',
+      'bedrock:UpdateGuardrail', 'cognito-idp:AdminListGroupsForUser', 'cognito-idp:ListGroups', 'cognito-idp:ListUsers',
       'dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:GetItem',
       'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:Query', 'dynamodb:Query', 'dynamodb:Query',
       'dynamodb:UpdateItem', 'dynamodb:UpdateItem', 'logs:CreateLogStream', 'logs:PutLogEvents', 's3:DeleteObject', 's3:ListBucket', 's3:PutObject', 's3:PutObjectTagging']);

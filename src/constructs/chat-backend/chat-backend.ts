@@ -7,12 +7,17 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as pipes from 'aws-cdk-lib/aws-pipes';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { alarmSettings, ChatAlarmOptions, createAlarms } from './alarms';
 import { IdentityProvider, MfaMode, SignInCustomDomain, WafOptions } from './auth';
+import { BotCleanup } from './bot-cleanup';
+import { BotDefinitions, BotOptions } from './bot-definitions';
+import { grantBotGuardrails } from './bot-guardrails';
 import { Bots } from './bots';
 import { backendContext } from './context';
 import { ConversationStore, conversationStoreOptions } from './conversation-store';
@@ -24,6 +29,7 @@ import { RestApi } from './rest-api';
 import { SignIn, signInOptions } from './sign-in';
 import { applyUsageLimits, UsageLimits, usageSettings } from './usage';
 import { ApiThrottling, apiThrottling, applyReservedConcurrency, applyThrottling, ReservedConcurrencyOptions, reservedConcurrency } from './traffic-limits';
+import { DEFAULT_REASONING_BUDGET } from '../../lambdas/core/models';
 import { ChatModel } from '../../models/chat-model';
 import { InferenceProfileMode } from '../../models/inference-profile-mode';
 import { DEFAULT_LOG_RETENTION, DEFAULT_REMOVAL_POLICY } from '../private/defaults';
@@ -479,6 +485,13 @@ export class ChatBackend extends Construct implements IBedrockChatBackend, ISign
   /** The log group of the web ACL (only with `waf.loggingEnabled`). */
   public readonly wafLogGroup?: logs.ILogGroup;
 
+  /** The target of the bot deletion pipe: removes other users' stars, recents and shares and the bot's guardrail. */
+  public readonly botCleanupFunction: lambda.Function;
+  /** The bot deletion pipe: the bot table's stream, filtered to removals of bots, to `botCleanupFunction`. */
+  public readonly botDeletionPipe: pipes.CfnPipe;
+  /** Where the pipe puts the records of deletions it could not clean up after its retries. */
+  public readonly botCleanupDeadLetterQueue: sqs.Queue;
+
   /** The alarms on errors, throttles and spend (empty with `alarms.enabled: false`). */
   public readonly alarms: cloudwatch.Alarm[];
 
@@ -486,6 +499,7 @@ export class ChatBackend extends Construct implements IBedrockChatBackend, ISign
   private readonly signIn: SignIn;
   /** The conversation store part: its grant helpers serve `grantReadConversations`. */
   private readonly store: ConversationStore;
+  private readonly botDefinitions: BotDefinitions;
 
   constructor(scope: Construct, id: string, props: ChatBackendProps = {}) {
     super(scope, id);
@@ -516,6 +530,9 @@ export class ChatBackend extends Construct implements IBedrockChatBackend, ISign
     const rest = new RestApi(ctx, { signIn, store, models, corsAllowedOrigins: props.corsAllowedOrigins });
     const bots = new Bots(ctx, { signIn });
     grantBetweenParts({ store, realtime, rest, models, answers, bots });
+    grantBotGuardrails(bots, rest.apiFunction);
+    const cleanup = new BotCleanup(ctx, bots);
+    this.botDefinitions = new BotDefinitions(ctx, bots, models, props.reasoningBudgetTokens ?? DEFAULT_REASONING_BUDGET);
     applyThrottling(throttling, realtime.webSocketStage, rest.httpStage);
     applyUsageLimits(usage, [realtime.webSocketFunction, realtime.workerFunction, realtime.workerFailureFunction, rest.apiFunction]);
     applyReservedConcurrency(reserved, { worker: realtime.workerFunction, authorizer: realtime.authorizerFunction });
@@ -557,6 +574,9 @@ export class ChatBackend extends Construct implements IBedrockChatBackend, ISign
 
     this.conversationTable = store.table;
     this.botTable = bots.table;
+    this.botCleanupFunction = cleanup.function;
+    this.botDeletionPipe = cleanup.pipe;
+    this.botCleanupDeadLetterQueue = cleanup.deadLetterQueue;
     this.largeMessageBucket = store.largeMessageBucket;
     this.accessLogsBucket = store.accessLogsBucket;
     this.uploadOrigin = store.uploadOrigin;
@@ -576,6 +596,24 @@ export class ChatBackend extends Construct implements IBedrockChatBackend, ISign
     this.httpApi = rest.httpApi;
     this.httpStage = rest.httpStage;
     this.restApiUrl = rest.restApiUrl;
+  }
+
+  /**
+   * Declares a bot in code (bots as code): written to the bot table on deploy, owned by the deployment (`owner:
+   * 'deployment'`, `managed: true`: nobody can change or delete it in the app, 403 `MANAGED`), shared with everyone
+   * or with groups, optionally pinned among the essentials. Written idempotently (a deploy that does not change it
+   * writes nothing; usage counts survive changes), deleted with the stack or when removed from the code. Its
+   * settings are checked now against this backend's models, and again on deploy.
+   *
+   * @param id the bot's id, `[a-z0-9-]{1,64}`, stable across deploys (conversations and stars refer to it)
+   */
+  public addBot(id: string, options: BotOptions): void {
+    this.botDefinitions.add(id, options);
+  }
+
+  /** The function writing the bots declared with `addBot` (absent until a bot is declared). */
+  public get botDefinitionFunction(): lambda.IFunction | undefined {
+    return this.botDefinitions.function;
   }
 
   /**

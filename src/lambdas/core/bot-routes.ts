@@ -7,6 +7,7 @@ import {
   MAX_SHARED_GROUPS, MAX_SHARED_USERS, Viewer, viewerOf, viewOf,
 } from './bots';
 import { ChatError, forbidden } from './errors';
+import { GuardrailDeps, saveBotGuardrail } from './guardrails';
 import type { Route, RouteContext } from './rest';
 import type { Schema } from './schema';
 
@@ -31,6 +32,14 @@ export interface BotDeps {
   readonly searchUsers: (prefix: string) => Promise<FoundUser[]>;
   /** Groups whose name starts with `prefix` (ListGroups), at most 20. */
   readonly searchGroups: (prefix: string) => Promise<FoundGroup[]>;
+  /** Creates, versions and deletes the guardrails bots define (core/guardrails.ts, bots-ops). */
+  readonly guardrails?: GuardrailDeps;
+}
+
+/** After a save: the guardrail the bot defines is created or updated (or the one it dropped deleted). */
+async function withGuardrail(ctx: RouteContext, before: BotRecord | undefined, after: BotRecord): Promise<BotRecord> {
+  const deps = botDeps(ctx).guardrails;
+  return deps ? saveBotGuardrail(deps, before, after) : after;
 }
 
 function botDeps(ctx: RouteContext): BotDeps {
@@ -129,7 +138,7 @@ export const BOT_ROUTES: readonly Route[] = [
     errors: ['FORBIDDEN', 'THROTTLED'],
     handle: async (ctx) => {
       const v = viewer(ctx);
-      const created = await botDeps(ctx).store.create(v, ctx.body as BotInput, ctx.deps.settings());
+      const created = await withGuardrail(ctx, undefined, await botDeps(ctx).store.create(v, ctx.body as BotInput, ctx.deps.settings()));
       return viewOf(created, v, true, false);
     },
   },
@@ -158,7 +167,9 @@ export const BOT_ROUTES: readonly Route[] = [
     errors: ['FORBIDDEN', 'MANAGED', 'NOT_FOUND', 'CONFLICT', 'THROTTLED'],
     handle: async (ctx) => {
       const v = viewer(ctx);
-      return botView(ctx, await botDeps(ctx).store.update(v, ctx.params.botId, ctx.body as BotInput, ctx.deps.settings()), v);
+      const before = await botDeps(ctx).store.get(ctx.params.botId);
+      const after = await botDeps(ctx).store.update(v, ctx.params.botId, ctx.body as BotInput, ctx.deps.settings());
+      return botView(ctx, await withGuardrail(ctx, before, after), v);
     },
   },
   {

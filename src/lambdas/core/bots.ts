@@ -527,8 +527,9 @@ export class BotStore {
   /** A bot the viewer owns and may change (not a deployment bot). */
   async owned(botId: string, viewer: Viewer): Promise<BotRecord> {
     const { bot } = await this.readable(botId, viewer);
-    if (bot.ownerId !== viewer.userId) throw forbidden('Only the owner of this bot can change it.');
+    // A bot declared in code has no owner among the users: anyone who can see it learns it is managed (403 MANAGED).
     if (bot.managed) throw new ChatError('MANAGED', 'This bot is managed by the deployment (declared in code) and cannot be changed in the app.');
+    if (bot.ownerId !== viewer.userId) throw forbidden('Only the owner of this bot can change it.');
     return bot;
   }
 

@@ -8,12 +8,12 @@ import { MAX_DOCUMENT_BYTES, MAX_IMAGE_BYTES, mb, toDocumentName } from './limit
 import { errorFields, Logger } from './log';
 import type { ModelSettings } from './models';
 import { openApiDocument, RouteSpec } from './openapi';
+import type { Usage } from './protocol';
 import { Schema, validate } from './schema';
 import { proposeTitle } from './titles';
-import { groupsOf, USAGE_ROUTES } from './usage-routes';
 import { endCall, estimateOf, QuotaError, Reservation, reserveCall, UsageStore } from './usage';
-import type { Usage } from './protocol';
 import type { UsageOverrides } from './usage-overrides';
+import { groupsOf, USAGE_ROUTES } from './usage-routes';
 
 export interface RestRequest {
   readonly method: string;

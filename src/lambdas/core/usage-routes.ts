@@ -8,8 +8,8 @@ import type { Caller } from './auth';
 import { forbidden, invalid, notFound, unprocessable } from './errors';
 import type { RestDeps, Route } from './rest';
 import type { Schema } from './schema';
-import type { UsageOverrides } from './usage-overrides';
 import { LIMIT_KEYS, LimitSet, limitSetProblem, MAX_COST_LIMIT_USD, MAX_TOKEN_LIMIT, UsageStore } from './usage';
+import type { UsageOverrides } from './usage-overrides';
 
 /** The caller's Cognito groups, read where the deployment reads them (the token's claim without `groupsOf`). */
 export function groupsOf(deps: RestDeps, caller: Caller): Promise<readonly string[]> {

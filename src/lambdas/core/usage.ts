@@ -277,7 +277,9 @@ export class UsageStore extends UsageLedger {
       this.checkRoom(limits, estimate, periods, {});
       const names: Record<string, string> = { '#set': set };
       const values: Record<string, unknown> = {
-        ':t': estimate.tokens, ':c': estimate.microUsd, ':e': new Set([entry]),
+        ':t': estimate.tokens,
+        ':c': estimate.microUsd,
+        ':e': new Set([entry]),
         // The same value all month (a reservation given back leaves the item as it was): the start of the month after next.
         ':exp': Math.floor(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 2, 1) / 1000),
       };
@@ -312,7 +314,10 @@ export class UsageStore extends UsageLedger {
         const current = new Set(Object.values(names));
         const stale = Object.keys(res.Attributes ?? {}).filter((a) => COUNTER_ATTR.test(a) && !current.has(a)).slice(0, 30);
         return {
-          entry, set, tokens: estimate.tokens, microUsd: estimate.microUsd,
+          entry,
+          set,
+          tokens: estimate.tokens,
+          microUsd: estimate.microUsd,
           periods: { hour: periods.hour.id, day: periods.day.id, month: periods.month.id },
           ...(stale.length ? { stale } : {}),
         };
@@ -329,8 +334,11 @@ export class UsageStore extends UsageLedger {
           }
           // Leases of answers that cannot be running any more (double faults): dropped, then the reservation again.
           await this.db.send(new UpdateCommand({
-            TableName: this.tableName, Key: this.key(caller.userId),
-            UpdateExpression: 'DELETE #set :s', ExpressionAttributeNames: { '#set': set }, ExpressionAttributeValues: { ':s': new Set(stale) },
+            TableName: this.tableName,
+            Key: this.key(caller.userId),
+            UpdateExpression: 'DELETE #set :s',
+            ExpressionAttributeNames: { '#set': set },
+            ExpressionAttributeValues: { ':s': new Set(stale) },
           }));
           continue;
         }

@@ -59,6 +59,14 @@ export interface StartBedrockFakeOptions {
    * names, thinking budget: see `ruleBroken`) with a ValidationException, as Bedrock does. @default true
    */
   readonly enforceRules?: boolean;
+  /**
+   * The guardrails that exist (the control plane stand-in's registry, ./bedrock-guardrails.ts). A request whose
+   * `guardrailConfig` names a guardrail or version that does not exist is refused before any answer with
+   * ResourceNotFoundException (404), an error ConverseStream and Converse document
+   * (https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_ConverseStream.html#API_runtime_ConverseStream_Errors).
+   * Without a registry, guardrails are not checked.
+   */
+  readonly guardrails?: { exists(identifier: string, version: string): boolean };
 }
 
 export interface BedrockFake {
@@ -417,6 +425,11 @@ export async function startBedrockFake(options: StartBedrockFakeOptions): Promis
       body,
     };
     requests.push(request);
+    const guardrail = body.guardrailConfig as { guardrailIdentifier?: string; guardrailVersion?: string } | undefined;
+    if (guardrail && options.guardrails && !options.guardrails.exists(String(guardrail.guardrailIdentifier), String(guardrail.guardrailVersion))) {
+      sendJson(stream, 404, { message: `The guardrail ${String(guardrail.guardrailIdentifier)} version ${String(guardrail.guardrailVersion)} was not found.` }, 'ResourceNotFoundException');
+      return;
+    }
     const broken = options.enforceRules === false ? undefined : ruleBroken(request.modelId, body);
     if (broken) {
       sendJson(stream, 400, { message: broken }, 'ValidationException');

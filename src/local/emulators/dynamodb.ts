@@ -9,6 +9,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import { hasPythonTool, missingToolMessage } from '../python-tools';
+import { startStreamLayer } from './dynamodb-streams';
 import { closeServer, listenLoopback } from './util';
 
 /**
@@ -36,6 +37,12 @@ export interface StartDynamoDbOptions {
   readonly createTableMs?: number;
   /** The implementation (default: `$BEDROCK_CHAT_DYNAMODB`, else dynalite). */
   readonly backend?: DynamoDbBackend;
+  /**
+   * Serve DynamoDB Streams for tables created with a `StreamSpecification` (the local stack sets it when a template
+   * table has one). moto implements streams itself; dynalite gets the stream layer in front of it
+   * (./dynamodb-streams.ts), at the cost of one loopback hop per request.
+   */
+  readonly streams?: { readonly region: string; readonly accountId?: string };
 }
 
 /** The backend `startDynamoDb()` uses when none is given: `$BEDROCK_CHAT_DYNAMODB`, else dynalite. */
@@ -58,10 +65,15 @@ export async function startDynamoDb(options: StartDynamoDbOptions = {}): Promise
     updateTableMs: 0,
   });
   const port = await listenLoopback(server);
+  const direct = `http://127.0.0.1:${port}`;
+  const layer = options.streams ? await startStreamLayer({ upstream: direct, ...options.streams }) : undefined;
   return {
-    endpoint: `http://127.0.0.1:${port}`,
+    endpoint: layer?.endpoint ?? direct,
     backend,
-    stop: () => closeServer(server),
+    stop: async () => {
+      await layer?.stop();
+      await closeServer(server);
+    },
   };
 }
 

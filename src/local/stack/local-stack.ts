@@ -11,7 +11,7 @@
  *   markers resolved, response headers and CSP, SPA error responses).
  * AWS hosts named in the templates are mapped to the local servers by one EndpointResolver.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { extname, join, normalize, resolve as resolvePath } from 'node:path';
@@ -29,10 +29,12 @@ import { EndpointResolver, TemplateError, TemplateResolver } from './resolver';
 import { createTokenVerifier } from '../../lambdas/core/auth';
 import { HttpApiRoute, startHttpApi, startWebSocketApi, WebSocketApi, WebSocketEvent } from '../emulators/api-gateway';
 import { FakeRequest, startBedrockFake, StartBedrockFakeOptions } from '../emulators/bedrock';
+import { GuardrailRegistry, startBedrockControl } from '../emulators/bedrock-guardrails';
 import { startCognitoIdp } from '../emulators/cognito-idp';
 import { startDynamoDb } from '../emulators/dynamodb';
 import { s3Reader, startKnowledgeBaseEmulator, type KnowledgeBaseEmulator } from '../emulators/knowledge-base';
 import { functionNameOf, LambdaEmulator, startLambda } from '../emulators/lambda';
+import { LocalPipe, startLocalPipe } from '../emulators/pipes';
 import { corsRulesXml, startS3 } from '../emulators/s3';
 import { startS3VectorsEmulator, type S3VectorsEmulator } from '../emulators/s3-vectors';
 import { closeServer, readBody } from '../emulators/util';
@@ -109,7 +111,20 @@ export interface LocalStack {
   readonly knowledge?: { readonly agentEndpoint: string; readonly runtimeEndpoint: string; readonly vectorsEndpoint: string; idle(): Promise<void> };
   /** What was loaded, for the start-up message. */
   readonly summary: readonly string[];
+  /** The guardrails the local Bedrock control plane holds. */
+  readonly guardrails: GuardrailRegistry;
   bedrockRequests(): readonly FakeRequest[];
+  /**
+   * Sends a custom resource of the template (one whose provider is a function of the template) a CloudFormation
+   * request again, as a stack update or deletion would; resolves with the provider's response, rejects when it failed.
+   */
+  customResource(logicalId: string, requestType: 'Update' | 'Delete'): Promise<Record<string, unknown>>;
+  /** Resolves once every pipe has delivered the stream records written before the call. */
+  drainPipes(): Promise<void>;
+  /** Each pipe's counts so far: records delivered to its target, records its filter dropped. */
+  pipeStats(): { name: string; delivered: number; filteredOut: number }[];
+  /** The logical ids of the custom resources run (their provider is a function of the template), with their physical ids. */
+  customResources(): { logicalId: string; type: string; physicalId?: string }[];
   /**
    * An ID token of a built-in user for the first user pool (as its managed login would issue), valid for the app
    * client's ID token validity unless `expiresInSec` says otherwise (a short-lived token, for expiry tests).
@@ -157,7 +172,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const awsCredentials = useAws ? await new BedrockRuntimeClient({ region }).config.credentials() : undefined;
 
     // ---------------------------------------------------------------- DynamoDB
-    const dynamo = await startDynamoDb();
+    const tableResources = loaded.flatMap(({ r }) => [...r.ofType('AWS::DynamoDB::Table'), ...r.ofType('AWS::DynamoDB::GlobalTable')].map((id) => ({ r, id })));
+    const streamed = tableResources.some(({ r, id }) => (r.prop(id, 'StreamSpecification') as { StreamViewType?: string } | undefined)?.StreamViewType);
+    // A table with a stream: dynalite gets the stream layer in front (moto has streams of its own).
+    const dynamo = await startDynamoDb(streamed ? { streams: { region, accountId: loaded[0].r.context.accountId } } : {});
     stops.push(dynamo.stop);
     const ddb = new DynamoDBClient({ endpoint: dynamo.endpoint, region, credentials: local });
     for (const { r } of loaded) {
@@ -236,9 +254,15 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     // ---------------------------------------------------------------- Bedrock
     let bedrockRequests: readonly FakeRequest[] = [];
     let bedrockEndpoint: string | undefined;
+    let bedrockControlEndpoint: string | undefined;
+    const guardrails = new GuardrailRegistry(region, loaded[0].r.context.accountId);
     if (!useAws) {
       const respond = options.respond ?? offlineModel({ wordDelayMs: options.wordDelayMs, maxOutputWords: options.offlineMaxWords });
-      const bedrock = await startBedrockFake({ respond });
+      // The control plane's guardrail operations, and the runtime refusing a guardrail that does not exist.
+      const control = await startBedrockControl(guardrails);
+      stops.push(control.stop);
+      bedrockControlEndpoint = control.endpoint;
+      const bedrock = await startBedrockFake({ respond, guardrails });
       stops.push(bedrock.stop);
       bedrockRequests = bedrock.requests;
       bedrockEndpoint = bedrock.endpoint;
@@ -632,6 +656,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         env.AWS_ENDPOINT_URL_BEDROCK_AGENT_RUNTIME = knowledgeEmulator.runtimeEndpoint;
       }
       if (vectorsEmulator) env.AWS_ENDPOINT_URL_S3VECTORS = vectorsEmulator.endpoint;
+      if (bedrockControlEndpoint) env.AWS_ENDPOINT_URL_BEDROCK = bedrockControlEndpoint;
       // Local-only additions (documented in the README): s3rver needs path-style requests; the JWKS of the issuer
       // comes from the local IdP; Node 20's SDK notice is silenced (Lambda runs Node 24).
       env.S3_FORCE_PATH_STYLE = 'true';
@@ -652,6 +677,146 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       } : undefined,
     });
     stops.push(() => runtime!.stop());
+
+    // ---------------------------------------------------------------- EventBridge Pipes (DynamoDB stream → function)
+    const localPipes: LocalPipe[] = [];
+    const pipeNames: string[] = [];
+    for (const { r } of loaded) {
+      for (const id of r.ofType('AWS::Pipes::Pipe')) {
+        const p = r.resolve(r.resource(id).Properties) as {
+          Source: string;
+          Target: string;
+          DesiredState?: string;
+          Enrichment?: string;
+          SourceParameters?: {
+            FilterCriteria?: { Filters?: { Pattern?: string }[] };
+            DynamoDBStreamParameters?: { StartingPosition: 'TRIM_HORIZON' | 'LATEST'; BatchSize?: number; MaximumRetryAttempts?: number; DeadLetterConfig?: { Arn?: string } };
+          };
+          TargetParameters?: { LambdaFunctionParameters?: { InvocationType?: string } };
+        };
+        const table = /:table\/([^/]+)\/stream\//.exec(p.Source)?.[1];
+        const target = functionNameOf(p.Target);
+        if (!table || !p.SourceParameters?.DynamoDBStreamParameters) {
+          notEmulated.push(`pipe ${id}: source ${p.Source} (only DynamoDB streams are emulated)`);
+          continue;
+        }
+        if (!functionIds.has(target)) {
+          notEmulated.push(`pipe ${id}: target ${p.Target} (only functions of the template are emulated)`);
+          continue;
+        }
+        if (p.DesiredState === 'STOPPED') continue;
+        if (p.Enrichment) notEmulated.push(`pipe ${id}: enrichment ${p.Enrichment} is not applied`);
+        const params = p.SourceParameters.DynamoDBStreamParameters;
+        const ddbClient = new DynamoDBClient({ endpoint: dynamo.endpoint, region, credentials: local });
+        const streamArn = (await ddbClient.send(new DescribeTableCommand({ TableName: table }))).Table?.LatestStreamArn;
+        ddbClient.destroy();
+        if (!streamArn) throw new TemplateError(`pipe ${id}: table ${table} has no stream (StreamSpecification)`);
+        const dlq = params.DeadLetterConfig?.Arn;
+        if (dlq) notEmulated.push(`pipe ${id}: its dead-letter queue ${dlq} (records dropped after ${params.MaximumRetryAttempts ?? -1} retries are reported on stderr)`);
+        const fireAndForget = p.TargetParameters?.LambdaFunctionParameters?.InvocationType === 'FIRE_AND_FORGET';
+        const pipe = await startLocalPipe({
+          name: id,
+          endpoint: dynamo.endpoint,
+          region,
+          streamArn,
+          sourceArn: p.Source,
+          startingPosition: params.StartingPosition,
+          batchSize: params.BatchSize,
+          maximumRetryAttempts: params.MaximumRetryAttempts,
+          filters: (p.SourceParameters.FilterCriteria?.Filters ?? []).map((f) => f.Pattern ?? '{}'),
+          // REQUEST_RESPONSE: the function's error is the pipe's failure (retried); FIRE_AND_FORGET: an Event invoke.
+          invoke: async (batch) => {
+            if (!fireAndForget) return invoke(target, batch);
+            invoke(target, batch).catch(() => undefined);
+            return undefined;
+          },
+          onDrop: (records, err) => process.stderr.write(`pipe ${id}: ${records.length} record(s) dropped after retries: ${String((err as Error)?.message ?? err)}\n`),
+        });
+        localPipes.push(pipe);
+        pipeNames.push(id);
+        stops.push(() => pipe.stop());
+        summary.push(`pipe ${id}: stream of ${table} → ${target} (batch ${params.BatchSize ?? 100}, ${p.SourceParameters.FilterCriteria?.Filters?.length ?? 0} filter(s))`);
+      }
+    }
+
+    // ---------------------------------------------------------------- custom resources whose provider is a function
+    type CustomResourceState = { r: TemplateResolver; id: string; serviceToken: string; physicalId?: string; data?: Record<string, string> };
+    const customResources = new Map<string, CustomResourceState>();
+    const crServer = createServer();
+    const crResponses = new Map<string, (body: Record<string, unknown>) => void>();
+    crServer.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      readBody(req).then((body) => {
+        const key = new URL(req.url ?? '/', 'http://x').pathname.slice(1);
+        const waiter = crResponses.get(key);
+        // The presigned URL takes one PUT (as S3 would; a second one simply overwrites: the first is kept here).
+        if (req.method !== 'PUT' || !waiter) {
+          res.writeHead(403).end();
+          return;
+        }
+        crResponses.delete(key);
+        res.writeHead(200).end();
+        try {
+          waiter(JSON.parse(body.toString('utf8')) as Record<string, unknown>);
+        } catch {
+          waiter({ Status: 'FAILED', Reason: 'the response was not JSON' });
+        }
+      }).catch(() => res.destroy());
+    });
+    const crOrigin = `http://127.0.0.1:${await listen(crServer, 0)}`;
+    stops.push(() => closeServer(crServer));
+    // CloudFormation's request (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/crpg-ref.html) and the
+    // provider's response PUT to ResponseURL (crpg-ref-responses.html); no response within the function's timeout
+    // (CloudFormation waits up to ServiceTimeout, default an hour) fails the operation here.
+    const runCustomResource = async (logicalId: string, requestType: 'Create' | 'Update' | 'Delete'): Promise<Record<string, unknown>> => {
+      const cr = customResources.get(logicalId);
+      if (!cr) throw new Error(`no custom resource ${logicalId}`);
+      const props = cr.r.resolve(cr.r.resource(cr.id).Properties ?? {}) as Record<string, unknown>;
+      const requestId = randomUUID();
+      const fnName = functionNameOf(cr.serviceToken);
+      const timeoutMs = (Number(cr.r.resolve((cr.r.resource(functionIds.get(fnName)!.id).Properties ?? {}).Timeout) ?? 3) + 5) * 1000;
+      const response = new Promise<Record<string, unknown>>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          crResponses.delete(requestId);
+          reject(new TemplateError(`custom resource ${logicalId}: no response from ${fnName} within ${timeoutMs / 1000} s`));
+        }, timeoutMs);
+        crResponses.set(requestId, (body) => {
+          clearTimeout(timer);
+          resolve(body);
+        });
+      });
+      const event = {
+        RequestType: requestType,
+        RequestId: requestId,
+        ResponseURL: `${crOrigin}/${requestId}`,
+        ResourceType: cr.r.resource(cr.id).Type,
+        LogicalResourceId: logicalId,
+        StackId: String(cr.r.resolve({ Ref: 'AWS::StackId' })),
+        ...(requestType !== 'Create' ? { PhysicalResourceId: cr.physicalId } : {}),
+        ResourceProperties: props,
+        ...(requestType === 'Update' ? { OldResourceProperties: props } : {}),
+      };
+      // What counts is the response PUT to the URL: a provider that fails without sending one times out, as in AWS.
+      invoke(fnName, event).catch((err: unknown) => process.stderr.write(`custom resource ${logicalId}: ${fnName} failed: ${String((err as Error)?.message ?? err)}\n`));
+      const body = await response;
+      if (body.Status !== 'SUCCESS') throw new TemplateError(`custom resource ${logicalId} (${event.ResourceType}): ${requestType} failed: ${String(body.Reason ?? 'no reason given')}`);
+      cr.physicalId = String(body.PhysicalResourceId);
+      cr.data = body.Data as Record<string, string> | undefined;
+      return body;
+    };
+    for (const { r } of loaded) {
+      for (const [id, res] of Object.entries(r.resources)) {
+        const custom = res.Type === 'AWS::CloudFormation::CustomResource' || (res.Type.startsWith('Custom::') && res.Type !== 'Custom::CDKBucketDeployment');
+        if (!custom) continue;
+        const token = String(r.resolve(res.Properties?.ServiceToken) ?? '');
+        if (!functionIds.has(functionNameOf(token))) {
+          notEmulated.push(`custom resource ${id} (${res.Type}): its provider ${token} is not a function of the template`);
+          continue;
+        }
+        customResources.set(id, { r, id, serviceToken: token });
+        await runCustomResource(id, 'Create');
+        summary.push(`custom resource ${id} (${res.Type}) → ${customResources.get(id)!.physicalId}`);
+      }
+    }
 
     // ---------------------------------------------------------------- what is not emulated
     const seen = new Set<string>();
@@ -761,12 +926,20 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       } : undefined,
       summary,
       bedrockRequests: () => bedrockRequests,
+      guardrails,
       issueToken: (username, expiresInSec) => {
         const user = users.find((u) => u.username === username);
         if (!user || !pool) throw new Error(`No local user ${username}`);
         // The token's groups are the user's groups now (a change through the Cognito API shows in the next token).
         const groups = cognitoIdp.groupsOf(pool.userPoolId, user.username);
         return pool.idp.issueIdToken({ ...user, groups }, { expiresInSec: expiresInSec ?? pool.clients[0]?.idTokenValiditySec });
+      },
+      customResource: (logicalId, requestType) => runCustomResource(logicalId, requestType),
+      customResources: () => [...customResources.values()].map((c) => ({ logicalId: c.id, type: c.r.resource(c.id).Type, physicalId: c.physicalId })),
+      pipeStats: () => localPipes.map((p, i) => ({ name: pipeNames[i], delivered: p.delivered, filteredOut: p.filteredOut })),
+      drainPipes: async () => {
+        await Promise.all(localPipes.map((p) => p.drain()));
+        await lambda.idle();
       },
       idle: async () => {
         for (;;) {
@@ -838,7 +1011,7 @@ const HANDLED = new Set([
   'AWS::Cognito::UserPoolGroup', 'AWS::Cognito::UserPoolDomain', 'AWS::CloudFront::Distribution',
   'AWS::CloudFront::ResponseHeadersPolicy', 'AWS::CloudFront::OriginAccessControl', 'Custom::CDKBucketDeployment',
   'AWS::CDK::Metadata', 'AWS::Lambda::LayerVersion', 'AWS::S3Vectors::VectorBucket', 'AWS::S3Vectors::Index',
-  'AWS::Bedrock::KnowledgeBase', 'AWS::Bedrock::DataSource',
+  'AWS::Bedrock::KnowledgeBase', 'AWS::Bedrock::DataSource', 'AWS::Pipes::Pipe', 'Custom::BedrockChatBot',
 ]);
 
 const NOT_EMULATED: Record<string, string> = {
@@ -854,6 +1027,8 @@ const NOT_EMULATED: Record<string, string> = {
   'AWS::Logs::MetricFilter': 'metric filters are not applied (the spend metric is not computed; the worker\'s "turn done" lines carry priceUsd)',
   'AWS::Cognito::ManagedLoginBranding': 'the local sign-in page has its own look',
   'AWS::Cognito::UserPoolIdentityProvider': 'external identity providers are not emulated: sign in as a built-in user',
+  'AWS::SQS::Queue': 'queues are not emulated (the bot deletion pipe\'s dead-letter queue: records the pipe drops are reported on stderr)',
+  'AWS::SQS::QueuePolicy': 'queue policies are not enforced',
 };
 
 /** A table from its template properties: keys, attribute definitions, GSIs and LSIs. */
@@ -862,11 +1037,13 @@ async function createTable(client: DynamoDBClient, name: string, p: Record<strin
   const index = (g: Index) => ({ IndexName: g.IndexName, KeySchema: g.KeySchema, Projection: g.Projection });
   const gsis = (p.GlobalSecondaryIndexes as Index[] | undefined)?.map(index);
   const lsis = (p.LocalSecondaryIndexes as Index[] | undefined)?.map(index);
+  const stream = p.StreamSpecification as { StreamViewType?: string } | undefined;
   const input = {
     TableName: name,
     AttributeDefinitions: p.AttributeDefinitions,
     KeySchema: p.KeySchema,
     BillingMode: 'PAY_PER_REQUEST',
+    ...(stream?.StreamViewType ? { StreamSpecification: { StreamEnabled: true, StreamViewType: stream.StreamViewType } } : {}),
     ...(gsis?.length ? { GlobalSecondaryIndexes: gsis } : {}),
     ...(lsis?.length ? { LocalSecondaryIndexes: lsis } : {}),
   } as CreateTableCommandInput;

@@ -1,0 +1,16 @@
+import { cleanUpDeletedBots, RemovedRecord } from './core/bot-cleanup';
+import { bedrockControl } from './wiring/bedrock-control';
+import { env, log } from './wiring/env';
+import { documentClient } from './wiring/store';
+
+/**
+ * The bot deletion pipe's target: the pipe (EventBridge Pipes, from the bot table's stream, filtered to REMOVE records
+ * of bot items) invokes it synchronously with a batch, as a JSON array of stream records
+ * (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-pipes-batching-concurrency.html). An error makes the
+ * pipe retry the batch (its retry and dead-letter settings: src/constructs/chat-backend/bot-cleanup.ts).
+ */
+export async function handler(event: RemovedRecord[]): Promise<void> {
+  const records = Array.isArray(event) ? event : [];
+  const result = await cleanUpDeletedBots({ db: documentClient(), tableName: env('BOT_TABLE_NAME'), bedrock: bedrockControl() }, records);
+  log.info('bots cleaned up', { records: records.length, bots: result.bots.join(','), removed: JSON.stringify(result.removed) });
+}
