@@ -24,6 +24,8 @@ export interface SendMessageFrame extends RequestFrame {
   readonly conversationId?: string;
   readonly parentMessageId?: string;
   readonly editOf?: string;
+  /** The custom bot of a new conversation (a later turn must name the conversation's bot, or none). */
+  readonly botId?: string;
   readonly model?: string;
   readonly reasoning?: boolean;
   readonly content: ContentBlock[];
@@ -58,7 +60,9 @@ export type ClientFrame = SendMessageFrame | RegenerateFrame | ContinueFrame | S
 export type ErrorCode = 'BAD_REQUEST' | 'UNAUTHORIZED' | 'FORBIDDEN' | 'NOT_FOUND' | 'TOO_LARGE' | 'THROTTLED'
 | 'MODEL_ERROR' | 'INTERNAL'
 /** The connection's token expired: the server closes the connection after this frame. */
-| 'AUTH_EXPIRED';
+| 'AUTH_EXPIRED'
+/** The conversation's bot was deleted or unshared (or a group membership is gone): nothing was written. */
+| 'BOT_UNAVAILABLE' | 'INVALID';
 
 export interface Usage {
   readonly inputTokens?: number;
