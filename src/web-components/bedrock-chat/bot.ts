@@ -7,6 +7,9 @@
  * A chunk of its own (`bedrock-chat-bot-[hash].js`), imported by the chat only when it has a bot: the widget's full
  * chunk of a page without bots does not grow by it (docs/architecture.md, "Custom bots in the app and the widget").
  */
+// The full chunk (already loaded: it is what imports this one): importing it keeps Lit, lit-localize and the shared
+// modules in it, instead of a common chunk that the full chunk would then have to import too.
+import '../launcher/full.js';
 import { msg } from '@lit/localize';
 import { Task, TaskStatus } from '@lit/task';
 import { css, html, nothing } from 'lit';

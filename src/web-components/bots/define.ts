@@ -3,6 +3,8 @@
  * (the sidebar's bot list) so that neither the widget nor the app's first chunk carry the store, the editor or the
  * share dialog. Defines each element once (a page may load the script twice).
  */
+// The full chunk (already loaded by the app): Lit, lit-localize and the shared modules stay in it (see chat/bot.ts).
+import '../launcher/full.js';
 import { BedrockChatBotEditor } from './bot-editor.js';
 import { BedrockChatBotList } from './bot-list.js';
 import { BedrockChatBotStore } from './bot-store.js';
