@@ -101,6 +101,8 @@ export class BedrockChatApp extends LitElement {
   /** The bot screens' chunk (list, store, editor, share dialog), imported once there is a config. */
   private botsChunk?: Promise<unknown>;
   private brandedFor?: BedrockChatConfig;
+  /** The address the page was opened with, applied once the chat element is rendered. */
+  private firstRoute?: Route;
   private narrow?: MediaQueryList;
   private readonly onHashChange = () => this.applyRoute(parseRoute(location.hash));
   private readonly onBotsChanged = () => this.renderRoot.querySelector<HTMLElement & { refresh(): void }>('bedrock-chat-bot-list')?.refresh();
@@ -184,10 +186,19 @@ export class BedrockChatApp extends LitElement {
     if (!document.documentElement.hasAttribute('lang')) document.documentElement.lang = preferredLocale(this);
     window.addEventListener('hashchange', this.onHashChange);
     this.addEventListener('bedrock-chat-bots-changed', this.onBotsChanged);
-    // The first address: a conversation or a bot opens; `#/` (or none) keeps the chat's remembered conversation.
+    // The first address: a conversation or a bot opens once the chat is there; `#/` (or none) keeps the chat's
+    // remembered conversation.
     this.route = parseRoute(location.hash);
-    if (this.route.screen === 'chat') this.currentId = this.route.conversationId ?? this.currentId;
     if (this.route.screen === 'bot') this.botId = this.route.botId;
+    this.firstRoute = this.route.screen === 'chat' && !this.route.conversationId ? undefined : this.route;
+  }
+
+  protected override updated(): void {
+    const route = this.firstRoute;
+    if (route && this.chat) {
+      this.firstRoute = undefined;
+      this.applyRoute(route);
+    }
   }
 
   override disconnectedCallback(): void {
@@ -373,6 +384,8 @@ export class BedrockChatApp extends LitElement {
       this.route = { screen: 'chat', conversationId };
     }
     if (conversationId && (reason === 'started' || reason === 'titled')) this.history?.upsert(conversationId, title, reason === 'started');
+    // A conversation with a bot makes it recent (and counts a use): the sidebar's lists are loaded again.
+    if (reason === 'started' && this.chat?.getAttribute('bot-id')) this.onBotsChanged();
   }
 
   private onMessage(event: CustomEvent<BedrockChatMessageDetail>): void {

@@ -206,32 +206,33 @@ export class BedrockChatBotEditor extends LitElement {
   }
 
   private text(field: string, label: string, value: string, set: (v: string) => void, errorField = field): TemplateResult {
-    return html`<label class="field"><span>${label}</span>
+    return html`<div class="field"><label for=${`f-${field}`}>${label}</label>
       <input type="text" id=${`f-${field}`} .value=${value} aria-invalid=${this.has(errorField)} aria-describedby=${`e-${errorField}`}
         @input=${(e: Event) => set((e.target as HTMLInputElement).value)}>
-      ${errorField === field ? this.errorFor(field) : nothing}</label>`;
+      ${errorField === field ? this.errorFor(field) : nothing}</div>`;
   }
 
   private area(field: string, label: string, value: string, set: (v: string) => void, hint?: string, errorField = field): TemplateResult {
-    return html`<label class="field"><span>${label}</span>
-      <textarea id=${`f-${field}`} .value=${value} aria-invalid=${this.has(errorField)} aria-describedby=${`e-${errorField}`}
+    return html`<div class="field"><label for=${`f-${field}`}>${label}</label>
+      <textarea id=${`f-${field}`} .value=${value} aria-invalid=${this.has(errorField)}
+        aria-describedby=${hint ? `h-${field} e-${errorField}` : `e-${errorField}`}
         @input=${(e: Event) => set((e.target as HTMLTextAreaElement).value)}></textarea>
-      ${hint ? html`<p class="hint">${hint}</p>` : nothing}
-      ${errorField === field ? this.errorFor(field) : nothing}</label>`;
+      ${hint ? html`<p class="hint" id=${`h-${field}`}>${hint}</p>` : nothing}
+      ${errorField === field ? this.errorFor(field) : nothing}</div>`;
   }
 
   private num(field: string, label: string, value: string, set: (v: string) => void, step: string): TemplateResult {
-    return html`<label class="field"><span>${label}</span>
+    return html`<div class="field"><label for=${`f-${field}`}>${label}</label>
       <input type="number" inputmode="decimal" step=${step} id=${`f-${field}`} .value=${value} aria-invalid=${this.has(field)}
         aria-describedby=${`e-${field}`} @input=${(e: Event) => set((e.target as HTMLInputElement).value)}>
-      ${this.errorFor(field)}</label>`;
+      ${this.errorFor(field)}</div>`;
   }
 
   private focusFirstError(): void {
     void this.updateComplete.then(() => {
       const first = this.errors[0];
       if (!first) return;
-      const el = this.renderRoot.querySelector<HTMLElement>(`[aria-describedby="e-${first.field}"]`);
+      const el = this.renderRoot.querySelector<HTMLElement>(`[aria-describedby~="e-${first.field}"]`);
       el?.focus();
     });
   }

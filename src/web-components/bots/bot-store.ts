@@ -52,7 +52,7 @@ export class BedrockChatBotStore extends LitElement {
   protected override render(): TemplateResult {
     return html`<section part="base" aria-labelledby="store-title">
       <h2 id="store-title">${msg('Bot store')}</h2>
-      <form part="search" role="search" class="row" @submit=${this.onSearch}>
+      <form part="search" role="search" aria-label=${msg('Search bots')} class="row" @submit=${this.onSearch}>
         <label class="sr-only" for="store-q">${msg('Search bots')}</label>
         <input part="search-input" class="grow" id="store-q" type="search" maxlength=${LIMITS.storeQuery} placeholder=${msg('Search bots by title or description')}
           .value=${this.query} @input=${(e: Event) => { this.query = (e.target as HTMLInputElement).value; }}>

@@ -34,7 +34,7 @@ export const botStyles = css`
   textarea { resize: vertical; min-height: 4rem; }
   [aria-invalid="true"] { border-color: var(--_danger); }
   .field { display: block; margin: 0 0 0.75rem; }
-  .field > span { display: block; margin-bottom: 0.2rem; font-weight: 600; }
+  .field > label, .field > span { display: block; margin-bottom: 0.2rem; font-weight: 600; }
   .hint { color: var(--_muted); font-size: 0.875em; margin: 0.2rem 0 0; }
   .field-error, .error { color: var(--_danger); font-size: 0.875em; margin: 0.2rem 0 0; }
   .status { color: var(--_muted); }
