@@ -16,4 +16,5 @@ export { ChatModel, ChatModelCapabilities, ChatModelOptions, ModelCatalogEntry, 
 export { InferenceProfileMode } from './models/inference-profile-mode';
 export { ModelPrices, TokenUsage } from './models/pricing';
 export { FrontendDomain } from './constructs/frontend/domain';
+export { FrontendBranding } from './constructs/frontend/branding';
 export { FrontendWafOptions, FrontendWebAcl } from './constructs/frontend/web-acl';
