@@ -283,6 +283,26 @@ describeBrowser('custom bots in the app and the widget (Chromium)', () => {
     await page.locator('bedrock-chat-bot-editor').getByText('Only the owner can edit this bot.').waitFor();
   });
 
+  test('branding from config.json: the name in the top bar and the page title, the logo in the sidebar, the accent colour', async () => {
+    const logo = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10"><rect width="10" height="10" fill="#a30"/></svg>';
+    backend.pages.set('/branding/logo.svg', logo);
+    backend.configExtra = { appName: 'Acme Chat', logoUrl: '/branding/logo.svg', accentColor: '#ffcc00' };
+    try {
+      await openApp();
+      await expect(page.locator('bedrock-chat-app [part="brand"]').textContent()).resolves.toBe('Acme Chat');
+      await expect(page.title()).resolves.toBe('Acme Chat');
+      const img = page.getByRole('img', { name: 'Acme Chat' });
+      await expect(img.getAttribute('src')).resolves.toBe('/branding/logo.svg');
+      // A light accent gets black text on it; the chat's send button uses both.
+      const send = page.locator('bedrock-chat-app [part="chat"] [part~="send"]');
+      await expect(send.evaluate((el) => [getComputedStyle(el).backgroundColor, getComputedStyle(el).color])).resolves.toEqual(['rgb(255, 204, 0)', 'rgb(0, 0, 0)']);
+      expect(await runAxe()).toEqual([]);
+    } finally {
+      backend.configExtra = {};
+      backend.pages.delete('/branding/logo.svg');
+    }
+  });
+
   test('<bedrock-chat bot-id> on a plain page: botId sent, title and quick starters shown, models limited to the bot\'s', async () => {
     const bot = backend.addBot({
       title: 'Site assistant', description: 'Ask about our shop.', models: ['fake.model-v1', 'fake.model-v2'],

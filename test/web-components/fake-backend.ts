@@ -136,6 +136,8 @@ export class FakeBackend {
   readonly pages = new Map<string, string>();
   /** `GET /api/models`. */
   models = MODELS;
+  /** More fields of config.json (branding: appName, logoUrl, accentColor). */
+  configExtra: Record<string, unknown> = {};
   /** `POST /api/uploads` bodies, and the PUTs to the presigned URLs (body and content-type as received). */
   readonly uploads: { name: string; contentType: string; size: number; authorization?: string }[] = [];
   readonly puts: { path: string; contentType?: string; body: Buffer; status: number }[] = [];
@@ -513,6 +515,7 @@ export class FakeBackend {
         userPoolId: 'local',
         userPoolClientId: 'local',
         defaultModel: 'fake.model-v1',
+        ...this.configExtra,
       }));
       return;
     }

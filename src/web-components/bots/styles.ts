@@ -16,7 +16,8 @@ export const botStyles = css`
   }
   *, *::before, *::after { box-sizing: border-box; }
   h2, h3 { margin: 0 0 0.5rem; font-size: 1.05em; }
-  a { color: var(--_accent); }
+  /* Links in the text colour, underlined in the accent: any accent colour (branding) keeps them readable. */
+  a { color: inherit; text-decoration-color: var(--_accent); text-decoration-thickness: 2px; text-underline-offset: 2px; }
   button, input, select, textarea { font: inherit; color: inherit; }
   button {
     padding: 0.3rem 0.7rem; border: 1px solid var(--_border); border-radius: 0.4rem;
