@@ -3,7 +3,8 @@ import { callerFromClaims } from './core/auth';
 import { handleRest } from './core/rest';
 import { bedrock } from './wiring/bedrock';
 import { log, modelSettings } from './wiring/env';
-import { store } from './wiring/store';
+import { groupsOf, searchGroups, searchUsers } from './wiring/cognito';
+import { botStore, store } from './wiring/store';
 import { deleteUploads, presignUpload } from './wiring/uploads';
 
 /** The REST router behind the HTTP API's JWT authorizer (which has already verified the token). */
@@ -23,6 +24,7 @@ export async function handler(event: APIGatewayProxyEventV2WithJWTAuthorizer): P
     bedrock,
     presignUpload,
     deleteUploads,
+    bots: () => ({ store: botStore(), groupsOf, searchUsers, searchGroups }),
   }, {
     method: event.requestContext.http.method,
     path: event.rawPath,

@@ -7,10 +7,12 @@ import { ClientFrame, parseClientFrame, SUBPROTOCOL } from './core/protocol';
 import { dispatchTurn } from './wiring/dispatch';
 import { log, modelSettings } from './wiring/env';
 import { closeConnection, sinkFor } from './wiring/management-api';
-import { requests, store } from './wiring/store';
+import { viewerOf } from './core/bots';
+import { groupsOf } from './wiring/cognito';
+import { botStore, requests, store } from './wiring/store';
 
 type WebSocketEvent = APIGatewayProxyWebsocketEventV2 & {
-  requestContext: { authorizer?: { userId?: string; exp?: string } };
+  requestContext: { authorizer?: { userId?: string; username?: string; exp?: string } };
 };
 
 const OK = { statusCode: 200, body: '' };
@@ -46,7 +48,9 @@ export async function handler(event: WebSocketEvent): Promise<APIGatewayProxyRes
     return OK;
   }
   const rlog = log.child({ requestId: frame.requestId, userId, connectionId, action: frame.action });
-  const deps: AcceptDeps = { store: store(), requests: requests(), sink, dispatch: dispatchTurn, models: modelSettings(), log: rlog };
+  const deps: AcceptDeps = {
+    store: store(), requests: requests(), sink, dispatch: dispatchTurn, models: modelSettings(), log: rlog, bots: turnBots(userId, event.requestContext.authorizer?.username),
+  };
   try {
     await route(deps, userId, connectionId, frame);
   } catch (err) {
@@ -66,4 +70,18 @@ function route(deps: AcceptDeps, userId: string, connectionId: string, frame: Ex
     case 'stop': return acceptStop(deps, userId, frame);
     case 'resume': return acceptResume(deps, userId, connectionId, frame);
   }
+}
+
+/**
+ * The bots of this caller's turns (when the deployment has a bot table): the bot is read once per turn and the
+ * caller's groups come from the user pool at use time (not from the token the connection was opened with).
+ */
+function turnBots(userId: string, username: string | undefined): AcceptDeps['bots'] {
+  if (!process.env.BOT_TABLE_NAME) return undefined;
+  // AdminListGroupsForUser takes the user name, or the sub of a local user.
+  const viewer = viewerOf({ userId, username: username || userId }, groupsOf);
+  return {
+    resolve: (botId) => botStore().forTurn(botId, viewer),
+    recordUse: (bot) => botStore().recordUse(userId, bot),
+  };
 }

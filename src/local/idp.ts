@@ -7,10 +7,13 @@ export interface LocalUser {
   readonly groups?: readonly string[];
 }
 
-/** The built-in users of the playground (stable `sub`s). */
+/**
+ * The built-in users of the playground (stable `sub`s) and their groups: admin administers (Admin), alice creates bots
+ * (CreatingBotAllowed), bob does neither (he uses bots others share). A group the template does not define is dropped.
+ */
 export const LOCAL_USERS: Readonly<Record<'alice' | 'bob' | 'admin', LocalUser>> = {
   alice: { sub: '3f1c2a9e-5b7d-4c8e-9a10-1b2c3d4e5f01', username: 'alice', email: 'alice@example.com', groups: ['CreatingBotAllowed'] },
-  bob: { sub: '7a2b4c6d-8e9f-4a1b-8c2d-3e4f5a6b7c02', username: 'bob', email: 'bob@example.com', groups: ['CreatingBotAllowed'] },
+  bob: { sub: '7a2b4c6d-8e9f-4a1b-8c2d-3e4f5a6b7c02', username: 'bob', email: 'bob@example.com', groups: [] },
   admin: { sub: 'c0ffee00-1234-4abc-9def-56789abcde03', username: 'admin', email: 'admin@example.com', groups: ['Admin'] },
 };
 

@@ -51,7 +51,7 @@ const decodePart = (token: string, i: number) => JSON.parse(Buffer.from(token.sp
 test('built-in users have stable subs and groups', () => {
   expect(Object.keys(LOCAL_USERS)).toEqual(['alice', 'bob', 'admin']);
   expect(LOCAL_USERS.alice.groups).toEqual(['CreatingBotAllowed']);
-  expect(LOCAL_USERS.bob.groups).toEqual(['CreatingBotAllowed']);
+  expect(LOCAL_USERS.bob.groups).toEqual([]);
   expect(LOCAL_USERS.admin.groups).toEqual(['Admin']);
   const subs = Object.values(LOCAL_USERS).map((u) => u.sub);
   expect(new Set(subs).size).toBe(3);

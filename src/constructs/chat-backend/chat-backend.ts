@@ -13,6 +13,7 @@ import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { alarmSettings, ChatAlarmOptions, createAlarms } from './alarms';
 import { IdentityProvider, MfaMode, SignInCustomDomain, WafOptions } from './auth';
+import { Bots } from './bots';
 import { backendContext } from './context';
 import { ConversationStore, conversationStoreOptions } from './conversation-store';
 import { grantBetweenParts } from './grants';
@@ -385,6 +386,11 @@ export class ChatBackend extends Construct implements IBedrockChatBackend, ISign
   public readonly userPoolClientId: string;
   /** Conversations and messages (`pk`/`sk`, GSI `byUpdatedAt` on `gsi1pk`/`gsi1sk`). */
   public readonly conversationTable: dynamodb.Table;
+  /**
+   * Custom bots, and each user's stars, recents and shares (`pk`/`sk`; GSIs `byUserTime`, `public`, `byBot`), with a
+   * stream of new and old images (the deletion pipe reads its REMOVE records). Item layout: docs/architecture.md.
+   */
+  public readonly botTable: dynamodb.ITable;
   /** The WebSocket API (routes `$connect`, `$disconnect`, `$default`, `sendMessage`, `ping`). */
   public readonly webSocketApi: apigwv2.WebSocketApi;
   /** The `ws` stage of the WebSocket API. */
@@ -495,7 +501,8 @@ export class ChatBackend extends Construct implements IBedrockChatBackend, ISign
       reasoningBudgetTokens: props.reasoningBudgetTokens,
     });
     const rest = new RestApi(ctx, { signIn, store, models, corsAllowedOrigins: props.corsAllowedOrigins });
-    grantBetweenParts({ store, realtime, rest, models, answers });
+    const bots = new Bots(ctx, { signIn });
+    grantBetweenParts({ store, realtime, rest, models, answers, bots });
     applyThrottling(throttling, realtime.webSocketStage, rest.httpStage);
     applyReservedConcurrency(reserved, { worker: realtime.workerFunction, authorizer: realtime.authorizerFunction });
     this.alarms = createAlarms(this, alarms, {
@@ -535,6 +542,7 @@ export class ChatBackend extends Construct implements IBedrockChatBackend, ISign
     this.wafLogGroup = signIn.wafLogGroup;
 
     this.conversationTable = store.table;
+    this.botTable = bots.table;
     this.largeMessageBucket = store.largeMessageBucket;
     this.accessLogsBucket = store.accessLogsBucket;
     this.uploadOrigin = store.uploadOrigin;

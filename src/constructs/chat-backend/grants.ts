@@ -1,8 +1,11 @@
+import { Bots } from './bots';
 import { grant } from './context';
 import { ConversationStore } from './conversation-store';
 import { AnswerSettings, BackendModels, acknowledgeModelWildcards, guardrailArn } from './models';
 import { RealtimeApi } from './realtime-api';
 import { RestApi } from './rest-api';
+import { BOT_INDEXES } from '../../lambdas/core/bot-keys';
+import { acknowledge } from '../private/nag';
 
 /** The parts whose functions are granted access to each other's resources. */
 export interface GrantedParts {
@@ -11,6 +14,7 @@ export interface GrantedParts {
   readonly rest: RestApi;
   readonly models: BackendModels;
   readonly answers: AnswerSettings;
+  readonly bots: Bots;
 }
 
 /**
@@ -65,4 +69,36 @@ export function grantBetweenParts(parts: GrantedParts): void {
   }
   acknowledgeModelWildcards(worker.role!, [...models.chatModelArns, ...titleOnly]);
   acknowledgeModelWildcards(api.role!, models.titleModelArns);
+
+  grantBots(parts);
+}
+
+/**
+ * Bots (issue 11). api: every bot route (the bot item: Get/Put/Update/Delete; stars, recents, shares: Put/Delete,
+ * BatchGet/BatchWrite; lists: Query on the table, `byUserTime` and `public`), the caller's groups at use time
+ * (AdminListGroupsForUser) and the share dialog's searches (ListUsers, ListGroups). ws: reads the bot of each turn
+ * (GetItem), checks group membership at use time, records the use (recent Put, usage count Update).
+ * The worker reads nothing of bots: the ws handler hands it the bot's settings in the job; it applies a bot's
+ * guardrail, whose id exists only at run time, so ApplyGuardrail is allowed on the guardrails of this account and
+ * Region (ConverseStream with guardrailConfig needs it:
+ * https://docs.aws.amazon.com/bedrock/latest/userguide/inference-prereq.html).
+ */
+function grantBots(parts: GrantedParts): void {
+  const { bots, realtime, rest } = parts;
+  const api = rest.apiFunction;
+  const ws = realtime.webSocketFunction;
+  bots.addEnvironment(api);
+  bots.addEnvironment(ws);
+  bots.grantTable(api, ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query', 'dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem']);
+  bots.grantIndexes(api, ['dynamodb:Query'], [BOT_INDEXES.byUserTime, BOT_INDEXES.public]);
+  bots.grantUserPool(api, ['cognito-idp:AdminListGroupsForUser', 'cognito-idp:ListUsers', 'cognito-idp:ListGroups']);
+  bots.grantTable(ws, ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
+  bots.grantUserPool(ws, ['cognito-idp:AdminListGroupsForUser']);
+  const worker = realtime.workerFunction;
+  grant(worker, ['bedrock:ApplyGuardrail'], [bots.guardrailsArn()]);
+  acknowledge(worker.role!, {
+    id: 'AwsSolutions-IAM5',
+    appliesTo: [`Resource::arn:<AWS::Partition>:bedrock:<AWS::Region>:<AWS::AccountId>:guardrail/*`],
+    reason: 'A bot names its guardrail (an existing one, or one created when the bot is saved) at run time; the grant is limited to ApplyGuardrail on the guardrails of this account and Region.',
+  });
 }

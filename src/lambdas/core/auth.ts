@@ -6,6 +6,8 @@ export interface Caller {
   readonly userId: string;
   readonly username: string;
   readonly groups: readonly string[];
+  /** The token's `email` claim, when it has one. */
+  readonly email?: string;
   /** The token's `exp` claim (seconds since the epoch), when it has one: the caller is authorized until then. */
   readonly expiresAt?: number;
 }
@@ -64,6 +66,7 @@ export function callerFromClaims(claims: Record<string, unknown>): Caller {
     username: typeof claims['cognito:username'] === 'string' ? claims['cognito:username'] as string : sub,
     groups: Array.isArray(groups) ? groups.filter((g): g is string => typeof g === 'string')
       : typeof groups === 'string' ? groups.replace(/^\[|\]$/g, '').split(/[ ,]+/).filter(Boolean) : [],
+    ...(typeof claims.email === 'string' && claims.email ? { email: claims.email } : {}),
     ...(typeof claims.exp === 'number' && Number.isFinite(claims.exp) ? { expiresAt: claims.exp } : {}),
   };
 }

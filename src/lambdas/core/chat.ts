@@ -1,4 +1,5 @@
 import type { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
+import { botModelFor, BotRecord, BotTurnSettings, turnRequestOptions } from './bots';
 import { fittingStream } from './context-window';
 import { ConversationStore, Message, pathTo } from './conversations';
 import { ChatError, forbidden, invalid, notFound, toChatError } from './errors';
@@ -34,6 +35,20 @@ export interface TurnJob {
   readonly question?: Message;
   /** Jobs from an earlier version: a new conversation's only message, stored before the job was sent. */
   readonly firstMessage?: Message;
+  /**
+   * The conversation's bot, read once for this turn by the WebSocket function (the worker does not read it again).
+   * Its instructions (at most 40,000 characters) and the question (under 32 KB) keep the job far below the 1 MB of an
+   * asynchronous invocation (https://docs.aws.amazon.com/lambda/latest/dg/API_Invoke.html).
+   */
+  readonly bot?: BotTurnSettings;
+}
+
+/** The bots a turn may use (core/bots.ts BotStore, with the caller's groups read from the user pool at use time). */
+export interface TurnBots {
+  /** The bot of this turn for this caller: throws BOT_UNAVAILABLE when the caller may no longer use it. */
+  readonly resolve: (botId: string) => Promise<{ bot: BotRecord; settings: BotTurnSettings }>;
+  /** Records the use: the caller's recent and the bot's usage count. */
+  readonly recordUse: (bot: BotRecord) => Promise<void>;
 }
 
 export interface AcceptDeps {
@@ -43,9 +58,31 @@ export interface AcceptDeps {
   readonly dispatch: (job: TurnJob) => Promise<void>;
   readonly models: ModelSettings;
   readonly log: Logger;
+  /** Bots (issue 11); without it a frame naming a bot is refused. */
+  readonly bots?: TurnBots;
 }
 
 const TITLE_LENGTH = 60;
+
+/**
+ * The bot of a turn (issue 11), read once: `requested` is the frame's botId, `stored` the conversation's. A turn of
+ * a conversation with a bot uses that bot (a different botId is refused); a conversation without one cannot get one.
+ */
+async function botOfTurn(deps: AcceptDeps, requested: string | undefined, stored: string | undefined, isNew: boolean) {
+  if (!isNew && requested !== undefined && requested !== stored) {
+    throw invalid(stored ? 'This conversation is with another bot: leave botId out or send its own.' : 'This conversation is not with a bot: leave botId out.');
+  }
+  const botId = isNew ? requested : stored;
+  if (!botId) return undefined;
+  if (!deps.bots) throw invalid('Bots are not configured in this deployment.');
+  return deps.bots.resolve(botId);
+}
+
+/** Records the use of a bot once its turn is accepted; a failure is logged, the turn goes on. */
+async function recordBotUse(deps: AcceptDeps, turnBot: { bot: BotRecord } | undefined): Promise<void> {
+  if (!turnBot || !deps.bots) return;
+  await deps.bots.recordUse(turnBot.bot).catch((err: unknown) => deps.log.warn('bot use not recorded', { botId: turnBot.bot.id, ...errorFields(err) }));
+}
 
 function modelFor(models: ModelSettings, requested: string | undefined): RuntimeModel {
   if (!requested) return models.defaultModel;
@@ -89,8 +126,9 @@ function checkOwnership(userId: string, content: readonly ContentBlock[]): void 
  */
 export async function acceptMessage(deps: AcceptDeps, userId: string, connectionId: string, frame: SendMessageFrame): Promise<void> {
   const { store, sink } = deps;
-  const model = modelFor(deps.models, frame.model);
+  let model = frame.botId === undefined ? modelFor(deps.models, frame.model) : deps.models.defaultModel;
   checkOwnership(userId, frame.content);
+  let storedBotId: string | undefined;
   const createdAt = new Date().toISOString();
   const content = frame.content.map((b) => ({ ...b }));
   let parentId: string | null = null;
@@ -104,6 +142,7 @@ export async function acceptMessage(deps: AcceptDeps, userId: string, connection
       other ? store.getMessage(userId, conversationId, other) : undefined,
     ]);
     if (!conv) throw notFound('This conversation does not exist or was deleted.');
+    storedBotId = conv.botId;
     if (frame.editOf) {
       if (frame.parentMessageId) throw invalid('Send either parentMessageId or editOf, not both.');
       if (!named || named.role !== 'user') throw notFound('The message you edit does not exist in this conversation.');
@@ -116,6 +155,9 @@ export async function acceptMessage(deps: AcceptDeps, userId: string, connection
     if (frame.parentMessageId || frame.editOf) throw invalid('parentMessageId and editOf need a conversationId.');
     conversationId = ulid();
   }
+  // The bot is read once, before anything is written: BOT_UNAVAILABLE leaves no trace.
+  const turnBot = await botOfTurn(deps, frame.botId, storedBotId, !frame.conversationId);
+  if (turnBot) model = botModelFor(turnBot.bot, deps.models, frame.model);
   const message: Message = { id: ulid(), parentId, role: 'user', content, createdAt };
   const ids = { requestId: frame.requestId, conversationId, messageId: message.id };
 
@@ -134,13 +176,16 @@ export async function acceptMessage(deps: AcceptDeps, userId: string, connection
     reasoning: frame.reasoning,
     newConversation: !frame.conversationId,
     question: message,
+    ...(turnBot ? { bot: turnBot.settings } : {}),
   }).then(() => undefined, (err: unknown) => ({ err }));
   try {
     if (frame.conversationId) {
       await store.putMessage(userId, conversationId, message);
       await store.advance(userId, conversationId, message.id);
     } else {
-      await store.create(userId, { id: conversationId, title: titleOf(content), model: model.key }, message);
+      await store.create(userId, {
+        id: conversationId, title: titleOf(content), model: model.key, ...(turnBot ? { botId: turnBot.bot.id, botTitle: turnBot.bot.title } : {}),
+      }, message);
     }
   } catch (err) {
     // Nothing is answered: the worker finds the claim gone and stops quietly, and a retry of this requestId is
@@ -158,33 +203,59 @@ export async function acceptMessage(deps: AcceptDeps, userId: string, connection
   const notDispatched = await dispatched;
   const failed = acked ?? accepted ?? notDispatched;
   if (failed) throw failed.err;
+  await recordBotUse(deps, turnBot);
 }
 
 /** `regenerate`: a new answer to an existing user message, as a sibling of the earlier answers. */
 export async function acceptRegenerate(deps: AcceptDeps, userId: string, connectionId: string, frame: RegenerateFrame): Promise<void> {
-  const model = modelFor(deps.models, frame.model);
-  const message = await deps.store.getMessage(userId, frame.conversationId, frame.messageId);
+  let model = modelFor(deps.models, frame.model);
+  const [message, conv] = await Promise.all([
+    deps.store.getMessage(userId, frame.conversationId, frame.messageId),
+    deps.bots ? deps.store.get(userId, frame.conversationId) : undefined,
+  ]);
   if (!message) throw notFound('This message does not exist in this conversation.');
   if (message.role !== 'user') throw invalid('Only a user message can be answered again; pass the id of the question.');
-  await acceptJob(deps, userId, { userId, connectionId, requestId: frame.requestId, conversationId: frame.conversationId, kind: 'answer', messageId: message.id, model: model.key, reasoning: frame.reasoning });
+  const turnBot = await botOfTurn(deps, undefined, conv?.botId, false);
+  if (turnBot) model = botModelFor(turnBot.bot, deps.models, frame.model);
+  const fresh = await acceptJob(deps, userId, {
+    userId, connectionId, requestId: frame.requestId, conversationId: frame.conversationId, kind: 'answer', messageId: message.id, model: model.key, reasoning: frame.reasoning,
+    ...(turnBot ? { bot: turnBot.settings } : {}),
+  });
+  if (fresh) await recordBotUse(deps, turnBot);
 }
 
 /** `continue`: extends an answer that stopped at the token limit. */
 export async function acceptContinue(deps: AcceptDeps, userId: string, connectionId: string, frame: ContinueFrame): Promise<void> {
-  const message = await deps.store.getMessage(userId, frame.conversationId, frame.messageId);
+  const [message, conv] = await Promise.all([
+    deps.store.getMessage(userId, frame.conversationId, frame.messageId),
+    deps.bots ? deps.store.get(userId, frame.conversationId) : undefined,
+  ]);
   if (!message) throw notFound('This message does not exist in this conversation.');
   if (message.role !== 'assistant' || message.stopReason !== 'max_tokens') {
     throw invalid('Only an answer cut at the token limit can be continued.');
   }
-  const model = findModel(deps.models.models, message.model ?? '') ?? deps.models.defaultModel;
-  await acceptJob(deps, userId, { userId, connectionId, requestId: frame.requestId, conversationId: frame.conversationId, kind: 'continue', messageId: message.id, model: model.key });
+  let model = findModel(deps.models.models, message.model ?? '') ?? deps.models.defaultModel;
+  const turnBot = await botOfTurn(deps, undefined, conv?.botId, false);
+  // The answer continues with its own model while the bot allows it, else with the bot's default.
+  if (turnBot) model = botModelFor(turnBot.bot, deps.models, allowsModel(turnBot.bot, deps.models, model) ? model.key : undefined);
+  const fresh = await acceptJob(deps, userId, {
+    userId, connectionId, requestId: frame.requestId, conversationId: frame.conversationId, kind: 'continue', messageId: message.id, model: model.key,
+    ...(turnBot ? { bot: turnBot.settings } : {}),
+  });
+  if (fresh) await recordBotUse(deps, turnBot);
 }
 
-async function acceptJob(deps: AcceptDeps, userId: string, job: TurnJob): Promise<void> {
+function allowsModel(bot: BotRecord, settings: ModelSettings, model: RuntimeModel): boolean {
+  return bot.models.length === 0 ? settings.models.some((m) => m.key === model.key) : bot.models.includes(model.key);
+}
+
+/** Claims, acknowledges and dispatches a turn; true when this frame started it (not a retry of one already claimed). */
+async function acceptJob(deps: AcceptDeps, userId: string, job: TurnJob): Promise<boolean> {
   const { requestId, conversationId, messageId } = job;
   const claim = await deps.requests.claim(userId, { requestId, conversationId, messageId, createdAt: new Date().toISOString() }, job.connectionId);
   await deps.sink.send({ type: 'ack', requestId: job.requestId, conversationId: job.conversationId, messageId: job.messageId });
   if (claim.fresh) await deps.dispatch(job);
+  return claim.fresh;
 }
 
 /** `stop`: asks the worker generating `requestId` to stop; it keeps the partial answer, marked `stopped`. */
@@ -334,13 +405,8 @@ export async function runTurn(deps: TurnDeps, job: TurnJob): Promise<void> {
     });
     // Awaited below (at the first event, or after the stream): a failure must not count as unhandled meanwhile.
     started.catch(() => undefined);
-    const request = {
-      modelId: model.modelId,
-      reasoningBudget: job.reasoning && model.capabilities?.reasoning !== false ? deps.models.reasoningBudget : undefined,
-      adaptiveReasoning: model.capabilities?.adaptiveReasoningOnly,
-      cacheConversation: deps.models.promptCaching && model.capabilities?.promptCaching === true,
-      guardrail: deps.models.guardrail,
-    };
+    // The bot's instructions, parameters, prompt caching and guardrail, or the deployment's (core/bots.ts).
+    const request = { modelId: model.modelId, ...turnRequestOptions(job.bot, model, deps.models, job.reasoning) };
     // A conversation longer than the model's context window is sent again without its oldest turns (the question,
     // or the cut answer and what continues it, always stay), and the end frame says how many messages were left out.
     const keepTail = continuing ? (model.capabilities?.assistantPrefill === true ? 2 : 3) : 1;

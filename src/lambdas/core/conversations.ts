@@ -62,6 +62,9 @@ export interface Conversation {
   readonly usage: { readonly inputTokens: number; readonly outputTokens: number };
   /** Total price of the conversation's answers in USD. */
   readonly price: number;
+  /** The bot the conversation is with, and its title when the conversation started. */
+  readonly botId?: string;
+  readonly botTitle?: string;
 }
 
 export interface ConversationPage {
@@ -100,7 +103,7 @@ export class ConversationStore {
   }
 
   /** Creates a conversation whose first message is `first`. Fails with a conflict if the id is taken. */
-  async create(userId: string, conv: { id: string; title: string; model: string }, first: Message): Promise<void> {
+  async create(userId: string, conv: { id: string; title: string; model: string; botId?: string; botTitle?: string }, first: Message): Promise<void> {
     await this.putMessage(userId, conv.id, first);
     const now = first.createdAt;
     await this.db.send(new PutCommand({
@@ -113,6 +116,8 @@ export class ConversationStore {
         title: conv.title,
         searchText: searchTextOf(conv.title),
         model: conv.model,
+        // A conversation with a bot remembers it (issue 11), and its title at the time for the history list.
+        ...(conv.botId ? { botId: conv.botId, botTitle: conv.botTitle } : {}),
         createdAt: now,
         updatedAt: now,
         lastMessageId: first.id,
@@ -235,10 +240,12 @@ export class ConversationStore {
       ExclusiveStartKey: options.nextToken
         ? decodeToken(options.nextToken, (k) => k.gsi1pk === userKey(userId) && k.pk === userKey(userId))
         : undefined,
-      ProjectionExpression: 'id, title, model, createdAt, updatedAt',
+      ProjectionExpression: 'id, title, model, createdAt, updatedAt, botId, botTitle',
     }));
     return {
-      items: (res.Items ?? []).map((i) => ({ id: i.id, title: i.title, model: i.model, createdAt: i.createdAt, updatedAt: i.updatedAt })),
+      items: (res.Items ?? []).map((i) => ({
+        id: i.id, title: i.title, model: i.model, createdAt: i.createdAt, updatedAt: i.updatedAt, ...(i.botId ? { botId: i.botId, botTitle: i.botTitle } : {}),
+      })),
       nextToken: encodeToken(res.LastEvaluatedKey),
     };
   }
@@ -469,6 +476,7 @@ function toConversation(item: Record<string, any>): Conversation {
     lastMessageId: item.lastMessageId,
     usage: { inputTokens: Number(item.inputTokens ?? 0), outputTokens: Number(item.outputTokens ?? 0) },
     price: Math.round(Number(item.price ?? 0) * 1e6) / 1e6,
+    ...(item.botId ? { botId: item.botId, botTitle: item.botTitle } : {}),
   };
 }
 

@@ -1,7 +1,9 @@
 /** Typed errors, mapped to HTTP status codes and protocol error codes in one place. */
 export type ErrorCode =
   | 'BAD_REQUEST' | 'UNAUTHORIZED' | 'FORBIDDEN' | 'NOT_FOUND' | 'METHOD_NOT_ALLOWED' | 'CONFLICT' | 'TOO_LARGE'
-  | 'UNPROCESSABLE' | 'THROTTLED' | 'MODEL_ERROR' | 'INTERNAL';
+  | 'UNPROCESSABLE' | 'THROTTLED' | 'MODEL_ERROR' | 'INTERNAL'
+  // Bots (issue 11): a deployment-owned bot cannot be changed in the app; a turn with a bot the caller may no longer use.
+  | 'MANAGED' | 'BOT_UNAVAILABLE';
 
 export class ChatError extends Error {
   /** `cause`: the service error this one explains to the user (kept so callers can tell what the service said). */
@@ -30,6 +32,8 @@ const STATUS: Record<ErrorCode, number> = {
   THROTTLED: 429,
   MODEL_ERROR: 502,
   INTERNAL: 500,
+  MANAGED: 403,
+  BOT_UNAVAILABLE: 403,
 };
 
 export function statusOf(code: ErrorCode): number {

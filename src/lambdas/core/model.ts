@@ -30,6 +30,12 @@ export interface ModelRequest {
    */
   readonly cacheConversation?: boolean;
   readonly guardrail?: GuardrailRef;
+  /** A bot's generation parameters (InferenceConfiguration: https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_InferenceConfiguration.html). */
+  readonly temperature?: number;
+  readonly topP?: number;
+  readonly stopSequences?: string[];
+  /** Anthropic's `top_k`, an additional model request field (only set for models that take it: core/bots.ts takesTopK). */
+  readonly topK?: number;
 }
 
 /** The messages with a cache point closing the last user message. */
@@ -145,6 +151,14 @@ async function toBedrockBlock(b: ContentBlock, load: BlobLoader): Promise<Bedroc
   return { document: { format: b.document.format, name: b.document.name, source: { bytes: await load(b.document.key) } } };
 }
 
+/** Thinking (a budget, or adaptive) and Anthropic's top_k, as ConverseStream's additionalModelRequestFields. */
+function additionalFields(req: ModelRequest): never | undefined {
+  const fields: Record<string, unknown> = {};
+  if (req.reasoningBudget) fields.thinking = req.adaptiveReasoning ? { type: 'adaptive' } : { type: 'enabled', budget_tokens: req.reasoningBudget };
+  if (req.topK !== undefined) fields.top_k = req.topK;
+  return Object.keys(fields).length ? fields as never : undefined;
+}
+
 /** Streams one answer from Bedrock ConverseStream: text, reasoning and tool-use events, then one end event. */
 export async function* streamAnswer(client: BedrockRuntimeClient, req: ModelRequest, signal?: AbortSignal): AsyncGenerator<ModelEvent> {
   const maxTokens = req.maxTokens ?? ANSWER_MAX_TOKENS;
@@ -158,10 +172,13 @@ export async function* streamAnswer(client: BedrockRuntimeClient, req: ModelRequ
         ? { guardrailIdentifier: req.guardrail.id, guardrailVersion: req.guardrail.version, streamProcessingMode: 'async' }
         : undefined,
       // Thinking needs max tokens above its budget.
-      inferenceConfig: { maxTokens: req.reasoningBudget ? Math.max(maxTokens, req.reasoningBudget + 1024) : maxTokens },
-      additionalModelRequestFields: !req.reasoningBudget ? undefined
-        : req.adaptiveReasoning ? { thinking: { type: 'adaptive' } } as never
-          : { thinking: { type: 'enabled', budget_tokens: req.reasoningBudget } } as never,
+      inferenceConfig: {
+        maxTokens: req.reasoningBudget ? Math.max(maxTokens, req.reasoningBudget + 1024) : maxTokens,
+        ...(req.temperature !== undefined ? { temperature: req.temperature } : {}),
+        ...(req.topP !== undefined ? { topP: req.topP } : {}),
+        ...(req.stopSequences?.length ? { stopSequences: req.stopSequences } : {}),
+      },
+      additionalModelRequestFields: additionalFields(req),
     }), { abortSignal: signal });
   } catch (err) {
     throw signal?.aborted ? new AnswerStopped() : modelError(err);

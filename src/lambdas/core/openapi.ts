@@ -17,14 +17,14 @@ export interface RouteSpec {
   readonly query?: Schema;
   /** Schema of the JSON body. @default - the route takes no body */
   readonly body?: Schema;
-  readonly response: { readonly status: 200 | 204; readonly description: string; readonly schema?: Schema };
+  readonly response: { readonly status: 200 | 201 | 204; readonly description: string; readonly schema?: Schema };
   /** Errors beyond the ones every route can answer (BAD_REQUEST, UNAUTHORIZED, and TOO_LARGE with a body). */
   readonly errors: readonly ErrorCode[];
 }
 
 const ERROR_CODES: readonly ErrorCode[] = [
   'BAD_REQUEST', 'UNAUTHORIZED', 'FORBIDDEN', 'NOT_FOUND', 'METHOD_NOT_ALLOWED', 'CONFLICT', 'TOO_LARGE', 'UNPROCESSABLE',
-  'THROTTLED', 'MODEL_ERROR', 'INTERNAL',
+  'THROTTLED', 'MODEL_ERROR', 'INTERNAL', 'MANAGED', 'BOT_UNAVAILABLE',
 ];
 
 const ERROR_DESCRIPTIONS: Record<ErrorCode, string> = {
@@ -39,6 +39,8 @@ const ERROR_DESCRIPTIONS: Record<ErrorCode, string> = {
   THROTTLED: 'Too many requests; try again in a moment.',
   MODEL_ERROR: 'The model failed or is not available.',
   INTERNAL: 'Unexpected failure.',
+  MANAGED: 'The bot is managed by the deployment (declared in code) and cannot be changed in the app.',
+  BOT_UNAVAILABLE: 'The bot is no longer available to this user (deleted or unshared).',
 };
 
 /** The errors a route can answer, in status order. */

@@ -1,3 +1,4 @@
+import { BOT_ID_PATTERN } from './bot-keys';
 import { ULID_PATTERN } from './ids';
 import {
   DOCUMENT_NAME_PATTERN, documentNameProblem, MAX_DOCUMENT_NAME_LENGTH, MAX_DOCUMENTS_PER_MESSAGE, MAX_FRAME_BYTES, MAX_IMAGES_PER_MESSAGE,
@@ -70,6 +71,9 @@ export const SEND_MESSAGE_SCHEMA: Schema = {
     editOf: { ...id, description: 'A user message this one replaces: the new message becomes its sibling (a new branch).' },
     model,
     reasoning: { type: 'boolean' },
+    // A bot (issue 11): a ULID, or the id of a bot declared in code. A new conversation stores it; a later turn must
+    // name the conversation's bot or none.
+    botId: { type: 'string', maxLength: 64, pattern: BOT_ID_PATTERN, description: 'The bot to chat with (a new conversation), or the conversation\'s bot.' },
     // Text, and up to 20 images and 5 documents (Bedrock's per-message limits, limits.ts).
     content: { type: 'array', minItems: 1, maxItems: MAX_IMAGES_PER_MESSAGE + MAX_DOCUMENTS_PER_MESSAGE + 1, items: contentBlock },
   },
@@ -159,6 +163,7 @@ export interface SendMessageFrame {
   readonly editOf?: string;
   readonly model?: string;
   readonly reasoning?: boolean;
+  readonly botId?: string;
   readonly content: ContentBlock[];
 }
 

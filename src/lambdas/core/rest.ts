@@ -7,6 +7,7 @@ import { MAX_DOCUMENT_BYTES, MAX_IMAGE_BYTES, mb, toDocumentName } from './limit
 import { errorFields, Logger } from './log';
 import type { ModelSettings } from './models';
 import { openApiDocument, RouteSpec } from './openapi';
+import { BOT_ROUTES, BotDeps } from './bot-routes';
 import { Schema, validate } from './schema';
 import { proposeTitle } from './titles';
 
@@ -47,9 +48,11 @@ export interface RestDeps {
    * object under `uploads/<userId>/`. Keys outside the caller's prefix are never deleted.
    */
   readonly deleteUploads: (userId: string, keys?: readonly string[]) => Promise<void>;
+  /** Bots, the store and the user pool lookups (core/bot-routes.ts), made when a bot route needs them. */
+  readonly bots?: () => BotDeps;
 }
 
-interface RouteContext {
+export interface RouteContext {
   readonly deps: RestDeps;
   readonly caller: Caller;
   readonly params: Record<string, string>;
@@ -57,7 +60,7 @@ interface RouteContext {
   readonly body: unknown;
 }
 
-interface Route extends RouteSpec {
+export interface Route extends RouteSpec {
   readonly handle: (ctx: RouteContext) => Promise<unknown>;
 }
 
@@ -120,7 +123,11 @@ const usage: Schema = {
 const summary: Schema = {
   type: 'object',
   required: ['id', 'title', 'model', 'createdAt', 'updatedAt'],
-  properties: { id: { type: 'string' }, title: { type: 'string' }, model: { type: 'string' }, createdAt: time, updatedAt: time },
+  properties: {
+    id: { type: 'string' }, title: { type: 'string' }, model: { type: 'string' }, createdAt: time, updatedAt: time,
+    botId: { type: 'string', description: 'The bot the conversation is with' },
+    botTitle: { type: 'string', description: 'The bot\'s title when the conversation started' },
+  },
 };
 const feedback: Schema = {
   type: 'object',
@@ -168,7 +175,7 @@ const noQuery: Schema = { type: 'object', additionalProperties: false, propertie
  * describe the API (`GET /openapi.json`, `docs/openapi.json`). Every route reads and writes only the caller's data:
  * the store takes the caller's user id and builds every key from it.
  */
-export const ROUTES: readonly Route[] = [
+const CONVERSATION_ROUTES: readonly Route[] = [
   {
     method: 'GET',
     path: '/conversations',
@@ -490,6 +497,9 @@ export const ROUTES: readonly Route[] = [
   },
 ];
 
+/** Every REST route (each part's list, concatenated). */
+export const ROUTES: readonly Route[] = [...CONVERSATION_ROUTES, ...BOT_ROUTES];
+
 let document: Record<string, unknown> | undefined;
 
 /** The OpenAPI document of ROUTES (also committed as docs/openapi.json). */
@@ -513,7 +523,7 @@ export async function handleRest(deps: RestDeps, req: RestRequest): Promise<Rest
     check(route.query ?? noQuery, req.query, 'the query parameter ');
     if (route.body) check(route.body, body, '');
     const result = await route.handle({ deps, caller: req.caller, params: found.params, query: req.query, body });
-    res = route.response.status === 204 ? { status: 204, body: undefined } : { status: 200, body: result };
+    res = route.response.status === 204 ? { status: 204, body: undefined } : { status: route.response.status, body: result };
   } catch (err) {
     const e = toChatError(err);
     if (e.code === 'INTERNAL') deps.log.error('request failed', { method: req.method, route: route?.path, ...errorFields(err) });

@@ -25,6 +25,7 @@ import {
 import { createTokenVerifier } from '../../lambdas/core/auth';
 import { HttpApiRoute, startHttpApi, startWebSocketApi, WebSocketApi, WebSocketEvent } from '../emulators/api-gateway';
 import { FakeRequest, startBedrockFake, StartBedrockFakeOptions } from '../emulators/bedrock';
+import { startCognitoIdp } from '../emulators/cognito-idp';
 import { startDynamoDb } from '../emulators/dynamodb';
 import { functionNameOf, LambdaEmulator, startLambda } from '../emulators/lambda';
 import { corsRulesXml, startS3 } from '../emulators/s3';
@@ -93,6 +94,8 @@ export interface LocalStack {
   readonly lambda: LambdaEmulator;
   readonly webSocketApis: readonly WebSocketApi[];
   readonly endpoints: EndpointResolver;
+  /** The local Cognito Identity Provider API (the functions' `AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER`). */
+  readonly cognitoEndpoint: string;
   /** What the local stack does not emulate, one line each (printed once at start-up). */
   readonly notEmulated: readonly string[];
   /** What was loaded, for the start-up message. */
@@ -260,6 +263,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         }
       }
     }
+    // The user pools' admin API (groups, user search) for the functions, with the template's groups and the built-in users.
+    const cognitoIdp = await startCognitoIdp(userPools.map((p) => ({
+      userPoolId: p.userPoolId,
+      groups: p.groups.map((name) => ({ name, ...groupDescriptions(loaded.map((l) => l.r), p.userPoolId, name) })),
+      users: usersOf(p.groups),
+    })));
+    stops.push(cognitoIdp.stop);
+    if (userPools.length > 0) summary.push(`Cognito Identity Provider API → ${cognitoIdp.endpoint}`);
     // The IdP's keys, where Cognito publishes them: https://cognito-idp.<region>.amazonaws.com/<poolId>/.well-known/jwks.json
     const idpServer = createServer((req, res) => {
       const m = /^\/([^/]+)\/\.well-known\/(jwks\.json|openid-configuration)$/.exec(new URL(req.url ?? '/', 'http://x').pathname);
@@ -552,6 +563,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       env.AWS_ENDPOINT_URL_DYNAMODB = dynamo.endpoint;
       env.AWS_ENDPOINT_URL_S3 = s3.endpoint;
       env.AWS_ENDPOINT_URL_LAMBDA = lambda.endpoint;
+      env.AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER = cognitoIdp.endpoint;
       if (bedrockEndpoint) env.AWS_ENDPOINT_URL_BEDROCK_RUNTIME = bedrockEndpoint;
       // Local-only additions (documented in the README): s3rver needs path-style requests; the JWKS of the issuer
       // comes from the local IdP; Node 20's SDK notice is silenced (Lambda runs Node 24).
@@ -672,13 +684,16 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       lambda,
       webSocketApis,
       endpoints,
+      cognitoEndpoint: cognitoIdp.endpoint,
       notEmulated,
       summary,
       bedrockRequests: () => bedrockRequests,
       issueToken: (username, expiresInSec) => {
         const user = users.find((u) => u.username === username);
         if (!user || !pool) throw new Error(`No local user ${username}`);
-        return pool.idp.issueIdToken(user, { expiresInSec: expiresInSec ?? pool.clients[0]?.idTokenValiditySec });
+        // The token's groups are the user's groups now (a change through the Cognito API shows in the next token).
+        const groups = cognitoIdp.groupsOf(pool.userPoolId, user.username);
+        return pool.idp.issueIdToken({ ...user, groups }, { expiresInSec: expiresInSec ?? pool.clients[0]?.idTokenValiditySec });
       },
       idle: async () => {
         for (;;) {
@@ -817,6 +832,18 @@ function clientFrom(r: TemplateResolver, id: string, endpoints: EndpointResolver
 }
 
 /** The built-in users, each in the groups of theirs that the pool has. */
+/** The description of the template's group `name` of `userPoolId`, if it has one. */
+function groupDescriptions(resolvers: readonly TemplateResolver[], userPoolId: string, name: string): { description?: string } {
+  for (const r of resolvers) {
+    for (const id of r.ofType('AWS::Cognito::UserPoolGroup')) {
+      if (r.prop(id, 'UserPoolId') !== userPoolId || r.str(r.resource(id).Properties!.GroupName) !== name) continue;
+      const description = r.prop(id, 'Description');
+      return typeof description === 'string' ? { description } : {};
+    }
+  }
+  return {};
+}
+
 function usersOf(groups: readonly string[]): LocalUser[] {
   return Object.values(LOCAL_USERS).map((u) => ({ ...u, groups: (u.groups ?? []).filter((g) => groups.includes(g)) }));
 }

@@ -28,6 +28,8 @@ export interface SendMessageFrame extends RequestFrame {
   readonly botId?: string;
   readonly model?: string;
   readonly reasoning?: boolean;
+  /** The bot to chat with (a new conversation), or the conversation's bot. */
+  readonly botId?: string;
   readonly content: ContentBlock[];
 }
 
@@ -59,6 +61,8 @@ export type ClientFrame = SendMessageFrame | RegenerateFrame | ContinueFrame | S
 
 export type ErrorCode = 'BAD_REQUEST' | 'UNAUTHORIZED' | 'FORBIDDEN' | 'NOT_FOUND' | 'TOO_LARGE' | 'THROTTLED'
 | 'MODEL_ERROR' | 'INTERNAL'
+/** The turn's bot is no longer available to the caller (deleted or unshared): the conversation cannot continue. */
+| 'BOT_UNAVAILABLE'
 /** The connection's token expired: the server closes the connection after this frame. */
 | 'AUTH_EXPIRED'
 /** The conversation's bot was deleted or unshared (or a group membership is gone): nothing was written. */
