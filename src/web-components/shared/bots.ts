@@ -9,79 +9,20 @@
 import { HttpError, tokenFrom } from './config.js';
 import type { BedrockChatConfig, TokenProvider } from './config.js';
 
-export type BotOwner = 'you' | 'other' | 'deployment';
-export type BotScope = 'private' | 'partial' | 'all';
-export type FilterStrength = 'NONE' | 'LOW' | 'MEDIUM' | 'HIGH';
+// One contract, one definition: the shapes the server validates and answers with (type-only: nothing of core is
+// bundled).
+import type {
+  BotGuardrail, BotInput, BotScope, BotSummary, BotView, FilterStrength, GenerationParams, GuardrailDefinition, QuickStarter,
+} from '../../lambdas/core/bots.js';
+
+export type { BotGuardrail, BotInput, BotScope, BotSummary, FilterStrength, GenerationParams, GuardrailDefinition, QuickStarter };
+export type GuardrailRef = BotGuardrail;
+/** `GET /bots/{id}`: for a caller the bot is only shared with, `instructions` and `guardrail` are absent. */
+export type Bot = BotView;
+
 export const FILTER_STRENGTHS: readonly FilterStrength[] = ['NONE', 'LOW', 'MEDIUM', 'HIGH'];
 export const CONTENT_FILTERS = ['hate', 'insults', 'sexual', 'violence', 'misconduct', 'promptAttack'] as const;
 export type ContentFilter = (typeof CONTENT_FILTERS)[number];
-
-/** A bot in a list (`GET /bots`, the store). `available: false`: the caller lost access (only in `recent`). */
-export interface BotSummary {
-  readonly id: string;
-  readonly title: string;
-  readonly description?: string;
-  readonly owner?: BotOwner;
-  readonly scope?: BotScope;
-  readonly starred?: boolean;
-  readonly pinned?: boolean;
-  readonly pinOrder?: number;
-  readonly usageCount?: number;
-  readonly updatedAt?: string;
-  readonly available: boolean;
-}
-
-export interface GenerationParams {
-  readonly maxTokens?: number;
-  readonly temperature?: number;
-  readonly topP?: number;
-  readonly topK?: number;
-  readonly stopSequences?: string[];
-  readonly reasoningBudget?: number;
-}
-
-export interface QuickStarter {
-  readonly title: string;
-  readonly example: string;
-}
-
-export interface GuardrailDefinition {
-  readonly contentFilters?: Partial<Record<ContentFilter, FilterStrength>>;
-  readonly grounding?: { readonly threshold: number };
-  readonly relevance?: { readonly threshold: number };
-  readonly blockedMessage?: string;
-}
-
-export type GuardrailRef = { readonly id: string; readonly version: string } | { readonly definition: GuardrailDefinition };
-
-/** `GET /bots/{id}`: for a caller the bot is only shared with, `instructions` and `guardrail` are absent. */
-export interface Bot extends BotSummary {
-  readonly instructions?: string;
-  readonly generation?: GenerationParams;
-  readonly quickStarters?: QuickStarter[];
-  readonly models?: string[];
-  readonly defaultModel?: string;
-  readonly promptCaching?: boolean;
-  readonly guardrail?: GuardrailRef;
-  readonly guardrailStatus?: 'READY' | 'CREATING' | 'FAILED';
-  readonly showRetrievedChunks?: boolean;
-  readonly sharing?: { readonly users: string[]; readonly groups: string[] };
-  readonly createdAt?: string;
-}
-
-/** The writable fields (`POST /bots`, `PATCH /bots/{id}`). */
-export interface BotInput {
-  title: string;
-  description: string;
-  instructions: string;
-  generation: GenerationParams;
-  quickStarters: QuickStarter[];
-  models: string[];
-  defaultModel?: string;
-  promptCaching: boolean;
-  guardrail?: GuardrailRef;
-  showRetrievedChunks: boolean;
-}
 
 export interface Sharing {
   readonly scope: BotScope;
@@ -176,7 +117,7 @@ export class BotsApi {
     return this.call<Bot>('/bots', { method: 'POST', body: input }).then((b) => b as Bot);
   }
 
-  update(id: string, input: Partial<BotInput>): Promise<Bot> {
+  update(id: string, input: BotInput): Promise<Bot> {
     return this.call<Bot>(`/bots/${encodeURIComponent(id)}`, { method: 'PATCH', body: input }).then((b) => b as Bot);
   }
 
@@ -232,16 +173,13 @@ export interface FieldError {
 }
 
 /**
- * The field a server 400 names (`INVALID`), matched against the draft's field names in its message, for example
- * "generation.topK is not supported by model x" or "title: must be 1 to 100 characters". `undefined`: shown at the top.
+ * The field a server 400 names: the first field path in its message, as the server writes them
+ * ("generation.topK: model x does not take top K.", "quickStarters[2].title must be …", "defaultModel: …"), as the
+ * editor's field names (`quickStarters.2`). `undefined`: no field, the message is shown at the top of the form.
  */
 export function fieldOf(message: string): string | undefined {
-  const names = ['generation.maxTokens', 'generation.temperature', 'generation.topP', 'generation.topK',
-    'generation.stopSequences', 'generation.reasoningBudget', 'quickStarters', 'defaultModel', 'models', 'guardrail',
-    'instructions', 'description', 'title', 'promptCaching', 'showRetrievedChunks'];
-  for (const name of names) {
-    const short = name.split('.').pop()!;
-    if (message.includes(name) || new RegExp(`\\b${short}\\b`).test(message)) return name;
-  }
-  return undefined;
+  const match = /\b(generation\.(?:maxTokens|temperature|topP|topK|stopSequences|reasoningBudget)\b|quickStarters(?:\[(\d+)\])?|(?:defaultModel|models|guardrail|instructions|description|title)\b)/.exec(message);
+  if (!match) return undefined;
+  if (match[1].startsWith('quickStarters')) return match[2] !== undefined ? `quickStarters.${match[2]}` : 'quickStarters';
+  return match[1];
 }

@@ -24,8 +24,6 @@ export interface SendMessageFrame extends RequestFrame {
   readonly conversationId?: string;
   readonly parentMessageId?: string;
   readonly editOf?: string;
-  /** The custom bot of a new conversation (a later turn must name the conversation's bot, or none). */
-  readonly botId?: string;
   readonly model?: string;
   readonly reasoning?: boolean;
   /** The bot to chat with (a new conversation), or the conversation's bot. */
@@ -65,8 +63,8 @@ export type ErrorCode = 'BAD_REQUEST' | 'UNAUTHORIZED' | 'FORBIDDEN' | 'NOT_FOUN
 | 'BOT_UNAVAILABLE'
 /** The connection's token expired: the server closes the connection after this frame. */
 | 'AUTH_EXPIRED'
-/** The conversation's bot was deleted or unshared (or a group membership is gone): nothing was written. */
-| 'BOT_UNAVAILABLE' | 'INVALID';
+/** A `botId` that differs from the conversation's bot, or a model outside the bot's models. */
+| 'INVALID';
 
 export interface Usage {
   readonly inputTokens?: number;
