@@ -100,8 +100,13 @@ describeBrowser('custom bots in the app and the widget (Chromium)', () => {
     const posts = backend.botCalls.filter((c) => c.method === 'POST');
     expect(posts).toHaveLength(2);
     expect(posts[1].body).toEqual({
-      title: 'Otter guide', description: 'Knows rivers.', instructions: 'Answer like an otter.', generation: { temperature: 0.3 },
-      quickStarters: [{ title: 'Rivers', example: 'Which rivers have otters?' }], models: ['fake.model-v1'], promptCaching: false,
+      title: 'Otter guide',
+      description: 'Knows rivers.',
+      instructions: 'Answer like an otter.',
+      generation: { temperature: 0.3 },
+      quickStarters: [{ title: 'Rivers', example: 'Which rivers have otters?' }],
+      models: ['fake.model-v1'],
+      promptCaching: false,
       showRetrievedChunks: false,
     });
     // The new bot's address replaces the "new bot" one; the preview chat talks to it; the sidebar lists it.
@@ -171,7 +176,10 @@ describeBrowser('custom bots in the app and the widget (Chromium)', () => {
 
   test('a bot\'s chat: header with description, a quick starter sends itself with botId, recents and history show the bot', async () => {
     const bot = backend.addBot({
-      title: 'Otter guide', description: 'Knows rivers.', models: ['fake.model-v2'], defaultModel: 'fake.model-v2',
+      title: 'Otter guide',
+      description: 'Knows rivers.',
+      models: ['fake.model-v2'],
+      defaultModel: 'fake.model-v2',
       quickStarters: [{ title: 'Rivers', example: 'Which rivers have otters?' }, { title: 'Food', example: 'What do otters eat?' }],
     });
     await openApp();
@@ -305,7 +313,9 @@ describeBrowser('custom bots in the app and the widget (Chromium)', () => {
 
   test('<bedrock-chat bot-id> on a plain page: botId sent, title and quick starters shown, models limited to the bot\'s', async () => {
     const bot = backend.addBot({
-      title: 'Site assistant', description: 'Ask about our shop.', models: ['fake.model-v1', 'fake.model-v2'],
+      title: 'Site assistant',
+      description: 'Ask about our shop.',
+      models: ['fake.model-v1', 'fake.model-v2'],
       quickStarters: [{ title: 'Opening hours', example: 'When are you open?' }],
     });
     backend.models = [{ id: 'fake.model-v1', default: true }, { id: 'fake.model-v2', default: false }, { id: 'fake.model-v3', default: false }];

@@ -48,7 +48,15 @@ interface StoredMessage {
   usage?: Record<string, number>;
   feedback?: Record<string, unknown>;
 }
-interface Conversation { id: string; title: string; lastMessageId: string; messages: Map<string, StoredMessage>; updatedAt?: number; botId?: string; botTitle?: string }
+interface Conversation {
+  id: string;
+  title: string;
+  lastMessageId: string;
+  messages: Map<string, StoredMessage>;
+  updatedAt?: number;
+  botId?: string;
+  botTitle?: string;
+}
 
 /** A bot of the fake backend (bots-contract.md): `owner` as the signed-in user sees it. */
 export interface FakeBot {
@@ -355,9 +363,24 @@ export class FakeBackend {
   addBot(bot: Partial<FakeBot> & { title: string }): FakeBot {
     const now = new Date(1_700_000_000_000 + this.counter * 1000).toISOString();
     const full: FakeBot = {
-      id: this.id('01BOT'), description: '', instructions: '', generation: {}, quickStarters: [], models: [], promptCaching: false,
-      showRetrievedChunks: false, owner: 'other', scope: 'all', users: [], groups: [], starred: false, pinned: false, usageCount: 0,
-      createdAt: now, updatedAt: now, ...bot,
+      id: this.id('01BOT'),
+      description: '',
+      instructions: '',
+      generation: {},
+      quickStarters: [],
+      models: [],
+      promptCaching: false,
+      showRetrievedChunks: false,
+      owner: 'other',
+      scope: 'all',
+      users: [],
+      groups: [],
+      starred: false,
+      pinned: false,
+      usageCount: 0,
+      createdAt: now,
+      updatedAt: now,
+      ...bot,
     };
     this.bots.set(full.id, full);
     return full;
@@ -366,13 +389,18 @@ export class FakeBackend {
   private summary(b: FakeBot): Record<string, unknown> {
     if (this.lostBots.has(b.id)) return { id: b.id, title: b.title, available: false };
     const { id, title, description, owner, scope, starred, pinned, pinOrder, usageCount, updatedAt } = b;
-    return { id, title, description, owner, scope, starred, pinned, ...(pinOrder !== undefined ? { pinOrder } : {}), usageCount, updatedAt, available: true };
+    const order = pinOrder !== undefined ? { pinOrder } : {};
+    return { id, title, description, owner, scope, starred, pinned, ...order, usageCount, updatedAt, available: true };
   }
 
   private botView(b: FakeBot): Record<string, unknown> {
     const { instructions, guardrail, users, groups, ...rest } = b;
     return {
-      ...rest, ...this.summary(b), knowledge: null, tools: [], sharing: { users, groups },
+      ...rest,
+      ...this.summary(b),
+      knowledge: null,
+      tools: [],
+      sharing: { users, groups },
       ...(b.owner === 'you' ? { instructions, ...(guardrail ? { guardrail } : {}) } : {}),
     };
   }

@@ -104,12 +104,13 @@ export class BedrockChatApp extends LitElement {
   /** The address the page was opened with, applied once the chat element is rendered. */
   private firstRoute?: Route;
   private narrow?: MediaQueryList;
-  private readonly onHashChange = () => this.applyRoute(parseRoute(location.hash));
-  private readonly onBotsChanged = () => this.renderRoot.querySelector<HTMLElement & { refresh(): void }>('bedrock-chat-bot-list')?.refresh();
   /** The token provider the model list was loaded with. */
   private modelsFor?: TokenProvider;
   private modelsConfig?: BedrockChatConfig;
   private readonly builtInProvider: TokenProvider = () => this.auth.idToken();
+  private readonly onHashChange = (): void => this.applyRoute(parseRoute(location.hash));
+  /** A bot was saved, shared, starred or deleted (or used): the sidebar's bot lists are loaded again. */
+  private readonly onBotsChanged = (): void => this.renderRoot.querySelector<HTMLElement & { refresh(): void }>('bedrock-chat-bot-list')?.refresh();
 
   get currentConfig(): BedrockChatConfig | undefined {
     return this.config ?? this.loadedConfig;

@@ -5,13 +5,13 @@ import { property, state } from 'lit/decorators.js';
 import { ifDefined } from 'lit/directives/if-defined.js';
 import { repeat } from 'lit/directives/repeat.js';
 import { styles } from './bedrock-chat.styles.js';
+import type { ChatBot } from './bot.js';
 import { clearAnswer, createMessage, fileLabel, newestLeaf, pathTo, renderAnswer, siblingsOf, treeOf } from './conversation.js';
 import type { ChatMessage, StoredMessage } from './conversation.js';
 import { ERROR_TEXT } from './events.js';
 import type {
   BedrockChatConversationDetail, BedrockChatErrorDetail, BedrockChatMessageDetail, BedrockChatSendDetail,
 } from './events.js';
-import type { ChatBot } from './bot.js';
 import { FeedbackController } from './feedback.js';
 import { ACCEPT, AttachmentsController, fitsInFrame, fitsInline, MAX_DOCUMENTS_PER_MESSAGE, MAX_IMAGES_PER_MESSAGE } from '../shared/attachments-controller.js';
 import { jwtClaims } from '../shared/auth/pkce.js';
@@ -649,7 +649,8 @@ export class BedrockChat extends LitElement {
   /** `model` and `reasoning` of a request; for a new message (`send`) also the bot (a conversation keeps its bot). */
   private options(send?: boolean): { botId?: string; model?: string; reasoning?: true } {
     const model = this.sentModel();
-    return { ...(send && this.chatBot ? { botId: this.chatBot } : {}), ...(model ? { model } : {}), ...(this.reasoningOn ? { reasoning: true } : {}) };
+    const bot = send && this.chatBot ? { botId: this.chatBot } : {};
+    return { ...bot, ...(model ? { model } : {}), ...(this.reasoningOn ? { reasoning: true } : {}) };
   }
 
   private addUser(text: string, files: ContentBlock[], parent: ChatMessage | undefined): ChatMessage {

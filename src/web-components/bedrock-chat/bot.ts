@@ -49,7 +49,8 @@ export class ChatBot {
     const root = (host as unknown as { renderRoot?: Node }).renderRoot;
     if (root instanceof ShadowRoot && styles.styleSheet) root.adoptedStyleSheets = [...root.adoptedStyleSheets, styles.styleSheet];
     this.task = new Task(host, {
-      task: async ([botId, config, provider], { signal }) => (botId && config && provider ? new BotsApi(config, provider).get(botId, signal) : undefined),
+      task: async ([botId, config, provider], { signal }) => (botId && config && provider
+        ? new BotsApi(config, provider).get(botId, signal) : undefined),
       args: () => [this.id(), this.host.currentConfig, this.host.tokenProvider],
     });
   }

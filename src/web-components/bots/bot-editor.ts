@@ -16,8 +16,12 @@ import type { BedrockChatConfig, TokenProvider } from '../shared/config.js';
 import { LocaleController } from '../shared/i18n.js';
 
 const filterLabel = (f: string): string => ({
-  hate: msg('Hate'), insults: msg('Insults'), sexual: msg('Sexual'), violence: msg('Violence'),
-  misconduct: msg('Misconduct'), promptAttack: msg('Prompt attacks'),
+  hate: msg('Hate'),
+  insults: msg('Insults'),
+  sexual: msg('Sexual'),
+  violence: msg('Violence'),
+  misconduct: msg('Misconduct'),
+  promptAttack: msg('Prompt attacks'),
 } as Record<string, string>)[f] ?? f;
 const strengthLabel = (s: FilterStrength): string => ({ NONE: msg('Off'), LOW: msg('Low'), MEDIUM: msg('Medium'), HIGH: msg('High') })[s];
 
@@ -86,11 +90,11 @@ export class BedrockChatBotEditor extends LitElement {
   protected override render(): TemplateResult {
     return html`<section part="base" aria-labelledby="editor-title">
       ${this.loading.render({
-        pending: () => html`<p part="status" class="status">${msg('Loading…')}</p>`,
-        error: (e) => html`<p part="error" class="error" role="alert">${e instanceof ApiError && (e.status === 404 || e.status === 403)
-          ? msg('This bot does not exist or you cannot edit it.') : msg('The bot could not be loaded.')}</p>`,
-        complete: (value) => (value ? this.renderEditor(value.models) : nothing),
-      })}
+          pending: () => html`<p part="status" class="status">${msg('Loading…')}</p>`,
+          error: (e) => html`<p part="error" class="error" role="alert">${e instanceof ApiError && (e.status === 404 || e.status === 403)
+            ? msg('This bot does not exist or you cannot edit it.') : msg('The bot could not be loaded.')}</p>`,
+          complete: (value) => (value ? this.renderEditor(value.models) : nothing),
+        })}
     </section>`;
   }
 
@@ -158,7 +162,7 @@ export class BedrockChatBotEditor extends LitElement {
               ${this.confirmingDelete ? html`<span class="row" role="group" aria-label=${msg('Confirm deletion')}>${msg('Delete this bot for everyone?')}
                 <button part="delete-confirm" class="danger" type="button" @click=${() => void this.deleteBot(bot)}>${msg('Delete')}</button>
                 <button part="delete-cancel" type="button" @click=${() => { this.confirmingDelete = false; }}>${msg('Cancel')}</button></span>`
-                : html`<button part="delete" class="danger" type="button" @click=${() => { this.confirmingDelete = true; }}>${msg('Delete')}</button>`}` : nothing}
+                  : html`<button part="delete" class="danger" type="button" @click=${() => { this.confirmingDelete = true; }}>${msg('Delete')}</button>`}` : nothing}
           </div>
           <p part="status" class="status" role="status">${this.statusText}</p>
         </form>
@@ -191,7 +195,7 @@ export class BedrockChatBotEditor extends LitElement {
       </div>
       ${this.area('guardrail.blockedMessage', msg('Message when blocked'), d.blockedMessage, (v) => { d.blockedMessage = v; })}
       ${this.stored?.guardrailStatus ? html`<p class="hint">${this.stored.guardrailStatus === 'READY' ? msg('The guardrail is ready.')
-        : this.stored.guardrailStatus === 'CREATING' ? msg('The guardrail is being created…') : msg('The guardrail could not be created. Save again to retry.')}</p>` : nothing}` : nothing}
+          : this.stored.guardrailStatus === 'CREATING' ? msg('The guardrail is being created…') : msg('The guardrail could not be created. Save again to retry.')}</p>` : nothing}` : nothing}
       ${this.errorFor('guardrail')}
     </fieldset>`;
   }

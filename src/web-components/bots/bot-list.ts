@@ -84,10 +84,10 @@ export class BedrockChatBotList extends LitElement {
         ${this.lists.value?.me?.canCreateBots ? html`<a part="create" href=${routes.newBot()}>${msg('Create a bot')}</a>` : nothing}
       </div>
       ${this.lists.render({
-        pending: () => (this.lists.value ? this.renderLists(this.lists.value) : html`<p part="status" class="status">${msg('Loading bots…')}</p>`),
-        complete: (lists) => (lists ? this.renderLists(lists) : nothing),
-        error: () => html`<p part="error" class="error" role="alert">${msg('The bots could not be loaded.')}</p>`,
-      })}
+          pending: () => (this.lists.value ? this.renderLists(this.lists.value) : html`<p part="status" class="status">${msg('Loading bots…')}</p>`),
+          complete: (lists) => (lists ? this.renderLists(lists) : nothing),
+          error: () => html`<p part="error" class="error" role="alert">${msg('The bots could not be loaded.')}</p>`,
+        })}
       ${this.errorText ? html`<p part="error" class="error" role="alert">${this.errorText}</p>` : nothing}
     </nav>`;
   }

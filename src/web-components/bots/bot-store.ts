@@ -60,17 +60,17 @@ export class BedrockChatBotStore extends LitElement {
       </form>
       ${this.errorText ? html`<p part="error" class="error" role="alert">${this.errorText}</p>` : nothing}
       <div part="results" aria-live="polite">${this.results.render({
-        pending: () => html`<p part="status" class="status">${msg('Searching…')}</p>`,
-        complete: (items) => html`<h3>${msg('Search results')}</h3>${items.length ? this.cards(items) : html`<p part="status" class="status">${msg('No public bot matches these words.')}</p>`}`,
-        error: () => html`<p part="error" class="error" role="alert">${msg('The search failed. Please try again.')}</p>`,
-      })}</div>
+    pending: () => html`<p part="status" class="status">${msg('Searching…')}</p>`,
+    complete: (items) => html`<h3>${msg('Search results')}</h3>${items.length ? this.cards(items) : html`<p part="status" class="status">${msg('No public bot matches these words.')}</p>`}`,
+    error: () => html`<p part="error" class="error" role="alert">${msg('The search failed. Please try again.')}</p>`,
+  })}</div>
       ${this.shelves.render({
-        pending: () => html`<p part="status" class="status">${msg('Loading the store…')}</p>`,
-        complete: (shelves) => (shelves ?? []).map(({ kind, items }) => (items.length ? html`<section part="shelf" aria-labelledby=${`shelf-${kind}`}>
+          pending: () => html`<p part="status" class="status">${msg('Loading the store…')}</p>`,
+          complete: (shelves) => (shelves ?? []).map(({ kind, items }) => (items.length ? html`<section part="shelf" aria-labelledby=${`shelf-${kind}`}>
           <h3 id=${`shelf-${kind}`}>${kind === 'essentials' ? msg('Essentials') : kind === 'popular' ? msg('Popular') : msg('Pick-up')}</h3>
           ${this.cards(items)}</section>` : nothing)),
-        error: () => html`<p part="error" class="error" role="alert">${msg('The store could not be loaded.')}</p>`,
-      })}
+          error: () => html`<p part="error" class="error" role="alert">${msg('The store could not be loaded.')}</p>`,
+        })}
     </section>`;
   }
 

@@ -101,23 +101,23 @@ export class BedrockChatShareDialog extends LitElement {
         <input part="user-search" type="search" maxlength=${LIMITS.userQuery} .value=${this.userQuery}
           @input=${(e: Event) => { this.userQuery = (e.target as HTMLInputElement).value; }}></label>
       ${this.userHits.render({
-        pending: () => html`<p class="status">${msg('Searching…')}</p>`,
-        complete: (hits) => html`<ul class="plain" aria-label=${msg('Users found')}>${hits.filter((h) => !this.users.some((u) => u.id === h.id)).map((h) => html`<li>
+          pending: () => html`<p class="status">${msg('Searching…')}</p>`,
+          complete: (hits) => html`<ul class="plain" aria-label=${msg('Users found')}>${hits.filter((h) => !this.users.some((u) => u.id === h.id)).map((h) => html`<li>
           <button part="user-hit" type="button" ?disabled=${this.users.length >= LIMITS.shareUsers}
             @click=${() => { this.users = [...this.users, { id: h.id, label: h.email }]; }}>${msg(str`Add ${h.email}`)}</button></li>`)}</ul>`,
-        error: () => html`<p class="error" role="alert">${msg('The search failed. Please try again.')}</p>`,
-      })}
+          error: () => html`<p class="error" role="alert">${msg('The search failed. Please try again.')}</p>`,
+        })}
       <label class="field"><span>${msg('Add groups')}</span>
         <input part="group-search" type="search" maxlength=${LIMITS.groupQuery} .value=${this.groupQuery}
           @input=${(e: Event) => { this.groupQuery = (e.target as HTMLInputElement).value; }}></label>
       ${this.groupHits.render({
-        pending: () => html`<p class="status">${msg('Searching…')}</p>`,
-        complete: (hits) => html`<ul class="plain" aria-label=${msg('Groups found')}>${hits.filter((h) => !this.groups.includes(h.name)).map((h) => html`<li>
+          pending: () => html`<p class="status">${msg('Searching…')}</p>`,
+          complete: (hits) => html`<ul class="plain" aria-label=${msg('Groups found')}>${hits.filter((h) => !this.groups.includes(h.name)).map((h) => html`<li>
           <button part="group-hit" type="button" ?disabled=${this.groups.length >= LIMITS.shareGroups}
             @click=${() => { this.groups = [...this.groups, h.name]; }}>${msg(str`Add group ${h.name}`)}</button>
           ${h.description ? html`<span class="hint">${h.description}</span>` : nothing}</li>`)}</ul>`,
-        error: () => html`<p class="error" role="alert">${msg('The search failed. Please try again.')}</p>`,
-      })}
+          error: () => html`<p class="error" role="alert">${msg('The search failed. Please try again.')}</p>`,
+        })}
       <h3>${msg('Shared with')}</h3>
       <ul part="chosen" class="plain">
         ${this.users.map((u) => html`<li class="row">${u.label}<button part="unchoose" type="button" aria-label=${msg(str`Remove ${u.label}`)}

@@ -30,10 +30,27 @@ export interface Draft {
 
 export function emptyDraft(): Draft {
   return {
-    title: '', description: '', instructions: '', maxTokens: '', temperature: '', topP: '', topK: '', reasoningBudget: '',
-    stopSequences: '', quickStarters: [], models: [], defaultModel: '', promptCaching: false, guardrailKind: 'none',
-    guardrailId: '', guardrailVersion: '', filters: Object.fromEntries(CONTENT_FILTERS.map((f) => [f, 'NONE'])) as Record<string, FilterStrength>,
-    grounding: '', relevance: '', blockedMessage: '', showRetrievedChunks: false,
+    title: '',
+    description: '',
+    instructions: '',
+    maxTokens: '',
+    temperature: '',
+    topP: '',
+    topK: '',
+    reasoningBudget: '',
+    stopSequences: '',
+    quickStarters: [],
+    models: [],
+    defaultModel: '',
+    promptCaching: false,
+    guardrailKind: 'none',
+    guardrailId: '',
+    guardrailVersion: '',
+    filters: Object.fromEntries(CONTENT_FILTERS.map((f) => [f, 'NONE'])) as Record<string, FilterStrength>,
+    grounding: '',
+    relevance: '',
+    blockedMessage: '',
+    showRetrievedChunks: false,
   };
 }
 
@@ -43,11 +60,20 @@ export function draftOf(bot: Partial<BotInput> & { guardrail?: GuardrailRef }): 
   const g = bot.generation ?? {};
   const num = (n: number | undefined) => (n === undefined ? '' : String(n));
   Object.assign(d, {
-    title: bot.title ?? '', description: bot.description ?? '', instructions: bot.instructions ?? '',
-    maxTokens: num(g.maxTokens), temperature: num(g.temperature), topP: num(g.topP), topK: num(g.topK),
-    reasoningBudget: num(g.reasoningBudget), stopSequences: (g.stopSequences ?? []).join('\n'),
-    quickStarters: (bot.quickStarters ?? []).map((q) => ({ ...q })), models: [...(bot.models ?? [])],
-    defaultModel: bot.defaultModel ?? '', promptCaching: !!bot.promptCaching, showRetrievedChunks: !!bot.showRetrievedChunks,
+    title: bot.title ?? '',
+    description: bot.description ?? '',
+    instructions: bot.instructions ?? '',
+    maxTokens: num(g.maxTokens),
+    temperature: num(g.temperature),
+    topP: num(g.topP),
+    topK: num(g.topK),
+    reasoningBudget: num(g.reasoningBudget),
+    stopSequences: (g.stopSequences ?? []).join('\n'),
+    quickStarters: (bot.quickStarters ?? []).map((q) => ({ ...q })),
+    models: [...(bot.models ?? [])],
+    defaultModel: bot.defaultModel ?? '',
+    promptCaching: !!bot.promptCaching,
+    showRetrievedChunks: !!bot.showRetrievedChunks,
   });
   const guardrail = bot.guardrail;
   if (guardrail && 'definition' in guardrail) {
@@ -112,10 +138,9 @@ export function validate(d: Draft, models: ModelInfo[]): { input?: BotInput; err
   d.quickStarters.forEach((q, i) => {
     const t = q.title.trim();
     const e = q.example.trim();
-    if (!t || !e) add(`quickStarters.${i}`, msg('A quick starter needs a title and a message.'));
-    else if (t.length > LIMITS.starterTitle || e.length > LIMITS.starterExample) {
+    if (!t || !e) {add(`quickStarters.${i}`, msg('A quick starter needs a title and a message.'));} else if (t.length > LIMITS.starterTitle || e.length > LIMITS.starterExample) {
       add(`quickStarters.${i}`, msg(str`A quick starter's title can have at most ${LIMITS.starterTitle} characters and its message ${LIMITS.starterExample}.`));
-    } else starters.push({ title: t, example: e });
+    } else {starters.push({ title: t, example: e });}
   });
   if (d.defaultModel && d.models.length && !d.models.includes(d.defaultModel)) add('defaultModel', msg('The default model must be one of the allowed models.'));
 
@@ -159,9 +184,16 @@ export function validate(d: Draft, models: ModelInfo[]): { input?: BotInput; err
   return {
     errors,
     input: {
-      title, description: d.description, instructions: d.instructions, generation, quickStarters: starters,
-      models: d.models, ...(d.defaultModel ? { defaultModel: d.defaultModel } : {}), promptCaching: d.promptCaching,
-      ...(guardrail ? { guardrail } : {}), showRetrievedChunks: d.showRetrievedChunks,
+      title,
+      description: d.description,
+      instructions: d.instructions,
+      generation,
+      quickStarters: starters,
+      models: d.models,
+      ...(d.defaultModel ? { defaultModel: d.defaultModel } : {}),
+      promptCaching: d.promptCaching,
+      ...(guardrail ? { guardrail } : {}),
+      showRetrievedChunks: d.showRetrievedChunks,
     },
   };
 }
