@@ -77,7 +77,7 @@ maybe('custom bots on the playground', () => {
     await editor.getByRole('heading', { name: `Edit “${title}”` }).waitFor({ timeout: 20_000 });
     const botId = /^#\/bots\/([^/]+)\/edit$/.exec(await alice.evaluate(() => location.hash))?.[1];
     expect(botId).toMatch(/^[0-9A-HJKMNP-TV-Z]{26}$/); // a ULID, chosen by the server
-    await alice.locator('bedrock-chat-bot-list section', { hasText: 'My bots' }).getByRole('link', { name: title }).waitFor();
+    await alice.locator('bedrock-chat-bot-list section', { hasText: 'My bots' }).getByRole('link', { name: title, exact: true }).waitFor();
 
     await editor.getByRole('button', { name: 'Share…' }).click();
     const dialog = alice.getByRole('dialog', { name: `Share “${title}”` });
@@ -97,7 +97,7 @@ maybe('custom bots on the playground', () => {
     await results.locator('[part~="card"]').filter({ hasText: title }).waitFor({ timeout: 20_000 });
     await results.getByRole('button', { name: `Star “${title}”` }).click();
     await results.locator('[part~="star"][aria-pressed="true"]').waitFor();
-    await bob.locator('bedrock-chat-bot-list section', { hasText: 'Starred' }).getByRole('link', { name: title }).waitFor();
+    await bob.locator('bedrock-chat-bot-list section', { hasText: 'Starred' }).getByRole('link', { name: title, exact: true }).waitFor();
     expect(await axe(bob)).toEqual([]);
 
     // The bot's chat: its header, the quick starter sends itself.
@@ -110,10 +110,9 @@ maybe('custom bots on the playground', () => {
     await chat('user').filter({ hasText: 'Which rivers have otters?' }).waitFor();
     await bob.waitForFunction(() => /^#\/c\//.test(location.hash));
     // The history says which bot the conversation is with; the bot is recent.
-    await bob.locator('bedrock-chat-bot-list section', { hasText: 'Recent' }).getByRole('link', { name: title }).waitFor();
+    await bob.locator('bedrock-chat-bot-list section', { hasText: 'Recent' }).getByRole('link', { name: title, exact: true }).waitFor();
     await bob.reload();
     await bob.locator('bedrock-chat-history [part~="bot-title"]').filter({ hasText: `Bot: ${title}` }).waitFor({ timeout: 20_000 });
-    // A shared bot's instructions are not shown to bob (GET /bots/{id} leaves them out).
     const conversationHash = await bob.evaluate(() => location.hash);
 
     // alice unshares.

@@ -385,14 +385,16 @@ export class BedrockChatApp extends LitElement {
       this.route = { screen: 'chat', conversationId };
     }
     if (conversationId && (reason === 'started' || reason === 'titled')) this.history?.upsert(conversationId, title, reason === 'started');
-    // A conversation with a bot makes it recent (and counts a use): the sidebar's lists are loaded again.
-    if (reason === 'started' && this.chat?.getAttribute('bot-id')) this.onBotsChanged();
+
   }
 
   private onMessage(event: CustomEvent<BedrockChatMessageDetail>): void {
     // The conversation was just used: it moves to the top, as the backend orders by recency.
     const id = event.detail.conversationId;
     if (id) this.history?.upsert(id, '', true);
+    // A turn with a bot made it recent (and counted a use) when it was accepted: the sidebar's bot lists are loaded
+    // again once the answer is there.
+    if (this.botId) this.onBotsChanged();
   }
 
   private loadConfig(url: string): void {
