@@ -28,8 +28,11 @@ export interface BotHost extends ReactiveControllerHost {
 export const unavailableText = (): string => msg('This bot is no longer available to you: it was deleted or is no longer shared with you. You can read this conversation, but not continue it.');
 
 /**
- * The header's styles, adopted by the chat's shadow root when this chunk loads (a constructed style sheet, which a
- * strict CSP without 'unsafe-inline' allows, as Lit's own styles).
+ * The header's styles, adopted by the chat's shadow root when this chunk loads: a constructed style sheet, like Lit's
+ * own styles, which `style-src 'self'` does not block (CSP governs style elements, attributes and fetched sheets; no
+ * browser blocks CSSOM, https://developer.mozilla.org/docs/Web/HTTP/Headers/Content-Security-Policy/style-src; the
+ * bots e2e test runs under the app's strict CSP). Adopted sheets come after the root's own,
+ * https://developer.mozilla.org/docs/Web/API/Document/adoptedStyleSheets
  */
 const styles = css`
   .bot { padding: 0.5rem 0.75rem; border-bottom: 1px solid var(--_border); }
@@ -94,7 +97,11 @@ export class ChatBot {
     return !allowed?.length || allowed.includes(candidate) ? candidate : this.bot?.defaultModel;
   }
 
-  /** Sends a quick starter as if typed: into the message box, then the composer is submitted (its own checks apply). */
+  /**
+   * Sends a quick starter as if typed: into the message box, then `requestSubmit()` on the composer, which acts like
+   * its Send button (a `submit` event, so the chat's own checks and the cancelable `bedrock-chat-send` apply; `submit()`
+   * fires no event), https://developer.mozilla.org/docs/Web/API/HTMLFormElement/requestSubmit
+   */
   private send(text: string): void {
     const root = (this.host as unknown as { renderRoot: ParentNode }).renderRoot;
     const input = root.querySelector<HTMLTextAreaElement>('textarea[part="input"]');

@@ -147,7 +147,7 @@ export class BedrockChatBotEditor extends LitElement {
             <label class="field"><span>${msg('Default model')}</span>
               <select id="f-defaultModel" aria-invalid=${this.has('defaultModel')} aria-describedby="e-defaultModel"
                 @change=${(e: Event) => { d.defaultModel = (e.target as HTMLSelectElement).value; this.requestUpdate(); }}>
-                <option value="" ?selected=${!d.defaultModel}>${msg('The service\'s default')}</option>
+                <option value="" ?selected=${!d.defaultModel} ?disabled=${!!this.stored?.defaultModel}>${msg('The service\'s default')}</option>
                 ${allowed.map((m) => html`<option value=${m.id} ?selected=${m.id === d.defaultModel}>${m.name ?? m.id}</option>`)}
               </select>${this.errorFor('defaultModel')}</label>
             <label class="row"><input type="checkbox" .checked=${d.promptCaching}
@@ -174,8 +174,11 @@ export class BedrockChatBotEditor extends LitElement {
   }
 
   private renderGuardrail(d: Draft): TemplateResult {
+    // PATCH leaves out what is not sent and the contract has no way to remove a guardrail: once a bot has one, "None"
+    // is not offered (rather than a save that silently keeps it).
+    const kept = !!this.stored?.guardrail;
     const kind = (k: Draft['guardrailKind'], label: string) => html`<label class="row"><input type="radio" name="guardrail" .checked=${d.guardrailKind === k}
-      @change=${() => { d.guardrailKind = k; this.requestUpdate(); }}> ${label}</label>`;
+      ?disabled=${k === 'none' && kept} @change=${() => { d.guardrailKind = k; this.requestUpdate(); }}> ${label}</label>`;
     return html`<fieldset>
       <legend>${msg('Guardrail')}</legend>
       ${kind('none', msg('None'))}
