@@ -114,6 +114,8 @@ describeBrowser('custom bots in the app and the widget (Chromium)', () => {
     await editor.locator('[part~="preview"] bedrock-chat [part~="bot-title"]').filter({ hasText: 'Otter guide' }).waitFor();
     await page.locator('bedrock-chat-bot-list [part~="bot"]').filter({ hasText: 'Otter guide' }).waitFor();
     expect(await runAxe()).toEqual([]);
+    await page.emulateMedia({ colorScheme: 'dark' });
+    expect(await runAxe()).toEqual([]);
   });
 
   test('share: named groups through the group search, then everyone; the dialog is accessible', async () => {
@@ -171,6 +173,9 @@ describeBrowser('custom bots in the app and the widget (Chromium)', () => {
     const otter = [...backend.bots.values()].find((b) => b.title === 'River otter facts')!;
     expect(sent()).toEqual([{ method: 'PUT', path: `/api/bots/${otter.id}/star`, body: { starred: true } }]);
     await page.locator('bedrock-chat-bot-list section', { hasText: 'Starred' }).getByRole('link', { name: 'River otter facts' }).waitFor();
+    expect(await runAxe()).toEqual([]);
+    // The system's dark scheme: the bot screens resolve their own dark colours (axe's contrast check in both).
+    await page.emulateMedia({ colorScheme: 'dark' });
     expect(await runAxe()).toEqual([]);
   });
 

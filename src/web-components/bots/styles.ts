@@ -10,9 +10,26 @@ export const botStyles = css`
     --_accent: var(--bedrock-chat-accent, #0b5cad);
     --_accent-fg: var(--bedrock-chat-accent-fg, #ffffff);
     --_danger: var(--bedrock-chat-error-fg, #a40e26);
+    --_focus: var(--bedrock-chat-focus-ring, #0969da);
     display: block;
     color: var(--_fg);
     font: inherit;
+    color-scheme: var(--bedrock-chat-color-scheme, light dark);
+    accent-color: var(--_accent);
+  }
+  /* The dark defaults, as <bedrock-chat> and <bedrock-chat-history> (the app sets the public properties only for an
+     explicit theme; under the system's dark scheme each element resolves its own defaults). */
+  @media (prefers-color-scheme: dark) {
+    :host {
+      --_fg: var(--bedrock-chat-fg, #e6edf3);
+      --_bg: var(--bedrock-chat-bg, #0d1117);
+      --_muted: var(--bedrock-chat-muted, #9198a1);
+      --_border: var(--bedrock-chat-border, #3d444d);
+      --_accent: var(--bedrock-chat-accent, #4493f8);
+      --_accent-fg: var(--bedrock-chat-accent-fg, #0d1117);
+      --_danger: var(--bedrock-chat-error-fg, #ffa198);
+      --_focus: var(--bedrock-chat-focus-ring, #4493f8);
+    }
   }
   *, *::before, *::after { box-sizing: border-box; }
   h2, h3 { margin: 0 0 0.5rem; font-size: 1.05em; }
@@ -27,7 +44,7 @@ export const botStyles = css`
   button.danger { color: var(--_danger); }
   button:disabled { opacity: 0.6; cursor: default; }
   button:focus-visible, a:focus-visible, input:focus-visible, select:focus-visible, textarea:focus-visible {
-    outline: 2px solid var(--_accent); outline-offset: 1px;
+    outline: 2px solid var(--_focus); outline-offset: 1px;
   }
   input[type="text"], input[type="number"], input[type="search"], select, textarea {
     width: 100%; padding: 0.35rem 0.5rem; border: 1px solid var(--_border); border-radius: 0.4rem; background: var(--_bg);
