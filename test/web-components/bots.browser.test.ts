@@ -341,7 +341,20 @@ describeBrowser('custom bots in the app and the widget (Chromium)', () => {
       await page.locator('bedrock-chat [part~="assistant"][data-status="done"]').waitFor();
       expect(backend.sendMessages().at(-1)).toMatchObject({ botId: bot.id, content: [{ text: 'When are you open?' }] });
       expect(await runAxe()).toEqual([]);
+
+      // Launcher mode: the attribute reaches the panel's chat when it opens.
+      backend.pages.set('/bot-launcher.html', backend.pages.get('/bot-widget.html')!.replace('<bedrock-chat bot-id', '<bedrock-chat mode="launcher" bot-id'));
+      await page.goto(`${backend.origin}/bot-launcher.html`);
+      await page.locator('bedrock-chat [part="launcher"]').click();
+      await part('bot-title').filter({ hasText: 'Site assistant' }).waitFor();
+      // The remembered conversation (same user, same backend) is restored, so no quick starters; a new turn names its bot.
+      await part('message').filter({ hasText: 'When are you open?' }).first().waitFor();
+      await part('input').fill('And on Sundays?');
+      await part('input').press('Enter');
+      await page.locator('bedrock-chat [part~="assistant"][data-status="done"]').nth(1).waitFor();
+      expect(backend.sendMessages().at(-1)).toMatchObject({ botId: bot.id, content: [{ text: 'And on Sundays?' }] });
     } finally {
+      backend.pages.delete('/bot-launcher.html');
       backend.pages.delete('/bot-widget.html');
       backend.models = [{ id: 'fake.model-v1', default: true }, { id: 'fake.model-v2', default: false }];
     }
