@@ -124,6 +124,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@types/ws@8.18.2',
     'lit@3.3.3',
     '@lit/localize@0.12.2',
+    // the app's asynchronous loading (bots, store, editor): a reactive controller with pending/complete/error
+    '@lit/task@1.0.3',
     '@lit/localize-tools@0.8.2',
     // LaTeX to MathML for the widget's optional math (a lazily loaded chunk; MIT)
     'temml@0.13.5',

@@ -18,6 +18,7 @@ export { ChatModel, ChatModelCapabilities, ChatModelOptions, ModelCatalogEntry, 
 export { InferenceProfileMode } from './models/inference-profile-mode';
 export { ModelPrices, TokenUsage } from './models/pricing';
 export { FrontendDomain } from './constructs/frontend/domain';
+export { FrontendBranding } from './constructs/frontend/branding';
 export { FrontendWafOptions, FrontendWebAcl } from './constructs/frontend/web-acl';
 export { KnowledgeBaseFactory, KnowledgeBaseFactoryProps } from './constructs/knowledge-base/knowledge-base-factory';
 export { EmbeddingModel } from './constructs/knowledge-base/embedding-model';

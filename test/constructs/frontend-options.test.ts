@@ -1,3 +1,6 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import { Stack, StackProps } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
@@ -332,5 +335,58 @@ describe('caching and embedding', () => {
     for (const bad of ["'unsafe-inline'", 'https://a.example.com; script-src *', 'http://plain.example.com', '*']) {
       expect(() => build({}, { additionalConnectSources: [bad] })).toThrow(/additionalConnectSources entries must be https:\/\/ or wss:\/\//);
     }
+  });
+});
+
+describe('branding', () => {
+  const configJson = (app: ReturnType<typeof testApp>): string[] => {
+    const assembly = app.synth();
+    return fs.readdirSync(assembly.directory)
+      .map((e) => path.join(assembly.directory, e, 'config.json'))
+      .filter((f) => fs.existsSync(f))
+      .map((f) => fs.readFileSync(f, 'utf8'));
+  };
+  const assetFiles = (app: ReturnType<typeof testApp>, name: string): string[] => {
+    const assembly = app.synth();
+    return fs.readdirSync(assembly.directory).map((e) => path.join(assembly.directory, e, 'branding', name)).filter((f) => fs.existsSync(f));
+  };
+
+  test('appName, a local logo (deployed under /branding/) and accentColor reach config.json', () => {
+    const logo = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'logo-')), 'Company Logo.svg');
+    fs.writeFileSync(logo, '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10"><rect width="10" height="10"/></svg>');
+    const { app, template } = synth({}, { branding: { appName: 'Acme Chat', logo, accentColor: '#AA3300' } });
+    const [config] = configJson(app);
+    expect(config).toContain('"appName":"Acme Chat"');
+    expect(config).toContain('"logoUrl":"/branding/logo.svg"');
+    expect(config).toContain('"accentColor":"#AA3300"');
+    // The logo file is an asset of its own, deployed with the site (two asset sources besides config.json).
+    expect(assetFiles(app, 'logo.svg')).toHaveLength(1);
+    const deployment = Object.values(template.findResources('Custom::CDKBucketDeployment'))[0] as any;
+    expect(deployment.Properties.SourceObjectKeys).toHaveLength(3);
+    // A logo on the site needs no change to img-src.
+    const csp = JSON.stringify((Object.values(template.findResources('AWS::CloudFront::ResponseHeadersPolicy'))[0] as any).Properties);
+    expect(csp).toContain("img-src 'self' data: blob:;");
+  });
+
+  test('an https logo URL is written as is and its origin is allowed in img-src', () => {
+    const { app, template } = synth({}, { branding: { logo: 'https://cdn.example.com/brand/logo.png' } });
+    expect(configJson(app)[0]).toContain('"logoUrl":"https://cdn.example.com/brand/logo.png"');
+    const csp = JSON.stringify((Object.values(template.findResources('AWS::CloudFront::ResponseHeadersPolicy'))[0] as any).Properties);
+    expect(csp).toContain("img-src 'self' data: blob: https://cdn.example.com;");
+  });
+
+  test('no branding: config.json has none of the fields', () => {
+    const { app } = synth({});
+    expect(configJson(app)[0]).not.toMatch(/appName|logoUrl|accentColor/);
+  });
+
+  test('bad branding is refused with what to change', () => {
+    expect(() => build({}, { branding: { accentColor: 'red' } })).toThrow(/accentColor 'red' is not a colour #rrggbb/);
+    expect(() => build({}, { branding: { accentColor: '#12345' } })).toThrow(/#rrggbb/);
+    expect(() => build({}, { branding: { appName: '' } })).toThrow(/appName must have 1 to 64 characters/);
+    expect(() => build({}, { branding: { appName: 'x'.repeat(65) } })).toThrow(/appName must have 1 to 64 characters/);
+    expect(() => build({}, { branding: { logo: 'http://plain.example.com/logo.png' } })).toThrow(/local file or an https:\/\/ URL/);
+    expect(() => build({}, { branding: { logo: '/nonexistent/logo.png' } })).toThrow(/does not exist/);
+    expect(() => build({}, { branding: { logo: __filename } })).toThrow(/must be a \.png, \.svg/);
   });
 });

@@ -48,7 +48,40 @@ interface StoredMessage {
   usage?: Record<string, number>;
   feedback?: Record<string, unknown>;
 }
-interface Conversation { id: string; title: string; lastMessageId: string; messages: Map<string, StoredMessage>; updatedAt?: number }
+interface Conversation {
+  id: string;
+  title: string;
+  lastMessageId: string;
+  messages: Map<string, StoredMessage>;
+  updatedAt?: number;
+  botId?: string;
+  botTitle?: string;
+}
+
+/** A bot of the fake backend (bots-contract.md): `owner` as the signed-in user sees it. */
+export interface FakeBot {
+  id: string;
+  title: string;
+  description: string;
+  instructions: string;
+  generation: Record<string, unknown>;
+  quickStarters: { title: string; example: string }[];
+  models: string[];
+  defaultModel?: string;
+  promptCaching: boolean;
+  guardrail?: Record<string, unknown>;
+  showRetrievedChunks: boolean;
+  owner: 'you' | 'other' | 'deployment';
+  scope: 'private' | 'partial' | 'all';
+  users: string[];
+  groups: string[];
+  starred: boolean;
+  pinned: boolean;
+  pinOrder?: number;
+  usageCount: number;
+  createdAt: string;
+  updatedAt: string;
+}
 export interface Frame {
   action?: string;
   v?: number;
@@ -60,6 +93,7 @@ export interface Frame {
   model?: string;
   reasoning?: boolean;
   content?: Block[];
+  botId?: string;
 }
 export interface AxeResult { violations: { id: string; nodes: { target: unknown }[] }[] }
 
@@ -115,6 +149,8 @@ export class FakeBackend {
   readonly pages = new Map<string, string>();
   /** `GET /api/models`. */
   models = MODELS;
+  /** More fields of config.json (branding: appName, logoUrl, accentColor). */
+  configExtra: Record<string, unknown> = {};
   /** `POST /api/uploads` bodies, and the PUTs to the presigned URLs (body and content-type as received). */
   readonly uploads: { name: string; contentType: string; size: number; authorization?: string }[] = [];
   readonly puts: { path: string; contentType?: string; body: Buffer; status: number }[] = [];
@@ -127,6 +163,19 @@ export class FakeBackend {
   tokensExpired = false;
   /** How many connections were closed with AUTH_EXPIRED. */
   expiries = 0;
+  /** Custom bots (REST routes of bots-contract.md). */
+  readonly bots = new Map<string, FakeBot>();
+  /** The signed-in user's recently used bots, newest first. */
+  recents: string[] = [];
+  /** Bots the signed-in user lost access to (unshared or deleted by their owner): 404 and BOT_UNAVAILABLE. */
+  readonly lostBots = new Set<string>();
+  /** `GET /api/me`. */
+  me = { userId: 'user-1', email: 'alice@example.com', groups: ['Engineering'], canCreateBots: true, isAdmin: false };
+  /** The user pool as `/users/search` and `/groups/search` see it. */
+  readonly poolUsers = [{ id: 'user-2', email: 'bob@example.com', name: 'Bob' }, { id: 'user-3', email: 'bea@example.com' }, { id: 'user-4', email: 'carol@example.com' }];
+  readonly poolGroups = [{ name: 'Engineering', description: 'Builders' }, { name: 'Sales' }, { name: 'Support' }];
+  /** Bot REST calls (method, path with query, body). */
+  readonly botCalls: { method: string; path: string; body?: unknown }[] = [];
   private readonly running = new Map<string, Running>();
   private readonly presigned = new Map<string, string>();
   private server!: Server;
@@ -215,9 +264,24 @@ export class FakeBackend {
     }
     if (frame.action === 'stop') return this.running.get(requestId ?? '')?.finish('stopped');
     const isNew = !frame.conversationId;
+    const existing = frame.conversationId ? this.conversations.get(frame.conversationId) : undefined;
+    if (frame.conversationId && !existing) return send({ type: 'error', requestId, code: 'NOT_FOUND', message: 'no such conversation' });
+    // As bots-contract.md: a new conversation takes the frame's bot; a later turn uses the conversation's (another
+    // botId is INVALID); a bot the caller lost is BOT_UNAVAILABLE, and nothing is written.
+    const botId = existing ? existing.botId : frame.botId;
+    if (existing && frame.action === 'sendMessage' && (frame.botId ?? undefined) !== existing.botId) {
+      return send({ type: 'error', requestId, code: 'INVALID', message: 'botId differs from the conversation\'s bot' });
+    }
+    const bot = botId ? this.bots.get(botId) : undefined;
+    if (botId && (!bot || this.lostBots.has(botId))) {
+      return send({ type: 'error', requestId, conversationId: frame.conversationId, code: 'BOT_UNAVAILABLE', message: 'This bot was deleted or is no longer shared with you.' });
+    }
+    if (bot) {
+      bot.usageCount += 1;
+      this.recents = [bot.id, ...this.recents.filter((r) => r !== bot.id)];
+    }
     const conversationId = frame.conversationId ?? this.id('CONV');
-    const conversation = this.conversations.get(conversationId) ?? (isNew ? { id: conversationId, title: '', lastMessageId: '', messages: new Map() } : undefined);
-    if (!conversation) return send({ type: 'error', requestId, code: 'NOT_FOUND', message: 'no such conversation' });
+    const conversation = existing ?? { id: conversationId, title: '', lastMessageId: '', messages: new Map(), ...(bot ? { botId: bot.id, botTitle: bot.title } : {}) };
     this.conversations.set(conversationId, conversation);
     const ids = { requestId, conversationId };
 
@@ -300,6 +364,145 @@ export class FakeBackend {
     running.timers.push(setTimeout(() => running.finish(script.stopReason ?? 'end_turn'), (steps.length + 1) * DELTA_SPACING_MS));
   }
 
+  /** Adds a bot (defaults: owned by someone else, shared with everyone). */
+  addBot(bot: Partial<FakeBot> & { title: string }): FakeBot {
+    const now = new Date(1_700_000_000_000 + this.counter * 1000).toISOString();
+    const full: FakeBot = {
+      id: this.id('01BOT'),
+      description: '',
+      instructions: '',
+      generation: {},
+      quickStarters: [],
+      models: [],
+      promptCaching: false,
+      showRetrievedChunks: false,
+      owner: 'other',
+      scope: 'all',
+      users: [],
+      groups: [],
+      starred: false,
+      pinned: false,
+      usageCount: 0,
+      createdAt: now,
+      updatedAt: now,
+      ...bot,
+    };
+    this.bots.set(full.id, full);
+    return full;
+  }
+
+  private summary(b: FakeBot): Record<string, unknown> {
+    if (this.lostBots.has(b.id)) return { id: b.id, title: b.title, available: false };
+    const { id, title, description, owner, scope, starred, pinned, pinOrder, usageCount, updatedAt } = b;
+    const order = pinOrder !== undefined ? { pinOrder } : {};
+    return { id, title, description, owner, scope, starred, pinned, ...order, usageCount, updatedAt, available: true };
+  }
+
+  private botView(b: FakeBot): Record<string, unknown> {
+    const { instructions, guardrail, users, groups, ...rest } = b;
+    return {
+      ...rest,
+      ...this.summary(b),
+      knowledge: null,
+      tools: [],
+      sharing: { users, groups },
+      ...(b.owner === 'you' ? { instructions, ...(guardrail ? { guardrail } : {}) } : {}),
+    };
+  }
+
+  /** The bot routes of bots-contract.md, over the signed-in user `user-1`; 400 INVALID naming the field like the server. */
+  private async botRoute(req: IncomingMessage, url: URL, reply: (status: number, type: string, body: string) => void): Promise<void> {
+    const method = req.method ?? 'GET';
+    const raw = method === 'GET' || method === 'DELETE' ? '' : String(await readBody(req));
+    const body = raw ? JSON.parse(raw) as Record<string, unknown> : undefined;
+    this.botCalls.push({ method, path: url.pathname + url.search, ...(body ? { body } : {}) });
+    const json = (status: number, value?: unknown) => reply(status, 'application/json', value === undefined ? '' : JSON.stringify(value));
+    const error = (status: number, code: string, message: string) => json(status, { code, message });
+    if (req.headers.authorization !== `Bearer ${TOKEN}`) return error(401, 'UNAUTHORIZED', 'no');
+    const path = url.pathname.replace(/^\/api/, '');
+    const q = url.searchParams.get('q') ?? '';
+    const visible = (b: FakeBot) => !this.lostBots.has(b.id) && (b.owner === 'you' || b.scope === 'all' || b.users.includes(this.me.userId) || b.groups.some((g) => this.me.groups.includes(g)));
+    const list = (items: FakeBot[]) => json(200, { items: items.map((b) => this.summary(b)) });
+    if (path === '/me') return json(200, this.me);
+    if (path === '/users/search') {
+      if (q.length < 1 || q.length > 64) return error(400, 'INVALID', 'q: 1 to 64 characters');
+      return json(200, { items: this.poolUsers.filter((u) => u.email.startsWith(q.toLowerCase())) });
+    }
+    if (path === '/groups/search') return json(200, { items: this.poolGroups.filter((g) => g.name.toLowerCase().startsWith(q.toLowerCase())) });
+    const publicBots = () => [...this.bots.values()].filter((b) => b.scope === 'all' && !this.lostBots.has(b.id));
+    if (path === '/store/search') {
+      if (q.length < 1 || q.length > 100) return error(400, 'INVALID', 'q: 1 to 100 characters');
+      const words = q.toLowerCase().split(/\s+/).filter(Boolean);
+      return list(publicBots().filter((b) => words.every((w) => `${b.title} ${b.description}`.toLowerCase().includes(w))));
+    }
+    if (path === '/store/popular') return list(publicBots().sort((a, b) => b.usageCount - a.usageCount).slice(0, 20));
+    if (path === '/store/pickup') return list(publicBots().slice(0, 10));
+    if (path === '/store/essentials') return list(publicBots().filter((b) => b.pinned).sort((a, b) => (a.pinOrder ?? 0) - (b.pinOrder ?? 0)));
+    if (path === '/bots' && method === 'GET') {
+      const kind = url.searchParams.get('kind');
+      const all = [...this.bots.values()];
+      if (kind === 'mine') return list(all.filter((b) => b.owner === 'you'));
+      if (kind === 'starred') return list(all.filter((b) => b.starred && visible(b)));
+      if (kind === 'recent') return list(this.recents.map((id) => this.bots.get(id)).filter((b): b is FakeBot => !!b));
+      if (kind === 'shared') return list(all.filter((b) => b.owner !== 'you' && visible(b)));
+      return error(400, 'INVALID', 'kind: mine, starred, recent or shared');
+    }
+    const invalid = (input: Record<string, unknown>): string | undefined => {
+      const title = input.title;
+      if (title !== undefined && (typeof title !== 'string' || !title.trim() || title.length > 100)) return 'title: 1 to 100 characters';
+      const generation = (input.generation ?? {}) as Record<string, unknown>;
+      const models = (input.models as string[] | undefined) ?? [];
+      // fake.model-v2 takes no topK (the real server checks each model's capabilities).
+      if (generation.topK !== undefined && (models.length === 0 || models.includes('fake.model-v2'))) return 'generation.topK is not supported by model fake.model-v2';
+      return undefined;
+    };
+    if (path === '/bots' && method === 'POST') {
+      if (!this.me.canCreateBots) return error(403, 'FORBIDDEN', 'creating bots needs CreatingBotAllowed');
+      const problem = body ? invalid(body) : 'body required';
+      if (problem || typeof body?.title !== 'string') return error(400, 'INVALID', problem ?? 'title: required');
+      const bot = this.addBot({ ...(body as Partial<FakeBot> & { title: string }), owner: 'you', scope: 'private' });
+      return json(201, this.botView(bot));
+    }
+    const m = /^\/bots\/([^/]+)(\/(sharing|star|recent))?$/.exec(path);
+    const bot = m ? this.bots.get(decodeURIComponent(m[1])) : undefined;
+    if (!m || !bot || !visible(bot)) {
+      if (m && bot && m[3] === 'recent' && method === 'DELETE') {
+        this.recents = this.recents.filter((r) => r !== bot.id);
+        return json(204);
+      }
+      return error(404, 'NOT_FOUND', 'no such bot');
+    }
+    const sub = m[3];
+    if (!sub && method === 'GET') return json(200, this.botView(bot));
+    if (sub === 'star' && method === 'PUT') {
+      bot.starred = !!body?.starred;
+      return json(204);
+    }
+    if (sub === 'recent' && method === 'DELETE') {
+      this.recents = this.recents.filter((r) => r !== bot.id);
+      return json(204);
+    }
+    if (bot.owner !== 'you') return error(403, 'FORBIDDEN', 'only the owner');
+    if (!sub && method === 'PATCH') {
+      const problem = body ? invalid(body) : 'body required';
+      if (problem) return error(400, 'INVALID', problem);
+      Object.assign(bot, body, { updatedAt: new Date().toISOString() });
+      return json(200, this.botView(bot));
+    }
+    if (!sub && method === 'DELETE') {
+      this.bots.delete(bot.id);
+      this.recents = this.recents.filter((r) => r !== bot.id);
+      return json(204);
+    }
+    if (sub === 'sharing' && method === 'PUT') {
+      const scope = body?.scope;
+      if (scope !== 'private' && scope !== 'partial' && scope !== 'all') return error(400, 'INVALID', 'scope: private, partial or all');
+      Object.assign(bot, { scope, users: scope === 'partial' ? body?.users ?? [] : [], groups: scope === 'partial' ? body?.groups ?? [] : [] });
+      return json(200, this.botView(bot));
+    }
+    return error(404, 'NOT_FOUND', 'no such route');
+  }
+
   /** `POST /api/uploads` `{name, contentType, size}` → a presigned PUT to `/put/<n>` that requires that content-type. */
   private async presign(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = JSON.parse(String(await readBody(req))) as { name: string; contentType: string; size: number };
@@ -345,6 +548,7 @@ export class FakeBackend {
         userPoolId: 'local',
         userPoolClientId: 'local',
         defaultModel: 'fake.model-v1',
+        ...this.configExtra,
       }));
       return;
     }
@@ -352,6 +556,7 @@ export class FakeBackend {
       if (req.headers.authorization !== `Bearer ${TOKEN}`) return reply(401, 'application/json', '{"code":"UNAUTHORIZED","message":"no"}');
       return reply(200, 'application/json', JSON.stringify({ items: this.models }));
     }
+    if (/^\/api\/(bots|store|users|groups|me)(\/|$|\?)/.test(url.pathname)) return void this.botRoute(req, url, reply);
     if (url.pathname === '/api/uploads' && req.method === 'POST') return void this.presign(req, res);
     if (url.pathname.startsWith('/put/') && req.method === 'PUT') return void this.put(url.pathname, req, res);
     if (url.pathname.startsWith('/api/conversations')) {
@@ -362,7 +567,7 @@ export class FakeBackend {
       const all = [...this.conversations.values()].sort((a, b) => (b.updatedAt ?? 0) - (a.updatedAt ?? 0));
       const start = Number(url.searchParams.get('nextToken') ?? 0);
       const limit = Number(url.searchParams.get('limit') ?? 50);
-      const items = all.slice(start, start + limit).map((c) => ({ id: c.id, title: c.title, model: 'fake.model-v1', createdAt: '2024-01-01T00:00:00.000Z', updatedAt: '2024-01-01T00:00:00.000Z' }));
+      const items = all.slice(start, start + limit).map((c) => ({ id: c.id, title: c.title, model: 'fake.model-v1', createdAt: '2024-01-01T00:00:00.000Z', updatedAt: '2024-01-01T00:00:00.000Z', ...(c.botId ? { botId: c.botId, botTitle: c.botTitle } : {}) }));
       return reply(200, 'application/json', JSON.stringify({ items, ...(start + limit < all.length ? { nextToken: String(start + limit) } : {}) }));
     }
     if (url.pathname === '/api/conversations/search') {
@@ -411,7 +616,7 @@ export class FakeBackend {
       // Messages in an order unrelated to the path, plus a sibling branch that must not be shown.
       const messages = [...conversation.messages.values()].reverse();
       messages.push({ id: 'MSGX', parentId: messages[messages.length - 1]?.id ?? null, role: 'assistant', content: [{ text: 'other branch' }], createdAt: '2099-01-01T00:00:00.000Z' });
-      const head = { conversation: { id: conversation.id, title: conversation.title || 't', model: 'fake.model-v1', lastMessageId: conversation.lastMessageId } };
+      const head = { conversation: { id: conversation.id, title: conversation.title || 't', model: 'fake.model-v1', lastMessageId: conversation.lastMessageId, ...(conversation.botId ? { botId: conversation.botId, botTitle: conversation.botTitle } : {}) } };
       if (this.pageMessages > 0) {
         const n = this.pageMessages;
         const at = Number(url.searchParams.get('nextToken') ?? '0');

@@ -8,6 +8,7 @@ import * as targets from 'aws-cdk-lib/aws-route53-targets';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct, IConstruct } from 'constructs';
+import { FrontendBranding, resolveBranding } from './branding';
 import { FrontendDomain } from './domain';
 import { FrontendWafOptions, FrontendWebAcl } from './web-acl';
 import { IBedrockChatBackend } from '../chat-backend/chat-backend';
@@ -114,6 +115,13 @@ export interface BedrockChatFrontendProps {
    * @default true
    */
   readonly registerSignInUrls?: boolean;
+
+  /**
+   * The app's name, logo and accent colour (written to `config.json`; the app shows them).
+   *
+   * @default - "Bedrock Chat", no logo, the built-in accent colour
+   */
+  readonly branding?: FrontendBranding;
 }
 
 /** The web bundle, built into `assets/web` when the library is built (resolved from `lib/constructs/frontend/`). */
@@ -249,11 +257,12 @@ export class BedrockChatFrontend extends Construct {
       ...(backend.authDomain ? [{ name: 'the managed login domain (backend.authDomain)', value: backend.authDomain }] : []),
       ...connectSources.map((value, i) => ({ name: `additionalConnectSources[${i}]`, value })),
     ];
+    const branding = resolveBranding(props.branding);
     const csp = [
       "default-src 'self'",
       "script-src 'self'",
       "style-src 'self'",
-      "img-src 'self' data: blob:",
+      `img-src 'self' data: blob:${branding.imageOrigin ? ` ${branding.imageOrigin}` : ''}`,
       "font-src 'self'",
       // The widget draws ```mermaid diagrams in a sandboxed frame of this site (mermaid-frame.html).
       "frame-src 'self'",
@@ -398,7 +407,9 @@ export class BedrockChatFrontend extends Construct {
           userPoolClientId: backend.userPoolClientId,
           defaultModel: backend.defaultModelId,
           ...(backend.authDomain ? { authDomain: backend.authDomain } : {}),
+          ...branding.config,
         }),
+        ...(branding.source ? [branding.source] : []),
       ],
       // The entries have stable names (the widget lives at /bedrock-chat.js) and the chunks they load (app, one per
       // locale) content hashes: browsers revalidate every file every time (max-age=0, a 304 by ETag when unchanged)

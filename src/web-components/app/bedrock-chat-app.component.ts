@@ -4,6 +4,8 @@ import type { PropertyValues, TemplateResult } from 'lit';
 import { property, query, state } from 'lit/decorators.js';
 import { ifDefined } from 'lit/directives/if-defined.js';
 import { styles } from './bedrock-chat-app.styles.js';
+import { parseRoute, routes } from './routes.js';
+import type { Route } from './routes.js';
 import { ERROR_TEXT, formatResetTime } from '../bedrock-chat/events.js';
 import type { BedrockChatConversationDetail, BedrockChatMessageDetail } from '../bedrock-chat/events.js';
 import '../history/define.js';
@@ -47,9 +49,13 @@ interface ModelItem {
  * @attr lang - the language (one of the 16 locales); the language setting sets it; default: the page's, then the
  *   browser's.
  * @attr math - boolean: formulas in answers are shown as MathML (passed to the chat's `math`).
- * @attr app-title - the name in the top bar (default "Bedrock Chat").
+ * @attr app-title - the name in the top bar (default "Bedrock Chat"); config.json's `appName` (branding) wins.
  * @attr data-theme - `system`, `light` or `dark` (set by the element from the saved setting).
- * @csspart base, topbar, menu, brand, settings, sidebar, history, account, user, sign-in, sign-out, sign-in-pane,
+ * Routes (hash addresses, app/routes.ts): `#/`, `#/c/<conversationId>`, `#/bots/<botId>`, `#/bots/<botId>/edit`,
+ * `#/new-bot`, `#/store`; Back and Forward move between them. Branding from config.json: `appName`, `logoUrl` (at the
+ * top of the sidebar) and `accentColor` (`--bedrock-chat-accent`, with a readable `--bedrock-chat-accent-fg`).
+ *
+ * @csspart base, topbar, menu, brand, settings, sidebar, logo, bots, store, editor, history, account, user, sign-in, sign-out, sign-in-pane,
  *   auth-error, pane, chat, settings-dialog, language, theme, default-model, usage, usage-window, settings-close
  */
 export class BedrockChatApp extends LitElement {
@@ -74,6 +80,10 @@ export class BedrockChatApp extends LitElement {
   @state() private language = '';
   /** The caller's usage (GET /usage), loaded when the settings open; 'error' when it could not be loaded. */
   @state() private usage?: ({ enabled: boolean } & Partial<UsageReport>) | 'loading' | 'error';
+  /** The screen of the address (`location.hash`, see routes.ts). */
+  @state() private route: Route = { screen: 'chat' };
+  /** The bot a new chat talks to (the `#/bots/<id>` route). */
+  @state() private botId?: string;
 
   /** The page's language (`lang` on the element or an ancestor); re-renders when it changes. */
   protected readonly locale = new LocaleController(this);
@@ -91,26 +101,62 @@ export class BedrockChatApp extends LitElement {
   @query('dialog') private dialog?: HTMLDialogElement;
 
   private configRequest?: string;
+  /** The bot screens' chunk (list, store, editor, share dialog), imported once there is a config. */
+  private botsChunk?: Promise<unknown>;
+  private brandedFor?: BedrockChatConfig;
+  /** The address the page was opened with, applied once the chat element is rendered. */
+  private firstRoute?: Route;
   private narrow?: MediaQueryList;
   /** The token provider the model list was loaded with. */
   private modelsFor?: TokenProvider;
   private modelsConfig?: BedrockChatConfig;
   private readonly builtInProvider: TokenProvider = () => this.auth.idToken();
+  private readonly onHashChange = (): void => this.applyRoute(parseRoute(location.hash));
+  /** A bot was saved, shared, starred or deleted (or used): the sidebar's bot lists are loaded again. */
+  private readonly onBotsChanged = (): void => this.renderRoot.querySelector<HTMLElement & { refresh(): void }>('bedrock-chat-bot-list')?.refresh();
 
   get currentConfig(): BedrockChatConfig | undefined {
     return this.config ?? this.loadedConfig;
   }
 
-  /** Opens a stored conversation in the chat pane. */
+  /** Opens a stored conversation in the chat pane (its address is `#/c/<id>`). */
   openConversation(conversationId: string): void {
-    this.currentId = conversationId;
-    if (this.chat) this.chat.conversationId = conversationId;
+    this.go(routes.conversation(conversationId));
   }
 
-  /** Starts a new chat. */
+  /** Starts a new chat (`#/`). */
   newChat(): void {
-    this.currentId = undefined;
-    this.chat?.newChat();
+    this.go(routes.home());
+  }
+
+  /** Starts a new chat with a bot (`#/bots/<id>`). */
+  openBot(botId: string): void {
+    this.go(routes.bot(botId));
+  }
+
+  /** Goes to an address: a new history entry, unless it is the current one (then the screen is applied again). */
+  private go(hash: string): void {
+    if (location.hash === hash || (hash === routes.home() && !location.hash)) this.applyRoute(parseRoute(hash));
+    else location.hash = hash;
+  }
+
+  /** Shows the screen of a route (the chat element stays, hidden behind the store and the editor). */
+  private applyRoute(route: Route): void {
+    this.route = route;
+    if (route.screen === 'chat' && route.conversationId) {
+      this.currentId = route.conversationId;
+      if (this.chat) this.chat.conversationId = route.conversationId;
+    } else if (route.screen === 'chat' || route.screen === 'bot') {
+      this.botId = route.screen === 'bot' ? route.botId : undefined;
+      this.currentId = undefined;
+      if (this.chat) {
+        // The attribute now (the template sets the same on the next render): the new chat talks to this bot.
+        if (this.botId) this.chat.setAttribute('bot-id', this.botId);
+        else this.chat.removeAttribute('bot-id');
+        this.chat.newChat();
+      }
+    }
+    this.closeMenuIfNarrow();
   }
 
   /** Opens the settings dialog. */
@@ -143,6 +189,27 @@ export class BedrockChatApp extends LitElement {
     this.setLanguage(matchLocale(read(LANG_KEY)) ?? '', false);
     // A page without a language gets the one the app shows (screen readers pronounce by it).
     if (!document.documentElement.hasAttribute('lang')) document.documentElement.lang = preferredLocale(this);
+    window.addEventListener('hashchange', this.onHashChange);
+    this.addEventListener('bedrock-chat-bots-changed', this.onBotsChanged);
+    // The first address: a conversation or a bot opens once the chat is there; `#/` (or none) keeps the chat's
+    // remembered conversation.
+    this.route = parseRoute(location.hash);
+    if (this.route.screen === 'bot') this.botId = this.route.botId;
+    this.firstRoute = this.route.screen === 'chat' && !this.route.conversationId ? undefined : this.route;
+  }
+
+  protected override updated(): void {
+    const route = this.firstRoute;
+    if (route && this.chat) {
+      this.firstRoute = undefined;
+      this.applyRoute(route);
+    }
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    window.removeEventListener('hashchange', this.onHashChange);
+    this.removeEventListener('bedrock-chat-bots-changed', this.onBotsChanged);
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
@@ -157,6 +224,24 @@ export class BedrockChatApp extends LitElement {
       if (config && provider) this.loadModels(config, provider);
     }
     if (changed.has('theme' as keyof BedrockChatApp)) this.setAttribute('data-theme', this.theme);
+    if (config) this.botsChunk ??= import('../bots/define.js');
+    if (config !== this.brandedFor) {
+      this.brandedFor = config;
+      this.applyBranding(config);
+    }
+  }
+
+  /** Branding from config.json: the accent colour (and a readable text colour on it) as custom properties. */
+  private applyBranding(config: BedrockChatConfig | undefined): void {
+    const accent = config?.accentColor;
+    if (accent && /^#[0-9a-fA-F]{6}$/.test(accent)) {
+      this.style.setProperty('--bedrock-chat-accent', accent);
+      this.style.setProperty('--bedrock-chat-accent-fg', textOn(accent));
+    } else {
+      this.style.removeProperty('--bedrock-chat-accent');
+      this.style.removeProperty('--bedrock-chat-accent-fg');
+    }
+    if (config?.appName) document.title = config.appName;
   }
 
   protected override render(): TemplateResult {
@@ -166,11 +251,14 @@ export class BedrockChatApp extends LitElement {
       <div part="topbar" class="topbar">
         <button part="menu" class="menu" type="button" aria-label=${msg('Conversations')} aria-controls="sidebar"
           aria-expanded=${this.menuOpen ? 'true' : 'false'} @click=${() => this.toggleMenu()}>${MENU}</button>
-        <span part="brand" class="brand">${this.appTitle}</span>
+        <span part="brand" class="brand">${config?.appName || this.appTitle}</span>
         <button part="settings" type="button" aria-haspopup="dialog" @click=${this.showSettings}>${msg('Settings')}</button>
       </div>
       ${config ? html`
         <div part="sidebar" class="sidebar" id="sidebar">
+          ${config.logoUrl ? html`<img part="logo" class="logo" src=${config.logoUrl} alt=${config.appName || this.appTitle}>` : nothing}
+          ${provider ? html`<bedrock-chat-bot-list part="bots" .config=${config} .tokenProvider=${provider}
+            bot-id=${ifDefined(this.route.screen === 'bot' ? this.route.botId : undefined)}></bedrock-chat-bot-list>` : nothing}
           <bedrock-chat-history part="history" .config=${config} .tokenProvider=${provider}
             conversation-id=${ifDefined(this.currentId)}
             @bedrock-chat-select=${this.onSelect} @bedrock-chat-new-chat=${this.onNewChat}
@@ -180,7 +268,11 @@ export class BedrockChatApp extends LitElement {
         <div part="pane" class="pane">
           ${this.auth.enabled && !provider ? this.renderSignIn() : html`<bedrock-chat part="chat" .config=${config}
             .tokenProvider=${provider} model=${ifDefined(this.model || undefined)} ?math=${this.math}
-            @bedrock-chat-conversation=${this.onConversation} @bedrock-chat-message=${this.onMessage}></bedrock-chat>`}
+            bot-id=${ifDefined(this.botId)} ?hidden=${this.route.screen === 'store' || this.route.screen === 'editor'}
+            @bedrock-chat-conversation=${this.onConversation} @bedrock-chat-message=${this.onMessage}></bedrock-chat>
+            ${this.route.screen === 'store' ? html`<bedrock-chat-bot-store part="store" class="screen" .config=${config} .tokenProvider=${provider}></bedrock-chat-bot-store>` : nothing}
+            ${this.route.screen === 'editor' ? html`<bedrock-chat-bot-editor part="editor" class="screen" .config=${config} .tokenProvider=${provider}
+              bot-id=${ifDefined(this.route.botId)}></bedrock-chat-bot-editor>` : nothing}`}
         </div>`
           : html`<p class=${this.configError ? 'status error' : 'status'} role=${this.configError ? 'alert' : 'status'}>${this.configError || msg('Loading…')}</p>`}
       ${this.renderSettings()}
@@ -310,12 +402,10 @@ export class BedrockChatApp extends LitElement {
 
   private onSelect(event: CustomEvent<BedrockChatSelectDetail>): void {
     this.openConversation(event.detail.conversationId);
-    this.closeMenuIfNarrow();
   }
 
   private onNewChat(): void {
     this.newChat();
-    this.closeMenuIfNarrow();
   }
 
   private onDelete(event: CustomEvent<BedrockChatDeleteDetail>): void {
@@ -325,13 +415,24 @@ export class BedrockChatApp extends LitElement {
   private onConversation(event: CustomEvent<BedrockChatConversationDetail>): void {
     const { conversationId, title, reason } = event.detail;
     this.currentId = conversationId;
+    // The open conversation has its address; a conversation started here replaces the new chat's entry (Back goes
+    // where the user was before), one opened through its address already has it.
+    const chatShown = this.route.screen === 'chat' || this.route.screen === 'bot';
+    if (conversationId && chatShown && (reason === 'started' || reason === 'opened') && location.hash !== routes.conversation(conversationId)) {
+      history.replaceState(history.state, '', routes.conversation(conversationId));
+      this.route = { screen: 'chat', conversationId };
+    }
     if (conversationId && (reason === 'started' || reason === 'titled')) this.history?.upsert(conversationId, title, reason === 'started');
+
   }
 
   private onMessage(event: CustomEvent<BedrockChatMessageDetail>): void {
     // The conversation was just used: it moves to the top, as the backend orders by recency.
     const id = event.detail.conversationId;
     if (id) this.history?.upsert(id, '', true);
+    // A turn with a bot made it recent (and counted a use) when it was accepted: the sidebar's bot lists are loaded
+    // again once the answer is there.
+    if (this.botId) this.onBotsChanged();
   }
 
   private loadConfig(url: string): void {
@@ -355,6 +456,17 @@ export class BedrockChatApp extends LitElement {
         // Without the list the setting offers only the service's default.
       });
   }
+}
+
+/** Black or white, whichever reads better on `#rrggbb` (WCAG relative luminance). */
+function textOn(hex: string): string {
+  const [r, g, b] = [1, 3, 5].map((i) => {
+    const c = parseInt(hex.slice(i, i + 2), 16) / 255;
+    return c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+  });
+  const l = 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  // Contrast with white (1.05 / (l + 0.05)) against contrast with black ((l + 0.05) / 0.05).
+  return 1.05 / (l + 0.05) >= (l + 0.05) / 0.05 ? '#ffffff' : '#000000';
 }
 
 function readTheme(): Theme {

@@ -152,6 +152,33 @@ export const styles = css`
     background: var(--bedrock-chat-sidebar-bg, var(--bedrock-chat-assistant-bg, transparent));
   }
 
+  .logo {
+    display: block;
+    max-width: calc(100% - 1.5rem);
+    max-height: 3rem;
+    margin: 0.5rem 0.75rem 0;
+    object-fit: contain;
+    object-position: left;
+  }
+
+  .sidebar bedrock-chat-bot-list {
+    flex: 0 1 auto;
+    max-height: 40%;
+    overflow: auto;
+    border-bottom: 1px solid var(--_border);
+  }
+
+  .pane bedrock-chat[hidden] {
+    display: none;
+  }
+
+  .pane .screen {
+    display: block;
+    height: 100%;
+    overflow: auto;
+    padding: 1rem;
+  }
+
   .sidebar bedrock-chat-history {
     flex: 1 1 auto;
     min-height: 0;

@@ -5,6 +5,7 @@ import { property, state } from 'lit/decorators.js';
 import { ifDefined } from 'lit/directives/if-defined.js';
 import { repeat } from 'lit/directives/repeat.js';
 import { styles } from './bedrock-chat.styles.js';
+import type { ChatBot } from './bot.js';
 import { clearAnswer, createMessage, fileLabel, newestLeaf, pathTo, renderAnswer, siblingsOf, treeOf } from './conversation.js';
 import type { ChatMessage, StoredMessage } from './conversation.js';
 import { ERROR_TEXT, quotaText } from './events.js';
@@ -74,6 +75,8 @@ const ID_PLACEHOLDER = 'c'.repeat(26);
  * @attr lang - the language of the texts (one of the 16 locales; default: the page's `lang`, then the browser's).
  * @attr model - the model id to ask (default: the backend's default model); preselects the model picker.
  * @attr conversation-id - the conversation to open (loaded with GET); changes when a new conversation starts.
+ * @attr bot-id - the custom bot to talk to (a new chat sends its id; the conversation's own bot wins when one is
+ *   open): its title, description and quick starters are shown and the model choice is limited to its models.
  * @attr math - boolean: formulas in answers (`$…$`, `\(…\)`, `$$…$$`, `\[…\]`) are shown as MathML (off: `$` is text).
  * @fires bedrock-chat-send - cancelable, before a message is sent; `detail.text` may be rewritten.
  * @fires bedrock-chat-message - an answer finished streaming.
@@ -108,6 +111,15 @@ export class BedrockChat extends LitElement {
 
   /** Formulas in answers become MathML (the converter is loaded the first time an answer has one). */
   @property({ type: Boolean }) math = false;
+
+  /** The bot a new chat talks to (`bot-id`). An open conversation keeps its own bot (or none). */
+  @property({ attribute: 'bot-id' }) botId?: string;
+
+  /** The bot of the open conversation (or, for a new chat, `botId`). */
+  @state() private chatBot?: string;
+  /** The bot's controller, in its own chunk, loaded the first time there is a bot. */
+  private bot?: ChatBot;
+  private botChunk?: Promise<unknown>;
 
   @state() private loadedConfig?: BedrockChatConfig;
   /** Every message of the conversation (a tree through `parent`), in creation order. */
@@ -197,27 +209,33 @@ export class BedrockChat extends LitElement {
       this.loadConfig(this.configUrl);
     }
     if (changed.has('conversationId') && this.conversationId !== this.ownId) this.wanted = this.conversationId ?? '';
+    if (changed.has('botId') && !this.conversationId) this.chatBot = this.botId || undefined;
     if (changed.has('math')) for (const m of this.all) if (m.role === 'assistant' && m.status !== 'streaming') renderAnswer(m, true, this.math);
     if (changed.has('config') || changed.has('tokenProvider') || changed.has('loadedConfig' as keyof BedrockChat)) {
       this.begin();
     } else if (this.wanted !== undefined && this.currentConfig && this.tokenProvider) {
       this.open();
     }
+    this.botChunk ??= this.chatBot ? import('./bot.js').then(({ ChatBot: Bot }) => {
+      this.bot = new Bot(this, () => this.chatBot);
+      this.requestUpdate();
+    }) : undefined;
   }
 
   protected override render(): TemplateResult {
     const config = this.currentConfig;
-    const canChat = !!this.tokenProvider && !!config;
+    const canChat = !!this.tokenProvider && !!config && !this.bot?.unavailable;
     const busy = !!this.turn || this.restoring;
     const files = this.attachments.items;
     return html`
       <div part="base" class="base">
         <div part="header" class="header">
           <span part="title" class="title">${this.conversationTitle}</span>
-          ${this.models.length > 1 ? this.renderModelPicker() : html`<span part="model" class="model">${this.modelName() ? msg(str`Model: ${this.modelName()}`) : ''}</span>`}
+          ${this.offered().length > 1 ? this.renderModelPicker() : html`<span part="model" class="model">${this.modelName() ? msg(str`Model: ${this.modelName()}`) : ''}</span>`}
           <button part="new-chat" class="new-chat" type="button" @click=${this.newChat}
             ?disabled=${!canChat}>${msg('New chat')}</button>
         </div>
+        ${this.bot?.render(!this.all.length, busy)}
         <div part="log" class="log" role="log" aria-live="off" aria-label=${msg('Conversation')} tabindex="0"
           aria-busy=${busy ? 'true' : 'false'}>
           ${repeat(pathTo(this.leaf), (m) => m.key, (m) => this.renderMessage(m))}
@@ -252,8 +270,19 @@ export class BedrockChat extends LitElement {
     `;
   }
 
+  /** The models offered: with a bot, only those it allows. */
+  private offered(): ModelItem[] {
+    return this.bot?.models(this.models) ?? this.models;
+  }
+
+  /** The model sent with a request: with a bot, only one it allows (else its default). */
+  private sentModel(): string | undefined {
+    const model = this.pickedModel ?? this.model;
+    return this.bot ? this.bot.model(model) : model;
+  }
+
   private modelId(): string | undefined {
-    return this.pickedModel ?? this.model ?? this.models.find((m) => m.default)?.id ?? this.currentConfig?.defaultModel;
+    return this.sentModel() ?? this.models.find((m) => m.default)?.id ?? this.currentConfig?.defaultModel;
   }
 
   private modelName(): string | undefined {
@@ -264,7 +293,8 @@ export class BedrockChat extends LitElement {
   private renderModelPicker(): TemplateResult {
     const chosen = this.modelId();
     // A `model` attribute outside the list is still offered (and sent): the backend decides whether it is allowed.
-    const items = chosen && !this.models.some((m) => m.id === chosen) ? [{ id: chosen }, ...this.models] : this.models;
+    const models = this.offered();
+    const items = chosen && !models.some((m) => m.id === chosen) ? [{ id: chosen }, ...models] : models;
     return html`<select part="model-picker" class="picker" aria-label=${msg('Model')} ?disabled=${!!this.turn}
       @change=${(e: Event) => { this.pickedModel = (e.target as HTMLSelectElement).value; }}>
       ${items.map((m) => html`<option value=${m.id} ?selected=${m.id === chosen}>${m.name ?? m.id}</option>`)}
@@ -371,6 +401,7 @@ export class BedrockChat extends LitElement {
     this.editing = undefined;
     this.conversationId = this.ownId = undefined;
     this.conversationTitle = '';
+    this.chatBot = this.botId || undefined;
     this.feedback.reset();
   }
 
@@ -450,6 +481,7 @@ export class BedrockChat extends LitElement {
     if (!body) throw new Error(`GET conversation: HTTP ${status}`);
     this.conversationId = this.ownId = id;
     this.conversationTitle = body.conversation?.title ?? '';
+    this.chatBot = body.conversation?.botId;
     this.all = treeOf(body.messages ?? [], this.math);
     const last = body.conversation?.lastMessageId;
     this.leaf = this.all.find((m) => m.id === last) ?? this.all[this.all.length - 1];
@@ -546,7 +578,7 @@ export class BedrockChat extends LitElement {
     const frame = {
       action: 'sendMessage',
       ...(parent?.id ? { parentMessageId: parent.id } : {}),
-      ...this.options(),
+      ...this.options(true),
       content: content(text, files),
     };
     // The whole frame, in bytes, as it will be sent (the host may have made the text longer).
@@ -582,7 +614,7 @@ export class BedrockChat extends LitElement {
     if (!field.value.trim() && !m.files.length) return;
     const text = this.approve(field.value);
     if (text === undefined || (!text.trim() && !m.files.length)) return;
-    const frame = { action: 'sendMessage', editOf: m.id, ...this.options(), content: content(text, m.files) };
+    const frame = { action: 'sendMessage', editOf: m.id, ...this.options(true), content: content(text, m.files) };
     if (!fitsInFrame({ ...frame, conversationId: ID_PLACEHOLDER })) {
       this.errorText = TOO_LONG_EDIT();
       return;
@@ -615,9 +647,11 @@ export class BedrockChat extends LitElement {
     }, STOP_GRACE_MS);
   }
 
-  private options(): { model?: string; reasoning?: true } {
-    const model = this.pickedModel ?? this.model;
-    return { ...(model ? { model } : {}), ...(this.reasoningOn ? { reasoning: true } : {}) };
+  /** `model` and `reasoning` of a request; for a new message (`send`) also the bot (a conversation keeps its bot). */
+  private options(send?: boolean): { botId?: string; model?: string; reasoning?: true } {
+    const model = this.sentModel();
+    const bot = send && this.chatBot ? { botId: this.chatBot } : {};
+    return { ...bot, ...(model ? { model } : {}), ...(this.reasoningOn ? { reasoning: true } : {}) };
   }
 
   private addUser(text: string, files: ContentBlock[], parent: ChatMessage | undefined): ChatMessage {
@@ -831,7 +865,8 @@ export class BedrockChat extends LitElement {
   }
 
   private fail(code: string, serverMessage?: string, requestId?: string, text?: string): void {
-    const message = text ?? ERROR_TEXT[code] ?? ERROR_TEXT.INTERNAL;
+    if (code === 'BOT_UNAVAILABLE') this.bot?.lost();
+    const message = text ?? ERROR_TEXT[code] ?? this.bot?.errorText(code) ?? ERROR_TEXT.INTERNAL;
     this.errorText = message;
     this.emit<BedrockChatErrorDetail>('bedrock-chat-error', { code, message, serverMessage, requestId });
   }

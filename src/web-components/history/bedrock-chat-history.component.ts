@@ -17,6 +17,9 @@ export interface ConversationSummary {
   readonly model?: string;
   readonly createdAt?: string;
   readonly updatedAt?: string;
+  /** The custom bot the conversation is with (its title when the conversation started). */
+  readonly botId?: string;
+  readonly botTitle?: string;
 }
 
 /** One hit of `GET /conversations/search`. */
@@ -77,7 +80,7 @@ const TRASH = ICON('M3 6h18M8 6V4a2 2 0 0 1 2-2h4a2 2 0 0 1 2 2v2m3 0-1 14a2 2 0
  * @fires bedrock-chat-rename - `{conversationId, title}` after a rename was stored.
  * @fires bedrock-chat-delete - `{conversationId}` after a deletion.
  * @fires bedrock-chat-error - `{code: 'HISTORY' | 'AUTH', message, serverMessage}` when a call failed.
- * @csspart base, new-chat, search, status, error, list, item, current, select, snippet, rename, rename-input,
+ * @csspart base, new-chat, search, status, error, list, item, current, select, bot-title, snippet, rename, rename-input,
  *   rename-save, rename-cancel, delete, delete-confirm, delete-cancel, load-more
  */
 export class BedrockChatHistory extends LitElement {
@@ -191,6 +194,7 @@ export class BedrockChatHistory extends LitElement {
     const current = id === this.conversationId;
     const label = title || untitled();
     const busy = this.busyId === id;
+    const botTitle = this.items.find((c) => c.id === id)?.botTitle;
     let body: TemplateResult;
     if (this.renaming === id) {
       body = html`<div class="rename">
@@ -209,7 +213,7 @@ export class BedrockChatHistory extends LitElement {
     } else {
       body = html`<button part="select" class="select" type="button" title=${label}
           aria-current=${current ? 'page' : 'false'} @click=${() => this.select(id)}>
-          <span class="label">${label}</span>${snippet ? html`<span part="snippet" class="snippet">${snippet}</span>` : nothing}
+          <span class="label">${label}</span>${botTitle ? html`<span part="bot-title" class="snippet">${msg(str`Bot: ${botTitle}`)}</span>` : nothing}${snippet ? html`<span part="snippet" class="snippet">${snippet}</span>` : nothing}
         </button>
         <button part="rename" class="icon" type="button" aria-label=${msg(str`Rename “${label}”`)} title=${msg('Rename')}
           @click=${() => this.startRename(id)}>${PENCIL}</button>

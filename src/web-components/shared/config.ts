@@ -15,6 +15,12 @@ export interface BedrockChatConfig {
   readonly userPoolId?: string;
   readonly userPoolClientId?: string;
   readonly defaultModel?: string;
+  /** Branding (BedrockChatFrontend `branding`): the app's name, shown in the top bar and the page title. */
+  readonly appName?: string;
+  /** Branding: the logo's URL (a path on the site, or an https URL), shown at the top of the sidebar. */
+  readonly logoUrl?: string;
+  /** Branding: the accent colour, `#rrggbb` (buttons, links, focus). */
+  readonly accentColor?: string;
 }
 
 /** No token provider, or it returned no token (the user is not signed in). */

@@ -3,7 +3,7 @@ import type { BedrockChatConfig } from './config.js';
 
 /** One page of `GET /conversations/{id}` (see its OpenAPI entry): the server bounds a page's size, not its messages. */
 export interface ConversationPageBody<M> {
-  readonly conversation?: { readonly lastMessageId?: string; readonly title?: string };
+  readonly conversation?: { readonly lastMessageId?: string; readonly title?: string; readonly botId?: string };
   readonly messages?: M[];
   /** More text or reasoning of messages of an earlier page, in order. */
   readonly parts?: { readonly messageId: string; readonly text?: string; readonly reasoning?: string }[];

@@ -67,7 +67,9 @@ export type ErrorCode = 'BAD_REQUEST' | 'UNAUTHORIZED' | 'FORBIDDEN' | 'NOT_FOUN
 /** Over a usage limit: `quota` says which and when it resets. */
 | 'QUOTA'
 /** The connection's token expired: the server closes the connection after this frame. */
-| 'AUTH_EXPIRED';
+| 'AUTH_EXPIRED'
+/** A `botId` that differs from the conversation's bot, or a model outside the bot's models. */
+| 'INVALID';
 
 export interface Usage {
   readonly inputTokens?: number;

@@ -1,0 +1,138 @@
+/**
+ * Custom bots on the real local stack (handlers, emulators, offline model), two users in two browser contexts:
+ * alice creates a bot with a quick starter and shares it with everyone; bob finds it in the store, stars it and
+ * chats with the quick starter; alice unshares it; bob's conversation stays readable and his next message gets the
+ * "no longer available" message with the composer disabled. axe finds nothing on the screens; strict CSP in force.
+ */
+import { existsSync, readFileSync } from 'fs';
+import { join } from 'path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { chromiumPath, launchChromium } from '../../src/local/browser';
+import { Playground, startPlayground } from '../../src/local/playground';
+
+const executable = chromiumPath();
+const maybe = executable ? describe : describe.skip;
+const AXE = join(__dirname, '../../node_modules/axe-core/axe.min.js');
+const UNAVAILABLE = 'This bot is no longer available to you: it was deleted or is no longer shared with you. You can read this conversation, but not continue it.';
+
+maybe('custom bots on the playground', () => {
+  let pg: Playground;
+  let browser: Browser;
+  const contexts: BrowserContext[] = [];
+  const problems: string[] = [];
+
+  beforeAll(async () => {
+    if (!existsSync(join(__dirname, '../../assets/web/bedrock-chat-app.js'))) throw new Error('Build the widget first: npx projen bundle:web');
+    pg = await startPlayground({ quiet: true, wordDelayMs: 5 });
+    browser = await launchChromium(executable!);
+  });
+
+  afterAll(async () => {
+    for (const context of contexts) await context.close();
+    await browser?.close();
+    await pg?.stop();
+  });
+
+  async function signIn(user: 'alice' | 'bob'): Promise<Page> {
+    const context = await browser.newContext();
+    contexts.push(context);
+    const page = await context.newPage();
+    page.on('pageerror', (err) => problems.push(`${user}: page error: ${err.message}`));
+    page.on('console', (msg) => {
+      if (/Content Security Policy/i.test(msg.text())) problems.push(`${user}: console: ${msg.text()}`);
+    });
+    await page.goto(pg.url);
+    await page.getByRole('button', { name: new RegExp(user, 'i') }).click();
+    await page.getByText(new RegExp(`Signed in as ${user}`, 'i')).waitFor();
+    await page.locator('bedrock-chat-bot-list [part~="store"]').waitFor();
+    return page;
+  }
+
+  async function axe(page: Page): Promise<string[]> {
+    // Injected through the DevTools protocol: the page's CSP allows no inline script.
+    await page.evaluate(readFileSync(AXE, 'utf8'));
+    return page.evaluate(async () => {
+      type Result = { violations: { id: string; nodes: { target: unknown }[] }[] };
+      const run = (window as unknown as { axe: { run: (ctx: unknown) => Promise<Result> } }).axe;
+      const result = await run.run(document);
+      return result.violations.map((v) => `${v.id}: ${JSON.stringify(v.nodes.map((n) => n.target))}`);
+    });
+  }
+
+  test('alice creates and shares a bot; bob finds, stars and chats with it; alice unshares; bob sees the message', async () => {
+    const title = `Otter guide ${Date.now().toString(36)}`;
+    const alice = await signIn('alice');
+    // alice is in CreatingBotAllowed: she may create bots.
+    await alice.getByRole('link', { name: 'Create a bot' }).click();
+    const editor = alice.locator('bedrock-chat-bot-editor');
+    await editor.getByRole('heading', { name: 'New bot' }).waitFor();
+    await editor.getByLabel('Title', { exact: true }).fill(title);
+    await editor.getByLabel('Description', { exact: true }).fill('Knows every river otter.');
+    await editor.getByLabel('Instructions', { exact: true }).fill('Answer briefly, like an otter would.');
+    await editor.getByRole('button', { name: 'Add a quick starter' }).click();
+    const starter = editor.getByRole('group', { name: 'Quick starter 1' });
+    await starter.getByLabel('Title').fill('Rivers');
+    await starter.getByLabel('Message').fill('Which rivers have otters?');
+    await editor.getByRole('button', { name: 'Create' }).click();
+    await editor.getByRole('heading', { name: `Edit “${title}”` }).waitFor({ timeout: 20_000 });
+    const botId = /^#\/bots\/([^/]+)\/edit$/.exec(await alice.evaluate(() => location.hash))?.[1];
+    expect(botId).toMatch(/^[0-9A-HJKMNP-TV-Z]{26}$/); // a ULID, chosen by the server
+    await alice.locator('bedrock-chat-bot-list section', { hasText: 'My bots' }).getByRole('link', { name: title, exact: true }).waitFor();
+
+    await editor.getByRole('button', { name: 'Share…' }).click();
+    const dialog = alice.getByRole('dialog', { name: `Share “${title}”` });
+    await dialog.getByRole('radio', { name: /Everyone/ }).check();
+    expect(await axe(alice)).toEqual([]);
+    await dialog.getByRole('button', { name: 'Save sharing' }).click();
+    await dialog.waitFor({ state: 'hidden' });
+
+    // bob (in no group) finds it in the store by a word of its description.
+    const bob = await signIn('bob');
+    await expect(bob.getByRole('link', { name: 'Create a bot' }).count()).resolves.toBe(0);
+    await bob.getByRole('link', { name: 'Bot store' }).click();
+    const store = bob.locator('bedrock-chat-bot-store');
+    await store.getByRole('searchbox', { name: 'Search bots' }).fill('river otter');
+    await store.getByRole('button', { name: 'Search' }).click();
+    const results = store.locator('[part~="results"]');
+    await results.locator('[part~="card"]').filter({ hasText: title }).waitFor({ timeout: 20_000 });
+    await results.getByRole('button', { name: `Star “${title}”` }).click();
+    await results.locator('[part~="star"][aria-pressed="true"]').waitFor();
+    await bob.locator('bedrock-chat-bot-list section', { hasText: 'Starred' }).getByRole('link', { name: title, exact: true }).waitFor();
+    expect(await axe(bob)).toEqual([]);
+
+    // The bot's chat: its header, the quick starter sends itself.
+    await results.getByRole('link', { name: `Chat with “${title}”` }).click();
+    const chat = (part: string) => bob.locator(`bedrock-chat-app [part="chat"] [part~="${part}"]`);
+    await chat('bot-title').filter({ hasText: title }).waitFor();
+    await expect(chat('bot-description').textContent()).resolves.toBe('Knows every river otter.');
+    await chat('quick-starter').filter({ hasText: 'Rivers' }).click();
+    await bob.locator('bedrock-chat-app [part="chat"] [part~="assistant"][data-status="done"]').waitFor({ timeout: 30_000 });
+    await chat('user').filter({ hasText: 'Which rivers have otters?' }).waitFor();
+    await bob.waitForFunction(() => /^#\/c\//.test(location.hash));
+    // The history says which bot the conversation is with; the bot is recent.
+    await bob.locator('bedrock-chat-bot-list section', { hasText: 'Recent' }).getByRole('link', { name: title, exact: true }).waitFor();
+    await bob.reload();
+    await bob.locator('bedrock-chat-history [part~="bot-title"]').filter({ hasText: `Bot: ${title}` }).waitFor({ timeout: 20_000 });
+    const conversationHash = await bob.evaluate(() => location.hash);
+
+    // alice unshares.
+    await editor.getByRole('button', { name: 'Share…' }).click();
+    await dialog.getByRole('radio', { name: 'Only me' }).check();
+    await dialog.getByRole('button', { name: 'Save sharing' }).click();
+    await dialog.waitFor({ state: 'hidden' });
+
+    // bob's next turn: BOT_UNAVAILABLE, the message, the composer disabled; the conversation stays readable.
+    await chat('input').fill('And in winter?');
+    await chat('input').press('Enter');
+    await chat('error').filter({ hasText: UNAVAILABLE }).waitFor({ timeout: 20_000 });
+    await expect(chat('input').isDisabled()).resolves.toBe(true);
+    // Opened again: readable, disabled, the message in the header.
+    await bob.reload();
+    expect(await bob.evaluate(() => location.hash)).toBe(conversationHash);
+    await chat('user').filter({ hasText: 'Which rivers have otters?' }).waitFor({ timeout: 20_000 });
+    await chat('bot-unavailable').filter({ hasText: UNAVAILABLE }).waitFor();
+    await expect(chat('input').isDisabled()).resolves.toBe(true);
+    expect(await axe(bob)).toEqual([]);
+    expect(problems).toEqual([]);
+  });
+});

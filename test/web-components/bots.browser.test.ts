@@ -1,0 +1,362 @@
+/// <reference lib="dom" />
+/**
+ * Custom bots in Chromium against the fake backend (its bot routes follow bots-contract.md): the app's bot list,
+ * editor (validation, the server's 400 beside its field, save, delete), share dialog (group search), store (search,
+ * star), a bot's chat (header, quick starters, botId on the wire), the unavailable state, hash routes and Back, and
+ * `<bedrock-chat bot-id>` on a plain page. Needs the built bundle: `npx projen bundle:web`.
+ */
+import { existsSync } from 'node:fs';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { AXE, BUNDLE, CHROMIUM, describeBrowser, FakeBackend, TOKEN } from './fake-backend';
+import type { AxeResult } from './fake-backend';
+import { launchChromium } from '../../src/local/browser';
+
+describeBrowser('custom bots in the app and the widget (Chromium)', () => {
+  const backend = new FakeBackend();
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+
+  beforeAll(async () => {
+    if (!existsSync(BUNDLE)) throw new Error(`${BUNDLE} is missing: npx vite build --config src/web-components/vite.config.mts`);
+    await backend.start();
+    browser = await launchChromium(CHROMIUM);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await backend.stop();
+  });
+  beforeEach(async () => {
+    backend.conversations.clear();
+    backend.bots.clear();
+    backend.lostBots.clear();
+    backend.recents = [];
+    backend.botCalls.length = 0;
+    backend.frames.length = 0;
+    backend.me = { userId: 'user-1', email: 'alice@example.com', groups: ['Engineering'], canCreateBots: true, isAdmin: false };
+    context = await browser.newContext();
+    page = await context.newPage();
+  });
+  afterEach(async () => {
+    await context.close();
+  });
+
+  const chat = (part: string) => page.locator(`bedrock-chat-app [part="chat"] [part~="${part}"]`);
+  const hash = () => page.evaluate(() => location.hash);
+
+  async function openApp(route = ''): Promise<void> {
+    await page.goto(`${backend.origin}/app-test.html${route}`);
+    await page.waitForFunction(() => (window as unknown as { testReady?: boolean }).testReady === true);
+    await page.locator('bedrock-chat-bot-list [part~="store"]').waitFor();
+  }
+
+  async function runAxe(): Promise<string[]> {
+    await page.addScriptTag({ path: AXE });
+    return page.evaluate(async () => {
+      const axe = (window as unknown as { axe: { run: (ctx: unknown) => Promise<AxeResult> } }).axe;
+      const result = await axe.run(document);
+      return result.violations.map((v) => `${v.id}: ${JSON.stringify(v.nodes.map((n) => n.target))}`);
+    });
+  }
+
+  const sent = () => backend.botCalls.filter((c) => c.method !== 'GET');
+
+  test('create: the editor checks the draft, shows the server\'s 400 beside its field, creates, previews, and the bot is listed', async () => {
+    await openApp();
+    await page.getByRole('link', { name: 'Create a bot' }).click();
+    await expect(hash()).resolves.toBe('#/new-bot');
+    const editor = page.locator('bedrock-chat-bot-editor');
+    await editor.getByRole('heading', { name: 'New bot' }).waitFor();
+
+    // Client-side checks, as the contract: nothing is sent.
+    await editor.getByLabel('Temperature').fill('3');
+    await editor.getByRole('button', { name: 'Create' }).click();
+    await editor.getByText('Give the bot a title.').waitFor();
+    await editor.getByText('Enter a number from 0 to 1.').waitFor();
+    await expect(editor.getByLabel('Title').getAttribute('aria-invalid')).resolves.toBe('true');
+    await expect(editor.getByLabel('Title').evaluate((el) => (el.getRootNode() as ShadowRoot).activeElement === el)).resolves.toBe(true);
+    expect(sent()).toEqual([]);
+
+    // The server's 400 (topK not taken by a model) is shown beside that field.
+    await editor.getByLabel('Title').fill('Otter guide');
+    await editor.getByLabel('Temperature').fill('0.3');
+    await editor.getByLabel('Top K').fill('40');
+    await editor.getByRole('button', { name: 'Create' }).click();
+    await editor.locator('#e-generation\\.topK').filter({ hasText: 'generation.topK is not supported by model fake.model-v2' }).waitFor();
+    await expect(editor.getByLabel('Top K').getAttribute('aria-invalid')).resolves.toBe('true');
+    expect(backend.bots.size).toBe(0);
+
+    await editor.getByLabel('Top K').fill('');
+    await editor.getByLabel('Description', { exact: true }).fill('Knows rivers.');
+    await editor.getByLabel('Instructions', { exact: true }).fill('Answer like an otter.');
+    await editor.getByRole('button', { name: 'Add a quick starter' }).click();
+    const starter = editor.getByRole('group', { name: 'Quick starter 1' });
+    await starter.getByLabel('Title').fill('Rivers');
+    await starter.getByLabel('Message').fill('Which rivers have otters?');
+    await editor.getByRole('checkbox', { name: 'fake.model-v1' }).check();
+    await editor.getByRole('button', { name: 'Create' }).click();
+    await editor.getByRole('heading', { name: 'Edit “Otter guide”' }).waitFor();
+    const [bot] = [...backend.bots.values()];
+    const posts = backend.botCalls.filter((c) => c.method === 'POST');
+    expect(posts).toHaveLength(2);
+    expect(posts[1].body).toEqual({
+      title: 'Otter guide',
+      description: 'Knows rivers.',
+      instructions: 'Answer like an otter.',
+      generation: { temperature: 0.3 },
+      quickStarters: [{ title: 'Rivers', example: 'Which rivers have otters?' }],
+      models: ['fake.model-v1'],
+      promptCaching: false,
+      showRetrievedChunks: false,
+    });
+    // The new bot's address replaces the "new bot" one; the preview chat talks to it; the sidebar lists it.
+    await expect(hash()).resolves.toBe(`#/bots/${bot.id}/edit`);
+    await editor.locator('[part~="preview"] bedrock-chat [part~="bot-title"]').filter({ hasText: 'Otter guide' }).waitFor();
+    await page.locator('bedrock-chat-bot-list [part~="bot"]').filter({ hasText: 'Otter guide' }).waitFor();
+    expect(await runAxe()).toEqual([]);
+    await page.emulateMedia({ colorScheme: 'dark' });
+    expect(await runAxe()).toEqual([]);
+  });
+
+  test('share: named groups through the group search, then everyone; the dialog is accessible', async () => {
+    const bot = backend.addBot({ title: 'Team helper', owner: 'you', scope: 'private' });
+    await openApp(`#/bots/${bot.id}/edit`);
+    const editor = page.locator('bedrock-chat-bot-editor');
+    await editor.getByRole('button', { name: 'Share…' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Share “Team helper”' });
+    await dialog.waitFor();
+    await dialog.getByRole('radio', { name: 'Named users and groups' }).check();
+    await dialog.getByLabel('Add groups').fill('Eng');
+    await dialog.getByRole('button', { name: 'Add group Engineering' }).click();
+    await dialog.getByLabel('Add users (search by email)').fill('bo');
+    await dialog.getByRole('button', { name: 'Add bob@example.com' }).click();
+    await expect(dialog.locator('[part~="chosen"] li').allTextContents()).resolves.toEqual(['bob@example.com×', 'Group Engineering×']);
+    expect(backend.botCalls.filter((c) => c.path.startsWith('/api/groups/search')).map((c) => c.path).at(-1)).toBe('/api/groups/search?q=Eng');
+    expect(backend.botCalls.filter((c) => c.path.startsWith('/api/users/search')).map((c) => c.path)).toEqual(['/api/users/search?q=bo']);
+    expect(await runAxe()).toEqual([]);
+    await dialog.getByRole('button', { name: 'Save sharing' }).click();
+    await dialog.waitFor({ state: 'hidden' });
+    expect(sent().at(-1)).toEqual({ method: 'PUT', path: `/api/bots/${bot.id}/sharing`, body: { scope: 'partial', users: ['user-2'], groups: ['Engineering'] } });
+    expect(backend.bots.get(bot.id)).toMatchObject({ scope: 'partial', groups: ['Engineering'], users: ['user-2'] });
+
+    // The dialog shows the stored sharing next time; everyone.
+    await editor.getByRole('button', { name: 'Share…' }).click();
+    await expect(dialog.getByRole('radio', { name: 'Named users and groups' }).isChecked()).resolves.toBe(true);
+    await dialog.getByRole('radio', { name: /Everyone/ }).check();
+    await dialog.getByRole('button', { name: 'Save sharing' }).click();
+    await dialog.waitFor({ state: 'hidden' });
+    expect(sent().at(-1)).toEqual({ method: 'PUT', path: `/api/bots/${bot.id}/sharing`, body: { scope: 'all' } });
+  });
+
+  test('store: shelves, search by words, star from the card (the sidebar lists it as starred)', async () => {
+    backend.addBot({ title: 'River otter facts', description: 'Everything about otters', usageCount: 3, pinned: true, pinOrder: 0 });
+    backend.addBot({ title: 'Tax helper', description: 'Forms and deadlines', usageCount: 9 });
+    backend.addBot({ title: 'Secret', scope: 'private' });
+    await openApp();
+    await page.getByRole('link', { name: 'Bot store' }).click();
+    await expect(hash()).resolves.toBe('#/store');
+    const store = page.locator('bedrock-chat-bot-store');
+    await store.getByRole('heading', { name: 'Essentials' }).waitFor();
+    await expect(store.locator('[part~="shelf"]').nth(1).locator('strong').allTextContents()).resolves.toEqual(['Tax helper', 'River otter facts']);
+    await expect(store.getByText('Secret').count()).resolves.toBe(0);
+
+    await store.getByRole('searchbox', { name: 'Search bots' }).fill('otters about');
+    await store.getByRole('button', { name: 'Search' }).click();
+    const results = store.locator('[part~="results"]');
+    await results.getByRole('heading', { name: 'Search results' }).waitFor();
+    await expect(results.locator('strong').allTextContents()).resolves.toEqual(['River otter facts']);
+    expect(backend.botCalls.filter((c) => c.path.startsWith('/api/store/search')).map((c) => c.path)).toEqual(['/api/store/search?q=otters%20about']);
+
+    const star = results.getByRole('button', { name: 'Star “River otter facts”' });
+    await star.click();
+    await results.locator('[part~="star"][aria-pressed="true"]').waitFor();
+    const otter = [...backend.bots.values()].find((b) => b.title === 'River otter facts')!;
+    expect(sent()).toEqual([{ method: 'PUT', path: `/api/bots/${otter.id}/star`, body: { starred: true } }]);
+    await page.locator('bedrock-chat-bot-list section', { hasText: 'Starred' }).getByRole('link', { name: 'River otter facts' }).waitFor();
+    expect(await runAxe()).toEqual([]);
+    // The system's dark scheme: the bot screens resolve their own dark colours (axe's contrast check in both).
+    await page.emulateMedia({ colorScheme: 'dark' });
+    expect(await runAxe()).toEqual([]);
+  });
+
+  test('a bot\'s chat: header with description, a quick starter sends itself with botId, recents and history show the bot', async () => {
+    const bot = backend.addBot({
+      title: 'Otter guide',
+      description: 'Knows rivers.',
+      models: ['fake.model-v2'],
+      defaultModel: 'fake.model-v2',
+      quickStarters: [{ title: 'Rivers', example: 'Which rivers have otters?' }, { title: 'Food', example: 'What do otters eat?' }],
+    });
+    await openApp();
+    await page.locator('bedrock-chat-bot-store').waitFor({ state: 'detached' });
+    await page.evaluate((id) => { location.hash = `#/bots/${id}`; }, bot.id);
+    await chat('bot-title').filter({ hasText: 'Otter guide' }).waitFor();
+    await expect(chat('bot-description').textContent()).resolves.toBe('Knows rivers.');
+    // Only the bot's model is offered (no picker for one model), and it is the one sent.
+    await expect(chat('model-picker').count()).resolves.toBe(0);
+    await expect(chat('model').textContent()).resolves.toBe('Model: fake.model-v2');
+    expect(await runAxe()).toEqual([]);
+
+    await chat('quick-starter').filter({ hasText: 'Rivers' }).click();
+    await page.locator('bedrock-chat-app bedrock-chat [part~="assistant"][data-status="done"]').waitFor();
+    const frame = backend.sendMessages().at(-1)!;
+    expect(frame).toMatchObject({ botId: bot.id, model: 'fake.model-v2', content: [{ text: 'Which rivers have otters?' }] });
+    // Quick starters are for an empty conversation; the conversation got its address.
+    await expect(chat('quick-starter').count()).resolves.toBe(0);
+    const [conversation] = [...backend.conversations.values()];
+    await expect(hash()).resolves.toBe(`#/c/${conversation.id}`);
+    // A later turn names the same bot.
+    await chat('input').fill('And in winter?');
+    await chat('input').press('Enter');
+    await page.locator('bedrock-chat-app bedrock-chat [part~="assistant"][data-status="done"]').nth(1).waitFor();
+    expect(backend.sendMessages().at(-1)).toMatchObject({ botId: bot.id, conversationId: conversation.id });
+
+    await page.locator('bedrock-chat-bot-list section', { hasText: 'Recent' }).getByRole('link', { name: 'Otter guide' }).waitFor();
+    await page.evaluate(() => (document.querySelector('bedrock-chat-app')!.shadowRoot!.querySelector('bedrock-chat-history') as unknown as { refresh(): Promise<void> }).refresh());
+    await page.locator('bedrock-chat-history [part~="bot-title"]').filter({ hasText: 'Bot: Otter guide' }).waitFor();
+    // Remove from recents.
+    await page.getByRole('button', { name: 'Remove “Otter guide” from recents' }).click();
+    await page.getByRole('button', { name: 'Remove “Otter guide” from recents' }).waitFor({ state: 'detached' });
+    expect(sent().at(-1)).toEqual({ method: 'DELETE', path: `/api/bots/${bot.id}/recent` });
+  });
+
+  test('unshared: the old conversation stays readable, the composer is disabled with the message (on open and on a turn)', async () => {
+    const bot = backend.addBot({ title: 'Leaving bot', quickStarters: [{ title: 'Hi', example: 'hello bot' }] });
+    await openApp(`#/bots/${bot.id}`);
+    await chat('quick-starter').click();
+    await page.locator('bedrock-chat-app bedrock-chat [part~="assistant"][data-status="done"]').waitFor();
+    const [conversation] = [...backend.conversations.values()];
+
+    // Unshared while the conversation is open: the next turn gets BOT_UNAVAILABLE.
+    backend.lostBots.add(bot.id);
+    await chat('input').fill('still there?');
+    await chat('input').press('Enter');
+    const message = 'This bot is no longer available to you: it was deleted or is no longer shared with you. You can read this conversation, but not continue it.';
+    await chat('error').filter({ hasText: message }).waitFor();
+    await chat('bot-unavailable').filter({ hasText: message }).waitFor();
+    await expect(chat('input').isDisabled()).resolves.toBe(true);
+    await expect(chat('send').isDisabled()).resolves.toBe(true);
+
+    // Opened again through its address (a new page load: only the hash differs, so reload): readable, disabled,
+    // the message shown.
+    await page.goto(`${backend.origin}/app-test.html#/c/${conversation.id}`);
+    await page.reload();
+    await page.waitForFunction(() => (window as unknown as { testReady?: boolean }).testReady === true);
+    await chat('message').filter({ hasText: 'hello bot' }).first().waitFor();
+    await chat('bot-unavailable').filter({ hasText: message }).waitFor();
+    await expect(chat('input').isDisabled()).resolves.toBe(true);
+    // The recent entry is marked.
+    await page.locator('bedrock-chat-bot-list [part~="unavailable"]').filter({ hasText: 'Leaving bot' }).waitFor();
+    expect(await runAxe()).toEqual([]);
+  });
+
+  test('delete: asks first, deletes, goes home, and the bot leaves the sidebar', async () => {
+    const bot = backend.addBot({ title: 'Short-lived', owner: 'you', scope: 'private' });
+    await openApp(`#/bots/${bot.id}/edit`);
+    const editor = page.locator('bedrock-chat-bot-editor');
+    await editor.getByRole('button', { name: 'Delete' }).click();
+    await editor.getByRole('button', { name: 'Cancel' }).click();
+    expect(sent()).toEqual([]);
+    await editor.getByRole('button', { name: 'Delete' }).click();
+    await editor.locator('[part~="delete-confirm"]').click();
+    await page.waitForFunction(() => location.hash === '#/');
+    expect(sent()).toEqual([{ method: 'DELETE', path: `/api/bots/${bot.id}` }]);
+    await page.locator('bedrock-chat-bot-list [part~="bot"]').filter({ hasText: 'Short-lived' }).waitFor({ state: 'detached' });
+    expect(backend.bots.size).toBe(0);
+  });
+
+  test('routes: a link opens a screen, Back and Forward move between them; a shared bot has no editor', async () => {
+    const stored = backend.seed('Stored chat', 'old question', 'old answer');
+    const bot = backend.addBot({ title: 'Someone else\'s', quickStarters: [] });
+    await openApp(`#/c/${stored}`);
+    await chat('message').filter({ hasText: 'old answer' }).waitFor();
+    await page.getByRole('link', { name: 'Bot store' }).click();
+    await page.locator('bedrock-chat-bot-store').getByRole('heading', { name: 'Bot store' }).waitFor();
+    await expect(page.locator('bedrock-chat-app bedrock-chat').isVisible()).resolves.toBe(false);
+    await page.locator('bedrock-chat-bot-store').getByRole('link', { name: 'Chat with “Someone else\'s”' }).first().click();
+    await chat('bot-title').filter({ hasText: 'Someone else\'s' }).waitFor();
+    await expect(chat('message').count()).resolves.toBe(0);
+
+    await page.goBack();
+    await page.locator('bedrock-chat-bot-store').waitFor();
+    await expect(hash()).resolves.toBe('#/store');
+    await page.goBack();
+    await chat('message').filter({ hasText: 'old answer' }).waitFor();
+    await expect(hash()).resolves.toBe(`#/c/${stored}`);
+    await expect(page.locator('bedrock-chat-bot-store').count()).resolves.toBe(0);
+    await page.goForward();
+    await page.locator('bedrock-chat-bot-store').waitFor();
+
+    // Selecting in the history is an address too.
+    await page.goto(`${backend.origin}/app-test.html#/`);
+    await page.waitForFunction(() => (window as unknown as { testReady?: boolean }).testReady === true);
+    await page.getByRole('button', { name: 'Stored chat', exact: true }).click();
+    await page.waitForFunction((id) => location.hash === `#/c/${id}`, stored);
+    await page.goto(`${backend.origin}/app-test.html#/bots/${bot.id}/edit`);
+    await page.locator('bedrock-chat-bot-editor').getByText('Only the owner can edit this bot.').waitFor();
+  });
+
+  test('branding from config.json: the name in the top bar and the page title, the logo in the sidebar, the accent colour', async () => {
+    const logo = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10"><rect width="10" height="10" fill="#a30"/></svg>';
+    backend.pages.set('/branding/logo.svg', logo);
+    backend.configExtra = { appName: 'Acme Chat', logoUrl: '/branding/logo.svg', accentColor: '#ffcc00' };
+    try {
+      await openApp();
+      await expect(page.locator('bedrock-chat-app [part="brand"]').textContent()).resolves.toBe('Acme Chat');
+      await expect(page.title()).resolves.toBe('Acme Chat');
+      const img = page.getByRole('img', { name: 'Acme Chat' });
+      await expect(img.getAttribute('src')).resolves.toBe('/branding/logo.svg');
+      // A light accent gets black text on it; the chat's send button uses both.
+      const send = page.locator('bedrock-chat-app [part="chat"] [part~="send"]');
+      await expect(send.evaluate((el) => [getComputedStyle(el).backgroundColor, getComputedStyle(el).color])).resolves.toEqual(['rgb(255, 204, 0)', 'rgb(0, 0, 0)']);
+      expect(await runAxe()).toEqual([]);
+    } finally {
+      backend.configExtra = {};
+      backend.pages.delete('/branding/logo.svg');
+    }
+  });
+
+  test('<bedrock-chat bot-id> on a plain page: botId sent, title and quick starters shown, models limited to the bot\'s', async () => {
+    const bot = backend.addBot({
+      title: 'Site assistant',
+      description: 'Ask about our shop.',
+      models: ['fake.model-v1', 'fake.model-v2'],
+      quickStarters: [{ title: 'Opening hours', example: 'When are you open?' }],
+    });
+    backend.models = [{ id: 'fake.model-v1', default: true }, { id: 'fake.model-v2', default: false }, { id: 'fake.model-v3', default: false }];
+    backend.pages.set('/bot-widget.html', `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>bot widget</title>
+      <script type="module">
+        import { ready } from '/bedrock-chat.js';
+        const chat = document.querySelector('bedrock-chat');
+        chat.tokenProvider = async () => ${JSON.stringify(TOKEN)};
+        await ready;
+        window.testReady = true;
+      </script></head><body><main><h1>Shop</h1><bedrock-chat bot-id="${bot.id}" config-url="/config.json"></bedrock-chat></main></body></html>`);
+    try {
+      await page.goto(`${backend.origin}/bot-widget.html`);
+      const part = (p: string) => page.locator(`bedrock-chat [part~="${p}"]`);
+      await part('bot-title').filter({ hasText: 'Site assistant' }).waitFor();
+      await expect(part('model-picker').locator('option').allTextContents()).resolves.toEqual(['fake.model-v1', 'fake.model-v2']);
+      await part('quick-starter').click();
+      await page.locator('bedrock-chat [part~="assistant"][data-status="done"]').waitFor();
+      expect(backend.sendMessages().at(-1)).toMatchObject({ botId: bot.id, content: [{ text: 'When are you open?' }] });
+      expect(await runAxe()).toEqual([]);
+
+      // Launcher mode: the attribute reaches the panel's chat when it opens.
+      backend.pages.set('/bot-launcher.html', backend.pages.get('/bot-widget.html')!.replace('<bedrock-chat bot-id', '<bedrock-chat mode="launcher" bot-id'));
+      await page.goto(`${backend.origin}/bot-launcher.html`);
+      await page.locator('bedrock-chat [part="launcher"]').click();
+      await part('bot-title').filter({ hasText: 'Site assistant' }).waitFor();
+      // The remembered conversation (same user, same backend) is restored, so no quick starters; a new turn names its bot.
+      await part('message').filter({ hasText: 'When are you open?' }).first().waitFor();
+      await part('input').fill('And on Sundays?');
+      await part('input').press('Enter');
+      await page.locator('bedrock-chat [part~="assistant"][data-status="done"]').nth(1).waitFor();
+      expect(backend.sendMessages().at(-1)).toMatchObject({ botId: bot.id, content: [{ text: 'And on Sundays?' }] });
+    } finally {
+      backend.pages.delete('/bot-launcher.html');
+      backend.pages.delete('/bot-widget.html');
+      backend.models = [{ id: 'fake.model-v1', default: true }, { id: 'fake.model-v2', default: false }];
+    }
+  });
+});
