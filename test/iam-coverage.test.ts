@@ -148,10 +148,9 @@ const UNREACHABLE: Record<string, Record<string, string>> = {
     'dynamodb:BatchWriteItem': 'ConversationStore.delete()/deleteAll() are bundled with the store but only the REST router (DELETE /conversations) calls them.',
   },
   'chat-worker-failure': {
+    // The conversation store is dropped from this bundle (the store wiring is pure): no Query or BatchWriteItem left.
     'dynamodb:GetItem': 'The request and conversation stores come with the shared store wiring; the on-failure destination only calls RequestStore.fail() (UpdateItem).',
     'dynamodb:PutItem': 'The request and conversation stores come with the shared store wiring; the on-failure destination only calls RequestStore.fail() (UpdateItem).',
-    'dynamodb:Query': 'The request and conversation stores come with the shared store wiring; the on-failure destination only calls RequestStore.fail() (UpdateItem).',
-    'dynamodb:BatchWriteItem': 'The request and conversation stores come with the shared store wiring; the on-failure destination only calls RequestStore.fail() (UpdateItem).',
     'dynamodb:DeleteItem': 'The request and conversation stores come with the shared store wiring; the on-failure destination only calls RequestStore.fail() (UpdateItem).',
   },
   'chat-worker': {
