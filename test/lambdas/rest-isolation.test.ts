@@ -42,7 +42,8 @@ const CASES: readonly Case[] = [
     owner: 204,
     ownerWrites: true,
   },
-  { route: 'POST /conversations/{conversationId}/title', request: (c) => ({ method: 'POST', path: `/conversations/${c.conversationId}/title` }), other: 404, owner: 200 },
+  // The title is a model call: the owner's usage counter item counts it.
+  { route: 'POST /conversations/{conversationId}/title', request: (c) => ({ method: 'POST', path: `/conversations/${c.conversationId}/title` }), other: 404, owner: 200, ownerWrites: true },
   {
     route: 'PUT /conversations/{conversationId}/messages/{messageId}/feedback',
     request: (c) => ({ method: 'PUT', path: `/conversations/${c.conversationId}/messages/${c.messageIds[1]}/feedback`, body: { thumbsUp: false, category: 'other' } }),
@@ -60,6 +61,16 @@ const CASES: readonly Case[] = [
   },
   { route: 'GET /health', request: () => ({ method: 'GET', path: '/health' }), other: 200, owner: 200 },
   { route: 'GET /openapi.json', request: () => ({ method: 'GET', path: '/openapi.json' }), other: 200, owner: 200 },
+  // Usage: each caller reads their own; the admin routes refuse both (neither alice nor bob is an admin).
+  { route: 'GET /usage', request: () => ({ method: 'GET', path: '/usage' }), other: 200, owner: 200 },
+  { route: 'GET /usage/limits', request: () => ({ method: 'GET', path: '/usage/limits' }), other: 403, owner: 403 },
+  ...(['users/3f1c2a9e-5b7d-4c8e-9a10-1b2c3d4e5f01', 'groups/CreatingBotAllowed'] as const).flatMap((tail) => {
+    const template = tail.startsWith('users') ? 'users/{userId}' : 'groups/{group}';
+    return [
+      { route: `PUT /usage/limits/${template}`, request: () => ({ method: 'PUT', path: `/usage/limits/${tail}`, body: { tokensPerHour: null } }), other: 403, owner: 403 },
+      { route: `DELETE /usage/limits/${template}`, request: () => ({ method: 'DELETE', path: `/usage/limits/${tail}` }), other: 403, owner: 403 },
+    ];
+  }),
 ];
 
 beforeAll(async () => {

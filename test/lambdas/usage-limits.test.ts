@@ -285,6 +285,8 @@ test('the on-failure destination releases the reservation of a failed turn, once
     }
     go();
     await c.until((f) => f.requestId === requestId && f.type === 'end');
+    // The worker's last write is the title (after its own reservation is settled): wait for it.
+    await c.until((f) => f.type === 'title' && f.conversationId === ack.conversationId);
     await pg.idle();
     // The worker's settlement found no lease: the answer adds nothing (the release stands; exactly once). Only the
     // title call, a reservation of its own, is counted.
@@ -329,6 +331,7 @@ describe('admin routes', () => {
   });
 
   test('bad input (fast-check): always a 4xx with a message, nothing written', async () => {
+    await pg.idle();
     const before = await snapshot();
     const badValue = fc.oneof(
       fc.double({ max: -Number.MIN_VALUE, noNaN: true }), fc.string(), fc.boolean(), fc.array(fc.nat(), { maxLength: 2 }), fc.object({ maxDepth: 1 }),
