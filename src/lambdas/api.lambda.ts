@@ -5,9 +5,9 @@ import { bedrock } from './wiring/bedrock';
 import { log, modelSettings } from './wiring/env';
 import { groupsOf } from './wiring/groups';
 import { store } from './wiring/store';
+import { deleteUploads, presignUpload } from './wiring/uploads';
 import { usage } from './wiring/usage';
 import { usageOverrides } from './wiring/usage-overrides';
-import { deleteUploads, presignUpload } from './wiring/uploads';
 
 /** The REST router behind the HTTP API's JWT authorizer (which has already verified the token). */
 export async function handler(event: APIGatewayProxyEventV2WithJWTAuthorizer): Promise<APIGatewayProxyStructuredResultV2> {

@@ -2,13 +2,13 @@ import type { APIGatewayProxyResult, APIGatewayProxyWebsocketEventV2 } from 'aws
 import { connectionExpired } from './core/auth';
 import { acceptContinue, AcceptDeps, acceptMessage, acceptRegenerate, acceptResume, acceptStop } from './core/chat';
 import { toChatError } from './core/errors';
-import { QuotaError } from './core/usage';
 import { errorFields } from './core/log';
 import { ClientFrame, parseClientFrame, SUBPROTOCOL } from './core/protocol';
+import { QuotaError } from './core/usage';
 import { dispatchTurn } from './wiring/dispatch';
 import { log, modelSettings } from './wiring/env';
-import { closeConnection, sinkFor } from './wiring/management-api';
 import { groupsOf } from './wiring/groups';
+import { closeConnection, sinkFor } from './wiring/management-api';
 import { requests, store } from './wiring/store';
 import { usage } from './wiring/usage';
 
@@ -52,8 +52,14 @@ export async function handler(event: WebSocketEvent): Promise<APIGatewayProxyRes
   // The $connect authorizer passes the token's groups comma-joined (ws-authorizer.lambda.ts).
   const tokenGroups = (event.requestContext.authorizer?.groups ?? '').split(',').filter(Boolean);
   const deps: AcceptDeps = {
-    store: store(), requests: requests(), sink, dispatch: dispatchTurn, models: modelSettings(), log: rlog,
-    usage: usage(), groups: await groupsOf({ userId, tokenGroups }),
+    store: store(),
+    requests: requests(),
+    sink,
+    dispatch: dispatchTurn,
+    models: modelSettings(),
+    log: rlog,
+    usage: usage(),
+    groups: await groupsOf({ userId, tokenGroups }),
   };
   try {
     await route(deps, userId, connectionId, frame);

@@ -20,7 +20,8 @@ const MODEL = { key: 'priced', modelId: 'priced-model', displayName: 'Priced', p
 /** What the fake reports for every answer and every title. */
 const ANSWER = { inputTokens: 300, outputTokens: 300 };
 const TITLE = { inputTokens: 10, outputTokens: 5 };
-const micro = (u: { inputTokens: number; outputTokens: number }) => Math.round(u.inputTokens * PRICES.inputPer1kTokens * 1000 + u.outputTokens * PRICES.outputPer1kTokens * 1000);
+const micro = (u: { inputTokens: number; outputTokens: number }) =>
+  Math.round(u.inputTokens * PRICES.inputPer1kTokens * 1000 + u.outputTokens * PRICES.outputPer1kTokens * 1000);
 /** The default of this stack: 1,000 tokens a month per user (tests exempt their users from it where it is not the subject). */
 const DEFAULT_MONTH_TOKENS = 1000;
 
@@ -59,7 +60,7 @@ const admin = () => pg.issueToken('admin');
 async function rest(token: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
   const res = await fetch(`${pg.restApiUrl}${path}`, {
     method,
-    headers: { 'authorization': `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
     body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
   });
   const text = await res.text();

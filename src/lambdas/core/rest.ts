@@ -7,12 +7,12 @@ import { MAX_DOCUMENT_BYTES, MAX_IMAGE_BYTES, mb, toDocumentName } from './limit
 import { errorFields, Logger } from './log';
 import type { ModelSettings } from './models';
 import { openApiDocument, RouteSpec } from './openapi';
+import type { Usage } from './protocol';
 import { Schema, validate } from './schema';
 import { proposeTitle } from './titles';
-import { groupsOf, USAGE_ROUTES } from './usage-routes';
 import { endCall, estimateOf, QuotaError, Reservation, reserveCall, UsageStore } from './usage';
-import type { Usage } from './protocol';
 import type { UsageOverrides } from './usage-overrides';
+import { groupsOf, USAGE_ROUTES } from './usage-routes';
 
 export interface RestRequest {
   readonly method: string;
@@ -347,15 +347,15 @@ export const ROUTES: readonly Route[] = [
       if (!found) throw notFound('Conversation not found.');
       // A model call: reserved under the caller's usage limits (429 QUOTA when over one), settled with its usage.
       const titleModel = deps.settings().titleModel;
-      const usage = deps.usage?.();
+      const budgets = deps.usage?.();
       const excerpt = found.messages.slice(0, 2).map((m) => m.content.map((b) => ('text' in b ? b.text : '')).join('').slice(0, 2000)).join('\n');
-      const reservation: Reservation | undefined = await reserveCall(usage, { userId: caller.userId, groups: await groupsOf(deps, caller) },
+      const reservation: Reservation | undefined = await reserveCall(budgets, { userId: caller.userId, groups: await groupsOf(deps, caller) },
         `title.${newUlid()}`, estimateOf(excerpt, titleModel.prices, 40), { title: true });
       let used: Usage | undefined;
       try {
         return { title: await proposeTitle(deps.bedrock(), titleModel.modelId, found.messages, (u) => { used = u; }) };
       } finally {
-        await endCall(usage, caller.userId, reservation, used, titleModel.prices, deps.log);
+        await endCall(budgets, caller.userId, reservation, used, titleModel.prices, deps.log);
       }
     },
   },

@@ -8,8 +8,8 @@ import type { Caller } from './auth';
 import { forbidden, invalid, notFound, unprocessable } from './errors';
 import type { RestDeps, Route } from './rest';
 import type { Schema } from './schema';
-import type { UsageOverrides } from './usage-overrides';
 import { LIMIT_KEYS, LimitSet, limitSetProblem, MAX_COST_LIMIT_USD, MAX_TOKEN_LIMIT, UsageStore } from './usage';
+import type { UsageOverrides } from './usage-overrides';
 
 /** The caller's Cognito groups, read where the deployment reads them (the token's claim without `groupsOf`). */
 export function groupsOf(deps: RestDeps, caller: Caller): Promise<readonly string[]> {
@@ -97,7 +97,7 @@ const usageReport: Schema = {
     concurrent: { type: 'object', properties: { active: { type: 'integer' }, limit: { type: 'integer' } } },
   },
 };
-const overrides: Schema = {
+const overridesSchema: Schema = {
   type: 'object',
   required: ['defaults', 'maxConcurrentAnswers', 'users', 'groups'],
   properties: {
@@ -183,7 +183,7 @@ export const USAGE_ROUTES: readonly Route[] = [
     path: '/usage/limits',
     operationId: 'listUsageLimits',
     summary: 'Admins: the defaults and every override',
-    response: { status: 200, description: 'Defaults and overrides', schema: overrides },
+    response: { status: 200, description: 'Defaults and overrides', schema: overridesSchema },
     errors: ['FORBIDDEN', 'UNPROCESSABLE', 'THROTTLED'],
     handle: async ({ deps, caller }) => {
       const { overrides, config } = await adminUsage(deps, caller);

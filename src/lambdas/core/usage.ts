@@ -163,7 +163,8 @@ export interface Estimate {
 /** The estimate of one model call: the new text's tokens (UTF-8 bytes / 4) plus ESTIMATE_OUTPUT_TOKENS of output. */
 export function estimateOf(text: string, prices: TokenPrices | undefined, outputTokens = ESTIMATE_OUTPUT_TOKENS): Estimate {
   const input = Math.ceil(Buffer.byteLength(text, 'utf8') / 4);
-  return { tokens: input + outputTokens, microUsd: microUsd(priceOf(prices, { inputTokens: input, outputTokens, cacheReadTokens: 0, cacheWriteTokens: 0 })) };
+  const usd = priceOf(prices, { inputTokens: input, outputTokens, cacheReadTokens: 0, cacheWriteTokens: 0 });
+  return { tokens: input + outputTokens, microUsd: microUsd(usd) };
 }
 
 /** Every token Bedrock reported (input, output, cache read and write): what a token limit counts. */
@@ -277,7 +278,9 @@ export class UsageStore extends UsageLedger {
       this.checkRoom(limits, estimate, periods, {});
       const names: Record<string, string> = { '#set': set };
       const values: Record<string, unknown> = {
-        ':t': estimate.tokens, ':c': estimate.microUsd, ':e': new Set([entry]),
+        ':t': estimate.tokens,
+        ':c': estimate.microUsd,
+        ':e': new Set([entry]),
         // The same value all month (a reservation given back leaves the item as it was): the start of the month after next.
         ':exp': Math.floor(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 2, 1) / 1000),
       };
@@ -312,14 +315,18 @@ export class UsageStore extends UsageLedger {
         const current = new Set(Object.values(names));
         const stale = Object.keys(res.Attributes ?? {}).filter((a) => COUNTER_ATTR.test(a) && !current.has(a)).slice(0, 30);
         return {
-          entry, set, tokens: estimate.tokens, microUsd: estimate.microUsd,
+          entry,
+          set,
+          tokens: estimate.tokens,
+          microUsd: estimate.microUsd,
           periods: { hour: periods.hour.id, day: periods.day.id, month: periods.month.id },
           ...(stale.length ? { stale } : {}),
         };
       } catch (err) {
         if (!(err instanceof ConditionalCheckFailedException)) throw err;
         // Which limit: read the item as it is now and name the first limit it leaves no room in.
-        const item = (await this.db.send(new GetCommand({ TableName: this.tableName, Key: this.key(caller.userId), ConsistentRead: true }))).Item ?? {};
+        const read = new GetCommand({ TableName: this.tableName, Key: this.key(caller.userId), ConsistentRead: true });
+        const item = (await this.db.send(read)).Item ?? {};
         this.checkRoom(limits, estimate, periods, item);
         const leases = [...((item[set] as Set<string> | undefined) ?? [])];
         if (!options.title && leases.length >= this.config.maxConcurrentAnswers) {
@@ -329,8 +336,11 @@ export class UsageStore extends UsageLedger {
           }
           // Leases of answers that cannot be running any more (double faults): dropped, then the reservation again.
           await this.db.send(new UpdateCommand({
-            TableName: this.tableName, Key: this.key(caller.userId),
-            UpdateExpression: 'DELETE #set :s', ExpressionAttributeNames: { '#set': set }, ExpressionAttributeValues: { ':s': new Set(stale) },
+            TableName: this.tableName,
+            Key: this.key(caller.userId),
+            UpdateExpression: 'DELETE #set :s',
+            ExpressionAttributeNames: { '#set': set },
+            ExpressionAttributeValues: { ':s': new Set(stale) },
           }));
           continue;
         }
