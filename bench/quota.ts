@@ -131,7 +131,16 @@ async function load(pg: Playground, enforce: boolean): Promise<LoadResult> {
   const wallMs = performance.now() - t0;
   // Late frames (a second end, say) would have arrived by now.
   await new Promise((r) => setTimeout(r, 500));
-  const result: LoadResult = { messages: USERS * PARALLEL, usersAtOnce: USERS_AT_ONCE, answered: 0, refused: 0, lost: 0, doubled: 0, counterMismatches: 0, wallMs: Math.round(wallMs) };
+  const result: LoadResult = {
+    messages: USERS * PARALLEL,
+    usersAtOnce: USERS_AT_ONCE,
+    answered: 0,
+    refused: 0,
+    lost: 0,
+    doubled: 0,
+    counterMismatches: 0,
+    wallMs: Math.round(wallMs),
+  };
   for (let u = 0; u < USERS; u++) {
     let ends = 0;
     for (const requestId of ids[u]) {

@@ -150,10 +150,9 @@ const UNREACHABLE: Record<string, Record<string, string>> = {
     'dynamodb:BatchGetItem': 'BotStore lists (starred, recent, shared) are bundled with the bot store; the ws function only reads one bot per turn (GetItem) and records its use.',
   },
   'chat-worker-failure': {
+    // The conversation store is dropped from this bundle (the store wiring is pure): no Query or BatchWriteItem left.
     'dynamodb:GetItem': 'The request and conversation stores come with the shared store wiring; the on-failure destination only calls RequestStore.fail() (UpdateItem).',
     'dynamodb:PutItem': 'The request and conversation stores come with the shared store wiring; the on-failure destination only calls RequestStore.fail() (UpdateItem).',
-    'dynamodb:Query': 'The request and conversation stores come with the shared store wiring; the on-failure destination only calls RequestStore.fail() (UpdateItem).',
-    'dynamodb:BatchWriteItem': 'The request and conversation stores come with the shared store wiring; the on-failure destination only calls RequestStore.fail() (UpdateItem).',
     'dynamodb:DeleteItem': 'The request and conversation stores come with the shared store wiring; the on-failure destination only calls RequestStore.fail() (UpdateItem).',
   },
   'bot-cleanup': {

@@ -18,5 +18,6 @@ interface InvocationRecord {
 
 export async function handler(record: InvocationRecord): Promise<void> {
   const job = record.requestPayload;
-  await failTurn({ requests: requests(), usage: usageLedger(), sinkFor, log: log.child({ requestId: job?.requestId, condition: record.requestContext?.condition }) }, job);
+  const jobLog = log.child({ requestId: job?.requestId, condition: record.requestContext?.condition });
+  await failTurn({ requests: requests(), usage: usageLedger(), sinkFor, log: jobLog }, job);
 }

@@ -5,12 +5,12 @@
  * Used by `npm start`, the browser tests and the benchmarks.
  */
 import { AppBuilder, composedApp, fullSystemApp, synthesize } from './apps';
+import type { UsageLimits } from '../index';
 import type { FakeRequest, StartBedrockFakeOptions } from './emulators/bedrock';
 import { OFFLINE_MODEL_ID } from './offline-model';
 import type { CloudAssembly } from './stack/assembly';
 import { LocalStack, startLocalStack } from './stack/local-stack';
 import type { RuntimeModel } from '../lambdas/core/models';
-import type { UsageLimits } from '../index';
 
 /** The offline model alone, without prices or capabilities (the handler tests' deployment). */
 export const OFFLINE_MODELS: readonly RuntimeModel[] = [{ key: OFFLINE_MODEL_ID, modelId: OFFLINE_MODEL_ID, displayName: 'Offline model' }];

@@ -154,15 +154,24 @@ describe('DELETE /conversations', () => {
 });
 
 describe('POST /conversations/{id}/title', () => {
-  test('proposes a title with the title model from the first question and answer, and saves nothing', async () => {
-    script = () => ({ steps: [{ type: 'text', text: 'Title: "Pricing of Amazon Bedrock, explained."\nMore text' }] });
+  test('proposes a title with the title model from the first question and answer, and saves nothing but the usage it counts', async () => {
+    script = () => ({ steps: [{ type: 'text', text: 'Title: "Pricing of Amazon Bedrock, explained."\nMore text' }], usage: { inputTokens: 40, outputTokens: 7 } });
     const c = await seed('alice', 'how much does bedrock cost', ['How much does Bedrock cost?', 'It depends on the model.', 'And Nova?']);
     const before = await snapshot();
     const sent = pg.bedrockRequests().length;
 
     const res = await call(pg, 'alice', 'POST', `/conversations/${c.conversationId}/title`);
     expect(res).toMatchObject({ status: 200, body: { title: 'Pricing of Amazon Bedrock, explained' } });
-    expect(await snapshot()).toBe(before);
+    // The title call is a model call under the usage limits: only the caller's counter item changed, by its usage.
+    const withoutUsage = (snap: string) => JSON.stringify(JSON.parse(snap).filter((i: any) => i.sk.S !== 'USAGE'));
+    expect(withoutUsage(await snapshot())).toBe(withoutUsage(before));
+    const usage = await call(pg, 'alice', 'GET', '/usage');
+    const counted = (snap: string) => {
+      const item = JSON.parse(snap).find((i: any) => i.sk.S === 'USAGE' && i.pk.S === `USER#${sub('alice')}`) ?? {};
+      return Number(Object.entries<any>(item).find(([k]) => k.startsWith('t_h'))?.[1].N ?? 0);
+    };
+    expect(counted(await snapshot()) - counted(before)).toBe(47);
+    expect(usage.body.windows[0].tokens.used).toBe(counted(await snapshot()));
 
     const req = pg.bedrockRequests()[sent];
     expect(req).toMatchObject({ operation: 'Converse', modelId: 'example.title-model-v1' });
@@ -389,8 +398,11 @@ describe('other routes', () => {
       'GET /me': ['/me'],
       'DELETE /bots/{botId}/recent': ['/bots/{bot}/recent'],
       'DELETE /bots/{botId}': ['/bots/{bot}'],
+      'GET /usage': ['/usage'],
     };
-    expect(Object.keys(requests).sort()).toEqual(ROUTES.map((r) => `${r.method} ${r.path}`).sort());
+    // The admin routes answer alice 403 (usage-limits.test.ts calls them as an admin and checks their answers).
+    const adminOnly = ROUTES.filter((r) => r.path.startsWith('/usage/limits')).map((r) => `${r.method} ${r.path}`);
+    expect([...Object.keys(requests), ...adminOnly].sort()).toEqual(ROUTES.map((r) => `${r.method} ${r.path}`).sort());
     let bot = '';
     for (const [key, [rawPath, body]] of Object.entries(requests)) {
       const route = ROUTES.find((r) => `${r.method} ${r.path}` === key)!;

@@ -216,6 +216,31 @@ const PROPERTIES: Record<string, () => fc.Arbitrary<BadRequest>> = {
   'GET /models': () => generic('GET', '/models'),
   'GET /health': () => generic('GET', '/health'),
   'GET /openapi.json': () => generic('GET', '/openapi.json'),
+  // Usage limits (usage-routes.ts): alice is not an admin, so a well-formed admin request is a 403; the admin's own
+  // bad input is in usage-limits.test.ts.
+  'GET /usage': () => generic('GET', '/usage'),
+  'GET /usage/limits': () => generic('GET', '/usage/limits'),
+  ...Object.fromEntries((['users/{userId}', 'groups/{group}'] as const).flatMap((tail) => {
+    const valid = tail.startsWith('users') ? '3f1c2a9e-5b7d-4c8e-9a10-1b2c3d4e5f01' : 'Admin';
+    const path = (segment: string) => `/usage/limits/${tail.split('/')[0]}/${segment}`;
+    const segments = tail.startsWith('users')
+      ? badSegment.filter((s) => !/^[A-Za-z0-9-]+$/.test(decodeURIComponent(s.replace(/%(?![0-9A-Fa-f]{2})/g, '%25'))))
+      : fc.constantFrom('%20', '%00', '%E2%80%8B', 'a%20b');
+    const put = (body: string) => ({ method: 'PUT', path: path(valid), body });
+    return [
+      [`PUT /usage/limits/${tail}`, () => fc.oneof(
+        segments.map((seg) => ({ method: 'PUT', path: path(seg), body: '{"tokensPerHour":1}' })),
+        anyBody.map(put),
+        fc.constantFrom('{"tokensPerHour":-1}', '{"tokensPerDay":1.5}', '{"costUsdPerMonth":"5"}', '{"x":1}', '{"tokensPerHour":1}').map(put),
+        generic('PUT', path(valid), [], true),
+      )],
+      [`DELETE /usage/limits/${tail}`, () => fc.oneof(
+        segments.map((seg) => ({ method: 'DELETE', path: path(seg) })),
+        generic('DELETE', path(valid)),
+        fc.constant({ method: 'DELETE', path: path(valid) }),
+      )],
+    ];
+  })),
 };
 
 function hasStringField(body: string, field: string): boolean {

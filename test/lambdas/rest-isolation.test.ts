@@ -46,7 +46,8 @@ const CASES: readonly Case[] = [
     owner: 204,
     ownerWrites: true,
   },
-  { route: 'POST /conversations/{conversationId}/title', request: (c) => ({ method: 'POST', path: `/conversations/${c.conversationId}/title` }), other: 404, owner: 200 },
+  // The title is a model call: the owner's usage counter item counts it.
+  { route: 'POST /conversations/{conversationId}/title', request: (c) => ({ method: 'POST', path: `/conversations/${c.conversationId}/title` }), other: 404, owner: 200, ownerWrites: true },
   {
     route: 'PUT /conversations/{conversationId}/messages/{messageId}/feedback',
     request: (c) => ({ method: 'PUT', path: `/conversations/${c.conversationId}/messages/${c.messageIds[1]}/feedback`, body: { thumbsUp: false, category: 'other' } }),
@@ -64,6 +65,8 @@ const CASES: readonly Case[] = [
   },
   { route: 'GET /health', request: () => ({ method: 'GET', path: '/health' }), other: 200, owner: 200 },
   { route: 'GET /openapi.json', request: () => ({ method: 'GET', path: '/openapi.json' }), other: 200, owner: 200 },
+  // Usage: each caller reads their own counters.
+  { route: 'GET /usage', request: () => ({ method: 'GET', path: '/usage' }), other: 200, owner: 200 },
 ];
 
 beforeAll(async () => {
@@ -73,8 +76,15 @@ afterAll(async () => {
   await pg?.stop();
 });
 
+/**
+ * The admins' usage routes act on no user's conversations: their isolation (403 for everyone outside the Admin group,
+ * nothing written) is tested in usage-limits.test.ts ("a non-admin gets 403 on every admin route").
+ */
+const ADMIN_ROUTES = ROUTES.filter((r) => r.path.startsWith('/usage/limits')).map((r) => `${r.method} ${r.path}`);
+
 test('the matrix covers every route', () => {
-  expect(CASES.map((c) => c.route).sort()).toEqual(CONVERSATION_ROUTES.map((r) => `${r.method} ${r.path}`).sort());
+  expect(ADMIN_ROUTES).toHaveLength(5);
+  expect([...CASES.map((c) => c.route), ...ADMIN_ROUTES].sort()).toEqual(CONVERSATION_ROUTES.map((r) => `${r.method} ${r.path}`).sort());
 });
 
 /** Alice's data does not appear in an answer to someone else. */

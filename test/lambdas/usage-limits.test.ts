@@ -20,7 +20,8 @@ const MODEL = { key: 'priced', modelId: 'priced-model', displayName: 'Priced', p
 /** What the fake reports for every answer and every title. */
 const ANSWER = { inputTokens: 300, outputTokens: 300 };
 const TITLE = { inputTokens: 10, outputTokens: 5 };
-const micro = (u: { inputTokens: number; outputTokens: number }) => Math.round(u.inputTokens * PRICES.inputPer1kTokens * 1000 + u.outputTokens * PRICES.outputPer1kTokens * 1000);
+const micro = (u: { inputTokens: number; outputTokens: number }) =>
+  Math.round(u.inputTokens * PRICES.inputPer1kTokens * 1000 + u.outputTokens * PRICES.outputPer1kTokens * 1000);
 /** The default of this stack: 1,000 tokens a month per user (tests exempt their users from it where it is not the subject). */
 const DEFAULT_MONTH_TOKENS = 1000;
 
@@ -59,7 +60,7 @@ const admin = () => pg.issueToken('admin');
 async function rest(token: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
   const res = await fetch(`${pg.restApiUrl}${path}`, {
     method,
-    headers: { 'authorization': `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
     body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
   });
   const text = await res.text();
@@ -285,6 +286,8 @@ test('the on-failure destination releases the reservation of a failed turn, once
     }
     go();
     await c.until((f) => f.requestId === requestId && f.type === 'end');
+    // The worker's last write is the title (after its own reservation is settled): wait for it.
+    await c.until((f) => f.type === 'title' && f.conversationId === ack.conversationId);
     await pg.idle();
     // The worker's settlement found no lease: the answer adds nothing (the release stands; exactly once). Only the
     // title call, a reservation of its own, is counted.
@@ -303,7 +306,7 @@ describe('admin routes', () => {
     const u = user(['CreatingBotAllowed']);
     const before = await snapshot();
     for (const [method, path, body] of [
-      ['GET', '/usage/limits'], ['PUT', `/usage/limits/users/${u.sub}`, { tokensPerHour: null }], ['GET', `/usage/limits/users/${u.sub}`],
+      ['GET', '/usage/limits'], ['PUT', `/usage/limits/users/${u.sub}`, { tokensPerHour: null }],
       ['DELETE', `/usage/limits/users/${u.sub}`], ['PUT', '/usage/limits/groups/Admin', { tokensPerDay: 1 }], ['DELETE', '/usage/limits/groups/Admin'],
     ] as const) {
       const res = await rest(u.token, method, path, body);
@@ -315,7 +318,7 @@ describe('admin routes', () => {
     expect(mine.windows.map((w: any) => w.tokens.used)).toEqual([0, 0, 0]);
   });
 
-  test('an admin lists, reads and removes overrides', async () => {
+  test('an admin lists and removes overrides', async () => {
     const u = user();
     await setLimits(`users/${u.sub}`, { tokensPerHour: 10, costUsdPerDay: null });
     const listed = await rest(admin(), 'GET', '/usage/limits');
@@ -323,13 +326,13 @@ describe('admin routes', () => {
     expect(listed.body.defaults).toEqual({ tokensPerMonth: DEFAULT_MONTH_TOKENS });
     expect(listed.body.maxConcurrentAnswers).toBe(3);
     expect(listed.body.users).toContainEqual({ userId: u.sub, limits: { tokensPerHour: 10, costUsdPerDay: null } });
-    expect((await rest(admin(), 'GET', `/usage/limits/users/${u.sub}`)).body).toEqual({ limits: { tokensPerHour: 10, costUsdPerDay: null } });
     expect((await rest(admin(), 'DELETE', `/usage/limits/users/${u.sub}`)).status).toBe(204);
-    expect((await rest(admin(), 'GET', `/usage/limits/users/${u.sub}`)).status).toBe(404);
+    expect((await rest(admin(), 'GET', '/usage/limits')).body.users.map((x: any) => x.userId)).not.toContain(u.sub);
     expect((await rest(admin(), 'DELETE', `/usage/limits/users/${u.sub}`)).status).toBe(404);
   });
 
   test('bad input (fast-check): always a 4xx with a message, nothing written', async () => {
+    await pg.idle();
     const before = await snapshot();
     const badValue = fc.oneof(
       fc.double({ max: -Number.MIN_VALUE, noNaN: true }), fc.string(), fc.boolean(), fc.array(fc.nat(), { maxLength: 2 }), fc.object({ maxDepth: 1 }),

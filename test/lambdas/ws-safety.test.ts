@@ -134,8 +134,9 @@ test('isolation: another user or an admin cannot act on a conversation, message 
     fresh.close();
     await pg.idle();
   }
-  // Only the two replays (each a new conversation of its own user: request, message, conversation, answer) were written.
-  expect(await count()).toBe(before + 2 * 4);
+  // Only the two replays (each a new conversation of its own user: request, message, conversation, answer, and the
+  // user's usage counter item, new with their first turn) were written.
+  expect(await count()).toBe(before + 2 * 5);
 });
 
 test('logs never carry tokens or message text', async () => {

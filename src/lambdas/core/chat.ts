@@ -172,7 +172,8 @@ export async function acceptMessage(deps: AcceptDeps, userId: string, connection
   const ids = { requestId: frame.requestId, conversationId, messageId: message.id };
 
   // Usage limits: the estimate is reserved before anything is written; over a limit, QUOTA and nothing written.
-  const reservation = await reserveCall(deps.usage, { userId, groups: deps.groups ?? [] }, frame.requestId, estimateOf(textOf(content), model.prices));
+  const caller = { userId, groups: deps.groups ?? [] };
+  const reservation = await reserveCall(deps.usage, caller, frame.requestId, estimateOf(textOf(content), model.prices));
   const release = () => endCall(deps.usage, userId, reservation, undefined, model.prices, deps.log);
   const claim = await deps.requests.claim(userId, { ...ids, createdAt }, connectionId, { pending: true }).catch(async (err: unknown) => {
     await release();

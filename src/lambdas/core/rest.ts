@@ -372,15 +372,15 @@ const CONVERSATION_ROUTES: readonly Route[] = [
       if (!found) throw notFound('Conversation not found.');
       // A model call: reserved under the caller's usage limits (429 QUOTA when over one), settled with its usage.
       const titleModel = deps.settings().titleModel;
-      const usage = deps.usage?.();
+      const budgets = deps.usage?.();
       const excerpt = found.messages.slice(0, 2).map((m) => m.content.map((b) => ('text' in b ? b.text : '')).join('').slice(0, 2000)).join('\n');
-      const reservation: Reservation | undefined = await reserveCall(usage, { userId: caller.userId, groups: await groupsOf(deps, caller) },
+      const reservation: Reservation | undefined = await reserveCall(budgets, { userId: caller.userId, groups: await groupsOf(deps, caller) },
         `title.${newUlid()}`, estimateOf(excerpt, titleModel.prices, 40), { title: true });
       let used: Usage | undefined;
       try {
         return { title: await proposeTitle(deps.bedrock(), titleModel.modelId, found.messages, (u) => { used = u; }) };
       } finally {
-        await endCall(usage, caller.userId, reservation, used, titleModel.prices, deps.log);
+        await endCall(budgets, caller.userId, reservation, used, titleModel.prices, deps.log);
       }
     },
   },

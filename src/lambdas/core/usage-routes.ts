@@ -97,7 +97,7 @@ const usageReport: Schema = {
     concurrent: { type: 'object', properties: { active: { type: 'integer' }, limit: { type: 'integer' } } },
   },
 };
-const overrides: Schema = {
+const overridesSchema: Schema = {
   type: 'object',
   required: ['defaults', 'maxConcurrentAnswers', 'users', 'groups'],
   properties: {
@@ -183,7 +183,7 @@ export const USAGE_ROUTES: readonly Route[] = [
     path: '/usage/limits',
     operationId: 'listUsageLimits',
     summary: 'Admins: the defaults and every override',
-    response: { status: 200, description: 'Defaults and overrides', schema: overrides },
+    response: { status: 200, description: 'Defaults and overrides', schema: overridesSchema },
     errors: ['FORBIDDEN', 'UNPROCESSABLE', 'THROTTLED'],
     handle: async ({ deps, caller }) => {
       const { overrides, config } = await adminUsage(deps, caller);

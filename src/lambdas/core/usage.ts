@@ -163,7 +163,8 @@ export interface Estimate {
 /** The estimate of one model call: the new text's tokens (UTF-8 bytes / 4) plus ESTIMATE_OUTPUT_TOKENS of output. */
 export function estimateOf(text: string, prices: TokenPrices | undefined, outputTokens = ESTIMATE_OUTPUT_TOKENS): Estimate {
   const input = Math.ceil(Buffer.byteLength(text, 'utf8') / 4);
-  return { tokens: input + outputTokens, microUsd: microUsd(priceOf(prices, { inputTokens: input, outputTokens, cacheReadTokens: 0, cacheWriteTokens: 0 })) };
+  const usd = priceOf(prices, { inputTokens: input, outputTokens, cacheReadTokens: 0, cacheWriteTokens: 0 });
+  return { tokens: input + outputTokens, microUsd: microUsd(usd) };
 }
 
 /** Every token Bedrock reported (input, output, cache read and write): what a token limit counts. */
@@ -324,7 +325,8 @@ export class UsageStore extends UsageLedger {
       } catch (err) {
         if (!(err instanceof ConditionalCheckFailedException)) throw err;
         // Which limit: read the item as it is now and name the first limit it leaves no room in.
-        const item = (await this.db.send(new GetCommand({ TableName: this.tableName, Key: this.key(caller.userId), ConsistentRead: true }))).Item ?? {};
+        const read = new GetCommand({ TableName: this.tableName, Key: this.key(caller.userId), ConsistentRead: true });
+        const item = (await this.db.send(read)).Item ?? {};
         this.checkRoom(limits, estimate, periods, item);
         const leases = [...((item[set] as Set<string> | undefined) ?? [])];
         if (!options.title && leases.length >= this.config.maxConcurrentAnswers) {

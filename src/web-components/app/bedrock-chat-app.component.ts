@@ -16,9 +16,9 @@ import type { AuthConfig } from '../shared/auth/pkce.js';
 import { api, fetchConfig, tokenFrom } from '../shared/config.js';
 import type { BedrockChatConfig, TokenProvider } from '../shared/config.js';
 import { formatNumber, formatUsd, LOCALE_NAMES, LocaleController } from '../shared/i18n.js';
-import type { UsageReport } from '../shared/protocol.js';
 import { LOCALES, matchLocale, preferredLocale } from '../shared/locales.js';
 import type { Locale } from '../shared/locales.js';
+import type { UsageReport } from '../shared/protocol.js';
 
 export type Theme = 'system' | 'light' | 'dark';
 export const THEME_KEY = 'bedrock-chat-app:theme';

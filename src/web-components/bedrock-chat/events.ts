@@ -86,7 +86,8 @@ export function quotaText(quota: QuotaDetails | undefined, locale?: string): str
     const n = formatNumber(quota.limit);
     return msg(str`You already have ${n} answers in progress, the most allowed at a time. Wait until one finishes.`);
   }
-  const what = quota.kind === 'tokens' ? msg(str`${formatNumber(quota.limit)} tokens`) : formatUsd(quota.limit);
+  const tokens = quota.limit;
+  const what = quota.kind === 'tokens' ? msg(str`${formatNumber(tokens)} tokens`) : formatUsd(quota.limit);
   const time = quota.resetsAt ? formatResetTime(quota.resetsAt, locale) : '';
   if (quota.window === 'hour') return msg(str`You have reached your usage limit of ${what} per hour. It resets at ${time}.`);
   if (quota.window === 'day') return msg(str`You have reached your usage limit of ${what} per day. It resets at ${time}.`);
