@@ -5,8 +5,8 @@
  */
 import * as fc from 'fast-check';
 import { call, seed, Seeded, snapshot, sub } from './rest-helpers';
-import { ULID_PATTERN } from '../../src/lambdas/core/ids';
 import { BOT_ROUTES } from '../../src/lambdas/core/bot-routes';
+import { ULID_PATTERN } from '../../src/lambdas/core/ids';
 import { ROUTES } from '../../src/lambdas/core/rest';
 
 /** The conversation routes (the bot routes have their own matrix and properties: bots-isolation, bots-bad-input). */

@@ -208,9 +208,9 @@ export async function startCognitoIdp(pools: readonly EmulatedPool[]): Promise<C
       const pool = state.get(userPoolId);
       if (!pool || pool.users.some((u) => u.user.sub === user.sub || u.user.username === user.username)) return;
       // A token names only groups that exist (its cognito:groups claim), so its groups exist in the pool too.
-      const now = Math.floor(Date.now() / 1000);
-      for (const g of user.groups ?? []) if (!pool.groups.has(g)) pool.groups.set(g, { createdAt: now });
-      pool.users.push({ user, groups: new Set(user.groups ?? []), createdAt: now });
+      const at = Math.floor(Date.now() / 1000);
+      for (const g of user.groups ?? []) if (!pool.groups.has(g)) pool.groups.set(g, { createdAt: at });
+      pool.users.push({ user, groups: new Set(user.groups ?? []), createdAt: at });
     },
     stop: () => closeServer(server),
   };
