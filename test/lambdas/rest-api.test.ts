@@ -320,7 +320,8 @@ describe('other routes', () => {
     const res = await call(pg, 'alice', 'POST', '/uploads', { name: 'Quarterly report (final).PDF', contentType: 'application/pdf', size: 9 });
     expect(res.status).toBe(200);
     expect(res.body.key).toMatch(new RegExp(`^uploads/${LOCAL_USERS.alice.sub}/[0-9A-HJKMNP-TV-Z]{26}/Quarterly-report-final\\.pdf$`));
-    expect(res.body.headers).toEqual({ 'content-type': 'application/pdf' });
+    // The upload is tagged pending until a message references it (ExpireUnreferencedUploads; see upload-expiry.test.ts).
+    expect(res.body.headers).toEqual({ 'content-type': 'application/pdf', 'x-amz-tagging': 'pending=true' });
     expect(Date.parse(res.body.expiresAt)).toBeGreaterThan(Date.now());
     const put = await fetch(res.body.url, { method: 'PUT', headers: res.body.headers, body: '%PDF-1.7\n' });
     expect(put.status).toBe(200);

@@ -50,6 +50,19 @@ export class GuardrailRegistry {
     return !!g && (version === 'DRAFT' || g.versions.has(version));
   }
 
+  /**
+   * Records a guardrail made outside the stack as existing, with `version`: `ChatBackend`'s `guardrail` prop (and a
+   * bot's `guardrail: {id, version}`) name one that must exist in the account for the deployment to answer at all.
+   */
+  assumeExisting(id: string, version: string): void {
+    const now = new Date().toISOString();
+    const g = this.guardrails.get(id) ?? {
+      id, arn: this.newArn(id), name: id, config: {}, versions: new Map<string, Record<string, unknown>>(), nextVersion: 1, createdAt: now, updatedAt: now,
+    };
+    if (version !== 'DRAFT') g.versions.set(version, {});
+    this.guardrails.set(id, g);
+  }
+
   newArn(id: string): string {
     return `arn:aws:bedrock:${this.region}:${this.accountId}:guardrail/${id}`;
   }

@@ -256,6 +256,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     let bedrockEndpoint: string | undefined;
     let bedrockControlEndpoint: string | undefined;
     const guardrails = new GuardrailRegistry(region, loaded[0].r.context.accountId);
+    // The deployment's own guardrail (GUARDRAIL_ID/GUARDRAIL_VERSION of the worker, ChatBackend's `guardrail` prop) is
+    // made outside the stack: it exists, as it must in the account.
+    for (const { r } of loaded) {
+      for (const id of r.ofType('AWS::Lambda::Function')) {
+        const vars = (r.resource(id).Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables;
+        if (typeof vars?.GUARDRAIL_ID === 'string') guardrails.assumeExisting(vars.GUARDRAIL_ID, typeof vars.GUARDRAIL_VERSION === 'string' ? vars.GUARDRAIL_VERSION : 'DRAFT');
+      }
+    }
     if (!useAws) {
       const respond = options.respond ?? offlineModel({ wordDelayMs: options.wordDelayMs, maxOutputWords: options.offlineMaxWords });
       // The control plane's guardrail operations, and the runtime refusing a guardrail that does not exist.
