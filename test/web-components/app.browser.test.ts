@@ -78,7 +78,8 @@ describeBrowser('feedback, history and the web app in Chromium', () => {
 
     // Thumbs down opens the form; a category is required.
     await down.click();
-    await expect(down.getAttribute('aria-expanded')).resolves.toBe('true');
+    // The form's chunk loads on the first thumbs down (feedback.ts), then the form opens.
+    await page.locator('bedrock-chat [part~="feedback-down"][aria-expanded="true"]').waitFor();
     await chat('feedback-submit').click();
     await expect(chat('feedback-error').textContent()).resolves.toBe('Choose what was wrong with the answer.');
     expect(backend.writes).toHaveLength(1);
