@@ -57,7 +57,14 @@ export class GuardrailRegistry {
   assumeExisting(id: string, version: string): void {
     const now = new Date().toISOString();
     const g = this.guardrails.get(id) ?? {
-      id, arn: this.newArn(id), name: id, config: {}, versions: new Map<string, Record<string, unknown>>(), nextVersion: 1, createdAt: now, updatedAt: now,
+      id,
+      arn: this.newArn(id),
+      name: id,
+      config: {},
+      versions: new Map<string, Record<string, unknown>>(),
+      nextVersion: 1,
+      createdAt: now,
+      updatedAt: now,
     };
     if (version !== 'DRAFT') g.versions.set(version, {});
     this.guardrails.set(id, g);
