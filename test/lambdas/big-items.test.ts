@@ -4,11 +4,11 @@
  * running api.lambda, dynalite (which rejects an item past 400 KB, names included) and the real SDK clients.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, PutCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { call, clearUser, itemCount, storeOf, sub } from './rest-helpers';
 import type { Message } from '../../src/lambdas/core/conversations';
 import { ulid } from '../../src/lambdas/core/ids';
-import { HEAD_TEXT_BYTES, itemBytes, MAX_ITEM_BYTES, PART_TEXT_BYTES } from '../../src/lambdas/core/message-parts';
+import { HEAD_TEXT_BYTES, itemBytes, MAX_ITEM_BYTES, PART_TEXT_BYTES, partSuffix } from '../../src/lambdas/core/message-parts';
 import { LAMBDA_SYNC_RESPONSE_MAX_BYTES } from '../../src/local/emulators/api-gateway';
 import { OFFLINE_MODELS, Playground, startPlayground } from '../../src/local/playground';
 import type { BedrockChatConfig } from '../../src/web-components/shared/config';
@@ -134,6 +134,45 @@ test('two continuations of one answer at once: one wins, the other gets a confli
   const before = longText('h', 40 * 1024);
   expect([before + longText('p', 150 * 1024), before + longText('q', 150 * 1024)]).toContain(text);
   if (won === 1) expect(results.find((r) => r.status === 'rejected')).toMatchObject({ reason: { code: 'CONFLICT' } });
+});
+
+test('a continuation that died before its last write shows none of its parts, and the next continuation writes over them', async () => {
+  const { id, answerId } = await conversationWith({ content: [{ text: longText('h', 40 * 1024) }], stopReason: 'max_tokens' });
+  const client = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+  // What a writer that claimed the answer and then died leaves: parts past the counted ones, and an expired lease.
+  const head = (await allItems()).find((i) => i.type === 'message' && i.id === answerId)!;
+  const counted = Number(head.partCount ?? 0);
+  for (const seq of [counted + 1, counted + 2]) {
+    await client.send(new PutCommand({
+      TableName: process.env.TABLE_NAME,
+      Item: { pk: head.pk, sk: `${head.sk}${partSuffix(seq)}`, type: 'part', messageId: answerId, conversationId: id, field: 'text', chunk: `ghost${seq} ` },
+    }));
+  }
+  await client.send(new UpdateCommand({
+    TableName: process.env.TABLE_NAME, Key: { pk: head.pk, sk: head.sk }, UpdateExpression: 'SET continuingUntil = :t', ExpressionAttributeValues: { ':t': Date.now() - 1 },
+  }));
+  const store = storeOf();
+  const shown = ((await store.getMessage(sub('alice'), id, answerId))!.content[0] as { text: string }).text;
+  expect(shown).toBe(longText('h', 40 * 1024));
+  const fetched = await call(pg, 'alice', 'GET', `/conversations/${id}`);
+  expect(JSON.stringify(fetched.body)).not.toContain('ghost');
+
+  await store.extendMessage(sub('alice'), id, answerId, { text: longText('n', 150 * 1024), stopReason: 'end_turn' });
+  const text = ((await store.getMessage(sub('alice'), id, answerId))!.content[0] as { text: string }).text;
+  expect(text).toBe(longText('h', 40 * 1024) + longText('n', 150 * 1024));
+  expect(text).not.toContain('ghost');
+});
+
+test('a live lease refuses a second continuation with a conflict and changes nothing', async () => {
+  const { id, answerId } = await conversationWith({ content: [{ text: 'short' }], stopReason: 'max_tokens' });
+  const client = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+  const head = (await allItems()).find((i) => i.type === 'message' && i.id === answerId)!;
+  await client.send(new UpdateCommand({
+    TableName: process.env.TABLE_NAME, Key: { pk: head.pk, sk: head.sk }, UpdateExpression: 'SET continuingUntil = :t', ExpressionAttributeValues: { ':t': Date.now() + 60_000 },
+  }));
+  const store = storeOf();
+  await expect(store.extendMessage(sub('alice'), id, answerId, { text: ' more', stopReason: 'end_turn' })).rejects.toMatchObject({ code: 'CONFLICT' });
+  expect((await store.getMessage(sub('alice'), id, answerId))!.content).toEqual([{ text: 'short' }]);
 });
 
 test('a conversation past 6 MB is read in pages under the Lambda limit and the client code joins them into the whole tree', async () => {

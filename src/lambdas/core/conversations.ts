@@ -1,7 +1,7 @@
 import { BatchWriteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ChatError, conflict, invalid } from './errors';
-import { chunksOf, cutUtf8, HEAD_TEXT_BYTES, itemBytes, MAX_ITEM_BYTES, partSuffix, SEARCH_OVERLAP, utf8Bytes } from './message-parts';
+import { chunksOf, cutUtf8, HEAD_TEXT_BYTES, itemBytes, MAX_ITEM_BYTES, PART_SEQ_DIGITS, partSuffix, SEARCH_OVERLAP, utf8Bytes } from './message-parts';
 import type { PartField } from './message-parts';
 import { textOf } from './protocol';
 import type { ContentBlock, Usage } from './protocol';
@@ -222,9 +222,15 @@ export class ConversationStore {
   /**
    * Appends text to an answer (continue after max tokens), adding usage and setting the new stop reason. The message
    * item's last text block grows up to HEAD_TEXT_BYTES; text past that is appended as new parts, so a continuation
-   * writes what it adds and updates only the (small) message item, however long the answer already is. Two
-   * continuations of one answer at once: the second fails with a conflict (the part keys and the part count are
-   * conditional), and nothing it wrote is lost or overwritten.
+   * writes what it adds and updates only the (small) message item, however long the answer already is.
+   *
+   * Two continuations of one answer at once: one claims the answer first, with a conditional write of a short lease
+   * on the message item (the part count it read must still hold and no other lease may be live); the other gets a
+   * conflict before it writes anything. Only the holder of the lease writes parts, and its last write (conditional on
+   * its own lease) makes them count: readers join only parts up to `partCount`, so the parts of a writer that died
+   * between the two writes are never shown and the next continuation overwrites them. Parts written in parallel with
+   * a condition each, as before, let both writers lose (each won one part) under a different interleaving: moto
+   * showed it.
    */
   async extendMessage(
     userId: string, conversationId: string, messageId: string, ext: { text: string; stopReason: string; usage?: Usage; price?: number },
@@ -257,16 +263,26 @@ export class ConversationStore {
       parts.push({ seq: partCount + parts.length + 1, field: 'text', chunk, searchText: searchTextOf(searchTail + chunk) });
       searchTail = searchTextOf(searchTail + chunk).slice(-SEARCH_OVERLAP);
     }
+    const expected = partCount === 0 ? 'attribute_not_exists(partCount)' : 'partCount = :old';
+    const key = { pk: userKey(userId), sk: msgKey(conversationId, messageId) };
+    const now = Date.now();
+    const lease = now + CONTINUE_LEASE_MS;
     try {
-      await Promise.all(parts.map((p) => this.db.send(new PutCommand({
+      await this.db.send(new UpdateCommand({
         TableName: this.tableName,
-        Item: partItem(userId, conversationId, messageId, p),
-        ConditionExpression: 'attribute_not_exists(pk)',
-      }))));
+        Key: key,
+        UpdateExpression: 'SET continuingUntil = :lease',
+        ConditionExpression: `attribute_exists(pk) AND ${expected} AND (attribute_not_exists(continuingUntil) OR continuingUntil < :now)`,
+        ExpressionAttributeValues: { ':lease': lease, ':now': now, ...(partCount > 0 ? { ':old': partCount } : {}) },
+      }));
     } catch (err) {
       if (isConditionFailure(err)) throw conflict('This answer is being continued already.');
       throw err;
     }
+    await Promise.all(parts.map((p) => this.db.send(new PutCommand({
+      TableName: this.tableName,
+      Item: partItem(userId, conversationId, messageId, p),
+    }))));
     const before = current.usage ?? { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 };
     const add = ext.usage ?? { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 };
     const sets = ['stopReason = :s', '#usage = :u', 'price = :p'];
@@ -283,14 +299,13 @@ export class ConversationStore {
     // The search text follows the text, so what a continuation added is found by search too (in the head or a part).
     if (contentChanged) Object.assign(values, { ':c': blocks, ':st': searchTextOf(textOf(blocks)) }) && sets.push('content = :c', 'searchText = :st');
     if (parts.length) Object.assign(values, { ':n': partCount + parts.length, ':tail': searchTail }) && sets.push('partCount = :n', 'searchTail = :tail');
-    const expected = partCount === 0 ? 'attribute_not_exists(partCount)' : 'partCount = :old';
-    if (partCount > 0) values[':old'] = partCount;
+    values[':lease'] = lease;
     try {
       await this.db.send(new UpdateCommand({
         TableName: this.tableName,
-        Key: { pk: userKey(userId), sk: msgKey(conversationId, messageId) },
-        UpdateExpression: `SET ${sets.join(', ')}`,
-        ConditionExpression: `attribute_exists(pk) AND ${expected}`,
+        Key: key,
+        UpdateExpression: `SET ${sets.join(', ')} REMOVE continuingUntil`,
+        ConditionExpression: 'continuingUntil = :lease',
         ExpressionAttributeNames: { '#usage': 'usage' },
         ExpressionAttributeValues: values,
       }));
@@ -665,8 +680,11 @@ function splitMessage(message: Message): { head: Message; parts: PartWrite[]; se
 /** A message from its item and its part items (any order): parts are appended in key order. */
 function assemble(item: Record<string, any>, parts: readonly Record<string, any>[]): Message {
   const message = toMessage(item);
-  if (!parts.length) return message;
-  const sorted = [...parts].sort((a, b) => (a.sk < b.sk ? -1 : a.sk > b.sk ? 1 : 0));
+  // Only the parts the message item counts: a continuation that died before its last write left uncounted ones.
+  const count = Number(item.partCount ?? 0);
+  const counted = parts.filter((p) => Number(String(p.sk).slice(-PART_SEQ_DIGITS)) <= count);
+  if (!counted.length) return message;
+  const sorted = counted.sort((a, b) => (a.sk < b.sk ? -1 : a.sk > b.sk ? 1 : 0));
   const join = (field: PartField) => sorted.filter((p) => p.field === field).map((p) => String(p.chunk)).join('');
   const text = join('text');
   const reasoning = join('reasoning');
@@ -680,6 +698,8 @@ function assemble(item: Record<string, any>, parts: readonly Record<string, any>
 }
 
 const BATCH_SIZE = 25;
+/** How long a continuation holds its answer while it writes (its writes take well under a second). */
+const CONTINUE_LEASE_MS = 60_000;
 const MAX_BATCH_ATTEMPTS = 8;
 const SNIPPET_CHARS = 160;
 

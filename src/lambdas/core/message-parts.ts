@@ -72,9 +72,12 @@ export function chunksOf(text: string, maxBytes = PART_TEXT_BYTES): string[] {
   return chunks;
 }
 
+/** How many digits the sequence number at the end of a part's sort key has. */
+export const PART_SEQ_DIGITS = 6;
+
 /** The sort key of part `seq` (1-based) of a message: zero-padded, so parts sort in order after their message. */
 export function partSuffix(seq: number): string {
-  return `#PART#${String(seq).padStart(6, '0')}`;
+  return `#PART#${String(seq).padStart(PART_SEQ_DIGITS, '0')}`;
 }
 
 /**

@@ -1,6 +1,7 @@
 /// <reference path="../types.d.ts" />
 // src/local runs only in development (playground, tests): its imports are devDependencies.
 import { spawn } from 'child_process';
+import * as http from 'http';
 import {
   CreateTableCommand,
   DescribeTableCommand,
@@ -80,6 +81,15 @@ export async function startDynamoDb(options: StartDynamoDbOptions = {}): Promise
 /**
  * `moto_server -H 127.0.0.1 -p 0` (moto 5.2.1): werkzeug picks a free port and logs
  * ` * Running on http://127.0.0.1:PORT`; one process per emulator, so every test file has its own tables.
+ *
+ * The endpoint handed out is a proxy that passes moto one request at a time. moto_server serves requests on threads
+ * (werkzeug `threaded=True`) and its UpdateItem reads, checks the condition and writes in Python with no lock, so two
+ * conditional writes to one item at once could both pass (two racing continuations both lost; the concurrency cap let
+ * four answers through). DynamoDB does not: "Individual write operations such as UpdateItem are atomic and always
+ * operate on the most recent version of the item, regardless of concurrency"
+ * (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/BestPractices_ImplementingVersionControl.html).
+ * One request at a time restores that, for every item at once, which is stricter than DynamoDB and hides nothing the
+ * tests look for.
  */
 async function startMoto(): Promise<DynamoDbEmulator> {
   if (!hasPythonTool('moto_server')) throw new Error(missingToolMessage('moto_server'));
@@ -111,10 +121,18 @@ async function startMoto(): Promise<DynamoDbEmulator> {
   child.stdout.removeAllListeners('data').resume();
   child.stderr.removeAllListeners('data').resume();
   child.removeAllListeners('exit');
+  const proxy = await startSerializingProxy(endpoint);
   return {
-    endpoint,
+    endpoint: proxy.endpoint,
     backend: 'moto',
-    stop: () => new Promise<void>((resolve) => {
+    stop: async () => {
+      await proxy.stop();
+      await stopChild();
+    },
+  };
+
+  function stopChild(): Promise<void> {
+    return new Promise<void>((resolve) => {
       process.off('exit', killOnExit);
       if (child.exitCode !== null || child.signalCode !== null) {
         resolve();
@@ -122,7 +140,44 @@ async function startMoto(): Promise<DynamoDbEmulator> {
       }
       child.once('exit', () => resolve());
       child.kill('SIGTERM');
-    }),
+    });
+  }
+}
+
+/** An HTTP proxy on loopback that forwards to `upstream` one request at a time, in arrival order. */
+async function startSerializingProxy(upstream: string): Promise<{ endpoint: string; stop(): Promise<void> }> {
+  const target = new URL(upstream);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  let queue: Promise<void> = Promise.resolve();
+  const server = http.createServer((req, res) => {
+    const body: Buffer[] = [];
+    req.on('data', (c: Buffer) => body.push(c));
+    req.on('end', () => {
+      queue = queue.then(() => new Promise<void>((done) => {
+        const out = http.request({
+          host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers, agent,
+        }, (upstreamRes) => {
+          res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.headers);
+          upstreamRes.pipe(res);
+          upstreamRes.on('end', done);
+          upstreamRes.on('error', done);
+        });
+        out.on('error', (err) => {
+          if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' });
+          res.end(`moto_server: ${err.message}`);
+          done();
+        });
+        out.end(Buffer.concat(body));
+      }));
+    });
+  });
+  const port = await listenLoopback(server);
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    stop: async () => {
+      await closeServer(server);
+      agent.destroy();
+    },
   };
 }
 
