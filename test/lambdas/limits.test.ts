@@ -1,8 +1,6 @@
 /* eslint-disable no-bitwise */ // image headers are binary: widths and heights are read from bytes
-import {
-  documentNameProblem, FRAME_BUDGET_BYTES, imageProblem, imageSize, MAX_DOCUMENT_BYTES, MAX_IMAGE_BYTES, toDocumentName,
-  uniqueDocumentName, utf8Bytes,
-} from '../../src/lambdas/core/limits';
+import { documentNameProblem, imageProblem, imageSize, toDocumentName, uniqueDocumentName } from '../../src/lambdas/core/attachment-files';
+import { FRAME_BUDGET_BYTES, MAX_DOCUMENT_BYTES, MAX_IMAGE_BYTES, utf8Bytes } from '../../src/lambdas/core/limits';
 
 const hex = (h: string) => Buffer.from(h.replace(/\s+/g, ''), 'hex');
 const u16be = (n: number) => Buffer.from([n >> 8, n & 255]);

@@ -235,6 +235,8 @@ describeBrowser('<bedrock-chat> conversation features in Chromium', () => {
       { name: 'Q3 report_v1.final (draft) é.pdf', mimeType: 'application/pdf', buffer: Buffer.from('%PDF-1.4 fake') },
     ]);
     const chips = page.locator('[part="composer"] [part="attachment"]');
+    // The checks and uploads are a chunk of their own, imported on the first file: the chips come when it has.
+    await page.waitForFunction(() => document.querySelector('bedrock-chat')!.shadowRoot!.querySelectorAll('[part="composer"] [part="attachment"]').length > 0);
     await expect(chips.count()).resolves.toBe(2);
     await expect(chips.first().textContent()).resolves.toContain('uploading');
     await expect(page.locator('[part="send"]').isDisabled()).resolves.toBe(true);

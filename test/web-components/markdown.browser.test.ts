@@ -473,12 +473,14 @@ describeBrowser('markdown answers of <bedrock-chat> in Chromium', () => {
         tokens: [...code.children].map((e) => `${e.className.replace('tok-', '')}:${e.textContent}`),
         foreign: [...code.querySelectorAll('*')].filter((e) => e.tagName !== 'SPAN' || !/^tok-(?:c|s|n|k|add|del)$/.test(e.className)).length,
       }));
-      const loaded = performance.getEntriesByType('resource').map((e) => new URL(e.name).pathname.slice(1))
-        // the grammar chunks (not the module, nor the parser's chunk `parse-…`)
+      const scripts = performance.getEntriesByType('resource').map((e) => new URL(e.name).pathname.slice(1));
+      // the grammar chunks (not the module, the parser's chunk `parse-…`, nor the highlighting engine's)
+      const loaded = scripts
         .filter((name) => name !== 'markdown.js' && !name.startsWith('bedrock-chat') && !name.startsWith('parse-') && /\.m?js$/.test(name))
+        .filter((name) => !name.startsWith('highlight-engine-'))
         .map((name) => name.replace(/-[\w-]+\.m?js$/, ''))
         .sort();
-      return { blocks, chunks: loaded };
+      return { blocks, chunks: loaded, engine: scripts.filter((name) => name.startsWith('highlight-engine-')).length };
     }, samples);
     for (const block of result.blocks) {
       const sample = samples[block.lang];
@@ -491,6 +493,8 @@ describeBrowser('markdown answers of <bedrock-chat> in Chromium', () => {
     expect(result.blocks.find((b) => b.lang === 'rust')!.tokens.filter((t) => t.startsWith('s:'))).toEqual(['s:\'x\'']);
     expect(result.blocks.find((b) => b.lang === 'brainfuck')!.tokens).toEqual([]);
     // One chunk per grammar, each loaded once (js and tsx share one); none for a language without a grammar.
+    // The engine is a chunk of its own, loaded once with the first grammar.
+    expect(result.engine).toBe(1);
     expect(result.chunks).toEqual(['c', 'csharp', 'css', 'diff', 'dockerfile', 'go', 'html', 'java', 'js', 'json', 'kotlin',
       'php', 'powershell', 'python', 'ruby', 'rust', 'shell', 'sql', 'swift', 'toml', 'yaml']);
   });

@@ -1,11 +1,9 @@
 import { ConverseStreamCommand } from '@aws-sdk/client-bedrock-runtime';
 import type { BedrockRuntimeClient, ContentBlock as BedrockBlock, Message as BedrockMessage } from '@aws-sdk/client-bedrock-runtime';
+import { documentNameProblem, imageProblem, imageSize, toDocumentName, uniqueDocumentName } from './attachment-files';
 import type { Message } from './conversations';
 import { ChatError, invalid } from './errors';
-import {
-  ANSWER_MAX_TOKENS, documentNameProblem, imageProblem, imageSize, MAX_DOCUMENT_BYTES, MAX_DOCUMENTS_PER_MESSAGE, MAX_IMAGES_PER_MESSAGE, mb,
-  toDocumentName, uniqueDocumentName,
-} from './limits';
+import { ANSWER_MAX_TOKENS, MAX_DOCUMENT_BYTES, MAX_DOCUMENTS_PER_MESSAGE, MAX_IMAGES_PER_MESSAGE, mb } from './limits';
 import type { GuardrailRef } from './models';
 import type { ContentBlock, Usage } from './protocol';
 

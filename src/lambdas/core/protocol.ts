@@ -1,7 +1,8 @@
+import { documentNameProblem } from './attachment-files';
 import { BOT_ID_PATTERN } from './bot-keys';
 import { ULID_PATTERN } from './ids';
 import {
-  DOCUMENT_NAME_PATTERN, documentNameProblem, MAX_DOCUMENT_NAME_LENGTH, MAX_DOCUMENTS_PER_MESSAGE, MAX_FRAME_BYTES, MAX_IMAGES_PER_MESSAGE,
+  DOCUMENT_NAME_PATTERN, MAX_DOCUMENT_NAME_LENGTH, MAX_DOCUMENTS_PER_MESSAGE, MAX_FRAME_BYTES, MAX_IMAGES_PER_MESSAGE,
   MAX_INLINE_TEXT_BYTES, utf8Bytes,
 } from './limits';
 import { Schema, validate } from './schema';

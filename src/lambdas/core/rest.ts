@@ -1,10 +1,11 @@
 import type { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
+import { toDocumentName } from './attachment-files';
 import type { Caller } from './auth';
 import { BOT_ROUTES, BotDeps } from './bot-routes';
 import type { ConversationStore, Feedback, FeedbackCategory } from './conversations';
 import { ChatError, invalid, notFound, statusOf, toChatError, unprocessable } from './errors';
 import { ulid as newUlid, ULID_PATTERN } from './ids';
-import { MAX_DOCUMENT_BYTES, MAX_IMAGE_BYTES, mb, toDocumentName } from './limits';
+import { MAX_DOCUMENT_BYTES, MAX_IMAGE_BYTES, mb } from './limits';
 import { errorFields, Logger } from './log';
 import type { ModelSettings } from './models';
 import { openApiDocument, RouteSpec } from './openapi';

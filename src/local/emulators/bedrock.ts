@@ -4,7 +4,7 @@ import * as http2 from 'node:http2';
 import { EventStreamCodec } from '@smithy/eventstream-codec';
 import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
 import { listenLoopback, readBody } from './util';
-import { imageSize } from '../../lambdas/core/limits';
+import { imageSize } from '../../lambdas/core/attachment-files';
 
 /** One request received by the fake, as the SDK sent it. */
 export interface FakeRequest {

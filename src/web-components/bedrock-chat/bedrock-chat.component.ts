@@ -255,7 +255,7 @@ export class BedrockChat extends LitElement {
                 @click=${() => this.attachments.remove(a.id)}>×</button>
             </li>`)}</ul>` : nothing}
           <button part="attach" class="tool" type="button" aria-label=${msg('Attach files')} title=${msg('Attach files')}
-            ?disabled=${!canChat} @click=${() => this.renderRoot.querySelector<HTMLInputElement>('input[type=file]')?.click()}>${PAPERCLIP}</button>
+            ?disabled=${!canChat} @click=${() => { void this.attachments.prepare().catch(() => undefined); this.renderRoot.querySelector<HTMLInputElement>('input[type=file]')?.click(); }}>${PAPERCLIP}</button>
           <input type="file" multiple hidden accept=${ACCEPT} tabindex="-1" @change=${this.onFilesChosen}>
           <textarea part="input" aria-label=${msg('Message')} placeholder=${msg('Write a message…')} rows="1"
             ?disabled=${!canChat} @keydown=${this.onKeyDown} @paste=${this.onPaste}></textarea>
@@ -532,6 +532,7 @@ export class BedrockChat extends LitElement {
   private onDragOver(event: DragEvent): void {
     if (!event.dataTransfer?.types.includes('Files') || !this.tokenProvider) return;
     event.preventDefault();
+    if (!this.dragging) void this.attachments.prepare().catch(() => undefined);
     this.dragging = true;
   }
 

@@ -1,9 +1,13 @@
 /**
- * Syntax highlighting of finished code blocks. The engine (this module, in the full chunk) is a small regex
- * tokenizer; each language's grammar is data in its own module (`grammars/<name>.ts`), a small chunk of its own that
- * is imported the first time a finished block in that language is shown. Until it arrives the block shows plain text;
- * then its text is split, once, into `<span class="tok-…">` and text nodes (createElement and text nodes only).
+ * Syntax highlighting of finished code blocks. The engine (./highlight-engine.ts, a small regex tokenizer) is a chunk
+ * of its own, imported with the first grammar; each language's grammar is data in its own module
+ * (`grammars/<name>.ts`), a small chunk of its own that is imported the first time a finished block in that language
+ * is shown. Until both arrive the block shows plain text; then its text is split, once, into `<span class="tok-…">`
+ * and text nodes (createElement and text nodes only).
  */
+import type { Compiled, PRESETS } from './highlight-engine.js';
+
+type Engine = typeof import('./highlight-engine.js');
 
 /** Token classes: comment, string, number (also variables, attribute names), keyword; diff's added/removed lines. */
 export type TokenKind = 'c' | 's' | 'n' | 'k' | 'add' | 'del';
@@ -13,27 +17,6 @@ export type TokenKind = 'c' | 's' | 'n' | 'k' | 'add' | 'del';
  * same position. `word` rules are identifiers: highlighted as keywords when they are in `keywords`.
  */
 export type Rule = readonly [TokenKind | 'word', string];
-
-/** Rules shared by many grammars, referred to by name so that grammar chunks stay small. */
-const PRESETS = {
-  /** `// …` and `/* … *\/` (an unclosed block comment runs to the end). */
-  'c-comment': ['c', '//[^\\n]*|/\\*(?:[^*]|\\*(?!/))*(?:\\*/)?'],
-  /** `/* … *\/` only. */
-  'block-comment': ['c', '/\\*(?:[^*]|\\*(?!/))*(?:\\*/)?'],
-  /** `# …` at the start of a line or after a space. */
-  'hash-comment': ['c', '(?<![^\\s;])#[^\\n]*'],
-  /** Double- and single-quoted strings with backslash escapes, on one line. */
-  'dq': ['s', '"(?:\\\\.|[^"\\\\\\n])*"'],
-  'sq': ['s', '\'(?:\\\\.|[^\'\\\\\\n])*\''],
-  /** Backquoted strings (JS templates, Go raw strings), over lines. */
-  'bt': ['s', '`(?:\\\\[\\s\\S]|[^`\\\\])*`'],
-  /** Triple-quoted strings (Python, Kotlin, Swift, TOML). */
-  'triple': ['s', '"""[\\s\\S]*?(?:"""|$)|\'\'\'[\\s\\S]*?(?:\'\'\'|$)'],
-  /** Numbers: decimal, hex, binary, with digits separators, exponents and suffixes. */
-  'number': ['n', '\\b(?:0[xXbBoO][\\da-fA-F_]+|\\d[\\d_]*(?:\\.\\d[\\d_]*)?(?:[eE][+-]?\\d+)?)[a-zA-Z]*\\b'],
-  /** Identifiers (C-like). */
-  'word': ['word', '[A-Za-z_$][\\w$]*'],
-} as const satisfies Record<string, Rule>;
 
 export type Preset = keyof typeof PRESETS;
 
@@ -112,44 +95,18 @@ export function grammarOf(lang: string): GrammarName | undefined {
   return names.get(lang.toLowerCase());
 }
 
-interface Compiled {
-  readonly re: RegExp;
-  /** The capture group of each rule and its class. */
-  readonly groups: readonly (readonly [number, TokenKind | 'word'])[];
-  readonly keywords: ReadonlySet<string>;
-  readonly caseless: boolean;
-}
-
-function compile(grammar: Grammar): Compiled {
-  const rules: Rule[] = grammar.rules.map((rule) => (typeof rule === 'string' ? PRESETS[rule] : rule));
-  if (!rules.some(([kind]) => kind === 'word')) rules.push(PRESETS.word);
-  const groups: [number, TokenKind | 'word'][] = [];
-  let group = 1;
-  for (const [kind, source] of rules) {
-    groups.push([group, kind]);
-    // The rule's own capture groups (if any) come after its outer group.
-    group += 1 + new RegExp(`${source}|`).exec('')!.length - 1;
-  }
-  const caseless = !!grammar.caseless;
-  const words = (grammar.keywords ?? '').split(' ').filter(Boolean);
-  return {
-    re: new RegExp(rules.map(([, source]) => `(${source})`).join('|'), 'g'),
-    groups,
-    keywords: new Set(caseless ? words.map((w) => w.toLowerCase()) : words),
-    caseless,
-  };
-}
-
-/** Compiled grammars that have arrived. */
+/** Compiled grammars that have arrived, with the engine's tokenizer. */
 const ready = new Map<GrammarName, Compiled>();
+let engine: Engine | undefined;
 /** Grammars being imported. */
 const loading = new Map<GrammarName, Promise<Compiled | undefined>>();
 
 function load(name: GrammarName): Promise<Compiled | undefined> {
   let promise = loading.get(name);
   if (!promise) {
-    promise = GRAMMARS[name]().then((mod) => {
-      const compiled = compile(mod.default);
+    promise = Promise.all([import('./highlight-engine.js'), GRAMMARS[name]()]).then(([e, mod]) => {
+      engine = e;
+      const compiled = e.compile(mod.default);
       ready.set(name, compiled);
       return compiled;
     }, () => {
@@ -161,38 +118,6 @@ function load(name: GrammarName): Promise<Compiled | undefined> {
   return promise;
 }
 
-/** The tokens of `code` as a fragment, or undefined when nothing is highlighted. */
-function tokens(code: string, grammar: Compiled): DocumentFragment | undefined {
-  const frag = document.createDocumentFragment();
-  const { re, groups, keywords, caseless } = grammar;
-  re.lastIndex = 0;
-  let at = 0;
-  for (let m = re.exec(code); m; m = re.exec(code)) {
-    if (!m[0]) {
-      re.lastIndex++;
-      continue;
-    }
-    let kind: TokenKind | 'word' | '' = '';
-    for (const [group, k] of groups) {
-      if (m[group] !== undefined) {
-        kind = k;
-        break;
-      }
-    }
-    if (kind === 'word') kind = keywords.has(caseless ? m[0].toLowerCase() : m[0]) ? 'k' : '';
-    if (!kind) continue;
-    if (m.index > at) frag.appendChild(document.createTextNode(code.slice(at, m.index)));
-    const span = document.createElement('span');
-    span.className = `tok-${kind}`;
-    span.textContent = m[0];
-    frag.appendChild(span);
-    at = m.index + m[0].length;
-  }
-  if (!at) return undefined;
-  if (at < code.length) frag.appendChild(document.createTextNode(code.slice(at)));
-  return frag;
-}
-
 /**
  * Shows `code` in `target` (a `<code>` element): highlighted at once when the language's grammar has already
  * arrived, else as plain text, highlighted in one step when the grammar arrives. Returns that pending work, if any
@@ -201,14 +126,14 @@ function tokens(code: string, grammar: Compiled): DocumentFragment | undefined {
 export function highlightInto(code: string, lang: string, target: HTMLElement): Promise<void> | undefined {
   const name = grammarOf(lang);
   const compiled = name && ready.get(name);
-  const frag = compiled ? tokens(code, compiled) : undefined;
+  const frag = compiled && engine ? engine.tokens(code, compiled) : undefined;
   if (frag) target.replaceChildren(frag);
   else target.textContent = code;
   if (!name || compiled) return undefined;
   return load(name).then((grammar) => {
     // Once, and only over the text it was given.
     if (!grammar || target.childNodes.length !== 1 || target.textContent !== code) return;
-    const later = tokens(code, grammar);
+    const later = engine!.tokens(code, grammar);
     if (later) target.replaceChildren(later);
   });
 }
