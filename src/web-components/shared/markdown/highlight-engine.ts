@@ -1,6 +1,7 @@
 /**
- * The highlighting engine (a small regex tokenizer): its own chunk, imported with the first grammar (./highlight.ts),
- * so that a chat without code never loads it.
+ * The highlighting engine (a small regex tokenizer), the grammars' names and aliases and their loaders: its own chunk,
+ * imported by ./highlight.ts for the first finished code block that names a language, so that a chat without code
+ * never loads it.
  */
 import type { Grammar, Rule, TokenKind } from './highlight.js';
 
@@ -83,4 +84,122 @@ export function tokens(code: string, grammar: Compiled): DocumentFragment | unde
   if (!at) return undefined;
   if (at < code.length) frag.appendChild(document.createTextNode(code.slice(at)));
   return frag;
+}
+
+/** The grammar modules, by name: each is its own chunk (`bedrock-chat-lang-<name>-[hash].js`). */
+const GRAMMARS = {
+  c: () => import('./grammars/c.js'),
+  csharp: () => import('./grammars/csharp.js'),
+  css: () => import('./grammars/css.js'),
+  diff: () => import('./grammars/diff.js'),
+  dockerfile: () => import('./grammars/dockerfile.js'),
+  go: () => import('./grammars/go.js'),
+  html: () => import('./grammars/html.js'),
+  java: () => import('./grammars/java.js'),
+  js: () => import('./grammars/js.js'),
+  json: () => import('./grammars/json.js'),
+  kotlin: () => import('./grammars/kotlin.js'),
+  php: () => import('./grammars/php.js'),
+  powershell: () => import('./grammars/powershell.js'),
+  python: () => import('./grammars/python.js'),
+  ruby: () => import('./grammars/ruby.js'),
+  rust: () => import('./grammars/rust.js'),
+  shell: () => import('./grammars/shell.js'),
+  sql: () => import('./grammars/sql.js'),
+  swift: () => import('./grammars/swift.js'),
+  toml: () => import('./grammars/toml.js'),
+  yaml: () => import('./grammars/yaml.js'),
+} satisfies Record<string, () => Promise<{ default: Grammar }>>;
+
+export type GrammarName = keyof typeof GRAMMARS;
+
+/** Other names of each grammar's language in fences (lower case). */
+const ALIASES: Readonly<Record<GrammarName, string>> = {
+  c: 'h cpp c++ cc cxx hpp hh hxx objc',
+  csharp: 'cs c#',
+  css: 'scss less',
+  diff: 'patch',
+  dockerfile: 'docker containerfile',
+  go: 'golang',
+  html: 'htm xhtml xml svg plist',
+  java: '',
+  js: 'javascript jsx mjs cjs ts typescript tsx mts cts node',
+  json: 'jsonc json5 geojson',
+  kotlin: 'kt kts',
+  php: '',
+  powershell: 'ps1 pwsh ps',
+  python: 'py python3 py3',
+  ruby: 'rb',
+  rust: 'rs',
+  shell: 'sh bash zsh ksh console shellsession',
+  sql: 'mysql postgresql postgres psql pgsql sqlite plsql tsql',
+  swift: '',
+  toml: 'ini',
+  yaml: 'yml',
+};
+
+let names: Map<string, GrammarName> | undefined;
+
+/** The grammar for a fence's language, if there is one. */
+export function grammarOf(lang: string): GrammarName | undefined {
+  if (!names) {
+    names = new Map();
+    for (const [name, aliases] of Object.entries(ALIASES) as [GrammarName, string][]) {
+      names.set(name, name);
+      for (const alias of aliases.split(' ').filter(Boolean)) names.set(alias, name);
+    }
+  }
+  return names.get(lang.toLowerCase());
+}
+
+/** Compiled grammars that have arrived. */
+const ready = new Map<GrammarName, Compiled>();
+/** Grammars being imported. */
+const loading = new Map<GrammarName, Promise<Compiled | undefined>>();
+
+function load(name: GrammarName): Promise<Compiled | undefined> {
+  let promise = loading.get(name);
+  if (!promise) {
+    promise = GRAMMARS[name]().then((mod) => {
+      const compiled = compile(mod.default);
+      ready.set(name, compiled);
+      return compiled;
+    }, () => {
+      loading.delete(name); // a later block may try again (network); this one stays plain
+      return undefined;
+    });
+    loading.set(name, promise);
+  }
+  return promise;
+}
+
+/**
+ * Shows `code` in `target` (a `<code>` element): highlighted at once when the language's grammar has already
+ * arrived, else as plain text, highlighted in one step when the grammar arrives. Returns that pending work, if any
+ * (it never rejects: a grammar that fails to load leaves the text plain).
+ */
+export function highlightInto(code: string, lang: string, target: HTMLElement): Promise<void> | undefined {
+  const name = grammarOf(lang);
+  const compiled = name && ready.get(name);
+  const frag = compiled ? tokens(code, compiled) : undefined;
+  if (frag) target.replaceChildren(frag);
+  else target.textContent = code;
+  return compiled ? undefined : highlightShown(code, lang, target);
+}
+
+/**
+ * Highlights `code`, already shown as plain text in `target`: at once when the grammar has arrived, else when it
+ * does, once, and only if the element still holds that text.
+ */
+export function highlightShown(code: string, lang: string, target: HTMLElement): Promise<void> | undefined {
+  const name = grammarOf(lang);
+  if (!name) return undefined;
+  const apply = (grammar: Compiled | undefined) => {
+    if (!grammar || target.childNodes.length !== 1 || target.textContent !== code) return;
+    const frag = tokens(code, grammar);
+    if (frag) target.replaceChildren(frag);
+  };
+  const compiled = ready.get(name);
+  if (compiled) return apply(compiled);
+  return load(name).then(apply);
 }
