@@ -254,6 +254,39 @@ test('a model failure releases the reservation: counters back to zero, no lease 
   }
 });
 
+test('a stopped answer (no usage report from the stream) counts an estimate of what was sent and written, not nothing', async () => {
+  let go!: () => void;
+  const gate = new Promise<void>((resolve) => { go = resolve; });
+  steps = [{ type: 'text', text: 'partial answer ' }, { type: 'pause', until: gate }, { type: 'text', text: 'never sent' }];
+  const u = user();
+  const c = await WsClient.connect(pg.webSocketUrl, u.token);
+  try {
+    const requestId = newRequestId();
+    c.send({ v: 1, action: 'sendMessage', requestId, model: 'priced', content: [{ text: 'a question of some length' }] });
+    await c.until((f) => f.requestId === requestId && f.type === 'text');
+    c.send({ v: 1, action: 'stop', requestId });
+    const end = await c.until((f) => f.requestId === requestId && (f.type === 'end' || f.type === 'error'));
+    expect(end).toMatchObject({ type: 'end', stopReason: 'stopped' });
+    await pg.idle();
+    const written = c.of(requestId).filter((f) => f.type === 'text').map((f) => f.delta).join('');
+    expect(written).toBe('partial answer ');
+    // 4 bytes a token: the question sent (25 bytes -> 7) and the text written (15 bytes -> 4); then the new
+    // conversation is named by the title model, which reports its usage (TITLE).
+    const estimate = { inputTokens: Math.ceil(Buffer.byteLength('a question of some length') / 4), outputTokens: Math.ceil(Buffer.byteLength(written) / 4) };
+    expect(estimate).toEqual({ inputTokens: 7, outputTokens: 4 });
+    const report = await usageOf(u);
+    for (const w of report.windows) {
+      expect(w.tokens.used).toBe(7 + 4 + TITLE.inputTokens + TITLE.outputTokens);
+      expect(Math.round(w.costUsd.used * 1e6)).toBe(micro(estimate) + micro(TITLE));
+    }
+    expect(report.concurrent.active).toBe(0);
+  } finally {
+    go();
+    steps = [{ type: 'text', text: 'an answer' }];
+    c.close();
+  }
+});
+
 test('the on-failure destination releases the reservation of a failed turn, once; the worker\'s later settlement then writes nothing', async () => {
   let go!: () => void;
   const gate = new Promise<void>((resolve) => { go = resolve; });

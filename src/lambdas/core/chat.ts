@@ -13,7 +13,7 @@ import type { ContentBlock, ContinueFrame, RegenerateFrame, ResumeFrame, SendMes
 import type { RequestStore } from './requests';
 import { Seam } from './seam';
 import { proposeTitle } from './titles';
-import { endCall, estimateOf, QuotaError, Reservation, reserveCall, UsageStore } from './usage';
+import { endCall, estimateOf, QuotaError, Reservation, reserveCall, unreportedUsage, UsageStore } from './usage';
 
 /** What the WebSocket route hands to the asynchronously invoked worker. */
 export interface TurnJob {
@@ -386,6 +386,8 @@ export async function runTurn(deps: TurnDeps, job: TurnJob): Promise<void> {
   let reasoning = '';
   let stopReason = 'error';
   let usage: Usage | undefined;
+  /** The text of the messages sent to the model (what a usage estimate counts when the stream reports none). */
+  let sentText = '';
   /** Messages of the history left out so the request fits the model's context window. */
   let leftOut = 0;
   let failure: ChatError | undefined;
@@ -444,6 +446,7 @@ export async function runTurn(deps: TurnDeps, job: TurnJob): Promise<void> {
     }
     // Models without assistant prefill get the cut answer followed by a user turn asking to continue it.
     const messages = await toConverseMessages(history, deps.loadBlob, { assistantPrefill: model.capabilities?.assistantPrefill === true });
+    sentText = messages.flatMap((m) => m.content ?? []).map((b) => b.text ?? '').join('');
     // The start frame goes out while the model request is already on its way, once the question is confirmed.
     const start = {
       type: 'start' as const, ...frame, parentMessageId: continuing ? previous!.parentId ?? '' : job.messageId, model: model.key, ...(continuing ? { continued: true } : {}),
@@ -549,8 +552,10 @@ export async function runTurn(deps: TurnDeps, job: TurnJob): Promise<void> {
     log.error('could not store the answer', { ...ids, ...errorFields(err) });
     failure ??= toChatError(err);
   }
-  // The reservation becomes what Bedrock reported (released when no usage came: a failure or stop before it).
-  await endCall(deps.usage, job.userId, job.reservation, usage, model.prices, log);
+  // The reservation becomes what Bedrock reported; when the stream ended without a report after the model wrote
+  // (stopped, cut, failed midway), an estimate of what was sent and written; released when nothing came back.
+  const counted = usage ?? (text || reasoning ? unreportedUsage(sentText, text + reasoning) : undefined);
+  await endCall(deps.usage, job.userId, job.reservation, counted, model.prices, log);
 
   try {
     if (failure) {

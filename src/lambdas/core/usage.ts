@@ -167,6 +167,22 @@ export function estimateOf(text: string, prices: TokenPrices | undefined, output
   return { tokens: input + outputTokens, microUsd: microUsd(usd) };
 }
 
+/**
+ * What to count for a call that produced output but whose stream ended without Bedrock's usage report (the user
+ * stopped it, the time budget cut it, or it failed midway): the input sent and the output received, at the estimate's
+ * 4 bytes a token. On-demand inference is priced per input and output token (https://aws.amazon.com/bedrock/pricing/);
+ * the documentation does not say how a stream the client ends early is billed, so we take the safe reading: what was
+ * sent and what came back count. Counting nothing would let a user who always presses stop go past every limit.
+ */
+export function unreportedUsage(inputText: string, outputText: string): Usage {
+  return {
+    inputTokens: Math.ceil(Buffer.byteLength(inputText, 'utf8') / 4),
+    outputTokens: Math.ceil(Buffer.byteLength(outputText, 'utf8') / 4),
+    cacheReadTokens: 0,
+    cacheWriteTokens: 0,
+  };
+}
+
 /** Every token Bedrock reported (input, output, cache read and write): what a token limit counts. */
 export const tokensOf = (u: Usage): number => u.inputTokens + u.outputTokens + u.cacheReadTokens + u.cacheWriteTokens;
 
