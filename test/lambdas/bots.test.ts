@@ -115,6 +115,32 @@ describe('creating and reading bots', () => {
     expect((await call(pg, 'alice', 'DELETE', `/bots/${bot.id}`)).status).toBe(204);
     expect((await call(pg, 'alice', 'GET', `/bots/${bot.id}`)).status).toBe(404);
   });
+  test('PATCH with null removes the default model and the guardrail (gone from the item); null is refused where nothing can be removed', async () => {
+    const bot = await create('alice', { title: 'Clears', models: ['claude', 'nova'], defaultModel: 'nova', guardrail: { id: 'abc123def456', version: '2' } });
+    expect(bot).toMatchObject({ defaultModel: 'nova', guardrail: { id: 'abc123def456', version: '2' } });
+    const cleared = await call(pg, 'alice', 'PATCH', `/bots/${bot.id}`, { defaultModel: null });
+    expect(cleared.status).toBe(200);
+    expect(cleared.body).not.toHaveProperty('defaultModel');
+    expect(cleared.body.guardrail).toEqual({ id: 'abc123def456', version: '2' });
+    const noGuardrail = await call(pg, 'alice', 'PATCH', `/bots/${bot.id}`, { guardrail: null, description: 'plain' });
+    expect(noGuardrail.status).toBe(200);
+    expect(noGuardrail.body).not.toHaveProperty('guardrail');
+    expect(noGuardrail.body).toMatchObject({ description: 'plain', models: ['claude', 'nova'] });
+    const [item] = (JSON.parse(await botTableSnapshot()) as any[]).filter((i: any) => i.pk?.S === `BOT#${bot.id}` && i.sk?.S === 'BOT');
+    expect(item).toBeDefined();
+    expect(item).not.toHaveProperty('defaultModel');
+    expect(item).not.toHaveProperty('guardrail');
+    expect(item).not.toHaveProperty('guardrailStatus');
+    // The cleared bot chats with the deployment's default model (the first allowed: claude).
+    expect((await call(pg, 'alice', 'GET', `/bots/${bot.id}`)).body).not.toHaveProperty('defaultModel');
+    for (const body of [{ title: null }, { models: null }, { description: null }, { generation: null }]) {
+      const res = await call(pg, 'alice', 'PATCH', `/bots/${bot.id}`, body);
+      expect(res).toMatchObject({ status: 400, body: { code: 'BAD_REQUEST' } });
+    }
+    const refused = await call(pg, 'alice', 'POST', '/bots', { title: 'x', defaultModel: null });
+    expect(refused).toMatchObject({ status: 400, body: { code: 'BAD_REQUEST' } });
+    expect((await call(pg, 'bob', 'PATCH', `/bots/${bot.id}`, { defaultModel: null })).status).toBe(404);
+  });
 });
 
 describe('sharing', () => {
