@@ -3,8 +3,8 @@
  * the conversation routes in rest.ts; each route's schemas validate its input and describe it in the OpenAPI document.
  */
 import {
-  BOT_ID_PATTERN, botInputSchema, BotInput, BotPatch, BotRecord, BotScope, BotStore, canCreate, CREATOR_GROUP, ADMIN_GROUP, GroupLookup, isAdmin, ListKind,
-  MAX_SHARED_GROUPS, MAX_SHARED_USERS, Viewer, viewerOf, viewOf,
+  BOT_ID_PATTERN, botInputSchema, BotInput, BotPatch, BotRecord, BotScope, BotStore, canCreate, CREATOR_GROUP, ADMIN_GROUP, GroupLookup, isAdmin,
+  ListKind, MAX_SHARED_GROUPS, MAX_SHARED_USERS, Viewer, viewerOf, viewOf,
 } from './bots';
 import { ChatError, forbidden } from './errors';
 import { GuardrailDeps, saveBotGuardrail } from './guardrails';
