@@ -449,7 +449,8 @@ export class FakeBackend {
     if (path === '/bots' && method === 'GET') {
       const kind = url.searchParams.get('kind');
       const all = [...this.bots.values()];
-      if (kind === 'mine') return list(all.filter((b) => b.owner === 'you'));
+      // As the server: newest change first (a bot saved between two pages moves the others down by one).
+      if (kind === 'mine') return list(all.filter((b) => b.owner === 'you').sort((a, b) => b.updatedAt.localeCompare(a.updatedAt)));
       if (kind === 'starred') return list(all.filter((b) => b.starred && visible(b)));
       if (kind === 'recent') return list(this.recents.map((id) => this.bots.get(id)).filter((b): b is FakeBot => !!b));
       if (kind === 'shared') return list(all.filter((b) => b.owner !== 'you' && visible(b)));

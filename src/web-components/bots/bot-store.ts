@@ -142,8 +142,9 @@ export class BedrockChatBotStore extends LitElement {
     return html`<ul class="cards">${items.map((b, i) => {
       const starred = this.starred.get(b.id) ?? !!b.starred;
       const pinned = where === 'essentials' || (this.pinned.get(b.id) ?? !!b.pinned);
+      const titleId = `title-${where}-${b.id}`;
       return html`<li part="card" class="card">
-        <strong>${b.title}</strong>
+        <strong id=${titleId}>${b.title}</strong>
         ${b.description ? html`<p>${b.description}</p>` : nothing}
         <p>${msg(str`Used ${formatNumber(b.usageCount ?? 0)} times`)}</p>
         <div class="row">
@@ -155,10 +156,11 @@ export class BedrockChatBotStore extends LitElement {
             @click=${() => this.pin(b, !pinned)}>${pinned ? msg('Unpin') : msg('Pin')}</button>` : nothing}
         </div>
         ${admin && where === 'essentials' && items.length > 1 ? html`<div class="row">
+          <!-- Named by their visible text (what voice control users say), described by the bot's title. -->
           <button part="move-up" type="button" data-focus=${`essentials:${b.id}:up`} ?disabled=${this.busy || i === 0}
-            aria-label=${msg(str`Move “${b.title}” up`)} @click=${() => this.move(items, i, -1)}>${msg('Move up')}</button>
+            aria-describedby=${titleId} @click=${() => this.move(items, i, -1)}>${msg('Move up')}</button>
           <button part="move-down" type="button" data-focus=${`essentials:${b.id}:down`} ?disabled=${this.busy || i === items.length - 1}
-            aria-label=${msg(str`Move “${b.title}” down`)} @click=${() => this.move(items, i, 1)}>${msg('Move down')}</button>
+            aria-describedby=${titleId} @click=${() => this.move(items, i, 1)}>${msg('Move down')}</button>
         </div>` : nothing}
       </li>`;
     })}</ul>`;
