@@ -234,6 +234,36 @@ describe('the store', () => {
   });
 });
 
+describe('paging of the store', () => {
+  test('popular pages 20 at a time, most used first: every public bot once, a bad token is refused', async () => {
+    const ids = new Set<string>();
+    for (let i = 0; i < 22; i++) {
+      const bot = await create('alice', { title: `Paged ${i}` });
+      expect((await share('alice', bot.id, { scope: 'all' })).status).toBe(200);
+      ids.add(bot.id);
+    }
+    const seen: string[] = [];
+    const counts: number[] = [];
+    let token: string | undefined;
+    let pages = 0;
+    do {
+      const res = await call(pg, 'bob', 'GET', `/store/popular${token ? `?nextToken=${encodeURIComponent(token)}` : ''}`);
+      expect(res.status).toBe(200);
+      expect(res.body.items.length).toBeLessThanOrEqual(20);
+      seen.push(...res.body.items.map((b: any) => b.id));
+      counts.push(...res.body.items.map((b: any) => b.usageCount ?? 0));
+      token = res.body.nextToken;
+      pages++;
+    } while (token && pages < 20);
+    expect(pages).toBeGreaterThanOrEqual(2);
+    expect(new Set(seen).size).toBe(seen.length);
+    for (const id of ids) expect(seen).toContain(id);
+    expect(counts).toEqual([...counts].sort((a, b) => b - a));
+    const bad = await call(pg, 'bob', 'GET', '/store/popular?nextToken=bm90LWEtdG9rZW4');
+    expect(bad).toMatchObject({ status: 400, body: { code: 'BAD_REQUEST' } });
+  });
+});
+
 describe('users, groups and me', () => {
   test('/me reads the groups from the user pool', async () => {
     expect((await call(pg, 'alice', 'GET', '/me')).body).toMatchObject({ userId: sub('alice'), groups: ['CreatingBotAllowed'], canCreateBots: true, isAdmin: false });

@@ -24,9 +24,9 @@ export interface BotPage {
 }
 
 /** `page` after `shown`, without the bots already shown (a bot can move between pages while the user reads). */
-export function appendPage(shown: BotPage, page: BotPage): BotPage {
+export function appendPage(shown: BotPage, next: BotPage): BotPage {
   const ids = new Set(shown.items.map((b) => b.id));
-  return { items: [...shown.items, ...page.items.filter((b) => !ids.has(b.id))], ...(page.nextToken ? { nextToken: page.nextToken } : {}) };
+  return { items: [...shown.items, ...next.items.filter((b) => !ids.has(b.id))], ...(next.nextToken ? { nextToken: next.nextToken } : {}) };
 }
 export type GuardrailRef = BotGuardrail;
 /** `GET /bots/{id}`: for a caller the bot is only shared with, `instructions` and `guardrail` are absent. */
@@ -118,7 +118,7 @@ export class BotsApi {
   }
 
   list(kind: 'mine' | 'starred' | 'recent' | 'shared', signal?: AbortSignal, nextToken?: string): Promise<BotPage> {
-    return this.call<BotPage>(`/bots?kind=${kind}${tokenParam(nextToken)}`, { signal }).then(page);
+    return this.call<BotPage>(`/bots?kind=${kind}${tokenParam(nextToken)}`, { signal }).then(pageOf);
   }
 
   get(id: string, signal?: AbortSignal): Promise<Bot> {
@@ -151,11 +151,11 @@ export class BotsApi {
 
   /** A shelf of the store; only `popular` pages (`nextToken`). */
   store(kind: 'popular' | 'pickup' | 'essentials', signal?: AbortSignal, nextToken?: string): Promise<BotPage> {
-    return this.call<BotPage>(`/store/${kind}${nextToken ? `?nextToken=${encodeURIComponent(nextToken)}` : ''}`, { signal }).then(page);
+    return this.call<BotPage>(`/store/${kind}${nextToken ? `?nextToken=${encodeURIComponent(nextToken)}` : ''}`, { signal }).then(pageOf);
   }
 
   search(q: string, signal?: AbortSignal, nextToken?: string): Promise<BotPage> {
-    return this.call<BotPage>(`/store/search?q=${encodeURIComponent(q)}${tokenParam(nextToken)}`, { signal }).then(page);
+    return this.call<BotPage>(`/store/search?q=${encodeURIComponent(q)}${tokenParam(nextToken)}`, { signal }).then(pageOf);
   }
 
   /** `PUT /admin/bots/{id}/pin` (admins): pins a public bot as an essential at `order` (smaller first), or unpins it. */
@@ -184,7 +184,7 @@ function items(body: { items?: BotSummary[] } | undefined): BotSummary[] {
   return Array.isArray(body?.items) ? body.items.filter((b) => typeof b?.id === 'string') : [];
 }
 
-function page(body: BotPage | undefined): BotPage {
+function pageOf(body: BotPage | undefined): BotPage {
   return { items: items(body), ...(typeof body?.nextToken === 'string' && body.nextToken ? { nextToken: body.nextToken } : {}) };
 }
 
