@@ -361,12 +361,25 @@ describeBrowser('custom bots in the app and the widget (Chromium)', () => {
     await expect(store.getByRole('button', { name: /Pin|Unpin|Move/ }).count()).resolves.toBe(0);
   });
 
-  test('paging: "Show more" loads the next page of my bots, search results and popular, and never shows a bot twice', async () => {
+  test('paging: "Show more" loads the next page of starred, recent and my bots, search results and popular, and never shows a bot twice', async () => {
     backend.botPageSize = 3;
+    const made = [];
     for (let i = 1; i <= 7; i++) {
-      backend.addBot({ title: `Mine ${i}`, owner: 'you', scope: 'all', usageCount: 100 - i, updatedAt: new Date(Date.UTC(2026, 0, i)).toISOString() });
+      made.push(backend.addBot({ title: `Mine ${i}`, owner: 'you', scope: 'all', usageCount: 100 - i, starred: i <= 4, updatedAt: new Date(Date.UTC(2026, 0, i)).toISOString() }));
     }
+    backend.recents = made.slice(0, 5).map((b) => b.id).reverse();
     await openApp();
+    // Starred and recent page the same way.
+    for (const [name, first, all] of [['Starred', 3, 4], ['Recent', 3, 5]] as const) {
+      const section = page.locator('bedrock-chat-bot-list section', { has: page.getByRole('heading', { name, exact: true }) });
+      await section.locator('[part~="bot"]').nth(first - 1).waitFor();
+      await expect(section.locator('[part~="bot"]').count()).resolves.toBe(first);
+      await section.getByRole('button', { name: 'Show more' }).click();
+      await section.locator('[part~="bot"]').nth(all - 1).waitFor();
+      await expect(section.getByRole('button', { name: 'Show more' }).count()).resolves.toBe(0);
+      const shown = await section.locator('[part~="bot"]').allTextContents();
+      expect(new Set(shown).size).toBe(all);
+    }
     const mine = page.locator('bedrock-chat-bot-list section', { hasText: 'My bots' });
     const titles = () => mine.locator('[part~="bot"]').allTextContents();
     await mine.locator('[part~="bot"]').nth(2).waitFor();
