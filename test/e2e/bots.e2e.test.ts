@@ -2,7 +2,9 @@
  * Custom bots on the real local stack (handlers, emulators, offline model), two users in two browser contexts:
  * alice creates a bot with a quick starter and shares it with everyone; bob finds it in the store, stars it and
  * chats with the quick starter; alice unshares it; bob's conversation stays readable and his next message gets the
- * "no longer available" message with the composer disabled. axe finds nothing on the screens; strict CSP in force.
+ * "no longer available" message with the composer disabled. The built-in admin pins public bots as essentials and
+ * orders them with the keyboard; bob sees the order and no pin controls. axe finds nothing on the screens; strict CSP
+ * in force.
  */
 import { existsSync, readFileSync } from 'fs';
 import { join } from 'path';
@@ -33,7 +35,7 @@ maybe('custom bots on the playground', () => {
     await pg?.stop();
   });
 
-  async function signIn(user: 'alice' | 'bob'): Promise<Page> {
+  async function signIn(user: 'alice' | 'bob' | 'admin'): Promise<Page> {
     const context = await browser.newContext();
     contexts.push(context);
     const page = await context.newPage();
@@ -133,6 +135,69 @@ maybe('custom bots on the playground', () => {
     await chat('bot-unavailable').filter({ hasText: UNAVAILABLE }).waitFor();
     await expect(chat('input').isDisabled()).resolves.toBe(true);
     expect(await axe(bob)).toEqual([]);
+    expect(problems).toEqual([]);
+  });
+
+  /** The REST API as a built-in user (setting up bots is not what this test is about). */
+  async function rest(user: 'alice' | 'bob' | 'admin', method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
+    const res = await fetch(`${pg.restApiUrl}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${pg.issueToken(user)}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      ...(body ? { body: JSON.stringify(body) } : {}),
+    });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : undefined };
+  }
+
+  test('admin pins two public bots and orders them with the keyboard; bob sees the order and no pin controls', async () => {
+    const tag = Date.now().toString(36);
+    const titles = [`Heron ${tag}`, `Kingfisher ${tag}`];
+    const ids: string[] = [];
+    for (const title of titles) {
+      const created = await rest('alice', 'POST', '/bots', { title, description: 'A river bird.' });
+      expect(created.status).toBe(201);
+      expect((await rest('alice', 'PUT', `/bots/${created.body.id}/sharing`, { scope: 'all' })).status).toBe(200);
+      ids.push(created.body.id);
+    }
+    const essentials = async () => ((await rest('bob', 'GET', '/store/essentials')).body.items as { id: string }[])
+      .map((b) => b.id).filter((id) => ids.includes(id));
+
+    const admin = await signIn('admin');
+    await admin.getByRole('link', { name: 'Bot store' }).click();
+    const store = admin.locator('bedrock-chat-bot-store');
+    await store.getByRole('searchbox', { name: 'Search bots' }).fill(tag);
+    await store.getByRole('button', { name: 'Search' }).click();
+    const results = store.locator('[part~="results"]');
+    for (const title of titles) {
+      await results.getByRole('button', { name: `Pin “${title}” as an essential` }).click();
+      await store.getByRole('status').filter({ hasText: `“${title}” is pinned as an essential.` }).waitFor({ timeout: 20_000 });
+    }
+    expect(await essentials()).toEqual(ids);
+
+    // Keyboard only: Tab-reachable "Move up" on the second, Enter.
+    const shelf = store.locator('[part~="shelf"]', { has: admin.getByRole('heading', { name: 'Essentials' }) });
+    const card = (title: string) => shelf.locator('[part~="card"]', { has: admin.getByText(title, { exact: true }) });
+    await card(titles[1]).getByRole('button', { name: 'Move up', exact: true }).focus();
+    await admin.keyboard.press('Enter');
+    await store.getByRole('status').filter({ hasText: new RegExp(`“${titles[1]}” moved to position`) }).waitFor({ timeout: 20_000 });
+    expect(await essentials()).toEqual([ids[1], ids[0]]);
+    const shown = (await shelf.locator('[part~="card"] strong').allTextContents()).filter((t) => titles.includes(t));
+    expect(shown).toEqual([titles[1], titles[0]]);
+    expect(await axe(admin)).toEqual([]);
+
+    // bob: the same order, no pin controls; the server refuses his pin anyway.
+    const bob = await signIn('bob');
+    await bob.getByRole('link', { name: 'Bot store' }).click();
+    const bobShelf = bob.locator('bedrock-chat-bot-store [part~="shelf"]', { has: bob.getByRole('heading', { name: 'Essentials' }) });
+    await bobShelf.getByText(titles[0], { exact: true }).waitFor({ timeout: 20_000 });
+    expect((await bobShelf.locator('[part~="card"] strong').allTextContents()).filter((t) => titles.includes(t))).toEqual([titles[1], titles[0]]);
+    await expect(bob.locator('bedrock-chat-bot-store').locator('[part~="pin"], [part~="move-up"], [part~="move-down"]').count()).resolves.toBe(0);
+    expect((await rest('bob', 'PUT', `/admin/bots/${ids[0]}/pin`, { pinned: false })).status).toBe(403);
+
+    // Unpinned: it leaves the essentials.
+    await card(titles[0]).getByRole('button', { name: `Unpin “${titles[0]}” from the essentials` }).click();
+    await store.getByRole('status').filter({ hasText: `“${titles[0]}” is no longer an essential.` }).waitFor({ timeout: 20_000 });
+    expect(await essentials()).toEqual([ids[1]]);
     expect(problems).toEqual([]);
   });
 });

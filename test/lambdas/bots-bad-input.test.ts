@@ -73,6 +73,16 @@ const badBotInput = fc.oneof(
     .map((extra) => ({ ...extra, title: 't' })),
 );
 
+/** `null` where PATCH cannot remove anything (only defaultModel and guardrail can be cleared), nested ones included. */
+const nullNotClearable = fc.oneof(
+  fc.constantFrom('title', 'description', 'instructions', 'generation', 'quickStarters', 'models', 'promptCaching', 'showRetrievedChunks')
+    .map((field) => ({ [field]: null })),
+  fc.constantFrom('maxTokens', 'temperature', 'topP', 'topK', 'stopSequences', 'reasoningBudget').map((field) => ({ generation: { [field]: null } })),
+  fc.constantFrom({ guardrail: { id: null, version: '1' } }, { guardrail: { definition: null } }, { models: [null] }, { quickStarters: [null] }),
+);
+/** POST has nothing to remove: `null` is refused there even for the fields PATCH can clear. */
+const nullInPost = fc.constantFrom('defaultModel', 'guardrail').map((field) => ({ title: 't', [field]: null }));
+
 const PROPERTIES: Record<string, () => fc.Arbitrary<BadRequest>> = {
   'GET /bots': () => fc.oneof(
     text(12).filter((k) => !['mine', 'starred', 'recent', 'shared'].includes(k)).map((kind) => ({ method: 'GET', path: `/bots?kind=${encodeURIComponent(kind)}` })),
@@ -80,10 +90,13 @@ const PROPERTIES: Record<string, () => fc.Arbitrary<BadRequest>> = {
     text(60).map((t) => ({ method: 'GET', path: `/bots?kind=mine&nextToken=${encodeURIComponent(t || 'x')}` })),
     junkQuery.map((q) => ({ method: 'GET', path: `/bots?kind=mine&${q}` })),
   ),
-  'POST /bots': () => fc.oneof(anyBody.map((body) => ({ method: 'POST', path: '/bots', body })), badBotInput.map((b) => ({ method: 'POST', path: '/bots', body: json(b) }))),
+  'POST /bots': () => fc.oneof(
+    anyBody.map((body) => ({ method: 'POST', path: '/bots', body })),
+    fc.oneof(badBotInput, nullInPost, nullNotClearable.map((b) => ({ title: 't', ...b }))).map((b) => ({ method: 'POST', path: '/bots', body: json(b) })),
+  ),
   'GET /bots/{botId}': () => fc.oneof(badId, missingId).map((id) => ({ method: 'GET', path: `/bots/${id}` })),
   'PATCH /bots/{botId}': () => fc.oneof(
-    badBotInput.map((b) => ({ method: 'PATCH', path: `/bots/${botId}`, body: json(b) })),
+    fc.oneof(badBotInput, nullNotClearable).map((b) => ({ method: 'PATCH', path: `/bots/${botId}`, body: json(b) })),
     fc.oneof(badId, missingId).map((id) => ({ method: 'PATCH', path: `/bots/${id}`, body: '{"title":"ok"}' })),
   ),
   'DELETE /bots/{botId}': () => fc.oneof(badId, missingId).map((id) => ({ method: 'DELETE', path: `/bots/${id}` })),
@@ -112,7 +125,10 @@ const PROPERTIES: Record<string, () => fc.Arbitrary<BadRequest>> = {
       .map((q) => ({ method: 'GET', path: `/store/search?q=${encodeURIComponent(q)}` })),
     text(40).map((t) => ({ method: 'GET', path: `/store/search?q=a&nextToken=${encodeURIComponent(t || 'x')}` })),
   ),
-  'GET /store/popular': () => junkQuery.map((q) => ({ method: 'GET', path: `/store/popular?${q}` })),
+  'GET /store/popular': () => fc.oneof(
+    junkQuery.map((q) => ({ method: 'GET', path: `/store/popular?${q}` })),
+    text(60).map((t) => ({ method: 'GET', path: `/store/popular?nextToken=${encodeURIComponent(t || 'x')}` })),
+  ),
   'GET /store/pickup': () => junkQuery.map((q) => ({ method: 'GET', path: `/store/pickup?${q}` })),
   'GET /store/essentials': () => anyBody.map((body) => ({ method: 'GET', path: '/store/essentials', body })),
   'GET /users/search': () => fc.oneof(

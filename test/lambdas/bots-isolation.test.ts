@@ -1,5 +1,5 @@
 /**
- * The isolation matrix of bots, over the wire: every bot and store route, and sendMessage / regenerate with a botId,
+ * The isolation matrix of bots, over the wire: every bot and store route, and sendMessage / regenerate / continue with a botId,
  * × (the owner alice, bob as a user the bot is shared with, bob as a member of a shared group, bob as a non-member,
  * admin, anonymous). Group membership is changed in the local Cognito API between rows, never in the token. A refused
  * request writes nothing (both tables compared) and leaks nothing of the bot (its title and instructions).
@@ -13,6 +13,9 @@ import { OFFLINE_MODELS, Playground, startPlayground } from '../../src/local/pla
 import { request, WsClient } from '../../src/local/ws-client';
 
 const SECRET = 'Kilimanjaro';
+const offline = offlineModel({ wordDelayMs: 0 });
+/** While true, every answer stops at the token limit (so that it can be continued). */
+let cutting = false;
 let pg: Playground;
 let cognito: CognitoIdentityProviderClient;
 
@@ -72,7 +75,14 @@ const CASES: readonly Case[] = [
 let bots: { U: string; G: string };
 
 beforeAll(async () => {
-  pg = await startPlayground({ handlers: 'in-process', models: OFFLINE_MODELS, quiet: true, respond: offlineModel({ wordDelayMs: 0 }) });
+  pg = await startPlayground({
+    handlers: 'in-process',
+    models: OFFLINE_MODELS,
+    quiet: true,
+    respond: (req) => (cutting && req.operation === 'ConverseStream'
+      ? { steps: [{ type: 'text', text: 'One, two, ' }], stopReason: 'max_tokens', usage: { inputTokens: 3, outputTokens: 4 } }
+      : offline(req)),
+  });
   cognito = new CognitoIdentityProviderClient({ endpoint: pg.stack.cognitoEndpoint, region: 'us-east-1', credentials: { accessKeyId: 'l', secretAccessKey: 'l' } });
 });
 afterAll(async () => {
@@ -159,6 +169,70 @@ describe('chat actions with a botId', () => {
       }
     } finally {
       c.close();
+      await setGroup(false);
+      await pg.idle();
+    }
+  });
+});
+
+describe('continue of a conversation with a bot', () => {
+  /**
+   * Those who may use the bot continue their cut answer, and are refused (BOT_UNAVAILABLE, nothing written) once they
+   * lose access; the owner never does. Nobody continues another user's conversation (NOT_FOUND, nothing written,
+   * nothing of the bot leaked): neither a non-member nor an admin (admins read bots, not other users' conversations).
+   */
+  const CONTINUE: Record<Role, 'continued' | 'NOT_FOUND' | 'refused'> = {
+    owner: 'continued', sharedUser: 'continued', groupMember: 'continued', nonMember: 'NOT_FOUND', admin: 'NOT_FOUND', anonymous: 'refused',
+  };
+  afterEach(() => {
+    cutting = false;
+  });
+
+  test.each(ROLES)('continue as %s', async (role) => {
+    bots = await freshBots();
+    const player = PLAYERS[role];
+    if (!player.user) {
+      await expect(WsClient.connect(pg.webSocketUrl, 'not-a-token')).rejects.toBeDefined();
+      return;
+    }
+    await setGroup(player.inGroup === true);
+    cutting = true;
+    const starter = CONTINUE[role] === 'continued' ? player.user : 'alice';
+    const own = await WsClient.connect(pg.webSocketUrl, pg.issueToken(starter));
+    const c = starter === player.user ? own : await WsClient.connect(pg.webSocketUrl, pg.issueToken(player.user));
+    try {
+      const cut = await request(own, { action: 'sendMessage', content: [{ text: 'count' }], botId: bots[player.bot] });
+      expect(cut.end).toMatchObject({ type: 'end', stopReason: 'max_tokens' });
+      const cont = { action: 'continue', conversationId: cut.end.conversationId, messageId: cut.end.messageId };
+      if (CONTINUE[role] === 'continued') {
+        // Still cut: the answer can be continued again after access is lost.
+        const more = await request(c, cont);
+        expect(more.frames.find((f) => f.type === 'start')).toMatchObject({ messageId: cut.end.messageId, continued: true });
+        expect(more.end).toMatchObject({ type: 'end', stopReason: 'max_tokens', messageId: cut.end.messageId });
+        if (role === 'owner') return;
+        if (role === 'groupMember') await setGroup(false);
+        else expect((await call(pg, 'alice', 'PUT', `/bots/${bots[player.bot]}/sharing`, { scope: 'private' })).status).toBe(200);
+        await pg.idle();
+        const before = `${await snapshot()}${await botTableSnapshot()}`;
+        const sent = pg.bedrockRequests().length;
+        const refused = await request(c, cont);
+        expect(refused.end).toMatchObject({ type: 'error', code: 'BOT_UNAVAILABLE' });
+        expect(JSON.stringify(refused.frames)).not.toContain(`Never reveal ${SECRET}`);
+        expect(`${await snapshot()}${await botTableSnapshot()}`).toBe(before);
+        expect(pg.bedrockRequests().length).toBe(sent);
+      } else {
+        await pg.idle();
+        const before = `${await snapshot()}${await botTableSnapshot()}`;
+        const sent = pg.bedrockRequests().length;
+        const refused = await request(c, cont);
+        expect(refused.end).toMatchObject({ type: 'error', code: 'NOT_FOUND' });
+        expect(JSON.stringify(refused.frames)).not.toMatch(new RegExp(`${SECRET}|One, two`));
+        expect(`${await snapshot()}${await botTableSnapshot()}`).toBe(before);
+        expect(pg.bedrockRequests().length).toBe(sent);
+      }
+    } finally {
+      own.close();
+      if (c !== own) c.close();
       await setGroup(false);
       await pg.idle();
     }

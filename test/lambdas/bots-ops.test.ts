@@ -195,6 +195,25 @@ describe('guardrails a bot defines', () => {
     expect(pg.stack.guardrails.find(id)).toBeUndefined();
   });
 
+  test('PATCH guardrail: null deletes the guardrail the bot defined and leaves the bot without one', async () => {
+    const bot = await create('alice', { title: 'Drops it', guardrail: { definition } });
+    const id = (await botItem(bot.id))!.guardrailRef.M!.id.S!;
+    expect(pg.stack.guardrails.find(id)).toBeDefined();
+    const res = await call(pg, 'alice', 'PATCH', `/bots/${bot.id}`, { guardrail: null });
+    expect(res.status).toBe(200);
+    expect(res.body).not.toHaveProperty('guardrail');
+    expect(res.body).not.toHaveProperty('guardrailStatus');
+    expect(pg.stack.guardrails.find(id)).toBeUndefined();
+    const item = (await botItem(bot.id))!;
+    expect(item).not.toHaveProperty('guardrail');
+    expect(item).not.toHaveProperty('guardrailRef');
+    const before = pg.bedrockRequests().length;
+    const frames = await chat('alice', bot.id, 'hi');
+    expect(frames[frames.length - 1]?.type).toBe('end');
+    const asked = pg.bedrockRequests().slice(before).find((r) => r.operation === 'ConverseStream')!;
+    expect(asked.body.guardrailConfig).toBeUndefined();
+  });
+
   test('ConverseStream with a guardrail that does not exist fails before any answer, as Bedrock does', async () => {
     const bot = await create('alice', { title: 'Dangling', guardrail: { id: 'nosuchguardrail1', version: '1' } });
     const before = pg.bedrockRequests().length;

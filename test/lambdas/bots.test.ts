@@ -115,6 +115,32 @@ describe('creating and reading bots', () => {
     expect((await call(pg, 'alice', 'DELETE', `/bots/${bot.id}`)).status).toBe(204);
     expect((await call(pg, 'alice', 'GET', `/bots/${bot.id}`)).status).toBe(404);
   });
+  test('PATCH with null removes the default model and the guardrail (gone from the item); null is refused where nothing can be removed', async () => {
+    const bot = await create('alice', { title: 'Clears', models: ['claude', 'nova'], defaultModel: 'nova', guardrail: { id: 'abc123def456', version: '2' } });
+    expect(bot).toMatchObject({ defaultModel: 'nova', guardrail: { id: 'abc123def456', version: '2' } });
+    const cleared = await call(pg, 'alice', 'PATCH', `/bots/${bot.id}`, { defaultModel: null });
+    expect(cleared.status).toBe(200);
+    expect(cleared.body).not.toHaveProperty('defaultModel');
+    expect(cleared.body.guardrail).toEqual({ id: 'abc123def456', version: '2' });
+    const noGuardrail = await call(pg, 'alice', 'PATCH', `/bots/${bot.id}`, { guardrail: null, description: 'plain' });
+    expect(noGuardrail.status).toBe(200);
+    expect(noGuardrail.body).not.toHaveProperty('guardrail');
+    expect(noGuardrail.body).toMatchObject({ description: 'plain', models: ['claude', 'nova'] });
+    const [item] = (JSON.parse(await botTableSnapshot()) as any[]).filter((i: any) => i.pk?.S === `BOT#${bot.id}` && i.sk?.S === 'BOT');
+    expect(item).toBeDefined();
+    expect(item).not.toHaveProperty('defaultModel');
+    expect(item).not.toHaveProperty('guardrail');
+    expect(item).not.toHaveProperty('guardrailStatus');
+    // The cleared bot chats with the deployment's default model (the first allowed: claude).
+    expect((await call(pg, 'alice', 'GET', `/bots/${bot.id}`)).body).not.toHaveProperty('defaultModel');
+    for (const body of [{ title: null }, { models: null }, { description: null }, { generation: null }]) {
+      const res = await call(pg, 'alice', 'PATCH', `/bots/${bot.id}`, body);
+      expect(res).toMatchObject({ status: 400, body: { code: 'BAD_REQUEST' } });
+    }
+    const refused = await call(pg, 'alice', 'POST', '/bots', { title: 'x', defaultModel: null });
+    expect(refused).toMatchObject({ status: 400, body: { code: 'BAD_REQUEST' } });
+    expect((await call(pg, 'bob', 'PATCH', `/bots/${bot.id}`, { defaultModel: null })).status).toBe(404);
+  });
 });
 
 describe('sharing', () => {
@@ -205,6 +231,36 @@ describe('the store', () => {
     expect(pickup.length).toBeGreaterThan(0);
     expect(pickup.length).toBeLessThanOrEqual(10);
     expect(pickup.map((x: any) => x.id)).not.toContain(p.id);
+  });
+});
+
+describe('paging of the store', () => {
+  test('popular pages 20 at a time, most used first: every public bot once, a bad token is refused', async () => {
+    const ids = new Set<string>();
+    for (let i = 0; i < 22; i++) {
+      const bot = await create('alice', { title: `Paged ${i}` });
+      expect((await share('alice', bot.id, { scope: 'all' })).status).toBe(200);
+      ids.add(bot.id);
+    }
+    const seen: string[] = [];
+    const counts: number[] = [];
+    let token: string | undefined;
+    let pages = 0;
+    do {
+      const res = await call(pg, 'bob', 'GET', `/store/popular${token ? `?nextToken=${encodeURIComponent(token)}` : ''}`);
+      expect(res.status).toBe(200);
+      expect(res.body.items.length).toBeLessThanOrEqual(20);
+      seen.push(...res.body.items.map((b: any) => b.id));
+      counts.push(...res.body.items.map((b: any) => b.usageCount ?? 0));
+      token = res.body.nextToken;
+      pages++;
+    } while (token && pages < 20);
+    expect(pages).toBeGreaterThanOrEqual(2);
+    expect(new Set(seen).size).toBe(seen.length);
+    for (const id of ids) expect(seen).toContain(id);
+    expect(counts).toEqual([...counts].sort((a, b) => b - a));
+    const bad = await call(pg, 'bob', 'GET', '/store/popular?nextToken=bm90LWEtdG9rZW4');
+    expect(bad).toMatchObject({ status: 400, body: { code: 'BAD_REQUEST' } });
   });
 });
 

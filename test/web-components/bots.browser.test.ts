@@ -33,6 +33,7 @@ describeBrowser('custom bots in the app and the widget (Chromium)', () => {
     backend.recents = [];
     backend.botCalls.length = 0;
     backend.frames.length = 0;
+    backend.botPageSize = 100;
     backend.me = { userId: 'user-1', email: 'alice@example.com', groups: ['Engineering'], canCreateBots: true, isAdmin: false };
     context = await browser.newContext();
     page = await context.newPage();
@@ -294,6 +295,157 @@ describeBrowser('custom bots in the app and the widget (Chromium)', () => {
     await page.waitForFunction((id) => location.hash === `#/c/${id}`, stored);
     await page.goto(`${backend.origin}/app-test.html#/bots/${bot.id}/edit`);
     await page.locator('bedrock-chat-bot-editor').getByText('Only the owner can edit this bot.').waitFor();
+  });
+
+  test('admin pins: pin from a card, order the essentials with the keyboard (focus follows, position announced), unpin', async () => {
+    backend.me = { ...backend.me, groups: ['Admin'], isAdmin: true };
+    const a = backend.addBot({ title: 'Alpha', pinned: true, pinOrder: 0, usageCount: 1 });
+    const b = backend.addBot({ title: 'Bravo', pinned: true, pinOrder: 1, usageCount: 2 });
+    const c = backend.addBot({ title: 'Charlie', usageCount: 5 });
+    await openApp('#/store');
+    const store = page.locator('bedrock-chat-bot-store');
+    const essentials = store.locator('[part~="shelf"]', { has: page.getByRole('heading', { name: 'Essentials' }) });
+    const order = () => essentials.locator('[part~="card"] strong').allTextContents();
+    await essentials.waitFor();
+    await expect(order()).resolves.toEqual(['Alpha', 'Bravo']);
+
+    // Pinned after the last essential.
+    await store.getByRole('button', { name: 'Pin “Charlie” as an essential' }).first().click();
+    await essentials.getByText('Charlie').waitFor();
+    await expect(order()).resolves.toEqual(['Alpha', 'Bravo', 'Charlie']);
+    expect(sent()).toEqual([{ method: 'PUT', path: `/api/admin/bots/${c.id}/pin`, body: { pinned: true, order: 2 } }]);
+    await store.getByRole('status').filter({ hasText: '“Charlie” is pinned as an essential.' }).waitFor();
+
+    // Keyboard only: focus "Move up" and press Enter twice; the focus stays on the moved bot's button.
+    backend.botCalls.length = 0;
+    const active = () => store.evaluate((el) => el.shadowRoot!.activeElement?.getAttribute('data-focus'));
+    const card = (title: string) => essentials.locator('[part~="card"]', { has: page.getByText(title, { exact: true }) });
+    // Named by their visible text, described by the bot's title.
+    await expect(card('Charlie').getByRole('button', { name: 'Move up' }).getAttribute('aria-describedby')).resolves.toBe(`title-essentials-${c.id}`);
+    await card('Charlie').getByRole('button', { name: 'Move up', exact: true }).focus();
+    await page.keyboard.press('Enter');
+    await store.getByRole('status').filter({ hasText: '“Charlie” moved to position 2 of 3.' }).waitFor();
+    await expect(order()).resolves.toEqual(['Alpha', 'Charlie', 'Bravo']);
+    await expect(active()).resolves.toBe(`essentials:${c.id}:up`);
+    expect(sent()).toEqual([
+      { method: 'PUT', path: `/api/admin/bots/${c.id}/pin`, body: { pinned: true, order: 1 } },
+      { method: 'PUT', path: `/api/admin/bots/${b.id}/pin`, body: { pinned: true, order: 2 } },
+    ]);
+    await page.keyboard.press('Enter');
+    await store.getByRole('status').filter({ hasText: '“Charlie” moved to position 1 of 3.' }).waitFor();
+    await expect(order()).resolves.toEqual(['Charlie', 'Alpha', 'Bravo']);
+    // At the top "Move up" is disabled: the focus goes to "Move down" of the same bot.
+    await expect(card('Charlie').getByRole('button', { name: 'Move up', exact: true }).isDisabled()).resolves.toBe(true);
+    await expect(active()).resolves.toBe(`essentials:${c.id}:down`);
+    expect([...backend.bots.values()].map((x) => [x.title, x.pinOrder])).toEqual([['Alpha', 1], ['Bravo', 2], ['Charlie', 0]]);
+
+    // Unpin from the essentials: the shelf shows the rest, in order.
+    await essentials.getByRole('button', { name: 'Unpin “Alpha” from the essentials' }).click();
+    await essentials.getByText('Alpha').waitFor({ state: 'detached' });
+    await expect(order()).resolves.toEqual(['Charlie', 'Bravo']);
+    expect(sent().pop()).toEqual({ method: 'PUT', path: `/api/admin/bots/${a.id}/pin`, body: { pinned: false } });
+    expect(backend.bots.get(a.id)!.pinned).toBe(false);
+    expect(await runAxe()).toEqual([]);
+  });
+
+  test('non-admins see no pin controls (the store is otherwise the same)', async () => {
+    backend.addBot({ title: 'Alpha', pinned: true, pinOrder: 0 });
+    backend.addBot({ title: 'Bravo', pinned: true, pinOrder: 1 });
+    backend.addBot({ title: 'Charlie' });
+    await openApp('#/store');
+    const store = page.locator('bedrock-chat-bot-store');
+    await store.getByRole('heading', { name: 'Essentials' }).waitFor();
+    await store.getByRole('heading', { name: 'Popular' }).waitFor();
+    await expect(store.locator('[part~="card"]').count()).resolves.toBeGreaterThan(3);
+    await expect(store.locator('[part~="pin"], [part~="move-up"], [part~="move-down"]').count()).resolves.toBe(0);
+    await expect(store.getByRole('button', { name: /Pin|Unpin|Move/ }).count()).resolves.toBe(0);
+  });
+
+  test('paging: "Show more" loads the next page of starred, recent and my bots, search results and popular, and never shows a bot twice', async () => {
+    backend.botPageSize = 3;
+    const made = [];
+    for (let i = 1; i <= 7; i++) {
+      made.push(backend.addBot({ title: `Mine ${i}`, owner: 'you', scope: 'all', usageCount: 100 - i, starred: i <= 4, updatedAt: new Date(Date.UTC(2026, 0, i)).toISOString() }));
+    }
+    backend.recents = made.slice(0, 5).map((b) => b.id).reverse();
+    await openApp();
+    // Starred and recent page the same way.
+    for (const [name, first, all] of [['Starred', 3, 4], ['Recent', 3, 5]] as const) {
+      const section = page.locator('bedrock-chat-bot-list section', { has: page.getByRole('heading', { name, exact: true }) });
+      await section.locator('[part~="bot"]').nth(first - 1).waitFor();
+      await expect(section.locator('[part~="bot"]').count()).resolves.toBe(first);
+      await section.getByRole('button', { name: 'Show more' }).click();
+      await section.locator('[part~="bot"]').nth(all - 1).waitFor();
+      await expect(section.getByRole('button', { name: 'Show more' }).count()).resolves.toBe(0);
+      const shown = await section.locator('[part~="bot"]').allTextContents();
+      expect(new Set(shown).size).toBe(all);
+    }
+    const mine = page.locator('bedrock-chat-bot-list section', { hasText: 'My bots' });
+    const titles = () => mine.locator('[part~="bot"]').allTextContents();
+    await mine.locator('[part~="bot"]').nth(2).waitFor();
+    await expect(titles()).resolves.toEqual(['Mine 7', 'Mine 6', 'Mine 5']);
+    // A bot saved meanwhile moves every other one down a place: the next page starts with one already shown.
+    backend.addBot({ title: 'Mine 8', owner: 'you', scope: 'private', updatedAt: new Date(Date.UTC(2026, 0, 8)).toISOString() });
+    await mine.getByRole('button', { name: 'Show more' }).click();
+    await mine.locator('[part~="bot"]').nth(4).waitFor();
+    await expect(titles()).resolves.toEqual(['Mine 7', 'Mine 6', 'Mine 5', 'Mine 4', 'Mine 3']);
+    await mine.getByRole('button', { name: 'Show more' }).click();
+    await mine.getByRole('link', { name: 'Mine 1', exact: true }).waitFor();
+    await expect(titles()).resolves.toEqual(['Mine 7', 'Mine 6', 'Mine 5', 'Mine 4', 'Mine 3', 'Mine 2', 'Mine 1']);
+    await expect(mine.getByRole('button', { name: 'Show more' }).count()).resolves.toBe(0);
+    expect(backend.botCalls.filter((c) => c.path.startsWith('/api/bots?kind=mine')).map((c) => c.path))
+      .toEqual(['/api/bots?kind=mine', '/api/bots?kind=mine&nextToken=3', '/api/bots?kind=mine&nextToken=6']);
+
+    await page.getByRole('link', { name: 'Bot store' }).click();
+    const store = page.locator('bedrock-chat-bot-store');
+    await store.getByRole('searchbox', { name: 'Search bots' }).fill('mine');
+    await store.getByRole('button', { name: 'Search' }).click();
+    const results = store.locator('[part~="results"]');
+    await results.locator('[part~="card"]').nth(2).waitFor();
+    await expect(results.locator('[part~="card"]').count()).resolves.toBe(3);
+    await results.getByRole('button', { name: 'Show more' }).click();
+    await results.locator('[part~="card"]').nth(5).waitFor();
+    await results.getByRole('button', { name: 'Show more' }).click();
+    await results.getByText('Mine 7').waitFor();
+    await expect(results.getByRole('button', { name: 'Show more' }).count()).resolves.toBe(0);
+    const found = await results.locator('[part~="card"] strong').allTextContents();
+    expect(found).toHaveLength(7);
+    expect(new Set(found).size).toBe(7);
+
+    const popular = store.locator('[part~="shelf"]', { has: page.getByRole('heading', { name: 'Popular' }) });
+    await expect(popular.locator('[part~="card"]').count()).resolves.toBe(3);
+    await popular.getByRole('button', { name: 'Show more' }).click();
+    await popular.locator('[part~="card"]').nth(5).waitFor();
+    await popular.getByRole('button', { name: 'Show more' }).click();
+    await popular.getByText('Mine 7').waitFor();
+    await expect(popular.locator('[part~="card"] strong').allTextContents()).resolves.toEqual(['Mine 1', 'Mine 2', 'Mine 3', 'Mine 4', 'Mine 5', 'Mine 6', 'Mine 7']);
+    await expect(popular.getByRole('button', { name: 'Show more' }).count()).resolves.toBe(0);
+    expect(await runAxe()).toEqual([]);
+  });
+
+  test('the editor clears a default model and a guardrail: PATCH sends null for each, and the bot has neither', async () => {
+    const bot = backend.addBot({
+      title: 'Guarded', owner: 'you', scope: 'private', defaultModel: 'fake.model-v2', guardrail: { id: 'abc123', version: '1' },
+    });
+    await openApp(`#/bots/${bot.id}/edit`);
+    const editor = page.locator('bedrock-chat-bot-editor');
+    await editor.getByRole('heading', { name: 'Edit “Guarded”' }).waitFor();
+    await expect(editor.getByLabel('Guardrail id').inputValue()).resolves.toBe('abc123');
+    await editor.getByLabel('Default model').selectOption({ label: 'The service\'s default' });
+    await editor.getByRole('radio', { name: 'None' }).check();
+    await editor.getByRole('button', { name: 'Save' }).click();
+    await editor.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+    const patch = backend.botCalls.find((c) => c.method === 'PATCH')!;
+    expect(patch.body).toMatchObject({ defaultModel: null, guardrail: null });
+    const stored = backend.bots.get(bot.id)!;
+    expect(stored.defaultModel).toBeUndefined();
+    expect(stored.guardrail).toBeUndefined();
+    // Saved again unchanged: nothing left to clear, so no null is sent.
+    await editor.getByRole('button', { name: 'Save' }).click();
+    for (let i = 0; i < 100 && backend.botCalls.filter((c) => c.method === 'PATCH').length < 2; i++) await page.waitForTimeout(50);
+    const again = backend.botCalls.filter((c) => c.method === 'PATCH')[1].body!;
+    expect(again).not.toHaveProperty('defaultModel');
+    expect(again).not.toHaveProperty('guardrail');
   });
 
   test('branding from config.json: the name in the top bar and the page title, the logo in the sidebar, the accent colour', async () => {

@@ -169,6 +169,8 @@ export class FakeBackend {
   recents: string[] = [];
   /** Bots the signed-in user lost access to (unshared or deleted by their owner): 404 and BOT_UNAVAILABLE. */
   readonly lostBots = new Set<string>();
+  /** Page size of the bot lists, search and popular (the server's are 50 and 20): `nextToken` is the offset. */
+  botPageSize = 100;
   /** `GET /api/me`. */
   me = { userId: 'user-1', email: 'alice@example.com', groups: ['Engineering'], canCreateBots: true, isAdmin: false };
   /** The user pool as `/users/search` and `/groups/search` see it. */
@@ -422,7 +424,13 @@ export class FakeBackend {
     const path = url.pathname.replace(/^\/api/, '');
     const q = url.searchParams.get('q') ?? '';
     const visible = (b: FakeBot) => !this.lostBots.has(b.id) && (b.owner === 'you' || b.scope === 'all' || b.users.includes(this.me.userId) || b.groups.some((g) => this.me.groups.includes(g)));
-    const list = (items: FakeBot[]) => json(200, { items: items.map((b) => this.summary(b)) });
+    const offset = Number(url.searchParams.get('nextToken') ?? 0);
+    if (!Number.isInteger(offset) || offset < 0) return error(400, 'BAD_REQUEST', 'nextToken is not valid for this list.');
+    const list = (items: FakeBot[]) => {
+      const page = items.slice(offset, offset + this.botPageSize);
+      const more = offset + this.botPageSize < items.length ? { nextToken: String(offset + this.botPageSize) } : {};
+      return json(200, { items: page.map((b) => this.summary(b)), ...more });
+    };
     if (path === '/me') return json(200, this.me);
     if (path === '/users/search') {
       if (q.length < 1 || q.length > 64) return error(400, 'INVALID', 'q: 1 to 64 characters');
@@ -435,13 +443,14 @@ export class FakeBackend {
       const words = q.toLowerCase().split(/\s+/).filter(Boolean);
       return list(publicBots().filter((b) => words.every((w) => `${b.title} ${b.description}`.toLowerCase().includes(w))));
     }
-    if (path === '/store/popular') return list(publicBots().sort((a, b) => b.usageCount - a.usageCount).slice(0, 20));
+    if (path === '/store/popular') return list(publicBots().sort((a, b) => b.usageCount - a.usageCount || a.id.localeCompare(b.id)));
     if (path === '/store/pickup') return list(publicBots().slice(0, 10));
     if (path === '/store/essentials') return list(publicBots().filter((b) => b.pinned).sort((a, b) => (a.pinOrder ?? 0) - (b.pinOrder ?? 0)));
     if (path === '/bots' && method === 'GET') {
       const kind = url.searchParams.get('kind');
       const all = [...this.bots.values()];
-      if (kind === 'mine') return list(all.filter((b) => b.owner === 'you'));
+      // As the server: newest change first (a bot saved between two pages moves the others down by one).
+      if (kind === 'mine') return list(all.filter((b) => b.owner === 'you').sort((a, b) => b.updatedAt.localeCompare(a.updatedAt)));
       if (kind === 'starred') return list(all.filter((b) => b.starred && visible(b)));
       if (kind === 'recent') return list(this.recents.map((id) => this.bots.get(id)).filter((b): b is FakeBot => !!b));
       if (kind === 'shared') return list(all.filter((b) => b.owner !== 'you' && visible(b)));
@@ -462,6 +471,18 @@ export class FakeBackend {
       if (problem || typeof body?.title !== 'string') return error(400, 'INVALID', problem ?? 'title: required');
       const bot = this.addBot({ ...(body as Partial<FakeBot> & { title: string }), owner: 'you', scope: 'private' });
       return json(201, this.botView(bot));
+    }
+    const pin = /^\/admin\/bots\/([^/]+)\/pin$/.exec(path);
+    if (pin && method === 'PUT') {
+      if (!this.me.isAdmin) return error(403, 'FORBIDDEN', 'Only members of Admin can pin bots.');
+      const target = this.bots.get(decodeURIComponent(pin[1]));
+      if (!target) return error(404, 'NOT_FOUND', 'Bot not found.');
+      if (typeof body?.pinned !== 'boolean') return error(400, 'BAD_REQUEST', 'pinned must be true or false');
+      if (body.pinned && target.scope !== 'all') return error(422, 'UNPROCESSABLE', 'Only bots shared with everyone can be pinned.');
+      target.pinned = body.pinned;
+      if (body.pinned) target.pinOrder = typeof body.order === 'number' ? body.order : 0;
+      else delete target.pinOrder;
+      return json(204);
     }
     const m = /^\/bots\/([^/]+)(\/(sharing|star|recent))?$/.exec(path);
     const bot = m ? this.bots.get(decodeURIComponent(m[1])) : undefined;
@@ -486,7 +507,11 @@ export class FakeBackend {
     if (!sub && method === 'PATCH') {
       const problem = body ? invalid(body) : 'body required';
       if (problem) return error(400, 'INVALID', problem);
-      Object.assign(bot, body, { updatedAt: new Date().toISOString() });
+      // As the server: null removes a clearable field; null anywhere else is bad input.
+      const nulls = Object.keys(body ?? {}).filter((k) => body?.[k] === null);
+      if (nulls.some((k) => k !== 'defaultModel' && k !== 'guardrail')) return error(400, 'BAD_REQUEST', `${nulls[0]} must not be null`);
+      for (const k of nulls) delete (bot as unknown as Record<string, unknown>)[k];
+      Object.assign(bot, Object.fromEntries(Object.entries(body ?? {}).filter(([, v]) => v !== null)), { updatedAt: new Date().toISOString() });
       return json(200, this.botView(bot));
     }
     if (!sub && method === 'DELETE') {
@@ -556,7 +581,7 @@ export class FakeBackend {
       if (req.headers.authorization !== `Bearer ${TOKEN}`) return reply(401, 'application/json', '{"code":"UNAUTHORIZED","message":"no"}');
       return reply(200, 'application/json', JSON.stringify({ items: this.models }));
     }
-    if (/^\/api\/(bots|store|users|groups|me)(\/|$|\?)/.test(url.pathname)) return void this.botRoute(req, url, reply);
+    if (/^\/api\/(bots|store|users|groups|me|admin\/bots)(\/|$|\?)/.test(url.pathname)) return void this.botRoute(req, url, reply);
     if (url.pathname === '/api/uploads' && req.method === 'POST') return void this.presign(req, res);
     if (url.pathname.startsWith('/put/') && req.method === 'PUT') return void this.put(url.pathname, req, res);
     if (url.pathname.startsWith('/api/conversations')) {

@@ -3,8 +3,8 @@
  * the conversation routes in rest.ts; each route's schemas validate its input and describe it in the OpenAPI document.
  */
 import {
-  BOT_ID_PATTERN, botInputSchema, BotInput, BotRecord, BotScope, BotStore, canCreate, CREATOR_GROUP, ADMIN_GROUP, GroupLookup, isAdmin, ListKind,
-  MAX_SHARED_GROUPS, MAX_SHARED_USERS, Viewer, viewerOf, viewOf,
+  BOT_ID_PATTERN, botInputSchema, BotInput, BotPatch, BotRecord, BotScope, BotStore, canCreate, CREATOR_GROUP, ADMIN_GROUP, GroupLookup, isAdmin,
+  ListKind, MAX_SHARED_GROUPS, MAX_SHARED_USERS, Viewer, viewerOf, viewOf,
 } from './bots';
 import { ChatError, forbidden } from './errors';
 import { GuardrailDeps, saveBotGuardrail } from './guardrails';
@@ -84,14 +84,15 @@ const botPage: Schema = {
   properties: { items: { type: 'array', items: botSummary }, nextToken: { type: 'string' } },
 };
 const botItems: Schema = { type: 'object', required: ['items'], properties: { items: { type: 'array', items: botSummary } } };
-const input = botInputSchema(false);
+/** PATCH's body: every field optional; `null` removes the default model or the guardrail. */
+const patch = botInputSchema(false);
 const bot: Schema = {
   type: 'object',
   required: ['id', 'title', 'owner', 'scope', 'generation', 'quickStarters', 'models', 'promptCaching', 'showRetrievedChunks', 'knowledge', 'tools', 'sharing', 'createdAt', 'updatedAt'],
   description: 'A bot. Readers it is shared with get it without `instructions` and `guardrail`.',
   properties: {
     ...botSummary.properties,
-    ...input.properties,
+    ...botInputSchema(true).properties,
     guardrailStatus: { enum: ['READY', 'CREATING', 'FAILED'] },
     knowledge: { type: 'null', description: 'Knowledge bases: a later issue' },
     tools: { type: 'array', description: 'Tools: a later issue' },
@@ -161,14 +162,16 @@ export const BOT_ROUTES: readonly Route[] = [
     path: '/bots/{botId}',
     operationId: 'updateBot',
     summary: 'Change a bot (its owner; not a bot declared in code: 403 MANAGED)',
+    description: 'A field left out stays as it is. `null` for `defaultModel` or `guardrail` removes it: the bot then '
+      + 'uses the deployment\'s default model, or no guardrail of its own (one the bot defined is deleted).',
     params: botIdParams,
-    body: input,
+    body: patch,
     response: { status: 200, description: 'The changed bot', schema: bot },
     errors: ['FORBIDDEN', 'MANAGED', 'NOT_FOUND', 'CONFLICT', 'THROTTLED'],
     handle: async (ctx) => {
       const v = viewer(ctx);
       const before = await botDeps(ctx).store.get(ctx.params.botId);
-      const after = await botDeps(ctx).store.update(v, ctx.params.botId, ctx.body as BotInput, ctx.deps.settings());
+      const after = await botDeps(ctx).store.update(v, ctx.params.botId, ctx.body as BotPatch, ctx.deps.settings());
       return botView(ctx, await withGuardrail(ctx, before, after), v);
     },
   },
@@ -278,10 +281,11 @@ export const BOT_ROUTES: readonly Route[] = [
     method: 'GET',
     path: '/store/popular',
     operationId: 'popularBots',
-    summary: 'The 20 most used public bots',
-    response: { status: 200, description: 'Public bots by usage count', schema: botItems },
+    summary: 'Public bots, most used first, 20 a page',
+    query: { type: 'object', additionalProperties: false, properties: { nextToken } },
+    response: { status: 200, description: 'Public bots by usage count', schema: botPage },
     errors: ['THROTTLED'],
-    handle: async (ctx) => botDeps(ctx).store.popular(viewer(ctx)),
+    handle: async (ctx) => botDeps(ctx).store.popular(viewer(ctx), ctx.query.nextToken),
   },
   {
     method: 'GET',

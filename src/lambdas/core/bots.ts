@@ -13,7 +13,7 @@ import { ulid } from './ids';
 import { largestOutputTokens } from './limits';
 import type { GuardrailRef, ModelSettings, RuntimeModel } from './models';
 import { findModel } from './models';
-import type { Schema } from './schema';
+import type { Schema, SchemaType } from './schema';
 
 export { DEPLOYMENT_OWNER } from './bot-keys';
 
@@ -59,6 +59,18 @@ export interface BotInput {
   readonly guardrail?: BotGuardrail;
   readonly showRetrievedChunks?: boolean;
 }
+
+/**
+ * A `PATCH /bots/{botId}` body: a field left out stays as it is; `null` for the default model or the guardrail
+ * removes it (the bot then uses the deployment's default model, or no guardrail of its own).
+ */
+export interface BotPatch extends Omit<BotInput, 'defaultModel' | 'guardrail'> {
+  readonly defaultModel?: string | null;
+  readonly guardrail?: BotGuardrail | null;
+}
+
+/** The optional fields PATCH can clear with `null`. */
+export const CLEARABLE_BOT_FIELDS = ['defaultModel', 'guardrail'] as const;
 
 /** The bot item as stored (pk `BOT#<id>`, sk `BOT`). */
 export interface BotRecord {
@@ -183,8 +195,22 @@ export const GUARDRAIL_DEFINITION_SCHEMA: Schema = {
 
 const modelKey: Schema = { type: 'string', minLength: 1, maxLength: 200, pattern: '^[A-Za-z0-9._:/-]+$' };
 
-/** Every writable field of a bot; POST requires `title`, PATCH none. */
+/**
+ * Every writable field of a bot; POST requires `title`, PATCH none. PATCH (`requireTitle` false) also takes `null` for
+ * the fields of CLEARABLE_BOT_FIELDS: it removes them.
+ */
 export function botInputSchema(requireTitle: boolean): Schema {
+  const schema = botFieldsSchema(requireTitle);
+  if (requireTitle) return schema;
+  const properties = { ...schema.properties };
+  for (const field of CLEARABLE_BOT_FIELDS) {
+    const sub = properties[field];
+    properties[field] = { ...sub, type: [sub.type as SchemaType, 'null'], description: `${sub.description ? `${sub.description}. ` : ''}null removes it` };
+  }
+  return { ...schema, properties };
+}
+
+function botFieldsSchema(requireTitle: boolean): Schema {
   return {
     type: 'object',
     additionalProperties: false,
@@ -550,12 +576,25 @@ export class BotStore {
     return record;
   }
 
-  async update(viewer: Viewer, botId: string, input: BotInput, settings: ModelSettings): Promise<BotRecord> {
+  /**
+   * Changes a bot: a field left out stays, `null` (CLEARABLE_BOT_FIELDS) removes one. The new item replaces the old in
+   * one conditional PutItem (botItem writes no attribute for an absent field), so a cleared field is gone from the
+   * item, as an UpdateItem's REMOVE would leave it.
+   */
+  async update(viewer: Viewer, botId: string, patch: BotPatch, settings: ModelSettings): Promise<BotRecord> {
     const bot = await this.owned(botId, viewer);
-    const guardrailChanged = input.guardrail !== undefined && JSON.stringify(input.guardrail) !== JSON.stringify(bot.guardrail);
+    const { defaultModel, guardrail, ...rest } = patch;
+    const guardrailChanged = guardrail !== undefined && JSON.stringify(guardrail ?? undefined) !== JSON.stringify(bot.guardrail);
+    const cleared = Object.fromEntries(CLEARABLE_BOT_FIELDS.filter((f) => patch[f] === null).map((f) => [f, undefined]));
+    const input: BotInput = {
+      ...rest,
+      ...(defaultModel !== undefined && defaultModel !== null ? { defaultModel } : {}),
+      ...(guardrail !== undefined && guardrail !== null ? { guardrail } : {}),
+    };
     const merged: BotItemInput = {
       ...bot,
       ...stripUndefined(input),
+      ...cleared,
       // A new guardrail: a defined one is created again by bots-ops (CREATING until READY), an existing one needs nothing.
       ...(guardrailChanged ? { guardrailRef: undefined, guardrailStatus: undefined, ...guardrailState(input.guardrail) } : {}),
       updatedAt: new Date().toISOString(),
@@ -749,9 +788,14 @@ export class BotStore {
     };
   }
 
-  async popular(viewer: Viewer): Promise<BotPage<BotSummary>> {
+  /** Public bots, most used first, 20 a page (the order is stable: ties by id). */
+  async popular(viewer: Viewer, nextToken?: string): Promise<BotPage<BotSummary>> {
+    const offset = nextToken ? decodeOffset(nextToken) : 0;
     const bots = [...(await this.publicBots())].sort((a, b) => (b.usageCount ?? 0) - (a.usageCount ?? 0) || a.id.localeCompare(b.id));
-    return { items: await this.withStars(viewer, bots.slice(0, 20)) };
+    return {
+      items: await this.withStars(viewer, bots.slice(offset, offset + 20)),
+      ...(offset + 20 < bots.length ? { nextToken: Buffer.from(JSON.stringify({ o: offset + 20 })).toString('base64url') } : {}),
+    };
   }
 
   async pickup(viewer: Viewer): Promise<BotPage<BotSummary>> {
@@ -972,7 +1016,7 @@ function decodeOffset(token: string): number {
   } catch {
     // fall through
   }
-  throw invalid('nextToken is not valid for this search.');
+  throw invalid('nextToken is not valid for this list.');
 }
 
 /**

@@ -11,7 +11,7 @@ import { draftOf, emptyDraft, validate } from './validate.js';
 import type { Draft } from './validate.js';
 import { routes } from '../app/routes.js';
 import { ApiError, BotsApi, CONTENT_FILTERS, fieldOf, FILTER_STRENGTHS, LIMITS } from '../shared/bots.js';
-import type { Bot, FieldError, FilterStrength, ModelInfo } from '../shared/bots.js';
+import type { Bot, BotInput, BotPatch, FieldError, FilterStrength, ModelInfo } from '../shared/bots.js';
 import type { BedrockChatConfig, TokenProvider } from '../shared/config.js';
 import { LocaleController } from '../shared/i18n.js';
 
@@ -147,7 +147,7 @@ export class BedrockChatBotEditor extends LitElement {
             <label class="field"><span>${msg('Default model')}</span>
               <select id="f-defaultModel" aria-invalid=${this.has('defaultModel')} aria-describedby="e-defaultModel"
                 @change=${(e: Event) => { d.defaultModel = (e.target as HTMLSelectElement).value; this.requestUpdate(); }}>
-                <option value="" ?selected=${!d.defaultModel} ?disabled=${!!this.stored?.defaultModel}>${msg('The service\'s default')}</option>
+                <option value="" ?selected=${!d.defaultModel}>${msg('The service\'s default')}</option>
                 ${allowed.map((m) => html`<option value=${m.id} ?selected=${m.id === d.defaultModel}>${m.name ?? m.id}</option>`)}
               </select>${this.errorFor('defaultModel')}</label>
             <label class="row"><input type="checkbox" .checked=${d.promptCaching}
@@ -174,11 +174,9 @@ export class BedrockChatBotEditor extends LitElement {
   }
 
   private renderGuardrail(d: Draft): TemplateResult {
-    // PATCH leaves out what is not sent and the contract has no way to remove a guardrail: once a bot has one, "None"
-    // is not offered (rather than a save that silently keeps it).
-    const kept = !!this.stored?.guardrail;
+    // "None" on a bot that has a guardrail sends `guardrail: null` (PATCH removes it; one defined here is deleted).
     const kind = (k: Draft['guardrailKind'], label: string) => html`<label class="row"><input type="radio" name="guardrail" .checked=${d.guardrailKind === k}
-      ?disabled=${k === 'none' && kept} @change=${() => { d.guardrailKind = k; this.requestUpdate(); }}> ${label}</label>`;
+      @change=${() => { d.guardrailKind = k; this.requestUpdate(); }}> ${label}</label>`;
     return html`<fieldset>
       <legend>${msg('Guardrail')}</legend>
       ${kind('none', msg('None'))}
@@ -255,7 +253,7 @@ export class BedrockChatBotEditor extends LitElement {
     this.saving = true;
     try {
       const api = new BotsApi(config, this.tokenProvider);
-      const bot = this.stored ? await api.update(this.stored.id, input) : await api.create(input);
+      const bot = this.stored ? await api.update(this.stored.id, patchOf(this.stored, input)) : await api.create(input);
       this.stored = bot;
       this.saved += 1;
       this.statusText = msg('Saved.');
@@ -292,4 +290,16 @@ export class BedrockChatBotEditor extends LitElement {
       this.formError = msg('The bot could not be deleted. Please try again.');
     }
   }
+}
+
+/**
+ * The PATCH body of a saved draft: what the draft leaves out but the bot has (a default model, a guardrail) is sent
+ * as `null`, which removes it; PATCH keeps what is not sent.
+ */
+export function patchOf(stored: Bot, input: BotInput): BotPatch {
+  return {
+    ...input,
+    ...(stored.defaultModel !== undefined && input.defaultModel === undefined ? { defaultModel: null } : {}),
+    ...(stored.guardrail !== undefined && input.guardrail === undefined ? { guardrail: null } : {}),
+  };
 }

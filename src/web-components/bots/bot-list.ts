@@ -5,8 +5,8 @@ import type { TemplateResult } from 'lit';
 import { property, state } from 'lit/decorators.js';
 import { botStyles } from './styles.js';
 import { routes } from '../app/routes.js';
-import { BotsApi } from '../shared/bots.js';
-import type { BotSummary, Me } from '../shared/bots.js';
+import { appendPage, BotsApi } from '../shared/bots.js';
+import type { BotPage, Me } from '../shared/bots.js';
 import type { BedrockChatConfig, TokenProvider } from '../shared/config.js';
 import { LocaleController } from '../shared/i18n.js';
 
@@ -24,19 +24,22 @@ export function botsChanged(el: HTMLElement, botId: string): void {
   el.dispatchEvent(new CustomEvent<BotsChangedDetail>('bedrock-chat-bots-changed', { detail: { botId }, bubbles: true, composed: true }));
 }
 
+type Kind = 'starred' | 'recent' | 'mine';
+
 interface Lists {
-  readonly starred: BotSummary[];
-  readonly recent: BotSummary[];
-  readonly mine: BotSummary[];
+  readonly starred: BotPage;
+  readonly recent: BotPage;
+  readonly mine: BotPage;
   readonly me?: Me;
 }
 
 /**
  * `<bedrock-chat-bot-list>`: the sidebar's bots: starred, recently used (with "remove from recents"; a bot the user
  * lost access to is marked), the user's own, links to the store and, for creators, to a new bot. Links are the
- * app's hash routes (`#/bots/<id>`, `#/bots/<id>/edit`, `#/bots/new`, `#/store`).
+ * app's hash routes (`#/bots/<id>`, `#/bots/<id>/edit`, `#/bots/new`, `#/store`). A list with more than a page
+ * has "Show more", which appends the next page (a bot already shown is not shown twice).
  *
- * @csspart base, section, bot, current, unavailable, edit, forget, store, create, status, error
+ * @csspart base, section, bot, current, unavailable, edit, forget, more, store, create, status, error
  */
 export class BedrockChatBotList extends LitElement {
   static override styles = [botStyles, css`
@@ -57,6 +60,9 @@ export class BedrockChatBotList extends LitElement {
   @state() private errorText = '';
   /** Bumped to load the lists again. */
   @state() private version = 0;
+  /** The lists as extended by "Show more" since the last load (the first pages are the task's). */
+  @state() private extended: Partial<Record<Kind, BotPage>> = {};
+  @state() private loadingMore?: Kind;
 
   protected readonly locale = new LocaleController(this);
 
@@ -67,7 +73,8 @@ export class BedrockChatBotList extends LitElement {
       const [starred, recent, mine, me] = await Promise.all([
         api.list('starred', signal), api.list('recent', signal), api.list('mine', signal), api.me(signal).catch(() => undefined),
       ]);
-      return { starred: starred.items, recent: recent.items, mine: mine.items, me };
+      this.extended = {};
+      return { starred, recent, mine, me };
     },
     args: () => [this.config, this.tokenProvider, this.version] as const,
   });
@@ -94,12 +101,13 @@ export class BedrockChatBotList extends LitElement {
 
   private renderLists(lists: Lists): TemplateResult {
     return html`
-      ${this.section(msg('Starred'), lists.starred, 'starred')}
-      ${this.section(msg('Recent'), lists.recent, 'recent')}
-      ${this.section(msg('My bots'), lists.mine, 'mine')}`;
+      ${this.section(msg('Starred'), this.extended.starred ?? lists.starred, 'starred')}
+      ${this.section(msg('Recent'), this.extended.recent ?? lists.recent, 'recent')}
+      ${this.section(msg('My bots'), this.extended.mine ?? lists.mine, 'mine')}`;
   }
 
-  private section(title: string, bots: BotSummary[], kind: 'starred' | 'recent' | 'mine'): TemplateResult | typeof nothing {
+  private section(title: string, list: BotPage, kind: Kind): TemplateResult | typeof nothing {
+    const bots = list.items;
     if (!bots.length) return nothing;
     const id = `bots-${kind}`;
     return html`<section part="section" aria-labelledby=${id}>
@@ -111,10 +119,30 @@ export class BedrockChatBotList extends LitElement {
         ${kind === 'recent' ? html`<button part="forget" type="button" aria-label=${msg(str`Remove “${b.title}” from recents`)}
           @click=${() => this.forget(b)}>×</button>` : nothing}
       </li>`)}</ul>
+      ${list.nextToken ? html`<button part="more" type="button" class="more" aria-describedby=${id} ?disabled=${this.loadingMore === kind}
+        @click=${() => this.showMore(kind, list)}>${msg('Show more')}</button>` : nothing}
     </section>`;
   }
 
-  private async forget(bot: BotSummary): Promise<void> {
+  /** Appends the next page of one list. */
+  private async showMore(kind: Kind, list: BotPage): Promise<void> {
+    const { config, tokenProvider } = this;
+    if (!config || !list.nextToken || this.loadingMore) return;
+    this.errorText = '';
+    this.loadingMore = kind;
+    const version = this.version;
+    try {
+      const next = await new BotsApi(config, tokenProvider).list(kind, undefined, list.nextToken);
+      // A reload meanwhile (a bot changed) starts the lists again: this page belongs to the old ones.
+      if (version === this.version) this.extended = { ...this.extended, [kind]: appendPage(list, next) };
+    } catch {
+      this.errorText = msg('More bots could not be loaded. Please try again.');
+    } finally {
+      this.loadingMore = undefined;
+    }
+  }
+
+  private async forget(bot: BotPage['items'][number]): Promise<void> {
     const { config, tokenProvider } = this;
     if (!config) return;
     this.errorText = '';

@@ -12,10 +12,22 @@ import type { BedrockChatConfig, TokenProvider } from './config.js';
 // One contract, one definition: the shapes the server validates and answers with (type-only: nothing of core is
 // bundled).
 import type {
-  BotGuardrail, BotInput, BotScope, BotSummary, BotView, FilterStrength, GenerationParams, GuardrailDefinition, QuickStarter,
+  BotGuardrail, BotInput, BotPatch, BotScope, BotSummary, BotView, FilterStrength, GenerationParams, GuardrailDefinition, QuickStarter,
 } from '../../lambdas/core/bots.js';
 
-export type { BotGuardrail, BotInput, BotScope, BotSummary, FilterStrength, GenerationParams, GuardrailDefinition, QuickStarter };
+export type { BotGuardrail, BotInput, BotPatch, BotScope, BotSummary, FilterStrength, GenerationParams, GuardrailDefinition, QuickStarter };
+
+/** One page of a bot list: `nextToken` when there is more (the list and store routes page). */
+export interface BotPage {
+  readonly items: BotSummary[];
+  readonly nextToken?: string;
+}
+
+/** `page` after `shown`, without the bots already shown (a bot can move between pages while the user reads). */
+export function appendPage(shown: BotPage, next: BotPage): BotPage {
+  const ids = new Set(shown.items.map((b) => b.id));
+  return { items: [...shown.items, ...next.items.filter((b) => !ids.has(b.id))], ...(next.nextToken ? { nextToken: next.nextToken } : {}) };
+}
 export type GuardrailRef = BotGuardrail;
 /** `GET /bots/{id}`: for a caller the bot is only shared with, `instructions` and `guardrail` are absent. */
 export type Bot = BotView;
@@ -105,8 +117,8 @@ export class BotsApi {
     return body as T | undefined;
   }
 
-  list(kind: 'mine' | 'starred' | 'recent' | 'shared', signal?: AbortSignal): Promise<{ items: BotSummary[] }> {
-    return this.call<{ items?: BotSummary[] }>(`/bots?kind=${kind}`, { signal }).then((b) => ({ items: items(b) }));
+  list(kind: 'mine' | 'starred' | 'recent' | 'shared', signal?: AbortSignal, nextToken?: string): Promise<BotPage> {
+    return this.call<BotPage>(`/bots?kind=${kind}${tokenParam(nextToken)}`, { signal }).then(pageOf);
   }
 
   get(id: string, signal?: AbortSignal): Promise<Bot> {
@@ -117,7 +129,7 @@ export class BotsApi {
     return this.call<Bot>('/bots', { method: 'POST', body: input }).then((b) => b as Bot);
   }
 
-  update(id: string, input: BotInput): Promise<Bot> {
+  update(id: string, input: BotPatch): Promise<Bot> {
     return this.call<Bot>(`/bots/${encodeURIComponent(id)}`, { method: 'PATCH', body: input }).then((b) => b as Bot);
   }
 
@@ -137,12 +149,18 @@ export class BotsApi {
     return this.call(`/bots/${encodeURIComponent(id)}/recent`, { method: 'DELETE' });
   }
 
-  store(kind: 'popular' | 'pickup' | 'essentials', signal?: AbortSignal): Promise<{ items: BotSummary[] }> {
-    return this.call<{ items?: BotSummary[] }>(`/store/${kind}`, { signal }).then((b) => ({ items: items(b) }));
+  /** A shelf of the store; only `popular` pages (`nextToken`). */
+  store(kind: 'popular' | 'pickup' | 'essentials', signal?: AbortSignal, nextToken?: string): Promise<BotPage> {
+    return this.call<BotPage>(`/store/${kind}${nextToken ? `?nextToken=${encodeURIComponent(nextToken)}` : ''}`, { signal }).then(pageOf);
   }
 
-  search(q: string, signal?: AbortSignal): Promise<{ items: BotSummary[] }> {
-    return this.call<{ items?: BotSummary[] }>(`/store/search?q=${encodeURIComponent(q)}`, { signal }).then((b) => ({ items: items(b) }));
+  search(q: string, signal?: AbortSignal, nextToken?: string): Promise<BotPage> {
+    return this.call<BotPage>(`/store/search?q=${encodeURIComponent(q)}${tokenParam(nextToken)}`, { signal }).then(pageOf);
+  }
+
+  /** `PUT /admin/bots/{id}/pin` (admins): pins a public bot as an essential at `order` (smaller first), or unpins it. */
+  pin(id: string, pinned: boolean, order?: number): Promise<unknown> {
+    return this.call(`/admin/bots/${encodeURIComponent(id)}/pin`, { method: 'PUT', body: pinned ? { pinned, order: order ?? 0 } : { pinned } });
   }
 
   users(q: string, signal?: AbortSignal): Promise<UserHit[]> {
@@ -165,6 +183,12 @@ export class BotsApi {
 function items(body: { items?: BotSummary[] } | undefined): BotSummary[] {
   return Array.isArray(body?.items) ? body.items.filter((b) => typeof b?.id === 'string') : [];
 }
+
+function pageOf(body: BotPage | undefined): BotPage {
+  return { items: items(body), ...(typeof body?.nextToken === 'string' && body.nextToken ? { nextToken: body.nextToken } : {}) };
+}
+
+const tokenParam = (nextToken: string | undefined) => (nextToken ? `&nextToken=${encodeURIComponent(nextToken)}` : '');
 
 /** One problem of a draft: the field (a dotted path the editor shows it beside) and the text. */
 export interface FieldError {
