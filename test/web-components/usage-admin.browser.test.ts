@@ -163,7 +163,7 @@ describeBrowser('usage limits admin screen (Chromium)', () => {
     await page.addInitScript(() => localStorage.setItem('bedrock-chat-app:lang', 'de'));
     await openApp('#/admin/usage');
     await screen().getByRole('heading', { name: 'Nutzungslimits' }).waitFor();
-    await screen().getByRole('button', { name: 'Gruppen-Override hinzufügen' }).waitFor();
+    await screen().getByRole('button', { name: 'Gruppen-Überschreibung hinzufügen' }).waitFor();
   });
 
   async function runAxe(): Promise<string[]> {
