@@ -10,8 +10,8 @@
 import { existsSync } from 'fs';
 import { join } from 'path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { LOCAL_USERS } from '../../src/local/idp';
 import { chromiumPath, launchChromium } from '../../src/local/browser';
+import { LOCAL_USERS } from '../../src/local/idp';
 import { Playground, startPlayground } from '../../src/local/playground';
 
 const executable = chromiumPath();
