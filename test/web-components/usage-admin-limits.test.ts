@@ -3,9 +3,11 @@
  * same bounds, and for any text a field can hold, `fieldProblem` accepts exactly what `limitSetProblem` accepts
  * (the screen only refuses what the server would refuse, and sends nothing the server refuses).
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import * as core from '../../src/lambdas/core/usage';
-import { fieldProblem, keyOf, LIMIT_KEYS, limitSetOf, MAX_COST_LIMIT_USD, MAX_TOKEN_LIMIT } from '../../src/web-components/usage-admin/limits';
+import { fieldProblem, GROUP_NAME, keyOf, LIMIT_KEYS, limitSetOf, MAX_COST_LIMIT_USD, MAX_TOKEN_LIMIT } from '../../src/web-components/usage-admin/limits';
 
 test('the same keys and bounds as the server', () => {
   expect(LIMIT_KEYS).toEqual(core.LIMIT_KEYS);
@@ -33,4 +35,12 @@ test('empty inherits, unlimited is null, and the server\'s message names its fie
   expect(fieldProblem('tokensPerHour', '')).toBeUndefined();
   expect(keyOf('The body: costUsdPerMonth is not a whole number of tokens <= 1e12 or USD <= 1e6.')).toBe('costUsdPerMonth');
   expect(keyOf('The body sets no limit.')).toBeUndefined();
+});
+
+test('the group name rule is the server\'s (usage-routes.ts)', () => {
+  const src = readFileSync(join(__dirname, '../../src/lambdas/core/usage-routes.ts'), 'utf8');
+  expect(src).toContain(`const GROUP_NAME = ${GROUP_NAME.toString()};`);
+  expect(GROUP_NAME.test('CreatingBotAllowed')).toBe(true);
+  expect(GROUP_NAME.test('Two words')).toBe(false);
+  expect(GROUP_NAME.test('x'.repeat(129))).toBe(false);
 });

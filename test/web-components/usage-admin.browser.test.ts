@@ -66,6 +66,9 @@ describeBrowser('usage limits admin screen (Chromium)', () => {
     // Client-side checks, as the server's: nothing is sent.
     await screen().getByRole('button', { name: 'Save' }).click();
     await screen().getByText('Enter a group name.').waitFor();
+    await screen().getByLabel('Group', { exact: true }).fill('Two words');
+    await screen().getByRole('button', { name: 'Save' }).click();
+    await screen().getByText('A group name has up to 128 letters, digits, symbols or punctuation, and no spaces.').waitFor();
     await screen().getByLabel('Group', { exact: true }).fill('Engineering');
     await screen().getByLabel('Tokens per hour').fill('1.5');
     await screen().getByLabel('Cost per day (USD)').fill('2000000');

@@ -19,6 +19,12 @@ export const MAX_COST_LIMIT_USD = 1e6;
 
 export type Subject = 'USER' | 'GROUP';
 
+/**
+ * A Cognito group name, as the server checks the path parameter (core/usage-routes.ts GROUP_NAME, from
+ * https://docs.aws.amazon.com/cognito-user-identity-pools/latest/APIReference/API_CreateGroup.html GroupName).
+ */
+export const GROUP_NAME = /^[\p{L}\p{M}\p{S}\p{N}\p{P}]{1,128}$/u;
+
 /** `GET /usage/limits`. */
 export interface LimitsOverview {
   readonly defaults: LimitSet;

@@ -2,7 +2,7 @@ import { msg, str } from '@lit/localize';
 import { css, html, LitElement, nothing } from 'lit';
 import type { PropertyValues, TemplateResult } from 'lit';
 import { property, state } from 'lit/decorators.js';
-import { fieldProblem, isTokenKey, keyOf, LIMIT_KEYS, limitSetOf, LimitsError, UsageLimitsApi } from './limits.js';
+import { fieldProblem, GROUP_NAME, isTokenKey, keyOf, LIMIT_KEYS, limitSetOf, LimitsError, UsageLimitsApi } from './limits.js';
 import type { LimitKey, LimitSet, LimitsOverview, Subject } from './limits.js';
 import type { BedrockChatConfig, TokenProvider } from '../shared/config.js';
 import { formatNumber, formatUsd, LocaleController } from '../shared/i18n.js';
@@ -300,6 +300,7 @@ export class BedrockChatUsageAdmin extends LitElement {
   private check(d: Draft): boolean {
     const errors: Draft['errors'] = {};
     if (d.isNew && !d.name) errors.name = d.subject === 'GROUP' ? msg('Enter a group name.') : msg('Choose a user.');
+    else if (d.isNew && d.subject === 'GROUP' && !GROUP_NAME.test(d.name)) errors.name = msg('A group name has up to 128 letters, digits, symbols or punctuation, and no spaces.');
     for (const k of LIMIT_KEYS) {
       if (d.unlimited[k]) continue;
       const problem = fieldProblem(k, d.texts[k] ?? '');

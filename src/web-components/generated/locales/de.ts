@@ -292,6 +292,7 @@
 'se40d5ad3b6b64f03': str`${0} ist zu groß: Ein Bild darf höchstens ${1} groß sein.`,
 'se4cacdf8f2495c74': `Gruppen hinzufügen`,
 'se5be05dac1218eba': str`Modell: ${0}`,
+'se5ff3f12b01731e3': `Ein Gruppenname hat bis zu 128 Buchstaben, Ziffern, Symbole oder Satzzeichen und keine Leerzeichen.`,
 'se7191a53f5d67595': str`${0} ist zu groß: Ein Dokument darf höchstens ${1} groß sein.`,
 'se71af9753ef95f5c': `Standard des Dienstes`,
 'se7a2360e38fc5886': str`${0} hinzufügen`,

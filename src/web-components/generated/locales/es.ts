@@ -292,6 +292,7 @@
 'se40d5ad3b6b64f03': str`${0} es demasiado grande: una imagen puede tener como máximo ${1}.`,
 'se4cacdf8f2495c74': `Añadir grupos`,
 'se5be05dac1218eba': str`Modelo: ${0}`,
+'se5ff3f12b01731e3': `Un nombre de grupo tiene hasta 128 letras, dígitos, símbolos o signos de puntuación, sin espacios.`,
 'se7191a53f5d67595': str`${0} es demasiado grande: un documento puede tener como máximo ${1}.`,
 'se71af9753ef95f5c': `Predeterminado del servicio`,
 'se7a2360e38fc5886': str`Añadir ${0}`,

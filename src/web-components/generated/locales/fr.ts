@@ -292,6 +292,7 @@
 'se40d5ad3b6b64f03': str`${0} est trop volumineux : une image peut faire au maximum ${1}.`,
 'se4cacdf8f2495c74': `Ajouter des groupes`,
 'se5be05dac1218eba': str`Modèle : ${0}`,
+'se5ff3f12b01731e3': `Un nom de groupe comporte jusqu'à 128 lettres, chiffres, symboles ou signes de ponctuation, sans espace.`,
 'se7191a53f5d67595': str`${0} est trop volumineux : un document peut faire au maximum ${1}.`,
 'se71af9753ef95f5c': `Par défaut du service`,
 'se7a2360e38fc5886': str`Ajouter ${0}`,

@@ -292,6 +292,7 @@
 'se40d5ad3b6b64f03': str`${0} terlalu besar: ukuran gambar maksimal ${1}.`,
 'se4cacdf8f2495c74': `Tambahkan grup`,
 'se5be05dac1218eba': str`Model: ${0}`,
+'se5ff3f12b01731e3': `Nama grup berisi hingga 128 huruf, angka, simbol, atau tanda baca, tanpa spasi.`,
 'se7191a53f5d67595': str`${0} terlalu besar: ukuran dokumen maksimal ${1}.`,
 'se71af9753ef95f5c': `Default layanan`,
 'se7a2360e38fc5886': str`Tambahkan ${0}`,

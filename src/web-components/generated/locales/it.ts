@@ -292,6 +292,7 @@
 'se40d5ad3b6b64f03': str`${0} è troppo grande: un'immagine può essere al massimo di ${1}.`,
 'se4cacdf8f2495c74': `Aggiungi gruppi`,
 'se5be05dac1218eba': str`Modello: ${0}`,
+'se5ff3f12b01731e3': `Il nome di un gruppo ha fino a 128 lettere, cifre, simboli o segni di punteggiatura, senza spazi.`,
 'se7191a53f5d67595': str`${0} è troppo grande: un documento può essere al massimo di ${1}.`,
 'se71af9753ef95f5c': `Predefinito del servizio`,
 'se7a2360e38fc5886': str`Aggiungi ${0}`,

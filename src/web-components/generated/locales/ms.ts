@@ -292,6 +292,7 @@
 'se40d5ad3b6b64f03': str`${0} terlalu besar: saiz imej maksimum ialah ${1}.`,
 'se4cacdf8f2495c74': `Tambah kumpulan`,
 'se5be05dac1218eba': str`Model: ${0}`,
+'se5ff3f12b01731e3': `Nama kumpulan mempunyai sehingga 128 huruf, digit, simbol atau tanda baca, tanpa ruang.`,
 'se7191a53f5d67595': str`${0} terlalu besar: saiz dokumen maksimum ialah ${1}.`,
 'se71af9753ef95f5c': `Lalai perkhidmatan`,
 'se7a2360e38fc5886': str`Tambah ${0}`,

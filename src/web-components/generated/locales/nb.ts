@@ -292,6 +292,7 @@
 'se40d5ad3b6b64f03': str`${0} er for stor: Et bilde kan være på maksimalt ${1}.`,
 'se4cacdf8f2495c74': `Legg til grupper`,
 'se5be05dac1218eba': str`Modell: ${0}`,
+'se5ff3f12b01731e3': `Et gruppenavn har opptil 128 bokstaver, sifre, symboler eller tegnsetting og ingen mellomrom.`,
 'se7191a53f5d67595': str`${0} er for stor: Et dokument kan være på maksimalt ${1}.`,
 'se71af9753ef95f5c': `Tjenestens standard`,
 'se7a2360e38fc5886': str`Legg til ${0}`,

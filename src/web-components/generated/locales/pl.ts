@@ -292,6 +292,7 @@
 'se40d5ad3b6b64f03': str`Plik ${0} jest za duży: obraz może mieć maksymalnie ${1}.`,
 'se4cacdf8f2495c74': `Dodaj grupy`,
 'se5be05dac1218eba': str`Model: ${0}`,
+'se5ff3f12b01731e3': `Nazwa grupy ma do 128 liter, cyfr, symboli lub znaków interpunkcyjnych i nie zawiera spacji.`,
 'se7191a53f5d67595': str`Plik ${0} jest za duży: dokument może mieć maksymalnie ${1}.`,
 'se71af9753ef95f5c': `Domyślny model usługi`,
 'se7a2360e38fc5886': str`Dodaj ${0}`,

@@ -292,6 +292,7 @@
 'se40d5ad3b6b64f03': str`${0} é grande demais: uma imagem pode ter no máximo ${1}.`,
 'se4cacdf8f2495c74': `Adicionar grupos`,
 'se5be05dac1218eba': str`Modelo: ${0}`,
+'se5ff3f12b01731e3': `Um nome de grupo tem até 128 letras, dígitos, símbolos ou sinais de pontuação, sem espaços.`,
 'se7191a53f5d67595': str`${0} é grande demais: um documento pode ter no máximo ${1}.`,
 'se71af9753ef95f5c': `Padrão do serviço`,
 'se7a2360e38fc5886': str`Adicionar ${0}`,

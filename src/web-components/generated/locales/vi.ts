@@ -292,6 +292,7 @@
 'se40d5ad3b6b64f03': str`${0} quá lớn: mỗi hình ảnh tối đa ${1}.`,
 'se4cacdf8f2495c74': `Thêm nhóm`,
 'se5be05dac1218eba': str`Mô hình: ${0}`,
+'se5ff3f12b01731e3': `Tên nhóm có tối đa 128 chữ cái, chữ số, ký hiệu hoặc dấu câu và không có khoảng trắng.`,
 'se7191a53f5d67595': str`${0} quá lớn: mỗi tài liệu tối đa ${1}.`,
 'se71af9753ef95f5c': `Mặc định của dịch vụ`,
 'se7a2360e38fc5886': str`Thêm ${0}`,
