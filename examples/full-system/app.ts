@@ -23,6 +23,16 @@ export class BedrockChatStack extends Stack {
       models: [ChatModel.CLAUDE_SONNET_4_5, ChatModel.CLAUDE_HAIKU_4_5, ChatModel.NOVA_PRO],
       // `-c inferenceProfileMode=GEOGRAPHIC` keeps requests in the stack's geography (default: global profiles first).
       inferenceProfileMode: profileMode ? InferenceProfileMode.of(profileMode) : undefined,
+      // Budgets per user (UTC calendar windows; the tightest override an admin sets for the user or one of their
+      // groups wins, in the app's Usage limits screen or through PUT /usage/limits/...): a chat user rarely comes
+      // near them (a long Sonnet conversation turn is a few thousand tokens), one script or stolen account cannot
+      // spend more than about USD 5 a day. Every user sees what is used and left in the app's settings.
+      usageLimits: {
+        tokensPerHour: 50_000,
+        tokensPerDay: 200_000,
+        costUsdPerDay: 5,
+        costUsdPerMonth: 50,
+      },
     });
     // A bot declared in code: written on deploy, shared with everyone, pinned first among the essentials, and not
     // editable in the app.

@@ -32,6 +32,8 @@ const webDir = here + sep;
  *   managed login and the host gives no token provider (shared/auth/lazy-auth-controller.ts).
  * - `bedrock-chat-feedback-[hash].js`: the thumbs-down form (bedrock-chat/feedback-form.ts), imported on the first
  *   thumbs down.
+ * - `bedrock-chat-usage-admin-[hash].js`: the admins' usage limits screen (usage-admin/), imported the first time
+ *   `#/admin/usage` is shown.
  * - `bedrock-chat-mermaid.js` and `bedrock-chat-mermaid-[name]-[hash].js`: the mermaid frame's script (mermaid/frame.ts)
  *   and mermaid's chunks, loaded only by mermaid-frame.html inside its sandboxed frame, never by the widget.
  *
@@ -117,6 +119,7 @@ export default defineConfig({
           if (has('/shared/markdown/diagram.')) return 'bedrock-chat-diagram-[hash].js';
           if (has('/shared/auth/cognito-auth-controller.')) return 'bedrock-chat-auth-[hash].js';
           if (has('/bedrock-chat/feedback-form.')) return 'bedrock-chat-feedback-[hash].js';
+          if (has('/usage-admin/')) return 'bedrock-chat-usage-admin-[hash].js';
           // mermaid's own chunks (diagram types, d3, layout engines): only the frame's script imports them.
           if (chunk.moduleIds.every((id) => !id.startsWith(webDir) && !id.includes('/node_modules/temml/'))) return 'bedrock-chat-mermaid-[name]-[hash].js';
           return 'bedrock-chat-[name]-[hash].js';

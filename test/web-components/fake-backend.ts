@@ -10,6 +10,8 @@ import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { WebSocketServer } from 'ws';
 import type { WebSocket } from 'ws';
+import { limitSetProblem } from '../../src/lambdas/core/usage';
+import type { LimitSet } from '../../src/lambdas/core/usage';
 
 export const ROOT = resolve(__dirname, '..', '..');
 export const WEB = join(ROOT, 'assets', 'web');
@@ -176,6 +178,15 @@ export class FakeBackend {
   /** The user pool as `/users/search` and `/groups/search` see it. */
   readonly poolUsers = [{ id: 'user-2', email: 'bob@example.com', name: 'Bob' }, { id: 'user-3', email: 'bea@example.com' }, { id: 'user-4', email: 'carol@example.com' }];
   readonly poolGroups = [{ name: 'Engineering', description: 'Builders' }, { name: 'Sales' }, { name: 'Support' }];
+  /**
+   * The usage limits admin routes (core/usage-routes.ts): the defaults and the overrides `GET /usage/limits` lists;
+   * writes are checked with the server's own `limitSetProblem`, and only `me.isAdmin` may call them (403 otherwise).
+   */
+  usageLimits = { defaults: {} as LimitSet, maxConcurrentAnswers: 3, users: new Map<string, LimitSet>(), groups: new Map<string, LimitSet>() };
+  /** Set: the next usage limits PUT is answered with this error (a server rule the client does not know). */
+  nextUsageError?: { status: number; code: string; message: string };
+  /** Usage limits admin calls (method, path, body). */
+  readonly usageCalls: { method: string; path: string; body?: unknown }[] = [];
   /** Bot REST calls (method, path with query, body). */
   readonly botCalls: { method: string; path: string; body?: unknown }[] = [];
   private readonly running = new Map<string, Running>();
@@ -413,6 +424,41 @@ export class FakeBackend {
   }
 
   /** The bot routes of bots-contract.md, over the signed-in user `user-1`; 400 INVALID naming the field like the server. */
+  private async usageLimitsRoute(req: IncomingMessage, url: URL, reply: (status: number, type: string, body: string) => void): Promise<void> {
+    const method = req.method ?? 'GET';
+    const raw = method === 'PUT' ? String(await readBody(req)) : '';
+    const body = raw ? JSON.parse(raw) as unknown : undefined;
+    this.usageCalls.push({ method, path: url.pathname, ...(body !== undefined ? { body } : {}) });
+    const json = (status: number, value?: unknown) => reply(status, 'application/json', value === undefined ? '' : JSON.stringify(value));
+    const error = (status: number, code: string, message: string) => json(status, { code, message });
+    if (req.headers.authorization !== `Bearer ${TOKEN}`) return error(401, 'UNAUTHORIZED', 'no');
+    if (!this.me.isAdmin) return error(403, 'FORBIDDEN', 'Only admins may manage usage limits.');
+    const u = this.usageLimits;
+    if (url.pathname === '/api/usage/limits' && method === 'GET') {
+      return json(200, {
+        defaults: u.defaults,
+        maxConcurrentAnswers: u.maxConcurrentAnswers,
+        users: [...u.users].map(([userId, limits]) => ({ userId, limits })),
+        groups: [...u.groups].map(([group, limits]) => ({ group, limits })),
+      });
+    }
+    const match = /^\/api\/usage\/limits\/(users|groups)\/([^/]+)$/.exec(url.pathname);
+    if (!match) return error(404, 'NOT_FOUND', 'no route');
+    const map = match[1] === 'users' ? u.users : u.groups;
+    const name = decodeURIComponent(match[2]);
+    if (method === 'DELETE') return map.delete(name) ? json(204) : error(404, 'NOT_FOUND', 'This subject has no usage limits override.');
+    if (method !== 'PUT') return error(404, 'NOT_FOUND', 'no route');
+    const scripted = this.nextUsageError;
+    this.nextUsageError = undefined;
+    if (scripted) return error(scripted.status, scripted.code, scripted.message);
+    // As usage-routes.ts checkedLimits.
+    const problem = limitSetProblem(body);
+    if (problem) return error(400, 'INVALID', `The body: ${problem}.`);
+    if (Object.keys(body as object).length === 0) return error(400, 'INVALID', 'The body sets no limit.');
+    map.set(name, body as LimitSet);
+    return json(200, { limits: body });
+  }
+
   private async botRoute(req: IncomingMessage, url: URL, reply: (status: number, type: string, body: string) => void): Promise<void> {
     const method = req.method ?? 'GET';
     const raw = method === 'GET' || method === 'DELETE' ? '' : String(await readBody(req));
@@ -582,6 +628,7 @@ export class FakeBackend {
       return reply(200, 'application/json', JSON.stringify({ items: this.models }));
     }
     if (/^\/api\/(bots|store|users|groups|me|admin\/bots)(\/|$|\?)/.test(url.pathname)) return void this.botRoute(req, url, reply);
+    if (url.pathname.startsWith('/api/usage/limits')) return void this.usageLimitsRoute(req, url, reply);
     if (url.pathname === '/api/uploads' && req.method === 'POST') return void this.presign(req, res);
     if (url.pathname.startsWith('/put/') && req.method === 'PUT') return void this.put(url.pathname, req, res);
     if (url.pathname.startsWith('/api/conversations')) {

@@ -53,11 +53,12 @@ interface ModelItem {
  * @attr app-title - the name in the top bar (default "Bedrock Chat"); config.json's `appName` (branding) wins.
  * @attr data-theme - `system`, `light` or `dark` (set by the element from the saved setting).
  * Routes (hash addresses, app/routes.ts): `#/`, `#/c/<conversationId>`, `#/bots/<botId>`, `#/bots/<botId>/edit`,
- * `#/new-bot`, `#/store`; Back and Forward move between them. Branding from config.json: `appName`, `logoUrl` (at the
+ * `#/new-bot`, `#/store`, `#/admin/usage` (admins' usage limits); Back and Forward move between them. Branding from config.json: `appName`, `logoUrl` (at the
  * top of the sidebar) and `accentColor` (`--bedrock-chat-accent`, with a readable `--bedrock-chat-accent-fg`).
  *
  * @csspart base, topbar, menu, brand, settings, sidebar, logo, bots, store, editor, history, account, user, sign-in, sign-out, sign-in-pane,
- *   auth-error, pane, chat, settings-dialog, language, theme, default-model, usage, usage-window, settings-close
+ *   auth-error, pane, chat, settings-dialog, language, theme, default-model, usage, usage-window, settings-close,
+ *   usage-admin-link, usage-admin
  */
 export class BedrockChatApp extends LitElement {
   static override styles = styles;
@@ -85,6 +86,8 @@ export class BedrockChatApp extends LitElement {
   @state() private route: Route = { screen: 'chat' };
   /** The bot a new chat talks to (the `#/bots/<id>` route). */
   @state() private botId?: string;
+  /** The caller is an admin (`GET /me`, groups read from the user pool): the sidebar links the usage limits screen. */
+  @state() private isAdmin = false;
 
   /** The page's language (`lang` on the element or an ancestor); re-renders when it changes. */
   protected readonly locale = new LocaleController(this);
@@ -104,6 +107,8 @@ export class BedrockChatApp extends LitElement {
   private configRequest?: string;
   /** The bot screens' chunk (list, store, editor, share dialog), imported once there is a config. */
   private botsChunk?: Promise<unknown>;
+  /** The usage limits admin screen's chunk, imported the first time `#/admin/usage` is shown. */
+  private usageAdminChunk?: Promise<unknown>;
   private brandedFor?: BedrockChatConfig;
   /** The address the page was opened with, applied once the chat element is rendered. */
   private firstRoute?: Route;
@@ -222,10 +227,13 @@ export class BedrockChatApp extends LitElement {
       this.modelsFor = provider;
       this.modelsConfig = config;
       this.models = [];
+      this.isAdmin = false;
       if (config && provider) this.loadModels(config, provider);
+      if (config && provider) this.loadAdmin(config, provider);
     }
     if (changed.has('theme' as keyof BedrockChatApp)) this.setAttribute('data-theme', this.theme);
     if (config) this.botsChunk ??= import('../bots/define.js');
+    if (config && this.route.screen === 'usage-admin') this.usageAdminChunk ??= import('../usage-admin/define.js');
     if (config !== this.brandedFor) {
       this.brandedFor = config;
       this.applyBranding(config);
@@ -260,6 +268,8 @@ export class BedrockChatApp extends LitElement {
           ${config.logoUrl ? html`<img part="logo" class="logo" src=${config.logoUrl} alt=${config.appName || this.appTitle}>` : nothing}
           ${provider ? html`<bedrock-chat-bot-list part="bots" .config=${config} .tokenProvider=${provider}
             bot-id=${ifDefined(this.route.screen === 'bot' ? this.route.botId : undefined)}></bedrock-chat-bot-list>` : nothing}
+          ${provider && this.isAdmin ? html`<a part="usage-admin-link" class="admin-link" href=${routes.usageAdmin()}
+            aria-current=${ifDefined(this.route.screen === 'usage-admin' ? 'page' : undefined)}>${msg('Usage limits')}</a>` : nothing}
           <bedrock-chat-history part="history" .config=${config} .tokenProvider=${provider}
             conversation-id=${ifDefined(this.currentId)}
             @bedrock-chat-select=${this.onSelect} @bedrock-chat-new-chat=${this.onNewChat}
@@ -269,11 +279,13 @@ export class BedrockChatApp extends LitElement {
         <div part="pane" class="pane">
           ${this.auth.enabled && !provider ? this.renderSignIn() : html`<bedrock-chat part="chat" .config=${config}
             .tokenProvider=${provider} model=${ifDefined(this.model || undefined)} ?math=${this.math}
-            bot-id=${ifDefined(this.botId)} ?hidden=${this.route.screen === 'store' || this.route.screen === 'editor'}
+            bot-id=${ifDefined(this.botId)} ?hidden=${this.route.screen === 'store' || this.route.screen === 'editor' || this.route.screen === 'usage-admin'}
             @bedrock-chat-conversation=${this.onConversation} @bedrock-chat-message=${this.onMessage}></bedrock-chat>
             ${this.route.screen === 'store' ? html`<bedrock-chat-bot-store part="store" class="screen" .config=${config} .tokenProvider=${provider}></bedrock-chat-bot-store>` : nothing}
             ${this.route.screen === 'editor' ? html`<bedrock-chat-bot-editor part="editor" class="screen" .config=${config} .tokenProvider=${provider}
-              bot-id=${ifDefined(this.route.botId)}></bedrock-chat-bot-editor>` : nothing}`}
+              bot-id=${ifDefined(this.route.botId)}></bedrock-chat-bot-editor>` : nothing}
+            ${this.route.screen === 'usage-admin' ? html`<bedrock-chat-usage-admin part="usage-admin" class="screen" .config=${config}
+              .tokenProvider=${provider}></bedrock-chat-usage-admin>` : nothing}`}
         </div>`
           : html`<p class=${this.configError ? 'status error' : 'status'} role=${this.configError ? 'alert' : 'status'}>${this.configError || msg('Loading…')}</p>`}
       ${this.renderSettings()}
@@ -443,6 +455,18 @@ export class BedrockChatApp extends LitElement {
     }, () => {
       if (this.configRequest === url) this.configError = ERROR_TEXT.CONFIG;
     });
+  }
+
+  /** Whether the caller is an admin (`GET /me`); only decides whether the link is shown: the server answers 403 anyway. */
+  private loadAdmin(config: BedrockChatConfig, provider: TokenProvider): void {
+    tokenFrom(provider)
+      .then((token) => api<{ isAdmin?: boolean }>(config, '/me', token))
+      .then(({ body }) => {
+        if (config === this.currentConfig && provider === this.provider) this.isAdmin = body?.isAdmin === true;
+      })
+      .catch(() => {
+        // Without the answer the link stays hidden; an admin can still open #/admin/usage.
+      });
   }
 
   private loadModels(config: BedrockChatConfig, provider: TokenProvider): void {

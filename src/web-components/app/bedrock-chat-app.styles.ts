@@ -168,6 +168,18 @@ export const styles = css`
     border-bottom: 1px solid var(--_border);
   }
 
+  /* The admins' link to the usage limits screen (usage-admin/). */
+  .sidebar .admin-link {
+    flex: 0 0 auto;
+    padding: 0.4rem 0.75rem;
+    color: inherit;
+    border-bottom: 1px solid var(--_border);
+  }
+
+  .sidebar .admin-link[aria-current="page"] {
+    font-weight: 600;
+  }
+
   .pane bedrock-chat[hidden] {
     display: none;
   }

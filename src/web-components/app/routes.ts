@@ -7,12 +7,14 @@
  * - `#/bots/<botId>` a new chat with a bot; `#/bots/<botId>/edit` its editor; `#/new-bot` a new bot (not
  *   under `#/bots/`: a deployment's bot may be called `new`);
  * - `#/store` the bot store.
+ * - `#/admin/usage` the admins' usage limits screen (usage-admin/).
  */
 export type Route =
   | { readonly screen: 'chat'; readonly conversationId?: string }
   | { readonly screen: 'bot'; readonly botId: string }
   | { readonly screen: 'editor'; readonly botId?: string }
-  | { readonly screen: 'store' };
+  | { readonly screen: 'store' }
+  | { readonly screen: 'usage-admin' };
 
 const part = (s: string) => encodeURIComponent(s);
 
@@ -23,6 +25,7 @@ export const routes = {
   edit: (id: string): string => `#/bots/${part(id)}/edit`,
   newBot: (): string => '#/new-bot',
   store: (): string => '#/store',
+  usageAdmin: (): string => '#/admin/usage',
 };
 
 /** The route of a `location.hash` (anything unknown is a new chat). */
@@ -37,6 +40,7 @@ export function parseRoute(hash: string): Route {
   const [first, second, third] = segments;
   if (first === 'c' && second) return { screen: 'chat', conversationId: second };
   if (first === 'store' && !second) return { screen: 'store' };
+  if (first === 'admin' && second === 'usage' && !third) return { screen: 'usage-admin' };
   if (first === 'new-bot' && !second) return { screen: 'editor' };
   if (first === 'bots' && second && third === 'edit') return { screen: 'editor', botId: second };
   if (first === 'bots' && second && !third) return { screen: 'bot', botId: second };
