@@ -781,7 +781,7 @@ export class BedrockChat extends LitElement {
         break;
       }
       case 'citation':
-        this.startAnswer(turn).citations.push({ sourceId: frame.sourceId, title: frame.title || frame.sourceId || msg('Source'), url: frame.url, snippet: frame.snippet });
+        this.startAnswer(turn).citations.push({ sourceId: frame.sourceId ?? '', title: frame.title || frame.sourceId || msg('Source'), url: frame.url, snippet: frame.snippet });
         this.requestUpdate();
         break;
       case 'end':

@@ -13,7 +13,7 @@ export interface ConversationPageBody<M> {
 /** The message shape the pages carry (enough to append the parts). */
 interface PagedMessage {
   readonly id: string;
-  readonly content?: ({ readonly text?: string } & Record<string, unknown>)[];
+  readonly content?: readonly object[];
   readonly reasoning?: string;
 }
 
@@ -56,8 +56,8 @@ Promise<{ status: number; body?: { conversation?: ConversationPageBody<M>['conve
 function appendPart<M extends PagedMessage>(m: M, part: { text?: string; reasoning?: string }): M {
   let content = m.content;
   if (part.text) {
-    const blocks = [...(m.content ?? [])];
-    const last = blocks[blocks.length - 1];
+    const blocks: object[] = [...(m.content ?? [])];
+    const last = blocks[blocks.length - 1] as { readonly text?: unknown } | undefined;
     if (last && typeof last.text === 'string') blocks[blocks.length - 1] = { ...last, text: last.text + part.text };
     else blocks.push({ text: part.text });
     content = blocks;

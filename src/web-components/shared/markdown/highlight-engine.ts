@@ -200,6 +200,7 @@ export function highlightShown(code: string, lang: string, target: HTMLElement):
     if (frag) target.replaceChildren(frag);
   };
   const compiled = ready.get(name);
-  if (compiled) return apply(compiled);
-  return load(name).then(apply);
+  if (!compiled) return load(name).then(apply);
+  apply(compiled);
+  return undefined;
 }
