@@ -306,7 +306,8 @@ test('the bots-api bundle reads the caller\'s groups and searches users in the u
     AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER: cognito.endpoint,
   });
   try {
-    const get = (username: string, sub: string, path: string, query: Record<string, string> = {}) => botsApi.invoke<{ statusCode: number; body: string }>({
+    type Result = { statusCode: number; body: string };
+    const get = (username: string, sub: string, path: string, query: Record<string, string> = {}) => botsApi.invoke<Result>({
       rawPath: path,
       isBase64Encoded: false,
       queryStringParameters: query,

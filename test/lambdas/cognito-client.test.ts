@@ -9,8 +9,8 @@ import {
   AdminAddUserToGroupCommand, AdminCreateUserCommand, AdminListGroupsForUserCommand, CognitoIdentityProviderClient, CreateGroupCommand,
   CreateUserPoolCommand, ListGroupsCommand, ListUsersCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
-import { CognitoClient } from '../../src/lambdas/wiring/cognito-client';
 import { emailPrefixFilter } from '../../src/lambdas/wiring/cognito';
+import { CognitoClient } from '../../src/lambdas/wiring/cognito-client';
 import { startCognitoIdp } from '../../src/local/emulators/cognito-idp';
 import { startDynamoDb } from '../../src/local/emulators/dynamodb';
 import { closeServer, listenLoopback } from '../../src/local/emulators/util';
@@ -66,7 +66,8 @@ describe.each(withMoto ? ['emulator', 'moto'] : ['emulator'])('%s', (kind) => {
 
   test('AdminListGroupsForUser: the groups the SDK reads, page by page (Limit 1 and NextToken)', async () => {
     for (const u of USERS) {
-      const viaSdk = (await sdk.send(new AdminListGroupsForUserCommand({ UserPoolId: t.poolId, Username: u.username }))).Groups!.map((g) => g.GroupName).sort();
+      const viaSdk = (await sdk.send(new AdminListGroupsForUserCommand({ UserPoolId: t.poolId, Username: u.username }))).Groups!
+        .map((g) => g.GroupName).sort();
       const pages: string[] = [];
       let next: string | undefined;
       let calls = 0;
@@ -89,7 +90,8 @@ describe.each(withMoto ? ['emulator', 'moto'] : ['emulator'])('%s', (kind) => {
       const viaSdk = emails((await sdk.send(new ListUsersCommand({ UserPoolId: t.poolId, Filter: filter }))).Users);
       expect({ prefix, emails: emails((await small.send('ListUsers', { UserPoolId: t.poolId, Filter: filter, Limit: 20 })).Users) }).toEqual({ prefix, emails: viaSdk });
     }
-    const groups = (list: { GroupName?: string; Description?: string }[] | undefined) => (list ?? []).map((g) => [g.GroupName, g.Description || undefined]).sort();
+    const groups = (list: { GroupName?: string; Description?: string }[] | undefined) =>
+      (list ?? []).map((g) => [g.GroupName, g.Description || undefined]).sort();
     expect(groups((await small.send('ListGroups', { UserPoolId: t.poolId, Limit: 60 })).Groups))
       .toEqual(groups((await sdk.send(new ListGroupsCommand({ UserPoolId: t.poolId }))).Groups));
   });
