@@ -113,6 +113,10 @@ const project = new awscdk.AwsCdkConstructLibrary({
     // guardrails a bot defines (control plane) and the local pipe's reads of a table's stream
     `@aws-sdk/client-bedrock@${V.sdkBedrock}`,
     '@aws-sdk/client-dynamodb-streams@3.1141.0',
+    // the small Cognito client (src/lambdas/wiring/cognito-client.ts): the SDK's own signer and credential chain, the
+    // versions its clients already use
+    '@smithy/signature-v4@5.7.5',
+    '@aws-sdk/credential-provider-node@3.972.98',
     `@smithy/eventstream-codec@${V.smithy}`,
     `@smithy/util-utf8@${V.smithy}`,
     '@types/aws-lambda@8.10.164',

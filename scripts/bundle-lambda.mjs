@@ -9,7 +9,8 @@
  *   (https://docs.aws.amazon.com/lambda/latest/dg/nodejs-handler.html#nodejs-commonjs-es-modules).
  * - aliases: `@aws-sdk/credential-provider-node` and `@aws-sdk/token-providers` are replaced by their first link
  *   (credentials and Bedrock API keys from the environment, which is where Lambda puts them); see
- *   src/lambdas/wiring/bundle/*.ts.
+ *   src/lambdas/wiring/bundle/*.ts. `mnemonist/lru-cache` (the DynamoDB client's endpoint cache) is replaced by the same
+ *   bounded LRU cache on a Map (wiring/bundle/lru-cache.ts).
  * - plugin `tree-shakeable-schemas`: the SDK's generated schema modules write trait objects with computed keys
  *   (`{ [_hH]: _xaa }`, `_hH` a string constant of the same module); esbuild cannot prove a computed key free of side
  *   effects, so it keeps every schema of the service (all ~100 S3 operations for one GetObject). The plugin puts the
@@ -18,6 +19,8 @@
  *   compiled to top-level IIFEs) stay in a bundle that never calls it (the api function imports `callerFromClaims` from
  *   the module that also builds the verifier). Its modules only define functions, classes and enums: marked free of
  *   side effects, esbuild keeps what is used (the authorizer's verifier) and drops the rest.
+ * - plugin `native-hashes-only`: the SDK's SHA-256 and SHA-1 classes for Node keep a pure JavaScript fallback for a
+ *   node:crypto without the algorithm, which Node on Lambda never is; the bundle keeps the node:crypto class alone.
  * - plugin `package-version-only`: the SDK imports its package.json for the user agent's version alone
  *   (`packageInfo.version`); the bundle carries `{ name, version }` instead of the whole manifest.
  */
@@ -81,6 +84,28 @@ const packageVersionOnly = {
   },
 };
 
+// The SDK's Node hash classes (sha256 in @smithy/core, sha1 in @aws-sdk/checksums) test node:crypto once at load and
+// fall back to a pure JavaScript implementation where it lacks the algorithm; Node on Lambda always has both, so the
+// fallback is dead code that esbuild cannot prove dead (6 KB of every bundle with S3 or signing).
+const NATIVE_HASH = /[\\/]node_modules[\\/]@(smithy[\\/]core|aws-sdk[\\/]checksums)[\\/]dist-es[\\/].*[\\/](Sha256Node|Sha1Node)\.js$/;
+
+/** @type {esbuild.Plugin} */
+const nativeHashesOnly = {
+  name: 'native-hashes-only',
+  setup(build) {
+    build.onLoad({ filter: NATIVE_HASH }, async (args) => {
+      const source = await readFile(args.path, 'utf8');
+      const m = /^export const (Sha256Node|Sha1Node) = hasNativeCrypto \? buildNativeClass\(\) : (Sha256Js|Sha1Js);$/m.exec(source);
+      // An SDK release that writes the class differently keeps its fallback: a bigger bundle, never a broken one.
+      if (!m) return { contents: source, loader: 'js', warnings: [{ text: `native-hashes-only: ${args.path} changed shape; fallback kept` }] };
+      const contents = source
+        .replace(m[0], `export const ${m[1]} = buildNativeClass();`)
+        .replace(new RegExp(`^import \\{ ${m[2]} \\} from "[^"]+";$`, 'm'), '');
+      return { contents, loader: 'js' };
+    });
+  },
+};
+
 /**
  * Bundles `entry` into `outdir`/index.mjs. The directory is emptied first: it is the function's asset, and a stale
  * index.js beside index.mjs would leave Lambda two candidates for the handler `index.handler`.
@@ -103,8 +128,9 @@ export async function bundleLambda(entry, outdir, { metafile = false } = {}) {
     alias: {
       '@aws-sdk/credential-provider-node': './src/lambdas/wiring/bundle/credential-provider-node.ts',
       '@aws-sdk/token-providers': './src/lambdas/wiring/bundle/token-providers.ts',
+      'mnemonist/lru-cache': './src/lambdas/wiring/bundle/lru-cache.ts',
     },
-    plugins: [treeShakeableSchemas, sideEffectFree, packageVersionOnly],
+    plugins: [treeShakeableSchemas, sideEffectFree, packageVersionOnly, nativeHashesOnly],
     metafile,
     logLevel: 'warning',
   });

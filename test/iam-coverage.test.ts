@@ -14,6 +14,9 @@
  * - a command is sent when its class is constructed, `new C(` or `new D(`, outside the document command's own
  *   `this.clientCommand=new C(this.input)`. The SDK's internal commands (endpoint discovery, S3 Express sessions)
  *   have classes but no construction in this form, and are not counted.
+ * - the functions' small Cognito client (src/lambdas/wiring/cognito-client.ts) has no command classes: it targets
+ *   `AWSCognitoIdentityProviderService.<operation>` and is called `.send("<Operation>",{...})`; each such call is a
+ *   sent `cognito-idp:<Operation>`.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -108,6 +111,11 @@ export function commandsSentBy(source: string): SentCommand[] {
       sent.set(`${client}:${operation}`, { client, operation, actions });
     }
   }
+  if (source.includes('AWSCognitoIdentityProviderService.${')) {
+    const calls = [...source.matchAll(/\.send\("([A-Z][A-Za-z0-9]+)",\{/g)].map((m) => m[1]);
+    if (calls.length === 0) throw new Error('The bundle carries the small Cognito client but no `.send("<Operation>",{` call was recognised: this test must learn the new form');
+    for (const operation of calls) sent.set(`CognitoIdentityProvider:${operation}`, { client: 'CognitoIdentityProvider', operation, actions: [`cognito-idp:${operation}`] });
+  }
   const apiClients = [...new Set(factories.values())].filter((c) => !CREDENTIAL_CLIENTS.has(c));
   if (apiClients.length > 0 && sent.size === 0) {
     throw new Error(`The bundle carries the ${apiClients.join(', ')} client(s) but no command construction was recognised: `
@@ -145,6 +153,12 @@ function missingActions(source: string, statements: any[], accepted: string[] = 
 const UNREACHABLE: Record<string, Record<string, string>> = {
   // api: PutItem and DeleteItem are granted on the bot table only (bots, stars, recents); on the conversation table the
   // REST routes still never write new items (checked in 'the api never writes new conversation items' below).
+  'api': {
+    'dynamodb:PutItem': 'ConversationStore.putMessage()/create() are bundled with the store (the worker and ws functions write messages); no REST route of the api function creates an item (checked below).',
+  },
+  'bots-api': {
+    'bedrock:InvokeModel': 'core/rest.ts holds every route (for the OpenAPI document bots-api serves), with the title route\'s Converse call; bots-api routes only BOTS_FUNCTION_ROUTES, none of which calls Bedrock.',
+  },
   'ws': {
     'dynamodb:BatchWriteItem': 'ConversationStore.delete()/deleteAll() and BotStore sharing are bundled with the stores but only the REST router calls them.',
     'dynamodb:BatchGetItem': 'BotStore lists (starred, recent, shared) are bundled with the bot store; the ws function only reads one bot per turn (GetItem) and records its use.',
@@ -179,6 +193,7 @@ const FUNCTIONS = [
     fn: (b: Backends) => b.example.node.findAll().find((c): c is lambda.Function => c instanceof lambda.Function && c.node.id === 'ChatWorkerFailure')!,
   },
   { bundle: 'api', fn: (b: Backends) => b.example.apiFunction },
+  { bundle: 'bots-api', fn: (b: Backends) => b.example.botsApiFunction },
   { bundle: 'bot-cleanup', fn: (b: Backends) => b.example.botCleanupFunction },
   // The example declares a bot in code, so it has the custom resource provider.
   { bundle: 'bot-definition', fn: (b: Backends) => b.example.botDefinitionFunction as lambda.Function },
@@ -253,7 +268,10 @@ describe('IAM coverage of the full example (and of a backend with every sign-in 
         'bedrock:InvokeModel', 's3:GetObject', 'execute-api:ManageConnections'],
       'chat-worker-failure': ['dynamodb:UpdateItem', 'execute-api:ManageConnections'],
       'api': ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem', 'bedrock:InvokeModel', 's3:PutObject',
-        'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:BatchGetItem', 'cognito-idp:AdminListGroupsForUser', 'cognito-idp:ListUsers', 'cognito-idp:ListGroups'],
+        'dynamodb:DeleteItem', 'cognito-idp:AdminListGroupsForUser'],
+      'bots-api': ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:BatchGetItem',
+        'dynamodb:BatchWriteItem', 'cognito-idp:AdminListGroupsForUser', 'cognito-idp:ListUsers', 'cognito-idp:ListGroups',
+        'bedrock:CreateGuardrail', 'bedrock:UpdateGuardrail', 'bedrock:CreateGuardrailVersion', 'bedrock:DeleteGuardrail'],
       'cognito-post-confirmation': ['cognito-idp:AdminAddUserToGroup'],
       'cognito-pre-sign-up': [],
       'bot-cleanup': ['dynamodb:Query', 'dynamodb:BatchWriteItem', 'bedrock:DeleteGuardrail'],
@@ -265,19 +283,21 @@ describe('IAM coverage of the full example (and of a backend with every sign-in 
     }
   });
 
-  test('the api puts single items only in the bot table: it never creates conversation items', () => {
+  test('the api never puts an item (no conversation item is created by REST); bots-api writes the bot table only', () => {
     const tableId = Stack.of(backends.example).getLogicalId(backends.example.conversationTable.node.defaultChild as dynamodb.CfnTable);
     const botTableId = Stack.of(backends.example).getLogicalId((backends.example.botTable as dynamodb.Table).node.defaultChild as dynamodb.CfnTable);
     const statements = statementsOf(backends.example.apiFunction);
-    const puts = statements.filter((st) => [st.Action].flat().includes('dynamodb:PutItem'));
-    expect(puts.length).toBeGreaterThan(0);
-    expect(JSON.stringify(puts.map((st) => st.Resource))).toContain(botTableId);
-    expect(JSON.stringify(puts.map((st) => st.Resource))).not.toContain(tableId);
-    // In the conversation table the api deletes single items for one reason: an admin removes a usage limits override
-    // (core/usage-overrides.ts, DELETE /usage/limits/...); conversations and messages go with BatchWriteItem.
+    expect(statements.filter((st) => [st.Action].flat().includes('dynamodb:PutItem'))).toEqual([]);
+    // The api deletes single items for one reason: an admin removes a usage limits override (core/usage-overrides.ts,
+    // DELETE /usage/limits/...); conversations and messages go with BatchWriteItem. Nothing of the bot table.
     const deletes = statements.filter((st) => [st.Action].flat().includes('dynamodb:DeleteItem'));
-    expect(JSON.stringify(deletes.map((st) => st.Resource))).toContain(botTableId);
     expect(JSON.stringify(deletes.map((st) => st.Resource))).toContain(tableId);
+    expect(JSON.stringify(statements.map((st) => st.Resource))).not.toContain(botTableId);
+    const bots = statementsOf(backends.example.botsApiFunction);
+    const writes = bots.filter((st) => [st.Action].flat().some((a: string) => /^dynamodb:(Put|Delete|BatchWrite)/.test(a)));
+    expect(writes.length).toBeGreaterThan(0);
+    expect(JSON.stringify(writes.map((st) => st.Resource))).toContain(botTableId);
+    expect(JSON.stringify(bots.map((st) => st.Resource))).not.toContain(tableId);
   });
 });
 

@@ -1,52 +1,31 @@
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { callerFromClaims } from './core/auth';
-import { handleRest } from './core/rest';
+import { API_FUNCTION_ROUTES, routeRest } from './core/rest-router';
 import { bedrock } from './wiring/bedrock';
-import { bedrockControl, guardrailNamePrefix } from './wiring/bedrock-control';
-import { botStore } from './wiring/bots';
-import { groupsOf as poolGroupsOf, searchGroups, searchUsers } from './wiring/cognito';
-import { env, log, modelSettings } from './wiring/env';
+import { log, modelSettings } from './wiring/env';
 import { groupsOf } from './wiring/groups';
-import { documentClient, store } from './wiring/store';
+import { restRequestOf, resultOf } from './wiring/rest-event';
+import { store } from './wiring/store';
 import { deleteUploads, presignUpload } from './wiring/uploads';
 import { usage } from './wiring/usage';
 import { usageOverrides } from './wiring/usage-overrides';
 
-/** The REST router behind the HTTP API's JWT authorizer (which has already verified the token). */
+/**
+ * The REST router of conversations, models, uploads, health and usage, behind the HTTP API's JWT authorizer (`/{proxy+}`).
+ * Bots, the store, the searches, `/me` and `/openapi.json` have routes of their own to bots-api.lambda.ts.
+ */
 export async function handler(event: APIGatewayProxyEventV2WithJWTAuthorizer): Promise<APIGatewayProxyStructuredResultV2> {
-  const claims = event.requestContext.authorizer?.jwt?.claims;
-  let caller;
-  try {
-    caller = claims ? callerFromClaims(claims) : undefined;
-  } catch {
-    caller = undefined;
-  }
-  const res = await handleRest({
+  const req = restRequestOf(event);
+  const res = await routeRest(API_FUNCTION_ROUTES, {
     store: store(),
     // The user id (never the token) attributes each request's cost and abuse.
-    log: log.child({ requestId: event.requestContext.requestId, userId: caller?.userId }),
+    log: log.child({ requestId: event.requestContext.requestId, userId: req.caller?.userId }),
     settings: modelSettings,
     bedrock,
     presignUpload,
     deleteUploads,
-    bots: () => ({
-      store: botStore(),
-      groupsOf: poolGroupsOf,
-      searchUsers,
-      searchGroups,
-      guardrails: { bedrock: bedrockControl(), db: documentClient(), tableName: env('BOT_TABLE_NAME'), namePrefix: guardrailNamePrefix(), log },
-    }),
     usage,
     usageOverrides,
     groupsOf: (c) => groupsOf({ userId: c.userId, username: c.username, tokenGroups: c.groups }),
-  }, {
-    method: event.requestContext.http.method,
-    path: event.rawPath,
-    query: event.queryStringParameters ?? {},
-    body: event.body && event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body,
-    caller,
-  });
-  const headers = { 'content-type': 'application/json', 'cache-control': 'no-store' };
-  if (res.body === undefined) return { statusCode: res.status, headers: { 'cache-control': 'no-store' } };
-  return { statusCode: res.status, headers, body: JSON.stringify(res.body) };
+  }, req);
+  return resultOf(res);
 }

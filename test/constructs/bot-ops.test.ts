@@ -62,8 +62,8 @@ describe('the bot deletion pipe', () => {
     expect(actions).toEqual(['bedrock:DeleteGuardrail', 'dynamodb:BatchWriteItem', 'dynamodb:Query', 'logs:CreateLogStream', 'logs:PutLogEvents']);
   });
 
-  test('the api function manages guardrails with exactly the four actions, on this account and Region', () => {
-    const st = statementsOf(template, stack, backend.apiFunction.role).find((s: any) => [s.Action].flat().includes('bedrock:CreateGuardrail'));
+  test('the bots-api function manages guardrails with exactly the four actions, on this account and Region', () => {
+    const st = statementsOf(template, stack, backend.botsApiFunction.role).find((s: any) => [s.Action].flat().includes('bedrock:CreateGuardrail'));
     expect([st.Action].flat().sort()).toEqual(['bedrock:CreateGuardrail', 'bedrock:CreateGuardrailVersion', 'bedrock:DeleteGuardrail', 'bedrock:UpdateGuardrail']);
     expect(JSON.stringify(st.Resource)).toContain(':guardrail/*');
   });

@@ -180,9 +180,25 @@ describe('ChatBackend defaults', () => {
     });
     const httpRoutes = (Object.values(template.findResources('AWS::ApiGatewayV2::Route')) as any[])
       .filter((r) => String(r.Properties.RouteKey).includes(' '));
+    // `/{proxy+}` to the api function; the bot, store, search, `/me` and OpenAPI paths to the bots-api function (the
+    // HTTP API picks the most specific route), every method but OPTIONS on each.
+    const methods = ['DELETE', 'GET', 'PATCH', 'POST', 'PUT'];
+    const botPaths = ['/admin/bots/{proxy+}', '/bots', '/bots/{proxy+}', '/groups/search', '/me', '/openapi.json', '/store/{proxy+}', '/users/search'];
     expect(httpRoutes.map((r) => r.Properties.RouteKey).sort()).toEqual(
-      ['DELETE /{proxy+}', 'GET /{proxy+}', 'PATCH /{proxy+}', 'POST /{proxy+}', 'PUT /{proxy+}']);
-    for (const r of httpRoutes) expect(r.Properties.AuthorizationType).toBe('JWT');
+      [...botPaths, '/{proxy+}'].flatMap((p) => methods.map((m) => `${m} ${p}`)).sort());
+    const targetOf = (fn: lambda.IFunction) => {
+      const fnId = stack.getLogicalId(fn.node.defaultChild as any);
+      const integrations = Object.entries(template.findResources('AWS::ApiGatewayV2::Integration')).filter(([, i]) => JSON.stringify(i).includes(fnId));
+      expect(integrations).toHaveLength(1);
+      return integrations[0][0];
+    };
+    const apiIntegration = targetOf(backend.apiFunction);
+    const botsIntegration = targetOf(backend.botsApiFunction);
+    for (const r of httpRoutes) {
+      expect(r.Properties.AuthorizationType).toBe('JWT');
+      const path = String(r.Properties.RouteKey).split(' ')[1];
+      expect(JSON.stringify(r.Properties.Target)).toContain(path === '/{proxy+}' ? apiIntegration : botsIntegration);
+    }
     template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
       StageName: '$default', AutoDeploy: true, AccessLogSettings: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('routeKey') },
     });
@@ -231,7 +247,9 @@ describe('ChatBackend defaults', () => {
       ...usage,
     });
     exactly(backend.workerFunction, { TABLE_NAME: table, WEBSOCKET_CALLBACK_URL: callbackUrl, LARGE_MESSAGE_BUCKET: bucket, ...models, ...usage });
-    exactly(backend.apiFunction, { TABLE_NAME: table, LARGE_MESSAGE_BUCKET: bucket, ...models, ...bots, ...usage });
+    // The api function reads groups at use time for the usage limits (USER_POOL_ID) but no bots.
+    exactly(backend.apiFunction, { TABLE_NAME: table, LARGE_MESSAGE_BUCKET: bucket, ...models, USER_POOL_ID: bots.USER_POOL_ID, ...usage });
+    exactly(backend.botsApiFunction, { ...models, ...bots });
     template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: { Variables: { TABLE_NAME: table, WEBSOCKET_CALLBACK_URL: callbackUrl, LARGE_MESSAGE_BUCKET: bucket } },
       // The worker's timeout follows the largest allowed output: 60 + ceil(max(4096, 4096 + 1024) / 25) + 15 = 280 s.
@@ -239,7 +257,7 @@ describe('ChatBackend defaults', () => {
       MemorySize: 1024,
       Runtime: 'nodejs24.x',
     });
-    for (const fn of [backend.authorizerFunction, backend.webSocketFunction, backend.apiFunction]) {
+    for (const fn of [backend.authorizerFunction, backend.webSocketFunction, backend.apiFunction, backend.botsApiFunction]) {
       const props = template.toJSON().Resources[stack.getLogicalId(fn.node.defaultChild as any)].Properties;
       expect(props.Timeout).toBeLessThanOrEqual(30);
       expect(props.Timeout).toBeGreaterThanOrEqual(10);
@@ -272,9 +290,9 @@ describe('ChatBackend defaults', () => {
   });
 
   test('functions log to their own log group with retention, through roles without managed policies', () => {
-    // 7 functions (authorizer, WebSocket, worker, worker's on-failure destination, REST, post confirmation trigger,
-    // bot cleanup) + 2 API access logs.
-    template.resourceCountIs('AWS::Logs::LogGroup', 9);
+    // 8 functions (authorizer, WebSocket, worker, worker's on-failure destination, REST, bots REST, post confirmation
+    // trigger, bot cleanup) + 2 API access logs.
+    template.resourceCountIs('AWS::Logs::LogGroup', 10);
     template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 90 });
     const roles = Object.entries(template.findResources('AWS::IAM::Role')) as Array<[string, any]>;
     for (const [id, role] of roles) {
@@ -288,6 +306,7 @@ describe('ChatBackend defaults', () => {
     const ws = statementsOf(template, stack, backend.webSocketFunction.role!);
     const worker = statementsOf(template, stack, backend.workerFunction.role!);
     const api = statementsOf(template, stack, backend.apiFunction.role!);
+    const botsApi = statementsOf(template, stack, backend.botsApiFunction.role!);
     const auth = statementsOf(template, stack, backend.authorizerFunction.role!);
     const actions = (s: any[]) => s.flatMap((x) => [x.Action].flat()).sort();
     const tableArn = { 'Fn::GetAtt': [Match.stringLikeRegexp('ChatConversationTable'), 'Arn'] };
@@ -301,15 +320,18 @@ describe('ChatBackend defaults', () => {
     expect(actions(worker)).toEqual(['bedrock:ApplyGuardrail', 'bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream',
       'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem',
       'execute-api:ManageConnections', 'lambda:InvokeFunction', 'logs:CreateLogStream', 'logs:PutLogEvents', 's3:GetObject', 's3:ListBucket']);
-    // The guardrails bots define (bots-ops): create, update, version, delete.
-    expect(actions(api)).toEqual(['bedrock:CreateGuardrail', 'bedrock:CreateGuardrailVersion', 'bedrock:DeleteGuardrail', 'bedrock:InvokeModel',
+    // The api: conversations, titles, uploads, usage (groups at use time); nothing of bots.
+    expect(actions(api)).toEqual(['bedrock:InvokeModel', 'cognito-idp:AdminListGroupsForUser',
+      'dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Query',
+      'dynamodb:UpdateItem', 'logs:CreateLogStream', 'logs:PutLogEvents', 's3:DeleteObject', 's3:ListBucket', 's3:PutObject', 's3:PutObjectTagging']);
+    // bots-api: the bot routes' calls and the guardrails bots define (bots-ops): create, update, version, delete.
+    expect(actions(botsApi)).toEqual(['bedrock:CreateGuardrail', 'bedrock:CreateGuardrailVersion', 'bedrock:DeleteGuardrail',
       'bedrock:UpdateGuardrail', 'cognito-idp:AdminListGroupsForUser', 'cognito-idp:ListGroups', 'cognito-idp:ListUsers',
-      'dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:GetItem',
-      'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:Query', 'dynamodb:Query', 'dynamodb:Query',
-      'dynamodb:UpdateItem', 'dynamodb:UpdateItem', 'logs:CreateLogStream', 'logs:PutLogEvents', 's3:DeleteObject', 's3:ListBucket', 's3:PutObject', 's3:PutObjectTagging']);
+      'dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:Query',
+      'dynamodb:UpdateItem', 'logs:CreateLogStream', 'logs:PutLogEvents']);
     const botTableArn = { 'Fn::GetAtt': [Match.stringLikeRegexp('ChatBotTable'), 'Arn'] };
     const userPoolArn = { 'Fn::GetAtt': [Match.stringLikeRegexp('ChatUserPool'), 'Arn'] };
-    for (const s of [...ws, ...api].filter((x) => [x.Action].flat().some((a: string) => a.startsWith('cognito-idp:')))) {
+    for (const s of [...ws, ...api, ...botsApi].filter((x) => [x.Action].flat().some((a: string) => a.startsWith('cognito-idp:')))) {
       expect(Match.objectEquals(userPoolArn).test(s.Resource).toHumanStrings()).toEqual([]);
     }
     expect(ws.some((x) => Match.objectEquals(botTableArn).test(x.Resource).isSuccess)).toBe(true);

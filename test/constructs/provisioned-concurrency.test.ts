@@ -87,8 +87,8 @@ describe('with a count for each of the three functions', () => {
     const permitted = ofType(template, 'AWS::Lambda::Permission')
       .filter(([, p]) => p.Properties.Principal === 'apigateway.amazonaws.com')
       .map(([, p]) => p.Properties.FunctionName.Ref ?? p.Properties.FunctionName['Fn::GetAtt'][0]);
-    // The aliases may be invoked by API Gateway; the unqualified WebSocket functions not (only the REST API's).
-    const expected = [backend.webSocketAlias!, backend.authorizerAlias!, backend.apiFunction].map((c) => idOf(stack, c));
+    // The aliases may be invoked by API Gateway; the unqualified WebSocket functions not (only the REST API's two).
+    const expected = [backend.webSocketAlias!, backend.authorizerAlias!, backend.apiFunction, backend.botsApiFunction].map((c) => idOf(stack, c));
     expect(new Set(permitted)).toEqual(new Set(expected));
   });
 

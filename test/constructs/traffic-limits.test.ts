@@ -93,7 +93,8 @@ describe('alarms', () => {
     const alarms = template.findResources('AWS::CloudWatch::Alarm');
     expect(backend.alarms).toHaveLength(Object.keys(alarms).length);
     const metricNames = Object.values(alarms).map((a: any) => a.Properties.MetricName).filter(Boolean).sort();
-    expect(metricNames).toEqual(['5xx', 'Errors', 'Errors', 'Errors', 'Errors', 'SpendUsd', 'Throttles', 'Throttles', 'Throttles', 'Throttles']);
+    // Errors and throttles of the authorizer, WebSocket handler, worker, REST router and bots REST function.
+    expect(metricNames).toEqual(['5xx', 'Errors', 'Errors', 'Errors', 'Errors', 'Errors', 'SpendUsd', 'Throttles', 'Throttles', 'Throttles', 'Throttles', 'Throttles']);
     for (const a of Object.values(alarms) as any[]) expect(a.Properties.AlarmActions).toBeUndefined();
     // The WebSocket alarm sums two metrics of this API and stage.
     const math = Object.values(alarms).find((a: any) => a.Properties.Metrics) as any;

@@ -322,7 +322,22 @@ describe('the chat stack from its template', () => {
     const ok = await fetch(`${api}/models`, { headers: { authorization: `Bearer ${stack.issueToken('bob')}`, origin: 'https://any.example' } });
     expect(ok.status).toBe(200);
     expect(ok.headers.get('access-control-allow-origin')).toBe('*');
-    // No route for the method: the template has GET/POST/PUT/PATCH/DELETE /{proxy+} only.
+    // The bots-api function's routes (/me, /bots, /openapi.json, ...) come from the template too, more specific than
+    // /{proxy+}: the playground serves them unchanged.
+    const bob = { authorization: `Bearer ${stack.issueToken('bob')}` };
+    const me = await fetch(`${api}/me`, { headers: bob });
+    expect(me.status).toBe(200);
+    expect(await me.json()).toMatchObject({ groups: expect.any(Array), canCreateBots: expect.any(Boolean), isAdmin: expect.any(Boolean) });
+    const mine = await fetch(`${api}/bots?kind=mine`, { headers: bob });
+    expect(mine.status).toBe(200);
+    expect(await mine.json()).toMatchObject({ items: expect.any(Array) });
+    // A wrong method on a bot path is the bots router's 405, naming the allowed ones.
+    const wrong = await fetch(`${api}/me`, { method: 'DELETE', headers: bob });
+    expect(wrong.status).toBe(405);
+    const doc = await fetch(`${api}/openapi.json`, { headers: bob });
+    expect(doc.status).toBe(200);
+    expect(Object.keys((await doc.json()).paths)).toEqual(expect.arrayContaining(['/bots', '/conversations', '/usage', '/me']));
+    // No route for the method: the template has GET/POST/PUT/PATCH/DELETE /{proxy+} and the bot paths only.
     expect((await fetch(`${api}/`, { headers: { authorization: `Bearer ${stack.issueToken('bob')}` } })).status).toBe(404);
     const preflight = await fetch(`${api}/conversations`, {
       method: 'OPTIONS', headers: { 'origin': 'https://any.example', 'access-control-request-method': 'PATCH', 'access-control-request-headers': 'authorization,content-type' },

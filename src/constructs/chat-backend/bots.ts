@@ -78,6 +78,11 @@ export class Bots {
   /** The variables a function reading bots needs: `BOT_TABLE_NAME` and `USER_POOL_ID`. */
   public addEnvironment(fn: lambda.Function): void {
     fn.addEnvironment('BOT_TABLE_NAME', this.table.tableName);
+    this.addUserPoolEnvironment(fn);
+  }
+
+  /** `USER_POOL_ID` alone: a function that reads group membership at use time but no bots (the api function's usage limits). */
+  public addUserPoolEnvironment(fn: lambda.Function): void {
     fn.addEnvironment('USER_POOL_ID', this.signIn.userPool.userPoolId);
   }
 

@@ -19,6 +19,7 @@ import { BotCleanup } from './bot-cleanup';
 import { BotDefinitions, BotOptions } from './bot-definitions';
 import { grantBotGuardrails } from './bot-guardrails';
 import { Bots } from './bots';
+import { BotsApi } from './bots-api';
 import { backendContext } from './context';
 import { ConversationStore, conversationStoreOptions } from './conversation-store';
 import { grantBetweenParts } from './grants';
@@ -455,8 +456,10 @@ export class ChatBackend extends Construct implements IBedrockChatBackend, ISign
   public readonly webSocketFunction: lambda.Function;
   /** Runs one assistant turn: Bedrock ConverseStream, coalesced frames to the client, stored answer. */
   public readonly workerFunction: lambda.Function;
-  /** The REST API router. */
+  /** The REST API router (conversations, models, uploads, usage: every path but those of `botsApiFunction`). */
   public readonly apiFunction: lambda.Function;
+  /** The REST routes of bots, the bot store, the share dialog's user and group searches, `/me` and `/openapi.json`. */
+  public readonly botsApiFunction: lambda.Function;
   /** The pre sign-up trigger checking email domains (only with `allowedSignUpEmailDomains`). */
   public readonly preSignUpFunction?: lambda.Function;
   /** The post confirmation trigger adding new users to `autoJoinGroups` (absent when that list is empty). */
@@ -529,8 +532,9 @@ export class ChatBackend extends Construct implements IBedrockChatBackend, ISign
     });
     const rest = new RestApi(ctx, { signIn, store, models, corsAllowedOrigins: props.corsAllowedOrigins });
     const bots = new Bots(ctx, { signIn });
-    grantBetweenParts({ store, realtime, rest, models, answers, bots });
-    grantBotGuardrails(bots, rest.apiFunction);
+    const botsApi = new BotsApi(ctx, { rest, bots, models });
+    grantBetweenParts({ store, realtime, rest, models, answers, bots, botsApi });
+    grantBotGuardrails(bots, botsApi.function);
     const cleanup = new BotCleanup(ctx, bots);
     this.botDefinitions = new BotDefinitions(ctx, bots, models, props.reasoningBudgetTokens ?? DEFAULT_REASONING_BUDGET);
     applyThrottling(throttling, realtime.webSocketStage, rest.httpStage);
@@ -542,6 +546,7 @@ export class ChatBackend extends Construct implements IBedrockChatBackend, ISign
         WebSocketHandler: realtime.webSocketFunction,
         ChatWorker: realtime.workerFunction,
         RestApiHandler: rest.apiFunction,
+        BotsApiHandler: botsApi.function,
       },
       worker: realtime.workerFunction,
       webSocketApi: realtime.webSocketApi,
@@ -593,6 +598,7 @@ export class ChatBackend extends Construct implements IBedrockChatBackend, ISign
     this.workerAlias = realtime.workerAlias;
 
     this.apiFunction = rest.apiFunction;
+    this.botsApiFunction = botsApi.function;
     this.httpApi = rest.httpApi;
     this.httpStage = rest.httpStage;
     this.restApiUrl = rest.restApiUrl;

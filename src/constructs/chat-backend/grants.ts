@@ -1,4 +1,5 @@
 import { Bots } from './bots';
+import { BotsApi } from './bots-api';
 import { grant } from './context';
 import { ConversationStore } from './conversation-store';
 import { AnswerSettings, BackendModels, acknowledgeModelWildcards, guardrailArn } from './models';
@@ -15,6 +16,7 @@ export interface GrantedParts {
   readonly models: BackendModels;
   readonly answers: AnswerSettings;
   readonly bots: Bots;
+  readonly botsApi: BotsApi;
 }
 
 /**
@@ -82,9 +84,10 @@ export function grantBetweenParts(parts: GrantedParts): void {
 }
 
 /**
- * Bots (issue 11). api: every bot route (the bot item: Get/Put/Update/Delete; stars, recents, shares: Put/Delete,
+ * Bots (issue 11). bots-api: every bot route (the bot item: Get/Put/Update/Delete; stars, recents, shares: Put/Delete,
  * BatchGet/BatchWrite; lists: Query on the table, `byUserTime` and `public`), the caller's groups at use time
- * (AdminListGroupsForUser) and the share dialog's searches (ListUsers, ListGroups). ws: reads the bot of each turn
+ * (AdminListGroupsForUser) and the share dialog's searches (ListUsers, ListGroups). api: the caller's groups at use
+ * time for the usage limits (AdminListGroupsForUser, wiring/groups.ts), nothing of bots. ws: reads the bot of each turn
  * (GetItem), checks group membership at use time, records the use (recent Put, usage count Update).
  * The worker reads nothing of bots: the ws handler hands it the bot's settings in the job; it applies a bot's
  * guardrail, whose id exists only at run time, so ApplyGuardrail is allowed on the guardrails of this account and
@@ -94,12 +97,14 @@ export function grantBetweenParts(parts: GrantedParts): void {
 function grantBots(parts: GrantedParts): void {
   const { bots, realtime, rest } = parts;
   const api = rest.apiFunction;
+  const botsApi = parts.botsApi.function;
   const ws = realtime.webSocketFunction;
-  bots.addEnvironment(api);
+  bots.addUserPoolEnvironment(api);
   bots.addEnvironment(ws);
-  bots.grantTable(api, ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query', 'dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem']);
-  bots.grantIndexes(api, ['dynamodb:Query'], [BOT_INDEXES.byUserTime, BOT_INDEXES.public]);
-  bots.grantUserPool(api, ['cognito-idp:AdminListGroupsForUser', 'cognito-idp:ListUsers', 'cognito-idp:ListGroups']);
+  bots.grantTable(botsApi, ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query', 'dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem']);
+  bots.grantIndexes(botsApi, ['dynamodb:Query'], [BOT_INDEXES.byUserTime, BOT_INDEXES.public]);
+  bots.grantUserPool(botsApi, ['cognito-idp:AdminListGroupsForUser', 'cognito-idp:ListUsers', 'cognito-idp:ListGroups']);
+  bots.grantUserPool(api, ['cognito-idp:AdminListGroupsForUser']);
   bots.grantTable(ws, ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
   bots.grantUserPool(ws, ['cognito-idp:AdminListGroupsForUser']);
   // With a deployment guardrail, bots cannot choose one (core/bots.ts validateBotSettings): nothing more to allow.

@@ -20,10 +20,13 @@ export interface RestApiOptions {
   readonly corsAllowedOrigins?: string[];
 }
 
+/** Every method but OPTIONS: preflight requests are answered by API Gateway from corsPreflight. */
+const ROUTED_METHODS = [apigwv2.HttpMethod.GET, apigwv2.HttpMethod.POST, apigwv2.HttpMethod.PUT, apigwv2.HttpMethod.PATCH, apigwv2.HttpMethod.DELETE];
+
 /**
  * The REST API of `ChatBackend`: the HTTP API with its `$default` stage (access logs), the Cognito JWT authorizer
- * and the router function behind `/{proxy+}`. A later part adds its routes to `httpApi` with `jwtAuthorizer`, or
- * (as bots do) to the router.
+ * and the router function behind `/{proxy+}`. A later part routes its own paths to its own function behind the same
+ * authorizer with `addAuthorizedRoutes` (bots do: bots-api.ts).
  */
 export class RestApi {
   public readonly apiFunction: lambda.Function;
@@ -93,10 +96,23 @@ export class RestApi {
     });
     this.httpApi.addRoutes({
       path: '/{proxy+}',
-      // Every method but OPTIONS: preflight requests are answered by API Gateway from corsPreflight.
-      methods: [apigwv2.HttpMethod.GET, apigwv2.HttpMethod.POST, apigwv2.HttpMethod.PUT, apigwv2.HttpMethod.PATCH, apigwv2.HttpMethod.DELETE],
+      methods: ROUTED_METHODS,
       integration: new HttpLambdaIntegration('RestApiIntegration', this.apiFunction),
       authorizer: this.jwtAuthorizer,
     });
+  }
+
+  /**
+   * Routes `paths` (every method but OPTIONS) to `handler` behind the JWT authorizer. The HTTP API chooses the most
+   * specific route, a full match before a greedy path variable, so these paths reach `handler` and every other one
+   * the router behind `/{proxy+}`
+   * (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-routes.html, "Routing API requests").
+   * `/x/{proxy+}` does not match `/x` itself: route both when both exist.
+   *
+   * @param id the integration's id (unique in the backend)
+   */
+  public addAuthorizedRoutes(id: string, handler: lambda.IFunction, paths: readonly string[]): apigwv2.HttpRoute[] {
+    const integration = new HttpLambdaIntegration(id, handler);
+    return paths.flatMap((path) => this.httpApi.addRoutes({ path, methods: ROUTED_METHODS, integration, authorizer: this.jwtAuthorizer }));
   }
 }

@@ -1,11 +1,9 @@
-import {
-  AdminListGroupsForUserCommand, CognitoIdentityProviderClient, ListGroupsCommand, ListUsersCommand,
-} from '@aws-sdk/client-cognito-identity-provider';
+import { CognitoClient } from './cognito-client';
 import { env, once } from './env';
 import type { FoundGroup, FoundUser } from '../core/bot-routes';
 
-/** Created at first use, so `AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER` (the local stack's emulator) is honoured. */
-const cognito = once(() => new CognitoIdentityProviderClient({}));
+/** The small signed client (cognito-client.ts), created at first use, so `AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER` (the local stack's emulator) is honoured. */
+const cognito = once(() => new CognitoClient());
 
 /**
  * The user's groups, read from the user pool now (not from a token minted before a change): AdminListGroupsForUser,
@@ -16,7 +14,7 @@ export async function groupsOf(username: string): Promise<string[]> {
   const groups: string[] = [];
   let nextToken: string | undefined;
   do {
-    const res = await cognito().send(new AdminListGroupsForUserCommand({ UserPoolId: env('USER_POOL_ID'), Username: username, Limit: 60, NextToken: nextToken }));
+    const res = await cognito().send('AdminListGroupsForUser', { UserPoolId: env('USER_POOL_ID'), Username: username, Limit: 60, NextToken: nextToken });
     for (const g of res.Groups ?? []) if (g.GroupName) groups.push(g.GroupName);
     nextToken = res.NextToken;
   } while (nextToken);
@@ -34,7 +32,7 @@ export function emailPrefixFilter(prefix: string): string {
 
 /** Users whose email starts with `prefix`: at most 20 (ListUsers takes a Limit of 1 to 60). */
 export async function searchUsers(prefix: string): Promise<FoundUser[]> {
-  const res = await cognito().send(new ListUsersCommand({ UserPoolId: env('USER_POOL_ID'), Filter: emailPrefixFilter(prefix), Limit: 20 }));
+  const res = await cognito().send('ListUsers', { UserPoolId: env('USER_POOL_ID'), Filter: emailPrefixFilter(prefix), Limit: 20 });
   return (res.Users ?? []).flatMap((u) => {
     const attr = (name: string) => u.Attributes?.find((a) => a.Name === name)?.Value;
     const id = attr('sub');
@@ -55,7 +53,7 @@ export async function searchGroups(prefix: string): Promise<FoundGroup[]> {
   const found: FoundGroup[] = [];
   let nextToken: string | undefined;
   for (let page = 0; page < 5 && found.length < 20; page++) {
-    const res = await cognito().send(new ListGroupsCommand({ UserPoolId: env('USER_POOL_ID'), Limit: 60, NextToken: nextToken }));
+    const res = await cognito().send('ListGroups', { UserPoolId: env('USER_POOL_ID'), Limit: 60, NextToken: nextToken });
     for (const g of res.Groups ?? []) {
       if (!g.GroupName || !g.GroupName.toLowerCase().startsWith(wanted)) continue;
       found.push({ name: g.GroupName, ...(g.Description ? { description: g.Description } : {}) });
