@@ -7,6 +7,7 @@ import { join } from 'path';
 import type { Browser, Page } from 'playwright-core';
 import { chromiumPath, launchChromium } from '../../src/local/browser';
 import { Playground, startPlayground } from '../../src/local/playground';
+import { settles } from '../settles';
 
 const executable = chromiumPath();
 const maybe = executable ? describe : describe.skip;
@@ -36,16 +37,6 @@ maybe('web app on the playground', () => {
     await pg?.stop();
   });
 
-  /** Waits until `read()` gives `expected` (10 s). */
-  async function until<T>(read: () => Promise<T>, expected: T): Promise<void> {
-    const deadline = Date.now() + 10_000;
-    let value = await read();
-    while (value !== expected && Date.now() < deadline) {
-      await page.waitForTimeout(50);
-      value = await read();
-    }
-    expect(value).toBe(expected);
-  }
 
   async function ask(text: string): Promise<void> {
     const answers = await chat('assistant').count();
@@ -64,11 +55,11 @@ maybe('web app on the playground', () => {
     await page.locator('bedrock-chat-history [part~="new-chat"]').click();
     await ask('What do walruses eat?');
     // Both appear in the sidebar (with the title model's titles once proposed), newest first.
-    await until(() => page.locator('bedrock-chat-history [part~="select"]').count(), 2);
+    await settles(() => page.locator('bedrock-chat-history [part~="select"]').count(), 2);
     const current = page.locator('bedrock-chat-history [part~="select"][aria-current="page"]');
     // The list shows "Untitled conversation" until the title model's proposal arrives (a title frame): wait for it,
     // or the name read here changes under the test.
-    await until(async () => /Untitled conversation/.test((await current.textContent()) ?? ''), false);
+    await settles(async () => /Untitled conversation/.test((await current.textContent()) ?? ''), false);
     const secondTitle = (await current.textContent())!.trim();
 
     // Switch to the first conversation and back.
@@ -93,16 +84,16 @@ maybe('web app on the playground', () => {
     await page.locator('bedrock-chat-history [part~="snippet"]').first().waitFor({ timeout: 10_000 });
     await expect(page.locator('bedrock-chat-history [part~="snippet"]').first().textContent()).resolves.toMatch(new RegExp(word, 'i'));
     await page.locator('bedrock-chat-history [part~="search"]').fill('');
-    await until(() => page.locator('bedrock-chat-history [part~="select"]').count(), 2);
+    await settles(() => page.locator('bedrock-chat-history [part~="select"]').count(), 2);
 
     // Delete the open conversation: the chat starts a new one, the list keeps the other.
     await page.locator('bedrock-chat-history [part~="item"][part~="current"] [part~="delete"]').click();
     await page.locator('bedrock-chat-history [part~="delete-confirm"]').click();
-    await until(() => page.locator('bedrock-chat-history [part~="select"]').count(), 1);
-    await until(() => chat('message').count(), 0);
+    await settles(() => page.locator('bedrock-chat-history [part~="select"]').count(), 1);
+    await settles(() => chat('message').count(), 0);
     await page.reload();
     await page.getByText(/Signed in as alice/i).waitFor();
-    await until(() => page.locator('bedrock-chat-history [part~="select"]').count(), 1);
+    await settles(() => page.locator('bedrock-chat-history [part~="select"]').count(), 1);
     await expect(item('Walrus diet').count()).resolves.toBe(0);
 
     // axe, injected through the DevTools protocol (the page's CSP allows no inline script).

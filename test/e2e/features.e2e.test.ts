@@ -14,6 +14,7 @@ import { chromiumPath, launchChromium } from '../../src/local/browser';
 import type { FakeRequest, FakeScript } from '../../src/local/emulators/bedrock';
 import { lastUserText, offlineModel, offlineReply } from '../../src/local/offline-model';
 import { Playground, startPlayground } from '../../src/local/playground';
+import { settles } from '../settles';
 
 const executable = chromiumPath();
 const maybe = executable ? describe : describe.skip;
@@ -73,16 +74,6 @@ maybe('widget and app features on the playground', () => {
     return (await rest<{ messages: StoredMessage[] }>(`/conversations/${id}`)).messages;
   }
 
-  /** Waits until `read()` gives `expected` (10 s). */
-  async function until<T>(read: () => Promise<T>, expected: T): Promise<void> {
-    const deadline = Date.now() + 10_000;
-    let value = await read();
-    while (JSON.stringify(value) !== JSON.stringify(expected) && Date.now() < deadline) {
-      await page.waitForTimeout(50);
-      value = await read();
-    }
-    expect(value).toEqual(expected);
-  }
 
   beforeAll(async () => {
     if (!existsSync(join(__dirname, '../../assets/web/bedrock-chat-app.js'))) throw new Error('Build the widget first: npx projen bundle:web');
@@ -138,7 +129,7 @@ maybe('widget and app features on the playground', () => {
     await page.locator('#signed-in-as').waitFor();
     await chat('input').and(page.locator(':enabled')).waitFor();
     await chat('new-chat').click();
-    await until(() => chat('message').count(), 0);
+    await settles(() => chat('message').count(), 0);
   }
 
   /** Sends a message and waits for its answer to finish (or fail). */
@@ -242,10 +233,10 @@ maybe('widget and app features on the playground', () => {
     const copy = answers().last().locator('[part~="copy"]');
     const label = await copy.textContent();
     await copy.click();
-    await until(() => page.evaluate(() => navigator.clipboard.readText()), markdown);
+    await settles(() => page.evaluate(() => navigator.clipboard.readText()), markdown);
     // The button confirms (its label changes), then goes back.
-    await until(async () => (await copy.textContent()) !== label, true);
-    await until(() => copy.textContent(), label);
+    await settles(async () => (await copy.textContent()) !== label, true);
+    await settles(() => copy.textContent(), label);
   });
 
   test('thumbs up, then thumbs down with a category and a comment: stored, read back through REST, shown after a reload', async () => {
@@ -256,8 +247,8 @@ maybe('widget and app features on the playground', () => {
     const feedbackOf = async () => (await stored()).find((m) => m.id === id)?.feedback;
 
     await answer.locator('[part~="feedback-up"]').click();
-    await until(() => answer.locator('[part~="feedback-up"]').getAttribute('aria-pressed'), 'true');
-    await until(async () => (await feedbackOf())?.thumbsUp, true);
+    await settles(() => answer.locator('[part~="feedback-up"]').getAttribute('aria-pressed'), 'true');
+    await settles(async () => (await feedbackOf())?.thumbsUp, true);
 
     await answer.locator('[part~="feedback-down"]').click();
     const form = answer.locator('[part~="feedback-form"]');
@@ -266,13 +257,13 @@ maybe('widget and app features on the playground', () => {
     await form.locator('[part~="feedback-comment"]').fill('  It ignored my request for a haiku.  ');
     await form.locator('[part~="feedback-submit"]').click();
     await form.waitFor({ state: 'detached' });
-    await until(() => answer.locator('[part~="feedback-down"]').getAttribute('aria-pressed'), 'true');
+    await settles(() => answer.locator('[part~="feedback-down"]').getAttribute('aria-pressed'), 'true');
     await expect(answer.locator('[part~="feedback-up"]').getAttribute('aria-pressed')).resolves.toBe('false');
     expect(await feedbackOf()).toMatchObject({ thumbsUp: false, category: 'notFollowingInstructions', comment: 'It ignored my request for a haiku.' });
 
     await page.reload();
     await page.locator('#signed-in-as').waitFor();
-    await until(() => page.locator(`bedrock-chat [data-message-id="${id}"] [part~="feedback-down"]`).getAttribute('aria-pressed'), 'true');
+    await settles(() => page.locator(`bedrock-chat [data-message-id="${id}"] [part~="feedback-down"]`).getAttribute('aria-pressed'), 'true');
   });
 
   test('the title model\'s title appears in the history and the header after the first answer', async () => {
@@ -282,10 +273,10 @@ maybe('widget and app features on the playground', () => {
     await ask('Where do puffins nest in summer?');
     // The offline title model names a conversation after the first words of its first question.
     const current = page.locator('bedrock-chat-history [part~="select"][aria-current="page"]');
-    await until(async () => (await current.count()) ? (await current.textContent())!.trim() : '', 'Where do puffins nest in summer');
-    await until(() => items.count(), count + 1);
+    await settles(async () => (await current.count()) ? (await current.textContent())!.trim() : '', 'Where do puffins nest in summer');
+    await settles(() => items.count(), count + 1);
     await expect(items.first().getAttribute('aria-current')).resolves.toBe('page');
-    await until(() => chat('title').textContent(), 'Where do puffins nest in summer');
+    await settles(() => chat('title').textContent(), 'Where do puffins nest in summer');
     const list = await rest<{ items: { id: string; title: string }[] }>('/conversations');
     expect(list.items[0]).toEqual(expect.objectContaining({ id: await conversationId(), title: 'Where do puffins nest in summer' }));
   });
@@ -320,7 +311,7 @@ maybe('widget and app features on the playground', () => {
     await fresh();
     await ask('This answer breaks');
     const answer = answers().last();
-    await until(() => answer.getAttribute('data-status'), 'failed');
+    await settles(() => answer.getAttribute('data-status'), 'failed');
     const [error] = (await events('bedrock-chat-error')).slice(-1);
     expect(error.detail.code).toBe('MODEL_ERROR');
     const shown = (await chat('error').textContent())!.trim();
@@ -337,7 +328,7 @@ maybe('widget and app features on the playground', () => {
     await finished(before);
     await expect(textOf(answers().last()).textContent()).resolves.toBe(offlineReply('This answer breaks'));
     await expect(answers().last().getAttribute('data-status')).resolves.toBe('done');
-    await until(async () => (await chat('error').textContent())!.trim(), '');
+    await settles(async () => (await chat('error').textContent())!.trim(), '');
   });
 
   test('a throttled model (429 on every attempt) gives no answer, said in words; Retry answers once it recovers', async () => {
@@ -387,7 +378,7 @@ maybe('widget and app features on the playground', () => {
       await input.and(host.locator(':enabled')).waitFor();
       expect(scripts).toContain('/bedrock-chat-full.js');
       // The focus moved into the panel (the message input).
-      await until(() => host.evaluate(() => document.querySelector('bedrock-chat')!.shadowRoot!.activeElement?.getAttribute('part') ?? ''), 'input');
+      await settles(() => host.evaluate(() => document.querySelector('bedrock-chat')!.shadowRoot!.activeElement?.getAttribute('part') ?? ''), 'input');
 
       await host.keyboard.type('Hello from the launcher');
       await host.keyboard.press('Enter');
@@ -479,14 +470,14 @@ maybe('widget and app features on the playground', () => {
     }
     expect(f).toMatchObject({ part: 'copy', inActions: true, inLastAnswer: true, focusVisible: true });
     await page.keyboard.press('Enter');
-    await until(() => page.evaluate(() => navigator.clipboard.readText()), offlineReply('Typed without a mouse'));
+    await settles(() => page.evaluate(() => navigator.clipboard.readText()), offlineReply('Typed without a mouse'));
     // On to thumbs up, pressed with the space bar.
     await page.keyboard.press('Tab');
     f = await focused();
     expect(f).toMatchObject({ part: 'feedback-up', inLastAnswer: true });
     expectRing(f);
     await page.keyboard.press('Space');
-    await until(() => answers().last().locator('[part~="feedback-up"]').getAttribute('aria-pressed'), 'true');
+    await settles(() => answers().last().locator('[part~="feedback-up"]').getAttribute('aria-pressed'), 'true');
   });
   test('the playground page and the launcher page in the dark scheme: dark colours, and axe finds no contrast violation', async () => {
     /** axe's color-contrast rule, injected through the DevTools protocol (the page's CSP allows no inline script). */

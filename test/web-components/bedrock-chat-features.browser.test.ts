@@ -10,6 +10,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { ASSISTANT_TEXT, AXE, BUNDLE, CHROMIUM, DELTA_SPACING_MS, describeBrowser, FakeBackend, TOKEN } from './fake-backend';
 import type { AxeResult, Frame } from './fake-backend';
 import { launchChromium } from '../../src/local/browser';
+import { settles } from '../settles';
 
 const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
 const XSS = '<img src=x onerror="window.pwned=1"><script>window.pwned=2</script>';
@@ -245,10 +246,13 @@ describeBrowser('<bedrock-chat> conversation features in Chromium', () => {
       { name: 'pixel.png', contentType: 'image/png', size: PNG.length, authorization: `Bearer ${TOKEN}` },
       { name: 'Q3 report_v1.final (draft) é.pdf', contentType: 'application/pdf', size: 13, authorization: `Bearer ${TOKEN}` },
     ]);
+    // The two uploads run concurrently: find each PUT by its type, not by its place in the list.
     const puts = backend.puts.slice(-2);
-    expect(puts.map((p) => [p.contentType, p.status])).toEqual([['image/png', 200], ['application/pdf', 200]]);
-    expect(puts[0].body.equals(PNG)).toBe(true);
-    expect(String(puts[1].body)).toBe('%PDF-1.4 fake');
+    const put = (type: string) => puts.filter((p) => p.contentType === type);
+    expect(put('image/png').map((p) => p.status)).toEqual([200]);
+    expect(put('application/pdf').map((p) => p.status)).toEqual([200]);
+    expect(put('image/png')[0].body.equals(PNG)).toBe(true);
+    expect(String(put('application/pdf')[0].body)).toBe('%PDF-1.4 fake');
     await expect(chips.allTextContents()).resolves.toEqual([expect.stringContaining('pixel.png'), expect.stringContaining('Q3 report_v1.final (draft) é.pdf')]);
 
     await send('what is in these?');
@@ -333,8 +337,7 @@ describeBrowser('<bedrock-chat> conversation features in Chromium', () => {
     const name = expected.split(' ')[0] === 'notes' ? expected.slice(0, expected.indexOf('.txt') + 4) : expected.split(' ')[0];
     const wanted = files.map((f) => f.name).filter((n) => n !== name).sort();
     // The uploads run concurrently: wait for them, then compare as sets.
-    for (let i = 0; i < 100 && backend.uploads.length - before < wanted.length; i++) await page.waitForTimeout(50);
-    expect(backend.uploads.slice(before).map((u) => u.name).sort()).toEqual(wanted);
+    await settles(() => backend.uploads.slice(before).map((u) => u.name).sort(), wanted);
   }
 
   /** The header of a PNG of the given size (what Bedrock and the widget read the dimensions from). */

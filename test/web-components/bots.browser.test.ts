@@ -10,6 +10,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { AXE, BUNDLE, CHROMIUM, describeBrowser, FakeBackend, TOKEN } from './fake-backend';
 import type { AxeResult } from './fake-backend';
 import { launchChromium } from '../../src/local/browser';
+import { settles } from '../settles';
 
 describeBrowser('custom bots in the app and the widget (Chromium)', () => {
   const backend = new FakeBackend();
@@ -307,12 +308,12 @@ describeBrowser('custom bots in the app and the widget (Chromium)', () => {
     const essentials = store.locator('[part~="shelf"]', { has: page.getByRole('heading', { name: 'Essentials' }) });
     const order = () => essentials.locator('[part~="card"] strong').allTextContents();
     await essentials.waitFor();
-    await expect(order()).resolves.toEqual(['Alpha', 'Bravo']);
+    await settles(order, ['Alpha', 'Bravo']);
 
     // Pinned after the last essential.
     await store.getByRole('button', { name: 'Pin “Charlie” as an essential' }).first().click();
     await essentials.getByText('Charlie').waitFor();
-    await expect(order()).resolves.toEqual(['Alpha', 'Bravo', 'Charlie']);
+    await settles(order, ['Alpha', 'Bravo', 'Charlie']);
     expect(sent()).toEqual([{ method: 'PUT', path: `/api/admin/bots/${c.id}/pin`, body: { pinned: true, order: 2 } }]);
     await store.getByRole('status').filter({ hasText: '“Charlie” is pinned as an essential.' }).waitFor();
 
@@ -325,7 +326,7 @@ describeBrowser('custom bots in the app and the widget (Chromium)', () => {
     await card('Charlie').getByRole('button', { name: 'Move up', exact: true }).focus();
     await page.keyboard.press('Enter');
     await store.getByRole('status').filter({ hasText: '“Charlie” moved to position 2 of 3.' }).waitFor();
-    await expect(order()).resolves.toEqual(['Alpha', 'Charlie', 'Bravo']);
+    await settles(order, ['Alpha', 'Charlie', 'Bravo']);
     await expect(active()).resolves.toBe(`essentials:${c.id}:up`);
     expect(sent()).toEqual([
       { method: 'PUT', path: `/api/admin/bots/${c.id}/pin`, body: { pinned: true, order: 1 } },
@@ -333,7 +334,7 @@ describeBrowser('custom bots in the app and the widget (Chromium)', () => {
     ]);
     await page.keyboard.press('Enter');
     await store.getByRole('status').filter({ hasText: '“Charlie” moved to position 1 of 3.' }).waitFor();
-    await expect(order()).resolves.toEqual(['Charlie', 'Alpha', 'Bravo']);
+    await settles(order, ['Charlie', 'Alpha', 'Bravo']);
     // At the top "Move up" is disabled: the focus goes to "Move down" of the same bot.
     await expect(card('Charlie').getByRole('button', { name: 'Move up', exact: true }).isDisabled()).resolves.toBe(true);
     await expect(active()).resolves.toBe(`essentials:${c.id}:down`);
@@ -342,7 +343,7 @@ describeBrowser('custom bots in the app and the widget (Chromium)', () => {
     // Unpin from the essentials: the shelf shows the rest, in order.
     await essentials.getByRole('button', { name: 'Unpin “Alpha” from the essentials' }).click();
     await essentials.getByText('Alpha').waitFor({ state: 'detached' });
-    await expect(order()).resolves.toEqual(['Charlie', 'Bravo']);
+    await settles(order, ['Charlie', 'Bravo']);
     expect(sent().pop()).toEqual({ method: 'PUT', path: `/api/admin/bots/${a.id}/pin`, body: { pinned: false } });
     expect(backend.bots.get(a.id)!.pinned).toBe(false);
     expect(await runAxe()).toEqual([]);
