@@ -13,6 +13,9 @@ test('custom-elements.json lists the elements with their attributes and events',
   for (const tag of ['bedrock-chat', 'bedrock-chat-history', 'bedrock-chat-app']) expect(byTag(tag).length).toBeGreaterThan(0);
   const chat = [...byTag('bedrock-chat'), ...byTag('bedrock-chat-panel')];
   for (const attribute of ['config-url', 'model', 'conversation-id', 'mode']) expect(names(chat, 'attributes')).toContain(attribute);
+  // Exactly the documented attributes of the chat element: its internal state is no attribute.
+  const chatClass = elements.filter((d: any) => d.name === 'BedrockChat');
+  expect([...names(chatClass, 'attributes')].sort()).toEqual(['bot-id', 'config-url', 'conversation-id', 'lang', 'math', 'model']);
   for (const event of ['bedrock-chat-send', 'bedrock-chat-message', 'bedrock-chat-error', 'bedrock-chat-conversation']) {
     expect(names(chat, 'events')).toContain(event);
   }

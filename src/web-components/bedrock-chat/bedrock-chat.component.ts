@@ -1,7 +1,6 @@
 import { msg, str } from '@lit/localize';
 import { html, LitElement, nothing, svg } from 'lit';
 import type { PropertyValues, TemplateResult } from 'lit';
-import { property, state } from 'lit/decorators.js';
 import { ifDefined } from 'lit/directives/if-defined.js';
 import { repeat } from 'lit/directives/repeat.js';
 import { styles } from './bedrock-chat.styles.js';
@@ -17,7 +16,6 @@ import { ACCEPT, AttachmentsController, fitsInFrame, fitsInline, MAX_DOCUMENTS_P
 import { jwtClaims } from '../shared/auth/jwt.js';
 import { api, apiOk, AuthError, fetchConfig, tokenFrom } from '../shared/config.js';
 import type { BedrockChatConfig, TokenProvider } from '../shared/config.js';
-import { fetchConversation } from '../shared/conversation-pages.js';
 import { formatNumber, formatUsd, LocaleController } from '../shared/i18n.js';
 import { markdownStyles, safeUrl } from '../shared/markdown/index.js';
 import { randomId } from '../shared/protocol.js';
@@ -90,55 +88,85 @@ const ID_PLACEHOLDER = 'c'.repeat(26);
  */
 export class BedrockChat extends LitElement {
   static override styles = [styles, markdownStyles];
+  /**
+   * The reactive properties, declared here rather than with `@property`/`@state` decorators: the decorators' runtime
+   * (0.4 KB gzip) would be in the widget's chunks, within the 45 KB budget (docs/architecture.md, "Widget size").
+   * Attributes are only the documented ones; the rest is internal state (`attribute: false` also tells the manifest).
+   */
+  static override properties = {
+    configUrl: { attribute: 'config-url' },
+    model: {},
+    tokenProvider: { attribute: false },
+    config: { attribute: false },
+    conversationId: { attribute: 'conversation-id' },
+    math: { type: Boolean },
+    botId: { attribute: 'bot-id' },
+    chatBot: { state: true, attribute: false },
+    loadedConfig: { state: true, attribute: false },
+    all: { state: true, attribute: false },
+    leaf: { state: true, attribute: false },
+    conversationTitle: { state: true, attribute: false },
+    errorText: { state: true, attribute: false },
+    announcement: { state: true, attribute: false },
+    turn: { state: true, attribute: false },
+    restoring: { state: true, attribute: false },
+    models: { state: true, attribute: false },
+    pickedModel: { state: true, attribute: false },
+    reasoningOn: { state: true, attribute: false },
+    editing: { state: true, attribute: false },
+    copied: { state: true, attribute: false },
+    dragging: { state: true, attribute: false },
+    reconnecting: { state: true, attribute: false },
+  };
 
   /** Where to load the runtime config from. Ignored when the `config` property is set. */
-  @property({ attribute: 'config-url' }) configUrl = '/config.json';
+  configUrl = '/config.json';
 
   /** The model id sent with each message (preselected in the picker); the backend's default model when unset. */
-  @property() model?: string;
+  model?: string;
 
   /** Returns the id token used for the WebSocket subprotocol and the REST API. */
-  @property({ attribute: false }) tokenProvider?: TokenProvider;
+  tokenProvider?: TokenProvider;
 
   /** The runtime config, as an alternative to `config-url`. */
-  @property({ attribute: false }) config?: BedrockChatConfig;
+  config?: BedrockChatConfig;
 
   /**
    * The open conversation. Set it (or the `conversation-id` attribute) to open a stored conversation (empty: a new
    * chat); the element sets it when a new conversation starts or one is restored.
    */
-  @property({ attribute: 'conversation-id' }) conversationId?: string;
+  conversationId?: string;
 
   /** Formulas in answers become MathML (the converter is loaded the first time an answer has one). */
-  @property({ type: Boolean }) math = false;
+  math = false;
 
   /** The bot a new chat talks to (`bot-id`). An open conversation keeps its own bot (or none). */
-  @property({ attribute: 'bot-id' }) botId?: string;
+  botId?: string;
 
   /** The bot of the open conversation (or, for a new chat, `botId`). */
-  @state() private chatBot?: string;
+  private chatBot?: string;
   /** The bot's controller, in its own chunk, loaded the first time there is a bot. */
   private bot?: ChatBot;
   private botChunk?: Promise<unknown>;
 
-  @state() private loadedConfig?: BedrockChatConfig;
+  private loadedConfig?: BedrockChatConfig;
   /** Every message of the conversation (a tree through `parent`), in creation order. */
-  @state() private all: ChatMessage[] = [];
+  private all: ChatMessage[] = [];
   /** The chosen leaf: the visible path is root → leaf. */
-  @state() private leaf?: ChatMessage;
-  @state() private conversationTitle = '';
-  @state() private errorText = '';
-  @state() private announcement = '';
-  @state() private turn?: Turn;
-  @state() private restoring = false;
-  @state() private models: ModelItem[] = [];
-  @state() private pickedModel?: string;
-  @state() private reasoningOn = false;
-  @state() private editing?: ChatMessage;
-  @state() private copied?: { key: string; ok: boolean };
-  @state() private dragging = false;
+  private leaf?: ChatMessage;
+  private conversationTitle = '';
+  private errorText = '';
+  private announcement = '';
+  private turn?: Turn;
+  private restoring = false;
+  private models: ModelItem[] = [];
+  private pickedModel?: string;
+  private reasoningOn = false;
+  private editing?: ChatMessage;
+  private copied?: { key: string; ok: boolean };
+  private dragging = false;
   /** The connection was lost and is being re-opened. */
-  @state() private reconnecting = false;
+  private reconnecting = false;
 
   /** The page's language (`lang` on the element or an ancestor); re-renders when it changes. */
   protected readonly locale = new LocaleController(this);
@@ -469,7 +497,9 @@ export class BedrockChat extends LitElement {
     if (wanted === '') removeStored(this.storageKey);
     const id = wanted === undefined ? readStored(this.storageKey) : wanted;
     if (!id) return;
-    // Every page: a very large conversation comes in several (see fetchConversation).
+    // Every page: a very large conversation comes in several (see fetchConversation, a chunk of its own: a chat that
+    // restores nothing never loads it).
+    const { fetchConversation } = await import('../shared/conversation-pages.js');
     const { status, body } = await fetchConversation<StoredMessage>(config, id, token);
     if (session !== this.session) return;
     if (status === 404 || status === 403) {

@@ -3,7 +3,7 @@
  * launcher button and its panel. Plain CSS text for a constructable style sheet (no Lit in the entry); adopted
  * style sheets are allowed by a strict `style-src 'self'`.
  */
-export const LAUNCHER_CSS = `
+export const LAUNCHER_CSS = /* css */ `
 :host {
   display: block;
   box-sizing: border-box;
