@@ -23,9 +23,10 @@ test('`cdk synth` of examples/full-system runs offline and yields the whole syst
   expect(count('AWS::DynamoDB::Table')).toBe(2); // conversations, bots
   expect(count('AWS::ApiGatewayV2::Api')).toBe(2);
   expect(count('AWS::ApiGatewayV2::Stage')).toBe(2);
-  // four chat functions, the worker's on-failure destination, the post confirmation trigger, the BucketDeployment
-  // provider, the bot cleanup (the deletion pipe's target) and the provider of the bots declared in code
-  expect(count('AWS::Lambda::Function')).toBe(9);
+  // five chat functions (authorizer, WebSocket handler, worker, REST API, bots API), the worker's on-failure
+  // destination, the post confirmation trigger, the BucketDeployment provider, the bot cleanup (the deletion pipe's
+  // target) and the provider of the bots declared in code
+  expect(count('AWS::Lambda::Function')).toBe(10);
   expect(count('AWS::Pipes::Pipe')).toBe(1);
   // The example declares one bot in code (the playground shows it pinned in the store).
   const bots = Object.values(template.Resources as Record<string, any>).filter((r) => r.Type === 'Custom::BedrockChatBot');
