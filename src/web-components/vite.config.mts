@@ -1,8 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
-import { transformSync } from 'esbuild';
 import { defineConfig } from 'vite';
 import type { Plugin } from 'vite';
+import { CSS_TEMPLATE, minifyCss } from './minify-css';
 
 const here = import.meta.dirname;
 const repoRoot = resolve(here, '..', '..');
@@ -74,23 +74,19 @@ function thirdPartyLicenses(): Plugin {
 }
 
 /**
- * Minifies the style sheets of the web components at build time: the text of each `css\`...\`` template (Lit's
- * tag) and of each template marked `/* css *\/ \`...\``, with esbuild's CSS minifier (esbuild builds the Lambda
- * bundles already). The minifier keeps what it does not know and lowers nothing (no target). Templates with
- * interpolations or escapes are left as written: their text is not plain CSS until run.
- * (Vite minifies JavaScript only: the CSS in template literals kept its indentation and comments, 1.4 KB gzip.)
+ * Minifies the components' style sheets (`css` templates and `/* css *\/` ones, see ./minify-css.ts), before
+ * TypeScript is stripped, in the modules of this folder.
  */
-function minifyCssTemplates(): Plugin {
-  const template = /(\bcss|\/\* css \*\/ )`([^`]*)`/g;
+function minifyCssTemplates(dir: string): Plugin {
   return {
     name: 'minify-css-templates',
     enforce: 'pre',
     transform(code, id) {
-      if (!id.startsWith(webDir) || !/\.ts$/.test(id) || !code.includes('css')) return null;
+      if (!id.startsWith(dir) || !id.endsWith('.ts') || !code.includes('css')) return null;
       let changed = false;
-      const out = code.replace(template, (whole, tag: string, text: string) => {
-        if (text.includes('${') || text.includes('\\')) return whole;
-        const min = transformSync(text, { loader: 'css', minify: true, logLevel: 'silent' }).code.trim();
+      const out = code.replace(CSS_TEMPLATE, (whole, tag: string, text: string) => {
+        const min = minifyCss(text);
+        if (min === undefined) return whole;
         changed = true;
         return `${tag}\`${min}\``;
       });
@@ -101,7 +97,7 @@ function minifyCssTemplates(): Plugin {
 
 export default defineConfig({
   root: repoRoot,
-  plugins: [minifyCssTemplates(), thirdPartyLicenses()],
+  plugins: [minifyCssTemplates(webDir), thirdPartyLicenses()],
   publicDir: resolve(here, 'public'),
   logLevel: 'warn',
   // commonmark.js decodes character references with the `entities` package (its full HTML 5 table is 10 KB gzip):

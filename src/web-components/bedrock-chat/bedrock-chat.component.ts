@@ -2,10 +2,10 @@ import { msg, str } from '@lit/localize';
 import { html, LitElement, nothing, svg } from 'lit';
 import type { PropertyValues, TemplateResult } from 'lit';
 import { ifDefined } from 'lit/directives/if-defined.js';
-import { repeat } from 'lit/directives/repeat.js';
+import { keyed } from 'lit/directives/keyed.js';
 import { styles } from './bedrock-chat.styles.js';
 import type { ChatBot } from './bot.js';
-import { clearAnswer, createMessage, fileLabel, newestLeaf, pathTo, renderAnswer, siblingsOf, treeOf } from './conversation.js';
+import { clearAnswer, createMessage, fileLabel, newestLeaf, pathTo, renderAnswer, siblingsOf } from './conversation.js';
 import type { ChatMessage, StoredMessage } from './conversation.js';
 import { ERROR_TEXT, quotaText } from './events.js';
 import type {
@@ -250,6 +250,11 @@ export class BedrockChat extends LitElement {
     }) : undefined;
   }
 
+  /**
+   * The visible path, each message keyed by its own key: a message's DOM is never reused for another (another
+   * version after a branch switch). Only appends and branch switches change the path, so `repeat`'s moving of nodes
+   * is not needed (and its 0.8 KB stays out of the widget; the history list uses it).
+   */
   protected override render(): TemplateResult {
     const config = this.currentConfig;
     const canChat = !!this.tokenProvider && !!config && !this.bot?.unavailable;
@@ -266,7 +271,7 @@ export class BedrockChat extends LitElement {
         ${this.bot?.render(!this.all.length, busy)}
         <div part="log" class="log" role="log" aria-live="off" aria-label=${msg('Conversation')} tabindex="0"
           aria-busy=${busy ? 'true' : 'false'}>
-          ${repeat(pathTo(this.leaf), (m) => m.key, (m) => this.renderMessage(m))}
+          ${pathTo(this.leaf).map((m) => keyed(m.key, this.renderMessage(m)))}
           ${this.turn && !this.turn.assistant ? TYPING : nothing}
         </div>
         <div class="sr-only" aria-live="polite" aria-atomic="true">${this.announcement}</div>
@@ -497,9 +502,9 @@ export class BedrockChat extends LitElement {
     if (wanted === '') removeStored(this.storageKey);
     const id = wanted === undefined ? readStored(this.storageKey) : wanted;
     if (!id) return;
-    // Every page: a very large conversation comes in several (see fetchConversation, a chunk of its own: a chat that
-    // restores nothing never loads it).
-    const { fetchConversation } = await import('../shared/conversation-pages.js');
+    // Every page: a very large conversation comes in several (see fetchConversation, in a chunk of its own with the
+    // tree of stored messages: a chat that restores nothing never loads it).
+    const { fetchConversation, treeOf } = await import('./stored-conversation.js');
     const { status, body } = await fetchConversation<StoredMessage>(config, id, token);
     if (session !== this.session) return;
     if (status === 404 || status === 403) {
@@ -512,7 +517,7 @@ export class BedrockChat extends LitElement {
     this.conversationId = this.ownId = id;
     this.conversationTitle = body.conversation?.title ?? '';
     this.chatBot = body.conversation?.botId;
-    this.all = treeOf(body.messages ?? [], this.math);
+    this.all = treeOf(body.messages ?? [], (role, text, files) => createMessage(role, text, 'done', files, this.math));
     const last = body.conversation?.lastMessageId;
     this.leaf = this.all.find((m) => m.id === last) ?? this.all[this.all.length - 1];
     if (wanted) writeStored(this.storageKey, id);

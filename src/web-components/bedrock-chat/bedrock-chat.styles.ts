@@ -189,47 +189,6 @@ export const styles = css`
     display: block;
   }
 
-  .feedback-form {
-    display: flex;
-    flex-direction: column;
-    gap: 0.5rem;
-    align-self: stretch;
-    max-width: var(--_max);
-    padding: 0.5rem 0.75rem;
-    border: 1px solid var(--_border);
-    border-radius: var(--_radius);
-    font-size: 0.875em;
-  }
-
-  .feedback-form fieldset {
-    display: flex;
-    flex-wrap: wrap;
-    gap: 0.25rem 1rem;
-    margin: 0;
-    padding: 0;
-    border: 0;
-  }
-
-  .feedback-form legend {
-    padding: 0 0 0.25rem;
-    font-weight: 600;
-  }
-
-  .feedback-comment {
-    display: flex;
-    flex-direction: column;
-    gap: 0.25rem;
-  }
-
-  .feedback-error {
-    margin: 0;
-    color: var(--_error-fg);
-  }
-
-  .feedback-form .actions {
-    padding: 0;
-  }
-
   .branch {
     display: inline-flex;
     align-items: center;

@@ -119,39 +119,6 @@ export function clearAnswer(message: ChatMessage): void {
   renderAnswer(message, false);
 }
 
-export function fromStored(stored: StoredMessage, math = false): ChatMessage {
-  const content = stored.content ?? [];
-  const role = stored.role === 'user' ? 'user' : 'assistant';
-  const message = createMessage(role, content.map((b) => b.text ?? '').join(''), 'done', content.filter((b) => b.image || b.document), math);
-  message.id = stored.id;
-  message.stopReason = stored.stopReason;
-  message.usage = stored.usage;
-  message.model = stored.model;
-  message.reasoning.data = stored.reasoning ?? '';
-  if (stored.feedback && typeof stored.feedback.thumbsUp === 'boolean') message.feedback = stored.feedback;
-  for (const block of content) {
-    if (block.toolUse) message.tools.push({ id: block.toolUse.toolUseId ?? '', name: block.toolUse.name ?? '', input: block.toolUse.input });
-    const result = block.toolResult;
-    const tool = result && message.tools.find((t) => t.id === result.toolUseId);
-    if (tool && result) tool.result = { status: result.status ?? '', content: result.content };
-  }
-  return message;
-}
-
-/** The stored messages as a tree (parents linked, in creation order); unknown parents become roots. */
-export function treeOf(stored: StoredMessage[], math = false): ChatMessage[] {
-  const sorted = [...stored].sort((a, b) => (a.createdAt ?? '').localeCompare(b.createdAt ?? '') || a.id.localeCompare(b.id));
-  const messages = sorted.map((s) => fromStored(s, math));
-  const byId = new Map(messages.map((m) => [m.id!, m]));
-  sorted.forEach((s, i) => {
-    let parent = s.parentId ? byId.get(s.parentId) : undefined;
-    // Guard against cycles: a parent must not descend from the message itself.
-    for (let p = parent; p; p = p.parent) if (p === messages[i]) parent = undefined;
-    messages[i].parent = parent;
-  });
-  return messages;
-}
-
 /** Root → leaf. */
 export function pathTo(leaf: ChatMessage | undefined): ChatMessage[] {
   const path: ChatMessage[] = [];

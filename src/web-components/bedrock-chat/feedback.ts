@@ -104,6 +104,11 @@ export class FeedbackController implements ReactiveController, FeedbackFormHost 
       }, () => { formLoading = undefined; });
       return;
     }
+    // The form's styles came with its chunk: the shadow root the chat renders in (its own, or the launcher's, whose
+    // panel renders into an element of it) adopts them once.
+    const root = this.host.renderRoot.getRootNode() as ShadowRoot | Document;
+    const sheet = formModule.formStyles.styleSheet;
+    if (sheet && !root.adoptedStyleSheets.includes(sheet)) root.adoptedStyleSheets = [...root.adoptedStyleSheets, sheet];
     this.form = m;
     this.formError = '';
     this.host.requestUpdate();

@@ -19,23 +19,6 @@ function load(): Promise<Converter | undefined> {
   return loading;
 }
 
-/** Converted formulas (the open block is rendered again on each delta), cloned on use. */
-const cache = new Map<string, Element | null>();
-
-function convert(mod: Converter, tex: string, display: boolean, source: string): Node {
-  const key = `${display ? 'D' : 'I'}${tex}`;
-  let math = cache.get(key);
-  if (math === undefined) {
-    math = mod.toMathML(tex, display) ?? null;
-    if (cache.size >= 500) cache.clear();
-    cache.set(key, math);
-  }
-  if (math) return math.cloneNode(true);
-  const code = document.createElement('code');
-  code.textContent = source;
-  return code;
-}
-
 /**
  * A formula: `tex` is the LaTeX, `source` what the answer says (with its delimiters), shown until the converter
  * arrives. `later` receives the pending conversion, if any (it never rejects).
@@ -45,13 +28,13 @@ export function renderMath(tex: string, display: boolean, source: string, block:
   holder.className = display ? 'md-math md-math-display' : 'md-math';
   if (display) holder.tabIndex = 0; // it may scroll: reachable by keyboard
   if (converter) {
-    holder.appendChild(convert(converter, tex, display, source));
+    holder.appendChild(converter.formulaNode(tex, display, source));
     return holder;
   }
   holder.textContent = source;
   const work = load().then((mod) => {
     // Once, and only over the source it was given.
-    if (mod && holder.childNodes.length === 1 && holder.textContent === source) holder.replaceChildren(convert(mod, tex, display, source));
+    if (mod && holder.childNodes.length === 1 && holder.textContent === source) holder.replaceChildren(mod.formulaNode(tex, display, source));
   });
   later?.(work);
   return holder;

@@ -96,3 +96,24 @@ export function toMathML(tex: string, display: boolean): MathMLElement | undefin
     return undefined;
   }
 }
+
+/** Converted formulas (the open block is rendered again on each delta), cloned on use. */
+const cache = new Map<string, Element | null>();
+
+/**
+ * A formula's node for the renderer (markdown/math.ts): a clone of its cached `<math>` element, or its source as
+ * `<code>` when it is not valid LaTeX.
+ */
+export function formulaNode(tex: string, display: boolean, source: string): Node {
+  const key = `${display ? 'D' : 'I'}${tex}`;
+  let math = cache.get(key);
+  if (math === undefined) {
+    math = toMathML(tex, display) ?? null;
+    if (cache.size >= 500) cache.clear();
+    cache.set(key, math);
+  }
+  if (math) return math.cloneNode(true);
+  const code = document.createElement('code');
+  code.textContent = source;
+  return code;
+}
