@@ -17,6 +17,7 @@ import type { ReactiveControllerHost, TemplateResult } from 'lit';
 import { ApiError, BotsApi } from '../shared/bots.js';
 import type { Bot } from '../shared/bots.js';
 import type { BedrockChatConfig, TokenProvider } from '../shared/config.js';
+import { adoptLazyStyles } from '../shared/lazy-styles.js';
 
 /** What the chat element gives its bot controller. */
 export interface BotHost extends ReactiveControllerHost {
@@ -50,7 +51,7 @@ export class ChatBot {
 
   constructor(private readonly host: BotHost, private readonly id: () => string | undefined) {
     const root = (host as unknown as { renderRoot?: Node }).renderRoot;
-    if (root instanceof ShadowRoot && styles.styleSheet) root.adoptedStyleSheets = [...root.adoptedStyleSheets, styles.styleSheet];
+    if (root) adoptLazyStyles(root, styles);
     this.task = new Task(host, {
       task: async ([botId, config, provider], { signal }) => (botId && config && provider
         ? new BotsApi(config, provider).get(botId, signal) : undefined),

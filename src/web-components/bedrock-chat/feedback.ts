@@ -3,6 +3,7 @@ import { html, nothing, svg } from 'lit';
 import type { ReactiveController, ReactiveControllerHost, TemplateResult } from 'lit';
 import type { ChatMessage, Feedback } from './conversation.js';
 import { formatNumber } from '../shared/i18n.js';
+import { adoptLazyStyles } from '../shared/lazy-styles.js';
 
 const ICON = (d: string) => svg`<svg viewBox="0 0 24 24" width="16" height="16" aria-hidden="true" focusable="false"
   fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"><path d=${d}/></svg>`;
@@ -104,11 +105,7 @@ export class FeedbackController implements ReactiveController, FeedbackFormHost 
       }, () => { formLoading = undefined; });
       return;
     }
-    // The form's styles came with its chunk: the shadow root the chat renders in (its own, or the launcher's, whose
-    // panel renders into an element of it) adopts them once.
-    const root = this.host.renderRoot.getRootNode() as ShadowRoot | Document;
-    const sheet = formModule.formStyles.styleSheet;
-    if (sheet && !root.adoptedStyleSheets.includes(sheet)) root.adoptedStyleSheets = [...root.adoptedStyleSheets, sheet];
+    adoptLazyStyles(this.host.renderRoot, formModule.formStyles); // they came with the form's chunk
     this.form = m;
     this.formError = '';
     this.host.requestUpdate();
