@@ -14,7 +14,7 @@ function synth(props: Omit<KnowledgeBaseFactoryProps, 'backend'> = {}) {
 }
 
 describe('KnowledgeBaseFactory defaults', () => {
-  const { template, knowledge, stack } = synth();
+  const { template, knowledge, stack, backend } = synth();
 
   test('the document bucket: SSE-S3, no public access, TLS only, access logs, uploads/ expire after a day, CORS for presigned PUTs', () => {
     template.hasResourceProperties('AWS::S3::Bucket', {
@@ -122,6 +122,19 @@ describe('KnowledgeBaseFactory defaults', () => {
         ],
       },
     });
+  });
+
+  test('the chat worker gets the knowledge base id and Retrieve on it, nothing else of the knowledge base', () => {
+    const kbArn = { 'Fn::GetAtt': [stack.getLogicalId(knowledge.knowledgeBase), 'KnowledgeBaseArn'] };
+    const workerId = stack.getLogicalId(backend.workerFunction.node.defaultChild as any);
+    const worker = template.toJSON().Resources[workerId];
+    expect(worker.Properties.Environment.Variables.KNOWLEDGE_BASE_ID).toEqual({ 'Fn::GetAtt': [stack.getLogicalId(knowledge.knowledgeBase), 'KnowledgeBaseId'] });
+    const workerRole = worker.Properties.Role['Fn::GetAtt'][0];
+    const statements = Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((p: any) => p.Properties.Roles.some((r: any) => r.Ref === workerRole))
+      .flatMap((p: any) => p.Properties.PolicyDocument.Statement);
+    const onKb = statements.filter((st: any) => JSON.stringify(st.Resource) === JSON.stringify(kbArn));
+    expect(onKb.map((st: any) => st.Action)).toEqual(['bedrock:Retrieve']);
   });
 
   test('snapshot', () => {

@@ -205,6 +205,10 @@ export class KnowledgeBaseFactory extends Construct {
       dataDeletionPolicy: 'DELETE',
       vectorIngestionConfiguration,
     });
+
+    // The chat worker retrieves for bots with documents (docs/knowledge-contract.md), always filtered on the bot.
+    props.backend.workerFunction.addEnvironment('KNOWLEDGE_BASE_ID', this.knowledgeBaseId);
+    this.grantRetrieve(props.backend.workerFunction);
   }
 
   /** Direct ingestion into the shared knowledge base: ingest, delete, get and list documents. */

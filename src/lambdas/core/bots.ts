@@ -99,6 +99,11 @@ export interface BotRecord {
   readonly sharedUsers: string[];
   readonly sharedGroups: string[];
   readonly usageCount: number;
+  /**
+   * How many documents the bot has in the knowledge base (docs/knowledge-contract.md): kept by the knowledge-api
+   * function with atomic ADDs; the worker retrieves only for bots with documents. Absent means 0.
+   */
+  readonly documentCount?: number;
   readonly pinned: boolean;
   readonly pinOrder?: number;
   readonly createdAt: string;

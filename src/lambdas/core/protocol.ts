@@ -308,7 +308,11 @@ export type ServerFrame =
   | { type: 'reasoning'; delta: string } & Part
   | { type: 'toolUse'; toolUseId: string; name: string; input: unknown } & Part
   | { type: 'toolResult'; toolUseId: string; status: 'success' | 'error'; content: string } & Part
-  | { type: 'citation'; sourceId: string; title: string; url?: string; snippet?: string } & Part
+  /**
+   * A retrieved source of the answer. `documentId` (with the bot the conversation is with) opens the document through
+   * `GET /knowledge/bots/{botId}/documents/{documentId}/source`; `page` is the source's page where Bedrock gives one.
+   */
+  | { type: 'citation'; sourceId: string; title: string; url?: string; snippet?: string; documentId?: string; page?: number } & Part
   | { type: 'end'; stopReason: string; usage: Usage; price: number; contextTrimmed?: number } & Ids
   | { type: 'title'; conversationId: string; title: string }
   /** The reply to `resume`: `done` when the answer was already finished and stored (the client reloads it). */

@@ -109,6 +109,10 @@ export interface CitationFrame extends FrameBase {
   readonly title?: string;
   readonly url?: string;
   readonly snippet?: string;
+  /** A document of the conversation's bot: opened through `GET /knowledge/bots/{botId}/documents/{documentId}/source`. */
+  readonly documentId?: string;
+  /** The page of the document the passage is on, where the knowledge base gives one. */
+  readonly page?: number;
 }
 export interface EndFrame extends FrameBase {
   readonly type: 'end';
