@@ -88,7 +88,10 @@ export class LocalEventBus {
 /** An s3rver notification record (S3's event message format, as s3rver writes it). */
 export interface S3NotificationRecord {
   readonly eventName: string;
-  readonly s3: { readonly bucket: { readonly name: string }; readonly object: { readonly key: string; readonly size?: number; readonly eTag?: string; readonly sequencer?: string } };
+  readonly s3: {
+    readonly bucket: { readonly name: string };
+    readonly object: { readonly key: string; readonly size?: number; readonly eTag?: string; readonly sequencer?: string };
+  };
 }
 
 /**

@@ -57,7 +57,8 @@ export interface LocalExecution {
 
 interface TaskState { Type: 'Task'; Resource: string }
 interface WaitState { Type: 'Wait' }
-type States = Record<string, { Type: string; Resource?: string; Retry?: unknown[]; Iterator?: unknown; ItemProcessor?: unknown; Branches?: unknown[] }>;
+interface AnyState { Type: string; Resource?: string; Retry?: unknown[]; Iterator?: unknown; ItemProcessor?: unknown; Branches?: unknown[] }
+type States = Record<string, AnyState>;
 
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 const lowerFirst = (k: string) => k.charAt(0).toLowerCase() + k.slice(1);

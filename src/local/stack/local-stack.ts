@@ -808,7 +808,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     });
     for (const { r } of loaded) {
       for (const id of r.ofType('AWS::Events::Rule')) {
-        const p = r.resolve(r.resource(id).Properties ?? {}) as { EventPattern?: Record<string, unknown>; State?: string; EventBusName?: string; ScheduleExpression?: string; Targets?: { Arn: string }[] };
+        const p = r.resolve(r.resource(id).Properties ?? {}) as {
+          EventPattern?: Record<string, unknown>; State?: string; EventBusName?: string; ScheduleExpression?: string; Targets?: { Arn: string }[];
+        };
         if (p.ScheduleExpression) {
           notEmulated.push(`rule ${id}: schedules are not run`);
           continue;
