@@ -53,6 +53,8 @@ export interface LocalExecution {
   cause?: string;
   /** The states entered, in order (what the console's graph shows). */
   readonly states: string[];
+  /** The states retried, in order, with the errors of the retrier that matched. */
+  readonly retries: { state: string; error: string }[];
 }
 
 interface TaskState { Type: 'Task'; Resource: string }
@@ -154,7 +156,7 @@ export class LocalStateMachine {
   start(input: unknown): LocalExecution {
     const id = randomUUID();
     const executionArn = `${this.options.arn.replace(':stateMachine:', ':execution:')}:${id}`;
-    const execution: LocalExecution = { executionArn, input, status: 'RUNNING', states: [] };
+    const execution: LocalExecution = { executionArn, input, status: 'RUNNING', states: [], retries: [] };
     this.executions.push(execution);
     const run = this.machine.run(input as Json, {
       overrides: { taskResourceLocalHandlers: this.handlers as never, waitTimeOverrides: this.waits, retryIntervalOverrides: this.retries },
@@ -166,7 +168,8 @@ export class LocalStateMachine {
     const done = (async () => {
       const log = (async () => {
         for await (const event of run.eventLogs) {
-          if (event.type === 'StateEntered') execution.states.push((event as { state: { name: string } }).state.name);
+          if (event.type === 'StateEntered') execution.states.push(event.state.name);
+          if (event.type === 'StateRetried') execution.retries.push({ state: event.state.name, error: event.retry.retrier.ErrorEquals.join(',') });
         }
       })().catch(() => undefined);
       try {
