@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { CfnResource, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -8,6 +8,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { createLogGroup, secureTableProps } from '../private/defaults';
+import { acknowledge } from '../private/nag';
 
 export interface BulkSyncOptions {
   readonly bucket: s3.Bucket;
@@ -206,6 +207,19 @@ export class BulkSync {
       tracingEnabled: true,
       // Execution data (object keys, job ids) stays out of the logs.
       logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
+    });
+
+    // aws-cdk-lib makes the machine depend on its role and the role's policy; the role is already referenced by
+    // RoleArn (cfn-lint W3005), so only the policy stays in DependsOn (a GetAtt is an implicit dependency:
+    // https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-attribute-dependson.html).
+    const policy = this.stateMachine.role.node.tryFindChild('DefaultPolicy')?.node.defaultChild as CfnResource | undefined;
+    if (policy) (this.stateMachine.node.defaultChild as CfnResource).addOverride('DependsOn', [Stack.of(scope).getLogicalId(policy)]);
+    acknowledge(this.stateMachine.role, {
+      id: 'AwsSolutions-IAM5',
+      reason: 'Step Functions needs these actions on "*" to trace with X-Ray and to deliver its logs: xray:PutTraceSegments, PutTelemetryRecords, '
+        + 'GetSamplingRules and GetSamplingTargets and the logs:*LogDelivery actions take no resource '
+        + '(https://docs.aws.amazon.com/step-functions/latest/dg/xray-iam.html, https://docs.aws.amazon.com/step-functions/latest/dg/cw-logs.html).',
+      appliesTo: ['Resource::*'],
     });
 
     // S3 sends object events to EventBridge when the bucket enables it
