@@ -151,6 +151,10 @@ const project = new awscdk.AwsCdkConstructLibrary({
     'minisearch@7.2.0',
     'jszip@3.10.2',
     // the CommonMark 0.31.2 spec examples (markdown conformance test) and the parser the widget's markdown uses
+    // the local stack runs state machines from their synthesized definition (docs/architecture.md, "Bulk knowledge
+    // sync"); 3.0.0 (the only release) declares Node >= 22 but needs only Promise.withResolvers, which the local
+    // stack supplies on Node 20 (src/local/emulators/step-functions.ts)
+    'aws-local-stepfunctions@3.0.0',
     'commonmark-spec@0.31.2',
     'commonmark@0.31.2',
     'tsx@4.23.15',

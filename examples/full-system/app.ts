@@ -65,6 +65,10 @@ export class BedrockChatStack extends Stack {
     new CfnOutput(this, 'UserPoolClientId', { value: this.backend.userPoolClient.userPoolClientId });
     new CfnOutput(this, 'KnowledgeBaseId', { value: this.knowledge.knowledgeBaseId });
     new CfnOutput(this, 'KnowledgeDocumentBucket', { value: this.knowledge.documentBucket.bucketName });
+    new CfnOutput(this, 'KnowledgeSyncTable', {
+      value: this.knowledge.syncTable.tableName,
+      description: 'The bulk/ sync status: one item per data source (status, job, statistics, failure reasons)',
+    });
   }
 }
 

@@ -137,6 +137,48 @@ describe('KnowledgeBaseFactory defaults', () => {
     expect(onKb.map((st: any) => st.Action)).toEqual(['bedrock:Retrieve']);
   });
 
+  test('bulk sync: S3 sends the bucket\'s events to EventBridge, a rule on bulk/ starts a traced, logged Standard state machine', () => {
+    const bucket = template.toJSON().Resources[stack.getLogicalId(knowledge.documentBucket.node.defaultChild as any)];
+    expect(bucket.Properties.NotificationConfiguration).toEqual({ EventBridgeConfiguration: { EventBridgeEnabled: true } });
+    // no custom resource (Bucket.enableEventBridgeNotification would add one, and its function)
+    expect(Object.keys(template.findResources('Custom::S3BucketNotifications'))).toEqual([]);
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        'source': ['aws.s3'],
+        'detail-type': ['Object Created', 'Object Deleted'],
+        'detail': { bucket: { name: [{ Ref: stack.getLogicalId(knowledge.documentBucket.node.defaultChild as any) }] }, object: { key: [{ prefix: 'bulk/' }] } },
+      },
+      Targets: [Match.objectLike({ Arn: { Ref: stack.getLogicalId(knowledge.syncStateMachine.node.defaultChild as any) } })],
+    });
+    template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      StateMachineType: 'STANDARD',
+      TracingConfiguration: { Enabled: true },
+      LoggingConfiguration: Match.objectLike({ Level: 'ALL', IncludeExecutionData: false }),
+    });
+    const definition = JSON.parse(stack.resolve((knowledge.syncStateMachine.node.defaultChild as any).definitionString)['Fn::Join'][1]
+      .map((p: unknown) => (typeof p === 'string' ? p : 'X')).join(''));
+    // one job at a time: the machine waits for a job started elsewhere (ConflictException), and never times out
+    // holding the data source (its poll loop is bounded instead)
+    expect(definition.States.StartIngestionJob.Retry).toEqual(expect.arrayContaining([expect.objectContaining({ ErrorEquals: ['BedrockAgent.ConflictException'] })]));
+    expect(definition.TimeoutSeconds).toBeUndefined();
+    expect(definition.States.Claim.Catch).toEqual([expect.objectContaining({ ErrorEquals: ['DynamoDB.ConditionalCheckFailedException'], Next: 'Coalesced' })]);
+    expect(definition.States.Release.Catch).toEqual([expect.objectContaining({ ErrorEquals: ['DynamoDB.ConditionalCheckFailedException'], Next: 'TakePending' })]);
+  });
+
+  test('bulk sync\'s role: UpdateItem on its own table, Start/GetIngestionJob on the knowledge base, nothing else but tracing and log delivery', () => {
+    const roleId = stack.getLogicalId(knowledge.syncStateMachine.role.node.defaultChild as any);
+    const statements = Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((p: any) => p.Properties.Roles.some((r: any) => r.Ref === roleId))
+      .flatMap((p: any) => p.Properties.PolicyDocument.Statement);
+    const scoped = statements.filter((st: any) => st.Resource !== '*').map((st: any) => [st.Action, st.Resource]);
+    const kbArn = { 'Fn::GetAtt': [stack.getLogicalId(knowledge.knowledgeBase), 'KnowledgeBaseArn'] };
+    expect(scoped).toEqual(expect.arrayContaining([['bedrock:GetIngestionJob', kbArn], ['bedrock:StartIngestionJob', kbArn]]));
+    expect(scoped).toHaveLength(3);
+    expect(JSON.stringify(scoped.find((x: any) => x[0] === 'dynamodb:UpdateItem'))).toContain(stack.getLogicalId(knowledge.syncTable.node.defaultChild as any));
+    const unscoped = statements.filter((st: any) => st.Resource === '*').flatMap((st: any) => st.Action);
+    expect(unscoped.every((a: string) => a.startsWith('xray:') || /^logs:(Create|Get|Update|Delete)LogDelivery$|^logs:(ListLogDeliveries|PutResourcePolicy|DescribeResourcePolicies|DescribeLogGroups)$/.test(a))).toBe(true);
+  });
+
   test('snapshot', () => {
     expect(withoutAssetHashes(template.toJSON())).toMatchSnapshot();
   });

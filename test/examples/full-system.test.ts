@@ -20,7 +20,7 @@ test('`cdk synth` of examples/full-system runs offline and yields the whole syst
   const count = (type: string) => Object.values(template.Resources as Record<string, any>).filter((r) => r.Type === type).length;
   expect(count('AWS::Cognito::UserPool')).toBe(1);
   expect(count('AWS::Cognito::UserPoolGroup')).toBe(3);
-  expect(count('AWS::DynamoDB::Table')).toBe(2); // conversations, bots
+  expect(count('AWS::DynamoDB::Table')).toBe(3); // conversations, bots, the bulk knowledge sync state
   expect(count('AWS::ApiGatewayV2::Api')).toBe(2);
   expect(count('AWS::ApiGatewayV2::Stage')).toBe(2);
   // five chat functions (authorizer, WebSocket handler, worker, REST API, bots API), the worker's on-failure
@@ -34,13 +34,16 @@ test('`cdk synth` of examples/full-system runs offline and yields the whole syst
   expect(count('AWS::CloudFront::Distribution')).toBe(1);
   expect(count('AWS::CloudFront::OriginAccessControl')).toBe(1);
   expect(count('Custom::CDKBucketDeployment')).toBe(1);
-  expect(Object.keys(template.Outputs).sort()).toEqual(['AppUrl', 'KnowledgeBaseId', 'KnowledgeDocumentBucket', 'RestApiUrl', 'UserPoolClientId', 'UserPoolId', 'WebSocketUrl', 'WidgetUrl']);
+  expect(Object.keys(template.Outputs).sort()).toEqual(['AppUrl', 'KnowledgeBaseId', 'KnowledgeDocumentBucket', 'KnowledgeSyncTable', 'RestApiUrl', 'UserPoolClientId', 'UserPoolId', 'WebSocketUrl', 'WidgetUrl']);
   expect(count('AWS::S3::Bucket')).toBe(5); // large messages + its access logs, site + its logs, knowledge documents
   // the knowledge for bots: one shared knowledge base on S3 Vectors, a CUSTOM and an S3 data source
   expect(count('AWS::S3Vectors::VectorBucket')).toBe(1);
   expect(count('AWS::S3Vectors::Index')).toBe(1);
   expect(count('AWS::Bedrock::KnowledgeBase')).toBe(1);
   expect(count('AWS::Bedrock::DataSource')).toBe(2);
+  // the bulk data source's sync: S3 events on EventBridge start a state machine of SDK integrations (no function)
+  expect(count('AWS::StepFunctions::StateMachine')).toBe(1);
+  expect(count('AWS::Events::Rule')).toBe(1);
   // The stack's Region is known: Claude resolves to global profiles, Nova Pro to the US one; Sonnet is the default.
   const worker = Object.values(template.Resources as Record<string, any>)
     .find((r) => r.Type === 'AWS::Lambda::Function' && r.Properties.Environment?.Variables?.LARGE_MESSAGE_BUCKET && r.Properties.MemorySize === 1024);

@@ -2,11 +2,13 @@
 // the real SDK client and retrieve it filtered by the bot, in seconds; bulk files synced by an ingestion job.
 import {
   BedrockAgentClient, GetKnowledgeBaseCommand, GetKnowledgeBaseDocumentsCommand, GetIngestionJobCommand, IngestKnowledgeBaseDocumentsCommand,
-  ListDataSourcesCommand, StartIngestionJobCommand,
+  ListDataSourcesCommand,
 } from '@aws-sdk/client-bedrock-agent';
 import { BedrockAgentRuntimeClient, RetrieveCommand } from '@aws-sdk/client-bedrock-agent-runtime';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { GetIndexCommand, ListVectorsCommand, S3VectorsClient } from '@aws-sdk/client-s3vectors';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { credentials, region, useDummyAwsEnv } from './env';
 import { fullSystemApp, synthesize } from '../../src/local/apps';
 import { LocalStack, startLocalStack } from '../../src/local/stack/local-stack';
@@ -22,7 +24,7 @@ let knowledgeBaseId: string;
 
 beforeAll(async () => {
   requireBundles();
-  stack = await startLocalStack({ assembly: synthesize(fullSystemApp, 'full-system'), quiet: true });
+  stack = await startLocalStack({ assembly: synthesize(fullSystemApp, 'full-system'), quiet: true, stateMachineMaxWaitMs: 50 });
   agent = new BedrockAgentClient({ endpoint: stack.knowledge!.agentEndpoint, credentials, region });
   runtime = new BedrockAgentRuntimeClient({ endpoint: stack.knowledge!.runtimeEndpoint, credentials, region });
   vectors = new S3VectorsClient({ endpoint: stack.knowledge!.vectorsEndpoint, credentials, region });
@@ -75,24 +77,38 @@ test('a document ingested into the direct data source is retrievable by its bot 
   expect(listed.vectors!.map((v) => (v.metadata as Record<string, unknown>).botId).sort()).toEqual(['bot-1', 'bot-2']);
 });
 
-test('a bulk file with its metadata file in the template\'s document bucket is synced by an ingestion job', async () => {
+test('a bulk file with its metadata file in the template\'s document bucket is synced by the sync state machine, run from its definition', async () => {
   const bucket = stack.outputs.KnowledgeDocumentBucket;
   // the bucket's regional domain, as the template names it, maps to the local S3
   const s3Endpoint = stack.endpoints.lookup(`${bucket}.s3.${region}.amazonaws.com`)!;
   const client = new S3Client({ endpoint: s3Endpoint, forcePathStyle: true, credentials, region });
-  await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'bulk/faq.txt', Body: 'The office closes at six.' }));
   await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'bulk/faq.txt.metadata.json', Body: JSON.stringify({ metadataAttributes: { botId: 'bot-3' } }) }));
+  await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'bulk/faq.txt', Body: 'The office closes at six.' }));
   client.destroy();
+  // each PUT is an S3 event on EventBridge, the template's rule starts the state machine, which runs the job
+  await stack.idleStateMachines();
+  await stack.idle();
   const sources = (await agent.send(new ListDataSourcesCommand({ knowledgeBaseId }))).dataSourceSummaries!;
   const dataSourceId = sources.find((s) => s.name === 'bulk')!.dataSourceId!;
-  const job = (await agent.send(new StartIngestionJobCommand({ knowledgeBaseId, dataSourceId }))).ingestionJob!;
-  await stack.idle();
-  const done = (await agent.send(new GetIngestionJobCommand({ knowledgeBaseId, dataSourceId, ingestionJobId: job.ingestionJobId! }))).ingestionJob!;
-  expect(done).toMatchObject({ status: 'COMPLETE', statistics: { numberOfNewDocumentsIndexed: 1, numberOfDocumentsFailed: 0 } });
+  // the sync table's item says how it went, with the job's own figures
+  const ddb = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: stack.dynamoDbEndpoint, credentials, region }));
+  const sync = (await ddb.send(new GetCommand({ TableName: stack.outputs.KnowledgeSyncTable, Key: { pk: `SYNC#${dataSourceId}` } }))).Item!;
+  ddb.destroy();
+  expect(sync).toMatchObject({ status: 'SUCCEEDED', jobStatus: 'COMPLETE', pending: false, failedDocuments: 0 });
+  expect(sync.runner).toBeUndefined();
+  expect(JSON.parse(sync.statistics)).toMatchObject({ NumberOfDocumentsFailed: 0 });
+  // two changes, two executions: the second came in while the first ran a job, so it ended coalesced and the first
+  // ran one more job for it (bulk-sync.ts)
+  const executions = stack.stateMachines()[0].executions;
+  expect(executions.map((e) => e.status)).toEqual(['SUCCEEDED', 'SUCCEEDED']);
+  expect(executions.filter((e) => e.states.includes('Coalesced'))).toHaveLength(1);
+  const job = (await agent.send(new GetIngestionJobCommand({ knowledgeBaseId, dataSourceId, ingestionJobId: sync.jobId }))).ingestionJob!;
+  expect(job.status).toBe('COMPLETE');
   const got = await runtime.send(new RetrieveCommand({
     knowledgeBaseId,
     retrievalQuery: { text: 'when does the office close' },
     retrievalConfiguration: { vectorSearchConfiguration: { filter: { equals: { key: 'botId', value: 'bot-3' } } } },
   }));
   expect(got.retrievalResults![0]).toMatchObject({ content: { text: 'The office closes at six.' }, location: { type: 'S3', s3Location: { uri: `s3://${bucket}/bulk/faq.txt` } } });
+  expect(stack.notEmulated.join('\n')).not.toMatch(/AWS::(StepFunctions|Events)::/);
 });

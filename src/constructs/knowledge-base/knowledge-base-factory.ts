@@ -1,13 +1,17 @@
 import { Aws, Duration, Names, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as bedrock from 'aws-cdk-lib/aws-bedrock';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { BulkSync } from './bulk-sync';
 import { EmbeddingModel } from './embedding-model';
 import { VectorStore } from './vector-store';
 import { ChatBackend } from '../chat-backend/chat-backend';
 import { grant } from '../chat-backend/context';
-import { DEFAULT_REMOVAL_POLICY, logServerAccessTo, secureBucketProps } from '../private/defaults';
+import { DEFAULT_LOG_RETENTION, DEFAULT_REMOVAL_POLICY, logServerAccessTo, secureBucketProps } from '../private/defaults';
 import { acknowledge } from '../private/nag';
 
 /** Key prefixes of the document bucket. */
@@ -58,6 +62,12 @@ export interface KnowledgeBaseFactoryProps {
   readonly uploadExpiration?: Duration;
 
   /**
+   * How often the bulk sync state machine polls a running ingestion job.
+   * @default Duration.seconds(15)
+   */
+  readonly syncPollInterval?: Duration;
+
+  /**
    * What happens to the document bucket when the stack is deleted (the vector bucket and index follow it).
    * @default RemovalPolicy.RETAIN
    */
@@ -85,6 +95,15 @@ export class KnowledgeBaseFactory extends Construct {
   public readonly directDataSource: bedrock.CfnDataSource;
   /** The S3 data source over `bulk/`, synced by ingestion jobs. */
   public readonly bulkDataSource: bedrock.CfnDataSource;
+  /**
+   * Syncs the bulk data source when objects under `bulk/` change: one ingestion job at a time, changes coalesced
+   * (Step Functions, SDK integrations only).
+   */
+  public readonly syncStateMachine: sfn.StateMachine;
+  /** The sync state of the bulk data source (one item: status, job, statistics, failure reasons). */
+  public readonly syncTable: dynamodb.Table;
+  /** The EventBridge rule that starts the sync on S3 object events under `bulk/`. */
+  public readonly syncRule: events.Rule;
   /** The role Bedrock assumes for the knowledge base. */
   public readonly serviceRole: iam.Role;
   /** The vector store. */
@@ -205,6 +224,22 @@ export class KnowledgeBaseFactory extends Construct {
       dataDeletionPolicy: 'DELETE',
       vectorIngestionConfiguration,
     });
+
+    const pollInterval = props.syncPollInterval ?? Duration.seconds(15);
+    if (pollInterval.toSeconds() < 1) throw new Error('KnowledgeBaseFactory: syncPollInterval must be at least one second.');
+    const sync = new BulkSync(this, {
+      bucket: this.documentBucket,
+      prefix: KNOWLEDGE_PREFIXES.bulk,
+      knowledgeBaseId: this.knowledgeBaseId,
+      knowledgeBaseArn: this.knowledgeBaseArn,
+      dataSourceId: this.bulkDataSource.attrDataSourceId,
+      removalPolicy,
+      logRetention: DEFAULT_LOG_RETENTION,
+      pollInterval,
+    });
+    this.syncStateMachine = sync.stateMachine;
+    this.syncTable = sync.table;
+    this.syncRule = sync.rule;
 
     // The chat worker retrieves for bots with documents (docs/knowledge-contract.md), always filtered on the bot.
     props.backend.workerFunction.addEnvironment('KNOWLEDGE_BASE_ID', this.knowledgeBaseId);

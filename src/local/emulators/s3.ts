@@ -32,6 +32,8 @@ export interface StartS3Options {
   readonly corsOrigins?: string[];
   /** Buckets with their own CORS configuration (XML as PutBucketCors takes it), e.g. read from a template. */
   readonly bucketConfigs?: readonly { readonly name: string; readonly corsXml?: string }[];
+  /** Each object created or deleted (s3rver's notification records, S3's event message format). */
+  readonly onObjectEvent?: (record: import('./event-rules').S3NotificationRecord) => void;
 }
 
 /** A bucket CORS configuration as S3 takes it. */
@@ -67,6 +69,11 @@ export async function startS3(options: StartS3Options = {}): Promise<S3Emulator>
       ...(options.bucketConfigs ?? []).map((b) => ({ name: b.name, configs: b.corsXml ? [b.corsXml] : [] })),
     ],
   });
+  if (options.onObjectEvent) {
+    const onEvent = options.onObjectEvent;
+    (s3 as unknown as { on(e: 'event', f: (event: { Records: import('./event-rules').S3NotificationRecord[] }) => void): void })
+      .on('event', (event) => event.Records.forEach((r) => onEvent(r)));
+  }
   (s3 as unknown as { middleware: TaggingMiddleware[] }).middleware.unshift(objectTagging((s3 as unknown as { store: TagStore }).store));
   let port: number;
   try {

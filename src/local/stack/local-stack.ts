@@ -32,11 +32,13 @@ import { FakeRequest, startBedrockFake, StartBedrockFakeOptions } from '../emula
 import { GuardrailRegistry, startBedrockControl } from '../emulators/bedrock-guardrails';
 import { startCognitoIdp } from '../emulators/cognito-idp';
 import { startDynamoDb } from '../emulators/dynamodb';
+import { LocalEventBus, s3EventOf } from '../emulators/event-rules';
 import { s3Reader, startKnowledgeBaseEmulator, type KnowledgeBaseEmulator } from '../emulators/knowledge-base';
 import { functionNameOf, LambdaEmulator, startLambda } from '../emulators/lambda';
 import { LocalPipe, startLocalPipe } from '../emulators/pipes';
 import { corsRulesXml, startS3 } from '../emulators/s3';
 import { startS3VectorsEmulator, type S3VectorsEmulator } from '../emulators/s3-vectors';
+import { LocalExecution, LocalStateMachine } from '../emulators/step-functions';
 import { closeServer, readBody } from '../emulators/util';
 import { createLocalIdp, LOCAL_USERS, LocalIdp, LocalUser } from '../idp';
 import { createManagedLogin, ManagedLoginClient } from '../managed-login';
@@ -73,6 +75,11 @@ export interface LocalStackOptions {
    * FunctionRuntimeOptions.inProcess).
    */
   readonly handlers?: 'isolated' | 'in-process';
+  /**
+   * Wait states of the template's state machines pause at most this long, and their retriers wait at most this long
+   * between attempts (tests). @default the definition's own times
+   */
+  readonly stateMachineMaxWaitMs?: number;
 }
 
 export interface LocalUserPool {
@@ -99,6 +106,8 @@ export interface LocalStack {
   readonly lambda: LambdaEmulator;
   readonly webSocketApis: readonly WebSocketApi[];
   readonly endpoints: EndpointResolver;
+  /** The local DynamoDB (the functions' `AWS_ENDPOINT_URL_DYNAMODB`). */
+  readonly dynamoDbEndpoint: string;
   /** The local Cognito Identity Provider API (the functions' `AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER`). */
   readonly cognitoEndpoint: string;
   /** What the local stack does not emulate, one line each (printed once at start-up). */
@@ -119,6 +128,10 @@ export interface LocalStack {
    * request again, as a stack update or deletion would; resolves with the provider's response, rejects when it failed.
    */
   customResource(logicalId: string, requestType: 'Update' | 'Delete'): Promise<Record<string, unknown>>;
+  /** The template's state machines (AWS::StepFunctions::StateMachine), each with its executions so far. */
+  stateMachines(): { logicalId: string; arn: string; executions: readonly LocalExecution[] }[];
+  /** Resolves when no state machine execution is running. */
+  idleStateMachines(): Promise<void>;
   /** Resolves once every pipe has delivered the stream records written before the call. */
   drainPipes(): Promise<void>;
   /** Each pipe's counts so far: records delivered to its target, records its filter dropped. */
@@ -191,15 +204,30 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 
     // ---------------------------------------------------------------- S3
     const buckets: { name: string; corsXml?: string }[] = [];
+    // Buckets that send their object events to EventBridge (NotificationConfiguration.EventBridgeConfiguration:
+    // https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-s3-bucket-eventbridgeconfiguration.html),
+    // to the default bus once it is read from the template below.
+    const eventBridgeBuckets = new Set<string>();
+    let bus: LocalEventBus | undefined;
     for (const { r } of loaded) {
       for (const id of r.ofType('AWS::S3::Bucket')) {
         const name = String(r.ref(id));
+        const notifications = r.prop(id, 'NotificationConfiguration') as { EventBridgeConfiguration?: { EventBridgeEnabled?: boolean } } | undefined;
+        if (notifications?.EventBridgeConfiguration?.EventBridgeEnabled) eventBridgeBuckets.add(name);
         const cors = r.prop(id, 'CorsConfiguration') as { CorsRules?: Parameters<typeof corsRulesXml>[0] } | undefined;
         buckets.push({ name, corsXml: cors?.CorsRules ? corsRulesXml(cors.CorsRules) : undefined });
         if (r.prop(id, 'LifecycleConfiguration')) notEmulated.push(`S3 lifecycle rules of ${name} (objects do not expire; object tags, which rules can filter on, are kept)`);
       }
     }
-    const s3 = await startS3({ bucketConfigs: buckets, accessKeyIds: ['local', 'test', process.env.AWS_ACCESS_KEY_ID].filter((k): k is string => !!k) });
+    const s3 = await startS3({
+      bucketConfigs: buckets,
+      accessKeyIds: ['local', 'test', process.env.AWS_ACCESS_KEY_ID].filter((k): k is string => !!k),
+      onObjectEvent: (record) => {
+        if (!eventBridgeBuckets.has(record.s3.bucket.name) || !bus) return;
+        const event = s3EventOf(record, region, loaded[0].r.context.accountId);
+        if (event) bus.put(event);
+      },
+    });
     stops.push(s3.stop);
     for (const { r } of loaded) {
       for (const id of r.ofType('AWS::S3::Bucket')) {
@@ -747,6 +775,56 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       }
     }
 
+    // ---------------------------------------------------------------- Step Functions and EventBridge rules
+    const machines = new Map<string, { logicalId: string; machine: LocalStateMachine }>();
+    for (const { r } of loaded) {
+      for (const id of r.ofType('AWS::StepFunctions::StateMachine')) {
+        const p = r.resource(id).Properties ?? {};
+        if (p.DefinitionString === undefined) {
+          notEmulated.push(`state machine ${id}: only a DefinitionString is read (not Definition or DefinitionS3Location)`);
+          continue;
+        }
+        const arn = String(r.ref(id));
+        const machine = new LocalStateMachine({
+          name: arn.slice(arn.lastIndexOf(':') + 1),
+          arn,
+          definition: JSON.parse(r.str(p.DefinitionString)) as Record<string, unknown>,
+          region,
+          dynamoDbEndpoint: dynamo.endpoint,
+          bedrockAgentEndpoint: knowledgeEmulator?.endpoint,
+          maxWaitMs: options.stateMachineMaxWaitMs,
+          maxRetryIntervalMs: options.stateMachineMaxWaitMs,
+          onFailure: (x) => process.stderr.write(`state machine ${id}: execution failed: ${x.error}: ${x.cause}\n`),
+        });
+        machines.set(arn, { logicalId: id, machine });
+        stops.push(async () => machine.stop());
+        summary.push(`state machine ${id} (${p.StateMachineType ?? 'STANDARD'}), run from its definition by aws-local-stepfunctions`);
+      }
+    }
+    bus = new LocalEventBus((target, input, rule) => {
+      const m = machines.get(target.Arn);
+      if (m) m.machine.start(input);
+      else process.stderr.write(`rule ${rule.name}: target ${target.Arn} is not emulated (only state machines of the template are)\n`);
+    });
+    for (const { r } of loaded) {
+      for (const id of r.ofType('AWS::Events::Rule')) {
+        const p = r.resolve(r.resource(id).Properties ?? {}) as {
+          EventPattern?: Record<string, unknown>; State?: string; EventBusName?: string; ScheduleExpression?: string; Targets?: { Arn: string }[];
+        };
+        if (p.ScheduleExpression) {
+          notEmulated.push(`rule ${id}: schedules are not run`);
+          continue;
+        }
+        if (p.EventBusName && p.EventBusName !== 'default') {
+          notEmulated.push(`rule ${id}: only the default event bus is emulated`);
+          continue;
+        }
+        if (!p.EventPattern || (p.State ?? 'ENABLED') !== 'ENABLED') continue;
+        bus.addRule({ name: id, pattern: p.EventPattern, targets: (p.Targets ?? []) as never });
+        summary.push(`rule ${id} → ${(p.Targets ?? []).map((t) => machines.get(t.Arn)?.logicalId ?? t.Arn).join(', ')}`);
+      }
+    }
+
     // ---------------------------------------------------------------- custom resources whose provider is a function
     type CustomResourceState = { r: TemplateResolver; id: string; serviceToken: string; physicalId?: string; data?: Record<string, string> };
     const customResources = new Map<string, CustomResourceState>();
@@ -925,6 +1003,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       webSocketApis,
       endpoints,
       cognitoEndpoint: cognitoIdp.endpoint,
+      dynamoDbEndpoint: dynamo.endpoint,
       notEmulated,
       knowledge: knowledgeEmulator && vectorsEmulator ? {
         agentEndpoint: knowledgeEmulator.endpoint,
@@ -945,6 +1024,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       customResource: (logicalId, requestType) => runCustomResource(logicalId, requestType),
       customResources: () => [...customResources.values()].map((c) => ({ logicalId: c.id, type: c.r.resource(c.id).Type, physicalId: c.physicalId })),
       pipeStats: () => localPipes.map((p, i) => ({ name: pipeNames[i], delivered: p.delivered, filteredOut: p.filteredOut })),
+      stateMachines: () => [...machines.entries()].map(([arn, m]) => ({ logicalId: m.logicalId, arn, executions: m.machine.list() })),
+      idleStateMachines: async () => {
+        await Promise.all([...machines.values()].map((m) => m.machine.idle()));
+      },
       drainPipes: async () => {
         await Promise.all(localPipes.map((p) => p.drain()));
         await lambda.idle();
@@ -1020,6 +1103,7 @@ const HANDLED = new Set([
   'AWS::CloudFront::ResponseHeadersPolicy', 'AWS::CloudFront::OriginAccessControl', 'Custom::CDKBucketDeployment',
   'AWS::CDK::Metadata', 'AWS::Lambda::LayerVersion', 'AWS::S3Vectors::VectorBucket', 'AWS::S3Vectors::Index',
   'AWS::Bedrock::KnowledgeBase', 'AWS::Bedrock::DataSource', 'AWS::Pipes::Pipe', 'Custom::BedrockChatBot',
+  'AWS::StepFunctions::StateMachine', 'AWS::Events::Rule',
 ]);
 
 const NOT_EMULATED: Record<string, string> = {

@@ -240,6 +240,13 @@ export class TemplateResolver {
       }
       case 'AWS::Bedrock::KnowledgeBase':
         return stableId(seed, 10, ALNUM_UPPER);
+      // Ref of a state machine is its ARN; a generated name is 1-80 characters
+      // (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-stepfunctions-statemachine.html).
+      case 'AWS::StepFunctions::StateMachine':
+        return `arn:aws:states:${this.context.region}:${this.context.accountId}:stateMachine:${p.StateMachineName !== undefined ? this.str(p.StateMachineName) : generated(80)}`;
+      // Ref of a rule is its name (same reference, aws-resource-events-rule.html).
+      case 'AWS::Events::Rule':
+        return p.Name !== undefined ? this.str(p.Name) : generated(64);
       case 'AWS::Bedrock::DataSource':
         return `${this.str(p.KnowledgeBaseId)}|${stableId(seed, 10, ALNUM_UPPER)}`;
       default:
@@ -261,6 +268,9 @@ export class TemplateResolver {
       case 'AWS::S3::Bucket.DualStackDomainName': return `${name}.s3.dualstack.${region}.amazonaws.com`;
       case 'AWS::S3::Bucket.WebsiteURL': return `http://${name}.s3-website-${region}.amazonaws.com`;
       case 'AWS::Lambda::Function.Arn': return arn('lambda', `function:${name}`);
+      case 'AWS::StepFunctions::StateMachine.Arn': return name;
+      case 'AWS::StepFunctions::StateMachine.Name': return name.slice(name.lastIndexOf(':') + 1);
+      case 'AWS::Events::Rule.Arn': return arn('events', `rule/${name}`);
       case 'AWS::ApiGatewayV2::Api.ApiId': return name;
       case 'AWS::ApiGatewayV2::Api.ApiEndpoint': {
         const scheme = r.Properties?.ProtocolType === 'WEBSOCKET' ? 'wss' : 'https';
