@@ -296,6 +296,22 @@ export interface Usage {
   readonly cacheWriteTokens: number;
 }
 
+/**
+ * A source an answer may cite as `[^<sourceId>]` (a passage of one of the bot's documents): sent as a `citation` frame
+ * before the answer's text, stored with the answer (`citations`, at most 5) and returned by `GET /conversations/{id}`
+ * (docs/knowledge-contract.md, "WebSocket"). Never sent to the model on later turns.
+ */
+export interface Citation {
+  readonly sourceId: string;
+  /** The document's name (metadata `documentName`). */
+  readonly title: string;
+  /** Opens the document through `GET /knowledge/bots/{botId}/documents/{documentId}/source`. */
+  readonly documentId: string;
+  readonly page?: number;
+  /** The start of the passage, at most 500 characters. */
+  readonly snippet: string;
+}
+
 interface Ids { requestId: string; conversationId: string; messageId: string }
 /** `snapshot: true` marks the frames replaying an answer so far to a connection that resumed it. */
 interface Part extends Ids { snapshot?: true }
