@@ -9,6 +9,7 @@ import * as http2 from 'node:http2';
 import { BedrockAgentClient, IngestKnowledgeBaseDocumentsCommand } from '@aws-sdk/client-bedrock-agent';
 import { BedrockAgentRuntimeClient, RetrieveCommand } from '@aws-sdk/client-bedrock-agent-runtime';
 import { PAGE_METADATA_KEY, sourcesOf } from '../../src/lambdas/core/retrieval';
+import { Sha256 } from '../../src/lambdas/wiring/aws-signing';
 import { RetrieveClient, RetrieveInput } from '../../src/lambdas/wiring/retrieve-client';
 import { KnowledgeBaseEmulator, startKnowledgeBaseEmulator } from '../../src/local/emulators/knowledge-base';
 import { listenLoopback } from '../../src/local/emulators/util';
@@ -67,7 +68,7 @@ beforeAll(async () => {
   }));
   agent.destroy();
   await emu.idle();
-  small = new RetrieveClient({ endpoint: emu.runtimeEndpoint, region, credentials: async () => credentials, backoff: () => 1 });
+  small = new RetrieveClient({ sha256: Sha256, endpoint: emu.runtimeEndpoint, region, credentials: async () => credentials, backoff: () => 1 });
   sdk = new BedrockAgentRuntimeClient({ endpoint: emu.runtimeEndpoint, region, credentials });
 }, 60_000);
 
@@ -129,7 +130,7 @@ test('throttling is retried, the request is signed for bedrock in the Region, an
     });
   });
   const port = await listenLoopback(server as unknown as import('http').Server);
-  const client = new RetrieveClient({ endpoint: `http://127.0.0.1:${port}`, region: 'eu-west-3', credentials: async () => credentials, backoff: () => 1 });
+  const client = new RetrieveClient({ sha256: Sha256, endpoint: `http://127.0.0.1:${port}`, region: 'eu-west-3', credentials: async () => credentials, backoff: () => 1 });
   try {
     await expect(client.retrieve(request('bot-a', 'refunds'))).resolves.toEqual({ retrievalResults: [] });
     expect(seen).toHaveLength(2);

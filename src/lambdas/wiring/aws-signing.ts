@@ -49,8 +49,12 @@ export function endpointOf(envName: string, prefix: string, region: string, endp
     ?? `https://${prefix}.${region}.${region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com'}`);
 }
 
-export function signerFor(service: string, region: string, credentials?: Credentials): SignatureV4 {
-  return new SignatureV4({ service, region, credentials: credentials ?? defaultProvider(), sha256: Sha256, applyChecksum: false });
+/** A hash constructor as `SignatureV4` takes it (Sha256 above, or an SDK client's `config.sha256`). */
+export type HashConstructor = ConstructorParameters<typeof SignatureV4>[0]['sha256'];
+
+/** A signer for `service` in `region`; `sha256` is passed in, so a bundle that has the SDK's own hash class needs no other. */
+export function signerFor(service: string, region: string, sha256: HashConstructor, credentials?: Credentials): SignatureV4 {
+  return new SignatureV4({ service, region, credentials: credentials ?? defaultProvider(), sha256, applyChecksum: false });
 }
 
 /**

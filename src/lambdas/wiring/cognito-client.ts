@@ -20,7 +20,7 @@
  * (https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html).
  */
 import type { SignatureV4 } from '@smithy/signature-v4';
-import { awsError, Credentials, defaultBackoff, endpointOf, regionOf, signerFor, transportError, withRetries } from './aws-signing';
+import { awsError, Credentials, defaultBackoff, endpointOf, regionOf, Sha256, signerFor, transportError, withRetries } from './aws-signing';
 
 /** The subset of the Cognito shapes these reads return (field names as in the API reference). */
 export interface CognitoGroup { readonly GroupName?: string; readonly Description?: string }
@@ -59,7 +59,7 @@ export class CognitoClient {
   constructor(options: CognitoClientOptions = {}) {
     const region = regionOf(options.region);
     this.url = endpointOf('AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER', 'cognito-idp', region, options.endpoint);
-    this.signer = signerFor('cognito-idp', region, options.credentials);
+    this.signer = signerFor('cognito-idp', region, Sha256, options.credentials);
     this.backoff = options.backoff ?? defaultBackoff;
   }
 

@@ -22,7 +22,8 @@
  */
 import * as http2 from 'node:http2';
 import type { SignatureV4 } from '@smithy/signature-v4';
-import { awsError, Credentials, defaultBackoff, endpointOf, regionOf, signerFor, transportError, withRetries } from './aws-signing';
+import { awsError, Credentials, defaultBackoff, endpointOf, HashConstructor, regionOf, signerFor, transportError, withRetries } from './aws-signing';
+import { bedrock } from './bedrock';
 import { once } from './env';
 
 /** The filter shape of the API (RetrievalFilter), as far as the worker uses it. */
@@ -47,10 +48,12 @@ export interface RetrieveOutput {
   readonly nextToken?: string;
 }
 
-/** Retrieve's errors that the SDK's standard mode retries (throttling; 5xx are retried by status). */
-const RETRYABLE_TYPES = new Set(['ThrottlingException', 'InternalServerException', 'ServiceUnavailableException', 'BadGatewayException']);
+/** Retrieve's errors that the SDK's standard mode retries: throttling (429); 5xx answers are retried by their status. */
+const RETRYABLE_TYPES = new Set(['ThrottlingException']);
 
 export interface RetrieveClientOptions {
+  /** The SHA-256 of the signer (wiring/aws-signing.ts Sha256, or an SDK client's `config.sha256`). */
+  readonly sha256: HashConstructor;
   readonly region?: string;
   readonly endpoint?: string;
   readonly credentials?: Credentials;
@@ -68,10 +71,10 @@ export class RetrieveClient {
   private session: http2.ClientHttp2Session | undefined;
   private inFlight = 0;
 
-  constructor(options: RetrieveClientOptions = {}) {
+  constructor(options: RetrieveClientOptions) {
     const region = regionOf(options.region);
     this.url = endpointOf('AWS_ENDPOINT_URL_BEDROCK_AGENT_RUNTIME', 'bedrock-agent-runtime', region, options.endpoint);
-    this.signer = signerFor('bedrock', region, options.credentials);
+    this.signer = signerFor('bedrock', region, options.sha256, options.credentials);
     this.backoff = options.backoff ?? defaultBackoff;
     this.timeoutMs = options.timeoutMs ?? 10_000;
   }
@@ -123,7 +126,7 @@ export class RetrieveClient {
     try {
       parsed = text ? JSON.parse(text) : {};
     } catch {
-      if (status < 300) throw Object.assign(new Error('Retrieve answered a body that is not JSON.'), { $metadata: { httpStatusCode: status } });
+      if (status < 300) throw Object.assign(new Error('Retrieve: not JSON'), { $metadata: { httpStatusCode: status } });
     }
     if (status >= 200 && status < 300) return parsed as RetrieveOutput;
     throw awsError(status, errorType, parsed, `Retrieve failed (${status}).`);
@@ -175,5 +178,12 @@ export class RetrieveClient {
   }
 }
 
-/** The worker's client, created at first use (endpoint variables are read then). */
-export const retrieveClient = once(() => new RetrieveClient());
+/**
+ * The worker's client, created at first use (endpoint variables are read then). It signs with the hash class and
+ * credentials of the worker's Bedrock Runtime client (the SDK's own, the same default chain), so the bundle carries
+ * no second SHA-256 implementation.
+ */
+export const retrieveClient = once(() => {
+  const { config } = bedrock();
+  return new RetrieveClient({ sha256: config.sha256, credentials: config.credentials });
+});
