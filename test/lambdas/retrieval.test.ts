@@ -207,3 +207,54 @@ test('a bot never retrieves another bot\'s documents (any bots, any documents sh
     },
   ), { numRuns: 4 });
 }, 120_000);
+
+test('a long question is sent as a query of at most 1,000 characters (KnowledgeBaseQuery\'s maximum)', async () => {
+  const botId = await createBot('alice', { title: 'Long' });
+  await seedDocuments(pg, botId, 'alice', [{ documentId: 'l1', name: 'Long.md', text: 'Gearbox oil is changed every 500 hours.' }]);
+  const question = `Gearbox ${'maintenance question with many words '.repeat(60)}end`;
+  expect(question.length).toBeGreaterThan(2000);
+  const calls = proxy.calls.length;
+  const c = await connect('alice');
+  const { end, frames } = await ask(c, question, { botId });
+  c.close();
+  expect(end.type).toBe('end');
+  const sent = proxy.calls.slice(calls).map((c0) => c0.body.retrievalQuery.text);
+  expect(sent).toHaveLength(1);
+  expect(sent[0].length).toBeLessThanOrEqual(1000);
+  expect(question.replace(/\s+/g, ' ').startsWith(sent[0])).toBe(true);
+  expect(frames.find((f) => f.type === 'toolUse')!.input).toEqual({ query: sent[0] });
+});
+
+test('an answer resumed on a new connection replays the retrieval step and the citations in its snapshot', async () => {
+  const botId = await createBot('alice', { title: 'Resumable' });
+  await seedDocuments(pg, botId, 'alice', [{ documentId: 'r1', name: 'Hours.md', text: 'The shop opens at nine.' }]);
+  let open!: () => void;
+  const held = new Promise<void>((resolve) => { open = resolve; });
+  script = (req) => (req.operation === 'Converse' ? offline(req) : {
+    steps: [{ type: 'text', text: 'From the documents: ' }, { type: 'pause', until: held }, { type: 'text', text: 'The shop opens at nine.[^1]' }],
+  });
+  const known = new Set(pg.connectionIds());
+  const first = await connect('alice');
+  const firstId = pg.connectionIds().find((id) => !known.has(id))!;
+  const requestId = `r${Math.random().toString(36).slice(2)}`;
+  first.send({ action: 'sendMessage', v: 1, requestId, content: [{ text: 'When does the shop open?' }], botId });
+  await first.until((f) => f.requestId === requestId && f.type === 'text');
+  expect(pg.dropConnection(firstId, { lingerMs: 60_000 })).toBe(true);
+  const second = await connect('alice');
+  try {
+    second.send({ action: 'resume', v: 1, requestId });
+    await second.until((f) => f.requestId === requestId && f.type === 'start' && f.resumed === true);
+    open();
+    const end = await second.until((f) => f.requestId === requestId && (f.type === 'end' || f.type === 'error'));
+    expect(end.type).toBe('end');
+    const frames = second.of(requestId);
+    const snapshot = frames.filter((f) => f.snapshot === true);
+    expect(typesOf(snapshot)).toEqual(['toolUse', 'toolResult', 'citation', 'text']);
+    expect(snapshot.find((f) => f.type === 'citation')).toMatchObject({ sourceId: '1', title: 'Hours.md', documentId: 'r1', snippet: 'The shop opens at nine.' });
+    expect(frames.filter((f) => f.type === 'text').map((f) => f.delta).join('')).toBe('From the documents: The shop opens at nine.[^1]');
+  } finally {
+    open();
+    second.close();
+    first.close();
+  }
+});
