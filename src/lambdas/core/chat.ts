@@ -496,8 +496,9 @@ export async function runTurn(deps: TurnDeps, job: TurnJob): Promise<void> {
         });
         for (const s of found.sources) await sink.send({ type: 'citation', ...frame, ...s.citation });
       };
+      // A question of files only has no query: nothing was searched, no step is shown.
       started = started.then(async (ok) => {
-        if (ok) await retrievalFrames();
+        if (ok && found.query) await retrievalFrames();
         return ok;
       });
       started.catch(() => undefined);

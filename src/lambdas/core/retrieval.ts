@@ -32,6 +32,12 @@ export const PASSAGE_CHARS = 8000;
  */
 export const PAGE_METADATA_KEY = 'x-amz-bedrock-kb-document-page-number';
 
+/**
+ * The longest wait for Retrieve, attempts and retries included (the client bounds each attempt to 10 s): after it the
+ * turn answers without sources rather than keep the user waiting.
+ */
+export const RETRIEVE_BUDGET_MS = 15_000;
+
 /** The name of the retrieval step the client is shown (`toolUse` frame). */
 export const KNOWLEDGE_TOOL = 'knowledge_search';
 
@@ -128,7 +134,7 @@ export async function retrieveSources(
       knowledgeBaseId: knowledge.knowledgeBaseId,
       retrievalQuery: { text: query },
       retrievalConfiguration: { vectorSearchConfiguration: { numberOfResults: MAX_SOURCES, filter: { equals: { key: 'botId', value: botId } } } },
-    }, signal);
+    }, signal ? AbortSignal.any([signal, AbortSignal.timeout(RETRIEVE_BUDGET_MS)]) : AbortSignal.timeout(RETRIEVE_BUDGET_MS));
     const sources = sourcesOf(response, botId);
     log.info('knowledge retrieved', { botId, passages: sources.length });
     return { query, sources, failed: false };
