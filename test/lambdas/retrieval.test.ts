@@ -82,6 +82,8 @@ test('a bot with documents: the retrieval step and one citation per source arriv
   expect(system).toContain(`<sources>\n<source id="1" document="Warranty terms.md">\n${WARRANTY}\n</source>\n</sources>`);
   expect(system).toMatch(/cite it with its number as a footnote marker, e\.g\. \[\^1\]/);
   expect(system).toMatch(/If the sources do not contain the answer, say so/);
+  // The sources change the system prompt every turn: no cache point that a later prompt could never read.
+  expect(JSON.stringify(sent.body.messages)).not.toContain('cachePoint');
 
   const got = await call(pg, 'alice', 'GET', `/conversations/${ack!.conversationId}`);
   expect(got.status).toBe(200);
@@ -116,6 +118,8 @@ test('a bot without documents, and a chat without a bot, never call Retrieve and
   }
   expect(proxy.calls.length).toBe(calls);
   expect(streamRequests(before).map(systemOf)).toEqual(['Be brief.', '']);
+  // The bot's prompt caching applies as usual (the example's default model caches): a cache point after the question.
+  expect(JSON.stringify(streamRequests(before)[0].body.messages)).toContain('cachePoint');
   const got = await call(pg, 'alice', 'GET', `/conversations/${withBot.ack!.conversationId}`);
   expect(got.body.messages[1]).not.toHaveProperty('citations');
 });

@@ -505,9 +505,13 @@ export async function runTurn(deps: TurnDeps, job: TurnJob): Promise<void> {
     }
     // The bot's instructions, parameters, prompt caching and guardrail, or the deployment's (core/bots.ts); the
     // sources follow the instructions in the system prompt.
+    // With sources the system prompt differs from turn to turn, so no later prompt starts with this one: a cache point
+    // would only be paid for (a cache write) and never read. Such turns are not cached.
     const options = turnRequestOptions(job.bot, model, deps.models, job.reasoning);
     const system = systemWithSources(options.system, sources);
-    const request = { modelId: model.modelId, ...options, ...(system ? { system } : {}) };
+    const request = {
+      modelId: model.modelId, ...options, ...(system ? { system } : {}), ...(sources.length ? { cacheConversation: false } : {}),
+    };
     if (sources.length) sentText += system;
     // A conversation longer than the model's context window is sent again without its oldest turns (the question,
     // or the cut answer and what continues it, always stay), and the end frame says how many messages were left out.
