@@ -17,6 +17,8 @@
  * - the functions' small Cognito client (src/lambdas/wiring/cognito-client.ts) has no command classes: it targets
  *   `AWSCognitoIdentityProviderService.<operation>` and is called `.send("<Operation>",{...})`; each such call is a
  *   sent `cognito-idp:<Operation>`.
+ * - the worker's small Retrieve client (src/lambdas/wiring/retrieve-client.ts) has no command class either: the path
+ *   template of its one request, `/knowledgebases/${encodeURIComponent(<id>)}/retrieve`, is a sent `bedrock:Retrieve`.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -115,6 +117,9 @@ export function commandsSentBy(source: string): SentCommand[] {
     const calls = [...source.matchAll(/\.send\("([A-Z][A-Za-z0-9]+)",\{/g)].map((m) => m[1]);
     if (calls.length === 0) throw new Error('The bundle carries the small Cognito client but no `.send("<Operation>",{` call was recognised: this test must learn the new form');
     for (const operation of calls) sent.set(`CognitoIdentityProvider:${operation}`, { client: 'CognitoIdentityProvider', operation, actions: [`cognito-idp:${operation}`] });
+  }
+  if (/\/knowledgebases\/\$\{encodeURIComponent\([^)]*\)\}\/retrieve`/.test(source)) {
+    sent.set('BedrockAgentRuntime:Retrieve', { client: 'BedrockAgentRuntime', operation: 'Retrieve', actions: ['bedrock:Retrieve'] });
   }
   const apiClients = [...new Set(factories.values())].filter((c) => !CREDENTIAL_CLIENTS.has(c));
   if (apiClients.length > 0 && sent.size === 0) {
@@ -265,7 +270,7 @@ describe('IAM coverage of the full example (and of a backend with every sign-in 
       'ws': ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'lambda:InvokeFunction', 'execute-api:ManageConnections',
         'cognito-idp:AdminListGroupsForUser'],
       'chat-worker': ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'bedrock:InvokeModelWithResponseStream',
-        'bedrock:InvokeModel', 's3:GetObject', 'execute-api:ManageConnections'],
+        'bedrock:InvokeModel', 's3:GetObject', 'execute-api:ManageConnections', 'bedrock:Retrieve'],
       'chat-worker-failure': ['dynamodb:UpdateItem', 'execute-api:ManageConnections'],
       'api': ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem', 'bedrock:InvokeModel', 's3:PutObject',
         'dynamodb:DeleteItem', 'cognito-idp:AdminListGroupsForUser'],
@@ -357,6 +362,21 @@ describe('the coverage check can fail', () => {
     expect(missingActions(source, statements)).toEqual([]);
     const withoutCognito = statements.filter((s) => ![s.Action].flat().some((a: string) => a.startsWith('cognito-idp:')));
     expect(missingActions(source, withoutCognito)).toEqual(['cognito-idp:AdminAddUserToGroup (CognitoIdentityProvider AdminAddUserToGroup)']);
+  });
+
+  test('the worker bundle sends bedrock:Retrieve through its small client, granted on the knowledge base only, and a missing grant is detected', () => {
+    const worker = readBundle('chat-worker');
+    expect(commandsSentBy(worker)).toContainEqual({ client: 'BedrockAgentRuntime', operation: 'Retrieve', actions: ['bedrock:Retrieve'] });
+    const app = buildApp(testApp());
+    const stack = app.node.findAll().find((c): c is BedrockChatStack => c instanceof BedrockChatStack)!;
+    const template = Template.fromStack(stack).toJSON();
+    const statements = allowStatements(template, Stack.of(stack).getLogicalId(stack.backend.workerFunction.role!.node.defaultChild as iam.CfnRole));
+    const retrieve = statements.filter((s) => [s.Action].flat().includes('bedrock:Retrieve'));
+    expect(retrieve).toHaveLength(1);
+    const kbId = Stack.of(stack).getLogicalId(stack.knowledge.knowledgeBase);
+    expect(JSON.stringify(retrieve[0].Resource)).toContain(kbId);
+    const withoutRetrieve = statements.filter((s) => ![s.Action].flat().includes('bedrock:Retrieve'));
+    expect(missingActions(worker, withoutRetrieve, Object.keys(UNREACHABLE['chat-worker'] ?? {}))).toEqual(['bedrock:Retrieve (BedrockAgentRuntime Retrieve)']);
   });
 
   test('a bundle whose commands cannot be recognised fails loudly', () => {

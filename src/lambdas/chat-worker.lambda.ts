@@ -4,6 +4,7 @@ import { bedrock } from './wiring/bedrock';
 import { loadBlob } from './wiring/blobs';
 import { log, modelSettings } from './wiring/env';
 import { sinkFor } from './wiring/management-api';
+import { retrieveClient } from './wiring/retrieve-client';
 import { requests, store } from './wiring/store';
 import { usage } from './wiring/usage';
 
@@ -27,6 +28,10 @@ export async function handler(job: TurnJob, context?: InvocationContext): Promis
     log: log.child({ requestId: job.requestId, userId: job.userId }),
     // The stream stops before the invocation is cut off; the partial answer is stored (stopReason `timeBudget`).
     usage: usage(),
+    // KnowledgeBaseFactory sets KNOWLEDGE_BASE_ID (and grants Retrieve on it); without it no turn retrieves.
+    ...(process.env.KNOWLEDGE_BASE_ID
+      ? { knowledge: { knowledgeBaseId: process.env.KNOWLEDGE_BASE_ID, retrieve: (request, signal) => retrieveClient().retrieve(request, signal) } }
+      : {}),
     timeBudgetMs: remaining === undefined ? undefined : Math.max(0, remaining - TIME_BUDGET_MARGIN_MS),
   }, job);
 }

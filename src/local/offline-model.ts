@@ -16,9 +16,53 @@ export interface OfflineModelOptions {
   readonly maxOutputWords?: number;
 }
 
-/** The exact reply of the offline model to a user message. */
-export function offlineReply(userText: string): string {
-  return `I am the offline model of cdk-bedrock-chat, running on this machine: no request left it. You said: "${userText}"`;
+/** The exact reply of the offline model to a user message (with `system`: see sourcedReply). */
+export function offlineReply(userText: string, system?: string): string {
+  const sourced = system === undefined ? undefined : sourcedReply(userText, system);
+  return sourced ?? `I am the offline model of cdk-bedrock-chat, running on this machine: no request left it. You said: "${userText}"`;
+}
+
+/** A source of the system prompt (core/retrieval.ts, sourcesPrompt). */
+export interface PromptSource { readonly id: string; readonly document: string; readonly text: string }
+
+/** The numbered sources of a system prompt (`<sources><source id="n" document="...">text</source>...</sources>`). */
+export function promptSources(system: string): PromptSource[] {
+  const block = /<sources>([\s\S]*)<\/sources>/.exec(system)?.[1];
+  if (!block) return [];
+  const unescape = (v: string) => v.replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+  return [...block.matchAll(/<source id="([^"]+)" document="([^"]*)"[^>]*>\n([\s\S]*?)\n<\/source>/g)]
+    .map((m) => ({ id: m[1], document: unescape(m[2]), text: m[3] }));
+}
+
+const wordsOf = (text: string) => new Set((text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []).filter((w) => w.length > 2));
+
+/**
+ * With sources in the system prompt, the offline model answers from them like a model told to cite: the opening of
+ * the passage(s) sharing the most words with the question (at most two, in their order), each with its `[^n]`
+ * marker; when none shares a word, it says the sources do not contain the answer. Only the first 500 characters of a
+ * passage are read (what a stored citation keeps), so a continued answer, whose sources are its stored citations,
+ * gets the same reply.
+ */
+export function sourcedReply(userText: string, system: string): string | undefined {
+  const sources = promptSources(system);
+  if (sources.length === 0) return undefined;
+  const question = wordsOf(userText);
+  const scored = sources.map((s, i) => {
+    const head = s.text.replace(/\s+/g, ' ').trim().slice(0, 499);
+    const score = [...wordsOf(head)].filter((w) => question.has(w)).length;
+    return { s, i, head, score };
+  });
+  const best = scored.filter((x) => x.score > 0).sort((a, b) => b.score - a.score || a.i - b.i).slice(0, 2).sort((a, b) => a.i - b.i);
+  if (best.length === 0) return `The documents I was given do not contain the answer to "${userText}".`;
+  const quote = (head: string) => {
+    const sentence = /^.*?[.!?](?=\s|$)/.exec(head)?.[0] ?? head;
+    return sentence.length <= 200 ? sentence : `${sentence.slice(0, 199).trimEnd()}…`;
+  };
+  return `From the documents: ${best.map((x) => `${quote(x.head)}[^${x.s.id}]`).join(' ')}`;
+}
+
+function systemText(req: FakeRequest): string {
+  return (req.body.system ?? []).map((b) => (typeof b.text === 'string' ? b.text : '')).join('\n');
 }
 
 /** The text of the last user message of a Converse request (its text blocks joined with newlines). */
@@ -75,7 +119,7 @@ export function offlineModel(options: OfflineModelOptions = {}): (req: FakeReque
     const title = titleRequest(req);
     if (title !== undefined) return { steps: [{ type: 'text', text: title }], usage: { inputTokens: countRequestWords(req.body), outputTokens: countWords(title) } };
     const continuing = continuationOf(req);
-    const reply = offlineReply(continuing ? continuing.question : lastUserText(req));
+    const reply = offlineReply(continuing ? continuing.question : lastUserText(req), systemText(req));
     const partial = continuing?.partial ?? '';
     let words = splitWords(partial && reply.startsWith(partial) ? reply.slice(partial.length) : reply);
     let stopReason: FakeScript['stopReason'] = 'end_turn';

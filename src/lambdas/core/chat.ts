@@ -9,8 +9,9 @@ import { errorFields, Logger } from './log';
 import { AnswerStopped, BlobLoader, streamAnswer, toConverseMessages } from './model';
 import { findModel, ModelSettings, priceOf, RuntimeModel } from './models';
 import { textOf } from './protocol';
-import type { ContentBlock, ContinueFrame, RegenerateFrame, ResumeFrame, SendMessageFrame, StopFrame, Usage } from './protocol';
+import type { Citation, ContentBlock, ContinueFrame, RegenerateFrame, ResumeFrame, SendMessageFrame, StopFrame, Usage } from './protocol';
 import type { RequestStore } from './requests';
+import { KNOWLEDGE_TOOL, KnowledgeDeps, retrieveSources, Source, sourcesFromCitations, systemWithSources } from './retrieval';
 import { Seam } from './seam';
 import { proposeTitle } from './titles';
 import { endCall, estimateOf, QuotaError, Reservation, reserveCall, unreportedUsage, UsageStore } from './usage';
@@ -43,6 +44,11 @@ export interface TurnJob {
    * asynchronous invocation (https://docs.aws.amazon.com/lambda/latest/dg/API_Invoke.html).
    */
   readonly bot?: BotTurnSettings;
+  /**
+   * The bot had documents (`documentCount > 0`) when the turn was accepted: the worker retrieves passages of them for
+   * an answer (not for a continue, which keeps the answer's citations), when the deployment has a knowledge base.
+   */
+  readonly retrieve?: boolean;
   /** The usage reserved for this answer (core/usage.ts): the worker settles it, the on-failure destination releases it. */
   readonly reservation?: Reservation;
   /** The user's Cognito groups when the turn was accepted (the limits of the title call). */
@@ -86,6 +92,11 @@ async function botOfTurn(deps: AcceptDeps, requested: string | undefined, stored
   if (!botId) return undefined;
   if (!deps.bots) throw invalid('Bots are not configured in this deployment.');
   return deps.bots.resolve(botId);
+}
+
+/** The bot of the turn has documents to retrieve from (docs/knowledge-contract.md: `documentCount`, absent = 0). */
+function hasDocuments(turnBot: { bot: BotRecord } | undefined): boolean {
+  return (turnBot?.bot.documentCount ?? 0) > 0;
 }
 
 /** Records the use of a bot once its turn is accepted; a failure is logged, the turn goes on. */
@@ -195,6 +206,7 @@ export async function acceptMessage(deps: AcceptDeps, userId: string, connection
     newConversation: !frame.conversationId,
     question: message,
     ...(turnBot ? { bot: turnBot.settings } : {}),
+    ...(hasDocuments(turnBot) ? { retrieve: true } : {}),
     ...(reservation ? { reservation, groups: deps.groups ?? [] } : {}),
   }).then(() => undefined, (err: unknown) => ({ err }));
   try {
@@ -249,6 +261,8 @@ export async function acceptRegenerate(deps: AcceptDeps, userId: string, connect
     model: model.key,
     reasoning: frame.reasoning,
     ...(turnBot ? { bot: turnBot.settings } : {}),
+    // A regenerated answer retrieves again (the documents may have changed since).
+    ...(hasDocuments(turnBot) ? { retrieve: true } : {}),
   }, `${turnBot?.settings.instructions ?? ''}${textOf(message.content)}`);
   if (fresh) await recordBotUse(deps, turnBot);
 }
@@ -351,6 +365,8 @@ export interface TurnDeps {
   readonly timeBudgetMs?: number;
   /** Usage limits: the job's reservation is settled with the answer's usage; the title call reserves its own. */
   readonly usage?: UsageStore;
+  /** The deployment's knowledge base (core/retrieval.ts); without it no turn retrieves. */
+  readonly knowledge?: KnowledgeDeps;
 }
 
 const NO_USAGE: Usage = { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 };
@@ -394,6 +410,8 @@ export async function runTurn(deps: TurnDeps, job: TurnJob): Promise<void> {
   let previous: Message | undefined;
   /** `continue`: joins the continuation to the stored answer (whitespace at the seam, a repeated tail). */
   let seam: Seam | undefined;
+  /** The sources the model is given (retrieved for an answer; a continued answer's stored citations). */
+  let sources: Source[] = [];
 
   const abort = new AbortController();
   // The time budget: the stream stops before the invocation would be cut off, and the partial answer is kept.
@@ -457,8 +475,44 @@ export async function runTurn(deps: TurnDeps, job: TurnJob): Promise<void> {
     });
     // Awaited below (at the first event, or after the stream): a failure must not count as unhandled meanwhile.
     started.catch(() => undefined);
-    // The bot's instructions, parameters, prompt caching and guardrail, or the deployment's (core/bots.ts).
-    const request = { modelId: model.modelId, ...turnRequestOptions(job.bot, model, deps.models, job.reasoning) };
+    if (continuing) {
+      // A continue keeps the answer's sources (and their numbers): no retrieval, no new citation frames.
+      sources = sourcesFromCitations(previous!.citations);
+    } else if (job.retrieve && job.bot && deps.knowledge) {
+      // Knowledge (core/retrieval.ts): the question's passages, while the question is being confirmed. The step and
+      // the sources go to the client after `start` and before the first text; a failure answers without sources.
+      const question = textOf(history[history.length - 1].content);
+      const found = await retrieveSources(deps.knowledge, job.bot.botId, question, log.child(ids), abort.signal);
+      sources = found.sources;
+      const toolUseId = `knowledge-${assistantId}`;
+      const retrievalFrames = async () => {
+        await sink.send({ type: 'toolUse', ...frame, toolUseId, name: KNOWLEDGE_TOOL, input: { query: found.query } });
+        await sink.send({
+          type: 'toolResult',
+          ...frame,
+          toolUseId,
+          status: found.failed ? 'error' : 'success',
+          content: found.failed ? 'The documents could not be searched; answering without them.' : passagesFound(found.sources.length),
+        });
+        for (const s of found.sources) await sink.send({ type: 'citation', ...frame, ...s.citation });
+      };
+      // A question of files only has no query: nothing was searched, no step is shown.
+      started = started.then(async (ok) => {
+        if (ok && found.query) await retrievalFrames();
+        return ok;
+      });
+      started.catch(() => undefined);
+    }
+    // The bot's instructions, parameters, prompt caching and guardrail, or the deployment's (core/bots.ts); the
+    // sources follow the instructions in the system prompt.
+    // With sources the system prompt differs from turn to turn, so no later prompt starts with this one: a cache point
+    // would only be paid for (a cache write) and never read. Such turns are not cached.
+    const options = turnRequestOptions(job.bot, model, deps.models, job.reasoning);
+    const system = systemWithSources(options.system, sources);
+    const request = {
+      modelId: model.modelId, ...options, ...(system ? { system } : {}), ...(sources.length ? { cacheConversation: false } : {}),
+    };
+    if (sources.length) sentText += system;
     // A conversation longer than the model's context window is sent again without its oldest turns (the question,
     // or the cut answer and what continues it, always stay), and the end frame says how many messages were left out.
     const keepTail = continuing ? (model.capabilities?.assistantPrefill === true ? 2 : 3) : 1;
@@ -544,6 +598,7 @@ export async function runTurn(deps: TurnDeps, job: TurnJob): Promise<void> {
         model: model.key,
         ...(usage ? { usage, price } : {}),
         ...(reasoning ? { reasoning } : {}),
+        ...(sources.length ? { citations: sources.map((src): Citation => src.citation) } : {}),
         stopReason: finalStop,
       });
       await store.advance(job.userId, job.conversationId, assistantId, usage, price);
@@ -671,6 +726,10 @@ async function nameConversation(deps: TurnDeps, job: TurnJob, sink: FrameSink): 
   } catch (err) {
     deps.log.warn('title not proposed', { requestId: job.requestId, ...errorFields(err) });
   }
+}
+
+function passagesFound(n: number): string {
+  return n === 0 ? 'No passage of the documents matches.' : n === 1 ? '1 passage found.' : `${n} passages found.`;
 }
 
 function titleOf(content: readonly ContentBlock[]): string {

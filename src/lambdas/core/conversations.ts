@@ -4,7 +4,7 @@ import { ChatError, conflict, invalid } from './errors';
 import { chunksOf, cutUtf8, HEAD_TEXT_BYTES, itemBytes, MAX_ITEM_BYTES, PART_SEQ_DIGITS, partSuffix, SEARCH_OVERLAP, utf8Bytes } from './message-parts';
 import type { PartField } from './message-parts';
 import { textOf } from './protocol';
-import type { ContentBlock, Usage } from './protocol';
+import type { Citation, ContentBlock, Usage } from './protocol';
 
 export type Role = 'user' | 'assistant';
 export type { ContentBlock };
@@ -23,6 +23,13 @@ export interface Message {
   /** The model's reasoning, when it was asked to reason (shown collapsed; not sent back to the model). */
   readonly reasoning?: string;
   readonly feedback?: Feedback;
+  /**
+   * The sources the answer was given (retrieval, core/retrieval.ts): at most 5, snippets of at most 500 characters,
+   * so at most about 16 KB in the item (a 500-character snippet and a 255-character title are at most 2,000 and
+   * 1,020 UTF-8 bytes), beside at most 2 x HEAD_TEXT_BYTES of text and reasoning: far under MAX_ITEM_BYTES. Returned
+   * with the message, never sent to the model (core/model.ts sends `content` only).
+   */
+  readonly citations?: Citation[];
 }
 
 export type FeedbackCategory = 'notFactuallyCorrect' | 'notFollowingInstructions' | 'other';
@@ -779,6 +786,7 @@ function toMessage(item: Record<string, any>): Message {
     ...(item.stopReason ? { stopReason: item.stopReason } : {}),
     ...(item.reasoning ? { reasoning: item.reasoning } : {}),
     ...(item.feedback ? { feedback: item.feedback } : {}),
+    ...(Array.isArray(item.citations) && item.citations.length ? { citations: item.citations } : {}),
   };
 }
 

@@ -17,131 +17,140 @@ export { MAX_FRAME_BYTES, MAX_INLINE_TEXT_BYTES } from './limits';
  */
 export const MAX_INLINE_TEXT = MAX_INLINE_TEXT_BYTES;
 
-const requestId: Schema = { type: 'string', minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' };
-const id: Schema = { type: 'string', pattern: ULID_PATTERN };
-/** Keys of objects uploaded through presigned URLs: `uploads/<userId>/<ulid>/<file name>`. */
-const uploadKey: Schema = { type: 'string', minLength: 1, maxLength: 512, pattern: '^uploads/[A-Za-z0-9-]+/[0-9A-HJKMNP-TV-Z]{26}/[^/]+$' };
-const model: Schema = { type: 'string', minLength: 1, maxLength: 200, pattern: '^[A-Za-z0-9._:/-]+$' };
-
 export const IMAGE_FORMATS = ['png', 'jpeg', 'gif', 'webp'] as const;
 export const DOCUMENT_FORMATS = ['pdf', 'csv', 'doc', 'docx', 'xls', 'xlsx', 'html', 'txt', 'md'] as const;
 
-const contentBlock: Schema = {
-  type: 'object',
-  additionalProperties: false,
-  description: 'Exactly one of text, image or document.',
-  properties: {
-    // Bytes are checked in contentProblem (JSON Schema counts characters); a character is at least one byte.
-    text: { type: 'string', minLength: 1, maxLength: MAX_INLINE_TEXT_BYTES, description: `At most ${MAX_INLINE_TEXT_BYTES} bytes of UTF-8; longer text goes as a txt document.` },
-    image: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['format', 'key'],
-      properties: { format: { enum: IMAGE_FORMATS }, key: uploadKey },
-    },
-    document: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['format', 'name', 'key'],
-      properties: {
-        format: { enum: DOCUMENT_FORMATS },
-        // DocumentBlock.name: letters, digits, single whitespace, hyphens, parentheses and square brackets (limits.ts).
-        name: {
-          type: 'string',
-          minLength: 1,
-          maxLength: MAX_DOCUMENT_NAME_LENGTH,
-          pattern: DOCUMENT_NAME_PATTERN,
-          description: 'Letters A-Z, digits, hyphens, parentheses and square brackets, words separated by single spaces.',
+/**
+ * The schemas of the client frames, built at the first parse: a bundle that never parses client frames (the chat
+ * worker) leaves them out (esbuild keeps top-level object literals that read other modules' constants).
+ */
+function buildSchemas(): Record<string, Schema> {
+  const requestId: Schema = { type: 'string', minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' };
+  const id: Schema = { type: 'string', pattern: ULID_PATTERN };
+  /** Keys of objects uploaded through presigned URLs: `uploads/<userId>/<ulid>/<file name>`. */
+  const uploadKey: Schema = { type: 'string', minLength: 1, maxLength: 512, pattern: '^uploads/[A-Za-z0-9-]+/[0-9A-HJKMNP-TV-Z]{26}/[^/]+$' };
+  const model: Schema = { type: 'string', minLength: 1, maxLength: 200, pattern: '^[A-Za-z0-9._:/-]+$' };
+
+  const contentBlock: Schema = {
+    type: 'object',
+    additionalProperties: false,
+    description: 'Exactly one of text, image or document.',
+    properties: {
+      // Bytes are checked in contentProblem (JSON Schema counts characters); a character is at least one byte.
+      text: { type: 'string', minLength: 1, maxLength: MAX_INLINE_TEXT_BYTES, description: `At most ${MAX_INLINE_TEXT_BYTES} bytes of UTF-8; longer text goes as a txt document.` },
+      image: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['format', 'key'],
+        properties: { format: { enum: IMAGE_FORMATS }, key: uploadKey },
+      },
+      document: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['format', 'name', 'key'],
+        properties: {
+          format: { enum: DOCUMENT_FORMATS },
+          // DocumentBlock.name: letters, digits, single whitespace, hyphens, parentheses and square brackets (limits.ts).
+          name: {
+            type: 'string',
+            minLength: 1,
+            maxLength: MAX_DOCUMENT_NAME_LENGTH,
+            pattern: DOCUMENT_NAME_PATTERN,
+            description: 'Letters A-Z, digits, hyphens, parentheses and square brackets, words separated by single spaces.',
+          },
+          key: uploadKey,
         },
-        key: uploadKey,
       },
     },
-  },
-};
+  };
 
-export const SEND_MESSAGE_SCHEMA: Schema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['action', 'v', 'requestId', 'content'],
-  properties: {
-    action: { const: 'sendMessage' },
-    v: { const: PROTOCOL_VERSION },
-    requestId,
-    conversationId: id,
-    parentMessageId: { ...id, description: 'The message this one answers; default: the conversation\'s last message.' },
-    editOf: { ...id, description: 'A user message this one replaces: the new message becomes its sibling (a new branch).' },
-    model,
-    reasoning: { type: 'boolean' },
-    // A bot (issue 11): a ULID, or the id of a bot declared in code. A new conversation stores it; a later turn must
-    // name the conversation's bot or none.
-    botId: { type: 'string', maxLength: 64, pattern: BOT_ID_PATTERN, description: 'The bot to chat with (a new conversation), or the conversation\'s bot.' },
-    // Text, and up to 20 images and 5 documents (Bedrock's per-message limits, limits.ts).
-    content: { type: 'array', minItems: 1, maxItems: MAX_IMAGES_PER_MESSAGE + MAX_DOCUMENTS_PER_MESSAGE + 1, items: contentBlock },
-  },
-};
+  const SEND_MESSAGE_SCHEMA: Schema = {
+    type: 'object',
+    additionalProperties: false,
+    required: ['action', 'v', 'requestId', 'content'],
+    properties: {
+      action: { const: 'sendMessage' },
+      v: { const: PROTOCOL_VERSION },
+      requestId,
+      conversationId: id,
+      parentMessageId: { ...id, description: 'The message this one answers; default: the conversation\'s last message.' },
+      editOf: { ...id, description: 'A user message this one replaces: the new message becomes its sibling (a new branch).' },
+      model,
+      reasoning: { type: 'boolean' },
+      // A bot (issue 11): a ULID, or the id of a bot declared in code. A new conversation stores it; a later turn must
+      // name the conversation's bot or none.
+      botId: { type: 'string', maxLength: 64, pattern: BOT_ID_PATTERN, description: 'The bot to chat with (a new conversation), or the conversation\'s bot.' },
+      // Text, and up to 20 images and 5 documents (Bedrock's per-message limits, limits.ts).
+      content: { type: 'array', minItems: 1, maxItems: MAX_IMAGES_PER_MESSAGE + MAX_DOCUMENTS_PER_MESSAGE + 1, items: contentBlock },
+    },
+  };
 
-export const REGENERATE_SCHEMA: Schema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['action', 'v', 'requestId', 'conversationId', 'messageId'],
-  properties: {
-    action: { const: 'regenerate' },
-    v: { const: PROTOCOL_VERSION },
-    requestId,
-    conversationId: id,
-    messageId: { ...id, description: 'The user message to answer again; the new answer is a sibling of the old ones.' },
-    model,
-    reasoning: { type: 'boolean' },
-  },
-};
+  const REGENERATE_SCHEMA: Schema = {
+    type: 'object',
+    additionalProperties: false,
+    required: ['action', 'v', 'requestId', 'conversationId', 'messageId'],
+    properties: {
+      action: { const: 'regenerate' },
+      v: { const: PROTOCOL_VERSION },
+      requestId,
+      conversationId: id,
+      messageId: { ...id, description: 'The user message to answer again; the new answer is a sibling of the old ones.' },
+      model,
+      reasoning: { type: 'boolean' },
+    },
+  };
 
-export const CONTINUE_SCHEMA: Schema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['action', 'v', 'requestId', 'conversationId', 'messageId'],
-  properties: {
-    action: { const: 'continue' },
-    v: { const: PROTOCOL_VERSION },
-    requestId,
-    conversationId: id,
-    messageId: { ...id, description: 'The assistant message cut at max tokens, to extend.' },
-  },
-};
+  const CONTINUE_SCHEMA: Schema = {
+    type: 'object',
+    additionalProperties: false,
+    required: ['action', 'v', 'requestId', 'conversationId', 'messageId'],
+    properties: {
+      action: { const: 'continue' },
+      v: { const: PROTOCOL_VERSION },
+      requestId,
+      conversationId: id,
+      messageId: { ...id, description: 'The assistant message cut at max tokens, to extend.' },
+    },
+  };
 
-export const STOP_SCHEMA: Schema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['action', 'v', 'requestId'],
-  properties: { action: { const: 'stop' }, v: { const: PROTOCOL_VERSION }, requestId },
-};
+  const STOP_SCHEMA: Schema = {
+    type: 'object',
+    additionalProperties: false,
+    required: ['action', 'v', 'requestId'],
+    properties: { action: { const: 'stop' }, v: { const: PROTOCOL_VERSION }, requestId },
+  };
 
-export const RESUME_SCHEMA: Schema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['action', 'v', 'requestId'],
-  properties: {
-    action: { const: 'resume' },
-    v: { const: PROTOCOL_VERSION },
-    requestId: { ...requestId, description: 'The request whose answer this connection takes over (after a lost connection).' },
-  },
-};
+  const RESUME_SCHEMA: Schema = {
+    type: 'object',
+    additionalProperties: false,
+    required: ['action', 'v', 'requestId'],
+    properties: {
+      action: { const: 'resume' },
+      v: { const: PROTOCOL_VERSION },
+      requestId: { ...requestId, description: 'The request whose answer this connection takes over (after a lost connection).' },
+    },
+  };
 
-export const PING_SCHEMA: Schema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['action'],
-  properties: { action: { const: 'ping' }, v: { const: PROTOCOL_VERSION } },
-};
+  const PING_SCHEMA: Schema = {
+    type: 'object',
+    additionalProperties: false,
+    required: ['action'],
+    properties: { action: { const: 'ping' }, v: { const: PROTOCOL_VERSION } },
+  };
 
-const SCHEMAS: Record<string, Schema> = {
-  sendMessage: SEND_MESSAGE_SCHEMA,
-  regenerate: REGENERATE_SCHEMA,
-  continue: CONTINUE_SCHEMA,
-  stop: STOP_SCHEMA,
-  resume: RESUME_SCHEMA,
-  ping: PING_SCHEMA,
-};
-export const ACTIONS = Object.keys(SCHEMAS);
+  return {
+    sendMessage: SEND_MESSAGE_SCHEMA,
+    regenerate: REGENERATE_SCHEMA,
+    continue: CONTINUE_SCHEMA,
+    stop: STOP_SCHEMA,
+    resume: RESUME_SCHEMA,
+    ping: PING_SCHEMA,
+  };
+}
+
+let schemas: Record<string, Schema> | undefined;
+
+export const ACTIONS = ['sendMessage', 'regenerate', 'continue', 'stop', 'resume', 'ping'];
 
 export type ImageFormat = typeof IMAGE_FORMATS[number];
 export type DocumentFormat = typeof DOCUMENT_FORMATS[number];
@@ -220,7 +229,8 @@ export function parseClientFrame(body: string | undefined | null): ParseResult {
   const rid = typeof value === 'object' && value !== null && typeof (value as { requestId?: unknown }).requestId === 'string'
     ? ((value as { requestId: string }).requestId.slice(0, 64)) : undefined;
   const action = typeof value === 'object' && value !== null ? (value as { action?: unknown }).action : undefined;
-  const schema = typeof action === 'string' && Object.prototype.hasOwnProperty.call(SCHEMAS, action) ? SCHEMAS[action] : undefined;
+  const all = (schemas ??= buildSchemas());
+  const schema = typeof action === 'string' && Object.prototype.hasOwnProperty.call(all, action) ? all[action] : undefined;
   if (!schema) {
     const expected = ACTIONS.map((a) => `"${a}"`).join(', ');
     return { ok: false, requestId: rid, message: `Unknown action ${JSON.stringify(typeof action === 'string' ? action.slice(0, 40) : action ?? null)}; expected one of ${expected}.` };
@@ -294,6 +304,22 @@ export interface Usage {
   readonly outputTokens: number;
   readonly cacheReadTokens: number;
   readonly cacheWriteTokens: number;
+}
+
+/**
+ * A source an answer may cite as `[^<sourceId>]` (a passage of one of the bot's documents): sent as a `citation` frame
+ * before the answer's text, stored with the answer (`citations`, at most 5) and returned by `GET /conversations/{id}`
+ * (docs/knowledge-contract.md, "WebSocket"). Never sent to the model on later turns.
+ */
+export interface Citation {
+  readonly sourceId: string;
+  /** The document's name (metadata `documentName`). */
+  readonly title: string;
+  /** Opens the document through `GET /knowledge/bots/{botId}/documents/{documentId}/source`. */
+  readonly documentId: string;
+  readonly page?: number;
+  /** The start of the passage, at most 500 characters. */
+  readonly snippet: string;
 }
 
 interface Ids { requestId: string; conversationId: string; messageId: string }

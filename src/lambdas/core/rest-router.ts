@@ -185,6 +185,23 @@ const message: Schema = {
     reasoning: { type: 'string' },
     stopReason: { type: 'string' },
     feedback,
+    citations: {
+      type: 'array',
+      maxItems: 5,
+      description: 'The sources the answer was given (a bot with documents), in the order of their numbers: the answer cites them as `[^<sourceId>]`. '
+        + 'Open one with `GET /knowledge/bots/{botId}/documents/{documentId}/source`.',
+      items: {
+        type: 'object',
+        required: ['sourceId', 'title', 'documentId', 'snippet'],
+        properties: {
+          sourceId: { type: 'string' },
+          title: { type: 'string', description: 'The document\'s name' },
+          documentId: { type: 'string' },
+          page: { type: 'integer', minimum: 1 },
+          snippet: { type: 'string', maxLength: 500 },
+        },
+      },
+    },
     createdAt: time,
   },
 };

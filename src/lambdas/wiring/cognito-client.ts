@@ -4,7 +4,8 @@
  * bundle that held it: docs/architecture.md, "Lambda packaging and cold start"). The request is what the SDK sends:
  * an AWS JSON 1.1 POST to `/` with `X-Amz-Target: AWSCognitoIdentityProviderService.<Operation>`
  * (https://smithy.io/2.0/aws/protocols/aws-json-1_1-protocol.html), signed with Signature Version 4 for the service
- * `cognito-idp` by `@smithy/signature-v4`, the signer the SDK's own clients use (so it adds nothing to a bundle).
+ * `cognito-idp` by `@smithy/signature-v4`, the signer the SDK's own clients use (so it adds nothing to a bundle;
+ * shared with the other small client in wiring/aws-signing.ts).
  *
  * Endpoint: `AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER`, then `AWS_ENDPOINT_URL`, as the SDK reads them
  * (https://docs.aws.amazon.com/sdkref/latest/guide/feature-ss-endpoints.html), else the Regional endpoint
@@ -18,9 +19,8 @@
  * Throttling and 5xx answers are retried like the SDK's standard mode: 3 attempts, exponential backoff with jitter
  * (https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html).
  */
-import { createHash, createHmac } from 'node:crypto';
-import { defaultProvider } from '@aws-sdk/credential-provider-node';
-import { SignatureV4 } from '@smithy/signature-v4';
+import type { SignatureV4 } from '@smithy/signature-v4';
+import { awsError, Credentials, defaultBackoff, endpointOf, regionOf, Sha256, signerFor, transportError, withRetries } from './aws-signing';
 
 /** The subset of the Cognito shapes these reads return (field names as in the API reference). */
 export interface CognitoGroup { readonly GroupName?: string; readonly Description?: string }
@@ -41,34 +41,12 @@ export interface CognitoOperations {
   };
 }
 
-type SourceData = string | ArrayBuffer | ArrayBufferView;
-const bytes = (data: SourceData): string | Buffer => typeof data === 'string' ? data
-  : ArrayBuffer.isView(data) ? Buffer.from(data.buffer, data.byteOffset, data.byteLength) : Buffer.from(data);
-
-/** A SHA-256 hash or HMAC on node:crypto, the shape `SignatureV4` takes (`sha256`). */
-class Sha256 {
-  private readonly hash;
-  constructor(secret?: SourceData) {
-    this.hash = secret === undefined ? createHash('sha256') : createHmac('sha256', bytes(secret));
-  }
-  update(data: SourceData): void {
-    this.hash.update(bytes(data));
-  }
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.hash.digest());
-  }
-  reset(): void {
-    throw new Error('not used by the signer');
-  }
-}
-
 const RETRYABLE_TYPES = new Set(['TooManyRequestsException', 'ThrottlingException', 'InternalErrorException', 'LimitExceededException']);
-const MAX_ATTEMPTS = 3;
 
 export interface CognitoClientOptions {
   readonly region?: string;
   readonly endpoint?: string;
-  readonly credentials?: () => Promise<{ accessKeyId: string; secretAccessKey: string; sessionToken?: string }>;
+  readonly credentials?: Credentials;
   /** Milliseconds before retry `attempt` (1-based); the default is full-jitter exponential backoff from 100 ms. */
   readonly backoff?: (attempt: number) => number;
 }
@@ -79,27 +57,14 @@ export class CognitoClient {
   private readonly backoff: (attempt: number) => number;
 
   constructor(options: CognitoClientOptions = {}) {
-    const region = options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
-    if (!region) throw new Error('No AWS Region: set AWS_REGION (Lambda sets it).');
-    const endpoint = options.endpoint ?? process.env.AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER ?? process.env.AWS_ENDPOINT_URL
-      ?? `https://cognito-idp.${region}.${region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com'}`;
-    this.url = new URL(endpoint);
-    this.signer = new SignatureV4({ service: 'cognito-idp', region, credentials: options.credentials ?? defaultProvider(), sha256: Sha256, applyChecksum: false });
-    this.backoff = options.backoff ?? ((attempt) => Math.random() * Math.min(20_000, 100 * 2 ** attempt));
+    const region = regionOf(options.region);
+    this.url = endpointOf('AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER', 'cognito-idp', region, options.endpoint);
+    this.signer = signerFor('cognito-idp', region, Sha256, options.credentials);
+    this.backoff = options.backoff ?? defaultBackoff;
   }
 
   async send<Op extends keyof CognitoOperations>(operation: Op, input: CognitoOperations[Op]['input']): Promise<CognitoOperations[Op]['output']> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.once(operation, input) as CognitoOperations[Op]['output'];
-      } catch (err) {
-        const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
-        const status = e.$metadata?.httpStatusCode;
-        const retryable = RETRYABLE_TYPES.has(e.name ?? '') || (status !== undefined && status >= 500) || status === undefined;
-        if (!retryable || attempt >= MAX_ATTEMPTS) throw err;
-        await new Promise((resolve) => setTimeout(resolve, this.backoff(attempt)));
-      }
-    }
+    return withRetries(() => this.once(operation, input), RETRYABLE_TYPES, this.backoff) as Promise<CognitoOperations[Op]['output']>;
   }
 
   private async once(operation: string, input: unknown): Promise<unknown> {
@@ -123,8 +88,7 @@ export class CognitoClient {
     try {
       res = await fetch(new URL(path, this.url), { method: 'POST', headers: signed.headers, body });
     } catch (err) {
-      // No answer at all (connection refused, reset): retryable like the SDK's transient errors ($metadata unset).
-      throw Object.assign(new Error(`Cognito ${operation}: ${(err as Error).message}`), { name: 'TimeoutError', cause: err });
+      throw transportError(`Cognito ${operation}`, err);
     }
     const text = await res.text();
     let parsed: Record<string, unknown> = {};
@@ -134,9 +98,6 @@ export class CognitoClient {
       if (res.ok) throw Object.assign(new Error(`Cognito ${operation} answered a body that is not JSON.`), { $metadata: { httpStatusCode: res.status } });
     }
     if (res.ok) return parsed;
-    const rawType = res.headers.get('x-amzn-errortype') ?? (typeof parsed.__type === 'string' ? parsed.__type : '') ?? '';
-    const name = rawType.split(':')[0].split('#').pop() || `Http${res.status}`;
-    const message = typeof parsed.message === 'string' ? parsed.message : typeof parsed.Message === 'string' ? parsed.Message : `Cognito ${operation} failed (${res.status}).`;
-    throw Object.assign(new Error(message), { name, $metadata: { httpStatusCode: res.status } });
+    throw awsError(res.status, res.headers.get('x-amzn-errortype'), parsed, `Cognito ${operation} failed (${res.status}).`);
   }
 }
