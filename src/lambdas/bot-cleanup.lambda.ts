@@ -1,7 +1,15 @@
 import { cleanUpDeletedBots, RemovedRecord } from './core/bot-cleanup';
+import { DocumentStore } from './core/knowledge-documents';
 import { bedrockControl } from './wiring/bedrock-control';
-import { env, log } from './wiring/env';
+import { env, log, once } from './wiring/env';
+import { knowledgeIndex } from './wiring/knowledge-index';
+import { knowledgeObjects } from './wiring/knowledge-objects';
 import { documentClient } from './wiring/store';
+
+/** The bots' documents, when KnowledgeBaseFactory set `KNOWLEDGE_BASE_ID` on this function (docs/knowledge-contract.md). */
+const documents = once(() => (process.env.KNOWLEDGE_BASE_ID
+  ? new DocumentStore({ db: documentClient(), tableName: env('BOT_TABLE_NAME'), objects: knowledgeObjects(), index: knowledgeIndex() })
+  : undefined));
 
 /**
  * The bot deletion pipe's target: the pipe (EventBridge Pipes, from the bot table's stream, filtered to REMOVE records
@@ -11,6 +19,6 @@ import { documentClient } from './wiring/store';
  */
 export async function handler(event: RemovedRecord[]): Promise<void> {
   const records = Array.isArray(event) ? event : [];
-  const result = await cleanUpDeletedBots({ db: documentClient(), tableName: env('BOT_TABLE_NAME'), bedrock: bedrockControl() }, records);
+  const result = await cleanUpDeletedBots({ db: documentClient(), tableName: env('BOT_TABLE_NAME'), bedrock: bedrockControl(), documents: documents() }, records);
   log.info('bots cleaned up', { records: records.length, bots: result.bots.join(','), removed: JSON.stringify(result.removed) });
 }

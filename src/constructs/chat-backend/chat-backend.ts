@@ -20,7 +20,7 @@ import { BotDefinitions, BotOptions } from './bot-definitions';
 import { grantBotGuardrails } from './bot-guardrails';
 import { Bots } from './bots';
 import { BotsApi } from './bots-api';
-import { backendContext } from './context';
+import { BackendParts, backendContext } from './context';
 import { ConversationStore, conversationStoreOptions } from './conversation-store';
 import { grantBetweenParts } from './grants';
 import { answerSettings, selectModels } from './models';
@@ -498,6 +498,12 @@ export class ChatBackend extends Construct implements IBedrockChatBackend, ISign
   /** The alarms on errors, throttles and spend (empty with `alarms.enabled: false`). */
   public readonly alarms: cloudwatch.Alarm[];
 
+  /**
+   * The parts later constructs attach to (KnowledgeBaseFactory: context.ts, BackendParts).
+   * @internal
+   */
+  public readonly _parts: BackendParts;
+
   /** The sign-in part: holds the callback and sign-out URLs rendered into the app client. */
   private readonly signIn: SignIn;
   /** The conversation store part: its grant helpers serve `grantReadConversations`. */
@@ -537,6 +543,7 @@ export class ChatBackend extends Construct implements IBedrockChatBackend, ISign
     grantBotGuardrails(bots, botsApi.function);
     const cleanup = new BotCleanup(ctx, bots);
     this.botDefinitions = new BotDefinitions(ctx, bots, models, props.reasoningBudgetTokens ?? DEFAULT_REASONING_BUDGET);
+    this._parts = { ctx, rest, bots, botsApi, cleanup };
     applyThrottling(throttling, realtime.webSocketStage, rest.httpStage);
     applyUsageLimits(usage, [realtime.webSocketFunction, realtime.workerFunction, realtime.workerFailureFunction, rest.apiFunction]);
     applyReservedConcurrency(reserved, { worker: realtime.workerFunction, authorizer: realtime.authorizerFunction });
