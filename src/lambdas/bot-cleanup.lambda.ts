@@ -1,15 +1,14 @@
 import { cleanUpDeletedBots, RemovedRecord } from './core/bot-cleanup';
-import { DocumentStore } from './core/knowledge-documents';
 import { bedrockControl } from './wiring/bedrock-control';
-import { env, log, once } from './wiring/env';
-import { knowledgeIndex } from './wiring/knowledge-index';
-import { knowledgeObjects } from './wiring/knowledge-objects';
+import { env, log } from './wiring/env';
+import { deleteKnowledgeDocuments } from './wiring/knowledge-index';
+import { deleteDocumentObjects } from './wiring/knowledge-objects';
 import { documentClient } from './wiring/store';
 
 /** The bots' documents, when KnowledgeBaseFactory set `KNOWLEDGE_BASE_ID` on this function (docs/knowledge-contract.md). */
-const documents = once(() => (process.env.KNOWLEDGE_BASE_ID
-  ? new DocumentStore({ db: documentClient(), tableName: env('BOT_TABLE_NAME'), objects: knowledgeObjects(), index: knowledgeIndex() })
-  : undefined));
+const documents = () => (process.env.KNOWLEDGE_BASE_ID
+  ? { deletePrefix: deleteDocumentObjects, deleteFromIndex: deleteKnowledgeDocuments }
+  : undefined);
 
 /**
  * The bot deletion pipe's target: the pipe (EventBridge Pipes, from the bot table's stream, filtered to REMOVE records

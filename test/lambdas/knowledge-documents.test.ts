@@ -14,10 +14,10 @@ import { botTableSnapshot } from './bot-helpers';
 import { call, Reply, sub, User } from './rest-helpers';
 import { cleanUpDeletedBots } from '../../src/lambdas/core/bot-cleanup';
 import { botItem, BotStore } from '../../src/lambdas/core/bots';
-import { DocumentStore, MAX_DOCUMENTS_PER_BOT, MAX_KNOWLEDGE_BYTES } from '../../src/lambdas/core/knowledge-documents';
+import { MAX_DOCUMENTS_PER_BOT, MAX_KNOWLEDGE_BYTES } from '../../src/lambdas/core/knowledge-documents';
 import { bedrockControl } from '../../src/lambdas/wiring/bedrock-control';
-import { knowledgeIndex } from '../../src/lambdas/wiring/knowledge-index';
-import { knowledgeObjects } from '../../src/lambdas/wiring/knowledge-objects';
+import { deleteKnowledgeDocuments } from '../../src/lambdas/wiring/knowledge-index';
+import { deleteDocumentObjects } from '../../src/lambdas/wiring/knowledge-objects';
 import { documentClient } from '../../src/lambdas/wiring/store';
 import { offlineModel } from '../../src/local/offline-model';
 import { Playground, startPlayground } from '../../src/local/playground';
@@ -336,8 +336,7 @@ describe('deleting a bot', () => {
     expect(await retrieve(botId, 'launch code swordfish')).toEqual([]);
 
     // the same REMOVE record once more, through the cleanup's own code with the function's environment
-    const tableName = process.env.BOT_TABLE_NAME!;
-    const documents = new DocumentStore({ db: documentClient(), tableName, objects: knowledgeObjects(), index: knowledgeIndex() });
+    const documents = { deletePrefix: deleteDocumentObjects, deleteFromIndex: deleteKnowledgeDocuments };
     const again = await cleanUpDeletedBots({ db: documentClient(), tableName: process.env.BOT_TABLE_NAME!, bedrock: bedrockControl(), documents },
       [{ eventName: 'REMOVE', dynamodb: { Keys: { pk: { S: `BOT#${botId}` }, sk: { S: 'BOT' } }, OldImage: image } }]);
     expect(again).toEqual({ bots: [botId], removed: { 'stars, recents and shares': 0, 'guardrail': 0, 'documents': 0 } });

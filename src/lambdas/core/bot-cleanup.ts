@@ -12,14 +12,14 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { BOT_INDEXES } from './bot-keys';
 import { BOT_SK, BotRecord } from './bots';
 import { definedGuardrailOf, deleteGuardrail } from './guardrails';
-import type { DocumentStore } from './knowledge-documents';
+import { BotDocumentsCleanup, removeBotDocuments } from './knowledge-documents';
 
 export interface CleanupDeps {
   readonly db: { send(command: unknown): Promise<unknown> };
   readonly tableName: string;
   readonly bedrock: { send(command: unknown): Promise<unknown> };
   /** The bots' documents (absent in a deployment without a knowledge base: `KNOWLEDGE_BASE_ID` unset). */
-  readonly documents?: DocumentStore;
+  readonly documents?: BotDocumentsCleanup;
 }
 
 /** One kind of data that refers to a bot, removed when the bot is deleted. */
@@ -80,7 +80,7 @@ const definedGuardrail: BotCleaner = {
 const documents: BotCleaner = {
   name: 'documents',
   async clean(deps, bot) {
-    return deps.documents ? deps.documents.removeAll(bot.id) : 0;
+    return deps.documents ? removeBotDocuments({ db: deps.db, tableName: deps.tableName, ...deps.documents }, bot.id) : 0;
   },
 };
 

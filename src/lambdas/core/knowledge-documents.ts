@@ -85,8 +85,6 @@ export interface KnowledgeObjects {
   copy(from: string, to: string): Promise<void>;
   /** DeleteObject (a missing key is no error). */
   delete(key: string): Promise<void>;
-  /** Deletes every object under `prefix`; returns how many. */
-  deletePrefix(prefix: string): Promise<number>;
   /** A presigned GET answering with `contentType`, `inline`, named `fileName`. */
   presignGet(key: string, contentType: string, fileName: string, seconds: number): Promise<string>;
   /** `s3://<bucket>/<key>`. */
@@ -107,6 +105,17 @@ export interface KnowledgeIndex {
   statuses(documentIds: readonly string[]): Promise<Map<string, IndexStatus>>;
   /** DeleteKnowledgeBaseDocuments of these documents (any number: batched). */
   delete(documentIds: readonly string[]): Promise<void>;
+}
+
+/**
+ * What removing a deleted bot's documents needs (the bot cleanup function: nothing else of the bucket and the
+ * knowledge base, so its bundle sends no other command and its role allows no other action).
+ */
+export interface BotDocumentsCleanup {
+  /** Deletes every object under `prefix` of the document bucket; returns how many. */
+  deletePrefix(prefix: string): Promise<number>;
+  /** DeleteKnowledgeBaseDocuments of these documents (any number: batched). */
+  deleteFromIndex(documentIds: readonly string[]): Promise<void>;
 }
 
 export interface DocumentStoreDeps {
@@ -306,39 +315,11 @@ export class DocumentStore {
     return { url, expiresAt: new Date(Date.now() + SOURCE_URL_SECONDS * 1000).toISOString() };
   }
 
-  /**
-   * Everything of a deleted bot (the deletion pipe): its documents in the knowledge base, its objects under
-   * `documents/<botId>/` and `uploads/<botId>/`, its records. Running it again finds nothing left to remove.
-   */
-  async removeAll(botId: string): Promise<number> {
-    const records = await this.records(botId);
-    if (records.length) await this.deps.index.delete(records.map((r) => r.id));
-    await this.deps.objects.deletePrefix(documentsPrefix(botId));
-    await this.deps.objects.deletePrefix(uploadsPrefix(botId));
-    for (const r of records) {
-      await this.deps.db.send(new DeleteCommand({ TableName: this.deps.tableName, Key: { pk: botPk(botId), sk: DOC_SK_PREFIX + r.id } }));
-    }
-    return records.length;
+  /** Every record of a bot's documents, newest first. */
+  records(botId: string): Promise<DocumentRecord[]> {
+    return recordsOf(this.deps, botId);
   }
 
-  /** Every record of a bot's documents, newest first (ULIDs sort by time). */
-  async records(botId: string): Promise<DocumentRecord[]> {
-    const out: DocumentRecord[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = (await this.deps.db.send(new QueryCommand({
-        TableName: this.deps.tableName,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :doc)',
-        ExpressionAttributeValues: { ':pk': botPk(botId), ':doc': DOC_SK_PREFIX },
-        ScanIndexForward: false,
-        ConsistentRead: true,
-        ExclusiveStartKey: startKey,
-      }))) as { Items?: Record<string, unknown>[]; LastEvaluatedKey?: Record<string, unknown> };
-      out.push(...(page.Items ?? []).map(toRecord));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
-    return out;
-  }
 
   /**
    * `documentCount` ± 1 with an atomic ADD: +1 only on an existing bot with fewer than MAX_DOCUMENTS_PER_BOT (404 when
@@ -382,4 +363,40 @@ export class DocumentStore {
 function toRecord(item: Record<string, unknown>): DocumentRecord {
   const { pk: _pk, sk: _sk, type: _t, ...rest } = item;
   return rest as unknown as DocumentRecord;
+}
+
+/** Every record of a bot's documents, newest first (ULIDs sort by time). */
+async function recordsOf(deps: Pick<DocumentStoreDeps, 'db' | 'tableName'>, botId: string): Promise<DocumentRecord[]> {
+  const out: DocumentRecord[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = (await deps.db.send(new QueryCommand({
+      TableName: deps.tableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :doc)',
+      ExpressionAttributeValues: { ':pk': botPk(botId), ':doc': DOC_SK_PREFIX },
+      ScanIndexForward: false,
+      ConsistentRead: true,
+      ExclusiveStartKey: startKey,
+    }))) as { Items?: Record<string, unknown>[]; LastEvaluatedKey?: Record<string, unknown> };
+    out.push(...(page.Items ?? []).map(toRecord));
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  return out;
+}
+
+/**
+ * Everything of a deleted bot (the deletion pipe): its documents in the knowledge base, its objects under
+ * `documents/<botId>/` and `uploads/<botId>/`, its records. Running it again finds nothing left to remove.
+ */
+export async function removeBotDocuments(
+  deps: Pick<DocumentStoreDeps, 'db' | 'tableName'> & BotDocumentsCleanup, botId: string,
+): Promise<number> {
+  const records = await recordsOf(deps, botId);
+  if (records.length) await deps.deleteFromIndex(records.map((r) => r.id));
+  await deps.deletePrefix(documentsPrefix(botId));
+  await deps.deletePrefix(uploadsPrefix(botId));
+  for (const r of records) {
+    await deps.db.send(new DeleteCommand({ TableName: deps.tableName, Key: { pk: botPk(botId), sk: DOC_SK_PREFIX + r.id } }));
+  }
+  return records.length;
 }

@@ -18,14 +18,25 @@ export const DOCUMENTS_PER_CALL = 25;
 
 const identifier = (id: string) => ({ dataSourceType: 'CUSTOM' as const, custom: { id } });
 
+const batches = (ids: readonly string[]) => Array.from(
+  { length: Math.ceil(ids.length / DOCUMENTS_PER_CALL) },
+  (_, i) => ids.slice(i * DOCUMENTS_PER_CALL, (i + 1) * DOCUMENTS_PER_CALL),
+);
+
+/** DeleteKnowledgeBaseDocuments of these CUSTOM documents, in batches (the bot cleanup uses this alone). */
+export async function deleteKnowledgeDocuments(documentIds: readonly string[]): Promise<void> {
+  const knowledgeBaseId = env('KNOWLEDGE_BASE_ID');
+  const dataSourceId = env('KNOWLEDGE_DATA_SOURCE_ID');
+  for (const batch of batches(documentIds)) {
+    const documentIdentifiers = batch.map(identifier);
+    await bedrockAgent().send(new DeleteKnowledgeBaseDocumentsCommand({ knowledgeBaseId, dataSourceId, documentIdentifiers }));
+  }
+}
+
 /** The CUSTOM data source of the shared knowledge base (`KNOWLEDGE_BASE_ID`, `KNOWLEDGE_DATA_SOURCE_ID`). */
 export function knowledgeIndex(): KnowledgeIndex {
   const knowledgeBaseId = env('KNOWLEDGE_BASE_ID');
   const dataSourceId = env('KNOWLEDGE_DATA_SOURCE_ID');
-  const batches = (ids: readonly string[]) => Array.from(
-    { length: Math.ceil(ids.length / DOCUMENTS_PER_CALL) },
-    (_, i) => ids.slice(i * DOCUMENTS_PER_CALL, (i + 1) * DOCUMENTS_PER_CALL),
-  );
   return {
     async ingest(documentId, uri, metadata) {
       // A CUSTOM document from its S3 location with inline STRING attributes
@@ -55,11 +66,6 @@ export function knowledgeIndex(): KnowledgeIndex {
       }
       return out;
     },
-    async delete(documentIds) {
-      for (const batch of batches(documentIds)) {
-        const documentIdentifiers = batch.map(identifier);
-        await bedrockAgent().send(new DeleteKnowledgeBaseDocumentsCommand({ knowledgeBaseId, dataSourceId, documentIdentifiers }));
-      }
-    },
+    delete: deleteKnowledgeDocuments,
   };
 }

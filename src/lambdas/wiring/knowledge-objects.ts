@@ -18,14 +18,32 @@ const copySource = (bucket: string, key: string) => `${bucket}/${key.split('/').
 /** `inline; filename*=UTF-8''<name>` (RFC 6266 with the RFC 5987 encoding of a non-ASCII name). */
 const inlineDisposition = (name: string) => `inline; filename*=UTF-8''${encodeURIComponent(name).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)}`;
 
+/**
+ * Deletes every object under `prefix` of the document bucket (the bot cleanup): ListObjectsV2 pages of at most 1,000
+ * keys (https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectsV2.html), DeleteObjects in quiet mode (a missing
+ * key counts as deleted, so running it again is harmless).
+ */
+export async function deleteDocumentObjects(prefix: string): Promise<number> {
+  const Bucket = env('KNOWLEDGE_BUCKET');
+  let removed = 0;
+  let ContinuationToken: string | undefined;
+  do {
+    const page = await s3().send(new ListObjectsV2Command({ Bucket, Prefix: prefix, ContinuationToken }));
+    const keys = (page.Contents ?? []).map((o) => o.Key!).filter((k) => k.startsWith(prefix));
+    for (let i = 0; i < keys.length; i += DELETE_BATCH) {
+      const Objects = keys.slice(i, i + DELETE_BATCH).map((Key) => ({ Key }));
+      const res = await s3().send(new DeleteObjectsCommand({ Bucket, Delete: { Quiet: true, Objects } }));
+      if (res.Errors?.length) throw new Error(`S3 could not delete ${res.Errors.length} document object(s): ${res.Errors[0].Code}`);
+    }
+    removed += keys.length;
+    ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (ContinuationToken);
+  return removed;
+}
+
 /** The document bucket (`KNOWLEDGE_BUCKET`) through the shared S3 client (wiring/s3.ts). */
 export function knowledgeObjects(): KnowledgeObjects {
   const Bucket = env('KNOWLEDGE_BUCKET');
-  const removeBatch = async (keys: string[]) => {
-    if (!keys.length) return;
-    const res = await s3().send(new DeleteObjectsCommand({ Bucket, Delete: { Quiet: true, Objects: keys.map((Key) => ({ Key })) } }));
-    if (res.Errors?.length) throw new Error(`S3 could not delete ${res.Errors.length} document object(s): ${res.Errors[0].Code}`);
-  };
   return {
     async presignPut(key, contentType, size, metadata): Promise<KnowledgeUploadTarget> {
       const metaHeaders = Object.fromEntries(Object.entries(metadata).map(([k, v]) => [`x-amz-meta-${k}`, v]));
@@ -57,18 +75,6 @@ export function knowledgeObjects(): KnowledgeObjects {
     async delete(key) {
       // DeleteObject of a missing key succeeds (204): https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObject.html
       await s3().send(new DeleteObjectCommand({ Bucket, Key: key }));
-    },
-    async deletePrefix(prefix) {
-      let removed = 0;
-      let ContinuationToken: string | undefined;
-      do {
-        const page = await s3().send(new ListObjectsV2Command({ Bucket, Prefix: prefix, ContinuationToken }));
-        const keys = (page.Contents ?? []).map((o) => o.Key!).filter((k) => k.startsWith(prefix));
-        for (let i = 0; i < keys.length; i += DELETE_BATCH) await removeBatch(keys.slice(i, i + DELETE_BATCH));
-        removed += keys.length;
-        ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
-      } while (ContinuationToken);
-      return removed;
     },
     async presignGet(key, contentType, fileName, seconds) {
       // response-content-type and response-content-disposition override the answer's headers
