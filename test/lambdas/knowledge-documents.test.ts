@@ -13,8 +13,11 @@ import * as fc from 'fast-check';
 import { botTableSnapshot } from './bot-helpers';
 import { call, Reply, sub, User } from './rest-helpers';
 import { cleanUpDeletedBots } from '../../src/lambdas/core/bot-cleanup';
+import { BOT_ROUTES } from '../../src/lambdas/core/bot-routes';
 import { botItem, BotStore } from '../../src/lambdas/core/bots';
 import { MAX_DOCUMENTS_PER_BOT, MAX_KNOWLEDGE_BYTES } from '../../src/lambdas/core/knowledge-documents';
+import { KNOWLEDGE_ROUTES } from '../../src/lambdas/core/knowledge-routes';
+import { validate } from '../../src/lambdas/core/schema';
 import { bedrockControl } from '../../src/lambdas/wiring/bedrock-control';
 import { deleteKnowledgeDocuments } from '../../src/lambdas/wiring/knowledge-index';
 import { deleteDocumentObjects } from '../../src/lambdas/wiring/knowledge-objects';
@@ -160,6 +163,27 @@ describe('a document\'s life', () => {
     }
     expect(await documentCount(botId)).toBe(4);
   });
+});
+
+test('every knowledge route\'s answer matches the schema it documents', async () => {
+  const botId = await createBot('Documented');
+  const up = await call(pg, 'alice', 'POST', `/knowledge/bots/${botId}/uploads`, { name: 'a.txt', contentType: 'text/plain', size: 5 });
+  await put(up.body, Buffer.from('Hello'));
+  const replies: Record<string, Reply> = { 'POST /knowledge/bots/{botId}/uploads': up };
+  replies['POST /knowledge/bots/{botId}/documents'] = await call(pg, 'alice', 'POST', `/knowledge/bots/${botId}/documents`, { uploadId: up.body.uploadId });
+  const doc = replies['POST /knowledge/bots/{botId}/documents'].body.id;
+  replies['GET /knowledge/bots/{botId}/documents'] = await call(pg, 'alice', 'GET', `/knowledge/bots/${botId}/documents`);
+  replies['GET /knowledge/bots/{botId}/documents/{documentId}/source'] = await call(pg, 'alice', 'GET', `/knowledge/bots/${botId}/documents/${doc}/source`);
+  replies['DELETE /knowledge/bots/{botId}/documents/{documentId}'] = await call(pg, 'alice', 'DELETE', `/knowledge/bots/${botId}/documents/${doc}`);
+  expect(Object.keys(replies).sort()).toEqual(KNOWLEDGE_ROUTES.map((r) => `${r.method} ${r.path}`).sort());
+  for (const route of KNOWLEDGE_ROUTES) {
+    const key = `${route.method} ${route.path}`;
+    expect([key, replies[key].status]).toEqual([key, route.response.status]);
+    if (route.response.schema) expect([key, validate(route.response.schema, replies[key].body)]).toEqual([key, undefined]);
+  }
+  // and the bot's own schema, with its knowledge
+  const getBot = BOT_ROUTES.find((r) => r.method === 'GET' && r.path === '/bots/{botId}')!;
+  expect(validate(getBot.response.schema!, (await call(pg, 'alice', 'GET', `/bots/${botId}`)).body)).toBeUndefined();
 });
 
 describe('who may do what', () => {
