@@ -202,6 +202,15 @@ describe('KnowledgeBaseFactory defaults', () => {
     ]));
   });
 
+  test('the knowledge-api function has the backend\'s Errors and Throttles alarms, listed in backend.alarms', () => {
+    const fnId = stack.getLogicalId(knowledge.knowledgeApiFunction.node.defaultChild as any);
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((a: any) => a.Properties)
+      .filter((p: any) => JSON.stringify(p.Dimensions ?? []).includes(fnId));
+    expect(alarms.map((a: any) => a.MetricName).sort()).toEqual(['Errors', 'Throttles']);
+    const alarmIds = backend.alarms.map((a) => a.node.id);
+    expect(alarmIds).toEqual(expect.arrayContaining(['KnowledgeApiHandlerErrorsAlarm', 'KnowledgeApiHandlerThrottlesAlarm']));
+  });
+
   test('a backend without KnowledgeBaseFactory has no knowledge-api function, no /knowledge route and no knowledge variables', () => {
     const plain = new Stack(testApp(), 'Plain');
     const b = new ChatBackend(plain, 'Chat');

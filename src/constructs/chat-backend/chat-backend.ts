@@ -13,7 +13,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
-import { alarmSettings, ChatAlarmOptions, createAlarms } from './alarms';
+import { alarmSettings, ChatAlarmOptions, createAlarms, functionAlarms } from './alarms';
 import { IdentityProvider, MfaMode, SignInCustomDomain, WafOptions } from './auth';
 import { BotCleanup } from './bot-cleanup';
 import { BotDefinitions, BotOptions } from './bot-definitions';
@@ -543,7 +543,14 @@ export class ChatBackend extends Construct implements IBedrockChatBackend, ISign
     grantBotGuardrails(bots, botsApi.function);
     const cleanup = new BotCleanup(ctx, bots);
     this.botDefinitions = new BotDefinitions(ctx, bots, models, props.reasoningBudgetTokens ?? DEFAULT_REASONING_BUDGET);
-    this._parts = { ctx, rest, bots, botsApi, cleanup };
+    this._parts = {
+      ctx,
+      rest,
+      bots,
+      botsApi,
+      cleanup,
+      addFunctionAlarms: (name, fn) => this.alarms.push(...functionAlarms(this, alarms, name, fn)),
+    };
     applyThrottling(throttling, realtime.webSocketStage, rest.httpStage);
     applyUsageLimits(usage, [realtime.webSocketFunction, realtime.workerFunction, realtime.workerFailureFunction, rest.apiFunction]);
     applyReservedConcurrency(reserved, { worker: realtime.workerFunction, authorizer: realtime.authorizerFunction });

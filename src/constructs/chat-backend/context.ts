@@ -82,4 +82,6 @@ export interface BackendParts {
   readonly bots: Bots;
   readonly botsApi: BotsApi;
   readonly cleanup: BotCleanup;
+  /** The `Errors` and `Throttles` alarms of the backend's functions, for a function a later part adds (none with `alarms.enabled: false`). */
+  readonly addFunctionAlarms: (name: string, fn: lambda.Function) => void;
 }

@@ -64,6 +64,7 @@ export class DocumentsApi {
       appliesTo: [`Resource::${options.bucketFinding}/uploads/*`, `Resource::${options.bucketFinding}/documents/*`],
     });
     backend.rest.addAuthorizedRoutes('KnowledgeApiIntegration', this.function, KNOWLEDGE_API_PATHS);
+    backend.addFunctionAlarms('KnowledgeApiHandler', this.function);
 
     backend.botsApi.function.addEnvironment('KNOWLEDGE_BASE_ID', options.knowledgeBaseId);
 
