@@ -9,10 +9,11 @@ export const bedrockAgent = once(() => new BedrockAgentClient({}));
 
 /**
  * Documents per call: "you can ingest up to 25 documents" in one IngestKnowledgeBaseDocuments request
- * (https://docs.aws.amazon.com/bedrock/latest/userguide/kb-direct-ingestion-add.html); Get and Delete take lists of the
+ * (https://docs.aws.amazon.com/bedrock/latest/userguide/kb-direct-ingestion-add.html). Get and Delete take lists of the
  * same document identifiers (https://docs.aws.amazon.com/bedrock/latest/APIReference/API_agent_GetKnowledgeBaseDocuments.html ,
- * https://docs.aws.amazon.com/bedrock/latest/APIReference/API_agent_DeleteKnowledgeBaseDocuments.html), sent in
- * batches of the same size.
+ * https://docs.aws.amazon.com/bedrock/latest/APIReference/API_agent_DeleteKnowledgeBaseDocuments.html); the pages the
+ * documentation search found state no array limit for them, so they are sent in batches of the ingestion limit (the
+ * local knowledge base refuses more than 25 for all three: src/local/emulators/knowledge-base.ts, KB_LIMITS).
  */
 export const DOCUMENTS_PER_CALL = 25;
 
