@@ -186,6 +186,36 @@ test('every knowledge route\'s answer matches the schema it documents', async ()
   expect(validate(getBot.response.schema!, (await call(pg, 'alice', 'GET', `/bots/${botId}`)).body)).toBeUndefined();
 });
 
+test('a document Bedrock cannot read ends FAILED with its reason; bot lists and the store never show document records', async () => {
+  const botId = await createBot('Broken', { scope: 'all' });
+  const broken = await addDocument('alice', botId, 'broken.pdf', 'application/pdf', 'this is not a PDF');
+  expect(broken.status).toBe(201);
+  let items: any[] = [];
+  await waitFor(async () => {
+    items = (await call(pg, 'alice', 'GET', `/knowledge/bots/${botId}/documents`)).body.items;
+    return items[0]?.status === 'FAILED';
+  });
+  expect(items[0]).toMatchObject({ id: broken.body.id, status: 'FAILED', statusReason: expect.any(String) });
+  expect(items[0].statusReason.length).toBeGreaterThan(0);
+  for (const path of ['/bots?kind=mine', '/store/search?q=Broken', '/store/popular', '/store/pickup']) {
+    const listed = await call(pg, 'alice', 'GET', path);
+    expect({ path, status: listed.status }).toEqual({ path, status: 200 });
+    expect({ path, documents: listed.text.includes(broken.body.id) || listed.text.includes('broken.pdf') }).toEqual({ path, documents: false });
+  }
+});
+
+test('a bot declared in code: its documents cannot be changed in the app (403 MANAGED), and nothing is written', async () => {
+  const before = await botTableSnapshot();
+  // writing-coach: examples/full-system declares it, shared with everyone.
+  const up = await call(pg, 'alice', 'POST', '/knowledge/bots/writing-coach/uploads', { name: 'a.txt', contentType: 'text/plain', size: 3 });
+  expect([up.status, up.body.code]).toEqual([403, 'MANAGED']);
+  const reg = await call(pg, 'admin', 'POST', '/knowledge/bots/writing-coach/documents', { uploadId: '01J00000000000000000000000' });
+  expect([reg.status, reg.body.code]).toEqual([403, 'MANAGED']);
+  expect((await call(pg, 'admin', 'GET', '/knowledge/bots/writing-coach/documents')).body).toEqual({ items: [] });
+  expect((await call(pg, 'bob', 'GET', '/knowledge/bots/writing-coach/documents')).status).toBe(404);
+  expect(await botTableSnapshot()).toBe(before);
+});
+
 describe('who may do what', () => {
   let privateBot: string;
   let sharedBot: string;
