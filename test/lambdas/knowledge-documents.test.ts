@@ -306,7 +306,7 @@ describe('bad input: 4xx and nothing written', () => {
       fc.string({ minLength: 1, maxLength: 20 }).map((s) => `../${s}.txt`),
       fc.string({ minLength: 1, maxLength: 20 }).map((s) => `a\\${s}.txt`),
       fc.string({ minLength: 256, maxLength: 300 }).map((s) => `${s}.txt`),
-      fc.constantFrom('', 'noextension', 'script.exe', 'photo.png', 'sheet.xlsx', '.txt '),
+      fc.constantFrom('', 'noextension', 'script.exe', 'photo.png', 'sheet.xlsx', '.txt ', `${'中'.repeat(251)}.txt`),
     );
     const bad = fc.oneof(
       names.map((name) => ({ name, contentType: 'text/plain', size: 10 })),
@@ -322,6 +322,9 @@ describe('bad input: 4xx and nothing written', () => {
       const r = await call(pg, 'alice', 'POST', `/knowledge/bots/${botId}/uploads`, body);
       if (r.status !== 400 || typeof r.body?.message !== 'string') throw new Error(`${JSON.stringify(body)} -> ${r.status} ${r.text}`);
     }), { numRuns: RUNS });
+    // 255 characters, but 2,263 bytes percent-encoded: more than S3's 2 KB of user metadata
+    const long = await call(pg, 'alice', 'POST', `/knowledge/bots/${botId}/uploads`, { name: `${'中'.repeat(251)}.txt`, contentType: 'text/plain', size: 3 });
+    expect(long.status).toBe(400);
     expect(await keysUnder(`uploads/${botId}/`)).toEqual([]);
     expect(await state()).toBe(before);
   });

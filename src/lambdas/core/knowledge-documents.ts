@@ -34,6 +34,10 @@ export const MAX_KNOWLEDGE_BYTES = 50 * 1024 * 1024;
 /** At most this many documents per bot (409 LIMIT). */
 export const MAX_DOCUMENTS_PER_BOT = 100;
 export const MAX_DOCUMENT_NAME = 255;
+/** 1,024 bytes of object key, less `documents/` + a bot id (64) + `/` + a ULID (26) + `/`. */
+const MAX_NAME_BYTES = 1024 - 102;
+/** 2 KB of user metadata, less the other entries (`size`, `owner`) and the key names. */
+const MAX_ENCODED_NAME = 1900;
 
 /** How long the presigned GET of a document's source lives. */
 export const SOURCE_URL_SECONDS = 300;
@@ -142,6 +146,11 @@ export function documentProblem(name: string, contentType: string, size: number)
   if (name.length < 1 || name.length > MAX_DOCUMENT_NAME) return `The name must be 1 to ${MAX_DOCUMENT_NAME} characters.`;
   if (/[\u0000-\u001f\u007f-\u009f/\\]/.test(name)) return 'The name may not contain control characters, slashes or backslashes.';
   if (name.trim() !== name || name === '.' || name === '..') return 'The name may not start or end with spaces, nor be "." or "..".';
+  // The name is in the object key, whose UTF-8 encoding is at most 1,024 bytes
+  // (https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-keys.html), after `documents/<botId>/<documentId>/`
+  // (at most 102 bytes); and percent-encoded in the upload's user metadata, at most 2 KB in all
+  // (https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingMetadata.html).
+  if (Buffer.byteLength(name) > MAX_NAME_BYTES || encodeURIComponent(name).length > MAX_ENCODED_NAME) return 'The name is too long once encoded: use a shorter one.';
   const expected = KNOWLEDGE_TYPES[extensionOf(name)];
   if (!expected) return `${name} is not a supported document: use ${Object.keys(KNOWLEDGE_TYPES).map((e) => `.${e}`).join(', ')}.`;
   if (contentType !== expected) return `${name} must be uploaded as ${expected}, not ${contentType}.`;
