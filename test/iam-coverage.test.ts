@@ -49,6 +49,7 @@ const SERVICE_PREFIX: Record<string, string> = {
   BedrockRuntime: 'bedrock',
   Bedrock: 'bedrock',
   BedrockAgentRuntime: 'bedrock',
+  BedrockAgent: 'bedrock',
   ApiGatewayManagementApi: 'execute-api',
   CognitoIdentityProvider: 'cognito-idp',
 };
@@ -174,6 +175,10 @@ const UNREACHABLE: Record<string, Record<string, string>> = {
     'dynamodb:PutItem': 'The request and conversation stores come with the shared store wiring; the on-failure destination only calls RequestStore.fail() (UpdateItem).',
     'dynamodb:DeleteItem': 'The request and conversation stores come with the shared store wiring; the on-failure destination only calls RequestStore.fail() (UpdateItem).',
   },
+  'knowledge-api': {
+    'dynamodb:BatchWriteItem': 'The knowledge routes use BotStore only to read one bot (GetItem); its sharing writes are bundled with it.',
+    'dynamodb:BatchGetItem': 'The knowledge routes use BotStore only to read one bot (GetItem); its lists and batch reads are bundled with it.',
+  },
   'bot-definition': {
     'dynamodb:Query': 'The provider uses BotStore only to bump the store version (UpdateItem); its lists and batch reads are bundled with it.',
     'dynamodb:BatchWriteItem': 'The provider uses BotStore only to bump the store version (UpdateItem); its lists and batch reads are bundled with it.',
@@ -200,6 +205,11 @@ const FUNCTIONS = [
   { bundle: 'api', fn: (b: Backends) => b.example.apiFunction },
   { bundle: 'bots-api', fn: (b: Backends) => b.example.botsApiFunction },
   { bundle: 'bot-cleanup', fn: (b: Backends) => b.example.botCleanupFunction },
+  // KnowledgeBaseFactory's function (the example has a knowledge base), created in the backend.
+  {
+    bundle: 'knowledge-api',
+    fn: (b: Backends) => b.example.node.findAll().find((c): c is lambda.Function => c instanceof lambda.Function && c.node.id === 'KnowledgeApiHandler')!,
+  },
   // The example declares a bot in code, so it has the custom resource provider.
   { bundle: 'bot-definition', fn: (b: Backends) => b.example.botDefinitionFunction as lambda.Function },
   { bundle: 'cognito-post-confirmation', fn: (b: Backends) => b.example.postConfirmationFunction! },
@@ -279,7 +289,11 @@ describe('IAM coverage of the full example (and of a backend with every sign-in 
         'bedrock:CreateGuardrail', 'bedrock:UpdateGuardrail', 'bedrock:CreateGuardrailVersion', 'bedrock:DeleteGuardrail'],
       'cognito-post-confirmation': ['cognito-idp:AdminAddUserToGroup'],
       'cognito-pre-sign-up': [],
-      'bot-cleanup': ['dynamodb:Query', 'dynamodb:BatchWriteItem', 'bedrock:DeleteGuardrail'],
+      'bot-cleanup': ['dynamodb:Query', 'dynamodb:BatchWriteItem', 'bedrock:DeleteGuardrail', 'dynamodb:DeleteItem', 's3:ListBucket', 's3:DeleteObject',
+        'bedrock:DeleteKnowledgeBaseDocuments'],
+      'knowledge-api': ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem',
+        'cognito-idp:AdminListGroupsForUser', 's3:PutObject', 's3:GetObject', 's3:DeleteObject', 'bedrock:IngestKnowledgeBaseDocuments',
+        'bedrock:GetKnowledgeBaseDocuments', 'bedrock:DeleteKnowledgeBaseDocuments'],
       'bot-definition': ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:UpdateItem'],
     };
     for (const { bundle, fn } of FUNCTIONS) {

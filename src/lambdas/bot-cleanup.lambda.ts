@@ -1,7 +1,14 @@
 import { cleanUpDeletedBots, RemovedRecord } from './core/bot-cleanup';
 import { bedrockControl } from './wiring/bedrock-control';
 import { env, log } from './wiring/env';
+import { deleteKnowledgeDocuments } from './wiring/knowledge-index';
+import { deleteDocumentObjects } from './wiring/knowledge-objects';
 import { documentClient } from './wiring/store';
+
+/** The bots' documents, when KnowledgeBaseFactory set `KNOWLEDGE_BASE_ID` on this function (docs/knowledge-contract.md). */
+const documents = () => (process.env.KNOWLEDGE_BASE_ID
+  ? { deletePrefix: deleteDocumentObjects, deleteFromIndex: deleteKnowledgeDocuments }
+  : undefined);
 
 /**
  * The bot deletion pipe's target: the pipe (EventBridge Pipes, from the bot table's stream, filtered to REMOVE records
@@ -11,6 +18,6 @@ import { documentClient } from './wiring/store';
  */
 export async function handler(event: RemovedRecord[]): Promise<void> {
   const records = Array.isArray(event) ? event : [];
-  const result = await cleanUpDeletedBots({ db: documentClient(), tableName: env('BOT_TABLE_NAME'), bedrock: bedrockControl() }, records);
+  const result = await cleanUpDeletedBots({ db: documentClient(), tableName: env('BOT_TABLE_NAME'), bedrock: bedrockControl(), documents: documents() }, records);
   log.info('bots cleaned up', { records: records.length, bots: result.bots.join(','), removed: JSON.stringify(result.removed) });
 }

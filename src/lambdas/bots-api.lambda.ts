@@ -36,6 +36,8 @@ export async function handler(event: APIGatewayProxyEventV2WithJWTAuthorizer): P
       searchUsers,
       searchGroups,
       guardrails: { bedrock: bedrockControl(), db: documentClient(), tableName: env('BOT_TABLE_NAME'), namePrefix: guardrailNamePrefix(), log },
+      // Set by KnowledgeBaseFactory (docs/knowledge-contract.md): bots then carry `knowledge: {documentCount}`.
+      knowledge: !!process.env.KNOWLEDGE_BASE_ID,
     }),
     groupsOf: (c) => groupsOf({ userId: c.userId, username: c.username, tokenGroups: c.groups }),
   }, req);

@@ -5,6 +5,8 @@
  * https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-routes.html).
  */
 import { BOTS_API_PATHS } from '../../src/constructs/chat-backend/bots-api';
+import { KNOWLEDGE_API_PATHS } from '../../src/constructs/knowledge-base/documents-api';
+import { KNOWLEDGE_ROUTES } from '../../src/lambdas/core/knowledge-routes';
 import { BOTS_FUNCTION_ROUTES, ROUTES } from '../../src/lambdas/core/rest';
 import { API_FUNCTION_ROUTES } from '../../src/lambdas/core/rest-router';
 
@@ -34,8 +36,17 @@ test('every bots-api route is under one of its HTTP API paths', () => {
   expect(missing).toEqual([]);
 });
 
-test('no api function route is under a bots-api path, and the two lists are every route', () => {
+test('no api function route is under a bots-api path, and the three lists (api, bots-api, knowledge-api) are every route', () => {
   const taken = API_FUNCTION_ROUTES.filter((r) => BOTS_API_PATHS.some((p) => routeTakes(p, r.path))).map((r) => `${r.method} ${r.path}`);
   expect(taken).toEqual([]);
-  expect([...API_FUNCTION_ROUTES, ...BOTS_FUNCTION_ROUTES].map((r) => `${r.method} ${r.path}`).sort()).toEqual(ROUTES.map((r) => `${r.method} ${r.path}`).sort());
+  expect([...API_FUNCTION_ROUTES, ...BOTS_FUNCTION_ROUTES, ...KNOWLEDGE_ROUTES].map((r) => `${r.method} ${r.path}`).sort())
+    .toEqual(ROUTES.map((r) => `${r.method} ${r.path}`).sort());
+});
+
+test('the knowledge-api function\'s routes are all under its HTTP API path (KnowledgeBaseFactory), and no other function\'s route is', () => {
+  const outside = KNOWLEDGE_ROUTES.filter((r) => !KNOWLEDGE_API_PATHS.some((p) => routeTakes(p, r.path))).map((r) => `${r.method} ${r.path}`);
+  expect(outside).toEqual([]);
+  const others = [...API_FUNCTION_ROUTES, ...BOTS_FUNCTION_ROUTES];
+  const taken = others.filter((r) => KNOWLEDGE_API_PATHS.some((p) => routeTakes(p, r.path))).map((r) => r.path);
+  expect(taken).toEqual([]);
 });

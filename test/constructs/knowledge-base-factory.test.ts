@@ -20,7 +20,7 @@ describe('KnowledgeBaseFactory defaults', () => {
     template.hasResourceProperties('AWS::S3::Bucket', {
       BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
       PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
-      CorsConfiguration: { CorsRules: [{ AllowedMethods: ['PUT'], AllowedOrigins: ['*'], AllowedHeaders: ['content-type'] }] },
+      CorsConfiguration: { CorsRules: [{ AllowedMethods: ['PUT'], AllowedOrigins: ['*'], AllowedHeaders: ['content-type', 'x-amz-meta-name', 'x-amz-meta-size', 'x-amz-meta-owner'] }] },
       LifecycleConfiguration: { Rules: Match.arrayWith([Match.objectLike({ Id: 'ExpireUploads', Prefix: 'uploads/', ExpirationInDays: 1, Status: 'Enabled' })]) },
     });
     const bucketId = stack.getLogicalId(knowledge.documentBucket.node.defaultChild as any);
@@ -177,6 +177,88 @@ describe('KnowledgeBaseFactory defaults', () => {
     expect(JSON.stringify(scoped.find((x: any) => x[0] === 'dynamodb:UpdateItem'))).toContain(stack.getLogicalId(knowledge.syncTable.node.defaultChild as any));
     const unscoped = statements.filter((st: any) => st.Resource === '*').flatMap((st: any) => st.Action);
     expect(unscoped.every((a: string) => a.startsWith('xray:') || /^logs:(Create|Get|Update|Delete)LogDelivery$|^logs:(ListLogDeliveries|PutResourcePolicy|DescribeResourcePolicies|DescribeLogGroups)$/.test(a))).toBe(true);
+  });
+
+  /** Every statement of the policies attached to `fn`'s role. */
+  const statementsOf = (fn: any) => {
+    const role = template.toJSON().Resources[stack.getLogicalId(fn.node.defaultChild)].Properties.Role['Fn::GetAtt'][0];
+    return Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((p: any) => p.Properties.Roles.some((r: any) => r.Ref === role))
+      .flatMap((p: any) => p.Properties.PolicyDocument.Statement);
+  };
+  const ids = () => ({
+    kbArn: { 'Fn::GetAtt': [stack.getLogicalId(knowledge.knowledgeBase), 'KnowledgeBaseArn'] },
+    kbId: { 'Fn::GetAtt': [stack.getLogicalId(knowledge.knowledgeBase), 'KnowledgeBaseId'] },
+    bucket: { Ref: stack.getLogicalId(knowledge.documentBucket.node.defaultChild as any) },
+    bucketArn: { 'Fn::GetAtt': [stack.getLogicalId(knowledge.documentBucket.node.defaultChild as any), 'Arn'] },
+    table: { 'Fn::GetAtt': [stack.getLogicalId((backend.botTable as any).node.defaultChild), 'Arn'] },
+    dataSource: { 'Fn::GetAtt': [stack.getLogicalId(knowledge.directDataSource), 'DataSourceId'] },
+  });
+  const objects = (prefix: string) => ({ 'Fn::Join': ['', [ids().bucketArn, `/${prefix}*`]] });
+
+  test('the knowledge-api function: the backend\'s conventions, routed at /knowledge/{proxy+} behind the JWT authorizer, with its variables', () => {
+    const fn = knowledge.knowledgeApiFunction;
+    const id = stack.getLogicalId(fn.node.defaultChild as any);
+    expect(id).toMatch(/^ChatKnowledgeApiHandler/);
+    const props = template.toJSON().Resources[id].Properties;
+    expect(props).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'], LoggingConfig: { LogFormat: 'JSON', LogGroup: { Ref: expect.stringMatching(/^ChatKnowledgeApiHandlerLogs/) } }, Timeout: 29 });
+    expect(props.Environment.Variables).toEqual({
+      KNOWLEDGE_BASE_ID: ids().kbId,
+      KNOWLEDGE_DATA_SOURCE_ID: ids().dataSource,
+      KNOWLEDGE_BUCKET: ids().bucket,
+      BOT_TABLE_NAME: { Ref: stack.getLogicalId((backend.botTable as any).node.defaultChild) },
+      USER_POOL_ID: { Ref: stack.getLogicalId(backend.userPool.node.defaultChild as any) },
+    });
+    const routes = Object.values(template.findResources('AWS::ApiGatewayV2::Route')).map((r: any) => r.Properties);
+    const knowledgeRoutes = routes.filter((r) => r.RouteKey.endsWith(' /knowledge/{proxy+}'));
+    expect(knowledgeRoutes.map((r) => r.RouteKey.split(' ')[0]).sort()).toEqual(['DELETE', 'GET', 'PATCH', 'POST', 'PUT']);
+    for (const r of knowledgeRoutes) expect(r).toMatchObject({ AuthorizationType: 'JWT', AuthorizerId: { Ref: expect.stringMatching(/CognitoAuthorizer/) } });
+    const integrationId = knowledgeRoutes[0].Target['Fn::Join'][1][1].Ref;
+    expect(template.toJSON().Resources[integrationId].Properties.IntegrationUri).toEqual({ 'Fn::GetAtt': [id, 'Arn'] });
+  });
+
+  test('the knowledge-api function\'s grants: the bot table, groups, uploads/ and documents/ objects, ingest/get/delete on the knowledge base', () => {
+    const statements = statementsOf(knowledge.knowledgeApiFunction).filter((st: any) => !JSON.stringify(st.Resource).includes('Logs'));
+    expect(statements).toEqual(expect.arrayContaining([
+      { Action: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'], Effect: 'Allow', Resource: ids().table },
+      { Action: 'cognito-idp:AdminListGroupsForUser', Effect: 'Allow', Resource: { 'Fn::GetAtt': [stack.getLogicalId(backend.userPool.node.defaultChild as any), 'Arn'] } },
+      { Action: ['s3:PutObject', 's3:GetObject', 's3:DeleteObject'], Effect: 'Allow', Resource: [objects('uploads/'), objects('documents/')] },
+      { Action: ['bedrock:IngestKnowledgeBaseDocuments', 'bedrock:GetKnowledgeBaseDocuments', 'bedrock:DeleteKnowledgeBaseDocuments'], Effect: 'Allow', Resource: ids().kbArn },
+    ]));
+    expect(statements).toHaveLength(4);
+  });
+
+  test('bots-api gets KNOWLEDGE_BASE_ID only; the bot cleanup the variables, listing and deleting documents, and DeleteKnowledgeBaseDocuments', () => {
+    const res = template.toJSON().Resources;
+    const botsApi = res[stack.getLogicalId(backend.botsApiFunction.node.defaultChild as any)].Properties.Environment.Variables;
+    expect(botsApi.KNOWLEDGE_BASE_ID).toEqual(ids().kbId);
+    expect(botsApi.KNOWLEDGE_BUCKET).toBeUndefined();
+    expect(JSON.stringify(statementsOf(backend.botsApiFunction))).not.toContain(stack.getLogicalId(knowledge.knowledgeBase));
+    const cleanup = res[stack.getLogicalId(backend.botCleanupFunction.node.defaultChild as any)].Properties.Environment.Variables;
+    expect(cleanup).toMatchObject({ KNOWLEDGE_BASE_ID: ids().kbId, KNOWLEDGE_DATA_SOURCE_ID: ids().dataSource, KNOWLEDGE_BUCKET: ids().bucket });
+    expect(statementsOf(backend.botCleanupFunction)).toEqual(expect.arrayContaining([
+      { Action: ['dynamodb:Query', 'dynamodb:DeleteItem'], Effect: 'Allow', Resource: ids().table },
+      { Action: 's3:ListBucket', Condition: { StringLike: { 's3:prefix': ['uploads/*', 'documents/*'] } }, Effect: 'Allow', Resource: ids().bucketArn },
+      { Action: 's3:DeleteObject', Effect: 'Allow', Resource: [objects('uploads/'), objects('documents/')] },
+      { Action: 'bedrock:DeleteKnowledgeBaseDocuments', Effect: 'Allow', Resource: ids().kbArn },
+    ]));
+  });
+
+  test('the knowledge-api function has the backend\'s Errors and Throttles alarms, listed in backend.alarms', () => {
+    const fnId = stack.getLogicalId(knowledge.knowledgeApiFunction.node.defaultChild as any);
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((a: any) => a.Properties)
+      .filter((p: any) => JSON.stringify(p.Dimensions ?? []).includes(fnId));
+    expect(alarms.map((a: any) => a.MetricName).sort()).toEqual(['Errors', 'Throttles']);
+    const alarmIds = backend.alarms.map((a) => a.node.id);
+    expect(alarmIds).toEqual(expect.arrayContaining(['KnowledgeApiHandlerErrorsAlarm', 'KnowledgeApiHandlerThrottlesAlarm']));
+  });
+
+  test('a backend without KnowledgeBaseFactory has no knowledge-api function, no /knowledge route and no knowledge variables', () => {
+    const plain = new Stack(testApp(), 'Plain');
+    const b = new ChatBackend(plain, 'Chat');
+    const t = Template.fromStack(plain).toJSON();
+    expect(JSON.stringify(t)).not.toMatch(/knowledge|KNOWLEDGE_/i);
+    expect(b.node.tryFindChild('KnowledgeApiHandler')).toBeUndefined();
   });
 
   test('snapshot', () => {

@@ -25,8 +25,8 @@ test('`cdk synth` of examples/full-system runs offline and yields the whole syst
   expect(count('AWS::ApiGatewayV2::Stage')).toBe(2);
   // five chat functions (authorizer, WebSocket handler, worker, REST API, bots API), the worker's on-failure
   // destination, the post confirmation trigger, the BucketDeployment provider, the bot cleanup (the deletion pipe's
-  // target) and the provider of the bots declared in code
-  expect(count('AWS::Lambda::Function')).toBe(10);
+  // target), the provider of the bots declared in code and the knowledge-api function (KnowledgeBaseFactory)
+  expect(count('AWS::Lambda::Function')).toBe(11);
   expect(count('AWS::Pipes::Pipe')).toBe(1);
   // The example declares one bot in code (the playground shows it pinned in the store).
   const bots = Object.values(template.Resources as Record<string, any>).filter((r) => r.Type === 'Custom::BedrockChatBot');

@@ -178,7 +178,7 @@ test('each bundle is an ES module exporting `handler` (what Handler index.handle
 const BUNDLE_BUDGET_KB = 400;
 
 test('every bundle is within its budget, without the schemas of S3 operations it never sends or the SDK\'s credential chain', () => {
-  for (const name of ['ws-authorizer', 'ws', 'chat-worker', 'api', 'bots-api', 'cognito-pre-sign-up', 'cognito-post-confirmation', 'bot-cleanup', 'bot-definition', 'chat-worker-failure']) {
+  for (const name of ['ws-authorizer', 'ws', 'chat-worker', 'api', 'bots-api', 'cognito-pre-sign-up', 'cognito-post-confirmation', 'bot-cleanup', 'bot-definition', 'chat-worker-failure', 'knowledge-api']) {
     const source = readFileSync(join(ROOT, 'assets', 'lambdas', `${name}.lambda`, 'index.mjs'), 'utf8');
     expect({ name, withinBudget: Buffer.byteLength(source) < BUNDLE_BUDGET_KB * 1024 }).toEqual({ name, withinBudget: true });
     // scripts/bundle-lambda.mjs, plugin tree-shakeable-schemas: without it every S3 schema stays (67 KB).

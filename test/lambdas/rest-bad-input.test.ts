@@ -7,10 +7,12 @@ import * as fc from 'fast-check';
 import { call, seed, Seeded, snapshot, sub } from './rest-helpers';
 import { BOT_ROUTES } from '../../src/lambdas/core/bot-routes';
 import { ULID_PATTERN } from '../../src/lambdas/core/ids';
+import { KNOWLEDGE_ROUTES } from '../../src/lambdas/core/knowledge-routes';
 import { ROUTES } from '../../src/lambdas/core/rest';
 
 /** The conversation routes (the bot routes have their own matrix and properties: bots-isolation, bots-bad-input). */
-const CONVERSATION_ROUTES = ROUTES.filter((r) => !BOT_ROUTES.includes(r));
+// Bots and knowledge have their own tests (bots-*.test.ts, knowledge-documents.test.ts).
+const CONVERSATION_ROUTES = ROUTES.filter((r) => !BOT_ROUTES.includes(r) && !KNOWLEDGE_ROUTES.includes(r));
 import { offlineModel } from '../../src/local/offline-model';
 import { OFFLINE_MODELS, Playground, startPlayground } from '../../src/local/playground';
 

@@ -78,28 +78,9 @@ const FIVE_MINUTES = Duration.minutes(5);
 export function createAlarms(scope: Construct, settings: AlarmSettings, targets: AlarmTargets): cloudwatch.Alarm[] {
   if (!settings.enabled) return [];
   const alarms: cloudwatch.Alarm[] = [];
-  const add = (id: string, metric: cloudwatch.IMetric, threshold: number, description: string) => {
-    const alarm = new cloudwatch.Alarm(scope, id, {
-      metric,
-      threshold,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      alarmDescription: `bedrock-chat: ${description}`,
-    });
-    for (const action of settings.actions) {
-      alarm.addAlarmAction(action);
-      alarm.addOkAction(action);
-    }
-    alarms.push(alarm);
-  };
+  const add = alarmAdder(scope, settings, alarms);
 
-  for (const [name, fn] of Object.entries(targets.functions)) {
-    add(`${name}ErrorsAlarm`, fn.metricErrors({ period: FIVE_MINUTES, statistic: 'Sum' }), 5,
-      `${name} failed 5 or more times in 5 minutes (unhandled errors or timeouts)`);
-    add(`${name}ThrottlesAlarm`, fn.metricThrottles({ period: FIVE_MINUTES, statistic: 'Sum' }), 1,
-      `${name} was throttled (reserved concurrency or the account's concurrency quota reached)`);
-  }
+  for (const [name, fn] of Object.entries(targets.functions)) alarms.push(...functionAlarms(scope, settings, name, fn));
 
   const ws = (metricName: string) => new cloudwatch.Metric({
     namespace: 'AWS/ApiGateway',
@@ -132,5 +113,40 @@ export function createAlarms(scope: Construct, settings: AlarmSettings, targets:
   });
   add('SpendAlarm', spend.metric({ period: Duration.hours(1), statistic: 'Sum' }), settings.spendPerHourUsd,
     `model spend reached ${settings.spendPerHourUsd} USD in an hour`);
+  return alarms;
+}
+
+/** Creates one alarm in `scope` with the settings' actions and appends it to `alarms`. */
+function alarmAdder(scope: Construct, settings: AlarmSettings, alarms: cloudwatch.Alarm[]) {
+  return (id: string, metric: cloudwatch.IMetric, threshold: number, description: string) => {
+    const alarm = new cloudwatch.Alarm(scope, id, {
+      metric,
+      threshold,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      alarmDescription: `bedrock-chat: ${description}`,
+    });
+    for (const action of settings.actions) {
+      alarm.addAlarmAction(action);
+      alarm.addOkAction(action);
+    }
+    alarms.push(alarm);
+  };
+}
+
+/**
+ * A function's `Errors` and `Throttles` alarms (`<name>ErrorsAlarm`, `<name>ThrottlesAlarm`), none when alarms are
+ * off: the backend's own functions get them from createAlarms, a function a later part adds (KnowledgeBaseFactory's
+ * knowledge-api) through the backend's parts.
+ */
+export function functionAlarms(scope: Construct, settings: AlarmSettings, name: string, fn: lambda.Function): cloudwatch.Alarm[] {
+  if (!settings.enabled) return [];
+  const alarms: cloudwatch.Alarm[] = [];
+  const add = alarmAdder(scope, settings, alarms);
+  add(`${name}ErrorsAlarm`, fn.metricErrors({ period: FIVE_MINUTES, statistic: 'Sum' }), 5,
+    `${name} failed 5 or more times in 5 minutes (unhandled errors or timeouts)`);
+  add(`${name}ThrottlesAlarm`, fn.metricThrottles({ period: FIVE_MINUTES, statistic: 'Sum' }), 1,
+    `${name} was throttled (reserved concurrency or the account's concurrency quota reached)`);
   return alarms;
 }

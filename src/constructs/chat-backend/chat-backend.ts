@@ -13,14 +13,14 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
-import { alarmSettings, ChatAlarmOptions, createAlarms } from './alarms';
+import { alarmSettings, ChatAlarmOptions, createAlarms, functionAlarms } from './alarms';
 import { IdentityProvider, MfaMode, SignInCustomDomain, WafOptions } from './auth';
 import { BotCleanup } from './bot-cleanup';
 import { BotDefinitions, BotOptions } from './bot-definitions';
 import { grantBotGuardrails } from './bot-guardrails';
 import { Bots } from './bots';
 import { BotsApi } from './bots-api';
-import { backendContext } from './context';
+import { BackendParts, backendContext } from './context';
 import { ConversationStore, conversationStoreOptions } from './conversation-store';
 import { grantBetweenParts } from './grants';
 import { answerSettings, selectModels } from './models';
@@ -498,6 +498,12 @@ export class ChatBackend extends Construct implements IBedrockChatBackend, ISign
   /** The alarms on errors, throttles and spend (empty with `alarms.enabled: false`). */
   public readonly alarms: cloudwatch.Alarm[];
 
+  /**
+   * The parts later constructs attach to (KnowledgeBaseFactory: context.ts, BackendParts).
+   * @internal
+   */
+  public readonly _parts: BackendParts;
+
   /** The sign-in part: holds the callback and sign-out URLs rendered into the app client. */
   private readonly signIn: SignIn;
   /** The conversation store part: its grant helpers serve `grantReadConversations`. */
@@ -537,6 +543,14 @@ export class ChatBackend extends Construct implements IBedrockChatBackend, ISign
     grantBotGuardrails(bots, botsApi.function);
     const cleanup = new BotCleanup(ctx, bots);
     this.botDefinitions = new BotDefinitions(ctx, bots, models, props.reasoningBudgetTokens ?? DEFAULT_REASONING_BUDGET);
+    this._parts = {
+      ctx,
+      rest,
+      bots,
+      botsApi,
+      cleanup,
+      addFunctionAlarms: (name, fn) => this.alarms.push(...functionAlarms(this, alarms, name, fn)),
+    };
     applyThrottling(throttling, realtime.webSocketStage, rest.httpStage);
     applyUsageLimits(usage, [realtime.webSocketFunction, realtime.workerFunction, realtime.workerFailureFunction, rest.apiFunction]);
     applyReservedConcurrency(reserved, { worker: realtime.workerFunction, authorizer: realtime.authorizerFunction });

@@ -3,6 +3,10 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import type { BotCleanup } from './bot-cleanup';
+import type { Bots } from './bots';
+import type { BotsApi } from './bots-api';
+import type { RestApi } from './rest-api';
 import { createFunctionRole, createLogGroup } from '../private/defaults';
 
 /**
@@ -65,4 +69,19 @@ export function backendContext(scope: Construct, removalPolicy: RemovalPolicy, l
 /** One statement on the grantee's policy: exactly `actions` on exactly `resourceArns`. */
 export function grant(grantee: iam.IGrantable, actions: string[], resourceArns: string[]): iam.Grant {
   return iam.Grant.addToPrincipal({ grantee, actions, resourceArns });
+}
+
+/**
+ * The parts of a `ChatBackend` a later construct attaches to (KnowledgeBaseFactory: its knowledge-api function is
+ * created with the backend's function factory, routed on the backend's HTTP API behind its JWT authorizer, and gets
+ * the bot table; the bots-api and bot cleanup functions get its variables and grants). Internal: not in the jsii API.
+ */
+export interface BackendParts {
+  readonly ctx: BackendContext;
+  readonly rest: RestApi;
+  readonly bots: Bots;
+  readonly botsApi: BotsApi;
+  readonly cleanup: BotCleanup;
+  /** The `Errors` and `Throttles` alarms of the backend's functions, for a function a later part adds (none with `alarms.enabled: false`). */
+  readonly addFunctionAlarms: (name: string, fn: lambda.Function) => void;
 }

@@ -3,10 +3,12 @@ import * as bedrock from 'aws-cdk-lib/aws-bedrock';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { BulkSync } from './bulk-sync';
+import { DocumentsApi } from './documents-api';
 import { EmbeddingModel } from './embedding-model';
 import { VectorStore } from './vector-store';
 import { ChatBackend } from '../chat-backend/chat-backend';
@@ -112,6 +114,11 @@ export class KnowledgeBaseFactory extends Construct {
   public readonly embeddingModel: EmbeddingModel;
   /** The vector store's resources (for S3 Vectors: the `CfnVectorBucket` and the `CfnIndex`). */
   public readonly vectorStoreResources: Construct[];
+  /**
+   * The REST API of bots' documents (`/knowledge/{proxy+}` on the backend's HTTP API, behind its JWT authorizer):
+   * uploads, ingestion, statuses, deletion and sources (docs/knowledge-contract.md).
+   */
+  public readonly knowledgeApiFunction: lambda.Function;
 
   constructor(scope: Construct, id: string, props: KnowledgeBaseFactoryProps) {
     super(scope, id);
@@ -131,7 +138,8 @@ export class KnowledgeBaseFactory extends Construct {
       cors: [{
         allowedMethods: [s3.HttpMethods.PUT],
         allowedOrigins: props.corsAllowedOrigins ?? ['*'],
-        allowedHeaders: ['content-type'],
+        // The presigned PUT's signed headers (wiring/knowledge-objects.ts): the type and the upload's metadata.
+        allowedHeaders: ['content-type', 'x-amz-meta-name', 'x-amz-meta-size', 'x-amz-meta-owner'],
         maxAge: Duration.hours(1).toSeconds(),
       }],
       lifecycleRules: [
@@ -244,6 +252,17 @@ export class KnowledgeBaseFactory extends Construct {
     // The chat worker retrieves for bots with documents (docs/knowledge-contract.md), always filtered on the bot.
     props.backend.workerFunction.addEnvironment('KNOWLEDGE_BASE_ID', this.knowledgeBaseId);
     this.grantRetrieve(props.backend.workerFunction);
+
+    // Documents of bots: the knowledge-api function, its routes, and what bots-api and the bot cleanup need.
+    const documents = new DocumentsApi({
+      backend: props.backend._parts,
+      documentBucket: this.documentBucket,
+      knowledgeBaseId: this.knowledgeBaseId,
+      knowledgeBaseArn: this.knowledgeBaseArn,
+      dataSourceId: this.directDataSource.attrDataSourceId,
+      bucketFinding: `<${this.logicalIdOf(this.documentBucket)}.Arn>`,
+    });
+    this.knowledgeApiFunction = documents.function;
   }
 
   /** Direct ingestion into the shared knowledge base: ingest, delete, get and list documents. */

@@ -12,11 +12,14 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { BOT_INDEXES } from './bot-keys';
 import { BOT_SK, BotRecord } from './bots';
 import { definedGuardrailOf, deleteGuardrail } from './guardrails';
+import { BotDocumentsCleanup, removeBotDocuments } from './knowledge-documents';
 
 export interface CleanupDeps {
   readonly db: { send(command: unknown): Promise<unknown> };
   readonly tableName: string;
   readonly bedrock: { send(command: unknown): Promise<unknown> };
+  /** The bots' documents (absent in a deployment without a knowledge base: `KNOWLEDGE_BASE_ID` unset). */
+  readonly documents?: BotDocumentsCleanup;
 }
 
 /** One kind of data that refers to a bot, removed when the bot is deleted. */
@@ -70,7 +73,18 @@ const definedGuardrail: BotCleaner = {
   },
 };
 
-export const BOT_CLEANERS: readonly BotCleaner[] = [perUserItems, definedGuardrail];
+/**
+ * The bot's documents (core/knowledge-documents.ts): DeleteKnowledgeBaseDocuments in batches, the objects under
+ * `documents/<botId>/` and `uploads/<botId>/`, the records. A second run finds nothing left.
+ */
+const documents: BotCleaner = {
+  name: 'documents',
+  async clean(deps, bot) {
+    return deps.documents ? removeBotDocuments({ db: deps.db, tableName: deps.tableName, ...deps.documents }, bot.id) : 0;
+  },
+};
+
+export const BOT_CLEANERS: readonly BotCleaner[] = [perUserItems, definedGuardrail, documents];
 
 /** A stream record as the pipe delivers it (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-pipes-dynamodb.html). */
 export interface RemovedRecord {

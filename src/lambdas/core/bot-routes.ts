@@ -34,6 +34,11 @@ export interface BotDeps {
   readonly searchGroups: (prefix: string) => Promise<FoundGroup[]>;
   /** Creates, versions and deletes the guardrails bots define (core/guardrails.ts, bots-ops). */
   readonly guardrails?: GuardrailDeps;
+  /**
+   * Whether the deployment has a knowledge base (`KNOWLEDGE_BASE_ID` set): then every bot carries
+   * `knowledge: {documentCount}`, otherwise `knowledge: null` (docs/knowledge-contract.md).
+   */
+  readonly knowledge?: boolean;
 }
 
 /** After a save: the guardrail the bot defines is created or updated (or the one it dropped deleted). */
@@ -94,7 +99,12 @@ const bot: Schema = {
     ...botSummary.properties,
     ...botInputSchema(true).properties,
     guardrailStatus: { enum: ['READY', 'CREATING', 'FAILED'] },
-    knowledge: { type: 'null', description: 'Knowledge bases: a later issue' },
+    knowledge: {
+      type: ['object', 'null'],
+      required: ['documentCount'],
+      properties: { documentCount: { type: 'integer', minimum: 0, description: 'Documents of the bot in the knowledge base (/knowledge routes)' } },
+      description: '`{documentCount}` when the deployment has a knowledge base (KnowledgeBaseFactory), `null` otherwise',
+    },
     tools: { type: 'array', description: 'Tools: a later issue' },
     sharing: {
       type: 'object',
@@ -108,7 +118,7 @@ const botErrors = ['NOT_FOUND', 'THROTTLED'] as const;
 
 async function botView(ctx: RouteContext, record: BotRecord, v: Viewer): Promise<unknown> {
   const full = record.ownerId === v.userId || (await isAdmin(v));
-  return viewOf(record, v, full, await botDeps(ctx).store.isStarred(v.userId, record.id));
+  return viewOf(record, v, full, await botDeps(ctx).store.isStarred(v.userId, record.id), botDeps(ctx).knowledge);
 }
 
 // ------------------------------------------------------------------------------------------------ routes
@@ -140,7 +150,7 @@ export const BOT_ROUTES: readonly Route[] = [
     handle: async (ctx) => {
       const v = viewer(ctx);
       const created = await withGuardrail(ctx, undefined, await botDeps(ctx).store.create(v, ctx.body as BotInput, ctx.deps.settings()));
-      return viewOf(created, v, true, false);
+      return viewOf(created, v, true, false, botDeps(ctx).knowledge);
     },
   },
   {
@@ -154,7 +164,7 @@ export const BOT_ROUTES: readonly Route[] = [
     handle: async (ctx) => {
       const v = viewer(ctx);
       const { bot: record, full } = await botDeps(ctx).store.readable(ctx.params.botId, v);
-      return viewOf(record, v, full, await botDeps(ctx).store.isStarred(v.userId, record.id));
+      return viewOf(record, v, full, await botDeps(ctx).store.isStarred(v.userId, record.id), botDeps(ctx).knowledge);
     },
   },
   {

@@ -134,7 +134,8 @@ export interface BotView extends BotSummary {
   readonly guardrail?: BotGuardrail;
   readonly guardrailStatus?: string;
   readonly showRetrievedChunks: boolean;
-  readonly knowledge: null;
+  /** `{documentCount}` when the deployment has a knowledge base (`KNOWLEDGE_BASE_ID`), `null` otherwise. */
+  readonly knowledge: { readonly documentCount: number } | null;
   readonly tools: never[];
   readonly sharing: { readonly users: string[]; readonly groups: string[] };
   readonly createdAt: string;
@@ -361,6 +362,8 @@ export interface BotItemInput extends BotInput {
   readonly usageCount?: number;
   readonly guardrailStatus?: 'READY' | 'CREATING' | 'FAILED';
   readonly guardrailRef?: GuardrailRef;
+  /** Kept as it is by a save (only the knowledge-api function changes it, with atomic ADDs). */
+  readonly documentCount?: number;
   readonly createdAt: string;
   readonly updatedAt: string;
 }
@@ -392,6 +395,7 @@ export function botItem(input: BotItemInput): Record<string, unknown> {
     sharedUsers: scope === 'partial' ? [...new Set(input.sharedUsers ?? [])] : [],
     sharedGroups: scope === 'partial' ? [...new Set(input.sharedGroups ?? [])] : [],
     usageCount: input.usageCount ?? 0,
+    ...(input.documentCount !== undefined ? { documentCount: input.documentCount } : {}),
     pinned: scope === 'all' && (input.pinned ?? false),
     ...(scope === 'all' && input.pinned && input.pinOrder !== undefined ? { pinOrder: input.pinOrder } : {}),
     createdAt: input.createdAt,
@@ -443,7 +447,7 @@ export async function canCreate(viewer: Viewer): Promise<boolean> {
 }
 
 /** What the viewer sees of a bot: everything for its owner and admins; without instructions and guardrail otherwise. */
-export function viewOf(bot: BotRecord, viewer: Viewer, full: boolean, starred: boolean): BotView {
+export function viewOf(bot: BotRecord, viewer: Viewer, full: boolean, starred: boolean, knowledge = false): BotView {
   return {
     ...summaryOf(bot, viewer, starred),
     ...(full ? { instructions: bot.instructions } : {}),
@@ -455,7 +459,7 @@ export function viewOf(bot: BotRecord, viewer: Viewer, full: boolean, starred: b
     ...(full && bot.guardrail ? { guardrail: bot.guardrail } : {}),
     ...(full && bot.guardrailStatus ? { guardrailStatus: bot.guardrailStatus } : {}),
     showRetrievedChunks: bot.showRetrievedChunks,
-    knowledge: null,
+    knowledge: knowledge ? { documentCount: bot.documentCount ?? 0 } : null,
     tools: [],
     sharing: full ? { users: bot.sharedUsers, groups: bot.sharedGroups } : { users: [], groups: [] },
     createdAt: bot.createdAt,
@@ -901,9 +905,13 @@ export class BotStore {
       await this.db.send(new PutCommand({
         TableName: this.tableName,
         Item: item,
-        // Optimistic: the bot has not changed since it was read (another save would be lost otherwise).
-        ConditionExpression: 'updatedAt = :before AND ownerId = :owner',
-        ExpressionAttributeValues: { ':before': before.updatedAt, ':owner': before.ownerId },
+        // Optimistic: the bot has not changed since it was read (another save would be lost otherwise), nor its
+        // documentCount (the knowledge-api function ADDs to it without touching updatedAt; the item carries the count
+        // read, so a document added meanwhile would otherwise be forgotten).
+        ConditionExpression: `updatedAt = :before AND ownerId = :owner AND ${before.documentCount === undefined ? 'attribute_not_exists(documentCount)' : 'documentCount = :count'}`,
+        ExpressionAttributeValues: {
+          ':before': before.updatedAt, ':owner': before.ownerId, ...(before.documentCount === undefined ? {} : { ':count': before.documentCount }),
+        },
       }));
     } catch (err) {
       if ((err as { name?: string }).name === 'ConditionalCheckFailedException') {

@@ -3,7 +3,9 @@ export type ErrorCode =
   | 'BAD_REQUEST' | 'UNAUTHORIZED' | 'FORBIDDEN' | 'NOT_FOUND' | 'METHOD_NOT_ALLOWED' | 'CONFLICT' | 'TOO_LARGE'
   | 'UNPROCESSABLE' | 'THROTTLED' | 'QUOTA' | 'MODEL_ERROR' | 'INTERNAL'
   // Bots (issue 11): a deployment-owned bot cannot be changed in the app; a turn with a bot the caller may no longer use.
-  | 'MANAGED' | 'BOT_UNAVAILABLE';
+  | 'MANAGED' | 'BOT_UNAVAILABLE'
+  // Knowledge (issue 12): a bot already has as many documents as it may (docs/knowledge-contract.md).
+  | 'LIMIT';
 
 export class ChatError extends Error {
   /** `cause`: the service error this one explains to the user (kept so callers can tell what the service said). */
@@ -36,6 +38,7 @@ const STATUS: Record<ErrorCode, number> = {
   INTERNAL: 500,
   MANAGED: 403,
   BOT_UNAVAILABLE: 403,
+  LIMIT: 409,
 };
 
 export function statusOf(code: ErrorCode): number {

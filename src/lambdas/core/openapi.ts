@@ -24,7 +24,7 @@ export interface RouteSpec {
 
 const ERROR_CODES: readonly ErrorCode[] = [
   'BAD_REQUEST', 'UNAUTHORIZED', 'FORBIDDEN', 'NOT_FOUND', 'METHOD_NOT_ALLOWED', 'CONFLICT', 'TOO_LARGE', 'UNPROCESSABLE',
-  'THROTTLED', 'QUOTA', 'MODEL_ERROR', 'INTERNAL', 'MANAGED', 'BOT_UNAVAILABLE',
+  'THROTTLED', 'QUOTA', 'MODEL_ERROR', 'INTERNAL', 'MANAGED', 'BOT_UNAVAILABLE', 'LIMIT',
 ];
 
 const ERROR_DESCRIPTIONS: Record<ErrorCode, string> = {
@@ -42,6 +42,7 @@ const ERROR_DESCRIPTIONS: Record<ErrorCode, string> = {
   INTERNAL: 'Unexpected failure.',
   MANAGED: 'The bot is managed by the deployment (declared in code) and cannot be changed in the app.',
   BOT_UNAVAILABLE: 'The bot is no longer available to this user (deleted or unshared).',
+  LIMIT: 'A limit of the resource is reached (a bot\'s documents: at most 100).',
 };
 
 /** The errors a route can answer, in status order. */

@@ -9,16 +9,17 @@ import { toDocumentName } from './attachment-files';
 import type { Caller } from './auth';
 import type { BotDeps } from './bot-routes';
 import type { ConversationStore, Feedback, FeedbackCategory } from './conversations';
-import { ChatError, invalid, notFound, statusOf, toChatError, unprocessable } from './errors';
+import { invalid, notFound, unprocessable } from './errors';
 import { ulid as newUlid, ULID_PATTERN } from './ids';
+import type { KnowledgeDeps } from './knowledge-routes';
 import { MAX_DOCUMENT_BYTES, MAX_IMAGE_BYTES, mb } from './limits';
-import { errorFields, Logger } from './log';
+import type { Logger } from './log';
 import type { ModelSettings } from './models';
 import type { RouteSpec } from './openapi';
 import type { Usage } from './protocol';
-import { Schema, validate } from './schema';
+import type { Schema } from './schema';
 import { proposeTitle } from './titles';
-import { endCall, estimateOf, QuotaError, Reservation, reserveCall, UsageStore } from './usage';
+import { endCall, estimateOf, Reservation, reserveCall, UsageStore } from './usage';
 import type { UsageOverrides } from './usage-overrides';
 import { groupsOf, USAGE_ROUTES } from './usage-routes';
 
@@ -61,6 +62,8 @@ export interface RestDeps {
   readonly deleteUploads: (userId: string, keys?: readonly string[]) => Promise<void>;
   /** Bots, the store and the user pool lookups (core/bot-routes.ts), made when a bot route needs them. */
   readonly bots?: () => BotDeps;
+  /** Bots' documents (core/knowledge-routes.ts: the knowledge-api function), made when a knowledge route needs them. */
+  readonly knowledge?: () => KnowledgeDeps;
   /** Usage limits (undefined: switched off in this deployment). */
   readonly usage?: () => UsageStore | undefined;
   /** The admins' overrides of the usage limits (usage-routes.ts). */
@@ -110,7 +113,7 @@ export function safeFileName(name: string, extension: string): string {
 }
 
 /** Largest body accepted (bodies here are a title, a feedback comment or an upload request). */
-export const MAX_BODY_BYTES = 16 * 1024;
+export { MAX_BODY_BYTES } from './rest-routing';
 export const MAX_TITLE = 200;
 export const MAX_COMMENT = 1000;
 export const FEEDBACK_CATEGORIES: readonly FeedbackCategory[] = ['notFactuallyCorrect', 'notFollowingInstructions', 'other'];
@@ -205,7 +208,6 @@ const message: Schema = {
     createdAt: time,
   },
 };
-const noQuery: Schema = { type: 'object', additionalProperties: false, properties: {} };
 
 // ------------------------------------------------------------------------------------------------ routes
 /**
@@ -556,88 +558,6 @@ export const CHAT_ROUTES: readonly Route[] = [
 export const API_FUNCTION_ROUTES: readonly Route[] = [...CHAT_ROUTES, ...USAGE_ROUTES];
 
 // ------------------------------------------------------------------------------------------------ routing
-/** Routes a request among `routes`; every failure becomes `{code, message}` with the status of its code. */
-export async function routeRest(routes: readonly Route[], deps: RestDeps, req: RestRequest): Promise<RestResponse> {
-  const started = Date.now();
-  let route: Route | undefined;
-  let res: RestResponse;
-  try {
-    // Like the HTTP API's authorizer: anonymous requests learn nothing, not even which paths exist.
-    if (!req.caller) throw new ChatError('UNAUTHORIZED', 'Sign in first.');
-    const found = findRoute(routes, req.method, req.path);
-    route = found.route;
-    const body = parseBody(route, req.body);
-    check(route.params, found.params, 'the path parameter ');
-    check(route.query ?? noQuery, req.query, 'the query parameter ');
-    if (route.body) check(route.body, body, '');
-    const result = await route.handle({ deps, caller: req.caller, params: found.params, query: req.query, body });
-    res = route.response.status === 204 ? { status: 204, body: undefined } : { status: route.response.status, body: result };
-  } catch (err) {
-    const e = toChatError(err);
-    if (e.code === 'INTERNAL') deps.log.error('request failed', { method: req.method, route: route?.path, ...errorFields(err) });
-    res = { status: statusOf(e.code), body: { code: e.code, message: e.message, ...(e instanceof QuotaError ? { quota: e.quota } : {}) } };
-  }
-  deps.log.info('request', { method: req.method, route: route?.path ?? 'unmatched', status: res.status, ms: Date.now() - started });
-  return res;
-}
-
-/** The route for a method and path, preferring literal segments (`/conversations/search`) over parameters. */
-function findRoute(routes: readonly Route[], method: string, rawPath: string): { route: Route; params: Record<string, string> } {
-  const segments = rawPath.replace(/\/+$/, '').split('/').slice(1);
-  const matches = routes.flatMap((route) => {
-    const params = matchPath(route.path, segments);
-    return params ? [{ route, params }] : [];
-  });
-  if (matches.length === 0) throw notFound(`No route for ${truncate(rawPath, 100)}.`);
-  const sameMethod = matches.filter((m) => m.route.method === method);
-  if (sameMethod.length === 0) {
-    const allowed = [...new Set(matches.map((m) => m.route.method))].join(', ');
-    throw new ChatError('METHOD_NOT_ALLOWED', `${truncate(method, 10)} is not allowed here; use ${allowed}.`);
-  }
-  return sameMethod.sort((a, b) => Object.keys(a.params).length - Object.keys(b.params).length)[0];
-}
-
-function matchPath(template: string, segments: readonly string[]): Record<string, string> | undefined {
-  const parts = template.split('/').slice(1);
-  if (parts.length !== segments.length) return undefined;
-  const params: Record<string, string> = {};
-  for (let i = 0; i < parts.length; i++) {
-    const name = /^\{(\w+)\}$/.exec(parts[i])?.[1];
-    if (!name) {
-      if (parts[i] !== segments[i]) return undefined;
-    } else {
-      try {
-        params[name] = decodeURIComponent(segments[i]);
-      } catch {
-        params[name] = segments[i]; // Not decodable: left as sent, the schema rejects it.
-      }
-    }
-  }
-  return params;
-}
-
-function parseBody(route: Route, text: string | undefined): unknown {
-  if (!text) {
-    if (route.body) throw invalid('This request needs a JSON body.');
-    return undefined;
-  }
-  if (!route.body) throw invalid('This request takes no body.');
-  if (Buffer.byteLength(text) > MAX_BODY_BYTES) throw new ChatError('TOO_LARGE', `The body is larger than ${MAX_BODY_BYTES / 1024} KB.`);
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw invalid('The body is not valid JSON.');
-  }
-}
-
-/** Validates one part of the request; the message names the field (`prefix` says where it is). */
-function check(schema: Schema | undefined, value: unknown, prefix: string): void {
-  const problem = schema && validate(schema, value);
-  if (!problem) return;
-  const sentence = (prefix + problem).replace(/^the message /, 'the body ');
-  throw invalid(truncate(sentence.charAt(0).toUpperCase() + sentence.slice(1), 300) + '.');
-}
-
-function truncate(text: string, max: number): string {
-  return text.length <= max ? text : text.slice(0, max - 1) + '…';
-}
+// routeRest lives in rest-routing.ts, apart from the routes, so that a function routing its own few routes
+// (knowledge-api) does not bundle the chat routes and their clients.
+export { routeRest } from './rest-routing';

@@ -1,10 +1,12 @@
 /**
  * Every REST route of ChatBackend, each part's list concatenated: the OpenAPI document (also committed as
  * docs/openapi.json) and `handleRest`, which routes them all. Two functions share the routes behind the HTTP API
- * (rest-router.ts routes the api function's, bot-routes.ts the bots-api function's: docs/architecture.md, "Lambda
+ * (rest-router.ts routes the api function's, bot-routes.ts the bots-api function's, knowledge-routes.ts the
+ * knowledge-api function's, deployed only with KnowledgeBaseFactory: docs/architecture.md, "Lambda
  * packaging and cold start"); the document describes the API as one.
  */
 import { BOT_ROUTES } from './bot-routes';
+import { KNOWLEDGE_ROUTES } from './knowledge-routes';
 import { openApiDocument } from './openapi';
 import { CHAT_ROUTES, RestDeps, RestRequest, RestResponse, Route, routeRest } from './rest-router';
 import { USAGE_ROUTES } from './usage-routes';
@@ -23,7 +25,7 @@ export const OPENAPI_ROUTE: Route = {
 };
 
 /** Every REST route (each part's list, concatenated, in the order of the OpenAPI document). */
-export const ROUTES: readonly Route[] = [...CHAT_ROUTES, OPENAPI_ROUTE, ...USAGE_ROUTES, ...BOT_ROUTES];
+export const ROUTES: readonly Route[] = [...CHAT_ROUTES, OPENAPI_ROUTE, ...USAGE_ROUTES, ...BOT_ROUTES, ...KNOWLEDGE_ROUTES];
 
 /** What the bots-api function routes: bots, the store, the user and group searches, `/me`, the OpenAPI document. */
 export const BOTS_FUNCTION_ROUTES: readonly Route[] = [OPENAPI_ROUTE, ...BOT_ROUTES];

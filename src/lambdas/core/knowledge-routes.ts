@@ -1,0 +1,182 @@
+/**
+ * The REST routes of bots' documents (issue 12; the contract: docs/knowledge-contract.md, "REST"), routed by the
+ * knowledge-api function behind `/knowledge/{proxy+}`. Who may do what is decided here with the bots' own rules
+ * (core/bots.ts: owner, shares, groups read from the user pool at use time, admins); a bot the caller may not see,
+ * and the documents of a bot the caller may not list, do not exist for them (404).
+ */
+import { BOT_ID_PATTERN, BotRecord, BotStore, canUse, GroupLookup, isAdmin, Viewer, viewerOf } from './bots';
+import { ChatError, notFound } from './errors';
+import { ULID_PATTERN } from './ids';
+import { DocumentStore, KNOWLEDGE_TYPES, MAX_DOCUMENT_NAME, MAX_DOCUMENTS_PER_BOT, MAX_KNOWLEDGE_BYTES } from './knowledge-documents';
+import type { Route, RouteContext } from './rest-router';
+import type { Schema } from './schema';
+
+export interface KnowledgeDeps {
+  readonly bots: BotStore;
+  readonly documents: DocumentStore;
+  /** The caller's groups from the user pool (AdminListGroupsForUser), at use time. */
+  readonly groupsOf: GroupLookup;
+}
+
+function knowledgeDeps(ctx: RouteContext): KnowledgeDeps {
+  if (!ctx.deps.knowledge) throw new ChatError('INTERNAL', 'This deployment has no knowledge base.');
+  return ctx.deps.knowledge();
+}
+
+type Access = 'owner' | 'list' | 'read';
+
+/**
+ * The bot, when the caller may do `access` with its documents: `owner` (upload, register, delete: the owner; a bot
+ * declared in code: 403 MANAGED to whoever can see it), `list` (the owner, admins), `read` (the source: whoever may
+ * chat with it, admins). Anyone else: 404, as for a bot that does not exist.
+ */
+async function botFor(ctx: RouteContext, access: Access): Promise<{ bot: BotRecord; viewer: Viewer }> {
+  const deps = knowledgeDeps(ctx);
+  const viewer = viewerOf(ctx.caller, deps.groupsOf);
+  const bot = await deps.bots.get(ctx.params.botId);
+  const missing = () => notFound('Bot not found.');
+  if (!bot) throw missing();
+  const owner = bot.ownerId === viewer.userId;
+  const visible = owner || (await canUse(bot, viewer)) || (await isAdmin(viewer));
+  if (!visible) throw missing();
+  if (access === 'owner') {
+    if (bot.managed) throw new ChatError('MANAGED', 'This bot is managed by the deployment (declared in code): its documents cannot be changed in the app.');
+    if (!owner) throw missing();
+  } else if (access === 'list') {
+    if (!owner && !(await isAdmin(viewer))) throw missing();
+  }
+  return { bot, viewer };
+}
+
+// ------------------------------------------------------------------------------------------------ schemas
+const time: Schema = { type: 'string', format: 'date-time' };
+const botId: Schema = { type: 'string', maxLength: 64, pattern: BOT_ID_PATTERN, description: 'The bot\'s id' };
+const botParams: Schema = { type: 'object', additionalProperties: false, required: ['botId'], properties: { botId } };
+const documentParams: Schema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['botId', 'documentId'],
+  properties: { botId, documentId: { type: 'string', pattern: ULID_PATTERN, description: 'The document\'s id (a ULID)' } },
+};
+const document: Schema = {
+  type: 'object',
+  required: ['id', 'name', 'contentType', 'size', 'status', 'createdAt', 'updatedAt'],
+  properties: {
+    id: { type: 'string' },
+    name: { type: 'string', description: 'The file name as uploaded' },
+    contentType: { type: 'string' },
+    size: { type: 'integer' },
+    status: {
+      enum: ['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED'],
+      description: 'Bedrock\'s ingestion status: STARTING → QUEUED, IN_PROGRESS → RUNNING, INDEXED → SUCCEEDED, PARTIALLY_INDEXED → SUCCEEDED with statusReason, FAILED and NOT_FOUND → FAILED',
+    },
+    statusReason: { type: 'string' },
+    createdAt: time,
+    updatedAt: time,
+  },
+};
+const types = [...new Set(Object.values(KNOWLEDGE_TYPES))];
+
+// ------------------------------------------------------------------------------------------------ routes
+export const KNOWLEDGE_ROUTES: readonly Route[] = [
+  {
+    method: 'POST',
+    path: '/knowledge/bots/{botId}/uploads',
+    operationId: 'startDocumentUpload',
+    summary: 'Start uploading a document to a bot\'s knowledge (its owner; not a bot declared in code: 403 MANAGED)',
+    description: `PUT the bytes to \`url\` with exactly \`headers\`, then register the upload (POST .../documents). Types by extension: ${Object.entries(KNOWLEDGE_TYPES).map(([e, t]) => `.${e} ${t}`).join(', ')}; 1 byte to 50 MiB.`,
+    params: botParams,
+    body: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['name', 'contentType', 'size'],
+      properties: {
+        name: { type: 'string', minLength: 1, maxLength: MAX_DOCUMENT_NAME, description: 'The file name: no control characters, slashes or backslashes; its extension names its type' },
+        contentType: { enum: types },
+        size: { type: 'integer', minimum: 1, maximum: MAX_KNOWLEDGE_BYTES, description: 'Bytes (Amazon Bedrock: at most 50 MB a file)' },
+      },
+    },
+    response: {
+      status: 201,
+      description: 'Where and how to PUT the file',
+      schema: {
+        type: 'object',
+        required: ['uploadId', 'url', 'headers', 'expiresAt'],
+        properties: { uploadId: { type: 'string' }, url: { type: 'string' }, headers: { type: 'object' }, expiresAt: time },
+      },
+    },
+    errors: ['MANAGED', 'NOT_FOUND', 'THROTTLED'],
+    handle: async (ctx) => {
+      const { bot, viewer } = await botFor(ctx, 'owner');
+      return knowledgeDeps(ctx).documents.startUpload(bot.id, viewer.userId, ctx.body as { name: string; contentType: string; size: number });
+    },
+  },
+  {
+    method: 'POST',
+    path: '/knowledge/bots/{botId}/documents',
+    operationId: 'addDocument',
+    summary: 'Add an uploaded file to the bot\'s knowledge (its owner)',
+    description: `The upload is checked (it exists, its size and type are as declared), moved to documents/ and ingested into the knowledge base; at most ${MAX_DOCUMENTS_PER_BOT} documents a bot (409 LIMIT).`,
+    params: botParams,
+    body: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['uploadId'],
+      properties: { uploadId: { type: 'string', pattern: ULID_PATTERN, description: 'From POST .../uploads' } },
+    },
+    response: { status: 201, description: 'The document (status QUEUED)', schema: document },
+    errors: ['MANAGED', 'NOT_FOUND', 'LIMIT', 'THROTTLED'],
+    handle: async (ctx) => {
+      const { bot, viewer } = await botFor(ctx, 'owner');
+      return knowledgeDeps(ctx).documents.register(bot.id, viewer.userId, (ctx.body as { uploadId: string }).uploadId);
+    },
+  },
+  {
+    method: 'GET',
+    path: '/knowledge/bots/{botId}/documents',
+    operationId: 'listDocuments',
+    summary: 'The bot\'s documents, newest first (its owner, admins); statuses not final yet are refreshed from Bedrock',
+    params: botParams,
+    response: {
+      status: 200,
+      description: 'Every document of the bot',
+      schema: { type: 'object', required: ['items'], properties: { items: { type: 'array', items: document } } },
+    },
+    errors: ['NOT_FOUND', 'THROTTLED'],
+    handle: async (ctx) => {
+      const { bot } = await botFor(ctx, 'list');
+      return { items: await knowledgeDeps(ctx).documents.list(bot.id) };
+    },
+  },
+  {
+    method: 'DELETE',
+    path: '/knowledge/bots/{botId}/documents/{documentId}',
+    operationId: 'deleteDocument',
+    summary: 'Remove a document from the bot\'s knowledge: its vectors, its file and its record (its owner)',
+    params: documentParams,
+    response: { status: 204, description: 'Removed' },
+    errors: ['MANAGED', 'NOT_FOUND', 'THROTTLED'],
+    handle: async (ctx) => {
+      const { bot } = await botFor(ctx, 'owner');
+      await knowledgeDeps(ctx).documents.delete(bot.id, ctx.params.documentId);
+    },
+  },
+  {
+    method: 'GET',
+    path: '/knowledge/bots/{botId}/documents/{documentId}/source',
+    operationId: 'documentSource',
+    summary: 'A short-lived link to a document\'s file (whoever may chat with the bot; admins)',
+    description: 'A presigned GET, shown inline; HTML and markdown are served as text/plain.',
+    params: documentParams,
+    response: {
+      status: 200,
+      description: 'The link',
+      schema: { type: 'object', required: ['url', 'expiresAt'], properties: { url: { type: 'string' }, expiresAt: time } },
+    },
+    errors: ['NOT_FOUND', 'THROTTLED'],
+    handle: async (ctx) => {
+      const { bot } = await botFor(ctx, 'read');
+      return knowledgeDeps(ctx).documents.sourceUrl(bot.id, ctx.params.documentId);
+    },
+  },
+];

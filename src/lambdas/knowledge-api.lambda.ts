@@ -1,0 +1,39 @@
+import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { ChatError } from './core/errors';
+import { DocumentStore } from './core/knowledge-documents';
+import { KNOWLEDGE_ROUTES } from './core/knowledge-routes';
+import { routeRest } from './core/rest-routing';
+import { botStore } from './wiring/bots';
+import { groupsOf } from './wiring/cognito';
+import { env, log, modelSettings, once } from './wiring/env';
+import { knowledgeIndex } from './wiring/knowledge-index';
+import { knowledgeObjects } from './wiring/knowledge-objects';
+import { restRequestOf, resultOf } from './wiring/rest-event';
+import { documentClient } from './wiring/store';
+
+/** None of KNOWLEDGE_ROUTES uses these (they are the api function's). */
+const notHere = (what: string) => (): never => {
+  throw new ChatError('INTERNAL', `${what} is served by the api function, not by knowledge-api.`);
+};
+
+const documents = once(() => new DocumentStore({ db: documentClient(), tableName: env('BOT_TABLE_NAME'), objects: knowledgeObjects(), index: knowledgeIndex() }));
+
+/**
+ * The REST routes of bots' documents (`/knowledge/{proxy+}`, behind the HTTP API's JWT authorizer; routes:
+ * core/knowledge-routes.ts, contract: docs/knowledge-contract.md). Created by KnowledgeBaseFactory.
+ */
+export async function handler(event: APIGatewayProxyEventV2WithJWTAuthorizer): Promise<APIGatewayProxyStructuredResultV2> {
+  const req = restRequestOf(event);
+  const res = await routeRest(KNOWLEDGE_ROUTES, {
+    get store() {
+      return notHere('The conversation store')();
+    },
+    log: log.child({ requestId: event.requestContext.requestId, userId: req.caller?.userId }),
+    settings: modelSettings,
+    bedrock: notHere('Bedrock'),
+    presignUpload: notHere('Uploading attachments'),
+    deleteUploads: notHere('Deleting attachments'),
+    knowledge: () => ({ bots: botStore(), documents: documents(), groupsOf }),
+  }, req);
+  return resultOf(res);
+}
