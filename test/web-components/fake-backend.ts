@@ -220,6 +220,8 @@ export class FakeBackend {
    * headers as received and the size of the body).
    */
   readonly knowledgeCalls: { method: string; path: string; body?: unknown; headers?: Record<string, string>; bytes?: number; status?: number }[] = [];
+  /** Set: the next PUT to the fake S3 is refused (403, as an expired signature), whatever it carries. */
+  failNextPut = false;
   /** Set: `GET …/source` answers this status (a failure) instead of the URL. */
   sourceStatus = 200;
   /** Bot REST calls (method, path with query, body). */
@@ -699,7 +701,9 @@ export class FakeBackend {
         const value = req.headers[name];
         if (typeof value === 'string') headers[name] = value;
       }
-      const ok = !!upload && headers['content-type'] === upload.contentType && headers['x-amz-meta-upload-id'] === put[1]
+      const refuse = this.failNextPut;
+      this.failNextPut = false;
+      const ok = !refuse && !!upload && headers['content-type'] === upload.contentType && headers['x-amz-meta-upload-id'] === put[1]
         && Object.keys(headers).length === 2 && body.length === upload.size;
       if (ok) upload.body = body;
       this.knowledgeCalls.push({ method: 'S3 PUT', path: url.pathname, headers, bytes: body.length, status: ok ? 200 : 403 });

@@ -38,6 +38,7 @@ describeBrowser('knowledge in bots (Chromium)', () => {
     backend.knowledgeCalls.length = 0;
     backend.frames.length = 0;
     backend.sourceStatus = 200;
+    backend.failNextPut = false;
     backend.knowledgeEnabled = true;
     context = await browser.newContext();
     page = await context.newPage();
@@ -205,6 +206,31 @@ describeBrowser('knowledge in bots (Chromium)', () => {
     expect(writes()).toEqual([`DELETE /api/knowledge/bots/${bot.id}/documents/01DOCGONE`]);
     expect(backend.knowledgeDocs.get(bot.id)!.map((d) => d.name)).toEqual(['keep.md']);
     await settles(() => section().locator('[role="status"][aria-live="polite"]').textContent(), 'gone.txt was deleted.');
+  });
+
+  test('a refused PUT: the file says it could not be uploaded and no document is created; at 100 documents nothing more is added', async () => {
+    const bot = backend.addBot({ title: 'Full docs', owner: 'you', scope: 'private' });
+    await openEditor(bot);
+    await section().getByText('No documents yet.').waitFor();
+    backend.failNextPut = true;
+    await drop([{ name: 'late.txt', text: 'Too late.', type: 'text/plain' }]);
+    await section().locator('[part~="refused"]').filter({ hasText: 'late.txt could not be uploaded. Please try again.' }).waitFor();
+    expect(backend.knowledgeCalls.filter((c) => c.method !== 'GET').map((c) => [c.method, c.status])).toEqual([['POST', undefined], ['S3 PUT', 403]]);
+    await section().getByText('No documents yet.').waitFor();
+    expect(backend.knowledgeDocs.get(bot.id)).toEqual([]);
+
+    const now = new Date().toISOString();
+    backend.knowledgeDocs.set(bot.id, Array.from({ length: 100 }, (_, i) => ({
+      id: `01DOC${String(i).padStart(3, '0')}`, name: `doc-${i}.txt`, contentType: 'text/plain', size: 1, status: 'SUCCEEDED' as const, createdAt: now, updatedAt: now, body: Buffer.from('x'),
+    })));
+    await page.reload();
+    await page.waitForFunction(() => (window as unknown as { testReady?: boolean }).testReady === true);
+    await doc('doc-99.txt').waitFor();
+    await expect(section().getByRole('button', { name: 'Add documents…' }).isDisabled()).resolves.toBe(true);
+    const before = writes().length;
+    await drop([{ name: 'one-more.txt', text: 'x', type: 'text/plain' }]);
+    await section().locator('[part~="refused"]').filter({ hasText: 'one-more.txt was not added: a bot can have at most 100 documents.' }).waitFor();
+    expect(writes().length).toBe(before);
   });
 
   test('no Knowledge section without a knowledge base, for a new bot, or for a bot the caller does not own', async () => {
