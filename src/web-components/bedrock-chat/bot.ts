@@ -111,7 +111,9 @@ export class ChatBot {
     const botId = this.id();
     const config = this.host.currentConfig;
     if (!c?.documentId || !botId || !config) return;
-    // "noopener" would make open() return null, so the opener is cut by hand: the document cannot reach this page.
+    // "noopener" would make open() return null (https://developer.mozilla.org/docs/Web/API/Window/open), so the opener
+    // is cut by hand, as noopener leaves it (https://developer.mozilla.org/docs/Web/API/Window/opener). Opening needs
+    // the click's user activation, gone after the await (https://developer.mozilla.org/docs/Web/Security/User_activation).
     const tab = window.open('', '_blank');
     if (tab) tab.opener = null;
     const path = `/knowledge/bots/${encodeURIComponent(botId)}/documents/${encodeURIComponent(c.documentId)}/source`;
