@@ -12,6 +12,7 @@ import { WebSocketServer } from 'ws';
 import type { WebSocket } from 'ws';
 import { limitSetProblem } from '../../src/lambdas/core/usage';
 import type { LimitSet } from '../../src/lambdas/core/usage';
+import { knowledgeProblem, knowledgeType, MAX_KNOWLEDGE_DOCUMENTS } from '../../src/web-components/shared/knowledge-rules';
 
 export const ROOT = resolve(__dirname, '..', '..');
 export const WEB = join(ROOT, 'assets', 'web');
@@ -49,6 +50,7 @@ interface StoredMessage {
   reasoning?: string;
   usage?: Record<string, number>;
   feedback?: Record<string, unknown>;
+  citations?: Record<string, unknown>[];
 }
 interface Conversation {
   id: string;
@@ -84,6 +86,24 @@ export interface FakeBot {
   createdAt: string;
   updatedAt: string;
 }
+/** A knowledge document of the fake backend (the contract's `Document`, with its bytes). */
+export interface FakeDocument {
+  id: string;
+  name: string;
+  contentType: string;
+  size: number;
+  status: 'QUEUED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED';
+  statusReason?: string;
+  createdAt: string;
+  updatedAt: string;
+  body: Buffer;
+}
+
+function documentView(d: FakeDocument): Record<string, unknown> {
+  const { body: _body, ...view } = d;
+  return view;
+}
+
 export interface Frame {
   action?: string;
   v?: number;
@@ -104,7 +124,9 @@ export interface Script {
   deltas?: string[];
   reasoning?: string[];
   tools?: { toolUseId: string; name: string; input: unknown; result?: { status: string; content: unknown } }[];
-  citations?: { sourceId: string; title: string; url?: string }[];
+  citations?: { sourceId: string; title: string; url?: string; documentId?: string; page?: number; snippet?: string }[];
+  /** Sends the citation frames before the first text frame, as the knowledge contract says (and stores them). */
+  citationsFirst?: boolean;
   stopReason?: string;
   /** Default 0.0042. */
   price?: number;
@@ -187,6 +209,21 @@ export class FakeBackend {
   nextUsageError?: { status: number; code: string; message: string };
   /** Usage limits admin calls (method, path, body). */
   readonly usageCalls: { method: string; path: string; body?: unknown }[] = [];
+  /** Whether bots carry `knowledge: {documentCount}` (a deployment with a knowledge base) instead of `null`. */
+  knowledgeEnabled = false;
+  /** The documents of each bot (docs/knowledge-contract.md), newest first. */
+  readonly knowledgeDocs = new Map<string, FakeDocument[]>();
+  /** Uploads by id: the bot, the declared name, type and size, and the bytes once PUT. */
+  readonly knowledgeUploads = new Map<string, { botId: string; name: string; contentType: string; size: number; body?: Buffer }>();
+  /**
+   * Knowledge calls in order: the REST routes (method, path, body) and the PUTs to the fake S3 (`S3 PUT`, with the
+   * headers as received and the size of the body).
+   */
+  readonly knowledgeCalls: { method: string; path: string; body?: unknown; headers?: Record<string, string>; bytes?: number; status?: number }[] = [];
+  /** Set: the next PUT to the fake S3 is refused (403, as an expired signature), whatever it carries. */
+  failNextPut = false;
+  /** Set: `GET …/source` answers this status (a failure) instead of the URL. */
+  sourceStatus = 200;
   /** Bot REST calls (method, path with query, body). */
   readonly botCalls: { method: string; path: string; body?: unknown }[] = [];
   private readonly running = new Map<string, Running>();
@@ -348,15 +385,23 @@ export class FakeBackend {
       steps.push(() => send({ type: 'toolUse', ...ids, toolUseId: tool.toolUseId, name: tool.name, input: tool.input }));
       if (tool.result) steps.push(() => send({ type: 'toolResult', ...ids, toolUseId: tool.toolUseId, ...tool.result }));
     }
+    const citations = (script.citations ?? []).map((citation) => () => send({ type: 'citation', ...ids, ...citation }));
+    if (script.citationsFirst) steps.push(...citations);
     for (const delta of script.deltas ?? []) steps.push(() => { text += delta; send({ type: 'text', ...ids, delta }); });
-    for (const citation of script.citations ?? []) steps.push(() => send({ type: 'citation', ...ids, ...citation }));
+    if (!script.citationsFirst) steps.push(...citations);
     const usage = script.usage === null ? undefined : script.usage ?? { inputTokens: 3, outputTokens: 9 };
     const running: Running = {
       timers: [],
       finish: (stopReason) => {
         running.timers.forEach(clearTimeout);
         this.running.delete(frame.requestId ?? '');
-        Object.assign(answer, { content: [{ text }], stopReason, usage, ...(reasoning ? { reasoning } : {}) });
+        Object.assign(answer, {
+          content: [{ text }],
+          stopReason,
+          usage,
+          ...(reasoning ? { reasoning } : {}),
+          ...(script.citationsFirst && script.citations ? { citations: script.citations } : {}),
+        });
         conversation.lastMessageId = answer.id;
         send({ type: 'end', ...ids, stopReason, ...(usage ? { usage } : {}), price: script.price ?? 0.0042, ...(script.contextTrimmed ? { contextTrimmed: script.contextTrimmed } : {}) });
         if (titleFrom !== false) {
@@ -416,7 +461,7 @@ export class FakeBackend {
     return {
       ...rest,
       ...this.summary(b),
-      knowledge: null,
+      knowledge: this.knowledgeEnabled ? { documentCount: this.knowledgeDocs.get(b.id)?.length ?? 0 } : null,
       tools: [],
       sharing: { users, groups },
       ...(b.owner === 'you' ? { instructions, ...(guardrail ? { guardrail } : {}) } : {}),
@@ -574,6 +619,107 @@ export class FakeBackend {
     return error(404, 'NOT_FOUND', 'no such route');
   }
 
+  /**
+   * The knowledge routes of docs/knowledge-contract.md over the signed-in user: uploads (checked with the contract's
+   * rules), documents (each GET of the list moves a document on: QUEUED → RUNNING → SUCCEEDED, or FAILED with a reason
+   * for a file whose name contains "broken"; one whose name contains "slow" stays RUNNING), delete, and the source of a document for anyone who may chat with the bot.
+   */
+  private async knowledgeRoute(req: IncomingMessage, url: URL, reply: (status: number, type: string, body: string) => void): Promise<void> {
+    const method = req.method ?? 'GET';
+    const raw = method === 'POST' ? String(await readBody(req)) : '';
+    const body = raw ? JSON.parse(raw) as Record<string, unknown> : undefined;
+    this.knowledgeCalls.push({ method, path: url.pathname, ...(body ? { body } : {}) });
+    const json = (status: number, value?: unknown) => reply(status, 'application/json', value === undefined ? '' : JSON.stringify(value));
+    const error = (status: number, code: string, message: string) => json(status, { code, message });
+    if (req.headers.authorization !== `Bearer ${TOKEN}`) return error(401, 'UNAUTHORIZED', 'no');
+    const m = /^\/api\/knowledge\/bots\/([^/]+)\/(uploads|documents)(?:\/([^/]+)(\/source)?)?$/.exec(url.pathname);
+    const bot = m ? this.bots.get(decodeURIComponent(m[1])) : undefined;
+    const mayChat = bot && !this.lostBots.has(bot.id) && (bot.owner !== 'other' || bot.scope === 'all' || bot.users.includes(this.me.userId) || bot.groups.some((g) => this.me.groups.includes(g)));
+    if (!m || !bot || !mayChat) return error(404, 'NOT_FOUND', 'Bot not found.');
+    const docs = this.knowledgeDocs.get(bot.id) ?? [];
+    this.knowledgeDocs.set(bot.id, docs);
+    const documentId = m[3] ? decodeURIComponent(m[3]) : undefined;
+    if (m[4] && method === 'GET') {
+      const doc = docs.find((d) => d.id === documentId);
+      if (!doc) return error(404, 'NOT_FOUND', 'Document not found.');
+      if (this.sourceStatus !== 200) return error(this.sourceStatus, 'INTERNAL', 'The source could not be signed.');
+      return json(200, { url: `${this.origin}/s3/get/${doc.id}?X-Amz-Signature=fake`, expiresAt: new Date(Date.now() + 300_000).toISOString() });
+    }
+    if (bot.owner !== 'you') return bot.owner === 'deployment' ? error(403, 'MANAGED', 'This bot is managed in code.') : error(404, 'NOT_FOUND', 'Bot not found.');
+    if (m[2] === 'uploads' && !documentId && method === 'POST') {
+      const name = String(body?.name ?? '');
+      const size = Number(body?.size);
+      const contentType = String(body?.contentType ?? '');
+      const problem = knowledgeProblem({ name, size, type: contentType });
+      if (problem || knowledgeType(name) !== contentType) return error(400, 'INVALID', `The file is not accepted (${problem ?? 'type'}).`);
+      if (docs.length >= MAX_KNOWLEDGE_DOCUMENTS) return error(409, 'LIMIT', 'A bot can have at most 100 documents.');
+      const uploadId = this.id('01UPL');
+      this.knowledgeUploads.set(uploadId, { botId: bot.id, name, contentType, size });
+      // Two signed headers, so that "exactly the returned headers" is seen on the PUT.
+      return json(201, {
+        uploadId,
+        url: `${this.origin}/s3/put/${uploadId}?X-Amz-Signature=fake`,
+        headers: { 'content-type': contentType, 'x-amz-meta-upload-id': uploadId },
+        expiresAt: new Date(Date.now() + 300_000).toISOString(),
+      });
+    }
+    if (m[2] === 'documents' && !documentId && method === 'POST') {
+      const upload = this.knowledgeUploads.get(String(body?.uploadId ?? ''));
+      if (!upload || upload.botId !== bot.id || !upload.body || upload.body.length !== upload.size) return error(400, 'INVALID', 'uploadId: no such upload.');
+      this.knowledgeUploads.delete(String(body?.uploadId));
+      const now = new Date().toISOString();
+      const doc: FakeDocument = { id: this.id('01DOC'), name: upload.name, contentType: upload.contentType, size: upload.size, status: 'QUEUED', createdAt: now, updatedAt: now, body: upload.body };
+      docs.unshift(doc);
+      return json(201, documentView(doc));
+    }
+    if (m[2] === 'documents' && !documentId && method === 'GET') {
+      for (const d of docs) {
+        if (d.status === 'QUEUED') d.status = 'RUNNING';
+        else if (d.status === 'RUNNING' && d.name.includes('slow')) continue; // indexed for as long as the test needs
+        else if (d.status === 'RUNNING' && d.name.includes('broken')) Object.assign(d, { status: 'FAILED', statusReason: 'The file could not be parsed.' });
+        else if (d.status === 'RUNNING') d.status = 'SUCCEEDED';
+      }
+      return json(200, { items: docs.map(documentView) });
+    }
+    if (m[2] === 'documents' && documentId && method === 'DELETE') {
+      const i = docs.findIndex((d) => d.id === documentId);
+      if (i < 0) return error(404, 'NOT_FOUND', 'Document not found.');
+      docs.splice(i, 1);
+      return json(204);
+    }
+    return error(404, 'NOT_FOUND', 'no such route');
+  }
+
+  /** The fake S3: a presigned PUT must carry exactly the signed headers and the declared size; a GET serves the bytes. */
+  private async s3(req: IncomingMessage, url: URL, res: ServerResponse): Promise<void> {
+    const put = /^\/s3\/put\/([^/]+)$/.exec(url.pathname);
+    if (put && req.method === 'PUT') {
+      const body = await readBody(req);
+      const upload = this.knowledgeUploads.get(put[1]);
+      const headers: Record<string, string> = {};
+      for (const name of ['content-type', 'x-amz-meta-upload-id', 'content-disposition', 'x-amz-acl']) {
+        const value = req.headers[name];
+        if (typeof value === 'string') headers[name] = value;
+      }
+      const refuse = this.failNextPut;
+      this.failNextPut = false;
+      const ok = !refuse && !!upload && headers['content-type'] === upload.contentType && headers['x-amz-meta-upload-id'] === put[1]
+        && Object.keys(headers).length === 2 && body.length === upload.size;
+      if (ok) upload.body = body;
+      this.knowledgeCalls.push({ method: 'S3 PUT', path: url.pathname, headers, bytes: body.length, status: ok ? 200 : 403 });
+      res.writeHead(ok ? 200 : 403, { 'access-control-allow-origin': '*' }).end();
+      return;
+    }
+    const get = /^\/s3\/get\/([^/]+)$/.exec(url.pathname);
+    const doc = get ? [...this.knowledgeDocs.values()].flat().find((d) => d.id === get[1]) : undefined;
+    if (doc && req.method === 'GET') {
+      this.knowledgeCalls.push({ method: 'S3 GET', path: url.pathname });
+      res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'content-disposition': 'inline' }).end(doc.body);
+      return;
+    }
+    res.writeHead(404).end();
+  }
+
   /** `POST /api/uploads` `{name, contentType, size}` → a presigned PUT to `/put/<n>` that requires that content-type. */
   private async presign(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = JSON.parse(String(await readBody(req))) as { name: string; contentType: string; size: number };
@@ -629,6 +775,8 @@ export class FakeBackend {
     }
     if (/^\/api\/(bots|store|users|groups|me|admin\/bots)(\/|$|\?)/.test(url.pathname)) return void this.botRoute(req, url, reply);
     if (url.pathname.startsWith('/api/usage/limits')) return void this.usageLimitsRoute(req, url, reply);
+    if (url.pathname.startsWith('/api/knowledge/') && this.knowledgeEnabled) return void this.knowledgeRoute(req, url, reply);
+    if (url.pathname.startsWith('/s3/')) return void this.s3(req, url, res);
     if (url.pathname === '/api/uploads' && req.method === 'POST') return void this.presign(req, res);
     if (url.pathname.startsWith('/put/') && req.method === 'PUT') return void this.put(url.pathname, req, res);
     if (url.pathname.startsWith('/api/conversations')) {

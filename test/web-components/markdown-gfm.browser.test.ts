@@ -119,6 +119,26 @@ describeBrowser('markdown that models write (GFM, footnotes, streaming) in Chrom
     expect(out).toContain('<li data-footnote="1"><p>Deployment guide, p. 3</p> <a class="md-cite" href="https://docs.example.com/guide.pdf" rel="noopener noreferrer nofollow" target="_blank">Deployment guide</a></li>');
   });
 
+  test('[^n] without a definition (how the model cites, docs/knowledge-contract.md) is the n-th source; clicking a document\'s asks the chat to open it', async () => {
+    const citations = [
+      { sourceId: '1', title: 'fish.txt', documentId: '01DOCFISH' },
+      { sourceId: '2', title: 'Guide', url: 'https://docs.example.com/guide' },
+    ];
+    const out = await html('Fish[^1], guide[^2], none[^3].\n', citations);
+    expect(out).toBe('<p>Fish<sup class="md-fnref"><a href="#fn-1" title="fish.txt">1</a></sup>, guide<sup class="md-fnref"><a class="md-cite" '
+      + 'href="https://docs.example.com/guide" rel="noopener noreferrer nofollow" target="_blank" title="Guide">2</a></sup>, none[^3].</p>');
+    // No footnotes section: the sources are the chat's list. Without sources `[^1]` stays text.
+    await expect(html('Fish[^1].\n')).resolves.toBe('<p>Fish[^1].</p>');
+    const detail = await page.evaluate((c) => {
+      const root = (window as unknown as Renders).render('Fish[^1].\n', c);
+      let got: unknown;
+      root.addEventListener('md-source', (e) => { got = (e as CustomEvent).detail; });
+      root.querySelector('sup a')!.dispatchEvent(new MouseEvent('click', { bubbles: true, cancelable: true }));
+      return got;
+    }, citations);
+    expect(detail).toEqual(citations[0]);
+  });
+
   test('the final DOM equals a one-shot render for any chunking (property, fast-check)', async () => {
     const pieces = ['# Head\n', 'Title\n', '===\n', 'para *em* **strong** `code` ~~del~~\n', '\n', '- a\n', '- b\n', '\n', '  - c\n', '1. one\n', '2) two\n',
       '> quote\n', '> - x\n', 'lazy\n', '```js\n', 'let x = 1;\n', '\tindented\n', '```\n', '    code\n', '| a | b |\n', '|---|:-:|\n', '| 1 | 2<br>3 |\n',

@@ -6,7 +6,7 @@ import { keyed } from 'lit/directives/keyed.js';
 import { styles } from './bedrock-chat.styles.js';
 import type { ChatBot } from './bot.js';
 import { clearAnswer, createMessage, fileLabel, newestLeaf, pathTo, renderAnswer, siblingsOf } from './conversation.js';
-import type { ChatMessage, StoredMessage } from './conversation.js';
+import type { ChatMessage, Citation, StoredMessage } from './conversation.js';
 import { ERROR_TEXT, quotaText } from './events.js';
 import type {
   BedrockChatConversationDetail, BedrockChatErrorDetail, BedrockChatMessageDetail, BedrockChatSendDetail,
@@ -270,7 +270,7 @@ export class BedrockChat extends LitElement {
         </div>
         ${this.bot?.render(!this.all.length, busy)}
         <div part="log" class="log" role="log" aria-live="off" aria-label=${msg('Conversation')} tabindex="0"
-          aria-busy=${busy ? 'true' : 'false'}>
+          aria-busy=${busy ? 'true' : 'false'} @md-source=${(e: CustomEvent<Citation>) => this.bot?.open(e.detail)}>
           ${pathTo(this.leaf).map((m) => keyed(m.key, this.renderMessage(m)))}
           ${this.turn && !this.turn.assistant ? TYPING : nothing}
         </div>
@@ -361,7 +361,7 @@ export class BedrockChat extends LitElement {
         ${m.citations.length ? html`<ol part="citations" class="citations" aria-label=${msg('Sources')}>${m.citations.map((c) => {
             const url = c.url ? safeUrl(c.url) : undefined;
             return html`<li part="citation">${url && /^https?:/.test(url)
-              ? html`<a href=${url} target="_blank" rel="noopener noreferrer nofollow">${c.title}</a>` : c.title}</li>`;
+              ? html`<a href=${url} target="_blank" rel="noopener noreferrer nofollow">${c.title}</a>` : this.bot?.source(c) ?? c.title}</li>`;
           })}</ol>` : nothing}
         ${notes.length ? html`<div part="message-note" class="message-note">${notes.join(' ')}</div>` : nothing}
         ${usage ? html`<div part="usage" class="usage">${usage}</div>` : nothing}
@@ -517,7 +517,7 @@ export class BedrockChat extends LitElement {
     this.conversationId = this.ownId = id;
     this.conversationTitle = body.conversation?.title ?? '';
     this.chatBot = body.conversation?.botId;
-    this.all = treeOf(body.messages ?? [], (role, text, files) => createMessage(role, text, 'done', files, this.math));
+    this.all = treeOf(body.messages ?? [], (role, text, files, cites) => createMessage(role, text, 'done', files, this.math, cites));
     const last = body.conversation?.lastMessageId;
     this.leaf = this.all.find((m) => m.id === last) ?? this.all[this.all.length - 1];
     if (wanted) writeStored(this.storageKey, id);
@@ -816,7 +816,8 @@ export class BedrockChat extends LitElement {
         break;
       }
       case 'citation':
-        this.startAnswer(turn).citations.push({ sourceId: frame.sourceId ?? '', title: frame.title || frame.sourceId || msg('Source'), url: frame.url, snippet: frame.snippet });
+        // With `documentId` and `page` for a bot's document (docs/knowledge-contract.md).
+        this.startAnswer(turn).citations.push({ ...frame, sourceId: frame.sourceId ?? '', title: frame.title || frame.sourceId || msg('Source') });
         this.requestUpdate();
         break;
       case 'end':
@@ -900,7 +901,7 @@ export class BedrockChat extends LitElement {
     this.fail(code, serverMessage, turn?.requestId, text);
   }
 
-  private fail(code: string, serverMessage?: string, requestId?: string, text?: string): void {
+  fail(code: string, serverMessage?: string, requestId?: string, text?: string): void {
     if (code === 'BOT_UNAVAILABLE') this.bot?.lost();
     const message = text ?? ERROR_TEXT[code] ?? this.bot?.errorText(code) ?? ERROR_TEXT.INTERNAL;
     this.errorText = message;

@@ -10,19 +10,23 @@
 // The full chunk (already loaded: it is what imports this one): importing it keeps Lit, lit-localize and the shared
 // modules in it, instead of a common chunk that the full chunk would then have to import too.
 import '../launcher/full.js';
-import { msg } from '@lit/localize';
+import { msg, str } from '@lit/localize';
 import { Task, TaskStatus } from '@lit/task';
 import { css, html, nothing } from 'lit';
 import type { ReactiveControllerHost, TemplateResult } from 'lit';
+import type { Citation } from './conversation.js';
 import { ApiError, BotsApi } from '../shared/bots.js';
 import type { Bot } from '../shared/bots.js';
 import type { BedrockChatConfig, TokenProvider } from '../shared/config.js';
 import { adoptLazyStyles } from '../shared/lazy-styles.js';
+import { safeUrl } from '../shared/markdown/index.js';
 
 /** What the chat element gives its bot controller. */
 export interface BotHost extends ReactiveControllerHost {
   readonly currentConfig: BedrockChatConfig | undefined;
   readonly tokenProvider?: TokenProvider;
+  /** Shows a failure in the chat and fires `bedrock-chat-error`. */
+  fail(code: string, serverMessage?: string, requestId?: string, text?: string): void;
 }
 
 /** The text of `BOT_UNAVAILABLE` and of a bot that cannot be loaded any more (403/404). */
@@ -40,6 +44,9 @@ const styles = css`
   .bot-title { margin: 0; font-size: 1em; font-weight: 600; }
   .bot-description { margin: 0.25rem 0 0; color: var(--_muted); font-size: 0.875em; white-space: pre-line; }
   [part~="bot-unavailable"] .bot-description { color: inherit; }
+  .source { padding: 0; border: 0; background: none; color: inherit; font: inherit; text-align: start; cursor: pointer;
+    text-decoration: underline; text-decoration-color: var(--_accent); text-decoration-thickness: 2px; text-underline-offset: 2px; }
+  .source-page { color: var(--_muted); }
   .starters { display: flex; flex-wrap: wrap; gap: 0.5rem; margin: 0.5rem 0 0; padding: 0; list-style: none; }
 `;
 
@@ -82,6 +89,44 @@ export class ChatBot {
   /** The text for an error code this controller knows (`BOT_UNAVAILABLE`). */
   errorText(code: string): string | undefined {
     return code === 'BOT_UNAVAILABLE' ? unavailableText() : undefined;
+  }
+
+  /**
+   * A source that is a document of the bot: a button that opens it (with its page, "p. 3"), for the chat's Sources
+   * list; `undefined` for any other source.
+   */
+  source(c: Citation): TemplateResult | undefined {
+    if (!c.documentId) return undefined;
+    return html`<button type="button" class="source" @click=${() => this.open(c)}>${c.title}</button>${c.page
+      ? html` <span class="source-page">${msg(str`p. ${c.page}`)}</span>` : nothing}`;
+  }
+
+  /**
+   * Opens a document source in a new tab: the tab is opened now, during the click (a popup blocker allows a tab opened
+   * by a click, not one opened after an await), without an opener, then pointed at the short-lived URL that
+   * `GET /knowledge/bots/{botId}/documents/{documentId}/source` returns. If that fails the tab is closed and the chat
+   * shows why (`bedrock-chat-error` with code `SOURCE`).
+   */
+  open(c: Citation | undefined): void {
+    const botId = this.id();
+    const config = this.host.currentConfig;
+    if (!c?.documentId || !botId || !config) return;
+    // "noopener" would make open() return null (https://developer.mozilla.org/docs/Web/API/Window/open), so the opener
+    // is cut by hand, as noopener leaves it (https://developer.mozilla.org/docs/Web/API/Window/opener). Opening needs
+    // the click's user activation, gone after the await (https://developer.mozilla.org/docs/Web/Security/User_activation).
+    const tab = window.open('', '_blank');
+    if (tab) tab.opener = null;
+    const path = `/knowledge/bots/${encodeURIComponent(botId)}/documents/${encodeURIComponent(c.documentId)}/source`;
+    new BotsApi(config, this.host.tokenProvider).call<{ url?: string }>(path).then((body) => {
+      const url = body?.url ? safeUrl(body.url) : undefined;
+      if (!url || !/^https?:/.test(url)) throw new Error('no source URL');
+      if (tab) tab.location.href = url;
+      else window.open(url, '_blank', 'noopener');
+    }).catch((err: unknown) => {
+      tab?.close();
+      this.host.fail('SOURCE', err instanceof Error ? err.message : String(err), undefined,
+        err instanceof ApiError && err.status === 404 ? msg('This source is no longer available.') : msg('The source could not be opened. Please try again.'));
+    });
   }
 
   /** The models the picker offers: the bot's (all when it allows every model of the deployment). */

@@ -27,6 +27,10 @@ export interface Citation {
   readonly title: string;
   readonly url?: string;
   readonly snippet?: string;
+  /** A document of the conversation's bot (docs/knowledge-contract.md): opened through its source route. */
+  readonly documentId?: string;
+  /** The page of the document the passage is on. */
+  readonly page?: number;
 }
 
 /** One message of the conversation tree. */
@@ -74,9 +78,12 @@ export interface StoredMessage {
   readonly reasoning?: string;
   readonly feedback?: Feedback;
   readonly createdAt?: string;
+  /** The answer's retrieved sources, stored with it (docs/knowledge-contract.md): rendered again after a reload. */
+  readonly citations?: Citation[];
 }
 
-export function createMessage(role: Role, text: string, status: MessageStatus, files: ContentBlock[] = [], math = false): ChatMessage {
+export function createMessage(role: Role, text: string, status: MessageStatus, files: ContentBlock[] = [], math = false,
+  citations: Citation[] = []): ChatMessage {
   const message: ChatMessage = {
     key: randomId(),
     role,
@@ -86,7 +93,7 @@ export function createMessage(role: Role, text: string, status: MessageStatus, f
     node: document.createTextNode(text),
     reasoning: document.createTextNode(''),
     tools: [],
-    citations: [],
+    citations,
   };
   if (role === 'assistant') renderAnswer(message, status !== 'streaming', math);
   return message;

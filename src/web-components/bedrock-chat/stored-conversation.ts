@@ -5,18 +5,24 @@
  * modules and gets the message factory from the caller: a value imported from them makes Rolldown move the modules
  * both chunks use into a third one (docs/architecture.md, "Widget size").
  */
-import type { ChatMessage, Role, StoredMessage } from './conversation.js';
+import type { ChatMessage, Citation, Role, StoredMessage } from './conversation.js';
 import type { ContentBlock } from '../shared/protocol.js';
 
 export { fetchConversation } from '../shared/conversation-pages.js';
 
-/** Makes a finished message (conversation.ts createMessage, with the chat's options). */
-export type MessageFactory = (role: Role, text: string, files: ContentBlock[]) => ChatMessage;
+/**
+ * Makes a finished message (conversation.ts createMessage, with the chat's options); `citations` are known before its
+ * markdown is rendered, so that its `[^n]` link to them.
+ */
+export type MessageFactory = (role: Role, text: string, files: ContentBlock[], citations: Citation[]) => ChatMessage;
 
 export function fromStored(stored: StoredMessage, create: MessageFactory): ChatMessage {
   const content = stored.content ?? [];
   const role = stored.role === 'user' ? 'user' : 'assistant';
-  const message = create(role, content.map((b) => b.text ?? '').join(''), content.filter((b) => b.image || b.document));
+  // The stored sources of an answer (at most 5, docs/knowledge-contract.md), as the citation frames gave them.
+  const citations = role === 'assistant' && Array.isArray(stored.citations)
+    ? stored.citations.filter((c) => typeof c?.sourceId === 'string').map((c) => ({ ...c, title: c.title || c.sourceId })) : [];
+  const message = create(role, content.map((b) => b.text ?? '').join(''), content.filter((b) => b.image || b.document), citations);
   message.id = stored.id;
   message.stopReason = stored.stopReason;
   message.usage = stored.usage;

@@ -30,16 +30,19 @@ const strengthLabel = (s: FilterStrength): string => ({ NONE: msg('Off'), LOW: m
  * parameters, quick starters, allowed models and the default model, prompt caching, a guardrail (an existing one by
  * id and version, or one defined by content-filter strengths and grounding/relevance thresholds), whether retrieved
  * chunks are shown. The draft is checked as the server checks it; the server's 400 is shown beside the field it
- * names. Once saved, a preview chat talks to the bot as saved; Share opens the share dialog; Delete asks first.
+ * names. Once saved, a preview chat talks to the bot as saved; Share opens the share dialog; Delete asks first. A
+ * saved bot of a deployment with a knowledge base (`knowledge` not null) has a Knowledge section below the form
+ * (`<bedrock-chat-bot-knowledge>`, part `knowledge`).
  *
  * @attr bot-id - the bot to edit (none: a new bot).
  * @fires bedrock-chat-bots-changed - `{botId}` after a save, a share or a deletion.
- * @csspart base, form, save, share, delete, delete-confirm, delete-cancel, preview, status, error
+ * @csspart base, form, save, share, delete, delete-confirm, delete-cancel, preview, knowledge, status, error
  */
 export class BedrockChatBotEditor extends LitElement {
   static override styles = [botStyles, css`
     .layout { display: grid; grid-template-columns: minmax(0, 1fr) minmax(18rem, 26rem); gap: 1rem; align-items: start; }
     @media (max-width: 899.98px) { .layout { grid-template-columns: minmax(0, 1fr); } }
+    .knowledge-area { display: block; margin: 1rem 0 0; }
     .preview { border: 1px solid var(--_border); border-radius: 0.6rem; height: 32rem; display: flex; flex-direction: column; }
     .preview bedrock-chat { flex: 1; min-height: 0; }
     .preview h3 { padding: 0.5rem 0.75rem 0; }
@@ -108,6 +111,7 @@ export class BedrockChatBotEditor extends LitElement {
     const allowed = d.models.length ? models.filter((m) => d.models.includes(m.id)) : models;
     return html`<h2 id="editor-title">${bot ? msg(str`Edit “${bot.title}”`) : msg('New bot')}</h2>
       <div class="layout">
+        <div>
         <form part="form" novalidate @submit=${(e: Event) => { e.preventDefault(); void this.save(models); }}>
           ${this.formError ? html`<p part="error" class="error" role="alert">${this.formError}</p>` : nothing}
           ${this.text('title', msg('Title'), d.title, (v) => { d.title = v; })}
@@ -166,6 +170,9 @@ export class BedrockChatBotEditor extends LitElement {
           </div>
           <p part="status" class="status" role="status">${this.statusText}</p>
         </form>
+        ${bot?.knowledge ? html`<bedrock-chat-bot-knowledge part="knowledge" class="knowledge-area" .config=${this.config} .tokenProvider=${this.tokenProvider}
+          bot-id=${bot.id}></bedrock-chat-bot-knowledge>` : nothing}
+        </div>
         ${bot ? html`<div part="preview" class="preview"><h3>${msg('Preview')}</h3>${keyed(this.saved, html`<bedrock-chat
           .config=${this.config} .tokenProvider=${this.tokenProvider} bot-id=${bot.id}></bedrock-chat>`)}</div>` : nothing}
       </div>

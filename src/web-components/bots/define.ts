@@ -6,6 +6,7 @@
 // The full chunk (already loaded by the app): Lit, lit-localize and the shared modules stay in it (see chat/bot.ts).
 import '../launcher/full.js';
 import { BedrockChatBotEditor } from './bot-editor.js';
+import { BedrockChatBotKnowledge } from './bot-knowledge.js';
 import { BedrockChatBotList } from './bot-list.js';
 import { BedrockChatBotStore } from './bot-store.js';
 import { BedrockChatShareDialog } from './share-dialog.js';
@@ -14,6 +15,7 @@ const elements: [string, CustomElementConstructor][] = [
   ['bedrock-chat-share-dialog', BedrockChatShareDialog],
   ['bedrock-chat-bot-list', BedrockChatBotList],
   ['bedrock-chat-bot-store', BedrockChatBotStore],
+  ['bedrock-chat-bot-knowledge', BedrockChatBotKnowledge],
   ['bedrock-chat-bot-editor', BedrockChatBotEditor],
 ];
 for (const [name, element] of elements) {
@@ -25,8 +27,9 @@ declare global {
     'bedrock-chat-share-dialog': BedrockChatShareDialog;
     'bedrock-chat-bot-list': BedrockChatBotList;
     'bedrock-chat-bot-store': BedrockChatBotStore;
+    'bedrock-chat-bot-knowledge': BedrockChatBotKnowledge;
     'bedrock-chat-bot-editor': BedrockChatBotEditor;
   }
 }
 
-export { BedrockChatBotEditor, BedrockChatBotList, BedrockChatBotStore, BedrockChatShareDialog };
+export { BedrockChatBotEditor, BedrockChatBotKnowledge, BedrockChatBotList, BedrockChatBotStore, BedrockChatShareDialog };

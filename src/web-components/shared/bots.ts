@@ -29,8 +29,15 @@ export function appendPage(shown: BotPage, next: BotPage): BotPage {
   return { items: [...shown.items, ...next.items.filter((b) => !ids.has(b.id))], ...(next.nextToken ? { nextToken: next.nextToken } : {}) };
 }
 export type GuardrailRef = BotGuardrail;
-/** `GET /bots/{id}`: for a caller the bot is only shared with, `instructions` and `guardrail` are absent. */
-export type Bot = BotView;
+/** The knowledge of a bot (docs/knowledge-contract.md): `null` when the deployment has no knowledge base. */
+export interface BotKnowledge {
+  readonly documentCount: number;
+}
+/**
+ * `GET /bots/{id}`: for a caller the bot is only shared with, `instructions` and `guardrail` are absent. `knowledge` as
+ * the knowledge contract gives it (the editor shows its Knowledge section only when it is not null).
+ */
+export type Bot = Omit<BotView, 'knowledge'> & { readonly knowledge: BotKnowledge | null };
 
 export const FILTER_STRENGTHS: readonly FilterStrength[] = ['NONE', 'LOW', 'MEDIUM', 'HIGH'];
 export const CONTENT_FILTERS = ['hate', 'insults', 'sexual', 'violence', 'misconduct', 'promptAttack'] as const;

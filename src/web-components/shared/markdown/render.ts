@@ -217,11 +217,13 @@ function footnoteRef(n: MdNode, ctx: RenderContext): Node {
   const { defs, numbers, seen } = ctx.footnotes;
   seen.push(label);
   const def = defs.get(label);
-  if (!def) return document.createTextNode(n.literal ?? '');
-  let num = numbers.get(label);
+  const cites = ctx.citations();
+  const cite = citationOf(label, def, cites);
+  // `[^n]` without a definition (how the model cites a retrieved source) is that source, by its number in the list.
+  if (!def && !cite) return document.createTextNode(n.literal ?? '');
+  let num = def ? numbers.get(label) : cites.indexOf(cite!) + 1;
   if (num === undefined) numbers.set(label, (num = numbers.size + 1));
   const sup = el('sup', 'md-fnref');
-  const cite = citationOf(label, def, ctx.citations());
   const href = cite?.url ? safeUrl(cite.url) : undefined;
   if (href) {
     const a = sup.appendChild(anchor(href, 'md-cite'));
@@ -233,7 +235,9 @@ function footnoteRef(n: MdNode, ctx: RenderContext): Node {
     if (cite) a.title = cite.title;
     a.addEventListener('click', (e) => {
       e.preventDefault();
-      (a.getRootNode() as ParentNode).querySelector?.(`[data-footnote="${num}"]`)?.scrollIntoView({ block: 'nearest' });
+      // A source without a footnote: `md-source` asks the chat to open it (a bot's document), during the click.
+      if (!def) a.dispatchEvent(new CustomEvent('md-source', { bubbles: true, detail: cite }));
+      else (a.getRootNode() as ParentNode).querySelector?.(`[data-footnote="${num}"]`)?.scrollIntoView({ block: 'nearest' });
     });
   }
   return sup;

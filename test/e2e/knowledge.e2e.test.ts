@@ -1,0 +1,123 @@
+/**
+ * Knowledge in bots on the real local stack (docs/knowledge-contract.md: the knowledge-api function, the local
+ * knowledge base, the worker's retrieval, the offline model that cites): alice creates a bot, adds a text document in
+ * the editor's Knowledge section (the three-step upload to the emulated S3), watches it reach "Ready", asks the bot,
+ * sees the answer cite the document, opens the source in a new tab (the presigned GET of the document) and deletes
+ * the bot, after which its documents are gone. axe finds nothing on the screens; the app's strict CSP is in force.
+ */
+import { existsSync, readFileSync } from 'fs';
+import { join } from 'path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { chromiumPath, launchChromium } from '../../src/local/browser';
+import { Playground, startPlayground } from '../../src/local/playground';
+
+const executable = chromiumPath();
+const maybe = executable ? describe : describe.skip;
+const AXE = join(__dirname, '../../node_modules/axe-core/axe.min.js');
+const FACT = 'The giant otter of the Pantanal hunts piranhas in family groups of up to twenty.';
+
+maybe('knowledge in bots on the playground', () => {
+  let pg: Playground;
+  let browser: Browser;
+  let context: BrowserContext;
+  const problems: string[] = [];
+
+  beforeAll(async () => {
+    if (!existsSync(join(__dirname, '../../assets/web/bedrock-chat-app.js'))) throw new Error('Build the widget first: npx projen bundle:web');
+    pg = await startPlayground({ quiet: true, wordDelayMs: 5 });
+    browser = await launchChromium(executable!);
+  });
+
+  afterAll(async () => {
+    await context?.close();
+    await browser?.close();
+    await pg?.stop();
+  });
+
+  async function signIn(user: 'alice'): Promise<Page> {
+    context = await browser.newContext();
+    const page = await context.newPage();
+    page.on('pageerror', (err) => problems.push(`${user}: page error: ${err.message}`));
+    page.on('console', (msg) => {
+      if (/Content Security Policy/i.test(msg.text())) problems.push(`${user}: console: ${msg.text()}`);
+    });
+    await page.goto(pg.url);
+    await page.getByRole('button', { name: new RegExp(user, 'i') }).click();
+    await page.getByText(new RegExp(`Signed in as ${user}`, 'i')).waitFor();
+    await page.locator('bedrock-chat-bot-list [part~="store"]').waitFor();
+    return page;
+  }
+
+  async function axe(page: Page): Promise<string[]> {
+    // Injected through the DevTools protocol: the page's CSP allows no inline script.
+    await page.evaluate(readFileSync(AXE, 'utf8'));
+    return page.evaluate(async () => {
+      type Result = { violations: { id: string; nodes: { target: unknown }[] }[] };
+      const run = (window as unknown as { axe: { run: (ctx: unknown) => Promise<Result> } }).axe;
+      const result = await run.run(document);
+      return result.violations.map((v) => `${v.id}: ${JSON.stringify(v.nodes.map((n) => n.target))}`);
+    });
+  }
+
+  async function rest(method: string, path: string): Promise<{ status: number; body: any }> {
+    const res = await fetch(`${pg.restApiUrl}${path}`, { method, headers: { authorization: `Bearer ${pg.issueToken('alice')}` } });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : undefined };
+  }
+
+  test('alice adds a document to a bot, sees it indexed, gets a cited answer, opens the source, deletes the bot', async () => {
+    const title = `Pantanal guide ${Date.now().toString(36)}`;
+    const alice = await signIn('alice');
+    await alice.getByRole('link', { name: 'Create a bot' }).click();
+    const editor = alice.locator('bedrock-chat-bot-editor');
+    await editor.getByRole('heading', { name: 'New bot' }).waitFor();
+    await editor.getByLabel('Title', { exact: true }).fill(title);
+    await editor.getByLabel('Instructions', { exact: true }).fill('Answer from the documents and cite them.');
+    await editor.getByRole('button', { name: 'Create' }).click();
+    await editor.getByRole('heading', { name: `Edit “${title}”` }).waitFor({ timeout: 20_000 });
+    const botId = /^#\/bots\/([^/]+)\/edit$/.exec(await alice.evaluate(() => location.hash))?.[1];
+    expect(botId).toBeDefined();
+
+    // The Knowledge section (the deployment has a knowledge base): add a text document.
+    const section = alice.locator('bedrock-chat-bot-knowledge');
+    await section.getByRole('heading', { name: 'Knowledge' }).waitFor({ timeout: 20_000 });
+    await section.getByText('No documents yet.').waitFor({ timeout: 20_000 });
+    const chooser = alice.waitForEvent('filechooser');
+    await section.getByRole('button', { name: 'Add documents…' }).click();
+    await (await chooser).setFiles([{ name: 'giant-otters.txt', mimeType: 'text/plain', buffer: Buffer.from(`${FACT}\n`) }]);
+    const doc = section.locator('[part~="document"]').filter({ hasText: 'giant-otters.txt' });
+    await doc.locator('[part~="document-status"]').filter({ hasText: 'Ready' }).waitFor({ timeout: 90_000 });
+    const listed = await rest('GET', `/knowledge/bots/${botId}/documents`);
+    expect(listed.status).toBe(200);
+    expect(listed.body.items).toMatchObject([{ name: 'giant-otters.txt', contentType: 'text/plain', status: 'SUCCEEDED' }]);
+    expect(await axe(alice)).toEqual([]);
+
+    // Ask the bot: the answer cites the document (a citation frame before the text, `[^1]` in the answer).
+    await alice.evaluate((id) => { location.hash = `#/bots/${id}`; }, botId);
+    const chat = (part: string) => alice.locator(`bedrock-chat-app [part="chat"] [part~="${part}"]`);
+    await chat('bot-title').filter({ hasText: title }).waitFor({ timeout: 20_000 });
+    await chat('input').fill('What does the giant otter hunt?');
+    await chat('input').press('Enter');
+    await alice.locator('bedrock-chat-app [part="chat"] [part~="assistant"][data-status="done"]').waitFor({ timeout: 60_000 });
+    const source = chat('citation').getByRole('button', { name: 'giant-otters.txt' });
+    await source.waitFor();
+
+    // Open the source: a new tab on the presigned GET of the document.
+    const popup = alice.waitForEvent('popup');
+    await source.click();
+    const tab = await popup;
+    await tab.waitForLoadState();
+    await expect(tab.locator('body').textContent()).resolves.toContain(FACT);
+    await tab.close();
+    expect(await axe(alice)).toEqual([]);
+
+    // Delete the bot: its documents go with it.
+    await alice.evaluate((id) => { location.hash = `#/bots/${id}/edit`; }, botId);
+    await editor.getByRole('heading', { name: `Edit “${title}”` }).waitFor({ timeout: 20_000 });
+    await editor.getByRole('button', { name: 'Delete', exact: true }).click();
+    await editor.locator('[part~="delete-confirm"]').click();
+    await alice.waitForFunction(() => location.hash === '#/');
+    expect((await rest('GET', `/knowledge/bots/${botId}/documents`)).status).toBe(404);
+    expect(problems).toEqual([]);
+  });
+});
