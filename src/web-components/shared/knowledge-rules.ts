@@ -54,6 +54,11 @@ export function knowledgeProblem(file: KnowledgeFile): KnowledgeProblem | undefi
   // 1..255 characters (UTF-16 code units are what the server's `length` counts), no control characters, no / or \.
   // eslint-disable-next-line no-control-regex
   if (!file.name || file.name.length > MAX_KNOWLEDGE_NAME || /[\u0000-\u001f\u007f-\u009f/\\]/.test(file.name)) return 'name';
+  // As the server (docs/knowledge-contract.md, Amended): no leading or trailing spaces, not "." or "..", and short
+  // enough for the object key (922 bytes of UTF-8 after its prefix) and the upload's user metadata (1,900 characters
+  // percent-encoded).
+  if (file.name.trim() !== file.name || file.name === '.' || file.name === '..') return 'name';
+  if (new TextEncoder().encode(file.name).length > 922 || encodeURIComponent(file.name).length > 1900) return 'name';
   const type = knowledgeType(file.name);
   if (!type) return 'type';
   const given = file.type.split(';')[0].trim().toLowerCase();
