@@ -1,3 +1,4 @@
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { ChatError } from './core/errors';
 import { DocumentStore } from './core/knowledge-documents';
@@ -18,6 +19,16 @@ const notHere = (what: string) => (): never => {
 
 const documents = once(() => new DocumentStore({ db: documentClient(), tableName: env('BOT_TABLE_NAME'), objects: knowledgeObjects(), index: knowledgeIndex() }));
 
+/** The bulk sync's item (`KNOWLEDGE_SYNC_TABLE`, key `SYNC#<KNOWLEDGE_BULK_DATA_SOURCE_ID>`: bulk-sync.ts). */
+async function syncState(): Promise<Record<string, unknown> | undefined> {
+  const res = await documentClient().send(new GetCommand({
+    TableName: env('KNOWLEDGE_SYNC_TABLE'),
+    Key: { pk: `SYNC#${env('KNOWLEDGE_BULK_DATA_SOURCE_ID')}` },
+    ConsistentRead: true,
+  }));
+  return res.Item;
+}
+
 /**
  * The REST routes of bots' documents (`/knowledge/{proxy+}`, behind the HTTP API's JWT authorizer; routes:
  * core/knowledge-routes.ts, contract: docs/knowledge-contract.md). Created by KnowledgeBaseFactory.
@@ -33,7 +44,7 @@ export async function handler(event: APIGatewayProxyEventV2WithJWTAuthorizer): P
     bedrock: notHere('Bedrock'),
     presignUpload: notHere('Uploading attachments'),
     deleteUploads: notHere('Deleting attachments'),
-    knowledge: () => ({ bots: botStore(), documents: documents(), groupsOf }),
+    knowledge: () => ({ bots: botStore(), documents: documents(), groupsOf, syncState }),
   }, req);
   return resultOf(res);
 }

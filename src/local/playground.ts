@@ -51,6 +51,8 @@ export interface PlaygroundOptions {
    * `process.env` (the handler tests in test/lambdas wrap the clients handlers create and change their environment).
    */
   readonly handlers?: 'isolated' | 'in-process';
+  /** See LocalStackOptions.stateMachineMaxWaitMs (tests). */
+  readonly stateMachineMaxWaitMs?: number;
 }
 
 export interface Playground {
@@ -95,6 +97,7 @@ export async function startPlayground(options: PlaygroundOptions = {}): Promise<
     asyncRetryDelaysMs: options.asyncRetryDelaysMs,
     redeliverAsync: options.redeliverAsync,
     handlers: options.handlers,
+    stateMachineMaxWaitMs: options.stateMachineMaxWaitMs,
   });
   const ws = stack.webSocketApis[0];
   if (!ws || !stack.restApiUrl) {

@@ -208,6 +208,8 @@ describe('KnowledgeBaseFactory defaults', () => {
       KNOWLEDGE_BUCKET: ids().bucket,
       BOT_TABLE_NAME: { Ref: stack.getLogicalId((backend.botTable as any).node.defaultChild) },
       USER_POOL_ID: { Ref: stack.getLogicalId(backend.userPool.node.defaultChild as any) },
+      KNOWLEDGE_SYNC_TABLE: { Ref: stack.getLogicalId(knowledge.syncTable.node.defaultChild as any) },
+      KNOWLEDGE_BULK_DATA_SOURCE_ID: { 'Fn::GetAtt': [stack.getLogicalId(knowledge.bulkDataSource), 'DataSourceId'] },
     });
     const routes = Object.values(template.findResources('AWS::ApiGatewayV2::Route')).map((r: any) => r.Properties);
     const knowledgeRoutes = routes.filter((r) => r.RouteKey.endsWith(' /knowledge/{proxy+}'));
@@ -217,15 +219,17 @@ describe('KnowledgeBaseFactory defaults', () => {
     expect(template.toJSON().Resources[integrationId].Properties.IntegrationUri).toEqual({ 'Fn::GetAtt': [id, 'Arn'] });
   });
 
-  test('the knowledge-api function\'s grants: the bot table, groups, uploads/ and documents/ objects, ingest/get/delete on the knowledge base', () => {
+  test('the knowledge-api function\'s grants: the bot table, groups, uploads/ and documents/ objects, ingest/get/delete on the knowledge base, the sync item', () => {
     const statements = statementsOf(knowledge.knowledgeApiFunction).filter((st: any) => !JSON.stringify(st.Resource).includes('Logs'));
     expect(statements).toEqual(expect.arrayContaining([
       { Action: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'], Effect: 'Allow', Resource: ids().table },
       { Action: 'cognito-idp:AdminListGroupsForUser', Effect: 'Allow', Resource: { 'Fn::GetAtt': [stack.getLogicalId(backend.userPool.node.defaultChild as any), 'Arn'] } },
       { Action: ['s3:PutObject', 's3:GetObject', 's3:DeleteObject'], Effect: 'Allow', Resource: [objects('uploads/'), objects('documents/')] },
       { Action: ['bedrock:IngestKnowledgeBaseDocuments', 'bedrock:GetKnowledgeBaseDocuments', 'bedrock:DeleteKnowledgeBaseDocuments'], Effect: 'Allow', Resource: ids().kbArn },
+      // GET /knowledge/sync (admins): the bulk sync's item, read only
+      { Action: 'dynamodb:GetItem', Effect: 'Allow', Resource: { 'Fn::GetAtt': [stack.getLogicalId(knowledge.syncTable.node.defaultChild as any), 'Arn'] } },
     ]));
-    expect(statements).toHaveLength(4);
+    expect(statements).toHaveLength(5);
   });
 
   test('bots-api gets KNOWLEDGE_BASE_ID only; the bot cleanup the variables, listing and deleting documents, and DeleteKnowledgeBaseDocuments', () => {

@@ -263,6 +263,10 @@ export class KnowledgeBaseFactory extends Construct {
       bucketFinding: `<${this.logicalIdOf(this.documentBucket)}.Arn>`,
     });
     this.knowledgeApiFunction = documents.function;
+    // Admins read the bulk sync's item through GET /knowledge/sync (GetItem of that one table only).
+    this.knowledgeApiFunction.addEnvironment('KNOWLEDGE_SYNC_TABLE', this.syncTable.tableName);
+    this.knowledgeApiFunction.addEnvironment('KNOWLEDGE_BULK_DATA_SOURCE_ID', this.bulkDataSource.attrDataSourceId);
+    grant(this.knowledgeApiFunction, ['dynamodb:GetItem'], [this.syncTable.tableArn]);
   }
 
   /** Direct ingestion into the shared knowledge base: ingest, delete, get and list documents. */

@@ -5,7 +5,7 @@
  * and the documents of a bot the caller may not list, do not exist for them (404).
  */
 import { BOT_ID_PATTERN, BotRecord, BotStore, canUse, GroupLookup, isAdmin, Viewer, viewerOf } from './bots';
-import { ChatError, notFound } from './errors';
+import { ChatError, forbidden, notFound } from './errors';
 import { ULID_PATTERN } from './ids';
 import { DocumentStore, KNOWLEDGE_TYPES, MAX_DOCUMENT_NAME, MAX_DOCUMENTS_PER_BOT, MAX_KNOWLEDGE_BYTES } from './knowledge-documents';
 import type { Route, RouteContext } from './rest-router';
@@ -16,6 +16,31 @@ export interface KnowledgeDeps {
   readonly documents: DocumentStore;
   /** The caller's groups from the user pool (AdminListGroupsForUser), at use time. */
   readonly groupsOf: GroupLookup;
+  /**
+   * The bulk data source's sync item (KnowledgeBaseFactory's sync table, written by its state machine:
+   * src/constructs/knowledge-base/bulk-sync.ts), undefined before the first change under `bulk/`.
+   */
+  readonly syncState?: () => Promise<Record<string, unknown> | undefined>;
+}
+
+/** The sync item as the route answers it: what an admin needs, none of the machine's bookkeeping (`runner`). */
+export function syncStatusOf(item: Record<string, unknown> | undefined): Record<string, unknown> {
+  if (!item) return { status: 'NONE', pending: false };
+  const json = (v: unknown) => {
+    try {
+      return typeof v === 'string' ? JSON.parse(v) as unknown : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  const out: Record<string, unknown> = { status: item.status, pending: item.pending === true, running: typeof item.runner === 'string' };
+  for (const k of ['jobId', 'jobStatus', 'jobError', 'changedAt', 'startedAt', 'finishedAt']) if (typeof item[k] === 'string') out[k] = item[k];
+  if (typeof item.failedDocuments === 'number') out.failedDocuments = item.failedDocuments;
+  const statistics = json(item.statistics);
+  if (statistics && typeof statistics === 'object') out.statistics = statistics;
+  const reasons = json(item.failureReasons);
+  if (Array.isArray(reasons)) out.failureReasons = reasons.filter((r) => typeof r === 'string');
+  return out;
 }
 
 function knowledgeDeps(ctx: RouteContext): KnowledgeDeps {
@@ -76,6 +101,26 @@ const document: Schema = {
   },
 };
 const types = [...new Set(Object.values(KNOWLEDGE_TYPES))];
+
+const syncStatus: Schema = {
+  type: 'object',
+  required: ['status', 'pending'],
+  description: 'The sync of the bulk data source (files under bulk/ of the document bucket), as its state machine recorded it',
+  properties: {
+    status: { enum: ['NONE', 'QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED'], description: 'NONE: no change under bulk/ yet. A job can finish with failed documents: SUCCEEDED with failedDocuments > 0' },
+    pending: { type: 'boolean', description: 'A change came in that the next job takes' },
+    running: { type: 'boolean', description: 'An execution is running jobs' },
+    jobId: { type: 'string' },
+    jobStatus: { enum: ['STARTING', 'IN_PROGRESS', 'COMPLETE', 'FAILED', 'STOPPING', 'STOPPED'], description: 'Bedrock\'s status of the last job' },
+    jobError: { type: 'string', description: 'The error that stopped the sync (FAILED without a job outcome)' },
+    changedAt: time,
+    startedAt: time,
+    finishedAt: time,
+    failedDocuments: { type: 'integer' },
+    statistics: { type: 'object', description: 'The last job\'s statistics (NumberOfDocumentsScanned, NumberOfNewDocumentsIndexed, NumberOfDocumentsFailed, ...)' },
+    failureReasons: { type: 'array', items: { type: 'string' }, description: 'Why the last job, or some of its documents, failed' },
+  },
+};
 
 // ------------------------------------------------------------------------------------------------ routes
 export const KNOWLEDGE_ROUTES: readonly Route[] = [
@@ -177,6 +222,20 @@ export const KNOWLEDGE_ROUTES: readonly Route[] = [
     handle: async (ctx) => {
       const { bot } = await botFor(ctx, 'read');
       return knowledgeDeps(ctx).documents.sourceUrl(bot.id, ctx.params.documentId);
+    },
+  },
+  {
+    method: 'GET',
+    path: '/knowledge/sync',
+    operationId: 'bulkSyncStatus',
+    summary: 'How the sync of bulk knowledge (files under bulk/) stands: status, last job, failed documents (admins)',
+    response: { status: 200, description: 'The sync status', schema: syncStatus },
+    errors: ['FORBIDDEN', 'THROTTLED'],
+    handle: async (ctx) => {
+      const deps = knowledgeDeps(ctx);
+      if (!(await isAdmin(viewerOf(ctx.caller, deps.groupsOf)))) throw forbidden('Only admins may see the sync of bulk knowledge.');
+      if (!deps.syncState) throw new ChatError('INTERNAL', 'This deployment has no bulk knowledge sync.');
+      return syncStatusOf(await deps.syncState());
     },
   },
 ];
