@@ -185,7 +185,9 @@ export function systemWithSources(system: string | undefined, sources: readonly 
  * reads it, as the system prompt's second block). `query` is the turn's Retrieve query (at most 1,000 characters, the
  * contextual grounding check's limit for a query).
  */
-export function groundedSystem(system: string | undefined, sources: readonly Source[], query: string): { system: string; grounding: { source: string; query: string } } {
+export function groundedSystem(
+  system: string | undefined, sources: readonly Source[], query: string,
+): { system: string; grounding: { source: string; query: string } } {
   return {
     system: system ? `${system}\n\n${SOURCES_INSTRUCTIONS}` : SOURCES_INSTRUCTIONS,
     grounding: { source: sourcesBlock(sources), query },

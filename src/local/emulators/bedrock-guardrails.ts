@@ -65,7 +65,8 @@ export class GuardrailRegistry {
     const g = this.find(identifier);
     const config = !g ? undefined : version === 'DRAFT' ? g.config : g.versions.get(version);
     if (!config) return undefined;
-    const filters = (config.contextualGroundingPolicyConfig as { filtersConfig?: { type?: unknown; threshold?: unknown }[] } | undefined)?.filtersConfig ?? [];
+    type Filters = { filtersConfig?: { type?: unknown; threshold?: unknown }[] } | undefined;
+    const filters = (config.contextualGroundingPolicyConfig as Filters)?.filtersConfig ?? [];
     return {
       grounding: filters
         .filter((f) => (f.type === 'GROUNDING' || f.type === 'RELEVANCE') && typeof f.threshold === 'number')
