@@ -110,6 +110,24 @@ test('an answer off the question (grounded but not relevant) is blocked by the r
   expect(text).toBe(BLOCKED);
 });
 
+test('a question longer than a query: the query is its first 1,000 characters, the whole question stays under the other filters', async () => {
+  const botId = await createBot('alice', { title: 'Long questions', guardrail: GUARDRAIL });
+  await seedDocuments(pg, botId, 'alice', [{ documentId: 'l-warranty', name: 'Warranty terms.md', text: WARRANTY }]);
+  const question = `${QUESTION} ${'Please be precise about the warranty. '.repeat(40)}`.trim();
+  expect(question.length).toBeGreaterThan(1000);
+  const before = pg.bedrockRequests().length;
+  const { end } = await ask('alice', botId, question);
+  expect(end).toMatchObject({ type: 'end' });
+  const content = lastUser(streamRequest(before)).content;
+  expect(content).toHaveLength(3);
+  expect(content[0]).toEqual({ text: question });
+  const query = (content[1] as any).guardContent.text;
+  expect(query.qualifiers).toEqual(['query']);
+  expect(query.text.length).toBeLessThanOrEqual(1000);
+  expect(question.startsWith(query.text)).toBe(true);
+  expect(content[2]).toEqual({ guardContent: { text: { text: question, qualifiers: ['guard_content'] } } });
+});
+
 test('without a guardrail, or without sources, the request carries no guardContent and is as before', async () => {
   // Documents, no guardrail: one system text block with the sources, the question as the only user block.
   const plain = await createBot('alice', { title: 'Plain support', instructions: 'You answer questions about our tools.' });

@@ -414,6 +414,7 @@ export async function runTurn(deps: TurnDeps, job: TurnJob): Promise<void> {
   let sources: Source[] = [];
   /** The Retrieve query of the turn (the contextual grounding check's query). */
   let retrievedQuery = '';
+  let retrievedQuestion = '';
 
   const abort = new AbortController();
   // The time budget: the stream stops before the invocation would be cut off, and the partial answer is kept.
@@ -487,6 +488,7 @@ export async function runTurn(deps: TurnDeps, job: TurnJob): Promise<void> {
       const found = await retrieveSources(deps.knowledge, job.bot.botId, question, log.child(ids), abort.signal);
       sources = found.sources;
       retrievedQuery = found.query;
+      retrievedQuestion = question;
       const toolUseId = `knowledge-${assistantId}`;
       const retrievalFrames = async () => {
         await sink.send({ type: 'toolUse', ...frame, toolUseId, name: KNOWLEDGE_TOOL, input: { query: found.query } });
@@ -515,7 +517,7 @@ export async function runTurn(deps: TurnDeps, job: TurnJob): Promise<void> {
     // grounding: core/model.ts, groundingBlocks). Not for a continue: its sources are stored snippets and its last user
     // turn is not the question. Without a guardrail or sources the request is as it always was.
     const grounded = options.guardrail && sources.length > 0 && !continuing && retrievedQuery
-      ? groundedSystem(options.system, sources, retrievedQuery) : undefined;
+      ? groundedSystem(options.system, sources, retrievedQuery, retrievedQuestion) : undefined;
     const system = grounded ? grounded.system : systemWithSources(options.system, sources);
     const request = {
       modelId: model.modelId,
@@ -524,7 +526,7 @@ export async function runTurn(deps: TurnDeps, job: TurnJob): Promise<void> {
       ...(sources.length ? { cacheConversation: false } : {}),
       ...(grounded ? { grounding: grounded.grounding } : {}),
     };
-    if (sources.length) sentText += grounded ? `${system}${grounded.grounding.source}${grounded.grounding.query}` : system;
+    if (sources.length) sentText += grounded ? `${system}${grounded.grounding.source}${grounded.grounding.query}${grounded.grounding.question ?? ''}` : system;
     // A conversation longer than the model's context window is sent again without its oldest turns (the question,
     // or the cut answer and what continues it, always stay), and the end frame says how many messages were left out.
     const keepTail = continuing ? (model.capabilities?.assistantPrefill === true ? 2 : 3) : 1;

@@ -1,5 +1,5 @@
 import { ConverseStreamCommand } from '@aws-sdk/client-bedrock-runtime';
-import type { BedrockRuntimeClient, ContentBlock as BedrockBlock, Message as BedrockMessage } from '@aws-sdk/client-bedrock-runtime';
+import type { BedrockRuntimeClient, ContentBlock as BedrockBlock, Message as BedrockMessage, SystemContentBlock } from '@aws-sdk/client-bedrock-runtime';
 import { documentNameProblem, imageProblem, imageSize, toDocumentName, uniqueDocumentName } from './attachment-files';
 import type { Message } from './conversations';
 import { ChatError, invalid } from './errors';
@@ -45,6 +45,8 @@ export interface ModelRequest {
 export interface Grounding {
   readonly source: string;
   readonly query: string;
+  /** The whole question, when the query is only its first 1,000 characters (the content filters still see it all). */
+  readonly question?: string;
 }
 
 /**
@@ -66,18 +68,22 @@ export interface Grounding {
  * Limits of the check: 100,000 characters of grounding source, 1,000 of query, 5,000 of answer (contextual grounding
  * page): the sources are at most 5 x 8,000 characters and the query is cut at 1,000 (core/retrieval.ts).
  */
-export function groundingBlocks(grounding: Grounding) {
-  return {
-    system: { guardContent: { text: { text: grounding.source, qualifiers: ['grounding_source' as const] } } },
-    query: { guardContent: { text: { text: grounding.query, qualifiers: ['query' as const, 'guard_content' as const] } } },
-  };
+export function groundingBlocks(grounding: Grounding): { system: SystemContentBlock; query: BedrockBlock[] } {
+  const query: BedrockBlock[] = grounding.question
+    // A question longer than a query: the query for the check, the whole question for the other filters.
+    ? [
+      { guardContent: { text: { text: grounding.query, qualifiers: ['query'] } } },
+      { guardContent: { text: { text: grounding.question, qualifiers: ['guard_content'] } } },
+    ]
+    : [{ guardContent: { text: { text: grounding.query, qualifiers: ['query', 'guard_content'] } } }];
+  return { system: { guardContent: { text: { text: grounding.source, qualifiers: ['grounding_source'] } } }, query };
 }
 
-/** The messages with the query block added to the last user message. */
-function withQuery(messages: BedrockMessage[], block: BedrockBlock): BedrockMessage[] {
+/** The messages with the query blocks added to the last user message. */
+function withQuery(messages: BedrockMessage[], blocks: BedrockBlock[]): BedrockMessage[] {
   const i = messages.map((m) => m.role).lastIndexOf('user');
   if (i < 0) return messages;
-  return messages.map((m, j) => (j === i ? { ...m, content: [...m.content!, block] } : m));
+  return messages.map((m, j) => (j === i ? { ...m, content: [...m.content!, ...blocks] } : m));
 }
 
 /** The messages with a cache point closing the last user message. */
@@ -207,7 +213,7 @@ export async function* streamAnswer(client: BedrockRuntimeClient, req: ModelRequ
   let res;
   const grounding = req.guardrail && req.grounding ? groundingBlocks(req.grounding) : undefined;
   const cached = req.cacheConversation ? withCachePoint(req.messages) : req.messages;
-  const system = req.system ? [{ text: req.system }] : [];
+  const system: SystemContentBlock[] = req.system ? [{ text: req.system }] : [];
   try {
     res = await client.send(new ConverseStreamCommand({
       modelId: req.modelId,

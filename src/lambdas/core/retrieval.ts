@@ -183,14 +183,16 @@ export function systemWithSources(system: string | undefined, sources: readonly 
  * The system prompt of a turn with sources under a guardrail: the same text as `systemWithSources`, cut before the
  * `<sources>` block, which becomes the guardrail's grounding source (core/model.ts, `groundingBlocks`: the model still
  * reads it, as the system prompt's second block). `query` is the turn's Retrieve query (at most 1,000 characters, the
- * contextual grounding check's limit for a query).
+ * contextual grounding check's limit for a query); `question` the user's whole text.
  */
 export function groundedSystem(
-  system: string | undefined, sources: readonly Source[], query: string,
-): { system: string; grounding: { source: string; query: string } } {
+  system: string | undefined, sources: readonly Source[], query: string, question: string,
+): { system: string; grounding: { source: string; query: string; question?: string } } {
+  const whole = question.trim();
   return {
     system: system ? `${system}\n\n${SOURCES_INSTRUCTIONS}` : SOURCES_INSTRUCTIONS,
-    grounding: { source: sourcesBlock(sources), query },
+    // The query is the question cut at 1,000 characters: a longer question is also given whole (see groundingBlocks).
+    grounding: { source: sourcesBlock(sources), query, ...(whole.replace(/\s+/g, ' ').length > query.length ? { question: whole } : {}) },
   };
 }
 
