@@ -401,7 +401,7 @@ export function ruleBroken(modelId: string, body: ConverseRequestBody): string |
 // https://docs.aws.amazon.com/bedrock/latest/userguide/guardrails-contextual-grounding-check.html). An answer scoring
 // below a filter's threshold (0..0.99) is blocked: its text is replaced by the guardrail's blocked output message
 // (`blockedOutputsMessaging`) and the stop reason is `guardrail_intervened`
-// (https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_ConverseStream.html, StopReason).
+// (MessageStopEvent: https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_MessageStopEvent.html).
 //
 // The scores are a LEXICAL APPROXIMATION, like the local knowledge base's retrieval (Bedrock scores with a model):
 // grounding = the share of the answer's distinct words (letters or digits, 3 characters or more, or any word with a
