@@ -61,8 +61,13 @@ export function sourcedReply(userText: string, system: string): string | undefin
   return `From the documents: ${best.map((x) => `${quote(x.head)}[^${x.s.id}]`).join(' ')}`;
 }
 
+/** The system prompt as the model reads it: its text blocks and the text of its guardContent blocks (a grounded turn's sources). */
 function systemText(req: FakeRequest): string {
-  return (req.body.system ?? []).map((b) => (typeof b.text === 'string' ? b.text : '')).join('\n');
+  return (req.body.system ?? []).map((b) => {
+    if (typeof b.text === 'string') return b.text;
+    const guarded = (b.guardContent as { text?: { text?: unknown } } | undefined)?.text?.text;
+    return typeof guarded === 'string' ? guarded : '';
+  }).join('\n');
 }
 
 /** The text of the last user message of a Converse request (its text blocks joined with newlines). */

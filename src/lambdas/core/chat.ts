@@ -11,7 +11,7 @@ import { findModel, ModelSettings, priceOf, RuntimeModel } from './models';
 import { textOf } from './protocol';
 import type { Citation, ContentBlock, ContinueFrame, RegenerateFrame, ResumeFrame, SendMessageFrame, StopFrame, Usage } from './protocol';
 import type { RequestStore } from './requests';
-import { KNOWLEDGE_TOOL, KnowledgeDeps, retrieveSources, Source, sourcesFromCitations, systemWithSources } from './retrieval';
+import { groundedSystem, KNOWLEDGE_TOOL, KnowledgeDeps, retrieveSources, Source, sourcesFromCitations, systemWithSources } from './retrieval';
 import { Seam } from './seam';
 import { proposeTitle } from './titles';
 import { endCall, estimateOf, QuotaError, Reservation, reserveCall, unreportedUsage, UsageStore } from './usage';
@@ -412,6 +412,9 @@ export async function runTurn(deps: TurnDeps, job: TurnJob): Promise<void> {
   let seam: Seam | undefined;
   /** The sources the model is given (retrieved for an answer; a continued answer's stored citations). */
   let sources: Source[] = [];
+  /** The Retrieve query of the turn (the contextual grounding check's query). */
+  let retrievedQuery = '';
+  let retrievedQuestion = '';
 
   const abort = new AbortController();
   // The time budget: the stream stops before the invocation would be cut off, and the partial answer is kept.
@@ -484,6 +487,8 @@ export async function runTurn(deps: TurnDeps, job: TurnJob): Promise<void> {
       const question = textOf(history[history.length - 1].content);
       const found = await retrieveSources(deps.knowledge, job.bot.botId, question, log.child(ids), abort.signal);
       sources = found.sources;
+      retrievedQuery = found.query;
+      retrievedQuestion = question;
       const toolUseId = `knowledge-${assistantId}`;
       const retrievalFrames = async () => {
         await sink.send({ type: 'toolUse', ...frame, toolUseId, name: KNOWLEDGE_TOOL, input: { query: found.query } });
@@ -508,11 +513,20 @@ export async function runTurn(deps: TurnDeps, job: TurnJob): Promise<void> {
     // With sources the system prompt differs from turn to turn, so no later prompt starts with this one: a cache point
     // would only be paid for (a cache write) and never read. Such turns are not cached.
     const options = turnRequestOptions(job.bot, model, deps.models, job.reasoning);
-    const system = systemWithSources(options.system, sources);
+    // Under a guardrail, the retrieved sources are its grounding source and the question its query (contextual
+    // grounding: core/model.ts, groundingBlocks). Not for a continue: its sources are stored snippets and its last user
+    // turn is not the question. Without a guardrail or sources the request is as it always was.
+    const grounded = options.guardrail && sources.length > 0 && !continuing && retrievedQuery
+      ? groundedSystem(options.system, sources, retrievedQuery, retrievedQuestion) : undefined;
+    const system = grounded ? grounded.system : systemWithSources(options.system, sources);
     const request = {
-      modelId: model.modelId, ...options, ...(system ? { system } : {}), ...(sources.length ? { cacheConversation: false } : {}),
+      modelId: model.modelId,
+      ...options,
+      ...(system ? { system } : {}),
+      ...(sources.length ? { cacheConversation: false } : {}),
+      ...(grounded ? { grounding: grounded.grounding } : {}),
     };
-    if (sources.length) sentText += system;
+    if (sources.length) sentText += grounded ? `${system}${grounded.grounding.source}${grounded.grounding.query}${grounded.grounding.question ?? ''}` : system;
     // A conversation longer than the model's context window is sent again without its oldest turns (the question,
     // or the cut answer and what continues it, always stay), and the end frame says how many messages were left out.
     const keepTail = continuing ? (model.capabilities?.assistantPrefill === true ? 2 : 3) : 1;
@@ -598,7 +612,8 @@ export async function runTurn(deps: TurnDeps, job: TurnJob): Promise<void> {
         model: model.key,
         ...(usage ? { usage, price } : {}),
         ...(reasoning ? { reasoning } : {}),
-        ...(sources.length ? { citations: sources.map((src): Citation => src.citation) } : {}),
+        // An answer the guardrail replaced by its blocked message cites nothing: it is stored without citations.
+        ...(sources.length && finalStop !== 'guardrail_intervened' ? { citations: sources.map((src): Citation => src.citation) } : {}),
         stopReason: finalStop,
       });
       await store.advance(job.userId, job.conversationId, assistantId, usage, price);

@@ -1,5 +1,5 @@
 import { ConverseStreamCommand } from '@aws-sdk/client-bedrock-runtime';
-import type { BedrockRuntimeClient, ContentBlock as BedrockBlock, Message as BedrockMessage } from '@aws-sdk/client-bedrock-runtime';
+import type { BedrockRuntimeClient, ContentBlock as BedrockBlock, Message as BedrockMessage, SystemContentBlock } from '@aws-sdk/client-bedrock-runtime';
 import { documentNameProblem, imageProblem, imageSize, toDocumentName, uniqueDocumentName } from './attachment-files';
 import type { Message } from './conversations';
 import { ChatError, invalid } from './errors';
@@ -28,12 +28,62 @@ export interface ModelRequest {
    */
   readonly cacheConversation?: boolean;
   readonly guardrail?: GuardrailRef;
+  /**
+   * Contextual grounding (with `guardrail` only): the retrieved passages as the guardrail's grounding source and the
+   * user's question as its query (see `groundingBlocks`). Omitted: the request carries no guardContent at all.
+   */
+  readonly grounding?: Grounding;
   /** A bot's generation parameters (InferenceConfiguration: https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_InferenceConfiguration.html). */
   readonly temperature?: number;
   readonly topP?: number;
   readonly stopSequences?: string[];
   /** Anthropic's `top_k`, an additional model request field (only set for models that take it: core/bots.ts takesTopK). */
   readonly topK?: number;
+}
+
+/** The grounding source (the numbered `<sources>` block, which the model reads) and the query of a turn. */
+export interface Grounding {
+  readonly source: string;
+  readonly query: string;
+  /** The whole question, when the query is only its first 1,000 characters (the content filters still see it all). */
+  readonly question?: string;
+}
+
+/**
+ * Where ConverseStream takes a contextual grounding check's inputs: `guardContent` blocks
+ * (GuardrailConverseContentBlock) whose text carries `qualifiers`, `grounding_source` for the reference the answer must
+ * be grounded in and `query` for the user's question (GuardrailConverseTextBlock: "The qualifier details for the
+ * guardrails contextual grounding filter", valid values `grounding_source | query | guard_content`:
+ * https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_GuardrailConverseTextBlock.html). The check needs
+ * the three of them, grounding source, query and the content to guard (the model's answer); several blocks of one
+ * qualifier are combined (https://docs.aws.amazon.com/bedrock/latest/userguide/guardrails-contextual-grounding-check.html).
+ * - The source goes into the system prompt as a guardContent block in place of the sources' text block: the model reads
+ *   guardContent text like any other content (it is how Converse marks part of a prompt for the guardrail, not a
+ *   separate channel: https://docs.aws.amazon.com/bedrock/latest/userguide/guardrails-use-converse-api.html), so the
+ *   prompt the model reads is the same, in two system blocks instead of one.
+ * - The query is added to the latest user message, the user's text kept (a message with a document needs a text block,
+ *   so the text cannot be replaced). It is also `guard_content`: once a request has guardContent blocks, the guardrail's
+ *   other filters evaluate only those (same page, "Evaluate only specific content in a message"), so the question
+ *   stays under the content filters; the earlier turns, already checked when they were asked, are not evaluated again.
+ * Limits of the check: 100,000 characters of grounding source, 1,000 of query, 5,000 of answer (contextual grounding
+ * page): the sources are at most 5 x 8,000 characters and the query is cut at 1,000 (core/retrieval.ts).
+ */
+export function groundingBlocks(grounding: Grounding): { system: SystemContentBlock; query: BedrockBlock[] } {
+  const query: BedrockBlock[] = grounding.question
+    // A question longer than a query: the query for the check, the whole question for the other filters.
+    ? [
+      { guardContent: { text: { text: grounding.query, qualifiers: ['query'] } } },
+      { guardContent: { text: { text: grounding.question, qualifiers: ['guard_content'] } } },
+    ]
+    : [{ guardContent: { text: { text: grounding.query, qualifiers: ['query', 'guard_content'] } } }];
+  return { system: { guardContent: { text: { text: grounding.source, qualifiers: ['grounding_source'] } } }, query };
+}
+
+/** The messages with the query blocks added to the last user message. */
+function withQuery(messages: BedrockMessage[], blocks: BedrockBlock[]): BedrockMessage[] {
+  const i = messages.map((m) => m.role).lastIndexOf('user');
+  if (i < 0) return messages;
+  return messages.map((m, j) => (j === i ? { ...m, content: [...m.content!, ...blocks] } : m));
 }
 
 /** The messages with a cache point closing the last user message. */
@@ -161,13 +211,21 @@ function additionalFields(req: ModelRequest): never | undefined {
 export async function* streamAnswer(client: BedrockRuntimeClient, req: ModelRequest, signal?: AbortSignal): AsyncGenerator<ModelEvent> {
   const maxTokens = req.maxTokens ?? ANSWER_MAX_TOKENS;
   let res;
+  const grounding = req.guardrail && req.grounding ? groundingBlocks(req.grounding) : undefined;
+  const cached = req.cacheConversation ? withCachePoint(req.messages) : req.messages;
+  const system: SystemContentBlock[] = req.system ? [{ text: req.system }] : [];
   try {
     res = await client.send(new ConverseStreamCommand({
       modelId: req.modelId,
-      messages: req.cacheConversation ? withCachePoint(req.messages) : req.messages,
-      system: req.system ? [{ text: req.system }] : undefined,
+      messages: grounding ? withQuery(cached, grounding.query) : cached,
+      system: grounding ? [...system, grounding.system] : system.length ? system : undefined,
+      // A grounded turn is checked in sync mode: the guardrail evaluates the answer's chunks before they are sent, so an
+      // ungrounded answer never reaches the user (in async mode the chunks go out while the check runs, and a check
+      // that fails is only seen after the whole answer was streamed:
+      // https://docs.aws.amazon.com/bedrock/latest/userguide/guardrails-streaming.html,
+      // https://docs.aws.amazon.com/bedrock/latest/userguide/guardrails-contextual-grounding-check.html).
       guardrailConfig: req.guardrail
-        ? { guardrailIdentifier: req.guardrail.id, guardrailVersion: req.guardrail.version, streamProcessingMode: 'async' }
+        ? { guardrailIdentifier: req.guardrail.id, guardrailVersion: req.guardrail.version, streamProcessingMode: grounding ? 'sync' : 'async' }
         : undefined,
       // Thinking needs max tokens above its budget.
       inferenceConfig: {

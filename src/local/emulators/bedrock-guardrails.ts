@@ -33,6 +33,12 @@ export interface GuardrailRecord {
   updatedAt: string;
 }
 
+/** What the runtime fake applies of a guardrail: its contextual grounding filters and its blocked output message. */
+export interface GuardrailPolicy {
+  readonly grounding: readonly { readonly type: 'GROUNDING' | 'RELEVANCE'; readonly threshold: number }[];
+  readonly blockedOutputsMessaging?: string;
+}
+
 export class GuardrailRegistry {
   readonly guardrails = new Map<string, GuardrailRecord>();
 
@@ -48,6 +54,25 @@ export class GuardrailRegistry {
   exists(identifier: string, version: string): boolean {
     const g = this.find(identifier);
     return !!g && (version === 'DRAFT' || g.versions.has(version));
+  }
+
+  /**
+   * The contextual grounding filters and the blocked output message of a guardrail version (what the Bedrock Runtime
+   * fake applies to an answer, ./bedrock.ts `groundingVerdict`); undefined for a guardrail or version that does not
+   * exist. A guardrail only assumed to exist (made outside the stack) has no policies.
+   */
+  policy(identifier: string, version: string): GuardrailPolicy | undefined {
+    const g = this.find(identifier);
+    const config = !g ? undefined : version === 'DRAFT' ? g.config : g.versions.get(version);
+    if (!config) return undefined;
+    type Filters = { filtersConfig?: { type?: unknown; threshold?: unknown }[] } | undefined;
+    const filters = (config.contextualGroundingPolicyConfig as Filters)?.filtersConfig ?? [];
+    return {
+      grounding: filters
+        .filter((f) => (f.type === 'GROUNDING' || f.type === 'RELEVANCE') && typeof f.threshold === 'number')
+        .map((f) => ({ type: f.type as 'GROUNDING' | 'RELEVANCE', threshold: f.threshold as number })),
+      blockedOutputsMessaging: typeof config.blockedOutputsMessaging === 'string' ? config.blockedOutputsMessaging : undefined,
+    };
   }
 
   /**

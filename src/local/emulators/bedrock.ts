@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import * as http2 from 'node:http2';
 import { EventStreamCodec } from '@smithy/eventstream-codec';
 import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
+import type { GuardrailPolicy } from './bedrock-guardrails';
 import { listenLoopback, readBody } from './util';
 import { imageSize } from '../../lambdas/core/attachment-files';
 
@@ -30,7 +31,7 @@ export type FakeStep =
   /** Holds the answer here (after `delayMs`) until `until` settles: a test decides when the model goes on. Sends nothing. */
   | { type: 'pause'; until: Promise<unknown>; delayMs?: number };
 
-export type FakeStopReason = 'end_turn' | 'max_tokens' | 'tool_use' | 'stop_sequence';
+export type FakeStopReason = 'end_turn' | 'max_tokens' | 'tool_use' | 'stop_sequence' | 'guardrail_intervened';
 
 export interface FakeUsage {
   inputTokens: number;
@@ -66,7 +67,11 @@ export interface StartBedrockFakeOptions {
    * (https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_ConverseStream.html#API_runtime_ConverseStream_Errors).
    * Without a registry, guardrails are not checked.
    */
-  readonly guardrails?: { exists(identifier: string, version: string): boolean };
+  readonly guardrails?: {
+    exists(identifier: string, version: string): boolean;
+    /** The guardrail version's contextual grounding filters and blocked output message (see `groundingVerdict`). */
+    policy?(identifier: string, version: string): GuardrailPolicy | undefined;
+  };
 }
 
 export interface BedrockFake {
@@ -389,6 +394,73 @@ export function ruleBroken(modelId: string, body: ConverseRequestBody): string |
   return undefined;
 }
 
+// ------------------------------------------------------------------------------------------------ contextual grounding
+// A guardrail with a contextual grounding filter checks the answer against the request's grounding source and query,
+// the text of its guardContent blocks qualified `grounding_source` and `query` (several of one kind are combined), in
+// the system prompt or the messages (https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_GuardrailConverseTextBlock.html,
+// https://docs.aws.amazon.com/bedrock/latest/userguide/guardrails-contextual-grounding-check.html). An answer scoring
+// below a filter's threshold (0..0.99) is blocked: its text is replaced by the guardrail's blocked output message
+// (`blockedOutputsMessaging`) and the stop reason is `guardrail_intervened`
+// (MessageStopEvent: https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_MessageStopEvent.html).
+//
+// The scores are a LEXICAL APPROXIMATION, like the local knowledge base's retrieval (Bedrock scores with a model):
+// grounding = the share of the answer's distinct words (letters or digits, 3 characters or more, or any word with a
+// digit; citation markers `[^n]` removed) found among the grounding source's words; relevance = the share of the
+// query's distinct words found in the answer. An answer with no such word is not blocked. The fake checks the whole
+// answer before it sends any of it (what sync mode does; in async mode Bedrock may have streamed part of an ungrounded
+// answer before it intervenes, which is not reproduced).
+
+/** The distinct words of a text, as the grounding approximation counts them. */
+export function groundingWords(text: string): Set<string> {
+  const words = text.replace(/\[\^\d+\]/g, ' ').toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
+  return new Set(words.filter((w) => w.length >= 3 || /\p{N}/u.test(w)));
+}
+
+function guardTexts(body: ConverseRequestBody, qualifier: string): string {
+  const blocks = [...(body.system ?? []), ...(body.messages ?? []).flatMap((m) => m.content ?? [])];
+  return blocks
+    .map((b) => (b.guardContent as { text?: { text?: unknown; qualifiers?: unknown } } | undefined)?.text)
+    .filter((t) => t && typeof t.text === 'string' && Array.isArray(t.qualifiers) && t.qualifiers.includes(qualifier))
+    .map((t) => String(t!.text))
+    .join('\n');
+}
+
+const share = (part: Set<string>, whole: Set<string>) => (part.size === 0 ? 1 : [...part].filter((w) => whole.has(w)).length / part.size);
+
+/**
+ * The contextual grounding check of an answer (the text of the script's text steps): the score of each filter of the
+ * policy that applies (GROUNDING needs a grounding source, RELEVANCE a grounding source and a query), and whether it
+ * blocks. Undefined when the request marks no grounding source or the policy has no grounding filter.
+ */
+export function groundingVerdict(policy: GuardrailPolicy | undefined, body: ConverseRequestBody, answer: string):
+  { scores: { type: 'GROUNDING' | 'RELEVANCE'; score: number; threshold: number }[]; blocked: boolean } | undefined {
+  if (!policy?.grounding.length) return undefined;
+  const source = guardTexts(body, 'grounding_source');
+  if (!source) return undefined;
+  const query = guardTexts(body, 'query');
+  const answerWords = groundingWords(answer);
+  const scores = policy.grounding
+    .filter((f) => f.type === 'GROUNDING' || query)
+    .map((f) => ({
+      ...f,
+      score: f.type === 'GROUNDING' ? share(answerWords, groundingWords(source)) : (answerWords.size ? share(groundingWords(query), answerWords) : 1),
+    }));
+  return { scores, blocked: scores.some((s) => s.score < s.threshold) };
+}
+
+/** The script as the guardrail lets it through: the blocked output message in place of an answer that fails the check. */
+function guarded(script: FakeScript, body: ConverseRequestBody, policy: GuardrailPolicy | undefined): FakeScript {
+  const answer = script.steps.map((s) => (s.type === 'text' ? s.text : '')).join('');
+  const verdict = groundingVerdict(policy, body, answer);
+  if (!verdict?.blocked) return script;
+  return {
+    ...script,
+    steps: [{ type: 'text', text: policy!.blockedOutputsMessaging ?? 'Sorry, the model cannot answer this question.' }],
+    stopReason: 'guardrail_intervened',
+    usage: resolveUsage(script, body),
+  };
+}
+
 const ROUTE = /^\/model\/([^/]+)\/(converse-stream|converse)$/;
 
 /**
@@ -435,7 +507,9 @@ export async function startBedrockFake(options: StartBedrockFakeOptions): Promis
       sendJson(stream, 400, { message: broken }, 'ValidationException');
       return;
     }
-    const script = await options.respond(request);
+    const scripted = await options.respond(request);
+    const policy = guardrail && options.guardrails?.policy?.(String(guardrail.guardrailIdentifier), String(guardrail.guardrailVersion));
+    const script = scripted.error ? scripted : guarded(scripted, body, policy || undefined);
     if (script.error) {
       await sleep(script.firstByteDelayMs);
       sendJson(stream, script.error.status, { message: script.error.message }, script.error.name);
