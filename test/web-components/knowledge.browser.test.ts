@@ -332,6 +332,19 @@ describeBrowser('knowledge in bots (Chromium)', () => {
       expect(errors).toEqual(['SOURCE', 'SOURCE']);
     });
 
+    test('an answer the guardrail blocked (not grounded in the sources) shows no sources, live as after a reload', async () => {
+      const bot = backend.addBot({ title: 'Otter facts' });
+      backend.scripts.set('What do otters eat?', {
+        citationsFirst: true,
+        deltas: ['Sorry, I cannot answer that from the documents.'],
+        citations: [{ sourceId: '1', title: 'fish.txt', documentId: '01DOCFISH', snippet: 'Otters eat fish.' }],
+        stopReason: 'guardrail_intervened',
+      });
+      await ask(bot);
+      await expect(chat('message-text').last().textContent()).resolves.toBe('Sorry, I cannot answer that from the documents.');
+      await expect(sources()).resolves.toEqual([]);
+    });
+
     test('stored citations come back with the answer after a reload: the Sources list, the page and [^n] links', async () => {
       const bot = botWithDocuments();
       await ask(bot);

@@ -859,6 +859,8 @@ export class BedrockChat extends LitElement {
     answer.usage = frame.usage;
     answer.price = frame.price;
     if (typeof frame.contextTrimmed === 'number' && frame.contextTrimmed > 0) answer.contextTrimmed = frame.contextTrimmed;
+    // The guardrail replaced an ungrounded answer with its message, which cites nothing (it is stored without citations).
+    if (frame.stopReason === 'guardrail_intervened') answer.citations = [];
     answer.markdown?.end();
     this.turn = undefined;
     this.announcement = answer.text;
