@@ -175,6 +175,8 @@ test('every knowledge route\'s answer matches the schema it documents', async ()
   replies['GET /knowledge/bots/{botId}/documents'] = await call(pg, 'alice', 'GET', `/knowledge/bots/${botId}/documents`);
   replies['GET /knowledge/bots/{botId}/documents/{documentId}/source'] = await call(pg, 'alice', 'GET', `/knowledge/bots/${botId}/documents/${doc}/source`);
   replies['DELETE /knowledge/bots/{botId}/documents/{documentId}'] = await call(pg, 'alice', 'DELETE', `/knowledge/bots/${botId}/documents/${doc}`);
+  // the bulk sync's status (admins; its flows: knowledge-sync.test.ts)
+  replies['GET /knowledge/sync'] = await call(pg, 'admin', 'GET', '/knowledge/sync');
   expect(Object.keys(replies).sort()).toEqual(KNOWLEDGE_ROUTES.map((r) => `${r.method} ${r.path}`).sort());
   for (const route of KNOWLEDGE_ROUTES) {
     const key = `${route.method} ${route.path}`;
