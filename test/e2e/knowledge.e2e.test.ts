@@ -105,8 +105,11 @@ maybe('knowledge in bots on the playground', () => {
     // Open the source: a new tab on the presigned GET of the document.
     const popup = alice.waitForEvent('popup');
     await source.click();
+    // The tab opens on about:blank during the click and is pointed at the URL once the route answers: wait for that
+    // navigation, not for the blank page's load.
     const tab = await popup;
-    await tab.waitForLoadState();
+    await tab.waitForURL((u) => u.protocol === 'http:' || u.protocol === 'https:');
+    await expect(tab.evaluate(() => window.opener)).resolves.toBeNull();
     await expect(tab.locator('body').textContent()).resolves.toContain(FACT);
     await tab.close();
     expect(await axe(alice)).toEqual([]);
