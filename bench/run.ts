@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'os';
 import { join, resolve } from 'path';
 import { pathToFileURL } from 'url';
-import { knowledgeFigures } from './knowledge';
+import { knowledgeFigures, restSearchableMs } from './knowledge';
 import { quotaFigures } from './quota';
 import { storageFigures } from './storage';
 import { streamFigures } from './stream';
@@ -63,7 +63,7 @@ const PARTS: Record<string, () => Promise<Record<string, number>>> = {
   storage: storageFigures,
   widget: widgetFigures,
   quota: quotaFigures,
-  knowledge: knowledgeFigures,
+  knowledge: async () => ({ ...await knowledgeFigures(), ...await restSearchableMs() }),
 };
 
 async function main(): Promise<void> {
@@ -81,7 +81,7 @@ async function main(): Promise<void> {
   results['synth.fullExampleMs'] = Math.round(synthMs());
   Object.assign(results, await streamFigures());
   Object.assign(results, await storageFigures());
-  Object.assign(results, await knowledgeFigures());
+  Object.assign(results, await knowledgeFigures(), await restSearchableMs());
   Object.assign(results, await widgetFigures());
   Object.assign(results, await quotaFigures());
   results.measuredAt = new Date().toISOString();
