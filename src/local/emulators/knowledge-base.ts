@@ -177,6 +177,8 @@ export interface KnowledgeBaseEmulator {
   addKnowledgeBase(kb: KnowledgeBaseDefinition): string;
   /** Registers a data source as a template declares it; returns its id. */
   addDataSource(ds: DataSourceDefinition): string;
+  /** Whether a knowledge base exists (and is not being deleted). */
+  hasKnowledgeBase(knowledgeBaseId: string): boolean;
   /** Resolves when no document is being parsed and no ingestion job is running. */
   idle(): Promise<void>;
   stop(): Promise<void>;
@@ -1001,6 +1003,7 @@ export async function startKnowledgeBaseEmulator(opts: StartKnowledgeBaseEmulato
       kbs.set(kb.knowledgeBaseId, kb);
       return kb.knowledgeBaseId;
     },
+    hasKnowledgeBase: (id) => kbs.has(id) && kbs.get(id)!.status !== 'DELETING',
     addDataSource(def) {
       const kb = getKb(def.knowledgeBaseId);
       validateDataSource(def);
