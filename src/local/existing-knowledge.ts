@@ -6,7 +6,7 @@
  * the documents it is given. The playground gives the one named "Project documentation" this project's own docs
  * (README.md and docs/*.md), so a bot in existing mode can be tried with real content.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BedrockAgentClient, IngestKnowledgeBaseDocumentsCommand } from '@aws-sdk/client-bedrock-agent';
 import type { KnowledgeBaseEmulator } from './emulators/knowledge-base';
@@ -63,7 +63,9 @@ const PACKAGE_ROOT = join(__dirname, '..', '..');
 
 /** This project's documentation: README.md and docs/*.md, one document each (id and name: the file's path). */
 export function projectDocumentation(root: string = PACKAGE_ROOT): LocalKnowledgeDocument[] {
-  const files = ['README.md', ...readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md')).sort().map((f) => `docs/${f}`)];
+  // an installed package may ship without docs/: then the README alone
+  const docs = existsSync(join(root, 'docs')) ? readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md')).sort().map((f) => `docs/${f}`) : [];
+  const files = [...(existsSync(join(root, 'README.md')) ? ['README.md'] : []), ...docs];
   return files.map((f) => ({ id: f, name: f, text: readFileSync(join(root, f), 'utf8') }));
 }
 

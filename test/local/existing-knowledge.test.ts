@@ -35,6 +35,9 @@ test('the project documentation is README.md and every docs/*.md', () => {
   const docs = projectDocumentation();
   expect(docs.map((d) => d.id)).toEqual(['README.md', ...readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).sort().map((f) => `docs/${f}`)]);
   expect(docs.every((d) => d.text.length > 0 && d.name === d.id)).toBe(true);
+  // a package without docs/ (or without a README) gives what it has
+  expect(projectDocumentation(join(ROOT, 'docs')).map((d) => d.id)).toEqual([]);
+  expect(projectDocumentation(join(ROOT, 'examples', 'full-system')).map((d) => d.id)).toEqual(['README.md']);
 });
 
 describe('registered in the local knowledge base', () => {
