@@ -7,6 +7,7 @@
 import { AppBuilder, composedApp, fullSystemApp, synthesize } from './apps';
 import type { UsageLimits } from '../index';
 import type { FakeRequest, StartBedrockFakeOptions } from './emulators/bedrock';
+import { PROJECT_DOCUMENTATION, projectDocumentation, type ExistingKnowledgeOptions } from './existing-knowledge';
 import { OFFLINE_MODEL_ID } from './offline-model';
 import type { CloudAssembly } from './stack/assembly';
 import { LocalStack, startLocalStack } from './stack/local-stack';
@@ -53,7 +54,17 @@ export interface PlaygroundOptions {
   readonly handlers?: 'isolated' | 'in-process';
   /** See LocalStackOptions.stateMachineMaxWaitMs (tests). */
   readonly stateMachineMaxWaitMs?: number;
+  /**
+   * Documents of the knowledge bases the app names in `KNOWLEDGE_EXISTING` (see LocalStackOptions.existingKnowledge).
+   * @default the one named "Project documentation" holds this project's README.md and docs/*.md
+   */
+  readonly existingKnowledge?: ExistingKnowledgeOptions;
 }
+
+/** The playground's existing knowledge: this project's documentation in the knowledge base of that name. */
+export const PLAYGROUND_EXISTING_KNOWLEDGE: ExistingKnowledgeOptions = {
+  documents: (kb) => (kb.name === PROJECT_DOCUMENTATION ? projectDocumentation() : undefined),
+};
 
 export interface Playground {
   /** The site: `http://127.0.0.1:<port>/`. */
@@ -98,6 +109,7 @@ export async function startPlayground(options: PlaygroundOptions = {}): Promise<
     redeliverAsync: options.redeliverAsync,
     handlers: options.handlers,
     stateMachineMaxWaitMs: options.stateMachineMaxWaitMs,
+    existingKnowledge: options.existingKnowledge ?? PLAYGROUND_EXISTING_KNOWLEDGE,
   });
   const ws = stack.webSocketApis[0];
   if (!ws || !stack.restApiUrl) {

@@ -13,6 +13,7 @@ import MiniSearch from 'minisearch';
 import { chunkDocument, chunkingConfigurationError } from './kb-chunk';
 import { matchesRetrievalFilter, retrievalFilterError, type Metadata, type MetadataValue, type RetrievalFilter } from './kb-filter';
 import { BYTE_CONTENT_MIME_TYPES, formatOfKey, formatOfMimeType, isBedrockSupportedKey, parseDocument, ParseError, type ParseLimits } from './kb-parse';
+import { crawl, webConfigurationError } from './kb-web';
 import { S3VectorsError, type S3VectorsStore } from './s3-vectors';
 import { closeServer, listenLoopback, readBody } from './util';
 
@@ -31,6 +32,11 @@ export interface StartKnowledgeBaseEmulatorOptions {
   readonly s3?: S3Reader;
   /** Bounds of each PDF/DOCX parse (heap, time, pages, characters). */
   readonly parseLimits?: ParseLimits;
+  /**
+   * Bounds of a WEB data source's crawl: pages (the data source's `maxPages`, when lower, wins), bytes of a page and
+   * each fetch's deadline. @default 200 pages, 50 MB, 15 s
+   */
+  readonly crawlLimits?: { readonly maxPages?: number; readonly maxBytes?: number; readonly fetchTimeoutMs?: number };
 }
 
 type KbStatus = 'CREATING' | 'ACTIVE' | 'DELETING' | 'UPDATING' | 'FAILED' | 'DELETE_UNSUCCESSFUL';
@@ -71,7 +77,8 @@ interface DataSourceRecord {
 }
 
 interface DocumentRecord {
-  identifier: { dataSourceType: 'CUSTOM' | 'S3'; custom?: { id: string }; s3?: { uri: string } };
+  /** `web` for a crawled page (the emulator's own record: DocumentIdentifier has no WEB type, see identifierKey). */
+  identifier: { dataSourceType: 'CUSTOM' | 'S3' | 'WEB'; custom?: { id: string }; s3?: { uri: string }; web?: { url: string } };
   status: DocStatus;
   statusReason?: string;
   updatedAt: string;
@@ -170,6 +177,8 @@ export interface KnowledgeBaseEmulator {
   addKnowledgeBase(kb: KnowledgeBaseDefinition): string;
   /** Registers a data source as a template declares it; returns its id. */
   addDataSource(ds: DataSourceDefinition): string;
+  /** Whether a knowledge base exists (and is not being deleted). */
+  hasKnowledgeBase(knowledgeBaseId: string): boolean;
   /** Resolves when no document is being parsed and no ingestion job is running. */
   idle(): Promise<void>;
   stop(): Promise<void>;
@@ -203,6 +212,20 @@ export async function startKnowledgeBaseEmulator(opts: StartKnowledgeBaseEmulato
   function getDs(kb: KnowledgeBaseRecord, id: string): DataSourceRecord {
     const ds = kb.dataSources.get(id);
     if (!ds || ds.status === 'DELETING') throw notFound(`Data source ${id} does not exist in knowledge base ${kb.knowledgeBaseId}.`);
+    return ds;
+  }
+  /**
+   * The data source of a document operation (ingest, get, list, delete documents): CUSTOM or S3 only, the types a
+   * document can have (DocumentContent and DocumentIdentifier `dataSourceType`, "Valid Values: CUSTOM | S3":
+   * https://docs.aws.amazon.com/bedrock/latest/APIReference/API_agent_DocumentContent.html ,
+   * https://docs.aws.amazon.com/bedrock/latest/APIReference/API_agent_DocumentIdentifier.html). A WEB data source's
+   * pages are known from its ingestion jobs' statistics and from Retrieve's locations.
+   */
+  function getDocDs(kb: KnowledgeBaseRecord, id: string): DataSourceRecord {
+    const ds = getDs(kb, id);
+    if (ds.dataSourceConfiguration.type !== 'CUSTOM' && ds.dataSourceConfiguration.type !== 'S3') {
+      throw invalid(`Documents can only be managed in CUSTOM and S3 data sources; ${id} is a ${String(ds.dataSourceConfiguration.type)} data source.`);
+    }
     return ds;
   }
 
@@ -261,8 +284,12 @@ export async function startKnowledgeBaseEmulator(opts: StartKnowledgeBaseEmulato
     const c = body.dataSourceConfiguration;
     if (c?.type === 'S3') {
       if (typeof c.s3Configuration?.bucketArn !== 'string' || !c.s3Configuration.bucketArn.startsWith('arn:')) throw invalid('s3Configuration.bucketArn is required for an S3 data source.');
+    } else if (c?.type === 'WEB') {
+      // WebDataSourceConfiguration (https://docs.aws.amazon.com/bedrock/latest/APIReference/API_agent_WebDataSourceConfiguration.html)
+      const e = webConfigurationError(c.webConfiguration);
+      if (e) throw invalid(e);
     } else if (c?.type !== 'CUSTOM') {
-      throw invalid('The local knowledge base supports S3 and CUSTOM data sources.');
+      throw invalid('The local knowledge base supports S3, WEB and CUSTOM data sources.');
     }
     const e = chunkingConfigurationError(body.vectorIngestionConfiguration?.chunkingConfiguration);
     if (e) throw invalid(e);
@@ -354,6 +381,7 @@ export async function startKnowledgeBaseEmulator(opts: StartKnowledgeBaseEmulato
           'x-amz-bedrock-kb-chunk-id': chunkId,
           'x-amz-bedrock-kb-data-source-id': ds.dataSourceId,
           ...(location.s3Location ? { 'x-amz-bedrock-kb-source-uri': location.s3Location.uri } : {}),
+          ...(location.webLocation ? { 'x-amz-bedrock-kb-source-uri': location.webLocation.url } : {}),
           ...(c.page ? { 'x-amz-bedrock-kb-document-page-number': c.page } : {}),
         };
         return { id: chunkId, text: c.text, returnedText: c.returnedText, returnedId: `${prefix}-${version}-p${c.returnedId}`, dataSourceId: ds.dataSourceId, docKey: key, location, metadata: meta };
@@ -571,6 +599,11 @@ export async function startKnowledgeBaseEmulator(opts: StartKnowledgeBaseEmulato
     job.status = 'IN_PROGRESS';
     touch();
     try {
+      if (ds.dataSourceConfiguration.type === 'WEB') {
+        await runWebJob(kb, ds, job);
+        touch();
+        return;
+      }
       if (ds.dataSourceConfiguration.type !== 'S3') {
         // a CUSTOM data source has nothing to sync: its documents are ingested directly
         job.status = 'COMPLETE';
@@ -642,6 +675,64 @@ export async function startKnowledgeBaseEmulator(opts: StartKnowledgeBaseEmulato
       job.failureReasons.push((err as Error).message);
     }
     touch();
+  }
+
+  /**
+   * A WEB data source's sync: crawl (kb-web.ts), then index the pages like documents, incrementally (a page whose
+   * bytes did not change is not indexed again; a page no longer found is removed). Retrieve answers their chunks with
+   * `location: {type: 'WEB', webLocation: {url}}` (RetrievalResultLocation:
+   * https://docs.aws.amazon.com/bedrock/latest/APIReference/API_agent-runtime_RetrievalResultLocation.html ;
+   * RetrievalResultWebLocation: https://docs.aws.amazon.com/bedrock/latest/APIReference/API_agent-runtime_RetrievalResultWebLocation.html).
+   */
+  async function runWebJob(kb: KnowledgeBaseRecord, ds: DataSourceRecord, job: IngestionJobRecord): Promise<void> {
+    const stats = job.statistics;
+    const limits = opts.crawlLimits ?? {};
+    const result = await crawl(ds.dataSourceConfiguration.webConfiguration, {
+      maxPages: limits.maxPages ?? 200,
+      maxBytes: limits.maxBytes ?? KB_LIMITS.fileBytes,
+      fetchTimeoutMs: limits.fetchTimeoutMs ?? 15_000,
+    });
+    job.failureReasons.push(...result.failures);
+    stats.numberOfDocumentsFailed += result.failures.length;
+    if (result.exceeded) {
+      // "If the web pages exceed this limit, the data source sync will fail and no web pages will be ingested"
+      // (https://docs.aws.amazon.com/bedrock/latest/APIReference/API_agent_WebCrawlerLimits.html)
+      job.status = 'FAILED';
+      job.failureReasons.push(result.exceeded);
+      return;
+    }
+    if (result.stopped) job.failureReasons.push(result.stopped);
+    const seen = new Set<string>();
+    for (const page of result.pages) {
+      stats.numberOfDocumentsScanned++;
+      const docKey = `web:${page.url}`;
+      seen.add(docKey);
+      const state = createHash('sha256').update(page.bytes).digest('hex');
+      const previous = ds.synced.get(docKey);
+      if (previous === state && ds.documents.get(docKey)?.status === 'INDEXED') continue;
+      const prev = ds.documents.get(docKey);
+      const doc: DocumentRecord = { identifier: { dataSourceType: 'WEB', web: { url: page.url } }, status: 'STARTING', updatedAt: now(), chunkIds: prev?.chunkIds ?? [], version: (prev?.version ?? 0) + 1 };
+      ds.documents.set(docKey, doc);
+      const ok = await indexDocument(kb, ds, docKey, doc, async () => ({ bytes: page.bytes, format: page.format, what: `The page ${page.url}` }), {}, { type: 'WEB', webLocation: { url: page.url } });
+      if (!ok) {
+        stats.numberOfDocumentsFailed++;
+        job.failureReasons.push(`${page.url}: ${doc.statusReason ?? 'The page could not be indexed.'}`);
+        continue;
+      }
+      ds.synced.set(docKey, state);
+      if (previous === undefined) stats.numberOfNewDocumentsIndexed++;
+      else stats.numberOfModifiedDocumentsIndexed++;
+      job.updatedAt = now();
+    }
+    // pages no longer found (or now out of scope, filtered or refused by robots.txt) are removed
+    for (const docKey of [...ds.synced.keys()]) {
+      if (!seen.has(docKey)) {
+        dropDocument(kb, ds, docKey);
+        ds.synced.delete(docKey);
+        stats.numberOfDocumentsDeleted++;
+      }
+    }
+    job.status = 'COMPLETE';
   }
 
   // --- Retrieve ---
@@ -751,7 +842,7 @@ export async function startKnowledgeBaseEmulator(opts: StartKnowledgeBaseEmulato
       re: new RegExp(`^/knowledgebases/${seg}/datasources/${seg}/documents$`),
       run: (m, body) => idempotent(body, `Ingest ${m[1]} ${m[2]}`, () => {
         const kb = getKb(decodeURIComponent(m[1]));
-        const ds = getDs(kb, decodeURIComponent(m[2]));
+        const ds = getDocDs(kb, decodeURIComponent(m[2]));
         return [202, { documentDetails: ingest(kb, ds, body) }];
       }),
     },
@@ -760,7 +851,7 @@ export async function startKnowledgeBaseEmulator(opts: StartKnowledgeBaseEmulato
       re: new RegExp(`^/knowledgebases/${seg}/datasources/${seg}/documents/deleteDocuments$`),
       run: (m, body) => {
         const kb = getKb(decodeURIComponent(m[1]));
-        const ds = getDs(kb, decodeURIComponent(m[2]));
+        const ds = getDocDs(kb, decodeURIComponent(m[2]));
         const ids = body.documentIdentifiers;
         if (!Array.isArray(ids) || ids.length < 1 || ids.length > KB_LIMITS.documentsPerIngest) throw invalid('documentIdentifiers takes 1 to 25 identifiers.');
         const keys = ids.map((i: any) => identifierKey(ds, i));
@@ -780,7 +871,7 @@ export async function startKnowledgeBaseEmulator(opts: StartKnowledgeBaseEmulato
       re: new RegExp(`^/knowledgebases/${seg}/datasources/${seg}/documents/getDocuments$`),
       run: (m, body) => {
         const kb = getKb(decodeURIComponent(m[1]));
-        const ds = getDs(kb, decodeURIComponent(m[2]));
+        const ds = getDocDs(kb, decodeURIComponent(m[2]));
         const ids = body.documentIdentifiers;
         if (!Array.isArray(ids) || ids.length < 1 || ids.length > KB_LIMITS.documentsPerIngest) throw invalid('documentIdentifiers takes 1 to 25 identifiers.');
         return [200, {
@@ -796,7 +887,7 @@ export async function startKnowledgeBaseEmulator(opts: StartKnowledgeBaseEmulato
       re: new RegExp(`^/knowledgebases/${seg}/datasources/${seg}/documents$`),
       run: (m, body) => {
         const kb = getKb(decodeURIComponent(m[1]));
-        const ds = getDs(kb, decodeURIComponent(m[2]));
+        const ds = getDocDs(kb, decodeURIComponent(m[2]));
         const max = body.maxResults ?? 1000;
         if (!Number.isInteger(max) || max < 1 || max > 1000) throw invalid('maxResults must be between 1 and 1000.');
         const all = [...ds.documents.values()];
@@ -912,6 +1003,7 @@ export async function startKnowledgeBaseEmulator(opts: StartKnowledgeBaseEmulato
       kbs.set(kb.knowledgeBaseId, kb);
       return kb.knowledgeBaseId;
     },
+    hasKnowledgeBase: (id) => kbs.has(id) && kbs.get(id)!.status !== 'DELETING',
     addDataSource(def) {
       const kb = getKb(def.knowledgeBaseId);
       validateDataSource(def);

@@ -40,6 +40,7 @@ import { corsRulesXml, startS3 } from '../emulators/s3';
 import { startS3VectorsEmulator, type S3VectorsEmulator } from '../emulators/s3-vectors';
 import { LocalExecution, LocalStateMachine } from '../emulators/step-functions';
 import { closeServer, readBody } from '../emulators/util';
+import { existingKnowledgeBasesIn, registerExistingKnowledgeBases, type ExistingKnowledgeOptions } from '../existing-knowledge';
 import { createLocalIdp, LOCAL_USERS, LocalIdp, LocalUser } from '../idp';
 import { createManagedLogin, ManagedLoginClient } from '../managed-login';
 import { offlineModel } from '../offline-model';
@@ -80,6 +81,11 @@ export interface LocalStackOptions {
    * between attempts (tests). @default the definition's own times
    */
   readonly stateMachineMaxWaitMs?: number;
+  /**
+   * The knowledge bases the template's functions name in `KNOWLEDGE_EXISTING` (bots in `existing` mode) are
+   * registered in the local knowledge base, with these documents (src/local/existing-knowledge.ts). @default empty
+   */
+  readonly existingKnowledge?: ExistingKnowledgeOptions;
 }
 
 export interface LocalUserPool {
@@ -276,6 +282,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
           summary.push(`data source ${dataSourceId} (${p.name}, ${p.dataSourceConfiguration?.type}) of knowledge base ${p.knowledgeBaseId}`);
         }
       }
+      // knowledge bases that exist outside the template (they are the account's in AWS)
+      const environments = loaded.flatMap(({ r }) => r.ofType('AWS::Lambda::Function').map((id) => (r.resolve((r.resource(id).Properties?.Environment as { Variables?: unknown } | undefined)?.Variables ?? {}) ?? {}) as Record<string, unknown>));
+      const existing = existingKnowledgeBasesIn(environments);
+      summary.push(...await registerExistingKnowledgeBases(knowledgeEmulator, existing, options.existingKnowledge, region));
       notEmulated.push('Knowledge bases: retrieval is lexical (MiniSearch), not by embeddings; the embedding model is not called; parsing and chunking are local approximations (docs/architecture.md, "The local knowledge base")');
     }
 
