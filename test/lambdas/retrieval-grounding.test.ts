@@ -6,7 +6,7 @@
  * No code of ours is mocked.
  */
 import { call, User } from './rest-helpers';
-import { seedDocuments } from './retrieval-helpers';
+import { knowledgeApp, seedDocuments } from './retrieval-helpers';
 import type { FakeRequest, FakeScript } from '../../src/local/emulators/bedrock';
 import { offlineModel } from '../../src/local/offline-model';
 import { Playground, startPlayground } from '../../src/local/playground';
@@ -17,7 +17,7 @@ let script: ((req: FakeRequest) => FakeScript) | undefined;
 let pg: Playground;
 
 beforeAll(async () => {
-  pg = await startPlayground({ handlers: 'in-process', quiet: !process.env.DEBUG_LOGS, respond: (req) => (script ?? offline)(req) });
+  pg = await startPlayground({ app: knowledgeApp, handlers: 'in-process', quiet: !process.env.DEBUG_LOGS, respond: (req) => (script ?? offline)(req) });
 }, 120_000);
 afterAll(async () => {
   await pg?.stop();
