@@ -39,7 +39,9 @@ export const TOOL_MODEL = ChatModel.CLAUDE_HAIKU_4_5.key;
  * and, given a bucket, an S3 data source over `documents/<botId>/`. Stands in for the provision machine (built by
  * another part at the same time).
  */
-export async function createKnowledgeBase(pg: Playground, name: string, s3?: { bucket: string; botId: string }): Promise<{ knowledgeBaseId: string; customId: string; s3Id?: string }> {
+export async function createKnowledgeBase(
+  pg: Playground, name: string, s3?: { bucket: string; botId: string },
+): Promise<{ knowledgeBaseId: string; customId: string; s3Id?: string }> {
   const agent = new BedrockAgentClient({ endpoint: pg.stack.knowledge!.agentEndpoint });
   try {
     const kb = await agent.send(new CreateKnowledgeBaseCommand({
@@ -62,7 +64,9 @@ export async function createKnowledgeBase(pg: Playground, name: string, s3?: { b
 }
 
 /** Inline text documents into a CUSTOM data source, with the given metadata attributes (none: a page without botId). */
-export async function ingestInline(pg: Playground, knowledgeBaseId: string, dataSourceId: string, docs: readonly { id: string; text: string; metadata?: Record<string, string> }[]): Promise<void> {
+export async function ingestInline(
+  pg: Playground, knowledgeBaseId: string, dataSourceId: string, docs: readonly { id: string; text: string; metadata?: Record<string, string> }[],
+): Promise<void> {
   const agent = new BedrockAgentClient({ endpoint: pg.stack.knowledge!.agentEndpoint });
   try {
     await agent.send(new IngestKnowledgeBaseDocumentsCommand({
@@ -85,7 +89,9 @@ export async function ingestInline(pg: Playground, knowledgeBaseId: string, data
 }
 
 /** A document of a dedicated bot as the settings part stores it: the object `documents/<botId>/<documentId>/<name>`, ingested from S3 without metadata. */
-export async function ingestS3Document(pg: Playground, bucket: string, knowledgeBaseId: string, dataSourceId: string, key: string, text: string): Promise<void> {
+export async function ingestS3Document(
+  pg: Playground, bucket: string, knowledgeBaseId: string, dataSourceId: string, key: string, text: string,
+): Promise<void> {
   const s3 = new S3Client({ forcePathStyle: true });
   const agent = new BedrockAgentClient({ endpoint: pg.stack.knowledge!.agentEndpoint });
   try {
@@ -106,7 +112,9 @@ export async function ingestS3Document(pg: Playground, bucket: string, knowledge
  * The bot's `knowledgeSettings` and `kb` (docs/knowledge-contract.md, "The bot record"), written as bots-api and the
  * provision machine write them (built by other parts at the same time).
  */
-export async function setBotKnowledge(botId: string, fields: { knowledgeSettings: Record<string, unknown>; kb?: Record<string, unknown> }): Promise<void> {
+export async function setBotKnowledge(
+  botId: string, fields: { knowledgeSettings: Record<string, unknown>; kb?: Record<string, unknown> },
+): Promise<void> {
   const db = DynamoDBDocumentClient.from(new DynamoDBClient({}));
   try {
     await db.send(new UpdateCommand({

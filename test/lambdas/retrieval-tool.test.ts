@@ -103,7 +103,10 @@ test('a model with tool use calls knowledge_search: the search is a toolUse/tool
   }]);
   // The turn's usage counts both calls (the fake reports the request's words in and one token per text step out).
   expect(end.usage).toEqual({
-    inputTokens: countRequestWords(first.body) + countRequestWords(second.body), outputTokens: 1 + countWords(text), cacheReadTokens: 0, cacheWriteTokens: 0,
+    inputTokens: countRequestWords(first.body) + countRequestWords(second.body),
+    outputTokens: 1 + countWords(text),
+    cacheReadTokens: 0,
+    cacheWriteTokens: 0,
   });
 
   // A reload shows the citations with the answer.
@@ -118,7 +121,7 @@ test(`at most ${MAX_SEARCHES} searches per turn, the sources numbered across the
     { documentId: 'd-b', name: 'B.md', text: 'Beta drills are green.' },
     { documentId: 'd-c', name: 'C.md', text: 'Gamma drills are red.' },
   ]);
-  const queries = ['alpha drills', 'beta drills', 'gamma drills', 'delta drills'];
+  const queries = ['alpha', 'beta', 'gamma', 'delta'];
   let n = 0;
   // A model that searches again after every result, then answers.
   script = (req) => {
