@@ -75,7 +75,11 @@ beforeAll(async () => {
   sdk = new BedrockAgentRuntimeClient({ endpoint: emu.runtimeEndpoint, region, credentials });
   // The worker passes its Bedrock Runtime client's handler; any SDK client's HTTP/2 handler serves.
   small = new RetrieveClient({
-    sha256: Sha256, endpoint: emu.runtimeEndpoint, region, credentials: async () => credentials, backoff: () => 1,
+    sha256: Sha256,
+    endpoint: emu.runtimeEndpoint,
+    region,
+    credentials: async () => credentials,
+    backoff: () => 1,
     handler: handlerOf(new BedrockRuntimeClient({ region, credentials })),
   });
 }, 60_000);
