@@ -9,7 +9,9 @@
  *   (https://docs.aws.amazon.com/lambda/latest/dg/nodejs-handler.html#nodejs-commonjs-es-modules).
  * - aliases: `@aws-sdk/credential-provider-node` and `@aws-sdk/token-providers` are replaced by their first link
  *   (credentials and Bedrock API keys from the environment, which is where Lambda puts them); see
- *   src/lambdas/wiring/bundle/*.ts. `mnemonist/lru-cache` (the DynamoDB client's endpoint cache) is replaced by the same
+ *   src/lambdas/wiring/bundle/*.ts. `@aws-sdk/eventstream-handler-node` (the signer of input event streams, which no
+ *   function sends: ConverseStream streams only its output) is replaced by a handler that refuses.
+ *   `mnemonist/lru-cache` (the DynamoDB client's endpoint cache) is replaced by the same
  *   bounded LRU cache on a Map (wiring/bundle/lru-cache.ts).
  * - plugin `tree-shakeable-schemas`: the SDK's generated schema modules write trait objects with computed keys
  *   (`{ [_hH]: _xaa }`, `_hH` a string constant of the same module); esbuild cannot prove a computed key free of side
@@ -128,6 +130,7 @@ export async function bundleLambda(entry, outdir, { metafile = false } = {}) {
     alias: {
       '@aws-sdk/credential-provider-node': './src/lambdas/wiring/bundle/credential-provider-node.ts',
       '@aws-sdk/token-providers': './src/lambdas/wiring/bundle/token-providers.ts',
+      '@aws-sdk/eventstream-handler-node': './src/lambdas/wiring/bundle/eventstream-handler-node.ts',
       'mnemonist/lru-cache': './src/lambdas/wiring/bundle/lru-cache.ts',
     },
     plugins: [treeShakeableSchemas, sideEffectFree, packageVersionOnly, nativeHashesOnly],

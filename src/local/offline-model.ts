@@ -61,6 +61,26 @@ export function sourcedReply(userText: string, system: string): string | undefin
   return `From the documents: ${best.map((x) => `${quote(x.head)}[^${x.s.id}]`).join(' ')}`;
 }
 
+/** The knowledge tool's name (core/retrieval.ts KNOWLEDGE_TOOL). */
+const KNOWLEDGE_TOOL = 'knowledge_search';
+
+/** Whether the request offers the knowledge tool (`toolConfig.tools[].toolSpec.name`). */
+function offersKnowledgeTool(req: FakeRequest): boolean {
+  const tools = (req.body.toolConfig as { tools?: Array<{ toolSpec?: { name?: unknown } }> } | undefined)?.tools ?? [];
+  return tools.some((t) => t.toolSpec?.name === KNOWLEDGE_TOOL);
+}
+
+/**
+ * The text of the tool results the request ends with (a user message of toolResult blocks, the numbered passages the
+ * worker found), or undefined when its last message is not one.
+ */
+export function toolResultsText(req: FakeRequest): string | undefined {
+  const last = req.body.messages?.[req.body.messages.length - 1];
+  const results = (last?.role === 'user' ? last.content : []).map((b) => b.toolResult as { content?: Array<{ text?: unknown }> } | undefined).filter(Boolean);
+  if (results.length === 0) return undefined;
+  return results.flatMap((r) => r!.content ?? []).map((c) => (typeof c.text === 'string' ? c.text : '')).join('\n');
+}
+
 /** The system prompt as the model reads it: its text blocks and the text of its guardContent blocks (a grounded turn's sources). */
 function systemText(req: FakeRequest): string {
   return (req.body.system ?? []).map((b) => {
@@ -124,7 +144,24 @@ export function offlineModel(options: OfflineModelOptions = {}): (req: FakeReque
     const title = titleRequest(req);
     if (title !== undefined) return { steps: [{ type: 'text', text: title }], usage: { inputTokens: countRequestWords(req.body), outputTokens: countWords(title) } };
     const continuing = continuationOf(req);
-    const reply = offlineReply(continuing ? continuing.question : lastUserText(req), systemText(req));
+    const results = toolResultsText(req);
+    if (results === undefined && !continuing && offersKnowledgeTool(req)) {
+      // A model with the knowledge tool searches first, with the question as its query (one search per answer).
+      const query = lastUserText(req).replace(/\s+/g, ' ').trim().slice(0, 1000);
+      if (query) {
+        return {
+          steps: [{ type: 'toolUse', toolUseId: `tooluse_offline_${req.body.messages?.length ?? 0}`, name: KNOWLEDGE_TOOL, input: { query }, delayMs: wordDelayMs }],
+          stopReason: 'tool_use',
+          usage: { inputTokens: countRequestWords(req.body), outputTokens: 1 },
+        };
+      }
+    }
+    // After its search, it answers from the results as from sources in the system prompt (citing their numbers).
+    const sources = results ?? systemText(req);
+    const question = continuing ? continuing.question : lastUserText(req);
+    const reply = results !== undefined && promptSources(sources).length === 0
+      ? `The documents I was given do not contain the answer to "${question}".`
+      : offlineReply(question, sources);
     const partial = continuing?.partial ?? '';
     let words = splitWords(partial && reply.startsWith(partial) ? reply.slice(partial.length) : reply);
     let stopReason: FakeScript['stopReason'] = 'end_turn';

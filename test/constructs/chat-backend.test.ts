@@ -272,7 +272,7 @@ describe('ChatBackend defaults', () => {
       modelId: 'global.anthropic.claude-sonnet-4-5-20250929-v1:0',
       displayName: 'Claude Sonnet 4.5',
       prices: { inputPer1kTokens: 0.003, outputPer1kTokens: 0.015, cacheWritePer1kTokens: 0.00375, cacheReadPer1kTokens: 0.0003 },
-      capabilities: { reasoning: true, assistantPrefill: true, images: true, documents: true, promptCaching: true },
+      capabilities: { reasoning: true, assistantPrefill: true, tools: true, images: true, documents: true, promptCaching: true },
     });
     expect(backend.defaultModelId).toBe('claude-v4.5-sonnet');
     expect(backend.defaultModel).toBe(ChatModel.CLAUDE_SONNET_4_5);

@@ -8,9 +8,10 @@
 import * as http2 from 'node:http2';
 import { BedrockAgentClient, IngestKnowledgeBaseDocumentsCommand } from '@aws-sdk/client-bedrock-agent';
 import { BedrockAgentRuntimeClient, RetrieveCommand } from '@aws-sdk/client-bedrock-agent-runtime';
+import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import { PAGE_METADATA_KEY, sourcesOf } from '../../src/lambdas/core/retrieval';
 import { Sha256 } from '../../src/lambdas/wiring/aws-signing';
-import { RetrieveClient, RetrieveInput } from '../../src/lambdas/wiring/retrieve-client';
+import { HttpHandler, RetrieveClient, RetrieveInput } from '../../src/lambdas/wiring/retrieve-client';
 import { KnowledgeBaseEmulator, startKnowledgeBaseEmulator } from '../../src/local/emulators/knowledge-base';
 import { listenLoopback } from '../../src/local/emulators/util';
 import { pdfWithPages } from '../local/kb-fixtures';
@@ -19,6 +20,9 @@ const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
 const region = 'us-east-1';
 const KB = 'KBRETRIEVE';
 const DS = 'DSDIRECT01';
+
+/** An SDK client's HTTP/2 handler, as the worker passes its Bedrock Runtime client's. */
+const handlerOf = (client: BedrockRuntimeClient) => client.config.requestHandler as unknown as HttpHandler;
 
 let emu: KnowledgeBaseEmulator;
 let small: RetrieveClient;
@@ -68,8 +72,16 @@ beforeAll(async () => {
   }));
   agent.destroy();
   await emu.idle();
-  small = new RetrieveClient({ sha256: Sha256, endpoint: emu.runtimeEndpoint, region, credentials: async () => credentials, backoff: () => 1 });
   sdk = new BedrockAgentRuntimeClient({ endpoint: emu.runtimeEndpoint, region, credentials });
+  // The worker passes its Bedrock Runtime client's handler; any SDK client's HTTP/2 handler serves.
+  small = new RetrieveClient({
+    sha256: Sha256,
+    endpoint: emu.runtimeEndpoint,
+    region,
+    credentials: async () => credentials,
+    backoff: () => 1,
+    handler: handlerOf(new BedrockRuntimeClient({ region, credentials })),
+  });
 }, 60_000);
 
 afterAll(async () => {
@@ -130,7 +142,9 @@ test('throttling is retried, the request is signed for bedrock in the Region, an
     });
   });
   const port = await listenLoopback(server as unknown as import('http').Server);
-  const client = new RetrieveClient({ sha256: Sha256, endpoint: `http://127.0.0.1:${port}`, region: 'eu-west-3', credentials: async () => credentials, backoff: () => 1 });
+  const client = new RetrieveClient({
+    sha256: Sha256, endpoint: `http://127.0.0.1:${port}`, region: 'eu-west-3', credentials: async () => credentials, backoff: () => 1, handler: handlerOf(new BedrockRuntimeClient({ region, credentials })),
+  });
   try {
     await expect(client.retrieve(request('bot-a', 'refunds'))).resolves.toEqual({ retrievalResults: [] });
     expect(seen).toHaveLength(2);

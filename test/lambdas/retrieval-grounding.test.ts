@@ -6,7 +6,7 @@
  * No code of ours is mocked.
  */
 import { call, User } from './rest-helpers';
-import { seedDocuments } from './retrieval-helpers';
+import { knowledgeApp, seedDocuments, TOOL_MODEL } from './retrieval-helpers';
 import type { FakeRequest, FakeScript } from '../../src/local/emulators/bedrock';
 import { offlineModel } from '../../src/local/offline-model';
 import { Playground, startPlayground } from '../../src/local/playground';
@@ -17,7 +17,7 @@ let script: ((req: FakeRequest) => FakeScript) | undefined;
 let pg: Playground;
 
 beforeAll(async () => {
-  pg = await startPlayground({ handlers: 'in-process', quiet: !process.env.DEBUG_LOGS, respond: (req) => (script ?? offline)(req) });
+  pg = await startPlayground({ app: knowledgeApp, handlers: 'in-process', quiet: !process.env.DEBUG_LOGS, respond: (req) => (script ?? offline)(req) });
 }, 120_000);
 afterAll(async () => {
   await pg?.stop();
@@ -156,4 +156,35 @@ test('without a guardrail, or without sources, the request carries no guardConte
   expect(JSON.stringify(sent.body)).not.toContain('guardContent');
   expect(sent.body.system).toEqual([{ text: 'Be brief.' }]);
   expect(sent.body.guardrailConfig).toMatchObject({ streamProcessingMode: 'async' });
+});
+
+test('the tool path (a model with tool use): once the search found passages, they are the grounding source and the question (not the tool results) the query; a grounded answer passes, an ungrounded one is blocked', async () => {
+  const botId = await createBot('alice', { title: 'Grounded tools', instructions: 'You answer questions about our tools.', guardrail: GUARDRAIL, models: [TOOL_MODEL], defaultModel: TOOL_MODEL });
+  await seedDocuments(pg, botId, 'alice', [{ documentId: 't-warranty', name: 'Warranty terms.md', text: WARRANTY }]);
+  const before = pg.bedrockRequests().length;
+  const { ack, end, text } = await ask('alice', botId, QUESTION);
+
+  expect(end).toMatchObject({ type: 'end', stopReason: 'end_turn' });
+  expect(text).toBe('From the documents: The warranty of the X200 drill lasts 24 months from the date of purchase.[^1]');
+  const [search, answer] = pg.bedrockRequests().slice(before).filter((r) => r.operation === 'ConverseStream');
+  // Before the search nothing is grounded (no guardContent, async); after it, the sources and the question.
+  expect(JSON.stringify(search.body)).not.toContain('guardContent');
+  expect(search.body.guardrailConfig).toMatchObject({ streamProcessingMode: 'async' });
+  expect(answer.body.system!.at(-1)).toEqual({ guardContent: { text: { text: SOURCE, qualifiers: ['grounding_source'] } } });
+  const messages = answer.body.messages!;
+  expect(messages[0].content).toEqual([{ text: QUESTION }, { guardContent: { text: { text: QUESTION, qualifiers: ['query', 'guard_content'] } } }]);
+  expect(messages.at(-1)!.content.every((b) => b.toolResult)).toBe(true);
+  expect(answer.body.guardrailConfig).toMatchObject({ streamProcessingMode: 'sync' });
+  expect(await storedAnswer('alice', ack!.conversationId, end.messageId)).toMatchObject({ citations: [{ sourceId: '1', documentId: 't-warranty' }] });
+
+  // The same search, then an answer the sources do not back: blocked, stored without citations.
+  script = (req) => (req.body.messages!.at(-1)!.content.some((b) => b.toolResult)
+    ? { steps: [{ type: 'text', text: 'The drill is guaranteed for life and comes with a free hat.[^1]' }] }
+    : offline(req));
+  const blocked = await ask('alice', botId, QUESTION);
+  expect(blocked.end).toMatchObject({ type: 'end', stopReason: 'guardrail_intervened' });
+  expect(blocked.text).toBe(BLOCKED);
+  const stored = await storedAnswer('alice', blocked.ack!.conversationId, blocked.end.messageId);
+  expect(stored).toMatchObject({ content: [{ text: BLOCKED }], stopReason: 'guardrail_intervened' });
+  expect(stored).not.toHaveProperty('citations');
 });

@@ -5,11 +5,129 @@
  * which counts the Retrieve calls and can refuse them like Bedrock does.
  */
 import * as http2 from 'node:http2';
-import { BedrockAgentClient, IngestKnowledgeBaseDocumentsCommand, ListDataSourcesCommand } from '@aws-sdk/client-bedrock-agent';
+import { BedrockAgentClient, CreateDataSourceCommand, CreateKnowledgeBaseCommand, IngestKnowledgeBaseDocumentsCommand, ListDataSourcesCommand } from '@aws-sdk/client-bedrock-agent';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { CfnOutput, Stack } from 'aws-cdk-lib';
+import { BedrockChatFrontend, ChatBackend, ChatModel, KnowledgeBaseFactory } from '../../src';
+import type { AppBuilder } from '../../src/local/apps';
 import { listenLoopback } from '../../src/local/emulators/util';
 import type { Playground } from '../../src/local/playground';
+
+/**
+ * The full-system composition with knowledge and two models: DeepSeek-R1 first (the default: no tool use, so bots
+ * without a model of their own keep the slice 1 retrieval, passages in the system prompt) and Claude Haiku 4.5 (tool
+ * use: the knowledge_search tool). Their capabilities reach the functions as the construct serializes them.
+ */
+export const knowledgeApp: AppBuilder = (app) => {
+  const stack = new Stack(app, 'BedrockChat', { env: { region: process.env.CDK_DEFAULT_REGION ?? 'us-east-1' } });
+  const backend = new ChatBackend(stack, 'Backend', { models: [ChatModel.DEEPSEEK_R1, ChatModel.CLAUDE_HAIKU_4_5] });
+  const frontend = new BedrockChatFrontend(stack, 'Frontend', { backend });
+  const knowledge = new KnowledgeBaseFactory(stack, 'Knowledge', { backend });
+  new CfnOutput(stack, 'AppUrl', { value: frontend.url });
+  new CfnOutput(stack, 'KnowledgeBaseId', { value: knowledge.knowledgeBaseId });
+  new CfnOutput(stack, 'KnowledgeDocumentBucket', { value: knowledge.documentBucket.bucketName });
+};
+
+/** The model with tool use of `knowledgeApp` (a bot's `defaultModel`). */
+export const TOOL_MODEL = ChatModel.CLAUDE_HAIKU_4_5.key;
+
+/**
+ * A knowledge base of its own in the local knowledge base, created with the real SDK client (as the provision state
+ * machine creates a dedicated one, or as an existing one was made outside the deployment), with a CUSTOM data source
+ * and, given a bucket, an S3 data source over `documents/<botId>/`. Stands in for the provision machine (built by
+ * another part at the same time).
+ */
+export async function createKnowledgeBase(
+  pg: Playground, name: string, s3?: { bucket: string; botId: string },
+): Promise<{ knowledgeBaseId: string; customId: string; s3Id?: string }> {
+  const agent = new BedrockAgentClient({ endpoint: pg.stack.knowledge!.agentEndpoint });
+  try {
+    const kb = await agent.send(new CreateKnowledgeBaseCommand({
+      name,
+      roleArn: 'arn:aws:iam::000000000000:role/kb',
+      knowledgeBaseConfiguration: { type: 'VECTOR', vectorKnowledgeBaseConfiguration: { embeddingModelArn: 'arn:aws:bedrock:us-east-1::foundation-model/amazon.titan-embed-text-v2:0' } },
+      storageConfiguration: { type: 'OPENSEARCH_SERVERLESS', opensearchServerlessConfiguration: { collectionArn: 'arn:aws:aoss:us-east-1:000000000000:collection/local', vectorIndexName: name, fieldMapping: { vectorField: 'v', textField: 't', metadataField: 'm' } } },
+    }));
+    const knowledgeBaseId = kb.knowledgeBase!.knowledgeBaseId!;
+    const customId = (await agent.send(new CreateDataSourceCommand({ knowledgeBaseId, name: 'direct', dataSourceConfiguration: { type: 'CUSTOM' } }))).dataSource!.dataSourceId!;
+    const s3Id = s3 ? (await agent.send(new CreateDataSourceCommand({
+      knowledgeBaseId,
+      name: 'documents',
+      dataSourceConfiguration: { type: 'S3', s3Configuration: { bucketArn: `arn:aws:s3:::${s3.bucket}`, inclusionPrefixes: [`documents/${s3.botId}/`] } },
+    }))).dataSource!.dataSourceId! : undefined;
+    return { knowledgeBaseId, customId, ...(s3Id ? { s3Id } : {}) };
+  } finally {
+    agent.destroy();
+  }
+}
+
+/** Inline text documents into a CUSTOM data source, with the given metadata attributes (none: a page without botId). */
+export async function ingestInline(
+  pg: Playground, knowledgeBaseId: string, dataSourceId: string, docs: readonly { id: string; text: string; metadata?: Record<string, string> }[],
+): Promise<void> {
+  const agent = new BedrockAgentClient({ endpoint: pg.stack.knowledge!.agentEndpoint });
+  try {
+    await agent.send(new IngestKnowledgeBaseDocumentsCommand({
+      knowledgeBaseId,
+      dataSourceId,
+      documents: docs.map((d) => ({
+        content: { dataSourceType: 'CUSTOM' as const, custom: { customDocumentIdentifier: { id: d.id }, sourceType: 'IN_LINE' as const, inlineContent: { type: 'TEXT' as const, textContent: { data: d.text } } } },
+        ...(d.metadata ? {
+          metadata: {
+            type: 'IN_LINE_ATTRIBUTE' as const,
+            inlineAttributes: Object.entries(d.metadata).map(([key, stringValue]) => ({ key, value: { type: 'STRING' as const, stringValue } })),
+          },
+        } : {}),
+      })),
+    }));
+  } finally {
+    agent.destroy();
+  }
+  await pg.stack.knowledge!.idle();
+}
+
+/** A document of a dedicated bot as the settings part stores it: the object `documents/<botId>/<documentId>/<name>`, ingested from S3 without metadata. */
+export async function ingestS3Document(
+  pg: Playground, bucket: string, knowledgeBaseId: string, dataSourceId: string, key: string, text: string,
+): Promise<void> {
+  const s3 = new S3Client({ forcePathStyle: true });
+  const agent = new BedrockAgentClient({ endpoint: pg.stack.knowledge!.agentEndpoint });
+  try {
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: text, ContentType: 'text/plain' }));
+    await agent.send(new IngestKnowledgeBaseDocumentsCommand({
+      knowledgeBaseId,
+      dataSourceId,
+      documents: [{ content: { dataSourceType: 'S3', s3: { s3Location: { uri: `s3://${bucket}/${key}` } } } }],
+    }));
+  } finally {
+    s3.destroy();
+    agent.destroy();
+  }
+  await pg.stack.knowledge!.idle();
+}
+
+/**
+ * The bot's `knowledgeSettings` and `kb` (docs/knowledge-contract.md, "The bot record"), written as bots-api and the
+ * provision machine write them (built by other parts at the same time).
+ */
+export async function setBotKnowledge(
+  botId: string, fields: { knowledgeSettings: Record<string, unknown>; kb?: Record<string, unknown> },
+): Promise<void> {
+  const db = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+  try {
+    await db.send(new UpdateCommand({
+      TableName: process.env.BOT_TABLE_NAME,
+      Key: { pk: `BOT#${botId}`, sk: 'BOT' },
+      UpdateExpression: fields.kb ? 'SET knowledgeSettings = :s, kb = :kb' : 'SET knowledgeSettings = :s',
+      ConditionExpression: 'attribute_exists(pk)',
+      ExpressionAttributeValues: { ':s': fields.knowledgeSettings, ...(fields.kb ? { ':kb': fields.kb } : {}) },
+    }));
+  } finally {
+    db.destroy();
+  }
+}
 
 export interface SeedDocument {
   readonly documentId: string;

@@ -23,7 +23,7 @@ test('the query is the message text, whitespace collapsed, at most 1,000 charact
   expect(queryOf('😀'.repeat(600)).length).toBe(1000);
 });
 
-test('sources are numbered in Bedrock\'s order, at most 5, another bot\'s results and empty passages dropped, snippets at most 500 characters', () => {
+test('sources are numbered in Bedrock\'s order, at most as many as asked (the turn\'s room left), another bot\'s results and empty passages dropped, snippets at most 500 characters', () => {
   const long = 'word '.repeat(300);
   const sources = sourcesOf({
     retrievalResults: [
@@ -33,7 +33,7 @@ test('sources are numbered in Bedrock\'s order, at most 5, another bot\'s result
       result('b1', 'd2', 'Two.md', 'two', { 'x-amz-bedrock-kb-document-page-number': 'n/a' }),
       ...[3, 4, 5, 6, 7].map((i) => result('b1', `d${i}`, `${i}.md`, `text ${i}`)),
     ],
-  }, 'b1');
+  }, 'b1', 'shared', 1, 5);
   expect(sources.map((s) => s.citation.sourceId)).toEqual(['1', '2', '3', '4', '5']);
   expect(sources.map((s) => s.citation.documentId)).toEqual(['d1', 'd2', 'd3', 'd4', 'd5']);
   expect(sources[0].citation.page).toBe(3);

@@ -7,7 +7,7 @@
  */
 import * as fc from 'fast-check';
 import { call, User } from './rest-helpers';
-import { RetrieveProxy, seedDocuments, startRetrieveProxy } from './retrieval-helpers';
+import { knowledgeApp, RetrieveProxy, seedDocuments, startRetrieveProxy, TOOL_MODEL } from './retrieval-helpers';
 import type { FakeRequest, FakeScript } from '../../src/local/emulators/bedrock';
 import { offlineModel } from '../../src/local/offline-model';
 import { Playground, startPlayground } from '../../src/local/playground';
@@ -19,7 +19,7 @@ let pg: Playground;
 let proxy: RetrieveProxy;
 
 beforeAll(async () => {
-  pg = await startPlayground({ handlers: 'in-process', quiet: !process.env.DEBUG_LOGS, respond: (req) => (script ?? offline)(req) });
+  pg = await startPlayground({ app: knowledgeApp, handlers: 'in-process', quiet: !process.env.DEBUG_LOGS, respond: (req) => (script ?? offline)(req) });
   // The worker's Retrieve client is created at its first use and reads its endpoint then: the proxy's.
   proxy = await startRetrieveProxy(pg.stack.knowledge!.runtimeEndpoint);
   process.env.AWS_ENDPOINT_URL_BEDROCK_AGENT_RUNTIME = proxy.endpoint;
@@ -105,7 +105,8 @@ test('a bot with documents: the retrieval step and one citation per source arriv
 });
 
 test('a bot without documents, and a chat without a bot, never call Retrieve and get no sources', async () => {
-  const botId = await createBot('alice', { title: 'Empty', instructions: 'Be brief.' });
+  // A model with tool use: a bot without knowledge gives it no knowledge tool either.
+  const botId = await createBot('alice', { title: 'Empty', instructions: 'Be brief.', models: [TOOL_MODEL], defaultModel: TOOL_MODEL });
   const calls = proxy.calls.length;
   const before = pg.bedrockRequests().length;
   const c = await connect('alice');
@@ -118,8 +119,9 @@ test('a bot without documents, and a chat without a bot, never call Retrieve and
   }
   expect(proxy.calls.length).toBe(calls);
   expect(streamRequests(before).map(systemOf)).toEqual(['Be brief.', '']);
-  // The bot's prompt caching applies as usual (the example's default model caches): a cache point after the question.
+  // The bot's prompt caching applies as usual (its model caches): a cache point after the question.
   expect(JSON.stringify(streamRequests(before)[0].body.messages)).toContain('cachePoint');
+  expect(streamRequests(before)[0].body.toolConfig).toBeUndefined();
   const got = await call(pg, 'alice', 'GET', `/conversations/${withBot.ack!.conversationId}`);
   expect(got.body.messages[1]).not.toHaveProperty('citations');
 });

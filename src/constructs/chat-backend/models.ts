@@ -104,6 +104,8 @@ export function toRuntimeModel(model: ChatModel, region: string, mode: Inference
       ...(c.adaptiveReasoningOnly ? { adaptiveReasoningOnly: true } : {}),
       // Absent means false: continue then ends with a user turn (the functions' default, valid on every model).
       ...(c.assistantPrefill ? { assistantPrefill: true } : {}),
+      // Absent means false: the worker gives the knowledge tool only to models that call tools.
+      ...(c.tools ? { tools: true } : {}),
       images: c.images,
       documents: c.documents,
       promptCaching: c.promptCaching,

@@ -11,7 +11,10 @@ import { findModel, ModelSettings, priceOf, RuntimeModel } from './models';
 import { textOf } from './protocol';
 import type { Citation, ContentBlock, ContinueFrame, RegenerateFrame, ResumeFrame, SendMessageFrame, StopFrame, Usage } from './protocol';
 import type { RequestStore } from './requests';
-import { groundedSystem, KNOWLEDGE_TOOL, KnowledgeDeps, retrieveSources, Source, sourcesFromCitations, systemWithSources } from './retrieval';
+import {
+  groundedSystem, KNOWLEDGE_TOOL, KnowledgeDeps, knowledgeTargetOf, KnowledgeRecord, KnowledgeTarget, knowledgeTool, MAX_SEARCHES, queryOf,
+  retrieveSources, Source, sourcesFromCitations, systemWithSources, TOOL_INSTRUCTIONS, toolResultText,
+} from './retrieval';
 import { Seam } from './seam';
 import { proposeTitle } from './titles';
 import { endCall, estimateOf, QuotaError, Reservation, reserveCall, unreportedUsage, UsageStore } from './usage';
@@ -49,6 +52,11 @@ export interface TurnJob {
    * an answer (not for a continue, which keeps the answer's citations), when the deployment has a knowledge base.
    */
   readonly retrieve?: boolean;
+  /**
+   * Where the answer retrieves from (core/retrieval.ts `knowledgeTargetOf`, read from the bot record when the turn was
+   * accepted); a job with `retrieve` and no `knowledge` (an earlier version's) retrieves from the shared one.
+   */
+  readonly knowledge?: KnowledgeTarget;
   /** The usage reserved for this answer (core/usage.ts): the worker settles it, the on-failure destination releases it. */
   readonly reservation?: Reservation;
   /** The user's Cognito groups when the turn was accepted (the limits of the title call). */
@@ -94,9 +102,10 @@ async function botOfTurn(deps: AcceptDeps, requested: string | undefined, stored
   return deps.bots.resolve(botId);
 }
 
-/** The bot of the turn has documents to retrieve from (docs/knowledge-contract.md: `documentCount`, absent = 0). */
-function hasDocuments(turnBot: { bot: BotRecord } | undefined): boolean {
-  return (turnBot?.bot.documentCount ?? 0) > 0;
+/** Where the bot of the turn retrieves from, as the job's `knowledge` (docs/knowledge-contract.md, "Retrieval (chat)"). */
+function knowledgeOf(turnBot: { bot: BotRecord } | undefined): { knowledge?: KnowledgeTarget } {
+  const knowledge = turnBot && knowledgeTargetOf(turnBot.bot as KnowledgeRecord);
+  return knowledge ? { knowledge } : {};
 }
 
 /** Records the use of a bot once its turn is accepted; a failure is logged, the turn goes on. */
@@ -206,7 +215,7 @@ export async function acceptMessage(deps: AcceptDeps, userId: string, connection
     newConversation: !frame.conversationId,
     question: message,
     ...(turnBot ? { bot: turnBot.settings } : {}),
-    ...(hasDocuments(turnBot) ? { retrieve: true } : {}),
+    ...knowledgeOf(turnBot),
     ...(reservation ? { reservation, groups: deps.groups ?? [] } : {}),
   }).then(() => undefined, (err: unknown) => ({ err }));
   try {
@@ -262,7 +271,7 @@ export async function acceptRegenerate(deps: AcceptDeps, userId: string, connect
     reasoning: frame.reasoning,
     ...(turnBot ? { bot: turnBot.settings } : {}),
     // A regenerated answer retrieves again (the documents may have changed since).
-    ...(hasDocuments(turnBot) ? { retrieve: true } : {}),
+    ...knowledgeOf(turnBot),
   }, `${turnBot?.settings.instructions ?? ''}${textOf(message.content)}`);
   if (fresh) await recordBotUse(deps, turnBot);
 }
@@ -414,7 +423,11 @@ export async function runTurn(deps: TurnDeps, job: TurnJob): Promise<void> {
   let sources: Source[] = [];
   /** The Retrieve query of the turn (the contextual grounding check's query). */
   let retrievedQuery = '';
-  let retrievedQuestion = '';
+  // Where the answer retrieves from (not a continue: it keeps the answer's citations); a model that calls tools gets
+  // the knowledge tool instead of the passages (the tool loop below), the others the slice 1 retrieval.
+  const target = !continuing && job.bot && deps.knowledge ? job.knowledge ?? (job.retrieve ? { mode: 'shared' as const } : undefined) : undefined;
+  const toolTurn = target !== undefined && model.capabilities?.tools === true;
+  let searches = 0;
 
   const abort = new AbortController();
   // The time budget: the stream stops before the invocation would be cut off, and the partial answer is kept.
@@ -478,32 +491,31 @@ export async function runTurn(deps: TurnDeps, job: TurnJob): Promise<void> {
     });
     // Awaited below (at the first event, or after the stream): a failure must not count as unhandled meanwhile.
     started.catch(() => undefined);
+    const question = textOf(history[history.length - 1].content);
+    /** Sends a search's step (toolUse, toolResult) and its new sources (citation frames). */
+    const searchFrames = async (toolUseId: string, query: string | undefined, found: { sources: Source[]; failed: boolean }) => {
+      if (query !== undefined) await sink.send({ type: 'toolUse', ...frame, toolUseId, name: KNOWLEDGE_TOOL, input: { query } });
+      await sink.send({
+        type: 'toolResult',
+        ...frame,
+        toolUseId,
+        status: found.failed ? 'error' : 'success',
+        content: found.failed ? 'The documents could not be searched; answering without them.' : passagesFound(found.sources.length),
+      });
+      for (const s of found.sources) await sink.send({ type: 'citation', ...frame, ...s.citation });
+    };
     if (continuing) {
       // A continue keeps the answer's sources (and their numbers): no retrieval, no new citation frames.
       sources = sourcesFromCitations(previous!.citations);
-    } else if (job.retrieve && job.bot && deps.knowledge) {
+    } else if (target && !toolTurn) {
       // Knowledge (core/retrieval.ts): the question's passages, while the question is being confirmed. The step and
       // the sources go to the client after `start` and before the first text; a failure answers without sources.
-      const question = textOf(history[history.length - 1].content);
-      const found = await retrieveSources(deps.knowledge, job.bot.botId, question, log.child(ids), abort.signal);
+      const found = await retrieveSources(deps.knowledge!, job.bot!.botId, question, log.child(ids), abort.signal, target);
       sources = found.sources;
       retrievedQuery = found.query;
-      retrievedQuestion = question;
-      const toolUseId = `knowledge-${assistantId}`;
-      const retrievalFrames = async () => {
-        await sink.send({ type: 'toolUse', ...frame, toolUseId, name: KNOWLEDGE_TOOL, input: { query: found.query } });
-        await sink.send({
-          type: 'toolResult',
-          ...frame,
-          toolUseId,
-          status: found.failed ? 'error' : 'success',
-          content: found.failed ? 'The documents could not be searched; answering without them.' : passagesFound(found.sources.length),
-        });
-        for (const s of found.sources) await sink.send({ type: 'citation', ...frame, ...s.citation });
-      };
       // A question of files only has no query: nothing was searched, no step is shown.
       started = started.then(async (ok) => {
-        if (ok && found.query) await retrievalFrames();
+        if (ok && found.query) await searchFrames(`knowledge-${assistantId}`, found.query, found);
         return ok;
       });
       started.catch(() => undefined);
@@ -517,43 +529,83 @@ export async function runTurn(deps: TurnDeps, job: TurnJob): Promise<void> {
     // grounding: core/model.ts, groundingBlocks). Not for a continue: its sources are stored snippets and its last user
     // turn is not the question. Without a guardrail or sources the request is as it always was.
     const grounded = options.guardrail && sources.length > 0 && !continuing && retrievedQuery
-      ? groundedSystem(options.system, sources, retrievedQuery, retrievedQuestion) : undefined;
-    const system = grounded ? grounded.system : systemWithSources(options.system, sources);
+      ? groundedSystem(options.system, sources, retrievedQuery, question) : undefined;
+    const system = grounded ? grounded.system : toolTurn ? (options.system ? `${options.system}\n\n${TOOL_INSTRUCTIONS}` : TOOL_INSTRUCTIONS) : systemWithSources(options.system, sources);
     const request = {
       modelId: model.modelId,
       ...options,
       ...(system ? { system } : {}),
-      ...(sources.length ? { cacheConversation: false } : {}),
+      ...(sources.length || toolTurn ? { cacheConversation: false } : {}),
       ...(grounded ? { grounding: grounded.grounding } : {}),
+      ...(toolTurn ? { tools: [knowledgeTool(job.bot!.title)] } : {}),
     };
-    if (sources.length) sentText += grounded ? `${system}${grounded.grounding.source}${grounded.grounding.query}${grounded.grounding.question ?? ''}` : system;
+    if (sources.length || toolTurn) sentText += grounded ? `${system}${grounded.grounding.source}${grounded.grounding.query}${grounded.grounding.question ?? ''}` : system;
     // A conversation longer than the model's context window is sent again without its oldest turns (the question,
     // or the cut answer and what continues it, always stay), and the end frame says how many messages were left out.
     const keepTail = continuing ? (model.capabilities?.assistantPrefill === true ? 2 : 3) : 1;
-    const open = (fitting: typeof messages) => streamAnswer(deps.bedrock, { ...request, messages: fitting }, abort.signal);
-    const stream = fittingStream(open, messages, keepTail, (n) => {
-      leftOut = n;
-      log.info('history shortened to fit the context window', { ...ids, leftOut: n });
-    });
+    let convo = messages;
     let first = true;
-    for await (const event of stream) {
-      if (first) {
-        first = false;
-        if (!(await started)) break;
+    // The tool loop (models that call tools): each call that ends in `tool_use` of knowledge_search gets its results
+    // (toolResult blocks, the numbered passages) and the model goes on, at most MAX_SEARCHES searches per turn; a call
+    // beyond them is answered that the limit is reached. Every call's usage counts (the turn's usage is their sum).
+    for (let call = 0; ; call++) {
+      // Under a guardrail, once the tool found sources, they are the grounding source and the question the query
+      // (core/model.ts groundingBlocks: on the question's message, not the tool results'), the check in sync mode.
+      const grounding = toolTurn && options.guardrail && sources.length
+        ? { grounding: groundedSystem(undefined, sources, queryOf(question), question).grounding } : {};
+      const open = (fitting: typeof messages) => streamAnswer(deps.bedrock, { ...request, ...grounding, messages: fitting }, abort.signal);
+      const stream = fittingStream(open, convo, keepTail + 2 * call, (n) => {
+        leftOut = n;
+        log.info('history shortened to fit the context window', { ...ids, leftOut: n });
+      });
+      const uses: { toolUseId: string; input: unknown }[] = [];
+      let content: NonNullable<Parameters<typeof streamAnswer>[1]['messages'][number]['content']> = [];
+      for await (const event of stream) {
+        if (first) {
+          first = false;
+          if (!(await started)) break;
+        }
+        if (event.type === 'text') {
+          const joined = seam ? seam.push(event.text) : event.text;
+          text += joined;
+          textOut.push(joined);
+        } else if (event.type === 'reasoning') {
+          reasoning += event.text;
+          reasoningOut.push(event.text);
+        } else if (event.type === 'toolUse') {
+          // The text before the call goes out first (a failure is reported when the answer's frames are closed).
+          await textOut.close().catch(() => undefined);
+          await sink.send({ type: 'toolUse', ...frame, toolUseId: event.toolUseId, name: event.name, input: event.input });
+          uses.push(event);
+        } else {
+          stopReason = event.stopReason;
+          content = event.content;
+          const sum: Record<string, number> = { ...event.usage };
+          for (const k in usage) sum[k] += usage[k as keyof Usage];
+          usage = sum as unknown as Usage;
+        }
       }
-      if (event.type === 'text') {
-        const joined = seam ? seam.push(event.text) : event.text;
-        text += joined;
-        textOut.push(joined);
-      } else if (event.type === 'reasoning') {
-        reasoning += event.text;
-        reasoningOut.push(event.text);
-      } else if (event.type === 'toolUse') {
-        await sink.send({ type: 'toolUse', ...frame, toolUseId: event.toolUseId, name: event.name, input: event.input });
-      } else {
-        stopReason = event.stopReason;
-        usage = event.usage;
+      if (!toolTurn || stopReason !== 'tool_use' || !uses.length || call > MAX_SEARCHES) break;
+      const results = [];
+      for (const use of uses) {
+        const query = (use.input as { query?: unknown } | undefined)?.query;
+        let result = 'No more searches: answer from the results you have.';
+        let status: 'success' | 'error' = 'error';
+        if (searches < MAX_SEARCHES) {
+          searches++;
+          const found = await retrieveSources(deps.knowledge!, job.bot!.botId, typeof query === 'string' ? query : '', log.child(ids), abort.signal, target!, sources.length + 1);
+          sources = [...sources, ...found.sources];
+          await searchFrames(use.toolUseId, undefined, found);
+          result = toolResultText(found);
+          status = found.failed ? 'error' : 'success';
+        } else {
+          await searchFrames(use.toolUseId, undefined, { sources: [], failed: true });
+        }
+        sentText += result;
+        // ToolResultBlock (https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_ToolResultBlock.html).
+        results.push({ toolResult: { toolUseId: use.toolUseId, content: [{ text: result }], status } });
       }
+      convo = [...convo, { role: 'assistant', content }, { role: 'user', content: results }];
     }
   } catch (err) {
     if (err instanceof AnswerStopped) {

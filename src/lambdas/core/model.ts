@@ -11,7 +11,15 @@ export type ModelEvent =
   | { readonly type: 'text'; readonly text: string }
   | { readonly type: 'reasoning'; readonly text: string }
   | { readonly type: 'toolUse'; readonly toolUseId: string; readonly name: string; readonly input: unknown }
-  | { readonly type: 'end'; readonly stopReason: string; readonly usage: Usage };
+  /** `content`: the assistant message as the model wrote it (text, reasoning with its signature, tool uses), for a tool loop. */
+  | { readonly type: 'end'; readonly stopReason: string; readonly usage: Usage; readonly content: BedrockBlock[] };
+
+/** A tool the model may call (ToolSpecification: https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_ToolSpecification.html). */
+export interface ToolSpec {
+  readonly name: string;
+  readonly description: string;
+  readonly inputSchema: { readonly json: Record<string, unknown> };
+}
 
 export interface ModelRequest {
   readonly modelId: string;
@@ -39,6 +47,12 @@ export interface ModelRequest {
   readonly stopSequences?: string[];
   /** Anthropic's `top_k`, an additional model request field (only set for models that take it: core/bots.ts takesTopK). */
   readonly topK?: number;
+  /**
+   * Tools the model may call (`toolConfig.tools`); Bedrock requires it on every request whose messages hold toolUse or
+   * toolResult blocks (https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_ToolConfiguration.html,
+   * https://docs.aws.amazon.com/bedrock/latest/userguide/tool-use-inference-call.html).
+   */
+  readonly tools?: readonly ToolSpec[];
 }
 
 /** The grounding source (the numbered `<sources>` block, which the model reads) and the query of a turn. */
@@ -79,9 +93,9 @@ export function groundingBlocks(grounding: Grounding): { system: SystemContentBl
   return { system: { guardContent: { text: { text: grounding.source, qualifiers: ['grounding_source'] } } }, query };
 }
 
-/** The messages with the query blocks added to the last user message. */
+/** The messages with the query blocks added to the last user message that is not a tool's results (the question). */
 function withQuery(messages: BedrockMessage[], blocks: BedrockBlock[]): BedrockMessage[] {
-  const i = messages.map((m) => m.role).lastIndexOf('user');
+  const i = messages.map((m) => (m.role === 'user' && !m.content!.some((b) => b.toolResult) ? 'q' : '')).lastIndexOf('q');
   if (i < 0) return messages;
   return messages.map((m, j) => (j === i ? { ...m, content: [...m.content!, ...blocks] } : m));
 }
@@ -235,6 +249,7 @@ export async function* streamAnswer(client: BedrockRuntimeClient, req: ModelRequ
         ...(req.stopSequences?.length ? { stopSequences: req.stopSequences } : {}),
       },
       additionalModelRequestFields: additionalFields(req),
+      toolConfig: req.tools ? { tools: req.tools.map((toolSpec) => ({ toolSpec: toolSpec as never })) } : undefined,
     }), { abortSignal: signal });
   } catch (err) {
     throw signal?.aborted ? new AnswerStopped() : modelError(err);
@@ -242,11 +257,24 @@ export async function* streamAnswer(client: BedrockRuntimeClient, req: ModelRequ
   let stopReason = 'end_turn';
   let usage: Usage = { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 };
   const tools = new Map<number, { toolUseId: string; name: string; input: string }>();
+  // The assistant message by content block index (ContentBlockDelta: text, reasoningContent text and signature, toolUse
+  // input: https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_ContentBlockDelta.html).
+  const blocks: { text?: string; reasoningContent?: { reasoningText: { text: string; signature?: string } }; toolUse?: unknown }[] = [];
   try {
     for await (const event of res.stream ?? []) {
       const delta = event.contentBlockDelta?.delta;
-      if (delta?.text) yield { type: 'text', text: delta.text };
-      if (delta?.reasoningContent?.text) yield { type: 'reasoning', text: delta.reasoningContent.text };
+      const at = event.contentBlockDelta?.contentBlockIndex ?? 0;
+      if (delta?.text) {
+        yield { type: 'text', text: delta.text };
+        blocks[at] = { text: (blocks[at]?.text ?? '') + delta.text };
+      }
+      const r = delta?.reasoningContent;
+      if (r?.text || r?.signature) {
+        if (r.text) yield { type: 'reasoning', text: r.text };
+        const t = (blocks[at] ??= { reasoningContent: { reasoningText: { text: '' } } }).reasoningContent!.reasoningText;
+        t.text += r.text ?? '';
+        if (r.signature) t.signature = r.signature;
+      }
       const start = event.contentBlockStart;
       if (start?.start?.toolUse) {
         tools.set(start.contentBlockIndex ?? 0, { toolUseId: start.start.toolUse.toolUseId ?? '', name: start.start.toolUse.name ?? '', input: '' });
@@ -259,7 +287,9 @@ export async function* streamAnswer(client: BedrockRuntimeClient, req: ModelRequ
       if (stop && tools.has(stop.contentBlockIndex ?? 0)) {
         const tool = tools.get(stop.contentBlockIndex ?? 0)!;
         tools.delete(stop.contentBlockIndex ?? 0);
-        yield { type: 'toolUse', toolUseId: tool.toolUseId, name: tool.name, input: parseJson(tool.input) };
+        const input = parseJson(tool.input);
+        blocks[stop.contentBlockIndex ?? 0] = { toolUse: { toolUseId: tool.toolUseId, name: tool.name, input } };
+        yield { type: 'toolUse', toolUseId: tool.toolUseId, name: tool.name, input };
       }
       if (event.messageStop?.stopReason) stopReason = event.messageStop.stopReason;
       const u = event.metadata?.usage;
@@ -276,7 +306,7 @@ export async function* streamAnswer(client: BedrockRuntimeClient, req: ModelRequ
     throw signal?.aborted ? new AnswerStopped() : modelError(err);
   }
   if (signal?.aborted) throw new AnswerStopped();
-  yield { type: 'end', stopReason, usage };
+  yield { type: 'end', stopReason, usage, content: blocks.filter(Boolean) as BedrockBlock[] };
 }
 
 /** Thrown when the client asked to stop the answer. */

@@ -29,6 +29,8 @@ export interface RuntimeModel {
      * Claude Opus 4.6 / 4.7 and Sonnet 4.6 reject prefill).
      */
     readonly assistantPrefill?: boolean;
+    /** The model calls tools (Converse `toolConfig`): bots with knowledge give it the `knowledge_search` tool. */
+    readonly tools?: boolean;
   };
 }
 

@@ -307,16 +307,19 @@ export interface Usage {
 }
 
 /**
- * A source an answer may cite as `[^<sourceId>]` (a passage of one of the bot's documents): sent as a `citation` frame
- * before the answer's text, stored with the answer (`citations`, at most 5) and returned by `GET /conversations/{id}`
- * (docs/knowledge-contract.md, "WebSocket"). Never sent to the model on later turns.
+ * A source an answer may cite as `[^<sourceId>]` (a passage of one of the bot's documents, or of a page): sent as a
+ * `citation` frame before the answer's text (or after the search that found it, for models that call the knowledge
+ * tool), stored with the answer (`citations`, at most 20) and returned by `GET /conversations/{id}`
+ * (docs/knowledge-contract.md, "WebSocket" and "Retrieval (chat)"). Never sent to the model on later turns.
  */
 export interface Citation {
   readonly sourceId: string;
-  /** The document's name (metadata `documentName`). */
+  /** The document's name (metadata `documentName`), or the page's host. */
   readonly title: string;
-  /** Opens the document through `GET /knowledge/bots/{botId}/documents/{documentId}/source`. */
-  readonly documentId: string;
+  /** Opens the document through `GET /knowledge/bots/{botId}/documents/{documentId}/source` (documents of the bot). */
+  readonly documentId?: string;
+  /** A crawled page or an existing knowledge base's source (`https:` only), instead of `documentId`. */
+  readonly url?: string;
   readonly page?: number;
   /** The start of the passage, at most 500 characters. */
   readonly snippet: string;

@@ -190,16 +190,17 @@ const message: Schema = {
     feedback,
     citations: {
       type: 'array',
-      maxItems: 5,
-      description: 'The sources the answer was given (a bot with documents), in the order of their numbers: the answer cites them as `[^<sourceId>]`. '
-        + 'Open one with `GET /knowledge/bots/{botId}/documents/{documentId}/source`.',
+      maxItems: 20,
+      description: 'The sources the answer was given (a bot with knowledge), in the order of their numbers: the answer cites them as `[^<sourceId>]`. '
+        + 'Open a document with `GET /knowledge/bots/{botId}/documents/{documentId}/source`, a page at its `url`.',
       items: {
         type: 'object',
-        required: ['sourceId', 'title', 'documentId', 'snippet'],
+        required: ['sourceId', 'title', 'snippet'],
         properties: {
           sourceId: { type: 'string' },
-          title: { type: 'string', description: 'The document\'s name' },
-          documentId: { type: 'string' },
+          title: { type: 'string', description: 'The document\'s name, or the page\'s host' },
+          documentId: { type: 'string', description: 'A document of the bot' },
+          url: { type: 'string', format: 'uri', description: 'A crawled page or an existing knowledge base\'s source (https only), instead of documentId' },
           page: { type: 'integer', minimum: 1 },
           snippet: { type: 'string', maxLength: 500 },
         },

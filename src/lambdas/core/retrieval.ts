@@ -1,14 +1,22 @@
 /**
- * Knowledge in the chat (docs/knowledge-contract.md, "WebSocket"): for a turn with a bot that has documents, the
- * worker retrieves passages of the bot's documents from the shared knowledge base (always filtered on the bot), gives
- * them to the model as numbered sources in the system prompt, and tells the client which sources the answer may cite
- * (`citation` frames; stored with the answer as its `citations`). docs/architecture.md, "Knowledge in the chat".
+ * Knowledge in the chat (docs/knowledge-contract.md, "WebSocket" and "Slice 2", "Retrieval (chat)"): for a turn with
+ * a bot that has knowledge, the worker retrieves passages from the bot's target (the shared knowledge base filtered on
+ * the bot, the bot's dedicated knowledge base, or an existing one the deployment names), gives them to the model as
+ * numbered sources (in the system prompt, or as the results of the `knowledge_search` tool for models that call
+ * tools), and tells the client which sources the answer may cite (`citation` frames; stored with the answer as its
+ * `citations`). docs/architecture.md, "Knowledge in the chat".
  */
 import { errorFields, Logger } from './log';
 import type { Citation } from './protocol';
 
-/** At most this many passages per turn (the contract). */
-export const MAX_SOURCES = 5;
+/** Passages per search when the bot sets no `numberOfResults` (the contract). */
+export const DEFAULT_RESULTS = 5;
+
+/** At most this many sources per turn (all searches of a tool turn together), stored with the answer. */
+export const MAX_SOURCES = 20;
+
+/** At most this many `knowledge_search` calls per turn (the contract). */
+export const MAX_SEARCHES = 3;
 
 /**
  * The longest query Retrieve accepts: KnowledgeBaseQuery `text`, "Maximum length of 1000"
@@ -19,8 +27,12 @@ export const MAX_QUERY_CHARS = 1000;
 /** The longest snippet of a citation (frame and stored message: the contract). */
 export const SNIPPET_CHARS = 500;
 
-/** The longest passage given to the model (a hierarchical parent chunk can be long; the prompt stays bounded). */
-export const PASSAGE_CHARS = 8000;
+/**
+ * The longest passage given to the model (a hierarchical parent chunk can be long; the prompt stays bounded): 20
+ * sources of 4,500 characters and their tags stay under the 100,000 characters of a contextual grounding check's
+ * source (https://docs.aws.amazon.com/bedrock/latest/userguide/guardrails-contextual-grounding-check.html).
+ */
+export const PASSAGE_CHARS = 4500;
 
 /**
  * The metadata key of a result's page. Not found in the API reference (KnowledgeBaseRetrievalResult documents
@@ -41,25 +53,76 @@ export const RETRIEVE_BUDGET_MS = 15_000;
 /** The name of the retrieval step the client is shown (`toolUse` frame). */
 export const KNOWLEDGE_TOOL = 'knowledge_search';
 
+/**
+ * Where a turn retrieves from (the job's `knowledge`, read from the bot record when the turn is accepted):
+ * `numberOfResults` 1..20 (absent: 5); `searchType` only for existing knowledge bases (Retrieve's
+ * `overrideSearchType`).
+ */
+export type KnowledgeTarget = { readonly numberOfResults?: number } & (
+  | { readonly mode: 'shared' }
+  | { readonly mode: 'dedicated'; readonly knowledgeBaseId: string }
+  | { readonly mode: 'existing'; readonly knowledgeBaseId: string; readonly searchType?: 'SEMANTIC' | 'HYBRID' });
+
+/** The parts of the bot record the target is read from (docs/knowledge-contract.md, "The bot record"). */
+export interface KnowledgeRecord {
+  readonly documentCount?: number;
+  readonly knowledgeSettings?: {
+    readonly mode?: string;
+    readonly numberOfResults?: number;
+    readonly searchType?: string;
+    readonly existing?: { readonly knowledgeBaseId?: string };
+  };
+  readonly kb?: { readonly status?: string; readonly knowledgeBaseId?: string };
+}
+
+/**
+ * The target of a bot's turns, or undefined when it has nothing to retrieve from: shared bots with documents
+ * (`documentCount > 0`), dedicated bots whose knowledge base is ACTIVE, existing bots always (the worker checks the id
+ * against `KNOWLEDGE_EXISTING`).
+ */
+export function knowledgeTargetOf(bot: KnowledgeRecord): KnowledgeTarget | undefined {
+  const s = bot.knowledgeSettings;
+  const n = s?.numberOfResults;
+  const results = Number.isInteger(n) && n! >= 1 && n! <= 20 ? { numberOfResults: n } : {};
+  if (s?.mode === 'dedicated') {
+    return bot.kb?.status === 'ACTIVE' && bot.kb.knowledgeBaseId ? { mode: 'dedicated', knowledgeBaseId: bot.kb.knowledgeBaseId, ...results } : undefined;
+  }
+  if (s?.mode === 'existing') {
+    const id = s.existing?.knowledgeBaseId;
+    const searchType = s.searchType === 'SEMANTIC' || s.searchType === 'HYBRID' ? { searchType: s.searchType as 'SEMANTIC' | 'HYBRID' } : {};
+    return id ? { mode: 'existing', knowledgeBaseId: id, ...results, ...searchType } : undefined;
+  }
+  return (bot.documentCount ?? 0) > 0 ? { mode: 'shared', ...results } : undefined;
+}
+
 /** One Retrieve request, as the worker makes it (the wire shape of wiring/retrieve-client.ts). */
 export interface RetrieveRequest {
   readonly knowledgeBaseId: string;
   readonly retrievalQuery: { readonly text: string };
   readonly retrievalConfiguration: {
+    /** KnowledgeBaseVectorSearchConfiguration (https://docs.aws.amazon.com/bedrock/latest/APIReference/API_agent-runtime_KnowledgeBaseVectorSearchConfiguration.html). */
     readonly vectorSearchConfiguration: {
       readonly numberOfResults: number;
-      readonly filter: { readonly equals: { readonly key: string; readonly value: string } };
+      readonly filter?: { readonly equals: { readonly key: string; readonly value: string } };
+      readonly overrideSearchType?: 'SEMANTIC' | 'HYBRID';
     };
   };
 }
 
 export interface RetrieveResponse {
-  readonly retrievalResults?: readonly { readonly content?: { readonly text?: string }; readonly metadata?: Record<string, unknown> }[];
+  readonly retrievalResults?: readonly {
+    readonly content?: { readonly text?: string };
+    readonly location?: Record<string, unknown>;
+    readonly metadata?: Record<string, unknown>;
+  }[];
 }
 
-/** The deployment's knowledge base (absent: the deployment has none, and no turn retrieves). */
+/** The deployment's knowledge (absent: the deployment has none, and no turn retrieves). */
 export interface KnowledgeDeps {
+  /** The shared knowledge base (`KNOWLEDGE_BASE_ID`). */
   readonly knowledgeBaseId: string;
+  /** The existing knowledge bases the worker may retrieve from (`KNOWLEDGE_EXISTING`); any other id is never retrieved. */
+  readonly existing?: readonly string[];
   readonly retrieve: (request: RetrieveRequest, signal?: AbortSignal) => Promise<RetrieveResponse>;
 }
 
@@ -94,49 +157,98 @@ function pageOf(metadata: Record<string, unknown> | undefined): number | undefin
   return Number.isInteger(n) && n > 0 ? n : undefined;
 }
 
+/** An `https:` URL as given, else undefined (a citation opens only https pages). */
+function httpsOf(v: unknown): string | undefined {
+  const s = str(v);
+  try {
+    return s && new URL(s).protocol === 'https:' ? s : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
- * The sources of a Retrieve answer, numbered from 1 in Bedrock's order (most relevant first). Results of another bot
- * are dropped (the filter already excludes them; this is a second lock), as are results without text.
+ * The source URI of a result: its location's (RetrievalResultLocation, one member per data source type, each with a
+ * `uri` or a `url`: `s3Location.uri`, `webLocation.url`, `confluenceLocation.url`, `sharePointLocation.url`, ...:
+ * https://docs.aws.amazon.com/bedrock/latest/APIReference/API_agent-runtime_RetrievalResultLocation.html), else the
+ * metadata's `x-amz-bedrock-kb-source-uri` (not in the API reference, which documents `metadata` only as the file's
+ * attributes: https://docs.aws.amazon.com/bedrock/latest/APIReference/API_agent-runtime_KnowledgeBaseRetrievalResult.html;
+ * the key Bedrock adds to S3 documents' chunks as public deployments read it, and as the local knowledge base writes it).
  */
-export function sourcesOf(response: RetrieveResponse, botId: string): Source[] {
+function uriOf(r: NonNullable<RetrieveResponse['retrievalResults']>[number]): string | undefined {
+  for (const l of Object.values(r.location ?? {}) as ({ uri?: unknown; url?: unknown } | null)[]) {
+    const v = str(l?.uri) ?? str(l?.url);
+    if (v) return v;
+  }
+  return str(r.metadata?.['x-amz-bedrock-kb-source-uri']);
+}
+
+/**
+ * The sources of a Retrieve answer, numbered from `first` in Bedrock's order (most relevant first), at most `max`.
+ * Shared: results of another bot are dropped (the filter already excludes them; a second lock), each cites its
+ * document. Dedicated: a document of the bot (metadata, else the `documents/<botId>/<documentId>/<name>` key of its S3
+ * URI) cites the document; a crawled page cites its `https:` URL. Existing: the `https:` source URI, else only the
+ * title and snippet. Results without text are dropped.
+ */
+export function sourcesOf(response: RetrieveResponse, botId: string, mode: KnowledgeTarget['mode'] = 'shared', first = 1, max = MAX_SOURCES): Source[] {
   const sources: Source[] = [];
   for (const r of response.retrievalResults ?? []) {
+    if (sources.length >= max) break;
     const text = r.content?.text?.trim();
-    if (!text || r.metadata?.botId !== botId) continue;
-    const n = sources.length + 1;
+    const owner = r.metadata?.botId;
+    if (!text || (mode === 'shared' ? owner !== botId : mode === 'dedicated' && owner !== undefined && owner !== botId)) continue;
+    const uri = uriOf(r);
+    const key = mode === 'dedicated' && uri ? /^s3:\/\/[^/]+\/documents\/([^/]+)\/([^/]+)\/(.+)$/.exec(uri) : null;
+    const documentId = mode !== 'existing' ? str(r.metadata?.documentId) ?? (key?.[1] === botId ? key[2] : undefined) : undefined;
+    const url = documentId || mode === 'shared' ? undefined : httpsOf(uri);
     const page = pageOf(r.metadata);
+    const name = str(r.metadata?.documentName) ?? (key?.[1] === botId ? key[3] : undefined);
     sources.push({
       text: clip(text, PASSAGE_CHARS),
       citation: {
-        sourceId: String(n),
-        title: str(r.metadata?.documentName) ?? 'Document',
-        documentId: str(r.metadata?.documentId) ?? '',
+        sourceId: String(first + sources.length),
+        title: name ?? (url ? new URL(url).hostname : 'Document'),
+        ...(documentId || mode === 'shared' ? { documentId: documentId ?? '' } : {}),
+        ...(url ? { url } : {}),
         ...(page ? { page } : {}),
         snippet: clip(text.replace(/\s+/g, ' '), SNIPPET_CHARS),
       },
     });
-    if (sources.length >= MAX_SOURCES) break;
   }
   return sources;
 }
 
 /**
- * Retrieves the sources of a turn. Never throws: a failure (the knowledge base refused, throttled, timed out) is
- * logged without the query or any document text, and the turn answers without sources (`failed: true`).
+ * Retrieves the sources of a query from the turn's target. Never throws: a failure (the knowledge base refused,
+ * throttled, timed out, an existing knowledge base the deployment does not name) is logged without the query or any
+ * document text, and the turn goes on without sources (`failed: true`).
  */
 export async function retrieveSources(
   knowledge: KnowledgeDeps, botId: string, question: string, log: Logger, signal?: AbortSignal,
+  target: KnowledgeTarget = { mode: 'shared' }, first = 1,
 ): Promise<{ query: string; sources: Source[]; failed: boolean }> {
   const query = queryOf(question);
   if (!query) return { query, sources: [], failed: false };
+  const kb = target.mode === 'shared' ? knowledge.knowledgeBaseId : target.knowledgeBaseId;
+  if (target.mode === 'existing' && !knowledge.existing?.includes(kb)) {
+    log.warn('not in KNOWLEDGE_EXISTING: not retrieved', { botId, knowledgeBaseId: kb });
+    return { query, sources: [], failed: true };
+  }
   try {
     const response = await knowledge.retrieve({
-      knowledgeBaseId: knowledge.knowledgeBaseId,
+      knowledgeBaseId: kb,
       retrievalQuery: { text: query },
-      retrievalConfiguration: { vectorSearchConfiguration: { numberOfResults: MAX_SOURCES, filter: { equals: { key: 'botId', value: botId } } } },
+      retrievalConfiguration: {
+        vectorSearchConfiguration: {
+          numberOfResults: target.numberOfResults ?? DEFAULT_RESULTS,
+          // Only the shared knowledge base holds other bots' documents; a dedicated or existing one is searched whole.
+          ...(target.mode === 'shared' ? { filter: { equals: { key: 'botId', value: botId } } } : {}),
+          ...(target.mode === 'existing' && target.searchType ? { overrideSearchType: target.searchType } : {}),
+        },
+      },
     }, signal ? AbortSignal.any([signal, AbortSignal.timeout(RETRIEVE_BUDGET_MS)]) : AbortSignal.timeout(RETRIEVE_BUDGET_MS));
-    const sources = sourcesOf(response, botId);
-    log.info('knowledge retrieved', { botId, passages: sources.length });
+    const sources = sourcesOf(response, botId, target.mode, first, MAX_SOURCES + 1 - first);
+    log.info('knowledge retrieved', { botId, mode: target.mode, passages: sources.length });
     return { query, sources, failed: false };
   } catch (err) {
     log.warn('knowledge retrieval failed: answering without sources', { botId, ...errorFields(err) });
@@ -202,4 +314,29 @@ export function groundedSystem(
  */
 export function sourcesFromCitations(citations: readonly Citation[] | undefined): Source[] {
   return (citations ?? []).slice(0, MAX_SOURCES).map((c) => ({ citation: c, text: c.snippet }));
+}
+
+/**
+ * The knowledge tool of models that call tools (the contract: `knowledge_search {query}`, its description naming the
+ * bot's knowledge). Converse ToolSpecification, its input a JSON schema
+ * (https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_ToolSpecification.html).
+ */
+export function knowledgeTool(botTitle: string): { name: string; description: string; inputSchema: { json: Record<string, unknown> } } {
+  return {
+    name: KNOWLEDGE_TOOL,
+    description: `Searches the knowledge of the bot "${botTitle.slice(0, 100)}": numbered passages to cite as [^n].`,
+    inputSchema: { json: { type: 'object', properties: { query: { type: 'string' } }, required: ['query'] } },
+  };
+}
+
+/** How a model with the tool is to use it (after the bot's instructions in the system prompt). */
+export const TOOL_INSTRUCTIONS = [
+  `Search this bot's knowledge with ${KNOWLEDGE_TOOL} before answering a question it may cover (at most ${MAX_SEARCHES} searches).`,
+  SOURCES_INSTRUCTIONS.split('\n').slice(1).join('\n').replace('these sources', 'the search results').replace('these numbers', 'the numbers of the results'),
+].join('\n');
+
+/** A search's result for the model: the numbered sources, or why there are none. */
+export function toolResultText(found: { sources: readonly Source[]; failed: boolean }): string {
+  if (found.failed) return 'The knowledge base could not be searched.';
+  return found.sources.length ? sourcesBlock(found.sources) : 'No passage matches.';
 }

@@ -9,8 +9,11 @@
  * {vectorSearchConfiguration: {numberOfResults, filter}}}`, answered by `{retrievalResults: [{content: {text},
  * location, metadata, score}], nextToken?}`, signed with Signature Version 4 for the service `bedrock` (the signing
  * name of the bedrock-agent-runtime endpoints) by the signer shared with the Cognito client (wiring/aws-signing.ts).
- * It speaks HTTP/2, as the SDK's client of this API does (NodeHttp2Handler: TLS with ALPN on AWS, cleartext with
- * prior knowledge on an `http:` endpoint such as the local emulator's).
+ * It speaks HTTP/2 through an SDK client's own handler (NodeHttp2Handler, as the SDK's client of this API uses: TLS
+ * with ALPN on AWS, cleartext with prior knowledge on an `http:` endpoint such as the local emulator's): the worker
+ * passes its Bedrock Runtime client's, which is in its bundle anyway, so this client adds only its request and the
+ * reading of its answer. That handler opens a connection per request (the Bedrock Runtime client sets
+ * `disableConcurrentStreams`), a handshake more per search than a kept session: the price of the bundle's headroom.
  *
  * Endpoint: `AWS_ENDPOINT_URL_BEDROCK_AGENT_RUNTIME`, then `AWS_ENDPOINT_URL`
  * (https://docs.aws.amazon.com/sdkref/latest/guide/feature-ss-endpoints.html), else
@@ -20,7 +23,6 @@
  * ResourceNotFoundException, AccessDeniedException, ThrottlingException, ...; `$metadata.httpStatusCode`). Throttling,
  * 5xx and no answer are retried like the SDK's standard mode (3 attempts); every attempt is bounded by `timeoutMs`.
  */
-import * as http2 from 'node:http2';
 import type { SignatureV4 } from '@smithy/signature-v4';
 import { awsError, Credentials, defaultBackoff, endpointOf, HashConstructor, regionOf, signerFor, transportError, withRetries } from './aws-signing';
 import { bedrock } from './bedrock';
@@ -32,7 +34,9 @@ export type RetrievalFilter = { equals: { key: string; value: string | number | 
 export interface RetrieveInput {
   readonly knowledgeBaseId: string;
   readonly retrievalQuery: { readonly text: string };
-  readonly retrievalConfiguration?: { readonly vectorSearchConfiguration: { readonly numberOfResults?: number; readonly filter?: RetrievalFilter } };
+  readonly retrievalConfiguration?: {
+    readonly vectorSearchConfiguration: { readonly numberOfResults?: number; readonly filter?: RetrievalFilter; readonly overrideSearchType?: 'HYBRID' | 'SEMANTIC' };
+  };
 }
 
 /** KnowledgeBaseRetrievalResult (https://docs.aws.amazon.com/bedrock/latest/APIReference/API_agent-runtime_KnowledgeBaseRetrievalResult.html). */
@@ -51,7 +55,17 @@ export interface RetrieveOutput {
 /** Retrieve's errors that the SDK's standard mode retries: throttling (429); 5xx answers are retried by their status. */
 const RETRYABLE_TYPES = new Set(['ThrottlingException']);
 
+/** An SDK client's HTTP handler (`client.config.requestHandler`, a NodeHttp2Handler), as far as this client uses it. */
+export interface HttpHandler {
+  handle(request: never, options: { abortSignal?: AbortSignal; requestTimeout?: number }): Promise<{
+    response: { statusCode: number; headers: Record<string, string | undefined>; body?: unknown };
+  }>;
+  destroy?(): void;
+}
+
 export interface RetrieveClientOptions {
+  /** The HTTP/2 handler of an SDK client (its `config.requestHandler`). */
+  readonly handler: HttpHandler;
   /** The SHA-256 of the signer (wiring/aws-signing.ts Sha256, or an SDK client's `config.sha256`). */
   readonly sha256: HashConstructor;
   readonly region?: string;
@@ -68,8 +82,7 @@ export class RetrieveClient {
   private readonly signer: SignatureV4;
   private readonly backoff: (attempt: number) => number;
   private readonly timeoutMs: number;
-  private session: http2.ClientHttp2Session | undefined;
-  private inFlight = 0;
+  private readonly handler: HttpHandler;
 
   constructor(options: RetrieveClientOptions) {
     const region = regionOf(options.region);
@@ -77,6 +90,7 @@ export class RetrieveClient {
     this.signer = signerFor('bedrock', region, options.sha256, options.credentials);
     this.backoff = options.backoff ?? defaultBackoff;
     this.timeoutMs = options.timeoutMs ?? 10_000;
+    this.handler = options.handler;
   }
 
   /** Retrieve; `signal` aborts the request (a stopped turn). */
@@ -84,23 +98,9 @@ export class RetrieveClient {
     return withRetries(() => this.once(input, signal), RETRYABLE_TYPES, this.backoff, signal);
   }
 
-  /** Closes the HTTP/2 session (tests; a Lambda container keeps it for the next invocation). */
+  /** Closes the handler's HTTP/2 sessions (tests). */
   destroy(): void {
-    this.session?.close();
-    this.session = undefined;
-  }
-
-  private sessionFor(): http2.ClientHttp2Session {
-    if (this.session && !this.session.closed && !this.session.destroyed) return this.session;
-    const session = http2.connect(this.url.origin);
-    // A session that fails or goes away is dropped; the next attempt connects again.
-    const drop = () => { if (this.session === session) this.session = undefined; };
-    session.on('error', drop);
-    session.on('close', drop);
-    session.on('goaway', drop);
-    session.unref();
-    this.session = session;
-    return session;
+    this.handler.destroy?.();
   }
 
   private async once(input: RetrieveInput, signal?: AbortSignal): Promise<RetrieveOutput> {
@@ -118,10 +118,7 @@ export class RetrieveClient {
       headers: { 'host': this.url.host, 'content-type': 'application/json' },
       body,
     });
-    // HTTP/2 carries the host as :authority; the signed `host` header is not sent as a header of its own.
-    const headers: http2.OutgoingHttpHeaders = { ':method': 'POST', ':path': path, ':authority': this.url.host };
-    for (const [name, value] of Object.entries(signed.headers)) if (name.toLowerCase() !== 'host') headers[name.toLowerCase()] = value;
-    const { status, errorType, text } = await this.exchange(headers, body, signal);
+    const { status, errorType, text } = await this.exchange(signed, signal);
     let parsed: Record<string, unknown> = {};
     try {
       parsed = text ? JSON.parse(text) : {};
@@ -132,58 +129,26 @@ export class RetrieveClient {
     throw awsError(status, errorType, parsed, `Retrieve failed (${status}).`);
   }
 
-  private exchange(
-    headers: http2.OutgoingHttpHeaders, body: string, signal?: AbortSignal,
-  ): Promise<{ status: number; errorType?: string; text: string }> {
-    return new Promise((resolve, reject) => {
-      if (signal?.aborted) return reject(Object.assign(new Error('Retrieve was aborted.'), { name: 'AbortError' }));
-      let session: http2.ClientHttp2Session;
-      try {
-        session = this.sessionFor();
-      } catch (err) {
-        return reject(transportError('Retrieve', err));
-      }
-      if (this.inFlight++ === 0) session.ref();
-      const req = session.request(headers);
-      let settled = false;
-      const finish = (fn: () => void) => {
-        if (settled) return;
-        settled = true;
-        signal?.removeEventListener('abort', onAbort);
-        if (--this.inFlight === 0 && !session.destroyed) session.unref();
-        fn();
-      };
-      const onAbort = () => {
-        req.close(http2.constants.NGHTTP2_CANCEL);
-        finish(() => reject(Object.assign(new Error('Retrieve was aborted.'), { name: 'AbortError' })));
-      };
-      signal?.addEventListener('abort', onAbort);
-      req.setTimeout(this.timeoutMs, () => {
-        req.close(http2.constants.NGHTTP2_CANCEL);
-        finish(() => reject(transportError('Retrieve', new Error(`no answer within ${this.timeoutMs} ms`))));
-      });
-      let status = 0;
-      let errorType: string | undefined;
-      req.on('response', (h) => {
-        status = Number(h[':status']);
-        const t = h['x-amzn-errortype'];
-        errorType = Array.isArray(t) ? t[0] : t;
-      });
+  /** One request through the handler (which bounds it to `timeoutMs` of silence and aborts it with `signal`). */
+  private async exchange(signed: unknown, signal?: AbortSignal): Promise<{ status: number; errorType?: string; text: string }> {
+    try {
+      const { response } = await this.handler.handle(signed as never, { abortSignal: signal, requestTimeout: this.timeoutMs });
       const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => finish(() => resolve({ status, errorType, text: Buffer.concat(chunks).toString('utf8') })));
-      req.on('error', (err) => finish(() => reject(transportError('Retrieve', err))));
-      req.end(body);
-    });
+      for await (const c of response.body as AsyncIterable<Buffer>) chunks.push(c);
+      return { status: response.statusCode, errorType: response.headers['x-amzn-errortype'], text: Buffer.concat(chunks).toString('utf8') };
+    } catch (err) {
+      if (signal?.aborted) throw Object.assign(new Error('Retrieve was aborted.'), { name: 'AbortError' });
+      throw transportError('Retrieve', err);
+    }
   }
 }
 
 /**
  * The worker's client, created at first use (endpoint variables are read then). It signs with the hash class and
- * credentials of the worker's Bedrock Runtime client (the SDK's own, the same default chain), so the bundle carries
- * no second SHA-256 implementation.
+ * credentials of the worker's Bedrock Runtime client (the SDK's own, the same default chain) and sends through its
+ * HTTP/2 handler, so the bundle carries no second SHA-256 implementation and no HTTP/2 code of its own.
  */
 export const retrieveClient = once(() => {
   const { config } = bedrock();
-  return new RetrieveClient({ sha256: config.sha256, credentials: config.credentials });
+  return new RetrieveClient({ sha256: config.sha256, credentials: config.credentials, handler: config.requestHandler as unknown as HttpHandler });
 });

@@ -379,6 +379,8 @@ export function ruleBroken(modelId: string, body: ConverseRequestBody): string |
       }
     }
   }
+  const toolRule = toolRuleBroken(body);
+  if (toolRule) return toolRule;
   const last = messages[messages.length - 1];
   if (last?.role === 'assistant' && NO_PREFILL_MODELS.some((r) => r.test(base))) return PREFILL_REFUSED;
   const thinking = (body.additionalModelRequestFields as { thinking?: { type?: string; budget_tokens?: unknown } } | undefined)?.thinking;
@@ -390,6 +392,39 @@ export function ruleBroken(modelId: string, body: ConverseRequestBody): string |
     const maxTokens = (body.inferenceConfig as { maxTokens?: unknown } | undefined)?.maxTokens;
     if (typeof budget !== 'number' || !Number.isInteger(budget) || budget < 1024) return 'thinking.budget_tokens: Input should be greater than or equal to 1024';
     if (typeof maxTokens === 'number' && budget >= maxTokens) return '`max_tokens` must be greater than `thinking.budget_tokens`.';
+  }
+  return undefined;
+}
+
+/**
+ * The tool-use rules of a request (the Converse tool loop, https://docs.aws.amazon.com/bedrock/latest/userguide/tool-use-inference-call.html):
+ * the model's toolUse blocks come back in an assistant message, each answered by a toolResult block with its
+ * `toolUseId` in the user message that follows (ToolUseBlock, ToolResultBlock:
+ * https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_ToolUseBlock.html,
+ * https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_ToolResultBlock.html), and a request whose
+ * messages hold toolUse or toolResult blocks needs a `toolConfig` (Bedrock's ValidationException "The toolConfig field
+ * must be defined when using toolUse and toolResult content blocks.", as reported in
+ * https://github.com/langgenius/dify/issues/17545 and https://github.com/vxcontrol/pentagi/pull/196).
+ */
+export function toolRuleBroken(body: ConverseRequestBody): string | undefined {
+  const messages = body.messages ?? [];
+  const uses = (m: { content: Array<Record<string, unknown>> } | undefined) => (m?.content ?? [])
+    .map((b) => (b.toolUse as { toolUseId?: unknown } | undefined)?.toolUseId).filter((id) => id !== undefined);
+  const results = (m: { content: Array<Record<string, unknown>> } | undefined) => (m?.content ?? [])
+    .map((b) => (b.toolResult as { toolUseId?: unknown } | undefined)?.toolUseId).filter((id) => id !== undefined);
+  const hasTools = ((body.toolConfig as { tools?: unknown[] } | undefined)?.tools ?? []).length > 0;
+  for (let i = 0; i < messages.length; i++) {
+    const used = uses(messages[i]);
+    const answered = results(messages[i]);
+    if ((used.length || answered.length) && !hasTools) return 'The toolConfig field must be defined when using toolUse and toolResult content blocks.';
+    if (answered.length) {
+      const asked = messages[i].role === 'user' ? uses(messages[i - 1]) : [];
+      if (answered.some((id) => !asked.includes(id))) return `messages.${i}: a toolResult block must answer a toolUse block of the previous assistant message (toolUseId).`;
+    }
+    if (used.length && i + 1 < messages.length) {
+      const next = results(messages[i + 1]);
+      if (used.some((id) => !next.includes(id))) return `messages.${i + 1}: every toolUse block needs a toolResult block with its toolUseId in the next message.`;
+    }
   }
   return undefined;
 }
