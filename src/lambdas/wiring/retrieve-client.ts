@@ -22,7 +22,7 @@
  */
 import * as http2 from 'node:http2';
 import type { SignatureV4 } from '@smithy/signature-v4';
-import { awsError, Credentials, defaultBackoff, endpointOf, HashConstructor, regionOf, signerFor, transportError, withRetries } from './aws-signing';
+import { Credentials, defaultBackoff, endpointOf, HashConstructor, parseAnswer, regionOf, signerFor, signPost, transportError, withRetries } from './aws-signing';
 import { bedrock } from './bedrock';
 import { once } from './env';
 
@@ -108,28 +108,12 @@ export class RetrieveClient {
     const body = JSON.stringify(rest);
     const base = this.url.pathname.replace(/\/+$/, '');
     const path = `${base}/knowledgebases/${encodeURIComponent(knowledgeBaseId)}/retrieve`;
-    const signed = await this.signer.sign({
-      method: 'POST',
-      protocol: this.url.protocol,
-      hostname: this.url.hostname,
-      port: this.url.port ? Number(this.url.port) : undefined,
-      path,
-      query: {},
-      headers: { 'host': this.url.host, 'content-type': 'application/json' },
-      body,
-    });
+    const signed = await signPost(this.signer, { url: this.url, path, headers: { 'content-type': 'application/json' }, body });
     // HTTP/2 carries the host as :authority; the signed `host` header is not sent as a header of its own.
     const headers: http2.OutgoingHttpHeaders = { ':method': 'POST', ':path': path, ':authority': this.url.host };
-    for (const [name, value] of Object.entries(signed.headers)) if (name.toLowerCase() !== 'host') headers[name.toLowerCase()] = value;
+    for (const [name, value] of Object.entries(signed)) if (name.toLowerCase() !== 'host') headers[name.toLowerCase()] = value;
     const { status, errorType, text } = await this.exchange(headers, body, signal);
-    let parsed: Record<string, unknown> = {};
-    try {
-      parsed = text ? JSON.parse(text) : {};
-    } catch {
-      if (status < 300) throw Object.assign(new Error('Retrieve: not JSON'), { $metadata: { httpStatusCode: status } });
-    }
-    if (status >= 200 && status < 300) return parsed as RetrieveOutput;
-    throw awsError(status, errorType, parsed, `Retrieve failed (${status}).`);
+    return parseAnswer('Retrieve', status, errorType, text) as RetrieveOutput;
   }
 
   private exchange(
