@@ -94,7 +94,7 @@ describe('a document\'s life', () => {
   test('upload → PUT → register → SUCCEEDED → retrieved for its bot only → source → delete → gone', async () => {
     const botId = await createBot('Refunds');
     const other = await createBot('Other');
-    expect((await call(pg, 'alice', 'GET', `/bots/${botId}`)).body.knowledge).toEqual({ documentCount: 0 });
+    expect((await call(pg, 'alice', 'GET', `/bots/${botId}`)).body.knowledge).toEqual({ mode: 'shared', numberOfResults: 5, documentCount: 0 });
 
     const text = '# Refunds\n\nRefunds are accepted within 30 days of purchase.';
     const added = await addDocument('alice', botId, 'Refund policy.md', 'text/markdown', text);
@@ -102,7 +102,7 @@ describe('a document\'s life', () => {
     expect(added.body).toMatchObject({ name: 'Refund policy.md', contentType: 'text/markdown', size: Buffer.byteLength(text), status: 'QUEUED' });
     const documentId = added.body.id;
     expect(await documentCount(botId)).toBe(1);
-    expect((await call(pg, 'alice', 'GET', `/bots/${botId}`)).body.knowledge).toEqual({ documentCount: 1 });
+    expect((await call(pg, 'alice', 'GET', `/bots/${botId}`)).body.knowledge).toEqual({ mode: 'shared', numberOfResults: 5, documentCount: 1 });
     // the upload moved to documents/ with its name
     expect(await keysUnder(`uploads/${botId}/`)).toEqual([]);
     expect(await keysUnder(`documents/${botId}/`)).toEqual([`documents/${botId}/${documentId}/Refund policy.md`]);
@@ -129,7 +129,7 @@ describe('a document\'s life', () => {
     expect(await got.text()).toBe(text);
 
     // a save of the bot keeps the count
-    expect((await call(pg, 'alice', 'PATCH', `/bots/${botId}`, { description: 'Changed' })).body.knowledge).toEqual({ documentCount: 1 });
+    expect((await call(pg, 'alice', 'PATCH', `/bots/${botId}`, { description: 'Changed' })).body.knowledge).toEqual({ mode: 'shared', numberOfResults: 5, documentCount: 1 });
     expect(await documentCount(botId)).toBe(1);
 
     expect((await call(pg, 'alice', 'DELETE', `/knowledge/bots/${botId}/documents/${documentId}`)).status).toBe(204);
