@@ -953,12 +953,13 @@ export class BotStore {
         // And its `kb` (the state machines write it without touching updatedAt): the save carries the `kb` it read, or
         // the new one it starts a machine for, so a change a machine made meanwhile is refused, never overwritten.
         ConditionExpression: `updatedAt = :before AND ownerId = :owner AND ${before.documentCount === undefined ? 'attribute_not_exists(documentCount)' : 'documentCount = :count'}`
-          + ` AND ${before.kb === undefined ? 'attribute_not_exists(kb)' : 'kb = :kb'}`,
+          // Every kb write sets kb.updatedAt (the contract), so its generation and updatedAt identify the kb read.
+          + ` AND ${before.kb === undefined ? 'attribute_not_exists(kb)' : 'kb.generation = :kbg AND kb.updatedAt = :kbu'}`,
         ExpressionAttributeValues: {
           ':before': before.updatedAt,
           ':owner': before.ownerId,
           ...(before.documentCount === undefined ? {} : { ':count': before.documentCount }),
-          ...(before.kb === undefined ? {} : { ':kb': before.kb }),
+          ...(before.kb === undefined ? {} : { ':kbg': before.kb.generation, ':kbu': before.kb.updatedAt }),
         },
       }));
     } catch (err) {
