@@ -10,8 +10,9 @@
  */
 import { createServer, IncomingMessage, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
+import { BedrockAgentRuntimeClient, RetrieveCommand } from '@aws-sdk/client-bedrock-agent-runtime';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as fc from 'fast-check';
 import { botTableSnapshot } from './bot-helpers';
 import { call, Reply } from './rest-helpers';
@@ -233,6 +234,39 @@ describe('a dedicated bot', () => {
       [DEPROVISION, { botId: id, generation, knowledgeBaseId: 'KBDEDIC001', dataSourceIds: ['DSDEDIC001'], indexName: indexNameOf(id, generation) }],
     ]);
   });
+});
+
+test('a shared bot with documents that becomes dedicated: its vectors leave the shared knowledge base, its documents wait for the new one', async () => {
+  const runtime = new BedrockAgentRuntimeClient({ endpoint: pg.stack.knowledge!.runtimeEndpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, region: 'us-east-1' });
+  const retrieve = async (botId: string) => (await runtime.send(new RetrieveCommand({
+    knowledgeBaseId: process.env.KNOWLEDGE_BASE_ID!,
+    retrievalQuery: { text: 'refunds accepted' },
+    retrievalConfiguration: { vectorSearchConfiguration: { numberOfResults: 5, filter: { equals: { key: 'botId', value: botId } } } },
+  }))).retrievalResults ?? [];
+  try {
+    const bot = await call(pg, 'alice', 'POST', '/bots', { title: 'Moving' });
+    const text = 'Refunds are accepted within 30 days.';
+    const target = await call(pg, 'alice', 'POST', `/knowledge/bots/${bot.body.id}/uploads`, { name: 'refunds.txt', contentType: 'text/plain', size: text.length });
+    await fetch(target.body.url, { method: 'PUT', headers: target.body.headers, body: text });
+    expect((await call(pg, 'alice', 'POST', `/knowledge/bots/${bot.body.id}/documents`, { uploadId: target.body.uploadId })).status).toBe(201);
+    for (let i = 0; i < 200 && (await retrieve(bot.body.id)).length === 0; i++) {
+      await pg.stack.knowledge!.idle();
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    expect((await retrieve(bot.body.id)).length).toBeGreaterThan(0);
+    const moved = await call(pg, 'alice', 'PATCH', `/bots/${bot.body.id}`, { knowledge: dedicated() });
+    expect(moved.status).toBe(200);
+    expect(moved.body.knowledge).toMatchObject({ mode: 'dedicated', documentCount: 1, state: { status: 'CREATING' } });
+    await pg.stack.knowledge!.idle();
+    expect(await retrieve(bot.body.id)).toEqual([]);
+    const docs = (await db.send(new QueryCommand({
+      TableName: process.env.BOT_TABLE_NAME, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :d)', ExpressionAttributeValues: { ':pk': `BOT#${bot.body.id}`, ':d': 'DOC#' },
+    }))).Items ?? [];
+    expect(docs.map((d) => d.status)).toEqual(['QUEUED']);
+    expect(started.map((s) => s.input.action)).toEqual(['create']);
+  } finally {
+    runtime.destroy();
+  }
 });
 
 describe('a bot on an existing knowledge base', () => {
