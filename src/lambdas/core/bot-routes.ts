@@ -2,7 +2,7 @@
  * The REST routes of custom bots and the store (issue 11; contract: docs/architecture.md "Bots"). Concatenated to
  * the conversation routes in rest.ts; each route's schemas validate its input and describe it in the OpenAPI document.
  */
-import { KNOWLEDGE_VIEW_SCHEMA, KnowledgeDeployment } from './bot-knowledge';
+import { KNOWLEDGE_VIEW_SCHEMA, KnowledgeDeployment, knowledgeSaveFor } from './bot-knowledge';
 import {
   BOT_ID_PATTERN, botInputSchema, BotInput, BotPatch, BotRecord, BotScope, BotStore, canCreate, CREATOR_GROUP, ADMIN_GROUP, GroupLookup, isAdmin,
   KnowledgeSave, ListKind, MAX_SHARED_GROUPS, MAX_SHARED_USERS, Viewer, viewerOf, viewOf,
@@ -58,7 +58,7 @@ export interface BotDeps {
 /** A save's knowledge context: with a knowledge base in the deployment, its offer (shared only when none is set). */
 function knowledgeSave(ctx: RouteContext): KnowledgeSave | undefined {
   const deps = botDeps(ctx);
-  return deps.knowledge ? { deployment: deps.knowledgeDeployment ?? { existing: [] } } : undefined;
+  return deps.knowledge ? knowledgeSaveFor(deps.knowledgeDeployment ?? { existing: [] }) : undefined;
 }
 
 /** After a save: shared vectors released (moved to dedicated), the planned machines started; the bot as it is now. */

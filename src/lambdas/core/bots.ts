@@ -8,10 +8,9 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { BOT_ID_PATTERN, BOT_INDEXES, DEPLOYMENT_OWNER } from './bot-keys';
-import {
-  KbState, KNOWLEDGE_SETTINGS_SCHEMA, KnowledgeDeployment, KnowledgePlan, KnowledgeSettings, knowledgeView, planKnowledge, validateKnowledgeSettings,
-} from './bot-knowledge';
-import { ChatError, conflict, forbidden, invalid, notFound, unprocessable } from './errors';
+import type { KbState, KnowledgePlan, KnowledgePlanner, KnowledgeSettings } from './bot-knowledge';
+import { KNOWLEDGE_SETTINGS_SCHEMA, knowledgeView } from './bot-knowledge-view';
+import { ChatError, forbidden, invalid, notFound, unprocessable } from './errors';
 import { ulid } from './ids';
 import { largestOutputTokens } from './limits';
 import type { GuardrailRef, ModelSettings, RuntimeModel } from './models';
@@ -1051,31 +1050,25 @@ export class BotStore {
 
 interface Sharing { readonly users: string[]; readonly groups: string[] }
 
-/** What a save needs to decide about knowledge, and where it leaves its plan (the machines to start after the write). */
+/**
+ * What a save needs to decide about knowledge (core/bot-knowledge.ts `knowledgeSaveFor`: validation and the plan; kept
+ * out of this module so the chat worker's bundle, which reads bots, carries none of it), and where it leaves its plan
+ * (the machines to start after the write).
+ */
 export interface KnowledgeSave {
-  /** The deployment's offer; undefined: the deployment has no knowledge base (only `shared` is accepted). */
-  readonly deployment?: KnowledgeDeployment;
+  /** Validates `after` and plans what the save starts; throws BAD_REQUEST, EXISTING or CONFLICT. */
+  readonly planFor: KnowledgePlanner;
   plan?: KnowledgePlan;
 }
 
-/** Validates the knowledge settings of a save and plans what it starts; refuses changes the bot's documents forbid. */
+/** Without a knowledge base in the deployment, only `shared` is accepted (and means nothing). */
 function knowledgePlanOf(
   botId: string, before: KnowledgeSettings | undefined, after: KnowledgeSettings, kb: KbState | undefined, documents: number, now: string,
   save: KnowledgeSave | undefined,
 ): KnowledgePlan {
-  if (!save?.deployment) {
-    if (after.mode !== 'shared' || after.numberOfResults !== undefined) throw invalid('knowledge: this deployment has no knowledge base.');
-    return kb ? { kb } : {};
-  }
-  validateKnowledgeSettings(after, save.deployment);
-  const from = before?.mode ?? 'shared';
-  if (documents > 0 && after.mode === 'existing' && from !== 'existing') {
-    throw new ChatError('EXISTING', `The bot has ${documents} document(s): delete them before it uses an existing knowledge base (which has no documents of the bot).`);
-  }
-  if (documents > 0 && from === 'dedicated' && after.mode === 'shared') {
-    throw conflict(`The bot has ${documents} document(s) in its own knowledge base: delete them before it moves to the shared one.`);
-  }
-  return planKnowledge(botId, before, after, kb, now);
+  if (save) return save.planFor(botId, before, after, kb, documents, now);
+  if (after.mode !== 'shared' || after.numberOfResults !== undefined) throw invalid('knowledge: this deployment has no knowledge base.');
+  return kb ? { kb } : {};
 }
 
 function guardrailState(guardrail: BotGuardrail | undefined): Partial<Pick<BotItemInput, 'guardrailStatus' | 'guardrailRef'>> {
