@@ -405,7 +405,7 @@ describe('deleting a bot', () => {
     const documents = { deletePrefix: deleteDocumentObjects, deleteFromIndex: deleteKnowledgeDocuments };
     const again = await cleanUpDeletedBots({ db: documentClient(), tableName: process.env.BOT_TABLE_NAME!, bedrock: bedrockControl(), documents },
       [{ eventName: 'REMOVE', dynamodb: { Keys: { pk: { S: `BOT#${botId}` }, sk: { S: 'BOT' } }, OldImage: image } }]);
-    expect(again).toEqual({ bots: [botId], removed: { 'stars, recents and shares': 0, 'guardrail': 0, 'documents': 0 } });
+    expect(again).toEqual({ bots: [botId], removed: { 'stars, recents and shares': 0, 'guardrail': 0, 'documents': 0, 'dedicated knowledge base': 0 } });
   });
 
   test('registering a document for a bot that is gone is refused (404) and counts nothing', async () => {
