@@ -3,7 +3,14 @@ import { bedrockControl } from './wiring/bedrock-control';
 import { env, log } from './wiring/env';
 import { deleteKnowledgeDocuments } from './wiring/knowledge-index';
 import { deleteDocumentObjects } from './wiring/knowledge-objects';
+import { startExecution } from './wiring/state-machines';
 import { documentClient } from './wiring/store';
+
+/** The deprovision machine of dedicated knowledge bases, when KnowledgeBaseFactory set its ARN (docs/knowledge-contract.md). */
+const startDeprovision = () => {
+  const arn = process.env.KNOWLEDGE_DEPROVISION_ARN;
+  return arn ? async (input: unknown) => { await startExecution(arn, input); } : undefined;
+};
 
 /** The bots' documents, when KnowledgeBaseFactory set `KNOWLEDGE_BASE_ID` on this function (docs/knowledge-contract.md). */
 const documents = () => (process.env.KNOWLEDGE_BASE_ID
@@ -18,6 +25,6 @@ const documents = () => (process.env.KNOWLEDGE_BASE_ID
  */
 export async function handler(event: RemovedRecord[]): Promise<void> {
   const records = Array.isArray(event) ? event : [];
-  const result = await cleanUpDeletedBots({ db: documentClient(), tableName: env('BOT_TABLE_NAME'), bedrock: bedrockControl(), documents: documents() }, records);
+  const result = await cleanUpDeletedBots({ db: documentClient(), tableName: env('BOT_TABLE_NAME'), bedrock: bedrockControl(), documents: documents(), startDeprovision: startDeprovision() }, records);
   log.info('bots cleaned up', { records: records.length, bots: result.bots.join(','), removed: JSON.stringify(result.removed) });
 }

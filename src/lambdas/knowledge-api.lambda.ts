@@ -1,5 +1,6 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { knowledgeDeploymentFrom } from './core/bot-knowledge';
 import { ChatError } from './core/errors';
 import { DocumentStore } from './core/knowledge-documents';
 import { KNOWLEDGE_ROUTES } from './core/knowledge-routes';
@@ -7,9 +8,10 @@ import { routeRest } from './core/rest-routing';
 import { botStore } from './wiring/bots';
 import { groupsOf } from './wiring/cognito';
 import { env, log, modelSettings, once } from './wiring/env';
-import { knowledgeIndex } from './wiring/knowledge-index';
+import { dedicatedKnowledgeIndex, knowledgeIndex } from './wiring/knowledge-index';
 import { knowledgeObjects } from './wiring/knowledge-objects';
 import { restRequestOf, resultOf } from './wiring/rest-event';
+import { startExecution } from './wiring/state-machines';
 import { documentClient } from './wiring/store';
 
 /** None of KNOWLEDGE_ROUTES uses these (they are the api function's). */
@@ -44,7 +46,19 @@ export async function handler(event: APIGatewayProxyEventV2WithJWTAuthorizer): P
     bedrock: notHere('Bedrock'),
     presignUpload: notHere('Uploading attachments'),
     deleteUploads: notHere('Deleting attachments'),
-    knowledge: () => ({ bots: botStore(), documents: documents(), groupsOf, syncState }),
+    knowledge: () => {
+      // KnowledgeBaseFactory's environment (docs/knowledge-contract.md): the offer, the machines' ARNs.
+      const deployment = knowledgeDeploymentFrom(process.env);
+      return {
+        bots: botStore(),
+        documents: documents(),
+        groupsOf,
+        syncState,
+        deployment,
+        dedicatedIndex: dedicatedKnowledgeIndex,
+        ...(deployment.provisionArn ? { machines: { deployment, startExecution, db: documentClient(), tableName: env('BOT_TABLE_NAME'), log } } : {}),
+      };
+    },
   }, req);
   return resultOf(res);
 }

@@ -94,7 +94,7 @@ describe('a document\'s life', () => {
   test('upload → PUT → register → SUCCEEDED → retrieved for its bot only → source → delete → gone', async () => {
     const botId = await createBot('Refunds');
     const other = await createBot('Other');
-    expect((await call(pg, 'alice', 'GET', `/bots/${botId}`)).body.knowledge).toEqual({ documentCount: 0 });
+    expect((await call(pg, 'alice', 'GET', `/bots/${botId}`)).body.knowledge).toEqual({ mode: 'shared', numberOfResults: 5, documentCount: 0 });
 
     const text = '# Refunds\n\nRefunds are accepted within 30 days of purchase.';
     const added = await addDocument('alice', botId, 'Refund policy.md', 'text/markdown', text);
@@ -102,7 +102,7 @@ describe('a document\'s life', () => {
     expect(added.body).toMatchObject({ name: 'Refund policy.md', contentType: 'text/markdown', size: Buffer.byteLength(text), status: 'QUEUED' });
     const documentId = added.body.id;
     expect(await documentCount(botId)).toBe(1);
-    expect((await call(pg, 'alice', 'GET', `/bots/${botId}`)).body.knowledge).toEqual({ documentCount: 1 });
+    expect((await call(pg, 'alice', 'GET', `/bots/${botId}`)).body.knowledge).toEqual({ mode: 'shared', numberOfResults: 5, documentCount: 1 });
     // the upload moved to documents/ with its name
     expect(await keysUnder(`uploads/${botId}/`)).toEqual([]);
     expect(await keysUnder(`documents/${botId}/`)).toEqual([`documents/${botId}/${documentId}/Refund policy.md`]);
@@ -129,7 +129,7 @@ describe('a document\'s life', () => {
     expect(await got.text()).toBe(text);
 
     // a save of the bot keeps the count
-    expect((await call(pg, 'alice', 'PATCH', `/bots/${botId}`, { description: 'Changed' })).body.knowledge).toEqual({ documentCount: 1 });
+    expect((await call(pg, 'alice', 'PATCH', `/bots/${botId}`, { description: 'Changed' })).body.knowledge).toEqual({ mode: 'shared', numberOfResults: 5, documentCount: 1 });
     expect(await documentCount(botId)).toBe(1);
 
     expect((await call(pg, 'alice', 'DELETE', `/knowledge/bots/${botId}/documents/${documentId}`)).status).toBe(204);
@@ -177,8 +177,10 @@ test('every knowledge route\'s answer matches the schema it documents', async ()
   replies['DELETE /knowledge/bots/{botId}/documents/{documentId}'] = await call(pg, 'alice', 'DELETE', `/knowledge/bots/${botId}/documents/${doc}`);
   // the bulk sync's status (admins; its flows: knowledge-sync.test.ts)
   replies['GET /knowledge/sync'] = await call(pg, 'admin', 'GET', '/knowledge/sync');
-  expect(Object.keys(replies).sort()).toEqual(KNOWLEDGE_ROUTES.map((r) => `${r.method} ${r.path}`).sort());
-  for (const route of KNOWLEDGE_ROUTES) {
+  // GET /knowledge/bases and the sync of a dedicated bot: their answers are checked in knowledge-settings.test.ts.
+  const routesHere = KNOWLEDGE_ROUTES.filter((r) => r.path !== '/knowledge/bases' && r.path !== '/knowledge/bots/{botId}/sync');
+  expect(Object.keys(replies).sort()).toEqual(routesHere.map((r) => `${r.method} ${r.path}`).sort());
+  for (const route of routesHere) {
     const key = `${route.method} ${route.path}`;
     expect([key, replies[key].status]).toEqual([key, route.response.status]);
     if (route.response.schema) expect([key, validate(route.response.schema, replies[key].body)]).toEqual([key, undefined]);
@@ -253,6 +255,7 @@ describe('who may do what', () => {
     list: () => ['GET', `/knowledge/bots/${botId}/documents`, undefined] as const,
     delete: () => ['DELETE', `/knowledge/bots/${botId}/documents/${documentId}`, undefined] as const,
     source: () => ['GET', `/knowledge/bots/${botId}/documents/${documentId}/source`, undefined] as const,
+    sync: () => ['POST', `/knowledge/bots/${botId}/sync`, undefined] as const,
   });
   const statusOf = async (who: Who, botId: string, route: keyof ReturnType<typeof routes>) => {
     const [method, path, body] = routes(botId, docs[botId])[route]();
@@ -261,7 +264,7 @@ describe('who may do what', () => {
 
   test('others: a private bot\'s documents do not exist (404) for bob; anonymous callers are refused (401); nothing is written', async () => {
     const before = await botTableSnapshot();
-    for (const route of ['upload', 'register', 'list', 'delete', 'source'] as const) {
+    for (const route of ['upload', 'register', 'list', 'delete', 'source', 'sync'] as const) {
       expect({ route, status: await statusOf('bob', privateBot, route) }).toEqual({ route, status: 404 });
       for (const bot of [privateBot, publicBot]) expect({ route, status: await statusOf('anonymous', bot, route) }).toEqual({ route, status: 401 });
     }
@@ -272,7 +275,9 @@ describe('who may do what', () => {
     const before = await botTableSnapshot();
     for (const [who, bot] of [['bob', sharedBot], ['bob', groupBot], ['bob', publicBot], ['admin', privateBot], ['admin', publicBot]] as const) {
       expect({ who, bot, source: await statusOf(who, bot, 'source') }).toEqual({ who, bot, source: 200 });
-      for (const route of ['upload', 'register', 'delete'] as const) expect({ who, bot, route, status: await statusOf(who, bot, route) }).toEqual({ who, bot, route, status: 404 });
+      for (const route of ['upload', 'register', 'delete', 'sync'] as const) {
+        expect({ who, bot, route, status: await statusOf(who, bot, route) }).toEqual({ who, bot, route, status: 404 });
+      }
       const list = await statusOf(who, bot, 'list');
       expect({ who, bot, list }).toEqual({ who, bot, list: who === 'admin' ? 200 : 404 });
     }
@@ -284,6 +289,8 @@ describe('who may do what', () => {
     expect(await statusOf('alice', privateBot, 'list')).toBe(200);
     expect(await statusOf('alice', privateBot, 'source')).toBe(200);
     expect(await statusOf('alice', privateBot, 'upload')).toBe(201);
+    // A shared bot has no knowledge base of its own to sync (dedicated bots: knowledge-settings.test.ts).
+    expect(await statusOf('alice', privateBot, 'sync')).toBe(422);
     const wrong = await call(pg, 'alice', 'GET', `/knowledge/bots/${privateBot}/documents/${docs[sharedBot]}/source`);
     expect(wrong.status).toBe(404);
     expect((await call(pg, 'alice', 'DELETE', `/knowledge/bots/${privateBot}/documents/${docs[sharedBot]}`)).status).toBe(404);
@@ -398,7 +405,7 @@ describe('deleting a bot', () => {
     const documents = { deletePrefix: deleteDocumentObjects, deleteFromIndex: deleteKnowledgeDocuments };
     const again = await cleanUpDeletedBots({ db: documentClient(), tableName: process.env.BOT_TABLE_NAME!, bedrock: bedrockControl(), documents },
       [{ eventName: 'REMOVE', dynamodb: { Keys: { pk: { S: `BOT#${botId}` }, sk: { S: 'BOT' } }, OldImage: image } }]);
-    expect(again).toEqual({ bots: [botId], removed: { 'stars, recents and shares': 0, 'guardrail': 0, 'documents': 0 } });
+    expect(again).toEqual({ bots: [botId], removed: { 'stars, recents and shares': 0, 'guardrail': 0, 'documents': 0, 'dedicated knowledge base': 0 } });
   });
 
   test('registering a document for a bot that is gone is refused (404) and counts nothing', async () => {

@@ -10,6 +10,7 @@
 import { BatchWriteCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { BOT_INDEXES } from './bot-keys';
+import { DeprovisionInput, deprovisionInputOf } from './bot-knowledge';
 import { BOT_SK, BotRecord } from './bots';
 import { definedGuardrailOf, deleteGuardrail } from './guardrails';
 import { BotDocumentsCleanup, removeBotDocuments } from './knowledge-documents';
@@ -20,6 +21,11 @@ export interface CleanupDeps {
   readonly bedrock: { send(command: unknown): Promise<unknown> };
   /** The bots' documents (absent in a deployment without a knowledge base: `KNOWLEDGE_BASE_ID` unset). */
   readonly documents?: BotDocumentsCleanup;
+  /**
+   * Starts the deprovision state machine (docs/knowledge-contract.md, "The state machines"); absent in a deployment
+   * without dedicated knowledge bases (`KNOWLEDGE_DEPROVISION_ARN` unset).
+   */
+  readonly startDeprovision?: (input: DeprovisionInput) => Promise<void>;
 }
 
 /** One kind of data that refers to a bot, removed when the bot is deleted. */
@@ -80,11 +86,30 @@ const definedGuardrail: BotCleaner = {
 const documents: BotCleaner = {
   name: 'documents',
   async clean(deps, bot) {
-    return deps.documents ? removeBotDocuments({ db: deps.db, tableName: deps.tableName, ...deps.documents }, bot.id) : 0;
+    if (!deps.documents) return 0;
+    // Only a shared bot's documents are in the shared knowledge base; a dedicated bot's go with its own knowledge base
+    // (the deprovision machine below), and a bot on an existing one has none.
+    const shared = (bot.knowledgeSettings?.mode ?? 'shared') === 'shared';
+    const cleanup = shared ? deps.documents : { ...deps.documents, deleteFromIndex: async () => undefined };
+    return removeBotDocuments({ db: deps.db, tableName: deps.tableName, ...cleanup }, bot.id);
   },
 };
 
-export const BOT_CLEANERS: readonly BotCleaner[] = [perUserItems, definedGuardrail, documents];
+/**
+ * A dedicated bot's knowledge base: the deprovision machine deletes its data sources, the knowledge base and its index
+ * (it never fails on what is already gone, so a second delivery starts a harmless second execution).
+ */
+const dedicatedKnowledge: BotCleaner = {
+  name: 'dedicated knowledge base',
+  async clean(deps, bot) {
+    if (!bot.kb) return 0;
+    if (!deps.startDeprovision) throw new Error(`cleanup of bot ${bot.id}: it has a dedicated knowledge base, but this function cannot start the deprovision machine (KNOWLEDGE_DEPROVISION_ARN unset)`);
+    await deps.startDeprovision(deprovisionInputOf(bot.id, bot.kb));
+    return 1;
+  },
+};
+
+export const BOT_CLEANERS: readonly BotCleaner[] = [perUserItems, definedGuardrail, documents, dedicatedKnowledge];
 
 /** A stream record as the pipe delivers it (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-pipes-dynamodb.html). */
 export interface RemovedRecord {

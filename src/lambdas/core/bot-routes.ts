@@ -2,12 +2,14 @@
  * The REST routes of custom bots and the store (issue 11; contract: docs/architecture.md "Bots"). Concatenated to
  * the conversation routes in rest.ts; each route's schemas validate its input and describe it in the OpenAPI document.
  */
+import { KNOWLEDGE_VIEW_SCHEMA, KnowledgeDeployment, knowledgeSaveFor } from './bot-knowledge';
 import {
   BOT_ID_PATTERN, botInputSchema, BotInput, BotPatch, BotRecord, BotScope, BotStore, canCreate, CREATOR_GROUP, ADMIN_GROUP, GroupLookup, isAdmin,
-  ListKind, MAX_SHARED_GROUPS, MAX_SHARED_USERS, Viewer, viewerOf, viewOf,
+  KnowledgeSave, ListKind, MAX_SHARED_GROUPS, MAX_SHARED_USERS, Viewer, viewerOf, viewOf,
 } from './bots';
 import { ChatError, forbidden } from './errors';
 import { GuardrailDeps, saveBotGuardrail } from './guardrails';
+import { MachineDeps, startPlan } from './knowledge-machines';
 import type { Route, RouteContext } from './rest';
 import type { Schema } from './schema';
 
@@ -39,6 +41,40 @@ export interface BotDeps {
    * `knowledge: {documentCount}`, otherwise `knowledge: null` (docs/knowledge-contract.md).
    */
   readonly knowledge?: boolean;
+  /**
+   * What the deployment offers for bots' knowledge (`KNOWLEDGE_DEDICATED`, `KNOWLEDGE_EXISTING`, the machines' ARNs);
+   * absent with a knowledge base: shared only.
+   */
+  readonly knowledgeDeployment?: KnowledgeDeployment;
+  /** Starts the provision and deprovision machines a save planned (set with KNOWLEDGE_PROVISION_ARN). */
+  readonly machines?: MachineDeps;
+  /**
+   * The bot's documents leave the shared knowledge base when it moves to a dedicated one (whose first sync ingests
+   * them from `documents/<botId>/`): DeleteKnowledgeBaseDocuments of these ids on the shared CUSTOM data source.
+   */
+  readonly releaseSharedDocuments?: (botId: string) => Promise<void>;
+}
+
+/** A save's knowledge context: with a knowledge base in the deployment, its offer (shared only when none is set). */
+function knowledgeSave(ctx: RouteContext): KnowledgeSave | undefined {
+  const deps = botDeps(ctx);
+  return deps.knowledge ? knowledgeSaveFor(deps.knowledgeDeployment ?? { existing: [] }) : undefined;
+}
+
+/** After a save: shared vectors released (moved to dedicated), the planned machines started; the bot as it is now. */
+async function afterKnowledgeSave(
+  ctx: RouteContext, before: BotRecord | undefined, after: BotRecord, save: KnowledgeSave | undefined,
+): Promise<BotRecord> {
+  const deps = botDeps(ctx);
+  const plan = save?.plan;
+  if (!plan || (!plan.provision && !plan.deprovision)) return after;
+  const wasShared = (before?.knowledgeSettings?.mode ?? 'shared') === 'shared';
+  if (before && wasShared && after.knowledgeSettings?.mode === 'dedicated' && (after.documentCount ?? 0) > 0 && deps.releaseSharedDocuments) {
+    await deps.releaseSharedDocuments(after.id);
+  }
+  if (!deps.machines) throw new ChatError('INTERNAL', 'This deployment cannot start its knowledge state machines.');
+  const started = await startPlan(deps.machines, plan);
+  return started ? after : (await deps.store.get(after.id, true)) ?? after;
 }
 
 /** After a save: the guardrail the bot defines is created or updated (or the one it dropped deleted). */
@@ -99,12 +135,7 @@ const bot: Schema = {
     ...botSummary.properties,
     ...botInputSchema(true).properties,
     guardrailStatus: { enum: ['READY', 'CREATING', 'FAILED'] },
-    knowledge: {
-      type: ['object', 'null'],
-      required: ['documentCount'],
-      properties: { documentCount: { type: 'integer', minimum: 0, description: 'Documents of the bot in the knowledge base (/knowledge routes)' } },
-      description: '`{documentCount}` when the deployment has a knowledge base (KnowledgeBaseFactory), `null` otherwise',
-    },
+    knowledge: KNOWLEDGE_VIEW_SCHEMA,
     tools: { type: 'array', description: 'Tools: a later issue' },
     sharing: {
       type: 'object',
@@ -149,7 +180,9 @@ export const BOT_ROUTES: readonly Route[] = [
     errors: ['FORBIDDEN', 'THROTTLED'],
     handle: async (ctx) => {
       const v = viewer(ctx);
-      const created = await withGuardrail(ctx, undefined, await botDeps(ctx).store.create(v, ctx.body as BotInput, ctx.deps.settings()));
+      const save = knowledgeSave(ctx);
+      const record = await botDeps(ctx).store.create(v, ctx.body as BotInput, ctx.deps.settings(), save);
+      const created = await withGuardrail(ctx, undefined, await afterKnowledgeSave(ctx, undefined, record, save));
       return viewOf(created, v, true, false, botDeps(ctx).knowledge);
     },
   },
@@ -173,15 +206,19 @@ export const BOT_ROUTES: readonly Route[] = [
     operationId: 'updateBot',
     summary: 'Change a bot (its owner; not a bot declared in code: 403 MANAGED)',
     description: 'A field left out stays as it is. `null` for `defaultModel` or `guardrail` removes it: the bot then '
-      + 'uses the deployment\'s default model, or no guardrail of its own (one the bot defined is deleted).',
+      + 'uses the deployment\'s default model, or no guardrail of its own (one the bot defined is deleted). A new '
+      + 'embedding model, chunking or parsing of a dedicated bot creates its knowledge base again (a new generation); '
+      + 'a bot with documents cannot move to an existing knowledge base (409 EXISTING) nor from its own to the shared one (409 CONFLICT).',
     params: botIdParams,
     body: patch,
     response: { status: 200, description: 'The changed bot', schema: bot },
-    errors: ['FORBIDDEN', 'MANAGED', 'NOT_FOUND', 'CONFLICT', 'THROTTLED'],
+    errors: ['FORBIDDEN', 'MANAGED', 'NOT_FOUND', 'CONFLICT', 'EXISTING', 'THROTTLED'],
     handle: async (ctx) => {
       const v = viewer(ctx);
       const before = await botDeps(ctx).store.get(ctx.params.botId);
-      const after = await botDeps(ctx).store.update(v, ctx.params.botId, ctx.body as BotPatch, ctx.deps.settings());
+      const save = knowledgeSave(ctx);
+      const saved = await botDeps(ctx).store.update(v, ctx.params.botId, ctx.body as BotPatch, ctx.deps.settings(), save);
+      const after = await afterKnowledgeSave(ctx, before, saved, save);
       return botView(ctx, await withGuardrail(ctx, before, after), v);
     },
   },

@@ -8,6 +8,8 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { BOT_ID_PATTERN, BOT_INDEXES, DEPLOYMENT_OWNER } from './bot-keys';
+import type { KbState, KnowledgePlan, KnowledgePlanner, KnowledgeSettings } from './bot-knowledge';
+import { KNOWLEDGE_SETTINGS_SCHEMA, knowledgeView } from './bot-knowledge-view';
 import { ChatError, forbidden, invalid, notFound, unprocessable } from './errors';
 import { ulid } from './ids';
 import { largestOutputTokens } from './limits';
@@ -58,6 +60,8 @@ export interface BotInput {
   readonly promptCaching?: boolean;
   readonly guardrail?: BotGuardrail;
   readonly showRetrievedChunks?: boolean;
+  /** Where the bot's knowledge lives (docs/knowledge-contract.md, "The bot's settings"); POST: `shared` when left out. */
+  readonly knowledge?: KnowledgeSettings;
 }
 
 /**
@@ -104,6 +108,10 @@ export interface BotRecord {
    * function with atomic ADDs; the worker retrieves only for bots with documents. Absent means 0.
    */
   readonly documentCount?: number;
+  /** The knowledge settings as validated (absent: shared, the bot's documents in the shared knowledge base). */
+  readonly knowledgeSettings?: KnowledgeSettings;
+  /** A dedicated bot's knowledge base: written by bots-api when it starts a machine, then only by the machines. */
+  readonly kb?: KbState;
   readonly pinned: boolean;
   readonly pinOrder?: number;
   readonly createdAt: string;
@@ -134,8 +142,11 @@ export interface BotView extends BotSummary {
   readonly guardrail?: BotGuardrail;
   readonly guardrailStatus?: string;
   readonly showRetrievedChunks: boolean;
-  /** `{documentCount}` when the deployment has a knowledge base (`KNOWLEDGE_BASE_ID`), `null` otherwise. */
-  readonly knowledge: { readonly documentCount: number } | null;
+  /**
+   * The knowledge settings with defaults filled, `documentCount` and a dedicated bot's `state`, when the deployment has
+   * a knowledge base (`KNOWLEDGE_BASE_ID`); `null` otherwise.
+   */
+  readonly knowledge: Record<string, unknown> | null;
   readonly tools: never[];
   readonly sharing: { readonly users: string[]; readonly groups: string[] };
   readonly createdAt: string;
@@ -266,6 +277,7 @@ function botFieldsSchema(requireTitle: boolean): Schema {
         },
       },
       showRetrievedChunks: { type: 'boolean' },
+      knowledge: KNOWLEDGE_SETTINGS_SCHEMA,
     },
   };
 }
@@ -364,6 +376,10 @@ export interface BotItemInput extends BotInput {
   readonly guardrailRef?: GuardrailRef;
   /** Kept as it is by a save (only the knowledge-api function changes it, with atomic ADDs). */
   readonly documentCount?: number;
+  /** Written by a save that starts a machine; otherwise kept as read (the machines change it). */
+  readonly kb?: KbState;
+  /** The stored settings (a record spread into a new item); `knowledge` wins when both are given. */
+  readonly knowledgeSettings?: KnowledgeSettings;
   readonly createdAt: string;
   readonly updatedAt: string;
 }
@@ -396,6 +412,8 @@ export function botItem(input: BotItemInput): Record<string, unknown> {
     sharedGroups: scope === 'partial' ? [...new Set(input.sharedGroups ?? [])] : [],
     usageCount: input.usageCount ?? 0,
     ...(input.documentCount !== undefined ? { documentCount: input.documentCount } : {}),
+    ...((input.knowledge ?? input.knowledgeSettings) !== undefined ? { knowledgeSettings: input.knowledge ?? input.knowledgeSettings } : {}),
+    ...(input.kb !== undefined ? { kb: input.kb } : {}),
     pinned: scope === 'all' && (input.pinned ?? false),
     ...(scope === 'all' && input.pinned && input.pinOrder !== undefined ? { pinOrder: input.pinOrder } : {}),
     createdAt: input.createdAt,
@@ -459,7 +477,9 @@ export function viewOf(bot: BotRecord, viewer: Viewer, full: boolean, starred: b
     ...(full && bot.guardrail ? { guardrail: bot.guardrail } : {}),
     ...(full && bot.guardrailStatus ? { guardrailStatus: bot.guardrailStatus } : {}),
     showRetrievedChunks: bot.showRetrievedChunks,
-    knowledge: knowledge ? { documentCount: bot.documentCount ?? 0 } : null,
+    // Those the bot is shared with see where its knowledge lives, not how it is built (crawled sites, models).
+    knowledge: !knowledge ? null : full ? knowledgeView(bot.knowledgeSettings, bot.documentCount, bot.kb)
+      : { mode: bot.knowledgeSettings?.mode ?? 'shared', numberOfResults: knowledgeView(bot.knowledgeSettings, 0, undefined).numberOfResults, documentCount: bot.documentCount ?? 0 },
     tools: [],
     sharing: full ? { users: bot.sharedUsers, groups: bot.sharedGroups } : { users: [], groups: [] },
     createdAt: bot.createdAt,
@@ -573,15 +593,29 @@ export class BotStore {
     return res.Item !== undefined;
   }
 
-  async create(viewer: Viewer, input: BotInput, settings: ModelSettings): Promise<BotRecord> {
+  /**
+   * Creates a bot. `knowledge` (with a knowledge base in the deployment) validates its knowledge settings and receives
+   * the plan of the save (`plan`: the machines to start once the bot is written).
+   */
+  async create(viewer: Viewer, input: BotInput, settings: ModelSettings, knowledge?: KnowledgeSave): Promise<BotRecord> {
     if (!(await canCreate(viewer))) throw forbidden(`Only members of ${CREATOR_GROUP} or ${ADMIN_GROUP} can create bots.`);
     const now = new Date().toISOString();
+    const id = ulid();
+    const plan = input.knowledge ? knowledgePlanOf(id, undefined, input.knowledge, undefined, 0, now, knowledge) : {};
     const item = botItem({
-      ...input, id: ulid(), ownerId: viewer.userId, managed: false, createdAt: now, updatedAt: now, ...guardrailState(input.guardrail),
+      ...input,
+      id,
+      ownerId: viewer.userId,
+      managed: false,
+      createdAt: now,
+      updatedAt: now,
+      ...guardrailState(input.guardrail),
+      ...(plan.kb ? { kb: plan.kb } : {}),
     });
     const record = toRecord(item);
     validateBotSettings(record, settings);
     await this.db.send(new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }));
+    if (knowledge) knowledge.plan = plan;
     return record;
   }
 
@@ -590,8 +624,12 @@ export class BotStore {
    * one conditional PutItem (botItem writes no attribute for an absent field), so a cleared field is gone from the
    * item, as an UpdateItem's REMOVE would leave it.
    */
-  async update(viewer: Viewer, botId: string, patch: BotPatch, settings: ModelSettings): Promise<BotRecord> {
+  async update(viewer: Viewer, botId: string, patch: BotPatch, settings: ModelSettings, knowledge?: KnowledgeSave): Promise<BotRecord> {
     const bot = await this.owned(botId, viewer);
+    const now = new Date().toISOString();
+    const plan: KnowledgePlan = patch.knowledge
+      ? knowledgePlanOf(bot.id, bot.knowledgeSettings, patch.knowledge, bot.kb, bot.documentCount ?? 0, now, knowledge)
+      : (bot.kb ? { kb: bot.kb } : {});
     const { defaultModel, guardrail, ...rest } = patch;
     const guardrailChanged = guardrail !== undefined && JSON.stringify(guardrail ?? undefined) !== JSON.stringify(bot.guardrail);
     const cleared = Object.fromEntries(CLEARABLE_BOT_FIELDS.filter((f) => patch[f] === null).map((f) => [f, undefined]));
@@ -606,12 +644,15 @@ export class BotStore {
       ...cleared,
       // A new guardrail: a defined one is created again by bots-ops (CREATING until READY), an existing one needs nothing.
       ...(guardrailChanged ? { guardrailRef: undefined, guardrailStatus: undefined, ...guardrailState(input.guardrail) } : {}),
-      updatedAt: new Date().toISOString(),
+      knowledge: patch.knowledge ?? bot.knowledgeSettings,
+      kb: plan.kb,
+      updatedAt: now,
     };
     const item = botItem(merged);
     const record = toRecord(item);
     validateBotSettings(record, settings);
     await this.replace(item, bot);
+    if (knowledge) knowledge.plan = plan;
     return record;
   }
 
@@ -908,9 +949,16 @@ export class BotStore {
         // Optimistic: the bot has not changed since it was read (another save would be lost otherwise), nor its
         // documentCount (the knowledge-api function ADDs to it without touching updatedAt; the item carries the count
         // read, so a document added meanwhile would otherwise be forgotten).
-        ConditionExpression: `updatedAt = :before AND ownerId = :owner AND ${before.documentCount === undefined ? 'attribute_not_exists(documentCount)' : 'documentCount = :count'}`,
+        // And its `kb` (the state machines write it without touching updatedAt): the save carries the `kb` it read, or
+        // the new one it starts a machine for, so a change a machine made meanwhile is refused, never overwritten.
+        ConditionExpression: `updatedAt = :before AND ownerId = :owner AND ${before.documentCount === undefined ? 'attribute_not_exists(documentCount)' : 'documentCount = :count'}`
+          // Every kb write sets kb.updatedAt (the contract), so its generation and updatedAt identify the kb read.
+          + ` AND ${before.kb === undefined ? 'attribute_not_exists(kb)' : 'kb.generation = :kbg AND kb.updatedAt = :kbu'}`,
         ExpressionAttributeValues: {
-          ':before': before.updatedAt, ':owner': before.ownerId, ...(before.documentCount === undefined ? {} : { ':count': before.documentCount }),
+          ':before': before.updatedAt,
+          ':owner': before.ownerId,
+          ...(before.documentCount === undefined ? {} : { ':count': before.documentCount }),
+          ...(before.kb === undefined ? {} : { ':kbg': before.kb.generation, ':kbu': before.kb.updatedAt }),
         },
       }));
     } catch (err) {
@@ -1001,6 +1049,27 @@ export class BotStore {
 }
 
 interface Sharing { readonly users: string[]; readonly groups: string[] }
+
+/**
+ * What a save needs to decide about knowledge (core/bot-knowledge.ts `knowledgeSaveFor`: validation and the plan; kept
+ * out of this module so the chat worker's bundle, which reads bots, carries none of it), and where it leaves its plan
+ * (the machines to start after the write).
+ */
+export interface KnowledgeSave {
+  /** Validates `after` and plans what the save starts; throws BAD_REQUEST, EXISTING or CONFLICT. */
+  readonly planFor: KnowledgePlanner;
+  plan?: KnowledgePlan;
+}
+
+/** Without a knowledge base in the deployment, only `shared` is accepted (and means nothing). */
+function knowledgePlanOf(
+  botId: string, before: KnowledgeSettings | undefined, after: KnowledgeSettings, kb: KbState | undefined, documents: number, now: string,
+  save: KnowledgeSave | undefined,
+): KnowledgePlan {
+  if (save) return save.planFor(botId, before, after, kb, documents, now);
+  if (after.mode !== 'shared' || after.numberOfResults !== undefined) throw invalid('knowledge: this deployment has no knowledge base.');
+  return kb ? { kb } : {};
+}
 
 function guardrailState(guardrail: BotGuardrail | undefined): Partial<Pick<BotItemInput, 'guardrailStatus' | 'guardrailRef'>> {
   // A defined guardrail is created by bots-ops from the bot's stream record; until it is READY the bot cannot chat.

@@ -5,7 +5,9 @@ export type ErrorCode =
   // Bots (issue 11): a deployment-owned bot cannot be changed in the app; a turn with a bot the caller may no longer use.
   | 'MANAGED' | 'BOT_UNAVAILABLE'
   // Knowledge (issue 12): a bot already has as many documents as it may (docs/knowledge-contract.md).
-  | 'LIMIT';
+  | 'LIMIT'
+  // Knowledge, slice 2: a dedicated bot's knowledge base is not ACTIVE; a bot on an existing knowledge base has no documents.
+  | 'NOT_READY' | 'EXISTING';
 
 export class ChatError extends Error {
   /** `cause`: the service error this one explains to the user (kept so callers can tell what the service said). */
@@ -39,6 +41,8 @@ const STATUS: Record<ErrorCode, number> = {
   MANAGED: 403,
   BOT_UNAVAILABLE: 403,
   LIMIT: 409,
+  NOT_READY: 409,
+  EXISTING: 409,
 };
 
 export function statusOf(code: ErrorCode): number {

@@ -101,14 +101,24 @@ export interface IndexStatus {
   readonly statusReason?: string;
 }
 
-/** The CUSTOM data source of the shared knowledge base (`KNOWLEDGE_BASE_ID`, `KNOWLEDGE_DATA_SOURCE_ID`). */
+/** A document as a data source knows it: by its id (CUSTOM data source) or by its object's URI (S3 data source). */
+export interface DocumentRef {
+  readonly id: string;
+  /** `s3://<bucket>/documents/<botId>/<documentId>/<name>`. */
+  readonly uri: string;
+}
+
+/**
+ * The data source a bot's documents are ingested into: the CUSTOM data source of the shared knowledge base
+ * (`KNOWLEDGE_BASE_ID`, `KNOWLEDGE_DATA_SOURCE_ID`), or the S3 data source of a dedicated bot's own knowledge base.
+ */
 export interface KnowledgeIndex {
   /** IngestKnowledgeBaseDocuments of one document from its S3 location, with its inline metadata. */
-  ingest(documentId: string, uri: string, metadata: Record<string, string>): Promise<void>;
-  /** GetKnowledgeBaseDocuments of these documents (any number: batched). */
-  statuses(documentIds: readonly string[]): Promise<Map<string, IndexStatus>>;
+  ingest(doc: DocumentRef, metadata: Record<string, string>): Promise<void>;
+  /** GetKnowledgeBaseDocuments of these documents (any number: batched); the map is keyed by document id. */
+  statuses(docs: readonly DocumentRef[]): Promise<Map<string, IndexStatus>>;
   /** DeleteKnowledgeBaseDocuments of these documents (any number: batched). */
-  delete(documentIds: readonly string[]): Promise<void>;
+  delete(docs: readonly DocumentRef[]): Promise<void>;
 }
 
 /**
@@ -230,7 +240,7 @@ export class DocumentStore {
    * the count is undone; a bot deleted meanwhile gets its document removed again (the deletion pipe may have run
    * before the record existed).
    */
-  async register(botId: string, ownerId: string, uploadId: string): Promise<KnowledgeDocument> {
+  async register(botId: string, ownerId: string, uploadId: string, index: KnowledgeIndex = this.deps.index): Promise<KnowledgeDocument> {
     const from = uploadKey(botId, uploadId);
     const head = await this.deps.objects.head(from);
     if (!head || head.metadata.owner !== ownerId) throw invalid('There is no such upload for this bot (it may have expired): upload the file again.');
@@ -251,26 +261,26 @@ export class DocumentStore {
     try {
       await this.deps.objects.copy(from, record.key);
       await this.deps.db.send(new PutCommand({ TableName: this.deps.tableName, Item: this.item(record), ConditionExpression: 'attribute_not_exists(pk)' }));
-      await this.deps.index.ingest(id, this.deps.objects.uri(record.key), { botId, ownerId, documentId: id, documentName: name });
+      await index.ingest(this.ref(record), { botId, ownerId, documentId: id, documentName: name });
     } catch (err) {
-      await this.undo(record).catch(() => undefined);
+      await this.undo(record, index).catch(() => undefined);
       throw err;
     }
     await this.deps.objects.delete(from);
     const bot = (await this.deps.db.send(new GetCommand({ TableName: this.deps.tableName, Key: { pk: botPk(botId), sk: BOT_SK }, ConsistentRead: true, ProjectionExpression: 'pk' }))) as { Item?: unknown };
     if (!bot.Item) {
-      await this.undo(record, { ingested: true, counted: false });
+      await this.undo(record, index, { ingested: true, counted: false });
       throw notFound('Bot not found.');
     }
     return documentView(record);
   }
 
   /** The bot's documents, newest first; those not final yet are refreshed from Bedrock (and their records updated). */
-  async list(botId: string): Promise<KnowledgeDocument[]> {
+  async list(botId: string, index: KnowledgeIndex = this.deps.index): Promise<KnowledgeDocument[]> {
     const records = await this.records(botId);
     const pending = records.filter((r) => !isFinal(r.status));
     if (pending.length > 0) {
-      const statuses = await this.deps.index.statuses(pending.map((r) => r.id));
+      const statuses = await index.statuses(pending.map((r) => this.ref(r)));
       for (const [i, r] of records.entries()) {
         if (isFinal(r.status)) continue;
         const s = statuses.get(r.id);
@@ -305,9 +315,9 @@ export class DocumentStore {
   }
 
   /** Removes a document: its vectors, its object, its record, and one from the bot's count. */
-  async delete(botId: string, documentId: string): Promise<void> {
+  async delete(botId: string, documentId: string, index: KnowledgeIndex = this.deps.index): Promise<void> {
     const record = await this.get(botId, documentId);
-    await this.deps.index.delete([record.id]);
+    await index.delete([this.ref(record)]);
     await this.deps.objects.delete(record.key);
     const res = (await this.deps.db.send(new DeleteCommand({
       TableName: this.deps.tableName, Key: { pk: botPk(botId), sk: DOC_SK_PREFIX + documentId }, ReturnValues: 'ALL_OLD',
@@ -357,11 +367,18 @@ export class DocumentStore {
   }
 
   /** Takes a document back out (after a failure, or when its bot was deleted meanwhile). */
-  private async undo(record: DocumentRecord, done: { ingested?: boolean; counted?: boolean } = { ingested: true, counted: true }): Promise<void> {
-    if (done.ingested) await this.deps.index.delete([record.id]).catch(() => undefined);
+  private async undo(
+    record: DocumentRecord, index: KnowledgeIndex, done: { ingested?: boolean; counted?: boolean } = { ingested: true, counted: true },
+  ): Promise<void> {
+    if (done.ingested) await index.delete([this.ref(record)]).catch(() => undefined);
     await this.deps.objects.delete(record.key);
     await this.deps.db.send(new DeleteCommand({ TableName: this.deps.tableName, Key: { pk: botPk(record.botId), sk: DOC_SK_PREFIX + record.id } }));
     if (done.counted !== false) await this.count(record.botId, -1).catch(() => undefined);
+  }
+
+  /** How the data sources know the document. */
+  ref(r: Pick<DocumentRecord, 'id' | 'key'>): DocumentRef {
+    return { id: r.id, uri: this.deps.objects.uri(r.key) };
   }
 
   private item(r: DocumentRecord): Record<string, unknown> {
@@ -406,6 +423,30 @@ export async function removeBotDocuments(
   await deps.deletePrefix(uploadsPrefix(botId));
   for (const r of records) {
     await deps.db.send(new DeleteCommand({ TableName: deps.tableName, Key: { pk: botPk(botId), sk: DOC_SK_PREFIX + r.id } }));
+  }
+  return records.length;
+}
+
+/**
+ * A bot moved from the shared knowledge base to one of its own: its documents leave the shared one (the new one's first
+ * sync ingests them from `documents/<botId>/`) and count as QUEUED again until the new one's statuses say otherwise.
+ */
+export async function releaseSharedDocuments(
+  deps: Pick<DocumentStoreDeps, 'db' | 'tableName'> & Pick<BotDocumentsCleanup, 'deleteFromIndex'>, botId: string,
+): Promise<number> {
+  const records = await recordsOf(deps, botId);
+  if (records.length === 0) return 0;
+  await deps.deleteFromIndex(records.map((r) => r.id));
+  const now = new Date().toISOString();
+  for (const r of records) {
+    await deps.db.send(new UpdateCommand({
+      TableName: deps.tableName,
+      Key: { pk: botPk(botId), sk: DOC_SK_PREFIX + r.id },
+      UpdateExpression: 'SET #s = :q, updatedAt = :u REMOVE statusReason',
+      ConditionExpression: 'attribute_exists(pk)',
+      ExpressionAttributeNames: { '#s': 'status' },
+      ExpressionAttributeValues: { ':q': 'QUEUED', ':u': now },
+    })).catch((err: unknown) => (conditionFailed(err) ? undefined : Promise.reject(err)));
   }
   return records.length;
 }

@@ -4,10 +4,12 @@
  * (core/bots.ts: owner, shares, groups read from the user pool at use time, admins); a bot the caller may not see,
  * and the documents of a bot the caller may not list, do not exist for them (404).
  */
-import { BOT_ID_PATTERN, BotRecord, BotStore, canUse, GroupLookup, isAdmin, Viewer, viewerOf } from './bots';
-import { ChatError, forbidden, notFound } from './errors';
+import { KnowledgeDeployment, knowledgeView, KNOWLEDGE_VIEW_SCHEMA } from './bot-knowledge';
+import { BOT_ID_PATTERN, BotRecord, BotStore, canCreate, canUse, GroupLookup, isAdmin, Viewer, viewerOf } from './bots';
+import { ChatError, forbidden, notFound, unprocessable } from './errors';
 import { ULID_PATTERN } from './ids';
-import { DocumentStore, KNOWLEDGE_TYPES, MAX_DOCUMENT_NAME, MAX_DOCUMENTS_PER_BOT, MAX_KNOWLEDGE_BYTES } from './knowledge-documents';
+import { DocumentStore, KnowledgeIndex, KNOWLEDGE_TYPES, MAX_DOCUMENT_NAME, MAX_DOCUMENTS_PER_BOT, MAX_KNOWLEDGE_BYTES } from './knowledge-documents';
+import { MachineDeps, startProvision } from './knowledge-machines';
 import type { Route, RouteContext } from './rest-router';
 import type { Schema } from './schema';
 
@@ -21,6 +23,29 @@ export interface KnowledgeDeps {
    * src/constructs/knowledge-base/bulk-sync.ts), undefined before the first change under `bulk/`.
    */
   readonly syncState?: () => Promise<Record<string, unknown> | undefined>;
+  /** What the deployment offers bots (`KNOWLEDGE_DEDICATED`, `KNOWLEDGE_EXISTING`); absent: shared only. */
+  readonly deployment?: KnowledgeDeployment;
+  /** Starts the provision machine (`sync`); set with KNOWLEDGE_PROVISION_ARN. */
+  readonly machines?: MachineDeps;
+  /** The S3 data source of a dedicated bot's knowledge base (wiring/knowledge-index.ts dedicatedKnowledgeIndex). */
+  readonly dedicatedIndex?: (knowledgeBaseId: string, dataSourceId: string) => KnowledgeIndex;
+}
+
+/**
+ * Where a bot's documents go (docs/knowledge-contract.md, "Routes"): the shared index (shared bots); a dedicated bot's own
+ * S3 data source once its knowledge base is ACTIVE (409 NOT_READY before); none for a bot on an existing knowledge base
+ * (409 EXISTING).
+ */
+function indexFor(deps: KnowledgeDeps, bot: BotRecord): KnowledgeIndex | undefined {
+  const mode = bot.knowledgeSettings?.mode ?? 'shared';
+  if (mode === 'existing') throw new ChatError('EXISTING', 'This bot uses an existing knowledge base of the deployment: it has no documents of its own.');
+  if (mode === 'shared') return undefined;
+  const kb = bot.kb;
+  if (kb?.status !== 'ACTIVE' || !kb.knowledgeBaseId || !kb.dataSourceId) {
+    throw new ChatError('NOT_READY', `This bot's knowledge base is ${kb?.status === 'FAILED' ? 'not created (it failed: save the bot again)' : kb?.status === 'DELETING' ? 'being deleted' : 'still being created'}: try again when it is ready.`);
+  }
+  if (!deps.dedicatedIndex) throw new ChatError('INTERNAL', 'This deployment has no dedicated knowledge bases.');
+  return deps.dedicatedIndex(kb.knowledgeBaseId, kb.dataSourceId);
 }
 
 /** The sync item as the route answers it: what an admin needs, none of the machine's bookkeeping (`runner`). */
@@ -102,6 +127,26 @@ const document: Schema = {
 };
 const types = [...new Set(Object.values(KNOWLEDGE_TYPES))];
 
+const knowledgeBases: Schema = {
+  type: 'object',
+  required: ['existing', 'dedicated'],
+  properties: {
+    existing: {
+      type: 'array',
+      items: { type: 'object', required: ['knowledgeBaseId', 'name'], properties: { knowledgeBaseId: { type: 'string' }, name: { type: 'string' }, description: { type: 'string' } } },
+    },
+    dedicated: {
+      type: ['object', 'null'],
+      required: ['embeddingModels', 'parsingModels'],
+      description: '`null` when the deployment has no dedicated knowledge bases',
+      properties: {
+        embeddingModels: { type: 'array', items: { type: 'object', required: ['modelId', 'dimensions'], properties: { modelId: { type: 'string' }, dimensions: { type: 'integer' } } } },
+        parsingModels: { type: 'array', items: { type: 'string' } },
+      },
+    },
+  },
+};
+
 const syncStatus: Schema = {
   type: 'object',
   required: ['status', 'pending'],
@@ -150,9 +195,10 @@ export const KNOWLEDGE_ROUTES: readonly Route[] = [
         properties: { uploadId: { type: 'string' }, url: { type: 'string' }, headers: { type: 'object' }, expiresAt: time },
       },
     },
-    errors: ['MANAGED', 'NOT_FOUND', 'THROTTLED'],
+    errors: ['MANAGED', 'NOT_FOUND', 'THROTTLED', 'NOT_READY', 'EXISTING'],
     handle: async (ctx) => {
       const { bot, viewer } = await botFor(ctx, 'owner');
+      indexFor(knowledgeDeps(ctx), bot);
       return knowledgeDeps(ctx).documents.startUpload(bot.id, viewer.userId, ctx.body as { name: string; contentType: string; size: number });
     },
   },
@@ -170,10 +216,11 @@ export const KNOWLEDGE_ROUTES: readonly Route[] = [
       properties: { uploadId: { type: 'string', pattern: ULID_PATTERN, description: 'From POST .../uploads' } },
     },
     response: { status: 201, description: 'The document (status QUEUED)', schema: document },
-    errors: ['MANAGED', 'NOT_FOUND', 'LIMIT', 'THROTTLED'],
+    errors: ['MANAGED', 'NOT_FOUND', 'LIMIT', 'THROTTLED', 'NOT_READY', 'EXISTING'],
     handle: async (ctx) => {
       const { bot, viewer } = await botFor(ctx, 'owner');
-      return knowledgeDeps(ctx).documents.register(bot.id, viewer.userId, (ctx.body as { uploadId: string }).uploadId);
+      const index = indexFor(knowledgeDeps(ctx), bot);
+      return knowledgeDeps(ctx).documents.register(bot.id, viewer.userId, (ctx.body as { uploadId: string }).uploadId, index);
     },
   },
   {
@@ -187,10 +234,10 @@ export const KNOWLEDGE_ROUTES: readonly Route[] = [
       description: 'Every document of the bot',
       schema: { type: 'object', required: ['items'], properties: { items: { type: 'array', items: document } } },
     },
-    errors: ['NOT_FOUND', 'THROTTLED'],
+    errors: ['NOT_FOUND', 'THROTTLED', 'NOT_READY', 'EXISTING'],
     handle: async (ctx) => {
       const { bot } = await botFor(ctx, 'list');
-      return { items: await knowledgeDeps(ctx).documents.list(bot.id) };
+      return { items: await knowledgeDeps(ctx).documents.list(bot.id, indexFor(knowledgeDeps(ctx), bot)) };
     },
   },
   {
@@ -200,10 +247,10 @@ export const KNOWLEDGE_ROUTES: readonly Route[] = [
     summary: 'Remove a document from the bot\'s knowledge: its vectors, its file and its record (its owner)',
     params: documentParams,
     response: { status: 204, description: 'Removed' },
-    errors: ['MANAGED', 'NOT_FOUND', 'THROTTLED'],
+    errors: ['MANAGED', 'NOT_FOUND', 'THROTTLED', 'NOT_READY', 'EXISTING'],
     handle: async (ctx) => {
       const { bot } = await botFor(ctx, 'owner');
-      await knowledgeDeps(ctx).documents.delete(bot.id, ctx.params.documentId);
+      await knowledgeDeps(ctx).documents.delete(bot.id, ctx.params.documentId, indexFor(knowledgeDeps(ctx), bot));
     },
   },
   {
@@ -236,6 +283,52 @@ export const KNOWLEDGE_ROUTES: readonly Route[] = [
       if (!(await isAdmin(viewerOf(ctx.caller, deps.groupsOf)))) throw forbidden('Only admins may see the sync of bulk knowledge.');
       if (!deps.syncState) throw new ChatError('INTERNAL', 'This deployment has no bulk knowledge sync.');
       return syncStatusOf(await deps.syncState());
+    },
+  },
+  {
+    method: 'GET',
+    path: '/knowledge/bases',
+    operationId: 'knowledgeBases',
+    summary: 'What bots may choose for their knowledge: the deployment\'s existing knowledge bases, and the models of dedicated ones (members of CreatingBotAllowed or Admin)',
+    response: { status: 200, description: 'The offer', schema: knowledgeBases },
+    errors: ['FORBIDDEN', 'THROTTLED'],
+    handle: async (ctx) => {
+      const deps = knowledgeDeps(ctx);
+      if (!(await canCreate(viewerOf(ctx.caller, deps.groupsOf)))) throw forbidden('Only those who may create bots see the knowledge bases they can choose.');
+      const d = deps.deployment;
+      return {
+        existing: (d?.existing ?? []).map((k) => ({
+          knowledgeBaseId: k.knowledgeBaseId, name: k.name, ...(k.description ? { description: k.description } : {}),
+        })),
+        dedicated: d?.dedicated && d.provisionArn ? {
+          embeddingModels: d.dedicated.embeddingModels.map((m) => ({ modelId: m.modelId, dimensions: m.dimensions })),
+          parsingModels: [...d.dedicated.parsingModels],
+        } : null,
+      };
+    },
+  },
+  {
+    method: 'POST',
+    path: '/knowledge/bots/{botId}/sync',
+    operationId: 'syncBotKnowledge',
+    summary: 'Sync a dedicated bot\'s knowledge base again: its documents and crawled pages (its owner; the knowledge base ACTIVE)',
+    description: 'Starts the provision state machine with action sync; the bot\'s knowledge.state.sync shows how it goes (GET /bots/{botId}).',
+    params: botParams,
+    response: { status: 202, description: 'Started', schema: { type: 'object', required: ['state'], properties: { state: KNOWLEDGE_VIEW_SCHEMA.properties!.state } } },
+    errors: ['MANAGED', 'NOT_FOUND', 'NOT_READY', 'UNPROCESSABLE', 'THROTTLED'],
+    handle: async (ctx) => {
+      const deps = knowledgeDeps(ctx);
+      const { bot } = await botFor(ctx, 'owner');
+      const settings = bot.knowledgeSettings;
+      if (settings?.mode !== 'dedicated' || !settings.dedicated) throw unprocessable('Only a bot with a knowledge base of its own (dedicated) is synced on demand.');
+      const kb = bot.kb;
+      if (kb?.status !== 'ACTIVE') throw new ChatError('NOT_READY', `This bot's knowledge base is ${kb ? kb.status : 'not created'}: it can be synced once it is ACTIVE.`);
+      if (!deps.machines) throw new ChatError('INTERNAL', 'This deployment cannot start its knowledge state machines.');
+      const started = await startProvision(deps.machines, { botId: bot.id, generation: kb.generation, action: 'sync', settings: settings.dedicated });
+      const now = await deps.bots.get(bot.id, true);
+      const view = knowledgeView(now?.knowledgeSettings, now?.documentCount, now?.kb) as { state?: unknown };
+      if (!started) throw new ChatError('INTERNAL', 'The sync could not be started. Try again in a moment.');
+      return { state: view.state ?? { status: kb.status } };
     },
   },
 ];

@@ -17,7 +17,7 @@ export interface RouteSpec {
   readonly query?: Schema;
   /** Schema of the JSON body. @default - the route takes no body */
   readonly body?: Schema;
-  readonly response: { readonly status: 200 | 201 | 204; readonly description: string; readonly schema?: Schema };
+  readonly response: { readonly status: 200 | 201 | 202 | 204; readonly description: string; readonly schema?: Schema };
   /** Errors beyond the ones every route can answer (BAD_REQUEST, UNAUTHORIZED, and TOO_LARGE with a body). */
   readonly errors: readonly ErrorCode[];
 }
@@ -25,6 +25,7 @@ export interface RouteSpec {
 const ERROR_CODES: readonly ErrorCode[] = [
   'BAD_REQUEST', 'UNAUTHORIZED', 'FORBIDDEN', 'NOT_FOUND', 'METHOD_NOT_ALLOWED', 'CONFLICT', 'TOO_LARGE', 'UNPROCESSABLE',
   'THROTTLED', 'QUOTA', 'MODEL_ERROR', 'INTERNAL', 'MANAGED', 'BOT_UNAVAILABLE', 'LIMIT',
+  'NOT_READY', 'EXISTING',
 ];
 
 const ERROR_DESCRIPTIONS: Record<ErrorCode, string> = {
@@ -43,6 +44,8 @@ const ERROR_DESCRIPTIONS: Record<ErrorCode, string> = {
   MANAGED: 'The bot is managed by the deployment (declared in code) and cannot be changed in the app.',
   BOT_UNAVAILABLE: 'The bot is no longer available to this user (deleted or unshared).',
   LIMIT: 'A limit of the resource is reached (a bot\'s documents: at most 100).',
+  NOT_READY: 'The bot\'s dedicated knowledge base is not ACTIVE yet (being created or deleted): try again when it is.',
+  EXISTING: 'The bot uses an existing knowledge base of the deployment: it has no documents of its own.',
 };
 
 /** The errors a route can answer, in status order. */

@@ -100,3 +100,50 @@ export async function withRetries<T>(
     }
   }
 }
+
+/** What `signedPost` sends: a JSON body to `path` of `url`, with the protocol's headers (content type, target). */
+export interface SignedPost {
+  readonly url: URL;
+  readonly path: string;
+  readonly headers: Record<string, string>;
+  readonly body: string;
+}
+
+/** Signs a POST of a JSON body (the AWS JSON and REST-JSON protocols); returns the headers to send, `host` included. */
+export async function signPost(signer: SignatureV4, post: SignedPost): Promise<Record<string, string>> {
+  const signed = await signer.sign({
+    method: 'POST',
+    protocol: post.url.protocol,
+    hostname: post.url.hostname,
+    port: post.url.port ? Number(post.url.port) : undefined,
+    path: post.path,
+    query: {},
+    headers: { host: post.url.host, ...post.headers },
+    body: post.body,
+  });
+  return signed.headers as Record<string, string>;
+}
+
+/** A JSON answer as the SDK reads it: the parsed body on 2xx, else the error `awsError` makes of it. */
+export function parseAnswer(what: string, status: number, errorType: string | null | undefined, text: string): Record<string, unknown> {
+  let parsed: Record<string, unknown> = {};
+  try {
+    parsed = text ? JSON.parse(text) : {};
+  } catch {
+    if (status >= 200 && status < 300) throw Object.assign(new Error(`${what} answered a body that is not JSON.`), { $metadata: { httpStatusCode: status } });
+  }
+  if (status >= 200 && status < 300) return parsed;
+  throw awsError(status, errorType, parsed, `${what} failed (${status}).`);
+}
+
+/** One signed JSON POST over fetch (HTTP/1.1), its answer parsed (`parseAnswer`); no answer is a `transportError`. */
+export async function signedJsonPost(what: string, signer: SignatureV4, post: SignedPost): Promise<Record<string, unknown>> {
+  const headers = await signPost(signer, post);
+  let res: Response;
+  try {
+    res = await fetch(new URL(post.path, post.url), { method: 'POST', headers, body: post.body });
+  } catch (err) {
+    throw transportError(what, err);
+  }
+  return parseAnswer(what, res.status, res.headers.get('x-amzn-errortype'), await res.text());
+}

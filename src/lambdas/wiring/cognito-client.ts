@@ -20,7 +20,7 @@
  * (https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html).
  */
 import type { SignatureV4 } from '@smithy/signature-v4';
-import { awsError, Credentials, defaultBackoff, endpointOf, regionOf, Sha256, signerFor, transportError, withRetries } from './aws-signing';
+import { Credentials, defaultBackoff, endpointOf, regionOf, Sha256, signedJsonPost, signerFor, withRetries } from './aws-signing';
 
 /** The subset of the Cognito shapes these reads return (field names as in the API reference). */
 export interface CognitoGroup { readonly GroupName?: string; readonly Description?: string }
@@ -68,36 +68,11 @@ export class CognitoClient {
   }
 
   private async once(operation: string, input: unknown): Promise<unknown> {
-    const body = JSON.stringify(input);
-    const path = this.url.pathname || '/';
-    const signed = await this.signer.sign({
-      method: 'POST',
-      protocol: this.url.protocol,
-      hostname: this.url.hostname,
-      port: this.url.port ? Number(this.url.port) : undefined,
-      path,
-      query: {},
-      headers: {
-        'host': this.url.host,
-        'content-type': 'application/x-amz-json-1.1',
-        'x-amz-target': `AWSCognitoIdentityProviderService.${operation}`,
-      },
-      body,
+    return signedJsonPost(`Cognito ${operation}`, this.signer, {
+      url: this.url,
+      path: this.url.pathname || '/',
+      headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': `AWSCognitoIdentityProviderService.${operation}` },
+      body: JSON.stringify(input),
     });
-    let res: Response;
-    try {
-      res = await fetch(new URL(path, this.url), { method: 'POST', headers: signed.headers, body });
-    } catch (err) {
-      throw transportError(`Cognito ${operation}`, err);
-    }
-    const text = await res.text();
-    let parsed: Record<string, unknown> = {};
-    try {
-      parsed = text ? JSON.parse(text) : {};
-    } catch {
-      if (res.ok) throw Object.assign(new Error(`Cognito ${operation} answered a body that is not JSON.`), { $metadata: { httpStatusCode: res.status } });
-    }
-    if (res.ok) return parsed;
-    throw awsError(res.status, res.headers.get('x-amzn-errortype'), parsed, `Cognito ${operation} failed (${res.status}).`);
   }
 }

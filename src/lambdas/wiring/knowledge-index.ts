@@ -2,7 +2,7 @@ import {
   BedrockAgentClient, DeleteKnowledgeBaseDocumentsCommand, GetKnowledgeBaseDocumentsCommand, IngestKnowledgeBaseDocumentsCommand,
 } from '@aws-sdk/client-bedrock-agent';
 import { env, once } from './env';
-import type { IndexStatus, KnowledgeIndex } from '../core/knowledge-documents';
+import type { DocumentRef, IndexStatus, KnowledgeIndex } from '../core/knowledge-documents';
 
 /** The Bedrock Agent control plane (knowledge base documents), endpoint from `AWS_ENDPOINT_URL_BEDROCK_AGENT` when set. */
 export const bedrockAgent = once(() => new BedrockAgentClient({}));
@@ -39,7 +39,7 @@ export function knowledgeIndex(): KnowledgeIndex {
   const knowledgeBaseId = env('KNOWLEDGE_BASE_ID');
   const dataSourceId = env('KNOWLEDGE_DATA_SOURCE_ID');
   return {
-    async ingest(documentId, uri, metadata) {
+    async ingest({ id: documentId, uri }, metadata) {
       // A CUSTOM document from its S3 location with inline STRING attributes
       // (https://docs.aws.amazon.com/bedrock/latest/APIReference/API_agent_CustomContent.html ,
       // https://docs.aws.amazon.com/bedrock/latest/APIReference/API_agent_DocumentMetadata.html).
@@ -55,9 +55,9 @@ export function knowledgeIndex(): KnowledgeIndex {
         }],
       }));
     },
-    async statuses(documentIds) {
+    async statuses(docs) {
       const out = new Map<string, IndexStatus>();
-      for (const batch of batches(documentIds)) {
+      for (const batch of batches(docs.map((d) => d.id))) {
         const documentIdentifiers = batch.map(identifier);
         const res = await bedrockAgent().send(new GetKnowledgeBaseDocumentsCommand({ knowledgeBaseId, dataSourceId, documentIdentifiers }));
         for (const d of res.documentDetails ?? []) {
@@ -67,6 +67,50 @@ export function knowledgeIndex(): KnowledgeIndex {
       }
       return out;
     },
-    delete: deleteKnowledgeDocuments,
+    delete: (docs) => deleteKnowledgeDocuments(docs.map((d) => d.id)),
+  };
+}
+
+/**
+ * The S3 data source of a dedicated bot's knowledge base (docs/knowledge-contract.md, "Routes"): documents are known by
+ * their object's URI (https://docs.aws.amazon.com/bedrock/latest/APIReference/API_agent_DocumentIdentifier.html) and
+ * ingested from it with the same inline metadata as in the shared one
+ * (https://docs.aws.amazon.com/bedrock/latest/APIReference/API_agent_S3Content.html).
+ */
+export function dedicatedKnowledgeIndex(knowledgeBaseId: string, dataSourceId: string): KnowledgeIndex {
+  const s3 = (uri: string) => ({ dataSourceType: 'S3' as const, s3: { uri } });
+  const byUri = (docs: readonly DocumentRef[]) => new Map(docs.map((d) => [d.uri, d.id]));
+  return {
+    async ingest({ uri }, metadata) {
+      await bedrockAgent().send(new IngestKnowledgeBaseDocumentsCommand({
+        knowledgeBaseId,
+        dataSourceId,
+        documents: [{
+          content: { dataSourceType: 'S3', s3: { s3Location: { uri } } },
+          metadata: {
+            type: 'IN_LINE_ATTRIBUTE',
+            inlineAttributes: Object.entries(metadata).map(([key, stringValue]) => ({ key, value: { type: 'STRING', stringValue } })),
+          },
+        }],
+      }));
+    },
+    async statuses(docs) {
+      const out = new Map<string, IndexStatus>();
+      const ids = byUri(docs);
+      for (const batch of batches(docs.map((d) => d.uri))) {
+        const documentIdentifiers = batch.map(s3);
+        const res = await bedrockAgent().send(new GetKnowledgeBaseDocumentsCommand({ knowledgeBaseId, dataSourceId, documentIdentifiers }));
+        for (const d of res.documentDetails ?? []) {
+          const id = d.identifier?.s3?.uri ? ids.get(d.identifier.s3.uri) : undefined;
+          if (id && d.status) out.set(id, { status: d.status, statusReason: d.statusReason });
+        }
+      }
+      return out;
+    },
+    async delete(docs) {
+      for (const batch of batches(docs.map((d) => d.uri))) {
+        await bedrockAgent().send(new DeleteKnowledgeBaseDocumentsCommand({ knowledgeBaseId, dataSourceId, documentIdentifiers: batch.map(s3) }));
+      }
+    },
   };
 }

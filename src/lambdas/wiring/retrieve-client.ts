@@ -24,7 +24,7 @@
  * 5xx and no answer are retried like the SDK's standard mode (3 attempts); every attempt is bounded by `timeoutMs`.
  */
 import type { SignatureV4 } from '@smithy/signature-v4';
-import { awsError, Credentials, defaultBackoff, endpointOf, HashConstructor, regionOf, signerFor, transportError, withRetries } from './aws-signing';
+import { Credentials, defaultBackoff, endpointOf, HashConstructor, parseAnswer, regionOf, signerFor, signPost, transportError, withRetries } from './aws-signing';
 import { bedrock } from './bedrock';
 import { once } from './env';
 
@@ -108,25 +108,13 @@ export class RetrieveClient {
     const body = JSON.stringify(rest);
     const base = this.url.pathname.replace(/\/+$/, '');
     const path = `${base}/knowledgebases/${encodeURIComponent(knowledgeBaseId)}/retrieve`;
-    const signed = await this.signer.sign({
-      method: 'POST',
-      protocol: this.url.protocol,
-      hostname: this.url.hostname,
-      port: this.url.port ? Number(this.url.port) : undefined,
-      path,
-      query: {},
-      headers: { 'host': this.url.host, 'content-type': 'application/json' },
-      body,
-    });
-    const { status, errorType, text } = await this.exchange(signed, signal);
-    let parsed: Record<string, unknown> = {};
-    try {
-      parsed = text ? JSON.parse(text) : {};
-    } catch {
-      if (status < 300) throw Object.assign(new Error('Retrieve: not JSON'), { $metadata: { httpStatusCode: status } });
-    }
-    if (status >= 200 && status < 300) return parsed as RetrieveOutput;
-    throw awsError(status, errorType, parsed, `Retrieve failed (${status}).`);
+    const headers = await signPost(this.signer, { url: this.url, path, headers: { 'content-type': 'application/json' }, body });
+    const request = {
+      method: 'POST', protocol: this.url.protocol, hostname: this.url.hostname,
+      port: this.url.port ? Number(this.url.port) : undefined, path, query: {}, headers, body,
+    };
+    const { status, errorType, text } = await this.exchange(request, signal);
+    return parseAnswer('Retrieve', status, errorType, text) as RetrieveOutput;
   }
 
   /** One request through the handler (which bounds it to `timeoutMs` of silence and aborts it with `signal`). */
