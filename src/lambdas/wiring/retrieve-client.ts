@@ -110,8 +110,14 @@ export class RetrieveClient {
     const path = `${base}/knowledgebases/${encodeURIComponent(knowledgeBaseId)}/retrieve`;
     const headers = await signPost(this.signer, { url: this.url, path, headers: { 'content-type': 'application/json' }, body });
     const request = {
-      method: 'POST', protocol: this.url.protocol, hostname: this.url.hostname,
-      port: this.url.port ? Number(this.url.port) : undefined, path, query: {}, headers, body,
+      method: 'POST',
+      protocol: this.url.protocol,
+      hostname: this.url.hostname,
+      port: this.url.port ? Number(this.url.port) : undefined,
+      path,
+      query: {},
+      headers,
+      body,
     };
     const { status, errorType, text } = await this.exchange(request, signal);
     return parseAnswer('Retrieve', status, errorType, text) as RetrieveOutput;
