@@ -620,7 +620,11 @@ export class DedicatedKnowledge {
     const { scope, options } = this;
     const retry = (t: sfn.CustomState) => t.addRetry({ errors: TRANSIENT, interval: Duration.seconds(5), maxAttempts: 5, backoffRate: 2 });
 
-    const deleteIndex = this.sdk('DeleteIndex', 's3vectors', 'deleteIndex', { VectorBucketArn: options.vectorBucketArn, 'IndexName.$': '$.indexName' }, { ResultPath: null });
+    // DeleteIndex names the index by its ARN, or by the bucket's name and its name (no bucket ARN):
+    // https://docs.aws.amazon.com/AmazonS3/latest/API/API_S3VectorBuckets_DeleteIndex.html
+    const deleteIndex = this.sdk('DeleteIndex', 's3vectors', 'deleteIndex', {
+      'IndexArn.$': sfn.JsonPath.format(`${options.vectorBucketArn}/index/{}`, sfn.JsonPath.stringAt('$.indexName')),
+    }, { ResultPath: null });
     const removeKb = new tasks.DynamoUpdateItem(scope, 'RemoveKb', {
       table: this.table,
       key: this.botKey(),

@@ -1,5 +1,6 @@
 // src/local runs only in development (playground, tests): its imports are devDependencies.
 import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
 import * as bedrockAgent from '@aws-sdk/client-bedrock-agent';
 import * as dynamodb from '@aws-sdk/client-dynamodb';
 import * as s3vectors from '@aws-sdk/client-s3vectors';
@@ -179,12 +180,18 @@ export class LocalStateMachine {
     const executionArn = `${this.options.arn.replace(':stateMachine:', ':execution:')}:${id}`;
     const execution: LocalExecution = { executionArn, input, status: 'RUNNING', states: [], retries: [] };
     this.executions.push(execution);
+    const context = {
+      Execution: { Id: executionArn, Name: id, StartTime: new Date().toISOString(), Input: input, RoleArn: 'arn:aws:iam::000000000000:role/local' },
+      StateMachine: { Id: this.options.arn, Name: this.options.name },
+    };
+    // $$.State.EnteredTime: the interpreter reads the context when a state evaluates its paths, so a getter gives the
+    // time the state is entered (the context object's State field:
+    // https://docs.aws.amazon.com/step-functions/latest/dg/input-output-contextobject.html). Name and RetryCount are
+    // not known to it and not given.
+    Object.defineProperty(context, 'State', { enumerable: true, get: () => ({ EnteredTime: new Date().toISOString() }) });
     const run = this.machine.run(input as Json, {
       overrides: { taskResourceLocalHandlers: this.handlers as never, waitTimeOverrides: this.waits, retryIntervalOverrides: this.retries },
-      context: {
-        Execution: { Id: executionArn, Name: id, StartTime: new Date().toISOString(), Input: input, RoleArn: 'arn:aws:iam::000000000000:role/local' },
-        StateMachine: { Id: this.options.arn, Name: this.options.name },
-      } as never,
+      context: context as never,
     });
     const done = (async () => {
       const log = (async () => {
@@ -235,8 +242,7 @@ export class LocalStateMachine {
  * (the errors of the same page). Signatures are not checked (the local stack has no IAM).
  */
 export async function startStepFunctionsApi(machines: (arn: string) => LocalStateMachine | undefined): Promise<{ endpoint: string; stop: () => Promise<void> }> {
-  const http = await import('node:http');
-  const server = http.createServer((req, res) => {
+  const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
