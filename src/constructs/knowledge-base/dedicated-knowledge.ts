@@ -235,7 +235,7 @@ export class DedicatedKnowledge {
       for (const step of steps) step.addCatch(target, { errors: ['States.ALL'], resultPath: '$.error' });
     };
     const raise = (id: string, error: string, cause: string, target: sfn.IChainable) =>
-      new sfn.Pass(scope, id, { parameters: { Error: error, 'Cause.$': cause }, resultPath: '$.error' }).next(target);
+      new sfn.Pass(scope, id, { parameters: { 'Error': error, 'Cause.$': cause }, resultPath: '$.error' }).next(target);
 
     // ---- the ingestion configuration from the settings: chunking (https://docs.aws.amazon.com/bedrock/latest/APIReference/API_agent_ChunkingConfiguration.html)
     const action = new sfn.Choice(scope, 'Action');
@@ -305,7 +305,7 @@ export class DedicatedKnowledge {
       resultPath: '$.crawler',
     });
     const crawlerBase = new sfn.Pass(scope, 'CrawlerBase', {
-      parameters: { 'Scope.$': '$.crawler.v.scope', CrawlerLimits: { 'RateLimit.$': '$.crawler.v.maxPagesPerMinute' } },
+      parameters: { 'Scope.$': '$.crawler.v.scope', 'CrawlerLimits': { 'RateLimit.$': '$.crawler.v.maxPagesPerMinute' } },
       resultPath: '$.crawlerConfig',
     });
     const filter = (id: string, key: string, field: string) => [
@@ -334,12 +334,12 @@ export class DedicatedKnowledge {
     const createIndex = this.sdk('CreateIndex', 's3vectors', 'createIndex', {
       // float32, the model's dimension, Bedrock's text and metadata keys not filterable (as the shared index: vector-store.ts)
       // (https://docs.aws.amazon.com/AmazonS3/latest/API/API_S3VectorBuckets_CreateIndex.html)
-      VectorBucketArn: options.vectorBucketArn,
+      'VectorBucketArn': options.vectorBucketArn,
       'IndexName.$': '$.record.Item.kb.M.indexName.S',
-      DataType: 'float32',
+      'DataType': 'float32',
       'Dimension.$': '$.model.dimensions',
-      DistanceMetric: 'cosine',
-      MetadataConfiguration: { NonFilterableMetadataKeys: ['AMAZON_BEDROCK_TEXT', 'AMAZON_BEDROCK_METADATA'] },
+      'DistanceMetric': 'cosine',
+      'MetadataConfiguration': { NonFilterableMetadataKeys: ['AMAZON_BEDROCK_TEXT', 'AMAZON_BEDROCK_METADATA'] },
     }, { ResultPath: null });
     options.embeddingModels.forEach((m, i) => {
       model.when(sfn.Condition.stringEquals('$.settings.embeddingModelId', m.modelId), new sfn.Pass(scope, `EmbeddingModel${i}`, {
@@ -379,21 +379,21 @@ export class DedicatedKnowledge {
     const createKb = this.sdk('CreateKnowledgeBase', 'bedrockagent', 'createKnowledgeBase', {
       'Name.$': "States.Format('bot-{}', $.generation)",
       'Description.$': "States.Format('Dedicated knowledge base of the bot {}', $.botId)",
-      RoleArn: this.serviceRole.roleArn,
+      'RoleArn': this.serviceRole.roleArn,
       'ClientToken.$': "States.Format('bedrock-chat-kb-{}', $.generation)",
-      KnowledgeBaseConfiguration: {
+      'KnowledgeBaseConfiguration': {
         Type: 'VECTOR',
         VectorKnowledgeBaseConfiguration: {
           'EmbeddingModelArn.$': '$.model.arn',
-          EmbeddingModelConfiguration: { BedrockEmbeddingModelConfiguration: { 'Dimensions.$': '$.model.dimensions', EmbeddingDataType: 'FLOAT32' } },
+          'EmbeddingModelConfiguration': { BedrockEmbeddingModelConfiguration: { 'Dimensions.$': '$.model.dimensions', 'EmbeddingDataType': 'FLOAT32' } },
         },
       },
-      StorageConfiguration: {
+      'StorageConfiguration': {
         Type: 'S3_VECTORS',
         S3VectorsConfiguration: { 'IndexArn.$': sfn.JsonPath.format(`${options.vectorBucketArn}/index/{}`, sfn.JsonPath.stringAt('$.record.Item.kb.M.indexName.S')) },
       },
-      Tags: { [DEPLOYMENT_TAG]: options.deploymentTag, 'bedrock-chat:bot.$': '$.botId' },
-    }, { ResultSelector: { 'id.$': '$.KnowledgeBase.KnowledgeBaseId', polls: 0 }, ResultPath: '$.kb' });
+      'Tags': { [DEPLOYMENT_TAG]: options.deploymentTag, 'bedrock-chat:bot.$': '$.botId' },
+    }, { ResultSelector: { 'id.$': '$.KnowledgeBase.KnowledgeBaseId', 'polls': 0 }, ResultPath: '$.kb' });
     createKb.addRetry({ errors: TRANSIENT, interval: Duration.seconds(5), maxAttempts: 5, backoffRate: 2 });
     // The id is recorded at once: a failure later still leaves what deprovision needs to delete it.
     const recordId = this.record('RecordKnowledgeBaseId', 'SET #kb.knowledgeBaseId = :id, #kb.updatedAt = :now', { ':id': path('$.kb.id'), ':now': now }, stale);
@@ -411,23 +411,23 @@ export class DedicatedKnowledge {
     // (https://docs.aws.amazon.com/bedrock/latest/APIReference/API_agent_KnowledgeBase.html).
     const kbFailed = new sfn.Choice(scope, 'KnowledgeBaseFailedReasons')
       .when(sfn.Condition.isPresent('$.kbState.knowledgeBase.FailureReasons[0]'), new sfn.Pass(scope, 'KnowledgeBaseFailedWithReasons', {
-        parameters: { Error: 'KnowledgeBaseFailed', 'Cause.$': "States.Format('The knowledge base is {}: {}', $.kbState.status, States.ArrayGetItem($.kbState.knowledgeBase.FailureReasons, 0))" }, resultPath: '$.error',
+        parameters: { 'Error': 'KnowledgeBaseFailed', 'Cause.$': "States.Format('The knowledge base is {}: {}', $.kbState.status, States.ArrayGetItem($.kbState.knowledgeBase.FailureReasons, 0))" }, resultPath: '$.error',
       }).next(failCreate))
       .otherwise(new sfn.Pass(scope, 'KnowledgeBaseFailed', {
-        parameters: { Error: 'KnowledgeBaseFailed', 'Cause.$': "States.Format('The knowledge base is {}', $.kbState.status)" }, resultPath: '$.error',
+        parameters: { 'Error': 'KnowledgeBaseFailed', 'Cause.$': "States.Format('The knowledge base is {}', $.kbState.status)" }, resultPath: '$.error',
       }).next(failCreate));
 
     const createDocs = this.sdk('CreateDocumentsDataSource', 'bedrockagent', 'createDataSource', {
       'KnowledgeBaseId.$': '$.kb.id',
-      Name: 'documents',
-      Description: 'The bot\'s documents under documents/<botId>/',
+      'Name': 'documents',
+      'Description': 'The bot\'s documents under documents/<botId>/',
       'ClientToken.$': "States.Format('bedrock-chat-ds-{}', $.generation)",
       // https://docs.aws.amazon.com/bedrock/latest/APIReference/API_agent_S3DataSourceConfiguration.html
-      DataSourceConfiguration: {
+      'DataSourceConfiguration': {
         Type: 'S3',
-        S3Configuration: { BucketArn: options.documentBucket.bucketArn, 'InclusionPrefixes.$': "States.Array(States.Format('documents/{}/', $.botId))" },
+        S3Configuration: { 'BucketArn': options.documentBucket.bucketArn, 'InclusionPrefixes.$': "States.Array(States.Format('documents/{}/', $.botId))" },
       },
-      DataDeletionPolicy: 'DELETE',
+      'DataDeletionPolicy': 'DELETE',
       'VectorIngestionConfiguration.$': '$.ingestion',
     }, { ResultSelector: { 'id.$': '$.DataSource.DataSourceId' }, ResultPath: '$.documentsSource' });
     createDocs.addRetry({ errors: TRANSIENT, interval: Duration.seconds(5), maxAttempts: 5, backoffRate: 2 });
@@ -462,15 +462,15 @@ export class DedicatedKnowledge {
   private createWebDataSource(id: string, kbPath: string): sfn.CustomState {
     const t = this.sdk(id, 'bedrockagent', 'createDataSource', {
       'KnowledgeBaseId.$': kbPath,
-      Name: 'web',
-      Description: 'Pages crawled from the bot\'s seed URLs',
+      'Name': 'web',
+      'Description': 'Pages crawled from the bot\'s seed URLs',
       // a new token per execution: update replaces the data source (at least 33 characters, CreateDataSource)
       'ClientToken.$': 'States.UUID()',
-      DataSourceConfiguration: {
+      'DataSourceConfiguration': {
         Type: 'WEB',
-        WebConfiguration: { SourceConfiguration: { UrlConfiguration: { 'SeedUrls.$': '$.seeds' } }, 'CrawlerConfiguration.$': '$.crawlerConfig' },
+        WebConfiguration: { 'SourceConfiguration': { UrlConfiguration: { 'SeedUrls.$': '$.seeds' } }, 'CrawlerConfiguration.$': '$.crawlerConfig' },
       },
-      DataDeletionPolicy: 'DELETE',
+      'DataDeletionPolicy': 'DELETE',
       'VectorIngestionConfiguration.$': '$.ingestion',
     }, { ResultSelector: { 'id.$': '$.DataSource.DataSourceId' }, ResultPath: '$.webSource' });
     t.addRetry({ errors: TRANSIENT, interval: Duration.seconds(5), maxAttempts: 5, backoffRate: 2 });
@@ -494,7 +494,7 @@ export class DedicatedKnowledge {
       ':sync': tasks.DynamoAttributeValue.fromMap({ status: str('RUNNING'), startedAt: path('$.syncStarted.at') }), ':now': now,
     }, stale, { '#sync': 'sync' });
     started.next(running);
-    const notActive = new sfn.Pass(scope, 'NotActive', { parameters: { Error: 'NotActive', 'Cause.$': "States.Format('The knowledge base is {}, not ACTIVE', $.record.Item.kb.M.status.S)" }, resultPath: '$.error' }).next(failSync);
+    const notActive = new sfn.Pass(scope, 'NotActive', { parameters: { 'Error': 'NotActive', 'Cause.$': "States.Format('The knowledge base is {}, not ACTIVE', $.record.Item.kb.M.status.S)" }, resultPath: '$.error' }).next(failSync);
     const isActive = new sfn.Choice(scope, 'IsActive')
       .when(sfn.Condition.and(sfn.Condition.isPresent('$.record.Item.kb.M.status.S'), sfn.Condition.stringEquals('$.record.Item.kb.M.status.S', 'ACTIVE'),
         sfn.Condition.isPresent('$.record.Item.kb.M.knowledgeBaseId.S'), sfn.Condition.isPresent('$.record.Item.kb.M.dataSourceId.S')), started)
@@ -527,7 +527,7 @@ export class DedicatedKnowledge {
       'DataSourceId.$': dataSourcePath,
       // at least 33 characters (https://docs.aws.amazon.com/bedrock/latest/APIReference/API_agent_StartIngestionJob.html)
       'ClientToken.$': 'States.UUID()',
-    }, { ResultSelector: { 'jobId.$': '$.IngestionJob.IngestionJobId', polls: 0 }, ResultPath: at });
+    }, { ResultSelector: { 'jobId.$': '$.IngestionJob.IngestionJobId', 'polls': 0 }, ResultPath: at });
     start.addRetry({ errors: ['BedrockAgent.ConflictException'], interval: Duration.seconds(30), maxAttempts: 20, backoffRate: 1.5 });
     start.addRetry({ errors: TRANSIENT, interval: Duration.seconds(5), maxAttempts: 5, backoffRate: 2 });
     const wait = new sfn.Wait(scope, `WaitFor${name}Job`, { time: sfn.WaitTime.duration(options.pollInterval) });
@@ -699,7 +699,7 @@ export class DedicatedKnowledge {
         + 'https://docs.aws.amazon.com/step-functions/latest/dg/cw-logs.html); CreateKnowledgeBase takes no resource and is conditioned on the deployment tag '
         + '(https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonbedrock.html); the knowledge bases and bot-* indexes are made at runtime, '
         + 'each knowledge base action conditioned on the deployment tag.',
-      appliesTo: ['Resource::*', `Resource::arn:<AWS::Partition>:bedrock:<AWS::Region>:<AWS::AccountId>:knowledge-base/*`, `Resource::<${options.vectorBucketFinding}>/index/bot-*`],
+      appliesTo: ['Resource::*', 'Resource::arn:<AWS::Partition>:bedrock:<AWS::Region>:<AWS::AccountId>:knowledge-base/*', `Resource::<${options.vectorBucketFinding}>/index/bot-*`],
     });
     return machine;
   }
