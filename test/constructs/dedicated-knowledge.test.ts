@@ -218,7 +218,8 @@ describe('props', () => {
     expect(json(retrieve)).toContain('knowledge-base/ABCDEFGHIJ');
     expect(json(retrieve)).toContain('knowledge-base/KLMNOPQRST');
     // the parsing model: in the settings, and the service role may invoke it
-    const vars = template.toJSON().Resources[stack.getLogicalId(backend._parts.botsApi.function.node.defaultChild as any)].Properties.Environment.Variables;
+    const botsApiId = stack.getLogicalId(backend._parts.botsApi.function.node.defaultChild as any);
+    const vars = template.toJSON().Resources[botsApiId].Properties.Environment.Variables;
     expect(JSON.parse(vars.KNOWLEDGE_DEDICATED).parsingModels).toEqual(['anthropic.claude-3-haiku-20240307-v1:0']);
     const models = statementsOf(template, stack.getLogicalId(knowledge.dedicatedServiceRole.node.defaultChild as any)).find((s) => s.Sid === 'Models')!;
     expect(json(models.Resource)).toContain('foundation-model/anthropic.claude-3-haiku-20240307-v1:0');

@@ -80,6 +80,9 @@ describe('provision and deprovision', () => {
   const botId = '01JDEDICATED0000000000000A';
   const generation = '01JGEN00000000000000000001';
   let kb: Record<string, any>;
+  const deprovisionInput = () => ({
+    botId, generation, knowledgeBaseId: kb.knowledgeBaseId, dataSourceIds: [kb.dataSourceId], indexName: kb.indexName,
+  });
 
   test('create: the index, an ACTIVE knowledge base with its S3 data source over the bot\'s documents, the ids on the bot record, then the sync recorded', async () => {
     await putBot(botId, generation);
@@ -141,7 +144,7 @@ describe('provision and deprovision', () => {
   });
 
   test('deprovision: the data sources, the knowledge base and the index are deleted, then kb is removed', async () => {
-    const execution = await run(deprovisionArn, { botId, generation, knowledgeBaseId: kb.knowledgeBaseId, dataSourceIds: [kb.dataSourceId], indexName: kb.indexName });
+    const execution = await run(deprovisionArn, deprovisionInput());
     expect(execution).toMatchObject({ status: 'SUCCEEDED' });
     await expect(agent.send(new GetKnowledgeBaseCommand({ knowledgeBaseId: kb.knowledgeBaseId }))).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
     await expect(vectors.send(new GetIndexCommand({ vectorBucketName, indexName: kb.indexName }))).rejects.toMatchObject({ name: 'NotFoundException' });
@@ -149,7 +152,7 @@ describe('provision and deprovision', () => {
     expect(after).toBeDefined();
     expect(after!.kb).toBeUndefined();
     // again: everything is already gone, it still succeeds (and the bot has no kb of that generation: nothing written)
-    const again = await run(deprovisionArn, { botId, generation, knowledgeBaseId: kb.knowledgeBaseId, dataSourceIds: [kb.dataSourceId], indexName: kb.indexName });
+    const again = await run(deprovisionArn, deprovisionInput());
     expect(again.status).toBe('SUCCEEDED');
     expect(again.states).toContain('KbChanged');
     expect((await bot(botId))!.kb).toBeUndefined();
@@ -166,6 +169,17 @@ test('a failure records kb.status FAILED with the reason (an embedding model the
   const kb = (await bot(botId))!.kb;
   expect(kb).toMatchObject({ generation, status: 'FAILED', reason: 'The embedding model amazon.titan-embed-g1-text-02 is not one of the models of this deployment' });
   expect(await knowledgeBaseCount()).toBe(count);
+});
+
+test('a sync of a knowledge base that is not ACTIVE records kb.sync FAILED with the reason, and starts no job', async () => {
+  const botId = '01JDEDICATED0000000000000C';
+  const generation = '01JGEN00000000000000000003';
+  await putBot(botId, generation);
+  const execution = await run(provisionArn, { botId, generation, action: 'sync', settings: { embeddingModelId: TITAN, chunking: fixed } });
+  expect(execution).toMatchObject({ status: 'FAILED', error: 'NotActive' });
+  expect(execution.states).not.toContain('StartDocumentsIngestionJob');
+  const kb = (await bot(botId))!.kb;
+  expect(kb).toMatchObject({ generation, status: 'CREATING', sync: { status: 'FAILED', reason: 'The knowledge base is CREATING, not ACTIVE' } });
 });
 
 test('StartExecution of a machine the template does not have: StateMachineDoesNotExist', async () => {

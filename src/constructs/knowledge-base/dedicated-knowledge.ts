@@ -90,6 +90,12 @@ export class DedicatedKnowledge {
   private readonly kbPattern: string;
   private readonly indexPattern: string;
   private readonly maxPolls: number;
+  /** Chains built once and reached from several places. */
+  private created?: sfn.IChainable;
+  private syncStart?: sfn.IChainable;
+  /** KNOWLEDGE_DEDICATED and KNOWLEDGE_EXISTING, for wireKnowledgeApi. */
+  private dedicatedJson = '';
+  private existingJson = '';
 
   constructor(scope: Construct, options: DedicatedKnowledgeOptions) {
     // Under their own scope: the bulk sync's states share the factory's.
@@ -172,7 +178,8 @@ export class DedicatedKnowledge {
   }
 
   /** An AWS SDK integration task (`arn:aws:states:::aws-sdk:<service>:<action>`); IAM is granted by grantMachines. */
-  private sdk(id: string, service: string, action: string, parameters: Record<string, unknown>, extra: Record<string, unknown> = {}): sfn.CustomState {
+  private sdk(id: string, service: string, action: string, parameters: Record<string, unknown>,
+    extra: Record<string, unknown> = {}): sfn.CustomState {
     return new sfn.CustomState(this.scope, id, {
       stateJson: {
         Type: 'Task',
@@ -191,7 +198,8 @@ export class DedicatedKnowledge {
   }
 
   /** An UpdateItem of the bot's `kb`, conditioned on its generation; a failed condition ends the execution (stale). */
-  private record(id: string, updateExpression: string, values: Record<string, tasks.DynamoAttributeValue>, stale: sfn.IChainable, names: Record<string, string> = {}): tasks.DynamoUpdateItem {
+  private record(id: string, updateExpression: string, values: Record<string, tasks.DynamoAttributeValue>, stale: sfn.IChainable,
+    names: Record<string, string> = {}): tasks.DynamoUpdateItem {
     const task = new tasks.DynamoUpdateItem(this.scope, id, {
       table: this.table,
       key: this.botKey(),
@@ -367,8 +375,6 @@ export class DedicatedKnowledge {
     return readKb.next(current);
   }
 
-  private created?: sfn.IChainable;
-
   /** CreateKnowledgeBase → poll until ACTIVE → CreateDataSource S3 (and WEB) → kb ACTIVE → sync. Built once. */
   private createKnowledgeBaseChain(failCreate: sfn.IChainable, stale: sfn.IChainable, now: tasks.DynamoAttributeValue): sfn.IChainable {
     if (this.created) return this.created;
@@ -476,8 +482,6 @@ export class DedicatedKnowledge {
     t.addRetry({ errors: TRANSIENT, interval: Duration.seconds(5), maxAttempts: 5, backoffRate: 2 });
     return t;
   }
-
-  private syncStart?: sfn.IChainable;
 
   /**
    * The sync: re-read `kb` (ids), record `kb.sync` RUNNING, one ingestion job on the documents data source, then one
@@ -754,7 +758,9 @@ export class DedicatedKnowledge {
       embeddingModels: options.embeddingModels.map((m) => ({ modelId: m.modelId, dimensions: m.dimensions })),
       parsingModels: options.parsingModels,
     });
-    const existing = JSON.stringify(options.existingKnowledgeBases.map((k) => ({ knowledgeBaseId: k.knowledgeBaseId, name: k.name, ...(k.description ? { description: k.description } : {}) })));
+    const existing = JSON.stringify(options.existingKnowledgeBases.map((k) => ({
+      knowledgeBaseId: k.knowledgeBaseId, name: k.name, ...(k.description ? { description: k.description } : {}),
+    })));
     for (const fn of [backend.botsApi.function, backend.cleanup.function]) this.wireStarter(fn);
     options.backend.botsApi.function.addEnvironment('KNOWLEDGE_DEDICATED', dedicated);
     options.backend.botsApi.function.addEnvironment('KNOWLEDGE_EXISTING', existing);
@@ -778,9 +784,6 @@ export class DedicatedKnowledge {
       });
     }
   }
-
-  private dedicatedJson = '';
-  private existingJson = '';
 
   /** StartExecution on both machines and their ARNs. */
   private wireStarter(fn: lambda.Function): void {

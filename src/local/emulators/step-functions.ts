@@ -241,7 +241,9 @@ export class LocalStateMachine {
  * A machine not in the template is StateMachineDoesNotExist; an input that is not JSON is InvalidExecutionInput
  * (the errors of the same page). Signatures are not checked (the local stack has no IAM).
  */
-export async function startStepFunctionsApi(machines: (arn: string) => LocalStateMachine | undefined): Promise<{ endpoint: string; stop: () => Promise<void> }> {
+export async function startStepFunctionsApi(
+  machines: (arn: string) => LocalStateMachine | undefined,
+): Promise<{ endpoint: string; stop: () => Promise<void> }> {
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));

@@ -108,6 +108,11 @@ export interface LocalStack {
   readonly endpoints: EndpointResolver;
   /** The local DynamoDB (the functions' `AWS_ENDPOINT_URL_DYNAMODB`). */
   readonly dynamoDbEndpoint: string;
+  /**
+   * The local Step Functions API (StartExecution of the template's machines), the functions' `AWS_ENDPOINT_URL_SFN`;
+   * present when the template has state machines.
+   */
+  readonly stepFunctionsEndpoint?: string;
   /** The local Cognito Identity Provider API (the functions' `AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER`). */
   readonly cognitoEndpoint: string;
   /** What the local stack does not emulate, one line each (printed once at start-up). */
@@ -132,11 +137,7 @@ export interface LocalStack {
   stateMachines(): { logicalId: string; arn: string; executions: readonly LocalExecution[] }[];
   /** Resolves when no state machine execution is running. */
   idleStateMachines(): Promise<void>;
-  /**
-   * The local Step Functions API (StartExecution of the template's machines), the functions' `AWS_ENDPOINT_URL_SFN`;
-   * present when the template has state machines.
-   */
-  readonly stepFunctionsEndpoint?: string;
+
   /** Resolves once every pipe has delivered the stream records written before the call. */
   drainPipes(): Promise<void>;
   /** Each pipe's counts so far: records delivered to its target, records its filter dropped. */
