@@ -2,8 +2,11 @@
 // role Bedrock assumes, the provision and deprovision state machines, and what the backend's functions get.
 // cdk-nag runs over this stack in test/cdk-nag.test.ts ("KnowledgeBaseFactory default") and cfn-lint over it in
 // test/validators/cfn-lint.test.ts; the machines run locally in test/local/dedicated-provision.test.ts.
-import { Stack } from 'aws-cdk-lib';
+import * as fs from 'fs';
+import * as path from 'path';
+import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
 import { requireBundles, testApp } from './helpers';
 import { ChatBackend, EmbeddingModel, KnowledgeBaseFactory, KnowledgeBaseFactoryProps } from '../../src';
 
@@ -244,4 +247,22 @@ describe('props', () => {
   ] as [Omit<KnowledgeBaseFactoryProps, 'backend'>, RegExp][])('invalid props are refused with a clear error (%#)', (props, message) => {
     expect(() => synth(props)).toThrow(message);
   });
+});
+
+test('cdk-nag with an explicit environment (Region and account rendered literally in the findings): no unacknowledged finding', () => {
+  const original = console.error;
+  const spy = jest.spyOn(console, 'error').mockImplementation((...args: unknown[]) => {
+    if (String(args[0]).includes('Performing Policy Validations')) return;
+    original(...args);
+  });
+  const app: App = testApp();
+  const stack = new Stack(app, 'Knowledge', { env: { region: 'eu-west-1', account: '111111111111' } });
+  new KnowledgeBaseFactory(stack, 'Knowledge', { backend: new ChatBackend(stack, 'Chat'), existingKnowledgeBases: [{ knowledgeBaseId: 'ABCDEFGHIJ', name: 'Wiki' }] });
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  const assembly = app.synth();
+  const report = JSON.parse(fs.readFileSync(path.join(assembly.directory, 'validation-report.json'), 'utf8'));
+  const findings = (report.pluginReports ?? []).flatMap((p: any) => p.violations ?? [])
+    .flatMap((v: any) => v.violatingConstructs.map((c: any) => `${v.ruleName} ${c.constructPath}`));
+  spy.mockRestore();
+  expect(findings).toEqual([]);
 });

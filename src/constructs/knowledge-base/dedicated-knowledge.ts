@@ -1,4 +1,4 @@
-import { Aws, CfnResource, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Aws, CfnResource, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -120,6 +120,14 @@ export class DedicatedKnowledge {
     this.deprovisionStateMachine = this.machine('Deprovision', 'Dedicated knowledge bases of bots: delete the data sources, the knowledge base and the index (see dedicated-knowledge.ts)', deprovision);
     this.grantMachines();
     this.wireFunctions();
+  }
+
+  /** The cdk-nag rendering of the knowledge base pattern (a stack with an explicit environment renders them literally). */
+  private get kbFinding(): string {
+    const stack = Stack.of(this.root);
+    const region = Token.isUnresolved(stack.region) ? '<AWS::Region>' : stack.region;
+    const account = Token.isUnresolved(stack.account) ? '<AWS::AccountId>' : stack.account;
+    return `Resource::arn:<AWS::Partition>:bedrock:${region}:${account}:knowledge-base/*`;
   }
 
   /** The tag condition of every dedicated knowledge base of this deployment. */
@@ -703,7 +711,7 @@ export class DedicatedKnowledge {
         + 'https://docs.aws.amazon.com/step-functions/latest/dg/cw-logs.html); CreateKnowledgeBase takes no resource and is conditioned on the deployment tag '
         + '(https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonbedrock.html); the knowledge bases and bot-* indexes are made at runtime, '
         + 'each knowledge base action conditioned on the deployment tag.',
-      appliesTo: ['Resource::*', 'Resource::arn:<AWS::Partition>:bedrock:<AWS::Region>:<AWS::AccountId>:knowledge-base/*', `Resource::<${options.vectorBucketFinding}>/index/bot-*`],
+      appliesTo: ['Resource::*', this.kbFinding, `Resource::<${options.vectorBucketFinding}>/index/bot-*`],
     });
     return machine;
   }
@@ -780,7 +788,7 @@ export class DedicatedKnowledge {
       acknowledge(role, {
         id: 'AwsSolutions-IAM5',
         reason: 'Dedicated knowledge bases of bots are made at runtime; Retrieve on them is conditioned on the deployment tag their creation sets.',
-        appliesTo: ['Resource::arn:<AWS::Partition>:bedrock:<AWS::Region>:<AWS::AccountId>:knowledge-base/*'],
+        appliesTo: [this.kbFinding],
       });
     }
   }
@@ -808,7 +816,7 @@ export class DedicatedKnowledge {
     acknowledge(fn.role!, {
       id: 'AwsSolutions-IAM5',
       reason: 'Dedicated knowledge bases of bots are made at runtime; ingestion into them is conditioned on the deployment tag their creation sets.',
-      appliesTo: ['Resource::arn:<AWS::Partition>:bedrock:<AWS::Region>:<AWS::AccountId>:knowledge-base/*'],
+      appliesTo: [this.kbFinding],
     });
   }
 }
