@@ -1,7 +1,7 @@
 // The dedicated knowledge machines of KnowledgeBaseFactory (provision, deprovision), run from the synthesized
 // examples/full-system template by aws-local-stepfunctions against the local DynamoDB, S3 Vectors and knowledge base
 // emulators, started over the wire through the local stack's Step Functions API (StartExecution), as a function would.
-import { BedrockAgentClient, GetKnowledgeBaseCommand, ListDataSourcesCommand, ListKnowledgeBasesCommand } from '@aws-sdk/client-bedrock-agent';
+import { BedrockAgentClient, GetDataSourceCommand, GetKnowledgeBaseCommand, ListDataSourcesCommand, ListKnowledgeBasesCommand } from '@aws-sdk/client-bedrock-agent';
 import { BedrockAgentRuntimeClient, RetrieveCommand } from '@aws-sdk/client-bedrock-agent-runtime';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -143,6 +143,15 @@ describe('provision and deprovision', () => {
     expect(await bot('01JNOSUCHBOT00000000000000')).toBeUndefined();
   });
 
+  test('update without a crawler: no WEB data source to replace, the sync runs again', async () => {
+    const execution = await run(provisionArn, { botId, generation, action: 'update', settings: { embeddingModelId: TITAN, chunking: fixed } });
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(execution.states).toEqual(expect.arrayContaining(['HasOldCrawler', 'NewCrawler', 'RecordNoCrawler', 'StartDocumentsIngestionJob']));
+    const after = (await bot(botId))!.kb;
+    expect(after).toMatchObject({ status: 'ACTIVE', knowledgeBaseId: kb.knowledgeBaseId, dataSourceId: kb.dataSourceId, sync: { status: 'SUCCEEDED' } });
+    expect(after.crawlerDataSourceId).toBeUndefined();
+  });
+
   test('deprovision: the data sources, the knowledge base and the index are deleted, then kb is removed', async () => {
     const execution = await run(deprovisionArn, deprovisionInput());
     expect(execution).toMatchObject({ status: 'SUCCEEDED' });
@@ -169,6 +178,35 @@ test('a failure records kb.status FAILED with the reason (an embedding model the
   const kb = (await bot(botId))!.kb;
   expect(kb).toMatchObject({ generation, status: 'FAILED', reason: 'The embedding model amazon.titan-embed-g1-text-02 is not one of the models of this deployment' });
   expect(await knowledgeBaseCount()).toBe(count);
+});
+
+test('HIERARCHICAL chunking, a foundation model parser, Cohere\'s index: the data source and index get them', async () => {
+  const botId = '01JDEDICATED0000000000000D';
+  const generation = '01JGEN00000000000000000004';
+  await putBot(botId, generation);
+  const settings = {
+    embeddingModelId: 'cohere.embed-multilingual-v3',
+    chunking: { strategy: 'HIERARCHICAL', parentMaxTokens: 1500, childMaxTokens: 300, overlapTokens: 60 },
+    parsing: { strategy: 'BEDROCK_FOUNDATION_MODEL', modelId: 'anthropic.claude-3-haiku-20240307-v1:0' },
+  };
+  const execution = await run(provisionArn, { botId, generation, action: 'create', settings });
+  expect(execution.status).toBe('SUCCEEDED');
+  const kb = (await bot(botId))!.kb;
+  const source = (await agent.send(new GetDataSourceCommand({ knowledgeBaseId: kb.knowledgeBaseId, dataSourceId: kb.dataSourceId }))).dataSource!;
+  expect(source.vectorIngestionConfiguration).toEqual({
+    chunkingConfiguration: {
+      chunkingStrategy: 'HIERARCHICAL',
+      hierarchicalChunkingConfiguration: { levelConfigurations: [{ maxTokens: 1500 }, { maxTokens: 300 }], overlapTokens: 60 },
+    },
+    parsingConfiguration: {
+      parsingStrategy: 'BEDROCK_FOUNDATION_MODEL',
+      bedrockFoundationModelConfiguration: { modelArn: expect.stringMatching(/^arn:aws:bedrock:us-east-1::foundation-model\/anthropic\.claude-3-haiku-20240307-v1:0$/) },
+    },
+  });
+  expect(source.dataSourceConfiguration).toEqual({ type: 'S3', s3Configuration: { bucketArn: expect.stringContaining(bucket), inclusionPrefixes: [`documents/${botId}/`] } });
+  expect((await vectors.send(new GetIndexCommand({ vectorBucketName, indexName: kb.indexName }))).index!.dimension).toBe(1024);
+  const created = (await agent.send(new GetKnowledgeBaseCommand({ knowledgeBaseId: kb.knowledgeBaseId }))).knowledgeBase!;
+  expect(created.knowledgeBaseConfiguration!.vectorKnowledgeBaseConfiguration!.embeddingModelArn).toMatch(/foundation-model\/cohere\.embed-multilingual-v3$/);
 });
 
 test('a sync of a knowledge base that is not ACTIVE records kb.sync FAILED with the reason, and starts no job', async () => {

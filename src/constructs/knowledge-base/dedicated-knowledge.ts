@@ -294,7 +294,8 @@ export class DedicatedKnowledge {
     });
     const parsingModel = ingestion('FoundationModel', {
       ParsingStrategy: 'BEDROCK_FOUNDATION_MODEL',
-      BedrockFoundationModelConfiguration: { 'ModelArn.$': sfn.JsonPath.format(`${modelArnPrefix}{}`, sfn.JsonPath.stringAt(`${p}.modelId`)) },
+      // a JsonPath.format value: the Pass state adds the .$ to the key itself
+      BedrockFoundationModelConfiguration: { ModelArn: sfn.JsonPath.format(`${modelArnPrefix}{}`, sfn.JsonPath.stringAt(`${p}.modelId`)) },
     });
     const parsingBda = ingestion('DataAutomation', { ParsingStrategy: 'BEDROCK_DATA_AUTOMATION', BedrockDataAutomationConfiguration: {} });
     const parsingDefault = ingestion('DefaultParser');
