@@ -152,6 +152,8 @@ describe('defaults', () => {
     }
     expect(parsed.States.SeedUrls.ItemSelector).toEqual({ 'Url.$': '$$.Map.Item.Value' });
     expect(parsed.States.CrawlerBase.Parameters).toEqual({ 'Scope.$': '$.crawler.v.scope', 'CrawlerLimits': { 'RateLimit.$': '$.crawler.v.maxPagesPerMinute' } });
+    // the parser's model ARN from the id (one .$: a Pass state adds it to a JsonPath value's key)
+    expect(Object.keys(parsed.States.IngestionFoundationModel.Parameters.ParsingConfiguration.BedrockFoundationModelConfiguration)).toEqual(['ModelArn.$']);
     // StartIngestionJob waits while another job runs
     expect(parsed.States.StartDocumentsIngestionJob.Retry[0]).toMatchObject({ ErrorEquals: ['BedrockAgent.ConflictException'] });
     // the embedding models of the deployment, by id
