@@ -60,6 +60,9 @@ const TRANSIENT = ['BedrockAgent.ThrottlingException', 'BedrockAgent.InternalSer
 // (https://docs.aws.amazon.com/bedrock/latest/APIReference/API_agent_DeleteDataSource.html); S3 Vectors NotFoundException
 // for a missing index (https://docs.aws.amazon.com/AmazonS3/latest/API/API_S3VectorBuckets_DeleteIndex.html).
 const KB_NOT_FOUND = ['BedrockAgent.ResourceNotFoundException'];
+// The service name `s3vectors` (the SDK's) and the error prefix `S3Vectors` follow the SDK integrations' naming rule
+// above; that Step Functions lists S3 Vectors among its SDK integrations is assumed (the contract's design), not found
+// in https://docs.aws.amazon.com/step-functions/latest/dg/change-log-supported-services.html.
 const INDEX_NOT_FOUND = ['S3Vectors.NotFoundException'];
 
 /**
