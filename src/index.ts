@@ -21,5 +21,6 @@ export { FrontendDomain } from './constructs/frontend/domain';
 export { FrontendBranding } from './constructs/frontend/branding';
 export { FrontendWafOptions, FrontendWebAcl } from './constructs/frontend/web-acl';
 export { KnowledgeBaseFactory, KnowledgeBaseFactoryProps } from './constructs/knowledge-base/knowledge-base-factory';
+export { ExistingKnowledgeBase } from './constructs/knowledge-base/dedicated-knowledge';
 export { EmbeddingModel } from './constructs/knowledge-base/embedding-model';
 export { S3VectorsStoreOptions, VectorStore, VectorStoreBindOptions, VectorStoreBinding } from './constructs/knowledge-base/vector-store';

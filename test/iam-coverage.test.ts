@@ -19,6 +19,8 @@
  *   sent `cognito-idp:<Operation>`.
  * - the worker's small Retrieve client (src/lambdas/wiring/retrieve-client.ts) has no command class either: the path
  *   template of its one request, `/knowledgebases/${encodeURIComponent(<id>)}/retrieve`, is a sent `bedrock:Retrieve`.
+ * - StartExecution of the knowledge state machines is signed by the functions (wiring/state-machines.ts, no SFN
+ *   client): the target `AWSStepFunctions.StartExecution` in a bundle is a sent `states:StartExecution`.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -121,6 +123,11 @@ export function commandsSentBy(source: string): SentCommand[] {
   }
   if (/\/knowledgebases\/\$\{encodeURIComponent\([^)]*\)\}\/retrieve`/.test(source)) {
     sent.set('BedrockAgentRuntime:Retrieve', { client: 'BedrockAgentRuntime', operation: 'Retrieve', actions: ['bedrock:Retrieve'] });
+  }
+  // StartExecution signed by the functions themselves (wiring/state-machines.ts, no SFN client): the JSON 1.0 target
+  // names the operation.
+  if (source.includes('AWSStepFunctions.StartExecution')) {
+    sent.set('SFN:StartExecution', { client: 'SFN', operation: 'StartExecution', actions: ['states:StartExecution'] });
   }
   const apiClients = [...new Set(factories.values())].filter((c) => !CREDENTIAL_CLIENTS.has(c));
   if (apiClients.length > 0 && sent.size === 0) {
@@ -385,10 +392,14 @@ describe('the coverage check can fail', () => {
     const stack = app.node.findAll().find((c): c is BedrockChatStack => c instanceof BedrockChatStack)!;
     const template = Template.fromStack(stack).toJSON();
     const statements = allowStatements(template, Stack.of(stack).getLogicalId(stack.backend.workerFunction.role!.node.defaultChild as iam.CfnRole));
-    const retrieve = statements.filter((s) => [s.Action].flat().includes('bedrock:Retrieve'));
+    // the shared knowledge base, and the dedicated ones of this deployment only (knowledge-base/*, tag-conditioned)
+    const retrieve = statements.filter((s) => [s.Action].flat().includes('bedrock:Retrieve') && !s.Condition);
     expect(retrieve).toHaveLength(1);
     const kbId = Stack.of(stack).getLogicalId(stack.knowledge.knowledgeBase);
     expect(JSON.stringify(retrieve[0].Resource)).toContain(kbId);
+    const tagged = statements.filter((s) => [s.Action].flat().includes('bedrock:Retrieve') && s.Condition);
+    expect(tagged).toHaveLength(1);
+    expect(Object.keys(tagged[0].Condition.StringEquals)).toEqual(['aws:ResourceTag/bedrock-chat:deployment']);
     const withoutRetrieve = statements.filter((s) => ![s.Action].flat().includes('bedrock:Retrieve'));
     expect(missingActions(worker, withoutRetrieve, Object.keys(UNREACHABLE['chat-worker'] ?? {}))).toEqual(['bedrock:Retrieve (BedrockAgentRuntime Retrieve)']);
   });

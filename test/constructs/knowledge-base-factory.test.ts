@@ -210,6 +210,11 @@ describe('KnowledgeBaseFactory defaults', () => {
       USER_POOL_ID: { Ref: stack.getLogicalId(backend.userPool.node.defaultChild as any) },
       KNOWLEDGE_SYNC_TABLE: { Ref: stack.getLogicalId(knowledge.syncTable.node.defaultChild as any) },
       KNOWLEDGE_BULK_DATA_SOURCE_ID: { 'Fn::GetAtt': [stack.getLogicalId(knowledge.bulkDataSource), 'DataSourceId'] },
+      // dedicated knowledge bases (test/constructs/dedicated-knowledge.test.ts)
+      KNOWLEDGE_PROVISION_ARN: { Ref: stack.getLogicalId(knowledge.provisionStateMachine.node.defaultChild as any) },
+      KNOWLEDGE_DEPROVISION_ARN: { Ref: stack.getLogicalId(knowledge.deprovisionStateMachine.node.defaultChild as any) },
+      KNOWLEDGE_DEDICATED: expect.any(String),
+      KNOWLEDGE_EXISTING: '[]',
     });
     const routes = Object.values(template.findResources('AWS::ApiGatewayV2::Route')).map((r: any) => r.Properties);
     const knowledgeRoutes = routes.filter((r) => r.RouteKey.endsWith(' /knowledge/{proxy+}'));
@@ -229,7 +234,9 @@ describe('KnowledgeBaseFactory defaults', () => {
       // GET /knowledge/sync (admins): the bulk sync's item, read only
       { Action: 'dynamodb:GetItem', Effect: 'Allow', Resource: { 'Fn::GetAtt': [stack.getLogicalId(knowledge.syncTable.node.defaultChild as any), 'Arn'] } },
     ]));
-    expect(statements).toHaveLength(5);
+    // and, for dedicated knowledge bases (test/constructs/dedicated-knowledge.test.ts), StartExecution on the two
+    // machines and ingestion into the tagged dedicated knowledge bases
+    expect(statements).toHaveLength(7);
   });
 
   test('bots-api gets KNOWLEDGE_BASE_ID only; the bot cleanup the variables, listing and deleting documents, and DeleteKnowledgeBaseDocuments', () => {

@@ -42,7 +42,8 @@ test('`cdk synth` of examples/full-system runs offline and yields the whole syst
   expect(count('AWS::Bedrock::KnowledgeBase')).toBe(1);
   expect(count('AWS::Bedrock::DataSource')).toBe(2);
   // the bulk data source's sync: S3 events on EventBridge start a state machine of SDK integrations (no function)
-  expect(count('AWS::StepFunctions::StateMachine')).toBe(1);
+  // and the dedicated knowledge bases' provision and deprovision machines (test/constructs/dedicated-knowledge.test.ts)
+  expect(count('AWS::StepFunctions::StateMachine')).toBe(3);
   expect(count('AWS::Events::Rule')).toBe(1);
   // The stack's Region is known: Claude resolves to global profiles, Nova Pro to the US one; Sonnet is the default.
   const worker = Object.values(template.Resources as Record<string, any>)

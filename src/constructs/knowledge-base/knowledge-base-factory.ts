@@ -5,9 +5,11 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as s3vectors from 'aws-cdk-lib/aws-s3vectors';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { BulkSync } from './bulk-sync';
+import { DedicatedKnowledge, ExistingKnowledgeBase } from './dedicated-knowledge';
 import { DocumentsApi } from './documents-api';
 import { EmbeddingModel } from './embedding-model';
 import { VectorStore } from './vector-store';
@@ -70,6 +72,27 @@ export interface KnowledgeBaseFactoryProps {
   readonly syncPollInterval?: Duration;
 
   /**
+   * The embedding models a bot's dedicated knowledge base may use (the bot editor offers them; docs/knowledge-contract.md,
+   * "Slice 2"). Model ids must be distinct: a bot's setting names the model by its id.
+   * @default [EmbeddingModel.TITAN_EMBED_TEXT_V2_1024, EmbeddingModel.COHERE_EMBED_MULTILINGUAL_V3]
+   */
+  readonly dedicatedEmbeddingModels?: EmbeddingModel[];
+
+  /**
+   * Foundation model ids a dedicated knowledge base may parse documents with (the `BEDROCK_FOUNDATION_MODEL` parsing
+   * strategy, e.g. `anthropic.claude-3-haiku-20240307-v1:0`). Bedrock's service role gets InvokeModel on exactly these.
+   * @default [] (the default parser, or Bedrock Data Automation)
+   */
+  readonly parsingModels?: string[];
+
+  /**
+   * Knowledge bases made outside this deployment that bots may use as they are (`existing` mode): the chat worker
+   * may Retrieve from exactly these.
+   * @default []
+   */
+  readonly existingKnowledgeBases?: ExistingKnowledgeBase[];
+
+  /**
    * What happens to the document bucket when the stack is deleted (the vector bucket and index follow it).
    * @default RemovalPolicy.RETAIN
    */
@@ -119,11 +142,24 @@ export class KnowledgeBaseFactory extends Construct {
    * uploads, ingestion, statuses, deletion and sources (docs/knowledge-contract.md).
    */
   public readonly knowledgeApiFunction: lambda.Function;
+  /**
+   * Creates, syncs and updates a bot's dedicated knowledge base (its index, knowledge base, data sources), recording
+   * every step on the bot's `kb` (docs/knowledge-contract.md, "The state machines").
+   */
+  public readonly provisionStateMachine: sfn.StateMachine;
+  /** Deletes a bot's dedicated knowledge base: its data sources, the knowledge base, its index; then the bot's `kb`. */
+  public readonly deprovisionStateMachine: sfn.StateMachine;
+  /** The role Bedrock assumes for the bots' dedicated knowledge bases. */
+  public readonly dedicatedServiceRole: iam.Role;
 
   constructor(scope: Construct, id: string, props: KnowledgeBaseFactoryProps) {
     super(scope, id);
     const removalPolicy = props.removalPolicy ?? DEFAULT_REMOVAL_POLICY;
     this.vectorStore = props.vectorStore ?? VectorStore.s3Vectors();
+    const dedicatedModels = props.dedicatedEmbeddingModels ?? [EmbeddingModel.TITAN_EMBED_TEXT_V2_1024, EmbeddingModel.COHERE_EMBED_MULTILINGUAL_V3];
+    const parsingModels = props.parsingModels ?? [];
+    const existingKnowledgeBases = props.existingKnowledgeBases ?? [];
+    validateDedicated(dedicatedModels, parsingModels, existingKnowledgeBases);
     this.embeddingModel = props.embeddingModel ?? EmbeddingModel.TITAN_EMBED_TEXT_V2_1024;
     const uploadExpiration = props.uploadExpiration ?? Duration.days(1);
     const uploadDays = uploadExpiration.toHours() / 24;
@@ -263,6 +299,29 @@ export class KnowledgeBaseFactory extends Construct {
       bucketFinding: `<${this.logicalIdOf(this.documentBucket)}.Arn>`,
     });
     this.knowledgeApiFunction = documents.function;
+
+    // Dedicated knowledge bases of bots: their service role and the provision and deprovision state machines.
+    const vectorBucket = binding.resources.find((r): r is s3vectors.CfnVectorBucket => r instanceof s3vectors.CfnVectorBucket);
+    if (!vectorBucket) throw new Error('KnowledgeBaseFactory: dedicated knowledge bases need the S3 Vectors store (VectorStore.s3Vectors()).');
+    const dedicated = new DedicatedKnowledge(this, {
+      backend: props.backend._parts,
+      workerFunction: props.backend.workerFunction,
+      documentBucket: this.documentBucket,
+      vectorBucketArn: vectorBucket.attrVectorBucketArn,
+      embeddingModels: dedicatedModels,
+      parsingModels,
+      existingKnowledgeBases,
+      deploymentTag: Names.uniqueResourceName(this, { maxLength: 128, separator: '-' }),
+      removalPolicy,
+      logRetention: DEFAULT_LOG_RETENTION,
+      pollInterval,
+      bucketFinding: `<${this.logicalIdOf(this.documentBucket)}.Arn>`,
+      vectorBucketFinding: `${stack.getLogicalId(vectorBucket)}.VectorBucketArn`,
+    });
+    dedicated.wireKnowledgeApi(this.knowledgeApiFunction);
+    this.provisionStateMachine = dedicated.provisionStateMachine;
+    this.deprovisionStateMachine = dedicated.deprovisionStateMachine;
+    this.dedicatedServiceRole = dedicated.serviceRole;
     // Admins read the bulk sync's item through GET /knowledge/sync (GetItem of that one table only).
     this.knowledgeApiFunction.addEnvironment('KNOWLEDGE_SYNC_TABLE', this.syncTable.tableName);
     this.knowledgeApiFunction.addEnvironment('KNOWLEDGE_BULK_DATA_SOURCE_ID', this.bulkDataSource.attrDataSourceId);
@@ -292,5 +351,34 @@ export class KnowledgeBaseFactory extends Construct {
 
   private logicalIdOf(c: Construct): string {
     return Stack.of(this).getLogicalId(c.node.defaultChild as s3.CfnBucket);
+  }
+}
+
+/** The dedicated and existing knowledge settings, checked at synth time (jsii callers get the same errors). */
+function validateDedicated(models: EmbeddingModel[], parsingModels: string[], existing: ExistingKnowledgeBase[]): void {
+  if (models.length === 0) throw new Error('KnowledgeBaseFactory: dedicatedEmbeddingModels needs at least one model.');
+  const ids = models.map((m) => m.modelId);
+  const twice = ids.find((id, i) => ids.indexOf(id) !== i);
+  if (twice) throw new Error(`KnowledgeBaseFactory: dedicatedEmbeddingModels has ${twice} twice; a bot names its model by id, so each id may appear once.`);
+  for (const id of parsingModels) {
+    // a foundation model id, as BedrockFoundationModelConfiguration.modelArn's pattern ends
+    // (https://docs.aws.amazon.com/bedrock/latest/APIReference/API_agent_BedrockFoundationModelConfiguration.html)
+    if (typeof id !== 'string' || !/^[a-z0-9-]{1,63}[.][a-z0-9-]{1,63}([.]?[a-z0-9-]{1,63})([:][a-z0-9-]{1,63}){0,2}$/.test(id)) {
+      throw new Error(`KnowledgeBaseFactory: parsingModels: "${id}" is not a foundation model id (e.g. anthropic.claude-3-haiku-20240307-v1:0).`);
+    }
+  }
+  if (new Set(parsingModels).size !== parsingModels.length) throw new Error('KnowledgeBaseFactory: parsingModels has a model id twice.');
+  const seen = new Set<string>();
+  for (const kb of existing) {
+    // knowledge base ids are 10 letters and digits (https://docs.aws.amazon.com/bedrock/latest/APIReference/API_agent_KnowledgeBase.html)
+    if (typeof kb?.knowledgeBaseId !== 'string' || !/^[0-9a-zA-Z]{10}$/.test(kb.knowledgeBaseId)) {
+      throw new Error(`KnowledgeBaseFactory: existingKnowledgeBases: "${kb?.knowledgeBaseId}" is not a knowledge base id (10 letters and digits).`);
+    }
+    if (seen.has(kb.knowledgeBaseId)) throw new Error(`KnowledgeBaseFactory: existingKnowledgeBases has ${kb.knowledgeBaseId} twice.`);
+    seen.add(kb.knowledgeBaseId);
+    if (typeof kb.name !== 'string' || kb.name.trim() === '' || kb.name.length > 100) throw new Error(`KnowledgeBaseFactory: existingKnowledgeBases: ${kb.knowledgeBaseId} needs a name of 1 to 100 characters.`);
+    if (kb.description !== undefined && (typeof kb.description !== 'string' || kb.description.length > 200)) {
+      throw new Error(`KnowledgeBaseFactory: existingKnowledgeBases: the description of ${kb.knowledgeBaseId} is at most 200 characters.`);
+    }
   }
 }

@@ -1,7 +1,10 @@
 // src/local runs only in development (playground, tests): its imports are devDependencies.
 import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
 import * as bedrockAgent from '@aws-sdk/client-bedrock-agent';
 import * as dynamodb from '@aws-sdk/client-dynamodb';
+import * as s3vectors from '@aws-sdk/client-s3vectors';
+import { closeServer, listenLoopback } from './util';
 
 /**
  * State machines of the template, run from their synthesized definition by aws-local-stepfunctions (a state machine
@@ -36,6 +39,8 @@ export interface LocalStateMachineOptions {
   readonly dynamoDbEndpoint: string;
   /** The local Bedrock Agent endpoint, when the template has knowledge bases. */
   readonly bedrockAgentEndpoint?: string;
+  /** The local S3 Vectors endpoint, when the template has vector stores (`aws-sdk:s3vectors:<action>`). */
+  readonly s3VectorsEndpoint?: string;
   /** Wait states pause at most this long (the playground keeps the template's waits; tests shorten them). */
   readonly maxWaitMs?: number;
   /** Retriers wait at most this long between attempts. */
@@ -95,6 +100,7 @@ export class LocalStateMachine {
   private readonly running = new Set<Promise<unknown>>();
   private readonly ddb: dynamodb.DynamoDBClient;
   private readonly agent?: bedrockAgent.BedrockAgentClient;
+  private readonly vectors?: s3vectors.S3VectorsClient;
   private readonly machine: InstanceType<typeof StateMachine>;
   private readonly handlers: Record<string, (input: unknown) => Promise<Json>> = {};
   private readonly waits: Record<string, number> = {};
@@ -104,6 +110,9 @@ export class LocalStateMachine {
     this.ddb = new dynamodb.DynamoDBClient({ endpoint: options.dynamoDbEndpoint, region: options.region, credentials });
     if (options.bedrockAgentEndpoint) {
       this.agent = new bedrockAgent.BedrockAgentClient({ endpoint: options.bedrockAgentEndpoint, region: options.region, credentials });
+    }
+    if (options.s3VectorsEndpoint) {
+      this.vectors = new s3vectors.S3VectorsClient({ endpoint: options.s3VectorsEndpoint, region: options.region, credentials });
     }
     this.machine = new StateMachine(options.definition as never, { validationOptions: { checkArn: true, checkPaths: true } });
     this.collect(options.definition.States as States);
@@ -147,6 +156,19 @@ export class LocalStateMachine {
         }
       };
     }
+    const vec = /^arn:aws[\w-]*:states:::aws-sdk:s3vectors:([a-zA-Z]+)$/.exec(resource);
+    if (vec && this.vectors) {
+      const Command = (s3vectors as unknown as Record<string, new (i: unknown) => s3vectors.CreateIndexCommand>)[`${upperFirst(vec[1])}Command`];
+      if (!Command) return async () => { throw new TaskError('S3Vectors', { name: 'UnknownOperation', message: `s3vectors has no action ${vec[1]}` }); };
+      return async (input) => {
+        try {
+          const output = await this.vectors!.send(new Command(renameKeys(input, lowerFirst)));
+          return renameKeys(output, upperFirst) as Json;
+        } catch (e) {
+          throw new TaskError('S3Vectors', e as Error);
+        }
+      };
+    }
     return async () => {
       throw new TaskError('States', { name: 'TaskFailed', message: `${state}: the local stack does not emulate the resource ${resource}` });
     };
@@ -158,12 +180,18 @@ export class LocalStateMachine {
     const executionArn = `${this.options.arn.replace(':stateMachine:', ':execution:')}:${id}`;
     const execution: LocalExecution = { executionArn, input, status: 'RUNNING', states: [], retries: [] };
     this.executions.push(execution);
+    const context = {
+      Execution: { Id: executionArn, Name: id, StartTime: new Date().toISOString(), Input: input, RoleArn: 'arn:aws:iam::000000000000:role/local' },
+      StateMachine: { Id: this.options.arn, Name: this.options.name },
+    };
+    // $$.State.EnteredTime: the interpreter reads the context when a state evaluates its paths, so a getter gives the
+    // time the state is entered (the context object's State field:
+    // https://docs.aws.amazon.com/step-functions/latest/dg/input-output-contextobject.html). Name and RetryCount are
+    // not known to it and not given.
+    Object.defineProperty(context, 'State', { enumerable: true, get: () => ({ EnteredTime: new Date().toISOString() }) });
     const run = this.machine.run(input as Json, {
       overrides: { taskResourceLocalHandlers: this.handlers as never, waitTimeOverrides: this.waits, retryIntervalOverrides: this.retries },
-      context: {
-        Execution: { Id: executionArn, Name: id, StartTime: new Date().toISOString(), Input: input, RoleArn: 'arn:aws:iam::000000000000:role/local' },
-        StateMachine: { Id: this.options.arn, Name: this.options.name },
-      } as never,
+      context: context as never,
     });
     const done = (async () => {
       const log = (async () => {
@@ -202,5 +230,46 @@ export class LocalStateMachine {
   stop(): void {
     this.ddb.destroy();
     this.agent?.destroy();
+    this.vectors?.destroy();
   }
+}
+
+/**
+ * The Step Functions API's StartExecution for the functions of the local stack (`AWS_ENDPOINT_URL_SFN`): the JSON 1.0
+ * protocol, `X-Amz-Target: AWSStepFunctions.StartExecution`, body `{stateMachineArn, input?, name?}`, answer
+ * `{executionArn, startDate}` (https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartExecution.html).
+ * A machine not in the template is StateMachineDoesNotExist; an input that is not JSON is InvalidExecutionInput
+ * (the errors of the same page). Signatures are not checked (the local stack has no IAM).
+ */
+export async function startStepFunctionsApi(
+  machines: (arn: string) => LocalStateMachine | undefined,
+): Promise<{ endpoint: string; stop: () => Promise<void> }> {
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const send = (status: number, body: unknown, type?: string) => {
+        res.writeHead(status, { 'content-type': 'application/x-amz-json-1.0', ...(type ? { 'x-amzn-errortype': type } : {}) });
+        res.end(JSON.stringify(type ? { __type: type, message: (body as { message: string }).message } : body));
+      };
+      const target = String(req.headers['x-amz-target'] ?? '');
+      if (req.method !== 'POST' || target !== 'AWSStepFunctions.StartExecution') {
+        return send(400, { message: `The local Step Functions API implements StartExecution only (got ${target || req.method})` }, 'UnknownOperationException');
+      }
+      let body: { stateMachineArn?: string; input?: string };
+      let input: unknown;
+      try {
+        body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
+        input = body.input === undefined ? {} : JSON.parse(body.input);
+      } catch {
+        return send(400, { message: 'The input is not valid JSON' }, 'InvalidExecutionInput');
+      }
+      const machine = body.stateMachineArn ? machines(body.stateMachineArn) : undefined;
+      if (!machine) return send(400, { message: `State Machine Does Not Exist: '${body.stateMachineArn}'` }, 'StateMachineDoesNotExist');
+      const execution = machine.start(input);
+      return send(200, { executionArn: execution.executionArn, startDate: Date.now() / 1000 });
+    });
+  });
+  const port = await listenLoopback(server);
+  return { endpoint: `http://127.0.0.1:${port}`, stop: () => closeServer(server) };
 }

@@ -38,7 +38,7 @@ import { functionNameOf, LambdaEmulator, startLambda } from '../emulators/lambda
 import { LocalPipe, startLocalPipe } from '../emulators/pipes';
 import { corsRulesXml, startS3 } from '../emulators/s3';
 import { startS3VectorsEmulator, type S3VectorsEmulator } from '../emulators/s3-vectors';
-import { LocalExecution, LocalStateMachine } from '../emulators/step-functions';
+import { LocalExecution, LocalStateMachine, startStepFunctionsApi } from '../emulators/step-functions';
 import { closeServer, readBody } from '../emulators/util';
 import { existingKnowledgeBasesIn, registerExistingKnowledgeBases, type ExistingKnowledgeOptions } from '../existing-knowledge';
 import { createLocalIdp, LOCAL_USERS, LocalIdp, LocalUser } from '../idp';
@@ -114,6 +114,11 @@ export interface LocalStack {
   readonly endpoints: EndpointResolver;
   /** The local DynamoDB (the functions' `AWS_ENDPOINT_URL_DYNAMODB`). */
   readonly dynamoDbEndpoint: string;
+  /**
+   * The local Step Functions API (StartExecution of the template's machines), the functions' `AWS_ENDPOINT_URL_SFN`;
+   * present when the template has state machines.
+   */
+  readonly stepFunctionsEndpoint?: string;
   /** The local Cognito Identity Provider API (the functions' `AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER`). */
   readonly cognitoEndpoint: string;
   /** What the local stack does not emulate, one line each (printed once at start-up). */
@@ -138,6 +143,7 @@ export interface LocalStack {
   stateMachines(): { logicalId: string; arn: string; executions: readonly LocalExecution[] }[];
   /** Resolves when no state machine execution is running. */
   idleStateMachines(): Promise<void>;
+
   /** Resolves once every pipe has delivered the stream records written before the call. */
   drainPipes(): Promise<void>;
   /** Each pipe's counts so far: records delivered to its target, records its filter dropped. */
@@ -287,6 +293,15 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       const existing = existingKnowledgeBasesIn(environments);
       summary.push(...await registerExistingKnowledgeBases(knowledgeEmulator, existing, options.existingKnowledge, region));
       notEmulated.push('Knowledge bases: retrieval is lexical (MiniSearch), not by embeddings; the embedding model is not called; parsing and chunking are local approximations (docs/architecture.md, "The local knowledge base")');
+    }
+
+    // ---------------------------------------------------------------- Step Functions API (StartExecution, for functions)
+    // The machines themselves are made further down, once the functions exist; the API looks them up when called.
+    const machines = new Map<string, { logicalId: string; machine: LocalStateMachine }>();
+    let sfnApi: { endpoint: string; stop: () => Promise<void> } | undefined;
+    if (loaded.some(({ r }) => r.ofType('AWS::StepFunctions::StateMachine').length > 0)) {
+      sfnApi = await startStepFunctionsApi((arn) => machines.get(arn)?.machine);
+      stops.push(sfnApi.stop);
     }
 
     // ---------------------------------------------------------------- Bedrock
@@ -702,6 +717,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         env.AWS_ENDPOINT_URL_BEDROCK_AGENT_RUNTIME = knowledgeEmulator.runtimeEndpoint;
       }
       if (vectorsEmulator) env.AWS_ENDPOINT_URL_S3VECTORS = vectorsEmulator.endpoint;
+      if (sfnApi) env.AWS_ENDPOINT_URL_SFN = sfnApi.endpoint;
       if (bedrockControlEndpoint) env.AWS_ENDPOINT_URL_BEDROCK = bedrockControlEndpoint;
       // Local-only additions (documented in the README): s3rver needs path-style requests; the JWKS of the issuer
       // comes from the local IdP; Node 20's SDK notice is silenced (Lambda runs Node 24).
@@ -786,7 +802,6 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     }
 
     // ---------------------------------------------------------------- Step Functions and EventBridge rules
-    const machines = new Map<string, { logicalId: string; machine: LocalStateMachine }>();
     for (const { r } of loaded) {
       for (const id of r.ofType('AWS::StepFunctions::StateMachine')) {
         const p = r.resource(id).Properties ?? {};
@@ -802,6 +817,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
           region,
           dynamoDbEndpoint: dynamo.endpoint,
           bedrockAgentEndpoint: knowledgeEmulator?.endpoint,
+          s3VectorsEndpoint: vectorsEmulator?.endpoint,
           maxWaitMs: options.stateMachineMaxWaitMs,
           maxRetryIntervalMs: options.stateMachineMaxWaitMs,
           onFailure: (x) => process.stderr.write(`state machine ${id}: execution failed: ${x.error}: ${x.cause}\n`),
@@ -1014,6 +1030,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       endpoints,
       cognitoEndpoint: cognitoIdp.endpoint,
       dynamoDbEndpoint: dynamo.endpoint,
+      stepFunctionsEndpoint: sfnApi?.endpoint,
       notEmulated,
       knowledge: knowledgeEmulator && vectorsEmulator ? {
         agentEndpoint: knowledgeEmulator.endpoint,
