@@ -28,6 +28,8 @@ export const MAX_KNOWLEDGE_DOCUMENTS = 100;
 
 /** How often the editor reads the list again while a document is QUEUED or RUNNING. */
 export const KNOWLEDGE_POLL_MS = 2000;
+/** A dedicated knowledge base's state is read again after 2 s, then each wait 1.5 times longer, at most this long. */
+export const KNOWLEDGE_STATE_POLL_MAX_MS = 30_000;
 
 /** Why a file is refused, or `undefined` when it may be uploaded. */
 export type KnowledgeProblem = 'type' | 'empty' | 'size' | 'name';
@@ -118,7 +120,7 @@ function ipv4(host: string): number | undefined {
   const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(host);
   if (!m) return undefined;
   const parts = m.slice(1).map(Number);
-  return parts.some((p) => p > 255) ? undefined : ((parts[0] << 24) >>> 0) + (parts[1] << 16) + (parts[2] << 8) + parts[3];
+  return parts.some((p) => p > 255) ? undefined : ((parts[0] * 256 + parts[1]) * 256 + parts[2]) * 256 + parts[3];
 }
 
 /**
@@ -132,7 +134,7 @@ const V4_REFUSED: readonly [number, number][] = [
 ].map(([a, bits]) => [ipv4(a as string)!, bits as number]);
 
 function v4Refused(n: number): boolean {
-  return V4_REFUSED.some(([base, bits]) => (n >>> (32 - bits)) === (base >>> (32 - bits)));
+  return V4_REFUSED.some(([base, bits]) => Math.floor(n / 2 ** (32 - bits)) === Math.floor(base / 2 ** (32 - bits)));
 }
 
 /** The eight 16-bit groups of an IPv6 literal (without brackets), or undefined. */
@@ -144,7 +146,7 @@ function ipv6(host: string): number[] | undefined {
     const n = ipv4(v4[2]);
     if (n === undefined) return undefined;
     text = `${v4[1]}0:0`;
-    tail.push(n >>> 16, n & 0xffff);
+    tail.push(Math.floor(n / 65536), n % 65536);
   }
   const halves = text.split('::');
   if (halves.length > 2) return undefined;
@@ -166,8 +168,9 @@ function ipv6(host: string): number[] | undefined {
  */
 function v6Refused(g: number[]): boolean {
   if (g.slice(0, 7).every((x) => x === 0) && g[7] <= 1) return true;
-  if ((g[0] & 0xffc0) === 0xfe80 || (g[0] & 0xfe00) === 0xfc00 || (g[0] & 0xff00) === 0xff00) return true;
-  if (g.slice(0, 5).every((x) => x === 0) && g[5] === 0xffff) return v4Refused(((g[6] << 16) >>> 0) + g[7]);
+  // fe80::/10, fc00::/7, ff00::/8: the first group's top 10, 7 and 8 bits.
+  if (Math.floor(g[0] / 64) === 0xfe80 / 64 || Math.floor(g[0] / 512) === 0xfc00 / 512 || Math.floor(g[0] / 256) === 0xff) return true;
+  if (g.slice(0, 5).every((x) => x === 0) && g[5] === 0xffff) return v4Refused(g[6] * 65536 + g[7]);
   return false;
 }
 
