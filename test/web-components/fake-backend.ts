@@ -96,7 +96,6 @@ export interface FakeKnowledge {
     sync?: { status: 'QUEUED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED'; reason?: string; statistics?: Record<string, number>; failedDocuments?: { uri: string; reason: string }[] };
   };
   /** Reads of the bot since the knowledge base was started. */
-  reads: number;
 }
 /** A knowledge document of the fake backend (the contract's `Document`, with its bytes). */
 export interface FakeDocument {
@@ -229,13 +228,9 @@ export class FakeBackend {
   };
   /** The knowledge settings and dedicated knowledge base of each bot (none: shared, as slice 1). */
   readonly knowledgeSettings = new Map<string, FakeKnowledge>();
-  /**
-   * A dedicated knowledge base moves on as the owner reads the bot (the provision machine, seen through the bot view):
-   * CREATING for this many reads, then ACTIVE (or FAILED with `failCreate` as the reason); a sync QUEUED → RUNNING →
-   * SUCCEEDED (or FAILED with `failSync`) one read each.
-   */
-  kbCreateReads = 2;
+  /** Set: the next `advanceKnowledge` of a CREATING knowledge base fails it with this reason. */
   failCreate?: string;
+  /** Set: the next sync that `advanceKnowledge` finishes fails with this reason and these documents. */
   failSync?: { reason: string; failedDocuments: { uri: string; reason: string }[] };
   /** The documents of each bot (docs/knowledge-contract.md), newest first. */
   readonly knowledgeDocs = new Map<string, FakeDocument[]>();
@@ -497,26 +492,34 @@ export class FakeBackend {
   private knowledgeView(b: FakeBot): Record<string, unknown> {
     const k = this.knowledgeSettings.get(b.id);
     return {
-      mode: 'shared', numberOfResults: 5, ...k?.settings,
+      mode: 'shared',
+      numberOfResults: 5,
+      ...k?.settings,
       documentCount: this.knowledgeDocs.get(b.id)?.length ?? 0,
       ...(k?.kb ? { state: structuredClone(k.kb) } : {}),
     };
   }
 
-  /** The provision machine, one step each time the owner reads the bot. */
-  private advanceKnowledge(b: FakeBot): void {
-    const k = this.knowledgeSettings.get(b.id);
-    if (!k?.kb) return;
-    k.reads += 1;
-    if (k.kb.status === 'CREATING' && k.reads >= this.kbCreateReads) {
-      k.kb = this.failCreate ? { status: 'FAILED', reason: this.failCreate } : { status: 'ACTIVE', knowledgeBaseId: `KB${b.id.slice(-6)}`, sync: { status: 'QUEUED' } };
+  /**
+   * The provision machine, one step (the test moves it on): CREATING → ACTIVE with its first sync QUEUED (or FAILED
+   * with `failCreate` as the reason); a sync QUEUED → RUNNING → SUCCEEDED (or FAILED with `failSync`).
+   */
+  advanceKnowledge(botId: string): void {
+    const k = this.knowledgeSettings.get(botId);
+    if (!k?.kb) throw new Error(`${botId} has no dedicated knowledge base`);
+    if (k.kb.status === 'CREATING') {
+      k.kb = this.failCreate ? { status: 'FAILED', reason: this.failCreate } : { status: 'ACTIVE', knowledgeBaseId: `KB${botId.slice(-6)}`, sync: { status: 'QUEUED' } };
     } else if (k.kb.status === 'ACTIVE' && k.kb.sync?.status === 'QUEUED') {
       k.kb.sync = { status: 'RUNNING' };
     } else if (k.kb.status === 'ACTIVE' && k.kb.sync?.status === 'RUNNING') {
-      const docs = this.knowledgeDocs.get(b.id)?.length ?? 0;
+      const docs = this.knowledgeDocs.get(botId)?.length ?? 0;
       k.kb.sync = this.failSync
-        ? { status: 'FAILED', reason: this.failSync.reason, failedDocuments: this.failSync.failedDocuments,
-          statistics: { numberOfDocumentsScanned: docs + this.failSync.failedDocuments.length, numberOfNewDocumentsIndexed: docs, numberOfDocumentsFailed: this.failSync.failedDocuments.length } }
+        ? {
+          status: 'FAILED',
+          reason: this.failSync.reason,
+          failedDocuments: this.failSync.failedDocuments,
+          statistics: { numberOfDocumentsScanned: docs + this.failSync.failedDocuments.length, numberOfNewDocumentsIndexed: docs, numberOfDocumentsFailed: this.failSync.failedDocuments.length },
+        }
         : { status: 'SUCCEEDED', statistics: { numberOfDocumentsScanned: docs, numberOfNewDocumentsIndexed: docs, numberOfDocumentsFailed: 0 } };
     }
   }
@@ -578,7 +581,6 @@ export class FakeBackend {
     this.knowledgeSettings.set(b.id, {
       settings: structuredClone(value),
       kb: value.mode !== 'dedicated' ? undefined : keep ? before!.kb : { status: 'CREATING' },
-      reads: keep ? before!.reads : 0,
     });
   }
 
@@ -702,10 +704,7 @@ export class FakeBackend {
       return error(404, 'NOT_FOUND', 'no such bot');
     }
     const sub = m[3];
-    if (!sub && method === 'GET') {
-      if (bot.owner === 'you') this.advanceKnowledge(bot);
-      return json(200, this.botView(bot));
-    }
+    if (!sub && method === 'GET') return json(200, this.botView(bot));
     if (sub === 'star' && method === 'PUT') {
       bot.starred = !!body?.starred;
       return json(204);
