@@ -223,9 +223,12 @@ export class FakeBackend {
   /** Whether bots carry `knowledge: {documentCount}` (a deployment with a knowledge base) instead of `null`. */
   knowledgeEnabled = false;
   /** `GET /knowledge/bases`. */
-  knowledgeBases: { existing: { knowledgeBaseId: string; name: string; description?: string }[]; dedicated: { embeddingModels: { modelId: string; dimensions: number }[]; parsingModels: string[] } | null } = {
-    existing: [], dedicated: null,
-  };
+  knowledgeBases: {
+    existing: { knowledgeBaseId: string; name: string; description?: string }[];
+    dedicated: { embeddingModels: { modelId: string; dimensions: number }[]; parsingModels: string[] } | null;
+  } = {
+      existing: [], dedicated: null,
+    };
   /** The knowledge settings and dedicated knowledge base of each bot (none: shared, as slice 1). */
   readonly knowledgeSettings = new Map<string, FakeKnowledge>();
   /** Set: the next `advanceKnowledge` of a CREATING knowledge base fails it with this reason. */
