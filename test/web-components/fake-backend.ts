@@ -516,12 +516,13 @@ export class FakeBackend {
       k.kb.sync = { status: 'RUNNING' };
     } else if (k.kb.status === 'ACTIVE' && k.kb.sync?.status === 'RUNNING') {
       const docs = this.knowledgeDocs.get(botId)?.length ?? 0;
+      const failed = this.failSync?.failedDocuments.length ?? 0;
       k.kb.sync = this.failSync
         ? {
           status: 'FAILED',
           reason: this.failSync.reason,
           failedDocuments: this.failSync.failedDocuments,
-          statistics: { numberOfDocumentsScanned: docs + this.failSync.failedDocuments.length, numberOfNewDocumentsIndexed: docs, numberOfDocumentsFailed: this.failSync.failedDocuments.length },
+          statistics: { numberOfDocumentsScanned: docs + failed, numberOfNewDocumentsIndexed: docs, numberOfDocumentsFailed: failed },
         }
         : { status: 'SUCCEEDED', statistics: { numberOfDocumentsScanned: docs, numberOfNewDocumentsIndexed: docs, numberOfDocumentsFailed: 0 } };
     }
