@@ -210,7 +210,7 @@ describeBrowser('knowledge settings (Chromium)', () => {
     const error = (field: string) => settings().locator(`[id="ke-${field}"]`);
     await error('knowledge.dedicated.webCrawler.seedUrls').filter({ hasText: 'cannot be crawled' }).waitFor();
     await expect(error('knowledge.dedicated.webCrawler.seedUrls').textContent()).resolves.toBe(
-      'http://169.254.169.254/latest/meta-data cannot be crawled: a loopback, private, link-local, shared, unique-local, multicast or unspecified address cannot be crawled.'
+      'http://169.254.169.254/latest/meta-data cannot be crawled: an address that is not public (loopback, private, link-local, reserved, multicast…) cannot be crawled.'
       + ' http://printer.local/ cannot be crawled: a local, internal or instance metadata host name cannot be crawled.');
     await expect(error('knowledge.dedicated.chunking.overlapPercentage').textContent()).resolves.toBe('A whole number from 1 to 99.');
     await expect(error('knowledge.dedicated.webCrawler.maxPagesPerMinute').textContent()).resolves.toBe('A whole number from 1 to 300.');

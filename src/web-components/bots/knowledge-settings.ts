@@ -86,7 +86,7 @@ const crawlerText = (problem: CrawlerUrlProblem): string => ({
   scheme: msg('only https: and http: URLs can be crawled'),
   userinfo: msg('a URL with a user name or password cannot be crawled'),
   length: msg('a URL can be at most 2,048 characters'),
-  address: msg('a loopback, private, link-local, shared, unique-local, multicast or unspecified address cannot be crawled'),
+  address: msg('an address that is not public (loopback, private, link-local, reserved, multicast…) cannot be crawled'),
   name: msg('a local, internal or instance metadata host name cannot be crawled'),
 })[problem];
 

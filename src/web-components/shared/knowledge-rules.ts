@@ -111,83 +111,84 @@ const CRAWLER_REASONS: Readonly<Record<CrawlerUrlProblem, string>> = {
   scheme: 'only https: and http: URLs can be crawled',
   userinfo: 'a URL with a user name or password cannot be crawled',
   length: `a URL can be at most ${MAX_CRAWLER_URL} characters`,
-  address: 'a loopback, private, link-local, shared (CGNAT), unique-local, multicast or unspecified address cannot be crawled',
+  address: 'an address that is not public (loopback, private, link-local, reserved, multicast…) cannot be crawled',
   name: 'a local, internal or instance metadata host name cannot be crawled',
 };
 
-/** IPv4 dotted quads as a number (the URL parser has already normalized 0x7f.1 and friends to dotted quads). */
-function ipv4(host: string): number | undefined {
-  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(host);
-  if (!m) return undefined;
-  const parts = m.slice(1).map(Number);
-  return parts.some((p) => p > 255) ? undefined : ((parts[0] * 256 + parts[1]) * 256 + parts[2]) * 256 + parts[3];
-}
-
 /**
- * The refused IPv4 ranges: 0.0.0.0/8 (unspecified, "this network"), 10/8, 172.16/12, 192.168/16 (private), 127/8
- * (loopback), 169.254/16 (link-local), 100.64/10 (shared address space, CGNAT), 224/4 (multicast): RFC 6890's special
- * purpose registry (https://www.rfc-editor.org/rfc/rfc6890.html#section-2.2.2).
- */
-const V4_REFUSED: readonly [number, number][] = [
-  ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12],
-  ['192.168.0.0', 16], ['224.0.0.0', 4],
-].map(([a, bits]) => [ipv4(a as string)!, bits as number]);
-
-function v4Refused(n: number): boolean {
-  return V4_REFUSED.some(([base, bits]) => Math.floor(n / 2 ** (32 - bits)) === Math.floor(base / 2 ** (32 - bits)));
-}
-
-/** The eight 16-bit groups of an IPv6 literal (without brackets), or undefined. */
-function ipv6(host: string): number[] | undefined {
-  let text = host;
-  const tail: number[] = [];
-  const v4 = /^(.*:)(\d+\.\d+\.\d+\.\d+)$/.exec(text);
-  if (v4) {
-    const n = ipv4(v4[2]);
-    if (n === undefined) return undefined;
-    text = `${v4[1]}0:0`;
-    tail.push(Math.floor(n / 65536), n % 65536);
-  }
-  const halves = text.split('::');
-  if (halves.length > 2) return undefined;
-  const parse = (s: string) => (s ? s.split(':').map((g) => (/^[0-9a-f]{1,4}$/i.test(g) ? parseInt(g, 16) : NaN)) : []);
-  const head = parse(halves[0]);
-  const rest = halves.length === 2 ? parse(halves[1]) : [];
-  const fill = 8 - head.length - rest.length;
-  if (halves.length === 2 ? fill < 0 : fill !== 0) return undefined;
-  const groups = [...head, ...new Array<number>(halves.length === 2 ? fill : 0).fill(0), ...rest];
-  if (groups.some(Number.isNaN)) return undefined;
-  if (tail.length) groups.splice(6, 2, ...tail);
-  return groups;
-}
-
-/**
- * The refused IPv6 ranges: ::/128 (unspecified), ::1 (loopback), fe80::/10 (link-local), fc00::/7 (unique-local),
- * ff00::/8 (multicast) (https://www.rfc-editor.org/rfc/rfc6890.html#section-2.2.3), and an IPv4-mapped address
- * ::ffff:0:0/96 (https://www.rfc-editor.org/rfc/rfc4291.html#section-2.5.5.2) in a refused IPv4 range.
- */
-function v6Refused(g: number[]): boolean {
-  if (g.slice(0, 7).every((x) => x === 0) && g[7] <= 1) return true;
-  // fe80::/10, fc00::/7, ff00::/8: the first group's top 10, 7 and 8 bits.
-  if (Math.floor(g[0] / 64) === 0xfe80 / 64 || Math.floor(g[0] / 512) === 0xfc00 / 512 || Math.floor(g[0] / 256) === 0xff) return true;
-  if (g.slice(0, 5).every((x) => x === 0) && g[5] === 0xffff) return v4Refused(g[6] * 65536 + g[7]);
-  return false;
-}
-
-/**
- * Host names that are never crawled: localhost and *.localhost (https://www.rfc-editor.org/rfc/rfc6761.html#section-6.3),
- * *.local (mDNS, https://www.rfc-editor.org/rfc/rfc6762.html), *.internal (which holds the metadata names
- * instance-data.ec2.internal and metadata.google.internal), and the bare metadata names `instance-data` and `metadata`
+ * The refused blocks, as the server's copy (src/lambdas/core/crawler-urls.ts) has them: every block of the IANA
+ * special-purpose registries that is not globally reachable
+ * (https://www.iana.org/assignments/iana-ipv4-special-registry/iana-ipv4-special-registry.xhtml,
+ * https://www.iana.org/assignments/iana-ipv6-special-registry/iana-ipv6-special-registry.xhtml), multicast
+ * (https://www.iana.org/assignments/multicast-addresses/multicast-addresses.xhtml) and 240/4; the instance metadata
+ * service's 169.254.169.254 and fd00:ec2::254 are in the link-local and unique-local blocks
  * (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/instancedata-data-retrieval.html).
  */
-function nameRefused(host: string): boolean {
-  const name = host.replace(/\.$/, '');
-  return name === 'localhost' || name === 'instance-data' || name === 'metadata' || /\.(localhost|local|internal)$/.test(name)
-    || name === 'local' || name === 'internal';
+const V4_BLOCKS: readonly [string, number][] = [
+  ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12],
+  ['192.0.0.0', 24], ['192.0.2.0', 24], ['192.88.99.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['198.51.100.0', 24],
+  ['203.0.113.0', 24], ['224.0.0.0', 4], ['240.0.0.0', 4],
+];
+const V6_BLOCKS: readonly [string, number][] = [
+  ['::', 96], ['::ffff:0:0:0', 96], ['64:ff9b:1::', 48], ['100::', 64], ['2001::', 23], ['2001:db8::', 32], ['3fff::', 20],
+  ['5f00::', 16], ['fc00::', 7], ['fe80::', 10], ['fec0::', 10], ['ff00::', 8],
+];
+
+/** The four bytes of a dotted quad (the URL parser has already rewritten 0x7f.1, 2130706433 and friends as one). */
+function ipv4(host: string): number[] | undefined {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(host);
+  const bytes = m?.slice(1).map(Number);
+  return bytes && bytes.every((b) => b <= 255) ? bytes : undefined;
 }
+
+/** The eight groups of an IPv6 address in the URL parser's canonical form (lowercase hex, `::` at most once). */
+function ipv6(canonical: string): number[] {
+  const [head, tail] = canonical.split('::');
+  const h = head ? head.split(':').map((g) => parseInt(g, 16)) : [];
+  const t = tail ? tail.split(':').map((g) => parseInt(g, 16)) : [];
+  return tail === undefined ? h : [...h, ...new Array<number>(8 - h.length - t.length).fill(0), ...t];
+}
+
+const bits = (parts: number[], width: number) => parts.map((p) => p.toString(2).padStart(width, '0')).join('');
+const inBlocks = (addressBits: string, blocks: readonly [string, number][], toBits: (net: string) => string) =>
+  blocks.some(([net, prefix]) => addressBits.slice(0, prefix) === toBits(net).slice(0, prefix));
+const v4Bits = (net: string) => bits(ipv4(net)!, 8);
+const v6Bits = (net: string) => bits(ipv6(net), 16);
+
+function v4Refused(bytes: number[]): boolean {
+  return inBlocks(bits(bytes, 8), V4_BLOCKS, v4Bits);
+}
+
+/** IPv4-mapped (::ffff:a.b.c.d), NAT64 (64:ff9b::/96) and 6to4 (2002::/16) addresses are judged by their IPv4 address. */
+function v6Refused(g: number[]): boolean {
+  const v4 = (hi: number, lo: number) => v4Refused([Math.floor(hi / 256), hi % 256, Math.floor(lo / 256), lo % 256]);
+  if (g.slice(0, 5).every((x) => x === 0) && g[5] === 0xffff) return v4(g[6], g[7]);
+  if (g[0] === 0x64 && g[1] === 0xff9b && g.slice(2, 6).every((x) => x === 0)) return v4(g[6], g[7]);
+  if (g[0] === 0x2002) return v4(g[1], g[2]);
+  return inBlocks(bits(g, 16), V6_BLOCKS, v6Bits);
+}
+
+/**
+ * Host names refused whatever they resolve to: localhost and its subdomains
+ * (https://www.rfc-editor.org/rfc/rfc6761.html#section-6.3), `.internal` (reserved for private use:
+ * https://www.iana.org/domains/reserved), mDNS's `.local` (https://www.rfc-editor.org/rfc/rfc6762.html), and the
+ * metadata services' `metadata` and `metadata.google.internal`.
+ */
+function nameRefused(host: string): boolean {
+  const name = host.replace(/\.+$/, '');
+  if (!name || name === 'metadata' || name === 'metadata.google.internal') return true;
+  return ['localhost', 'internal', 'local'].some((suffix) => name === suffix || name.endsWith(`.${suffix}`));
+}
+
+/**
+ * A seed URL's pattern: SeedUrl `url`, "Pattern: https?://[A-Za-z0-9][^\s]*"
+ * (https://docs.aws.amazon.com/bedrock/latest/APIReference/API_agent_SeedUrl.html).
+ */
+const SEED_URL_PATTERN = /^https?:\/\/[A-Za-z0-9][^\s]*$/;
 
 /** The first rule a crawler URL breaks, or undefined (docs/knowledge-contract.md, "Web crawler URLs"). */
 export function crawlerUrlProblem(url: string): CrawlerUrlProblem | undefined {
+  if (!url) return 'invalid';
   if (url.length > MAX_CRAWLER_URL) return 'length';
   let parsed: URL;
   try {
@@ -198,15 +199,14 @@ export function crawlerUrlProblem(url: string): CrawlerUrlProblem | undefined {
   if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') return 'scheme';
   if (parsed.username || parsed.password) return 'userinfo';
   const host = parsed.hostname.toLowerCase();
-  if (!host) return 'invalid';
   if (host.startsWith('[')) {
-    const groups = ipv6(host.slice(1, -1));
-    if (!groups) return 'invalid';
-    return v6Refused(groups) ? 'address' : undefined;
+    if (v6Refused(ipv6(host.slice(1, -1)))) return 'address';
+  } else if (ipv4(host)) {
+    if (v4Refused(ipv4(host)!)) return 'address';
+  } else if (nameRefused(host)) {
+    return 'name';
   }
-  const v4 = ipv4(host);
-  if (v4 !== undefined) return v4Refused(v4) ? 'address' : undefined;
-  return nameRefused(host) ? 'name' : undefined;
+  return SEED_URL_PATTERN.test(url) ? undefined : 'invalid';
 }
 
 /** The reason a crawler URL is refused, in English, or undefined when it may be crawled (the contract's function). */
