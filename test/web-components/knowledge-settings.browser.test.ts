@@ -201,6 +201,13 @@ describeBrowser('knowledge settings (Chromium)', () => {
     const bot = backend.addBot({ title: 'Web bot', owner: 'you', scope: 'private' });
     await openEditor(bot);
     await settings().getByLabel('A knowledge base of this bot\'s own (documents and web pages)').check();
+    // Hierarchical: child chunks are cut from their parents, so they must be smaller (as the server says).
+    await settings().getByLabel('Chunking').selectOption('HIERARCHICAL');
+    await settings().getByLabel('Child chunk tokens').fill('2000');
+    await save();
+    await settings().locator('[id="ke-knowledge.dedicated.chunking.childMaxTokens"]').filter({ hasText: 'Child chunks must be smaller than parent chunks.' }).waitFor();
+    expect(patches(bot.id)).toEqual([]);
+    await settings().getByLabel('Chunking').selectOption('FIXED_SIZE');
     await settings().getByLabel('Overlap (%)').fill('100');
     await settings().getByLabel('Crawl web pages too').check();
     const seeds = settings().getByLabel('Seed URLs');

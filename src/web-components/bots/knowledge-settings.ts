@@ -7,7 +7,7 @@ import { BotsApi } from '../shared/bots.js';
 import type { BotKnowledge, Chunking, DedicatedSettings, FieldError, KnowledgeBases, KnowledgeMode, KnowledgeSettings } from '../shared/bots.js';
 import type { BedrockChatConfig, TokenProvider } from '../shared/config.js';
 import { LocaleController } from '../shared/i18n.js';
-import { crawlerUrlProblem, KNOWLEDGE_RANGES } from '../shared/knowledge-rules.js';
+import { crawlerUrlProblem, KNOWLEDGE_RANGES, MAX_CRAWL_PATTERN } from '../shared/knowledge-rules.js';
 import type { CrawlerUrlProblem } from '../shared/knowledge-rules.js';
 
 type Strategy = Chunking['strategy'];
@@ -210,6 +210,10 @@ export class BedrockChatKnowledgeSettings extends LitElement {
               breakpointPercentileThreshold: int(`${p}.breakpointPercentileThreshold`, d.breakpointPercentileThreshold, R.breakpointPercentileThreshold),
             }
             : { strategy: 'NONE' };
+      // As the server: child chunks are cut from their parents.
+      if (chunking.strategy === 'HIERARCHICAL' && !errors.length && chunking.childMaxTokens >= chunking.parentMaxTokens) {
+        errors.push({ field: `${p}.childMaxTokens`, message: msg('Child chunks must be smaller than parent chunks.') });
+      }
       const dedicated: DedicatedSettings = { embeddingModelId: d.embeddingModelId, chunking };
       if (d.parsing === 'BEDROCK_DATA_AUTOMATION') dedicated.parsing = { strategy: d.parsing };
       if (d.parsing === 'BEDROCK_FOUNDATION_MODEL') dedicated.parsing = { strategy: d.parsing, modelId: d.parsingModelId };
@@ -225,6 +229,7 @@ export class BedrockChatKnowledgeSettings extends LitElement {
         const excludePatterns = lines(d.excludePatterns);
         const patterns = (field: string, list: string[]) => {
           if (list.length > R.patterns[1]) errors.push({ field, message: msg(str`At most ${R.patterns[1]} patterns, one a line.`) });
+          else if (list.some((x) => x.length > MAX_CRAWL_PATTERN)) errors.push({ field, message: msg(str`A pattern can be at most ${MAX_CRAWL_PATTERN} characters.`) });
         };
         patterns(`${w}.includePatterns`, includePatterns);
         patterns(`${w}.excludePatterns`, excludePatterns);

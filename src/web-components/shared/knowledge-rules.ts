@@ -100,6 +100,9 @@ export const KNOWLEDGE_RANGES = {
   maxPagesPerMinute: [1, 300],
 } as const satisfies Record<string, readonly [number, number]>;
 
+/** A crawler include or exclude pattern is at most this long (as the server's settings check). */
+export const MAX_CRAWL_PATTERN = 1000;
+
 /** A crawler URL is at most this long (docs/knowledge-contract.md, "Web crawler URLs"). */
 export const MAX_CRAWLER_URL = 2048;
 
