@@ -522,7 +522,8 @@ export class FakeBackend {
           status: 'FAILED',
           reason: this.failSync.reason,
           failedDocuments: this.failSync.failedDocuments,
-          statistics: { numberOfDocumentsScanned: docs + failed, numberOfNewDocumentsIndexed: docs, numberOfDocumentsFailed: failed },
+          // PascalCase, as a Step Functions SDK integration returns the job (the SUCCEEDED branch: the API's camelCase).
+          statistics: { NumberOfDocumentsScanned: docs + failed, NumberOfNewDocumentsIndexed: docs, NumberOfDocumentsFailed: failed },
         }
         : { status: 'SUCCEEDED', statistics: { numberOfDocumentsScanned: docs, numberOfNewDocumentsIndexed: docs, numberOfDocumentsFailed: 0 } };
     }

@@ -66,7 +66,13 @@ const syncStatusText = (status: string): string => ({
 
 /** The ingestion job's figures (Bedrock's IngestionJobStatistics), in words, those it gives. */
 const statisticsText = (stats: Record<string, unknown>): string[] => {
-  const n = (k: string) => (typeof stats[k] === 'number' ? stats[k] as number : undefined);
+  // The API's camelCase (https://docs.aws.amazon.com/bedrock/latest/APIReference/API_agent_IngestionJobStatistics.html),
+  // or the PascalCase a Step Functions SDK integration returns it in
+  // (https://docs.aws.amazon.com/step-functions/latest/dg/supported-services-awssdk.html).
+  const n = (k: string): number | undefined => {
+    const v = stats[k] ?? stats[k[0].toUpperCase() + k.slice(1)];
+    return typeof v === 'number' ? v : typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : undefined;
+  };
   const out: string[] = [];
   const scanned = n('numberOfDocumentsScanned');
   const indexed = (n('numberOfNewDocumentsIndexed') ?? 0) + (n('numberOfModifiedDocumentsIndexed') ?? 0);
