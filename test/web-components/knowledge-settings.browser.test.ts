@@ -282,6 +282,20 @@ describeBrowser('knowledge settings (Chromium)', () => {
     await expect(settings().getByLabel('Documents added to this bot (the deployment\'s knowledge base)').isChecked()).resolves.toBe(true);
   });
 
+  test('the server\'s refusal of a knowledge field is shown beside it', async () => {
+    const bot = backend.addBot({ title: 'Late change', owner: 'you', scope: 'private' });
+    await openEditor(bot);
+    await settings().getByLabel('An existing knowledge base of the deployment').check();
+    // The deployment stops offering it after the editor asked.
+    backend.knowledgeBases.existing = [];
+    await save();
+    const error = settings().locator('[id="ke-knowledge.existing.knowledgeBaseId"]');
+    await error.filter({ hasText: 'knowledge.existing.knowledgeBaseId: not a knowledge base of this deployment' }).waitFor();
+    await expect(settings().getByLabel('Knowledge base', { exact: true }).evaluate((el) => (el.getRootNode() as ShadowRoot).activeElement === el)).resolves.toBe(true);
+    expect(patches(bot.id).length).toBe(1);
+    await expect(editor().locator('[part~="status"]').textContent()).resolves.toBe('');
+  });
+
   test('a crawled page\'s citation opens the page over https: only, without an opener', async () => {
     const bot = backend.addBot({ title: 'Web facts' });
     backend.scripts.set('What is new?', {

@@ -166,8 +166,13 @@ export class BedrockChatKnowledgeSettings extends LitElement {
   /** Shows the server's refusal of a `knowledge…` field beside it. */
   showError(error: FieldError): void {
     this.errors = [error];
-    void this.updateComplete.then(() => {
-      const el = this.renderRoot.querySelector<HTMLElement>(`[aria-describedby~="ke-${error.field}"]`)
+    void this.updateComplete.then(async () => {
+      // A field this form has no input for (or "knowledge" itself): the message goes under the legend.
+      if (!this.renderRoot.querySelector(`[id="ke-${CSS.escape(error.field)}"]`)) {
+        this.errors = [{ field: 'knowledge', message: error.message }];
+        await this.updateComplete;
+      }
+      const el = this.renderRoot.querySelector<HTMLElement>(`[aria-describedby~="ke-${this.errors[0].field}"]`)
         ?? this.renderRoot.querySelector<HTMLElement>('input, select, textarea');
       el?.focus();
     });
@@ -252,9 +257,10 @@ export class BedrockChatKnowledgeSettings extends LitElement {
     const d = this.draft;
     const set = (patch: Partial<KnowledgeDraft>) => { this.draft = { ...this.draft, ...patch }; };
     const mode = (m: KnowledgeMode, label: string) => html`<label class="row"><input type="radio" name="knowledge-mode" value=${m}
-      .checked=${d.mode === m} @change=${() => set({ mode: m })}> ${label}</label>`;
+      aria-describedby="ke-knowledge" .checked=${d.mode === m} @change=${() => set({ mode: m })}> ${label}</label>`;
     return html`<fieldset part="base mode">
       <legend>${msg('Knowledge source')}</legend>
+      <p class="field-error" id="ke-knowledge" role="alert">${this.errors.find((e) => e.field === 'knowledge')?.message ?? ''}</p>
       ${mode('shared', msg('Documents added to this bot (the deployment\'s knowledge base)'))}
       ${bases.dedicated || d.mode === 'dedicated' ? mode('dedicated', msg('A knowledge base of this bot\'s own (documents and web pages)')) : nothing}
       ${bases.existing.length || d.mode === 'existing' ? mode('existing', msg('An existing knowledge base of the deployment')) : nothing}
