@@ -293,7 +293,7 @@ describeBrowser('knowledge settings (Chromium)', () => {
     await error.filter({ hasText: 'knowledge.existing.knowledgeBaseId: not a knowledge base of this deployment' }).waitFor();
     await expect(settings().getByLabel('Knowledge base', { exact: true }).evaluate((el) => (el.getRootNode() as ShadowRoot).activeElement === el)).resolves.toBe(true);
     expect(patches(bot.id).length).toBe(1);
-    await expect(editor().locator('[part~="status"]').textContent()).resolves.toBe('');
+    await expect(editor().locator('form > [part~="status"]').textContent()).resolves.toBe('');
   });
 
   test('a crawled page\'s citation opens the page over https: only, without an opener', async () => {
