@@ -12,7 +12,7 @@ import { WebSocketServer } from 'ws';
 import type { WebSocket } from 'ws';
 import { limitSetProblem } from '../../src/lambdas/core/usage';
 import type { LimitSet } from '../../src/lambdas/core/usage';
-import { knowledgeProblem, knowledgeType, MAX_KNOWLEDGE_DOCUMENTS } from '../../src/web-components/shared/knowledge-rules';
+import { checkCrawlerUrl, KNOWLEDGE_RANGES, knowledgeProblem, knowledgeType, MAX_KNOWLEDGE_DOCUMENTS } from '../../src/web-components/shared/knowledge-rules';
 
 export const ROOT = resolve(__dirname, '..', '..');
 export const WEB = join(ROOT, 'assets', 'web');
@@ -85,6 +85,17 @@ export interface FakeBot {
   usageCount: number;
   createdAt: string;
   updatedAt: string;
+}
+/** A bot's knowledge settings and, for a dedicated bot, its knowledge base (docs/knowledge-contract.md, "Slice 2"). */
+export interface FakeKnowledge {
+  settings: Record<string, unknown> & { mode: 'shared' | 'dedicated' | 'existing' };
+  kb?: {
+    status: 'CREATING' | 'ACTIVE' | 'FAILED' | 'DELETING';
+    reason?: string;
+    knowledgeBaseId?: string;
+    sync?: { status: 'QUEUED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED'; reason?: string; statistics?: Record<string, number>; failedDocuments?: { uri: string; reason: string }[] };
+  };
+  /** Reads of the bot since the knowledge base was started. */
 }
 /** A knowledge document of the fake backend (the contract's `Document`, with its bytes). */
 export interface FakeDocument {
@@ -211,6 +222,19 @@ export class FakeBackend {
   readonly usageCalls: { method: string; path: string; body?: unknown }[] = [];
   /** Whether bots carry `knowledge: {documentCount}` (a deployment with a knowledge base) instead of `null`. */
   knowledgeEnabled = false;
+  /** `GET /knowledge/bases`. */
+  knowledgeBases: {
+    existing: { knowledgeBaseId: string; name: string; description?: string }[];
+    dedicated: { embeddingModels: { modelId: string; dimensions: number }[]; parsingModels: string[] } | null;
+  } = {
+      existing: [], dedicated: null,
+    };
+  /** The knowledge settings and dedicated knowledge base of each bot (none: shared, as slice 1). */
+  readonly knowledgeSettings = new Map<string, FakeKnowledge>();
+  /** Set: the next `advanceKnowledge` of a CREATING knowledge base fails it with this reason. */
+  failCreate?: string;
+  /** Set: the next sync that `advanceKnowledge` finishes fails with this reason and these documents. */
+  failSync?: { reason: string; failedDocuments: { uri: string; reason: string }[] };
   /** The documents of each bot (docs/knowledge-contract.md), newest first. */
   readonly knowledgeDocs = new Map<string, FakeDocument[]>();
   /** Uploads by id: the bot, the declared name, type and size, and the bytes once PUT. */
@@ -461,11 +485,108 @@ export class FakeBackend {
     return {
       ...rest,
       ...this.summary(b),
-      knowledge: this.knowledgeEnabled ? { documentCount: this.knowledgeDocs.get(b.id)?.length ?? 0 } : null,
+      knowledge: this.knowledgeEnabled ? this.knowledgeView(b) : null,
       tools: [],
       sharing: { users, groups },
       ...(b.owner === 'you' ? { instructions, ...(guardrail ? { guardrail } : {}) } : {}),
     };
+  }
+
+  private knowledgeView(b: FakeBot): Record<string, unknown> {
+    const k = this.knowledgeSettings.get(b.id);
+    return {
+      mode: 'shared',
+      numberOfResults: 5,
+      ...k?.settings,
+      documentCount: this.knowledgeDocs.get(b.id)?.length ?? 0,
+      ...(k?.kb ? { state: structuredClone(k.kb) } : {}),
+    };
+  }
+
+  /**
+   * The provision machine, one step (the test moves it on): CREATING → ACTIVE with its first sync QUEUED (or FAILED
+   * with `failCreate` as the reason); a sync QUEUED → RUNNING → SUCCEEDED (or FAILED with `failSync`).
+   */
+  advanceKnowledge(botId: string): void {
+    const k = this.knowledgeSettings.get(botId);
+    if (!k?.kb) throw new Error(`${botId} has no dedicated knowledge base`);
+    if (k.kb.status === 'CREATING') {
+      k.kb = this.failCreate ? { status: 'FAILED', reason: this.failCreate } : { status: 'ACTIVE', knowledgeBaseId: `KB${botId.slice(-6)}`, sync: { status: 'QUEUED' } };
+    } else if (k.kb.status === 'ACTIVE' && k.kb.sync?.status === 'QUEUED') {
+      k.kb.sync = { status: 'RUNNING' };
+    } else if (k.kb.status === 'ACTIVE' && k.kb.sync?.status === 'RUNNING') {
+      const docs = this.knowledgeDocs.get(botId)?.length ?? 0;
+      const failed = this.failSync?.failedDocuments.length ?? 0;
+      k.kb.sync = this.failSync
+        ? {
+          status: 'FAILED',
+          reason: this.failSync.reason,
+          failedDocuments: this.failSync.failedDocuments,
+          // PascalCase, as a Step Functions SDK integration returns the job (the SUCCEEDED branch: the API's camelCase).
+          statistics: { NumberOfDocumentsScanned: docs + failed, NumberOfNewDocumentsIndexed: docs, NumberOfDocumentsFailed: failed },
+        }
+        : { status: 'SUCCEEDED', statistics: { numberOfDocumentsScanned: docs, numberOfNewDocumentsIndexed: docs, numberOfDocumentsFailed: 0 } };
+    }
+  }
+
+  /** As the server checks `knowledge` (the contract's shapes and ranges, crawler URLs through checkCrawlerUrl). */
+  private knowledgeInvalid(value: unknown): string | undefined {
+    const k = value as Record<string, unknown>;
+    if (!k || typeof k !== 'object') return 'knowledge: an object';
+    const R = KNOWLEDGE_RANGES;
+    const int = (field: string, v: unknown, [min, max]: readonly [number, number]) =>
+      (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max ? `${field}: an integer from ${min} to ${max}` : undefined);
+    if (!['shared', 'dedicated', 'existing'].includes(String(k.mode))) return 'knowledge.mode: shared, dedicated or existing';
+    if (k.numberOfResults !== undefined) {
+      const p = int('knowledge.numberOfResults', k.numberOfResults, R.numberOfResults);
+      if (p) return p;
+    }
+    if (k.mode === 'existing') {
+      const id = (k.existing as Record<string, unknown> | undefined)?.knowledgeBaseId;
+      if (!this.knowledgeBases.existing.some((b) => b.knowledgeBaseId === id)) return 'knowledge.existing.knowledgeBaseId: not a knowledge base of this deployment';
+    }
+    if (k.mode === 'dedicated') {
+      const d = k.dedicated as Record<string, unknown> | undefined;
+      if (!d || !this.knowledgeBases.dedicated?.embeddingModels.some((m) => m.modelId === d.embeddingModelId)) return 'knowledge.dedicated.embeddingModelId: not offered';
+      const c = d.chunking as Record<string, unknown>;
+      const p = 'knowledge.dedicated.chunking';
+      const checks: Record<string, [string, readonly [number, number]][]> = {
+        FIXED_SIZE: [['maxTokens', R.maxTokens], ['overlapPercentage', R.overlapPercentage]],
+        HIERARCHICAL: [['parentMaxTokens', R.maxTokens], ['childMaxTokens', R.maxTokens], ['overlapTokens', R.overlapTokens]],
+        SEMANTIC: [['maxTokens', R.maxTokens], ['bufferSize', R.bufferSize], ['breakpointPercentileThreshold', R.breakpointPercentileThreshold]],
+        NONE: [],
+      };
+      const rules = checks[String(c?.strategy)];
+      if (!rules) return `${p}.strategy: FIXED_SIZE, HIERARCHICAL, SEMANTIC or NONE`;
+      for (const [name, range] of rules) {
+        const problem = int(`${p}.${name}`, c[name], range);
+        if (problem) return problem;
+      }
+      const w = d.webCrawler as Record<string, unknown> | undefined;
+      if (w) {
+        const seeds = w.seedUrls as string[];
+        if (!Array.isArray(seeds) || seeds.length < 1 || seeds.length > 10) return 'knowledge.dedicated.webCrawler.seedUrls: 1 to 10 URLs';
+        for (const [i, url] of seeds.entries()) {
+          const reason = checkCrawlerUrl(url);
+          if (reason) return `knowledge.dedicated.webCrawler.seedUrls[${i}]: ${reason}`;
+        }
+      }
+    }
+    return undefined;
+  }
+
+  /** Stores validated settings: a new dedicated knowledge base (CREATING) when there was none or it must be rebuilt. */
+  private applyKnowledge(b: FakeBot, value: Record<string, unknown> & { mode: 'shared' | 'dedicated' | 'existing' }): void {
+    const before = this.knowledgeSettings.get(b.id);
+    const d = value.dedicated as Record<string, unknown> | undefined;
+    const old = before?.settings.dedicated as Record<string, unknown> | undefined;
+    const same = (key: string) => JSON.stringify(d?.[key]) === JSON.stringify(old?.[key]);
+    const keep = value.mode === 'dedicated' && before?.settings.mode === 'dedicated' && before.kb?.status !== 'FAILED'
+      && same('embeddingModelId') && same('chunking') && same('parsing');
+    this.knowledgeSettings.set(b.id, {
+      settings: structuredClone(value),
+      kb: value.mode !== 'dedicated' ? undefined : keep ? before!.kb : { status: 'CREATING' },
+    });
   }
 
   /** The bot routes of bots-contract.md, over the signed-in user `user-1`; 400 INVALID naming the field like the server. */
@@ -554,13 +675,16 @@ export class FakeBackend {
       const models = (input.models as string[] | undefined) ?? [];
       // fake.model-v2 takes no topK (the real server checks each model's capabilities).
       if (generation.topK !== undefined && (models.length === 0 || models.includes('fake.model-v2'))) return 'generation.topK is not supported by model fake.model-v2';
+      if (input.knowledge !== undefined) return this.knowledgeEnabled ? this.knowledgeInvalid(input.knowledge) : 'knowledge: this deployment has no knowledge base';
       return undefined;
     };
     if (path === '/bots' && method === 'POST') {
       if (!this.me.canCreateBots) return error(403, 'FORBIDDEN', 'creating bots needs CreatingBotAllowed');
       const problem = body ? invalid(body) : 'body required';
       if (problem || typeof body?.title !== 'string') return error(400, 'INVALID', problem ?? 'title: required');
-      const bot = this.addBot({ ...(body as Partial<FakeBot> & { title: string }), owner: 'you', scope: 'private' });
+      const { knowledge, ...fields } = body as Partial<FakeBot> & { title: string; knowledge?: FakeKnowledge['settings'] };
+      const bot = this.addBot({ ...fields, owner: 'you', scope: 'private' });
+      if (knowledge) this.applyKnowledge(bot, knowledge);
       return json(201, this.botView(bot));
     }
     const pin = /^\/admin\/bots\/([^/]+)\/pin$/.exec(path);
@@ -602,7 +726,9 @@ export class FakeBackend {
       const nulls = Object.keys(body ?? {}).filter((k) => body?.[k] === null);
       if (nulls.some((k) => k !== 'defaultModel' && k !== 'guardrail')) return error(400, 'BAD_REQUEST', `${nulls[0]} must not be null`);
       for (const k of nulls) delete (bot as unknown as Record<string, unknown>)[k];
-      Object.assign(bot, Object.fromEntries(Object.entries(body ?? {}).filter(([, v]) => v !== null)), { updatedAt: new Date().toISOString() });
+      const { knowledge, ...fields } = body ?? {};
+      if (knowledge) this.applyKnowledge(bot, knowledge as FakeKnowledge['settings']);
+      Object.assign(bot, Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== null)), { updatedAt: new Date().toISOString() });
       return json(200, this.botView(bot));
     }
     if (!sub && method === 'DELETE') {
@@ -632,6 +758,19 @@ export class FakeBackend {
     const json = (status: number, value?: unknown) => reply(status, 'application/json', value === undefined ? '' : JSON.stringify(value));
     const error = (status: number, code: string, message: string) => json(status, { code, message });
     if (req.headers.authorization !== `Bearer ${TOKEN}`) return error(401, 'UNAUTHORIZED', 'no');
+    if (url.pathname === '/api/knowledge/bases' && method === 'GET') {
+      return this.me.canCreateBots ? json(200, this.knowledgeBases) : error(403, 'FORBIDDEN', 'creating bots needs CreatingBotAllowed');
+    }
+    const sync = /^\/api\/knowledge\/bots\/([^/]+)\/sync$/.exec(url.pathname);
+    if (sync && method === 'POST') {
+      const target = this.bots.get(decodeURIComponent(sync[1]));
+      const k = target && this.knowledgeSettings.get(target.id);
+      if (!target || target.owner !== 'you') return error(404, 'NOT_FOUND', 'Bot not found.');
+      if (!k?.kb) return error(409, 'NOT_DEDICATED', 'This bot has no knowledge base of its own.');
+      if (k.kb.status !== 'ACTIVE') return error(409, 'NOT_READY', 'The knowledge base is not ready.');
+      k.kb.sync = { status: 'QUEUED' };
+      return json(202, { state: structuredClone(k.kb) });
+    }
     const m = /^\/api\/knowledge\/bots\/([^/]+)\/(uploads|documents)(?:\/([^/]+)(\/source)?)?$/.exec(url.pathname);
     const bot = m ? this.bots.get(decodeURIComponent(m[1])) : undefined;
     const mayChat = bot && !this.lostBots.has(bot.id) && (bot.owner !== 'other' || bot.scope === 'all' || bot.users.includes(this.me.userId) || bot.groups.some((g) => this.me.groups.includes(g)));
@@ -646,6 +785,9 @@ export class FakeBackend {
       return json(200, { url: `${this.origin}/s3/get/${doc.id}?X-Amz-Signature=fake`, expiresAt: new Date(Date.now() + 300_000).toISOString() });
     }
     if (bot.owner !== 'you') return bot.owner === 'deployment' ? error(403, 'MANAGED', 'This bot is managed in code.') : error(404, 'NOT_FOUND', 'Bot not found.');
+    const settings = this.knowledgeSettings.get(bot.id);
+    if (settings?.settings.mode === 'existing') return error(409, 'EXISTING', 'This bot answers from an existing knowledge base.');
+    if (settings?.kb && settings.kb.status !== 'ACTIVE') return error(409, 'NOT_READY', 'The knowledge base is not ready.');
     if (m[2] === 'uploads' && !documentId && method === 'POST') {
       const name = String(body?.name ?? '');
       const size = Number(body?.size);

@@ -247,7 +247,8 @@ describeBrowser('knowledge in bots (Chromium)', () => {
     await page.evaluate((id) => { location.hash = `#/bots/${id}/edit`; }, theirs.id);
     await page.locator('bedrock-chat-bot-editor').getByText('Only the owner can edit this bot.').waitFor();
     await expect(section().count()).resolves.toBe(0);
-    expect(backend.knowledgeCalls).toEqual([]);
+    // No document route was called; a new bot's editor asks only what knowledge the deployment offers (its settings).
+    expect(backend.knowledgeCalls).toEqual([{ method: 'GET', path: '/api/knowledge/bases' }]);
   });
 
   describe('citations of a bot\'s documents in the chat', () => {

@@ -360,7 +360,8 @@ export class BedrockChat extends LitElement {
           })}</ul>` : nothing}
         ${m.citations.length ? html`<ol part="citations" class="citations" aria-label=${msg('Sources')}>${m.citations.map((c) => {
             const url = c.url ? safeUrl(c.url) : undefined;
-            return html`<li part="citation">${url && /^https?:/.test(url)
+            // A cited page (a crawled one, a source of an existing knowledge base) opens only over https: (the contract).
+            return html`<li part="citation">${url && /^https:/.test(url)
               ? html`<a href=${url} target="_blank" rel="noopener noreferrer nofollow">${c.title}</a>` : this.bot?.source(c) ?? c.title}</li>`;
           })}</ol>` : nothing}
         ${notes.length ? html`<div part="message-note" class="message-note">${notes.join(' ')}</div>` : nothing}

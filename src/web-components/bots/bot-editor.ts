@@ -5,6 +5,7 @@ import type { PropertyValues, TemplateResult } from 'lit';
 import { property, query, state } from 'lit/decorators.js';
 import { keyed } from 'lit/directives/keyed.js';
 import { botsChanged } from './bot-list.js';
+import type { BedrockChatKnowledgeSettings } from './knowledge-settings.js';
 import type { BedrockChatShareDialog } from './share-dialog.js';
 import { botStyles } from './styles.js';
 import { draftOf, emptyDraft, validate } from './validate.js';
@@ -32,11 +33,12 @@ const strengthLabel = (s: FilterStrength): string => ({ NONE: msg('Off'), LOW: m
  * chunks are shown. The draft is checked as the server checks it; the server's 400 is shown beside the field it
  * names. Once saved, a preview chat talks to the bot as saved; Share opens the share dialog; Delete asks first. A
  * saved bot of a deployment with a knowledge base (`knowledge` not null) has a Knowledge section below the form
- * (`<bedrock-chat-bot-knowledge>`, part `knowledge`).
+ * (`<bedrock-chat-bot-knowledge>`, part `knowledge`); the form has the bot's knowledge settings
+ * (`<bedrock-chat-knowledge-settings>`, part `knowledge-settings`, sent as `knowledge` when the deployment offers them).
  *
  * @attr bot-id - the bot to edit (none: a new bot).
  * @fires bedrock-chat-bots-changed - `{botId}` after a save, a share or a deletion.
- * @csspart base, form, save, share, delete, delete-confirm, delete-cancel, preview, knowledge, status, error
+ * @csspart base, form, save, share, delete, delete-confirm, delete-cancel, preview, knowledge, knowledge-settings, status, error
  */
 export class BedrockChatBotEditor extends LitElement {
   static override styles = [botStyles, css`
@@ -68,6 +70,7 @@ export class BedrockChatBotEditor extends LitElement {
   protected readonly locale = new LocaleController(this);
 
   @query('bedrock-chat-share-dialog') private shareDialog?: BedrockChatShareDialog;
+  @query('bedrock-chat-knowledge-settings') private knowledgeSettings?: BedrockChatKnowledgeSettings;
 
   private readonly loading = new Task(this, {
     task: async ([config, provider, botId], { signal }) => {
@@ -158,6 +161,8 @@ export class BedrockChatBotEditor extends LitElement {
               @change=${(e: Event) => { d.promptCaching = (e.target as HTMLInputElement).checked; }}> ${msg('Prompt caching (cheaper repeated instructions on models that support it)')}</label>
           </fieldset>
           ${this.renderGuardrail(d)}
+          ${!bot || bot.knowledge ? html`<bedrock-chat-knowledge-settings part="knowledge-settings" .config=${this.config}
+            .tokenProvider=${this.tokenProvider} .value=${bot?.knowledge}></bedrock-chat-knowledge-settings>` : nothing}
           <label class="row"><input type="checkbox" .checked=${d.showRetrievedChunks}
             @change=${(e: Event) => { d.showRetrievedChunks = (e.target as HTMLInputElement).checked; }}> ${msg('Show retrieved chunks with the answers')}</label>
           <div class="actions">
@@ -171,7 +176,7 @@ export class BedrockChatBotEditor extends LitElement {
           <p part="status" class="status" role="status">${this.statusText}</p>
         </form>
         ${bot?.knowledge ? html`<bedrock-chat-bot-knowledge part="knowledge" class="knowledge-area" .config=${this.config} .tokenProvider=${this.tokenProvider}
-          bot-id=${bot.id}></bedrock-chat-bot-knowledge>` : nothing}
+          bot-id=${bot.id} .knowledge=${bot.knowledge}></bedrock-chat-bot-knowledge>` : nothing}
         </div>
         ${bot ? html`<div part="preview" class="preview"><h3>${msg('Preview')}</h3>${keyed(this.saved, html`<bedrock-chat
           .config=${this.config} .tokenProvider=${this.tokenProvider} bot-id=${bot.id}></bedrock-chat>`)}</div>` : nothing}
@@ -257,6 +262,10 @@ export class BedrockChatBotEditor extends LitElement {
     const { input, errors } = validate(this.draft, models);
     this.errors = errors;
     if (!input) return this.focusFirstError();
+    // The knowledge settings check themselves (the same ranges and crawler URL rules as the server) and show why.
+    const knowledge = this.knowledgeSettings?.check();
+    if (knowledge?.errors.length) return;
+    if (knowledge?.settings) Object.assign(input, { knowledge: knowledge.settings });
     this.saving = true;
     try {
       const api = new BotsApi(config, this.tokenProvider);
@@ -270,7 +279,9 @@ export class BedrockChatBotEditor extends LitElement {
     } catch (err) {
       if (err instanceof ApiError && err.status === 400) {
         const field = fieldOf(err.message);
-        if (field) {
+        if (field?.startsWith('knowledge') && this.knowledgeSettings) {
+          this.knowledgeSettings.showError({ field, message: err.message });
+        } else if (field) {
           this.errors = [{ field, message: err.message }];
           this.focusFirstError();
         } else {

@@ -4,9 +4,10 @@ import type { PropertyValues, TemplateResult } from 'lit';
 import { property, state } from 'lit/decorators.js';
 import { botStyles } from './styles.js';
 import { ApiError, BotsApi } from '../shared/bots.js';
+import type { BotKnowledge, KnowledgeState } from '../shared/bots.js';
 import type { BedrockChatConfig, TokenProvider } from '../shared/config.js';
 import { currentLocale, LocaleController } from '../shared/i18n.js';
-import { KNOWLEDGE_ACCEPT, KNOWLEDGE_POLL_MS, knowledgeProblem, knowledgeType, MAX_KNOWLEDGE_DOCUMENTS } from '../shared/knowledge-rules.js';
+import { KNOWLEDGE_ACCEPT, KNOWLEDGE_POLL_MS, KNOWLEDGE_STATE_POLL_MAX_MS, knowledgeProblem, knowledgeType, MAX_KNOWLEDGE_DOCUMENTS } from '../shared/knowledge-rules.js';
 import type { KnowledgeProblem } from '../shared/knowledge-rules.js';
 
 /** A document of a bot's knowledge (docs/knowledge-contract.md, `Document`). */
@@ -45,6 +46,45 @@ const problemText = (name: string, problem: KnowledgeProblem): string => ({
   name: msg(str`${name} was not added: a file name must be 1 to 255 characters, without control characters, / or \\.`),
 })[problem];
 
+/** A dedicated bot's knowledge base or its sync is still moving on (polled until final). */
+export const statePending = (s: KnowledgeState | undefined): boolean =>
+  !!s && (s.status === 'CREATING' || s.status === 'DELETING' || s.sync?.status === 'QUEUED' || s.sync?.status === 'RUNNING');
+
+const kbStatusText = (s: KnowledgeState): string => ({
+  CREATING: msg('The knowledge base is being created…'),
+  ACTIVE: msg('The knowledge base is ready.'),
+  FAILED: msg('The knowledge base could not be created.'),
+  DELETING: msg('The knowledge base is being deleted…'),
+})[s.status] ?? s.status;
+
+const syncStatusText = (status: string): string => ({
+  QUEUED: msg('Sync: waiting to start'),
+  RUNNING: msg('Sync: running…'),
+  SUCCEEDED: msg('Sync: done'),
+  FAILED: msg('Sync: failed'),
+} as Record<string, string>)[status] ?? status;
+
+/** The ingestion job's figures (Bedrock's IngestionJobStatistics), in words, those it gives. */
+const statisticsText = (stats: Record<string, unknown>): string[] => {
+  // The API's camelCase (https://docs.aws.amazon.com/bedrock/latest/APIReference/API_agent_IngestionJobStatistics.html),
+  // or the PascalCase a Step Functions SDK integration returns it in
+  // (https://docs.aws.amazon.com/step-functions/latest/dg/supported-services-awssdk.html).
+  const n = (k: string): number | undefined => {
+    const v = stats[k] ?? stats[k[0].toUpperCase() + k.slice(1)];
+    return typeof v === 'number' ? v : typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : undefined;
+  };
+  const out: string[] = [];
+  const scanned = n('numberOfDocumentsScanned');
+  const indexed = (n('numberOfNewDocumentsIndexed') ?? 0) + (n('numberOfModifiedDocumentsIndexed') ?? 0);
+  const deleted = n('numberOfDocumentsDeleted');
+  const failed = n('numberOfDocumentsFailed');
+  if (scanned !== undefined) out.push(msg(str`${scanned} scanned`));
+  if (n('numberOfNewDocumentsIndexed') !== undefined || n('numberOfModifiedDocumentsIndexed') !== undefined) out.push(msg(str`${indexed} indexed`));
+  if (deleted !== undefined) out.push(msg(str`${deleted} removed`));
+  if (failed !== undefined) out.push(msg(str`${failed} failed`));
+  return out;
+};
+
 /** A size in the locale's digits and units (bytes, kB, MB). */
 function sizeText(bytes: number): string {
   const [value, unit] = bytes < 1000 ? [bytes, 'byte'] : bytes < 1e6 ? [bytes / 1e3, 'kilobyte'] : [bytes / 1e6, 'megabyte'];
@@ -59,10 +99,19 @@ function sizeText(bytes: number): string {
  * document is queued or being indexed (not while the tab is hidden, and never once the element is removed), and
  * deletes a document after a confirmation. Status changes are announced in a polite live region.
  *
+ * With `knowledge` (the bot's view, docs/knowledge-contract.md "Slice 2"): a bot in `existing` mode has no documents
+ * (a note says which knowledge base it answers from); a `dedicated` bot shows its knowledge base's state (CREATING,
+ * ACTIVE, FAILED with the reason, DELETING) and its last sync (status, reason, figures, the documents that failed),
+ * reads the bot again while either is not final (every 2 s, then less often, at most every 30 s; never once the element
+ * is removed), offers "Sync now" while ACTIVE (`POST /knowledge/bots/{botId}/sync`), and adds documents only while
+ * ACTIVE (the button is disabled with the reason otherwise).
+ *
  * @attr bot-id - the bot (its owner is the caller).
+ * @prop knowledge - the bot's `knowledge` view (mode, state).
  * @fires bedrock-chat-knowledge-changed - `{botId, documentCount}` after a document was added or deleted.
  * @csspart base, drop-zone, add, refused, documents, document, document-name, document-size, document-status,
- *   document-error, delete, delete-confirm, delete-cancel, status, error
+ *   document-error, delete, delete-confirm, delete-cancel, status, error, kb-state, kb-reason, sync, sync-now,
+ *   sync-reason, sync-statistics, sync-failed, upload-blocked
  * @cssprop --bedrock-chat-knowledge-drop-bg - the drop zone's background while files are dragged over it.
  */
 export class BedrockChatBotKnowledge extends LitElement {
@@ -80,6 +129,11 @@ export class BedrockChatBotKnowledge extends LitElement {
   @property({ attribute: false }) config?: BedrockChatConfig;
   @property({ attribute: false }) tokenProvider?: TokenProvider;
   @property({ attribute: 'bot-id' }) botId?: string;
+  @property({ attribute: false }) knowledge?: BotKnowledge | null;
+
+  /** A dedicated bot's state as last read. */
+  @state() private kbState?: KnowledgeState;
+  @state() private syncing = false;
 
   /** The bot's documents, newest first (undefined until the first list arrives). */
   @state() private documents?: KnowledgeDocument[];
@@ -95,6 +149,9 @@ export class BedrockChatBotKnowledge extends LitElement {
 
   protected readonly locale = new LocaleController(this);
   private timer?: ReturnType<typeof setTimeout>;
+  private stateTimer?: ReturnType<typeof setTimeout>;
+  /** The next wait between two reads of the bot's state (grows while it stays the same). */
+  private stateDelay = KNOWLEDGE_POLL_MS;
   /** Bumped when the bot changes or the element is removed: a list that arrives later is dropped. */
   private generation = 0;
   private loading = false;
@@ -102,15 +159,32 @@ export class BedrockChatBotKnowledge extends LitElement {
   private again = false;
 
   private readonly onVisibility = (): void => {
-    if (document.hidden) this.stopPolling();
-    else this.schedule();
+    if (document.hidden) {
+      this.stopPolling();
+      this.stopStatePolling();
+    } else {
+      this.schedule();
+      this.scheduleState();
+    }
   };
+
+  private get mode(): string {
+    return this.knowledge?.mode ?? 'shared';
+  }
+
+  /** Documents can be listed and added: not an existing knowledge base, and a dedicated one only while ACTIVE. */
+  private get documentsOpen(): boolean {
+    return this.mode === 'shared' || (this.mode === 'dedicated' && this.kbState?.status === 'ACTIVE');
+  }
 
   override connectedCallback(): void {
     super.connectedCallback();
     document.addEventListener('visibilitychange', this.onVisibility);
     // Put back into a page after being removed: read the list again (polling stopped when it was removed).
-    if (this.hasUpdated) void this.load();
+    if (this.hasUpdated) {
+      void this.load();
+      this.scheduleState();
+    }
   }
 
   override disconnectedCallback(): void {
@@ -118,15 +192,86 @@ export class BedrockChatBotKnowledge extends LitElement {
     document.removeEventListener('visibilitychange', this.onVisibility);
     this.generation += 1;
     this.stopPolling();
+    this.stopStatePolling();
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
+    const before = this.documentsOpen;
+    if (changed.has('knowledge') || changed.has('botId')) {
+      this.kbState = this.knowledge?.mode === 'dedicated' ? this.knowledge.state : undefined;
+      this.stateDelay = KNOWLEDGE_POLL_MS;
+      this.scheduleState();
+    }
     if (changed.has('botId') || changed.has('config') || changed.has('tokenProvider')) {
       this.generation += 1;
       this.stopPolling();
       this.documents = undefined;
       this.confirming = undefined;
       if (this.isConnected) void this.load();
+    } else if (this.documentsOpen !== before && this.isConnected) {
+      void this.load();
+    }
+  }
+
+  /** Reads the bot again after a wait while its knowledge base or sync is not final (the wait grows, up to 30 s). */
+  private scheduleState(): void {
+    this.stopStatePolling();
+    if (!this.isConnected || document.hidden || !statePending(this.kbState)) return;
+    const delay = this.stateDelay;
+    this.stateDelay = Math.min(Math.round(delay * 1.5), KNOWLEDGE_STATE_POLL_MAX_MS);
+    this.stateTimer = setTimeout(() => void this.readState(), delay);
+  }
+
+  private stopStatePolling(): void {
+    clearTimeout(this.stateTimer);
+    this.stateTimer = undefined;
+  }
+
+  private async readState(): Promise<void> {
+    const api = this.api();
+    if (!api || !this.botId) return;
+    const generation = this.generation;
+    try {
+      const bot = await api.get(this.botId);
+      if (generation !== this.generation) return;
+      this.setState(bot.knowledge?.mode === 'dedicated' ? bot.knowledge.state : undefined);
+    } catch {
+      // A failed read is tried again at the next wait.
+    }
+    if (generation === this.generation) this.scheduleState();
+  }
+
+  /** A new state: announced when it changed; the documents are read when the knowledge base became ACTIVE. */
+  private setState(next: KnowledgeState | undefined): void {
+    const prev = this.kbState;
+    const wasOpen = this.documentsOpen;
+    this.kbState = next;
+    if (next && (prev?.status !== next.status || prev?.sync?.status !== next.sync?.status)) {
+      this.announcement = [kbStatusText(next), next.sync ? syncStatusText(next.sync.status) : ''].filter(Boolean).join(' ');
+      this.stateDelay = KNOWLEDGE_POLL_MS;
+    }
+    if (!wasOpen && this.documentsOpen) void this.load();
+  }
+
+  private async syncNow(): Promise<void> {
+    const api = this.api();
+    if (!api || !this.botId || this.syncing) return;
+    this.syncing = true;
+    this.errorText = '';
+    const generation = this.generation;
+    try {
+      const body = await api.call<{ state?: KnowledgeState }>(this.path('sync'), { method: 'POST' });
+      if (generation !== this.generation) return;
+      this.stateDelay = KNOWLEDGE_POLL_MS;
+      if (body?.state) this.setState(body.state);
+      this.scheduleState();
+    } catch (err) {
+      if (generation === this.generation) {
+        this.errorText = err instanceof ApiError && err.code === 'NOT_READY'
+          ? msg('The knowledge base is not ready: it can be synced once it is.') : msg('The sync could not be started. Please try again.');
+      }
+    } finally {
+      this.syncing = false;
     }
   }
 
@@ -134,6 +279,10 @@ export class BedrockChatBotKnowledge extends LitElement {
   async load(): Promise<void> {
     const api = this.api();
     if (!api || !this.botId) return;
+    if (!this.documentsOpen) {
+      this.documents = undefined;
+      return;
+    }
     if (this.loading) {
       this.again = true;
       return;
@@ -143,7 +292,7 @@ export class BedrockChatBotKnowledge extends LitElement {
     this.stopPolling();
     try {
       const body = await api.call<{ items?: KnowledgeDocument[] }>(this.path('documents'));
-      if (generation !== this.generation) return;
+      if (generation !== this.generation || !this.documentsOpen) return;
       const items = Array.isArray(body?.items) ? body.items.filter((d) => typeof d?.id === 'string') : [];
       this.announceChanges(items);
       this.documents = items;
@@ -195,19 +344,28 @@ export class BedrockChatBotKnowledge extends LitElement {
   protected override render(): TemplateResult {
     const docs = this.documents;
     const full = (docs?.length ?? 0) + this.uploading.length >= MAX_KNOWLEDGE_DOCUMENTS;
+    if (this.mode === 'existing') {
+      return html`<section part="base" aria-labelledby="knowledge-title">
+        <h3 id="knowledge-title">${msg('Knowledge')}</h3>
+        <p part="status" class="status">${msg('This bot answers from an existing knowledge base of the deployment: it has no documents of its own here.')}</p>
+      </section>`;
+    }
+    const blocked = !this.documentsOpen;
     return html`<section part="base" aria-labelledby="knowledge-title">
       <h3 id="knowledge-title">${msg('Knowledge')}</h3>
+      ${this.mode === 'dedicated' ? this.renderState() : nothing}
       <p class="hint" id="knowledge-hint">${msg('The bot answers from these documents and cites them. TXT, MD, HTML, PDF or DOCX, up to 50 MiB each, at most 100 documents.')}</p>
+      ${blocked ? html`<p part="upload-blocked" class="hint" id="knowledge-blocked">${msg('Documents can be added once the knowledge base is ready.')}</p>` : nothing}
       <div part="drop-zone" class="drop${this.dragging ? ' dragging' : ''}" @dragover=${this.onDragOver}
         @dragleave=${() => { this.dragging = false; }} @drop=${this.onDrop}>
         <input id="knowledge-file" type="file" multiple hidden tabindex="-1" accept=${KNOWLEDGE_ACCEPT} @change=${this.onChosen}>
-        <button part="add" type="button" ?disabled=${full} aria-describedby="knowledge-hint"
+        <button part="add" type="button" ?disabled=${full || blocked} aria-describedby=${blocked ? 'knowledge-blocked knowledge-hint' : 'knowledge-hint'}
           @click=${() => this.renderRoot.querySelector<HTMLInputElement>('#knowledge-file')?.click()}>${msg('Add documents…')}</button>
         <span class="hint">${msg('or drop files here')}</span>
       </div>
       ${this.refused.length ? html`<ul part="refused" class="plain error" role="alert">${this.refused.map((r) => html`<li>${r}</li>`)}</ul>` : nothing}
       <p part="error" class="error" role="alert">${this.errorText}</p>
-      ${docs === undefined && !this.errorText ? html`<p part="status" class="status">${msg('Loading…')}</p>` : nothing}
+      ${docs === undefined && !this.errorText && !blocked ? html`<p part="status" class="status">${msg('Loading…')}</p>` : nothing}
       ${docs?.length === 0 && !this.uploading.length ? html`<p part="status" class="status">${msg('No documents yet.')}</p>` : nothing}
       ${docs?.length || this.uploading.length ? html`<ul part="documents" class="plain docs" aria-label=${msg('Documents')}>
         ${this.uploading.map((name) => html`<li part="document" aria-busy="true"><div class="doc-name" part="document-name">${name}</div>
@@ -216,6 +374,26 @@ export class BedrockChatBotKnowledge extends LitElement {
       </ul>` : nothing}
       <div class="sr-only" role="status" aria-live="polite" aria-atomic="true">${this.announcement}</div>
     </section>`;
+  }
+
+  /** A dedicated bot's knowledge base and its last sync, with "Sync now" while it is ACTIVE. */
+  private renderState(): TemplateResult {
+    const s = this.kbState;
+    if (!s) return html`<p part="kb-state" class="status">${msg('Loading…')}</p>`;
+    const sync = s.sync;
+    const running = sync?.status === 'QUEUED' || sync?.status === 'RUNNING';
+    const stats = sync?.statistics ? statisticsText(sync.statistics) : [];
+    return html`<div class="kb-state">
+      <p part="kb-state" class="status" data-status=${s.status} aria-busy=${statePending(s) ? 'true' : 'false'}>${kbStatusText(s)}</p>
+      ${s.reason ? html`<p part="kb-reason" class=${s.status === 'FAILED' ? 'error' : 'hint'}>${s.reason}</p>` : nothing}
+      ${sync ? html`<p part="sync" class="status" data-status=${sync.status}>${syncStatusText(sync.status)}${stats.length
+          ? html` <span part="sync-statistics">(${stats.join(', ')})</span>` : nothing}</p>
+        ${sync.reason ? html`<p part="sync-reason" class=${sync.status === 'FAILED' ? 'error' : 'hint'}>${sync.reason}</p>` : nothing}
+        ${sync.failedDocuments?.length ? html`<ul part="sync-failed" class="plain error" aria-label=${msg('Documents that failed')}>
+          ${sync.failedDocuments.map((f) => html`<li><span class="doc-name">${f.uri}</span>: ${f.reason}</li>`)}</ul>` : nothing}` : nothing}
+      ${s.status === 'ACTIVE' ? html`<button part="sync-now" type="button" ?disabled=${this.syncing || running}
+        @click=${() => void this.syncNow()}>${msg('Sync now')}</button>` : nothing}
+    </div>`;
   }
 
   private renderDocument(d: KnowledgeDocument): TemplateResult {
@@ -269,7 +447,7 @@ export class BedrockChatBotKnowledge extends LitElement {
   /** Checks the files, then uploads the accepted ones one after the other. */
   async add(files: readonly File[]): Promise<void> {
     const api = this.api();
-    if (!api || !this.botId) return;
+    if (!api || !this.botId || !this.documentsOpen) return;
     const refused: string[] = [];
     const accepted: File[] = [];
     for (const file of files) {

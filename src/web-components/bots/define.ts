@@ -9,6 +9,7 @@ import { BedrockChatBotEditor } from './bot-editor.js';
 import { BedrockChatBotKnowledge } from './bot-knowledge.js';
 import { BedrockChatBotList } from './bot-list.js';
 import { BedrockChatBotStore } from './bot-store.js';
+import { BedrockChatKnowledgeSettings } from './knowledge-settings.js';
 import { BedrockChatShareDialog } from './share-dialog.js';
 
 const elements: [string, CustomElementConstructor][] = [
@@ -16,6 +17,7 @@ const elements: [string, CustomElementConstructor][] = [
   ['bedrock-chat-bot-list', BedrockChatBotList],
   ['bedrock-chat-bot-store', BedrockChatBotStore],
   ['bedrock-chat-bot-knowledge', BedrockChatBotKnowledge],
+  ['bedrock-chat-knowledge-settings', BedrockChatKnowledgeSettings],
   ['bedrock-chat-bot-editor', BedrockChatBotEditor],
 ];
 for (const [name, element] of elements) {
@@ -28,8 +30,11 @@ declare global {
     'bedrock-chat-bot-list': BedrockChatBotList;
     'bedrock-chat-bot-store': BedrockChatBotStore;
     'bedrock-chat-bot-knowledge': BedrockChatBotKnowledge;
+    'bedrock-chat-knowledge-settings': BedrockChatKnowledgeSettings;
     'bedrock-chat-bot-editor': BedrockChatBotEditor;
   }
 }
 
-export { BedrockChatBotEditor, BedrockChatBotKnowledge, BedrockChatBotList, BedrockChatBotStore, BedrockChatShareDialog };
+export {
+  BedrockChatBotEditor, BedrockChatBotKnowledge, BedrockChatBotList, BedrockChatBotStore, BedrockChatKnowledgeSettings, BedrockChatShareDialog,
+};

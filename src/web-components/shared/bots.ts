@@ -30,8 +30,57 @@ export function appendPage(shown: BotPage, next: BotPage): BotPage {
 }
 export type GuardrailRef = BotGuardrail;
 /** The knowledge of a bot (docs/knowledge-contract.md): `null` when the deployment has no knowledge base. */
-export interface BotKnowledge {
+export interface BotKnowledge extends Partial<KnowledgeSettings> {
   readonly documentCount: number;
+  /** A dedicated bot's knowledge base and its last sync (docs/knowledge-contract.md, "Slice 2"). */
+  readonly state?: KnowledgeState;
+}
+export type KnowledgeMode = 'shared' | 'dedicated' | 'existing';
+export type Chunking =
+  | { strategy: 'FIXED_SIZE'; maxTokens: number; overlapPercentage: number }
+  | { strategy: 'HIERARCHICAL'; parentMaxTokens: number; childMaxTokens: number; overlapTokens: number }
+  | { strategy: 'SEMANTIC'; maxTokens: number; bufferSize: number; breakpointPercentileThreshold: number }
+  | { strategy: 'NONE' };
+export type Parsing = { strategy: 'BEDROCK_FOUNDATION_MODEL'; modelId: string } | { strategy: 'BEDROCK_DATA_AUTOMATION' };
+export interface WebCrawler {
+  seedUrls: string[];
+  scope?: 'HOST_ONLY' | 'SUBDOMAINS';
+  includePatterns?: string[];
+  excludePatterns?: string[];
+  maxPagesPerMinute?: number;
+}
+export interface DedicatedSettings {
+  embeddingModelId: string;
+  chunking: Chunking;
+  parsing?: Parsing;
+  webCrawler?: WebCrawler;
+}
+/** `knowledge` in POST/PATCH `/bots` bodies. */
+export interface KnowledgeSettings {
+  mode: KnowledgeMode;
+  numberOfResults?: number;
+  searchType?: 'SEMANTIC' | 'HYBRID';
+  dedicated?: DedicatedSettings;
+  existing?: { knowledgeBaseId: string };
+}
+export interface KnowledgeSync {
+  readonly status: 'QUEUED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED';
+  readonly reason?: string;
+  readonly statistics?: Record<string, unknown>;
+  readonly failedDocuments?: readonly { uri: string; reason: string }[];
+  readonly startedAt?: string;
+  readonly finishedAt?: string;
+}
+export interface KnowledgeState {
+  readonly status: 'CREATING' | 'ACTIVE' | 'FAILED' | 'DELETING';
+  readonly reason?: string;
+  readonly knowledgeBaseId?: string;
+  readonly sync?: KnowledgeSync;
+}
+/** `GET /knowledge/bases`: what the editor may offer. */
+export interface KnowledgeBases {
+  readonly existing: readonly { knowledgeBaseId: string; name: string; description?: string }[];
+  readonly dedicated: { embeddingModels: readonly { modelId: string; dimensions: number }[]; parsingModels: readonly string[] } | null;
 }
 /**
  * `GET /bots/{id}`: for a caller the bot is only shared with, `instructions` and `guardrail` are absent. `knowledge` as
@@ -209,6 +258,9 @@ export interface FieldError {
  * editor's field names (`quickStarters.2`). `undefined`: no field, the message is shown at the top of the form.
  */
 export function fieldOf(message: string): string | undefined {
+  // A knowledge settings field (docs/knowledge-contract.md, "Slice 2"): its dotted path, without an index.
+  const knowledge = /\bknowledge(?:\.[A-Za-z]+)*/.exec(message);
+  if (knowledge) return knowledge[0];
   const match = /\b(generation\.(?:maxTokens|temperature|topP|topK|stopSequences|reasoningBudget)\b|quickStarters(?:\[(\d+)\])?|(?:defaultModel|models|guardrail|instructions|description|title)\b)/.exec(message);
   if (!match) return undefined;
   if (match[1].startsWith('quickStarters')) return match[2] !== undefined ? `quickStarters.${match[2]}` : 'quickStarters';

@@ -224,7 +224,8 @@ function footnoteRef(n: MdNode, ctx: RenderContext): Node {
   let num = def ? numbers.get(label) : cites.indexOf(cite!) + 1;
   if (num === undefined) numbers.set(label, (num = numbers.size + 1));
   const sup = el('sup', 'md-fnref');
-  const href = cite?.url ? safeUrl(cite.url) : undefined;
+  // A cited page opens only over https: (docs/knowledge-contract.md, "Retrieval": citations carry `https:` URLs only).
+  const href = cite?.url && /^https:/i.test(cite.url) ? safeUrl(cite.url) : undefined;
   if (href) {
     const a = sup.appendChild(anchor(href, 'md-cite'));
     a.title = cite!.title;
@@ -255,7 +256,8 @@ export function renderFootnotes(ctx: RenderContext, final: boolean): HTMLElement
     li.dataset.footnote = String(num);
     if (def) children(def, li, final, ctx);
     const cite = citationOf(label, def, ctx.citations());
-    const href = cite?.url ? safeUrl(cite.url) : undefined;
+    // A cited page opens only over https: (docs/knowledge-contract.md, "Retrieval": citations carry `https:` URLs only).
+  const href = cite?.url && /^https:/i.test(cite.url) ? safeUrl(cite.url) : undefined;
     if (cite && href && !(def && plainText(def, true).includes(cite.url!))) {
       li.appendChild(document.createTextNode(' '));
       li.appendChild(anchor(href, 'md-cite')).textContent = cite.title;
