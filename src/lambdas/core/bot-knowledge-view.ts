@@ -155,9 +155,59 @@ export function knowledgeView(
         status: kb.status,
         ...(kb.reason ? { reason: kb.reason } : {}),
         ...(kb.knowledgeBaseId ? { knowledgeBaseId: kb.knowledgeBaseId } : {}),
-        ...(kb.sync ? { sync: kb.sync } : {}),
+        ...(kb.sync ? { sync: syncView(kb.sync as unknown as Record<string, unknown>) } : {}),
       },
     } : {}),
   };
 }
 
+
+/** A JSON string the provision machine wrote (`States.JsonToString`), or the value itself; undefined if neither. */
+function jsonOf(value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  try {
+    return JSON.parse(value);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The view of `kb.sync` as the provision machine records it (src/constructs/knowledge-base/dedicated-knowledge.ts,
+ * "syncOutcome"): each job's `statistics` (IngestionJobStatistics, PascalCase as the SDK integration returns it:
+ * https://docs.aws.amazon.com/bedrock/latest/APIReference/API_agent_IngestionJobStatistics.html) and
+ * `failureReasons` (strings) as JSON, the crawler's job beside the documents' as `crawlerStatistics` and
+ * `crawlerFailureReasons`. The view sums the two jobs' figures under camelCase names, gives the first failure reason
+ * as `reason` when there is no other, and lists the reasons that name a document (`s3://` or `http(s)://`) as
+ * `failedDocuments`: Bedrock reports a job's failures as reasons, not one record per document.
+ */
+export function syncView(sync: Record<string, unknown>): Record<string, unknown> {
+  const statistics: Record<string, number> = {};
+  for (const raw of [sync.statistics, sync.crawlerStatistics]) {
+    const parsed = jsonOf(raw);
+    if (!parsed || typeof parsed !== 'object') continue;
+    for (const [k, v] of Object.entries(parsed)) {
+      if (typeof v !== 'number') continue;
+      const key = k.charAt(0).toLowerCase() + k.slice(1);
+      statistics[key] = (statistics[key] ?? 0) + v;
+    }
+  }
+  const reasons: string[] = [];
+  for (const raw of [sync.failureReasons, sync.crawlerFailureReasons]) {
+    const parsed = jsonOf(raw);
+    if (Array.isArray(parsed)) reasons.push(...parsed.filter((r): r is string => typeof r === 'string'));
+  }
+  const failedDocuments = reasons.flatMap((reason) => {
+    const uri = /(?:s3|https?):\/\/[^\s,;\]\)]+/.exec(reason)?.[0];
+    return uri ? [{ uri: uri.replace(/:$/, ''), reason }] : [];
+  });
+  const reason = typeof sync.reason === 'string' ? sync.reason : sync.status === 'FAILED' ? reasons[0] : undefined;
+  return {
+    status: sync.status,
+    ...(reason ? { reason } : {}),
+    ...(Object.keys(statistics).length ? { statistics } : {}),
+    ...(failedDocuments.length ? { failedDocuments } : {}),
+    ...(typeof sync.startedAt === 'string' ? { startedAt: sync.startedAt } : {}),
+    ...(typeof sync.finishedAt === 'string' ? { finishedAt: sync.finishedAt } : {}),
+  };
+}
