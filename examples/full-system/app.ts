@@ -52,7 +52,15 @@ export class BedrockChatStack extends Stack {
     });
     this.frontend = new BedrockChatFrontend(this, 'Frontend', { backend: this.backend, removalPolicy });
     // Knowledge for bots: the document bucket and the shared knowledge base on S3 Vectors (no idle cost).
-    this.knowledge = new KnowledgeBaseFactory(this, 'Knowledge', { backend: this.backend, removalPolicy });
+    // `-c existingKnowledgeBaseId=<id> -c existingKnowledgeBaseName=<name>` also offers a knowledge base of the
+    // account (Kendra, Confluence, SharePoint sources...) to bots in `existing` mode; the worker may retrieve from it.
+    const existingId = this.node.tryGetContext('existingKnowledgeBaseId') as string | undefined;
+    const existingName = (this.node.tryGetContext('existingKnowledgeBaseName') as string | undefined) ?? 'Existing knowledge base';
+    this.knowledge = new KnowledgeBaseFactory(this, 'Knowledge', {
+      backend: this.backend,
+      removalPolicy,
+      existingKnowledgeBases: existingId ? [{ knowledgeBaseId: existingId, name: existingName }] : undefined,
+    });
 
     new CfnOutput(this, 'AppUrl', { value: this.frontend.url, description: 'Open this in a browser' });
     new CfnOutput(this, 'WidgetUrl', {

@@ -7,6 +7,7 @@ import { App, CfnOutput, Stack } from 'aws-cdk-lib';
 import { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { buildApp } from '../../examples/full-system/app';
 import { BedrockChatFrontend, ChatBackend, ChatModel, UsageLimits } from '../index';
+import { PROJECT_DOCUMENTATION } from './existing-knowledge';
 import { CloudAssembly, readAssembly, tempOutdir } from './stack/assembly';
 import type { RuntimeModel } from '../lambdas/core/models';
 
@@ -15,6 +16,23 @@ export type AppBuilder = (app: App) => void;
 
 /** examples/full-system, unchanged. */
 export const fullSystemApp: AppBuilder = (app) => {
+  buildApp(app);
+};
+
+/**
+ * The id the playground gives the existing knowledge base it fills with this project's documentation (a knowledge
+ * base id is 10 letters or digits: https://docs.aws.amazon.com/bedrock/latest/APIReference/API_agent_KnowledgeBase.html).
+ */
+export const PROJECT_DOCUMENTATION_ID = 'PROJECTDOC';
+
+/**
+ * What `npm start` runs: the full-system example, offered the existing knowledge base "Project documentation" as a
+ * deployment would be with `-c existingKnowledgeBaseId=... -c existingKnowledgeBaseName=...` (the local stack fills it
+ * with README.md and docs/*.md: src/local/existing-knowledge.ts).
+ */
+export const playgroundApp: AppBuilder = (app) => {
+  app.node.setContext('existingKnowledgeBaseId', PROJECT_DOCUMENTATION_ID);
+  app.node.setContext('existingKnowledgeBaseName', PROJECT_DOCUMENTATION);
   buildApp(app);
 };
 

@@ -4,7 +4,7 @@
  * with emulated DynamoDB, S3, Bedrock (offline model by default), API Gateway, Lambda and the Cognito managed login.
  * Used by `npm start`, the browser tests and the benchmarks.
  */
-import { AppBuilder, composedApp, fullSystemApp, synthesize } from './apps';
+import { AppBuilder, composedApp, playgroundApp, synthesize } from './apps';
 import type { UsageLimits } from '../index';
 import type { FakeRequest, StartBedrockFakeOptions } from './emulators/bedrock';
 import { PROJECT_DOCUMENTATION, projectDocumentation, type ExistingKnowledgeOptions } from './existing-knowledge';
@@ -141,5 +141,5 @@ function assemblyFor(options: PlaygroundOptions): CloudAssembly {
     const composed = { models: options.models, domainPrefix: options.domainPrefix, usageLimits: options.usageLimits };
     return synthesize(composedApp(composed), JSON.stringify(composed));
   }
-  return synthesize(fullSystemApp, 'full-system');
+  return synthesize(playgroundApp, 'playground');
 }

@@ -11,6 +11,7 @@ import { BedrockAgentClient, GetKnowledgeBaseCommand } from '@aws-sdk/client-bed
 import { GetIndexCommand, S3VectorsClient } from '@aws-sdk/client-s3vectors';
 import { call } from './rest-helpers';
 import { syncView } from '../../src/lambdas/core/bot-knowledge-view';
+import { PROJECT_DOCUMENTATION_ID } from '../../src/local/apps';
 import { offlineModel } from '../../src/local/offline-model';
 import { Playground, startPlayground } from '../../src/local/playground';
 import { request, WsClient } from '../../src/local/ws-client';
@@ -139,4 +140,22 @@ test('the sync as the machine records it (statistics and reasons as JSON, the cr
   // A failure the machine recorded with its own reason keeps it; a running sync has nothing else to show.
   expect(syncView({ status: 'FAILED', reason: 'The knowledge base is not ACTIVE', finishedAt: '2026-12-03T10:01:00.000Z' })).toEqual({ status: 'FAILED', reason: 'The knowledge base is not ACTIVE', finishedAt: '2026-12-03T10:01:00.000Z' });
   expect(syncView({ status: 'RUNNING', startedAt: '2026-12-03T10:00:00.000Z' })).toEqual({ status: 'RUNNING', startedAt: '2026-12-03T10:00:00.000Z' });
+});
+
+test('existing: the playground offers "Project documentation" (this project\'s README and docs); a bot in existing mode answers from it with citations', async () => {
+  const offer = await call(pg, 'alice', 'GET', '/knowledge/bases');
+  expect(offer.body.existing).toEqual([{ knowledgeBaseId: PROJECT_DOCUMENTATION_ID, name: 'Project documentation' }]);
+  const created = await call(pg, 'alice', 'POST', '/bots', { title: 'Docs helper', knowledge: { mode: 'existing', existing: { knowledgeBaseId: PROJECT_DOCUMENTATION_ID } } });
+  expect(created.status).toBe(201);
+  const c = await WsClient.connect(pg.webSocketUrl, pg.issueToken('alice'));
+  let answer;
+  try {
+    answer = await request(c, { action: 'sendMessage', content: [{ text: 'What does KnowledgeBaseFactory create?' }], botId: created.body.id });
+  } finally {
+    c.close();
+  }
+  const citations = answer.frames.filter((f) => f.type === 'citation');
+  expect(citations.length).toBeGreaterThan(0);
+  for (const cite of citations) expect(cite.title).toMatch(/^(README\.md|docs\/[\w.-]+\.md)$/);
+  expect(citations.map((cite) => cite.snippet).join('\n')).toContain('KnowledgeBaseFactory');
 });
