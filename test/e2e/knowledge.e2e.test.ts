@@ -7,6 +7,7 @@
  */
 import { existsSync, readFileSync } from 'fs';
 import { join } from 'path';
+import { BedrockAgentClient, GetKnowledgeBaseCommand } from '@aws-sdk/client-bedrock-agent';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { chromiumPath, launchChromium } from '../../src/local/browser';
 import { Playground, startPlayground } from '../../src/local/playground';
@@ -24,7 +25,8 @@ maybe('knowledge in bots on the playground', () => {
 
   beforeAll(async () => {
     if (!existsSync(join(__dirname, '../../assets/web/bedrock-chat-app.js'))) throw new Error('Build the widget first: npx projen bundle:web');
-    pg = await startPlayground({ quiet: true, wordDelayMs: 5 });
+    // the state machines' Wait states are capped at 20 ms (the dedicated knowledge base's polls)
+    pg = await startPlayground({ quiet: true, wordDelayMs: 5, stateMachineMaxWaitMs: 20 });
     browser = await launchChromium(executable!);
   });
 
@@ -123,4 +125,64 @@ maybe('knowledge in bots on the playground', () => {
     expect((await rest('GET', `/knowledge/bots/${botId}/documents`)).status).toBe(404);
     expect(problems).toEqual([]);
   });
+  test('alice gives a bot its own knowledge base: chooses it in the editor, watches it become ready, adds a document, gets a cited answer; deleting the bot removes the knowledge base', async () => {
+    await context?.close();
+    const title = `Lighthouse lore ${Date.now().toString(36)}`;
+    const alice = await signIn('alice');
+    await alice.getByRole('link', { name: 'Create a bot' }).click();
+    const editor = alice.locator('bedrock-chat-bot-editor');
+    await editor.getByRole('heading', { name: 'New bot' }).waitFor();
+    await editor.getByLabel('Title', { exact: true }).fill(title);
+    const settings = alice.locator('bedrock-chat-knowledge-settings');
+    await settings.getByRole('group', { name: 'Knowledge source' }).waitFor({ timeout: 20_000 });
+    await settings.getByLabel('A knowledge base of this bot\'s own (documents and web pages)').check();
+    await settings.getByLabel('Chunking').selectOption('HIERARCHICAL');
+    expect(await axe(alice)).toEqual([]);
+    await editor.getByRole('button', { name: 'Create' }).click();
+    await editor.getByRole('heading', { name: `Edit “${title}”` }).waitFor({ timeout: 20_000 });
+    const botId = /^#\/bots\/([^/]+)\/edit$/.exec(await alice.evaluate(() => location.hash))?.[1];
+    expect(botId).toBeDefined();
+
+    // The provision machine runs (locally from its synthesized definition); the editor reads the state live.
+    const section = alice.locator('bedrock-chat-bot-knowledge');
+    await section.locator('[part~="kb-state"]').filter({ hasText: 'The knowledge base is ready.' }).waitFor({ timeout: 60_000 });
+    await section.locator('[part~="sync"]').filter({ hasText: 'Sync: done (0 scanned, 0 indexed, 0 removed, 0 failed)' }).waitFor({ timeout: 60_000 });
+    const view = await rest('GET', `/bots/${botId}`);
+    expect(view.body.knowledge).toMatchObject({ mode: 'dedicated', dedicated: { chunking: { strategy: 'HIERARCHICAL' } }, state: { status: 'ACTIVE' } });
+    const knowledgeBaseId = view.body.knowledge.state.knowledgeBaseId as string;
+    expect(knowledgeBaseId).not.toBe(pg.stack.outputs.KnowledgeBaseId);
+
+    const chooser = alice.waitForEvent('filechooser');
+    await section.getByRole('button', { name: 'Add documents…' }).click();
+    await (await chooser).setFiles([{ name: 'lighthouse.txt', mimeType: 'text/plain', buffer: Buffer.from('The keeper of Skerry Point climbs 214 steps to the lamp every evening.\n') }]);
+    await section.locator('[part~="document"]').filter({ hasText: 'lighthouse.txt' }).locator('[part~="document-status"]').filter({ hasText: 'Ready' }).waitFor({ timeout: 90_000 });
+    expect(await axe(alice)).toEqual([]);
+
+    await alice.evaluate((id) => { location.hash = `#/bots/${id}`; }, botId);
+    const chat = (part: string) => alice.locator(`bedrock-chat-app [part="chat"] [part~="${part}"]`);
+    await chat('bot-title').filter({ hasText: title }).waitFor({ timeout: 20_000 });
+    await chat('input').fill('How many steps does the keeper climb?');
+    await chat('input').press('Enter');
+    await alice.locator('bedrock-chat-app [part="chat"] [part~="assistant"][data-status="done"]').waitFor({ timeout: 60_000 });
+    await chat('citation').getByRole('button', { name: 'lighthouse.txt' }).waitFor();
+
+    await alice.evaluate((id) => { location.hash = `#/bots/${id}/edit`; }, botId);
+    await editor.getByRole('heading', { name: `Edit “${title}”` }).waitFor({ timeout: 20_000 });
+    await editor.getByRole('button', { name: 'Delete', exact: true }).click();
+    await editor.locator('[part~="delete-confirm"]').click();
+    await alice.waitForFunction(() => location.hash === '#/');
+    const agent = new BedrockAgentClient({ endpoint: pg.stack.knowledge!.agentEndpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, region: 'us-east-1' });
+    try {
+      let gone = false;
+      for (let i = 0; i < 200 && !gone; i++) {
+        await pg.stack.idleStateMachines();
+        gone = await agent.send(new GetKnowledgeBaseCommand({ knowledgeBaseId })).then(() => false, (err: Error) => err.name === 'ResourceNotFoundException');
+        if (!gone) await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(gone).toBe(true);
+    } finally {
+      agent.destroy();
+    }
+    expect(problems).toEqual([]);
+  }, 240_000);
 });
