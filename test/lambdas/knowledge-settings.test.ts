@@ -8,8 +8,10 @@
  * KnowledgeBaseFactory sets it on the functions; the machines' own writes to `kb` are made here as they make them
  * (UpdateItem conditioned on `kb.generation`).
  */
+import { lookup } from 'node:dns/promises';
 import { createServer, IncomingMessage, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
 import { BedrockAgentRuntimeClient, RetrieveCommand } from '@aws-sdk/client-bedrock-agent-runtime';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
@@ -19,6 +21,7 @@ import { call, Reply } from './rest-helpers';
 import { indexNameOf } from '../../src/lambdas/core/bot-knowledge';
 import { BOT_ROUTES } from '../../src/lambdas/core/bot-routes';
 import { botItem, BotStore } from '../../src/lambdas/core/bots';
+import { checkCrawlerUrl, refusedAddress } from '../../src/lambdas/core/crawler-urls';
 import { KNOWLEDGE_ROUTES } from '../../src/lambdas/core/knowledge-routes';
 import { validate } from '../../src/lambdas/core/schema';
 import { offlineModel } from '../../src/local/offline-model';
@@ -328,6 +331,31 @@ describe('bad knowledge settings: 400 and nothing written', () => {
     expect(created).toMatchObject({ status: 400, body: { code: 'BAD_REQUEST' } });
     expect(await botTableSnapshot()).toBe(before);
     expect(started).toEqual([]);
+  });
+
+  test('a crawler seed whose host name resolves to a loopback or private address is refused on POST and PATCH; one that does not resolve is accepted', async () => {
+    // This machine's own name resolves (through /etc/hosts) to a loopback or private address: a name an attacker
+    // could point anywhere, which only resolving shows.
+    const host = hostname();
+    const addresses = await lookup(host, { all: true });
+    const refused = addresses.map((a) => refusedAddress(a.address)).filter(Boolean);
+    if (!refused.length) throw new Error(`This test needs ${host} to resolve to a loopback or private address (it resolves to ${addresses.map((a) => a.address).join(', ')}).`);
+    const seed = `http://${host}:8080/wiki/`;
+    expect(checkCrawlerUrl(seed)).toBeUndefined();
+    const before = await botTableSnapshot();
+    const created = await call(pg, 'alice', 'POST', '/bots', { title: 'Internal', knowledge: dedicated({ webCrawler: { seedUrls: [seed] } }) });
+    expect(created).toMatchObject({ status: 400, body: { code: 'BAD_REQUEST', message: expect.stringContaining(`seedUrls[0]: ${host} resolves to`) } });
+    expect(await botTableSnapshot()).toBe(before);
+    const base = await call(pg, 'alice', 'POST', '/bots', { title: 'Crawler later' });
+    expect(base.status).toBe(201);
+    const snapshot = await botTableSnapshot();
+    const patched = await call(pg, 'alice', 'PATCH', `/bots/${base.body.id}`, { knowledge: dedicated({ webCrawler: { seedUrls: ['https://docs.example.com/', seed] } }) });
+    expect(patched).toMatchObject({ status: 400, body: { message: expect.stringContaining('seedUrls[1]') } });
+    expect(await botTableSnapshot()).toBe(snapshot);
+    expect(started).toEqual([]);
+    // Not resolvable here (no public DNS needed): nothing to refuse yet.
+    const unresolved = await call(pg, 'alice', 'POST', '/bots', { title: 'Unresolved', knowledge: dedicated({ webCrawler: { seedUrls: ['https://no-such-host.invalid/'] } }) });
+    expect(unresolved.status).toBe(201);
   });
 
   test('any knowledge value: a POST or a PATCH is 201/200 or 400, and a refused one writes nothing and starts nothing', async () => {

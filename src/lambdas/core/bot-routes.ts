@@ -7,7 +7,8 @@ import {
   BOT_ID_PATTERN, botInputSchema, BotInput, BotPatch, BotRecord, BotScope, BotStore, canCreate, CREATOR_GROUP, ADMIN_GROUP, GroupLookup, isAdmin,
   KnowledgeSave, ListKind, MAX_SHARED_GROUPS, MAX_SHARED_USERS, Viewer, viewerOf, viewOf,
 } from './bots';
-import { ChatError, forbidden } from './errors';
+import { HostLookup, resolveCrawlerHost } from './crawler-urls';
+import { ChatError, forbidden, invalid } from './errors';
 import { GuardrailDeps, saveBotGuardrail } from './guardrails';
 import { MachineDeps, startPlan } from './knowledge-machines';
 import type { Route, RouteContext } from './rest';
@@ -53,6 +54,30 @@ export interface BotDeps {
    * them from `documents/<botId>/`): DeleteKnowledgeBaseDocuments of these ids on the shared CUSTOM data source.
    */
   readonly releaseSharedDocuments?: (botId: string) => Promise<void>;
+  /** Resolves crawler seed hosts (tests). @default the system resolver (`dns.lookup`) */
+  readonly lookupHost?: HostLookup;
+}
+
+/**
+ * A crawler's seed URLs pass checkCrawlerUrl in validation (their text); here their host names are also resolved, and
+ * a name that points at a loopback, private, link-local or metadata address now is refused (docs/knowledge-contract.md,
+ * "Web crawler URLs"). A name that does not resolve is accepted: there is nothing to refuse yet.
+ */
+async function refuseInternalCrawlerHosts(ctx: RouteContext): Promise<void> {
+  type Body = { knowledge?: { dedicated?: { webCrawler?: { seedUrls?: unknown } } } } | undefined;
+  const seeds = (ctx.body as Body)?.knowledge?.dedicated?.webCrawler?.seedUrls;
+  if (!Array.isArray(seeds)) return;
+  const lookup = botDeps(ctx).lookupHost;
+  for (const [i, seed] of seeds.entries()) {
+    let host: string;
+    try {
+      host = new URL(String(seed)).hostname;
+    } catch {
+      continue; // validation refuses it with its reason
+    }
+    const problem = await resolveCrawlerHost(host, lookup, { acceptUnresolved: true });
+    if (problem) throw invalid(`knowledge.dedicated.webCrawler.seedUrls[${i}]: ${problem}`);
+  }
 }
 
 /** A save's knowledge context: with a knowledge base in the deployment, its offer (shared only when none is set). */
@@ -181,6 +206,7 @@ export const BOT_ROUTES: readonly Route[] = [
     handle: async (ctx) => {
       const v = viewer(ctx);
       const save = knowledgeSave(ctx);
+      await refuseInternalCrawlerHosts(ctx);
       const record = await botDeps(ctx).store.create(v, ctx.body as BotInput, ctx.deps.settings(), save);
       const created = await withGuardrail(ctx, undefined, await afterKnowledgeSave(ctx, undefined, record, save));
       return viewOf(created, v, true, false, botDeps(ctx).knowledge);
@@ -217,6 +243,8 @@ export const BOT_ROUTES: readonly Route[] = [
       const v = viewer(ctx);
       const before = await botDeps(ctx).store.get(ctx.params.botId);
       const save = knowledgeSave(ctx);
+      // only for the owner: anyone else gets the store's answer (404 or 403), as without crawler settings
+      if (before?.ownerId === v.userId) await refuseInternalCrawlerHosts(ctx);
       const saved = await botDeps(ctx).store.update(v, ctx.params.botId, ctx.body as BotPatch, ctx.deps.settings(), save);
       const after = await afterKnowledgeSave(ctx, before, saved, save);
       return botView(ctx, await withGuardrail(ctx, before, after), v);

@@ -165,9 +165,14 @@ const systemLookup: HostLookup = (host) => dns.lookup(host, { all: true, verbati
 /**
  * Why a URL's host may not be crawled once resolved, or undefined: a name that resolves (through `lookup`, the
  * system resolver by default) to any address checkCrawlerUrl would refuse as a literal, or that does not resolve.
- * An IP literal is judged as it is. Server only (the widget cannot resolve names).
+ * An IP literal is judged as it is. Server only (the widget cannot resolve names). `acceptUnresolved`: a name that
+ * does not resolve now is accepted (what a bot save does: it has no address to refuse, and the crawler resolves it
+ * later from AWS's network; the check is defense in depth at save time, which no check can make immune to a DNS
+ * change after it).
  */
-export async function resolveCrawlerHost(host: string, lookup: HostLookup = systemLookup): Promise<string | undefined> {
+export async function resolveCrawlerHost(
+  host: string, lookup: HostLookup = systemLookup, options: { acceptUnresolved?: boolean } = {},
+): Promise<string | undefined> {
   const bare = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
   if (isIP(bare)) return refusedAddress(bare);
   const nameReason = refusedName(bare.toLowerCase());
@@ -176,9 +181,9 @@ export async function resolveCrawlerHost(host: string, lookup: HostLookup = syst
   try {
     addresses = await lookup(bare);
   } catch (err) {
-    return `${host} does not resolve (${(err as NodeJS.ErrnoException).code ?? 'lookup failed'})`;
+    return options.acceptUnresolved ? undefined : `${host} does not resolve (${(err as NodeJS.ErrnoException).code ?? 'lookup failed'})`;
   }
-  if (!addresses.length) return `${host} does not resolve`;
+  if (!addresses.length) return options.acceptUnresolved ? undefined : `${host} does not resolve`;
   for (const { address } of addresses) {
     const reason = refusedAddress(address);
     if (reason) return `${host} resolves to ${reason}`;
