@@ -162,6 +162,8 @@ describeBrowser('feedback, history and the web app in Chromium', () => {
     expect((await events('bedrock-chat-conversation')).at(-1)).toEqual({ conversationId: first, title: 'Stored chat', reason: 'opened' });
 
     await history('new-chat').click();
+    // the new chat renders on the next update: wait for the old messages to leave, then check none is left
+    await chat('message').first().waitFor({ state: 'detached' });
     await expect(chat('message').count()).resolves.toBe(0);
     await ask('tell me about otters');
     await page.getByRole('button', { name: 'About: tell me about otters', exact: true }).waitFor();
