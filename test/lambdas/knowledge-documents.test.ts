@@ -7,7 +7,7 @@
 import { BedrockAgentRuntimeClient, RetrieveCommand } from '@aws-sdk/client-bedrock-agent-runtime';
 import { AdminAddUserToGroupCommand, CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import * as fc from 'fast-check';
 import { botTableSnapshot } from './bot-helpers';
@@ -105,7 +105,10 @@ describe('a document\'s life', () => {
     expect((await call(pg, 'alice', 'GET', `/bots/${botId}`)).body.knowledge).toEqual({ mode: 'shared', numberOfResults: 5, documentCount: 1 });
     // the upload moved to documents/ with its name
     expect(await keysUnder(`uploads/${botId}/`)).toEqual([]);
-    expect(await keysUnder(`documents/${botId}/`)).toEqual([`documents/${botId}/${documentId}/Refund policy.md`]);
+    // the document and, beside it, its metadata file (direct ingestion of a document in S3 takes its metadata from S3)
+    expect(await keysUnder(`documents/${botId}/`)).toEqual([`documents/${botId}/${documentId}/Refund policy.md`, `documents/${botId}/${documentId}/Refund policy.md.metadata.json`]);
+    const metadataFile = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: `documents/${botId}/${documentId}/Refund policy.md.metadata.json` }));
+    expect(JSON.parse(await metadataFile.Body!.transformToString())).toEqual({ metadataAttributes: { botId, ownerId: sub('alice'), documentId, documentName: 'Refund policy.md' } });
 
     let listed: Reply | undefined;
     await waitFor(async () => {
@@ -377,7 +380,8 @@ describe('bad input: 4xx and nothing written', () => {
     expect(over.status).toBe(409);
     expect(over.body.code).toBe('LIMIT');
     expect(await botTableSnapshot()).toBe(before);
-    expect((await keysUnder(`documents/${full}/`)).length).toBe(MAX_DOCUMENTS_PER_BOT);
+    // each document with its metadata file
+    expect((await keysUnder(`documents/${full}/`)).length).toBe(2 * MAX_DOCUMENTS_PER_BOT);
   }, 120_000);
 });
 

@@ -378,3 +378,26 @@ test('deleting the knowledge base removes its documents\' vectors', async () => 
   expect((await s3v.send(new ListVectorsCommand({ indexArn }))).vectors).toEqual([]);
   await expect(agent.send(new GetKnowledgeBaseCommand({ knowledgeBaseId }))).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
 });
+
+test('content and metadata are given the same way: a document in S3 takes its metadata file from S3 (read when indexed); mixing the two ways is refused', async () => {
+  const put = (Key: string, Body: string) => s3Client.send(new PutObjectCommand({ Bucket: 'docs', Key, Body }));
+  await put('direct/harbour.txt', 'The harbour ferry leaves at seven.');
+  await put('direct/harbour.txt.metadata.json', JSON.stringify({ metadataAttributes: { botId: 'same-way', documentName: 'harbour.txt' } }));
+  const inS3 = (id: string, metadata: KnowledgeBaseDocument['metadata']): KnowledgeBaseDocument => ({
+    content: { dataSourceType: 'CUSTOM', custom: { customDocumentIdentifier: { id }, sourceType: 'S3_LOCATION', s3Location: { uri: 's3://docs/direct/harbour.txt' } } },
+    metadata,
+  });
+  const refused = (documents: KnowledgeBaseDocument[]) => expect(agent.send(new IngestKnowledgeBaseDocumentsCommand({ knowledgeBaseId, dataSourceId: customId, documents })))
+    .rejects.toMatchObject({ name: 'ValidationException', message: expect.stringContaining('defined with the same method') });
+  await refused([inS3('mixed-1', { type: 'IN_LINE_ATTRIBUTE', inlineAttributes: [{ key: 'botId', value: { type: 'STRING', stringValue: 'same-way' } }] })]);
+  await refused([{ ...text('mixed-2', 'inline text'), metadata: { type: 'S3_LOCATION', s3Location: { uri: 's3://docs/direct/harbour.txt.metadata.json' } } }]);
+  expect(await statusOf('mixed-1')).toMatchObject({ status: 'NOT_FOUND' });
+
+  await ingest(inS3('harbour', { type: 'S3_LOCATION', s3Location: { uri: 's3://docs/direct/harbour.txt.metadata.json' } }));
+  expect(await statusOf('harbour')).toMatchObject({ status: 'INDEXED' });
+  const hit = (await retrieve('harbour ferry', { equals: { key: 'botId', value: 'same-way' } })).retrievalResults![0];
+  expect(hit.metadata).toMatchObject({ botId: 'same-way', documentName: 'harbour.txt' });
+  // a metadata file that is not there: the document fails with the reason
+  await ingest(inS3('harbour-2', { type: 'S3_LOCATION', s3Location: { uri: 's3://docs/direct/missing.metadata.json' } }));
+  expect(await statusOf('harbour-2')).toMatchObject({ status: 'FAILED', statusReason: expect.stringContaining('missing.metadata.json could not be read') });
+});

@@ -80,6 +80,21 @@ export interface UploadedObject {
 }
 
 /** The document bucket (`KNOWLEDGE_BUCKET`). */
+/**
+ * A document's metadata file, beside it: `<key>.metadata.json` with `{"metadataAttributes": {...}}`, the form S3 data
+ * sources read at sync (https://docs.aws.amazon.com/bedrock/latest/userguide/kb-data-source-sync-ingest.html) and
+ * direct ingestion takes by S3 location. Direct ingestion of a document in S3 takes its metadata from S3 too: "The
+ * content and metadata for a document must be defined with the same method"
+ * (https://docs.aws.amazon.com/bedrock/latest/userguide/kb-direct-ingestion-add.html). So a dedicated knowledge base's
+ * sync of `documents/<botId>/` keeps the same attributes as its direct ingestion.
+ */
+export const metadataKeyOf = (key: string): string => `${key}.metadata.json`;
+
+/** The metadata file's body: STRING attributes. */
+export function metadataFile(attributes: Record<string, string>): { metadataAttributes: Record<string, string> } {
+  return { metadataAttributes: attributes };
+}
+
 export interface KnowledgeObjects {
   /** A presigned PUT of exactly `size` bytes of `contentType` with the given user metadata, all signed. */
   presignPut(key: string, contentType: string, size: number, metadata: Record<string, string>): Promise<KnowledgeUploadTarget>;
@@ -89,6 +104,8 @@ export interface KnowledgeObjects {
   copy(from: string, to: string): Promise<void>;
   /** DeleteObject (a missing key is no error). */
   delete(key: string): Promise<void>;
+  /** PutObject of a small JSON body (a document's metadata file). */
+  putJson(key: string, body: unknown): Promise<void>;
   /** A presigned GET answering with `contentType`, `inline`, named `fileName`. */
   presignGet(key: string, contentType: string, fileName: string, seconds: number): Promise<string>;
   /** `s3://<bucket>/<key>`. */
@@ -113,8 +130,11 @@ export interface DocumentRef {
  * (`KNOWLEDGE_BASE_ID`, `KNOWLEDGE_DATA_SOURCE_ID`), or the S3 data source of a dedicated bot's own knowledge base.
  */
 export interface KnowledgeIndex {
-  /** IngestKnowledgeBaseDocuments of one document from its S3 location, with its inline metadata. */
-  ingest(doc: DocumentRef, metadata: Record<string, string>): Promise<void>;
+  /**
+   * IngestKnowledgeBaseDocuments of one document from its S3 location, with its metadata from the metadata file at
+   * `metadataUri` (content and metadata are given the same way: both in S3).
+   */
+  ingest(doc: DocumentRef, metadataUri: string): Promise<void>;
   /** GetKnowledgeBaseDocuments of these documents (any number: batched); the map is keyed by document id. */
   statuses(docs: readonly DocumentRef[]): Promise<Map<string, IndexStatus>>;
   /** DeleteKnowledgeBaseDocuments of these documents (any number: batched). */
@@ -261,7 +281,8 @@ export class DocumentStore {
     try {
       await this.deps.objects.copy(from, record.key);
       await this.deps.db.send(new PutCommand({ TableName: this.deps.tableName, Item: this.item(record), ConditionExpression: 'attribute_not_exists(pk)' }));
-      await index.ingest(this.ref(record), { botId, ownerId, documentId: id, documentName: name });
+      await this.deps.objects.putJson(metadataKeyOf(record.key), metadataFile({ botId, ownerId, documentId: id, documentName: name }));
+      await index.ingest(this.ref(record), this.deps.objects.uri(metadataKeyOf(record.key)));
     } catch (err) {
       await this.undo(record, index).catch(() => undefined);
       throw err;
@@ -319,6 +340,7 @@ export class DocumentStore {
     const record = await this.get(botId, documentId);
     await index.delete([this.ref(record)]);
     await this.deps.objects.delete(record.key);
+    await this.deps.objects.delete(metadataKeyOf(record.key));
     const res = (await this.deps.db.send(new DeleteCommand({
       TableName: this.deps.tableName, Key: { pk: botPk(botId), sk: DOC_SK_PREFIX + documentId }, ReturnValues: 'ALL_OLD',
     }))) as { Attributes?: unknown };
@@ -372,6 +394,7 @@ export class DocumentStore {
   ): Promise<void> {
     if (done.ingested) await index.delete([this.ref(record)]).catch(() => undefined);
     await this.deps.objects.delete(record.key);
+    await this.deps.objects.delete(metadataKeyOf(record.key));
     await this.deps.db.send(new DeleteCommand({ TableName: this.deps.tableName, Key: { pk: botPk(record.botId), sk: DOC_SK_PREFIX + record.id } }));
     if (done.counted !== false) await this.count(record.botId, -1).catch(() => undefined);
   }

@@ -39,19 +39,17 @@ export function knowledgeIndex(): KnowledgeIndex {
   const knowledgeBaseId = env('KNOWLEDGE_BASE_ID');
   const dataSourceId = env('KNOWLEDGE_DATA_SOURCE_ID');
   return {
-    async ingest({ id: documentId, uri }, metadata) {
-      // A CUSTOM document from its S3 location with inline STRING attributes
-      // (https://docs.aws.amazon.com/bedrock/latest/APIReference/API_agent_CustomContent.html ,
+    async ingest({ id: documentId, uri }, metadataUri) {
+      // A CUSTOM document from its S3 location with its metadata file, also in S3: content and metadata are given the
+      // same way (https://docs.aws.amazon.com/bedrock/latest/userguide/kb-direct-ingestion-add.html ,
+      // https://docs.aws.amazon.com/bedrock/latest/APIReference/API_agent_CustomContent.html ,
       // https://docs.aws.amazon.com/bedrock/latest/APIReference/API_agent_DocumentMetadata.html).
       await bedrockAgent().send(new IngestKnowledgeBaseDocumentsCommand({
         knowledgeBaseId,
         dataSourceId,
         documents: [{
           content: { dataSourceType: 'CUSTOM', custom: { customDocumentIdentifier: { id: documentId }, sourceType: 'S3_LOCATION', s3Location: { uri } } },
-          metadata: {
-            type: 'IN_LINE_ATTRIBUTE',
-            inlineAttributes: Object.entries(metadata).map(([key, stringValue]) => ({ key, value: { type: 'STRING', stringValue } })),
-          },
+          metadata: { type: 'S3_LOCATION', s3Location: { uri: metadataUri } },
         }],
       }));
     },
@@ -74,23 +72,20 @@ export function knowledgeIndex(): KnowledgeIndex {
 /**
  * The S3 data source of a dedicated bot's knowledge base (docs/knowledge-contract.md, "Routes"): documents are known by
  * their object's URI (https://docs.aws.amazon.com/bedrock/latest/APIReference/API_agent_DocumentIdentifier.html) and
- * ingested from it with the same inline metadata as in the shared one
+ * ingested from it with its metadata file as in the shared one
  * (https://docs.aws.amazon.com/bedrock/latest/APIReference/API_agent_S3Content.html).
  */
 export function dedicatedKnowledgeIndex(knowledgeBaseId: string, dataSourceId: string): KnowledgeIndex {
   const s3 = (uri: string) => ({ dataSourceType: 'S3' as const, s3: { uri } });
   const byUri = (docs: readonly DocumentRef[]) => new Map(docs.map((d) => [d.uri, d.id]));
   return {
-    async ingest({ uri }, metadata) {
+    async ingest({ uri }, metadataUri) {
       await bedrockAgent().send(new IngestKnowledgeBaseDocumentsCommand({
         knowledgeBaseId,
         dataSourceId,
         documents: [{
           content: { dataSourceType: 'S3', s3: { s3Location: { uri } } },
-          metadata: {
-            type: 'IN_LINE_ATTRIBUTE',
-            inlineAttributes: Object.entries(metadata).map(([key, stringValue]) => ({ key, value: { type: 'STRING', stringValue } })),
-          },
+          metadata: { type: 'S3_LOCATION', s3Location: { uri: metadataUri } },
         }],
       }));
     },

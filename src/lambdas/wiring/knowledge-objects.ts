@@ -72,6 +72,9 @@ export function knowledgeObjects(): KnowledgeObjects {
     async copy(from, to) {
       await s3().send(new CopyObjectCommand({ Bucket, Key: to, CopySource: copySource(Bucket, from) }));
     },
+    async putJson(key, body) {
+      await s3().send(new PutObjectCommand({ Bucket, Key: key, ContentType: 'application/json', Body: JSON.stringify(body) }));
+    },
     async delete(key) {
       // DeleteObject of a missing key succeeds (204): https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObject.html
       await s3().send(new DeleteObjectCommand({ Bucket, Key: key }));

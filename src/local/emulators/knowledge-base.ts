@@ -355,7 +355,8 @@ export async function startKnowledgeBaseEmulator(opts: StartKnowledgeBaseEmulato
 
   /** Parses, chunks and indexes one document; the document's status says how it went. */
   async function indexDocument(
-    kb: KnowledgeBaseRecord, ds: DataSourceRecord, key: string, doc: DocumentRecord, load: () => Promise<Loaded>, metadata: Metadata, location: any,
+    kb: KnowledgeBaseRecord, ds: DataSourceRecord, key: string, doc: DocumentRecord, load: () => Promise<Loaded>,
+    metadataOrFile: Metadata | (() => Promise<Metadata>), location: any,
   ): Promise<boolean> {
     const version = doc.version;
     const set = (status: DocStatus, reason?: string) => {
@@ -367,6 +368,7 @@ export async function startKnowledgeBaseEmulator(opts: StartKnowledgeBaseEmulato
     set('IN_PROGRESS');
     try {
       const { bytes, format, what } = await load();
+      const metadata = typeof metadataOrFile === 'function' ? await metadataOrFile() : metadataOrFile;
       if (!format) throw new ParseError(`${what} is not a format the local knowledge base parses (text, markdown, CSV, HTML, PDF, DOCX).`);
       if (bytes.byteLength > KB_LIMITS.fileBytes) throw new ParseError('The document exceeds the 50 MB file size quota.');
       const parsed = await parseDocument(bytes, format, opts.parseLimits);
@@ -450,9 +452,37 @@ export async function startKnowledgeBaseEmulator(opts: StartKnowledgeBaseEmulato
     throw invalid(`Metadata attribute ${key} has no value of its type.`);
   }
 
+  /**
+   * A document's metadata as IngestKnowledgeBaseDocuments takes it: inline attributes, or a metadata file in S3 (read
+   * when the document is indexed). "The content and metadata for a document must be defined with the same method. For
+   * example, if you define the content inline, you must also define the metadata inline."
+   * (https://docs.aws.amazon.com/bedrock/latest/userguide/kb-direct-ingestion-add.html)
+   */
+  function documentMetadata(m: any, content: any): Metadata | (() => Promise<Metadata>) {
+    if (!m) return {};
+    const inlineContent = content?.dataSourceType === 'CUSTOM' && content.custom?.sourceType === 'IN_LINE';
+    if ((m.type === 'S3_LOCATION') === inlineContent) {
+      throw invalid(`The content and metadata for a document must be defined with the same method: ${inlineContent ? 'inline content takes inline metadata (IN_LINE_ATTRIBUTE)' : 'content in S3 takes its metadata from a file in S3 (S3_LOCATION)'}.`);
+    }
+    if (m.type !== 'S3_LOCATION') return inlineMetadata(m);
+    const uri = m.s3Location?.uri;
+    if (typeof uri !== 'string' || !/^s3:\/\/[^/]+\/.+/.test(uri)) throw invalid('metadata.s3Location.uri must be an s3:// URI.');
+    return async () => {
+      if (!opts.s3) throw new ParseError('The local knowledge base has no S3 to read from.');
+      const { bucket, key } = parseS3Uri(uri);
+      const raw = await opts.s3.get(bucket, key).catch(() => {
+        throw new ParseError(`The metadata file ${uri} could not be read.`);
+      });
+      try {
+        return sidecarMetadata(raw);
+      } catch (err) {
+        throw new ParseError(`The metadata file ${uri} is not valid: ${(err as Error).message}`);
+      }
+    };
+  }
+
   function inlineMetadata(m: any): Metadata {
     if (!m) return {};
-    if (m.type === 'S3_LOCATION') throw invalid('The local knowledge base takes document metadata inline (IN_LINE_ATTRIBUTE).');
     if (m.type !== 'IN_LINE_ATTRIBUTE' || !Array.isArray(m.inlineAttributes)) throw invalid('metadata.type must be IN_LINE_ATTRIBUTE with inlineAttributes.');
     if (m.inlineAttributes.length < 1 || m.inlineAttributes.length > KB_LIMITS.metadataAttributes) throw invalid('inlineAttributes takes 1 to 50 attributes.');
     const out: Metadata = {};
@@ -561,7 +591,7 @@ export async function startKnowledgeBaseEmulator(opts: StartKnowledgeBaseEmulato
       if (ds.dataSourceConfiguration.type === 'S3' && d.content.dataSourceType === 'S3' && !opts.s3) throw invalid('The local knowledge base has no S3 to read from.');
       // S3 data sources accept only S3-located documents (the table on https://docs.aws.amazon.com/bedrock/latest/userguide/kb-direct-ingestion-add.html)
       const loader = loaderOf(d.content);
-      const metadata = inlineMetadata(d.metadata);
+      const metadata = documentMetadata(d.metadata, d.content);
       return { key, identifier, loader, metadata };
     });
     const keys = new Set<string>();
