@@ -387,7 +387,9 @@ test('content and metadata are given the same way: a document in S3 takes its me
     content: { dataSourceType: 'CUSTOM', custom: { customDocumentIdentifier: { id }, sourceType: 'S3_LOCATION', s3Location: { uri: 's3://docs/direct/harbour.txt' } } },
     metadata,
   });
-  const send = (documents: KnowledgeBaseDocument[]) => agent.send(new IngestKnowledgeBaseDocumentsCommand({ knowledgeBaseId, dataSourceId: customId, documents }));
+  const send = (documents: KnowledgeBaseDocument[]) => agent.send(
+    new IngestKnowledgeBaseDocumentsCommand({ knowledgeBaseId, dataSourceId: customId, documents }),
+  );
   const refused = (documents: KnowledgeBaseDocument[]) => expect(send(documents))
     .rejects.toMatchObject({ name: 'ValidationException', message: expect.stringContaining('defined with the same method') });
   await refused([inS3('mixed-1', { type: 'IN_LINE_ATTRIBUTE', inlineAttributes: [{ key: 'botId', value: { type: 'STRING', stringValue: 'same-way' } }] })]);
