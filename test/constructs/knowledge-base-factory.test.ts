@@ -239,12 +239,14 @@ describe('KnowledgeBaseFactory defaults', () => {
     expect(statements).toHaveLength(7);
   });
 
-  test('bots-api gets KNOWLEDGE_BASE_ID only; the bot cleanup the variables, listing and deleting documents, and DeleteKnowledgeBaseDocuments', () => {
+  test('bots-api gets the shared knowledge base and data source, and only DeleteKnowledgeBaseDocuments on it (a bot moving to its own releases its documents); the bot cleanup the variables, listing and deleting documents, and DeleteKnowledgeBaseDocuments', () => {
     const res = template.toJSON().Resources;
     const botsApi = res[stack.getLogicalId(backend.botsApiFunction.node.defaultChild as any)].Properties.Environment.Variables;
     expect(botsApi.KNOWLEDGE_BASE_ID).toEqual(ids().kbId);
+    expect(botsApi.KNOWLEDGE_DATA_SOURCE_ID).toEqual(ids().dataSource);
     expect(botsApi.KNOWLEDGE_BUCKET).toBeUndefined();
-    expect(JSON.stringify(statementsOf(backend.botsApiFunction))).not.toContain(stack.getLogicalId(knowledge.knowledgeBase));
+    const onSharedKb = statementsOf(backend.botsApiFunction).filter((st: any) => JSON.stringify(st.Resource).includes(stack.getLogicalId(knowledge.knowledgeBase)));
+    expect(onSharedKb).toEqual([{ Action: 'bedrock:DeleteKnowledgeBaseDocuments', Effect: 'Allow', Resource: ids().kbArn }]);
     const cleanup = res[stack.getLogicalId(backend.botCleanupFunction.node.defaultChild as any)].Properties.Environment.Variables;
     expect(cleanup).toMatchObject({ KNOWLEDGE_BASE_ID: ids().kbId, KNOWLEDGE_DATA_SOURCE_ID: ids().dataSource, KNOWLEDGE_BUCKET: ids().bucket });
     expect(statementsOf(backend.botCleanupFunction)).toEqual(expect.arrayContaining([

@@ -67,6 +67,10 @@ export class DocumentsApi {
     backend.addFunctionAlarms('KnowledgeApiHandler', this.function);
 
     backend.botsApi.function.addEnvironment('KNOWLEDGE_BASE_ID', options.knowledgeBaseId);
+    // A bot with documents that moves to a knowledge base of its own leaves the shared one: bots-api deletes its
+    // documents from the CUSTOM data source (the dedicated one's first sync ingests them from documents/<botId>/).
+    backend.botsApi.function.addEnvironment('KNOWLEDGE_DATA_SOURCE_ID', options.dataSourceId);
+    grant(backend.botsApi.function, ['bedrock:DeleteKnowledgeBaseDocuments'], [options.knowledgeBaseArn]);
 
     const cleanup = backend.cleanup.function;
     for (const [k, v] of Object.entries(knowledgeEnv)) cleanup.addEnvironment(k, v);
