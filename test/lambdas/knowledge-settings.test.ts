@@ -168,6 +168,24 @@ describe('a dedicated bot', () => {
     expect(sync.body).toEqual({ state: { status: 'ACTIVE', knowledgeBaseId: 'KBDEDIC001' } });
     expect(validate(KNOWLEDGE_ROUTES.find((r) => r.operationId === 'syncBotKnowledge')!.response.schema!, sync.body)).toBeUndefined();
     expect(started.map((s) => [s.arn, s.input])).toEqual([[PROVISION, { botId: id, generation, action: 'sync', settings: dedicated().dedicated }]]);
+
+    // While that sync runs (the machine records RUNNING), another is refused and nothing is started; once it has
+    // ended, the owner may sync again.
+    const setSync = (state: Record<string, unknown>) => db.send(new UpdateCommand({
+      TableName: process.env.BOT_TABLE_NAME,
+      Key: { pk: `BOT#${id}`, sk: 'BOT' },
+      UpdateExpression: 'SET kb.#sync = :sync, kb.updatedAt = :now',
+      ExpressionAttributeNames: { '#sync': 'sync' },
+      ExpressionAttributeValues: { ':sync': state, ':now': new Date().toISOString() },
+    }));
+    await setSync({ status: 'RUNNING', startedAt: new Date().toISOString() });
+    started.length = 0;
+    const again = await call(pg, 'alice', 'POST', `/knowledge/bots/${id}/sync`);
+    expect(again).toMatchObject({ status: 409, body: { code: 'NOT_READY', message: expect.stringContaining('already syncing') } });
+    expect(started).toEqual([]);
+    await setSync({ status: 'SUCCEEDED', startedAt: new Date().toISOString(), finishedAt: new Date().toISOString() });
+    expect((await call(pg, 'alice', 'POST', `/knowledge/bots/${id}/sync`)).status).toBe(202);
+    expect(started).toHaveLength(1);
   });
 
   test('new chunking: the old knowledge base is deprovisioned and a new generation provisioned; only the crawler: update', async () => {

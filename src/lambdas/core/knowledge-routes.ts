@@ -48,6 +48,9 @@ function indexFor(deps: KnowledgeDeps, bot: BotRecord): KnowledgeIndex | undefin
   return deps.dedicatedIndex(kb.knowledgeBaseId, kb.dataSourceId);
 }
 
+/** A sync not finished after this long is given up (the provision machine stops polling a job after 12 hours). */
+const SYNC_GIVE_UP_MS = 12 * 60 * 60 * 1000;
+
 /** The sync item as the route answers it: what an admin needs, none of the machine's bookkeeping (`runner`). */
 export function syncStatusOf(item: Record<string, unknown> | undefined): Record<string, unknown> {
   if (!item) return { status: 'NONE', pending: false };
@@ -323,6 +326,12 @@ export const KNOWLEDGE_ROUTES: readonly Route[] = [
       if (settings?.mode !== 'dedicated' || !settings.dedicated) throw unprocessable('Only a bot with a knowledge base of its own (dedicated) is synced on demand.');
       const kb = bot.kb;
       if (kb?.status !== 'ACTIVE') throw new ChatError('NOT_READY', `This bot's knowledge base is ${kb ? kb.status : 'not created'}: it can be synced once it is ACTIVE.`);
+      // One sync at a time (Bedrock runs one ingestion job per data source; the machine would only queue behind it),
+      // unless the running one is older than the machine's longest wait for a job (12 hours): then it is given up.
+      const since = Date.parse(kb.sync?.startedAt ?? kb.updatedAt);
+      if ((kb.sync?.status === 'QUEUED' || kb.sync?.status === 'RUNNING') && Date.now() - since < SYNC_GIVE_UP_MS) {
+        throw new ChatError('NOT_READY', 'This bot\'s knowledge base is already syncing: wait for it to finish.');
+      }
       if (!deps.machines) throw new ChatError('INTERNAL', 'This deployment cannot start its knowledge state machines.');
       const started = await startProvision(deps.machines, { botId: bot.id, generation: kb.generation, action: 'sync', settings: settings.dedicated });
       const now = await deps.bots.get(bot.id, true);
