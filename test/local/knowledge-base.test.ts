@@ -371,14 +371,6 @@ test('S3 Vectors limits and errors over the wire', async () => {
   await expect(s3v.send(new DeleteVectorsCommand({ indexArn, keys: [] }))).rejects.toMatchObject({ name: 'ValidationException' });
 });
 
-test('deleting the knowledge base removes its documents\' vectors', async () => {
-  const before = (await s3v.send(new ListVectorsCommand({ indexArn }))).vectors!.length;
-  expect(before).toBeGreaterThan(0);
-  await agent.send(new DeleteKnowledgeBaseCommand({ knowledgeBaseId }));
-  expect((await s3v.send(new ListVectorsCommand({ indexArn }))).vectors).toEqual([]);
-  await expect(agent.send(new GetKnowledgeBaseCommand({ knowledgeBaseId }))).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
-});
-
 test('content and metadata are given the same way: a document in S3 takes its metadata file from S3 (read when indexed); mixing the two ways is refused', async () => {
   const put = (Key: string, Body: string) => s3Client.send(new PutObjectCommand({ Bucket: 'docs', Key, Body }));
   await put('direct/harbour.txt', 'The harbour ferry leaves at seven.');
@@ -403,4 +395,12 @@ test('content and metadata are given the same way: a document in S3 takes its me
   // a metadata file that is not there: the document fails with the reason
   await ingest(inS3('harbour-2', { type: 'S3_LOCATION', s3Location: { uri: 's3://docs/direct/missing.metadata.json' } }));
   expect(await statusOf('harbour-2')).toMatchObject({ status: 'FAILED', statusReason: expect.stringContaining('missing.metadata.json could not be read') });
+});
+
+test('deleting the knowledge base removes its documents\' vectors', async () => {
+  const before = (await s3v.send(new ListVectorsCommand({ indexArn }))).vectors!.length;
+  expect(before).toBeGreaterThan(0);
+  await agent.send(new DeleteKnowledgeBaseCommand({ knowledgeBaseId }));
+  expect((await s3v.send(new ListVectorsCommand({ indexArn }))).vectors).toEqual([]);
+  await expect(agent.send(new GetKnowledgeBaseCommand({ knowledgeBaseId }))).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
 });
