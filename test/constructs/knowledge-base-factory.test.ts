@@ -245,7 +245,8 @@ describe('KnowledgeBaseFactory defaults', () => {
     expect(botsApi.KNOWLEDGE_BASE_ID).toEqual(ids().kbId);
     expect(botsApi.KNOWLEDGE_DATA_SOURCE_ID).toEqual(ids().dataSource);
     expect(botsApi.KNOWLEDGE_BUCKET).toBeUndefined();
-    const onSharedKb = statementsOf(backend.botsApiFunction).filter((st: any) => JSON.stringify(st.Resource).includes(stack.getLogicalId(knowledge.knowledgeBase)));
+    const sharedKbId = stack.getLogicalId(knowledge.knowledgeBase);
+    const onSharedKb = statementsOf(backend.botsApiFunction).filter((st: any) => JSON.stringify(st.Resource).includes(sharedKbId));
     expect(onSharedKb).toEqual([{ Action: 'bedrock:DeleteKnowledgeBaseDocuments', Effect: 'Allow', Resource: ids().kbArn }]);
     const cleanup = res[stack.getLogicalId(backend.botCleanupFunction.node.defaultChild as any)].Properties.Environment.Variables;
     expect(cleanup).toMatchObject({ KNOWLEDGE_BASE_ID: ids().kbId, KNOWLEDGE_DATA_SOURCE_ID: ids().dataSource, KNOWLEDGE_BUCKET: ids().bucket });

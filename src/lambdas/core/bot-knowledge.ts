@@ -3,6 +3,10 @@
  * bot record"): their schema and validation against the deployment (`KNOWLEDGE_DEDICATED`, `KNOWLEDGE_EXISTING`), the
  * view with defaults filled, and what a save starts (the provision and deprovision state machines).
  */
+import {
+  DEFAULT_NUMBER_OF_RESULTS, KNOWLEDGE_SETTINGS_SCHEMA, KNOWLEDGE_VIEW_SCHEMA, knowledgeView, MAX_CHUNK_TOKENS, MAX_CRAWL_PATTERN, MAX_CRAWL_PATTERNS,
+  MAX_NUMBER_OF_RESULTS, MAX_PAGES_PER_MINUTE, MAX_SEED_URLS, SHARED_SETTINGS,
+} from './bot-knowledge-view';
 import { checkCrawlerUrl } from './crawler-urls';
 import { ChatError, conflict, invalid } from './errors';
 import { ulid } from './ids';
@@ -97,10 +101,6 @@ export function knowledgeDeploymentFrom(env: Record<string, string | undefined>)
   };
 }
 
-import {
-  DEFAULT_NUMBER_OF_RESULTS, KNOWLEDGE_SETTINGS_SCHEMA, KNOWLEDGE_VIEW_SCHEMA, knowledgeView, MAX_CHUNK_TOKENS, MAX_CRAWL_PATTERN, MAX_CRAWL_PATTERNS,
-  MAX_NUMBER_OF_RESULTS, MAX_PAGES_PER_MINUTE, MAX_SEED_URLS, SHARED_SETTINGS,
-} from './bot-knowledge-view';
 
 export {
   DEFAULT_NUMBER_OF_RESULTS, KNOWLEDGE_SETTINGS_SCHEMA, KNOWLEDGE_VIEW_SCHEMA, knowledgeView, MAX_CHUNK_TOKENS, MAX_CRAWL_PATTERN, MAX_CRAWL_PATTERNS,
