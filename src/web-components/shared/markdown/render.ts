@@ -257,7 +257,7 @@ export function renderFootnotes(ctx: RenderContext, final: boolean): HTMLElement
     if (def) children(def, li, final, ctx);
     const cite = citationOf(label, def, ctx.citations());
     // A cited page opens only over https: (docs/knowledge-contract.md, "Retrieval": citations carry `https:` URLs only).
-  const href = cite?.url && /^https:/i.test(cite.url) ? safeUrl(cite.url) : undefined;
+    const href = cite?.url && /^https:/i.test(cite.url) ? safeUrl(cite.url) : undefined;
     if (cite && href && !(def && plainText(def, true).includes(cite.url!))) {
       li.appendChild(document.createTextNode(' '));
       li.appendChild(anchor(href, 'md-cite')).textContent = cite.title;
