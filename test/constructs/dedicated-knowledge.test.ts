@@ -76,7 +76,22 @@ describe('defaults', () => {
     expect(actionsOf(indexes)).not.toContain('s3vectors:CreateIndex');
     expect(actionsOf(indexes)).not.toContain('s3vectors:DeleteIndex');
     // nothing else
-    expect(statements.map((s) => s.Sid).sort()).toEqual(['DocumentBucketList', 'DocumentBucketRead', 'Models', 'S3VectorsBotIndexes']);
+    expect(statements.map((s) => s.Sid).sort()).toEqual(['DataAutomationParser', 'DataAutomationParserStatus', 'DocumentBucketList', 'DocumentBucketRead', 'Models', 'S3VectorsBotIndexes']);
+  });
+
+  test('a bot that parses with Bedrock Data Automation can: the role may invoke the public RAG project under the account\'s profiles and read its invocations, nothing else of Data Automation', () => {
+    const roleId = stack.getLogicalId(knowledge.dedicatedServiceRole.node.defaultChild as any);
+    const statements = statementsOf(template, roleId);
+    const invoke = statements.find((s) => s.Sid === 'DataAutomationParser')!;
+    expect(actionsOf(invoke)).toEqual(['bedrock:InvokeDataAutomationAsync']);
+    const resources = (invoke.Resource as unknown[]).map(json);
+    expect(resources).toHaveLength(2);
+    expect(resources[0]).toContain(':aws:data-automation-project/public-rag-default');
+    expect(resources[0]).toContain('AWS::Region');
+    expect(resources[1]).toMatch(/:bedrock:\*:.*AWS::AccountId.*:data-automation-profile\/\*/);
+    const status = statements.find((s) => s.Sid === 'DataAutomationParserStatus')!;
+    expect(actionsOf(status)).toEqual(['bedrock:GetDataAutomationStatus']);
+    expect(json(status.Resource)).toMatch(/:bedrock:\*:.*AWS::AccountId.*:data-automation-invocation\/\*/);
   });
 
   test('the provision role: CreateKnowledgeBase only with the deployment tag, the knowledge base actions only on tagged ones, PassRole to Bedrock only, CreateIndex on bot-*', () => {

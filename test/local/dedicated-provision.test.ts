@@ -168,6 +168,47 @@ describe('provision and deprovision', () => {
   });
 });
 
+test('a create that goes stale after making its knowledge base (the bot saved again meanwhile) deletes what it made: the data source, the knowledge base, the index; the new record is untouched', async () => {
+  const botId = '01JDEDICATED0000000000000S';
+  const generation = '01JGEN0000000000000000STL1';
+  await putBot(botId, generation);
+  const count = await knowledgeBaseCount();
+  stack.knowledge!.holdCreating(true);
+  let execution;
+  let made: Record<string, any>;
+  try {
+    const res = await fetch(stack.stepFunctionsEndpoint!, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'AWSStepFunctions.StartExecution' },
+      body: JSON.stringify({ stateMachineArn: provisionArn, input: JSON.stringify({ botId, generation, action: 'create', settings: { embeddingModelId: TITAN, chunking: fixed } }) }),
+    });
+    const { executionArn } = await res.json() as { executionArn: string };
+    // the knowledge base exists and its id is recorded; it stays CREATING, so the execution waits
+    const deadline = Date.now() + 30_000;
+    while (!(await bot(botId))?.kb?.knowledgeBaseId && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    made = (await bot(botId))!.kb;
+    expect(made.knowledgeBaseId).toMatch(/^[0-9A-Z]{10}$/);
+    // the bot is saved with another generation meanwhile (bots-api's deprovision of the old one knew no data source)
+    await putBot(botId, '01JGEN0000000000000000STL2');
+    stack.knowledge!.holdCreating(false);
+    await stack.idleStateMachines();
+    await stack.idle();
+    execution = stack.stateMachines().find((m) => m.arn === provisionArn)!.executions.find((e) => e.executionArn === executionArn)!;
+  } finally {
+    stack.knowledge!.holdCreating(false);
+  }
+  expect(execution.status).toBe('SUCCEEDED');
+  expect(execution.states).toEqual(expect.arrayContaining(['CreateDocumentsDataSource', 'RecordActive', 'StaleCreate', 'CleanUpWithDocuments', 'StartStaleCleanup', 'StaleCleanedUp']));
+  const cleanup = stack.stateMachines().find((m) => m.arn === deprovisionArn)!.executions.find((e) => (e.input as any)?.botId === botId)!;
+  expect(cleanup).toMatchObject({ status: 'SUCCEEDED', input: { botId, generation, knowledgeBaseId: made.knowledgeBaseId, indexName: made.indexName, dataSourceIds: [expect.stringMatching(/^[0-9A-Z]{10}$/)] } });
+  expect(cleanup.states).toEqual(expect.arrayContaining(['DeleteDataSource', 'DeleteKnowledgeBase', 'DeleteIndex', 'KbChanged']));
+  await expect(agent.send(new GetKnowledgeBaseCommand({ knowledgeBaseId: made.knowledgeBaseId }))).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
+  await expect(vectors.send(new GetIndexCommand({ vectorBucketName, indexName: made.indexName }))).rejects.toMatchObject({ name: 'NotFoundException' });
+  expect(await knowledgeBaseCount()).toBe(count);
+  // the new generation's record is as it was saved
+  expect((await bot(botId))!.kb).toEqual({ generation: '01JGEN0000000000000000STL2', status: 'CREATING', indexName: `bot-${botId.toLowerCase()}-01jgen0000000000000000stl2`, updatedAt: '2026-01-01T00:00:00.000Z' });
+});
+
 test('a failure records kb.status FAILED with the reason (an embedding model the deployment does not offer), and the execution fails', async () => {
   const botId = '01JDEDICATED0000000000000B';
   const generation = '01JGEN00000000000000000002';

@@ -114,13 +114,15 @@ export class DedicatedKnowledge {
     this.maxPolls = Math.ceil(MAX_WAIT.toSeconds() / options.pollInterval.toSeconds());
 
     this.serviceRole = this.createServiceRole();
-    this.scope = new Construct(this.root, 'Provision');
-    const provision = this.provisionDefinition();
+    // Deprovision first: a create that finds itself stale starts it for what it made.
     this.scope = new Construct(this.root, 'Deprovision');
     const deprovision = this.deprovisionDefinition();
     this.scope = this.root;
-    this.provisionStateMachine = this.machine('Provision', 'Dedicated knowledge bases of bots: create, sync, update (see dedicated-knowledge.ts)', provision);
     this.deprovisionStateMachine = this.machine('Deprovision', 'Dedicated knowledge bases of bots: delete the data sources, the knowledge base and the index (see dedicated-knowledge.ts)', deprovision);
+    this.scope = new Construct(this.root, 'Provision');
+    const provision = this.provisionDefinition();
+    this.scope = this.root;
+    this.provisionStateMachine = this.machine('Provision', 'Dedicated knowledge bases of bots: create, sync, update (see dedicated-knowledge.ts)', provision);
     this.grantMachines();
     this.wireFunctions();
   }
@@ -177,13 +179,38 @@ export class DedicatedKnowledge {
           actions: ['s3vectors:GetIndex', 's3vectors:QueryVectors', 's3vectors:PutVectors', 's3vectors:GetVectors', 's3vectors:ListVectors', 's3vectors:DeleteVectors'],
           resources: [this.indexPattern],
         }),
+        // The BEDROCK_DATA_AUTOMATION parser: Bedrock starts a Data Automation invocation of the public RAG project
+        // with this role and polls it. The user guide's service role page lists no statement for it; these follow the
+        // knowledge base role of AWS's own samples (aws-samples/amazon-bedrock-samples, rag/knowledge-bases,
+        // utils/knowledge_base.py: InvokeDataAutomationAsync on data-automation-project/public-rag-default,
+        // GetDataAutomationStatus on data-automation-invocation/*), with the account's data automation profiles
+        // added, which InvokeDataAutomationAsync also authorizes (its dataAutomationProfileArn, and the resource types
+        // of https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonbedrock.html); any region,
+        // as a cross-region profile runs where Bedrock routes it. Confirm on the first deployment that parses with it.
+        new iam.PolicyStatement({
+          sid: 'DataAutomationParser',
+          actions: ['bedrock:InvokeDataAutomationAsync'],
+          resources: [
+            stack.formatArn({ service: 'bedrock', account: 'aws', resource: 'data-automation-project', resourceName: 'public-rag-default' }),
+            stack.formatArn({ service: 'bedrock', region: '*', resource: 'data-automation-profile', resourceName: '*' }),
+          ],
+        }),
+        new iam.PolicyStatement({
+          sid: 'DataAutomationParserStatus',
+          actions: ['bedrock:GetDataAutomationStatus'],
+          resources: [stack.formatArn({ service: 'bedrock', region: '*', resource: 'data-automation-invocation', resourceName: '*' })],
+        }),
       ],
     });
     policy.attachToRole(role);
+    const account = Token.isUnresolved(stack.account) ? '<AWS::AccountId>' : stack.account;
     acknowledge(policy, {
       id: 'AwsSolutions-IAM5',
-      reason: 'Each bot with a dedicated knowledge base has its own index bot-<botId>-<generation>, made at runtime; Bedrock reads the bots\' documents under documents/.',
-      appliesTo: [`Resource::<${options.vectorBucketFinding}>/index/bot-*`, `Resource::${options.bucketFinding}/documents/*`],
+      reason: 'Each bot with a dedicated knowledge base has its own index bot-<botId>-<generation>, made at runtime; Bedrock reads the bots\' documents under documents/; '
+        + 'the Data Automation parser runs under a profile of the account in the region Bedrock routes it to, as an invocation whose id Bedrock mints.',
+      appliesTo: [`Resource::<${options.vectorBucketFinding}>/index/bot-*`, `Resource::${options.bucketFinding}/documents/*`,
+        `Resource::arn:<AWS::Partition>:bedrock:*:${account}:data-automation-profile/*`,
+        `Resource::arn:<AWS::Partition>:bedrock:*:${account}:data-automation-invocation/*`],
     });
     return role;
   }
@@ -242,9 +269,30 @@ export class DedicatedKnowledge {
     const readKb = read('ReadKb');
     const current = new sfn.Choice(scope, 'Current');
 
+    // ---- a create that finds itself stale once it has made something (the bot was deleted, or saved with another
+    // generation, while it ran): nobody else knows what it made (the bot's kb never named it, or names it no more),
+    // so it starts the deprovision machine for exactly that, which skips whatever is already gone.
+    const startCleanup = new tasks.StepFunctionsStartExecution(scope, 'StartStaleCleanup', {
+      stateMachine: this.deprovisionStateMachine,
+      integrationPattern: sfn.IntegrationPattern.REQUEST_RESPONSE,
+      input: sfn.TaskInput.fromJsonPathAt('$.cleanup'),
+      resultPath: sfn.JsonPath.DISCARD,
+    });
+    startCleanup.next(new sfn.Succeed(scope, 'StaleCleanedUp', { comment: 'The bot changed while its knowledge base was being made: what this execution made is being deleted' }));
+    const cleanup = (id: string, made: Record<string, unknown>) => new sfn.Pass(scope, id, {
+      parameters: { 'botId.$': '$.botId', 'generation.$': '$.generation', 'indexName.$': '$.record.Item.kb.M.indexName.S', ...made },
+      resultPath: '$.cleanup',
+    }).next(startCleanup);
+    const staleCreate = new sfn.Choice(scope, 'StaleCreate')
+      .when(sfn.Condition.isPresent('$.webSource.id'), cleanup('CleanUpWithCrawler', { 'knowledgeBaseId.$': '$.kb.id', 'dataSourceIds.$': 'States.Array($.documentsSource.id, $.webSource.id)' }))
+      .when(sfn.Condition.isPresent('$.documentsSource.id'), cleanup('CleanUpWithDocuments', { 'knowledgeBaseId.$': '$.kb.id', 'dataSourceIds.$': 'States.Array($.documentsSource.id)' }))
+      .when(sfn.Condition.isPresent('$.kb.id'), cleanup('CleanUpKnowledgeBase', { 'knowledgeBaseId.$': '$.kb.id', 'dataSourceIds': [] }))
+      .when(sfn.Condition.isPresent('$.model'), cleanup('CleanUpIndex', { dataSourceIds: [] }))
+      .otherwise(stale);
+
     // ---- failures: create records kb.status FAILED, sync (and update) kb.sync.status FAILED, with the reason
     const failCreate = this.record('RecordCreateFailed', 'SET #kb.#status = :failed, #kb.reason = :reason, #kb.updatedAt = :now',
-      { ':failed': str('FAILED'), ':reason': path('$.error.Cause'), ':now': now }, stale, { '#status': 'status' });
+      { ':failed': str('FAILED'), ':reason': path('$.error.Cause'), ':now': now }, staleCreate, { '#status': 'status' });
     failCreate.next(new sfn.Fail(scope, 'CreateFailed', { errorPath: '$.error.Error', causePath: '$.error.Cause' }));
     const failSync = this.record('RecordSyncFailed', 'SET #kb.#sync = :sync, #kb.updatedAt = :now', {
       ':sync': tasks.DynamoAttributeValue.fromMap({ status: str('FAILED'), reason: path('$.error.Cause'), finishedAt: now }), ':now': now,
@@ -368,9 +416,9 @@ export class DedicatedKnowledge {
       }).next(createIndex));
     });
     // An index left by an earlier attempt of this generation is used as it is.
-    createIndex.addCatch(this.createKnowledgeBaseChain(failCreate, stale, now), { errors: ['S3Vectors.ConflictException'], resultPath: sfn.JsonPath.DISCARD });
+    createIndex.addCatch(this.createKnowledgeBaseChain(failCreate, staleCreate, now), { errors: ['S3Vectors.ConflictException'], resultPath: sfn.JsonPath.DISCARD });
     catchInto(failCreate, createIndex);
-    createIndex.next(this.createKnowledgeBaseChain(failCreate, stale, now));
+    createIndex.next(this.createKnowledgeBaseChain(failCreate, staleCreate, now));
 
     // ---- update
     const update = this.updateChain(failSync, stale, now, sync);
@@ -387,8 +435,11 @@ export class DedicatedKnowledge {
     return readKb.next(current);
   }
 
-  /** CreateKnowledgeBase → poll until ACTIVE → CreateDataSource S3 (and WEB) → kb ACTIVE → sync. Built once. */
-  private createKnowledgeBaseChain(failCreate: sfn.IChainable, stale: sfn.IChainable, now: tasks.DynamoAttributeValue): sfn.IChainable {
+  /**
+   * CreateKnowledgeBase → poll until ACTIVE → CreateDataSource S3 (and WEB) → kb ACTIVE → sync. Built once. `staleCreate`
+   * is where a record whose generation changed goes (it deletes what was made).
+   */
+  private createKnowledgeBaseChain(failCreate: sfn.IChainable, staleCreate: sfn.IChainable, now: tasks.DynamoAttributeValue): sfn.IChainable {
     if (this.created) return this.created;
     const { scope, options } = this;
     // https://docs.aws.amazon.com/bedrock/latest/APIReference/API_agent_CreateKnowledgeBase.html: name
@@ -414,7 +465,7 @@ export class DedicatedKnowledge {
     }, { ResultSelector: { 'id.$': '$.KnowledgeBase.KnowledgeBaseId', 'polls': 0 }, ResultPath: '$.kb' });
     createKb.addRetry({ errors: TRANSIENT, interval: Duration.seconds(5), maxAttempts: 5, backoffRate: 2 });
     // The id is recorded at once: a failure later still leaves what deprovision needs to delete it.
-    const recordId = this.record('RecordKnowledgeBaseId', 'SET #kb.knowledgeBaseId = :id, #kb.updatedAt = :now', { ':id': path('$.kb.id'), ':now': now }, stale);
+    const recordId = this.record('RecordKnowledgeBaseId', 'SET #kb.knowledgeBaseId = :id, #kb.updatedAt = :now', { ':id': path('$.kb.id'), ':now': now }, staleCreate);
     const wait = new sfn.Wait(scope, 'WaitForKnowledgeBase', { time: sfn.WaitTime.duration(options.pollInterval) });
     const getKb = this.sdk('GetKnowledgeBase', 'bedrockagent', 'getKnowledgeBase', { 'KnowledgeBaseId.$': '$.kb.id' }, {
       ResultSelector: { 'status.$': '$.KnowledgeBase.Status', 'knowledgeBase.$': '$.KnowledgeBase' },
@@ -453,8 +504,9 @@ export class DedicatedKnowledge {
     const active = (id: string, withCrawler: boolean) => this.record(id,
       `SET #kb.#status = :active, #kb.knowledgeBaseId = :kb, #kb.dataSourceId = :ds, #kb.updatedAt = :now${withCrawler ? ', #kb.crawlerDataSourceId = :web' : ''} REMOVE #kb.reason`,
       { ':active': str('ACTIVE'), ':kb': path('$.kb.id'), ':ds': path('$.documentsSource.id'), ':now': now, ...(withCrawler ? { ':web': path('$.webSource.id') } : {}) },
-      stale, { '#status': 'status' });
-    const sync = this.syncChain(undefined, stale, now);
+      staleCreate, { '#status': 'status' });
+    // (built already: the arguments are not used)
+    const sync = this.syncChain(undefined, staleCreate, now);
     const recordActive = active('RecordActive', false);
     const recordActiveWeb = active('RecordActiveWithCrawler', true);
     recordActive.next(sync);

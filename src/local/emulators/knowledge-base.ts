@@ -179,6 +179,11 @@ export interface KnowledgeBaseEmulator {
   addDataSource(ds: DataSourceDefinition): string;
   /** Whether a knowledge base exists (and is not being deleted). */
   hasKnowledgeBase(knowledgeBaseId: string): boolean;
+  /**
+   * While held, knowledge bases created with CreateKnowledgeBase stay CREATING; released, they become ACTIVE (what a
+   * slow creation looks like, for tests of what happens meanwhile).
+   */
+  holdCreating(hold: boolean): void;
   /** Resolves when no document is being parsed and no ingestion job is running. */
   idle(): Promise<void>;
   stop(): Promise<void>;
@@ -196,6 +201,9 @@ export async function startKnowledgeBaseEmulator(opts: StartKnowledgeBaseEmulato
   const region = opts.region ?? 'us-east-1';
   const account = opts.account ?? '000000000000';
   const kbs = new Map<string, KnowledgeBaseRecord>();
+  let holding = false;
+  const held: KnowledgeBaseRecord[] = [];
+  const activateSoon = (kb: KnowledgeBaseRecord) => setTimeout(() => { if (kb.status === 'CREATING') { kb.status = 'ACTIVE'; kb.updatedAt = now(); } }, 10);
   const pending = new Set<Promise<unknown>>();
   const track = <T>(p: Promise<T>): Promise<T> => {
     pending.add(p);
@@ -824,7 +832,8 @@ export async function startKnowledgeBaseEmulator(opts: StartKnowledgeBaseEmulato
         const kb = newKb(body, id10());
         kbs.set(kb.knowledgeBaseId, kb);
         // CREATING, then ACTIVE: callers poll GetKnowledgeBase, as with Bedrock
-        setTimeout(() => { if (kb.status === 'CREATING') { kb.status = 'ACTIVE'; kb.updatedAt = now(); } }, 10);
+        if (holding) held.push(kb);
+        else activateSoon(kb);
         return [202, { knowledgeBase: kbView(kb) }];
       }),
     },
@@ -1034,6 +1043,10 @@ export async function startKnowledgeBaseEmulator(opts: StartKnowledgeBaseEmulato
       return kb.knowledgeBaseId;
     },
     hasKnowledgeBase: (id) => kbs.has(id) && kbs.get(id)!.status !== 'DELETING',
+    holdCreating(hold) {
+      holding = hold;
+      if (!hold) held.splice(0).forEach(activateSoon);
+    },
     addDataSource(def) {
       const kb = getKb(def.knowledgeBaseId);
       validateDataSource(def);

@@ -11,7 +11,8 @@ import { closeServer, listenLoopback } from './util';
  * interpreter of the Amazon States Language written by others: https://github.com/nibble-4bits/aws-local-stepfunctions).
  * Its Task states call the local emulators with the real SDK clients: the DynamoDB integration
  * (`arn:aws:states:::dynamodb:<action>`) and the AWS SDK integrations of Bedrock Agent
- * (`arn:aws:states:::aws-sdk:bedrockagent:<action>`). A resource of another service fails the execution with a
+ * (`arn:aws:states:::aws-sdk:bedrockagent:<action>`, `aws-sdk:s3vectors:<action>`), and one machine starting another
+ * (`arn:aws:states:::states:startExecution`). A resource of another service fails the execution with a
  * clear error rather than doing something we believe AWS does.
  *
  * The interpreter declares Node >= 22 and uses one API Node 20 lacks, Promise.withResolvers (ES2024), supplied here
@@ -41,6 +42,11 @@ export interface LocalStateMachineOptions {
   readonly bedrockAgentEndpoint?: string;
   /** The local S3 Vectors endpoint, when the template has vector stores (`aws-sdk:s3vectors:<action>`). */
   readonly s3VectorsEndpoint?: string;
+  /**
+   * The template's machines by ARN, for the Step Functions integration `arn:aws:states:::states:startExecution`
+   * (request-response: one machine starting another).
+   */
+  readonly machines?: (arn: string) => LocalStateMachine | undefined;
   /** Wait states pause at most this long (the playground keeps the template's waits; tests shorten them). */
   readonly maxWaitMs?: number;
   /** Retriers wait at most this long between attempts. */
@@ -169,6 +175,20 @@ export class LocalStateMachine {
         }
       };
     }
+    // One machine starting another, request-response: Parameters {StateMachineArn, Input, Name?}, result
+    // {ExecutionArn, StartDate} (https://docs.aws.amazon.com/step-functions/latest/dg/connect-stepfunctions.html); an
+    // unknown machine is StepFunctions.StateMachineDoesNotExistException (the StartExecution errors:
+    // https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartExecution.html).
+    if (/^arn:aws[\w-]*:states:::states:startExecution$/.test(resource) && this.options.machines) {
+      return async (input) => {
+        const { StateMachineArn, Input } = (input ?? {}) as { StateMachineArn?: string; Input?: unknown };
+        const machine = typeof StateMachineArn === 'string' ? this.options.machines!(StateMachineArn) : undefined;
+        if (!machine) throw new TaskError('StepFunctions', { name: 'StateMachineDoesNotExist', message: `State Machine Does Not Exist: '${StateMachineArn}'` });
+        // Input is a JSON text or, as the console writes it, an object (the same page)
+        const execution = machine.start(typeof Input === 'string' ? JSON.parse(Input) : (Input ?? {}));
+        return { ExecutionArn: execution.executionArn, StartDate: new Date().toISOString() };
+      };
+    }
     return async () => {
       throw new TaskError('States', { name: 'TaskFailed', message: `${state}: the local stack does not emulate the resource ${resource}` });
     };
@@ -220,6 +240,11 @@ export class LocalStateMachine {
   /** Every execution so far, oldest first. */
   list(): readonly LocalExecution[] {
     return this.executions;
+  }
+
+  /** Whether an execution is running. */
+  get busy(): boolean {
+    return this.running.size > 0;
   }
 
   /** Resolves when no execution is running (executions started meanwhile included). */

@@ -128,7 +128,14 @@ export interface LocalStack {
    * `AWS::S3Vectors::*` resources: the endpoints functions get as `AWS_ENDPOINT_URL_BEDROCK_AGENT`,
    * `AWS_ENDPOINT_URL_BEDROCK_AGENT_RUNTIME` and `AWS_ENDPOINT_URL_S3VECTORS`.
    */
-  readonly knowledge?: { readonly agentEndpoint: string; readonly runtimeEndpoint: string; readonly vectorsEndpoint: string; idle(): Promise<void> };
+  readonly knowledge?: {
+    readonly agentEndpoint: string;
+    readonly runtimeEndpoint: string;
+    readonly vectorsEndpoint: string;
+    idle(): Promise<void>;
+    /** Knowledge bases created meanwhile stay CREATING until released (KnowledgeBaseEmulator.holdCreating). */
+    holdCreating(hold: boolean): void;
+  };
   /** What was loaded, for the start-up message. */
   readonly summary: readonly string[];
   /** The guardrails the local Bedrock control plane holds. */
@@ -818,6 +825,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
           dynamoDbEndpoint: dynamo.endpoint,
           bedrockAgentEndpoint: knowledgeEmulator?.endpoint,
           s3VectorsEndpoint: vectorsEmulator?.endpoint,
+          machines: (target) => machines.get(target)?.machine,
           maxWaitMs: options.stateMachineMaxWaitMs,
           maxRetryIntervalMs: options.stateMachineMaxWaitMs,
           onFailure: (x) => process.stderr.write(`state machine ${id}: execution failed: ${x.error}: ${x.cause}\n`),
@@ -1037,6 +1045,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         runtimeEndpoint: knowledgeEmulator.runtimeEndpoint,
         vectorsEndpoint: vectorsEmulator.endpoint,
         idle: () => knowledgeEmulator!.idle(),
+        holdCreating: (hold: boolean) => knowledgeEmulator!.holdCreating(hold),
       } : undefined,
       summary,
       bedrockRequests: () => bedrockRequests,
@@ -1053,7 +1062,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       pipeStats: () => localPipes.map((p, i) => ({ name: pipeNames[i], delivered: p.delivered, filteredOut: p.filteredOut })),
       stateMachines: () => [...machines.entries()].map(([arn, m]) => ({ logicalId: m.logicalId, arn, executions: m.machine.list() })),
       idleStateMachines: async () => {
-        await Promise.all([...machines.values()].map((m) => m.machine.idle()));
+        // until none runs: an execution may start another machine's (states:startExecution)
+        do await Promise.all([...machines.values()].map((m) => m.machine.idle()));
+        while ([...machines.values()].some((m) => m.machine.busy));
       },
       drainPipes: async () => {
         await Promise.all(localPipes.map((p) => p.drain()));
