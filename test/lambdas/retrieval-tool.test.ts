@@ -114,7 +114,7 @@ test('a model with tool use calls knowledge_search: the search is a toolUse/tool
   expect(stored).toMatchObject({ content: [{ text }], citations: [{ sourceId: '1', title: 'Warranty terms.md', documentId: 'doc-warranty', snippet: WARRANTY }], usage: end.usage });
 });
 
-test(`at most ${MAX_SEARCHES} searches per turn, the sources numbered across them; a further call is answered that the limit is reached`, async () => {
+test(`at most ${MAX_SEARCHES} searches per turn, the sources numbered across them; then a last call without the tool, which can only answer`, async () => {
   const botId = await toolBot('Many searches');
   await seedDocuments(pg, botId, 'alice', [
     { documentId: 'd-a', name: 'A.md', text: 'Alpha drills are blue.' },
@@ -123,11 +123,9 @@ test(`at most ${MAX_SEARCHES} searches per turn, the sources numbered across the
   ]);
   const queries = ['alpha', 'beta', 'gamma', 'delta'];
   let n = 0;
-  // A model that searches again after every result, then answers.
+  // A model that searches again after every result while it has the tool, then answers.
   script = (req) => {
-    const last = req.body.messages![req.body.messages!.length - 1];
-    const results = last.content.filter((b) => b.toolResult).length;
-    if (n < queries.length && (results > 0 || req.body.messages!.length === 1)) {
+    if (req.body.toolConfig && n < queries.length) {
       const q = queries[n++];
       return { steps: [{ type: 'toolUse', toolUseId: `t${n}`, name: 'knowledge_search', input: { query: q } }], usage: { inputTokens: 10, outputTokens: 2 } };
     }
@@ -139,19 +137,50 @@ test(`at most ${MAX_SEARCHES} searches per turn, the sources numbered across the
 
   expect(end).toMatchObject({ type: 'end', stopReason: 'end_turn' });
   expect(proxy.calls.slice(calls).map((c) => c.body.retrievalQuery.text)).toEqual(queries.slice(0, MAX_SEARCHES));
-  expect(typesOf(frames)).toEqual(['ack', 'start', 'toolUse', 'toolResult', 'citation', 'toolUse', 'toolResult', 'citation', 'toolUse', 'toolResult', 'citation', 'toolUse', 'toolResult', 'text', 'end']);
+  expect(typesOf(frames)).toEqual(['ack', 'start', 'toolUse', 'toolResult', 'citation', 'toolUse', 'toolResult', 'citation', 'toolUse', 'toolResult', 'citation', 'text', 'end']);
   expect(citationsOf(frames).map((c) => [c.sourceId, c.documentId])).toEqual([['1', 'd-a'], ['2', 'd-b'], ['3', 'd-c']]);
-  const results = frames.filter((f) => f.type === 'toolResult');
-  expect(results.map((f) => f.status)).toEqual(['success', 'success', 'success', 'error']);
+  expect(frames.filter((f) => f.type === 'toolResult').map((f) => f.status)).toEqual(['success', 'success', 'success']);
   const sent = streamRequests(before);
-  expect(sent).toHaveLength(5);
-  // The second search's passage is numbered 2 for the model too; the fourth call is told no search ran.
+  expect(sent).toHaveLength(MAX_SEARCHES + 1);
+  // The second search's passage is numbered 2 for the model too.
   expect(JSON.stringify(sent[2].body.messages!.at(-1))).toContain('<source id=\\"2\\" document=\\"B.md\\">');
-  expect(sent[4].body.messages!.at(-1)).toEqual({ role: 'user', content: [{ toolResult: { toolUseId: 't4', status: 'error', content: [{ text: 'No more searches: answer from the results you have.' }] } }] });
-  // Five calls: their usage summed.
-  expect(end.usage).toEqual({ inputTokens: 50, outputTokens: 15, cacheReadTokens: 0, cacheWriteTokens: 0 });
+  // The last call: no tool, no tool block; the searches and their numbered results as text, in order.
+  const lastCall = sent[MAX_SEARCHES].body;
+  expect(lastCall.toolConfig).toBeUndefined();
+  expect(JSON.stringify(lastCall.messages)).not.toMatch(/toolUse|toolResult|reasoningContent/);
+  expect(lastCall.messages!.map((m) => m.role)).toEqual(['user', 'assistant', 'user', 'assistant', 'user', 'assistant', 'user']);
+  expect(lastCall.messages![5].content).toEqual([{ text: '(knowledge_search {"query":"gamma"})' }]);
+  expect(lastCall.messages![6].content[0].text).toContain('<source id="3" document="C.md">');
+  // Four calls: their usage summed.
+  expect(end.usage).toEqual({ inputTokens: 40, outputTokens: 13, cacheReadTokens: 0, cacheWriteTokens: 0 });
   const stored = await storedAnswer(ack!.conversationId, end.messageId);
   expect(stored.citations.map((c: any) => c.sourceId)).toEqual(['1', '2', '3']);
+});
+
+test('two searches asked at once with one left: the second is answered that the limit is reached, and the last call answers', async () => {
+  const botId = await toolBot('Parallel searches');
+  await seedDocuments(pg, botId, 'alice', [{ documentId: 'd-a', name: 'A.md', text: 'Alpha drills are blue.' }]);
+  let n = 0;
+  script = (req) => {
+    if (!req.body.toolConfig) return { steps: [{ type: 'text', text: 'Alpha is blue[^1].' }], usage: { inputTokens: 1, outputTokens: 1 } };
+    n++;
+    if (n < MAX_SEARCHES) return { steps: [{ type: 'toolUse', toolUseId: `s${n}`, name: 'knowledge_search', input: { query: 'alpha' } }], usage: { inputTokens: 1, outputTokens: 1 } };
+    return {
+      steps: [{ type: 'toolUse', toolUseId: 'p1', name: 'knowledge_search', input: { query: 'alpha' } }, { type: 'toolUse', toolUseId: 'p2', name: 'knowledge_search', input: { query: 'beta' } }],
+      usage: { inputTokens: 1, outputTokens: 1 },
+    };
+  };
+  const before = pg.bedrockRequests().length;
+  const calls = proxy.calls.length;
+  const { end, frames } = await ask('alice', botId, 'What color are alpha drills?');
+  expect(end).toMatchObject({ stopReason: 'end_turn' });
+  expect(proxy.calls.length - calls).toBe(MAX_SEARCHES);
+  const results = frames.filter((f) => f.type === 'toolResult');
+  expect(results.map((f) => [f.toolUseId, f.status])).toEqual([...Array.from({ length: MAX_SEARCHES - 1 }, (_, i) => [`s${i + 1}`, 'success']), ['p1', 'success'], ['p2', 'error']]);
+  const sent = streamRequests(before);
+  expect(sent).toHaveLength(MAX_SEARCHES + 1);
+  expect(JSON.stringify(sent[MAX_SEARCHES].body.messages!.at(-1))).toContain('No more searches: answer from the results you have.');
+  expect(frames.filter((f) => f.type === 'text').map((f) => f.delta).join('')).toBe('Alpha is blue[^1].');
 });
 
 test('numberOfResults is honoured (shared: filtered on the bot)', async () => {

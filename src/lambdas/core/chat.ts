@@ -13,7 +13,7 @@ import type { Citation, ContentBlock, ContinueFrame, RegenerateFrame, ResumeFram
 import type { RequestStore } from './requests';
 import {
   groundedSystem, KNOWLEDGE_TOOL, KnowledgeDeps, knowledgeTargetOf, KnowledgeRecord, KnowledgeTarget, knowledgeTool, MAX_SEARCHES, queryOf,
-  retrieveSources, Source, sourcesFromCitations, systemWithSources, TOOL_INSTRUCTIONS, toolResultText,
+  retrieveSources, Source, sourcesFromCitations, systemWithSources, TOOL_INSTRUCTIONS, toolResultText, withoutToolBlocks,
 } from './retrieval';
 import { Seam } from './seam';
 import { proposeTitle } from './titles';
@@ -546,14 +546,18 @@ export async function runTurn(deps: TurnDeps, job: TurnJob): Promise<void> {
     let convo = messages;
     let first = true;
     // The tool loop (models that call tools): each call that ends in `tool_use` of knowledge_search gets its results
-    // (toolResult blocks, the numbered passages) and the model goes on, at most MAX_SEARCHES searches per turn; a call
-    // beyond them is answered that the limit is reached. Every call's usage counts (the turn's usage is their sum).
+    // (toolResult blocks, the numbered passages) and the model goes on, at most MAX_SEARCHES searches per turn (a use
+    // beyond them, in the same call, is answered that the limit is reached). Once they are used up, the last call goes
+    // without the tool and with the searches as text, so it answers: at most MAX_SEARCHES + 1 calls, never a turn that
+    // ends in a search. Every call's usage counts (the turn's usage is their sum).
     for (let call = 0; ; call++) {
       // Under a guardrail, once the tool found sources, they are the grounding source and the question the query
       // (core/model.ts groundingBlocks: on the question's message, not the tool results'), the check in sync mode.
       const grounding = toolTurn && options.guardrail && sources.length
         ? { grounding: groundedSystem(undefined, sources, queryOf(question), question).grounding } : {};
-      const open = (fitting: typeof messages) => streamAnswer(deps.bedrock, { ...request, ...grounding, messages: fitting }, abort.signal);
+      const last = toolTurn && searches >= MAX_SEARCHES;
+      const open = (fitting: typeof messages) => streamAnswer(deps.bedrock,
+        { ...request, ...grounding, ...(last ? { tools: undefined, messages: withoutToolBlocks(fitting) } : { messages: fitting }) }, abort.signal);
       const stream = fittingStream(open, convo, keepTail + 2 * call, (n) => {
         leftOut = n;
         log.info('history shortened to fit the context window', { ...ids, leftOut: n });
@@ -585,7 +589,7 @@ export async function runTurn(deps: TurnDeps, job: TurnJob): Promise<void> {
           usage = sum as unknown as Usage;
         }
       }
-      if (!toolTurn || stopReason !== 'tool_use' || !uses.length || call > MAX_SEARCHES) break;
+      if (!toolTurn || stopReason !== 'tool_use' || !uses.length || last) break;
       const results = [];
       for (const use of uses) {
         const query = (use.input as { query?: unknown } | undefined)?.query;

@@ -340,3 +340,21 @@ export function toolResultText(found: { sources: readonly Source[]; failed: bool
   if (found.failed) return 'The knowledge base could not be searched.';
   return found.sources.length ? sourcesBlock(found.sources) : 'No passage matches.';
 }
+
+type Block = { text?: string; toolUse?: { input?: unknown }; toolResult?: { content?: { text?: string }[] } };
+
+/**
+ * The tool loop's messages as text, for the turn's last call (made without tools once the searches are used up, so
+ * it can only answer): a search as the line that names its query, its results as their text, reasoning dropped.
+ * Bedrock refuses toolUse and toolResult blocks in a request without a tool configuration
+ * (https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_ToolConfiguration.html).
+ */
+export function withoutToolBlocks<M extends { role?: string; content?: unknown[] }>(messages: readonly M[]): M[] {
+  return messages.map((m) => ({
+    ...m,
+    content: (m.content as Block[] ?? []).flatMap((b): Block[] => b.toolUse
+      ? [{ text: `(${KNOWLEDGE_TOOL} ${JSON.stringify(b.toolUse.input ?? {})})` }]
+      : b.toolResult ? [{ text: (b.toolResult.content ?? []).map((c) => c.text ?? '').join('\n') }]
+        : b.text !== undefined ? [b] : []),
+  })).filter((m) => m.content.length > 0) as M[];
+}
