@@ -144,15 +144,22 @@ describe('defaults', () => {
       ':states:::aws-sdk:s3vectors:createIndex', ':states:::aws-sdk:bedrockagent:createKnowledgeBase', ':states:::aws-sdk:bedrockagent:getKnowledgeBase',
       ':states:::aws-sdk:bedrockagent:createDataSource', ':states:::aws-sdk:bedrockagent:deleteDataSource',
       ':states:::aws-sdk:bedrockagent:startIngestionJob', ':states:::aws-sdk:bedrockagent:getIngestionJob',
+      // a stale create starts the deprovision machine for what it made
+      ':states:::states:startExecution',
     ]));
     expect(d).not.toContain('lambda:invoke');
-    const updates = Object.values(parsed.States as Record<string, any>).filter((s) => s.Type === 'Task' && String(s.Resource).endsWith('dynamodb:updateItem'));
+    expect(parsed.States.StartStaleCleanup.Parameters).toMatchObject({ 'StateMachineArn': 'X', 'Input.$': '$.cleanup' });
+    const updates = Object.entries(parsed.States as Record<string, any>).filter(([, s]) => s.Type === 'Task' && String(s.Resource).endsWith('dynamodb:updateItem'));
     expect(updates.length).toBeGreaterThanOrEqual(8);
-    for (const u of updates) {
-      expect(u.Parameters.ConditionExpression).toBe('#kb.generation = :generation');
+    // where a failed condition goes: nothing written; a create that made something deletes it; an update superseded by
+    // a later save's deletes the data source it made
+    const madeSomething = ['RecordCreateFailed', 'RecordKnowledgeBaseId', 'RecordActive', 'RecordActiveWithCrawler'];
+    const revisioned: Record<string, string> = { RecordCrawler: 'DeleteStaleWebDataSource', RecordNoCrawler: 'Superseded' };
+    for (const [name, u] of updates) {
+      expect(u.Parameters.ConditionExpression).toBe(revisioned[name] ? '#kb.generation = :generation AND #kb.revision = :revision' : '#kb.generation = :generation');
       expect(u.Parameters.ExpressionAttributeValues[':generation']).toEqual({ 'S.$': '$.generation' });
-      // a failed condition is a stale execution: it ends without writing
-      expect(u.Catch[0]).toMatchObject({ ErrorEquals: ['DynamoDB.ConditionalCheckFailedException'], Next: 'Stale' });
+      if (revisioned[name]) expect(u.Parameters.ExpressionAttributeValues[':revision']).toEqual({ 'S.$': '$.revision' });
+      expect(u.Catch[0]).toMatchObject({ ErrorEquals: ['DynamoDB.ConditionalCheckFailedException'], Next: revisioned[name] ?? (madeSomething.includes(name) ? 'StaleCreate' : 'Stale') });
     }
     // the S3 data source reads the bot's documents only; the knowledge base is S3_VECTORS and tagged
     expect(parsed.States.CreateDocumentsDataSource.Parameters.DataSourceConfiguration.S3Configuration['InclusionPrefixes.$']).toBe("States.Array(States.Format('documents/{}/', $.botId))");

@@ -207,8 +207,17 @@ describe('a dedicated bot', () => {
     const webCrawler = { seedUrls: ['https://docs.example.com/'], scope: 'HOST_ONLY', maxPagesPerMinute: 60 };
     const crawled = await call(pg, 'alice', 'PATCH', `/bots/${id}`, { knowledge: dedicated({ chunking, webCrawler }) });
     expect(crawled.status).toBe(200);
-    expect((await record(id))!.kb).toMatchObject({ generation: next, status: 'ACTIVE' });
-    expect(started.map((s) => s.input)).toEqual([{ botId: id, generation: next, action: 'update', settings: { embeddingModelId: TITAN, chunking, webCrawler } }]);
+    const updated = (await record(id))!.kb;
+    expect(updated).toMatchObject({ generation: next, status: 'ACTIVE', revision: expect.stringMatching(/^[0-9A-HJKMNP-TV-Z]{26}$/) });
+    // the update names the save (kb.revision): a later save's update supersedes it
+    expect(started.map((s) => s.input)).toEqual([{ botId: id, generation: next, action: 'update', settings: { embeddingModelId: TITAN, chunking, webCrawler }, revision: updated.revision }]);
+    started.length = 0;
+    const recrawled = await call(pg, 'alice', 'PATCH', `/bots/${id}`, { knowledge: dedicated({ chunking, webCrawler: { ...webCrawler, maxPagesPerMinute: 30 } }) });
+    expect(recrawled.status).toBe(200);
+    const again = (await record(id))!.kb;
+    expect(again.revision).not.toBe(updated.revision);
+    expect(started.map((s) => (s.input as { revision?: string }).revision)).toEqual([again.revision]);
+    await call(pg, 'alice', 'PATCH', `/bots/${id}`, { knowledge: dedicated({ chunking, webCrawler }) });
     // numberOfResults alone keeps everything
     started.length = 0;
     expect((await call(pg, 'alice', 'PATCH', `/bots/${id}`, { knowledge: { ...dedicated({ chunking, webCrawler }), numberOfResults: 8 } })).body.knowledge.numberOfResults).toBe(8);

@@ -6,7 +6,7 @@ import { BedrockAgentRuntimeClient, RetrieveCommand } from '@aws-sdk/client-bedr
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { GetIndexCommand, S3VectorsClient } from '@aws-sdk/client-s3vectors';
-import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { credentials, region, useDummyAwsEnv } from './env';
 import { fullSystemApp, synthesize } from '../../src/local/apps';
 import { LocalStack, startLocalStack } from '../../src/local/stack/local-stack';
@@ -143,8 +143,22 @@ describe('provision and deprovision', () => {
     expect(await bot('01JNOSUCHBOT00000000000000')).toBeUndefined();
   });
 
+  test('an update a later save superseded (kb.revision names another save) touches nothing', async () => {
+    await ddb.send(new UpdateCommand({ TableName: botTable, Key: { pk: `BOT#${botId}`, sk: 'BOT' }, UpdateExpression: 'SET kb.revision = :r', ExpressionAttributeValues: { ':r': '01JREVISION000000000000002' } }));
+    const before = await bot(botId);
+    const sources = (await agent.send(new ListDataSourcesCommand({ knowledgeBaseId: kb.knowledgeBaseId }))).dataSourceSummaries!.length;
+    const webCrawler = { seedUrls: ['https://docs.example.com/'], scope: 'HOST_ONLY', maxPagesPerMinute: 60 };
+    const execution = await run(provisionArn, { botId, generation, action: 'update', settings: { embeddingModelId: TITAN, chunking: fixed, webCrawler }, revision: '01JREVISION000000000000001' });
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(execution.states).toContain('Superseded');
+    expect(execution.states).not.toContain('CreateNewWebDataSource');
+    expect(execution.states).not.toContain('StartDocumentsIngestionJob');
+    expect(await bot(botId)).toEqual(before);
+    expect((await agent.send(new ListDataSourcesCommand({ knowledgeBaseId: kb.knowledgeBaseId }))).dataSourceSummaries!.length).toBe(sources);
+  });
+
   test('update without a crawler: no WEB data source to replace, the sync runs again', async () => {
-    const execution = await run(provisionArn, { botId, generation, action: 'update', settings: { embeddingModelId: TITAN, chunking: fixed } });
+    const execution = await run(provisionArn, { botId, generation, action: 'update', settings: { embeddingModelId: TITAN, chunking: fixed }, revision: '01JREVISION000000000000002' });
     expect(execution.status).toBe('SUCCEEDED');
     expect(execution.states).toEqual(expect.arrayContaining(['HasOldCrawler', 'NewCrawler', 'RecordNoCrawler', 'StartDocumentsIngestionJob']));
     const after = (await bot(botId))!.kb;

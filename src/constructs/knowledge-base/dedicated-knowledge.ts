@@ -235,16 +235,19 @@ export class DedicatedKnowledge {
     };
   }
 
-  /** An UpdateItem of the bot's `kb`, conditioned on its generation; a failed condition ends the execution (stale). */
+  /**
+   * An UpdateItem of the bot's `kb`, conditioned on its generation (and, with `revision`, on the save that started an
+   * update: `kb.revision`); a failed condition goes to `stale`.
+   */
   private record(id: string, updateExpression: string, values: Record<string, tasks.DynamoAttributeValue>, stale: sfn.IChainable,
-    names: Record<string, string> = {}): tasks.DynamoUpdateItem {
+    names: Record<string, string> = {}, revision = false): tasks.DynamoUpdateItem {
     const task = new tasks.DynamoUpdateItem(this.scope, id, {
       table: this.table,
       key: this.botKey(),
       updateExpression,
-      conditionExpression: '#kb.generation = :generation',
+      conditionExpression: revision ? '#kb.generation = :generation AND #kb.revision = :revision' : '#kb.generation = :generation',
       expressionAttributeNames: { '#kb': 'kb', ...names },
-      expressionAttributeValues: { ':generation': path('$.generation'), ...values },
+      expressionAttributeValues: { ':generation': path('$.generation'), ...(revision ? { ':revision': path('$.revision') } : {}), ...values },
       resultPath: sfn.JsonPath.DISCARD,
     });
     task.addCatch(stale, { errors: CONDITION_FAILED, resultPath: sfn.JsonPath.DISCARD });
@@ -670,8 +673,19 @@ export class DedicatedKnowledge {
     }, { ResultPath: null });
     deleteOld.addRetry({ errors: TRANSIENT, interval: Duration.seconds(5), maxAttempts: 5, backoffRate: 2 });
     const createNew = this.createWebDataSource('CreateNewWebDataSource', '$.record.Item.kb.M.knowledgeBaseId.S');
-    const recordNew = this.record('RecordCrawler', 'SET #kb.crawlerDataSourceId = :web, #kb.updatedAt = :now', { ':web': path('$.webSource.id'), ':now': now }, stale);
-    const recordNone = this.record('RecordNoCrawler', 'SET #kb.updatedAt = :now REMOVE #kb.crawlerDataSourceId', { ':now': now }, stale);
+    // Two quick saves of the crawler start two updates of one generation: each record names the save (`revision`), so
+    // only the latest save's update records its data source and syncs; an older one deletes the data source it made.
+    const deleteMine = this.sdk('DeleteStaleWebDataSource', 'bedrockagent', 'deleteDataSource', {
+      'KnowledgeBaseId.$': '$.record.Item.kb.M.knowledgeBaseId.S',
+      'DataSourceId.$': '$.webSource.id',
+    }, { ResultPath: null });
+    deleteMine.addRetry({ errors: TRANSIENT, interval: Duration.seconds(5), maxAttempts: 5, backoffRate: 2 });
+    const superseded = new sfn.Succeed(scope, 'Superseded', { comment: 'A later save of the bot started another update: this one leaves the record to it' });
+    deleteMine.addCatch(superseded, { errors: KB_NOT_FOUND, resultPath: sfn.JsonPath.DISCARD });
+    deleteMine.next(superseded);
+    const recordNew = this.record('RecordCrawler', 'SET #kb.crawlerDataSourceId = :web, #kb.updatedAt = :now', { ':web': path('$.webSource.id'), ':now': now },
+      deleteMine, {}, true);
+    const recordNone = this.record('RecordNoCrawler', 'SET #kb.updatedAt = :now REMOVE #kb.crawlerDataSourceId', { ':now': now }, superseded, {}, true);
     for (const step of [createNew, recordNew, recordNone]) step.addCatch(failSync, { errors: ['States.ALL'], resultPath: '$.error' });
     const create = new sfn.Choice(scope, 'NewCrawler')
       .when(sfn.Condition.isPresent('$.crawlerConfig'), createNew.next(recordNew).next(sync))
@@ -679,9 +693,14 @@ export class DedicatedKnowledge {
     deleteOld.addCatch(create, { errors: KB_NOT_FOUND, resultPath: sfn.JsonPath.DISCARD });
     deleteOld.addCatch(failSync, { errors: ['States.ALL'], resultPath: '$.error' });
     deleteOld.next(create);
-    return new sfn.Choice(scope, 'HasOldCrawler')
+    const hasOld = new sfn.Choice(scope, 'HasOldCrawler')
       .when(sfn.Condition.and(sfn.Condition.isPresent('$.record.Item.kb.M.knowledgeBaseId.S'), sfn.Condition.isPresent('$.record.Item.kb.M.crawlerDataSourceId.S')), deleteOld)
       .otherwise(create);
+    // Superseded already when it starts (the record names a later save): it touches nothing, not even the crawler
+    // data source the later update made.
+    return new sfn.Choice(scope, 'CurrentRevision')
+      .when(sfn.Condition.and(sfn.Condition.isPresent('$.record.Item.kb.M.revision.S'), sfn.Condition.stringEqualsJsonPath('$.record.Item.kb.M.revision.S', '$.revision')), hasOld)
+      .otherwise(superseded);
   }
 
   private deprovisionDefinition(): sfn.IChainable {

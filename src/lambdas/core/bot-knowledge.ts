@@ -68,6 +68,11 @@ export interface KbState {
   readonly indexName: string;
   readonly sync?: KbSync;
   readonly updatedAt: string;
+  /**
+   * The save that started the latest `update` (a ULID): the machine records its crawler data source only while this
+   * is still its input's `revision` (two quick saves of the crawler: the later one's update wins).
+   */
+  readonly revision?: string;
 }
 
 /** What the deployment offers (`KNOWLEDGE_*` environment, set by KnowledgeBaseFactory). */
@@ -189,6 +194,8 @@ export interface ProvisionInput {
   readonly generation: string;
   readonly action: 'create' | 'sync' | 'update';
   readonly settings: DedicatedSettings;
+  /** `update` only: the save's `kb.revision`. */
+  readonly revision?: string;
 }
 
 export interface DeprovisionInput {
@@ -246,7 +253,8 @@ export function planKnowledge(
   if (!same(base(old), base(next))) return create();
   if (same(old.webCrawler, next.webCrawler)) return { kb };
   if (kb.status === 'FAILED' || kb.status === 'CREATING') return create();
-  return { kb, provision: { botId, generation: kb.generation, action: 'update', settings: next } };
+  const revision = ulid();
+  return { kb: { ...kb, revision, updatedAt: now }, provision: { botId, generation: kb.generation, action: 'update', settings: next, revision } };
 }
 
 /**
