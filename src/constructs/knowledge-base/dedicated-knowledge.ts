@@ -424,7 +424,7 @@ export class DedicatedKnowledge {
     createIndex.next(this.createKnowledgeBaseChain(failCreate, staleCreate, now));
 
     // ---- update
-    const update = this.updateChain(failSync, stale, now, sync);
+    const update = this.updateChain(failSync, now, sync);
 
     action
       .when(sfn.Condition.stringEquals('$.action', 'create'), model)
@@ -664,8 +664,11 @@ export class DedicatedKnowledge {
       .otherwise(write('RecordSyncJobFailed', 'FAILED', false).next(failedOutcome));
   }
 
-  /** update: delete the crawler data source if there is one, create the new one when the settings have a crawler, record, sync. */
-  private updateChain(failSync: sfn.IChainable, stale: sfn.IChainable, now: tasks.DynamoAttributeValue, sync: sfn.IChainable): sfn.IChainable {
+  /**
+   * update: unless a later save superseded it, delete the crawler data source if there is one, create the new one when
+   * the settings have a crawler, record, sync.
+   */
+  private updateChain(failSync: sfn.IChainable, now: tasks.DynamoAttributeValue, sync: sfn.IChainable): sfn.IChainable {
     const { scope } = this;
     const deleteOld = this.sdk('DeleteOldWebDataSource', 'bedrockagent', 'deleteDataSource', {
       'KnowledgeBaseId.$': '$.record.Item.kb.M.knowledgeBaseId.S',
