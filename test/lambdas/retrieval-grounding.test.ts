@@ -158,6 +158,34 @@ test('without a guardrail, or without sources, the request carries no guardConte
   expect(sent.body.guardrailConfig).toMatchObject({ streamProcessingMode: 'async' });
 });
 
+test('a bot whose guardrail has no grounding or relevance filter: its sources are not marked for a check it would not make (no guardContent, async); a guardrail named by id may have one: marked', async () => {
+  const filtersOnly = await createBot('alice', { title: 'Filtered support', instructions: 'Be brief.', guardrail: { definition: { contentFilters: { hate: 'HIGH' }, blockedMessage: BLOCKED } } });
+  await seedDocuments(pg, filtersOnly, 'alice', [{ documentId: 'f-warranty', name: 'Warranty terms.md', text: WARRANTY }]);
+  let before = pg.bedrockRequests().length;
+  script = () => ({ steps: [{ type: 'text', text: 'Twenty-four months[^1].' }] });
+  const first = await ask('alice', filtersOnly, QUESTION);
+  expect(first.end).toMatchObject({ stopReason: 'end_turn' });
+  let sent = streamRequest(before);
+  expect(JSON.stringify(sent.body)).not.toContain('guardContent');
+  expect(sent.body.guardrailConfig).toMatchObject({ streamProcessingMode: 'async' });
+  // the sources are still there, in the system prompt, and cited
+  expect(String(sent.body.system![0].text).endsWith(SOURCE)).toBe(true);
+  expect(first.frames.filter((f) => f.type === 'citation').map((f) => f.sourceId)).toEqual(['1']);
+
+  // a guardrail named by id (made outside the deployment): its filters cannot be told from here, so the turn is marked
+  pg.stack.guardrails.assumeExisting('namedguardrail1', '1');
+  const named = await call(pg, 'alice', 'POST', '/bots', { title: 'Named guardrail', instructions: 'Be brief.', guardrail: { id: 'namedguardrail1', version: '1' } });
+  expect(named.status).toBe(201);
+  const byId = named.body.id as string;
+  await seedDocuments(pg, byId, 'alice', [{ documentId: 'n-warranty', name: 'Warranty terms.md', text: WARRANTY }]);
+  before = pg.bedrockRequests().length;
+  const second = await ask('alice', byId, QUESTION);
+  expect(second.end).toMatchObject({ stopReason: 'end_turn' });
+  sent = streamRequest(before);
+  expect(JSON.stringify(sent.body)).toContain('guardContent');
+  expect(sent.body.guardrailConfig).toMatchObject({ streamProcessingMode: 'sync' });
+});
+
 test('the tool path (a model with tool use): once the search found passages, they are the grounding source and the question (not the tool results) the query; a grounded answer passes, an ungrounded one is blocked', async () => {
   const botId = await createBot('alice', { title: 'Grounded tools', instructions: 'You answer questions about our tools.', guardrail: GUARDRAIL, models: [TOOL_MODEL], defaultModel: TOOL_MODEL });
   await seedDocuments(pg, botId, 'alice', [{ documentId: 't-warranty', name: 'Warranty terms.md', text: WARRANTY }]);

@@ -925,7 +925,8 @@ export class BotStore {
           ? 'This bot\'s guardrail could not be created; its owner needs to save the bot again.'
           : 'This bot\'s guardrail is still being created. Try again in a minute.');
       }
-      guardrail = bot.guardrailRef;
+      const d = bot.guardrail.definition;
+      guardrail = d.grounding || d.relevance ? bot.guardrailRef : { ...bot.guardrailRef, grounding: false };
     }
     return {
       bot,

@@ -528,7 +528,7 @@ export async function runTurn(deps: TurnDeps, job: TurnJob): Promise<void> {
     // Under a guardrail, the retrieved sources are its grounding source and the question its query (contextual
     // grounding: core/model.ts, groundingBlocks). Not for a continue: its sources are stored snippets and its last user
     // turn is not the question. Without a guardrail or sources the request is as it always was.
-    const grounded = options.guardrail && sources.length > 0 && !continuing && retrievedQuery
+    const grounded = options.guardrail?.grounding !== false && options.guardrail && sources.length > 0 && !continuing && retrievedQuery
       ? groundedSystem(options.system, sources, retrievedQuery, question) : undefined;
     const system = grounded ? grounded.system : toolTurn ? (options.system ? `${options.system}\n\n${TOOL_INSTRUCTIONS}` : TOOL_INSTRUCTIONS) : systemWithSources(options.system, sources);
     const request = {
@@ -553,7 +553,7 @@ export async function runTurn(deps: TurnDeps, job: TurnJob): Promise<void> {
     for (let call = 0; ; call++) {
       // Under a guardrail, once the tool found sources, they are the grounding source and the question the query
       // (core/model.ts groundingBlocks: on the question's message, not the tool results'), the check in sync mode.
-      const grounding = toolTurn && options.guardrail && sources.length
+      const grounding = toolTurn && options.guardrail?.grounding !== false && options.guardrail && sources.length
         ? { grounding: groundedSystem(undefined, sources, queryOf(question), question).grounding } : {};
       const last = toolTurn && searches >= MAX_SEARCHES;
       const open = (fitting: typeof messages) => streamAnswer(deps.bedrock,

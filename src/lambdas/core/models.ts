@@ -37,6 +37,12 @@ export interface RuntimeModel {
 export interface GuardrailRef {
   readonly id: string;
   readonly version: string;
+  /**
+   * `false`: the guardrail is known to have no contextual grounding filter (a bot's defined guardrail without
+   * `grounding` or `relevance`), so a turn with sources is not marked for the check (no guardContent, streamed in async
+   * mode). Absent: it may have one (a guardrail named by id, the deployment's): the turn is marked.
+   */
+  readonly grounding?: boolean;
 }
 
 export interface ModelSettings {
