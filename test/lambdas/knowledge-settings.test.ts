@@ -112,6 +112,13 @@ async function createDedicated(title: string, knowledge: unknown = dedicated()):
   return { id: reply.body.id, reply, generation: item!.kb.generation };
 }
 
+test('GET /openapi.json of a deployment with KnowledgeBaseFactory lists its /knowledge routes', async () => {
+  const res = await call(pg, 'alice', 'GET', '/openapi.json');
+  expect(res.status).toBe(200);
+  const operations = Object.entries(res.body.paths as Record<string, Record<string, unknown>>).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`));
+  expect(operations).toEqual(expect.arrayContaining(KNOWLEDGE_ROUTES.map((r) => `${r.method} ${r.path}`)));
+});
+
 describe('GET /knowledge/bases', () => {
   test('creators get the deployment\'s offer; bob (no creator group) is refused; anonymous is 401', async () => {
     const alice = await call(pg, 'alice', 'GET', '/knowledge/bases');

@@ -92,7 +92,8 @@ export function openApiDocument(routes: readonly RouteSpec[]): Record<string, un
       version: '1',
       description: 'The REST API of ChatBackend, behind an API Gateway HTTP API with a JWT authorizer. Every route needs '
         + 'a Cognito ID token (`Authorization: Bearer <token>`), including `/health` and `/openapi.json`, and every route '
-        + 'reads and writes only the caller\'s own data. Errors are `{code, message}`.',
+        + 'reads and writes only the caller\'s own data. Errors are `{code, message}`. The `/knowledge` routes exist when a '
+        + 'KnowledgeBaseFactory is attached: a deployment\'s own `GET /openapi.json` lists only the routes it has.',
     },
     security: [{ bearer: [] }],
     paths,

@@ -21,7 +21,8 @@ export const OPENAPI_ROUTE: Route = {
   summary: 'This API described as an OpenAPI 3.1 document',
   response: { status: 200, description: 'The OpenAPI document', schema: { type: 'object' } },
   errors: [],
-  handle: async () => apiDocument(),
+  // A deployment without KnowledgeBaseFactory has no /knowledge routes: its document leaves them out.
+  handle: async ({ deps }) => apiDocument(deps.bots?.().knowledge !== false),
 };
 
 /** Every REST route (each part's list, concatenated, in the order of the OpenAPI document). */
@@ -30,11 +31,14 @@ export const ROUTES: readonly Route[] = [...CHAT_ROUTES, OPENAPI_ROUTE, ...USAGE
 /** What the bots-api function routes: bots, the store, the user and group searches, `/me`, the OpenAPI document. */
 export const BOTS_FUNCTION_ROUTES: readonly Route[] = [OPENAPI_ROUTE, ...BOT_ROUTES];
 
-let document: Record<string, unknown> | undefined;
+const documents: Record<string, Record<string, unknown>> = {};
 
-/** The OpenAPI document of ROUTES (also committed as docs/openapi.json). */
-export function apiDocument(): Record<string, unknown> {
-  return (document ??= openApiDocument(ROUTES));
+/**
+ * The OpenAPI document of ROUTES (also committed as docs/openapi.json, where the `/knowledge` routes are those of a
+ * deployment with KnowledgeBaseFactory); without `knowledge`, of the routes of a deployment without it.
+ */
+export function apiDocument(knowledge = true): Record<string, unknown> {
+  return (documents[String(knowledge)] ??= openApiDocument(knowledge ? ROUTES : ROUTES.filter((r) => !KNOWLEDGE_ROUTES.includes(r))));
 }
 
 /** Routes a request among every route; every failure becomes `{code, message}` with the status of its code. */
