@@ -152,7 +152,9 @@ describe('the knowledge base on OPENSEARCH_SERVERLESS', () => {
     expect(statuses.documentDetails!.map((d) => d.status)).toEqual(['INDEXED', 'INDEXED', 'INDEXED']);
     const stored = await call('POST', '/shared/_search', { size: 10, query: { match_all: {} } });
     expect(stored.body.hits.hits).toHaveLength(3);
-    expect(stored.body.hits.hits[0]._source).toMatchObject({ vec: expect.any(Array), AMAZON_BEDROCK_TEXT_CHUNK: expect.any(String), AMAZON_BEDROCK_METADATA: expect.any(String) });
+    expect(stored.body.hits.hits[0]._source).toMatchObject({
+      vec: expect.any(Array), AMAZON_BEDROCK_TEXT_CHUNK: expect.any(String), AMAZON_BEDROCK_METADATA: expect.any(String),
+    });
 
     const retrieve = (searchType: 'HYBRID' | 'SEMANTIC') => runtime.send(new RetrieveCommand({
       knowledgeBaseId,

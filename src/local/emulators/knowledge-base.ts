@@ -375,7 +375,11 @@ export async function startKnowledgeBaseEmulator(opts: StartKnowledgeBaseEmulato
   function ossRef(kb: KnowledgeBaseRecord) {
     const o = kb.storageConfiguration?.opensearchServerlessConfiguration;
     return kb.storageConfiguration?.type === 'OPENSEARCH_SERVERLESS' && opts.opensearch && !kb.standIn && o
-      ? { collection: o.collectionArn as string, index: o.vectorIndexName as string, fields: o.fieldMapping as { vectorField: string; textField: string; metadataField: string } }
+      ? {
+        collection: o.collectionArn as string,
+        index: o.vectorIndexName as string,
+        fields: o.fieldMapping as { vectorField: string; textField: string; metadataField: string },
+      }
       : undefined;
   }
 
@@ -908,7 +912,10 @@ export async function startKnowledgeBaseEmulator(opts: StartKnowledgeBaseEmulato
    */
   function retrieveFromOpenSearch(kb: KnowledgeBaseRecord, oss: NonNullable<ReturnType<typeof ossRef>>, text: string, n: number, hybrid: boolean,
     filter: RetrievalFilter | undefined, chunks: Map<string, IndexedChunk>) {
-    const knn = { knn: { [oss.fields.vectorField]: { vector: embed(text, kb.dimension), k: n * 4, ...(filter ? { filter: { match_all: {} } } : {}) } } };
+    // Bedrock puts the filter inside the knn query; here the filter itself is the predicate below (the RetrievalFilter
+    // evaluated on the chunk's metadata), and the knn query carries a filter clause so that the engine check applies
+    const inKnn = filter ? { filter: { match_all: {} } } : {};
+    const knn = { knn: { [oss.fields.vectorField]: { vector: embed(text, kb.dimension), k: n * 4, ...inKnn } } };
     const query = hybrid ? { hybrid: { queries: [{ match: { [oss.fields.textField]: { query: text } } }, knn] } } : knn;
     const predicate = filter ? (s: Source) => { const c = chunks.get(String(s['x-amz-bedrock-kb-chunk-id'])); return !!c && matchesRetrievalFilter(c.metadata, filter); } : undefined;
     let hits;

@@ -290,7 +290,9 @@ export interface OpenSearchServerlessEmulator {
   stop(): Promise<void>;
 }
 
-export async function startOpenSearchServerlessEmulator(opts: { region?: string; account?: string; store?: OpenSearchServerlessStore } = {}): Promise<OpenSearchServerlessEmulator> {
+export async function startOpenSearchServerlessEmulator(
+  opts: { region?: string; account?: string; store?: OpenSearchServerlessStore } = {},
+): Promise<OpenSearchServerlessEmulator> {
   const store = opts.store ?? new OpenSearchServerlessStore(opts.region ?? 'us-east-1', opts.account ?? '000000000000');
   const server: Server = createServer((req, res) => void handle(store, req, res));
   const port = await listenLoopback(server);
@@ -358,7 +360,9 @@ async function handle(store: OpenSearchServerlessStore, req: IncomingMessage, re
     }
     throw badRequest('illegal_argument_exception', `The local OpenSearch Serverless emulator does not implement ${m} ${path}.`);
   } catch (err) {
-    if (err instanceof OssError) return send(err.status, { error: { root_cause: [{ type: err.type, reason: err.message }], type: err.type, reason: err.message }, status: err.status });
+    if (err instanceof OssError) {
+      return send(err.status, { error: { root_cause: [{ type: err.type, reason: err.message }], type: err.type, reason: err.message }, status: err.status });
+    }
     return send(500, { error: { type: 'internal_error', reason: (err as Error).message }, status: 500 });
   }
 }
