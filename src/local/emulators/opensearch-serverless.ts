@@ -361,7 +361,8 @@ async function handle(store: OpenSearchServerlessStore, req: IncomingMessage, re
     throw badRequest('illegal_argument_exception', `The local OpenSearch Serverless emulator does not implement ${m} ${path}.`);
   } catch (err) {
     if (err instanceof OssError) {
-      return send(err.status, { error: { root_cause: [{ type: err.type, reason: err.message }], type: err.type, reason: err.message }, status: err.status });
+      const error = { root_cause: [{ type: err.type, reason: err.message }], type: err.type, reason: err.message };
+      return send(err.status, { error, status: err.status });
     }
     return send(500, { error: { type: 'internal_error', reason: (err as Error).message }, status: 500 });
   }
