@@ -57,13 +57,16 @@ export class OpenSearchServerlessStore {
   private readonly collections = new Map<string, OssCollection>();
   constructor(private readonly region: string, private readonly account: string) {}
 
-  /** Creates a collection; its id is derived from the name (AWS draws one at random), so a restart finds it again. */
-  createCollection(input: { name: string; type?: string }): OssCollection {
+  /**
+   * Creates a collection; its id is the given one (the local stack's, from the template) or derived from the name (AWS
+   * draws one at random).
+   */
+  createCollection(input: { name: string; type?: string; id?: string }): OssCollection {
     if (!COLLECTION_NAME.test(input.name ?? '')) throw badRequest('validation_exception', `Invalid collection name "${input.name}": 3-32 lowercase letters, digits and hyphens, starting with a letter.`);
     const type = (input.type ?? 'SEARCH') as OssCollection['type'];
     if (!['SEARCH', 'TIMESERIES', 'VECTORSEARCH'].includes(type)) throw badRequest('validation_exception', `Invalid collection type ${type}.`);
     if ([...this.collections.values()].some((c) => c.name === input.name)) throw new OssError(409, 'conflict_exception', `A collection named ${input.name} already exists.`);
-    const id = createHash('sha256').update(`${this.account}/${this.region}/${input.name}`).digest('hex').replace(/[^a-z]/g, '').padEnd(20, 'a').slice(0, 20);
+    const id = input.id ?? createHash('sha256').update(`${this.account}/${this.region}/${input.name}`).digest('hex').replace(/[^a-z]/g, '').padEnd(20, 'a').slice(0, 20);
     const c: OssCollection = { id, name: input.name, arn: `arn:aws:aoss:${this.region}:${this.account}:collection/${id}`, type, indexes: new Map() };
     this.collections.set(id, c);
     return c;
