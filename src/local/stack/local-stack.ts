@@ -1424,7 +1424,8 @@ function openSearchFromTemplates(resolvers: TemplateResolver[], oss: OpenSearchS
       type IndexProperties = { CollectionEndpoint?: string; IndexName?: string; Mappings?: any; Settings?: any };
       const p = r.resolve(r.resource(id).Properties ?? {}) as IndexProperties;
       const collectionId = new URL(String(p.CollectionEndpoint)).hostname.split('.')[0];
-      oss.store.createIndex(collectionId, String(p.IndexName), { mappings: openSearchMappings(p.Mappings), settings: openSearchSettings(p.Settings) });
+      const body = { mappings: openSearchMappings(p.Mappings), settings: openSearchSettings(p.Settings) };
+      oss.store.createIndex(collectionId, String(p.IndexName), body);
       summary.push(`OpenSearch Serverless index ${p.IndexName} of ${collectionId}`);
     }
   }
