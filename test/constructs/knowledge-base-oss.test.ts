@@ -106,6 +106,7 @@ describe('VectorStore.openSearchServerless', () => {
       .filter((p: any) => p.Properties.Roles.some((r: any) => r.Ref === stack.getLogicalId(knowledge.serviceRole.node.defaultChild as any)))
       .flatMap((p: any) => p.Properties.PolicyDocument.Statement);
     expect(statements.some((s: any) => JSON.stringify(s.Action).includes('s3vectors:'))).toBe(false);
+    expect(statements.some((s: any) => JSON.stringify(s.Action).includes('kms:'))).toBe(false);
   });
 
   test('dedicated knowledge bases stay on S3 Vectors in a vector bucket of their own', () => {
@@ -156,6 +157,11 @@ describe('VectorStore.openSearchServerless options', () => {
     expect(access[1].Principal).toEqual(['arn:aws:iam::123456789012:role/deployer']);
     expect(access[2]).toMatchObject({ Principal: ['arn:aws:iam::123456789012:role/ops'] });
     expect(access[2].Rules[0].Permission).toEqual(['aoss:DescribeIndex', 'aoss:ReadDocument']);
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([{ Sid: 'OpenSearchServerlessKey', Action: 'kms:Decrypt', Effect: 'Allow', Resource: { 'Fn::GetAtt': [stack.getLogicalId(key.node.defaultChild as any), 'Arn'] } }]),
+      },
+    });
   });
 
   test('bad options are refused with a message that says what to change', () => {

@@ -337,7 +337,10 @@ class OpenSearchServerlessStore extends VectorStore {
         // https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonopensearchserverless.html).
         actions: ['aoss:APIAccessAll'],
         resources: [collection.attrArn],
-      })],
+      }),
+      // A customer managed key of the vector store: the role may decrypt with it (kb-permissions.html above, "If you
+      // encrypt ... your vector database in Amazon OpenSearch Service": permissions to decrypt the key)
+      ...(key ? [new iam.PolicyStatement({ sid: 'OpenSearchServerlessKey', actions: ['kms:Decrypt'], resources: [key.keyArn] })] : [])],
       resources: [encryption, network, access, collection, index],
       dependencies: [index],
     };
