@@ -6,9 +6,13 @@ import {
   IngestKnowledgeBaseDocumentsCommand,
 } from '@aws-sdk/client-bedrock-agent';
 import { BedrockAgentRuntimeClient, RetrieveCommand } from '@aws-sdk/client-bedrock-agent-runtime';
+import { App, Stack } from 'aws-cdk-lib';
+import * as aoss from 'aws-cdk-lib/aws-opensearchserverless';
 import { credentials, region, useDummyAwsEnv } from './env';
+import { synthesize } from '../../src/local/apps';
 import { startKnowledgeBaseEmulator, type KnowledgeBaseEmulator } from '../../src/local/emulators/knowledge-base';
 import { startOpenSearchServerlessEmulator, type OpenSearchServerlessEmulator } from '../../src/local/emulators/opensearch-serverless';
+import { startLocalStack } from '../../src/local/stack/local-stack';
 
 useDummyAwsEnv();
 
@@ -171,5 +175,46 @@ describe('the knowledge base on OPENSEARCH_SERVERLESS', () => {
     await agent.send(new DeleteKnowledgeBaseDocumentsCommand({ knowledgeBaseId, dataSourceId, documentIdentifiers: ['one', 'two', 'three'].map((id) => ({ dataSourceType: 'CUSTOM' as const, custom: { id } })) }));
     await kbEmu.idle();
     expect((await call('POST', '/shared/_search', { query: { match_all: {} } })).body.hits.hits).toHaveLength(0);
+  });
+});
+
+describe('the local stack from a template', () => {
+  const collectionApp = (withPolicy: boolean) => (app: App) => {
+    const s = new Stack(app, 'Vectors', { env: { region: 'us-east-1' } });
+    const collection = new aoss.CfnCollection(s, 'Collection', { name: 'probe-vectors', type: 'VECTORSEARCH' });
+    if (withPolicy) {
+      const policy = new aoss.CfnSecurityPolicy(s, 'Encryption', {
+        name: 'probe-enc', type: 'encryption', policy: JSON.stringify({ Rules: [{ ResourceType: 'collection', Resource: ['collection/probe-*'] }], AWSOwnedKey: true }),
+      });
+      collection.addDependency(policy);
+    }
+    new aoss.CfnIndex(s, 'Index', {
+      collectionEndpoint: collection.attrCollectionEndpoint,
+      indexName: 'probe-index',
+      settings: { index: { knn: true } },
+      mappings: { properties: { v: { type: 'knn_vector', dimension: 3, method: { engine: 'faiss', name: 'hnsw', spaceType: 'l2', parameters: { m: 16, efConstruction: 128 } } }, t: { type: 'text' } } },
+    });
+  };
+
+  test('a collection no encryption policy covers is refused, as AWS refuses to create it', async () => {
+    await expect(startLocalStack({ assembly: synthesize(collectionApp(false)), quiet: true })).rejects.toThrow(/probe-vectors .*no encryption policy of the template covers it/);
+  });
+
+  test('with a policy: the collection and the index exist, their mapping in OpenSearch\'s names, reachable at the data plane', async () => {
+    const stack = await startLocalStack({ assembly: synthesize(collectionApp(true)), quiet: true });
+    try {
+      const line = stack.summary.find((l) => l.startsWith('OpenSearch Serverless index probe-index of '))!;
+      const collectionId = line.split(' ').pop()!;
+      const res = await fetch(`${stack.knowledge!.opensearchEndpoint}/${collectionId}/probe-index`);
+      expect(res.status).toBe(200);
+      const body = await res.json() as any;
+      expect(body['probe-index'].mappings.properties).toEqual({
+        v: { type: 'knn_vector', dimension: 3, method: { engine: 'faiss', name: 'hnsw', space_type: 'l2', parameters: { ef_construction: 128, m: 16 } } },
+        t: { type: 'text' },
+      });
+      expect(body['probe-index'].settings).toEqual({ index: { knn: true } });
+    } finally {
+      await stack.stop();
+    }
   });
 });
