@@ -178,6 +178,22 @@ describe('the knowledge base on OPENSEARCH_SERVERLESS', () => {
   });
 });
 
+test('an nmslib index: the knowledge base is created, but a filtered retrieval is refused (faiss is needed for metadata filtering)', async () => {
+  await call('PUT', '/nm', mapping(4, 'nmslib'));
+  const created = await agent.send(new CreateKnowledgeBaseCommand({
+    name: 'nmslib-kb',
+    roleArn: ROLE,
+    knowledgeBaseConfiguration: { type: 'VECTOR', vectorKnowledgeBaseConfiguration: { embeddingModelArn: EMBEDDING, embeddingModelConfiguration: { bedrockEmbeddingModelConfiguration: { dimensions: 4 } } } },
+    storageConfiguration: { type: 'OPENSEARCH_SERVERLESS', opensearchServerlessConfiguration: { collectionArn, vectorIndexName: 'nm', fieldMapping: FIELDS } },
+  }));
+  const knowledgeBaseId = created.knowledgeBase!.knowledgeBaseId!;
+  const query = (filter?: { equals: { key: string; value: string } }) => runtime.send(new RetrieveCommand({
+    knowledgeBaseId, retrievalQuery: { text: 'anything' }, retrievalConfiguration: { vectorSearchConfiguration: { numberOfResults: 3, ...(filter ? { filter } : {}) } },
+  }));
+  expect((await query()).retrievalResults).toEqual([]);
+  await expect(query({ equals: { key: 'botId', value: 'b' } })).rejects.toMatchObject({ name: 'ValidationException', message: expect.stringMatching(/NMSLIB\] does not support filters/) });
+});
+
 describe('the local stack from a template', () => {
   const collectionApp = (withPolicy: boolean) => (app: App) => {
     const s = new Stack(app, 'Vectors', { env: { region: 'us-east-1' } });
