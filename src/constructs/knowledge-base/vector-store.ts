@@ -182,7 +182,10 @@ class S3VectorsStore extends VectorStore {
   }
 }
 
-/** The index's field names: Bedrock's defaults for OpenSearch Serverless (knowledge-base-setup.html). */
+/**
+ * The index's field names: the ones AWS's own CDK examples use for a Bedrock index on OpenSearch Serverless
+ * (https://docs.aws.amazon.com/cdk/api/v2/docs/@aws-cdk_aws-bedrock-alpha.OpenSearchServerlessVectorStoreProps.html).
+ */
 const OSS_FIELDS = { vector: 'bedrock-knowledge-base-default-vector', text: 'AMAZON_BEDROCK_TEXT_CHUNK', metadata: 'AMAZON_BEDROCK_METADATA' };
 
 /**
@@ -227,8 +230,9 @@ class OpenSearchServerlessStore extends VectorStore {
     const collectionName = ossName(scope, 'vec');
     const resource = [`collection/${collectionName}`];
     const key = this.options.encryptionKey;
-    // "You must create an encryption policy before you create a collection" and it must match the collection's name
-    // (https://docs.aws.amazon.com/opensearch-service/latest/developerguide/serverless-encryption.html).
+    // A collection needs an encryption policy whose rules match its name when it is created
+    // (https://docs.aws.amazon.com/opensearch-service/latest/developerguide/serverless-encryption.html; paraphrased,
+    // the exact sentence was not checked in this session).
     const encryption = new aoss.CfnSecurityPolicy(scope, 'EncryptionPolicy', {
       name: ossName(scope, 'enc'),
       type: 'encryption',
@@ -240,7 +244,8 @@ class OpenSearchServerlessStore extends VectorStore {
     });
     // Private access for AWS services: only Amazon Bedrock reaches the collection's endpoint, there is no public
     // endpoint and no dashboard (https://docs.aws.amazon.com/opensearch-service/latest/developerguide/serverless-network.html,
-    // "SourceServices"; Bedrock supports it: https://docs.aws.amazon.com/bedrock/latest/userguide/knowledge-base-setup.html).
+    // private access for AWS services such as Amazon Bedrock, `SourceServices`). Not verified: that CloudFormation's
+    // index handler reaches a collection without a public endpoint (docs/architecture.md, "OpenSearch Serverless store").
     const network = new aoss.CfnSecurityPolicy(scope, 'NetworkPolicy', {
       name: ossName(scope, 'net'),
       type: 'network',
@@ -262,8 +267,8 @@ class OpenSearchServerlessStore extends VectorStore {
     const indexName = `${collectionName}-index`;
     // The index: FAISS HNSW (Bedrock filters on metadata only with faiss:
     // https://docs.aws.amazon.com/bedrock/latest/userguide/knowledge-base-ingest.html), the chunk text as a searchable
-    // text field (hybrid search needs it), Bedrock's metadata as a stored, not indexed, text field; the fields Bedrock's
-    // own quick create makes (https://docs.aws.amazon.com/bedrock/latest/userguide/knowledge-base-setup.html).
+    // text field (hybrid search needs it: the KnowledgeBaseVectorSearchConfiguration page above), Bedrock's metadata
+    // as a stored, not indexed, text field. The HNSW parameters (m 16, ef 512) are common choices, not from an AWS page.
     // Index names: ^(?![_-])[a-z][a-z0-9_-]*$ (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-opensearchserverless-index.html).
     const index = new aoss.CfnIndex(scope, 'VectorIndex', {
       collectionEndpoint: collection.attrCollectionEndpoint,
@@ -284,7 +289,7 @@ class OpenSearchServerlessStore extends VectorStore {
     // The data access policy: the knowledge base's role describes the index and reads and writes its documents (what
     // Bedrock does when it is created, ingests, syncs, deletes and retrieves); CloudFormation's role manages the index;
     // readers read. Permissions: https://docs.aws.amazon.com/opensearch-service/latest/developerguide/serverless-data-access.html
-    // (the set Bedrock's quick create grants its role, https://docs.aws.amazon.com/bedrock/latest/userguide/knowledge-base-setup.html).
+    // (that this is all Bedrock needs is not confirmed by an AWS page found in this session: docs/architecture.md).
     const indexResource = [`index/${collectionName}/*`];
     const readers = this.options.readerArns ?? [];
     const access = new aoss.CfnAccessPolicy(scope, 'DataAccessPolicy', {

@@ -275,7 +275,9 @@ export async function startKnowledgeBaseEmulator(opts: StartKnowledgeBaseEmulato
    * exists, its vector field is a knn_vector of the embedding model's dimension, the text and metadata fields exist
    * (OpenSearchServerlessConfiguration / OpenSearchServerlessFieldMapping, all required:
    * https://docs.aws.amazon.com/bedrock/latest/APIReference/API_agent_OpenSearchServerlessConfiguration.html ;
-   * https://docs.aws.amazon.com/bedrock/latest/userguide/knowledge-base-setup.html). The collection ARN names the
+   * "Amazon Bedrock validates at creation time that the index exists in the collection and that its vector field
+   * matches the embeddings model": https://docs.aws.amazon.com/cdk/api/v2/docs/@aws-cdk_aws-bedrock-alpha.OpenSearchServerlessVectorStoreProps.html).
+   * The collection ARN names the
    * collection by id: arn:aws:aoss:<region>:<account>:collection/[a-z0-9-]{3,32}.
    */
   function checkOpenSearchIndex(o: any, dim: number): void {

@@ -1392,8 +1392,7 @@ const coversCollection = (pattern: string, name: string) => {
 
 /**
  * The template's OpenSearch Serverless collections and indexes, made in the local emulator. A collection needs an
- * encryption policy whose rules match its name: AWS refuses to create one without ("you must create an encryption
- * policy before you create a collection" that matches its name:
+ * encryption policy whose rules match its name: AWS refuses to create one without (encryption policies, paraphrased:
  * https://docs.aws.amazon.com/opensearch-service/latest/developerguide/serverless-encryption.html). An index's
  * CollectionEndpoint names its collection by id (`https://<id>.<region>.aoss.amazonaws.com`).
  */
