@@ -23,4 +23,4 @@ export { FrontendWafOptions, FrontendWebAcl } from './constructs/frontend/web-ac
 export { KnowledgeBaseFactory, KnowledgeBaseFactoryProps } from './constructs/knowledge-base/knowledge-base-factory';
 export { ExistingKnowledgeBase } from './constructs/knowledge-base/dedicated-knowledge';
 export { EmbeddingModel } from './constructs/knowledge-base/embedding-model';
-export { S3VectorsStoreOptions, VectorStore, VectorStoreBindOptions, VectorStoreBinding } from './constructs/knowledge-base/vector-store';
+export { OpenSearchServerlessStoreOptions, S3VectorsStoreOptions, VectorStore, VectorStoreBindOptions, VectorStoreBinding } from './constructs/knowledge-base/vector-store';

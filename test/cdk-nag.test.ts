@@ -156,6 +156,14 @@ describe('cdk-nag AwsSolutions', () => {
     expectEveryAcknowledgementExplained(app);
   });
 
+  test('full example with the shared knowledge base on OpenSearch Serverless: no unacknowledged findings, every acknowledgement explained', () => {
+    const app = testApp();
+    app.node.setContext('vectorStore', 'openSearchServerless');
+    buildApp(app);
+    expect(nagFindings(app)).toEqual([]);
+    expectEveryAcknowledgementExplained(app);
+  });
+
   test('full example with removal on delete (auto-delete providers): no unacknowledged findings', () => {
     const app = new App({
       outdir: testApp().outdir,

@@ -1,6 +1,6 @@
 import { App, CfnOutput, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { BedrockChatFrontend, BotSharing, ChatBackend, ChatModel, InferenceProfileMode, KnowledgeBaseFactory } from '../../src';
+import { BedrockChatFrontend, BotSharing, ChatBackend, ChatModel, InferenceProfileMode, KnowledgeBaseFactory, VectorStore } from '../../src';
 
 /**
  * The full Bedrock Chat system in one stack: the backend (sign-in, conversations, WebSocket and REST APIs,
@@ -56,9 +56,16 @@ export class BedrockChatStack extends Stack {
     // account (Kendra, Confluence, SharePoint sources...) to bots in `existing` mode; the worker may retrieve from it.
     const existingId = this.node.tryGetContext('existingKnowledgeBaseId') as string | undefined;
     const existingName = (this.node.tryGetContext('existingKnowledgeBaseName') as string | undefined) ?? 'Existing knowledge base';
+    // `-c vectorStore=openSearchServerless`: the shared knowledge base on OpenSearch Serverless, searched HYBRID (an
+    // idle cost of at least 1 OCU per hour: the construct README's "Cost"); dedicated knowledge bases stay on S3 Vectors.
+    const store = this.node.tryGetContext('vectorStore') as string | undefined;
+    if (store !== undefined && store !== 's3Vectors' && store !== 'openSearchServerless') {
+      throw new Error(`-c vectorStore is s3Vectors or openSearchServerless, got ${store}.`);
+    }
     this.knowledge = new KnowledgeBaseFactory(this, 'Knowledge', {
       backend: this.backend,
       removalPolicy,
+      vectorStore: store === 'openSearchServerless' ? VectorStore.openSearchServerless() : VectorStore.s3Vectors(),
       existingKnowledgeBases: existingId ? [{ knowledgeBaseId: existingId, name: existingName }] : undefined,
     });
 

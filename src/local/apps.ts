@@ -36,6 +36,12 @@ export const playgroundApp: AppBuilder = (app) => {
   buildApp(app);
 };
 
+/** The playground's app with the shared knowledge base on OpenSearch Serverless (`-c vectorStore=openSearchServerless`). */
+export const playgroundOpenSearchApp: AppBuilder = (app) => {
+  app.node.setContext('vectorStore', 'openSearchServerless');
+  playgroundApp(app);
+};
+
 export interface ComposedAppOptions {
   /** ChatBackend's usageLimits (the load test and the budget tests). */
   readonly usageLimits?: UsageLimits;

@@ -95,6 +95,8 @@ export async function registerExistingKnowledgeBases(
         knowledgeBaseConfiguration: { type: 'VECTOR', vectorKnowledgeBaseConfiguration: { embeddingModelArn: `arn:aws:bedrock:${region}::foundation-model/amazon.titan-embed-text-v2:0` } },
         // another vector store than S3 Vectors: an existing knowledge base may use HYBRID search
         storageConfiguration: { type: 'OPENSEARCH_SERVERLESS', opensearchServerlessConfiguration: { collectionArn: `arn:aws:aoss:${region}:000000000000:collection/existing`, vectorIndexName: 'existing', fieldMapping: { vectorField: 'v', textField: 't', metadataField: 'm' } } },
+        // the account's, not the template's: its collection is not emulated (retrieval is lexical)
+        standIn: true,
       });
       const documents = options.documents?.(kb) ?? [];
       if (documents.length) {

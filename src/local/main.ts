@@ -5,6 +5,8 @@
  *   BEDROCK_CHAT_BEDROCK=aws npm start         real Amazon Bedrock with your AWS credentials
  *   BEDROCK_CHAT_OFFLINE_MAX_WORDS=8 npm start  the offline model stops at 8 words (max_tokens): try Continue
  *   BEDROCK_CHAT_QUIET=true npm start          without the handlers' logs
+ *   BEDROCK_CHAT_VECTOR_STORE=openSearchServerless npm start
+ *                                              the shared knowledge base on (local) OpenSearch Serverless, searched HYBRID
  */
 import { startPlayground } from './playground';
 import { startupMessage } from './startup';
@@ -21,6 +23,7 @@ async function main(): Promise<void> {
     bedrock: useAws ? 'aws' as const : 'offline' as const,
     offlineMaxWords: Number.isInteger(maxWords) && maxWords > 0 ? maxWords : undefined,
     quiet: process.env.BEDROCK_CHAT_QUIET === 'true',
+    vectorStore: vectorStoreOf(process.env.BEDROCK_CHAT_VECTOR_STORE),
   };
   let pg;
   try {
@@ -45,3 +48,9 @@ main().catch((err) => {
   console.error(err);
   process.exit(1);
 });
+
+function vectorStoreOf(v: string | undefined): 's3Vectors' | 'openSearchServerless' | undefined {
+  if (v === undefined || v === '' || v === 's3Vectors' || v === 'openSearchServerless') return v === '' ? undefined : v;
+  console.error(`BEDROCK_CHAT_VECTOR_STORE is s3Vectors or openSearchServerless, got ${v}.`);
+  process.exit(2);
+}

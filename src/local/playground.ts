@@ -4,7 +4,7 @@
  * with emulated DynamoDB, S3, Bedrock (offline model by default), API Gateway, Lambda and the Cognito managed login.
  * Used by `npm start`, the browser tests and the benchmarks.
  */
-import { AppBuilder, composedApp, playgroundApp, synthesize } from './apps';
+import { AppBuilder, composedApp, playgroundApp, playgroundOpenSearchApp, synthesize } from './apps';
 import type { UsageLimits } from '../index';
 import type { FakeRequest, StartBedrockFakeOptions } from './emulators/bedrock';
 import { PROJECT_DOCUMENTATION, projectDocumentation, type ExistingKnowledgeOptions } from './existing-knowledge';
@@ -40,6 +40,11 @@ export interface PlaygroundOptions {
   readonly domainPrefix?: string;
   /** Another app to synthesize (its stacks are loaded). @default examples/full-system */
   readonly app?: AppBuilder;
+  /**
+   * The example's vector store for the shared knowledge base (`-c vectorStore=...`; `npm start` reads
+   * BEDROCK_CHAT_VECTOR_STORE). @default 's3Vectors'
+   */
+  readonly vectorStore?: 's3Vectors' | 'openSearchServerless';
   /** A cloud assembly already synthesized (e.g. by the CLI); wins over `app`. */
   readonly assembly?: CloudAssembly;
   /** Waits before the retries of failed asynchronous invocations. @default Lambda's one and two minutes */
@@ -141,5 +146,6 @@ function assemblyFor(options: PlaygroundOptions): CloudAssembly {
     const composed = { models: options.models, domainPrefix: options.domainPrefix, usageLimits: options.usageLimits };
     return synthesize(composedApp(composed), JSON.stringify(composed));
   }
+  if (options.vectorStore === 'openSearchServerless') return synthesize(playgroundOpenSearchApp, 'playground-oss');
   return synthesize(playgroundApp, 'playground');
 }

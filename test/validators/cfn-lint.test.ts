@@ -45,8 +45,12 @@ maybe('cfn-lint', () => {
     process.env.CDK_DEFAULT_ACCOUNT = '111111111111';
     process.env.CDK_DEFAULT_REGION = 'us-east-1';
     let exampleApp: App;
+    let ossApp: App;
     try {
       exampleApp = buildApp(testApp());
+      ossApp = testApp();
+      ossApp.node.setContext('vectorStore', 'openSearchServerless');
+      buildApp(ossApp);
     } finally {
       for (const [k, v] of [['CDK_DEFAULT_ACCOUNT', saved.account], ['CDK_DEFAULT_REGION', saved.region]] as const) {
         if (v === undefined) delete process.env[k];
@@ -58,6 +62,7 @@ maybe('cfn-lint', () => {
       ...templates(frontendApp, 'BedrockChatFrontend default'),
       ...templates(knowledgeApp, 'KnowledgeBaseFactory default'),
       ...templates(exampleApp, 'examples/full-system'),
+      ...templates(ossApp, 'examples/full-system -c vectorStore=openSearchServerless'),
     ];
     findings = await cfnLint(inputs);
   }, 300_000);
@@ -68,6 +73,7 @@ maybe('cfn-lint', () => {
       'BedrockChatFrontend default > stack Frontend',
       'KnowledgeBaseFactory default > stack Knowledge',
       'examples/full-system > stack BedrockChat',
+      'examples/full-system -c vectorStore=openSearchServerless > stack BedrockChat',
     ]);
     const unaccepted = unacceptedFindings(findings);
     if (unaccepted.length > 0) throw new Error(`cfn-lint findings:\n${formatFindings(unaccepted)}`);

@@ -151,6 +151,11 @@ export class KnowledgeBaseFactory extends Construct {
   public readonly deprovisionStateMachine: sfn.StateMachine;
   /** The role Bedrock assumes for the bots' dedicated knowledge bases. */
   public readonly dedicatedServiceRole: iam.Role;
+  /**
+   * The S3 vector bucket of the bots' dedicated indexes: the shared store's with `VectorStore.s3Vectors()`, else one
+   * of its own.
+   */
+  public readonly dedicatedVectorBucket: s3vectors.CfnVectorBucket;
 
   constructor(scope: Construct, id: string, props: KnowledgeBaseFactoryProps) {
     super(scope, id);
@@ -197,7 +202,7 @@ export class KnowledgeBaseFactory extends Construct {
       }),
       description: 'Amazon Bedrock Knowledge Bases: embed documents, read them from the document bucket, write and query the vector index',
     });
-    const binding = this.vectorStore.bind(this, { dimensions: this.embeddingModel.dimensions, removalPolicy });
+    const binding = this.vectorStore.bind(this, { dimensions: this.embeddingModel.dimensions, removalPolicy, serviceRole: this.serviceRole });
     this.vectorStoreResources = binding.resources;
     const policy = new iam.Policy(this, 'ServiceRolePolicy', {
       statements: [
@@ -243,6 +248,8 @@ export class KnowledgeBaseFactory extends Construct {
     });
     // Bedrock checks the role's access to the index when the knowledge base is created: the policy must exist first.
     this.knowledgeBase.node.addDependency(policy);
+    // A store whose index is not referenced by the storage configuration (OpenSearch Serverless names it) says so.
+    for (const d of binding.dependencies ?? []) this.knowledgeBase.node.addDependency(d);
     this.knowledgeBaseId = this.knowledgeBase.attrKnowledgeBaseId;
     this.knowledgeBaseArn = this.knowledgeBase.attrKnowledgeBaseArn;
 
@@ -287,6 +294,8 @@ export class KnowledgeBaseFactory extends Construct {
 
     // The chat worker retrieves for bots with documents (docs/knowledge-contract.md), always filtered on the bot.
     props.backend.workerFunction.addEnvironment('KNOWLEDGE_BASE_ID', this.knowledgeBaseId);
+    // The shared knowledge base is searched HYBRID when its store supports it and the store's option asks for it.
+    if (this.vectorStore.searchType) props.backend.workerFunction.addEnvironment('KNOWLEDGE_SEARCH_TYPE', this.vectorStore.searchType);
     this.grantRetrieve(props.backend.workerFunction);
 
     // Documents of bots: the knowledge-api function, its routes, and what bots-api and the bot cleanup need.
@@ -301,8 +310,11 @@ export class KnowledgeBaseFactory extends Construct {
     this.knowledgeApiFunction = documents.function;
 
     // Dedicated knowledge bases of bots: their service role and the provision and deprovision state machines.
-    const vectorBucket = binding.resources.find((r): r is s3vectors.CfnVectorBucket => r instanceof s3vectors.CfnVectorBucket);
-    if (!vectorBucket) throw new Error('KnowledgeBaseFactory: dedicated knowledge bases need the S3 Vectors store (VectorStore.s3Vectors()).');
+    // They stay on S3 Vectors (no idle cost per bot): the shared store's vector bucket, or one of their own when the
+    // shared store is not S3 Vectors.
+    this.dedicatedVectorBucket = binding.resources.find((r): r is s3vectors.CfnVectorBucket => r instanceof s3vectors.CfnVectorBucket)
+      ?? this.dedicatedBucket(removalPolicy);
+    const vectorBucket = this.dedicatedVectorBucket;
     const dedicated = new DedicatedKnowledge(this, {
       backend: props.backend._parts,
       workerFunction: props.backend.workerFunction,
@@ -347,6 +359,12 @@ export class KnowledgeBaseFactory extends Construct {
   /** Exactly `actions` on the objects under `prefix` of the document bucket. */
   public grantDocuments(grantee: iam.IGrantable, actions: string[], prefix: string): iam.Grant {
     return grant(grantee, actions, [this.documentBucket.arnForObjects(`${prefix}*`)]);
+  }
+
+  private dedicatedBucket(removalPolicy: RemovalPolicy): s3vectors.CfnVectorBucket {
+    const bucket = new s3vectors.CfnVectorBucket(this, 'DedicatedVectorBucket', { encryptionConfiguration: { sseType: 'AES256' } });
+    bucket.applyRemovalPolicy(removalPolicy);
+    return bucket;
   }
 
   private logicalIdOf(c: Construct): string {

@@ -1,6 +1,8 @@
-import { Names, RemovalPolicy } from 'aws-cdk-lib';
+import { DefaultStackSynthesizer, Fn, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as bedrock from 'aws-cdk-lib/aws-bedrock';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as aoss from 'aws-cdk-lib/aws-opensearchserverless';
 import * as s3vectors from 'aws-cdk-lib/aws-s3vectors';
 import { Construct } from 'constructs';
 
@@ -14,12 +16,59 @@ export interface S3VectorsStoreOptions {
   readonly distanceMetric?: string;
 }
 
+/** Options of `VectorStore.openSearchServerless()`. */
+export interface OpenSearchServerlessStoreOptions {
+  /**
+   * Standby replicas in a second Availability Zone. Off by default for cost: a collection with redundancy bills at
+   * least 2 OCUs (1 indexing, 1 search, each with a standby), without it at least 1 (0.5 + 0.5); both are billed per
+   * hour whether or not the knowledge base is used
+   * (https://docs.aws.amazon.com/opensearch-service/latest/developerguide/serverless-scaling.html). Switch it on for
+   * production availability (it cannot be changed later: the collection is replaced).
+   * @default false
+   */
+  readonly standbyReplicas?: boolean;
+
+  /**
+   * How the chat searches the shared knowledge base: `HYBRID` (vector and keyword, Retrieve's `overrideSearchType`) or
+   * `SEMANTIC` (vector only). Hybrid needs a filterable text field, which the index has
+   * (https://docs.aws.amazon.com/bedrock/latest/APIReference/API_agent-runtime_KnowledgeBaseVectorSearchConfiguration.html).
+   * @default 'HYBRID'
+   */
+  readonly searchType?: string;
+
+  /**
+   * A customer managed KMS key for the collection's encryption policy. The key policy must let OpenSearch Serverless
+   * use it (https://docs.aws.amazon.com/opensearch-service/latest/developerguide/serverless-encryption.html).
+   * @default - an AWS owned key
+   */
+  readonly encryptionKey?: kms.IKey;
+
+  /**
+   * Further IAM principals (role or user ARNs) given read access to the index through the data access policy, e.g. an
+   * operator's role for inspection. They also need `aoss:APIAccessAll` on the collection in their own IAM policy.
+   * @default []
+   */
+  readonly readerArns?: string[];
+
+  /**
+   * The principal CloudFormation creates the index as (`AWS::OpenSearchServerless::Index` is created on the collection's
+   * data plane with the stack's credentials: the CloudFormation service role when there is one,
+   * https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-iam-servicerole.html). The data access policy
+   * lets it create, describe, update and delete the index (not read or write documents).
+   * @default - the CloudFormation execution role of the stack's `DefaultStackSynthesizer` (cdk bootstrap's
+   * `cfn-exec-role`); required with any other synthesizer
+   */
+  readonly indexCreatorArn?: string;
+}
+
 /** What `VectorStore.bind` is given. */
 export interface VectorStoreBindOptions {
   /** The vector dimension (the embedding model's). */
   readonly dimensions: number;
   /** What happens to the store's data when the stack is deleted. */
   readonly removalPolicy: RemovalPolicy;
+  /** The knowledge base's service role (a store with its own access policy names it). */
+  readonly serviceRole: iam.IRole;
 }
 
 /** What a vector store adds to a knowledge base when it is bound. */
@@ -30,6 +79,11 @@ export interface VectorStoreBinding {
   readonly statements: iam.PolicyStatement[];
   /** The store's resources, for escape hatches (`node.defaultChild` of each). */
   readonly resources: Construct[];
+  /**
+   * Resources the knowledge base must be created after (besides the role's policy).
+   * @default - the storage configuration's references order it
+   */
+  readonly dependencies?: Construct[];
 }
 
 /**
@@ -54,8 +108,27 @@ export abstract class VectorStore {
     return new S3VectorsStore(options);
   }
 
-  /** The store type, as `StorageConfiguration.Type` names it (`S3_VECTORS`). */
+  /**
+   * Amazon OpenSearch Serverless, for hybrid (vector and keyword) search: a `VECTORSEARCH` collection with its
+   * encryption policy (AWS owned key unless given), a network policy that admits only Amazon Bedrock (no public
+   * endpoint), a data access policy (the knowledge base's role reads and writes the index; the CloudFormation role
+   * creates it), and the vector index as an `AWS::OpenSearchServerless::Index` (FAISS HNSW, so that Bedrock can filter
+   * on metadata; a text field for hybrid search; Bedrock's metadata field). It bills OCU hours while idle: see the
+   * README's cost section. Dedicated knowledge bases of bots stay on S3 Vectors.
+   */
+  public static openSearchServerless(options: OpenSearchServerlessStoreOptions = {}): VectorStore {
+    return new OpenSearchServerlessStore(options);
+  }
+
+  /** The store type, as `StorageConfiguration.Type` names it (`S3_VECTORS`, `OPENSEARCH_SERVERLESS`). */
   public abstract readonly storeType: string;
+
+  /**
+   * The search type the chat asks the shared knowledge base for (`HYBRID`), or undefined for Bedrock's default.
+   * Only OpenSearch stores support hybrid search (S3 Vectors does not:
+   * https://docs.aws.amazon.com/bedrock/latest/APIReference/API_agent-runtime_KnowledgeBaseVectorSearchConfiguration.html).
+   */
+  public abstract readonly searchType?: string;
 
   /**
    * Creates the store's resources in `scope` and returns the knowledge base's storage configuration and the service
@@ -66,6 +139,7 @@ export abstract class VectorStore {
 
 class S3VectorsStore extends VectorStore {
   public readonly storeType = 'S3_VECTORS';
+  public readonly searchType = undefined;
   private readonly distanceMetric: string;
 
   constructor(options: S3VectorsStoreOptions) {
@@ -104,6 +178,176 @@ class S3VectorsStore extends VectorStore {
         resources: [index.attrIndexArn],
       })],
       resources: [bucket, index],
+    };
+  }
+}
+
+/**
+ * The index's field names: the ones AWS's own CDK examples use for a Bedrock index on OpenSearch Serverless
+ * (https://docs.aws.amazon.com/cdk/api/v2/docs/@aws-cdk_aws-bedrock-alpha.OpenSearchServerlessVectorStoreProps.html).
+ */
+const OSS_FIELDS = { vector: 'bedrock-knowledge-base-default-vector', text: 'AMAZON_BEDROCK_TEXT_CHUNK', metadata: 'AMAZON_BEDROCK_METADATA' };
+
+/**
+ * A name of 3-32 characters, `^[a-z][a-z0-9-]{2,31}$` (collections, security and access policies), derived from
+ * `scope`'s path and ending in `suffix` (4 characters with its hyphen).
+ */
+function ossName(scope: Construct, suffix: string): string {
+  // https://docs.aws.amazon.com/opensearch-service/latest/ServerlessAPIReference/API_CreateCollection.html (name);
+  // https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-opensearchserverless-securitypolicy.html (Name)
+  const base = Names.uniqueResourceName(scope, { maxLength: 27, separator: '-' }).toLowerCase().replace(/[^a-z0-9-]/g, '-');
+  return `${/^[a-z]/.test(base) ? base : `k${base.slice(1)}`}-${suffix}`;
+}
+
+class OpenSearchServerlessStore extends VectorStore {
+  public readonly storeType = 'OPENSEARCH_SERVERLESS';
+  public readonly searchType?: string;
+  private readonly options: OpenSearchServerlessStoreOptions;
+
+  constructor(options: OpenSearchServerlessStoreOptions) {
+    super();
+    this.options = options;
+    const searchType = options.searchType ?? 'HYBRID';
+    if (searchType !== 'HYBRID' && searchType !== 'SEMANTIC') {
+      throw new Error(`VectorStore.openSearchServerless: searchType must be 'HYBRID' or 'SEMANTIC', got '${searchType}'.`);
+    }
+    this.searchType = searchType === 'HYBRID' ? 'HYBRID' : undefined;
+    for (const arn of options.readerArns ?? []) {
+      if (!Token.isUnresolved(arn) && !/^arn:[a-z-]+:iam::\d{12}:(role|user)\/.+$/.test(arn)) {
+        throw new Error(`VectorStore.openSearchServerless: readerArns: "${arn}" is not an IAM role or user ARN.`);
+      }
+    }
+  }
+
+  public bind(scope: Construct, options: VectorStoreBindOptions): VectorStoreBinding {
+    const stack = Stack.of(scope);
+    // the synthesizer's ARN has ${AWS::Partition}-style placeholders, for Fn::Sub
+    const creator = this.options.indexCreatorArn
+      ?? (stack.synthesizer instanceof DefaultStackSynthesizer ? Fn.sub(stack.synthesizer.cloudFormationExecutionRoleArn) : undefined);
+    if (!creator) {
+      throw new Error('VectorStore.openSearchServerless: the stack does not use the DefaultStackSynthesizer; set indexCreatorArn to the role CloudFormation deploys with.');
+    }
+    const collectionName = ossName(scope, 'vec');
+    const resource = [`collection/${collectionName}`];
+    const key = this.options.encryptionKey;
+    // A collection needs an encryption policy whose rules match its name when it is created
+    // (https://docs.aws.amazon.com/opensearch-service/latest/developerguide/serverless-encryption.html; paraphrased,
+    // the exact sentence was not checked in this session).
+    const encryption = new aoss.CfnSecurityPolicy(scope, 'EncryptionPolicy', {
+      name: ossName(scope, 'enc'),
+      type: 'encryption',
+      description: 'Encryption at rest of the knowledge base collection',
+      policy: Stack.of(scope).toJsonString({
+        Rules: [{ ResourceType: 'collection', Resource: resource }],
+        ...(key ? { AWSOwnedKey: false, KmsARN: key.keyArn } : { AWSOwnedKey: true }),
+      }),
+    });
+    // Private access for AWS services: only Amazon Bedrock reaches the collection's endpoint, there is no public
+    // endpoint and no dashboard (https://docs.aws.amazon.com/opensearch-service/latest/developerguide/serverless-network.html,
+    // private access for AWS services such as Amazon Bedrock, `SourceServices`). Not verified: that CloudFormation's
+    // index handler reaches a collection without a public endpoint (docs/architecture.md, "OpenSearch Serverless store").
+    const network = new aoss.CfnSecurityPolicy(scope, 'NetworkPolicy', {
+      name: ossName(scope, 'net'),
+      type: 'network',
+      description: 'The knowledge base collection: reachable by Amazon Bedrock only',
+      policy: Stack.of(scope).toJsonString([{
+        Rules: [{ ResourceType: 'collection', Resource: resource }],
+        AllowFromPublic: false,
+        SourceServices: ['bedrock.amazonaws.com'],
+      }]),
+    });
+    const collection = new aoss.CfnCollection(scope, 'Collection', {
+      name: collectionName,
+      type: 'VECTORSEARCH',
+      description: 'Vectors of the shared knowledge base',
+      standbyReplicas: this.options.standbyReplicas ? 'ENABLED' : 'DISABLED',
+    });
+    collection.addDependency(encryption);
+    collection.addDependency(network);
+    const indexName = `${collectionName}-index`;
+    // The index: FAISS HNSW (Bedrock filters on metadata only with faiss:
+    // https://docs.aws.amazon.com/bedrock/latest/userguide/knowledge-base-ingest.html), the chunk text as a searchable
+    // text field (hybrid search needs it: the KnowledgeBaseVectorSearchConfiguration page above), Bedrock's metadata
+    // as a stored, not indexed, text field. The HNSW parameters (m 16, ef 512) are common choices, not from an AWS page.
+    // Index names: ^(?![_-])[a-z][a-z0-9_-]*$ (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-opensearchserverless-index.html).
+    const index = new aoss.CfnIndex(scope, 'VectorIndex', {
+      collectionEndpoint: collection.attrCollectionEndpoint,
+      indexName,
+      settings: { index: { knn: true, knnAlgoParamEfSearch: 512 } },
+      mappings: {
+        properties: {
+          [OSS_FIELDS.vector]: {
+            type: 'knn_vector',
+            dimension: options.dimensions,
+            method: { engine: 'faiss', name: 'hnsw', spaceType: 'l2', parameters: { efConstruction: 512, m: 16 } },
+          },
+          [OSS_FIELDS.text]: { type: 'text', index: true },
+          [OSS_FIELDS.metadata]: { type: 'text', index: false },
+        },
+      },
+    });
+    // The data access policy: the knowledge base's role describes the index and reads and writes its documents (what
+    // Bedrock does when it is created, ingests, syncs, deletes and retrieves); CloudFormation's role manages the index;
+    // readers read. Permissions: https://docs.aws.amazon.com/opensearch-service/latest/developerguide/serverless-data-access.html
+    // (that this is all Bedrock needs is not confirmed by an AWS page found in this session: docs/architecture.md).
+    const indexResource = [`index/${collectionName}/*`];
+    const readers = this.options.readerArns ?? [];
+    const access = new aoss.CfnAccessPolicy(scope, 'DataAccessPolicy', {
+      name: ossName(scope, 'acc'),
+      type: 'data',
+      description: 'The knowledge base role reads and writes the vector index; CloudFormation manages it',
+      policy: Stack.of(scope).toJsonString([
+        {
+          Description: 'Amazon Bedrock Knowledge Bases',
+          Rules: [
+            { ResourceType: 'collection', Resource: resource, Permission: ['aoss:DescribeCollectionItems'] },
+            { ResourceType: 'index', Resource: indexResource, Permission: ['aoss:DescribeIndex', 'aoss:ReadDocument', 'aoss:WriteDocument'] },
+          ],
+          Principal: [options.serviceRole.roleArn],
+        },
+        {
+          Description: 'CloudFormation (AWS::OpenSearchServerless::Index)',
+          Rules: [
+            { ResourceType: 'collection', Resource: resource, Permission: ['aoss:DescribeCollectionItems'] },
+            { ResourceType: 'index', Resource: indexResource, Permission: ['aoss:CreateIndex', 'aoss:DescribeIndex', 'aoss:UpdateIndex', 'aoss:DeleteIndex'] },
+          ],
+          Principal: [creator],
+        },
+        ...(readers.length ? [{
+          Description: 'Readers',
+          Rules: [{ ResourceType: 'index', Resource: indexResource, Permission: ['aoss:DescribeIndex', 'aoss:ReadDocument'] }],
+          Principal: readers,
+        }] : []),
+      ]),
+    });
+    // The index is created on the data plane: the collection must be active (the endpoint attribute orders it) and the
+    // creator admitted first; the
+    // knowledge base (made after the binding's resources, KnowledgeBaseFactory) is created after the index.
+    index.addDependency(access);
+    for (const r of [collection, index]) r.applyRemovalPolicy(options.removalPolicy);
+    return {
+      storageConfiguration: {
+        type: 'OPENSEARCH_SERVERLESS',
+        opensearchServerlessConfiguration: {
+          collectionArn: collection.attrArn,
+          vectorIndexName: index.indexName,
+          fieldMapping: { vectorField: OSS_FIELDS.vector, textField: OSS_FIELDS.text, metadataField: OSS_FIELDS.metadata },
+        },
+      },
+      statements: [new iam.PolicyStatement({
+        sid: 'OpenSearchServerlessCollection',
+        // "aoss:APIAccessAll" on the collection: IAM's half of data plane access, the data access policy is the other
+        // (https://docs.aws.amazon.com/bedrock/latest/userguide/kb-permissions.html, "Permissions to access your vector
+        // database in Amazon OpenSearch Service"; the action's resource type is Collection:
+        // https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonopensearchserverless.html).
+        actions: ['aoss:APIAccessAll'],
+        resources: [collection.attrArn],
+      }),
+      // A customer managed key of the vector store: the role may decrypt with it (kb-permissions.html above, "If you
+      // encrypt ... your vector database in Amazon OpenSearch Service": permissions to decrypt the key)
+      ...(key ? [new iam.PolicyStatement({ sid: 'OpenSearchServerlessKey', actions: ['kms:Decrypt'], resources: [key.keyArn] })] : [])],
+      resources: [encryption, network, access, collection, index],
+      dependencies: [index],
     };
   }
 }

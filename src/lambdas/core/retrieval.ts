@@ -123,6 +123,8 @@ export interface KnowledgeDeps {
   readonly knowledgeBaseId: string;
   /** The existing knowledge bases the worker may retrieve from (`KNOWLEDGE_EXISTING`); any other id is never retrieved. */
   readonly existing?: readonly string[];
+  /** `HYBRID` when the shared knowledge base's store supports it and the deployment asks for it (`KNOWLEDGE_SEARCH_TYPE`). */
+  readonly sharedSearchType?: 'HYBRID';
   readonly retrieve: (request: RetrieveRequest, signal?: AbortSignal) => Promise<RetrieveResponse>;
 }
 
@@ -244,6 +246,7 @@ export async function retrieveSources(
           // Only the shared knowledge base holds other bots' documents; a dedicated or existing one is searched whole.
           ...(target.mode === 'shared' ? { filter: { equals: { key: 'botId', value: botId } } } : {}),
           ...(target.mode === 'existing' && target.searchType ? { overrideSearchType: target.searchType } : {}),
+          ...(target.mode === 'shared' && knowledge.sharedSearchType ? { overrideSearchType: knowledge.sharedSearchType } : {}),
         },
       },
     }, signal ? AbortSignal.any([signal, AbortSignal.timeout(RETRIEVE_BUDGET_MS)]) : AbortSignal.timeout(RETRIEVE_BUDGET_MS));

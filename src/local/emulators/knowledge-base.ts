@@ -14,6 +14,7 @@ import { chunkDocument, chunkingConfigurationError } from './kb-chunk';
 import { matchesRetrievalFilter, retrievalFilterError, type Metadata, type MetadataValue, type RetrievalFilter } from './kb-filter';
 import { BYTE_CONTENT_MIME_TYPES, formatOfKey, formatOfMimeType, isBedrockSupportedKey, parseDocument, ParseError, type ParseLimits } from './kb-parse';
 import { crawl, webConfigurationError } from './kb-web';
+import { OssError, type OpenSearchServerlessStore, type Source } from './opensearch-serverless';
 import { S3VectorsError, type S3VectorsStore } from './s3-vectors';
 import { closeServer, listenLoopback, readBody } from './util';
 
@@ -28,6 +29,11 @@ export interface StartKnowledgeBaseEmulatorOptions {
   readonly account?: string;
   /** The S3 Vectors store that S3_VECTORS knowledge bases write into (its index must exist, as in AWS). */
   readonly vectors?: S3VectorsStore;
+  /**
+   * The OpenSearch Serverless collections that OPENSEARCH_SERVERLESS knowledge bases write into (the collection and
+   * its index must exist with the mapped fields, as in AWS). Without it such a knowledge base is refused.
+   */
+  readonly opensearch?: OpenSearchServerlessStore;
   /** Reads S3 data sources and S3-located documents. Without it they fail with a reason that says so. */
   readonly s3?: S3Reader;
   /** Bounds of each PDF/DOCX parse (heap, time, pages, characters). */
@@ -55,6 +61,8 @@ interface KnowledgeBaseRecord {
   updatedAt: string;
   failureReasons?: string[];
   dimension: number;
+  /** A knowledge base of the account that the template does not make (KnowledgeBaseDefinition.standIn). */
+  standIn?: boolean;
   index: MiniSearch<IndexedChunk>;
   dataSources: Map<string, DataSourceRecord>;
 }
@@ -150,6 +158,11 @@ export interface KnowledgeBaseDefinition {
   description?: string;
   knowledgeBaseConfiguration: any;
   storageConfiguration: any;
+  /**
+   * A stand-in for a knowledge base of the account that no template makes (existing knowledge bases): its vector
+   * store is not emulated (its collection or index is not checked), and retrieval is lexical.
+   */
+  standIn?: boolean;
 }
 
 /** A data source as a template declares it (the API's property names). */
@@ -237,7 +250,7 @@ export async function startKnowledgeBaseEmulator(opts: StartKnowledgeBaseEmulato
     return ds;
   }
 
-  function validateKnowledgeBase(body: any): void {
+  function validateKnowledgeBase(body: any, standIn = false): void {
     if (typeof body.name !== 'string' || !/^([0-9a-zA-Z][_-]?){1,100}$/.test(body.name)) throw invalid('name must match ([0-9a-zA-Z][_-]?){1,100}.');
     if (typeof body.roleArn !== 'string' || !body.roleArn.startsWith('arn:')) throw invalid('roleArn is required.');
     const c = body.knowledgeBaseConfiguration;
@@ -260,7 +273,41 @@ export async function startKnowledgeBaseEmulator(opts: StartKnowledgeBaseEmulato
           throw err;
         }
       }
+    } else if (s.type === 'OPENSEARCH_SERVERLESS' && opts.opensearch && !standIn) {
+      checkOpenSearchIndex(s.opensearchServerlessConfiguration, dimensionOf(c));
     }
+  }
+
+  /**
+   * Bedrock checks the collection and the index when an OPENSEARCH_SERVERLESS knowledge base is created: the index
+   * exists, its vector field is a knn_vector of the embedding model's dimension, the text and metadata fields exist
+   * (OpenSearchServerlessConfiguration / OpenSearchServerlessFieldMapping, all required:
+   * https://docs.aws.amazon.com/bedrock/latest/APIReference/API_agent_OpenSearchServerlessConfiguration.html ;
+   * "Amazon Bedrock validates at creation time that the index exists in the collection and that its vector field
+   * matches the embeddings model": https://docs.aws.amazon.com/cdk/api/v2/docs/@aws-cdk_aws-bedrock-alpha.OpenSearchServerlessVectorStoreProps.html).
+   * The collection ARN names the
+   * collection by id: arn:aws:aoss:<region>:<account>:collection/[a-z0-9-]{3,32}.
+   */
+  function checkOpenSearchIndex(o: any, dim: number): void {
+    const f = o?.fieldMapping;
+    if (typeof o?.collectionArn !== 'string' || !/^arn:aws:aoss:[a-z]{2}(-gov)?-[a-z]+-\d{1}:\d{12}:collection\/[a-z0-9-]{3,32}$/.test(o.collectionArn)) {
+      throw invalid('opensearchServerlessConfiguration.collectionArn must be a collection ARN (arn:aws:aoss:<region>:<account>:collection/<id>).');
+    }
+    if (typeof o.vectorIndexName !== 'string' || !f?.vectorField || !f.textField || !f.metadataField) {
+      throw invalid('opensearchServerlessConfiguration needs vectorIndexName and fieldMapping (vectorField, textField, metadataField).');
+    }
+    let props: Record<string, any>;
+    try {
+      props = opts.opensearch!.index(o.collectionArn, o.vectorIndexName).mappings.properties;
+    } catch (err) {
+      if (err instanceof OssError) throw invalid(`The OpenSearch Serverless index could not be used: ${err.message}`);
+      throw err;
+    }
+    const v = props[f.vectorField];
+    if (v?.type !== 'knn_vector') throw invalid(`The vector field ${f.vectorField} is not a knn_vector field of index ${o.vectorIndexName}.`);
+    if (v.dimension !== dim) throw invalid(`The index's dimension (${v.dimension}) is not the embedding model's (${dim}).`);
+    if (props[f.textField]?.type !== 'text') throw invalid(`The text field ${f.textField} is not a text field of index ${o.vectorIndexName}.`);
+    if (!props[f.metadataField]) throw invalid(`The metadata field ${f.metadataField} is not a field of index ${o.vectorIndexName}.`);
   }
 
   function newKb(body: any, id: string): KnowledgeBaseRecord {
@@ -283,7 +330,7 @@ export async function startKnowledgeBaseEmulator(opts: StartKnowledgeBaseEmulato
   }
 
   function kbView(kb: KnowledgeBaseRecord) {
-    const { index: _index, dataSources: _ds, dimension: _dim, ...view } = kb;
+    const { index: _index, dataSources: _ds, dimension: _dim, standIn: _standIn, ...view } = kb;
     return view;
   }
 
@@ -335,6 +382,17 @@ export async function startKnowledgeBaseEmulator(opts: StartKnowledgeBaseEmulato
     return kb.storageConfiguration?.type === 'S3_VECTORS' && opts.vectors && v ? { indexArn: v.indexArn, indexName: v.indexName, vectorBucketArn: v.vectorBucketArn } : undefined;
   }
 
+  function ossRef(kb: KnowledgeBaseRecord) {
+    const o = kb.storageConfiguration?.opensearchServerlessConfiguration;
+    return kb.storageConfiguration?.type === 'OPENSEARCH_SERVERLESS' && opts.opensearch && !kb.standIn && o
+      ? {
+        collection: o.collectionArn as string,
+        index: o.vectorIndexName as string,
+        fields: o.fieldMapping as { vectorField: string; textField: string; metadataField: string },
+      }
+      : undefined;
+  }
+
   /** Feature hashing of term counts into the knowledge base's dimension, L2-normalised (a lexical stand-in for an embedding). */
   function embed(text: string, dim: number): number[] {
     const v = new Array<number>(dim).fill(0);
@@ -349,6 +407,16 @@ export async function startKnowledgeBaseEmulator(opts: StartKnowledgeBaseEmulato
 
   function removeChunks(kb: KnowledgeBaseRecord, ids: string[]): void {
     for (const id of ids) if (kb.index.has(id)) kb.index.discard(id);
+    const oss = ossRef(kb);
+    if (oss) {
+      for (const id of ids) {
+        try {
+          opts.opensearch!.deleteDocument(oss.collection, oss.index, id);
+        } catch (err) {
+          if (!(err instanceof OssError)) throw err;
+        }
+      }
+    }
     const ref = vectorRef(kb);
     if (ref) {
       for (let i = 0; i < ids.length; i += 500) {
@@ -417,6 +485,29 @@ export async function startKnowledgeBaseEmulator(opts: StartKnowledgeBaseEmulato
             const keys = vectors.map((v) => v.key);
             for (let k = 0; k < keys.length; k += 500) opts.vectors!.deleteVectors(ref, keys.slice(k, k + 500));
             throw new ParseError(`The vector store refused the document's vectors: ${err.message}`);
+          }
+          throw err;
+        }
+      }
+      const oss = ossRef(kb);
+      if (oss) {
+        // Bedrock writes one document per chunk: the vector, the chunk text, its own metadata (JSON), and each
+        // metadata attribute as a field of its own (what a filter and a keyword search read)
+        const written: string[] = [];
+        try {
+          for (const e of entries) {
+            opts.opensearch!.putDocument(oss.collection, oss.index, e.id, {
+              ...e.metadata,
+              [oss.fields.vectorField]: embed(e.text, kb.dimension),
+              [oss.fields.textField]: e.text,
+              [oss.fields.metadataField]: JSON.stringify({ source: location, parentText: e.returnedText === e.text ? undefined : e.returnedText }),
+            });
+            written.push(e.id);
+          }
+        } catch (err) {
+          if (err instanceof OssError) {
+            for (const id of written) opts.opensearch!.deleteDocument(oss.collection, oss.index, id);
+            throw new ParseError(`The vector store refused the document's chunks: ${err.message}`);
           }
           throw err;
         }
@@ -783,7 +874,10 @@ export async function startKnowledgeBaseEmulator(opts: StartKnowledgeBaseEmulato
     if (!Number.isInteger(n) || n < 1 || n > KB_LIMITS.numberOfResultsMax) throw invalid('numberOfResults must be between 1 and 100.');
     // "For other vector store configurations, only SEMANTIC search is available" (HYBRID needs OpenSearch
     // Serverless with a filterable text field: the KnowledgeBaseVectorSearchConfiguration page above)
-    if (vsc.overrideSearchType === 'HYBRID' && kb.storageConfiguration?.type === 'S3_VECTORS') throw invalid('HYBRID search is not supported for an S3 Vectors vector store.');
+    if (vsc.overrideSearchType !== undefined && vsc.overrideSearchType !== 'HYBRID' && vsc.overrideSearchType !== 'SEMANTIC') throw invalid('overrideSearchType must be HYBRID or SEMANTIC.');
+    if (vsc.overrideSearchType === 'HYBRID' && kb.storageConfiguration?.type !== 'OPENSEARCH_SERVERLESS' && kb.storageConfiguration?.type !== 'OPENSEARCH_MANAGED_CLUSTER') {
+      throw invalid(`HYBRID search is not supported for a ${String(kb.storageConfiguration?.type)} vector store.`);
+    }
     const store = kb.storageConfiguration?.type === 'S3_VECTORS' ? 'S3_VECTORS' : 'OTHER';
     if (vsc.filter !== undefined) {
       const e = retrievalFilterError(vsc.filter, store);
@@ -791,6 +885,8 @@ export async function startKnowledgeBaseEmulator(opts: StartKnowledgeBaseEmulato
     }
     const filter = vsc.filter as RetrievalFilter | undefined;
     const chunks = chunkStore.get(kb.knowledgeBaseId) ?? new Map<string, IndexedChunk>();
+    const oss = ossRef(kb);
+    if (oss) return { retrievalResults: retrieveFromOpenSearch(kb, oss, text, n, vsc.overrideSearchType === 'HYBRID', filter, chunks) };
     // the filter is applied to every chunk before ranking (ENHANCED pre-filtering): the results come only from matches
     const hits = kb.index.search(text, {
       prefix: true,
@@ -817,6 +913,38 @@ export async function startKnowledgeBaseEmulator(opts: StartKnowledgeBaseEmulato
       if (results.length >= n) break;
     }
     return { retrievalResults: results };
+  }
+
+  /**
+   * Retrieve on OpenSearch Serverless: a knn query on the vector field (SEMANTIC), or a hybrid query of a match on the
+   * text field and the knn query (HYBRID), the filter applied during the search (faiss; nmslib refuses filters, see
+   * opensearch-serverless.ts). The query is embedded as the chunks were.
+   */
+  function retrieveFromOpenSearch(kb: KnowledgeBaseRecord, oss: NonNullable<ReturnType<typeof ossRef>>, text: string, n: number, hybrid: boolean,
+    filter: RetrievalFilter | undefined, chunks: Map<string, IndexedChunk>) {
+    // Bedrock puts the filter inside the knn query; here the filter itself is the predicate below (the RetrievalFilter
+    // evaluated on the chunk's metadata), and the knn query carries a filter clause so that the engine check applies
+    const inKnn = filter ? { filter: { match_all: {} } } : {};
+    const knn = { knn: { [oss.fields.vectorField]: { vector: embed(text, kb.dimension), k: n * 4, ...inKnn } } };
+    const query = hybrid ? { hybrid: { queries: [{ match: { [oss.fields.textField]: { query: text } } }, knn] } } : knn;
+    const predicate = filter ? (s: Source) => { const c = chunks.get(String(s['x-amz-bedrock-kb-chunk-id'])); return !!c && matchesRetrievalFilter(c.metadata, filter); } : undefined;
+    let hits;
+    try {
+      hits = opts.opensearch!.search(oss.collection, oss.index, { size: n * 4, query }, predicate);
+    } catch (err) {
+      if (err instanceof OssError) throw invalid(`The OpenSearch Serverless index refused the search: ${err.message}`);
+      throw err;
+    }
+    const results: any[] = [];
+    const returned = new Set<string>();
+    for (const h of hits) {
+      const c = chunks.get(h.id);
+      if (!c || returned.has(c.returnedId)) continue;
+      returned.add(c.returnedId);
+      results.push({ content: { type: 'TEXT', text: c.returnedText }, location: c.location, score: h.score, metadata: c.metadata });
+      if (results.length >= n) break;
+    }
+    return results;
   }
 
   // --- the server ---
@@ -1036,8 +1164,9 @@ export async function startKnowledgeBaseEmulator(opts: StartKnowledgeBaseEmulato
     endpoint: `http://127.0.0.1:${port}`,
     runtimeEndpoint: `http://127.0.0.1:${h2port}`,
     addKnowledgeBase(def) {
-      validateKnowledgeBase(def);
+      validateKnowledgeBase(def, def.standIn === true);
       const kb = newKb(def, def.knowledgeBaseId);
+      kb.standIn = def.standIn === true;
       kb.status = 'ACTIVE';
       kbs.set(kb.knowledgeBaseId, kb);
       return kb.knowledgeBaseId;

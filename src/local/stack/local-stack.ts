@@ -35,6 +35,7 @@ import { startDynamoDb } from '../emulators/dynamodb';
 import { LocalEventBus, s3EventOf } from '../emulators/event-rules';
 import { s3Reader, startKnowledgeBaseEmulator, type KnowledgeBaseEmulator } from '../emulators/knowledge-base';
 import { functionNameOf, LambdaEmulator, startLambda } from '../emulators/lambda';
+import { startOpenSearchServerlessEmulator, type OpenSearchServerlessEmulator } from '../emulators/opensearch-serverless';
 import { LocalPipe, startLocalPipe } from '../emulators/pipes';
 import { corsRulesXml, startS3 } from '../emulators/s3';
 import { startS3VectorsEmulator, type S3VectorsEmulator } from '../emulators/s3-vectors';
@@ -132,6 +133,8 @@ export interface LocalStack {
     readonly agentEndpoint: string;
     readonly runtimeEndpoint: string;
     readonly vectorsEndpoint: string;
+    /** The OpenSearch Serverless data plane, when the template has collections (a collection's endpoint: `${endpoint}/${id}`). */
+    readonly opensearchEndpoint?: string;
     idle(): Promise<void>;
     /** Knowledge bases created meanwhile stay CREATING until released (KnowledgeBaseEmulator.holdCreating). */
     holdCreating(hold: boolean): void;
@@ -257,14 +260,23 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     // ---------------------------------------------------------------- Knowledge bases and S3 Vectors
     let knowledgeEmulator: KnowledgeBaseEmulator | undefined;
     let vectorsEmulator: S3VectorsEmulator | undefined;
-    const kbTypes = ['AWS::S3Vectors::VectorBucket', 'AWS::S3Vectors::Index', 'AWS::Bedrock::KnowledgeBase', 'AWS::Bedrock::DataSource'];
+    let ossEmulator: OpenSearchServerlessEmulator | undefined;
+    const kbTypes = ['AWS::S3Vectors::VectorBucket', 'AWS::S3Vectors::Index', 'AWS::Bedrock::KnowledgeBase', 'AWS::Bedrock::DataSource', 'AWS::OpenSearchServerless::Collection'];
     if (loaded.some(({ r }) => kbTypes.some((t) => r.ofType(t).length > 0))) {
       const accountId = loaded[0].r.context.accountId;
       vectorsEmulator = await startS3VectorsEmulator({ region, account: accountId });
       stops.push(vectorsEmulator.stop);
       const kbS3 = new S3Client({ endpoint: s3.endpoint, forcePathStyle: true, region, credentials: local });
       stops.push(async () => kbS3.destroy());
-      knowledgeEmulator = await startKnowledgeBaseEmulator({ region, account: accountId, vectors: vectorsEmulator.store, s3: s3Reader(kbS3) });
+      if (loaded.some(({ r }) => r.ofType('AWS::OpenSearchServerless::Collection').length > 0)) {
+        ossEmulator = await startOpenSearchServerlessEmulator({ region, account: accountId });
+        stops.push(ossEmulator.stop);
+        summary.push(...openSearchFromTemplates(loaded.map(({ r }) => r), ossEmulator));
+        notEmulated.push('OpenSearch Serverless: network and data access policies are not enforced; knn search is exact, not HNSW');
+      }
+      knowledgeEmulator = await startKnowledgeBaseEmulator({
+        region, account: accountId, vectors: vectorsEmulator.store, opensearch: ossEmulator?.store, s3: s3Reader(kbS3),
+      });
       stops.push(knowledgeEmulator.stop);
       const api = (v: unknown) => apiShape(v);
       for (const { r } of loaded) {
@@ -1044,6 +1056,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         agentEndpoint: knowledgeEmulator.endpoint,
         runtimeEndpoint: knowledgeEmulator.runtimeEndpoint,
         vectorsEndpoint: vectorsEmulator.endpoint,
+        ...(ossEmulator ? { opensearchEndpoint: ossEmulator.endpoint } : {}),
         idle: () => knowledgeEmulator!.idle(),
         holdCreating: (hold: boolean) => knowledgeEmulator!.holdCreating(hold),
       } : undefined,
@@ -1141,7 +1154,8 @@ const HANDLED = new Set([
   'AWS::CloudFront::ResponseHeadersPolicy', 'AWS::CloudFront::OriginAccessControl', 'Custom::CDKBucketDeployment',
   'AWS::CDK::Metadata', 'AWS::Lambda::LayerVersion', 'AWS::S3Vectors::VectorBucket', 'AWS::S3Vectors::Index',
   'AWS::Bedrock::KnowledgeBase', 'AWS::Bedrock::DataSource', 'AWS::Pipes::Pipe', 'Custom::BedrockChatBot',
-  'AWS::StepFunctions::StateMachine', 'AWS::Events::Rule',
+  'AWS::StepFunctions::StateMachine', 'AWS::Events::Rule', 'AWS::OpenSearchServerless::Collection', 'AWS::OpenSearchServerless::Index',
+  'AWS::OpenSearchServerless::SecurityPolicy', 'AWS::OpenSearchServerless::AccessPolicy',
 ]);
 
 const NOT_EMULATED: Record<string, string> = {
@@ -1374,4 +1388,86 @@ export function apiShape(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(apiShape);
   if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k.charAt(0).toLowerCase() + k.slice(1), apiShape(x)]));
   return v;
+}
+
+/** A security policy rule's resource pattern (`collection/name` or `collection/prefix*`) against a collection name. */
+const coversCollection = (pattern: string, name: string) => {
+  const p = pattern.replace(/^collection\//, '');
+  return p.endsWith('*') ? name.startsWith(p.slice(0, -1)) : p === name;
+};
+
+/**
+ * The template's OpenSearch Serverless collections and indexes, made in the local emulator. A collection needs an
+ * encryption policy whose rules match its name: AWS refuses to create one without (encryption policies, paraphrased:
+ * https://docs.aws.amazon.com/opensearch-service/latest/developerguide/serverless-encryption.html). An index's
+ * CollectionEndpoint names its collection by id (`https://<id>.<region>.aoss.amazonaws.com`).
+ */
+function openSearchFromTemplates(resolvers: TemplateResolver[], oss: OpenSearchServerlessEmulator): string[] {
+  const summary: string[] = [];
+  const encryption: string[] = [];
+  for (const r of resolvers) {
+    for (const id of r.ofType('AWS::OpenSearchServerless::SecurityPolicy')) {
+      const p = r.resolve(r.resource(id).Properties ?? {}) as { Type?: string; Policy?: string };
+      if (p.Type !== 'encryption') continue;
+      const doc = JSON.parse(String(p.Policy)) as { Rules?: Array<{ ResourceType?: string; Resource?: string[] }> };
+      for (const rule of doc.Rules ?? []) if (rule.ResourceType === 'collection') encryption.push(...(rule.Resource ?? []));
+    }
+  }
+  for (const r of resolvers) {
+    for (const id of r.ofType('AWS::OpenSearchServerless::Collection')) {
+      const p = r.resolve(r.resource(id).Properties ?? {}) as { Name?: string; Type?: string };
+      const name = String(p.Name);
+      if (!encryption.some((pattern) => coversCollection(pattern, name))) {
+        throw new Error(`OpenSearch Serverless collection ${name} (${id}): no encryption policy of the template covers it; AWS refuses to create it.`);
+      }
+      const c = oss.store.createCollection({ name, type: p.Type, id: String(r.ref(id)) });
+      summary.push(`OpenSearch Serverless collection ${name} (${c.id}, ${oss.collectionEndpoint(c.id)})`);
+    }
+  }
+  for (const r of resolvers) {
+    for (const id of r.ofType('AWS::OpenSearchServerless::Index')) {
+      type IndexProperties = { CollectionEndpoint?: string; IndexName?: string; Mappings?: any; Settings?: any };
+      const p = r.resolve(r.resource(id).Properties ?? {}) as IndexProperties;
+      const collectionId = new URL(String(p.CollectionEndpoint)).hostname.split('.')[0];
+      const body = { mappings: openSearchMappings(p.Mappings), settings: openSearchSettings(p.Settings) };
+      oss.store.createIndex(collectionId, String(p.IndexName), body);
+      summary.push(`OpenSearch Serverless index ${p.IndexName} of ${collectionId}`);
+    }
+  }
+  return summary;
+}
+
+/**
+ * AWS::OpenSearchServerless::Index Mappings as OpenSearch names them: `Properties` → `properties` (field names kept),
+ * `Type`, `Dimension`, `Index`, `Method` (`Engine`, `Name`, `SpaceType` → `space_type`, `Parameters`: `EfConstruction`
+ * → `ef_construction`, `M` → `m`) (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-opensearchserverless-index-propertymapping.html).
+ */
+function openSearchMappings(m: any): any {
+  const field = (f: any): any => ({
+    type: f.Type,
+    ...(f.Dimension !== undefined ? { dimension: Number(f.Dimension) } : {}),
+    ...(f.Index !== undefined ? { index: f.Index === true || f.Index === 'true' } : {}),
+    ...(f.Method ? {
+      method: {
+        engine: f.Method.Engine,
+        name: f.Method.Name,
+        ...(f.Method.SpaceType ? { space_type: f.Method.SpaceType } : {}),
+        ...(f.Method.Parameters ? { parameters: { ef_construction: f.Method.Parameters.EfConstruction, m: f.Method.Parameters.M } } : {}),
+      },
+    } : {}),
+    ...(f.Properties ? openSearchMappings(f) : {}),
+  });
+  return { properties: Object.fromEntries(Object.entries(m?.Properties ?? {}).map(([k, v]) => [k, field(v)])) };
+}
+
+/** AWS::OpenSearchServerless::Index Settings: `Index.Knn`, `KnnAlgoParamEfSearch`, `RefreshInterval`, as OpenSearch's index settings. */
+function openSearchSettings(s: any): any {
+  const i = s?.Index ?? {};
+  return {
+    index: {
+      ...(i.Knn !== undefined ? { knn: i.Knn === true || i.Knn === 'true' } : {}),
+      ...(i.KnnAlgoParamEfSearch !== undefined ? { 'knn.algo_param.ef_search': Number(i.KnnAlgoParamEfSearch) } : {}),
+      ...(i.RefreshInterval !== undefined ? { refresh_interval: i.RefreshInterval } : {}),
+    },
+  };
 }

@@ -240,6 +240,13 @@ export class TemplateResolver {
       }
       case 'AWS::Bedrock::KnowledgeBase':
         return stableId(seed, 10, ALNUM_UPPER);
+      // Ref of a collection is its id (20 lowercase letters and digits in AWS), of an index `<index name>|<endpoint>`
+      // (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-opensearchserverless-collection.html ,
+      // https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-opensearchserverless-index.html).
+      case 'AWS::OpenSearchServerless::Collection':
+        return stableId(seed, 20);
+      case 'AWS::OpenSearchServerless::Index':
+        return `${this.str(p.IndexName)}|${this.str(p.CollectionEndpoint)}`;
       // Ref of a state machine is its ARN; a generated name is 1-80 characters
       // (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-stepfunctions-statemachine.html).
       case 'AWS::StepFunctions::StateMachine':
@@ -296,6 +303,10 @@ export class TemplateResolver {
       case 'AWS::Bedrock::KnowledgeBase.KnowledgeBaseId': return name;
       case 'AWS::Bedrock::KnowledgeBase.KnowledgeBaseArn': return arn('bedrock', `knowledge-base/${name}`);
       case 'AWS::Bedrock::DataSource.DataSourceId': return name.split('|')[1];
+      case 'AWS::OpenSearchServerless::Collection.Id': return name;
+      case 'AWS::OpenSearchServerless::Collection.Arn': return arn('aoss', `collection/${name}`);
+      case 'AWS::OpenSearchServerless::Collection.CollectionEndpoint': return `https://${name}.${region}.aoss.amazonaws.com`;
+      case 'AWS::OpenSearchServerless::Collection.DashboardEndpoint': return `https://${name}.${region}.aoss.amazonaws.com/_dashboards`;
       default:
         if (attr === 'Arn') return arn(r.Type.split('::')[1].toLowerCase(), name);
         return `${name}.${attr}`;
