@@ -3,7 +3,7 @@
  * model picker, regenerate with branch navigation, stop, attachments. Strict CSP in force; any page error fails.
  */
 import type { Page } from 'playwright-core';
-import { describeChromium, playgroundSession, signInAs, watchPage } from './harness';
+import { describeChromium, PICKER_MODELS, playgroundSession, signInAs, watchPage } from './harness';
 import type { FakeRequest, FakeScript } from '../../src/local/emulators/bedrock';
 import { offlineModel } from '../../src/local/offline-model';
 import { Playground } from '../../src/local/playground';
@@ -21,10 +21,7 @@ describeChromium('widget controls on the playground', () => {
     built: 'bedrock-chat.js',
     playground: {
       quiet: true,
-      models: [
-        { key: 'offline', modelId: 'local.offline-model-v1', displayName: 'Offline model' },
-        { key: 'offline-priced', modelId: 'local.offline-priced', displayName: 'Offline, priced', prices: { inputPer1kTokens: 0.01, outputPer1kTokens: 0.02 } },
-      ],
+      models: PICKER_MODELS,
       respond: (req) => (script ?? offline)(req),
     },
   });

@@ -14,7 +14,7 @@ import type { FakeRequest, FakeScript } from '../../src/local/emulators/bedrock'
 import { lastUserText, offlineModel, offlineReply } from '../../src/local/offline-model';
 import { Playground } from '../../src/local/playground';
 import { settles } from '../settles';
-import { describeChromium, playgroundSession, watchPage } from './harness';
+import { describeChromium, PICKER_MODELS, playgroundSession, watchPage } from './harness';
 
 const USER = 'bob';
 const AXE = join(__dirname, '../../node_modules/axe-core/axe.min.js');
@@ -76,10 +76,7 @@ describeChromium('widget and app features on the playground', () => {
     built: 'bedrock-chat-app.js',
     playground: {
       quiet: true,
-      models: [
-        { key: 'offline', modelId: 'local.offline-model-v1', displayName: 'Offline model' },
-        { key: 'offline-priced', modelId: 'local.offline-priced', displayName: 'Offline, priced', prices: { inputPer1kTokens: 0.01, outputPer1kTokens: 0.02 } },
-      ],
+      models: PICKER_MODELS,
       respond: (req) => (script ?? offline)(req),
     },
   });

@@ -15,6 +15,12 @@ export const describeChromium = executable ? describe : describe.skip;
 const WEB = join(__dirname, '../../assets/web');
 const AXE = join(__dirname, '../../node_modules/axe-core/axe.min.js');
 
+/** The offline model and a priced twin, for the tests of the model picker and of prices. */
+export const PICKER_MODELS: PlaygroundOptions['models'] = [
+  { key: 'offline', modelId: 'local.offline-model-v1', displayName: 'Offline model' },
+  { key: 'offline-priced', modelId: 'local.offline-priced', displayName: 'Offline, priced', prices: { inputPer1kTokens: 0.01, outputPer1kTokens: 0.02 } },
+];
+
 /** The playground and Chromium of a describe block. */
 export interface PlaygroundSession {
   readonly pg: Playground;
