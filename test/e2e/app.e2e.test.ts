@@ -2,39 +2,23 @@
  * The web app on the real local stack (handlers, emulators, offline model): two conversations, switching between them
  * in the sidebar, rename, search for a word of an answer, delete; axe finds nothing. Strict CSP in force.
  */
-import { existsSync, readFileSync } from 'fs';
-import { join } from 'path';
-import type { Browser, Page } from 'playwright-core';
-import { chromiumPath, launchChromium } from '../../src/local/browser';
-import { Playground, startPlayground } from '../../src/local/playground';
+import type { Page } from 'playwright-core';
+import { Playground } from '../../src/local/playground';
 import { settles } from '../settles';
+import { axeViolations, describeChromium, playgroundSession, signInAs, watchPage } from './harness';
 
-const executable = chromiumPath();
-const maybe = executable ? describe : describe.skip;
-const AXE = join(__dirname, '../../node_modules/axe-core/axe.min.js');
-
-maybe('web app on the playground', () => {
+describeChromium('web app on the playground', () => {
   let pg: Playground;
-  let browser: Browser;
   let page: Page;
   const problems: string[] = [];
   const chat = (part: string) => page.locator(`bedrock-chat [part~="${part}"]`);
   const item = (name: string) => page.locator('bedrock-chat-history [part~="select"]').filter({ hasText: name });
 
+  const session = playgroundSession({ built: 'bedrock-chat-app.js', playground: { quiet: true, wordDelayMs: 5 } });
   beforeAll(async () => {
-    if (!existsSync(join(__dirname, '../../assets/web/bedrock-chat-app.js'))) throw new Error('Build the widget first: npx projen bundle:web');
-    pg = await startPlayground({ quiet: true, wordDelayMs: 5 });
-    browser = await launchChromium(executable!);
-    page = await browser.newPage();
-    page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
-    page.on('console', (msg) => {
-      if (/Content Security Policy/i.test(msg.text())) problems.push(`console: ${msg.text()}`);
-    });
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await pg?.stop();
+    pg = session.pg;
+    page = await session.browser.newPage();
+    watchPage(page, (problem) => problems.push(problem));
   });
 
 
@@ -46,9 +30,7 @@ maybe('web app on the playground', () => {
   }
 
   test('two conversations, switch, rename, search, delete', async () => {
-    await page.goto(pg.url);
-    await page.getByRole('button', { name: /alice/i }).click();
-    await page.getByText(/Signed in as alice/i).waitFor();
+    await signInAs(page, pg, 'alice');
     await chat('input').and(page.locator(':enabled')).waitFor();
 
     await ask('Tell me about pelicans');
@@ -97,12 +79,7 @@ maybe('web app on the playground', () => {
     await expect(item('Walrus diet').count()).resolves.toBe(0);
 
     // axe, injected through the DevTools protocol (the page's CSP allows no inline script).
-    await page.evaluate(readFileSync(AXE, 'utf8'));
-    const violations = await page.evaluate(async () => {
-      type Result = { violations: { id: string; nodes: { target: unknown }[] }[] };
-      const axe = (window as unknown as { axe: { run: (ctx: unknown) => Promise<Result> } }).axe;
-      return (await axe.run(document)).violations.map((v) => `${v.id}: ${JSON.stringify(v.nodes.map((n) => n.target))}`);
-    });
+    const violations = await axeViolations(page);
     expect(violations).toEqual([]);
     expect(problems).toEqual([]);
   });

@@ -6,59 +6,27 @@
  * orders them with the keyboard; bob sees the order and no pin controls. axe finds nothing on the screens; strict CSP
  * in force.
  */
-import { existsSync, readFileSync } from 'fs';
-import { join } from 'path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { chromiumPath, launchChromium } from '../../src/local/browser';
-import { Playground, startPlayground } from '../../src/local/playground';
+import type { Page } from 'playwright-core';
+import { axeViolations, describeChromium, playgroundSession, signInAs, watchPage } from './harness';
+import { Playground } from '../../src/local/playground';
 
-const executable = chromiumPath();
-const maybe = executable ? describe : describe.skip;
-const AXE = join(__dirname, '../../node_modules/axe-core/axe.min.js');
 const UNAVAILABLE = 'This bot is no longer available to you: it was deleted or is no longer shared with you. You can read this conversation, but not continue it.';
 
-maybe('custom bots on the playground', () => {
+describeChromium('custom bots on the playground', () => {
   let pg: Playground;
-  let browser: Browser;
-  const contexts: BrowserContext[] = [];
   const problems: string[] = [];
 
-  beforeAll(async () => {
-    if (!existsSync(join(__dirname, '../../assets/web/bedrock-chat-app.js'))) throw new Error('Build the widget first: npx projen bundle:web');
-    pg = await startPlayground({ quiet: true, wordDelayMs: 5 });
-    browser = await launchChromium(executable!);
-  });
-
-  afterAll(async () => {
-    for (const context of contexts) await context.close();
-    await browser?.close();
-    await pg?.stop();
+  const session = playgroundSession({ built: 'bedrock-chat-app.js', playground: { quiet: true, wordDelayMs: 5 } });
+  beforeAll(() => {
+    pg = session.pg;
   });
 
   async function signIn(user: 'alice' | 'bob' | 'admin'): Promise<Page> {
-    const context = await browser.newContext();
-    contexts.push(context);
-    const page = await context.newPage();
-    page.on('pageerror', (err) => problems.push(`${user}: page error: ${err.message}`));
-    page.on('console', (msg) => {
-      if (/Content Security Policy/i.test(msg.text())) problems.push(`${user}: console: ${msg.text()}`);
-    });
-    await page.goto(pg.url);
-    await page.getByRole('button', { name: new RegExp(user, 'i') }).click();
-    await page.getByText(new RegExp(`Signed in as ${user}`, 'i')).waitFor();
+    const page = await (await session.newContext()).newPage();
+    watchPage(page, (problem) => problems.push(problem), { prefix: user });
+    await signInAs(page, pg, user);
     await page.locator('bedrock-chat-bot-list [part~="store"]').waitFor();
     return page;
-  }
-
-  async function axe(page: Page): Promise<string[]> {
-    // Injected through the DevTools protocol: the page's CSP allows no inline script.
-    await page.evaluate(readFileSync(AXE, 'utf8'));
-    return page.evaluate(async () => {
-      type Result = { violations: { id: string; nodes: { target: unknown }[] }[] };
-      const run = (window as unknown as { axe: { run: (ctx: unknown) => Promise<Result> } }).axe;
-      const result = await run.run(document);
-      return result.violations.map((v) => `${v.id}: ${JSON.stringify(v.nodes.map((n) => n.target))}`);
-    });
   }
 
   test('alice creates and shares a bot; bob finds, stars and chats with it; alice unshares; bob sees the message', async () => {
@@ -84,7 +52,7 @@ maybe('custom bots on the playground', () => {
     await editor.getByRole('button', { name: 'Share…' }).click();
     const dialog = alice.getByRole('dialog', { name: `Share “${title}”` });
     await dialog.getByRole('radio', { name: /Everyone/ }).check();
-    expect(await axe(alice)).toEqual([]);
+    expect(await axeViolations(alice)).toEqual([]);
     await dialog.getByRole('button', { name: 'Save sharing' }).click();
     await dialog.waitFor({ state: 'hidden' });
 
@@ -100,7 +68,7 @@ maybe('custom bots on the playground', () => {
     await results.getByRole('button', { name: `Star “${title}”` }).click();
     await results.locator('[part~="star"][aria-pressed="true"]').waitFor();
     await bob.locator('bedrock-chat-bot-list section', { hasText: 'Starred' }).getByRole('link', { name: title, exact: true }).waitFor();
-    expect(await axe(bob)).toEqual([]);
+    expect(await axeViolations(bob)).toEqual([]);
 
     // The bot's chat: its header, the quick starter sends itself.
     await results.getByRole('link', { name: `Chat with “${title}”` }).click();
@@ -134,7 +102,7 @@ maybe('custom bots on the playground', () => {
     await chat('user').filter({ hasText: 'Which rivers have otters?' }).waitFor({ timeout: 20_000 });
     await chat('bot-unavailable').filter({ hasText: UNAVAILABLE }).waitFor();
     await expect(chat('input').isDisabled()).resolves.toBe(true);
-    expect(await axe(bob)).toEqual([]);
+    expect(await axeViolations(bob)).toEqual([]);
     expect(problems).toEqual([]);
   });
 
@@ -183,7 +151,7 @@ maybe('custom bots on the playground', () => {
     expect(await essentials()).toEqual([ids[1], ids[0]]);
     const shown = (await shelf.locator('[part~="card"] strong').allTextContents()).filter((t) => titles.includes(t));
     expect(shown).toEqual([titles[1], titles[0]]);
-    expect(await axe(admin)).toEqual([]);
+    expect(await axeViolations(admin)).toEqual([]);
 
     // bob: the same order, no pin controls; the server refuses his pin anyway.
     const bob = await signIn('bob');

@@ -2,20 +2,14 @@
  * The chat controls of the widget against the real local stack (handlers, emulators, presigned uploads into s3rver):
  * model picker, regenerate with branch navigation, stop, attachments. Strict CSP in force; any page error fails.
  */
-import { existsSync } from 'fs';
-import { join } from 'path';
-import type { Browser, Page } from 'playwright-core';
-import { chromiumPath, launchChromium } from '../../src/local/browser';
+import type { Page } from 'playwright-core';
+import { describeChromium, PICKER_MODELS, playgroundSession, signInAs, watchPage } from './harness';
 import type { FakeRequest, FakeScript } from '../../src/local/emulators/bedrock';
 import { offlineModel } from '../../src/local/offline-model';
-import { Playground, startPlayground } from '../../src/local/playground';
+import { Playground } from '../../src/local/playground';
 
-const executable = chromiumPath();
-const maybe = executable ? describe : describe.skip;
-
-maybe('widget controls on the playground', () => {
+describeChromium('widget controls on the playground', () => {
   let pg: Playground;
-  let browser: Browser;
   let page: Page;
   let script: ((req: FakeRequest) => FakeScript) | undefined;
   const offline = offlineModel({ wordDelayMs: 5 });
@@ -23,33 +17,19 @@ maybe('widget controls on the playground', () => {
   const widget = (part: string) => page.locator(`bedrock-chat [part~="${part}"]`);
   const lastStream = () => pg.bedrockRequests().filter((r) => r.operation === 'ConverseStream').pop()!;
 
-  beforeAll(async () => {
-    if (!existsSync(join(__dirname, '../../assets/web/bedrock-chat.js'))) throw new Error('Build the widget first: npx projen bundle:web');
-    pg = await startPlayground({
+  const session = playgroundSession({
+    built: 'bedrock-chat.js',
+    playground: {
       quiet: true,
-      models: [
-        { key: 'offline', modelId: 'local.offline-model-v1', displayName: 'Offline model' },
-        { key: 'offline-priced', modelId: 'local.offline-priced', displayName: 'Offline, priced', prices: { inputPer1kTokens: 0.01, outputPer1kTokens: 0.02 } },
-      ],
+      models: PICKER_MODELS,
       respond: (req) => (script ?? offline)(req),
-    });
-    browser = await launchChromium(executable!);
-    page = await browser.newPage();
-    page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
-    page.on('console', (msg) => {
-      if (/Content Security Policy/i.test(msg.text())) problems.push(`console: ${msg.text()}`);
-    });
-    page.on('response', (res) => {
-      if (res.status() >= 400) problems.push(`HTTP ${res.status()} ${res.url()}`);
-    });
-    await page.goto(pg.url);
-    await page.getByRole('button', { name: /bob/i }).click();
-    await page.getByText(/Signed in as bob/i).waitFor();
+    },
   });
-
-  afterAll(async () => {
-    await browser?.close();
-    await pg?.stop();
+  beforeAll(async () => {
+    pg = session.pg;
+    page = await session.browser.newPage();
+    watchPage(page, (problem) => problems.push(problem), { responses: true });
+    await signInAs(page, pg, 'bob');
   });
 
   afterEach(() => {

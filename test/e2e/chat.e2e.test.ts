@@ -3,49 +3,25 @@
  * from the offline model through the WebSocket stand-in, and the conversation survives a reload. The playground's
  * strict CSP is in force; any CSP violation or page error fails the test.
  */
-import { existsSync } from 'fs';
-import { join } from 'path';
-import type { Browser, Page } from 'playwright-core';
-import { chromiumPath, launchChromium } from '../../src/local/browser';
+import type { Page } from 'playwright-core';
+import { describeChromium, playgroundSession, signInAs, watchPage } from './harness';
 import { offlineReply } from '../../src/local/offline-model';
-import { Playground, startPlayground } from '../../src/local/playground';
+import { Playground } from '../../src/local/playground';
 
-const executable = chromiumPath();
-const maybe = executable ? describe : describe.skip;
-
-maybe('playground in Chromium', () => {
+describeChromium('playground in Chromium', () => {
   let pg: Playground;
-  let browser: Browser;
   let page: Page;
   const problems: string[] = [];
 
+  const session = playgroundSession({ built: 'bedrock-chat.js', playground: { quiet: true, wordDelayMs: 20 } });
   beforeAll(async () => {
-    if (!existsSync(join(__dirname, '../../assets/web/bedrock-chat.js'))) {
-      throw new Error('assets/web/bedrock-chat.js is missing: run `npx projen bundle:web` (npm run build does).');
-    }
-    pg = await startPlayground({ quiet: true, wordDelayMs: 20 });
-    browser = await launchChromium(executable!);
-    page = await browser.newPage();
-    page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
-    page.on('console', (msg) => {
-      if ((msg.type() === 'error' && !/Failed to load resource/.test(msg.text())) || /Content Security Policy/i.test(msg.text())) {
-        problems.push(`console: ${msg.text()}`);
-      }
-    });
-    page.on('response', (res) => {
-      if (res.status() >= 400) problems.push(`HTTP ${res.status()} ${res.url()}`);
-    });
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await pg?.stop();
+    pg = session.pg;
+    page = await session.browser.newPage();
+    watchPage(page, (problem) => problems.push(problem), { consoleErrors: true, responses: true });
   });
 
   test('type a question, watch the answer grow, reload, see the conversation again', async () => {
-    await page.goto(pg.url);
-    await page.getByRole('button', { name: /alice/i }).click();
-    await page.getByText(/Signed in as alice/i).waitFor();
+    await signInAs(page, pg, 'alice');
 
     const question = 'Does the <b>widget</b> stream? "yes" & no';
     const input = page.locator('bedrock-chat [part~="input"]');

@@ -6,18 +6,16 @@
  * words with a working Retry, launcher mode on a playground page, the settings' default model, and the main flow by
  * keyboard with a visible focus. Any page error, CSP violation or HTTP error fails a test.
  */
-import { existsSync, readFileSync } from 'fs';
+import { readFileSync } from 'fs';
 import { join } from 'path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { CONTINUE_INSTRUCTION } from '../../src/lambdas/core/model';
-import { chromiumPath, launchChromium } from '../../src/local/browser';
 import type { FakeRequest, FakeScript } from '../../src/local/emulators/bedrock';
 import { lastUserText, offlineModel, offlineReply } from '../../src/local/offline-model';
-import { Playground, startPlayground } from '../../src/local/playground';
+import { Playground } from '../../src/local/playground';
 import { settles } from '../settles';
+import { describeChromium, PICKER_MODELS, playgroundSession, watchPage } from './harness';
 
-const executable = chromiumPath();
-const maybe = executable ? describe : describe.skip;
 const USER = 'bob';
 const AXE = join(__dirname, '../../node_modules/axe-core/axe.min.js');
 
@@ -45,9 +43,8 @@ interface Focused {
   inLastAnswer: boolean;
 }
 
-maybe('widget and app features on the playground', () => {
+describeChromium('widget and app features on the playground', () => {
   let pg: Playground;
-  let browser: Browser;
   let context: BrowserContext;
   let page: Page;
   let script: ((req: FakeRequest) => FakeScript) | undefined;
@@ -75,18 +72,17 @@ maybe('widget and app features on the playground', () => {
   }
 
 
-  beforeAll(async () => {
-    if (!existsSync(join(__dirname, '../../assets/web/bedrock-chat-app.js'))) throw new Error('Build the widget first: npx projen bundle:web');
-    pg = await startPlayground({
+  const session = playgroundSession({
+    built: 'bedrock-chat-app.js',
+    playground: {
       quiet: true,
-      models: [
-        { key: 'offline', modelId: 'local.offline-model-v1', displayName: 'Offline model' },
-        { key: 'offline-priced', modelId: 'local.offline-priced', displayName: 'Offline, priced', prices: { inputPer1kTokens: 0.01, outputPer1kTokens: 0.02 } },
-      ],
+      models: PICKER_MODELS,
       respond: (req) => (script ?? offline)(req),
-    });
-    browser = await launchChromium(executable!);
-    context = await browser.newContext({ permissions: ['clipboard-read', 'clipboard-write'] });
+    },
+  });
+  beforeAll(async () => {
+    pg = session.pg;
+    context = await session.browser.newContext({ permissions: ['clipboard-read', 'clipboard-write'] });
     // Through the DevTools protocol (not subject to the page's CSP): records the widget's events on every page.
     await context.addInitScript(() => {
       const w = window as unknown as { __events: Recorded[] };
@@ -102,11 +98,6 @@ maybe('widget and app features on the playground', () => {
     await page.locator('#signed-in-as').waitFor();
   });
 
-  afterAll(async () => {
-    await browser?.close();
-    await pg?.stop();
-  });
-
   afterEach(() => {
     script = undefined;
     expect(problems).toEqual([]);
@@ -114,13 +105,7 @@ maybe('widget and app features on the playground', () => {
   });
 
   function watch(p: Page): void {
-    p.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
-    p.on('console', (msg) => {
-      if (/Content Security Policy/i.test(msg.text())) problems.push(`console: ${msg.text()}`);
-    });
-    p.on('response', (res) => {
-      if (res.status() >= 400) problems.push(`HTTP ${res.status()} ${res.url()}`);
-    });
+    watchPage(p, (problem) => problems.push(problem), { responses: true });
   }
 
   /** The playground page again (signed in from sessionStorage), with a new chat. */

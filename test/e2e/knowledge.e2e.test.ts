@@ -5,60 +5,31 @@
  * sees the answer cite the document, opens the source in a new tab (the presigned GET of the document) and deletes
  * the bot, after which its documents are gone. axe finds nothing on the screens; the app's strict CSP is in force.
  */
-import { existsSync, readFileSync } from 'fs';
-import { join } from 'path';
 import { BedrockAgentClient, GetKnowledgeBaseCommand } from '@aws-sdk/client-bedrock-agent';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { chromiumPath, launchChromium } from '../../src/local/browser';
-import { Playground, startPlayground } from '../../src/local/playground';
+import type { BrowserContext, Page } from 'playwright-core';
+import { axeViolations, describeChromium, playgroundSession, signInAs, watchPage } from './harness';
+import { Playground } from '../../src/local/playground';
 
-const executable = chromiumPath();
-const maybe = executable ? describe : describe.skip;
-const AXE = join(__dirname, '../../node_modules/axe-core/axe.min.js');
 const FACT = 'The giant otter of the Pantanal hunts piranhas in family groups of up to twenty.';
 
-maybe('knowledge in bots on the playground', () => {
+describeChromium('knowledge in bots on the playground', () => {
   let pg: Playground;
-  let browser: Browser;
   let context: BrowserContext;
   const problems: string[] = [];
 
-  beforeAll(async () => {
-    if (!existsSync(join(__dirname, '../../assets/web/bedrock-chat-app.js'))) throw new Error('Build the widget first: npx projen bundle:web');
-    // the state machines' Wait states are capped at 20 ms (the dedicated knowledge base's polls)
-    pg = await startPlayground({ quiet: true, wordDelayMs: 5, stateMachineMaxWaitMs: 20 });
-    browser = await launchChromium(executable!);
-  });
-
-  afterAll(async () => {
-    await context?.close();
-    await browser?.close();
-    await pg?.stop();
+  // the state machines' Wait states are capped at 20 ms (the dedicated knowledge base's polls)
+  const session = playgroundSession({ built: 'bedrock-chat-app.js', playground: { quiet: true, wordDelayMs: 5, stateMachineMaxWaitMs: 20 } });
+  beforeAll(() => {
+    pg = session.pg;
   });
 
   async function signIn(user: 'alice'): Promise<Page> {
-    context = await browser.newContext();
+    context = await session.newContext();
     const page = await context.newPage();
-    page.on('pageerror', (err) => problems.push(`${user}: page error: ${err.message}`));
-    page.on('console', (msg) => {
-      if (/Content Security Policy/i.test(msg.text())) problems.push(`${user}: console: ${msg.text()}`);
-    });
-    await page.goto(pg.url);
-    await page.getByRole('button', { name: new RegExp(user, 'i') }).click();
-    await page.getByText(new RegExp(`Signed in as ${user}`, 'i')).waitFor();
+    watchPage(page, (problem) => problems.push(problem), { prefix: user });
+    await signInAs(page, pg, user);
     await page.locator('bedrock-chat-bot-list [part~="store"]').waitFor();
     return page;
-  }
-
-  async function axe(page: Page): Promise<string[]> {
-    // Injected through the DevTools protocol: the page's CSP allows no inline script.
-    await page.evaluate(readFileSync(AXE, 'utf8'));
-    return page.evaluate(async () => {
-      type Result = { violations: { id: string; nodes: { target: unknown }[] }[] };
-      const run = (window as unknown as { axe: { run: (ctx: unknown) => Promise<Result> } }).axe;
-      const result = await run.run(document);
-      return result.violations.map((v) => `${v.id}: ${JSON.stringify(v.nodes.map((n) => n.target))}`);
-    });
   }
 
   async function rest(method: string, path: string): Promise<{ status: number; body: any }> {
@@ -92,7 +63,7 @@ maybe('knowledge in bots on the playground', () => {
     const listed = await rest('GET', `/knowledge/bots/${botId}/documents`);
     expect(listed.status).toBe(200);
     expect(listed.body.items).toMatchObject([{ name: 'giant-otters.txt', contentType: 'text/plain', status: 'SUCCEEDED' }]);
-    expect(await axe(alice)).toEqual([]);
+    expect(await axeViolations(alice)).toEqual([]);
 
     // Ask the bot: the answer cites the document (a citation frame before the text, `[^1]` in the answer).
     await alice.evaluate((id) => { location.hash = `#/bots/${id}`; }, botId);
@@ -114,7 +85,7 @@ maybe('knowledge in bots on the playground', () => {
     await expect(tab.evaluate(() => window.opener)).resolves.toBeNull();
     await expect(tab.locator('body').textContent()).resolves.toContain(FACT);
     await tab.close();
-    expect(await axe(alice)).toEqual([]);
+    expect(await axeViolations(alice)).toEqual([]);
 
     // Delete the bot: its documents go with it.
     await alice.evaluate((id) => { location.hash = `#/bots/${id}/edit`; }, botId);
@@ -137,7 +108,7 @@ maybe('knowledge in bots on the playground', () => {
     await settings.getByRole('group', { name: 'Knowledge source' }).waitFor({ timeout: 20_000 });
     await settings.getByLabel('A knowledge base of this bot\'s own (documents and web pages)').check();
     await settings.getByLabel('Chunking').selectOption('HIERARCHICAL');
-    expect(await axe(alice)).toEqual([]);
+    expect(await axeViolations(alice)).toEqual([]);
     await editor.getByRole('button', { name: 'Create' }).click();
     await editor.getByRole('heading', { name: `Edit “${title}”` }).waitFor({ timeout: 20_000 });
     const botId = /^#\/bots\/([^/]+)\/edit$/.exec(await alice.evaluate(() => location.hash))?.[1];
@@ -156,7 +127,7 @@ maybe('knowledge in bots on the playground', () => {
     await section.getByRole('button', { name: 'Add documents…' }).click();
     await (await chooser).setFiles([{ name: 'lighthouse.txt', mimeType: 'text/plain', buffer: Buffer.from('The keeper of Skerry Point climbs 214 steps to the lamp every evening.\n') }]);
     await section.locator('[part~="document"]').filter({ hasText: 'lighthouse.txt' }).locator('[part~="document-status"]').filter({ hasText: 'Ready' }).waitFor({ timeout: 90_000 });
-    expect(await axe(alice)).toEqual([]);
+    expect(await axeViolations(alice)).toEqual([]);
 
     await alice.evaluate((id) => { location.hash = `#/bots/${id}`; }, botId);
     const chat = (part: string) => alice.locator(`bedrock-chat-app [part="chat"] [part~="${part}"]`);

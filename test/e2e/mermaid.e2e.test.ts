@@ -6,37 +6,33 @@
  * diagram is drawn in the sandboxed frame, no CSP violation is reported by the page or the frame, and nothing of the
  * SVG is in the page.
  */
-import { existsSync } from 'fs';
-import { join } from 'path';
-import type { Browser, Page } from 'playwright-core';
-import { chromiumPath, launchChromium } from '../../src/local/browser';
+import type { Page } from 'playwright-core';
+import { describeChromium, playgroundSession, signInAs } from './harness';
 import type { FakeRequest, FakeScript } from '../../src/local/emulators/bedrock';
 import { offlineModel } from '../../src/local/offline-model';
-import { Playground, startPlayground } from '../../src/local/playground';
-
-const executable = chromiumPath();
-const maybe = executable ? describe : describe.skip;
+import { Playground } from '../../src/local/playground';
 
 const ANSWER = 'The flow:\n\n```mermaid\ngraph TD\n  Q[Question] --> W[Worker]\n  W --> A[Answer]\n```\n\nThat is all.';
 
-maybe('a mermaid diagram through the playground', () => {
+describeChromium('a mermaid diagram through the playground', () => {
   let pg: Playground;
-  let browser: Browser;
   let page: Page;
   const offline = offlineModel({ wordDelayMs: 1 });
   const problems: string[] = [];
   const responses = new Map<string, Record<string, string>>();
 
-  beforeAll(async () => {
-    if (!existsSync(join(__dirname, '../../assets/web/mermaid-frame.html'))) throw new Error('Build the widget first: npx projen bundle:web');
-    pg = await startPlayground({
+  const session = playgroundSession({
+    built: 'mermaid-frame.html',
+    playground: {
       quiet: true,
       respond: (req: FakeRequest): FakeScript => (req.operation === 'ConverseStream'
         ? { steps: ANSWER.match(/[\s\S]{1,12}/g)!.map((text) => ({ type: 'text' as const, text, delayMs: 2 })), stopReason: 'end_turn' }
         : offline(req)),
-    });
-    browser = await launchChromium(executable!);
-    page = await browser.newPage();
+    },
+  });
+  beforeAll(async () => {
+    pg = session.pg;
+    page = await session.browser.newPage();
     page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
     page.on('console', (msg) => {
       if (/Content Security Policy|Refused to/i.test(msg.text())) problems.push(`console: ${msg.text()}`);
@@ -47,15 +43,8 @@ maybe('a mermaid diagram through the playground', () => {
     });
   });
 
-  afterAll(async () => {
-    await browser?.close();
-    await pg?.stop();
-  });
-
   test('the diagram is drawn in the sandboxed frame under the template\'s headers', async () => {
-    await page.goto(pg.url);
-    await page.getByRole('button', { name: /alice/i }).click();
-    await page.getByText(/Signed in as alice/i).waitFor();
+    await signInAs(page, pg, 'alice');
     const input = page.locator('bedrock-chat [part~="input"]');
     await input.and(page.locator(':enabled')).waitFor();
     await input.fill('Draw the flow');

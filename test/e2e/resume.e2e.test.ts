@@ -6,20 +6,14 @@
  * conversation quietly, so what was finished meanwhile shows up. The model's stream is held at a `pause` step, so the
  * drop always falls mid-answer. Strict CSP in force; any page error fails.
  */
-import { existsSync } from 'fs';
-import { join } from 'path';
-import type { Browser, Locator, Page } from 'playwright-core';
-import { chromiumPath, launchChromium } from '../../src/local/browser';
+import type { Locator, Page } from 'playwright-core';
+import { describeChromium, playgroundSession, signInAs, watchPage } from './harness';
 import type { FakeRequest, FakeScript, FakeStep } from '../../src/local/emulators/bedrock';
-import { Playground, startPlayground } from '../../src/local/playground';
+import { Playground } from '../../src/local/playground';
 import { request, WsClient } from '../../src/local/ws-client';
 
-const executable = chromiumPath();
-const maybe = executable ? describe : describe.skip;
-
-maybe('the widget after a dropped connection', () => {
+describeChromium('the widget after a dropped connection', () => {
   let pg: Playground;
-  let browser: Browser;
   let page: Page;
   let script: ((req: FakeRequest) => FakeScript) | undefined;
   const problems: string[] = [];
@@ -31,23 +25,22 @@ maybe('the widget after a dropped connection', () => {
   const answers = () => page.locator('bedrock-chat [part~="message"][part~="assistant"]');
   const questions = () => page.locator('bedrock-chat [part~="message"][part~="user"]');
 
-  beforeAll(async () => {
-    if (!existsSync(join(__dirname, '../../assets/web/bedrock-chat.js'))) throw new Error('Build the widget first: npx projen bundle:web');
-    pg = await startPlayground({
+  // Before the session's afterAll (hooks run in the order declared): held answers are let go before Chromium closes and
+  // the playground stops.
+  afterAll(() => {
+    held.splice(0).forEach((open) => open());
+  });
+  const session = playgroundSession({
+    built: 'bedrock-chat.js',
+    playground: {
       quiet: true,
       respond: (req) => (req.operation === 'Converse' ? { steps: [{ type: 'text', text: 'A story' }] } : script!(req)),
-    });
-    browser = await launchChromium(executable!);
-    page = await browser.newPage();
-    page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
-    page.on('console', (msg) => {
-      if ((msg.type() === 'error' && !/Failed to load resource/.test(msg.text())) || /Content Security Policy/i.test(msg.text())) {
-        problems.push(`console: ${msg.text()}`);
-      }
-    });
-    page.on('response', (res) => {
-      if (res.status() >= 400) problems.push(`HTTP ${res.status()} ${res.url()}`);
-    });
+    },
+  });
+  beforeAll(async () => {
+    pg = session.pg;
+    page = await session.browser.newPage();
+    watchPage(page, (problem) => problems.push(problem), { consoleErrors: true, responses: true });
     page.on('websocket', (ws) => ws.on('framereceived', ({ payload }) => {
       try {
         received.push(JSON.parse(String(payload)));
@@ -55,15 +48,7 @@ maybe('the widget after a dropped connection', () => {
         // Not a protocol frame.
       }
     }));
-    await page.goto(pg.url);
-    await page.getByRole('button', { name: /alice/i }).click();
-    await page.getByText(/Signed in as alice/i).waitFor();
-  });
-
-  afterAll(async () => {
-    held.splice(0).forEach((open) => open());
-    await browser?.close();
-    await pg?.stop();
+    await signInAs(page, pg, 'alice');
   });
 
   afterEach(() => {

@@ -8,54 +8,31 @@
  * - languages: the page's language by default, the settings' language switch (kept after a reload), and only
  *   the chosen locale's translations downloaded.
  */
-import { existsSync, readFileSync } from 'fs';
-import { join } from 'path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { chromiumPath, launchChromium } from '../../src/local/browser';
+import type { BrowserContext, Page } from 'playwright-core';
+import { axeViolations, describeChromium, playgroundSession, watchPage } from './harness';
 import { offlineReply } from '../../src/local/offline-model';
-import { Playground, startPlayground } from '../../src/local/playground';
+import { Playground } from '../../src/local/playground';
 import { translate } from '../web-components/xliff';
 
-const AXE = join(__dirname, '../../node_modules/axe-core/axe.min.js');
-const executable = chromiumPath();
-const maybe = executable ? describe : describe.skip;
-
-maybe('the playground app: built-in sign-in and languages', () => {
+describeChromium('the playground app: built-in sign-in and languages', () => {
   let pg: Playground;
-  let browser: Browser;
   let context: BrowserContext;
   let page: Page;
   let problems: string[];
   let locales: string[];
 
-  beforeAll(async () => {
-    if (!existsSync(join(__dirname, '../../assets/web/bedrock-chat.js'))) {
-      throw new Error('assets/web/bedrock-chat.js is missing: run `npx projen bundle:web` (npm run build does).');
-    }
-    // examples/full-system as synthesized: its user pool domain and the distribution's URL as the callback.
-    pg = await startPlayground({ quiet: true, wordDelayMs: 5 });
-    browser = await launchChromium(executable!);
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await pg?.stop();
+  // examples/full-system as synthesized: its user pool domain and the distribution's URL as the callback.
+  const session = playgroundSession({ built: 'bedrock-chat.js', playground: { quiet: true, wordDelayMs: 5 } });
+  beforeAll(() => {
+    pg = session.pg;
   });
 
   async function newPage(locale: string): Promise<Page> {
-    context = await browser.newContext({ locale });
+    context = await session.browser.newContext({ locale });
     page = await context.newPage();
     problems = [];
     locales = [];
-    page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
-    page.on('console', (msg) => {
-      if ((msg.type() === 'error' && !/Failed to load resource/.test(msg.text())) || /Content Security Policy/i.test(msg.text())) {
-        problems.push(`console: ${msg.text()}`);
-      }
-    });
-    page.on('response', (res) => {
-      if (res.status() >= 400) problems.push(`HTTP ${res.status()} ${res.url()}`);
-    });
+    watchPage(page, (problem) => problems.push(problem), { consoleErrors: true, responses: true });
     page.on('request', (req) => {
       const m = /bedrock-chat-locale-(.+)-[\w-]{8}\.js$/.exec(req.url());
       if (m) locales.push(m[1]);
@@ -70,12 +47,7 @@ maybe('the playground app: built-in sign-in and languages', () => {
   /** axe violations on the page, in the given colour scheme (page.evaluate goes around the page's CSP). */
   async function axe(colorScheme: 'light' | 'dark'): Promise<string[]> {
     await page.emulateMedia({ colorScheme });
-    await page.evaluate(readFileSync(AXE, 'utf8'));
-    return page.evaluate(async () => {
-      type Result = { violations: { id: string; nodes: { target: unknown }[] }[] };
-      const run = (window as unknown as { axe: { run: (ctx: unknown) => Promise<Result> } }).axe;
-      return (await run.run(document)).violations.map((v) => `${v.id}: ${JSON.stringify(v.nodes.map((n) => n.target))}`);
-    });
+    return axeViolations(page);
   }
 
   test('sign in through the managed login, chat, reload, sign out', async () => {

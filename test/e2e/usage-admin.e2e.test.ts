@@ -7,37 +7,21 @@
  * 520 tokens: a first "hi" reserves 501 (1 + 500 assumed for the answer) and uses a few dozen with the offline
  * model, so the second one does not fit (as in usage.e2e.test.ts).
  */
-import { existsSync } from 'fs';
-import { join } from 'path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { chromiumPath, launchChromium } from '../../src/local/browser';
+import type { Page } from 'playwright-core';
+import { describeChromium, playgroundSession } from './harness';
 import { LOCAL_USERS } from '../../src/local/idp';
-import { Playground, startPlayground } from '../../src/local/playground';
+import { Playground } from '../../src/local/playground';
 
-const executable = chromiumPath();
-const maybe = executable ? describe : describe.skip;
-
-maybe('usage limits admin screen on the playground', () => {
+describeChromium('usage limits admin screen on the playground', () => {
   let pg: Playground;
-  let browser: Browser;
-  const contexts: BrowserContext[] = [];
 
-  beforeAll(async () => {
-    if (!existsSync(join(__dirname, '../../assets/web/bedrock-chat-app.js'))) throw new Error('Build the widget first: npx projen bundle:web');
-    pg = await startPlayground({ quiet: true, wordDelayMs: 1 });
-    browser = await launchChromium(executable!);
-  }, 120_000);
-
-  afterAll(async () => {
-    for (const c of contexts) await c.close();
-    await browser?.close();
-    await pg?.stop();
+  const session = playgroundSession({ built: 'bedrock-chat-app.js', playground: { quiet: true, wordDelayMs: 1 }, startTimeoutMs: 120_000 });
+  beforeAll(() => {
+    pg = session.pg;
   });
 
   async function signIn(user: 'admin' | 'alice' | 'bob'): Promise<Page> {
-    const context = await browser.newContext();
-    contexts.push(context);
-    const page = await context.newPage();
+    const page = await (await session.newContext()).newPage();
     await page.goto(pg.url);
     await page.locator(`#users button[data-username="${user}"]`).click();
     await page.getByText(`Signed in as ${user}`).waitFor();

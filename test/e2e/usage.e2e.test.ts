@@ -6,37 +6,23 @@
  * The stack's limit is 520 tokens an hour: a first "hi" reserves 501 (1 + 500 assumed for the answer) and uses a few
  * dozen with the offline model, so the second one (a few dozen + 501) does not fit.
  */
-import { existsSync } from 'fs';
-import { join } from 'path';
-import type { Browser, Page } from 'playwright-core';
-import { chromiumPath, launchChromium } from '../../src/local/browser';
-import { Playground, startPlayground } from '../../src/local/playground';
+import type { Page } from 'playwright-core';
+import { describeChromium, playgroundSession, signInAs } from './harness';
+import { Playground } from '../../src/local/playground';
 
-const executable = chromiumPath();
-const maybe = executable ? describe : describe.skip;
-
-maybe('usage limits in the web app', () => {
+describeChromium('usage limits in the web app', () => {
   let pg: Playground;
-  let browser: Browser;
   let page: Page;
   const chat = (part: string) => page.locator(`bedrock-chat [part~="${part}"]`);
 
+  const session = playgroundSession({ built: 'bedrock-chat-app.js', playground: { quiet: true, wordDelayMs: 1, usageLimits: { tokensPerHour: 520 } }, startTimeoutMs: 120_000 });
   beforeAll(async () => {
-    if (!existsSync(join(__dirname, '../../assets/web/bedrock-chat-app.js'))) throw new Error('Build the widget first: npx projen bundle:web');
-    pg = await startPlayground({ quiet: true, wordDelayMs: 1, usageLimits: { tokensPerHour: 520 } });
-    browser = await launchChromium(executable!);
-    page = await browser.newPage();
-  }, 120_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await pg?.stop();
+    pg = session.pg;
+    page = await session.browser.newPage();
   });
 
   test('over the hourly limit: the QUOTA message in words with the reset time; the settings show used and remaining', async () => {
-    await page.goto(pg.url);
-    await page.getByRole('button', { name: /bob/i }).click();
-    await page.getByText(/Signed in as bob/i).waitFor();
+    await signInAs(page, pg, 'bob');
     await chat('input').and(page.locator(':enabled')).waitFor();
 
     await chat('input').fill('hi');

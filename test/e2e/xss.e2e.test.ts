@@ -6,17 +6,12 @@
  * that it reaches the conversation title (title model), the history list and a search snippet. Nothing may execute,
  * load or exist beyond the renderer's allow-listed markup.
  */
-import { existsSync } from 'fs';
-import { join } from 'path';
-import type { Browser, Page } from 'playwright-core';
-import { chromiumPath, launchChromium } from '../../src/local/browser';
+import type { Page } from 'playwright-core';
+import { describeChromium, playgroundSession, signInAs, watchPage } from './harness';
 import type { FakeRequest, FakeScript } from '../../src/local/emulators/bedrock';
 import { offlineModel } from '../../src/local/offline-model';
-import { Playground, startPlayground } from '../../src/local/playground';
+import { Playground } from '../../src/local/playground';
 import { auditMarkup, RENDERER_ALLOW, XSS_ALLOWED_ANCHORS, XSS_DOC, XSS_LITERALS } from '../web-components/xss-corpus';
-
-const executable = chromiumPath();
-const maybe = executable ? describe : describe.skip;
 
 /** The first question: a payload, so that the title model's title and the search snippets carry markup too. */
 const QUESTION = '<img src=x onerror="window.__xss=\'question\'"> <svg/onload=window.__xss=\'q2\'> [a](javascript:void(window.__xss=\'q3\'))';
@@ -43,9 +38,8 @@ interface Traps {
   csp: string[];
 }
 
-maybe('XSS corpus through the playground', () => {
+describeChromium('XSS corpus through the playground', () => {
   let pg: Playground;
-  let browser: Browser;
   let page: Page;
   let origin: string;
   const offline = offlineModel({ wordDelayMs: 1 });
@@ -53,18 +47,20 @@ maybe('XSS corpus through the playground', () => {
   const requests: string[] = [];
   const dialogs: string[] = [];
 
-  beforeAll(async () => {
-    if (!existsSync(join(__dirname, '../../assets/web/bedrock-chat-app.js'))) throw new Error('Build the widget first: npx projen bundle:web');
-    pg = await startPlayground({
+  const session = playgroundSession({
+    built: 'bedrock-chat-app.js',
+    playground: {
       quiet: true,
       // Answers are the corpus; title requests (Converse) go to the offline model: the first words of the question.
       respond: (req: FakeRequest): FakeScript => (req.operation === 'ConverseStream'
         ? { steps: chunked(XSS_DOC).map((text) => ({ type: 'text' as const, text, delayMs: 2 })), stopReason: 'end_turn' }
         : offline(req)),
-    });
+    },
+  });
+  beforeAll(async () => {
+    pg = session.pg;
     origin = new URL(pg.url).origin;
-    browser = await launchChromium(executable!);
-    page = await browser.newPage();
+    page = await session.browser.newPage();
     // Installed before any page script (through the DevTools protocol, so the CSP does not apply to it): a canary that
     // records every assignment, and a record of CSP violations (a blocked inline handler is one).
     await page.addInitScript(() => {
@@ -73,23 +69,12 @@ maybe('XSS corpus through the playground', () => {
       Object.defineProperty(window, '__xss', { configurable: false, get: () => undefined, set: (v: unknown) => { w.__traps.hits.push(String(v)); } });
       document.addEventListener('securitypolicyviolation', (e) => w.__traps.csp.push(`${e.violatedDirective} ${e.blockedURI} ${e.sample}`), true);
     });
-    page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
-    page.on('console', (msg) => {
-      if (/Content Security Policy/i.test(msg.text())) problems.push(`console: ${msg.text()}`);
-    });
-    page.on('response', (res) => {
-      if (res.status() >= 400) problems.push(`HTTP ${res.status()} ${res.url()}`);
-    });
+    watchPage(page, (problem) => problems.push(problem), { responses: true });
     page.on('request', (req) => requests.push(req.url()));
     page.on('dialog', (dialog) => {
       dialogs.push(`${dialog.type()}: ${dialog.message()}`);
       void dialog.dismiss();
     });
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await pg?.stop();
   });
 
   const traps = () => page.evaluate(() => (window as unknown as { __traps: Traps }).__traps);
@@ -178,9 +163,7 @@ maybe('XSS corpus through the playground', () => {
   });
 
   test('streamed live, restored after a reload, and in the history title and search snippets: nothing runs or loads', async () => {
-    await page.goto(pg.url);
-    await page.getByRole('button', { name: /alice/i }).click();
-    await page.getByText(/Signed in as alice/i).waitFor();
+    await signInAs(page, pg, 'alice');
     const input = page.locator('bedrock-chat [part~="input"]');
     await input.and(page.locator(':enabled')).waitFor();
     await input.fill(QUESTION);

@@ -5,20 +5,18 @@
  * `error` AUTH_EXPIRED and the server closes the connection (Management API DeleteConnection); a new connection with a
  * fresh token resumes the answer to its end. No code of ours is mocked.
  */
+import { StdoutCapture } from './log-capture';
 import type { FakeRequest, FakeScript, FakeStep } from '../../src/local/emulators/bedrock';
 import { OFFLINE_MODELS, Playground, startPlayground } from '../../src/local/playground';
 import { Frame, newRequestId, WsClient } from '../../src/local/ws-client';
 
 let pg: Playground;
 let script: ((req: FakeRequest) => FakeScript) | undefined;
-const realWrite = process.stdout.write.bind(process.stdout);
-const logs: string[] = [];
+const stdout = new StdoutCapture();
+const logs = stdout.logs;
 
 beforeAll(async () => {
-  process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
-    logs.push(String(chunk));
-    return (realWrite as (...a: unknown[]) => boolean)(...(process.env.SHOW_LOGS ? [chunk, ...rest] : ['']));
-  }) as typeof process.stdout.write;
+  stdout.start();
   pg = await startPlayground({
     handlers: 'in-process',
     models: OFFLINE_MODELS,
@@ -27,7 +25,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await pg?.stop();
-  process.stdout.write = realWrite;
+  stdout.stop();
 });
 
 const expOf = (token: string): number => JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()).exp;

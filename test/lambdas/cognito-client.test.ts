@@ -6,15 +6,13 @@
  */
 import { createServer, IncomingMessage } from 'http';
 import {
-  AdminAddUserToGroupCommand, AdminCreateUserCommand, AdminListGroupsForUserCommand, CognitoIdentityProviderClient, CreateGroupCommand,
-  CreateUserPoolCommand, ListGroupsCommand, ListUsersCommand,
+  AdminListGroupsForUserCommand, CognitoIdentityProviderClient, ListGroupsCommand, ListUsersCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { emailPrefixFilter } from '../../src/lambdas/wiring/cognito';
 import { CognitoClient } from '../../src/lambdas/wiring/cognito-client';
-import { startCognitoIdp } from '../../src/local/emulators/cognito-idp';
-import { startDynamoDb } from '../../src/local/emulators/dynamodb';
 import { closeServer, listenLoopback } from '../../src/local/emulators/util';
 import { hasPythonTool } from '../../src/local/python-tools';
+import { emulatorPool, motoPool } from '../local/cognito-pools';
 
 const USERS = [
   { username: 'alice', email: 'alice@example.com', groups: ['CreatingBotAllowed'] },
@@ -29,24 +27,8 @@ interface Target { endpoint: string; poolId: string; stop: () => Promise<void> }
 const sdkOf = (endpoint: string) => new CognitoIdentityProviderClient({ endpoint, region: 'us-east-1', credentials });
 const smallOf = (endpoint: string) => new CognitoClient({ endpoint, region: 'us-east-1', credentials: async () => credentials, backoff: () => 1 });
 
-async function emulator(): Promise<Target> {
-  const poolId = 'us-east-1_Local1234';
-  const emu = await startCognitoIdp([{ userPoolId: poolId, groups: GROUPS, users: USERS.map((u, i) => ({ ...u, sub: `00000000-0000-4000-8000-00000000000${i}` })) }]);
-  return { endpoint: emu.endpoint, poolId, stop: emu.stop };
-}
-
-async function moto(): Promise<Target> {
-  const server = await startDynamoDb({ backend: 'moto' });
-  const client = sdkOf(server.endpoint);
-  const pool = await client.send(new CreateUserPoolCommand({ PoolName: 'p' }));
-  const poolId = pool.UserPool!.Id!;
-  for (const g of GROUPS) await client.send(new CreateGroupCommand({ UserPoolId: poolId, GroupName: g.name, Description: g.description }));
-  for (const u of USERS) {
-    await client.send(new AdminCreateUserCommand({ UserPoolId: poolId, Username: u.username, UserAttributes: [{ Name: 'email', Value: u.email }], MessageAction: 'SUPPRESS' }));
-    for (const g of u.groups) await client.send(new AdminAddUserToGroupCommand({ UserPoolId: poolId, Username: u.username, GroupName: g }));
-  }
-  return { endpoint: server.endpoint, poolId, stop: server.stop };
-}
+const emulator = (): Promise<Target> => emulatorPool(GROUPS, USERS);
+const moto = (): Promise<Target> => motoPool(GROUPS, USERS);
 
 const withMoto = hasPythonTool('moto_server');
 if (!withMoto) console.warn('moto_server is not installed: the small Cognito client is checked against the emulator alone (pip install "moto[server]")');

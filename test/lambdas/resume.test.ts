@@ -8,6 +8,7 @@
  */
 import { createServer, IncomingMessage, request as httpRequest, Server, ServerResponse } from 'http';
 import { DynamoDBClient, GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { StdoutCapture } from './log-capture';
 import type { FakeRequest, FakeScript, FakeStep } from '../../src/local/emulators/bedrock';
 import { closeServer, listenLoopback, readBody } from '../../src/local/emulators/util';
 import { LOCAL_USERS } from '../../src/local/idp';
@@ -17,16 +18,13 @@ import { Frame, newRequestId, WsClient } from '../../src/local/ws-client';
 let pg: Playground;
 let script: ((req: FakeRequest) => FakeScript) | undefined;
 let gate: DynamoGate;
+const stdout = new StdoutCapture();
 /** Every log line the handlers write (checked for tokens and message text at the end). */
-const logs: string[] = [];
+const logs = stdout.logs;
 const tokens: string[] = [];
-const realWrite = process.stdout.write.bind(process.stdout);
 
 beforeAll(async () => {
-  process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
-    logs.push(String(chunk));
-    return (realWrite as (...a: unknown[]) => boolean)(...(process.env.SHOW_LOGS ? [chunk, ...rest] : ['']));
-  }) as typeof process.stdout.write;
+  stdout.start();
   pg = await startPlayground({
     handlers: 'in-process',
     models: OFFLINE_MODELS,
@@ -40,7 +38,7 @@ afterAll(async () => {
   gate?.releaseAll();
   await pg?.stop();
   await gate?.stop();
-  process.stdout.write = realWrite;
+  stdout.stop();
 });
 afterEach(async () => {
   // A failed test must not leave a model stream or a DynamoDB request held for the next one.

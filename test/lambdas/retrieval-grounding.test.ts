@@ -6,21 +6,17 @@
  * No code of ours is mocked.
  */
 import { call, User } from './rest-helpers';
-import { knowledgeApp, seedDocuments, TOOL_MODEL } from './retrieval-helpers';
+import { askBot, knowledgeStack, seedDocuments, TOOL_MODEL } from './retrieval-helpers';
 import type { FakeRequest, FakeScript } from '../../src/local/emulators/bedrock';
 import { offlineModel } from '../../src/local/offline-model';
-import { Playground, startPlayground } from '../../src/local/playground';
-import { request, WsClient } from '../../src/local/ws-client';
+import { Playground } from '../../src/local/playground';
 
 const offline = offlineModel({ wordDelayMs: 0 });
 let script: ((req: FakeRequest) => FakeScript) | undefined;
+const stack = knowledgeStack((req) => (script ?? offline)(req));
 let pg: Playground;
-
-beforeAll(async () => {
-  pg = await startPlayground({ app: knowledgeApp, handlers: 'in-process', quiet: !process.env.DEBUG_LOGS, respond: (req) => (script ?? offline)(req) });
-}, 120_000);
-afterAll(async () => {
-  await pg?.stop();
+beforeAll(() => {
+  pg = stack.pg;
 });
 afterEach(async () => {
   script = undefined;
@@ -33,14 +29,6 @@ const BLOCKED = 'This answer is not backed by the documents.';
 const GUARDRAIL = { definition: { grounding: { threshold: 0.5 }, relevance: { threshold: 0.3 }, blockedMessage: BLOCKED } };
 const SOURCE = `<sources>\n<source id="1" document="Warranty terms.md">\n${WARRANTY}\n</source>\n</sources>`;
 
-const ask = async (user: User, botId: string, text: string) => {
-  const c = await WsClient.connect(pg.webSocketUrl, pg.issueToken(user));
-  try {
-    return await request(c, { action: 'sendMessage', content: [{ text }], botId });
-  } finally {
-    c.close();
-  }
-};
 const createBot = async (user: User, body: Record<string, unknown>): Promise<string> => {
   const res = await call(pg, user, 'POST', '/bots', body);
   expect(res.status).toBe(201);
@@ -59,7 +47,7 @@ test('a bot with a guardrail: the passages go as the grounding source and the qu
   const botId = await createBot('alice', { title: 'Grounded support', instructions: 'You answer questions about our tools.', guardrail: GUARDRAIL });
   await seedDocuments(pg, botId, 'alice', [{ documentId: 'g-warranty', name: 'Warranty terms.md', text: WARRANTY }]);
   const before = pg.bedrockRequests().length;
-  const { ack, end, text, frames } = await ask('alice', botId, QUESTION);
+  const { ack, end, text, frames } = await askBot(pg, 'alice', botId, QUESTION);
 
   expect(end).toMatchObject({ type: 'end', stopReason: 'end_turn' });
   expect(text).toBe('From the documents: The warranty of the X200 drill lasts 24 months from the date of purchase.[^1]');
@@ -90,7 +78,7 @@ test('an answer not grounded in the sources is replaced by the blocked message (
   const botId = await createBot('alice', { title: 'Strict support', guardrail: GUARDRAIL });
   await seedDocuments(pg, botId, 'alice', [{ documentId: 's-warranty', name: 'Warranty terms.md', text: WARRANTY }]);
   script = () => ({ steps: [{ type: 'text', text: 'The drill is guaranteed for life and comes with a free hat.[^1]' }] });
-  const { ack, end, text, frames } = await ask('alice', botId, QUESTION);
+  const { ack, end, text, frames } = await askBot(pg, 'alice', botId, QUESTION);
 
   expect(end).toMatchObject({ type: 'end', stopReason: 'guardrail_intervened' });
   expect(text).toBe(BLOCKED);
@@ -105,7 +93,7 @@ test('an answer off the question (grounded but not relevant) is blocked by the r
   const botId = await createBot('alice', { title: 'Relevant support', guardrail: { definition: { relevance: { threshold: 0.5 }, blockedMessage: BLOCKED } } });
   await seedDocuments(pg, botId, 'alice', [{ documentId: 'r-warranty', name: 'Warranty terms.md', text: WARRANTY }]);
   script = () => ({ steps: [{ type: 'text', text: 'Batteries are covered for 12 months.[^1]' }] });
-  const { end, text } = await ask('alice', botId, QUESTION);
+  const { end, text } = await askBot(pg, 'alice', botId, QUESTION);
   expect(end).toMatchObject({ stopReason: 'guardrail_intervened' });
   expect(text).toBe(BLOCKED);
 });
@@ -116,7 +104,7 @@ test('a question longer than a query: the query is its first 1,000 characters, t
   const question = `${QUESTION} ${'Please be precise about the warranty. '.repeat(40)}`.trim();
   expect(question.length).toBeGreaterThan(1000);
   const before = pg.bedrockRequests().length;
-  const { end } = await ask('alice', botId, question);
+  const { end } = await askBot(pg, 'alice', botId, question);
   expect(end).toMatchObject({ type: 'end' });
   const content = lastUser(streamRequest(before)).content;
   expect(content).toHaveLength(3);
@@ -134,7 +122,7 @@ test('without a guardrail, or without sources, the request carries no guardConte
   await seedDocuments(pg, plain, 'alice', [{ documentId: 'p-warranty', name: 'Warranty terms.md', text: WARRANTY }]);
   let before = pg.bedrockRequests().length;
   script = () => ({ steps: [{ type: 'text', text: 'The drill is guaranteed for life.' }] });
-  const first = await ask('alice', plain, QUESTION);
+  const first = await askBot(pg, 'alice', plain, QUESTION);
   expect(first.end).toMatchObject({ stopReason: 'end_turn' });
   expect(first.text).toBe('The drill is guaranteed for life.');
   let sent = streamRequest(before);
@@ -150,7 +138,7 @@ test('without a guardrail, or without sources, the request carries no guardConte
   // A guardrail, no documents: nothing to ground against, the guardrail applies as before (async, no guardContent).
   const guarded = await createBot('alice', { title: 'Guarded, no documents', instructions: 'Be brief.', guardrail: GUARDRAIL });
   before = pg.bedrockRequests().length;
-  const second = await ask('alice', guarded, QUESTION);
+  const second = await askBot(pg, 'alice', guarded, QUESTION);
   expect(second.end).toMatchObject({ stopReason: 'end_turn' });
   sent = streamRequest(before);
   expect(JSON.stringify(sent.body)).not.toContain('guardContent');
@@ -190,7 +178,7 @@ test('the tool path (a model with tool use): once the search found passages, the
   const botId = await createBot('alice', { title: 'Grounded tools', instructions: 'You answer questions about our tools.', guardrail: GUARDRAIL, models: [TOOL_MODEL], defaultModel: TOOL_MODEL });
   await seedDocuments(pg, botId, 'alice', [{ documentId: 't-warranty', name: 'Warranty terms.md', text: WARRANTY }]);
   const before = pg.bedrockRequests().length;
-  const { ack, end, text } = await ask('alice', botId, QUESTION);
+  const { ack, end, text } = await askBot(pg, 'alice', botId, QUESTION);
 
   expect(end).toMatchObject({ type: 'end', stopReason: 'end_turn' });
   expect(text).toBe('From the documents: The warranty of the X200 drill lasts 24 months from the date of purchase.[^1]');
@@ -209,7 +197,7 @@ test('the tool path (a model with tool use): once the search found passages, the
   script = (req) => (req.body.messages!.at(-1)!.content.some((b) => b.toolResult)
     ? { steps: [{ type: 'text', text: 'The drill is guaranteed for life and comes with a free hat.[^1]' }] }
     : offline(req));
-  const blocked = await ask('alice', botId, QUESTION);
+  const blocked = await askBot(pg, 'alice', botId, QUESTION);
   expect(blocked.end).toMatchObject({ type: 'end', stopReason: 'guardrail_intervened' });
   expect(blocked.text).toBe(BLOCKED);
   const stored = await storedAnswer('alice', blocked.ack!.conversationId, blocked.end.messageId);

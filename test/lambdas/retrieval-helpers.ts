@@ -10,10 +10,13 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { CfnOutput, Stack } from 'aws-cdk-lib';
+import type { User } from './rest-helpers';
 import { BedrockChatFrontend, ChatBackend, ChatModel, KnowledgeBaseFactory } from '../../src';
 import type { AppBuilder } from '../../src/local/apps';
+import type { FakeRequest, FakeScript } from '../../src/local/emulators/bedrock';
 import { listenLoopback } from '../../src/local/emulators/util';
-import type { Playground } from '../../src/local/playground';
+import { Playground, startPlayground } from '../../src/local/playground';
+import { request, WsClient } from '../../src/local/ws-client';
 
 /**
  * The full-system composition with knowledge and two models: DeepSeek-R1 first (the default: no tool use, so bots
@@ -32,6 +35,54 @@ export const knowledgeApp: AppBuilder = (app) => {
 
 /** The model with tool use of `knowledgeApp` (a bot's `defaultModel`). */
 export const TOOL_MODEL = ChatModel.CLAUDE_HAIKU_4_5.key;
+
+/** The playground of a retrieval test file, and its Retrieve proxy when it has one. */
+export interface KnowledgeStack {
+  readonly pg: Playground;
+  readonly proxy: RetrieveProxy;
+}
+
+/**
+ * Registers the hooks the retrieval test files share: before all, `knowledgeApp` on the playground with in-process
+ * handlers and the model answering with `respond`; with `proxy`, a recording Retrieve proxy in front of the local
+ * Bedrock Agent Runtime as the worker's endpoint (the worker's Retrieve client is created at its first use and reads
+ * its endpoint then: the proxy's); after all, both stop. Call it at the top level of the file, before its own hooks.
+ */
+export function knowledgeStack(respond: (req: FakeRequest) => FakeScript, options: { readonly proxy?: boolean } = {}): KnowledgeStack {
+  let pg: Playground | undefined;
+  let proxy: RetrieveProxy | undefined;
+  beforeAll(async () => {
+    pg = await startPlayground({ app: knowledgeApp, handlers: 'in-process', quiet: !process.env.DEBUG_LOGS, respond });
+    if (options.proxy) {
+      proxy = await startRetrieveProxy(pg.stack.knowledge!.runtimeEndpoint);
+      process.env.AWS_ENDPOINT_URL_BEDROCK_AGENT_RUNTIME = proxy.endpoint;
+    }
+  }, 120_000);
+  afterAll(async () => {
+    await proxy?.stop();
+    await pg?.stop();
+  });
+  return {
+    get pg() {
+      if (!pg) throw new Error('The playground is not started yet: use it in a test or in a hook declared after knowledgeStack.');
+      return pg;
+    },
+    get proxy() {
+      if (!proxy) throw new Error(options.proxy ? 'The Retrieve proxy is not started yet.' : 'knowledgeStack was called without { proxy: true }.');
+      return proxy;
+    },
+  };
+}
+
+/** `text` sent to a bot by `user` over a new WebSocket connection, closed after the answer: the answer's frames. */
+export async function askBot(pg: Playground, user: User, botId: string, text: string) {
+  const c = await WsClient.connect(pg.webSocketUrl, pg.issueToken(user));
+  try {
+    return await request(c, { action: 'sendMessage', content: [{ text }], botId });
+  } finally {
+    c.close();
+  }
+}
 
 /**
  * A knowledge base of its own in the local knowledge base, created with the real SDK client (as the provision state

@@ -9,27 +9,21 @@
  */
 import { call, User } from './rest-helpers';
 import {
-  createKnowledgeBase, ingestInline, ingestS3Document, knowledgeApp, RetrieveProxy, seedDocuments, setBotKnowledge, startRetrieveProxy, TOOL_MODEL,
+  askBot, createKnowledgeBase, ingestInline, ingestS3Document, knowledgeStack, RetrieveProxy, seedDocuments, setBotKnowledge, TOOL_MODEL,
 } from './retrieval-helpers';
 import { MAX_SEARCHES, sourcesOf } from '../../src/lambdas/core/retrieval';
 import { countRequestWords, countWords, FakeRequest, FakeScript } from '../../src/local/emulators/bedrock';
 import { offlineModel } from '../../src/local/offline-model';
-import { Playground, startPlayground } from '../../src/local/playground';
-import { Frame, request, WsClient } from '../../src/local/ws-client';
+import { Playground } from '../../src/local/playground';
+import { Frame } from '../../src/local/ws-client';
 
 const offline = offlineModel({ wordDelayMs: 0 });
 let script: ((req: FakeRequest) => FakeScript) | undefined;
+const stack = knowledgeStack((req) => (script ?? offline)(req), { proxy: true });
 let pg: Playground;
 let proxy: RetrieveProxy;
-
-beforeAll(async () => {
-  pg = await startPlayground({ app: knowledgeApp, handlers: 'in-process', quiet: !process.env.DEBUG_LOGS, respond: (req) => (script ?? offline)(req) });
-  proxy = await startRetrieveProxy(pg.stack.knowledge!.runtimeEndpoint);
-  process.env.AWS_ENDPOINT_URL_BEDROCK_AGENT_RUNTIME = proxy.endpoint;
-}, 120_000);
-afterAll(async () => {
-  await proxy?.stop();
-  await pg?.stop();
+beforeAll(() => {
+  ({ pg, proxy } = stack);
 });
 afterEach(async () => {
   script = undefined;
@@ -40,14 +34,6 @@ afterEach(async () => {
 const WARRANTY = 'The warranty of the X200 drill lasts 24 months from the date of purchase. Batteries are covered for 12 months.';
 const QUESTION = 'How long does the warranty of the drill last?';
 
-const ask = async (user: User, botId: string, text: string) => {
-  const c = await WsClient.connect(pg.webSocketUrl, pg.issueToken(user));
-  try {
-    return await request(c, { action: 'sendMessage', content: [{ text }], botId });
-  } finally {
-    c.close();
-  }
-};
 const createBot = async (user: User, body: Record<string, unknown>): Promise<string> => {
   const res = await call(pg, user, 'POST', '/bots', body);
   expect(res.status).toBe(201);
@@ -72,7 +58,7 @@ test('a model with tool use calls knowledge_search: the search is a toolUse/tool
   ]);
   const before = pg.bedrockRequests().length;
   const calls = proxy.calls.length;
-  const { ack, end, text, frames } = await ask('alice', botId, QUESTION);
+  const { ack, end, text, frames } = await askBot(pg, 'alice', botId, QUESTION);
 
   expect(end).toMatchObject({ type: 'end', stopReason: 'end_turn' });
   expect(typesOf(frames)).toEqual(['ack', 'start', 'toolUse', 'toolResult', 'citation', 'text', 'end']);
@@ -133,7 +119,7 @@ test(`at most ${MAX_SEARCHES} searches per turn, the sources numbered across the
   };
   const before = pg.bedrockRequests().length;
   const calls = proxy.calls.length;
-  const { ack, end, frames } = await ask('alice', botId, 'What colors are the drills?');
+  const { ack, end, frames } = await askBot(pg, 'alice', botId, 'What colors are the drills?');
 
   expect(end).toMatchObject({ type: 'end', stopReason: 'end_turn' });
   expect(proxy.calls.slice(calls).map((c) => c.body.retrievalQuery.text)).toEqual(queries.slice(0, MAX_SEARCHES));
@@ -192,7 +178,7 @@ test('numberOfResults is honoured (shared: filtered on the bot)', async () => {
   ]);
   await setBotKnowledge(botId, { knowledgeSettings: { mode: 'shared', numberOfResults: 1 } });
   const calls = proxy.calls.length;
-  const { end, frames } = await ask('alice', botId, 'What does the drill warranty cover?');
+  const { end, frames } = await askBot(pg, 'alice', botId, 'What does the drill warranty cover?');
   expect(end.type).toBe('end');
   expect(proxy.calls.slice(calls).map((c) => c.body.retrievalConfiguration.vectorSearchConfiguration)).toEqual([{ numberOfResults: 1, filter: { equals: { key: 'botId', value: botId } } }]);
   expect(citationsOf(frames)).toHaveLength(1);
@@ -208,7 +194,7 @@ test('dedicated: the bot\'s own knowledge base when ACTIVE, unfiltered, its S3 d
     kb: { generation: '01J0000000000000000000000A', status: 'CREATING', indexName: 'bot-x-y', updatedAt: new Date().toISOString() },
   });
   let calls = proxy.calls.length;
-  const creating = await ask('alice', botId, QUESTION);
+  const creating = await askBot(pg, 'alice', botId, QUESTION);
   expect(creating.end.type).toBe('end');
   expect(proxy.calls.length).toBe(calls);
   expect(creating.frames.filter((f) => f.type === 'toolUse' || f.type === 'citation')).toEqual([]);
@@ -219,7 +205,7 @@ test('dedicated: the bot\'s own knowledge base when ACTIVE, unfiltered, its S3 d
   });
   calls = proxy.calls.length;
   // documentCount is 0: a dedicated bot retrieves whenever its knowledge base is ACTIVE.
-  const { ack, end, frames } = await ask('alice', botId, QUESTION);
+  const { ack, end, frames } = await askBot(pg, 'alice', botId, QUESTION);
   expect(end.type).toBe('end');
   expect(proxy.calls.slice(calls)).toEqual([{
     path: `/knowledgebases/${kb.knowledgeBaseId}/retrieve`,
@@ -238,7 +224,7 @@ test('existing: retrieved only when KNOWLEDGE_EXISTING names it, unfiltered, wit
   // Not among the deployment's existing knowledge bases: no Retrieve at all, the search reports an error.
   process.env.KNOWLEDGE_EXISTING = JSON.stringify([{ knowledgeBaseId: 'OTHERKB001', name: 'Other' }]);
   let calls = proxy.calls.length;
-  const refused = await ask('alice', botId, QUESTION);
+  const refused = await askBot(pg, 'alice', botId, QUESTION);
   expect(refused.end.type).toBe('end');
   expect(proxy.calls.length).toBe(calls);
   expect(refused.frames.find((f) => f.type === 'toolResult')).toMatchObject({ status: 'error' });
@@ -247,7 +233,7 @@ test('existing: retrieved only when KNOWLEDGE_EXISTING names it, unfiltered, wit
 
   process.env.KNOWLEDGE_EXISTING = JSON.stringify([{ knowledgeBaseId: kb.knowledgeBaseId, name: 'Handbook' }]);
   calls = proxy.calls.length;
-  const { end, frames, text } = await ask('alice', botId, QUESTION);
+  const { end, frames, text } = await askBot(pg, 'alice', botId, QUESTION);
   expect(end.type).toBe('end');
   expect(proxy.calls.slice(calls)).toEqual([{
     path: `/knowledgebases/${kb.knowledgeBaseId}/retrieve`,
@@ -262,7 +248,7 @@ test('a model without tool use (DeepSeek-R1, the default here) keeps the passage
   const botId = await createBot('alice', { title: 'No tools', instructions: 'Be brief.' });
   await seedDocuments(pg, botId, 'alice', [{ documentId: 'nt-1', name: 'Warranty.md', text: WARRANTY }]);
   const before = pg.bedrockRequests().length;
-  const { end, frames } = await ask('alice', botId, QUESTION);
+  const { end, frames } = await askBot(pg, 'alice', botId, QUESTION);
   expect(end.type).toBe('end');
   const sent = streamRequests(before);
   expect(sent).toHaveLength(1);

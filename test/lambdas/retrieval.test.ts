@@ -7,26 +7,19 @@
  */
 import * as fc from 'fast-check';
 import { call, User } from './rest-helpers';
-import { knowledgeApp, RetrieveProxy, seedDocuments, startRetrieveProxy, TOOL_MODEL } from './retrieval-helpers';
+import { knowledgeStack, RetrieveProxy, seedDocuments, TOOL_MODEL } from './retrieval-helpers';
 import type { FakeRequest, FakeScript } from '../../src/local/emulators/bedrock';
 import { offlineModel } from '../../src/local/offline-model';
-import { Playground, startPlayground } from '../../src/local/playground';
+import { Playground } from '../../src/local/playground';
 import { Frame, request, WsClient } from '../../src/local/ws-client';
 
 const offline = offlineModel({ wordDelayMs: 0 });
 let script: ((req: FakeRequest) => FakeScript) | undefined;
+const stack = knowledgeStack((req) => (script ?? offline)(req), { proxy: true });
 let pg: Playground;
 let proxy: RetrieveProxy;
-
-beforeAll(async () => {
-  pg = await startPlayground({ app: knowledgeApp, handlers: 'in-process', quiet: !process.env.DEBUG_LOGS, respond: (req) => (script ?? offline)(req) });
-  // The worker's Retrieve client is created at its first use and reads its endpoint then: the proxy's.
-  proxy = await startRetrieveProxy(pg.stack.knowledge!.runtimeEndpoint);
-  process.env.AWS_ENDPOINT_URL_BEDROCK_AGENT_RUNTIME = proxy.endpoint;
-}, 120_000);
-afterAll(async () => {
-  await proxy?.stop();
-  await pg?.stop();
+beforeAll(() => {
+  ({ pg, proxy } = stack);
 });
 afterEach(async () => {
   script = undefined;

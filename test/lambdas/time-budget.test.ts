@@ -5,43 +5,20 @@
  * until the test ends, so the budget is what ends the answer (no timing is asserted).
  */
 import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { heldModelStack } from './held-model';
 import { runTurn } from '../../src/lambdas/core/chat';
 import { ConversationStore, Message } from '../../src/lambdas/core/conversations';
 import { createLogger } from '../../src/lambdas/core/log';
 import { modelSettingsFrom } from '../../src/lambdas/core/models';
 import type { ServerFrame } from '../../src/lambdas/core/protocol';
 import { RequestStore } from '../../src/lambdas/core/requests';
-import { BedrockFake, startBedrockFake } from '../../src/local/emulators/bedrock';
-import { ensureConversationTable, startDynamoDb } from '../../src/local/emulators/dynamodb';
 
-let stop: () => Promise<void>;
+const stack = heldModelStack((held) => [{ type: 'text', text: 'the first part' }, { type: 'pause', until: held }, { type: 'text', text: ' never sent' }]);
 let db: DynamoDBDocumentClient;
-let bedrockFake: BedrockFake;
 let bedrock: BedrockRuntimeClient;
-let openModel: () => void = () => undefined;
-
-beforeAll(async () => {
-  const dynamo = await startDynamoDb();
-  stop = dynamo.stop;
-  const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
-  const client = new DynamoDBClient({ endpoint: dynamo.endpoint, region: 'us-east-1', credentials });
-  await ensureConversationTable(client, 'conversations');
-  db = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
-  bedrockFake = await startBedrockFake({
-    respond: () => {
-      const held = new Promise<void>((resolve) => { openModel = resolve; });
-      return { steps: [{ type: 'text', text: 'the first part' }, { type: 'pause', until: held }, { type: 'text', text: ' never sent' }] };
-    },
-  });
-  bedrock = new BedrockRuntimeClient({ endpoint: bedrockFake.endpoint, region: 'us-east-1', credentials, maxAttempts: 1 });
-});
-afterEach(() => openModel());
-afterAll(async () => {
-  bedrock?.destroy();
-  await bedrockFake?.stop();
-  await stop?.();
+beforeAll(() => {
+  ({ db, bedrock } = stack);
 });
 
 test('the budget runs out mid-answer: the partial answer is stored and ended with stopReason timeBudget', async () => {

@@ -5,6 +5,7 @@
  */
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import * as fc from 'fast-check';
+import { StdoutCapture } from './log-capture';
 import { MAX_INLINE_TEXT_BYTES } from '../../src/lambdas/core/limits';
 import { LOCAL_USERS } from '../../src/local/idp';
 import { offlineModel } from '../../src/local/offline-model';
@@ -13,20 +14,17 @@ import { Frame, newRequestId, request, WsClient } from '../../src/local/ws-clien
 
 const SECRET = 'my-password-is-swordfish-7c1e';
 let pg: Playground;
-const logs: string[] = [];
-const realWrite = process.stdout.write.bind(process.stdout);
+const stdout = new StdoutCapture();
+const logs = stdout.logs;
 
 beforeAll(async () => {
   // Not quiet: every log line the handlers write is captured and inspected.
-  process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
-    logs.push(String(chunk));
-    return (realWrite as (...a: unknown[]) => boolean)(...(process.env.SHOW_LOGS ? [chunk, ...rest] : ['']));
-  }) as typeof process.stdout.write;
+  stdout.start();
   pg = await startPlayground({ handlers: 'in-process', models: OFFLINE_MODELS, respond: offlineModel({ wordDelayMs: 0 }) });
 });
 afterAll(async () => {
   await pg?.stop();
-  process.stdout.write = realWrite;
+  stdout.stop();
 });
 
 const connect = (user: string) => WsClient.connect(pg.webSocketUrl, pg.issueToken(user));

@@ -4,12 +4,12 @@
  * moto_server only the emulator runs (with a notice).
  */
 import {
-  AdminAddUserToGroupCommand, AdminCreateUserCommand, AdminListGroupsForUserCommand, AdminRemoveUserFromGroupCommand,
-  CognitoIdentityProviderClient, CreateGroupCommand, CreateUserPoolCommand, ListGroupsCommand, ListUsersCommand,
+  AdminAddUserToGroupCommand, AdminListGroupsForUserCommand, AdminRemoveUserFromGroupCommand, CognitoIdentityProviderClient,
+  ListGroupsCommand, ListUsersCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
+import { emulatorPool, motoPool } from './cognito-pools';
 import { emailPrefixFilter } from '../../src/lambdas/wiring/cognito';
-import { parseUserFilter, startCognitoIdp } from '../../src/local/emulators/cognito-idp';
-import { startDynamoDb } from '../../src/local/emulators/dynamodb';
+import { parseUserFilter } from '../../src/local/emulators/cognito-idp';
 import { hasPythonTool } from '../../src/local/python-tools';
 
 const USERS = [
@@ -24,22 +24,13 @@ interface Target { client: CognitoIdentityProviderClient; poolId: string; stop: 
 const clientOf = (endpoint: string) => new CognitoIdentityProviderClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
 
 async function emulator(): Promise<Target> {
-  const poolId = 'us-east-1_Local1234';
-  const emu = await startCognitoIdp([{ userPoolId: poolId, groups: GROUPS, users: USERS.map((u, i) => ({ ...u, sub: `00000000-0000-4000-8000-00000000000${i}` })) }]);
-  return { client: clientOf(emu.endpoint), poolId, stop: emu.stop };
+  const t = await emulatorPool(GROUPS, USERS);
+  return { client: clientOf(t.endpoint), poolId: t.poolId, stop: t.stop };
 }
 
 async function moto(): Promise<Target> {
-  const server = await startDynamoDb({ backend: 'moto' });
-  const client = clientOf(server.endpoint);
-  const pool = await client.send(new CreateUserPoolCommand({ PoolName: 'p' }));
-  const poolId = pool.UserPool!.Id!;
-  for (const g of GROUPS) await client.send(new CreateGroupCommand({ UserPoolId: poolId, GroupName: g.name, Description: g.description }));
-  for (const u of USERS) {
-    await client.send(new AdminCreateUserCommand({ UserPoolId: poolId, Username: u.username, UserAttributes: [{ Name: 'email', Value: u.email }], MessageAction: 'SUPPRESS' }));
-    for (const g of u.groups) await client.send(new AdminAddUserToGroupCommand({ UserPoolId: poolId, Username: u.username, GroupName: g }));
-  }
-  return { client, poolId, stop: server.stop };
+  const t = await motoPool(GROUPS, USERS);
+  return { client: clientOf(t.endpoint), poolId: t.poolId, stop: t.stop };
 }
 
 const withMoto = hasPythonTool('moto_server');

@@ -3,36 +3,18 @@
  * Feedback on answers, <bedrock-chat-history> and <bedrock-chat-app> in Chromium against the fake backend (REST list,
  * search, rename, delete, feedback). Needs the built bundle: `npx projen bundle:web`.
  */
-import { existsSync } from 'node:fs';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { ASSISTANT_TEXT, AXE, BUNDLE, CHROMIUM, describeBrowser, FakeBackend } from './fake-backend';
-import type { AxeResult } from './fake-backend';
-import { launchChromium } from '../../src/local/browser';
+import type { Page } from 'playwright-core';
+import { ASSISTANT_TEXT, axeViolations, chromiumSession, describeBrowser, FakeBackend } from './fake-backend';
 
 describeBrowser('feedback, history and the web app in Chromium', () => {
   const backend = new FakeBackend();
-  let browser: Browser;
-  let context: BrowserContext;
+  const chromium = chromiumSession(backend);
   let page: Page;
-
-  beforeAll(async () => {
-    if (!existsSync(BUNDLE)) throw new Error(`${BUNDLE} is missing: npx vite build --config src/web-components/vite.config.mts`);
-    await backend.start();
-    browser = await launchChromium(CHROMIUM);
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await backend.stop();
-  });
-  beforeEach(async () => {
+  beforeEach(() => {
     backend.conversations.clear();
     backend.writes.length = 0;
     backend.feedbackStatus = 200;
-    context = await browser.newContext();
-    page = await context.newPage();
-  });
-  afterEach(async () => {
-    await context.close();
+    page = chromium.page;
   });
 
   const chat = (part: string) => page.locator(`bedrock-chat [part~="${part}"]`);
@@ -53,15 +35,6 @@ describeBrowser('feedback, history and the web app in Chromium', () => {
     await chat('input').press('Enter');
     await page.waitForFunction((n) => (window as unknown as { events: { type: string }[] }).events
       .filter((e) => e.type === 'bedrock-chat-message').length > n, done);
-  }
-
-  async function runAxe(): Promise<string[]> {
-    await page.addScriptTag({ path: AXE });
-    return page.evaluate(async () => {
-      const axe = (window as unknown as { axe: { run: (ctx: unknown) => Promise<AxeResult> } }).axe;
-      const result = await axe.run(document);
-      return result.violations.map((v) => `${v.id}: ${JSON.stringify(v.nodes.map((n) => n.target))}`);
-    });
   }
 
   test('feedback: thumbs up and down send PUT bodies, show the pressed state, validate the form, and come back with the conversation', async () => {
@@ -150,7 +123,7 @@ describeBrowser('feedback, history and the web app in Chromium', () => {
     await page.getByRole('button', { name: 'Delete “Gamma notes”' }).waitFor({ state: 'detached' });
     expect(backend.writes[1]).toEqual({ method: 'DELETE', path: `/api/conversations/${ids[2]}` });
     await expect(titles()).resolves.toEqual(['Budget 2025', 'Alpha trip']);
-    expect(await runAxe()).toEqual([]);
+    expect(await axeViolations(page)).toEqual([]);
   });
 
   test('app: selecting opens a conversation; a new one appears with its title; deleting the open one starts a new chat', async () => {
@@ -197,7 +170,7 @@ describeBrowser('feedback, history and the web app in Chromium', () => {
     await expect(bg()).resolves.toBe('rgb(13, 17, 23)');
     await page.locator('bedrock-chat-app [part="default-model"]').selectOption('fake.model-v2');
     await expect(page.locator('bedrock-chat').getAttribute('model')).resolves.toBe('fake.model-v2');
-    expect(await runAxe()).toEqual([]);
+    expect(await axeViolations(page)).toEqual([]);
     await page.getByRole('button', { name: 'Close' }).click();
     await page.reload();
     await page.waitForFunction(() => (window as unknown as { testReady?: boolean }).testReady === true);
@@ -238,7 +211,7 @@ describeBrowser('feedback, history and the web app in Chromium', () => {
     await history('select').click();
     await chat('message').filter({ hasText: 'small answer' }).waitFor();
     await expect(history('base').isVisible()).resolves.toBe(false);
-    expect(await runAxe()).toEqual([]);
+    expect(await axeViolations(page)).toEqual([]);
     // Wide again: the sidebar is shown and the menu button is not.
     await page.setViewportSize({ width: 1200, height: 800 });
     await expect(history('base').isVisible()).resolves.toBe(true);

@@ -5,11 +5,9 @@
  * drop, paste, long text), reasoning, tool cards, citations, title, price, retry, keyboard use and axe-core.
  * Needs the built bundle: `npx vite build --config src/web-components/vite.config.mts`.
  */
-import { existsSync } from 'node:fs';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { ASSISTANT_TEXT, AXE, BUNDLE, CHROMIUM, DELTA_SPACING_MS, describeBrowser, FakeBackend, TOKEN } from './fake-backend';
-import type { AxeResult, Frame } from './fake-backend';
-import { launchChromium } from '../../src/local/browser';
+import type { Page } from 'playwright-core';
+import { ASSISTANT_TEXT, axeViolations, chromiumSession, DELTA_SPACING_MS, describeBrowser, FakeBackend, TOKEN } from './fake-backend';
+import type { Frame } from './fake-backend';
 import { settles } from '../settles';
 
 const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
@@ -17,33 +15,16 @@ const XSS = '<img src=x onerror="window.pwned=1"><script>window.pwned=2</script>
 
 describeBrowser('<bedrock-chat> conversation features in Chromium', () => {
   const backend = new FakeBackend();
-  let browser: Browser;
-  let context: BrowserContext;
+  const chromium = chromiumSession(backend, { permissions: ['clipboard-read', 'clipboard-write'] });
   let page: Page;
 
   const user = () => page.locator('[part~="message"][part~="user"]');
   const assistant = () => page.locator('[part~="message"][part~="assistant"]');
   const framesOf = (action: string): Frame[] => backend.frames.filter((f) => f.action === action);
 
-  beforeAll(async () => {
-    if (!existsSync(BUNDLE)) throw new Error(`${BUNDLE} is missing: build it first (vite build --config src/web-components/vite.config.mts)`);
-    await backend.start();
-    browser = await launchChromium(CHROMIUM);
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await backend.stop();
-  });
-
-  beforeEach(async () => {
-    context = await browser.newContext({ permissions: ['clipboard-read', 'clipboard-write'] });
-    page = await context.newPage();
+  beforeEach(() => {
+    page = chromium.page;
     page.on('pageerror', (err) => { throw err; });
-  });
-
-  afterEach(async () => {
-    await context.close();
   });
 
   async function openTestPage(): Promise<void> {
@@ -68,15 +49,6 @@ describeBrowser('<bedrock-chat> conversation features in Chromium', () => {
     await answered(async () => {
       await page.locator('[part="input"]').fill(text);
       await page.locator('[part="input"]').press('Enter');
-    });
-  }
-
-  async function runAxe(): Promise<string[]> {
-    await page.addScriptTag({ path: AXE });
-    return page.evaluate(async () => {
-      const axe = (window as unknown as { axe: { run: (ctx: unknown) => Promise<AxeResult> } }).axe;
-      const result = await axe.run(document);
-      return result.violations.map((v) => `${v.id}: ${JSON.stringify(v.nodes.map((n) => n.target))}`);
     });
   }
 
@@ -606,7 +578,7 @@ describeBrowser('<bedrock-chat> conversation features in Chromium', () => {
     await page.keyboard.press('Escape');
     await expect(focusedPart()).resolves.toBe('edit');
 
-    expect(await runAxe()).toEqual([]);
+    expect(await axeViolations(page)).toEqual([]);
 
     // Stop by keyboard while streaming.
     backend.scripts.set('slow', { deltas: Array.from({ length: 30 }, (_, i) => `w${i} `) });
@@ -619,6 +591,6 @@ describeBrowser('<bedrock-chat> conversation features in Chromium', () => {
     await expect(focusedPart()).resolves.toBe('stop');
     await answered(() => page.keyboard.press('Enter'));
     await expect(assistant().last().locator('[part="message-note"]').textContent()).resolves.toBe('Stopped');
-    expect(await runAxe()).toEqual([]);
+    expect(await axeViolations(page)).toEqual([]);
   });
 });

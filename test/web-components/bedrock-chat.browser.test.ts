@@ -6,39 +6,17 @@
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import {
-  ASSISTANT_TEXT, AXE, BUNDLE, CHROMIUM, DELTAS, describeBrowser, FakeBackend, TOKEN,
-} from './fake-backend';
-import type { AxeResult } from './fake-backend';
-import { launchChromium } from '../../src/local/browser';
+import type { Page } from 'playwright-core';
+import { ASSISTANT_TEXT, axeViolations, BUNDLE, chromiumSession, DELTAS, describeBrowser, FakeBackend, TOKEN } from './fake-backend';
 
 describeBrowser('<bedrock-chat> in Chromium', () => {
   const backend = new FakeBackend();
-  let browser: Browser;
-  let context: BrowserContext;
+  const chromium = chromiumSession(backend);
   let page: Page;
 
-  beforeAll(async () => {
-    if (!existsSync(BUNDLE)) {
-      throw new Error(`${BUNDLE} is missing: build it first with \`npx projen bundle:web\` (vite build --config src/web-components/vite.config.mts)`);
-    }
-    await backend.start();
-    browser = await launchChromium(CHROMIUM);
-  });
 
-  afterAll(async () => {
-    await browser?.close();
-    await backend.stop();
-  });
-
-  beforeEach(async () => {
-    context = await browser.newContext();
-    page = await context.newPage();
-  });
-
-  afterEach(async () => {
-    await context.close();
+  beforeEach(() => {
+    page = chromium.page;
   });
 
   async function openTestPage(): Promise<void> {
@@ -49,16 +27,6 @@ describeBrowser('<bedrock-chat> in Chromium', () => {
 
   async function events(): Promise<{ type: string; detail: Record<string, unknown>; cancelable: boolean; composed: boolean }[]> {
     return page.evaluate(() => (window as unknown as { events: [] }).events);
-  }
-
-  async function runAxe(): Promise<string[]> {
-    await page.addScriptTag({ path: AXE });
-    const violations = await page.evaluate(async () => {
-      const axe = (window as unknown as { axe: { run: (ctx: unknown) => Promise<AxeResult> } }).axe;
-      const result = await axe.run(document);
-      return result.violations.map((v) => `${v.id}: ${JSON.stringify(v.nodes.map((n) => n.target))}`);
-    });
-    return violations;
   }
 
   /** Collects every distinct text of the last assistant message while it streams, until the message event. */
@@ -126,7 +94,7 @@ describeBrowser('<bedrock-chat> in Chromium', () => {
     expect(second.conversationId).toBe(message.detail.conversationId);
     expect(second.parentMessageId).toBe(assistantId);
 
-    expect(await runAxe()).toEqual([]);
+    expect(await axeViolations(page)).toEqual([]);
   });
 
   test('restores the remembered conversation after a reload, in path order, and New chat forgets it', async () => {
@@ -215,7 +183,7 @@ describeBrowser('<bedrock-chat> in Chromium', () => {
     expect(error.detail).toMatchObject({ code: 'THROTTLED', serverMessage: 'ThrottlingException: Rate exceeded' });
     // The composer is usable again.
     await expect(page.locator('[part="send"]').isEnabled()).resolves.toBe(true);
-    expect(await runAxe()).toEqual([]);
+    expect(await axeViolations(page)).toEqual([]);
   });
 
   test('a connection whose token expired mid-answer: AUTH_EXPIRED, the server closes, the widget reconnects with a new token and the answer completes', async () => {
@@ -256,7 +224,7 @@ describeBrowser('<bedrock-chat> in Chromium', () => {
     await expect(notice.textContent()).resolves.toBe('Sign-in is not configured on this page.');
     await expect(page.locator('[part="input"]').isDisabled()).resolves.toBe(true);
     await expect(page.locator('[part="model"]').textContent()).resolves.toBe('Model: fake.model-v1');
-    expect(await runAxe()).toEqual([]);
+    expect(await axeViolations(page)).toEqual([]);
   });
 
   test('loading the script twice defines the element once', async () => {

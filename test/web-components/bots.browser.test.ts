@@ -5,29 +5,15 @@
  * star), a bot's chat (header, quick starters, botId on the wire), the unavailable state, hash routes and Back, and
  * `<bedrock-chat bot-id>` on a plain page. Needs the built bundle: `npx projen bundle:web`.
  */
-import { existsSync } from 'node:fs';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { AXE, BUNDLE, CHROMIUM, describeBrowser, FakeBackend, TOKEN } from './fake-backend';
-import type { AxeResult } from './fake-backend';
-import { launchChromium } from '../../src/local/browser';
+import type { Page } from 'playwright-core';
+import { axeViolations, chromiumSession, describeBrowser, FakeBackend, TOKEN } from './fake-backend';
 import { settles } from '../settles';
 
 describeBrowser('custom bots in the app and the widget (Chromium)', () => {
   const backend = new FakeBackend();
-  let browser: Browser;
-  let context: BrowserContext;
+  const chromium = chromiumSession(backend);
   let page: Page;
-
-  beforeAll(async () => {
-    if (!existsSync(BUNDLE)) throw new Error(`${BUNDLE} is missing: npx vite build --config src/web-components/vite.config.mts`);
-    await backend.start();
-    browser = await launchChromium(CHROMIUM);
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await backend.stop();
-  });
-  beforeEach(async () => {
+  beforeEach(() => {
     backend.conversations.clear();
     backend.bots.clear();
     backend.lostBots.clear();
@@ -36,11 +22,7 @@ describeBrowser('custom bots in the app and the widget (Chromium)', () => {
     backend.frames.length = 0;
     backend.botPageSize = 100;
     backend.me = { userId: 'user-1', email: 'alice@example.com', groups: ['Engineering'], canCreateBots: true, isAdmin: false };
-    context = await browser.newContext();
-    page = await context.newPage();
-  });
-  afterEach(async () => {
-    await context.close();
+    page = chromium.page;
   });
 
   const chat = (part: string) => page.locator(`bedrock-chat-app [part="chat"] [part~="${part}"]`);
@@ -50,15 +32,6 @@ describeBrowser('custom bots in the app and the widget (Chromium)', () => {
     await page.goto(`${backend.origin}/app-test.html${route}`);
     await page.waitForFunction(() => (window as unknown as { testReady?: boolean }).testReady === true);
     await page.locator('bedrock-chat-bot-list [part~="store"]').waitFor();
-  }
-
-  async function runAxe(): Promise<string[]> {
-    await page.addScriptTag({ path: AXE });
-    return page.evaluate(async () => {
-      const axe = (window as unknown as { axe: { run: (ctx: unknown) => Promise<AxeResult> } }).axe;
-      const result = await axe.run(document);
-      return result.violations.map((v) => `${v.id}: ${JSON.stringify(v.nodes.map((n) => n.target))}`);
-    });
   }
 
   const sent = () => backend.botCalls.filter((c) => c.method !== 'GET');
@@ -115,9 +88,9 @@ describeBrowser('custom bots in the app and the widget (Chromium)', () => {
     await expect(hash()).resolves.toBe(`#/bots/${bot.id}/edit`);
     await editor.locator('[part~="preview"] bedrock-chat [part~="bot-title"]').filter({ hasText: 'Otter guide' }).waitFor();
     await page.locator('bedrock-chat-bot-list [part~="bot"]').filter({ hasText: 'Otter guide' }).waitFor();
-    expect(await runAxe()).toEqual([]);
+    expect(await axeViolations(page)).toEqual([]);
     await page.emulateMedia({ colorScheme: 'dark' });
-    expect(await runAxe()).toEqual([]);
+    expect(await axeViolations(page)).toEqual([]);
   });
 
   test('share: named groups through the group search, then everyone; the dialog is accessible', async () => {
@@ -135,7 +108,7 @@ describeBrowser('custom bots in the app and the widget (Chromium)', () => {
     await expect(dialog.locator('[part~="chosen"] li').allTextContents()).resolves.toEqual(['bob@example.com×', 'Group Engineering×']);
     expect(backend.botCalls.filter((c) => c.path.startsWith('/api/groups/search')).map((c) => c.path).at(-1)).toBe('/api/groups/search?q=Eng');
     expect(backend.botCalls.filter((c) => c.path.startsWith('/api/users/search')).map((c) => c.path)).toEqual(['/api/users/search?q=bo']);
-    expect(await runAxe()).toEqual([]);
+    expect(await axeViolations(page)).toEqual([]);
     await dialog.getByRole('button', { name: 'Save sharing' }).click();
     await dialog.waitFor({ state: 'hidden' });
     expect(sent().at(-1)).toEqual({ method: 'PUT', path: `/api/bots/${bot.id}/sharing`, body: { scope: 'partial', users: ['user-2'], groups: ['Engineering'] } });
@@ -175,10 +148,10 @@ describeBrowser('custom bots in the app and the widget (Chromium)', () => {
     const otter = [...backend.bots.values()].find((b) => b.title === 'River otter facts')!;
     expect(sent()).toEqual([{ method: 'PUT', path: `/api/bots/${otter.id}/star`, body: { starred: true } }]);
     await page.locator('bedrock-chat-bot-list section', { hasText: 'Starred' }).getByRole('link', { name: 'River otter facts' }).waitFor();
-    expect(await runAxe()).toEqual([]);
+    expect(await axeViolations(page)).toEqual([]);
     // The system's dark scheme: the bot screens resolve their own dark colours (axe's contrast check in both).
     await page.emulateMedia({ colorScheme: 'dark' });
-    expect(await runAxe()).toEqual([]);
+    expect(await axeViolations(page)).toEqual([]);
   });
 
   test('a bot\'s chat: header with description, a quick starter sends itself with botId, recents and history show the bot', async () => {
@@ -197,7 +170,7 @@ describeBrowser('custom bots in the app and the widget (Chromium)', () => {
     // Only the bot's model is offered (no picker for one model), and it is the one sent.
     await expect(chat('model-picker').count()).resolves.toBe(0);
     await expect(chat('model').textContent()).resolves.toBe('Model: fake.model-v2');
-    expect(await runAxe()).toEqual([]);
+    expect(await axeViolations(page)).toEqual([]);
 
     await chat('quick-starter').filter({ hasText: 'Rivers' }).click();
     await page.locator('bedrock-chat-app bedrock-chat [part~="assistant"][data-status="done"]').waitFor();
@@ -249,7 +222,7 @@ describeBrowser('custom bots in the app and the widget (Chromium)', () => {
     await expect(chat('input').isDisabled()).resolves.toBe(true);
     // The recent entry is marked.
     await page.locator('bedrock-chat-bot-list [part~="unavailable"]').filter({ hasText: 'Leaving bot' }).waitFor();
-    expect(await runAxe()).toEqual([]);
+    expect(await axeViolations(page)).toEqual([]);
   });
 
   test('delete: asks first, deletes, goes home, and the bot leaves the sidebar', async () => {
@@ -346,7 +319,7 @@ describeBrowser('custom bots in the app and the widget (Chromium)', () => {
     await settles(order, ['Charlie', 'Bravo']);
     expect(sent().pop()).toEqual({ method: 'PUT', path: `/api/admin/bots/${a.id}/pin`, body: { pinned: false } });
     expect(backend.bots.get(a.id)!.pinned).toBe(false);
-    expect(await runAxe()).toEqual([]);
+    expect(await axeViolations(page)).toEqual([]);
   });
 
   test('non-admins see no pin controls (the store is otherwise the same)', async () => {
@@ -421,7 +394,7 @@ describeBrowser('custom bots in the app and the widget (Chromium)', () => {
     await popular.getByText('Mine 7').waitFor();
     await expect(popular.locator('[part~="card"] strong').allTextContents()).resolves.toEqual(['Mine 1', 'Mine 2', 'Mine 3', 'Mine 4', 'Mine 5', 'Mine 6', 'Mine 7']);
     await expect(popular.getByRole('button', { name: 'Show more' }).count()).resolves.toBe(0);
-    expect(await runAxe()).toEqual([]);
+    expect(await axeViolations(page)).toEqual([]);
   });
 
   test('the editor clears a default model and a guardrail: PATCH sends null for each, and the bot has neither', async () => {
@@ -462,7 +435,7 @@ describeBrowser('custom bots in the app and the widget (Chromium)', () => {
       // A light accent gets black text on it; the chat's send button uses both.
       const send = page.locator('bedrock-chat-app [part="chat"] [part~="send"]');
       await expect(send.evaluate((el) => [getComputedStyle(el).backgroundColor, getComputedStyle(el).color])).resolves.toEqual(['rgb(255, 204, 0)', 'rgb(0, 0, 0)']);
-      expect(await runAxe()).toEqual([]);
+      expect(await axeViolations(page)).toEqual([]);
     } finally {
       backend.configExtra = {};
       backend.pages.delete('/branding/logo.svg');
@@ -493,7 +466,7 @@ describeBrowser('custom bots in the app and the widget (Chromium)', () => {
       await part('quick-starter').click();
       await page.locator('bedrock-chat [part~="assistant"][data-status="done"]').waitFor();
       expect(backend.sendMessages().at(-1)).toMatchObject({ botId: bot.id, content: [{ text: 'When are you open?' }] });
-      expect(await runAxe()).toEqual([]);
+      expect(await axeViolations(page)).toEqual([]);
 
       // Launcher mode: the attribute reaches the panel's chat when it opens.
       backend.pages.set('/bot-launcher.html', backend.pages.get('/bot-widget.html')!.replace('<bedrock-chat bot-id', '<bedrock-chat mode="launcher" bot-id'));

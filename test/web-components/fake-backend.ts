@@ -8,10 +8,12 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
+import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright-core';
 import { WebSocketServer } from 'ws';
 import type { WebSocket } from 'ws';
 import { limitSetProblem } from '../../src/lambdas/core/usage';
 import type { LimitSet } from '../../src/lambdas/core/usage';
+import { launchChromium } from '../../src/local/browser';
 import { checkCrawlerUrl, KNOWLEDGE_RANGES, knowledgeProblem, knowledgeType, MAX_KNOWLEDGE_DOCUMENTS } from '../../src/web-components/shared/knowledge-rules';
 
 export const ROOT = resolve(__dirname, '..', '..');
@@ -33,6 +35,60 @@ if (!haveChromium) {
   console.warn(`Skipping <bedrock-chat> browser tests: ${CHROMIUM} not found (apt-get install -y chromium).`);
 }
 export const describeBrowser = haveChromium ? describe : describe.skip;
+
+/** A fresh context and page for each test, in the Chromium of its describe block. */
+export interface ChromiumSession {
+  readonly browser: Browser;
+  readonly context: BrowserContext;
+  readonly page: Page;
+}
+
+/**
+ * Registers the hooks the fake-backend browser tests share: before all, the built bundle must exist, the backend
+ * starts and Chromium is launched; before each test, a new context (with `contextOptions`) and page; after each, the
+ * context is closed; after all, Chromium closes and the backend stops. Call it first in the describe block, so that
+ * the block's own `beforeEach` (resetting the backend, `page.clock.install()`) runs after the page exists.
+ */
+export function chromiumSession(backend: FakeBackend, contextOptions?: BrowserContextOptions): ChromiumSession {
+  let browser: Browser | undefined;
+  let context: BrowserContext | undefined;
+  let page: Page | undefined;
+  beforeAll(async () => {
+    if (!existsSync(BUNDLE)) throw new Error(`${BUNDLE} is missing: build it first with \`npx projen bundle:web\` (vite build --config src/web-components/vite.config.mts)`);
+    await backend.start();
+    browser = await launchChromium(CHROMIUM);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await backend.stop();
+  });
+  beforeEach(async () => {
+    context = await browser!.newContext(contextOptions);
+    page = await context.newPage();
+  });
+  afterEach(async () => {
+    await context!.close();
+  });
+  const started = <T>(value: T | undefined, what: string): T => {
+    if (value === undefined) throw new Error(`No ${what} yet: use it inside a test or a hook after chromiumSession's.`);
+    return value;
+  };
+  return {
+    get browser() { return started(browser, 'browser'); },
+    get context() { return started(context, 'context'); },
+    get page() { return started(page, 'page'); },
+  };
+}
+
+/** axe-core's violations on the page, one `rule: [targets]` line each (an empty list is an accessible page). */
+export async function axeViolations(page: Page): Promise<string[]> {
+  await page.addScriptTag({ path: AXE });
+  return page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run: (ctx: unknown) => Promise<AxeResult> } }).axe;
+    const result = await axe.run(document);
+    return result.violations.map((v) => `${v.id}: ${JSON.stringify(v.nodes.map((n) => n.target))}`);
+  });
+}
 
 /** A content block as the widget sends it. */
 export interface Block {

@@ -7,11 +7,9 @@
  * existing knowledge base picker, crawled-page citations opening over https: only; axe. Needs the built bundle:
  * `npx projen bundle:web`.
  */
-import { existsSync } from 'node:fs';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { AXE, BUNDLE, CHROMIUM, describeBrowser, FakeBackend } from './fake-backend';
-import type { AxeResult, FakeBot } from './fake-backend';
-import { launchChromium } from '../../src/local/browser';
+import type { Page } from 'playwright-core';
+import { axeViolations, chromiumSession, describeBrowser, FakeBackend } from './fake-backend';
+import type { FakeBot } from './fake-backend';
 import { KNOWLEDGE_POLL_MS } from '../../src/web-components/shared/knowledge-rules';
 import { settles } from '../settles';
 
@@ -28,19 +26,8 @@ const BASES = {
 
 describeBrowser('knowledge settings (Chromium)', () => {
   const backend = new FakeBackend();
-  let browser: Browser;
-  let context: BrowserContext;
+  const chromium = chromiumSession(backend);
   let page: Page;
-
-  beforeAll(async () => {
-    if (!existsSync(BUNDLE)) throw new Error(`${BUNDLE} is missing: npx projen bundle:web`);
-    await backend.start();
-    browser = await launchChromium(CHROMIUM);
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await backend.stop();
-  });
   beforeEach(async () => {
     backend.bots.clear();
     backend.conversations.clear();
@@ -52,12 +39,10 @@ describeBrowser('knowledge settings (Chromium)', () => {
     backend.knowledgeBases = structuredClone(BASES);
     backend.failCreate = undefined;
     backend.failSync = undefined;
-    context = await browser.newContext();
-    page = await context.newPage();
+    page = chromium.page;
     await page.clock.install();
   });
-  afterEach(async () => {
-    await context.close();
+  afterEach(() => {
     backend.knowledgeEnabled = false;
   });
 
@@ -71,15 +56,6 @@ describeBrowser('knowledge settings (Chromium)', () => {
     await page.goto(`${backend.origin}/app-test.html#/bots/${bot.id}/edit`);
     await page.waitForFunction(() => (window as unknown as { testReady?: boolean }).testReady === true);
     await settings().getByRole('group', { name: 'Knowledge source' }).waitFor();
-  }
-
-  async function runAxe(): Promise<string[]> {
-    await page.addScriptTag({ path: AXE });
-    return page.evaluate(async () => {
-      const axe = (window as unknown as { axe: { run: (ctx: unknown) => Promise<AxeResult> } }).axe;
-      const result = await axe.run(document);
-      return result.violations.map((v) => `${v.id}: ${JSON.stringify(v.nodes.map((n) => n.target))}`);
-    });
   }
 
   const save = () => editor().locator('[part~="save"]').click();
@@ -101,7 +77,7 @@ describeBrowser('knowledge settings (Chromium)', () => {
     await settings().getByLabel('Breakpoint percentile threshold').fill('90');
     await settings().getByLabel('Parsing', { exact: true }).selectOption('BEDROCK_FOUNDATION_MODEL');
     await settings().getByLabel('Number of results').fill('8');
-    expect(await runAxe()).toEqual([]);
+    expect(await axeViolations(page)).toEqual([]);
     // Shared until saved: its (empty) list of documents was read.
     await section().getByText('No documents yet.').waitFor();
     await save();
@@ -168,9 +144,9 @@ describeBrowser('knowledge settings (Chromium)', () => {
     await section().locator('[part~="sync"]').filter({ hasText: 'Sync: failed (1 scanned, 0 indexed, 1 failed)' }).waitFor();
     await expect(section().locator('[part~="sync-reason"]').textContent()).resolves.toBe('Some documents could not be indexed.');
     await expect(section().locator('[part~="sync-failed"] li').allTextContents()).resolves.toEqual(['https://docs.example.com/big.pdf: The file is too large.']);
-    expect(await runAxe()).toEqual([]);
+    expect(await axeViolations(page)).toEqual([]);
     await page.emulateMedia({ colorScheme: 'dark' });
-    expect(await runAxe()).toEqual([]);
+    expect(await axeViolations(page)).toEqual([]);
   });
 
   test('a failed creation shows its reason; the state is not read once the editor is closed', async () => {
@@ -225,7 +201,7 @@ describeBrowser('knowledge settings (Chromium)', () => {
     // The first field in error has the focus; nothing was sent.
     await expect(settings().getByLabel('Overlap (%)').evaluate((el) => (el.getRootNode() as ShadowRoot).activeElement === el)).resolves.toBe(true);
     expect(patches(bot.id)).toEqual([]);
-    expect(await runAxe()).toEqual([]);
+    expect(await axeViolations(page)).toEqual([]);
 
     await settings().getByLabel('Overlap (%)').fill('10');
     await seeds.fill('https://docs.example.com/guide\n\nhttps://blog.example.com/');
@@ -256,7 +232,7 @@ describeBrowser('knowledge settings (Chromium)', () => {
     await picker.selectOption('KBPRODUCTS2');
     await settings().getByLabel('Search type').selectOption('HYBRID');
     await settings().getByLabel('Number of results').fill('12');
-    expect(await runAxe()).toEqual([]);
+    expect(await axeViolations(page)).toEqual([]);
     await save();
     await saved();
     expect(patches(bot.id).map((c) => (c.body as Record<string, unknown>).knowledge)).toEqual([

@@ -7,29 +7,16 @@
  * opened from the Sources list and from `[^n]` through its source route in a tab without an opener, a failure shown in
  * the chat, stored citations rendered after a reload). Needs the built bundle: `npx projen bundle:web`.
  */
-import { existsSync } from 'node:fs';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { AXE, BUNDLE, CHROMIUM, describeBrowser, FakeBackend } from './fake-backend';
-import type { AxeResult, FakeBot } from './fake-backend';
-import { launchChromium } from '../../src/local/browser';
+import type { Page } from 'playwright-core';
+import { axeViolations, chromiumSession, describeBrowser, FakeBackend } from './fake-backend';
+import type { FakeBot } from './fake-backend';
 import { KNOWLEDGE_POLL_MS } from '../../src/web-components/shared/knowledge-rules';
 import { settles } from '../settles';
 
 describeBrowser('knowledge in bots (Chromium)', () => {
   const backend = new FakeBackend();
-  let browser: Browser;
-  let context: BrowserContext;
+  const chromium = chromiumSession(backend);
   let page: Page;
-
-  beforeAll(async () => {
-    if (!existsSync(BUNDLE)) throw new Error(`${BUNDLE} is missing: npx projen bundle:web`);
-    await backend.start();
-    browser = await launchChromium(CHROMIUM);
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await backend.stop();
-  });
   beforeEach(async () => {
     backend.conversations.clear();
     backend.bots.clear();
@@ -40,13 +27,11 @@ describeBrowser('knowledge in bots (Chromium)', () => {
     backend.sourceStatus = 200;
     backend.failNextPut = false;
     backend.knowledgeEnabled = true;
-    context = await browser.newContext();
-    page = await context.newPage();
+    page = chromium.page;
     // The page's clock, so that polling can be brought forward (time otherwise flows as usual).
     await page.clock.install();
   });
-  afterEach(async () => {
-    await context.close();
+  afterEach(() => {
     backend.knowledgeEnabled = false;
   });
 
@@ -59,15 +44,6 @@ describeBrowser('knowledge in bots (Chromium)', () => {
     await page.goto(`${backend.origin}/app-test.html#/bots/${bot.id}/edit`);
     await page.waitForFunction(() => (window as unknown as { testReady?: boolean }).testReady === true);
     await section().getByRole('heading', { name: 'Knowledge' }).waitFor();
-  }
-
-  async function runAxe(): Promise<string[]> {
-    await page.addScriptTag({ path: AXE });
-    return page.evaluate(async () => {
-      const axe = (window as unknown as { axe: { run: (ctx: unknown) => Promise<AxeResult> } }).axe;
-      const result = await axe.run(document);
-      return result.violations.map((v) => `${v.id}: ${JSON.stringify(v.nodes.map((n) => n.target))}`);
-    });
   }
 
   /** Drops files made in the page (a 50 MiB + 1 byte file is not sent over the DevTools protocol). */
@@ -139,9 +115,9 @@ describeBrowser('knowledge in bots (Chromium)', () => {
     await expect(section().locator('[part~="refused"]').count()).resolves.toBe(0);
     // Newest first, as the server lists them.
     await expect(section().locator('[part~="document-name"]').allTextContents()).resolves.toEqual(['broken.md', 'otters.txt']);
-    expect(await runAxe()).toEqual([]);
+    expect(await axeViolations(page)).toEqual([]);
     await page.emulateMedia({ colorScheme: 'dark' });
-    expect(await runAxe()).toEqual([]);
+    expect(await axeViolations(page)).toEqual([]);
   });
 
   test('polling stops while the tab is hidden and when the section is removed; resumes when the tab is shown', async () => {
@@ -200,7 +176,7 @@ describeBrowser('knowledge in bots (Chromium)', () => {
     expect(writes()).toEqual([]);
 
     await section().getByRole('button', { name: 'Delete “gone.txt”' }).click();
-    expect(await runAxe()).toEqual([]);
+    expect(await axeViolations(page)).toEqual([]);
     await section().locator('[part~="delete-confirm"]').click();
     await doc('gone.txt').waitFor({ state: 'detached' });
     expect(writes()).toEqual([`DELETE /api/knowledge/bots/${bot.id}/documents/01DOCGONE`]);
@@ -308,7 +284,7 @@ describeBrowser('knowledge in bots (Chromium)', () => {
       const fish = await second;
       await fish.waitForURL(/\/s3\/get\/01DOCFISH/);
       await expect(fish.locator('body').textContent()).resolves.toBe('Otters eat fish.');
-      expect(await runAxe()).toEqual([]);
+      expect(await axeViolations(page)).toEqual([]);
     });
 
     test('a source that cannot be opened: the tab is closed and the chat says so', async () => {

@@ -7,16 +7,14 @@
  * loaded grammar and math chunks of the bundle (only those an answer needs), axe-core, and the bundle size. Needs the
  * built bundle: `npx projen bundle:web`.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { ASSISTANT_TEXT, AXE, BUNDLE, CHROMIUM, describeBrowser, FakeBackend } from './fake-backend';
-import type { AxeResult } from './fake-backend';
+import type { Page } from 'playwright-core';
+import { ASSISTANT_TEXT, axeViolations, BUNDLE, chromiumSession, describeBrowser, FakeBackend } from './fake-backend';
 import { buildMarkdownModule } from './markdown-module';
 import { auditMarkup, MATH_XSS_DOC, MATH_XSS_REFUSED, MATHML_ALLOW, XSS_ALLOWED_ANCHORS, XSS_DOC, XSS_LITERALS } from './xss-corpus';
-import { launchChromium } from '../../src/local/browser';
 
 /** A long document with every supported block and inline construct. */
 const DOC = `# Streaming markdown
@@ -139,34 +137,24 @@ const chunks12 = (text: string) => chunks(text, 12);
 describeBrowser('markdown answers of <bedrock-chat> in Chromium', () => {
   const backend = new FakeBackend();
   const moduleDir = mkdtempSync(join(tmpdir(), 'bedrock-chat-markdown-'));
-  let browser: Browser;
-  let context: BrowserContext;
+  const chromium = chromiumSession(backend, { permissions: ['clipboard-read', 'clipboard-write'] });
   let page: Page;
 
   beforeAll(async () => {
-    if (!existsSync(BUNDLE)) throw new Error(`${BUNDLE} is missing: build it first with \`npx projen bundle:web\``);
     await buildMarkdownModule(moduleDir);
-    // markdown.js and its lazily imported chunks (one per grammar, the math converter), next to it.
+    // markdown.js and its lazily imported chunks (one per grammar, the math converter), next to it (the backend
+    // looks them up per request).
     for (const file of readdirSync(moduleDir)) backend.files.set(`/${file}`, join(moduleDir, file));
     backend.answers.set('xss please', chunks(XSS_DOC, 24));
     backend.answers.set('rich please', chunks(RICH, 12));
-    await backend.start();
-    browser = await launchChromium(CHROMIUM);
   });
 
-  afterAll(async () => {
-    await browser?.close();
-    await backend.stop();
+  afterAll(() => {
     rmSync(moduleDir, { recursive: true, force: true });
   });
 
-  beforeEach(async () => {
-    context = await browser.newContext({ permissions: ['clipboard-read', 'clipboard-write'] });
-    page = await context.newPage();
-  });
-
-  afterEach(async () => {
-    await context.close();
+  beforeEach(() => {
+    page = chromium.page;
   });
 
   async function openPage(path = '/test.html'): Promise<void> {
@@ -185,15 +173,6 @@ describeBrowser('markdown answers of <bedrock-chat> in Chromium', () => {
     await page.locator('[part="input"]').press('Enter');
     await page.waitForFunction((n) => (window as unknown as { events: { type: string }[] }).events
       .filter((e) => e.type === 'bedrock-chat-message').length > n, before, { timeout: 20_000 });
-  }
-
-  async function runAxe(): Promise<string[]> {
-    await page.addScriptTag({ path: AXE });
-    return page.evaluate(async () => {
-      const axe = (window as unknown as { axe: { run: (ctx: unknown) => Promise<AxeResult> } }).axe;
-      const result = await axe.run(document);
-      return result.violations.map((v) => `${v.id}: ${JSON.stringify(v.nodes.map((n) => n.target))}`);
-    });
   }
 
   test('the renderer gives the same DOM whatever the chunking (random chunk sizes, one character at a time)', async () => {
@@ -729,7 +708,7 @@ Invalid: $\frac{a}$.`;
     await ask('math please');
     await page.locator(ASSISTANT_TEXT).last().locator('.md-math math').nth(1).waitFor();
     expect(requested).toHaveLength(1);
-    expect(await runAxe()).toEqual([]);
+    expect(await axeViolations(page)).toEqual([]);
   });
 
   for (const path of ['/test.html', '/csp.html']) {
@@ -811,7 +790,7 @@ Invalid: $\frac{a}$.`;
     await expect(page.evaluate(() => navigator.clipboard.readText())).resolves.toBe('npm install cdk-bedrock-chat');
     await copied.waitFor({ state: 'detached', timeout: 5000 }); // back to "Copy"
 
-    expect(await runAxe()).toEqual([]);
+    expect(await axeViolations(page)).toEqual([]);
 
     // A stored conversation is rendered as markdown too.
     await openPage();

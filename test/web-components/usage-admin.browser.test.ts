@@ -6,38 +6,20 @@
  * override through the user search, edit and remove, 403 for a non-admin who opens the address, and axe.
  * Needs the built bundle: `npx projen bundle:web`.
  */
-import { existsSync } from 'node:fs';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { AXE, BUNDLE, CHROMIUM, describeBrowser, FakeBackend } from './fake-backend';
-import type { AxeResult } from './fake-backend';
-import { launchChromium } from '../../src/local/browser';
+import type { Page } from 'playwright-core';
+import { axeViolations, chromiumSession, describeBrowser, FakeBackend } from './fake-backend';
 
 describeBrowser('usage limits admin screen (Chromium)', () => {
   const backend = new FakeBackend();
-  let browser: Browser;
-  let context: BrowserContext;
+  const chromium = chromiumSession(backend);
   let page: Page;
-
-  beforeAll(async () => {
-    if (!existsSync(BUNDLE)) throw new Error(`${BUNDLE} is missing: npx vite build --config src/web-components/vite.config.mts`);
-    await backend.start();
-    browser = await launchChromium(CHROMIUM);
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await backend.stop();
-  });
-  beforeEach(async () => {
+  beforeEach(() => {
     backend.usageLimits.users.clear();
     backend.usageLimits.groups.clear();
     backend.usageLimits.defaults = { tokensPerHour: 50_000, costUsdPerDay: 5 };
     backend.usageCalls.length = 0;
     backend.me = { userId: 'user-1', email: 'admin@example.com', groups: ['Admin'], canCreateBots: true, isAdmin: true };
-    context = await browser.newContext();
-    page = await context.newPage();
-  });
-  afterEach(async () => {
-    await context.close();
+    page = chromium.page;
   });
 
   const screen = () => page.locator('bedrock-chat-usage-admin');
@@ -109,7 +91,7 @@ describeBrowser('usage limits admin screen (Chromium)', () => {
     expect(writes()[2]).toEqual({ method: 'DELETE', path: '/api/usage/limits/groups/Engineering' });
     expect(backend.usageLimits.groups.size).toBe(0);
 
-    const violations = await runAxe();
+    const violations = await axeViolations(page);
     expect(violations).toEqual([]);
   });
 
@@ -168,13 +150,4 @@ describeBrowser('usage limits admin screen (Chromium)', () => {
     await screen().getByRole('heading', { name: 'Nutzungslimits' }).waitFor();
     await screen().getByRole('button', { name: 'Gruppen-Überschreibung hinzufügen' }).waitFor();
   });
-
-  async function runAxe(): Promise<string[]> {
-    await page.addScriptTag({ path: AXE });
-    return page.evaluate(async () => {
-      const axe = (window as unknown as { axe: { run: (ctx: unknown) => Promise<AxeResult> } }).axe;
-      const result = await axe.run(document);
-      return result.violations.map((v) => `${v.id}: ${JSON.stringify(v.nodes.map((n) => n.target))}`);
-    });
-  }
 });
