@@ -151,7 +151,7 @@ test('a bot whose guardrail has no grounding or relevance filter: its sources ar
   await seedDocuments(pg, filtersOnly, 'alice', [{ documentId: 'f-warranty', name: 'Warranty terms.md', text: WARRANTY }]);
   let before = pg.bedrockRequests().length;
   script = () => ({ steps: [{ type: 'text', text: 'Twenty-four months[^1].' }] });
-  const first = await ask('alice', filtersOnly, QUESTION);
+  const first = await askBot(pg, 'alice', filtersOnly, QUESTION);
   expect(first.end).toMatchObject({ stopReason: 'end_turn' });
   let sent = streamRequest(before);
   expect(JSON.stringify(sent.body)).not.toContain('guardContent');
@@ -167,7 +167,7 @@ test('a bot whose guardrail has no grounding or relevance filter: its sources ar
   const byId = named.body.id as string;
   await seedDocuments(pg, byId, 'alice', [{ documentId: 'n-warranty', name: 'Warranty terms.md', text: WARRANTY }]);
   before = pg.bedrockRequests().length;
-  const second = await ask('alice', byId, QUESTION);
+  const second = await askBot(pg, 'alice', byId, QUESTION);
   expect(second.end).toMatchObject({ stopReason: 'end_turn' });
   sent = streamRequest(before);
   expect(JSON.stringify(sent.body)).toContain('guardContent');

@@ -158,7 +158,7 @@ test('two searches asked at once with one left: the second is answered that the 
   };
   const before = pg.bedrockRequests().length;
   const calls = proxy.calls.length;
-  const { end, frames } = await ask('alice', botId, 'What color are alpha drills?');
+  const { end, frames } = await askBot(pg, 'alice', botId, 'What color are alpha drills?');
   expect(end).toMatchObject({ stopReason: 'end_turn' });
   expect(proxy.calls.length - calls).toBe(MAX_SEARCHES);
   const results = frames.filter((f) => f.type === 'toolResult');
