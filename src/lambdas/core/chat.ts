@@ -413,6 +413,8 @@ export async function runTurn(deps: TurnDeps, job: TurnJob): Promise<void> {
   let usage: Usage | undefined;
   /** The text of the messages sent to the model (what a usage estimate counts when the stream reports none). */
   let sentText = '';
+  /** Where the output of the model call under way began (text, reasoning): unset once the call reported its usage. */
+  let cut: [number, number] | undefined;
   /** Messages of the history left out so the request fits the model's context window. */
   let leftOut = 0;
   let failure: ChatError | undefined;
@@ -563,6 +565,7 @@ export async function runTurn(deps: TurnDeps, job: TurnJob): Promise<void> {
         log.info('history shortened to fit the context window', { ...ids, leftOut: n });
       });
       const uses: { toolUseId: string; input: unknown }[] = [];
+      cut = [text.length, reasoning.length];
       let content: NonNullable<Parameters<typeof streamAnswer>[1]['messages'][number]['content']> = [];
       for await (const event of stream) {
         if (first) {
@@ -584,6 +587,7 @@ export async function runTurn(deps: TurnDeps, job: TurnJob): Promise<void> {
         } else {
           stopReason = event.stopReason;
           content = event.content;
+          cut = undefined;
           const sum: Record<string, number> = { ...event.usage };
           for (const k in usage) sum[k] += usage[k as keyof Usage];
           usage = sum as unknown as Usage;
@@ -680,7 +684,15 @@ export async function runTurn(deps: TurnDeps, job: TurnJob): Promise<void> {
   }
   // The reservation becomes what Bedrock reported; when the stream ended without a report after the model wrote
   // (stopped, cut, failed midway), an estimate of what was sent and written; released when nothing came back.
-  const counted = usage ?? (text || reasoning ? unreportedUsage(sentText, text + reasoning) : undefined);
+  let counted = usage ?? (text || reasoning ? unreportedUsage(sentText, text + reasoning) : undefined);
+  // A later call of the tool loop cut after it wrote: its estimate (its input taken as all that was sent and the answer
+  // so far: an upper bound) on top of what the earlier calls reported.
+  const cutOutput = usage && cut && text.slice(cut[0]) + reasoning.slice(cut[1]);
+  if (cutOutput) {
+    const more = unreportedUsage(sentText + text, cutOutput) as unknown as Record<string, number>;
+    for (const k in usage) more[k] += usage![k as keyof Usage];
+    counted = more as unknown as Usage;
+  }
   await endCall(deps.usage, job.userId, job.reservation, counted, model.prices, log);
 
   try {

@@ -344,20 +344,18 @@ export function toolResultText(found: { sources: readonly Source[]; failed: bool
   return found.sources.length ? sourcesBlock(found.sources) : 'No passage matches.';
 }
 
-type Block = { text?: string; toolUse?: { input?: unknown }; toolResult?: { content?: { text?: string }[] } };
+type Block = { toolUse?: { input?: unknown }; toolResult?: { content?: { text?: string }[] }; reasoningContent?: unknown };
 
 /**
- * The tool loop's messages as text, for the turn's last call (made without tools once the searches are used up, so
- * it can only answer): a search as the line that names its query, its results as their text, reasoning dropped.
- * Bedrock refuses toolUse and toolResult blocks in a request without a tool configuration
- * (https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_ToolConfiguration.html).
+ * The tool loop's messages without tool blocks, for the turn's last call (made without tools once the searches are
+ * used up, so it can only answer): a search as the line that names its query, its results as their text, reasoning
+ * dropped, every other block (text, attachments) kept. Bedrock refuses toolUse and toolResult blocks in a request
+ * without a tool configuration (https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_ToolConfiguration.html).
  */
-export function withoutToolBlocks<M extends { role?: string; content?: unknown[] }>(messages: readonly M[]): M[] {
+export function withoutToolBlocks<M extends { content?: unknown[] }>(messages: readonly M[]): M[] {
   return messages.map((m) => ({
     ...m,
-    content: (m.content as Block[] ?? []).flatMap((b): Block[] => b.toolUse
-      ? [{ text: `(${KNOWLEDGE_TOOL} ${JSON.stringify(b.toolUse.input ?? {})})` }]
-      : b.toolResult ? [{ text: (b.toolResult.content ?? []).map((c) => c.text ?? '').join('\n') }]
-        : b.text !== undefined ? [b] : []),
-  })).filter((m) => m.content.length > 0) as M[];
+    content: (m.content as Block[]).flatMap<unknown>((b) => b.toolUse ? [{ text: `(${KNOWLEDGE_TOOL} ${JSON.stringify(b.toolUse.input)})` }]
+      : b.toolResult ? [{ text: b.toolResult.content!.map((c) => c.text).join('\n') }] : b.reasoningContent ? [] : [b]),
+  }));
 }
