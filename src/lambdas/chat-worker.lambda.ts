@@ -46,7 +46,7 @@ export async function handler(job: TurnJob, context?: InvocationContext): Promis
         knowledge: {
           knowledgeBaseId: process.env.KNOWLEDGE_BASE_ID,
           existing: existingIds(process.env.KNOWLEDGE_EXISTING),
-          ...(process.env.KNOWLEDGE_SEARCH_TYPE === 'HYBRID' ? { sharedSearchType: 'HYBRID' as const } : {}),
+          sharedSearchType: process.env.KNOWLEDGE_SEARCH_TYPE as 'HYBRID' | 'SEMANTIC' | undefined,
           retrieve: (request, signal) => retrieveClient().retrieve(request, signal),
         },
       }

@@ -191,6 +191,10 @@ describe('defaults', () => {
     expect(states.GetDeletedKnowledgeBase.Catch[0]).toMatchObject({ ErrorEquals: ['BedrockAgent.ResourceNotFoundException'], Next: 'DeleteIndex' });
     expect(states.DeleteIndex.Catch[0]).toMatchObject({ ErrorEquals: ['S3Vectors.NotFoundException'], Next: 'RemoveKb' });
     expect(states.RemoveKb.Parameters).toMatchObject({ UpdateExpression: 'REMOVE #kb', ConditionExpression: '#kb.generation = :generation' });
+    // a knowledge base still CREATING (a stale create's cleanup) or a data source with a running job: tried again
+    for (const st of [states.DeleteKnowledgeBase, states.DeleteDataSources.ItemProcessor.States.DeleteDataSource]) {
+      expect(st.Retry).toEqual(expect.arrayContaining([expect.objectContaining({ ErrorEquals: ['BedrockAgent.ConflictException'], MaxAttempts: 10 })]));
+    }
   });
 
   test('both machines: Standard, traced, logged without execution data', () => {

@@ -31,19 +31,19 @@ describe('VectorStore.openSearchServerless', () => {
   test('one VECTORSEARCH collection without standby replicas, its name derived from the path (3-32 lowercase)', () => {
     expect(Object.keys(collections)).toHaveLength(1);
     expect(collection.Properties).toMatchObject({ Type: 'VECTORSEARCH', StandbyReplicas: 'DISABLED' });
-    expect(name).toMatch(/^[a-z][a-z0-9-]{2,31}$/);
+    expect(name).toMatch(/^[a-z][a-z0-9-]{2,27}$/);
     expect(knowledge.vectorStore.storeType).toBe('OPENSEARCH_SERVERLESS');
   });
 
-  test('an encryption policy (AWS owned key) and a network policy admitting only Bedrock cover the collection, and precede it', () => {
+  test('an encryption policy (AWS owned key) and a network policy (the endpoint reachable, no dashboard: IAM and the data access policy decide) cover the collection, and precede it', () => {
     const [encId, enc] = policyOf(template, 'encryption') as [string, any];
     expect(JSON.parse(joined(enc.Properties.Policy))).toEqual({ Rules: [{ ResourceType: 'collection', Resource: [`collection/${name}`] }], AWSOwnedKey: true });
     const [netId, net] = policyOf(template, 'network') as [string, any];
     expect(JSON.parse(joined(net.Properties.Policy))).toEqual([{
-      Rules: [{ ResourceType: 'collection', Resource: [`collection/${name}`] }], AllowFromPublic: false, SourceServices: ['bedrock.amazonaws.com'],
+      Rules: [{ ResourceType: 'collection', Resource: [`collection/${name}`] }], AllowFromPublic: true,
     }]);
     expect(collection.DependsOn).toEqual(expect.arrayContaining([encId, netId]));
-    for (const p of [enc, net]) expect(p.Properties.Name).toMatch(/^[a-z][a-z0-9-]{2,31}$/);
+    for (const p of [enc, net]) expect(p.Properties.Name).toMatch(/^[a-z][a-z0-9-]{2,27}$/);
     expect(enc.Properties.Name).not.toBe(net.Properties.Name);
   });
 
@@ -82,6 +82,10 @@ describe('VectorStore.openSearchServerless', () => {
     const accessId = Object.keys(template.findResources('AWS::OpenSearchServerless::AccessPolicy'))[0];
     expect(index.DependsOn).toEqual([accessId]);
     expect(index.DeletionPolicy).toBe('Retain');
+    // the policies that make a retained collection usable are retained with it
+    for (const type of ['SecurityPolicy', 'AccessPolicy', 'Collection']) {
+      for (const r of Object.values(template.findResources(`AWS::OpenSearchServerless::${type}`))) expect(r.DeletionPolicy).toBe('Retain');
+    }
     // the knowledge base is created after the index (its storage configuration names the index, it does not reference it)
     const kb = template.toJSON().Resources[stack.getLogicalId(knowledge.knowledgeBase)];
     expect(kb.DependsOn).toEqual(expect.arrayContaining([indexId]));
@@ -129,10 +133,10 @@ describe('VectorStore.openSearchServerless', () => {
 });
 
 describe('VectorStore.openSearchServerless options', () => {
-  test('SEMANTIC: the worker gets no search type; S3 Vectors never does', () => {
+  test('SEMANTIC: the worker asks for it (without a search type Bedrock chooses, maybe hybrid); S3 Vectors names none', () => {
     const { template, stack, backend } = synth({ searchType: 'SEMANTIC' });
     const worker = template.toJSON().Resources[stack.getLogicalId(backend.workerFunction.node.defaultChild as any)];
-    expect(worker.Properties.Environment.Variables.KNOWLEDGE_SEARCH_TYPE).toBeUndefined();
+    expect(worker.Properties.Environment.Variables.KNOWLEDGE_SEARCH_TYPE).toBe('SEMANTIC');
     expect(VectorStore.s3Vectors().searchType).toBeUndefined();
   });
 

@@ -16,11 +16,20 @@ const DIRS = ['test/lambdas', 'test/local'];
 const USES_DYNAMODB = /\b(startPlayground|startDynamoDb)\b/;
 
 export function storeTestFiles(): string[] {
+  // the shared setup of these folders (retrieval-helpers.ts, held-model.ts, cognito-pools.ts, ...): a test that
+  // imports one that starts DynamoDB starts it too
+  const helpers = DIRS.flatMap((dir) => readdirSync(join(ROOT, dir))
+    .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts') && USES_DYNAMODB.test(readFileSync(join(ROOT, dir, f), 'utf8')))
+    .map((f) => `${dir.slice('test/'.length)}/${f.replace(/\.ts$/, '')}`));
+  const importsHelper = (dir: string, text: string) => [...text.matchAll(/from '(\.{1,2}\/[^']+)'/g)]
+    .some((m) => helpers.includes(relative(join(ROOT, 'test'), join(ROOT, dir, m[1]))));
   return DIRS.flatMap((dir) => readdirSync(join(ROOT, dir))
     .filter((f) => f.endsWith('.test.ts') && !f.endsWith('.browser.test.ts') && f !== 'dynamodb.test.ts')
-    .map((f) => join(ROOT, dir, f))
-    .filter((f) => USES_DYNAMODB.test(readFileSync(f, 'utf8'))))
-    .map((f) => relative(ROOT, f))
+    .filter((f) => {
+      const text = readFileSync(join(ROOT, dir, f), 'utf8');
+      return USES_DYNAMODB.test(text) || importsHelper(dir, text);
+    })
+    .map((f) => `${dir}/${f}`))
     .sort();
 }
 

@@ -708,7 +708,11 @@ export class DedicatedKnowledge {
 
   private deprovisionDefinition(): sfn.IChainable {
     const { scope, options } = this;
-    const retry = (t: sfn.CustomState) => t.addRetry({ errors: TRANSIENT, interval: Duration.seconds(5), maxAttempts: 5, backoffRate: 2 });
+    // A knowledge base still CREATING (a stale create's cleanup), or a data source whose job runs, answers
+    // ConflictException (the errors of https://docs.aws.amazon.com/bedrock/latest/APIReference/API_agent_DeleteKnowledgeBase.html
+    // and API_agent_DeleteDataSource.html): tried again for about 20 minutes.
+    const retry = (t: sfn.CustomState) => t.addRetry({ errors: TRANSIENT, interval: Duration.seconds(5), maxAttempts: 5, backoffRate: 2 })
+      .addRetry({ errors: ['BedrockAgent.ConflictException'], interval: Duration.seconds(10), maxAttempts: 10, backoffRate: 1.5 });
 
     // DeleteIndex names the index by its ARN, or by the bucket's name and its name (no bucket ARN):
     // https://docs.aws.amazon.com/AmazonS3/latest/API/API_S3VectorBuckets_DeleteIndex.html

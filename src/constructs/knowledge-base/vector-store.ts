@@ -67,8 +67,11 @@ export interface VectorStoreBindOptions {
   readonly dimensions: number;
   /** What happens to the store's data when the stack is deleted. */
   readonly removalPolicy: RemovalPolicy;
-  /** The knowledge base's service role (a store with its own access policy names it). */
-  readonly serviceRole: iam.IRole;
+  /**
+   * The knowledge base's service role (a store with its own access policy names it).
+   * @default - none (KnowledgeBaseFactory always gives it)
+   */
+  readonly serviceRole?: iam.IRole;
 }
 
 /** What a vector store adds to a knowledge base when it is bound. */
@@ -124,11 +127,14 @@ export abstract class VectorStore {
   public abstract readonly storeType: string;
 
   /**
-   * The search type the chat asks the shared knowledge base for (`HYBRID`), or undefined for Bedrock's default.
-   * Only OpenSearch stores support hybrid search (S3 Vectors does not:
+   * The search type the chat asks the shared knowledge base for (`HYBRID` or `SEMANTIC`), or undefined for Bedrock's
+   * default. Only OpenSearch stores support hybrid search (S3 Vectors does not:
    * https://docs.aws.amazon.com/bedrock/latest/APIReference/API_agent-runtime_KnowledgeBaseVectorSearchConfiguration.html).
+   * @default undefined (a store of your own: Bedrock's default)
    */
-  public abstract readonly searchType?: string;
+  public get searchType(): string | undefined {
+    return undefined;
+  }
 
   /**
    * Creates the store's resources in `scope` and returns the knowledge base's storage configuration and the service
@@ -139,7 +145,6 @@ export abstract class VectorStore {
 
 class S3VectorsStore extends VectorStore {
   public readonly storeType = 'S3_VECTORS';
-  public readonly searchType = undefined;
   private readonly distanceMetric: string;
 
   constructor(options: S3VectorsStoreOptions) {
@@ -189,19 +194,22 @@ class S3VectorsStore extends VectorStore {
 const OSS_FIELDS = { vector: 'bedrock-knowledge-base-default-vector', text: 'AMAZON_BEDROCK_TEXT_CHUNK', metadata: 'AMAZON_BEDROCK_METADATA' };
 
 /**
- * A name of 3-32 characters, `^[a-z][a-z0-9-]{2,31}$` (collections, security and access policies), derived from
+ * A name of 3-28 characters, `^[a-z][a-z0-9-]{2,27}$` (collections, security and access policies), derived from
  * `scope`'s path and ending in `suffix` (4 characters with its hyphen).
  */
 function ossName(scope: Construct, suffix: string): string {
   // https://docs.aws.amazon.com/opensearch-service/latest/ServerlessAPIReference/API_CreateCollection.html (name);
   // https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-opensearchserverless-securitypolicy.html (Name)
-  const base = Names.uniqueResourceName(scope, { maxLength: 27, separator: '-' }).toLowerCase().replace(/[^a-z0-9-]/g, '-');
+  // 28 at most: the CloudFormation property's limit for collections ("between 3 and 28 characters",
+  // https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-opensearchserverless-collection.html),
+  // below the API's 32.
+  const base = Names.uniqueResourceName(scope, { maxLength: 24, separator: '-' }).toLowerCase().replace(/[^a-z0-9-]/g, '-');
   return `${/^[a-z]/.test(base) ? base : `k${base.slice(1)}`}-${suffix}`;
 }
 
 class OpenSearchServerlessStore extends VectorStore {
   public readonly storeType = 'OPENSEARCH_SERVERLESS';
-  public readonly searchType?: string;
+  private readonly search: string;
   private readonly options: OpenSearchServerlessStoreOptions;
 
   constructor(options: OpenSearchServerlessStoreOptions) {
@@ -211,7 +219,8 @@ class OpenSearchServerlessStore extends VectorStore {
     if (searchType !== 'HYBRID' && searchType !== 'SEMANTIC') {
       throw new Error(`VectorStore.openSearchServerless: searchType must be 'HYBRID' or 'SEMANTIC', got '${searchType}'.`);
     }
-    this.searchType = searchType === 'HYBRID' ? 'HYBRID' : undefined;
+    // SEMANTIC is asked for too: without overrideSearchType Bedrock chooses, which may be hybrid on this store.
+    this.search = searchType;
     for (const arn of options.readerArns ?? []) {
       if (!Token.isUnresolved(arn) && !/^arn:[a-z-]+:iam::\d{12}:(role|user)\/.+$/.test(arn)) {
         throw new Error(`VectorStore.openSearchServerless: readerArns: "${arn}" is not an IAM role or user ARN.`);
@@ -219,8 +228,13 @@ class OpenSearchServerlessStore extends VectorStore {
     }
   }
 
+  public get searchType(): string {
+    return this.search;
+  }
+
   public bind(scope: Construct, options: VectorStoreBindOptions): VectorStoreBinding {
     const stack = Stack.of(scope);
+    if (!options.serviceRole) throw new Error('VectorStore.openSearchServerless: bind needs the knowledge base\'s serviceRole (its data access policy names it).');
     // the synthesizer's ARN has ${AWS::Partition}-style placeholders, for Fn::Sub
     const creator = this.options.indexCreatorArn
       ?? (stack.synthesizer instanceof DefaultStackSynthesizer ? Fn.sub(stack.synthesizer.cloudFormationExecutionRoleArn) : undefined);
@@ -242,18 +256,20 @@ class OpenSearchServerlessStore extends VectorStore {
         ...(key ? { AWSOwnedKey: false, KmsARN: key.keyArn } : { AWSOwnedKey: true }),
       }),
     });
-    // Private access for AWS services: only Amazon Bedrock reaches the collection's endpoint, there is no public
-    // endpoint and no dashboard (https://docs.aws.amazon.com/opensearch-service/latest/developerguide/serverless-network.html,
-    // private access for AWS services such as Amazon Bedrock, `SourceServices`). Not verified: that CloudFormation's
-    // index handler reaches a collection without a public endpoint (docs/architecture.md, "OpenSearch Serverless store").
+    // The collection's endpoint is reachable from the internet (no dashboard): access is decided by IAM
+    // (`aoss:APIAccessAll`) and the data access policy below, on SigV4-signed requests
+    // (https://docs.aws.amazon.com/opensearch-service/latest/developerguide/serverless-network.html). Private access
+    // for AWS services (`SourceServices: bedrock.amazonaws.com`) would admit Bedrock only, and CloudFormation's handler
+    // of AWS::OpenSearchServerless::Index, which is not Bedrock, creates the index on that endpoint: no AWS page says
+    // it gets through such a policy, so a private collection may not deploy. AWS's own CDK constructs for knowledge
+    // bases (aws-bedrock-alpha) make the collection public for the same reason (docs/architecture.md).
     const network = new aoss.CfnSecurityPolicy(scope, 'NetworkPolicy', {
       name: ossName(scope, 'net'),
       type: 'network',
-      description: 'The knowledge base collection: reachable by Amazon Bedrock only',
+      description: 'The knowledge base collection endpoint (IAM and the data access policy decide who may use it)',
       policy: Stack.of(scope).toJsonString([{
         Rules: [{ ResourceType: 'collection', Resource: resource }],
-        AllowFromPublic: false,
-        SourceServices: ['bedrock.amazonaws.com'],
+        AllowFromPublic: true,
       }]),
     });
     const collection = new aoss.CfnCollection(scope, 'Collection', {
@@ -324,7 +340,8 @@ class OpenSearchServerlessStore extends VectorStore {
     // creator admitted first; the
     // knowledge base (made after the binding's resources, KnowledgeBaseFactory) is created after the index.
     index.addDependency(access);
-    for (const r of [collection, index]) r.applyRemovalPolicy(options.removalPolicy);
+    // The policies follow the collection: a retained collection keeps the policies that make it usable.
+    for (const r of [encryption, network, access, collection, index]) r.applyRemovalPolicy(options.removalPolicy);
     return {
       storageConfiguration: {
         type: 'OPENSEARCH_SERVERLESS',

@@ -123,8 +123,8 @@ export interface KnowledgeDeps {
   readonly knowledgeBaseId: string;
   /** The existing knowledge bases the worker may retrieve from (`KNOWLEDGE_EXISTING`); any other id is never retrieved. */
   readonly existing?: readonly string[];
-  /** `HYBRID` when the shared knowledge base's store supports it and the deployment asks for it (`KNOWLEDGE_SEARCH_TYPE`). */
-  readonly sharedSearchType?: 'HYBRID';
+  /** The shared knowledge base's search type when its store names one (`KNOWLEDGE_SEARCH_TYPE`: OpenSearch's HYBRID or SEMANTIC). */
+  readonly sharedSearchType?: 'HYBRID' | 'SEMANTIC';
   readonly retrieve: (request: RetrieveRequest, signal?: AbortSignal) => Promise<RetrieveResponse>;
 }
 
