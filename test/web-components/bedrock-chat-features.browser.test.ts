@@ -284,8 +284,11 @@ describeBrowser('<bedrock-chat> conversation features in Chromium', () => {
       input.dispatchEvent(new ClipboardEvent('paste', { clipboardData: pasted, bubbles: true, cancelable: true }));
     }, { long });
     await page.waitForFunction(() => document.querySelector('bedrock-chat')!.shadowRoot!.querySelectorAll('[data-state="ready"]').length === 3);
-    expect(backend.uploads.slice(before).map((u) => [u.name, u.contentType, u.size])).toEqual([
-      ['table.csv', 'text/csv', 8], ['image.gif', 'image/gif', 3], ['Pasted text.txt', 'text/plain', long.length],
+    // The three uploads start at once, so they reach the backend in any order (the attachments' own order, which the
+    // user sees, is the message's: checked below).
+    const key = (u: unknown[]) => String(u[0]);
+    expect(backend.uploads.slice(before).map((u) => [u.name, u.contentType, u.size]).sort((a, b) => key(a).localeCompare(key(b)))).toEqual([
+      ['image.gif', 'image/gif', 3], ['Pasted text.txt', 'text/plain', long.length], ['table.csv', 'text/csv', 8],
     ]);
     // The three uploads run concurrently: find the text file's PUT by its type, not by its place in the list.
     const textPuts = backend.puts.filter((p) => p.contentType === 'text/plain');
