@@ -13,6 +13,7 @@ import {
   UpdateItemCommand,
   BatchWriteItemCommand,
 } from '@aws-sdk/client-dynamodb';
+import { DescribeStreamCommand, DynamoDBStreamsClient, GetRecordsCommand, GetShardIteratorCommand } from '@aws-sdk/client-dynamodb-streams';
 import { credentials, dynamoDbBackends, region, useDummyAwsEnv } from './env';
 import { DynamoDbEmulator, startDynamoDb } from '../../src/local/emulators/dynamodb';
 import { LocalPipe, startLocalPipe } from '../../src/local/emulators/pipes';
@@ -113,6 +114,24 @@ describe.each(dynamoDbBackends())('%s', (backend) => {
     // Sequence numbers grow.
     const seqs = records.map((r) => BigInt(r.dynamodb.SequenceNumber));
     expect([...seqs].sort((a, b) => (a < b ? -1 : 1))).toEqual(seqs);
+  });
+
+  test('a write\'s record is in the stream when the write has been answered (single and batch writes): one read right after finds it', async () => {
+    const streams = new DynamoDBStreamsClient({ endpoint: dynamo.endpoint, region, credentials });
+    try {
+      const { StreamDescription } = await streams.send(new DescribeStreamCommand({ StreamArn: streamArn }));
+      let iterator = (await streams.send(new GetShardIteratorCommand({ StreamArn: streamArn, ShardId: StreamDescription!.Shards![0].ShardId!, ShardIteratorType: 'LATEST' }))).ShardIterator;
+      const key = { pk: { S: 'ANSWERED#1' }, sk: { S: 'x' } };
+      await client.send(new PutItemCommand({ TableName: table, Item: { ...key, v: { S: '1' } } }));
+      let out = await streams.send(new GetRecordsCommand({ ShardIterator: iterator }));
+      expect(out.Records!.map((r) => [r.eventName, r.dynamodb!.Keys!.pk.S])).toEqual([['INSERT', 'ANSWERED#1']]);
+      iterator = out.NextShardIterator;
+      await client.send(new BatchWriteItemCommand({ RequestItems: { [table]: [{ DeleteRequest: { Key: key } }, { PutRequest: { Item: { pk: { S: 'ANSWERED#2' }, sk: { S: 'x' } } } }] } }));
+      out = await streams.send(new GetRecordsCommand({ ShardIterator: iterator }));
+      expect(out.Records!.map((r) => [r.eventName, r.dynamodb!.Keys!.pk.S]).sort()).toEqual([['INSERT', 'ANSWERED#2'], ['REMOVE', 'ANSWERED#1']]);
+    } finally {
+      streams.destroy();
+    }
   });
 
   test('the bot deletion filter keeps only REMOVE records of bot items; batches hold at most BatchSize records', async () => {

@@ -195,10 +195,13 @@ export async function startStreamLayer(options: { upstream: string; region: stri
       // the implementation answers the malformed request
     }
     if (service === 'DynamoDBStreams_20120810') return handleStreams(action, input, res);
-    const pass = async (payload: Buffer = body) => {
-      const out = await forward(req.headers, payload);
+    const reply = (out: Awaited<ReturnType<typeof forward>>) => {
       res.writeHead(out.status, out.headers);
       res.end(out.body);
+    };
+    const pass = async (payload: Buffer = body) => {
+      const out = await forward(req.headers, payload);
+      reply(out);
       return out;
     };
     switch (action) {
@@ -249,11 +252,16 @@ export async function startStreamLayer(options: { upstream: string; region: stri
         const table = tables.get(String(input.TableName));
         if (!table) return pass();
         const key = action === 'PutItem' ? keyOf(table, input.Item as AttributeMap) : input.Key as AttributeMap;
+        // The record is appended before the write is answered: a reader that polls the stream after its write
+        // returned finds it (the local pipe's drain relies on it).
         return serialized(table, async () => {
           const oldImage = await getItem(table, key, req.headers);
-          const out = await pass();
-          if (out.status !== 200) return;
-          append(table, key, oldImage, action === 'DeleteItem' ? undefined : await getItem(table, key, req.headers));
+          const out = await forward(req.headers, body);
+          try {
+            if (out.status === 200) append(table, key, oldImage, action === 'DeleteItem' ? undefined : await getItem(table, key, req.headers));
+          } finally {
+            reply(out);
+          }
         });
       }
       case 'BatchWriteItem': {
@@ -270,14 +278,19 @@ export async function startStreamLayer(options: { upstream: string; region: stri
             key: w.PutRequest ? keyOf(t, w.PutRequest.Item) : w.DeleteRequest!.Key,
           })));
           const olds = await Promise.all(writes.map((w) => getItem(w.t, w.key, req.headers)));
-          const out = await pass();
-          if (out.status !== 200) return;
-          const unprocessed = (JSON.parse(out.body.toString('utf8')) as { UnprocessedItems?: Record<string, unknown[]> }).UnprocessedItems ?? {};
-          const news = await Promise.all(writes.map((w) => getItem(w.t, w.key, req.headers)));
-          writes.forEach((w, j) => {
-            if ((unprocessed[w.t.name] ?? []).length > 0) throw new Error('the stream layer does not track partially processed batches');
-            append(w.t, w.key, olds[j], news[j]);
-          });
+          const out = await forward(req.headers, body);
+          try {
+            if (out.status !== 200) return;
+            const unprocessed = (JSON.parse(out.body.toString('utf8')) as { UnprocessedItems?: Record<string, unknown[]> }).UnprocessedItems ?? {};
+            const news = await Promise.all(writes.map((w) => getItem(w.t, w.key, req.headers)));
+            writes.forEach((w, j) => {
+              if ((unprocessed[w.t.name] ?? []).length > 0) throw new Error('the stream layer does not track partially processed batches');
+              append(w.t, w.key, olds[j], news[j]);
+            });
+          } finally {
+            // answered once the records are in the stream (as above)
+            reply(out);
+          }
         };
         return run(0);
       }
